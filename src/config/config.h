@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* config.h: the parsed configuration of a daemon: core keys and one block per plugin. */
+#ifndef CONFIG_CONFIG_H
+#define CONFIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../model/prim.h"
+
+#define CFG_NAME_MAX 64
+#define CFG_MAX_PLUGINS 64
+
+/* Which daemon is parsing: keys and flags differ slightly between them. */
+enum cfg_daemon { CFG_PMACCTD, CFG_NFACCTD, CFG_SFACCTD };
+
+/* A time-bin length as written: N and a unit (s m h d w M). */
+struct cfg_period {
+	uint32_t n;		/* 0 = unset */
+	char unit;		/* 's','m','h','d','w','M' */
+	uint32_t secs;		/* n * unit for fixed units; months: n * 30 days (nominal) */
+};
+
+enum print_fmt {
+	OUT_FORMATTED, OUT_CSV, OUT_JSON, OUT_EVENT_FORMATTED, OUT_EVENT_CSV,
+};
+
+/* Per-plugin settings.  Global lines write into every plugin (last writer wins). */
+struct plugin_cfg {
+	char name[CFG_NAME_MAX];	/* "default_print" when unnamed */
+	char type[16];			/* memory, print, sqlite3, ... */
+
+	struct prim_set aggregate;	/* default src_host */
+	char *aggregate_filter;		/* BPF text or NULL */
+	uint64_t post_tag, post_tag2;	/* 0 = unset */
+	char *pre_tag_filter;		/* raw text, parsed by a later issue */
+	uint32_t sampling_rate;		/* 0 = off */
+
+	size_t pipe_size;		/* plugin_pipe_size, default 4096000 */
+	size_t buffer_size;		/* plugin_buffer_size, 0 = daemon default */
+
+	/* print plugin */
+	uint32_t refresh_time;		/* print_refresh_time / sql_refresh_time, default 60 */
+	enum print_fmt output;		/* print_output */
+	char *output_file;		/* print_output_file or NULL (stdout) */
+	bool output_file_append;	/* print_output_file_append */
+	char *latest_file;		/* print_latest_file */
+	bool markers;			/* print_markers */
+	char output_separator[8];	/* print_output_separator, default "," (\t \s decoded) */
+	bool num_protos;		/* print_num_protos */
+	uint32_t cache_entries;		/* print_cache_entries, default 16411 */
+	struct cfg_period history;	/* print_history */
+	char history_roundoff[8];	/* print_history_roundoff: letters of m h d w M */
+	int32_t history_offset;		/* print_history_offset, seconds */
+	char *trigger_exec;		/* print_trigger_exec */
+	uint32_t startup_delay;		/* print_startup_delay */
+	bool write_empty_file;		/* print_write_empty_file */
+	char *pidfile;			/* derived: <pidfile>-<type>-<name> */
+
+	/* memory plugin (issue 3) */
+	char *imt_path;			/* default /tmp/collect.pipe */
+	uint32_t imt_buckets;		/* default 32771 */
+	uint32_t imt_mem_pools_number;	/* default 16 */
+	uint32_t imt_mem_pools_size;	/* default 8192 */
+};
+
+/* Core (global) settings. */
+struct core_cfg {
+	enum cfg_daemon daemon;
+	char *config_file;		/* path given with -f, NULL if none */
+
+	bool debug;
+	bool daemonize;
+	char *pidfile;
+	char *syslog;			/* facility name or NULL */
+	char *logfile;
+	char core_proc_name[CFG_NAME_MAX];	/* default "default" */
+
+	/* capture (pmacctd) */
+	char *pcap_interface;		/* pcap_interface / interface / -i */
+	bool pcap_interface_wait;	/* -w / interface_wait */
+	char *pcap_savefile;		/* -I / pcap_savefile */
+	bool pcap_savefile_wait;	/* -W / savefile_wait */
+	uint32_t pcap_savefile_delay;	/* -Z seconds */
+	uint32_t pcap_savefile_replay;	/* -Y times, 0 = once */
+	bool promisc;			/* default true */
+	uint32_t snaplen;		/* default 128 */
+	char *pcap_filter;
+	bool nonroot;			/* pmacctd_nonroot */
+	bool force_frag_handling;	/* pmacctd_force_frag_handling */
+	uint32_t flow_lifetime;		/* pmacctd_flow_lifetime, default 60 */
+	uint32_t frag_buffer_size;	/* pmacctd_frag_buffer_size */
+	uint32_t flow_buffer_size;	/* pmacctd_flow_buffer_size */
+
+	/* maps (issue 4 fills these in) */
+	char *networks_file;
+	char *networks_mask;
+	char *ports_file;
+	char *pre_tag_map;
+	bool maps_refresh;		/* default true */
+
+	/* timestamps */
+	bool timestamps_secs, timestamps_rfc3339, timestamps_utc, timestamps_since_epoch;
+
+	struct plugin_cfg *plugins;
+	int nplugins;
+	bool plugins_defaulted;		/* no plugins: line, memory plugin made */
+};
+
+/* One extra key: value line coming from a command-line flag. */
+struct cfg_arg {
+	const char *key;
+	const char *value;
+};
+
+/*
+ * Parse `file` (may be NULL: no config file) followed by the command-line
+ * lines in args[0..nargs) (appended after the file, so they override it).
+ * Unknown keys and symbols are warned about and ignored, as pmacct does.
+ * Returns 0, or -1 after logging an error that names file, line and key
+ * (invalid value, syntax error, missing plugin file...).  On success *cfg
+ * is filled and owns its strings; free it with cfg_fini().
+ */
+int cfg_load(struct core_cfg *cfg, enum cfg_daemon d, const char *file,
+    const struct cfg_arg *args, int nargs);
+
+void cfg_fini(struct core_cfg *cfg);
+
+/* Print the effective configuration as `key[plugin]: value` lines (config-check mode). */
+void cfg_dump(const struct core_cfg *cfg, FILE *out);
+
+/* Find a plugin by name; NULL if none. */
+struct plugin_cfg *cfg_plugin(struct core_cfg *cfg, const char *name);
+
+#endif

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* packet.h: decode one captured frame (link layer to L4) into a flow_rec. */
+#ifndef DECODE_PACKET_H
+#define DECODE_PACKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../model/flow_rec.h"
+
+/* Why a frame was not turned into a record; counted per reason. */
+enum pkt_drop {
+	PKT_DROP_NONE = 0,
+	PKT_DROP_TRUNC_L2,	/* frame too short for its link-layer header */
+	PKT_DROP_LINKTYPE,	/* link type not supported */
+	PKT_DROP_NON_IP,	/* not IPv4/IPv6 (ARP, LLDP, ...): not accounted, as pmacct */
+	PKT_DROP_TRUNC_L3,	/* IP header cut short */
+	PKT_DROP_BAD_IP,	/* bad version, header length, total length */
+	PKT_DROP_COUNT
+};
+
+extern const char *const pkt_drop_name[PKT_DROP_COUNT];
+
+/* Decoder counters, owned by the caller (no globals). */
+struct pkt_stats {
+	uint64_t decoded;
+	uint64_t drops[PKT_DROP_COUNT];
+};
+
+/*
+ * Decode a frame of pcap link type `dlt` (DLT_EN10MB, DLT_LINUX_SLL,
+ * DLT_LINUX_SLL2, DLT_RAW, DLT_NULL, DLT_LOOP, DLT_PPP, ...), `caplen`
+ * captured bytes of a `wirelen`-byte frame, into *rec (which the function
+ * zeroes first).  Fills L2 (MACs, VLAN, CoS, etype, MPLS labels), L3
+ * (addresses, proto, tos, bytes = IP total length as pmacct counts them)
+ * and L4 (ports, TCP flags) where present.  packets = 1; ts is left to
+ * the caller.  Returns PKT_DROP_NONE and counts st->decoded, or the drop
+ * reason (also counted in st->drops).  Never reads past caplen.
+ */
+enum pkt_drop pkt_decode(int dlt, const uint8_t *frame, size_t caplen,
+    size_t wirelen, struct flow_rec *rec, struct pkt_stats *st);
+
+#endif

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* log.h: pmacct-style logging: "LEVEL ( name/type ): message" to stderr, a file or syslog. */
+#ifndef LIB_LOG_H
+#define LIB_LOG_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+enum log_level { LOG_L_ERROR, LOG_L_WARN, LOG_L_NOTICE, LOG_L_INFO, LOG_L_DEBUG };
+
+/*
+ * Configure the sink.  logfile != NULL: append to that file, each line
+ * prefixed by an RFC 3339 UTC time; facility != NULL: syslog; else stderr.
+ * Returns 0, or -1 if the file or facility is unusable.
+ */
+int log_open(const char *logfile, const char *facility, bool debug);
+
+/* Reopen the log file (SIGHUP). */
+void log_reopen(void);
+
+bool log_debug_on(void);
+
+/*
+ * Log with an explicit "name/type" prefix (e.g. "default/core",
+ * "p1/print").  Thread-safe: each line is written with one call.
+ */
+void log_msg(enum log_level lvl, const char *who, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void log_vmsg(enum log_level lvl, const char *who, const char *fmt, va_list ap);
+
+/* Log an error and exit(1).  For start-up and broken invariants only. */
+void fatal(const char *who, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+
+#define log_err(who, ...)	log_msg(LOG_L_ERROR, who, __VA_ARGS__)
+#define log_warnx(who, ...)	log_msg(LOG_L_WARN, who, __VA_ARGS__)
+#define log_notice(who, ...)	log_msg(LOG_L_NOTICE, who, __VA_ARGS__)
+#define log_info(who, ...)	log_msg(LOG_L_INFO, who, __VA_ARGS__)
+#define log_debug(who, ...)	do { if (log_debug_on()) log_msg(LOG_L_DEBUG, who, __VA_ARGS__); } while (0)
+
+#endif

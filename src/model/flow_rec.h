@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* flow_rec.h: the one record type every source produces and every plugin consumes. */
+#ifndef MODEL_FLOW_REC_H
+#define MODEL_FLOW_REC_H
+
+#include <stdint.h>
+
+/* An IPv4 or IPv6 address; af is 0 (unset), 4 or 6.  IPv4 uses a[0..3]. */
+struct fr_ip {
+	uint8_t af;
+	uint8_t pad[3];
+	uint8_t a[16];
+};
+
+/* A point in time with microsecond resolution (0 = unset). */
+struct fr_ts {
+	int64_t sec;
+	int64_t usec;
+};
+
+/*
+ * The aggregation key: every primitive a plugin can aggregate on.  A plugin
+ * masks this down to its own `aggregate` primitives (fields it did not
+ * select are zero), then hashes and compares it byte by byte, so the struct
+ * must have no uninitialised padding: records are always built from a
+ * zeroed struct.  Fields are grouped so that the common five-tuple is
+ * contiguous (see agg.c, which hashes only the span of selected fields).
+ */
+struct flow_key {
+	uint64_t tag;
+	uint64_t tag2;
+	uint8_t src_mac[6];
+	uint8_t dst_mac[6];
+	uint16_t vlan;
+	uint16_t etype;
+	uint8_t cos;
+	uint8_t proto;
+	uint8_t tos;
+	uint8_t src_mask;
+	uint8_t dst_mask;
+	uint8_t mpls_stack_depth;
+	uint16_t pad0;
+	struct fr_ip src_ip;
+	struct fr_ip dst_ip;
+	uint16_t src_port;
+	uint16_t dst_port;
+	uint32_t src_as;
+	uint32_t dst_as;
+	uint32_t peer_src_as;
+	uint32_t peer_dst_as;
+	uint32_t in_iface;
+	uint32_t out_iface;
+	uint32_t mpls_label_top;
+	uint32_t mpls_label_bottom;
+	uint32_t sampling_rate;
+	uint32_t export_proto_version;
+	uint32_t export_proto_sysid;
+	uint64_t export_proto_seqno;
+	struct fr_ip src_net;
+	struct fr_ip dst_net;
+	struct fr_ip peer_src_ip;
+	struct fr_ip peer_dst_ip;
+	struct fr_ts ts_start;
+	struct fr_ts ts_end;
+	struct fr_ts ts_arrival;
+	struct fr_ts ts_export;
+};
+
+/* Flags a decoder sets on a record (not part of the key). */
+enum {
+	FR_F_FRAG = 1 << 0,	/* IP fragment (first or later) */
+	FR_F_LATER_FRAG = 1 << 1,	/* non-first fragment: no L4 header */
+	FR_F_NEW_FLOW = 1 << 2,	/* first packet of a flow (for `flows`) */
+	FR_F_L4_OK = 1 << 3,	/* L4 header was present and parsed */
+};
+
+/*
+ * One packet, flow record or sample: the key plus counters and the
+ * observation time used for time-bins (print_history, sql_history).
+ */
+struct flow_rec {
+	struct flow_key k;
+	uint64_t bytes;
+	uint64_t packets;
+	uint64_t flows;
+	struct fr_ts ts;	/* observation time (pcap timestamp for pmacctd) */
+	uint32_t frag_id;	/* IPv4/IPv6 fragment identification */
+	uint8_t tcp_flags;	/* ORed over the aggregate, not a key */
+	uint8_t flags;		/* FR_F_* */
+	uint16_t l3_off;	/* offset of the IP header in the frame */
+};
+
+#endif

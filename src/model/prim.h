@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* prim.h: the aggregation primitives, declared once in one table. */
+#ifndef MODEL_PRIM_H
+#define MODEL_PRIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flow_rec.h"
+
+/* Primitive ids, in pmacct's fixed output column order. */
+enum prim_id {
+	P_TAG, P_TAG2, P_IN_IFACE, P_OUT_IFACE,
+	P_SRC_MAC, P_DST_MAC, P_VLAN, P_COS, P_ETYPE,
+	P_SRC_AS, P_DST_AS, P_PEER_SRC_AS, P_PEER_DST_AS,
+	P_PEER_SRC_IP, P_PEER_DST_IP,
+	P_SRC_HOST, P_SRC_NET, P_DST_HOST, P_DST_NET,
+	P_SRC_MASK, P_DST_MASK, P_SRC_PORT, P_DST_PORT,
+	P_TCPFLAGS, P_PROTO, P_TOS,
+	P_SAMPLING_RATE,
+	P_MPLS_LABEL_TOP, P_MPLS_LABEL_BOTTOM, P_MPLS_STACK_DEPTH,
+	P_TS_START, P_TS_END, P_TS_ARRIVAL, P_TS_EXPORT,
+	P_EXPORT_PROTO_SEQNO, P_EXPORT_PROTO_VERSION, P_EXPORT_PROTO_SYSID,
+	/* summarising primitives: rendered through their src_* column */
+	P_SUM_HOST, P_SUM_NET, P_SUM_AS, P_SUM_PORT, P_SUM_MAC,
+	P_NONE, P_FLOWS,
+	P_COUNT
+};
+
+/* How a primitive's value is rendered. */
+enum prim_fmt {
+	PF_NONE,	/* no value of its own (none, flows) */
+	PF_UINT,	/* unsigned integer of 1, 2, 4 or 8 bytes */
+	PF_HEX,		/* unsigned integer printed in hex, quoted in JSON (etype) */
+	PF_MAC,
+	PF_IP,		/* struct fr_ip; unset prints 0.0.0.0 */
+	PF_PROTO,	/* IP protocol name (number with print_num_protos) */
+	PF_TCPFLAGS,	/* decimal, quoted in JSON; value lives outside the key */
+	PF_TS,		/* struct fr_ts */
+};
+
+/* Which daemons can fill a primitive. */
+enum {
+	SRC_PM = 1 << 0,
+	SRC_NF = 1 << 1,
+	SRC_SF = 1 << 2,
+	SRC_ALL = SRC_PM | SRC_NF | SRC_SF,
+};
+
+/* Behaviour flags of a primitive. */
+enum {
+	PRIM_SUM = 1 << 0,	/* sum_*: counts a record for its src and its dst */
+	PRIM_NEEDS_NET = 1 << 1,	/* needs networks_file / networks_mask */
+	PRIM_NEEDS_AS = 1 << 2,	/* needs networks_file / pmacctd_as */
+	PRIM_L4 = 1 << 3,	/* needs the L4 header (fragment handling) */
+	PRIM_HIDDEN = 1 << 4,	/* accepted, not listed by -a */
+};
+
+struct prim_desc {
+	const char *name;	/* aggregate keyword */
+	const char *group;	/* -a section: L2, L3, L4, BGP, MPLS, MISC, TIME */
+	const char *descr;	/* -a description */
+	uint16_t off;		/* field in struct flow_key */
+	uint16_t len;		/* its size; 0 = not a key field */
+	enum prim_fmt fmt;
+	const char *title;	/* formatted / CSV column name */
+	uint8_t width;		/* formatted column width, separator included */
+	const char *json;	/* JSON key, SQL column name */
+	uint8_t sources;	/* SRC_* */
+	uint8_t flags;		/* PRIM_* */
+	enum prim_id alias;	/* sum_*: the column it renders as; else itself */
+};
+
+extern const struct prim_desc prim_table[P_COUNT];
+
+/* A set of primitives (the `aggregate` list of a plugin). */
+struct prim_set {
+	uint64_t bits;
+};
+
+static inline bool prim_has(const struct prim_set *s, enum prim_id id)
+{
+	return (s->bits >> id) & 1;
+}
+
+static inline void prim_add(struct prim_set *s, enum prim_id id)
+{
+	s->bits |= (uint64_t)1 << id;
+}
+
+/* Look a primitive up by its aggregate keyword; -1 if unknown. */
+int prim_lookup(const char *name);
+
+/*
+ * Parse a comma/space separated aggregate list into *out.  On an unknown
+ * name returns -1 and points *bad at a static copy of the offending word.
+ */
+int prim_parse_list(const char *list, struct prim_set *out, const char **bad);
+
+/* Render the list back as a comma-separated string, in table order. */
+void prim_set_str(const struct prim_set *s, char *buf, size_t len);
+
+/*
+ * Build the byte mask over struct flow_key that keeps exactly the fields of
+ * the primitives in s (sum_* keep their aliased src_* field).
+ */
+void prim_key_mask(const struct prim_set *s, struct flow_key *mask);
+
+/* Print the `-a` primitive list for daemon `src` (SRC_PM ...) to stdout. */
+void prim_print_list(uint8_t src, const char *banner);
+
+#endif
