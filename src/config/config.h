@@ -23,6 +23,21 @@ struct cfg_period {
 	uint32_t secs;		/* n * unit for fixed units; months: n * 30 days (nominal) */
 };
 
+/*
+ * Raw `key: value` pairs of recognised keys whose features a later issue
+ * implements (sql_*, nfacctd_*, kafka_*, ...).  Keys are canonical names;
+ * a key appears once (last writer wins).  See keys.c for where to type them.
+ */
+struct cfg_kv {
+	char *key;
+	char *value;
+};
+
+struct cfg_extra {
+	struct cfg_kv *kv;
+	int n;
+};
+
 enum print_fmt {
 	OUT_FORMATTED, OUT_CSV, OUT_JSON, OUT_EVENT_FORMATTED, OUT_EVENT_CSV,
 };
@@ -64,6 +79,8 @@ struct plugin_cfg {
 	uint32_t imt_buckets;		/* default 32771 */
 	uint32_t imt_mem_pools_number;	/* default 16 */
 	uint32_t imt_mem_pools_size;	/* default 8192 */
+
+	struct cfg_extra extra;		/* recognised, not yet typed per-plugin keys */
 };
 
 /* Core (global) settings. */
@@ -104,6 +121,8 @@ struct core_cfg {
 	/* timestamps */
 	bool timestamps_secs, timestamps_rfc3339, timestamps_utc, timestamps_since_epoch;
 
+	struct cfg_extra extra;		/* recognised, not yet typed global keys */
+
 	struct plugin_cfg *plugins;
 	int nplugins;
 	bool plugins_defaulted;		/* no plugins: line, memory plugin made */
@@ -133,5 +152,15 @@ void cfg_dump(const struct core_cfg *cfg, FILE *out);
 
 /* Find a plugin by name; NULL if none. */
 struct plugin_cfg *cfg_plugin(struct core_cfg *cfg, const char *name);
+
+/*
+ * Value of a raw (not yet typed) key in `e`, looked up by canonical name
+ * (e.g. "sql_table"); NULL if the key was not set.  The string is owned by
+ * the configuration.
+ */
+const char *cfg_extra_get(const struct cfg_extra *e, const char *key);
+
+/* Write the table of configuration keys as Markdown (docs/config-keys.md). */
+void cfg_keys_markdown(FILE *out);
 
 #endif

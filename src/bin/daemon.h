@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* daemon.h: process plumbing shared by the daemons: signals, pidfiles, daemonizing, flag-to-key mapping. */
+#ifndef BIN_DAEMON_H
+#define BIN_DAEMON_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include "config/config.h"
+
+/* Signal flags, set by handlers and polled by the core loop. */
+extern volatile sig_atomic_t daemon_stop, daemon_stats, daemon_reopen, daemon_reload;
+
+/* SIGINT/SIGTERM stop, SIGUSR1 stats, SIGHUP reopen logs, SIGUSR2 reload maps; SIGPIPE ignored. */
+void daemon_signals(void);
+
+/* Open the log sink the config asks for; exits on failure. */
+void daemon_log_open(const struct core_cfg *cfg);
+
+/* Fork to the background (daemonize: true): the parent exits 0. */
+void daemon_detach(void);
+
+/* Write the core pidfile and one `<pidfile>-<type>-<name>` per plugin. */
+void daemon_pidfiles_write(const struct core_cfg *cfg);
+void daemon_pidfiles_remove(const struct core_cfg *cfg);
+
+/* One command-line flag and the config key it becomes (NULL value: takes the option argument). */
+struct flag_key {
+	char flag;
+	const char *key;
+	const char *fixed;	/* value for flags without an argument */
+};
+
+/*
+ * Collect argv flags into config lines using `map`.  Handles -f (config
+ * file), and returns in *want the action flags -h -V -a; -T config sets
+ * *dry_run.  Trailing arguments are joined into `extra_key` (pcap_filter
+ * for pmacctd) when no -f was given.  Returns the number of args, or -1 on
+ * an unknown flag (usage printed).
+ */
+int daemon_parse_args(int argc, char **argv, const char *optstr, const struct flag_key *map,
+    const char **config_file, struct cfg_arg *args, int max, char *want, bool *dry_run,
+    const char *extra_key, char **extra_val);
+
+#endif

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* pmacctd.c: the packet capture accounting daemon: parse config, wire source to plugins, run. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bin/daemon.h"
+#include "config/config.h"
+#include "lib/log.h"
+#include "model/prim.h"
+#include "pipeline/dispatch.h"
+#include "pipeline/pcap_src.h"
+#include "plugins/plugin.h"
+
+#define WHO "default/core"
+#define BANNER "Promiscuous Mode Accounting Daemon, pmacctd " PMACCT_NG_VERSION
+
+static const struct flag_key pmacctd_flags[] = {
+	{ 'c', "aggregate", NULL }, { 'P', "plugins", NULL }, { 'D', "daemonize", "true" },
+	{ 'd', "debug", "true" }, { 'n', "networks_file", NULL }, { 't', "ports_file", NULL },
+	{ 'i', "pcap_interface", NULL }, { 'I', "pcap_savefile", NULL },
+	{ 'w', "pcap_interface_wait", "true" }, { 'W', "pcap_savefile_wait", "true" },
+	{ 'Z', "pcap_savefile_delay", NULL }, { 'Y', "pcap_savefile_replay", NULL },
+	{ 'L', "snaplen", NULL }, { 'N', "promisc", "false" }, { 'z', "pmacctd_nonroot", "true" },
+	{ 'R', "pmacctd_renormalize", "true" }, { 'F', "pidfile", NULL }, { 'S', "syslog", NULL },
+	{ 'p', "imt_path", NULL }, { 'b', "imt_buckets", NULL }, { 'm', "imt_mem_pools_number", NULL },
+	{ 's', "imt_mem_pools_size", NULL }, { 'r', "sql_refresh_time", NULL },
+	{ 'O', "print_output", NULL }, { 'o', "print_output_file", NULL },
+	{ 'A', "print_output_file_append", "true" }, { 'M', "print_markers", "true" },
+	{ 'E', "print_output_separator", NULL }, { 'u', "print_num_protos", "true" },
+	{ 0, NULL, NULL },
+};
+
+static void usage(void)
+{
+	printf("%s\n", BANNER);
+	printf("Usage: pmacctd [ -D | -d ] [ -i interface ] [ -c primitive [ , ... ] ] [ -P plugin [ , ... ] ] [ filter ]\n"
+	    "       pmacctd [ -f config_file ]\n"
+	    "       pmacctd [ -h ]\n\n"
+	    "General options:\n"
+	    "  -h  \tShow this page\n"
+	    "  -V  \tShow version and compile-time options and exit\n"
+	    "  -f  \tLoad configuration from the specified file\n"
+	    "  -T  \tconfig: print the parsed configuration and exit (dry run)\n"
+	    "  -a  \tPrint list of supported aggregation primitives\n"
+	    "  -c  \tAggregation method, see full list of primitives with -a (DEFAULT: src_host)\n"
+	    "  -D  \tDaemonize\n"
+	    "  -N  \tDisable promiscuous mode\n"
+	    "  -z  \tAllow to run with non root privileges (ie. setcap in use)\n"
+	    "  -n  \tPath to a file containing networks and/or ASNs definitions\n"
+	    "  -t  \tPath to a file containing ports definitions\n"
+	    "  -P  \t[ memory | print ] \n\tActivate plugin\n"
+	    "  -d  \tEnable debug\n"
+	    "  -i  \tListen on the specified interface\n"
+	    "  -I  \tRead packets from the specified savefile\n"
+	    "  -S  \t[ auth | mail | daemon | kern | user | local[0-7] ] \n\tLog to the specified syslog facility\n"
+	    "  -F  \tWrite Core Process PID into the specified file\n"
+	    "  -w  \tWait for the listening interface to become available\n"
+	    "  -Z  \tReading from a savefile, sleep the given amount of seconds at startup and between replays\n"
+	    "  -W  \tReading from a savefile, don't exit but sleep when finished\n"
+	    "  -Y  \tReading from a savefile, replay the number of times specified\n"
+	    "  -R  \tRenormalize sampled data\n"
+	    "  -L  \tSet snapshot length\n"
+	    "  -u  \tLeave IP protocols in numerical format\n\n"
+	    "Memory plugin (-P memory) options:\n"
+	    "  -p  \tSocket for client-server communication (DEFAULT: /tmp/collect.pipe)\n"
+	    "  -b  \tNumber of buckets\n"
+	    "  -m  \tNumber of memory pools\n"
+	    "  -s  \tMemory pool size\n\n"
+	    "Print plugin (-P print) plugin options:\n"
+	    "  -r  \tRefresh time (in seconds)\n"
+	    "  -O  \t[ formatted | csv | json | event_formatted | event_csv ] \n\tOutput format\n"
+	    "  -o  \tPath to output file\n"
+	    "  -M  \tPrint event init/close marker messages\n"
+	    "  -A  \tAppend output (applies to -o)\n"
+	    "  -E  \tCSV format separator (applies to -O csv, DEFAULT: ',')\n");
+}
+
+static void version(void)
+{
+	printf("%s\n\nLibs:\n%s\n", BANNER, pcap_lib_version());
+}
+
+/* pmacctd resolves nets and ASNs only from networks_file / networks_mask. */
+static int check_primitives(const struct core_cfg *cfg)
+{
+	for (int i = 0; i < cfg->nplugins; i++) {
+		const struct plugin_cfg *pc = &cfg->plugins[i];
+		char who[CFG_NAME_MAX + 24];
+		snprintf(who, sizeof(who), "%s/%s", pc->name, pc->type);
+		for (int j = 0; j < P_COUNT; j++) {
+			const struct prim_desc *d = &prim_table[j];
+			if (!prim_has(&pc->aggregate, (enum prim_id)j))
+				continue;
+			if (!(d->sources & SRC_PM)) {
+				log_err(who, "primitive '%s' is not supported by pmacctd", d->name);
+				return -1;
+			}
+			if ((d->flags & PRIM_NEEDS_AS) && !cfg->networks_file) {
+				log_err(who, "AS aggregation selected but NO 'networks_file' or 'pmacctd_as' are specified. Exiting...");
+				return -1;
+			}
+			if ((d->flags & PRIM_NEEDS_NET) && !cfg->networks_file && !cfg->networks_mask) {
+				log_err(who, "network aggregation selected but none of 'pmacctd_net', 'networks_file', 'networks_mask' is specified. Exiting ...");
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static int run(struct core_cfg *cfg)
+{
+	struct pcap_src src;
+	struct pipeline pl;
+	struct plugin *ps;
+
+	if (check_primitives(cfg) < 0 || pcap_src_open(&src, cfg) < 0)
+		return 1;
+	ps = plugins_create(cfg, SRC_PM, src.dlt, src.snaplen);
+	if (!ps) {
+		pcap_src_close(&src);
+		return 1;
+	}
+	if (cfg->daemonize) {
+		log_info(WHO, "Daemonizing. Bye bye screen.");
+		daemon_detach();
+	}
+	daemon_pidfiles_write(cfg);
+	pipeline_init(&pl, cfg, ps, cfg->nplugins);
+	plugins_start(ps, cfg->nplugins);
+
+	int rc = pcap_src_run(&src, &pl, &daemon_stop, &daemon_stats) < 0 ? 1 : 0;
+	/* pcap_savefile_wait: the file is done; keep plugins serving until told to stop */
+	while (rc == 0 && cfg->pcap_savefile && cfg->pcap_savefile_wait && !daemon_stop) {
+		pause();
+		if (daemon_stats) {
+			daemon_stats = 0;
+			pcap_src_log_stats(&src, &pl);
+		}
+	}
+	plugins_stop(ps, cfg->nplugins);
+	pipeline_fini(&pl);
+	pcap_src_close(&src);
+	daemon_pidfiles_remove(cfg);
+	log_info(WHO, "OK, Exiting ...");
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct cfg_arg args[128];
+	const char *file;
+	char want, *filter;
+	bool dry_run = false;
+	struct core_cfg cfg;
+
+	int n = daemon_parse_args(argc, argv, "f:c:P:Ddn:t:i:I:wWZ:Y:L:NzRF:S:p:b:m:s:r:O:o:AME:uT:aVh",
+	    pmacctd_flags, &file, args, 128, &want, &dry_run, "pcap_filter", &filter);
+	if (n < 0) {
+		usage();
+		return 1;
+	}
+	switch (want) {
+	case 'h': usage(); return 0;
+	case 'V': version(); return 0;
+	case 'a': prim_print_list(SRC_PM, BANNER); return 0;
+	default: break;
+	}
+	if (cfg_load(&cfg, CFG_PMACCTD, file, args, n) < 0)
+		return 1;
+	if (dry_run) {
+		cfg_dump(&cfg, stdout);
+		cfg_fini(&cfg);
+		return 0;
+	}
+	daemon_log_open(&cfg);
+	daemon_signals();
+	log_info(WHO, "%s", BANNER);
+	if (file)
+		log_info(WHO, "Reading configuration file '%s'.", file);
+	int rc = run(&cfg);
+	cfg_fini(&cfg);
+	free(filter);
+	return rc;
+}

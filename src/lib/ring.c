@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* ring.c: single-producer single-consumer ring of fixed-size batches. */
+#include "ring.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "xalloc.h"
+
+struct ring {
+	size_t slot_size, nslots;
+	uint8_t *mem;
+	size_t *lens;
+	_Atomic size_t head;		/* next slot the producer commits (monotonic) */
+	_Atomic size_t tail;		/* next slot the consumer takes (monotonic) */
+	_Atomic bool closed;
+	_Atomic bool consumer_sleeps;
+	_Atomic bool producer_sleeps;
+	pthread_mutex_t mu;
+	pthread_cond_t cv_data;		/* consumer waits here */
+	pthread_cond_t cv_space;	/* producer waits here */
+};
+
+struct ring *ring_new(size_t slot_size, size_t nslots)
+{
+	struct ring *r = xcalloc(1, sizeof(*r));
+	if (nslots < 2)
+		nslots = 2;
+	r->slot_size = slot_size;
+	r->nslots = nslots;
+	r->mem = xmalloc(slot_size * nslots);
+	r->lens = xcalloc(nslots, sizeof(size_t));
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->cv_data, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_cond_init(&r->cv_space, NULL);
+	return r;
+}
+
+void ring_free(struct ring *r)
+{
+	if (!r)
+		return;
+	pthread_mutex_destroy(&r->mu);
+	pthread_cond_destroy(&r->cv_data);
+	pthread_cond_destroy(&r->cv_space);
+	free(r->mem);
+	free(r->lens);
+	free(r);
+}
+
+size_t ring_slot_size(const struct ring *r)
+{
+	return r->slot_size;
+}
+
+size_t ring_used(const struct ring *r)
+{
+	return atomic_load(&r->head) - atomic_load(&r->tail);
+}
+
+static void wake(struct ring *r, _Atomic bool *flag, pthread_cond_t *cv)
+{
+	if (atomic_load(flag)) {
+		pthread_mutex_lock(&r->mu);
+		pthread_cond_signal(cv);
+		pthread_mutex_unlock(&r->mu);
+	}
+}
+
+void *ring_acquire(struct ring *r, bool wait)
+{
+	size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+
+	for (int spin = 0; head - atomic_load(&r->tail) >= r->nslots; spin++) {
+		if (!wait)
+			return NULL;
+		if (spin < 200)
+			continue;
+		pthread_mutex_lock(&r->mu);
+		atomic_store(&r->producer_sleeps, true);
+		while (head - atomic_load(&r->tail) >= r->nslots)
+			pthread_cond_wait(&r->cv_space, &r->mu);
+		atomic_store(&r->producer_sleeps, false);
+		pthread_mutex_unlock(&r->mu);
+	}
+	return r->mem + (head % r->nslots) * r->slot_size;
+}
+
+void ring_commit(struct ring *r, size_t len)
+{
+	size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	r->lens[head % r->nslots] = len;
+	atomic_store(&r->head, head + 1);	/* seq_cst: pairs with the sleep flag */
+	wake(r, &r->consumer_sleeps, &r->cv_data);
+}
+
+void ring_close(struct ring *r)
+{
+	atomic_store(&r->closed, true);
+	pthread_mutex_lock(&r->mu);
+	pthread_cond_signal(&r->cv_data);
+	pthread_mutex_unlock(&r->mu);
+}
+
+static bool has_data(struct ring *r, size_t tail)
+{
+	return atomic_load_explicit(&r->head, memory_order_acquire) != tail;
+}
+
+static void deadline_after(struct timespec *ts, int ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+const void *ring_next(struct ring *r, int timeout_ms, size_t *len, bool *closed)
+{
+	size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+
+	*closed = false;
+	for (int spin = 0; !has_data(r, tail) && spin < 200; spin++)
+		;
+	if (!has_data(r, tail)) {
+		struct timespec dl;
+		int rc = 0;
+		if (timeout_ms >= 0)
+			deadline_after(&dl, timeout_ms);
+		pthread_mutex_lock(&r->mu);
+		atomic_store(&r->consumer_sleeps, true);
+		while (!has_data(r, tail) && !atomic_load(&r->closed) && rc != ETIMEDOUT) {
+			if (timeout_ms < 0)
+				pthread_cond_wait(&r->cv_data, &r->mu);
+			else
+				rc = pthread_cond_timedwait(&r->cv_data, &r->mu, &dl);
+		}
+		atomic_store(&r->consumer_sleeps, false);
+		pthread_mutex_unlock(&r->mu);
+		if (!has_data(r, tail)) {
+			*closed = atomic_load(&r->closed);
+			return NULL;
+		}
+	}
+	*len = r->lens[tail % r->nslots];
+	return r->mem + (tail % r->nslots) * r->slot_size;
+}
+
+void ring_release(struct ring *r)
+{
+	size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	atomic_store(&r->tail, tail + 1);	/* seq_cst: pairs with the sleep flag */
+	wake(r, &r->producer_sleeps, &r->cv_space);
+}

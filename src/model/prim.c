@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* prim.c: the primitives table and the operations every plugin, the client and the config share. */
+#include "prim.h"
+
+#include <ctype.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define KF(f)	offsetof(struct flow_key, f), sizeof(((struct flow_key *)0)->f)
+#define NOKEY	0, 0
+
+/*
+ * One row per primitive, in pmacct's fixed output column order (the order
+ * of enum prim_id).  Titles, widths and JSON keys are pmacct 1.7's.
+ */
+const struct prim_desc prim_table[P_COUNT] = {
+	[P_TAG] = { "tag", "MISC", "Numeric tag, ie. as result of pre_tag_map evaluation",
+		KF(tag), PF_UINT, "TAG", 12, "tag", SRC_ALL, 0, P_TAG },
+	[P_TAG2] = { "tag2", "MISC", "Numeric tag, ie. as result of pre_tag_map evaluation",
+		KF(tag2), PF_UINT, "TAG2", 12, "tag2", SRC_ALL, 0, P_TAG2 },
+	[P_SRC_MAC] = { "src_mac", "L2", "Source MAC address",
+		KF(src_mac), PF_MAC, "SRC_MAC", 19, "mac_src", SRC_ALL, 0, P_SRC_MAC },
+	[P_DST_MAC] = { "dst_mac", "L2", "Destination MAC address",
+		KF(dst_mac), PF_MAC, "DST_MAC", 19, "mac_dst", SRC_ALL, 0, P_DST_MAC },
+	[P_VLAN] = { "vlan", "L2", "Ethernet VLAN, 802.1Q",
+		KF(vlan), PF_UINT, "VLAN", 7, "vlan", SRC_ALL, 0, P_VLAN },
+	[P_COS] = { "cos", "L2", "Ethernet CoS, 802.1P",
+		KF(cos), PF_UINT, "COS", 4, "cos", SRC_ALL, 0, P_COS },
+	[P_ETYPE] = { "etype", "L2", "Ethernet Ethertype",
+		KF(etype), PF_HEX, "ETYPE", 7, "etype", SRC_ALL, 0, P_ETYPE },
+	[P_SRC_AS] = { "src_as", "BGP", "Source ASN",
+		KF(src_as), PF_UINT, "SRC_AS", 12, "as_src", SRC_ALL, PRIM_NEEDS_AS, P_SRC_AS },
+	[P_DST_AS] = { "dst_as", "BGP", "Destination ASN",
+		KF(dst_as), PF_UINT, "DST_AS", 12, "as_dst", SRC_ALL, PRIM_NEEDS_AS, P_DST_AS },
+	[P_PEER_SRC_AS] = { "peer_src_as", "BGP", "Source peer ASN (by default via reverse BGP lookup)",
+		KF(peer_src_as), PF_UINT, "PEER_SRC_AS", 12, "peer_as_src", SRC_NF | SRC_SF, 0, P_PEER_SRC_AS },
+	[P_PEER_DST_AS] = { "peer_dst_as", "BGP", "Destination peer ASN",
+		KF(peer_dst_as), PF_UINT, "PEER_DST_AS", 12, "peer_as_dst", SRC_NF | SRC_SF, 0, P_PEER_DST_AS },
+	[P_PEER_SRC_IP] = { "peer_src_ip", "MISC", "IP address or identificator of telemetry exporting device",
+		KF(peer_src_ip), PF_IP, "PEER_SRC_IP", 47, "peer_ip_src", SRC_NF | SRC_SF, 0, P_PEER_SRC_IP },
+	[P_PEER_DST_IP] = { "peer_dst_ip", "BGP", "BGP next-hop",
+		KF(peer_dst_ip), PF_IP, "PEER_DST_IP", 47, "peer_ip_dst", SRC_NF | SRC_SF, 0, P_PEER_DST_IP },
+	[P_IN_IFACE] = { "in_iface", "MISC", "Input interface, SNMP ifIndex",
+		KF(in_iface), PF_UINT, "IN_IFACE", 12, "iface_in", SRC_NF | SRC_SF, 0, P_IN_IFACE },
+	[P_OUT_IFACE] = { "out_iface", "MISC", "Output interface, SNMP ifIndex",
+		KF(out_iface), PF_UINT, "OUT_IFACE", 12, "iface_out", SRC_NF | SRC_SF, 0, P_OUT_IFACE },
+	[P_SRC_HOST] = { "src_host", "L3", "Source IPv4/IPv6 address",
+		KF(src_ip), PF_IP, "SRC_IP", 47, "ip_src", SRC_ALL, 0, P_SRC_HOST },
+	[P_SRC_NET] = { "src_net", "L3", "Source IPv4/IPv6 prefix",
+		KF(src_net), PF_IP, "SRC_NET", 47, "net_src", SRC_ALL, PRIM_NEEDS_NET, P_SRC_NET },
+	[P_DST_HOST] = { "dst_host", "L3", "Destination IPv4/IPv6 address",
+		KF(dst_ip), PF_IP, "DST_IP", 47, "ip_dst", SRC_ALL, 0, P_DST_HOST },
+	[P_DST_NET] = { "dst_net", "L3", "Destination IPv4/IPv6 prefix",
+		KF(dst_net), PF_IP, "DST_NET", 47, "net_dst", SRC_ALL, PRIM_NEEDS_NET, P_DST_NET },
+	[P_SRC_MASK] = { "src_mask", "L3", "Source network mask",
+		KF(src_mask), PF_UINT, "SRC_MASK", 10, "mask_src", SRC_ALL, PRIM_NEEDS_NET, P_SRC_MASK },
+	[P_DST_MASK] = { "dst_mask", "L3", "Destination network mask",
+		KF(dst_mask), PF_UINT, "DST_MASK", 10, "mask_dst", SRC_ALL, PRIM_NEEDS_NET, P_DST_MASK },
+	[P_SRC_PORT] = { "src_port", "L4", "Source TCP/UDP port",
+		KF(src_port), PF_UINT, "SRC_PORT", 10, "port_src", SRC_ALL, PRIM_L4, P_SRC_PORT },
+	[P_DST_PORT] = { "dst_port", "L4", "Destination TCP/UDP port",
+		KF(dst_port), PF_UINT, "DST_PORT", 10, "port_dst", SRC_ALL, PRIM_L4, P_DST_PORT },
+	[P_TCPFLAGS] = { "tcpflags", "L4", "TCP flags",
+		NOKEY, PF_TCPFLAGS, "TCP_FLAGS", 11, "tcp_flags", SRC_ALL, PRIM_L4, P_TCPFLAGS },
+	[P_PROTO] = { "proto", "L3", "IP protocol",
+		KF(proto), PF_PROTO, "PROTOCOL", 12, "ip_proto", SRC_ALL, 0, P_PROTO },
+	[P_TOS] = { "tos", "L3", "IP ToS",
+		KF(tos), PF_UINT, "TOS", 7, "tos", SRC_ALL, 0, P_TOS },
+	[P_SAMPLING_RATE] = { "sampling_rate", "MISC", "Sampling rate",
+		KF(sampling_rate), PF_UINT, "SAMPLING_RATE", 14, "sampling_rate", SRC_ALL, 0, P_SAMPLING_RATE },
+	[P_MPLS_LABEL_TOP] = { "mpls_label_top", "MPLS", "Top MPLS label",
+		KF(mpls_label_top), PF_UINT, "MPLS_LABEL_TOP", 16, "mpls_label_top", SRC_PM | SRC_NF, 0, P_MPLS_LABEL_TOP },
+	[P_MPLS_LABEL_BOTTOM] = { "mpls_label_bottom", "MPLS", "Bottom MPLS label",
+		KF(mpls_label_bottom), PF_UINT, "MPLS_LABEL_BOTTOM", 19, "mpls_label_bottom", SRC_PM | SRC_NF, 0, P_MPLS_LABEL_BOTTOM },
+	[P_MPLS_STACK_DEPTH] = { "mpls_stack_depth", "MPLS", "MPLS stack depth",
+		KF(mpls_stack_depth), PF_UINT, "MPLS_STACK_DEPTH", 18, "mpls_stack_depth", SRC_PM | SRC_NF, 0, P_MPLS_STACK_DEPTH },
+	[P_TS_START] = { "timestamp_start", "TIME", "Flow start time or observation time at the exporter",
+		KF(ts_start), PF_TS, "TIMESTAMP_START", 31, "timestamp_start", SRC_NF, 0, P_TS_START },
+	[P_TS_END] = { "timestamp_end", "TIME", "Flow end time",
+		KF(ts_end), PF_TS, "TIMESTAMP_END", 31, "timestamp_end", SRC_NF, 0, P_TS_END },
+	[P_TS_ARRIVAL] = { "timestamp_arrival", "TIME", "Observation time at the collector",
+		KF(ts_arrival), PF_TS, "TIMESTAMP_ARRIVAL", 31, "timestamp_arrival", SRC_ALL, 0, P_TS_ARRIVAL },
+	[P_TS_EXPORT] = { "timestamp_export", "TIME", "Export time at the exporter",
+		KF(ts_export), PF_TS, "TIMESTAMP_EXPORT", 31, "timestamp_export", SRC_NF, 0, P_TS_EXPORT },
+	[P_EXPORT_PROTO_SEQNO] = { "export_proto_seqno", "MISC", "Export protocol sequence number",
+		KF(export_proto_seqno), PF_UINT, "EXPORT_PROTO_SEQNO", 20, "export_proto_seqno", SRC_NF | SRC_SF, 0, P_EXPORT_PROTO_SEQNO },
+	[P_EXPORT_PROTO_VERSION] = { "export_proto_version", "MISC", "Export protocol version",
+		KF(export_proto_version), PF_UINT, "EXPORT_PROTO_VERSION", 22, "export_proto_version", SRC_NF | SRC_SF, 0, P_EXPORT_PROTO_VERSION },
+	[P_EXPORT_PROTO_SYSID] = { "export_proto_sysid", "MISC", "Export protocol ID (source ID, observation domain ID, sub-agent ID)",
+		KF(export_proto_sysid), PF_UINT, "EXPORT_PROTO_SYSID", 20, "export_proto_sysid", SRC_NF | SRC_SF, 0, P_EXPORT_PROTO_SYSID },
+	[P_SUM_HOST] = { "sum_host", "L3", "Sum of traffic per host (in + out)",
+		KF(src_ip), PF_IP, "SRC_IP", 47, "ip_src", SRC_ALL, PRIM_SUM | PRIM_HIDDEN, P_SRC_HOST },
+	[P_SUM_NET] = { "sum_net", "L3", "Sum of traffic per network (in + out)",
+		KF(src_net), PF_IP, "SRC_NET", 47, "net_src", SRC_ALL, PRIM_SUM | PRIM_NEEDS_NET | PRIM_HIDDEN, P_SRC_NET },
+	[P_SUM_AS] = { "sum_as", "BGP", "Sum of traffic per ASN (in + out)",
+		KF(src_as), PF_UINT, "SRC_AS", 12, "as_src", SRC_ALL, PRIM_SUM | PRIM_NEEDS_AS | PRIM_HIDDEN, P_SRC_AS },
+	[P_SUM_PORT] = { "sum_port", "L4", "Sum of traffic per port (in + out)",
+		KF(src_port), PF_UINT, "SRC_PORT", 10, "port_src", SRC_ALL, PRIM_SUM | PRIM_L4 | PRIM_HIDDEN, P_SRC_PORT },
+	[P_SUM_MAC] = { "sum_mac", "L2", "Sum of traffic per MAC (in + out)",
+		KF(src_mac), PF_MAC, "SRC_MAC", 19, "mac_src", SRC_ALL, PRIM_SUM | PRIM_HIDDEN, P_SRC_MAC },
+	[P_NONE] = { "none", "MISC", "No primitive: one grand-total row",
+		NOKEY, PF_NONE, NULL, 0, NULL, SRC_ALL, PRIM_HIDDEN, P_NONE },
+	[P_FLOWS] = { "flows", "MISC", "Flows counter",
+		NOKEY, PF_NONE, "FLOWS", 22, "flows", SRC_ALL, PRIM_HIDDEN, P_FLOWS },
+};
+
+int prim_lookup(const char *name)
+{
+	for (int i = 0; i < P_COUNT; i++)
+		if (strcasecmp(prim_table[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+int prim_parse_list(const char *list, struct prim_set *out, const char **bad)
+{
+	static _Thread_local char word[64];
+	struct prim_set s = { 0 };
+	const char *p = list;
+
+	while (*p) {
+		size_t n = 0;
+		while (*p == ',' || isspace((unsigned char)*p))
+			p++;
+		if (!*p)
+			break;
+		while (p[n] && p[n] != ',' && !isspace((unsigned char)p[n]))
+			n++;
+		snprintf(word, sizeof(word), "%.*s", (int)n, p);
+		p += n;
+		int id = prim_lookup(word);
+		if (id < 0) {
+			if (bad)
+				*bad = word;
+			return -1;
+		}
+		prim_add(&s, (enum prim_id)id);
+	}
+	*out = s;
+	return 0;
+}
+
+void prim_set_str(const struct prim_set *s, char *buf, size_t len)
+{
+	size_t off = 0;
+	if (len)
+		buf[0] = '\0';
+	for (int i = 0; i < P_COUNT && off < len; i++) {
+		if (!prim_has(s, (enum prim_id)i))
+			continue;
+		int n = snprintf(buf + off, len - off, "%s%s", off ? ", " : "", prim_table[i].name);
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+}
+
+void prim_key_mask(const struct prim_set *s, struct flow_key *mask)
+{
+	memset(mask, 0, sizeof(*mask));
+	for (int i = 0; i < P_COUNT; i++) {
+		const struct prim_desc *d = &prim_table[i];
+		if (prim_has(s, (enum prim_id)i) && d->len)
+			memset((uint8_t *)mask + d->off, 0xff, d->len);
+	}
+}
+
+void prim_print_list(uint8_t src, const char *banner)
+{
+	static const char *const groups[] = { "L2", "L3", "L4", "BGP", "MPLS", "MISC", "TIME" };
+
+	printf("%s\n", banner);
+	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+		printf("\n%s\n", groups[g]);
+		for (int i = 0; i < P_COUNT; i++) {
+			const struct prim_desc *d = &prim_table[i];
+			if ((d->flags & PRIM_HIDDEN) || !(d->sources & src) || strcmp(d->group, groups[g]))
+				continue;
+			printf("%-32s : %-64s\n", d->name, d->descr);
+		}
+	}
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* dispatch.c: the core's per-record path: decode, enrich, then offer to every plugin. */
+#include "dispatch.h"
+
+#include <string.h>
+
+#include "lib/log.h"
+#include "model/prim.h"
+
+static bool any_plugin_has(const struct core_cfg *cfg, uint8_t flag, int id)
+{
+	for (int i = 0; i < cfg->nplugins; i++) {
+		const struct prim_set *s = &cfg->plugins[i].aggregate;
+		for (int j = 0; j < P_COUNT; j++)
+			if (prim_has(s, (enum prim_id)j) && ((prim_table[j].flags & flag) || j == id))
+				return true;
+	}
+	return false;
+}
+
+void pipeline_init(struct pipeline *pl, struct core_cfg *cfg, struct plugin *ps, int n)
+{
+	memset(pl, 0, sizeof(*pl));
+	pl->cfg = cfg;
+	pl->plugins = ps;
+	pl->nplugins = n;
+	/* as pmacctd: fragments are tracked only when ports matter, or when forced */
+	if (cfg->force_frag_handling || any_plugin_has(cfg, PRIM_L4, -1))
+		pl->frag = frag_new(cfg->frag_buffer_size ? cfg->frag_buffer_size : 4 * 1024 * 1024);
+	if (any_plugin_has(cfg, 0, P_FLOWS))
+		pl->flows = flows_new(cfg->flow_buffer_size ? cfg->flow_buffer_size : 16 * 1024 * 1024,
+		    cfg->flow_lifetime ? cfg->flow_lifetime : 60);
+}
+
+void pipeline_fini(struct pipeline *pl)
+{
+	frag_free(pl->frag);
+	flows_free(pl->flows);
+	pl->frag = NULL;
+	pl->flows = NULL;
+}
+
+void pipeline_packet(struct pipeline *pl, int dlt, const struct pcap_pkthdr *h, const uint8_t *pkt)
+{
+	struct flow_rec rec;
+
+	if (pkt_decode(dlt, pkt, h->caplen, h->len, &rec, &pl->dstats) != PKT_DROP_NONE)
+		return;
+	rec.ts.sec = h->ts.tv_sec;
+	rec.ts.usec = h->ts.tv_usec;
+	rec.k.ts_arrival = rec.ts;
+	rec.k.sampling_rate = 1;
+	if (pl->frag && (rec.flags & FR_F_FRAG) && !frag_handle(pl->frag, &rec))
+		return;
+	if (pl->flows)
+		flows_mark(pl->flows, &rec);
+	for (int i = 0; i < pl->nplugins; i++)
+		plugin_offer(&pl->plugins[i], &rec, h, pkt);
+}
+
+void pipeline_flush(struct pipeline *pl)
+{
+	for (int i = 0; i < pl->nplugins; i++)
+		plugin_flush_batch(&pl->plugins[i]);
+}

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* pcap_src.c: the pmacctd source: libpcap live capture or capture files. */
+#include "pcap_src.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+
+#define WHO "default/core"
+#define LIVE_TIMEOUT_MS 500
+
+static int apply_filter(struct pcap_src *s)
+{
+	const char *f = s->cfg->pcap_filter;
+	if (!f || !*f)
+		return 0;
+	if (pcap_compile(s->pc, &s->filter, f, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+		log_err(WHO, "%s: key 'pcap_filter': bad BPF filter '%s': %s",
+		    s->cfg->config_file ? s->cfg->config_file : "command line", f, pcap_geterr(s->pc));
+		return -1;
+	}
+	s->has_filter = true;
+	if (s->live && pcap_setfilter(s->pc, &s->filter) < 0) {
+		log_err(WHO, "pcap_setfilter: %s", pcap_geterr(s->pc));
+		return -1;
+	}
+	return 0;
+}
+
+static int open_file(struct pcap_src *s)
+{
+	char err[PCAP_ERRBUF_SIZE];
+
+	s->pc = pcap_open_offline(s->cfg->pcap_savefile, err);
+	if (!s->pc) {
+		log_err(WHO, "%s: key 'pcap_savefile': cannot read '%s': %s",
+		    s->cfg->config_file ? s->cfg->config_file : "command line", s->cfg->pcap_savefile, err);
+		return -1;
+	}
+	s->snaplen = pcap_snapshot(s->pc);
+	return 0;
+}
+
+static const char *default_device(char *buf, size_t len)
+{
+	pcap_if_t *all = NULL;
+	char err[PCAP_ERRBUF_SIZE];
+
+	if (pcap_findalldevs(&all, err) < 0 || !all)
+		return NULL;
+	snprintf(buf, len, "%s", all->name);
+	pcap_freealldevs(all);
+	return buf;
+}
+
+static pcap_t *try_live(struct pcap_src *s, char *err)
+{
+	pcap_t *pc = pcap_create(s->ifname, err);
+	if (!pc)
+		return NULL;
+	pcap_set_snaplen(pc, (int)s->cfg->snaplen);
+	pcap_set_promisc(pc, s->cfg->promisc);
+	pcap_set_timeout(pc, LIVE_TIMEOUT_MS);
+	pcap_set_buffer_size(pc, 32 * 1024 * 1024);
+	int rc = pcap_activate(pc);
+	if (rc < 0) {
+		snprintf(err, PCAP_ERRBUF_SIZE, "%s", pcap_geterr(pc));
+		pcap_close(pc);
+		return NULL;
+	}
+	return pc;
+}
+
+static int open_live(struct pcap_src *s)
+{
+	char err[PCAP_ERRBUF_SIZE] = "";
+
+	if (s->cfg->pcap_interface)
+		snprintf(s->ifname, sizeof(s->ifname), "%s", s->cfg->pcap_interface);
+	else if (!default_device(s->ifname, sizeof(s->ifname))) {
+		log_err(WHO, "no capture interface given (pcap_interface / -i) and none found");
+		return -1;
+	}
+	while (!(s->pc = try_live(s, err))) {
+		if (!s->cfg->pcap_interface_wait) {
+			log_err(WHO, "cannot capture on interface '%s': %s", s->ifname, err);
+			return -1;
+		}
+		log_warnx(WHO, "interface '%s' not available (%s); waiting for it (pcap_interface_wait)",
+		    s->ifname, err);
+		sleep(5);
+	}
+	s->live = true;
+	s->snaplen = pcap_snapshot(s->pc);
+	return 0;
+}
+
+int pcap_src_open(struct pcap_src *s, struct core_cfg *cfg)
+{
+	memset(s, 0, sizeof(*s));
+	s->cfg = cfg;
+	if ((cfg->pcap_savefile ? open_file(s) : open_live(s)) < 0)
+		return -1;
+	s->dlt = pcap_datalink(s->pc);
+	log_info(WHO, "[%s,0] link type is: %d", cfg->pcap_savefile ? cfg->pcap_savefile : s->ifname, s->dlt);
+	if (apply_filter(s) < 0) {
+		pcap_close(s->pc);
+		s->pc = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+struct loop_ctx {
+	struct pcap_src *s;
+	struct pipeline *pl;
+};
+
+static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *pkt)
+{
+	struct loop_ctx *c = (struct loop_ctx *)user;
+
+	c->s->received++;
+	/* files are not filtered by the kernel: apply pcap_filter here */
+	if (c->s->has_filter && !c->s->live && !pcap_offline_filter(&c->s->filter, h, pkt))
+		return;
+	pipeline_packet(c->pl, c->s->dlt, h, pkt);
+}
+
+void pcap_src_log_stats(struct pcap_src *s, struct pipeline *pl)
+{
+	struct pcap_stat ps = { 0 };
+	uint64_t dropped = 0;
+
+	if (s->live && pcap_stats(s->pc, &ps) == 0)
+		dropped = ps.ps_drop;
+	for (int i = 0; i < pl->nplugins; i++)
+		dropped += atomic_load(&pl->plugins[i].stats.dropped_records);
+	log_notice(WHO, "+++");
+	log_notice(WHO, "stats [%s,0] time=%ld received_packets=%llu dropped_packets=%llu",
+	    s->cfg->pcap_savefile ? s->cfg->pcap_savefile : s->ifname, (long)time(NULL),
+	    (unsigned long long)s->received, (unsigned long long)dropped);
+	for (int i = 0; i < PKT_DROP_COUNT; i++)
+		if (pl->dstats.drops[i])
+			log_notice(WHO, "stats decode %s=%llu", pkt_drop_name[i],
+			    (unsigned long long)pl->dstats.drops[i]);
+	log_notice(WHO, "---");
+}
+
+static int reopen_file(struct pcap_src *s)
+{
+	pcap_close(s->pc);
+	s->pc = NULL;
+	return open_file(s);
+}
+
+int pcap_src_run(struct pcap_src *s, struct pipeline *pl, volatile sig_atomic_t *stop,
+    volatile sig_atomic_t *stats)
+{
+	struct loop_ctx c = { s, pl };
+	uint32_t replays = s->cfg->pcap_savefile_replay;
+
+	for (int i = 0; i < pl->nplugins; i++)
+		pl->plugins[i].wait_when_full = !s->live;
+	if (!s->live && s->cfg->pcap_savefile_delay)
+		sleep(s->cfg->pcap_savefile_delay);
+	while (!*stop) {
+		int n = pcap_dispatch(s->pc, s->live ? -1 : 4096, on_packet, (u_char *)&c);
+		if (*stats) {
+			*stats = 0;
+			pcap_src_log_stats(s, pl);
+		}
+		if (n < 0 && n != PCAP_ERROR_BREAK) {
+			log_err(WHO, "pcap_dispatch: %s", pcap_geterr(s->pc));
+			return -1;
+		}
+		if (s->live) {
+			pipeline_flush(pl);	/* idle or not, hand over what we have */
+			continue;
+		}
+		if (n == 0) {	/* end of file */
+			if (replays > 1) {
+				replays--;
+				if (reopen_file(s) < 0)
+					return -1;
+				continue;
+			}
+			break;
+		}
+	}
+	pipeline_flush(pl);
+	return 0;
+}
+
+void pcap_src_close(struct pcap_src *s)
+{
+	if (s->has_filter)
+		pcap_freecode(&s->filter);
+	if (s->pc)
+		pcap_close(s->pc);
+	s->pc = NULL;
+}

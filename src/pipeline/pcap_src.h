@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* pcap_src.h: the pmacctd source: libpcap live capture or capture files, feeding the pipeline. */
+#ifndef PIPELINE_PCAP_SRC_H
+#define PIPELINE_PCAP_SRC_H
+
+#include <pcap/pcap.h>
+#include <signal.h>
+#include <stdbool.h>
+
+#include "config/config.h"
+#include "pipeline/dispatch.h"
+
+struct pcap_src {
+	struct core_cfg *cfg;
+	pcap_t *pc;
+	int dlt;
+	int snaplen;
+	bool live;
+	struct bpf_program filter;	/* pcap_filter */
+	bool has_filter;
+	char ifname[256];
+	uint64_t received;		/* packets read (all replays) */
+};
+
+/*
+ * Open the capture named by the config: pcap_savefile (a file) or
+ * pcap_interface (live; waits for it with pcap_interface_wait), apply
+ * snaplen, promisc and pcap_filter.  Returns 0, or -1 after logging.
+ */
+int pcap_src_open(struct pcap_src *s, struct core_cfg *cfg);
+
+/*
+ * Read packets into the pipeline until the file ends (then, with
+ * pcap_savefile_replay, again) or *stop becomes non-zero.  Live captures
+ * never block on a plugin; files never lose a packet.  `stats` non-zero
+ * asks for a stats line (SIGUSR1) and is cleared.  Returns 0 or -1.
+ */
+int pcap_src_run(struct pcap_src *s, struct pipeline *pl, volatile sig_atomic_t *stop,
+    volatile sig_atomic_t *stats);
+
+/* Log pmacct's SIGUSR1 stats block for the capture. */
+void pcap_src_log_stats(struct pcap_src *s, struct pipeline *pl);
+
+void pcap_src_close(struct pcap_src *s);
+
+#endif

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* agg.c: the aggregation table shared by every plugin. */
+#include "agg.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "lib/xalloc.h"
+
+#define AGG_CHUNK_ENTRIES 4096
+
+/* Entries live in chunks so that they can be walked in insertion order. */
+struct agg_chunk {
+	struct agg_chunk *next;
+	size_t used;		/* entries in use */
+	uint8_t mem[];
+};
+
+struct agg_table {
+	struct prim_set set;
+	struct flow_key mask;
+	size_t lo, hi;		/* span of struct flow_key the primitives cover */
+	size_t esize;		/* sizeof(struct agg_entry) + key span, aligned */
+	struct agg_entry **buckets;
+	size_t nbuckets;	/* power of two */
+	size_t count;
+	struct agg_chunk *first, *cur;
+	size_t nchunks;
+	int sum_id;		/* the sum_* primitive in the set, or -1 */
+	uint64_t seed;
+};
+
+static size_t pow2_at_least(size_t n)
+{
+	size_t p = 64;
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+static void span_of_mask(struct agg_table *t)
+{
+	const uint8_t *m = (const uint8_t *)&t->mask;
+	size_t n = sizeof(t->mask), lo = n, hi = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (m[i]) {
+			if (lo == n)
+				lo = i;
+			hi = i + 1;
+		}
+	}
+	if (lo == n)
+		lo = hi = 0;	/* `none`: a single aggregate */
+	t->lo = lo;
+	t->hi = hi;
+}
+
+struct agg_table *agg_new(const struct prim_set *set, size_t buckets)
+{
+	struct agg_table *t = xcalloc(1, sizeof(*t));
+
+	t->set = *set;
+	prim_key_mask(set, &t->mask);
+	span_of_mask(t);
+	t->esize = (sizeof(struct agg_entry) + (t->hi - t->lo) + 7) & ~(size_t)7;
+	t->nbuckets = pow2_at_least(buckets);
+	t->buckets = xcalloc(t->nbuckets, sizeof(*t->buckets));
+	t->sum_id = -1;
+	for (int i = 0; i < P_COUNT; i++)
+		if (prim_has(set, (enum prim_id)i) && (prim_table[i].flags & PRIM_SUM))
+			t->sum_id = i;
+	t->seed = (uint64_t)(uintptr_t)t ^ 0x9e3779b97f4a7c15ULL;
+	return t;
+}
+
+void agg_free(struct agg_table *t)
+{
+	if (!t)
+		return;
+	for (struct agg_chunk *c = t->first, *n; c; c = n) {
+		n = c->next;
+		free(c);
+	}
+	free(t->buckets);
+	free(t);
+}
+
+static struct agg_entry *entry_alloc(struct agg_table *t)
+{
+	if (!t->cur || t->cur->used == AGG_CHUNK_ENTRIES) {
+		struct agg_chunk *c = t->cur ? t->cur->next : t->first;
+		if (!c) {
+			c = xmalloc(sizeof(*c) + AGG_CHUNK_ENTRIES * t->esize);
+			c->next = NULL;
+			if (t->cur)
+				t->cur->next = c;
+			else
+				t->first = c;
+			t->nchunks++;
+		}
+		c->used = 0;
+		t->cur = c;
+	}
+	return (struct agg_entry *)(t->cur->mem + t->cur->used++ * t->esize);
+}
+
+static void grow(struct agg_table *t)
+{
+	size_t n = t->nbuckets * 2;
+	struct agg_entry **b = xcalloc(n, sizeof(*b));
+
+	for (struct agg_entry *e = agg_next(t, NULL); e; e = agg_next(t, e)) {
+		size_t i = e->hash & (n - 1);
+		e->next = b[i];
+		b[i] = e;
+	}
+	free(t->buckets);
+	t->buckets = b;
+	t->nbuckets = n;
+}
+
+struct agg_entry *agg_upsert(struct agg_table *t, const struct flow_key *masked, int64_t bin)
+{
+	const uint8_t *k = (const uint8_t *)masked + t->lo;
+	size_t klen = t->hi - t->lo;
+	uint64_t h = XXH3_64bits_withSeed(k, klen, t->seed ^ (uint64_t)bin);
+	struct agg_entry **slot = &t->buckets[h & (t->nbuckets - 1)];
+
+	for (struct agg_entry *e = *slot; e; e = e->next)
+		if (e->hash == h && e->bin == bin && memcmp(e->key, k, klen) == 0)
+			return e;
+
+	struct agg_entry *e = entry_alloc(t);
+	memset(e, 0, sizeof(*e));
+	e->hash = h;
+	e->bin = bin;
+	e->live = true;
+	memcpy(e->key, k, klen);
+	e->next = *slot;
+	*slot = e;
+	if (++t->count > t->nbuckets * 2)
+		grow(t);
+	return e;
+}
+
+static void mask_key(const struct agg_table *t, const struct flow_key *in, struct flow_key *out)
+{
+	const uint8_t *a = (const uint8_t *)in, *m = (const uint8_t *)&t->mask;
+	uint8_t *o = (uint8_t *)out;
+
+	for (size_t i = t->lo; i < t->hi; i++)
+		o[i] = a[i] & m[i];
+}
+
+static void add(struct agg_entry *e, const struct flow_rec *rec)
+{
+	e->packets += rec->packets;
+	e->bytes += rec->bytes;
+	e->flows += rec->flows;
+	e->tcp_flags |= rec->tcp_flags;
+}
+
+/* The dst field that a sum_* primitive folds into its src column. */
+static void sum_swap(int sum_id, const struct flow_key *in, struct flow_key *out)
+{
+	switch (sum_id) {
+	case P_SUM_HOST: out->src_ip = in->dst_ip; break;
+	case P_SUM_NET: out->src_net = in->dst_net; break;
+	case P_SUM_AS: out->src_as = in->dst_as; break;
+	case P_SUM_PORT: out->src_port = in->dst_port; break;
+	case P_SUM_MAC: memcpy(out->src_mac, in->dst_mac, sizeof(out->src_mac)); break;
+	default: break;
+	}
+}
+
+void agg_account(struct agg_table *t, const struct flow_rec *rec, int64_t bin)
+{
+	struct flow_key k;
+
+	mask_key(t, &rec->k, &k);
+	add(agg_upsert(t, &k, bin), rec);
+	if (t->sum_id >= 0) {
+		struct flow_key swapped = rec->k;
+		sum_swap(t->sum_id, &rec->k, &swapped);
+		mask_key(t, &swapped, &k);
+		add(agg_upsert(t, &k, bin), rec);
+	}
+}
+
+void agg_entry_key(const struct agg_table *t, const struct agg_entry *e, struct flow_key *out)
+{
+	memset(out, 0, sizeof(*out));
+	memcpy((uint8_t *)out + t->lo, e->key, t->hi - t->lo);
+}
+
+struct agg_entry *agg_next(const struct agg_table *t, const struct agg_entry *prev)
+{
+	const struct agg_chunk *c = t->first;
+	size_t i = 0;
+
+	if (prev) {
+		/* find prev's chunk: entries are laid out chunk after chunk */
+		for (; c; c = c->next) {
+			const uint8_t *p = (const uint8_t *)prev;
+			if (p >= c->mem && p < c->mem + AGG_CHUNK_ENTRIES * t->esize) {
+				i = (size_t)(p - c->mem) / t->esize + 1;
+				break;
+			}
+		}
+	}
+	for (; c; c = c->next, i = 0) {
+		for (; i < c->used; i++) {
+			struct agg_entry *e = (struct agg_entry *)(c->mem + i * t->esize);
+			if (e->live)
+				return e;
+		}
+		if (c == t->cur)
+			break;
+	}
+	return NULL;
+}
+
+size_t agg_count(const struct agg_table *t)
+{
+	return t->count;
+}
+
+void agg_clear(struct agg_table *t)
+{
+	memset(t->buckets, 0, t->nbuckets * sizeof(*t->buckets));
+	for (struct agg_chunk *c = t->first; c; c = c->next)
+		c->used = 0;
+	t->cur = NULL;
+	t->count = 0;
+}
+
+size_t agg_memory(const struct agg_table *t)
+{
+	return t->nbuckets * sizeof(*t->buckets) +
+	    t->nchunks * (sizeof(struct agg_chunk) + AGG_CHUNK_ENTRIES * t->esize);
+}

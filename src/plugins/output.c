@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* output.c: render aggregates as pmacct's formatted, CSV and JSON text. */
+#include "output.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+/* IP protocol names exactly as pmacct 1.7 prints them (others print as numbers). */
+static const char *const proto_names[256] = {
+	[1] = "icmp", [2] = "igmp", [3] = "ggp", [4] = "ipencap", [6] = "tcp", [8] = "egp",
+	[9] = "igp", [17] = "udp", [18] = "mux", [41] = "ipv6", [43] = "ipv6-route",
+	[44] = "ipv6-frag", [46] = "rsvp", [47] = "gre", [50] = "esp", [51] = "ah",
+	[55] = "mobile", [56] = "tlsp", [58] = "ipv6-icmp", [59] = "ipv6-nonxt",
+	[60] = "ipv6-opts", [80] = "iso-ip", [83] = "vines", [88] = "eigrp", [89] = "ospf",
+	[91] = "larp", [93] = "ax.25", [94] = "ipip", [98] = "encap", [102] = "pnni",
+	[103] = "pim", [108] = "IPcomp", [111] = "ipx-in-ip", [112] = "vrrp", [115] = "l2tp",
+	[124] = "isis", [132] = "sctp", [133] = "fc",
+};
+
+const char *out_proto_name(uint8_t proto, char *buf, size_t len)
+{
+	if (proto_names[proto])
+		return proto_names[proto];
+	snprintf(buf, len, "%u", proto);
+	return buf;
+}
+
+void out_cols_init(struct out_cols *c, const struct prim_set *set, bool all)
+{
+	memset(c, 0, sizeof(*c));
+	for (int i = 0; i < P_COUNT; i++) {
+		const struct prim_desc *d = &prim_table[i];
+		bool sel = prim_has(set, (enum prim_id)i);
+		if (i == P_FLOWS) {
+			c->flows = sel;
+			continue;
+		}
+		if (i == P_NONE)
+			continue;
+		/* a column shows when selected, or when a sum_* aliases onto it */
+		for (int j = 0; !sel && j < P_COUNT; j++)
+			sel = prim_has(set, (enum prim_id)j) && (int)prim_table[j].alias == i && j != i;
+		if ((sel || (all && !(d->flags & PRIM_HIDDEN))) && (int)d->alias == i)
+			c->ids[c->n++] = (uint8_t)i;
+	}
+	c->tcpflags = prim_has(set, P_TCPFLAGS);
+}
+
+void out_opts_from_cfg(struct out_opts *o, const struct plugin_cfg *pc, const struct core_cfg *cc)
+{
+	memset(o, 0, sizeof(*o));
+	o->fmt = pc->output;
+	snprintf(o->sep, sizeof(o->sep), "%s", pc->output_separator[0] ? pc->output_separator : ",");
+	o->num_protos = pc->num_protos;
+	o->ts_utc = cc->timestamps_utc;
+	o->ts_rfc3339 = cc->timestamps_rfc3339;
+	o->ts_secs = cc->timestamps_secs;
+	o->ts_since_epoch = cc->timestamps_since_epoch;
+	o->json_event_type = true;
+	o->stamps = pc->history.n != 0;
+}
+
+const char *out_ts(const struct fr_ts *ts, const struct out_opts *o, char *buf, size_t len)
+{
+	struct tm tm;
+	time_t t = (time_t)ts->sec;
+	char base[48];
+
+	if (o->ts_since_epoch) {
+		if (o->ts_secs)
+			snprintf(buf, len, "%" PRId64, ts->sec);
+		else
+			snprintf(buf, len, "%" PRId64 ".%06" PRId64, ts->sec, ts->usec);
+		return buf;
+	}
+	if (o->ts_utc)
+		gmtime_r(&t, &tm);
+	else
+		localtime_r(&t, &tm);
+	strftime(base, sizeof(base), o->ts_rfc3339 ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &tm);
+	if (o->ts_secs)
+		snprintf(buf, len, "%s", base);
+	else
+		snprintf(buf, len, "%s.%06" PRId64, base, ts->usec);
+	if (o->ts_rfc3339) {
+		size_t n = strlen(buf);
+		char z[8];
+		strftime(z, sizeof(z), "%z", &tm);
+		/* RFC 3339 offset: Z for UTC, else +hh:mm */
+		if (o->ts_utc || strcmp(z, "+0000") == 0)
+			snprintf(buf + n, len - n, "Z");
+		else
+			snprintf(buf + n, len - n, "%.3s:%.2s", z, z + 3);
+	}
+	return buf;
+}
+
+static uint64_t key_uint(const struct prim_desc *d, const struct flow_key *k)
+{
+	const uint8_t *p = (const uint8_t *)k + d->off;
+	switch (d->len) {
+	case 1: return *p;
+	case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
+	case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
+	case 8: { uint64_t v; memcpy(&v, p, 8); return v; }
+	default: return 0;
+	}
+}
+
+const char *out_value(const struct prim_desc *d, const struct flow_key *k, uint8_t tcp_flags,
+    const struct out_opts *o, char *buf, size_t len)
+{
+	const uint8_t *p = (const uint8_t *)k + d->off;
+
+	switch (d->fmt) {
+	case PF_UINT:
+		snprintf(buf, len, "%" PRIu64, key_uint(d, k));
+		break;
+	case PF_HEX:
+		snprintf(buf, len, "%" PRIx64, key_uint(d, k));
+		break;
+	case PF_MAC:
+		snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", p[0], p[1], p[2], p[3], p[4], p[5]);
+		break;
+	case PF_IP: {
+		struct fr_ip ip;
+		memcpy(&ip, p, sizeof(ip));
+		if (ip.af == 6)
+			inet_ntop(AF_INET6, ip.a, buf, (socklen_t)len);
+		else
+			inet_ntop(AF_INET, ip.a, buf, (socklen_t)len);
+		break;
+	}
+	case PF_PROTO:
+		if (o->num_protos)
+			snprintf(buf, len, "%u", *p);
+		else
+			snprintf(buf, len, "%s", out_proto_name(*p, buf, len));
+		break;
+	case PF_TCPFLAGS:
+		snprintf(buf, len, "%u", tcp_flags);
+		break;
+	case PF_TS: {
+		struct fr_ts ts;
+		memcpy(&ts, p, sizeof(ts));
+		out_ts(&ts, o, buf, len);
+		break;
+	}
+	case PF_NONE:
+		buf[0] = '\0';
+		break;
+	}
+	return buf;
+}
+
+static bool is_event(const struct out_opts *o)
+{
+	return o->fmt == OUT_EVENT_FORMATTED || o->fmt == OUT_EVENT_CSV;
+}
+
+static bool is_formatted(const struct out_opts *o)
+{
+	return o->fmt == OUT_FORMATTED || o->fmt == OUT_EVENT_FORMATTED;
+}
+
+void out_header(FILE *f, const struct out_cols *c, const struct out_opts *o)
+{
+	static const char *const counters[] = { "PACKETS", "FLOWS", "BYTES" };
+	bool fm = is_formatted(o);
+	int k = 0;
+
+	if (o->fmt == OUT_JSON)
+		return;
+	for (int i = 0; i < c->n; i++, k++) {
+		const struct prim_desc *d = &prim_table[c->ids[i]];
+		if (fm)
+			fprintf(f, "%-*s", d->width, d->title);
+		else
+			fprintf(f, "%s%s", k ? o->sep : "", d->title);
+	}
+	for (int i = 0; !is_event(o) && i < 3; i++) {
+		if (i == 1 && !c->flows)
+			continue;
+		if (fm)
+			fprintf(f, i < 2 ? "%-22s" : "%s", counters[i]);
+		else
+			fprintf(f, "%s%s", k++ ? o->sep : "", counters[i]);
+	}
+	fputc('\n', f);
+}
+
+/* Write s as a JSON string (values we render never need escaping but labels may). */
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+static bool json_quoted(const struct prim_desc *d, const struct out_opts *o)
+{
+	return d->fmt != PF_UINT && !(d->fmt == PF_PROTO && o->num_protos);
+}
+
+static void row_json(FILE *f, const struct out_cols *c, const struct out_opts *o,
+    const struct flow_key *k, const struct out_counters *cnt)
+{
+	char buf[128];
+	const char *sep = "";
+	struct fr_ts st = { 0, 0 };
+	struct out_opts so = *o;
+
+	fputc('{', f);
+	if (o->json_event_type) {
+		fputs("\"event_type\": \"purge\"", f);
+		sep = ", ";
+	}
+	for (int i = 0; i < c->n; i++) {
+		const struct prim_desc *d = &prim_table[c->ids[i]];
+		out_value(d, k, cnt->tcp_flags, o, buf, sizeof(buf));
+		fprintf(f, "%s\"%s\": ", sep, d->json);
+		if (json_quoted(d, o))
+			json_str(f, buf);
+		else
+			fputs(buf, f);
+		sep = ", ";
+	}
+	if (o->stamps) {
+		so.ts_secs = true;
+		so.ts_rfc3339 = false;
+		st.sec = cnt->stamp_inserted;
+		fprintf(f, "%s\"stamp_inserted\": \"%s\"", sep, out_ts(&st, &so, buf, sizeof(buf)));
+		st.sec = cnt->stamp_updated;
+		fprintf(f, ", \"stamp_updated\": \"%s\"", out_ts(&st, &so, buf, sizeof(buf)));
+		sep = ", ";
+	}
+	if (!is_event(o)) {
+		fprintf(f, "%s\"packets\": %" PRIu64, sep, cnt->packets);
+		if (c->flows)
+			fprintf(f, ", \"flows\": %" PRIu64, cnt->flows);
+		fprintf(f, ", \"bytes\": %" PRIu64, cnt->bytes);
+	}
+	fputs("}\n", f);
+}
+
+void out_row(FILE *f, const struct out_cols *c, const struct out_opts *o,
+    const struct flow_key *k, const struct out_counters *cnt)
+{
+	char buf[128];
+	bool fm = is_formatted(o);
+	int n = 0;
+
+	if (o->fmt == OUT_JSON) {
+		row_json(f, c, o, k, cnt);
+		return;
+	}
+	for (int i = 0; i < c->n; i++, n++) {
+		const struct prim_desc *d = &prim_table[c->ids[i]];
+		out_value(d, k, cnt->tcp_flags, o, buf, sizeof(buf));
+		if (fm)
+			fprintf(f, "%-*s", d->width, buf);
+		else
+			fprintf(f, "%s%s", n ? o->sep : "", buf);
+	}
+	if (!is_event(o)) {
+		if (fm) {
+			fprintf(f, "%-22" PRIu64, cnt->packets);
+			if (c->flows)
+				fprintf(f, "%-22" PRIu64, cnt->flows);
+			fprintf(f, "%" PRIu64, cnt->bytes);
+		} else {
+			fprintf(f, "%s%" PRIu64, n ? o->sep : "", cnt->packets);
+			if (c->flows)
+				fprintf(f, "%s%" PRIu64, o->sep, cnt->flows);
+			fprintf(f, "%s%" PRIu64, o->sep, cnt->bytes);
+		}
+	}
+	fputc('\n', f);
+}

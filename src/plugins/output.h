@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* output.h: render aggregates as pmacct's formatted, CSV and JSON text, from the primitives table. */
+#ifndef PLUGINS_OUTPUT_H
+#define PLUGINS_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config/config.h"
+#include "model/prim.h"
+
+/* How to render: format and pmacct's rendering switches. */
+struct out_opts {
+	enum print_fmt fmt;
+	char sep[8];		/* CSV separator */
+	bool num_protos;	/* numeric IP protocol */
+	bool ts_utc, ts_rfc3339, ts_secs, ts_since_epoch;
+	bool json_event_type;	/* print plugin JSON starts with "event_type": "purge" */
+	bool stamps;		/* JSON: stamp_inserted / stamp_updated (history set) */
+};
+
+/* The columns a plugin prints: its primitives in table order, sum_* as their alias. */
+struct out_cols {
+	uint8_t ids[P_COUNT];
+	int n;
+	bool flows;		/* FLOWS counter column */
+	bool tcpflags;
+};
+
+/* The counters printed after the key columns. */
+struct out_counters {
+	uint64_t packets, bytes, flows;
+	uint8_t tcp_flags;
+	int64_t stamp_inserted, stamp_updated;	/* JSON with history only */
+};
+
+/* Columns for an aggregate set (all of them when `all`, as the client's -a). */
+void out_cols_init(struct out_cols *c, const struct prim_set *set, bool all);
+
+/* Default options for a plugin's configuration. */
+void out_opts_from_cfg(struct out_opts *o, const struct plugin_cfg *pc, const struct core_cfg *cc);
+
+/* Header line (formatted, CSV and their event_ forms; nothing for JSON). */
+void out_header(FILE *f, const struct out_cols *c, const struct out_opts *o);
+
+/* One row. */
+void out_row(FILE *f, const struct out_cols *c, const struct out_opts *o,
+    const struct flow_key *k, const struct out_counters *cnt);
+
+/* Render one primitive's value as text (no JSON quoting). Returns buf. */
+const char *out_value(const struct prim_desc *d, const struct flow_key *k, uint8_t tcp_flags,
+    const struct out_opts *o, char *buf, size_t len);
+
+/* Protocol name as pmacct prints it ("tcp", "udp", ... or the number). */
+const char *out_proto_name(uint8_t proto, char *buf, size_t len);
+
+/* A timestamp as pmacct prints it, honouring the timestamps_* options. */
+const char *out_ts(const struct fr_ts *ts, const struct out_opts *o, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* plugin.h: the plugin runtime: a thread per plugin instance fed by its own ring, and the table of plugin types. */
+#ifndef PLUGINS_PLUGIN_H
+#define PLUGINS_PLUGIN_H
+
+#include <pcap/pcap.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "lib/ring.h"
+#include "model/flow_rec.h"
+
+struct plugin;
+
+/*
+ * A plugin type: hooks called on the plugin's own thread (except init,
+ * called on the core thread before capture starts, and fini after the
+ * thread ended).  Types keep their state in plugin->state.
+ */
+struct plugin_type {
+	const char *name;		/* "print", "memory", ... */
+	uint8_t daemons;		/* SRC_PM | SRC_NF | SRC_SF: where it may run */
+	/* Validate config, allocate state, open what must fail early. 0 or -1 (logged). */
+	int (*init)(struct plugin *p);
+	/* Account one record. */
+	void (*record)(struct plugin *p, const struct flow_rec *rec);
+	/* Milliseconds until the plugin wants tick() again (-1 = never). */
+	int (*next_tick_ms)(struct plugin *p);
+	/* Periodic work: purge on refresh, serve queries. */
+	void (*tick)(struct plugin *p);
+	/* Final flush at shutdown (the ring is drained). */
+	void (*flush)(struct plugin *p);
+	/* Free state. */
+	void (*fini)(struct plugin *p);
+};
+
+/* Stats shared between the core (writer) and anyone reading (SIGUSR1, client). */
+struct plugin_stats {
+	_Atomic uint64_t records;		/* records handed to the ring */
+	_Atomic uint64_t dropped_records;	/* lost to a full ring (live capture only) */
+	_Atomic uint64_t dropped_batches;
+	_Atomic uint64_t filtered;		/* rejected by aggregate_filter */
+};
+
+struct plugin {
+	const struct plugin_type *type;
+	struct plugin_cfg *cfg;
+	struct core_cfg *core;
+	char who[CFG_NAME_MAX + 24];	/* "name/type" for log lines */
+	void *state;
+
+	/* core side */
+	struct ring *ring;
+	uint8_t *batch;			/* slot being filled, or NULL */
+	size_t batch_len, batch_cap;
+	bool wait_when_full;		/* capture files: never drop */
+	struct bpf_program filter;
+	bool has_filter;
+	uint64_t rng;			/* sampling_rate */
+	struct plugin_stats stats;
+
+	/* plugin side */
+	pthread_t thread;
+	bool started;
+};
+
+/* The plugin type called `name`, or NULL. */
+const struct plugin_type *plugin_type_find(const char *name);
+
+/*
+ * Create every configured plugin: check the type is valid for the daemon,
+ * compile aggregate_filter against `linktype`/`snaplen`, size the ring,
+ * call init().  Returns the array (n = cfg->nplugins) or NULL after logging.
+ */
+struct plugin *plugins_create(struct core_cfg *cfg, uint8_t daemon, int linktype, int snaplen);
+
+/* Start each plugin's thread. */
+void plugins_start(struct plugin *ps, int n);
+
+/*
+ * Offer a record to plugin p: aggregate_filter (on the packet when `h` is
+ * not NULL), sampling, post_tag, then append to the current batch.
+ */
+void plugin_offer(struct plugin *p, const struct flow_rec *rec,
+    const struct pcap_pkthdr *h, const uint8_t *pkt);
+
+/* Hand any partial batch to the plugin now (idle live capture, end of file). */
+void plugin_flush_batch(struct plugin *p);
+
+/* Flush batches, close rings, join threads, run fini. */
+void plugins_stop(struct plugin *ps, int n);
+
+#endif
