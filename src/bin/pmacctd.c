@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bin/daemon.h"
@@ -110,6 +111,32 @@ static int check_primitives(const struct core_cfg *cfg)
 	return 0;
 }
 
+struct core_ctx {
+	struct pcap_src *src;
+	struct pipeline *pl;
+};
+
+/* Act on the signal flags between batches; true when the daemon must stop. */
+static bool core_poll(void *arg)
+{
+	struct core_ctx *c = arg;
+
+	if (daemon_stats) {
+		daemon_stats = 0;
+		pcap_src_log_stats(c->src, c->pl);
+	}
+	if (daemon_reopen) {
+		daemon_reopen = 0;
+		log_reopen();
+	}
+	if (daemon_reload) {
+		daemon_reload = 0;
+		if (c->src->cfg->maps_refresh)
+			log_info(WHO, "SIGUSR2: no maps loaded, nothing to reload");
+	}
+	return daemon_stop != 0;
+}
+
 static int run(struct core_cfg *cfg)
 {
 	struct pcap_src src;
@@ -131,15 +158,11 @@ static int run(struct core_cfg *cfg)
 	pipeline_init(&pl, cfg, ps, cfg->nplugins);
 	plugins_start(ps, cfg->nplugins);
 
-	int rc = pcap_src_run(&src, &pl, &daemon_stop, &daemon_stats) < 0 ? 1 : 0;
+	struct core_ctx ctx = { &src, &pl };
+	int rc = pcap_src_run(&src, &pl, core_poll, &ctx) < 0 ? 1 : 0;
 	/* pcap_savefile_wait: the file is done; keep plugins serving until told to stop */
-	while (rc == 0 && cfg->pcap_savefile && cfg->pcap_savefile_wait && !daemon_stop) {
-		pause();
-		if (daemon_stats) {
-			daemon_stats = 0;
-			pcap_src_log_stats(&src, &pl);
-		}
-	}
+	while (rc == 0 && cfg->pcap_savefile && cfg->pcap_savefile_wait && !core_poll(&ctx))
+		sleep(1);
 	plugins_stop(ps, cfg->nplugins);
 	pipeline_fini(&pl);
 	pcap_src_close(&src);
@@ -175,6 +198,7 @@ int main(int argc, char **argv)
 		cfg_fini(&cfg);
 		return 0;
 	}
+	umask(077);	/* files_umask: created files and directories are the owner's only */
 	daemon_log_open(&cfg);
 	daemon_signals();
 	log_info(WHO, "%s", BANNER);

@@ -157,8 +157,7 @@ static int reopen_file(struct pcap_src *s)
 	return open_file(s);
 }
 
-int pcap_src_run(struct pcap_src *s, struct pipeline *pl, volatile sig_atomic_t *stop,
-    volatile sig_atomic_t *stats)
+int pcap_src_run(struct pcap_src *s, struct pipeline *pl, pcap_src_poll_fn poll, void *arg)
 {
 	struct loop_ctx c = { s, pl };
 	uint32_t replays = s->cfg->pcap_savefile_replay;
@@ -167,12 +166,8 @@ int pcap_src_run(struct pcap_src *s, struct pipeline *pl, volatile sig_atomic_t 
 		pl->plugins[i].wait_when_full = !s->live;
 	if (!s->live && s->cfg->pcap_savefile_delay)
 		sleep(s->cfg->pcap_savefile_delay);
-	while (!*stop) {
+	while (!poll(arg)) {
 		int n = pcap_dispatch(s->pc, s->live ? -1 : 4096, on_packet, (u_char *)&c);
-		if (*stats) {
-			*stats = 0;
-			pcap_src_log_stats(s, pl);
-		}
 		if (n < 0 && n != PCAP_ERROR_BREAK) {
 			log_err(WHO, "pcap_dispatch: %s", pcap_geterr(s->pc));
 			return -1;
@@ -184,6 +179,8 @@ int pcap_src_run(struct pcap_src *s, struct pipeline *pl, volatile sig_atomic_t 
 		if (n == 0) {	/* end of file */
 			if (replays > 1) {
 				replays--;
+				if (s->cfg->pcap_savefile_delay)
+					sleep(s->cfg->pcap_savefile_delay);
 				if (reopen_file(s) < 0)
 					return -1;
 				continue;

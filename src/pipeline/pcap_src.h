@@ -4,7 +4,6 @@
 #define PIPELINE_PCAP_SRC_H
 
 #include <pcap/pcap.h>
-#include <signal.h>
 #include <stdbool.h>
 
 #include "config/config.h"
@@ -30,13 +29,17 @@ struct pcap_src {
 int pcap_src_open(struct pcap_src *s, struct core_cfg *cfg);
 
 /*
- * Read packets into the pipeline until the file ends (then, with
- * pcap_savefile_replay, again) or *stop becomes non-zero.  Live captures
- * never block on a plugin; files never lose a packet.  `stats` non-zero
- * asks for a stats line (SIGUSR1) and is cleared.  Returns 0 or -1.
+ * Between batches of packets the source calls poll(arg): it handles the
+ * daemon's signal flags and returns true to stop.
  */
-int pcap_src_run(struct pcap_src *s, struct pipeline *pl, volatile sig_atomic_t *stop,
-    volatile sig_atomic_t *stats);
+typedef bool (*pcap_src_poll_fn)(void *arg);
+
+/*
+ * Read packets into the pipeline until the file ends (then, with
+ * pcap_savefile_replay, again) or poll() says stop.  Live captures never
+ * block on a plugin; files never lose a packet.  Returns 0 or -1.
+ */
+int pcap_src_run(struct pcap_src *s, struct pipeline *pl, pcap_src_poll_fn poll, void *arg);
 
 /* Log pmacct's SIGUSR1 stats block for the capture. */
 void pcap_src_log_stats(struct pcap_src *s, struct pipeline *pl);

@@ -245,9 +245,10 @@ static void row_json(FILE *f, const struct out_cols *c, const struct out_opts *o
 		sep = ", ";
 	}
 	if (!is_event(o)) {
-		fprintf(f, "%s\"packets\": %" PRIu64, sep, cnt->packets);
+		/* pmacct's JSON puts flows before packets (formatted/CSV after) */
 		if (c->flows)
-			fprintf(f, ", \"flows\": %" PRIu64, cnt->flows);
+			fprintf(f, "%s\"flows\": %" PRIu64, sep, cnt->flows);
+		fprintf(f, "%s\"packets\": %" PRIu64, c->flows ? ", " : sep, cnt->packets);
 		fprintf(f, ", \"bytes\": %" PRIu64, cnt->bytes);
 	}
 	fputs("}\n", f);

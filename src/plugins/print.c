@@ -84,7 +84,7 @@ static void make_parents(const char *path)
 		if (*q != '/')
 			continue;
 		*q = '\0';
-		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+		if (mkdir(tmp, 0777) < 0 && errno != EEXIST)
 			return;
 		*q = '/';
 	}
@@ -110,7 +110,6 @@ static FILE *open_output(struct plugin *p, const char *name, bool *title)
 {
 	struct stat st;
 	FILE *f;
-	mode_t old;
 
 	*title = true;
 	if (!name)
@@ -118,9 +117,7 @@ static FILE *open_output(struct plugin *p, const char *name, bool *title)
 	make_parents(name);
 	if (p->cfg->output_file_append && stat(name, &st) == 0 && st.st_size > 0)
 		*title = false;
-	old = umask(077);
 	f = fopen(name, p->cfg->output_file_append ? "a" : "w");
-	umask(old);
 	if (!f)
 		log_err(p->who, "cannot open print_output_file '%s': %s", name, strerror(errno));
 	return f;

@@ -1,0 +1,51 @@
+# Thin wrapper around Meson: installs what the build and the tests need (Debian 12, as root),
+# builds, and runs the demo or the whole test suite.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+PYTHON     ?= /usr/bin/python3
+
+# Debian packages: build dependencies, then what the tests and the bench use
+# (tshark and scapy for independent counts, pmacct 1.7.7 as the reference).
+BUILD_PKGS = meson ninja-build pkg-config gcc libpcap-dev libxxhash-dev libjansson-dev
+TEST_PKGS  = python3 python3-pytest python3-scapy tshark tcpdump pmacct iproute2 clang procps
+
+.PHONY: all deps test-deps build demo test unit asan e2e bench clean
+
+all: build
+
+deps:
+	@./scripts/ensure-packages $(BUILD_PKGS)
+
+test-deps: deps
+	@./scripts/ensure-packages $(TEST_PKGS)
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD)
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+# The main job on the embedded default: pmacctd on the bundled capture, accounting table to stdout.
+demo: build
+	$(BUILD)/pmacctd -f examples/demo.conf
+
+unit: build
+	meson test -C $(BUILD) --print-errorlogs
+
+# The unit tests and the fuzz corpus again under AddressSanitizer + UndefinedBehaviorSanitizer.
+asan: deps
+	@[ -f $(ASAN_BUILD)/build.ninja ] || meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+	ninja -C $(ASAN_BUILD)
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 meson test -C $(ASAN_BUILD) --print-errorlogs
+
+e2e: build
+	$(PYTHON) -m pytest -q tests/e2e
+
+test: test-deps build unit asan e2e
+
+bench: test-deps build
+	bench/run.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

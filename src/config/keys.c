@@ -1,0 +1,735 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* keys.c: the one table of configuration keys (name, scope, type, default, aliases, field). */
+#include "keys.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../lib/xalloc.h"
+
+#define CO(f)	((uint16_t)offsetof(struct core_cfg, f))
+#define PO(f)	((uint16_t)offsetof(struct plugin_cfg, f))
+#define CSZ(f)	((uint16_t)sizeof(((struct core_cfg *)0)->f))
+#define PSZ(f)	((uint16_t)sizeof(((struct plugin_cfg *)0)->f))
+
+/* A typed global key stored in struct core_cfg. */
+#define G(name, al, type, f, min, def, descr) \
+	{ name, al, CFG_GLOBAL, type, CO(f), CSZ(f), min, def, descr }
+/* A typed per-plugin key stored in struct plugin_cfg. */
+#define P(name, al, type, f, min, def, descr) \
+	{ name, al, CFG_PLUGIN, type, PO(f), PSZ(f), min, def, descr }
+/* A typed per-plugin-only key (no global form). */
+#define N(name, al, type, f, descr) \
+	{ name, al, CFG_NO_GLOBAL, type, PO(f), PSZ(f), 0, NULL, descr }
+/*
+ * Recognised keys kept as raw text in the extra list (global, per plugin,
+ * per plugin only).  A later issue types one by moving it to G()/P() with a
+ * field in config.h: nothing else changes, the parser and cfg_dump() follow.
+ */
+#define GR(name, al, descr) { name, al, CFG_GLOBAL, CT_RAW, CO(extra), 0, 0, NULL, descr }
+#define PR(name, al, descr) { name, al, CFG_PLUGIN, CT_RAW, PO(extra), 0, 0, NULL, descr }
+#define NR(name, al, descr) { name, al, CFG_NO_GLOBAL, CT_RAW, PO(extra), 0, 0, NULL, descr }
+
+/* The plugin_cfg rows share print_* fields with sql_/kafka_/amqp_ names, as pmacct does. */
+#define SQLK(s)	"sql_" s " kafka_" s " amqp_" s
+
+const struct cfg_key cfg_keys[] = {
+	/* process */
+	G("debug", NULL, CT_BOOL, debug, 0, "false", "verbose logging (-d)"),
+	G("daemonize", NULL, CT_BOOL, daemonize, 0, "false", "run in the background (-D)"),
+	G("pidfile", NULL, CT_STR, pidfile, 0, NULL,
+	    "core PID file (-F); plugins write <pidfile>-<type>-<name>"),
+	G("syslog", NULL, CT_FACILITY, syslog, 0, NULL,
+	    "log to syslog with this facility (-S): auth mail daemon kern user local0-7"),
+	G("logfile", NULL, CT_STR, logfile, 0, NULL, "log to this file, lines prefixed by a UTC time"),
+	G("core_proc_name", "pmacctd_proc_name nfacctd_proc_name sfacctd_proc_name", CT_NAME,
+	    core_proc_name, 0, "default", "name of the core process in logs"),
+	{ "plugins", NULL, CFG_GLOBAL, CT_PLUGINS, 0, 0, 0, "memory",
+	    "plugin instances: type[name], ... (-P); only the first plugins line counts" },
+
+	/* capture (pmacctd) */
+	G("pcap_interface", "interface", CT_STR, pcap_interface, 0, NULL, "capture interface (-i)"),
+	G("pcap_interface_wait", "interface_wait", CT_BOOL, pcap_interface_wait, 0, "false",
+	    "wait for the interface to appear (-w)"),
+	G("pcap_savefile", "savefile", CT_STR, pcap_savefile, 0, NULL, "read this capture file (-I)"),
+	G("pcap_savefile_wait", "savefile_wait", CT_BOOL, pcap_savefile_wait, 0, "false",
+	    "stay alive after the capture file ends (-W)"),
+	G("pcap_savefile_delay", "savefile_delay", CT_UINT, pcap_savefile_delay, 0, "0",
+	    "seconds to sleep before reading the capture file (-Z)"),
+	G("pcap_savefile_replay", "savefile_replay", CT_UINT, pcap_savefile_replay, 0, "0",
+	    "read the capture file this many times, 0 = once (-Y)"),
+	G("promisc", NULL, CT_BOOL, promisc, 0, "true", "promiscuous mode (-N sets false)"),
+	G("snaplen", NULL, CT_UINT, snaplen, 128, "128", "capture length in bytes (-L), >= 128"),
+	G("pcap_filter", NULL, CT_STR, pcap_filter, 0, NULL, "global BPF capture filter"),
+	G("pmacctd_nonroot", "nfacctd_nonroot sfacctd_nonroot", CT_BOOL, nonroot, 0, "false",
+	    "allow running without root (-z)"),
+	G("pmacctd_force_frag_handling", NULL, CT_BOOL, force_frag_handling, 0, "false",
+	    "reassemble fragments even without L4 primitives"),
+	G("pmacctd_flow_lifetime", NULL, CT_UINT, flow_lifetime, 1, "60",
+	    "seconds of inactivity ending a flow (flows counter)"),
+	G("pmacctd_frag_buffer_size", NULL, CT_UINT, frag_buffer_size, 0, "0",
+	    "fragment table bytes, 0 = 4 MB"),
+	G("pmacctd_flow_buffer_size", NULL, CT_UINT, flow_buffer_size, 0, "0",
+	    "flow table bytes, 0 = 16 MB"),
+
+	/* maps and enrichment */
+	G("networks_file", NULL, CT_STR, networks_file, 0, NULL,
+	    "networks [+ASN] list for *_net, *_as (-n)"),
+	G("networks_mask", NULL, CT_STR, networks_mask, 0, NULL, "static mask for *_net"),
+	G("ports_file", NULL, CT_STR, ports_file, 0, NULL, "ports to account; others are zeroed (-t)"),
+	G("pre_tag_map", NULL, CT_STR, pre_tag_map, 0, NULL, "tagging map (tag, tag2)"),
+	G("maps_refresh", "refresh_maps", CT_BOOL, maps_refresh, 0, "true", "reload maps on SIGUSR2"),
+
+	/* timestamps */
+	G("timestamps_secs", NULL, CT_BOOL, timestamps_secs, 0, "false",
+	    "timestamp primitives at second resolution"),
+	G("timestamps_rfc3339", NULL, CT_BOOL, timestamps_rfc3339, 0, "false",
+	    "print timestamps as RFC 3339"),
+	G("timestamps_utc", NULL, CT_BOOL, timestamps_utc, 0, "false",
+	    "print timestamps and time-bins in UTC, not local time"),
+	G("timestamps_since_epoch", "sql_history_since_epoch", CT_BOOL, timestamps_since_epoch, 0,
+	    "false", "print timestamps as seconds since the epoch"),
+
+	/* every plugin */
+	P("aggregate", NULL, CT_AGG, aggregate, 0, "src_host", "primitives to aggregate on (-c)"),
+	N("aggregate_filter", NULL, CT_STR, aggregate_filter, "BPF filter of this plugin"),
+	N("pre_tag_filter", NULL, CT_STR, pre_tag_filter, "accept only these tags (0, N, -N, A-B, ...)"),
+	P("post_tag", NULL, CT_U64, post_tag, 0, NULL, "static tag set by this plugin"),
+	P("post_tag2", NULL, CT_U64, post_tag2, 0, NULL, "static tag2 set by this plugin"),
+	P("sampling_rate", NULL, CT_UINT, sampling_rate, 0, NULL, "account 1 packet out of N"),
+	P("plugin_pipe_size", NULL, CT_SIZE, pipe_size, 1, "4096000",
+	    "bytes of the core-to-plugin ring"),
+	P("plugin_buffer_size", NULL, CT_SIZE, buffer_size, 1, NULL,
+	    "bytes of one batch in the ring (default 10240)"),
+
+	/* print (shared with sql_ / kafka_ / amqp_ names, one field as in pmacct) */
+	P("print_refresh_time", SQLK("refresh_time"), CT_UINT, refresh_time, 1, "60",
+	    "seconds between purges (-r)"),
+	P("print_output", NULL, CT_OUTPUT, output, 0, "formatted",
+	    "formatted, csv, json, event_formatted, event_csv (-O)"),
+	P("print_output_file", NULL, CT_STR, output_file, 0, NULL,
+	    "output file template, stdout if unset (-o)"),
+	P("print_output_file_append", NULL, CT_BOOL, output_file_append, 0, "false",
+	    "append to the output file instead of overwriting (-A)"),
+	P("print_latest_file", NULL, CT_STR, latest_file, 0, NULL,
+	    "symlink pointing at the latest output file"),
+	P("print_markers", "kafka_markers amqp_markers", CT_BOOL, markers, 0, "false",
+	    "start/end markers around each purge (-M)"),
+	P("print_output_separator", NULL, CT_SEP, output_separator, 0, ",",
+	    "CSV separator, one character; \\t and \\s allowed (-E)"),
+	P("print_num_protos", SQLK("num_protos"), CT_BOOL, num_protos, 0, "false",
+	    "print protocol numbers, not names (-u)"),
+	P("print_cache_entries", "kafka_cache_entries amqp_cache_entries", CT_UINT, cache_entries, 1,
+	    "16411", "hash buckets of the plugin cache"),
+	P("print_history", SQLK("history"), CT_PERIOD, history, 0, NULL,
+	    "time-bin length N[m|h|d|w|M]; bare N = seconds, a multiple of 60"),
+	P("print_history_roundoff", SQLK("history_roundoff") " amqp_time_roundoff", CT_ROUNDOFF,
+	    history_roundoff, 0, NULL, "align time-bins to m h d w M (d and w exclusive)"),
+	P("print_history_offset", SQLK("history_offset"), CT_INT, history_offset, 0, NULL,
+	    "shift time-bins back by N seconds"),
+	P("print_trigger_exec", SQLK("trigger_exec"), CT_STR, trigger_exec, 0, NULL,
+	    "executable run after each purge"),
+	P("print_startup_delay", SQLK("startup_delay"), CT_UINT, startup_delay, 0, "0",
+	    "seconds to delay the purge schedule"),
+	P("print_write_empty_file", NULL, CT_BOOL, write_empty_file, 0, "false",
+	    "create the output file even with nothing to write"),
+
+	/* memory */
+	P("imt_path", NULL, CT_STR, imt_path, 0, "/tmp/collect.pipe", "client socket path (-p)"),
+	P("imt_buckets", NULL, CT_UINT, imt_buckets, 1, "32771", "hash buckets (-b)"),
+	P("imt_mem_pools_number", NULL, CT_UINT, imt_mem_pools_number, 0, "16",
+	    "memory pools, 0 = unlimited (-m)"),
+	P("imt_mem_pools_size", NULL, CT_UINT, imt_mem_pools_size, 1, "8192",
+	    "bytes per memory pool (-s)"),
+
+	/* ---- recognised, stored raw: later issues type them ---- */
+	GR("aggregate_primitives", NULL, "custom primitives definition file"),
+	GR("files_umask", NULL, "umask of created files (077)"),
+	GR("files_uid", NULL, "owner of created files"),
+	GR("files_gid", NULL, "group of created files"),
+	GR("propagate_signals", NULL, "forward signals from core to plugins"),
+	GR("plugin_exit_any", NULL, "stop the daemon when any plugin exits"),
+	GR("proc_priority", NULL, "process priority (nice)"),
+	GR("pcap_interfaces_map", NULL, "map of interfaces to capture from"),
+	GR("pcap_direction", "uacctd_direction", "capture direction in, out"),
+	GR("pcap_ifindex", NULL, "ifindex source for in_iface/out_iface"),
+	GR("pcap_protocol", NULL, "ethertype filter of the capture socket"),
+	GR("networks_file_filter", NULL, "zero hosts/nets not in networks_file"),
+	GR("networks_file_no_lpm", NULL, "disable longest-prefix match in networks_file"),
+	GR("networks_no_mask_if_zero", NULL, "no mask when the network is zero"),
+	GR("networks_cache_entries", NULL, "networks lookup cache buckets"),
+	GR("protos_file", NULL, "protocols to account; others zeroed"),
+	GR("tos_file", NULL, "ToS values to account; others zeroed"),
+	GR("maps_entries", NULL, "maximum rows of a map (384)"),
+	GR("maps_row_len", NULL, "maximum length of a map row (256)"),
+	GR("maps_index", NULL, "index maps for faster lookups"),
+	GR("sampling_map", NULL, "per-exporter sampling rates"),
+	GR("classifiers", NULL, "L7 classifiers directory"),
+	GR("pmacctd_as", "uacctd_as", "source of *_as: file, bgp, ..."),
+	GR("pmacctd_net", "uacctd_net", "source of *_net: mask, file, bgp, ..."),
+	GR("pmacctd_flow_buffer_buckets", NULL, "flow table buckets (256)"),
+	GR("pmacctd_conntrack_buffer_size", NULL, "conntrack table bytes"),
+	GR("pmacctd_flow_tcp_lifetime", NULL, "TCP flow lifetime"),
+	GR("pmacctd_ext_sampling_rate", NULL, "external sampling rate"),
+	GR("pmacctd_pipe_size", NULL, "capture socket buffer"),
+	GR("pmacctd_stitching", NULL, "timestamp_min/max per aggregate"),
+	GR("pmacctd_renormalize", NULL, "renormalize by the sampling rate (-R)"),
+	GR("pmacctd_time_new", NULL, "time-bin by arrival time"),
+	GR("nfacctd_port", NULL, "NetFlow UDP port (2100)"),
+	GR("nfacctd_ip", NULL, "NetFlow bind address"),
+	GR("nfacctd_interface", NULL, "NetFlow bind interface"),
+	GR("nfacctd_ipv6_only", NULL, "disable IPv4-mapped addresses"),
+	GR("nfacctd_allow_file", NULL, "exporters allowed"),
+	GR("nfacctd_time_secs", NULL, "v5 header times in seconds"),
+	GR("nfacctd_time_new", NULL, "time-bin by arrival time"),
+	GR("nfacctd_as", "nfacctd_as_new", "source of *_as"),
+	GR("nfacctd_net", NULL, "source of *_net"),
+	GR("nfacctd_mcast_groups", NULL, "multicast groups to join"),
+	GR("nfacctd_peer_as", NULL, "exported AS are peer AS"),
+	GR("nfacctd_pipe_size", NULL, "socket receive buffer"),
+	GR("nfacctd_pro_rating", NULL, "split flows across time-bins"),
+	GR("nfacctd_templates_file", NULL, "persist templates as JSON"),
+	GR("nfacctd_templates_receiver", NULL, "replicate templates to"),
+	GR("nfacctd_templates_port", NULL, "receive templates on"),
+	GR("nfacctd_account_options", NULL, "account option records"),
+	GR("nfacctd_stitching", NULL, "timestamp_min/max per aggregate"),
+	GR("nfacctd_ext_sampling_rate", NULL, "force a sampling rate"),
+	GR("nfacctd_renormalize", NULL, "renormalize by the sampling rate (-R)"),
+	GR("nfacctd_disable_checks", "nfacctd_disable_sanity_checks", "disable sequence checks"),
+	GR("nfacctd_disable_opt_scope_check", NULL, "treat options as system scoped"),
+	GR("nfacctd_ignore_exporter_address", NULL, "use the socket source address"),
+	GR("sfacctd_port", NULL, "sFlow UDP port (6343)"),
+	GR("sfacctd_ip", NULL, "sFlow bind address"),
+	GR("sfacctd_interface", NULL, "sFlow bind interface"),
+	GR("sfacctd_ipv6_only", NULL, "disable IPv4-mapped addresses"),
+	GR("sfacctd_allow_file", NULL, "agents allowed"),
+	GR("sfacctd_as", "sfacctd_as_new", "source of *_as"),
+	GR("sfacctd_net", NULL, "source of *_net"),
+	GR("sfacctd_mcast_groups", NULL, "multicast groups to join"),
+	GR("sfacctd_peer_as", NULL, "exported AS are peer AS"),
+	GR("sfacctd_pipe_size", NULL, "socket receive buffer"),
+	GR("sfacctd_renormalize", NULL, "renormalize by the sampling rate (-R)"),
+	GR("sfacctd_ext_sampling_rate", NULL, "force a sampling rate"),
+	GR("sfacctd_counter_file", NULL, "sFlow counter samples log"),
+	GR("sfacctd_counter_output", NULL, "counter log format (json)"),
+	GR("sfacctd_stitching", NULL, "timestamp_min/max per aggregate"),
+	GR("sfacctd_time_new", NULL, "time-bin by arrival time"),
+	GR("sfacctd_ignore_exporter_address", NULL, "use the socket source address"),
+	GR("bgp_daemon", NULL, "BGP thread"),
+	GR("bgp_daemon_ip", NULL, "BGP bind address"),
+	GR("bgp_daemon_port", NULL, "BGP port"),
+	GR("bgp_daemon_max_peers", NULL, "BGP peers"),
+	GR("bgp_agent_map", NULL, "BGP peer per agent"),
+	GR("bmp_daemon", NULL, "BMP thread"),
+	GR("bmp_daemon_ip", NULL, "BMP bind address"),
+	GR("bmp_daemon_port", NULL, "BMP port"),
+	GR("isis_daemon", NULL, "IS-IS thread"),
+	GR("geoipv2_file", NULL, "GeoIP2 database"),
+	PR("writer_id_string", NULL, "writer_id field of JSON markers"),
+	PR("plugin_pipe_zmq", NULL, "ZeroMQ queue instead of the ring"),
+	PR("plugin_pipe_zmq_profile", NULL, "ZeroMQ buffering profile"),
+	PR("plugin_pipe_zmq_hwm", NULL, "ZeroMQ high-water mark"),
+	PR("plugin_pipe_zmq_retry", NULL, "ZeroMQ reconnect interval"),
+	NR("pre_tag2_filter", NULL, "accept only these tag2 values"),
+	NR("pre_tag_label_filter", NULL, "accept only these labels"),
+	PR("imt_passwd", NULL, "client password (removed in 1.7.9)"),
+	PR("print_output_lock_file", NULL, "lock serialising writers"),
+	PR("print_max_writers", SQLK("max_writers"), "concurrent writers (10)"),
+	PR("print_preprocess", SQLK("preprocess"), "purge-time checks"),
+	PR("print_preprocess_type", SQLK("preprocess_type"), "any | all"),
+	PR("print_output_custom_lib", NULL, "custom output library"),
+	PR("print_output_custom_cfg_file", NULL, "custom output library config"),
+	PR("sql_db", "amqp_exchange", "database (sqlite3: file)"),
+	PR("sql_table", NULL, "table name template"),
+	PR("sql_table_schema", NULL, "CREATE TABLE file for dynamic tables"),
+	PR("sql_table_version", NULL, "default schema version 1..9"),
+	PR("sql_table_type", NULL, "original | bgp"),
+	PR("sql_host", NULL, "database server"),
+	PR("sql_port", NULL, "database port"),
+	PR("sql_data", NULL, "typed | unified (pgsql)"),
+	PR("sql_user", NULL, "database user"),
+	PR("sql_passwd", NULL, "database password"),
+	PR("sql_conn_ca_file", NULL, "TLS CA file"),
+	PR("sql_optimize_clauses", NULL, "only selected primitives in statements"),
+	PR("sql_recovery_backup_host", "sql_backup_host", "backup database"),
+	PR("sql_recovery_logfile", NULL, "recovery log (0.11)"),
+	PR("sql_delimiter", NULL, "COPY delimiter"),
+	PR("sql_trigger_time", NULL, "trigger interval"),
+	PR("sql_cache_entries", NULL, "SQL cache buckets (32771)"),
+	PR("sql_dont_try_update", NULL, "INSERT only"),
+	PR("sql_multi_values", "kafka_multi_values amqp_multi_values", "multi-row INSERT bytes"),
+	PR("sql_locking_style", NULL, "table | row | none"),
+	PR("sql_use_copy", NULL, "PostgreSQL COPY"),
+	PR("sql_num_hosts", NULL, "numeric IP addresses"),
+	PR("sql_aggressive_classification", NULL, "reserved (0.11)"),
+	PR("kafka_broker_host", NULL, "Kafka bootstrap host"),
+	PR("kafka_broker_port", NULL, "Kafka bootstrap port"),
+	PR("kafka_topic", NULL, "Kafka topic"),
+	PR("kafka_topic_rr", NULL, "round-robin topics"),
+	PR("kafka_partition", NULL, "Kafka partition"),
+	PR("kafka_partition_dynamic", NULL, "dynamic partitioning"),
+	PR("kafka_partition_key", NULL, "partition key"),
+	PR("kafka_output", NULL, "json | avro | avro_json"),
+	PR("kafka_avro_schema_registry", NULL, "Avro schema registry"),
+	PR("kafka_config_file", NULL, "librdkafka settings"),
+	PR("amqp_host", NULL, "AMQP broker"),
+	PR("amqp_user", NULL, "AMQP user"),
+	PR("amqp_passwd", NULL, "AMQP password"),
+	PR("amqp_exchange_type", NULL, "AMQP exchange type"),
+	PR("amqp_routing_key", NULL, "AMQP routing key"),
+	PR("amqp_routing_key_rr", NULL, "round-robin routing keys"),
+	PR("amqp_persistent_msg", NULL, "persistent messages"),
+	PR("amqp_frame_max", NULL, "AMQP frame size"),
+	PR("amqp_heartbeat_interval", NULL, "AMQP heartbeat"),
+	PR("amqp_vhost", NULL, "AMQP virtual host"),
+	PR("amqp_output", NULL, "json | avro | avro_json"),
+	PR("avro_buffer_size", NULL, "Avro buffer"),
+	PR("avro_schema_file", "avro_schema_output_file", "Avro schema output"),
+	PR("nfprobe_receiver", NULL, "NetFlow collector (127.0.0.1:2100)"),
+	PR("nfprobe_version", NULL, "5, 9 or 10"),
+	PR("nfprobe_timeouts", NULL, "flow cache timeouts"),
+	PR("nfprobe_maxflows", NULL, "flow cache size"),
+	PR("nfprobe_engine", NULL, "engine type:id / source id"),
+	PR("nfprobe_hoplimit", NULL, "export TTL"),
+	PR("nfprobe_source_ip", NULL, "export source address"),
+	PR("nfprobe_ipprec", NULL, "export IP precedence"),
+	PR("nfprobe_direction", NULL, "flow direction"),
+	PR("nfprobe_ifindex", NULL, "interface index"),
+	PR("nfprobe_ifindex_override", NULL, "override interface index"),
+	PR("nfprobe_peer_as", NULL, "export peer AS"),
+	PR("nfprobe_dont_cache", NULL, "export every packet"),
+	PR("nfprobe_tstamp_usec", NULL, "microsecond timestamps"),
+	PR("sfprobe_receiver", NULL, "sFlow collector (127.0.0.1:6343)"),
+	PR("sfprobe_agentip", NULL, "sFlow agent address"),
+	PR("sfprobe_agentsubid", NULL, "sFlow agent sub-id"),
+	PR("sfprobe_ifspeed", NULL, "interface speed"),
+	PR("sfprobe_direction", NULL, "sample direction"),
+	PR("sfprobe_ifindex", NULL, "interface index"),
+	PR("sfprobe_ifindex_override", NULL, "override interface index"),
+	PR("tee_receivers", NULL, "replicator receivers map"),
+	PR("tee_transparent", NULL, "spoof the original source"),
+	PR("tee_source_ip", NULL, "replication source address"),
+	PR("tee_pipe_size", NULL, "replication socket buffer"),
+	PR("tee_max_receivers", NULL, "receivers per pool"),
+	PR("tee_max_receiver_pools", NULL, "receiver pools"),
+	PR("tee_dissect_send_full_pkt", NULL, "send the full datagram"),
+};
+
+const size_t cfg_nkeys = sizeof(cfg_keys) / sizeof(cfg_keys[0]);
+
+/* True if `name` is one of the space-separated words of `list`. */
+static bool word_in(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	while (list && *list) {
+		const char *e = strchr(list, ' ');
+		size_t len = e ? (size_t)(e - list) : strlen(list);
+		if (len == n && strncmp(list, name, n) == 0)
+			return true;
+		list = e ? e + 1 : NULL;
+	}
+	return false;
+}
+
+const struct cfg_key *cfg_key_lookup(const char *name)
+{
+	for (size_t i = 0; i < cfg_nkeys; i++)
+		if (strcmp(cfg_keys[i].name, name) == 0)
+			return &cfg_keys[i];
+	for (size_t i = 0; i < cfg_nkeys; i++)
+		if (word_in(cfg_keys[i].aliases, name))
+			return &cfg_keys[i];
+	return NULL;
+}
+
+/* ---- generic handlers, one per type ---- */
+
+static const char *const output_names[] = {
+	[OUT_FORMATTED] = "formatted", [OUT_CSV] = "csv", [OUT_JSON] = "json",
+	[OUT_EVENT_FORMATTED] = "event_formatted", [OUT_EVENT_CSV] = "event_csv",
+};
+
+/* Outputs pmacct knows that this implementation does not write (yet). */
+static const char *const output_unsupported[] = { "avro", "avro_json", "custom" };
+
+static const char *const facilities[] = {
+	"auth", "mail", "daemon", "kern", "user", "local0", "local1", "local2", "local3",
+	"local4", "local5", "local6", "local7",
+};
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+static void *field(const struct cfg_key *k, void *base)
+{
+	return (char *)base + k->off;
+}
+
+static const void *cfield(const struct cfg_key *k, const void *base)
+{
+	return (const char *)base + k->off;
+}
+
+/* Digits only (pmacct rejects signs, spaces, suffixes); 0 or -1. */
+static int parse_u64(const char *v, uint64_t max, uint64_t *out, char *why, size_t wlen)
+{
+	char *end;
+
+	if (!*v || strspn(v, "0123456789") != strlen(v)) {
+		snprintf(why, wlen, "'%s' is not a non-negative integer", v);
+		return -1;
+	}
+	errno = 0;
+	unsigned long long x = strtoull(v, &end, 10);
+	if (errno || x > max) {
+		snprintf(why, wlen, "'%s' is too large (max %" PRIu64 ")", v, max);
+		return -1;
+	}
+	*out = x;
+	return 0;
+}
+
+static int set_number(const struct cfg_key *k, void *f, const char *v, char *why, size_t wlen)
+{
+	uint64_t x, max = k->type == CT_U64 ? UINT64_MAX : k->type == CT_SIZE ? SIZE_MAX
+	    : k->type == CT_INT ? INT32_MAX : UINT32_MAX;
+
+	if (parse_u64(v, max, &x, why, wlen) < 0)
+		return -1;
+	if (x < k->min) {
+		snprintf(why, wlen, "must be >= %" PRIu32, k->min);
+		return -1;
+	}
+	switch (k->type) {
+	case CT_UINT: *(uint32_t *)f = (uint32_t)x; break;
+	case CT_U64: *(uint64_t *)f = x; break;
+	case CT_INT: *(int32_t *)f = (int32_t)x; break;
+	default: *(size_t *)f = (size_t)x; break;
+	}
+	return 0;
+}
+
+static int set_bool(bool *f, const char *v, char *why, size_t wlen)
+{
+	if (strcasecmp(v, "true") == 0)
+		*f = true;
+	else if (strcasecmp(v, "false") == 0)
+		*f = false;
+	else {
+		snprintf(why, wlen, "'%s' is not true or false", v);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_output(enum print_fmt *f, const char *v, char *why, size_t wlen)
+{
+	for (size_t i = 0; i < NELEM(output_names); i++) {
+		if (strcasecmp(v, output_names[i]) == 0) {
+			*f = (enum print_fmt)i;
+			return 0;
+		}
+	}
+	for (size_t i = 0; i < NELEM(output_unsupported); i++) {
+		if (strcasecmp(v, output_unsupported[i]) == 0) {
+			snprintf(why, wlen, "output '%s' is not supported", v);
+			return -1;
+		}
+	}
+	snprintf(why, wlen, "unknown output '%s' (formatted, csv, json, event_formatted, event_csv)", v);
+	return -1;
+}
+
+/*
+ * COMPAT 7.3: N[m|h|d|w|M]; a bare number (or N s) is seconds and must be a
+ * multiple of 60, stored as minutes.  Months count nominally 30 days in secs.
+ */
+static int set_period(struct cfg_period *f, const char *v, char *why, size_t wlen)
+{
+	static const struct { char unit; uint32_t secs; } units[] = {
+		{ 'm', 60 }, { 'h', 3600 }, { 'd', 86400 }, { 'w', 604800 }, { 'M', 2592000 },
+	};
+	size_t nd = strspn(v, "0123456789");
+	char unit = v[nd];
+	uint64_t n;
+	char num[24];
+
+	if (nd == 0 || nd >= sizeof(num) || (unit && v[nd + 1])) {
+		snprintf(why, wlen, "'%s' is not N[m|h|d|w|M]", v);
+		return -1;
+	}
+	memcpy(num, v, nd);
+	num[nd] = '\0';
+	if (parse_u64(num, UINT32_MAX, &n, why, wlen) < 0)
+		return -1;
+	if (n == 0) {
+		snprintf(why, wlen, "a time-bin must be > 0");
+		return -1;
+	}
+	if (unit == '\0' || unit == 's') {
+		if (n % 60) {
+			snprintf(why, wlen, "%" PRIu64 " seconds is not a multiple of 60", n);
+			return -1;
+		}
+		n /= 60;
+		unit = 'm';
+	}
+	for (size_t i = 0; i < NELEM(units); i++) {
+		if (units[i].unit == unit) {
+			if (n * units[i].secs > UINT32_MAX) {
+				snprintf(why, wlen, "'%s' is too long", v);
+				return -1;
+			}
+			f->n = (uint32_t)n;
+			f->unit = unit;
+			f->secs = (uint32_t)(n * units[i].secs);
+			return 0;
+		}
+	}
+	snprintf(why, wlen, "unknown time unit '%c' (m h d w M)", unit);
+	return -1;
+}
+
+static int set_roundoff(char *f, size_t size, const char *v, char *why, size_t wlen)
+{
+	for (const char *p = v; *p; p++) {
+		if (!strchr("mhdwM", *p) || strchr(p + 1, *p)) {
+			snprintf(why, wlen, "'%s': letters m h d w M, each once", v);
+			return -1;
+		}
+	}
+	if (strchr(v, 'd') && strchr(v, 'w')) {
+		snprintf(why, wlen, "'d' and 'w' are mutually exclusive");
+		return -1;
+	}
+	snprintf(f, size, "%s", v);
+	return 0;
+}
+
+static int set_sep(char *f, size_t size, const char *v, char *why, size_t wlen)
+{
+	if (strcmp(v, "\\t") == 0)
+		v = "\t";
+	else if (strcmp(v, "\\s") == 0)
+		v = " ";
+	if (strlen(v) != 1 || size < 2) {
+		snprintf(why, wlen, "'%s': only one character allowed (or \\t, \\s)", v);
+		return -1;
+	}
+	snprintf(f, size, "%s", v);
+	return 0;
+}
+
+static int set_facility(char **f, const char *v, char *why, size_t wlen)
+{
+	for (size_t i = 0; i < NELEM(facilities); i++) {
+		if (strcasecmp(v, facilities[i]) == 0) {
+			free(*f);
+			*f = xstrdup(facilities[i]);
+			return 0;
+		}
+	}
+	snprintf(why, wlen, "unknown syslog facility '%s' (auth mail daemon kern user local0-7)", v);
+	return -1;
+}
+
+static int set_agg(struct prim_set *f, const char *v, char *why, size_t wlen)
+{
+	const char *bad = NULL;
+	struct prim_set s;
+
+	if (prim_parse_list(v, &s, &bad) < 0) {
+		snprintf(why, wlen, "Unknown primitive '%s'", bad ? bad : v);
+		return -1;
+	}
+	if (!s.bits) {
+		snprintf(why, wlen, "empty aggregate list");
+		return -1;
+	}
+	*f = s;
+	return 0;
+}
+
+static void raw_set(struct cfg_extra *e, const char *key, const char *v)
+{
+	for (int i = 0; i < e->n; i++) {
+		if (strcmp(e->kv[i].key, key) == 0) {
+			free(e->kv[i].value);
+			e->kv[i].value = xstrdup(v);
+			return;
+		}
+	}
+	e->kv = xrealloc(e->kv, (size_t)(e->n + 1) * sizeof(*e->kv));
+	e->kv[e->n].key = xstrdup(key);
+	e->kv[e->n].value = xstrdup(v);
+	e->n++;
+}
+
+const char *cfg_extra_get(const struct cfg_extra *e, const char *key)
+{
+	for (int i = 0; e && i < e->n; i++)
+		if (strcmp(e->kv[i].key, key) == 0)
+			return e->kv[i].value;
+	return NULL;
+}
+
+int cfg_key_set(const struct cfg_key *k, void *base, const char *v, char *why, size_t wlen)
+{
+	void *f = field(k, base);
+
+	if (!*v && k->type != CT_RAW) {
+		snprintf(why, wlen, "missing value");
+		return -1;
+	}
+	switch (k->type) {
+	case CT_BOOL:
+		return set_bool(f, v, why, wlen);
+	case CT_UINT: case CT_U64: case CT_INT: case CT_SIZE:
+		return set_number(k, f, v, why, wlen);
+	case CT_STR:
+		free(*(char **)f);
+		*(char **)f = xstrdup(v);
+		return 0;
+	case CT_NAME:
+		if (strlen(v) >= k->size) {
+			snprintf(why, wlen, "longer than %u characters", (unsigned)k->size - 1);
+			return -1;
+		}
+		snprintf(f, k->size, "%s", v);
+		return 0;
+	case CT_OUTPUT:
+		return set_output(f, v, why, wlen);
+	case CT_AGG:
+		return set_agg(f, v, why, wlen);
+	case CT_PERIOD:
+		return set_period(f, v, why, wlen);
+	case CT_ROUNDOFF:
+		return set_roundoff(f, k->size, v, why, wlen);
+	case CT_SEP:
+		return set_sep(f, k->size, v, why, wlen);
+	case CT_FACILITY:
+		return set_facility(f, v, why, wlen);
+	case CT_RAW:
+		raw_set(f, k->name, v);
+		return 0;
+	case CT_PLUGINS:
+		break;
+	}
+	snprintf(why, wlen, "handled by the parser");
+	return -1;
+}
+
+void cfg_key_str(const struct cfg_key *k, const void *base, char *buf, size_t len)
+{
+	const void *f = cfield(k, base);
+	const char *s;
+
+	buf[0] = '\0';
+	switch (k->type) {
+	case CT_BOOL: snprintf(buf, len, "%s", *(const bool *)f ? "true" : "false"); break;
+	case CT_UINT: snprintf(buf, len, "%" PRIu32, *(const uint32_t *)f); break;
+	case CT_U64: snprintf(buf, len, "%" PRIu64, *(const uint64_t *)f); break;
+	case CT_INT: snprintf(buf, len, "%" PRId32, *(const int32_t *)f); break;
+	case CT_SIZE: snprintf(buf, len, "%zu", *(const size_t *)f); break;
+	case CT_STR: case CT_FACILITY:
+		s = *(char *const *)f;
+		snprintf(buf, len, "%s", s ? s : "");
+		break;
+	case CT_NAME: case CT_ROUNDOFF: snprintf(buf, len, "%s", (const char *)f); break;
+	case CT_SEP:
+		s = f;
+		snprintf(buf, len, "%s", strcmp(s, "\t") == 0 ? "\\t" : strcmp(s, " ") == 0 ? "\\s" : s);
+		break;
+	case CT_OUTPUT: snprintf(buf, len, "%s", output_names[*(const enum print_fmt *)f]); break;
+	case CT_AGG: prim_set_str(f, buf, len); break;
+	case CT_PERIOD:
+		if (((const struct cfg_period *)f)->n)
+			snprintf(buf, len, "%" PRIu32 "%c", ((const struct cfg_period *)f)->n,
+			    ((const struct cfg_period *)f)->unit);
+		break;
+	case CT_RAW:
+		s = cfg_extra_get(f, k->name);
+		snprintf(buf, len, "%s", s ? s : "");
+		break;
+	case CT_PLUGINS: break;
+	}
+}
+
+void cfg_key_free(const struct cfg_key *k, void *base)
+{
+	void *f = field(k, base);
+	struct cfg_extra *e = f;
+
+	switch (k->type) {
+	case CT_STR: case CT_FACILITY:
+		free(*(char **)f);
+		*(char **)f = NULL;
+		break;
+	case CT_RAW:
+		for (int i = 0; i < e->n; i++) {
+			free(e->kv[i].key);
+			free(e->kv[i].value);
+		}
+		free(e->kv);
+		e->kv = NULL;
+		e->n = 0;
+		break;
+	default:
+		break;
+	}
+}
+
+void cfg_keys_defaults(bool global, void *base)
+{
+	char why[128];
+
+	for (size_t i = 0; i < cfg_nkeys; i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+		if ((k->scope == CFG_GLOBAL) != global || !k->def || k->type == CT_PLUGINS)
+			continue;
+		if (cfg_key_set(k, base, k->def, why, sizeof(why)) < 0)
+			abort();	/* a default that does not parse is a bug in the table */
+	}
+}
+
+static const char *const scope_name[] = {
+	[CFG_GLOBAL] = "global", [CFG_PLUGIN] = "plugin", [CFG_NO_GLOBAL] = "plugin only",
+};
+
+static const char *const type_name[] = {
+	[CT_BOOL] = "bool", [CT_UINT] = "uint", [CT_U64] = "uint64", [CT_INT] = "seconds",
+	[CT_SIZE] = "size", [CT_STR] = "string", [CT_NAME] = "name", [CT_OUTPUT] = "enum",
+	[CT_AGG] = "aggregate list", [CT_PERIOD] = "period", [CT_ROUNDOFF] = "roundoff",
+	[CT_SEP] = "separator", [CT_FACILITY] = "facility", [CT_PLUGINS] = "plugin list",
+	[CT_RAW] = "raw (not yet typed)",
+};
+
+void cfg_keys_markdown(FILE *out)
+{
+	fputs("# Configuration keys\n\n"
+	    "Generated from `src/config/keys.c` by `cfg_keys_markdown()`; do not edit by hand.\n\n"
+	    "Scope: *global* keys belong to the core (a `[name]` is warned about and ignored);\n"
+	    "*plugin* keys may be bound to one plugin with `key[name]: value`, and a line without\n"
+	    "`[name]` sets every plugin; *plugin only* keys must name a plugin. Lines are applied\n"
+	    "in order, so the last line wins. *raw* keys are recognised and kept as text for\n"
+	    "features not implemented yet.\n\n"
+	    "| key | scope | type | default | aliases | meaning |\n"
+	    "|---|---|---|---|---|---|\n", out);
+	for (size_t i = 0; i < cfg_nkeys; i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+		fprintf(out, "| `%s` | %s | %s | %s%s%s | %s | ", k->name, scope_name[k->scope],
+		    type_name[k->type], k->def ? "`" : "", k->def ? k->def : "", k->def ? "`" : "",
+		    k->aliases ? k->aliases : "");
+		for (const char *d = k->descr; *d; d++) {
+			if (*d == '|')
+				fputc('\\', out);
+			fputc(*d, out);
+		}
+		fputs(" |\n", out);
+	}
+}
