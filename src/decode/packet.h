@@ -3,6 +3,7 @@
 #ifndef DECODE_PACKET_H
 #define DECODE_PACKET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,5 +40,13 @@ struct pkt_stats {
  */
 enum pkt_drop pkt_decode(int dlt, const uint8_t *frame, size_t caplen,
     size_t wirelen, struct flow_rec *rec, struct pkt_stats *st);
+
+/*
+ * Whether pkt_decode() knows link type `dlt` (the pcap_datalink() value):
+ * 0 NULL, 1 EN10MB, 9 PPP, 12/14/101 RAW, 50 PPP_SERIAL, 104 C_HDLC,
+ * 108 LOOP, 113 LINUX_SLL, 228 IPV4, 229 IPV6, 276 LINUX_SLL2.  For the
+ * source's start-up check ("unsupported link layer").
+ */
+bool pkt_dlt_supported(int dlt);
 
 #endif

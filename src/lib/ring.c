@@ -159,5 +159,7 @@ void ring_release(struct ring *r)
 {
 	size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
 	atomic_store(&r->tail, tail + 1);	/* seq_cst: pairs with the sleep flag */
-	wake(r, &r->producer_sleeps, &r->cv_space);
+	/* a producer waiting on a full ring is woken once half of it is free again */
+	if (atomic_load(&r->head) - (tail + 1) <= r->nslots / 2)
+		wake(r, &r->producer_sleeps, &r->cv_space);
 }

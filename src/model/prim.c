@@ -167,6 +167,40 @@ void prim_key_mask(const struct prim_set *s, struct flow_key *mask)
 	}
 }
 
+void prim_sum_dst(int id, size_t *off, size_t *len)
+{
+	switch (id) {
+	case P_SUM_HOST: *off = offsetof(struct flow_key, dst_ip); *len = sizeof(struct fr_ip); break;
+	case P_SUM_NET: *off = offsetof(struct flow_key, dst_net); *len = sizeof(struct fr_ip); break;
+	case P_SUM_AS: *off = offsetof(struct flow_key, dst_as); *len = sizeof(uint32_t); break;
+	case P_SUM_PORT: *off = offsetof(struct flow_key, dst_port); *len = sizeof(uint16_t); break;
+	case P_SUM_MAC: *off = offsetof(struct flow_key, dst_mac); *len = 6; break;
+	default: *off = *len = 0; break;
+	}
+}
+
+void prim_key_span(const struct prim_set *s, size_t *lo, size_t *hi)
+{
+	size_t l = sizeof(struct flow_key), h = 0;
+
+	for (int i = 0; i < P_COUNT; i++) {
+		size_t off = prim_table[i].off, len = prim_table[i].len;
+		if (!prim_has(s, (enum prim_id)i))
+			continue;
+		for (int pass = 0; pass < 2; pass++) {
+			if (len) {
+				l = off < l ? off : l;
+				h = off + len > h ? off + len : h;
+			}
+			prim_sum_dst(i, &off, &len);
+		}
+	}
+	if (h == 0)
+		l = 0;
+	*lo = l;
+	*hi = h;
+}
+
 void prim_print_list(uint8_t src, const char *banner)
 {
 	static const char *const groups[] = { "L2", "L3", "L4", "BGP", "MPLS", "MISC", "TIME" };

@@ -107,6 +107,19 @@ void prim_set_str(const struct prim_set *s, char *buf, size_t len);
  */
 void prim_key_mask(const struct prim_set *s, struct flow_key *mask);
 
+/*
+ * For a sum_* primitive: the dst field (offset, size in struct flow_key)
+ * whose value is folded into the primitive's src column; 0, 0 otherwise.
+ */
+void prim_sum_dst(int id, size_t *off, size_t *len);
+
+/*
+ * The byte span [*lo, *hi) of struct flow_key a plugin with primitives s
+ * needs to receive: its fields, plus the dst_* fields its sum_* primitives
+ * fold in.  Empty (lo == hi) for `none`.
+ */
+void prim_key_span(const struct prim_set *s, size_t *lo, size_t *hi);
+
 /* Print the `-a` primitive list for daemon `src` (SRC_PM ...) to stdout. */
 void prim_print_list(uint8_t src, const char *banner);
 

@@ -140,7 +140,7 @@ struct agg_entry *agg_upsert(struct agg_table *t, const struct flow_key *masked,
 	memcpy(e->key, k, klen);
 	e->next = *slot;
 	*slot = e;
-	if (++t->count > t->nbuckets * 2)
+	if (++t->count > t->nbuckets)
 		grow(t);
 	return e;
 }
@@ -162,19 +162,6 @@ static void add(struct agg_entry *e, const struct flow_rec *rec)
 	e->tcp_flags |= rec->tcp_flags;
 }
 
-/* The dst field that a sum_* primitive folds into its src column. */
-static void sum_swap(int sum_id, const struct flow_key *in, struct flow_key *out)
-{
-	switch (sum_id) {
-	case P_SUM_HOST: out->src_ip = in->dst_ip; break;
-	case P_SUM_NET: out->src_net = in->dst_net; break;
-	case P_SUM_AS: out->src_as = in->dst_as; break;
-	case P_SUM_PORT: out->src_port = in->dst_port; break;
-	case P_SUM_MAC: memcpy(out->src_mac, in->dst_mac, sizeof(out->src_mac)); break;
-	default: break;
-	}
-}
-
 void agg_account(struct agg_table *t, const struct flow_rec *rec, int64_t bin)
 {
 	struct flow_key k;
@@ -182,8 +169,11 @@ void agg_account(struct agg_table *t, const struct flow_rec *rec, int64_t bin)
 	mask_key(t, &rec->k, &k);
 	add(agg_upsert(t, &k, bin), rec);
 	if (t->sum_id >= 0) {
+		/* the same record again, its dst field in the src column */
 		struct flow_key swapped = rec->k;
-		sum_swap(t->sum_id, &rec->k, &swapped);
+		size_t off, len;
+		prim_sum_dst(t->sum_id, &off, &len);
+		memcpy((uint8_t *)&swapped + prim_table[t->sum_id].off, (const uint8_t *)&rec->k + off, len);
 		mask_key(t, &swapped, &k);
 		add(agg_upsert(t, &k, bin), rec);
 	}

@@ -2,6 +2,7 @@
 /* plugin.c: the plugin runtime: rings, threads and the table of plugin types. */
 #include "plugin.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -60,7 +61,15 @@ static int plugin_setup(struct plugin *p, struct core_cfg *cfg, struct plugin_cf
 	if (compile_filter(p, linktype, snaplen) < 0)
 		return -1;
 
-	size_t rec = sizeof(struct flow_rec);
+	if (p->type->full_record) {
+		p->key_lo = 0;
+		p->key_hi = sizeof(struct flow_key);
+	} else {
+		prim_key_span(&pc->aggregate, &p->key_lo, &p->key_hi);
+	}
+	p->elem_size = (sizeof(struct batch_rec) + (p->key_hi - p->key_lo) + 7) & ~(size_t)7;
+
+	size_t rec = p->elem_size;
 	size_t bsize = pc->buffer_size ? pc->buffer_size : 10240;
 	if (bsize < rec)
 		bsize = rec;
@@ -92,10 +101,27 @@ struct plugin *plugins_create(struct core_cfg *cfg, uint8_t daemon, int linktype
 	return ps;
 }
 
+/* Rebuild a record from a batch element into `out`, whose other fields stay zero. */
+static void batch_unpack(const struct plugin *p, const uint8_t *el, struct flow_rec *out)
+{
+	const struct batch_rec *h = (const struct batch_rec *)el;
+
+	out->bytes = h->bytes;
+	out->packets = h->packets;
+	out->flows = h->flows;
+	out->ts = h->ts;
+	out->tcp_flags = h->tcp_flags;
+	out->flags = h->flags;
+	memcpy((uint8_t *)&out->k + p->key_lo, el + sizeof(*h), p->key_hi - p->key_lo);
+}
+
 static void *plugin_main(void *arg)
 {
 	struct plugin *p = arg;
 	const struct plugin_type *t = p->type;
+	struct flow_rec rec;
+
+	memset(&rec, 0, sizeof(rec));
 
 	for (;;) {
 		int wait = t->next_tick_ms ? t->next_tick_ms(p) : -1;
@@ -104,9 +130,10 @@ static void *plugin_main(void *arg)
 		const void *b = ring_next(p->ring, wait < 0 ? 1000 : wait, &len, &closed);
 
 		if (b) {
-			const struct flow_rec *r = b;
-			for (size_t i = 0; i < len / sizeof(*r); i++)
-				t->record(p, &r[i]);
+			for (size_t off = 0; off + p->elem_size <= len; off += p->elem_size) {
+				batch_unpack(p, (const uint8_t *)b + off, &rec);
+				t->record(p, &rec);
+			}
 			ring_release(p->ring);
 		} else if (closed) {
 			break;
@@ -128,6 +155,12 @@ void plugins_start(struct plugin *ps, int n)
 	}
 }
 
+/* Counters written by the core thread only: a plain increment, readable from any thread. */
+static inline void stat_inc(_Atomic uint64_t *c)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1, memory_order_relaxed);
+}
+
 static uint64_t xorshift(uint64_t *s)
 {
 	*s ^= *s << 13;
@@ -140,16 +173,36 @@ void plugin_flush_batch(struct plugin *p)
 {
 	if (!p->batch || !p->batch_len)
 		return;
-	ring_commit(p->ring, p->batch_len * sizeof(struct flow_rec));
+	ring_commit(p->ring, p->batch_len * p->elem_size);
 	p->batch = NULL;
 	p->batch_len = 0;
+}
+
+/* Write a field at flow_key offset `off` into the span copy `key`, if the span holds it. */
+static void put_field(const struct plugin *p, uint8_t *key, size_t off, const void *v, size_t n)
+{
+	if (off >= p->key_lo && off + n <= p->key_hi)
+		memcpy(key + (off - p->key_lo), v, n);
+}
+
+/* post_tag, post_tag2 and the plugin's sampling rate override the record's. */
+static void plugin_set_static(const struct plugin *p, uint8_t *key)
+{
+	const struct plugin_cfg *c = p->cfg;
+	if (c->post_tag)
+		put_field(p, key, offsetof(struct flow_key, tag), &c->post_tag, sizeof(c->post_tag));
+	if (c->post_tag2)
+		put_field(p, key, offsetof(struct flow_key, tag2), &c->post_tag2, sizeof(c->post_tag2));
+	if (c->sampling_rate > 1)
+		put_field(p, key, offsetof(struct flow_key, sampling_rate), &c->sampling_rate,
+		    sizeof(c->sampling_rate));
 }
 
 void plugin_offer(struct plugin *p, const struct flow_rec *rec,
     const struct pcap_pkthdr *h, const uint8_t *pkt)
 {
 	if (p->has_filter && h && !pcap_offline_filter(&p->filter, h, pkt)) {
-		atomic_fetch_add_explicit(&p->stats.filtered, 1, memory_order_relaxed);
+		stat_inc(&p->stats.filtered);
 		return;
 	}
 	if (p->cfg->sampling_rate > 1 && xorshift(&p->rng) % p->cfg->sampling_rate)
@@ -158,19 +211,22 @@ void plugin_offer(struct plugin *p, const struct flow_rec *rec,
 		p->batch = ring_acquire(p->ring, p->wait_when_full);
 		if (!p->batch) {
 			/* live capture never blocks: the record is lost and counted */
-			atomic_fetch_add_explicit(&p->stats.dropped_records, 1, memory_order_relaxed);
+			stat_inc(&p->stats.dropped_records);
 			return;
 		}
 	}
-	struct flow_rec *r = (struct flow_rec *)p->batch + p->batch_len++;
-	*r = *rec;
-	if (p->cfg->post_tag)
-		r->k.tag = p->cfg->post_tag;
-	if (p->cfg->post_tag2)
-		r->k.tag2 = p->cfg->post_tag2;
-	if (p->cfg->sampling_rate > 1)
-		r->k.sampling_rate = p->cfg->sampling_rate;
-	atomic_fetch_add_explicit(&p->stats.records, 1, memory_order_relaxed);
+	uint8_t *el = p->batch + p->batch_len++ * p->elem_size;
+	struct batch_rec *bh = (struct batch_rec *)el;
+	bh->bytes = rec->bytes;
+	bh->packets = rec->packets;
+	bh->flows = rec->flows;
+	bh->ts = rec->ts;
+	bh->tcp_flags = rec->tcp_flags;
+	bh->flags = rec->flags;
+	memcpy(el + sizeof(*bh), (const uint8_t *)&rec->k + p->key_lo, p->key_hi - p->key_lo);
+	if (p->cfg->post_tag || p->cfg->post_tag2 || p->cfg->sampling_rate > 1)
+		plugin_set_static(p, el + sizeof(*bh));
+	stat_inc(&p->stats.records);
 	if (p->batch_len == p->batch_cap)
 		plugin_flush_batch(p);
 }

@@ -16,6 +16,18 @@
 struct plugin;
 
 /*
+ * A record as it travels in a batch: counters and time, then the bytes
+ * [key_lo, key_hi) of its struct flow_key (the plugin's span only).
+ */
+struct batch_rec {
+	uint64_t bytes, packets, flows;
+	struct fr_ts ts;
+	uint8_t tcp_flags;
+	uint8_t flags;
+	uint8_t pad[6];
+};
+
+/*
  * A plugin type: hooks called on the plugin's own thread (except init,
  * called on the core thread before capture starts, and fini after the
  * thread ended).  Types keep their state in plugin->state.
@@ -23,6 +35,7 @@ struct plugin;
 struct plugin_type {
 	const char *name;		/* "print", "memory", ... */
 	uint8_t daemons;		/* SRC_PM | SRC_NF | SRC_SF: where it may run */
+	bool full_record;		/* receives every key field, not only its aggregate's */
 	/* Validate config, allocate state, open what must fail early. 0 or -1 (logged). */
 	int (*init)(struct plugin *p);
 	/* Account one record. */
@@ -52,10 +65,14 @@ struct plugin {
 	char who[CFG_NAME_MAX + 24];	/* "name/type" for log lines */
 	void *state;
 
+	/* the span of struct flow_key this plugin receives (prim_key_span) */
+	size_t key_lo, key_hi;
+	size_t elem_size;		/* bytes per record in a batch */
+
 	/* core side */
 	struct ring *ring;
 	uint8_t *batch;			/* slot being filled, or NULL */
-	size_t batch_len, batch_cap;
+	size_t batch_len, batch_cap;	/* records */
 	bool wait_when_full;		/* capture files: never drop */
 	struct bpf_program filter;
 	bool has_filter;
