@@ -174,6 +174,8 @@ int pcap_src_run(struct pcap_src *s, struct pipeline *pl, pcap_src_poll_fn poll,
 		}
 		if (s->live) {
 			pipeline_flush(pl);	/* idle or not, hand over what we have */
+			for (int i = 0; i < pl->nplugins; i++)
+				plugin_report_drops(&pl->plugins[i], time(NULL));
 			continue;
 		}
 		if (n == 0) {	/* end of file */

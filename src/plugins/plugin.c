@@ -77,6 +77,7 @@ static int plugin_setup(struct plugin *p, struct core_cfg *cfg, struct plugin_cf
 	size_t nslots = psize / bsize;
 	p->batch_cap = bsize / rec;
 	p->ring = ring_new(p->batch_cap * rec, nslots);
+	p->pipe_bytes = psize;
 	p->rng = 0x2545F4914F6CDD1DULL ^ (uint64_t)(uintptr_t)p ^ (uint64_t)time(NULL);
 	log_debug(p->who, "plugin_pipe_size=%zu plugin_buffer_size=%zu: %zu slots of %zu records",
 	    psize, bsize, nslots < 2 ? 2 : nslots, p->batch_cap);
@@ -231,11 +232,31 @@ void plugin_offer(struct plugin *p, const struct flow_rec *rec,
 		plugin_flush_batch(p);
 }
 
+void plugin_report_drops(struct plugin *p, time_t now)
+{
+	uint64_t d = atomic_load_explicit(&p->stats.dropped_records, memory_order_relaxed);
+
+	if (d == p->drops_reported || now - p->drops_logged_at < 10)
+		return;
+	log_warnx(p->who, "Missing data detected: %llu records dropped, the plugin is too slow for "
+	    "the traffic (plugin_buffer_size=%zu plugin_pipe_size=%zu).",
+	    (unsigned long long)(d - p->drops_reported), p->batch_cap * p->elem_size,
+	    p->pipe_bytes);
+	log_warnx(p->who, "Increase values or look for plugin_buffer_size, plugin_pipe_size in the "
+	    "configuration keys document.");
+	p->drops_reported = d;
+	p->drops_logged_at = now;
+}
+
 void plugins_stop(struct plugin *ps, int n)
 {
 	for (int i = 0; i < n; i++) {
+		uint64_t d = atomic_load(&ps[i].stats.dropped_records);
 		plugin_flush_batch(&ps[i]);
 		ring_close(ps[i].ring);
+		if (d)
+			log_warnx(ps[i].who, "%llu records were dropped in total because the plugin's "
+			    "ring was full (plugin_pipe_size)", (unsigned long long)d);
 	}
 	for (int i = 0; i < n; i++) {
 		if (ps[i].started)

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "config/config.h"
 #include "lib/ring.h"
@@ -73,11 +74,14 @@ struct plugin {
 	struct ring *ring;
 	uint8_t *batch;			/* slot being filled, or NULL */
 	size_t batch_len, batch_cap;	/* records */
+	size_t pipe_bytes;		/* plugin_pipe_size in effect */
 	bool wait_when_full;		/* capture files: never drop */
 	struct bpf_program filter;
 	bool has_filter;
 	uint64_t rng;			/* sampling_rate */
 	struct plugin_stats stats;
+	uint64_t drops_reported;	/* dropped_records already logged */
+	time_t drops_logged_at;
 
 	/* plugin side */
 	pthread_t thread;
@@ -106,6 +110,12 @@ void plugin_offer(struct plugin *p, const struct flow_rec *rec,
 
 /* Hand any partial batch to the plugin now (idle live capture, end of file). */
 void plugin_flush_batch(struct plugin *p);
+
+/*
+ * Log (at most every 10 seconds per plugin) records lost to a full ring
+ * since the last report, with the sizes to raise, as pmacct warns.
+ */
+void plugin_report_drops(struct plugin *p, time_t now);
 
 /* Flush batches, close rings, join threads, run fini. */
 void plugins_stop(struct plugin *ps, int n);
