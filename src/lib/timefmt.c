@@ -119,7 +119,18 @@ int64_t timebin_of(struct timebin *tb, int64_t ts)
 	}
 	if (tb->secs == 0)
 		return ts;
-	return tb->anchor + fdiv(ts - tb->anchor, tb->secs) * tb->secs;
+	/*
+	 * pmacct keeps a current bin and walks it to each timestamp: back while
+	 * ts < base, forward while ts > base + length.  So a timestamp exactly
+	 * on an edge stays in the bin it was reached from (pmacct 1.7.7: with
+	 * 1m bins, a packet at 22:15:00 following one at 22:14:35 lands in the
+	 * 22:14 bin).  The walk starts at the anchor.
+	 */
+	if (ts < tb->anchor)
+		tb->anchor += fdiv(ts - tb->anchor, tb->secs) * tb->secs;
+	else if (ts > tb->anchor + tb->secs)
+		tb->anchor += fdiv(ts - tb->anchor - 1, tb->secs) * tb->secs;
+	return tb->anchor;
 }
 
 int64_t timebin_next(const struct timebin *tb, int64_t base)
@@ -158,11 +169,12 @@ static void zone_str(const struct tm *tm, bool utc, char *buf, size_t len)
 {
 	long off = utc ? 0 : tm->tm_gmtoff;
 	long a = off < 0 ? -off : off;
+	int hh = (int)(a / 3600 % 100), mm = (int)(a / 60 % 60);
 
 	if (off == 0)
 		snprintf(buf, len, "Z");
 	else
-		snprintf(buf, len, "%c%02ld:%02ld", off < 0 ? '-' : '+', a / 3600, (a / 60) % 60);
+		snprintf(buf, len, "%c%02d:%02d", off < 0 ? '-' : '+', hh, mm);
 }
 
 /* Append s to out at *o; false once out is full. */

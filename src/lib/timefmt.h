@@ -25,7 +25,7 @@ struct timebin {
 	int32_t offset;		/* bins start `offset` seconds earlier */
 	bool utc;		/* calendar in UTC, else local time */
 	bool anchored;
-	int64_t anchor;		/* fixed units: the start of one bin */
+	int64_t anchor;		/* fixed units: the start of the current bin */
 	int32_t anchor_month;	/* months: year * 12 + month of one bin start */
 };
 

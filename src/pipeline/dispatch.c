@@ -50,10 +50,10 @@ void pipeline_packet(struct pipeline *pl, int dlt, const struct pcap_pkthdr *h, 
 	rec.ts.usec = h->ts.tv_usec;
 	rec.k.ts_arrival = rec.ts;
 	rec.k.sampling_rate = 1;
-	if (pl->frag && (rec.flags & FR_F_FRAG) && !frag_handle(pl->frag, &rec))
+	if (pl->frag && !frag_handle(pl->frag, &rec))
 		return;
 	if (pl->flows)
-		flows_mark(pl->flows, &rec);
+		flows_handle(pl->flows, &rec);
 	for (int i = 0; i < pl->nplugins; i++)
 		plugin_offer(&pl->plugins[i], &rec, h, pkt);
 }

@@ -19,7 +19,7 @@ struct pipeline {
 	int nplugins;
 	struct pkt_stats dstats;
 	struct frag_table *frag;	/* when a plugin needs L4 primitives */
-	struct flow_table *flows;	/* when a plugin counts flows */
+	struct flows_table *flows;	/* when a plugin counts flows */
 };
 
 /* Set up the enrichment state the plugins need. */

@@ -2,10 +2,11 @@
 /* output.c: render aggregates as pmacct's formatted, CSV and JSON text. */
 #include "output.h"
 
+#include "lib/timefmt.h"
+
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <string.h>
-#include <time.h>
 
 /* IP protocol names exactly as pmacct 1.7 prints them (others print as numbers). */
 static const char *const proto_names[256] = {
@@ -62,39 +63,10 @@ void out_opts_from_cfg(struct out_opts *o, const struct plugin_cfg *pc, const st
 	o->stamps = pc->history.n != 0;
 }
 
-const char *out_ts(const struct fr_ts *ts, const struct out_opts *o, char *buf, size_t len)
+unsigned out_ts_flags(const struct out_opts *o)
 {
-	struct tm tm;
-	time_t t = (time_t)ts->sec;
-	char base[48];
-
-	if (o->ts_since_epoch) {
-		if (o->ts_secs)
-			snprintf(buf, len, "%" PRId64, ts->sec);
-		else
-			snprintf(buf, len, "%" PRId64 ".%06" PRId64, ts->sec, ts->usec);
-		return buf;
-	}
-	if (o->ts_utc)
-		gmtime_r(&t, &tm);
-	else
-		localtime_r(&t, &tm);
-	strftime(base, sizeof(base), o->ts_rfc3339 ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &tm);
-	if (o->ts_secs)
-		snprintf(buf, len, "%s", base);
-	else
-		snprintf(buf, len, "%s.%06" PRId64, base, ts->usec);
-	if (o->ts_rfc3339) {
-		size_t n = strlen(buf);
-		char z[8];
-		strftime(z, sizeof(z), "%z", &tm);
-		/* RFC 3339 offset: Z for UTC, else +hh:mm */
-		if (o->ts_utc || strcmp(z, "+0000") == 0)
-			snprintf(buf + n, len - n, "Z");
-		else
-			snprintf(buf + n, len - n, "%.3s:%.2s", z, z + 3);
-	}
-	return buf;
+	return (o->ts_rfc3339 ? TF_RFC3339 : 0) | (o->ts_utc ? TF_UTC : 0) |
+	    (o->ts_since_epoch ? TF_EPOCH : 0) | (o->ts_secs ? TF_SECS : 0);
 }
 
 static uint64_t key_uint(const struct prim_desc *d, const struct flow_key *k)
@@ -145,7 +117,7 @@ const char *out_value(const struct prim_desc *d, const struct flow_key *k, uint8
 	case PF_TS: {
 		struct fr_ts ts;
 		memcpy(&ts, p, sizeof(ts));
-		out_ts(&ts, o, buf, len);
+		timefmt_ts(buf, len, ts.sec, (uint32_t)ts.usec, out_ts_flags(o));
 		break;
 	}
 	case PF_NONE:
@@ -217,8 +189,6 @@ static void row_json(FILE *f, const struct out_cols *c, const struct out_opts *o
 {
 	char buf[128];
 	const char *sep = "";
-	struct fr_ts st = { 0, 0 };
-	struct out_opts so = *o;
 
 	fputc('{', f);
 	if (o->json_event_type) {
@@ -236,12 +206,10 @@ static void row_json(FILE *f, const struct out_cols *c, const struct out_opts *o
 		sep = ", ";
 	}
 	if (o->stamps) {
-		so.ts_secs = true;
-		so.ts_rfc3339 = false;
-		st.sec = cnt->stamp_inserted;
-		fprintf(f, "%s\"stamp_inserted\": \"%s\"", sep, out_ts(&st, &so, buf, sizeof(buf)));
-		st.sec = cnt->stamp_updated;
-		fprintf(f, ", \"stamp_updated\": \"%s\"", out_ts(&st, &so, buf, sizeof(buf)));
+		timefmt_stamp(buf, sizeof(buf), cnt->stamp_inserted, out_ts_flags(o));
+		fprintf(f, "%s\"stamp_inserted\": \"%s\"", sep, buf);
+		timefmt_stamp(buf, sizeof(buf), cnt->stamp_updated, out_ts_flags(o));
+		fprintf(f, ", \"stamp_updated\": \"%s\"", buf);
 		sep = ", ";
 	}
 	if (!is_event(o)) {

@@ -55,7 +55,7 @@ const char *out_value(const struct prim_desc *d, const struct flow_key *k, uint8
 /* Protocol name as pmacct prints it ("tcp", "udp", ... or the number). */
 const char *out_proto_name(uint8_t proto, char *buf, size_t len);
 
-/* A timestamp as pmacct prints it, honouring the timestamps_* options. */
-const char *out_ts(const struct fr_ts *ts, const struct out_opts *o, char *buf, size_t len);
+/* The timefmt TF_* flags for the options' timestamps_* switches. */
+unsigned out_ts_flags(const struct out_opts *o);
 
 #endif

@@ -34,13 +34,6 @@ static time_t wall_now(void)
 	return time(NULL);
 }
 
-static time_t first_deadline(const struct plugin_cfg *pc)
-{
-	time_t now = wall_now();
-	time_t r = pc->refresh_time ? pc->refresh_time : 60;
-	/* purges fall on multiples of the refresh time, as pmacct schedules them */
-	return now - now % r + r + (time_t)pc->startup_delay;
-}
 
 static int print_init(struct plugin *p)
 {
@@ -52,7 +45,10 @@ static int print_init(struct plugin *p)
 	out_opts_from_cfg(&s->opts, pc, p->core);
 	timebin_init(&s->bins, &pc->history, pc->history_roundoff, pc->history_offset,
 	    p->core->timestamps_utc);
-	s->deadline = first_deadline(pc);
+	if (pc->history.n)
+		timebin_anchor(&s->bins, wall_now());	/* pmacct phases bins on its start time */
+	s->deadline = (time_t)timefmt_deadline_first(wall_now(), pc->refresh_time,
+	    pc->history_roundoff, pc->startup_delay, p->core->timestamps_utc);
 	s->dyn_name = pc->output_file && (strchr(pc->output_file, '%') || strchr(pc->output_file, '$'));
 	p->state = s;
 
@@ -274,10 +270,8 @@ static int print_next_tick_ms(struct plugin *p)
 static void print_tick(struct plugin *p)
 {
 	struct print_state *s = p->state;
-	time_t r = p->cfg->refresh_time ? p->cfg->refresh_time : 60;
 	print_purge(p);
-	while (s->deadline <= wall_now())
-		s->deadline += r;
+	s->deadline = (time_t)timefmt_deadline_next(s->deadline, wall_now(), p->cfg->refresh_time);
 }
 
 static void print_flush(struct plugin *p)

@@ -231,13 +231,15 @@ static void flow_random(struct flow *f, struct rng *r, const struct hosts *hp,
 		f->proto = P_UDP;
 	else
 		f->proto = f->fam == FAM_V4 ? P_ICMP : P_ICMP6;
-	if (f->fam == FAM_V4) {
-		memcpy(f->src, hp->v4[rng_range(r, 0, hp->n4 - 1)], 4);
-		memcpy(f->dst, hp->v4[rng_range(r, 0, hp->n4 - 1)], 4);
-	} else {
-		memcpy(f->src, hp->v6[rng_range(r, 0, hp->n6 - 1)], 16);
-		memcpy(f->dst, hp->v6[rng_range(r, 0, hp->n6 - 1)], 16);
-	}
+	do {	/* src == dst would count twice in sum_host: never generated */
+		if (f->fam == FAM_V4) {
+			memcpy(f->src, hp->v4[rng_range(r, 0, hp->n4 - 1)], 4);
+			memcpy(f->dst, hp->v4[rng_range(r, 0, hp->n4 - 1)], 4);
+		} else {
+			memcpy(f->src, hp->v6[rng_range(r, 0, hp->n6 - 1)], 16);
+			memcpy(f->dst, hp->v6[rng_range(r, 0, hp->n6 - 1)], 16);
+		}
+	} while (memcmp(f->src, f->dst, 16) == 0);
 	if (f->proto == P_TCP || f->proto == P_UDP) {
 		f->sport = pick_port(r, false);
 		f->dport = pick_port(r, rng_range(r, 0, 9) < 8);

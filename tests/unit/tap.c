@@ -10,11 +10,20 @@ static int tap_n, tap_failed;
 bool tap_ok(bool cond, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
+	char msg[8192];
+
 	tap_n++;
-	printf("%s %d - ", cond ? "ok" : "not ok", tap_n);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* TAP is line based: keep a message that quotes text on one line */
+	printf("%s %d - ", cond ? "ok" : "not ok", tap_n);
+	for (const char *c = msg; *c; c++) {
+		if (*c == '\n')
+			fputs("\\n", stdout);
+		else
+			putchar(*c);
+	}
 	printf("\n");
 	if (!cond) {
 		tap_failed++;
