@@ -64,6 +64,21 @@ size_t ring_used(const struct ring *r)
 	return atomic_load(&r->head) - atomic_load(&r->tail);
 }
 
+/*
+ * Spin this many rounds before sleeping: a batch usually arrives (or a slot
+ * frees) within microseconds, and a futex sleep and wake costs more.
+ */
+#define RING_SPIN 20000
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
 static void wake(struct ring *r, _Atomic bool *flag, pthread_cond_t *cv)
 {
 	if (atomic_load(flag)) {
@@ -80,8 +95,10 @@ void *ring_acquire(struct ring *r, bool wait)
 	for (int spin = 0; head - atomic_load(&r->tail) >= r->nslots; spin++) {
 		if (!wait)
 			return NULL;
-		if (spin < 200)
+		if (spin < RING_SPIN) {
+			cpu_relax();
 			continue;
+		}
 		pthread_mutex_lock(&r->mu);
 		atomic_store(&r->producer_sleeps, true);
 		while (head - atomic_load(&r->tail) >= r->nslots)
@@ -129,8 +146,8 @@ const void *ring_next(struct ring *r, int timeout_ms, size_t *len, bool *closed)
 	size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
 
 	*closed = false;
-	for (int spin = 0; !has_data(r, tail) && spin < 200; spin++)
-		;
+	for (int spin = 0; !has_data(r, tail) && spin < RING_SPIN; spin++)
+		cpu_relax();
 	if (!has_data(r, tail)) {
 		struct timespec dl;
 		int rc = 0;

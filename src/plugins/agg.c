@@ -29,6 +29,12 @@ struct agg_table {
 	size_t nchunks;
 	int sum_id;		/* the sum_* primitive in the set, or -1 */
 	uint64_t seed;
+	struct agg_chunk **chunkv;	/* chunks by index, for positional cursors */
+	size_t chunkv_cap;
+	struct agg_entry *free;	/* deleted entries, chained through next */
+	size_t limit;		/* max live entries, 0 = unbounded */
+	uint64_t dropped;	/* new keys refused by the limit */
+	uint64_t gen;		/* agg_clear() count */
 };
 
 static size_t pow2_at_least(size_t n)
@@ -84,11 +90,26 @@ void agg_free(struct agg_table *t)
 		free(c);
 	}
 	free(t->buckets);
+	free(t->chunkv);
 	free(t);
+}
+
+static void chunkv_push(struct agg_table *t, struct agg_chunk *c)
+{
+	if (t->nchunks == t->chunkv_cap) {
+		t->chunkv_cap = t->chunkv_cap ? t->chunkv_cap * 2 : 16;
+		t->chunkv = xrealloc(t->chunkv, t->chunkv_cap * sizeof(*t->chunkv));
+	}
+	t->chunkv[t->nchunks] = c;
 }
 
 static struct agg_entry *entry_alloc(struct agg_table *t)
 {
+	if (t->free) {
+		struct agg_entry *e = t->free;
+		t->free = e->next;
+		return e;
+	}
 	if (!t->cur || t->cur->used == AGG_CHUNK_ENTRIES) {
 		struct agg_chunk *c = t->cur ? t->cur->next : t->first;
 		if (!c) {
@@ -98,6 +119,7 @@ static struct agg_entry *entry_alloc(struct agg_table *t)
 				t->cur->next = c;
 			else
 				t->first = c;
+			chunkv_push(t, c);
 			t->nchunks++;
 		}
 		c->used = 0;
@@ -110,8 +132,10 @@ static void grow(struct agg_table *t)
 {
 	size_t n = t->nbuckets * 2;
 	struct agg_entry **b = xcalloc(n, sizeof(*b));
+	size_t pos = 0;
 
-	for (struct agg_entry *e = agg_next(t, NULL); e; e = agg_next(t, e)) {
+	/* positional walk: agg_next() would search for each entry's chunk */
+	for (struct agg_entry *e = agg_at(t, &pos); e; e = agg_at(t, &pos)) {
 		size_t i = e->hash & (n - 1);
 		e->next = b[i];
 		b[i] = e;
@@ -131,6 +155,10 @@ struct agg_entry *agg_upsert(struct agg_table *t, const struct flow_key *masked,
 	for (struct agg_entry *e = *slot; e; e = e->next)
 		if (e->hash == h && e->bin == bin && memcmp(e->key, k, klen) == 0)
 			return e;
+	if (t->limit && t->count >= t->limit) {
+		t->dropped++;
+		return NULL;
+	}
 
 	struct agg_entry *e = entry_alloc(t);
 	memset(e, 0, sizeof(*e));
@@ -156,6 +184,8 @@ static void mask_key(const struct agg_table *t, const struct flow_key *in, struc
 
 static void add(struct agg_entry *e, const struct flow_rec *rec)
 {
+	if (!e)
+		return;		/* refused by the table's limit, counted there */
 	e->packets += rec->packets;
 	e->bytes += rec->bytes;
 	e->flows += rec->flows;
@@ -224,10 +254,95 @@ void agg_clear(struct agg_table *t)
 		c->used = 0;
 	t->cur = NULL;
 	t->count = 0;
+	t->free = NULL;
+	t->gen++;
 }
 
 size_t agg_memory(const struct agg_table *t)
 {
 	return t->nbuckets * sizeof(*t->buckets) +
 	    t->nchunks * (sizeof(struct agg_chunk) + AGG_CHUNK_ENTRIES * t->esize);
+}
+
+struct agg_entry *agg_find(const struct agg_table *t, const struct flow_key *masked, int64_t bin)
+{
+	const uint8_t *k = (const uint8_t *)masked + t->lo;
+	size_t klen = t->hi - t->lo;
+	uint64_t h = XXH3_64bits_withSeed(k, klen, t->seed ^ (uint64_t)bin);
+
+	for (struct agg_entry *e = t->buckets[h & (t->nbuckets - 1)]; e; e = e->next)
+		if (e->hash == h && e->bin == bin && memcmp(e->key, k, klen) == 0)
+			return e;
+	return NULL;
+}
+
+void agg_delete(struct agg_table *t, struct agg_entry *e)
+{
+	struct agg_entry **pp = &t->buckets[e->hash & (t->nbuckets - 1)];
+
+	while (*pp && *pp != e)
+		pp = &(*pp)->next;
+	if (!*pp)
+		return;		/* not in the table (already deleted) */
+	*pp = e->next;
+	e->live = false;
+	e->next = t->free;
+	t->free = e;
+	t->count--;
+}
+
+void agg_set_limit(struct agg_table *t, size_t max_entries)
+{
+	t->limit = max_entries;
+}
+
+uint64_t agg_dropped(const struct agg_table *t)
+{
+	return t->dropped;
+}
+
+struct agg_entry *agg_at(const struct agg_table *t, size_t *pos)
+{
+	size_t ci = *pos / AGG_CHUNK_ENTRIES, i = *pos % AGG_CHUNK_ENTRIES;
+
+	for (; ci < t->nchunks; ci++, i = 0) {
+		const struct agg_chunk *c = t->chunkv[ci];
+		for (; i < c->used; i++) {
+			struct agg_entry *e = (struct agg_entry *)(c->mem + i * t->esize);
+			if (e->live) {
+				*pos = ci * AGG_CHUNK_ENTRIES + i + 1;
+				return e;
+			}
+		}
+		if (c == t->cur)
+			break;
+	}
+	*pos = t->nchunks * AGG_CHUNK_ENTRIES;
+	return NULL;
+}
+
+uint64_t agg_generation(const struct agg_table *t)
+{
+	return t->gen;
+}
+
+size_t agg_buckets(const struct agg_table *t)
+{
+	return t->nbuckets;
+}
+
+size_t agg_chain_len(const struct agg_table *t, size_t bucket)
+{
+	size_t n = 0;
+
+	if (bucket >= t->nbuckets)
+		return 0;
+	for (const struct agg_entry *e = t->buckets[bucket]; e; e = e->next)
+		n++;
+	return n;
+}
+
+size_t agg_entry_size(const struct agg_table *t)
+{
+	return t->esize;
 }

@@ -57,4 +57,44 @@ void agg_clear(struct agg_table *t);
 /* Bytes of memory the table holds. */
 size_t agg_memory(const struct agg_table *t);
 
+/*
+ * Memory-plugin operations (issue 3).  Entries deleted with agg_delete()
+ * are skipped by agg_next()/agg_at() and their slots are reused by later
+ * inserts.
+ */
+
+/* Find an already masked key without inserting; NULL if absent. */
+struct agg_entry *agg_find(const struct agg_table *t, const struct flow_key *masked, int64_t bin);
+
+/* Remove entry e (from agg_upsert/agg_find/agg_next/agg_at) from the table. */
+void agg_delete(struct agg_table *t, struct agg_entry *e);
+
+/*
+ * Bound the table to max_entries live entries (0 = unbounded, the default).
+ * When full, agg_upsert() of a new key returns NULL and counts a drop;
+ * agg_account() then skips the record.  Existing keys still update.
+ */
+void agg_set_limit(struct agg_table *t, size_t max_entries);
+
+/* New keys refused because the table was full, since agg_new(). */
+uint64_t agg_dropped(const struct agg_table *t);
+
+/*
+ * Positional cursor: the first live entry at position >= *pos (start at
+ * 0), with *pos advanced past it; NULL at the end.  A position stays valid
+ * across inserts and deletes (new entries may or may not be visited, none
+ * twice), but not across agg_clear(): compare agg_generation() first.
+ */
+struct agg_entry *agg_at(const struct agg_table *t, size_t *pos);
+
+/* Incremented by every agg_clear(). */
+uint64_t agg_generation(const struct agg_table *t);
+
+/* Hash buckets right now, and the length of one bucket's chain (table status, pmacct -t). */
+size_t agg_buckets(const struct agg_table *t);
+size_t agg_chain_len(const struct agg_table *t, size_t bucket);
+
+/* Bytes one entry takes in this table (for memory bounds). */
+size_t agg_entry_size(const struct agg_table *t);
+
 #endif
