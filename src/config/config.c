@@ -306,12 +306,19 @@ static int make_plugins(struct cfg_parse *ps, const char *file, const struct cfg
 	return 0;
 }
 
-static int set_value(const struct cfg_key *k, void *base, const struct cfg_line *l)
+static int set_value(const struct cfg_key *k, void *base, struct cfg_extra *origin,
+    const struct cfg_line *l)
 {
-	char why[256];
+	char why[256], where[4096];
 
-	if (cfg_key_set(k, base, l->value, why, sizeof(why)) == 0)
+	if (cfg_key_set(k, base, l->value, why, sizeof(why)) == 0) {
+		if (l->cli)
+			snprintf(where, sizeof(where), "%s", CFG_CMDLINE);
+		else
+			snprintf(where, sizeof(where), "%s:%d", l->src, l->lineno);
+		cfg_extra_set(origin, k->name, where);
 		return 0;
+	}
 	log_err(CFG_WHO, "[%s:%d] Invalid value for key '%s': %s. Exiting.", l->src, l->lineno,
 	    l->key, why);
 	return -1;
@@ -337,7 +344,7 @@ static int apply_line(struct cfg_parse *ps, const struct cfg_line *l, const stru
 		log_warnx(CFG_WHO, "[%s:%d] plugin name not supported for key '%s'. Globalized.",
 		    l->src, l->lineno, l->key);
 	if (k->scope == CFG_GLOBAL)
-		return set_value(k, cfg, l);
+		return set_value(k, cfg, &cfg->origin, l);
 	if (l->name) {
 		struct plugin_cfg *pc = cfg_plugin(cfg, l->name);
 		if (!pc) {
@@ -345,7 +352,7 @@ static int apply_line(struct cfg_parse *ps, const struct cfg_line *l, const stru
 			    l->name);
 			return 0;
 		}
-		return set_value(k, pc, l);
+		return set_value(k, pc, &pc->origin, l);
 	}
 	if (k->scope == CFG_NO_GLOBAL) {
 		log_err(CFG_WHO, "[%s:%d] Key '%s' cannot be global: bind it to a plugin, "
@@ -353,7 +360,7 @@ static int apply_line(struct cfg_parse *ps, const struct cfg_line *l, const stru
 		return -1;
 	}
 	for (int i = 0; i < cfg->nplugins; i++)
-		if (set_value(k, &cfg->plugins[i], l) < 0)
+		if (set_value(k, &cfg->plugins[i], &cfg->plugins[i].origin, l) < 0)
 			return -1;
 	return 0;
 }
@@ -420,11 +427,20 @@ void cfg_fini(struct core_cfg *cfg)
 		for (int p = 0; p < cfg->nplugins; p++)
 			cfg_key_free(&cfg_keys[i], &cfg->plugins[p]);
 	}
-	for (int p = 0; p < cfg->nplugins; p++)
+	for (int p = 0; p < cfg->nplugins; p++) {
 		free(cfg->plugins[p].pidfile);
+		cfg_extra_free(&cfg->plugins[p].origin);
+	}
+	cfg_extra_free(&cfg->origin);
 	free(cfg->plugins);
 	free(cfg->config_file);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+const char *cfg_where(const struct cfg_extra *origin, const char *key)
+{
+	const char *w = cfg_extra_get(origin, key);
+	return w ? w : "default";
 }
 
 struct plugin_cfg *cfg_plugin(struct core_cfg *cfg, const char *name)

@@ -81,6 +81,7 @@ struct plugin_cfg {
 	uint32_t imt_mem_pools_size;	/* default 8192 */
 
 	struct cfg_extra extra;		/* recognised, not yet typed per-plugin keys */
+	struct cfg_extra origin;	/* key -> "file:line" of its effective value */
 };
 
 /* Core (global) settings. */
@@ -122,6 +123,7 @@ struct core_cfg {
 	bool timestamps_secs, timestamps_rfc3339, timestamps_utc, timestamps_since_epoch;
 
 	struct cfg_extra extra;		/* recognised, not yet typed global keys */
+	struct cfg_extra origin;	/* key -> "file:line" of its effective value */
 
 	struct plugin_cfg *plugins;
 	int nplugins;
@@ -159,6 +161,18 @@ struct plugin_cfg *cfg_plugin(struct core_cfg *cfg, const char *name);
  * the configuration.
  */
 const char *cfg_extra_get(const struct cfg_extra *e, const char *key);
+
+/* Set key to value in the list (replacing an earlier value); free the whole list. */
+void cfg_extra_set(struct cfg_extra *e, const char *key, const char *value);
+void cfg_extra_free(struct cfg_extra *e);
+
+/*
+ * Where the effective value of `key` came from, as "file:line" (or
+ * "command line"), for errors found after parsing (a BPF filter that does
+ * not compile, a map that cannot be read).  `origin` is the plugin's or
+ * the core's origin list; "default" when the key was never set.
+ */
+const char *cfg_where(const struct cfg_extra *origin, const char *key);
 
 /* Write the table of configuration keys as Markdown (docs/config-keys.md). */
 void cfg_keys_markdown(FILE *out);

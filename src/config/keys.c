@@ -555,7 +555,7 @@ static int set_agg(struct prim_set *f, const char *v, char *why, size_t wlen)
 	return 0;
 }
 
-static void raw_set(struct cfg_extra *e, const char *key, const char *v)
+void cfg_extra_set(struct cfg_extra *e, const char *key, const char *v)
 {
 	for (int i = 0; i < e->n; i++) {
 		if (strcmp(e->kv[i].key, key) == 0) {
@@ -568,6 +568,17 @@ static void raw_set(struct cfg_extra *e, const char *key, const char *v)
 	e->kv[e->n].key = xstrdup(key);
 	e->kv[e->n].value = xstrdup(v);
 	e->n++;
+}
+
+void cfg_extra_free(struct cfg_extra *e)
+{
+	for (int i = 0; i < e->n; i++) {
+		free(e->kv[i].key);
+		free(e->kv[i].value);
+	}
+	free(e->kv);
+	e->kv = NULL;
+	e->n = 0;
 }
 
 const char *cfg_extra_get(const struct cfg_extra *e, const char *key)
@@ -615,7 +626,7 @@ int cfg_key_set(const struct cfg_key *k, void *base, const char *v, char *why, s
 	case CT_FACILITY:
 		return set_facility(f, v, why, wlen);
 	case CT_RAW:
-		raw_set(f, k->name, v);
+		cfg_extra_set(f, k->name, v);
 		return 0;
 	case CT_PLUGINS:
 		break;

@@ -18,8 +18,8 @@ static int apply_filter(struct pcap_src *s)
 	if (!f || !*f)
 		return 0;
 	if (pcap_compile(s->pc, &s->filter, f, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-		log_err(WHO, "%s: key 'pcap_filter': bad BPF filter '%s': %s",
-		    s->cfg->config_file ? s->cfg->config_file : "command line", f, pcap_geterr(s->pc));
+		log_err(WHO, "[%s] key 'pcap_filter': invalid filter '%s': %s. Exiting.",
+		    cfg_where(&s->cfg->origin, "pcap_filter"), f, pcap_geterr(s->pc));
 		return -1;
 	}
 	s->has_filter = true;
@@ -36,8 +36,8 @@ static int open_file(struct pcap_src *s)
 
 	s->pc = pcap_open_offline(s->cfg->pcap_savefile, err);
 	if (!s->pc) {
-		log_err(WHO, "%s: key 'pcap_savefile': cannot read '%s': %s",
-		    s->cfg->config_file ? s->cfg->config_file : "command line", s->cfg->pcap_savefile, err);
+		log_err(WHO, "[%s] key 'pcap_savefile': cannot read '%s': %s. Exiting.",
+		    cfg_where(&s->cfg->origin, "pcap_savefile"), s->cfg->pcap_savefile, err);
 		return -1;
 	}
 	s->snaplen = pcap_snapshot(s->pc);

@@ -35,9 +35,9 @@ static int compile_filter(struct plugin *p, int linktype, int snaplen)
 	if (!dead)
 		return -1;
 	if (pcap_compile(dead, &p->filter, p->cfg->aggregate_filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-		log_err(p->who, "%s: key 'aggregate_filter[%s]': bad BPF filter '%s': %s",
-		    p->core->config_file ? p->core->config_file : "command line",
-		    p->cfg->name, p->cfg->aggregate_filter, pcap_geterr(dead));
+		log_err(p->who, "[%s] key 'aggregate_filter[%s]': invalid filter '%s': %s. Exiting.",
+		    cfg_where(&p->cfg->origin, "aggregate_filter"), p->cfg->name,
+		    p->cfg->aggregate_filter, pcap_geterr(dead));
 		pcap_close(dead);
 		return -1;
 	}
