@@ -79,6 +79,7 @@ struct plugin_cfg {
 	uint32_t imt_buckets;		/* default 32771 */
 	uint32_t imt_mem_pools_number;	/* default 16 */
 	uint32_t imt_mem_pools_size;	/* default 8192 */
+	uint32_t imt_path_mode;		/* imt_path_mode: socket permissions (octal), 0 = 0660 */
 
 	struct cfg_extra extra;		/* recognised, not yet typed per-plugin keys */
 	struct cfg_extra origin;	/* key -> "file:line" of its effective value */

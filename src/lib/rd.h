@@ -67,8 +67,11 @@ static inline uint32_t rd_u32(struct rd *r)
 
 static inline uint64_t rd_u64(struct rd *r)
 {
-	uint64_t hi = rd_u32(r);
-	return hi << 32 | rd_u32(r);
+	const uint8_t *b = rd_take(r, 8);
+	uint64_t v = 0;
+	for (int i = 0; b && i < 8; i++)
+		v = v << 8 | b[i];
+	return v;
 }
 
 /* Little-endian 32-bit read (pcap DLT_NULL family field, host order). */

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -65,13 +66,20 @@ size_t ring_used(const struct ring *r)
 }
 
 /*
- * Spin this many rounds before sleeping: a batch usually arrives (or a slot
- * frees) within microseconds, and a futex sleep and wake costs more.
+ * Before sleeping, poll a while: a batch usually arrives (or a slot frees)
+ * within microseconds, and a futex sleep plus wake costs more.  The first
+ * rounds spin; later ones yield the CPU, so that with more threads than
+ * cores (several plugins on two cores) the thread we wait for can run.
  */
-#define RING_SPIN 20000
+#define RING_SPIN 64
+#define RING_POLL 256
 
-static inline void cpu_relax(void)
+static inline void cpu_relax(int round)
 {
+	if (round >= RING_SPIN) {
+		sched_yield();
+		return;
+	}
 #if defined(__x86_64__) || defined(__i386__)
 	__builtin_ia32_pause();
 #elif defined(__aarch64__)
@@ -95,8 +103,8 @@ void *ring_acquire(struct ring *r, bool wait)
 	for (int spin = 0; head - atomic_load(&r->tail) >= r->nslots; spin++) {
 		if (!wait)
 			return NULL;
-		if (spin < RING_SPIN) {
-			cpu_relax();
+		if (spin < RING_POLL) {
+			cpu_relax(spin);
 			continue;
 		}
 		pthread_mutex_lock(&r->mu);
@@ -146,8 +154,8 @@ const void *ring_next(struct ring *r, int timeout_ms, size_t *len, bool *closed)
 	size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
 
 	*closed = false;
-	for (int spin = 0; !has_data(r, tail) && spin < RING_SPIN; spin++)
-		cpu_relax();
+	for (int spin = 0; !has_data(r, tail) && spin < RING_POLL; spin++)
+		cpu_relax(spin);
 	if (!has_data(r, tail)) {
 		struct timespec dl;
 		int rc = 0;

@@ -92,6 +92,9 @@ struct imt_info {
 	uint32_t buckets;
 };
 
+/* Bytes of a ROWS row before its key: u32 req, u64 packets, bytes, flows, u8 tcp_flags. */
+#define IMT_ROW_HDR_LEN		29
+
 /* One row of ROWS. */
 struct imt_row {
 	uint32_t req;		/* request index (-M), 0 for -s */

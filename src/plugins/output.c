@@ -181,7 +181,7 @@ static void json_str(FILE *f, const char *s)
 
 static bool json_quoted(const struct prim_desc *d, const struct out_opts *o)
 {
-	return d->fmt != PF_UINT && !(d->fmt == PF_PROTO && o->num_protos);
+	return d->fmt != PF_UINT && !(d->fmt == PF_PROTO && o->num_protos && !o->client);
 }
 
 static void row_json(FILE *f, const struct out_cols *c, const struct out_opts *o,
@@ -212,7 +212,13 @@ static void row_json(FILE *f, const struct out_cols *c, const struct out_opts *o
 		fprintf(f, ", \"stamp_updated\": \"%s\"", buf);
 		sep = ", ";
 	}
-	if (!is_event(o)) {
+	if (!is_event(o) && o->client) {
+		/* the client keeps the formatted order: packets, flows, bytes */
+		fprintf(f, "%s\"packets\": %" PRIu64, sep, cnt->packets);
+		if (c->flows)
+			fprintf(f, ", \"flows\": %" PRIu64, cnt->flows);
+		fprintf(f, ", \"bytes\": %" PRIu64, cnt->bytes);
+	} else if (!is_event(o)) {
 		/* pmacct's JSON puts flows before packets (formatted/CSV after) */
 		if (c->flows)
 			fprintf(f, "%s\"flows\": %" PRIu64, sep, cnt->flows);

@@ -18,6 +18,7 @@ struct out_opts {
 	bool ts_utc, ts_rfc3339, ts_secs, ts_since_epoch;
 	bool json_event_type;	/* print plugin JSON starts with "event_type": "purge" */
 	bool stamps;		/* JSON: stamp_inserted / stamp_updated (history set) */
+	bool client;		/* pmacct client: JSON quotes ip_proto even numeric (-u), packets before flows */
 };
 
 /* The columns a plugin prints: its primitives in table order, sum_* as their alias. */

@@ -12,9 +12,11 @@
 #include "model/prim.h"
 
 extern const struct plugin_type print_plugin_type;
+extern const struct plugin_type memory_plugin_type;
 
 static const struct plugin_type *const plugin_types[] = {
 	&print_plugin_type,
+	&memory_plugin_type,
 };
 
 const struct plugin_type *plugin_type_find(const char *name)

@@ -452,7 +452,8 @@ def test_differential(name, ref_outputs, crafted, tmp_path):
             f"{r[rel][1]}\nours: {o[rel][1]}"
     assert ours.modes == ref.modes, "output file permissions differ"
     # a case that compares nothing would pass vacuously
-    assert any(len(v[1]) > 1 for v in r.values()), "reference wrote nothing"
+    assert any(ln.strip() for v in r.values() for ln in v[1]), \
+        "reference wrote nothing"
 
 
 @needs_ref

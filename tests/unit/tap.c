@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static int tap_n, tap_failed;
 
@@ -30,6 +31,16 @@ bool tap_ok(bool cond, const char *file, int line, const char *fmt, ...)
 		printf("# failed at %s:%d\n", file, line);
 	}
 	return cond;
+}
+
+bool tap_is_int(long long got, long long want, const char *file, int line, const char *name)
+{
+	return tap_ok(got == want, file, line, "%s (got %lld, want %lld)", name, got, want);
+}
+
+bool tap_is_str(const char *got, const char *want, const char *file, int line, const char *name)
+{
+	return tap_ok(strcmp(got, want) == 0, file, line, "%s (got '%s', want '%s')", name, got, want);
 }
 
 int tap_done(void)

@@ -14,10 +14,11 @@ bool tap_ok(bool cond, const char *file, int line, const char *fmt, ...)
 int tap_done(void);
 
 #define ok(cond, ...)	tap_ok((cond), __FILE__, __LINE__, __VA_ARGS__)
-#define is_int(a, b, name) \
-	tap_ok((long long)(a) == (long long)(b), __FILE__, __LINE__, "%s (got %lld, want %lld)", \
-	    name, (long long)(a), (long long)(b))
-#define is_str(a, b, name) \
-	tap_ok(strcmp((a), (b)) == 0, __FILE__, __LINE__, "%s (got '%s', want '%s')", name, (a), (b))
+/* Each argument is evaluated once. */
+bool tap_is_int(long long got, long long want, const char *file, int line, const char *name);
+bool tap_is_str(const char *got, const char *want, const char *file, int line, const char *name);
+
+#define is_int(a, b, name)	tap_is_int((long long)(a), (long long)(b), __FILE__, __LINE__, name)
+#define is_str(a, b, name)	tap_is_str((a), (b), __FILE__, __LINE__, name)
 
 #endif

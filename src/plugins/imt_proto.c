@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* imt_proto.c: encode and decode the memory plugin's client messages, every length checked. */
+#include "imt_proto.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/xalloc.h"
+
+/* Payload bounds per message type: anything else is refused before it is read. */
+static const struct {
+	uint16_t type;
+	uint32_t min, max;
+} imt_types[] = {
+	{ IMT_Q_QUERY, 10, IMT_MAX_QUERY },
+	{ IMT_Q_ERASE, 0, 0 },
+	{ IMT_Q_STATUS, 0, 0 },
+	{ IMT_Q_INFO, 0, 0 },
+	{ IMT_R_INFO, 44, 44 },
+	{ IMT_R_ROWS, 4, IMT_MAX_CHUNK },
+	{ IMT_R_SUMS, 4, IMT_MAX_CHUNK },
+	{ IMT_R_BUCKETS, 8, IMT_MAX_CHUNK },
+	{ IMT_R_END, 8, 8 },
+	{ IMT_R_ERROR, 2, 2 + IMT_MAX_ERROR },
+};
+
+static void reserve(struct imt_buf *b, size_t n)
+{
+	if (n <= b->cap - b->len)
+		return;
+	size_t cap = b->cap ? b->cap : 256;
+	while (cap - b->len < n)
+		cap *= 2;
+	b->p = xrealloc(b->p, cap);
+	b->cap = cap;
+}
+
+void imt_buf_fini(struct imt_buf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+void imt_put_bytes(struct imt_buf *b, const void *p, size_t n)
+{
+	reserve(b, n);
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+void imt_put_u8(struct imt_buf *b, uint8_t v)
+{
+	imt_put_bytes(b, &v, 1);
+}
+
+void imt_put_u16(struct imt_buf *b, uint16_t v)
+{
+	uint8_t x[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+	imt_put_bytes(b, x, 2);
+}
+
+void imt_put_u32(struct imt_buf *b, uint32_t v)
+{
+	uint8_t x[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+	imt_put_bytes(b, x, 4);
+}
+
+void imt_put_u64(struct imt_buf *b, uint64_t v)
+{
+	imt_put_u32(b, (uint32_t)(v >> 32));
+	imt_put_u32(b, (uint32_t)v);
+}
+
+size_t imt_msg_begin(struct imt_buf *b, uint16_t type)
+{
+	size_t start = b->len;
+	imt_put_u32(b, IMT_MAGIC);
+	imt_put_u16(b, IMT_VERSION);
+	imt_put_u16(b, type);
+	imt_put_u32(b, 0);
+	return start;
+}
+
+void imt_msg_end(struct imt_buf *b, size_t start)
+{
+	uint32_t n = (uint32_t)(b->len - start - IMT_HDR_LEN);
+	uint8_t *l = b->p + start + 8;
+	l[0] = (uint8_t)(n >> 24);
+	l[1] = (uint8_t)(n >> 16);
+	l[2] = (uint8_t)(n >> 8);
+	l[3] = (uint8_t)n;
+}
+
+int imt_hdr_parse(const uint8_t *buf, size_t len, struct imt_hdr *h)
+{
+	struct rd r = rd_make(buf, len);
+	uint32_t magic = rd_u32(&r);
+	uint16_t version = rd_u16(&r);
+	uint16_t type = rd_u16(&r);
+	uint32_t length = rd_u32(&r);
+
+	if (r.bad)
+		return IMT_E_SHORT;
+	if (magic != IMT_MAGIC)
+		return IMT_E_MAGIC;
+	if (version != IMT_VERSION)
+		return IMT_E_VERSION;
+	for (size_t i = 0; i < sizeof(imt_types) / sizeof(imt_types[0]); i++) {
+		if (imt_types[i].type != type)
+			continue;
+		if (length < imt_types[i].min || length > imt_types[i].max)
+			return IMT_E_LENGTH;
+		h->type = type;
+		h->length = length;
+		return IMT_OK;
+	}
+	return IMT_E_TYPE;
+}
+
+const char *imt_strerror(int err)
+{
+	switch (err) {
+	case IMT_OK: return "ok";
+	case IMT_E_SHORT: return "truncated message";
+	case IMT_E_MAGIC: return "bad magic (not a pmacct-ng memory plugin socket?)";
+	case IMT_E_VERSION: return "protocol version mismatch";
+	case IMT_E_TYPE: return "unknown message type";
+	case IMT_E_LENGTH: return "bad message length";
+	default: return "protocol error";
+	}
+}
+
+/* True when an earlier primitive of `set` already covers d's key field. */
+static bool field_done(const struct prim_set *set, int id)
+{
+	const struct prim_desc *d = &prim_table[id];
+	for (int j = 0; j < id; j++)
+		if (prim_has(set, (enum prim_id)j) && prim_table[j].len && prim_table[j].off == d->off)
+			return true;
+	return false;
+}
+
+static void put_uint(struct imt_buf *b, const uint8_t *p, size_t len)
+{
+	switch (len) {
+	case 1: imt_put_u8(b, p[0]); break;
+	case 2: { uint16_t v; memcpy(&v, p, 2); imt_put_u16(b, v); break; }
+	case 4: { uint32_t v; memcpy(&v, p, 4); imt_put_u32(b, v); break; }
+	case 8: { uint64_t v; memcpy(&v, p, 8); imt_put_u64(b, v); break; }
+	default: break;
+	}
+}
+
+static void get_uint(struct rd *r, uint8_t *p, size_t len)
+{
+	switch (len) {
+	case 1: p[0] = rd_u8(r); break;
+	case 2: { uint16_t v = rd_u16(r); memcpy(p, &v, 2); break; }
+	case 4: { uint32_t v = rd_u32(r); memcpy(p, &v, 4); break; }
+	case 8: { uint64_t v = rd_u64(r); memcpy(p, &v, 8); break; }
+	default: r->bad = true; break;
+	}
+}
+
+void imt_key_put(struct imt_buf *b, const struct prim_set *set, const struct flow_key *k)
+{
+	for (int i = 0; i < P_COUNT; i++) {
+		const struct prim_desc *d = &prim_table[i];
+		const uint8_t *p = (const uint8_t *)k + d->off;
+		if (!prim_has(set, (enum prim_id)i) || !d->len || field_done(set, i))
+			continue;
+		switch (d->fmt) {
+		case PF_UINT: case PF_HEX: case PF_PROTO:
+			put_uint(b, p, d->len);
+			break;
+		case PF_MAC:
+			imt_put_bytes(b, p, 6);
+			break;
+		case PF_IP: {
+			struct fr_ip ip;
+			memcpy(&ip, p, sizeof(ip));
+			imt_put_u8(b, ip.af);
+			imt_put_bytes(b, ip.a, sizeof(ip.a));
+			break;
+		}
+		case PF_TS: {
+			struct fr_ts ts;
+			memcpy(&ts, p, sizeof(ts));
+			imt_put_u64(b, (uint64_t)ts.sec);
+			imt_put_u64(b, (uint64_t)ts.usec);
+			break;
+		}
+		default:
+			break;
+		}
+	}
+}
+
+int imt_key_get(struct rd *r, const struct prim_set *set, struct flow_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	for (int i = 0; i < P_COUNT && !r->bad; i++) {
+		const struct prim_desc *d = &prim_table[i];
+		uint8_t *p = (uint8_t *)k + d->off;
+		if (!prim_has(set, (enum prim_id)i) || !d->len || field_done(set, i))
+			continue;
+		switch (d->fmt) {
+		case PF_UINT: case PF_HEX: case PF_PROTO:
+			get_uint(r, p, d->len);
+			break;
+		case PF_MAC:
+			rd_copy(r, p, 6);
+			break;
+		case PF_IP: {
+			struct fr_ip ip;
+			memset(&ip, 0, sizeof(ip));
+			ip.af = rd_u8(r);
+			rd_copy(r, ip.a, sizeof(ip.a));
+			if (ip.af != 0 && ip.af != 4 && ip.af != 6)
+				r->bad = true;
+			memcpy(p, &ip, sizeof(ip));
+			break;
+		}
+		case PF_TS: {
+			struct fr_ts ts;
+			ts.sec = (int64_t)rd_u64(r);
+			ts.usec = (int64_t)rd_u64(r);
+			memcpy(p, &ts, sizeof(ts));
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	return r->bad ? -1 : 0;
+}
+
+static bool set_valid(const struct prim_set *s)
+{
+	return P_COUNT >= 64 || (s->bits >> P_COUNT) == 0;
+}
+
+void imt_query_encode(struct imt_buf *b, const struct imt_query *q)
+{
+	size_t m = imt_msg_begin(b, IMT_Q_QUERY);
+	imt_put_u8(b, q->mode);
+	imt_put_u8(b, 0);
+	imt_put_u32(b, q->flags);
+	imt_put_u32(b, q->nreq);
+	for (uint32_t i = 0; i < q->nreq; i++) {
+		imt_put_u64(b, q->req[i].set.bits);
+		imt_key_put(b, &q->req[i].set, &q->req[i].key);
+	}
+	imt_msg_end(b, m);
+}
+
+int imt_query_decode(const uint8_t *p, size_t len, struct imt_query *q)
+{
+	struct rd r = rd_make(p, len);
+
+	memset(q, 0, sizeof(*q));
+	q->mode = rd_u8(&r);
+	rd_skip(&r, 1);
+	q->flags = rd_u32(&r);
+	q->nreq = rd_u32(&r);
+	if (r.bad || q->mode > IMT_MODE_SUMS || (q->flags & ~(uint32_t)IMT_QF_ALL) ||
+	    q->nreq > IMT_MAX_REQUESTS || (q->mode == IMT_MODE_ALL && q->nreq))
+		goto fail;
+	/* each request takes at least its 8-byte set: bound the allocation by the payload */
+	if (q->nreq > r.left / 8)
+		goto fail;
+	q->req = q->nreq ? xcalloc(q->nreq, sizeof(*q->req)) : NULL;
+	for (uint32_t i = 0; i < q->nreq; i++) {
+		q->req[i].set.bits = rd_u64(&r);
+		if (r.bad || !set_valid(&q->req[i].set) ||
+		    imt_key_get(&r, &q->req[i].set, &q->req[i].key) < 0)
+			goto fail;
+	}
+	if (r.left)
+		goto fail;	/* trailing bytes: the length does not match the content */
+	return 0;
+fail:
+	imt_query_fini(q);
+	return -1;
+}
+
+void imt_query_fini(struct imt_query *q)
+{
+	free(q->req);
+	q->req = NULL;
+	q->nreq = 0;
+}
+
+void imt_info_encode(struct imt_buf *b, const struct imt_info *in)
+{
+	size_t m = imt_msg_begin(b, IMT_R_INFO);
+	imt_put_u64(b, in->aggregate.bits);
+	imt_put_u64(b, in->entries);
+	imt_put_u64(b, in->dropped);
+	imt_put_u64(b, (uint64_t)in->erased_at);
+	imt_put_u64(b, (uint64_t)in->now);
+	imt_put_u32(b, in->buckets);
+	imt_msg_end(b, m);
+}
+
+int imt_info_decode(const uint8_t *p, size_t len, struct imt_info *in)
+{
+	struct rd r = rd_make(p, len);
+
+	in->aggregate.bits = rd_u64(&r);
+	in->entries = rd_u64(&r);
+	in->dropped = rd_u64(&r);
+	in->erased_at = (int64_t)rd_u64(&r);
+	in->now = (int64_t)rd_u64(&r);
+	in->buckets = rd_u32(&r);
+	return (r.bad || r.left || !set_valid(&in->aggregate)) ? -1 : 0;
+}
+
+void imt_row_put(struct imt_buf *b, const struct prim_set *aggregate, const struct imt_row *row)
+{
+	imt_put_u32(b, row->req);
+	imt_put_u64(b, row->packets);
+	imt_put_u64(b, row->bytes);
+	imt_put_u64(b, row->flows);
+	imt_put_u8(b, row->tcp_flags);
+	imt_key_put(b, aggregate, &row->key);
+}
+
+int imt_row_get(struct rd *r, const struct prim_set *aggregate, struct imt_row *row)
+{
+	row->req = rd_u32(r);
+	row->packets = rd_u64(r);
+	row->bytes = rd_u64(r);
+	row->flows = rd_u64(r);
+	row->tcp_flags = rd_u8(r);
+	return imt_key_get(r, aggregate, &row->key);
+}
+
+void imt_sum_put(struct imt_buf *b, const struct imt_sum *s)
+{
+	imt_put_u64(b, s->packets);
+	imt_put_u64(b, s->bytes);
+	imt_put_u64(b, s->flows);
+	imt_put_u64(b, s->entries);
+}
+
+int imt_sum_get(struct rd *r, struct imt_sum *s)
+{
+	s->packets = rd_u64(r);
+	s->bytes = rd_u64(r);
+	s->flows = rd_u64(r);
+	s->entries = rd_u64(r);
+	return r->bad ? -1 : 0;
+}
+
+void imt_error_encode(struct imt_buf *b, const char *msg)
+{
+	size_t n = strlen(msg);
+	if (n > IMT_MAX_ERROR)
+		n = IMT_MAX_ERROR;
+	size_t m = imt_msg_begin(b, IMT_R_ERROR);
+	imt_put_u16(b, (uint16_t)n);
+	imt_put_bytes(b, msg, n);
+	imt_msg_end(b, m);
+}
+
+int imt_error_decode(const uint8_t *p, size_t len, char *out, size_t outlen)
+{
+	struct rd r = rd_make(p, len);
+	uint16_t n = rd_u16(&r);
+	const uint8_t *s = rd_take(&r, n);
+
+	if (!outlen)
+		return -1;
+	out[0] = '\0';
+	if (!s || r.left)
+		return -1;
+	size_t k = n < outlen - 1 ? n : outlen - 1;
+	for (size_t i = 0; i < k; i++)
+		out[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? (char)s[i] : '?';
+	out[k] = '\0';
+	return 0;
+}
