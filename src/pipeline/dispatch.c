@@ -24,8 +24,12 @@ void pipeline_init(struct pipeline *pl, struct core_cfg *cfg, struct plugin *ps,
 	pl->cfg = cfg;
 	pl->plugins = ps;
 	pl->nplugins = n;
-	/* as pmacctd: fragments are tracked only when ports matter, or when forced */
-	if (cfg->force_frag_handling || any_plugin_has(cfg, PRIM_L4, -1))
+	/*
+	 * As pmacctd: fragments are tracked only when ports matter (an L4
+	 * primitive, or `flows`, whose flows are told apart by port), or when
+	 * forced.
+	 */
+	if (cfg->force_frag_handling || any_plugin_has(cfg, PRIM_L4, P_FLOWS))
 		pl->frag = frag_new(cfg->frag_buffer_size ? cfg->frag_buffer_size : 4 * 1024 * 1024);
 	if (any_plugin_has(cfg, 0, P_FLOWS))
 		pl->flows = flows_new(cfg->flow_buffer_size ? cfg->flow_buffer_size : 16 * 1024 * 1024,
