@@ -141,6 +141,8 @@ const struct cfg_key cfg_keys[] = {
 
 	/* memory */
 	P("imt_path", NULL, CT_STR, imt_path, 0, "/tmp/collect.pipe", "client socket path (-p)"),
+	P("imt_path_mode", NULL, CT_MODE, imt_path_mode, 0, "0660",
+	    "permissions of the client socket (octal): owner and group by default"),
 	P("imt_buckets", NULL, CT_UINT, imt_buckets, 1, "32771", "hash buckets (-b)"),
 	P("imt_mem_pools_number", NULL, CT_UINT, imt_mem_pools_number, 0, "16",
 	    "memory pools, 0 = unlimited (-m)"),
@@ -414,6 +416,20 @@ static int set_number(const struct cfg_key *k, void *f, const char *v, char *why
 	return 0;
 }
 
+/* File permissions, octal as chmod takes them ("0660", "660"). */
+static int set_mode(uint32_t *f, const char *v, char *why, size_t wlen)
+{
+	char *end;
+	unsigned long m = strtoul(v, &end, 8);
+
+	if (*end || m > 07777) {
+		snprintf(why, wlen, "'%s' is not an octal file mode", v);
+		return -1;
+	}
+	*f = (uint32_t)m;
+	return 0;
+}
+
 static int set_bool(bool *f, const char *v, char *why, size_t wlen)
 {
 	if (strcasecmp(v, "true") == 0)
@@ -602,6 +618,8 @@ int cfg_key_set(const struct cfg_key *k, void *base, const char *v, char *why, s
 		return set_bool(f, v, why, wlen);
 	case CT_UINT: case CT_U64: case CT_INT: case CT_SIZE:
 		return set_number(k, f, v, why, wlen);
+	case CT_MODE:
+		return set_mode(f, v, why, wlen);
 	case CT_STR:
 		free(*(char **)f);
 		*(char **)f = xstrdup(v);
@@ -644,6 +662,7 @@ void cfg_key_str(const struct cfg_key *k, const void *base, char *buf, size_t le
 	switch (k->type) {
 	case CT_BOOL: snprintf(buf, len, "%s", *(const bool *)f ? "true" : "false"); break;
 	case CT_UINT: snprintf(buf, len, "%" PRIu32, *(const uint32_t *)f); break;
+	case CT_MODE: snprintf(buf, len, "%04" PRIo32, *(const uint32_t *)f); break;
 	case CT_U64: snprintf(buf, len, "%" PRIu64, *(const uint64_t *)f); break;
 	case CT_INT: snprintf(buf, len, "%" PRId32, *(const int32_t *)f); break;
 	case CT_SIZE: snprintf(buf, len, "%zu", *(const size_t *)f); break;

@@ -33,6 +33,7 @@ enum cfg_type {
 	CT_FACILITY,	/* char *: a syslog facility name */
 	CT_PLUGINS,	/* the plugins: line, handled by the parser itself */
 	CT_RAW,		/* struct cfg_extra: kept as text for a later issue */
+	CT_MODE,	/* uint32_t: an octal file mode, as chmod takes it */
 };
 
 struct cfg_key {

@@ -106,11 +106,89 @@ static void test_growth(void)
 	agg_free(t);
 }
 
+
+static void test_find_delete(void)
+{
+	struct agg_table *t = table_of("src_host,dst_host");
+	struct flow_key k;
+	size_t pos = 0, n = 0;
+
+	for (int i = 0; i < 10; i++) {
+		struct flow_rec r = mk((uint8_t)i, 1, 0, 0, 10);
+		agg_account(t, &r, 0);
+	}
+	struct agg_entry *e = agg_next(t, NULL);
+	e = agg_next(t, e);	/* the second entry: 10.0.0.1 -> 10.0.0.1 */
+	agg_entry_key(t, e, &k);
+	ok(agg_find(t, &k, 0) == e, "find an existing key");
+	ok(agg_find(t, &k, 60) == NULL, "another bin is another key");
+	is_int(agg_count(t), 10, "nothing inserted by find");
+	agg_delete(t, e);
+	is_int(agg_count(t), 9, "delete one");
+	ok(agg_find(t, &k, 0) == NULL, "deleted key not found");
+	agg_delete(t, e);
+	is_int(agg_count(t), 9, "deleting twice is harmless");
+	while (agg_at(t, &pos))
+		n++;
+	is_int(n, 9, "positional walk skips the deleted entry");
+	struct flow_rec r = mk(99, 1, 0, 0, 5);
+	agg_account(t, &r, 0);
+	is_int(agg_count(t), 10, "insert after delete");
+	size_t chains = 0;
+	for (size_t b = 0; b < agg_buckets(t); b++)
+		chains += agg_chain_len(t, b);
+	is_int(chains, 10, "bucket chains hold every live entry");
+	is_int(agg_chain_len(t, agg_buckets(t)), 0, "bucket out of range");
+	agg_free(t);
+}
+
+static void test_limit_and_generation(void)
+{
+	struct agg_table *t = table_of("src_host");
+	uint64_t g = agg_generation(t);
+
+	agg_set_limit(t, 3);
+	for (int i = 0; i < 5; i++) {
+		struct flow_rec r = mk((uint8_t)i, 1, 0, 0, 10);
+		agg_account(t, &r, 0);
+	}
+	is_int(agg_count(t), 3, "bounded to 3 entries");
+	is_int(agg_dropped(t), 2, "two new keys refused");
+	struct flow_rec r = mk(0, 1, 0, 0, 10);
+	agg_account(t, &r, 0);
+	is_int(agg_next(t, NULL)->bytes, 20, "existing keys still count when full");
+	agg_clear(t);
+	ok(agg_generation(t) == g + 1, "clear bumps the generation");
+	agg_account(t, &r, 0);
+	is_int(agg_count(t), 1, "room again after clear");
+	agg_free(t);
+}
+
+static void test_cursor_across_growth(void)
+{
+	struct agg_table *t = table_of("src_host,dst_host,src_port,dst_port,proto");
+	size_t pos = 0, seen = 0;
+
+	for (int i = 0; i < 20000; i++) {
+		struct flow_rec r = mk((uint8_t)(i % 251), (uint8_t)(i / 251), (uint16_t)i, 80, 1);
+		agg_account(t, &r, 0);
+		if (i % 3 == 0 && agg_at(t, &pos))
+			seen++;	/* walk while the table grows and rehashes */
+	}
+	while (agg_at(t, &pos))
+		seen++;
+	is_int(seen, 20000, "positional cursor sees every entry once across growth");
+	agg_free(t);
+}
+
 int main(void)
 {
 	test_mask_and_add();
 	test_sum_host();
 	test_none_and_bins();
 	test_growth();
+	test_find_delete();
+	test_limit_and_generation();
+	test_cursor_across_growth();
 	return tap_done();
 }
