@@ -132,7 +132,7 @@ static bool core_poll(void *arg)
 	if (daemon_reload) {
 		daemon_reload = 0;
 		if (c->src->cfg->maps_refresh)
-			log_info(WHO, "SIGUSR2: no maps loaded, nothing to reload");
+			pipeline_reload_maps(c->pl);
 	}
 	return daemon_stop != 0;
 }
@@ -150,12 +150,17 @@ static int run(struct core_cfg *cfg)
 		pcap_src_close(&src);
 		return 1;
 	}
+	if (pipeline_init(&pl, cfg, ps, cfg->nplugins, src.dlt, src.snaplen) < 0) {
+		pipeline_fini(&pl);
+		plugins_stop(ps, cfg->nplugins);
+		pcap_src_close(&src);
+		return 1;
+	}
 	if (cfg->daemonize) {
 		log_info(WHO, "Daemonizing. Bye bye screen.");
 		daemon_detach();
 	}
 	daemon_pidfiles_write(cfg);
-	pipeline_init(&pl, cfg, ps, cfg->nplugins);
 	plugins_start(ps, cfg->nplugins);
 
 	struct core_ctx ctx = { &src, &pl };

@@ -18,8 +18,11 @@ static bool any_plugin_has(const struct core_cfg *cfg, uint8_t flag, int id)
 	return false;
 }
 
-void pipeline_init(struct pipeline *pl, struct core_cfg *cfg, struct plugin *ps, int n)
+int pipeline_init(struct pipeline *pl, struct core_cfg *cfg, struct plugin *ps, int n,
+    int linktype, int snaplen)
 {
+	int err = 0;
+
 	memset(pl, 0, sizeof(*pl));
 	pl->cfg = cfg;
 	pl->plugins = ps;
@@ -34,12 +37,23 @@ void pipeline_init(struct pipeline *pl, struct core_cfg *cfg, struct plugin *ps,
 	if (any_plugin_has(cfg, 0, P_FLOWS))
 		pl->flows = flows_new(cfg->flow_buffer_size ? cfg->flow_buffer_size : 16 * 1024 * 1024,
 		    cfg->flow_lifetime ? cfg->flow_lifetime : 60);
+	pl->maps = core_maps_new(cfg, linktype, snaplen, &err);
+	return err ? -1 : 0;
+}
+
+void pipeline_reload_maps(struct pipeline *pl)
+{
+	if (pl->maps)
+		core_maps_reload(pl->maps);
+	plugins_reload_maps(pl->plugins, pl->nplugins);
 }
 
 void pipeline_fini(struct pipeline *pl)
 {
 	frag_free(pl->frag);
 	flows_free(pl->flows);
+	core_maps_free(pl->maps);
+	pl->maps = NULL;
 	pl->frag = NULL;
 	pl->flows = NULL;
 }
@@ -54,6 +68,8 @@ void pipeline_packet(struct pipeline *pl, int dlt, const struct pcap_pkthdr *h, 
 	rec.ts.usec = h->ts.tv_usec;
 	rec.k.ts_arrival = rec.ts;
 	rec.k.sampling_rate = 1;
+	if (pl->maps)
+		core_maps_apply(pl->maps, &rec, h, pkt);
 	if (pl->frag && !frag_handle(pl->frag, &rec))
 		return;
 	if (pl->flows)

@@ -8,6 +8,7 @@
 
 #include "config/config.h"
 #include "decode/packet.h"
+#include "pipeline/core_maps.h"
 #include "pipeline/flows.h"
 #include "pipeline/frag.h"
 #include "plugins/plugin.h"
@@ -20,10 +21,18 @@ struct pipeline {
 	struct pkt_stats dstats;
 	struct frag_table *frag;	/* when a plugin needs L4 primitives */
 	struct flows_table *flows;	/* when a plugin counts flows */
+	struct core_maps *maps;		/* pre_tag_map; NULL when none */
 };
 
-/* Set up the enrichment state the plugins need. */
-void pipeline_init(struct pipeline *pl, struct core_cfg *cfg, struct plugin *ps, int n);
+/*
+ * Set up the enrichment state the plugins need (linktype and snaplen of the
+ * capture, for pre_tag_map filters).  Returns 0, or -1 after logging.
+ */
+int pipeline_init(struct pipeline *pl, struct core_cfg *cfg, struct plugin *ps, int n,
+    int linktype, int snaplen);
+
+/* SIGUSR2: reload the core's maps, and ask every plugin to reload its own. */
+void pipeline_reload_maps(struct pipeline *pl);
 void pipeline_fini(struct pipeline *pl);
 
 /* One captured frame of link type dlt through decode, enrich and dispatch. */

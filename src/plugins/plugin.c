@@ -10,6 +10,7 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "model/prim.h"
+#include "plugins/plugin_maps.h"
 
 extern const struct plugin_type print_plugin_type;
 extern const struct plugin_type memory_plugin_type;
@@ -67,7 +68,9 @@ static int plugin_setup(struct plugin *p, struct core_cfg *cfg, struct plugin_cf
 		p->key_lo = 0;
 		p->key_hi = sizeof(struct flow_key);
 	} else {
-		prim_key_span(&pc->aggregate, &p->key_lo, &p->key_hi);
+		struct prim_set need = pc->aggregate;
+		plugin_maps_inputs(p, &need);
+		prim_key_span(&need, &p->key_lo, &p->key_hi);
 	}
 	p->elem_size = (sizeof(struct batch_rec) + (p->key_hi - p->key_lo) + 7) & ~(size_t)7;
 
@@ -83,6 +86,8 @@ static int plugin_setup(struct plugin *p, struct core_cfg *cfg, struct plugin_cf
 	p->rng = 0x2545F4914F6CDD1DULL ^ (uint64_t)(uintptr_t)p ^ (uint64_t)time(NULL);
 	log_debug(p->who, "plugin_pipe_size=%zu plugin_buffer_size=%zu: %zu slots of %zu records",
 	    psize, bsize, nslots < 2 ? 2 : nslots, p->batch_cap);
+	if (plugin_maps_init(p) < 0)
+		return -1;
 	return p->type->init ? p->type->init(p) : 0;
 }
 
@@ -95,6 +100,7 @@ struct plugin *plugins_create(struct core_cfg *cfg, uint8_t daemon, int linktype
 			for (int j = 0; j < i; j++) {
 				if (ps[j].type->fini)
 					ps[j].type->fini(&ps[j]);
+				plugin_maps_fini(&ps[j]);
 				ring_free(ps[j].ring);
 			}
 			free(ps);
@@ -132,9 +138,15 @@ static void *plugin_main(void *arg)
 		bool closed = false;
 		const void *b = ring_next(p->ring, wait < 0 ? 1000 : wait, &len, &closed);
 
+		unsigned gen = atomic_load(&p->maps_gen);
+		if (gen != p->maps_seen) {
+			p->maps_seen = gen;
+			plugin_maps_reload(p);
+		}
 		if (b) {
 			for (size_t off = 0; off + p->elem_size <= len; off += p->elem_size) {
 				batch_unpack(p, (const uint8_t *)b + off, &rec);
+				plugin_maps_apply(p, &rec);
 				t->record(p, &rec);
 			}
 			ring_release(p->ring);
@@ -250,6 +262,12 @@ void plugin_report_drops(struct plugin *p, time_t now)
 	p->drops_logged_at = now;
 }
 
+void plugins_reload_maps(struct plugin *ps, int n)
+{
+	for (int i = 0; i < n; i++)
+		atomic_fetch_add(&ps[i].maps_gen, 1);
+}
+
 void plugins_stop(struct plugin *ps, int n)
 {
 	for (int i = 0; i < n; i++) {
@@ -265,6 +283,7 @@ void plugins_stop(struct plugin *ps, int n)
 			pthread_join(ps[i].thread, NULL);
 		if (ps[i].type->fini)
 			ps[i].type->fini(&ps[i]);
+		plugin_maps_fini(&ps[i]);
 		if (ps[i].has_filter)
 			pcap_freecode(&ps[i].filter);
 		ring_free(ps[i].ring);

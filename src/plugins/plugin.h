@@ -86,6 +86,9 @@ struct plugin {
 	/* plugin side */
 	pthread_t thread;
 	bool started;
+	struct plugin_maps *maps;	/* networks_file, ports_file (plugin_maps.c) */
+	_Atomic unsigned maps_gen;	/* bumped by the core on SIGUSR2 */
+	unsigned maps_seen;		/* generation the plugin thread has loaded */
 };
 
 /* The plugin type called `name`, or NULL. */
@@ -116,6 +119,9 @@ void plugin_flush_batch(struct plugin *p);
  * since the last report, with the sizes to raise, as pmacct warns.
  */
 void plugin_report_drops(struct plugin *p, time_t now);
+
+/* Ask every plugin to reload its maps (SIGUSR2); each does it on its own thread. */
+void plugins_reload_maps(struct plugin *ps, int n);
 
 /* Flush batches, close rings, join threads, run fini. */
 void plugins_stop(struct plugin *ps, int n);
