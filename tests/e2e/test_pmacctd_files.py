@@ -512,7 +512,13 @@ def conf_line(conf, needle):
     return next(i for i, ln in enumerate(conf.splitlines(), 1) if needle in ln)
 
 
+REF_LENIENT = pytest.mark.skipif(
+    is_reference(PMACCTD), reason="pmacct 1.7.7 only warns (or says nothing) "
+    "and goes on; stopping is our deliberate difference")
+
+
 @needs_ours
+@REF_LENIENT
 def test_typo_filter_is_fatal(crafted, tmp_path):
     conf = TYPO_CONF.replace("{pcap}", str(crafted["eth"]))
     run = run_pmacctd(PMACCTD, tmp_path, conf=conf, timeout=30)
@@ -557,6 +563,7 @@ def test_unknown_primitive_reference(crafted, tmp_path):
 
 
 @needs_ours
+@REF_LENIENT
 @pytest.mark.parametrize("key,value", [
     ("print_refresh_time[p]", "abc"),
     ("print_output[p]", "bogus_format"),
@@ -683,6 +690,8 @@ def valid_rows(text, keys=None):
 
 
 @needs_ours
+@pytest.mark.skipif(is_reference(PMACCTD), reason="the reference reads past "
+                    "short frames (see test_malformed_frames_reference)")
 @pytest.mark.parametrize("seed", [1234, 99])
 def test_malformed_frames(tmp_path, seed):
     pcap, exp = malformed_capture(tmp_path / "bad.pcap", seed=seed)
