@@ -3,6 +3,7 @@
 #include "pcap_src.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -95,6 +96,17 @@ static int open_live(struct pcap_src *s)
 	}
 	s->live = true;
 	s->snaplen = pcap_snapshot(s->pc);
+	/*
+	 * Non-blocking reads behind our own poll(): libpcap's blocking read on
+	 * Linux (TPACKET_V3) waits forever on an idle interface, and the core
+	 * must wake up to flush partial batches and to see signals.
+	 */
+	if (pcap_setnonblock(s->pc, 1, err) < 0 || (s->fd = pcap_get_selectable_fd(s->pc)) < 0) {
+		log_err(WHO, "cannot poll interface '%s': %s", s->ifname, err);
+		pcap_close(s->pc);
+		s->pc = NULL;
+		return -1;
+	}
 	return 0;
 }
 
@@ -150,6 +162,13 @@ void pcap_src_log_stats(struct pcap_src *s, struct pipeline *pl)
 	log_notice(WHO, "---");
 }
 
+/* Wait until the capture has packets, a signal arrives, or timeout_ms pass. */
+static void wait_readable(int fd, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	(void)poll(&pfd, 1, timeout_ms);
+}
+
 static int reopen_file(struct pcap_src *s)
 {
 	pcap_close(s->pc);
@@ -157,7 +176,7 @@ static int reopen_file(struct pcap_src *s)
 	return open_file(s);
 }
 
-int pcap_src_run(struct pcap_src *s, struct pipeline *pl, pcap_src_poll_fn poll, void *arg)
+int pcap_src_run(struct pcap_src *s, struct pipeline *pl, pcap_src_poll_fn should_stop, void *arg)
 {
 	struct loop_ctx c = { s, pl };
 	uint32_t replays = s->cfg->pcap_savefile_replay;
@@ -166,7 +185,9 @@ int pcap_src_run(struct pcap_src *s, struct pipeline *pl, pcap_src_poll_fn poll,
 		pl->plugins[i].wait_when_full = !s->live;
 	if (!s->live && s->cfg->pcap_savefile_delay)
 		sleep(s->cfg->pcap_savefile_delay);
-	while (!poll(arg)) {
+	while (!should_stop(arg)) {
+		if (s->live)
+			wait_readable(s->fd, LIVE_TIMEOUT_MS);
 		int n = pcap_dispatch(s->pc, s->live ? -1 : 4096, on_packet, (u_char *)&c);
 		if (n < 0 && n != PCAP_ERROR_BREAK) {
 			log_err(WHO, "pcap_dispatch: %s", pcap_geterr(s->pc));

@@ -15,6 +15,7 @@ struct pcap_src {
 	int dlt;
 	int snaplen;
 	bool live;
+	int fd;				/* live: pollable descriptor */
 	struct bpf_program filter;	/* pcap_filter */
 	bool has_filter;
 	char ifname[256];
@@ -29,17 +30,17 @@ struct pcap_src {
 int pcap_src_open(struct pcap_src *s, struct core_cfg *cfg);
 
 /*
- * Between batches of packets the source calls poll(arg): it handles the
+ * Between batches of packets the source calls should_stop(arg): it handles the
  * daemon's signal flags and returns true to stop.
  */
 typedef bool (*pcap_src_poll_fn)(void *arg);
 
 /*
  * Read packets into the pipeline until the file ends (then, with
- * pcap_savefile_replay, again) or poll() says stop.  Live captures never
+ * pcap_savefile_replay, again) or should_stop() says so.  Live captures never
  * block on a plugin; files never lose a packet.  Returns 0 or -1.
  */
-int pcap_src_run(struct pcap_src *s, struct pipeline *pl, pcap_src_poll_fn poll, void *arg);
+int pcap_src_run(struct pcap_src *s, struct pipeline *pl, pcap_src_poll_fn should_stop, void *arg);
 
 /* Log pmacct's SIGUSR1 stats block for the capture. */
 void pcap_src_log_stats(struct pcap_src *s, struct pipeline *pl);

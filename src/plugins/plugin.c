@@ -2,6 +2,7 @@
 /* plugin.c: the plugin runtime: rings, threads and the table of plugin types. */
 #include "plugin.h"
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,11 +164,17 @@ static void *plugin_main(void *arg)
 
 void plugins_start(struct plugin *ps, int n)
 {
+	sigset_t all, old;
+
+	/* signals are the core's: plugin threads start with them blocked */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (int i = 0; i < n; i++) {
 		if (pthread_create(&ps[i].thread, NULL, plugin_main, &ps[i]) != 0)
 			fatal("default/core", "cannot start the thread of plugin %s", ps[i].who);
 		ps[i].started = true;
 	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 /* Counters written by the core thread only: a plain increment, readable from any thread. */
