@@ -42,6 +42,22 @@ DAEMON_ENV = dict(os.environ, TZ="UTC", LC_ALL="C")
 BIG_BUFFERS = "plugin_buffer_size: 1024000\nplugin_pipe_size: 102400000\n"
 
 
+def pytest_sessionstart(session):
+    """Our daemon missing is a failure, never a silent skip; under CI the
+    reference and tshark must be there too (make test installs them)."""
+    missing = []
+    if not os.access(PMACCTD, os.X_OK):
+        missing.append(f"our pmacctd at {PMACCTD} (make build, or set PMACCTD)")
+    if os.environ.get("CI"):
+        if not os.access(REF_PMACCTD, os.X_OK):
+            missing.append(f"reference pmacctd at {REF_PMACCTD} (apt-get install pmacct)")
+        if shutil.which("tshark") is None:
+            missing.append("tshark (apt-get install tshark)")
+    if missing:
+        pytest.exit("cannot run the end-to-end suite, missing: " + "; ".join(missing),
+                    returncode=3)
+
+
 def is_reference(binary):
     try:
         return Path(binary).resolve() == REF_PMACCTD.resolve()
