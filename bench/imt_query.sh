@@ -4,12 +4,13 @@
 # memory, ours side by side with pmacct 1.7.7 on the same capture.  Prints figures, asserts nothing.
 #
 # usage: bench/imt_query.sh [build-dir] [packets] [flows]
-#   defaults: build, 2500000 packets over 1500000 flows (about 1 million distinct 5-tuples)
+#   defaults: build, 3000000 packets over 1000000 equally popular flows (pcapgen -z 0), which
+#   leaves about 950 thousand distinct 5-tuples in the table
 set -eu
 
 BUILD=${1:-build}
-PKTS=${2:-2500000}
-FLOWS=${3:-1500000}
+PKTS=${2:-3000000}
+FLOWS=${3:-1000000}
 REF_PMACCTD=${REF_PMACCTD:-/usr/sbin/pmacctd}
 REF_PMACCT=${REF_PMACCT:-/usr/bin/pmacct}
 W=$(mktemp -d /tmp/imt_bench.XXXXXX)
@@ -17,7 +18,7 @@ PIDS=""
 trap 'for p in $PIDS; do kill -INT "$p" 2>/dev/null || true; done; sleep 1; rm -rf "$W"' EXIT
 
 echo "generating $PKTS packets over $FLOWS flows ..."
-"$BUILD/pcapgen" -n "$PKTS" -f "$FLOWS" -s 42 --no-frag -o "$W/cap.pcap" -t "$W/tallies.json" >/dev/null
+"$BUILD/pcapgen" -n "$PKTS" -f "$FLOWS" -s 42 -z 0 --no-frag -o "$W/cap.pcap" -t "$W/tallies.json" >/dev/null
 
 conf() {	# conf <socket>
 	cat <<EOF

@@ -67,6 +67,7 @@ struct opts {
 	double duration;
 	const char *out;
 	const char *tallies;
+	double zipf;		/* popularity exponent; 0 = every flow equally likely */
 	bool no_icmp, no_frag, v4_only;
 };
 
@@ -316,12 +317,12 @@ static struct flow *flows_build(struct rng *r, const struct opts *o)
 }
 
 /* Zipf CDF over ranks 1..F: P(k) ~ 1/k^s.  Sampled by binary search. */
-static double *zipf_cdf(uint32_t n)
+static double *zipf_cdf(uint32_t n, double s)
 {
 	double *cdf = xcalloc(n, sizeof(*cdf)), sum = 0;
 
 	for (uint32_t k = 0; k < n; k++) {
-		sum += 1.0 / pow((double)k + 1, PCAPGEN_ZIPF_S);
+		sum += 1.0 / pow((double)k + 1, s);
 		cdf[k] = sum;
 	}
 	for (uint32_t k = 0; k < n; k++)
@@ -709,8 +710,8 @@ static void usage(void)
 	fprintf(stderr,
 	    "usage: pcapgen [-n packets] [-f flows] [-s seed] [-S snaplen]\n"
 	    "               [-d duration_secs] -o out.pcap [-t tallies.json]\n"
-	    "               [--no-icmp] [--no-frag] [--v4-only]\n"
-	    "defaults: -n 1000000 -f 20000 -s 1 -S 128 -d 60\n");
+	    "               [-z zipf_exponent] [--no-icmp] [--no-frag] [--v4-only]\n"
+	    "defaults: -n 1000000 -f 20000 -s 1 -S 128 -d 60 -z 1.1 (-z 0: uniform popularity)\n");
 	exit(2);
 }
 
@@ -740,14 +741,15 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	int c;
 
 	*o = (struct opts){ .packets = 1000000, .flows = 20000, .seed = 1,
-	    .snaplen = 128, .duration = 60 };
-	while ((c = getopt_long(argc, argv, "n:f:s:S:d:o:t:h", lo, NULL)) != -1) {
+	    .snaplen = 128, .duration = 60, .zipf = PCAPGEN_ZIPF_S };
+	while ((c = getopt_long(argc, argv, "n:f:s:S:d:o:t:z:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'n': o->packets = parse_u64(optarg, "packet count"); break;
 		case 'f': o->flows = (uint32_t)parse_u64(optarg, "flow count"); break;
 		case 's': o->seed = parse_u64(optarg, "seed"); break;
 		case 'S': o->snaplen = (uint32_t)parse_u64(optarg, "snaplen"); break;
 		case 'd': o->duration = strtod(optarg, NULL); break;
+		case 'z': o->zipf = strtod(optarg, NULL); break;
 		case 'o': o->out = optarg; break;
 		case 't': o->tallies = optarg; break;
 		case 'I': o->no_icmp = true; break;
@@ -757,7 +759,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		}
 	}
 	if (o->out == NULL || optind != argc || o->flows == 0 ||
-	    o->snaplen < 64 || o->snaplen > 65535 || !(o->duration >= 0))
+	    o->snaplen < 64 || o->snaplen > 65535 || !(o->duration >= 0) || !(o->zipf >= 0))
 		usage();
 }
 
@@ -775,7 +777,7 @@ int main(int argc, char **argv)
 	parse_opts(argc, argv, &o);
 	rng_init(&r, o.seed);
 	flows = flows_build(&r, &o);
-	cdf = zipf_cdf(o.flows);
+	cdf = zipf_cdf(o.flows, o.zipf);
 
 	memset(&w, 0, sizeof(w));
 	w.fp = fopen(o.out, "wb");
