@@ -9,6 +9,7 @@
 #include "bin/daemon.h"
 #include "config/config.h"
 #include "lib/log.h"
+#include "maps/networks.h"
 #include "model/prim.h"
 #include "pipeline/dispatch.h"
 #include "pipeline/pcap_src.h"
@@ -83,30 +84,75 @@ static void version(void)
 	printf("%s\n\nLibs:\n%s\n", BANNER, pcap_lib_version());
 }
 
-/* pmacctd resolves nets and ASNs only from networks_file / networks_mask. */
+/* An invalid [pm]acctd_net / _as value: pmacct 1.7.7 warns and ignores the line. */
+static void check_net_sources(const struct core_cfg *cfg)
+{
+	static const struct { const char *key; bool as_key; const char *what; } keys[] = {
+		{ "pmacctd_net", false, "network" }, { "pmacctd_as", true, "AS" },
+	};
+	enum net_source s;
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *v = keys[i].as_key ? cfg->as_source : cfg->net_source;
+		if (v && net_source_parse(v, keys[i].as_key, CFG_PMACCTD, &s) < 0)
+			log_warnx(WHO, "[%s] Invalid %s aggregation value '%s'. Ignored.",
+			    cfg_where(&cfg->origin, keys[i].key), keys[i].what, v);
+	}
+}
+
+/*
+ * Net and AS primitives need a source, per plugin, with pmacct 1.7.7's
+ * rules and messages (verified): ASNs need networks_file unless
+ * pmacctd_as is bgp; nets and masks need networks_file or networks_mask,
+ * or the one pmacctd_net names (bgp / igp: no daemon here, so an error).
+ */
+static int check_net_prims(const struct core_cfg *cfg, const struct plugin_cfg *pc, const char *who)
+{
+	enum net_source net = NETSRC_UNSET, as = NETSRC_UNSET;
+	bool need_as = false, need_net = false;
+
+	if (cfg->net_source && net_source_parse(cfg->net_source, false, CFG_PMACCTD, &net) < 0)
+		net = NETSRC_UNSET;
+	if (cfg->as_source && net_source_parse(cfg->as_source, true, CFG_PMACCTD, &as) < 0)
+		as = NETSRC_UNSET;
+	for (int j = 0; j < P_COUNT; j++) {
+		if (!prim_has(&pc->aggregate, (enum prim_id)j))
+			continue;
+		need_as |= (prim_table[j].flags & PRIM_NEEDS_AS) != 0;
+		need_net |= (prim_table[j].flags & PRIM_NEEDS_NET) != 0;
+	}
+	if (need_as && !pc->networks_file && as != NETSRC_BGP) {
+		log_err(who, "AS aggregation selected but NO 'networks_file' or 'pmacctd_as' are specified. Exiting...");
+		return -1;
+	}
+	if (need_net && net == NETSRC_UNSET && !pc->networks_file && !pc->networks_mask) {
+		log_err(who, "network aggregation selected but none of 'pmacctd_net', 'networks_file', 'networks_mask' is specified. Exiting ...");
+		return -1;
+	}
+	if (need_net && ((net == NETSRC_FILE && !pc->networks_file) ||
+	    (net == NETSRC_MASK && !pc->networks_mask) || net == NETSRC_BGP || net == NETSRC_IGP)) {
+		log_err(who, "network aggregation selected but none of 'bgp_daemon', 'bmp_daemon', 'isis_daemon', 'networks_file', 'networks_mask' is specified. Exiting ...");
+		return -1;
+	}
+	return 0;
+}
+
 static int check_primitives(const struct core_cfg *cfg)
 {
+	check_net_sources(cfg);
 	for (int i = 0; i < cfg->nplugins; i++) {
 		const struct plugin_cfg *pc = &cfg->plugins[i];
 		char who[CFG_NAME_MAX + 24];
 		snprintf(who, sizeof(who), "%s/%s", pc->name, pc->type);
 		for (int j = 0; j < P_COUNT; j++) {
 			const struct prim_desc *d = &prim_table[j];
-			if (!prim_has(&pc->aggregate, (enum prim_id)j))
-				continue;
-			if (!(d->sources & SRC_PM)) {
+			if (prim_has(&pc->aggregate, (enum prim_id)j) && !(d->sources & SRC_PM)) {
 				log_err(who, "primitive '%s' is not supported by pmacctd", d->name);
 				return -1;
 			}
-			if ((d->flags & PRIM_NEEDS_AS) && !cfg->networks_file) {
-				log_err(who, "AS aggregation selected but NO 'networks_file' or 'pmacctd_as' are specified. Exiting...");
-				return -1;
-			}
-			if ((d->flags & PRIM_NEEDS_NET) && !cfg->networks_file && !cfg->networks_mask) {
-				log_err(who, "network aggregation selected but none of 'pmacctd_net', 'networks_file', 'networks_mask' is specified. Exiting ...");
-				return -1;
-			}
 		}
+		if (check_net_prims(cfg, pc, who) < 0)
+			return -1;
 	}
 	return 0;
 }

@@ -50,8 +50,20 @@ struct plugin_cfg {
 	struct prim_set aggregate;	/* default src_host */
 	char *aggregate_filter;		/* BPF text or NULL */
 	uint64_t post_tag, post_tag2;	/* 0 = unset */
-	char *pre_tag_filter;		/* raw text, parsed by a later issue */
+	char *pre_tag_filter;		/* compiled in plugin.c (maps/tagfilter.h) */
+	char *pre_tag2_filter;
 	uint32_t sampling_rate;		/* 0 = off */
+
+	/* networks_file and friends (per plugin, as pmacct: no "Globalized" warning) */
+	char *networks_file;		/* -n */
+	uint32_t networks_mask;		/* static mask for *_net, 0 = none */
+	bool networks_file_filter;	/* zero hosts outside every prefix */
+	bool networks_file_no_lpm;	/* longest: a file match wins over the record */
+	bool networks_no_mask_if_zero;	/* mask 0: the net is the whole address */
+	char *pre_tag_map;		/* per plugin in pmacct 1.7.7; the core evaluates it */
+	uint32_t maps_entries;		/* default 384 */
+	uint32_t maps_row_len;		/* 0 = 288, what pmacct 1.7.7 really uses */
+	char *ports_file;		/* per plugin in pmacct 1.7.7 (-t) */
 
 	size_t pipe_size;		/* plugin_pipe_size, default 4096000 */
 	size_t buffer_size;		/* plugin_buffer_size, 0 = daemon default */
@@ -114,11 +126,11 @@ struct core_cfg {
 	uint32_t flow_buffer_size;	/* pmacctd_flow_buffer_size */
 
 	/* maps (issue 4 fills these in) */
-	char *networks_file;
-	char *networks_mask;
-	char *ports_file;
-	char *pre_tag_map;
+	char *net_source;		/* [pm|nf|sf]acctd_net: file, mask, longest, ... */
+	char *as_source;		/* [pm|nf|sf]acctd_as: file, false, longest, ... */
 	bool maps_refresh;		/* default true */
+	bool renormalize;		/* pmacctd_renormalize (-R) */
+	uint32_t ext_sampling_rate;	/* pmacctd_ext_sampling_rate, 0 = none */
 
 	/* timestamps */
 	bool timestamps_secs, timestamps_rfc3339, timestamps_utc, timestamps_since_epoch;

@@ -1,33 +1,194 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* core_maps.c: the maps the core applies before dispatch (being written: pre_tag_map). */
+/* core_maps.c: per-plugin pre_tag_maps evaluated in the core (deduplicated by file), and pmacctd_renormalize. */
 #include "core_maps.h"
 
-#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "maps/pretag.h"
+
+#define CM_WHO "default/core"
+
+/* One distinct map file and its result for the current record. */
+struct cm_map {
+	const char *path;		/* owned by the configuration */
+	uint32_t entries, row_len;
+	struct pt_map *map;
+	struct pt_result res[PT_MAX_RESULTS];
+	int nres;
+};
+
+struct core_maps {
+	struct pt_opts opts;
+	struct cm_map *maps;
+	int nmaps;
+	int *plugin_map;		/* per plugin: index into maps, -1 = no map */
+	int nplugins;
+	bool shared;			/* every plugin uses maps[0]: tag rec in place */
+	uint32_t ext_rate;		/* pmacctd_ext_sampling_rate */
+	bool renormalize;
+};
+
+static struct pt_map *cm_load(const struct core_maps *m, const struct cm_map *cm)
+{
+	struct pt_opts o = m->opts;
+	char err[512];
+
+	o.max_entries = cm->entries;
+	o.row_len = cm->row_len;
+	log_info(CM_WHO, "[%s] (re)loading map.", cm->path);
+	struct pt_map *map = pretag_load(cm->path, &o, err, sizeof(err));
+	if (!map) {
+		log_err(CM_WHO, "%s", err);
+		return NULL;
+	}
+	log_info(CM_WHO, "[%s] map successfully (re)loaded.", cm->path);
+	return map;
+}
+
+/* The index of plugin pc's map in m->maps, adding it when new; -1 when it has none. */
+static int cm_find_or_add(struct core_maps *m, const struct plugin_cfg *pc)
+{
+	if (!pc->pre_tag_map || !pc->pre_tag_map[0])
+		return -1;
+	for (int j = 0; j < m->nmaps; j++) {
+		const struct cm_map *cm = &m->maps[j];
+		if (strcmp(cm->path, pc->pre_tag_map) == 0 && cm->entries == pc->maps_entries &&
+		    cm->row_len == pc->maps_row_len)
+			return j;
+	}
+	struct cm_map *cm = &m->maps[m->nmaps];
+	cm->path = pc->pre_tag_map;
+	cm->entries = pc->maps_entries;
+	cm->row_len = pc->maps_row_len;
+	cm->nres = 1;
+	return m->nmaps++;
+}
+
+/* As pmacct 1.7.7: a plugin's own sampling and an already sampled capture do not mix. */
+static int cm_check_sampling(const struct core_cfg *cfg)
+{
+	if (!cfg->ext_sampling_rate)
+		return 0;
+	for (int i = 0; i < cfg->nplugins; i++)
+		if (cfg->plugins[i].sampling_rate) {
+			log_err(CM_WHO, "Internal packet sampling and external packet sampling are "
+			    "mutual exclusive. Exiting.");
+			return -1;
+		}
+	return 0;
+}
 
 struct core_maps *core_maps_new(struct core_cfg *cfg, int linktype, int snaplen, int *err)
 {
-	(void)cfg;
-	(void)linktype;
-	(void)snaplen;
 	*err = 0;
-	return NULL;
+	if (cm_check_sampling(cfg) < 0) {
+		*err = 1;
+		return NULL;
+	}
+	struct core_maps *m = xcalloc(1, sizeof(*m));
+	m->opts = (struct pt_opts){ .daemon = cfg->daemon == CFG_NFACCTD ? PT_NFACCTD :
+	    cfg->daemon == CFG_SFACCTD ? PT_SFACCTD : PT_PMACCTD, .linktype = linktype,
+	    .snaplen = snaplen, .who = CM_WHO };
+	m->ext_rate = cfg->ext_sampling_rate;
+	m->renormalize = cfg->renormalize;
+	m->nplugins = cfg->nplugins;
+	m->maps = xcalloc((size_t)cfg->nplugins + 1, sizeof(*m->maps));
+	m->plugin_map = xcalloc((size_t)cfg->nplugins + 1, sizeof(int));
+	m->shared = cfg->nplugins > 0;
+	for (int i = 0; i < cfg->nplugins; i++) {
+		m->plugin_map[i] = cm_find_or_add(m, &cfg->plugins[i]);
+		if (m->plugin_map[i] != 0)
+			m->shared = false;
+	}
+	for (int j = 0; j < m->nmaps; j++) {
+		m->maps[j].map = cm_load(m, &m->maps[j]);
+		if (!m->maps[j].map) {
+			/* as pmacct: a map that cannot be read at start-up is fatal */
+			*err = 1;
+			core_maps_free(m);
+			return NULL;
+		}
+	}
+	if (!m->nmaps && !m->ext_rate) {
+		core_maps_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+/*
+ * pmacctd_ext_sampling_rate N: the capture is already 1-out-of-N.  As
+ * pmacct 1.7.7: with pmacctd_renormalize the counters are multiplied by N
+ * and the sampling_rate primitive says 1; without, it says N.
+ */
+static void cm_renormalize(const struct core_maps *m, struct flow_rec *rec)
+{
+	if (!m->renormalize) {
+		rec->k.sampling_rate = m->ext_rate;
+		return;
+	}
+	rec->bytes *= m->ext_rate;
+	rec->packets *= m->ext_rate;
+	rec->k.sampling_rate = 1;
 }
 
 void core_maps_apply(struct core_maps *m, struct flow_rec *rec, const struct pcap_pkthdr *h,
     const uint8_t *pkt)
 {
-	(void)m;
-	(void)rec;
-	(void)h;
-	(void)pkt;
+	if (m->ext_rate)
+		cm_renormalize(m, rec);
+	for (int j = 0; j < m->nmaps; j++) {
+		struct cm_map *cm = &m->maps[j];
+		cm->nres = pretag_eval(cm->map, rec, h, pkt, cm->res, PT_MAX_RESULTS);
+	}
+	if (m->shared && m->maps[0].nres == 1) {
+		rec->k.tag = m->maps[0].res[0].tag;
+		rec->k.tag2 = m->maps[0].res[0].tag2;
+	}
+}
+
+int core_maps_offers(const struct core_maps *m, int i)
+{
+	if (i < 0 || i >= m->nplugins || m->plugin_map[i] < 0)
+		return 1;
+	return m->maps[m->plugin_map[i]].nres;
+}
+
+void core_maps_tag_for(const struct core_maps *m, int i, int k, struct flow_rec *rec)
+{
+	int j = i >= 0 && i < m->nplugins ? m->plugin_map[i] : -1;
+
+	if (j < 0 || k < 0 || k >= m->maps[j].nres) {
+		rec->k.tag = rec->k.tag2 = 0;
+		return;
+	}
+	rec->k.tag = m->maps[j].res[k].tag;
+	rec->k.tag2 = m->maps[j].res[k].tag2;
 }
 
 void core_maps_reload(struct core_maps *m)
 {
-	(void)m;
+	for (int j = 0; j < m->nmaps; j++) {
+		struct pt_map *map = cm_load(m, &m->maps[j]);
+		if (!map) {
+			log_warnx(CM_WHO, "[%s] Rolling back old map.", m->maps[j].path);
+			continue;
+		}
+		pretag_free(m->maps[j].map);
+		m->maps[j].map = map;
+	}
 }
 
 void core_maps_free(struct core_maps *m)
 {
-	(void)m;
+	if (!m)
+		return;
+	for (int j = 0; j < m->nmaps; j++)
+		pretag_free(m->maps[j].map);
+	free(m->maps);
+	free(m->plugin_map);
+	free(m);
 }

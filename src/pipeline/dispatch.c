@@ -74,8 +74,15 @@ void pipeline_packet(struct pipeline *pl, int dlt, const struct pcap_pkthdr *h, 
 		return;
 	if (pl->flows)
 		flows_handle(pl->flows, &rec);
-	for (int i = 0; i < pl->nplugins; i++)
-		plugin_offer(&pl->plugins[i], &rec, h, pkt);
+	for (int i = 0; i < pl->nplugins; i++) {
+		/* pre_tag_map is per plugin (pmacct 1.7.7); `return=true` offers more than once */
+		int n = pl->maps ? core_maps_offers(pl->maps, i) : 1;
+		for (int k = 0; k < n; k++) {
+			if (pl->maps)
+				core_maps_tag_for(pl->maps, i, k, &rec);
+			plugin_offer(&pl->plugins[i], &rec, h, pkt);
+		}
+	}
 }
 
 void pipeline_flush(struct pipeline *pl)

@@ -11,6 +11,7 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "model/prim.h"
+#include "maps/tagfilter.h"
 #include "plugins/plugin_maps.h"
 
 extern const struct plugin_type print_plugin_type;
@@ -29,24 +30,65 @@ const struct plugin_type *plugin_type_find(const char *name)
 	return NULL;
 }
 
-static int compile_filter(struct plugin *p, int linktype, int snaplen)
+/* Compile one comma-separated part of aggregate_filter into p->filters[p->nfilters]. */
+static int compile_part(struct plugin *p, pcap_t *dead, const char *part)
 {
-	pcap_t *dead;
-
-	if (!p->cfg->aggregate_filter || !p->cfg->aggregate_filter[0])
-		return 0;
-	dead = pcap_open_dead(linktype, snaplen > 0 ? snaplen : 65535);
-	if (!dead)
-		return -1;
-	if (pcap_compile(dead, &p->filter, p->cfg->aggregate_filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+	if (pcap_compile(dead, &p->filters[p->nfilters], part, 1, PCAP_NETMASK_UNKNOWN) < 0) {
 		log_err(p->who, "[%s] key 'aggregate_filter[%s]': invalid filter '%s': %s. Exiting.",
-		    cfg_where(&p->cfg->origin, "aggregate_filter"), p->cfg->name,
-		    p->cfg->aggregate_filter, pcap_geterr(dead));
-		pcap_close(dead);
+		    cfg_where(&p->cfg->origin, "aggregate_filter"), p->cfg->name, part,
+		    pcap_geterr(dead));
 		return -1;
 	}
+	p->nfilters++;
+	return 0;
+}
+
+/*
+ * aggregate_filter: several filters may be given separated by commas (BPF
+ * itself has no comma); a packet passes when any of them matches, as
+ * pmacct's load_plugin_filters/evaluate_filters (0.11.3+).  pmacct skips a
+ * part that does not compile; here start-up stops (docs/differences.md).
+ */
+static int compile_filter(struct plugin *p, int linktype, int snaplen)
+{
+	const char *f = p->cfg->aggregate_filter;
+	size_t nparts = 1;
+	int rc = 0;
+
+	if (!f || !f[0])
+		return 0;
+	for (const char *c = f; *c; c++)
+		nparts += *c == ',';
+	pcap_t *dead = pcap_open_dead(linktype, snaplen > 0 ? snaplen : 65535);
+	if (!dead)
+		return -1;
+	p->filters = xcalloc(nparts, sizeof(*p->filters));
+	char *copy = xstrdup(f), *save = NULL;
+	for (char *part = strtok_r(copy, ",", &save); part && rc == 0;
+	    part = strtok_r(NULL, ",", &save)) {
+		part += strspn(part, " \t");
+		if (*part)
+			rc = compile_part(p, dead, part);
+	}
+	free(copy);
 	pcap_close(dead);
-	p->has_filter = true;
+	return rc;
+}
+
+/* pre_tag_filter / pre_tag2_filter text (NULL: none) into *out. */
+static int compile_tagfilter(struct plugin *p, const char *key, const char *text,
+    struct tagfilter **out)
+{
+	char why[160];
+
+	if (!text || !text[0])
+		return 0;
+	*out = xmalloc(sizeof(**out));
+	if (tagfilter_compile(*out, text, why, sizeof(why)) < 0) {
+		log_err(p->who, "[%s] key '%s[%s]': %s. Exiting.", cfg_where(&p->cfg->origin, key),
+		    key, p->cfg->name, why);
+		return -1;
+	}
 	return 0;
 }
 
@@ -62,7 +104,9 @@ static int plugin_setup(struct plugin *p, struct core_cfg *cfg, struct plugin_cf
 		    pc->type, pc->name);
 		return -1;
 	}
-	if (compile_filter(p, linktype, snaplen) < 0)
+	if (compile_filter(p, linktype, snaplen) < 0 ||
+	    compile_tagfilter(p, "pre_tag_filter", pc->pre_tag_filter, &p->tag_filter) < 0 ||
+	    compile_tagfilter(p, "pre_tag2_filter", pc->pre_tag2_filter, &p->tag2_filter) < 0)
 		return -1;
 
 	if (p->type->full_record) {
@@ -207,7 +251,11 @@ static void put_field(const struct plugin *p, uint8_t *key, size_t off, const vo
 		memcpy(key + (off - p->key_lo), v, n);
 }
 
-/* post_tag, post_tag2 and the plugin's sampling rate override the record's. */
+/*
+ * post_tag and post_tag2 override the record's tags.  The plugin's own
+ * sampling_rate does not show in the sampling_rate primitive: pmacct 1.7.7
+ * prints 1 there (the primitive tells pmacctd_ext_sampling_rate).
+ */
 static void plugin_set_static(const struct plugin *p, uint8_t *key)
 {
 	const struct plugin_cfg *c = p->cfg;
@@ -215,19 +263,48 @@ static void plugin_set_static(const struct plugin *p, uint8_t *key)
 		put_field(p, key, offsetof(struct flow_key, tag), &c->post_tag, sizeof(c->post_tag));
 	if (c->post_tag2)
 		put_field(p, key, offsetof(struct flow_key, tag2), &c->post_tag2, sizeof(c->post_tag2));
-	if (c->sampling_rate > 1)
-		put_field(p, key, offsetof(struct flow_key, sampling_rate), &c->sampling_rate,
-		    sizeof(c->sampling_rate));
+}
+
+/* aggregate_filter (any part) and pre_tag_filter / pre_tag2_filter on the record's tags. */
+static bool plugin_filters_pass(const struct plugin *p, const struct flow_rec *rec,
+    const struct pcap_pkthdr *h, const uint8_t *pkt)
+{
+	if (p->nfilters && h) {
+		int i = 0;
+		while (i < p->nfilters && !pcap_offline_filter(&p->filters[i], h, pkt))
+			i++;
+		if (i == p->nfilters)
+			return false;
+	}
+	if (p->tag_filter && !tagfilter_pass(p->tag_filter, rec->k.tag))
+		return false;
+	return !p->tag2_filter || tagfilter_pass(p->tag2_filter, rec->k.tag2);
+}
+
+/*
+ * sampling_rate N: pmacct's take_simple_random_skip: after each sampled
+ * packet the next one is taken after a random number of packets, uniform
+ * in [1, 2N-1] (mean N), counted over the packets that passed the filters.
+ */
+static bool plugin_sampled(struct plugin *p)
+{
+	uint32_t n = p->cfg->sampling_rate;
+
+	if (n <= 1)
+		return true;
+	if (!p->skip)
+		p->skip = 1 + xorshift(&p->rng) % (2 * (uint64_t)n - 1);
+	return --p->skip == 0;
 }
 
 void plugin_offer(struct plugin *p, const struct flow_rec *rec,
     const struct pcap_pkthdr *h, const uint8_t *pkt)
 {
-	if (p->has_filter && h && !pcap_offline_filter(&p->filter, h, pkt)) {
+	if (!plugin_filters_pass(p, rec, h, pkt)) {
 		stat_inc(&p->stats.filtered);
 		return;
 	}
-	if (p->cfg->sampling_rate > 1 && xorshift(&p->rng) % p->cfg->sampling_rate)
+	if (!plugin_sampled(p))
 		return;
 	if (!p->batch) {
 		p->batch = ring_acquire(p->ring, p->wait_when_full);
@@ -246,7 +323,7 @@ void plugin_offer(struct plugin *p, const struct flow_rec *rec,
 	bh->tcp_flags = rec->tcp_flags;
 	bh->flags = rec->flags;
 	memcpy(el + sizeof(*bh), (const uint8_t *)&rec->k + p->key_lo, p->key_hi - p->key_lo);
-	if (p->cfg->post_tag || p->cfg->post_tag2 || p->cfg->sampling_rate > 1)
+	if (p->cfg->post_tag || p->cfg->post_tag2)
 		plugin_set_static(p, el + sizeof(*bh));
 	stat_inc(&p->stats.records);
 	if (p->batch_len == p->batch_cap)
@@ -291,8 +368,11 @@ void plugins_stop(struct plugin *ps, int n)
 		if (ps[i].type->fini)
 			ps[i].type->fini(&ps[i]);
 		plugin_maps_fini(&ps[i]);
-		if (ps[i].has_filter)
-			pcap_freecode(&ps[i].filter);
+		for (int f = 0; f < ps[i].nfilters; f++)
+			pcap_freecode(&ps[i].filters[f]);
+		free(ps[i].filters);
+		free(ps[i].tag_filter);
+		free(ps[i].tag2_filter);
 		ring_free(ps[i].ring);
 	}
 	free(ps);

@@ -15,6 +15,7 @@
 #include "model/flow_rec.h"
 
 struct plugin;
+struct tagfilter;
 
 /*
  * A record as it travels in a batch: counters and time, then the bytes
@@ -76,9 +77,12 @@ struct plugin {
 	size_t batch_len, batch_cap;	/* records */
 	size_t pipe_bytes;		/* plugin_pipe_size in effect */
 	bool wait_when_full;		/* capture files: never drop */
-	struct bpf_program filter;
-	bool has_filter;
+	struct bpf_program *filters;	/* aggregate_filter: one per comma-separated part, ORed */
+	int nfilters;
+	struct tagfilter *tag_filter;	/* pre_tag_filter, NULL = none */
+	struct tagfilter *tag2_filter;	/* pre_tag2_filter, NULL = none */
 	uint64_t rng;			/* sampling_rate */
+	uint64_t skip;			/* packets still to skip before the next sample */
 	struct plugin_stats stats;
 	uint64_t drops_reported;	/* dropped_records already logged */
 	time_t drops_logged_at;
