@@ -378,6 +378,11 @@ def crafted(tmp_path_factory):
             q.time = p.time
             sll.append(q)
     res["sll"] = write_pcap(d / "sll.pcap", sll, linktype=113)
+    # a ports_file for the differential cases ({pcap_ports} in a config):
+    # ports of the crafted traffic, a comment and a bad line pmacct skips
+    ports = d / "ports.lst"
+    ports.write_text("! web and dns\n80\n53\n443\nbogus\n7001\n")
+    res["ports"] = ports
     return res
 
 

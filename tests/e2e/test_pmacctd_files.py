@@ -329,6 +329,8 @@ TAGS = "post_tag[p]: 10\npost_tag2[p]: 20\n"
 HIST = ("print_history[p]: 1m\nprint_history_roundoff[p]: m\n")
 
 DIFF_CASES = {
+    "ports_file": case(FIVE, "csv", extra="ports_file[p]: {pcap_ports}\n"),
+    "ports_file_sum_port": case("sum_port", "csv", extra="ports_file[p]: {pcap_ports}\n"),
     "formatted_5tuple": case(FIVE, "formatted"),
     "csv_5tuple": case(FIVE, "csv"),
     "json_5tuple": case(FIVE, "json"),
