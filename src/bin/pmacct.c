@@ -234,7 +234,7 @@ static void check_args(const struct cli *c, struct prim_set *cset)
 			die("ERROR: unknown primitive '%s'\n", prim_table[i].name);
 	if (c->reset && c->query != 'N' && c->query != 'M')
 		die_usage("ERROR: -r selected but either -N or -M has not been specified.\n");
-	if ((c->query == 'N' || c->query == 'M') && (!c->prims || !cset->bits))
+	if ((c->query == 'N' || c->query == 'M') && (!c->prims || prim_set_empty(cset)))
 		die_usage("ERROR: -N or -M selected but -c has not been specified or is invalid.\n");
 	if (!c->query && !c->erase && !c->show_custom) {
 		if (c->lock) {

@@ -129,6 +129,14 @@ struct core_cfg {
 	char *net_source;		/* [pm|nf|sf]acctd_net: file, mask, longest, ... */
 	char *as_source;		/* [pm|nf|sf]acctd_as: file, false, longest, ... */
 	bool maps_refresh;		/* default true */
+	/* NetFlow/sFlow collectors (nfacctd_* and sfacctd_* names share these) */
+	char *collector_ip;		/* nfacctd_ip / sfacctd_ip (-L) */
+	uint32_t collector_port;	/* nfacctd_port / sfacctd_port (-l), 0 = daemon default */
+	bool collector_ipv6_only;
+	size_t collector_pipe_size;	/* SO_RCVBUF, 0 = OS default */
+	char *collector_allow_file;
+	uint32_t collector_workers;	/* receive threads, default 1 */
+
 	bool renormalize;		/* pmacctd_renormalize (-R) */
 	uint32_t ext_sampling_rate;	/* pmacctd_ext_sampling_rate, 0 = none */
 

@@ -56,6 +56,19 @@ const struct cfg_key cfg_keys[] = {
 	G("pcap_interface", "interface", CT_STR, pcap_interface, 0, NULL, "capture interface (-i)"),
 	G("pcap_interface_wait", "interface_wait", CT_BOOL, pcap_interface_wait, 0, "false",
 	    "wait for the interface to appear (-w)"),
+	/* NetFlow/sFlow collectors: one field each, under every daemon's name */
+	G("nfacctd_ip", "sfacctd_ip", CT_STR, collector_ip, 0, NULL,
+	    "bind address of the collector socket (-L); all addresses, dual stack, by default"),
+	G("nfacctd_port", "sfacctd_port", CT_UINT, collector_port, 0, NULL,
+	    "UDP port (-l): 2100 for nfacctd, 6343 for sfacctd"),
+	G("nfacctd_ipv6_only", "sfacctd_ipv6_only", CT_BOOL, collector_ipv6_only, 0, "false",
+	    "IPv6 socket without IPv4-mapped addresses"),
+	G("nfacctd_pipe_size", "sfacctd_pipe_size", CT_SIZE, collector_pipe_size, 0, NULL,
+	    "socket receive buffer (SO_RCVBUF), bytes"),
+	G("nfacctd_allow_file", "sfacctd_allow_file", CT_STR, collector_allow_file, 0, NULL,
+	    "exporters allowed (addresses, prefixes); an empty file allows none"),
+	G("collector_workers", NULL, CT_UINT, collector_workers, 1, "1",
+	    "receive threads on SO_REUSEPORT sockets (ours; pmacct has one)"),
 	G("pcap_savefile", "savefile", CT_STR, pcap_savefile, 0, NULL, "read this capture file (-I)"),
 	G("pcap_savefile_wait", "savefile_wait", CT_BOOL, pcap_savefile_wait, 0, "false",
 	    "stay alive after the capture file ends (-W)"),
@@ -98,9 +111,9 @@ const struct cfg_key cfg_keys[] = {
 	P("maps_row_len", NULL, CT_UINT, maps_row_len, 3, NULL,
 	    "maximum length of a map row (288 when unset, as pmacct 1.7.7)"),
 	G("maps_refresh", "refresh_maps", CT_BOOL, maps_refresh, 0, "true", "reload maps on SIGUSR2"),
-	G("pmacctd_renormalize", NULL, CT_BOOL, renormalize, 0, "false",
+	G("pmacctd_renormalize", "nfacctd_renormalize sfacctd_renormalize uacctd_renormalize", CT_BOOL, renormalize, 0, "false",
 	    "multiply counters by pmacctd_ext_sampling_rate (-R)"),
-	G("pmacctd_ext_sampling_rate", NULL, CT_UINT, ext_sampling_rate, 1, NULL,
+	G("pmacctd_ext_sampling_rate", "nfacctd_ext_sampling_rate sfacctd_ext_sampling_rate", CT_UINT, ext_sampling_rate, 1, NULL,
 	    "the capture is already sampled 1 out of N"),
 
 	/* timestamps */
@@ -192,37 +205,23 @@ const struct cfg_key cfg_keys[] = {
 	GR("pmacctd_pipe_size", NULL, "capture socket buffer"),
 	GR("pmacctd_stitching", NULL, "timestamp_min/max per aggregate"),
 	GR("pmacctd_time_new", NULL, "time-bin by arrival time"),
-	GR("nfacctd_port", NULL, "NetFlow UDP port (2100)"),
-	GR("nfacctd_ip", NULL, "NetFlow bind address"),
 	GR("nfacctd_interface", NULL, "NetFlow bind interface"),
-	GR("nfacctd_ipv6_only", NULL, "disable IPv4-mapped addresses"),
-	GR("nfacctd_allow_file", NULL, "exporters allowed"),
 	GR("nfacctd_time_secs", NULL, "v5 header times in seconds"),
 	GR("nfacctd_time_new", NULL, "time-bin by arrival time"),
 	GR("nfacctd_mcast_groups", NULL, "multicast groups to join"),
 	GR("nfacctd_peer_as", NULL, "exported AS are peer AS"),
-	GR("nfacctd_pipe_size", NULL, "socket receive buffer"),
 	GR("nfacctd_pro_rating", NULL, "split flows across time-bins"),
 	GR("nfacctd_templates_file", NULL, "persist templates as JSON"),
 	GR("nfacctd_templates_receiver", NULL, "replicate templates to"),
 	GR("nfacctd_templates_port", NULL, "receive templates on"),
 	GR("nfacctd_account_options", NULL, "account option records"),
 	GR("nfacctd_stitching", NULL, "timestamp_min/max per aggregate"),
-	GR("nfacctd_ext_sampling_rate", NULL, "force a sampling rate"),
-	GR("nfacctd_renormalize", NULL, "renormalize by the sampling rate (-R)"),
 	GR("nfacctd_disable_checks", "nfacctd_disable_sanity_checks", "disable sequence checks"),
 	GR("nfacctd_disable_opt_scope_check", NULL, "treat options as system scoped"),
 	GR("nfacctd_ignore_exporter_address", NULL, "use the socket source address"),
-	GR("sfacctd_port", NULL, "sFlow UDP port (6343)"),
-	GR("sfacctd_ip", NULL, "sFlow bind address"),
 	GR("sfacctd_interface", NULL, "sFlow bind interface"),
-	GR("sfacctd_ipv6_only", NULL, "disable IPv4-mapped addresses"),
-	GR("sfacctd_allow_file", NULL, "agents allowed"),
 	GR("sfacctd_mcast_groups", NULL, "multicast groups to join"),
 	GR("sfacctd_peer_as", NULL, "exported AS are peer AS"),
-	GR("sfacctd_pipe_size", NULL, "socket receive buffer"),
-	GR("sfacctd_renormalize", NULL, "renormalize by the sampling rate (-R)"),
-	GR("sfacctd_ext_sampling_rate", NULL, "force a sampling rate"),
 	GR("sfacctd_counter_file", NULL, "sFlow counter samples log"),
 	GR("sfacctd_counter_output", NULL, "counter log format (json)"),
 	GR("sfacctd_stitching", NULL, "timestamp_min/max per aggregate"),
@@ -568,7 +567,7 @@ static int set_agg(struct prim_set *f, const char *v, char *why, size_t wlen)
 		snprintf(why, wlen, "Unknown primitive '%s'", bad ? bad : v);
 		return -1;
 	}
-	if (!s.bits) {
+	if (prim_set_empty(&s)) {
 		snprintf(why, wlen, "empty aggregate list");
 		return -1;
 	}

@@ -74,19 +74,38 @@ struct prim_desc {
 
 extern const struct prim_desc prim_table[P_COUNT];
 
-/* A set of primitives (the `aggregate` list of a plugin). */
+/* A set of primitives (the `aggregate` list of a plugin), a bit per prim_id. */
+#define PRIM_WORDS 2
 struct prim_set {
-	uint64_t bits;
+	uint64_t w[PRIM_WORDS];
 };
+
+_Static_assert(P_COUNT <= PRIM_WORDS * 64, "prim_set too small for the primitives table");
 
 static inline bool prim_has(const struct prim_set *s, enum prim_id id)
 {
-	return (s->bits >> id) & 1;
+	return (s->w[id / 64] >> (id % 64)) & 1;
 }
 
 static inline void prim_add(struct prim_set *s, enum prim_id id)
 {
-	s->bits |= (uint64_t)1 << id;
+	s->w[id / 64] |= (uint64_t)1 << (id % 64);
+}
+
+static inline bool prim_set_empty(const struct prim_set *s)
+{
+	for (int i = 0; i < PRIM_WORDS; i++)
+		if (s->w[i])
+			return false;
+	return true;
+}
+
+static inline bool prim_set_eq(const struct prim_set *a, const struct prim_set *b)
+{
+	for (int i = 0; i < PRIM_WORDS; i++)
+		if (a->w[i] != b->w[i])
+			return false;
+	return true;
 }
 
 /* Look a primitive up by its aggregate keyword; -1 if unknown. */

@@ -16,7 +16,7 @@ static const struct {
 	{ IMT_Q_ERASE, 0, 0 },
 	{ IMT_Q_STATUS, 0, 0 },
 	{ IMT_Q_INFO, 0, 0 },
-	{ IMT_R_INFO, 44, 44 },
+	{ IMT_R_INFO, IMT_INFO_LEN, IMT_INFO_LEN },
 	{ IMT_R_ROWS, 4, IMT_MAX_CHUNK },
 	{ IMT_R_SUMS, 4, IMT_MAX_CHUNK },
 	{ IMT_R_BUCKETS, 8, IMT_MAX_CHUNK },
@@ -235,9 +235,26 @@ int imt_key_get(struct rd *r, const struct prim_set *set, struct flow_key *k)
 	return r->bad ? -1 : 0;
 }
 
+/* No bit beyond the primitives this build knows. */
 static bool set_valid(const struct prim_set *s)
 {
-	return P_COUNT >= 64 || (s->bits >> P_COUNT) == 0;
+	for (int i = 0; i < PRIM_WORDS * 64; i++)
+		if (i >= P_COUNT && ((s->w[i / 64] >> (i % 64)) & 1))
+			return false;
+	return true;
+}
+
+/* A primitive set on the wire: PRIM_WORDS big-endian 64-bit words. */
+static void put_set(struct imt_buf *b, const struct prim_set *s)
+{
+	for (int i = 0; i < PRIM_WORDS; i++)
+		imt_put_u64(b, s->w[i]);
+}
+
+static void get_set(struct rd *r, struct prim_set *s)
+{
+	for (int i = 0; i < PRIM_WORDS; i++)
+		s->w[i] = rd_u64(r);
 }
 
 void imt_query_encode(struct imt_buf *b, const struct imt_query *q)
@@ -248,7 +265,7 @@ void imt_query_encode(struct imt_buf *b, const struct imt_query *q)
 	imt_put_u32(b, q->flags);
 	imt_put_u32(b, q->nreq);
 	for (uint32_t i = 0; i < q->nreq; i++) {
-		imt_put_u64(b, q->req[i].set.bits);
+		put_set(b, &q->req[i].set);
 		imt_key_put(b, &q->req[i].set, &q->req[i].key);
 	}
 	imt_msg_end(b, m);
@@ -266,12 +283,12 @@ int imt_query_decode(const uint8_t *p, size_t len, struct imt_query *q)
 	if (r.bad || q->mode > IMT_MODE_SUMS || (q->flags & ~(uint32_t)IMT_QF_ALL) ||
 	    q->nreq > IMT_MAX_REQUESTS || (q->mode == IMT_MODE_ALL && q->nreq))
 		goto fail;
-	/* each request takes at least its 8-byte set: bound the allocation by the payload */
-	if (q->nreq > r.left / 8)
+	/* each request takes at least its set: bound the allocation by the payload */
+	if (q->nreq > r.left / (8 * PRIM_WORDS))
 		goto fail;
 	q->req = q->nreq ? xcalloc(q->nreq, sizeof(*q->req)) : NULL;
 	for (uint32_t i = 0; i < q->nreq; i++) {
-		q->req[i].set.bits = rd_u64(&r);
+		get_set(&r, &q->req[i].set);
 		if (r.bad || !set_valid(&q->req[i].set) ||
 		    imt_key_get(&r, &q->req[i].set, &q->req[i].key) < 0)
 			goto fail;
@@ -294,7 +311,7 @@ void imt_query_fini(struct imt_query *q)
 void imt_info_encode(struct imt_buf *b, const struct imt_info *in)
 {
 	size_t m = imt_msg_begin(b, IMT_R_INFO);
-	imt_put_u64(b, in->aggregate.bits);
+	put_set(b, &in->aggregate);
 	imt_put_u64(b, in->entries);
 	imt_put_u64(b, in->dropped);
 	imt_put_u64(b, (uint64_t)in->erased_at);
@@ -307,7 +324,7 @@ int imt_info_decode(const uint8_t *p, size_t len, struct imt_info *in)
 {
 	struct rd r = rd_make(p, len);
 
-	in->aggregate.bits = rd_u64(&r);
+	get_set(&r, &in->aggregate);
 	in->entries = rd_u64(&r);
 	in->dropped = rd_u64(&r);
 	in->erased_at = (int64_t)rd_u64(&r);

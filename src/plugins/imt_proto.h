@@ -24,7 +24,10 @@
  * no C struct layout ever crosses the socket.
  */
 #define IMT_MAGIC		0x504d494du	/* "PMIM" */
-#define IMT_VERSION		1
+#define IMT_VERSION		2
+
+/* INFO payload: the aggregate set, four 64-bit and one 32-bit field. */
+#define IMT_INFO_LEN		(8 * PRIM_WORDS + 4 * 8 + 4)
 #define IMT_HDR_LEN		12
 #define IMT_MAX_REQUESTS	4096		/* -N / -M batch, as pmacct */
 #define IMT_MAX_QUERY		(8u << 20)	/* bytes of a QUERY payload */

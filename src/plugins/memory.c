@@ -264,7 +264,7 @@ static void build_groups(struct plugin *p, struct imt_client *c)
 		if (!req_possible(&p->cfg->aggregate, &c->q.req[r]))
 			continue;
 		for (int i = 0; i < c->ngroups && !g; i++)
-			if (c->groups[i].set.bits == c->q.req[r].set.bits)
+			if (prim_set_eq(&c->groups[i].set, &c->q.req[r].set))
 				g = &c->groups[i];
 		if (!g) {
 			g = &c->groups[c->ngroups++];

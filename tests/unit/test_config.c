@@ -93,7 +93,7 @@ static void test_types(void)
 	is_int(pc.imt_buckets, 32771, "default imt_buckets");
 	is_int(pc.imt_mem_pools_number, 16, "default imt_mem_pools_number");
 	is_int(pc.imt_mem_pools_size, 8192, "default imt_mem_pools_size");
-	ok(prim_has(&pc.aggregate, P_SRC_HOST) && pc.aggregate.bits == 1ull << P_SRC_HOST,
+	ok(prim_has(&pc.aggregate, P_SRC_HOST) && pc.aggregate.w[0] == 1ull << P_SRC_HOST && pc.aggregate.w[1] == 0,
 	    "default aggregate src_host");
 	ok(cc.promisc && cc.maps_refresh, "default promisc, maps_refresh true");
 	is_int(cc.snaplen, 128, "default snaplen");

@@ -35,11 +35,11 @@ static void test_header(void)
 	is_int(imt_hdr_parse(h, sizeof(h), &hd), IMT_E_VERSION, "bad version");
 	hdr_bytes(h, IMT_MAGIC, IMT_VERSION, 99, 0);
 	is_int(imt_hdr_parse(h, sizeof(h), &hd), IMT_E_TYPE, "unknown type");
-	hdr_bytes(h, IMT_MAGIC, IMT_VERSION, IMT_R_INFO, 44);
+	hdr_bytes(h, IMT_MAGIC, IMT_VERSION, IMT_R_INFO, IMT_INFO_LEN);
 	is_int(imt_hdr_parse(h, sizeof(h), &hd), IMT_OK, "INFO length exact");
-	hdr_bytes(h, IMT_MAGIC, IMT_VERSION, IMT_R_INFO, 43);
+	hdr_bytes(h, IMT_MAGIC, IMT_VERSION, IMT_R_INFO, IMT_INFO_LEN - 1);
 	is_int(imt_hdr_parse(h, sizeof(h), &hd), IMT_E_LENGTH, "INFO length -1");
-	hdr_bytes(h, IMT_MAGIC, IMT_VERSION, IMT_R_INFO, 45);
+	hdr_bytes(h, IMT_MAGIC, IMT_VERSION, IMT_R_INFO, IMT_INFO_LEN + 1);
 	is_int(imt_hdr_parse(h, sizeof(h), &hd), IMT_E_LENGTH, "INFO length +1");
 	hdr_bytes(h, IMT_MAGIC, IMT_VERSION, IMT_Q_ERASE, 1);
 	is_int(imt_hdr_parse(h, sizeof(h), &hd), IMT_E_LENGTH, "ERASE carries nothing");
@@ -81,7 +81,7 @@ static void test_query_round_trip(void)
 	is_int(d.mode, IMT_MODE_ROWS, "mode");
 	is_int(d.flags, IMT_QF_RESET, "flags");
 	is_int(d.nreq, 2, "requests");
-	ok(d.req[0].set.bits == req[0].set.bits, "set 0");
+	ok(prim_set_eq(&d.req[0].set, &req[0].set), "set 0");
 	ok(memcmp(&d.req[0].key, &req[0].key, sizeof(req[0].key)) == 0, "key 0 identical");
 	ok(memcmp(&d.req[1].key, &req[1].key, sizeof(req[1].key)) == 0, "key 1 identical");
 	imt_query_fini(&d);
@@ -118,12 +118,12 @@ static void test_query_hostile(void)
 	pl[5] = 0x80;
 	ok(imt_query_decode(pl, len, &d) < 0, "unknown flag: refused");
 	pl[5] = IMT_QF_RESET;
-	pl[10 + 8 + 6] = 5;	/* src_host's address family, after the set and src_mac */
+	pl[10 + 8 * PRIM_WORDS + 6] = 5;	/* src_host's address family, after the set and src_mac */
 	ok(imt_query_decode(pl, len, &d) < 0, "bad address family: refused");
-	pl[10 + 8 + 6] = 6;
+	pl[10 + 8 * PRIM_WORDS + 6] = 6;
 	ok(imt_query_decode(pl, len, &d) == 0, "restored: accepted");
 	imt_query_fini(&d);
-	pl[10] = 0xff;	/* set bits beyond the primitives table */
+	pl[10 + 8 * (PRIM_WORDS - 1)] = 0xff;	/* set bits beyond the primitives table */
 	ok(imt_query_decode(pl, len, &d) < 0, "unknown primitive bits: refused");
 	imt_buf_fini(&b);
 
@@ -144,13 +144,13 @@ static void test_query_hostile(void)
 
 static void test_info_rows_sums(void)
 {
-	struct imt_info in = { { 0 }, 1000000, 7, -1, 1700000000, 32771 }, out;
+	struct imt_info in = { { { 0 } }, 1000000, 7, -1, 1700000000, 32771 }, out;
 	struct imt_buf b = { 0 };
 
 	prim_parse_list("src_host,dst_host", &in.aggregate, NULL);
 	imt_info_encode(&b, &in);
-	is_int(b.len, IMT_HDR_LEN + 44, "INFO is 44 bytes");
-	is_int(imt_info_decode(b.p + IMT_HDR_LEN, 44, &out), 0, "INFO decodes");
+	is_int(b.len, IMT_HDR_LEN + IMT_INFO_LEN, "INFO length");
+	is_int(imt_info_decode(b.p + IMT_HDR_LEN, IMT_INFO_LEN, &out), 0, "INFO decodes");
 	is_int(out.erased_at, -1, "never erased survives");
 	is_int(out.entries, 1000000, "entries");
 	ok(imt_info_decode(b.p + IMT_HDR_LEN, 43, &out) < 0, "INFO -1 refused");

@@ -43,7 +43,7 @@ static void test_parse(void)
 	ok(prim_parse_list("SRC_HOST", &s, &bad) == 0 && prim_has(&s, P_SRC_HOST), "case-insensitive");
 	ok(prim_parse_list("src_host,bogus", &s, &bad) == -1, "unknown primitive fails");
 	is_str(bad, "bogus", "and names it");
-	ok(prim_parse_list("", &s, &bad) == 0 && s.bits == 0, "empty list is empty");
+	ok(prim_parse_list("", &s, &bad) == 0 && prim_set_empty(&s), "empty list is empty");
 }
 
 static void test_mask(void)

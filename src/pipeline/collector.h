@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* collector.h: the UDP collector shared by nfacctd and sfacctd: sockets or capture file in, decoder, maps, plugins out. */
+#ifndef PIPELINE_COLLECTOR_H
+#define PIPELINE_COLLECTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "model/flow_rec.h"
+
+/* One received datagram, as the decoder sees it. */
+struct dgram {
+	const uint8_t *data;
+	size_t len;
+	struct fr_ip src;	/* sender address (IPv4-mapped IPv6 given as IPv4) */
+	uint16_t src_port;
+	struct fr_ts ts;	/* arrival time; the capture's timestamp with -I */
+};
+
+/*
+ * Where a decoder puts its records.  emit() takes the record (the decoder
+ * fills key, counters, ts, flags); the collector enriches it (pre_tag_map,
+ * filters, maps) and hands it to every plugin.  The record may be reused
+ * by the decoder after emit() returns.
+ */
+struct rec_sink {
+	void (*emit)(void *arg, struct flow_rec *rec);
+	void *arg;
+};
+
+/*
+ * A collector protocol (NetFlow/IPFIX, sFlow): a decoder with per-daemon
+ * state (templates, sequence tracking per exporter...), owned by the
+ * collector's receive thread.  No globals: everything hangs off `state`.
+ */
+struct collector_proto {
+	const char *daemon;		/* "nfacctd", "sfacctd": log prefix and key prefix */
+	uint8_t source;			/* SRC_NF or SRC_SF (prim.h) */
+	uint16_t default_port;		/* 2100, 6343 */
+	const char *ready_fmt;		/* e.g. "waiting for NetFlow/IPFIX data on %s:%u" */
+	/* State for one receive thread; NULL + logged error on failure. */
+	void *(*state_new)(struct core_cfg *cfg);
+	/* Decode one datagram, emitting its records. Never fails: bad input is counted. */
+	void (*datagram)(void *state, const struct dgram *d, const struct rec_sink *sink);
+	/* SIGUSR1: log per-exporter statistics (packets, records, sequence gaps, drops by reason). */
+	void (*log_stats)(void *state);
+	/* Periodic housekeeping (template expiry, ...), about once a second; may be NULL. */
+	void (*tick)(void *state, int64_t now);
+	void (*state_free)(void *state);
+};
+
+/*
+ * Run a collector daemon: bind `<daemon>_ip`:`<daemon>_port` (dual stack by
+ * default; `<daemon>_ipv6_only`, `<daemon>_pipe_size` as SO_RCVBUF,
+ * `<daemon>_allow_file`) or read datagrams from `pcap_savefile` (UDP
+ * payloads of any capture, replayed `pcap_savefile_replay` times), create
+ * the plugins, and feed them until SIGINT/SIGTERM (or the end of the file).
+ * Returns the process exit code.
+ */
+int collector_run(struct core_cfg *cfg, const struct collector_proto *proto);
+
+#endif
