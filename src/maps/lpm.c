@@ -180,7 +180,8 @@ struct lpm *lpm_build(struct lpm_builder *b)
 	struct lpm *t = xcalloc(1, sizeof(*t));
 	size_t w = 0;
 
-	qsort(b->v, b->n, sizeof(*b->v), pfx_cmp);
+	if (b->n)
+		qsort(b->v, b->n, sizeof(*b->v), pfx_cmp);
 	for (size_t r = 0; r < b->n; r++) {	/* drop later duplicates */
 		if (w && b->v[w - 1].hi == b->v[r].hi && b->v[w - 1].lo == b->v[r].lo &&
 		    b->v[w - 1].len == b->v[r].len)
