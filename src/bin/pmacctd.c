@@ -196,7 +196,7 @@ static int run(struct core_cfg *cfg)
 		pcap_src_close(&src);
 		return 1;
 	}
-	if (pipeline_init(&pl, cfg, ps, cfg->nplugins, src.dlt, src.snaplen) < 0) {
+	if (pipeline_init(&pl, cfg, ps, cfg->nplugins, src.dlt, src.snaplen, true) < 0) {
 		pipeline_fini(&pl);
 		plugins_stop(ps, cfg->nplugins);
 		pcap_src_close(&src);

@@ -10,6 +10,8 @@
 #include "config/config.h"
 #include "model/flow_rec.h"
 
+struct pipeline;
+
 /* One received datagram, as the decoder sees it. */
 struct dgram {
 	const uint8_t *data;
@@ -51,14 +53,35 @@ struct collector_proto {
 	void (*state_free)(void *state);
 };
 
+/* The receiving side of a collector: a UDP socket, or a capture file (-I). */
+struct collector;
+
 /*
- * Run a collector daemon: bind `<daemon>_ip`:`<daemon>_port` (dual stack by
- * default; `<daemon>_ipv6_only`, `<daemon>_pipe_size` as SO_RCVBUF,
- * `<daemon>_allow_file`) or read datagrams from `pcap_savefile` (UDP
- * payloads of any capture, replayed `pcap_savefile_replay` times), create
- * the plugins, and feed them until SIGINT/SIGTERM (or the end of the file).
- * Returns the process exit code.
+ * Open the source the config names: pcap_savefile (UDP payloads of any
+ * capture, replayed pcap_savefile_replay times) or a socket bound to
+ * <daemon>_ip:<daemon>_port (dual stack by default; <daemon>_ipv6_only,
+ * <daemon>_pipe_size as SO_RCVBUF, SO_REUSEPORT), with <daemon>_allow_file.
+ * Records go to `pl` (which must outlive the collector).  NULL after logging.
  */
-int collector_run(struct core_cfg *cfg, const struct collector_proto *proto);
+struct collector *collector_open(struct core_cfg *cfg, const struct collector_proto *proto,
+    struct pipeline *pl);
+
+/* Between batches the loop calls should_stop(arg): it handles signals, returns true to stop. */
+typedef bool (*collector_stop_fn)(void *arg);
+
+/*
+ * Receive and decode until should_stop() or the end of the capture file.
+ * Partial plugin batches are handed over whenever the socket is idle.
+ * Returns 0 or -1.
+ */
+int collector_loop(struct collector *c, collector_stop_fn should_stop, void *arg);
+
+/* SIGUSR1: the collector's own counters, then the protocol's per-exporter ones. */
+void collector_log_stats(struct collector *c);
+
+/* SIGUSR2: reload the allow file (a file that fails to load keeps the old list). */
+void collector_reload(struct collector *c);
+
+void collector_close(struct collector *c);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "lib/log.h"
 #include "model/prim.h"
+#include "pipeline/synth.h"
 
 static bool any_plugin_has(const struct core_cfg *cfg, uint8_t flag, int id)
 {
@@ -19,7 +20,7 @@ static bool any_plugin_has(const struct core_cfg *cfg, uint8_t flag, int id)
 }
 
 int pipeline_init(struct pipeline *pl, struct core_cfg *cfg, struct plugin *ps, int n,
-    int linktype, int snaplen)
+    int linktype, int snaplen, bool packets)
 {
 	int err = 0;
 
@@ -32,9 +33,9 @@ int pipeline_init(struct pipeline *pl, struct core_cfg *cfg, struct plugin *ps, 
 	 * primitive, or `flows`, whose flows are told apart by port), or when
 	 * forced.
 	 */
-	if (cfg->force_frag_handling || any_plugin_has(cfg, PRIM_L4, P_FLOWS))
+	if (packets && (cfg->force_frag_handling || any_plugin_has(cfg, PRIM_L4, P_FLOWS)))
 		pl->frag = frag_new(cfg->frag_buffer_size ? cfg->frag_buffer_size : 4 * 1024 * 1024);
-	if (any_plugin_has(cfg, 0, P_FLOWS))
+	if (packets && any_plugin_has(cfg, 0, P_FLOWS))
 		pl->flows = flows_new(cfg->flow_buffer_size ? cfg->flow_buffer_size : 16 * 1024 * 1024,
 		    cfg->flow_lifetime ? cfg->flow_lifetime : 60);
 	pl->maps = core_maps_new(cfg, linktype, snaplen, &err);
@@ -68,19 +69,43 @@ void pipeline_packet(struct pipeline *pl, int dlt, const struct pcap_pkthdr *h, 
 	rec.ts.usec = h->ts.tv_usec;
 	rec.k.ts_arrival = rec.ts;
 	rec.k.sampling_rate = 1;
+	pipeline_record(pl, &rec, h, pkt);
+}
+
+/* Does any plugin or map need a frame for its BPF filters? */
+static bool needs_frame(const struct pipeline *pl)
+{
+	for (int i = 0; i < pl->nplugins; i++)
+		if (pl->plugins[i].nfilters)
+			return true;
+	return pl->maps != NULL;
+}
+
+void pipeline_record(struct pipeline *pl, struct flow_rec *rec, const struct pcap_pkthdr *h,
+    const uint8_t *pkt)
+{
+	struct pcap_pkthdr sh;
+	uint8_t frame[SYNTH_MAX];
+
+	if (!pkt && needs_frame(pl)) {
+		/* NetFlow/sFlow: filters see a frame rebuilt from the record */
+		synth_frame(rec, frame, &sh);
+		h = &sh;
+		pkt = frame;
+	}
 	if (pl->maps)
-		core_maps_apply(pl->maps, &rec, h, pkt);
-	if (pl->frag && !frag_handle(pl->frag, &rec))
+		core_maps_apply(pl->maps, rec, h, pkt);
+	if (pl->frag && !frag_handle(pl->frag, rec))
 		return;
 	if (pl->flows)
-		flows_handle(pl->flows, &rec);
+		flows_handle(pl->flows, rec);
 	for (int i = 0; i < pl->nplugins; i++) {
 		/* pre_tag_map is per plugin (pmacct 1.7.7); `return=true` offers more than once */
 		int n = pl->maps ? core_maps_offers(pl->maps, i) : 1;
 		for (int k = 0; k < n; k++) {
 			if (pl->maps)
-				core_maps_tag_for(pl->maps, i, k, &rec);
-			plugin_offer(&pl->plugins[i], &rec, h, pkt);
+				core_maps_tag_for(pl->maps, i, k, rec);
+			plugin_offer(&pl->plugins[i], rec, h, pkt);
 		}
 	}
 }

@@ -26,10 +26,12 @@ struct pipeline {
 
 /*
  * Set up the enrichment state the plugins need (linktype and snaplen of the
- * capture, for pre_tag_map filters).  Returns 0, or -1 after logging.
+ * capture, for pre_tag_map filters).  `packets`: records are captured
+ * packets (pmacctd), so fragments and flows are tracked here; NetFlow and
+ * sFlow records arrive as flows already.  Returns 0, or -1 after logging.
  */
 int pipeline_init(struct pipeline *pl, struct core_cfg *cfg, struct plugin *ps, int n,
-    int linktype, int snaplen);
+    int linktype, int snaplen, bool packets);
 
 /* SIGUSR2: reload the core's maps, and ask every plugin to reload its own. */
 void pipeline_reload_maps(struct pipeline *pl);
@@ -37,6 +39,15 @@ void pipeline_fini(struct pipeline *pl);
 
 /* One captured frame of link type dlt through decode, enrich and dispatch. */
 void pipeline_packet(struct pipeline *pl, int dlt, const struct pcap_pkthdr *h, const uint8_t *pkt);
+
+/*
+ * One decoded record (ts, key and counters set) through pre_tag_map,
+ * fragments and flows (packet sources), and every plugin's filters.  h and
+ * pkt are the captured frame, or NULL for NetFlow/sFlow records (filters
+ * then see a frame rebuilt from the record).
+ */
+void pipeline_record(struct pipeline *pl, struct flow_rec *rec, const struct pcap_pkthdr *h,
+    const uint8_t *pkt);
 
 /* Hand every plugin its partial batch (idle live capture, end of input). */
 void pipeline_flush(struct pipeline *pl);

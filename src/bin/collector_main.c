@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* collector_main.c: the daemon side shared by nfacctd and sfacctd: flags, config, plugins, signals. */
+#include "collector_main.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bin/daemon.h"
+#include "lib/log.h"
+#include "model/prim.h"
+#include "pipeline/dispatch.h"
+#include "plugins/plugin.h"
+
+#define WHO "default/core"
+
+/* nfacctd's and sfacctd's flags (COMPAT 3.3): -L is the bind address, -l the port. */
+static const struct flag_key collector_flags[] = {
+	{ 'c', "aggregate", NULL }, { 'P', "plugins", NULL }, { 'D', "daemonize", "true" },
+	{ 'd', "debug", "true" }, { 'n', "networks_file", NULL }, { 't', "ports_file", NULL },
+	{ 'L', "nfacctd_ip", NULL }, { 'l', "nfacctd_port", NULL },
+	{ 'R', "pmacctd_renormalize", "true" }, { 'I', "pcap_savefile", NULL },
+	{ 'W', "pcap_savefile_wait", "true" }, { 'Z', "pcap_savefile_delay", NULL },
+	{ 'Y', "pcap_savefile_replay", NULL }, { 'F', "pidfile", NULL }, { 'S', "syslog", NULL },
+	{ 'p', "imt_path", NULL }, { 'b', "imt_buckets", NULL }, { 'm', "imt_mem_pools_number", NULL },
+	{ 's', "imt_mem_pools_size", NULL }, { 'r', "sql_refresh_time", NULL },
+	{ 'O', "print_output", NULL }, { 'o', "print_output_file", NULL },
+	{ 'A', "print_output_file_append", "true" }, { 'M', "print_markers", "true" },
+	{ 'E', "print_output_separator", NULL }, { 'u', "print_num_protos", "true" },
+	{ 0, NULL, NULL },
+};
+
+struct run_ctx {
+	struct collector *col;
+	struct pipeline *pl;
+};
+
+/* Act on the signal flags between batches; true when the daemon must stop. */
+static bool run_poll(void *arg)
+{
+	struct run_ctx *c = arg;
+
+	if (daemon_stats) {
+		daemon_stats = 0;
+		collector_log_stats(c->col);
+	}
+	if (daemon_reopen) {
+		daemon_reopen = 0;
+		log_reopen();
+	}
+	if (daemon_reload) {
+		daemon_reload = 0;
+		if (c->pl->cfg->maps_refresh) {
+			collector_reload(c->col);
+			pipeline_reload_maps(c->pl);
+		}
+	}
+	return daemon_stop != 0;
+}
+
+static int check_primitives(const struct core_cfg *cfg, uint8_t source)
+{
+	for (int i = 0; i < cfg->nplugins; i++) {
+		const struct plugin_cfg *pc = &cfg->plugins[i];
+		for (int j = 0; j < P_COUNT; j++) {
+			if (prim_has(&pc->aggregate, (enum prim_id)j) && !(prim_table[j].sources & source)) {
+				log_err(WHO, "plugin '%s': primitive '%s' is not available in this daemon. Exiting.",
+				    pc->name, prim_table[j].name);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+int collector_run(struct core_cfg *cfg, const struct collector_proto *proto)
+{
+	struct pipeline pl;
+	struct plugin *ps;
+	struct collector *col;
+	int rc = 1;
+
+	if (check_primitives(cfg, proto->source) < 0)
+		return 1;
+	/* records carry no frame of their own: filters compile for Ethernet */
+	ps = plugins_create(cfg, proto->source, DLT_EN10MB, 65535);
+	if (!ps)
+		return 1;
+	if (pipeline_init(&pl, cfg, ps, cfg->nplugins, DLT_EN10MB, 65535, false) < 0)
+		goto out_pipeline;
+	if (!(col = collector_open(cfg, proto, &pl)))
+		goto out_pipeline;
+	if (cfg->daemonize) {
+		log_info(WHO, "Daemonizing. Bye bye screen.");
+		daemon_detach();
+	}
+	daemon_pidfiles_write(cfg);
+	plugins_start(ps, cfg->nplugins);
+
+	struct run_ctx ctx = { col, &pl };
+	rc = collector_loop(col, run_poll, &ctx) < 0 ? 1 : 0;
+	while (rc == 0 && cfg->pcap_savefile && cfg->pcap_savefile_wait && !run_poll(&ctx))
+		sleep(1);
+	collector_close(col);
+	daemon_pidfiles_remove(cfg);
+out_pipeline:
+	plugins_stop(ps, cfg->nplugins);
+	pipeline_fini(&pl);
+	if (rc == 0)
+		log_info(WHO, "OK, Exiting ...");
+	return rc;
+}
+
+static void usage(const char *daemon, const char *banner)
+{
+	printf("%s\n", banner);
+	printf("Usage: %s [ -D | -d ] [ -L IP address ] [ -l port ] [ -c primitive [ , ... ] ] "
+	    "[ -P plugin [ , ... ] ]\n       %s [ -f config_file ]\n       %s [ -h ]\n\n",
+	    daemon, daemon, daemon);
+	printf("General options:\n"
+	    "  -h  \tShow this page\n"
+	    "  -V  \tShow version and compile-time options and exit\n"
+	    "  -f  \tLoad configuration from the specified file\n"
+	    "  -T  \tconfig: print the parsed configuration and exit (dry run)\n"
+	    "  -a  \tPrint list of supported aggregation primitives\n"
+	    "  -c  \tAggregation method, see full list of primitives with -a (DEFAULT: src_host)\n"
+	    "  -D  \tDaemonize\n"
+	    "  -n  \tPath to a file containing networks and/or ASNs definitions\n"
+	    "  -t  \tPath to a file containing ports definitions\n"
+	    "  -P  \t[ memory | print ] \n\tActivate plugin\n"
+	    "  -d  \tEnable debug\n"
+	    "  -S  \t[ auth | mail | daemon | kern | user | local[0-7] ] \n\tLog to the specified syslog facility\n"
+	    "  -F  \tWrite Core Process PID into the specified file\n"
+	    "  -R  \tRenormalize sampled data\n"
+	    "  -L  \tBind to the specified IP address\n"
+	    "  -l  \tListen on the specified UDP port\n"
+	    "  -I  \tRead packets from the specified savefile\n"
+	    "  -Z  \tReading from a savefile, sleep the given amount of seconds at startup and between replays\n"
+	    "  -W  \tReading from a savefile, don't exit but sleep when finished\n"
+	    "  -Y  \tReading from a savefile, replay the number of times specified\n"
+	    "  -u  \tLeave IP protocols in numerical format\n\n"
+	    "Memory plugin (-P memory) options:\n"
+	    "  -p  \tSocket for client-server communication (DEFAULT: /tmp/collect.pipe)\n"
+	    "  -b  \tNumber of buckets\n"
+	    "  -m  \tNumber of memory pools\n"
+	    "  -s  \tMemory pool size\n\n"
+	    "Print plugin (-P print) plugin options:\n"
+	    "  -r  \tRefresh time (in seconds)\n"
+	    "  -O  \t[ formatted | csv | json | event_formatted | event_csv ] \n\tOutput format\n"
+	    "  -o  \tPath to output file\n"
+	    "  -M  \tPrint event init/close marker messages\n"
+	    "  -A  \tAppend output (applies to -o)\n"
+	    "  -E  \tCSV format separator (applies to -O csv, DEFAULT: ',')\n");
+}
+
+int collector_main(int argc, char **argv, enum cfg_daemon d, const struct collector_proto *proto,
+    const char *banner)
+{
+	struct cfg_arg args[128];
+	const char *file;
+	char want, *extra;
+	bool dry_run = false;
+	struct core_cfg cfg;
+
+	int n = daemon_parse_args(argc, argv, "f:c:P:Ddn:t:L:l:RI:WZ:Y:F:S:p:b:m:s:r:O:o:AME:uT:aVh",
+	    collector_flags, &file, args, 128, &want, &dry_run, NULL, &extra);
+	if (n < 0) {
+		usage(proto->daemon, banner);
+		return 1;
+	}
+	switch (want) {
+	case 'h': usage(proto->daemon, banner); return 0;
+	case 'V': printf("%s\n", banner); return 0;
+	case 'a': prim_print_list(proto->source, banner); return 0;
+	default: break;
+	}
+	if (cfg_load(&cfg, d, file, args, n) < 0)
+		return 1;
+	if (dry_run) {
+		cfg_dump(&cfg, stdout);
+		cfg_fini(&cfg);
+		return 0;
+	}
+	umask(077);	/* files_umask: created files and directories are the owner's only */
+	daemon_log_open(&cfg);
+	daemon_signals();
+	log_info(WHO, "%s", banner);
+	if (file)
+		log_info(WHO, "Reading configuration file '%s'.", file);
+	int rc = collector_run(&cfg, proto);
+	cfg_fini(&cfg);
+	return rc;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* netflow.h: NetFlow v1/v5/v7/v9 and IPFIX decoding: datagram in, struct flow_rec out. */
+#ifndef DECODE_NETFLOW_H
+#define DECODE_NETFLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/flow_rec.h"
+
+/*
+ * Why a datagram, a set or a record was dropped.  Counted per exporter and
+ * shown by nf_log_stats() (SIGUSR1).  The names in nf_drop_names[].
+ */
+enum nf_drop {
+	NF_DROP_SHORT,		/* shorter than its version's header */
+	NF_DROP_VERSION,	/* unknown version */
+	NF_DROP_V8,		/* v8 aggregation export: counted, not decoded */
+	NF_DROP_COUNT_LEN,	/* v1/v5/v7: count does not match the length */
+	NF_DROP_MSG_LEN,	/* IPFIX: message length != datagram length */
+	NF_DROP_SET_LEN,	/* set/flowset length < 4 or beyond the message */
+	NF_DROP_TEMPLATE,	/* malformed (options) template record */
+	NF_DROP_NO_TEMPLATE,	/* data set before its template */
+	NF_DROP_RECORD,		/* data record truncated / bad variable length */
+	NF_DROP_N
+};
+
+extern const char *const nf_drop_names[NF_DROP_N];
+
+/* Decoder options (from the config, filled by the daemon). */
+struct nf_opts {
+	bool time_secs;		/* nfacctd_time_secs: v5/v9 uptimes in seconds */
+	bool time_new;		/* nfacctd_time_new: time-bin by arrival */
+	bool renormalize;	/* nfacctd_renormalize (-R) */
+	bool use_ip_next_hop;	/* peer_dst_ip from the IP next hop (IE 15/62, v5) */
+	bool account_options;	/* nfacctd_account_options: also emit option records */
+	uint32_t ext_sampling_rate;	/* nfacctd_ext_sampling_rate, 0 = none */
+	uint32_t max_templates;	/* cap on cached templates, 0 = default */
+};
+
+struct nf_state;
+
+/* Where decoded records go; the record may be reused after emit returns. */
+typedef void (*nf_emit_fn)(void *arg, struct flow_rec *rec);
+
+/* New decoder state (templates, exporters, stats); free with nf_state_free(). */
+struct nf_state *nf_state_new(const struct nf_opts *opts);
+void nf_state_free(struct nf_state *st);
+
+/*
+ * Decode one datagram from exporter `src` received at `arrival`: every flow
+ * record is emitted (v5: one per flow; v9/IPFIX: one per data record whose
+ * template is known).  Never fails: malformed input is counted by reason
+ * under the exporter.  Returns the number of records emitted.
+ */
+size_t nf_decode(struct nf_state *st, const uint8_t *data, size_t len, const struct fr_ip *src,
+    const struct fr_ts *arrival, nf_emit_fn emit, void *arg);
+
+/*
+ * Per-exporter statistics, one line per (exporter, source id) in pmacct's
+ * SIGUSR1 format, written through `out` (a log function).
+ */
+typedef void (*nf_line_fn)(void *arg, const char *line);
+void nf_stats_lines(const struct nf_state *st, int64_t now, nf_line_fn out, void *arg);
+
+/* Totals over all exporters (tests, benchmarks). */
+struct nf_totals {
+	uint64_t packets, records, templates, seq_fwd, seq_bck;
+	uint64_t drops[NF_DROP_N];
+};
+void nf_totals(const struct nf_state *st, struct nf_totals *t);
+
+/*
+ * Templates persistence (nfacctd_templates_file): write every cached
+ * template as JSON lines; load them back.  0 or -1.
+ */
+int nf_templates_save(const struct nf_state *st, const char *path);
+int nf_templates_load(struct nf_state *st, const char *path);
+
+#endif

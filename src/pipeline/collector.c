@@ -1,0 +1,480 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* collector.c: the receiving side of nfacctd and sfacctd: UDP socket or capture file, allow list, decoder, pipeline. */
+#include "collector.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pcap/pcap.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/rd.h"
+#include "lib/xalloc.h"
+#include "pipeline/dispatch.h"
+
+#define WHO "default/core"
+#define RX_BATCH 64		/* datagrams per recvmmsg() */
+#define RX_BUF 65536		/* the largest UDP payload */
+#define IDLE_MS 500		/* wake up at least this often for signals and flushes */
+
+/* An allowed exporter prefix (nfacctd_allow_file / sfacctd_allow_file). */
+struct allow_pfx {
+	struct fr_ip net;
+	uint8_t len;
+};
+
+struct allow_list {
+	struct allow_pfx *v;
+	size_t n;
+};
+
+struct collector {
+	struct core_cfg *cfg;
+	const struct collector_proto *proto;
+	void *state;
+	struct pipeline *pl;
+	struct rec_sink sink;
+	const struct dgram *cur;	/* datagram being decoded, for emit() */
+	struct allow_list *allow;	/* NULL: every exporter allowed */
+	int fd;				/* socket, or -1 when reading a file */
+	pcap_t *pc;			/* -I */
+	int dlt;
+	uint8_t *bufs;			/* RX_BATCH buffers of RX_BUF bytes */
+	uint64_t datagrams, denied, not_udp;
+	int64_t last_tick;
+};
+
+/* ---- allow list ------------------------------------------------------- */
+
+static bool pfx_parse(const char *s, struct allow_pfx *out)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	long len = -1;
+
+	if (n == 0 || n >= sizeof(addr))
+		return false;
+	memcpy(addr, s, n);
+	addr[n] = '\0';
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, addr, out->net.a) == 1)
+		out->net.af = 4;
+	else if (inet_pton(AF_INET6, addr, out->net.a) == 1)
+		out->net.af = 6;
+	else
+		return false;
+	if (slash) {
+		char *end;
+		len = strtol(slash + 1, &end, 10);
+		if (*end || end == slash + 1)
+			return false;
+	}
+	int max = out->net.af == 4 ? 32 : 128;
+	if (len < 0)
+		len = max;
+	if (len > max)
+		return false;
+	out->len = (uint8_t)len;
+	return true;
+}
+
+static bool pfx_match(const struct allow_pfx *p, const struct fr_ip *ip)
+{
+	if (p->net.af != ip->af)
+		return false;
+	for (unsigned bit = 0; bit < p->len; bit += 8) {
+		unsigned take = p->len - bit >= 8 ? 8 : p->len - bit;
+		uint8_t m = (uint8_t)(0xff << (8 - take));
+		if ((p->net.a[bit / 8] & m) != (ip->a[bit / 8] & m))
+			return false;
+	}
+	return true;
+}
+
+static void allow_free(struct allow_list *a)
+{
+	if (a)
+		free(a->v);
+	free(a);
+}
+
+/*
+ * One address or prefix per line, `!` and `#` comments.  A bad line is
+ * reported with file and line and skipped; an empty file allows nobody
+ * (pmacct 1.7.1+).  NULL when the file cannot be read.
+ */
+static struct allow_list *allow_load(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	struct allow_list *a;
+	char line[512];
+	int lineno = 0;
+
+	if (!f) {
+		log_err(WHO, "[%s] cannot read the allow file: %s", path, strerror(errno));
+		return NULL;
+	}
+	a = xcalloc(1, sizeof(*a));
+	while (fgets(line, sizeof(line), f)) {
+		char *s = line, *e;
+		lineno++;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		for (e = s + strlen(s); e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'); e--)
+			;
+		*e = '\0';
+		if (!*s || *s == '!' || *s == '#')
+			continue;
+		struct allow_pfx p;
+		if (!pfx_parse(s, &p)) {
+			log_warnx(WHO, "[%s:%d] invalid address or prefix '%s'. Ignored.", path, lineno, s);
+			continue;
+		}
+		a->v = xrealloc(a->v, (a->n + 1) * sizeof(*a->v));
+		a->v[a->n++] = p;
+	}
+	fclose(f);
+	return a;
+}
+
+static bool allowed(const struct allow_list *a, const struct fr_ip *ip)
+{
+	if (!a)
+		return true;
+	for (size_t i = 0; i < a->n; i++)
+		if (pfx_match(&a->v[i], ip))
+			return true;
+	return false;
+}
+
+/* ---- records ---------------------------------------------------------- */
+
+static void emit(void *arg, struct flow_rec *rec)
+{
+	struct collector *c = arg;
+
+	if (!rec->k.ts_arrival.sec)
+		rec->k.ts_arrival = c->cur->ts;
+	if (!rec->ts.sec)
+		rec->ts = c->cur->ts;
+	pipeline_record(c->pl, rec, NULL, NULL);
+}
+
+static void handle(struct collector *c, const struct dgram *d)
+{
+	c->datagrams++;
+	if (!allowed(c->allow, &d->src)) {
+		c->denied++;
+		return;
+	}
+	c->cur = d;
+	c->proto->datagram(c->state, d, &c->sink);
+}
+
+static void tick(struct collector *c, int64_t now)
+{
+	if (now == c->last_tick)
+		return;
+	c->last_tick = now;
+	if (c->proto->tick)
+		c->proto->tick(c->state, now);
+}
+
+/* ---- socket ----------------------------------------------------------- */
+
+/* The sender of a datagram, IPv4-mapped IPv6 given as plain IPv4. */
+static void sockaddr_to_ip(const struct sockaddr_storage *ss, struct fr_ip *ip, uint16_t *port)
+{
+	memset(ip, 0, sizeof(*ip));
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+		ip->af = 4;
+		memcpy(ip->a, &s4->sin_addr, 4);
+		*port = ntohs(s4->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			ip->af = 4;
+			memcpy(ip->a, s6->sin6_addr.s6_addr + 12, 4);
+		} else {
+			ip->af = 6;
+			memcpy(ip->a, s6->sin6_addr.s6_addr, 16);
+		}
+		*port = ntohs(s6->sin6_port);
+	}
+}
+
+static void set_rcvbuf(int fd, size_t size)
+{
+	int v = size > (size_t)INT32_MAX ? INT32_MAX : (int)size;
+	int got = 0;
+	socklen_t l = sizeof(got);
+
+	/* SO_RCVBUFFORCE passes the system limit when we are root */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+	getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &l);
+	log_info(WHO, "socket receive buffer: obtained=%d bytes target=%d bytes", got / 2, v);
+}
+
+static int bind_socket(struct collector *c)
+{
+	const struct core_cfg *cfg = c->cfg;
+	uint16_t port = cfg->collector_port ? (uint16_t)cfg->collector_port : c->proto->default_port;
+	const char *ip = cfg->collector_ip ? cfg->collector_ip : "::";
+	struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICHOST, .ai_socktype = SOCK_DGRAM };
+	struct addrinfo *ai = NULL;
+	char sport[8];
+	int one = 1, v6only = cfg->collector_ipv6_only;
+
+	snprintf(sport, sizeof(sport), "%u", port);
+	if (getaddrinfo(ip, sport, &hints, &ai) != 0 || !ai) {
+		log_err(WHO, "[%s] key '%s_ip': invalid address '%s'. Exiting.",
+		    cfg_where(&cfg->origin, "nfacctd_ip"), c->proto->daemon, ip);
+		return -1;
+	}
+	c->fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (c->fd < 0)
+		goto fail;
+	setsockopt(c->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(c->fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (ai->ai_family == AF_INET6)
+		setsockopt(c->fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
+	if (cfg->collector_pipe_size)
+		set_rcvbuf(c->fd, cfg->collector_pipe_size);
+	if (bind(c->fd, ai->ai_addr, ai->ai_addrlen) < 0)
+		goto fail;
+	freeaddrinfo(ai);
+	log_info(WHO, c->proto->ready_fmt, ip, port);
+	return 0;
+fail:
+	log_err(WHO, "cannot listen on %s port %u: %s. Exiting.", ip, port, strerror(errno));
+	freeaddrinfo(ai);
+	return -1;
+}
+
+/* One recvmmsg() batch; returns the number of datagrams, 0 when none, -1 on error. */
+static int receive_batch(struct collector *c)
+{
+	struct mmsghdr msgs[RX_BATCH];
+	struct iovec iov[RX_BATCH];
+	struct sockaddr_storage from[RX_BATCH];
+	struct timeval tv;
+
+	memset(msgs, 0, sizeof(msgs));
+	for (int i = 0; i < RX_BATCH; i++) {
+		iov[i].iov_base = c->bufs + (size_t)i * RX_BUF;
+		iov[i].iov_len = RX_BUF;
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+		msgs[i].msg_hdr.msg_name = &from[i];
+		msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+	}
+	int n = recvmmsg(c->fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
+	if (n < 0)
+		return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? 0 : -1;
+	gettimeofday(&tv, NULL);
+	for (int i = 0; i < n; i++) {
+		struct dgram d = { .data = iov[i].iov_base, .len = msgs[i].msg_len,
+			.ts = { tv.tv_sec, tv.tv_usec } };
+		sockaddr_to_ip(&from[i], &d.src, &d.src_port);
+		handle(c, &d);
+	}
+	return n;
+}
+
+static int socket_loop(struct collector *c, collector_stop_fn should_stop, void *arg)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+
+	while (!should_stop(arg)) {
+		int n = receive_batch(c);
+		if (n < 0) {
+			log_err(WHO, "recvmmsg: %s", strerror(errno));
+			return -1;
+		}
+		if (n < RX_BATCH) {
+			/* drained: hand partial batches over, then sleep until data or a signal */
+			pipeline_flush(c->pl);
+			tick(c, time(NULL));
+			(void)poll(&pfd, 1, IDLE_MS);
+		}
+	}
+	return 0;
+}
+
+/* ---- capture file (-I) ------------------------------------------------ */
+
+/* The UDP payload of a captured frame, with its sender; false if it is not UDP over IP. */
+static bool frame_udp(const struct collector *c, const struct pcap_pkthdr *h, const uint8_t *pkt,
+    struct dgram *d)
+{
+	struct pkt_stats st = { 0 };
+	struct flow_rec rec;
+
+	if (pkt_decode(c->dlt, pkt, h->caplen, h->len, &rec, &st) != PKT_DROP_NONE ||
+	    rec.k.proto != 17 || (rec.flags & FR_F_LATER_FRAG))
+		return false;
+	struct rd r = rd_make(pkt + rec.l3_off, h->caplen - rec.l3_off);
+	uint8_t v = rd_peek8(&r) >> 4;
+	if (v == 4)
+		rd_skip(&r, (size_t)(rd_peek8(&r) & 0x0f) * 4);	/* RFC 791: IHL words */
+	else
+		rd_skip(&r, 40);	/* RFC 8200 fixed header; extension headers are rare here */
+	rd_skip(&r, 4);		/* UDP ports (RFC 768) */
+	uint16_t ulen = rd_u16(&r);
+	rd_skip(&r, 2);
+	if (r.bad || ulen < 8)
+		return false;
+	d->data = r.p;
+	d->len = ulen - 8u < r.left ? ulen - 8u : r.left;
+	d->src = rec.k.src_ip;
+	d->src_port = rec.k.src_port;
+	d->ts.sec = h->ts.tv_sec;
+	d->ts.usec = h->ts.tv_usec;
+	return true;
+}
+
+static int file_open(struct collector *c)
+{
+	char err[PCAP_ERRBUF_SIZE];
+
+	c->pc = pcap_open_offline(c->cfg->pcap_savefile, err);
+	if (!c->pc) {
+		log_err(WHO, "[%s] key 'pcap_savefile': cannot read '%s': %s. Exiting.",
+		    cfg_where(&c->cfg->origin, "pcap_savefile"), c->cfg->pcap_savefile, err);
+		return -1;
+	}
+	c->dlt = pcap_datalink(c->pc);
+	return 0;
+}
+
+static int file_loop(struct collector *c, collector_stop_fn should_stop, void *arg)
+{
+	uint32_t passes = c->cfg->pcap_savefile_replay ? c->cfg->pcap_savefile_replay : 1;
+
+	for (uint32_t pass = 0; pass < passes && !should_stop(arg); pass++) {
+		struct pcap_pkthdr *h;
+		const u_char *pkt;
+		int rc;
+
+		if (pass && (pcap_close(c->pc), c->pc = NULL, file_open(c) < 0))
+			return -1;
+		if (c->cfg->pcap_savefile_delay)
+			sleep(c->cfg->pcap_savefile_delay);
+		for (uint64_t n = 0; (rc = pcap_next_ex(c->pc, &h, &pkt)) == 1; n++) {
+			struct dgram d;
+			if (frame_udp(c, h, pkt, &d))
+				handle(c, &d);
+			else
+				c->not_udp++;
+			if ((n & 4095) == 4095) {
+				tick(c, h->ts.tv_sec);
+				if (should_stop(arg))
+					break;
+			}
+		}
+		if (rc == PCAP_ERROR) {
+			log_err(WHO, "reading '%s': %s", c->cfg->pcap_savefile, pcap_geterr(c->pc));
+			return -1;
+		}
+	}
+	pipeline_flush(c->pl);
+	return 0;
+}
+
+/* ---- public ----------------------------------------------------------- */
+
+struct collector *collector_open(struct core_cfg *cfg, const struct collector_proto *proto,
+    struct pipeline *pl)
+{
+	struct collector *c = xcalloc(1, sizeof(*c));
+
+	c->cfg = cfg;
+	c->proto = proto;
+	c->pl = pl;
+	c->fd = -1;
+	c->sink.emit = emit;
+	c->sink.arg = c;
+	if (cfg->collector_allow_file && !(c->allow = allow_load(cfg->collector_allow_file)))
+		goto fail;
+	if (!(c->state = proto->state_new(cfg)))
+		goto fail;
+	if (cfg->pcap_savefile) {
+		if (file_open(c) < 0)
+			goto fail;
+	} else {
+		if (bind_socket(c) < 0)
+			goto fail;
+		c->bufs = xmalloc((size_t)RX_BATCH * RX_BUF);
+	}
+	return c;
+fail:
+	collector_close(c);
+	return NULL;
+}
+
+int collector_loop(struct collector *c, collector_stop_fn should_stop, void *arg)
+{
+	for (int i = 0; i < c->pl->nplugins; i++)
+		c->pl->plugins[i].wait_when_full = c->pc != NULL;	/* files never lose a record */
+	return c->pc ? file_loop(c, should_stop, arg) : socket_loop(c, should_stop, arg);
+}
+
+void collector_log_stats(struct collector *c)
+{
+	log_notice(WHO, "stats [%s] time=%ld datagrams=%llu denied=%llu not_udp=%llu",
+	    c->cfg->pcap_savefile ? c->cfg->pcap_savefile : c->proto->daemon, (long)time(NULL),
+	    (unsigned long long)c->datagrams, (unsigned long long)c->denied,
+	    (unsigned long long)c->not_udp);
+	for (int i = 0; i < c->pl->nplugins; i++) {
+		uint64_t d = atomic_load(&c->pl->plugins[i].stats.dropped_records);
+		if (d)
+			log_notice(WHO, "stats plugin %s: dropped_records=%llu", c->pl->plugins[i].who,
+			    (unsigned long long)d);
+	}
+	if (c->proto->log_stats)
+		c->proto->log_stats(c->state);
+}
+
+void collector_reload(struct collector *c)
+{
+	const char *path = c->cfg->collector_allow_file;
+	struct allow_list *a;
+
+	if (!path)
+		return;
+	log_info(WHO, "[%s] (re)loading map.", path);
+	if (!(a = allow_load(path))) {
+		log_warnx(WHO, "[%s] reload failed; keeping the previous allow list.", path);
+		return;
+	}
+	allow_free(c->allow);
+	c->allow = a;
+	log_info(WHO, "[%s] map successfully (re)loaded.", path);
+}
+
+void collector_close(struct collector *c)
+{
+	if (!c)
+		return;
+	if (c->state && c->proto->state_free)
+		c->proto->state_free(c->state);
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->pc)
+		pcap_close(c->pc);
+	allow_free(c->allow);
+	free(c->bufs);
+	free(c);
+}
