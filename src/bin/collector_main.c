@@ -36,27 +36,25 @@ struct run_ctx {
 	struct pipeline *pl;
 };
 
+static void run_stats(void *arg)
+{
+	struct run_ctx *c = arg;
+	collector_log_stats(c->col);
+}
+
+static void run_reload(void *arg)
+{
+	struct run_ctx *c = arg;
+	collector_reload(c->col);
+	pipeline_reload_maps(c->pl);
+}
+
 /* Act on the signal flags between batches; true when the daemon must stop. */
 static bool run_poll(void *arg)
 {
 	struct run_ctx *c = arg;
-
-	if (daemon_stats) {
-		daemon_stats = 0;
-		collector_log_stats(c->col);
-	}
-	if (daemon_reopen) {
-		daemon_reopen = 0;
-		log_reopen();
-	}
-	if (daemon_reload) {
-		daemon_reload = 0;
-		if (c->pl->cfg->maps_refresh) {
-			collector_reload(c->col);
-			pipeline_reload_maps(c->pl);
-		}
-	}
-	return daemon_stop != 0;
+	struct daemon_hooks h = { run_stats, run_reload, c, c->pl->cfg->maps_refresh };
+	return daemon_poll(&h);
 }
 
 static int check_primitives(const struct core_cfg *cfg, uint8_t source)
@@ -112,12 +110,11 @@ out_pipeline:
 	return rc;
 }
 
-static void usage(const char *daemon, const char *banner)
+static void usage(const struct daemon_desc *dd)
 {
-	printf("%s\n", banner);
 	printf("Usage: %s [ -D | -d ] [ -L IP address ] [ -l port ] [ -c primitive [ , ... ] ] "
 	    "[ -P plugin [ , ... ] ]\n       %s [ -f config_file ]\n       %s [ -h ]\n\n",
-	    daemon, daemon, daemon);
+	    dd->name, dd->name, dd->name);
 	printf("General options:\n"
 	    "  -h  \tShow this page\n"
 	    "  -V  \tShow version and compile-time options and exit\n"
@@ -139,56 +136,22 @@ static void usage(const char *daemon, const char *banner)
 	    "  -Z  \tReading from a savefile, sleep the given amount of seconds at startup and between replays\n"
 	    "  -W  \tReading from a savefile, don't exit but sleep when finished\n"
 	    "  -Y  \tReading from a savefile, replay the number of times specified\n"
-	    "  -u  \tLeave IP protocols in numerical format\n\n"
-	    "Memory plugin (-P memory) options:\n"
-	    "  -p  \tSocket for client-server communication (DEFAULT: /tmp/collect.pipe)\n"
-	    "  -b  \tNumber of buckets\n"
-	    "  -m  \tNumber of memory pools\n"
-	    "  -s  \tMemory pool size\n\n"
-	    "Print plugin (-P print) plugin options:\n"
-	    "  -r  \tRefresh time (in seconds)\n"
-	    "  -O  \t[ formatted | csv | json | event_formatted | event_csv ] \n\tOutput format\n"
-	    "  -o  \tPath to output file\n"
-	    "  -M  \tPrint event init/close marker messages\n"
-	    "  -A  \tAppend output (applies to -o)\n"
-	    "  -E  \tCSV format separator (applies to -O csv, DEFAULT: ',')\n");
+	    "  -u  \tLeave IP protocols in numerical format\n");
+}
+
+static int run_proto(struct core_cfg *cfg, const void *arg)
+{
+	return collector_run(cfg, arg);
 }
 
 int collector_main(int argc, char **argv, enum cfg_daemon d, const struct collector_proto *proto,
     const char *banner)
 {
-	struct cfg_arg args[128];
-	const char *file;
-	char want, *extra;
-	bool dry_run = false;
-	struct core_cfg cfg;
-
-	int n = daemon_parse_args(argc, argv, "f:c:P:Ddn:t:L:l:RI:WZ:Y:F:S:p:b:m:s:r:O:o:AME:uT:aVh",
-	    collector_flags, &file, args, 128, &want, &dry_run, NULL, &extra);
-	if (n < 0) {
-		usage(proto->daemon, banner);
-		return 1;
-	}
-	switch (want) {
-	case 'h': usage(proto->daemon, banner); return 0;
-	case 'V': printf("%s\n", banner); return 0;
-	case 'a': prim_print_list(proto->source, banner); return 0;
-	default: break;
-	}
-	if (cfg_load(&cfg, d, file, args, n) < 0)
-		return 1;
-	if (dry_run) {
-		cfg_dump(&cfg, stdout);
-		cfg_fini(&cfg);
-		return 0;
-	}
-	umask(077);	/* files_umask: created files and directories are the owner's only */
-	daemon_log_open(&cfg);
-	daemon_signals();
-	log_info(WHO, "%s", banner);
-	if (file)
-		log_info(WHO, "Reading configuration file '%s'.", file);
-	int rc = collector_run(&cfg, proto);
-	cfg_fini(&cfg);
-	return rc;
+	const struct daemon_desc dd = {
+		.name = proto->daemon, .banner = banner, .daemon = d, .source = proto->source,
+		.flags = collector_flags,
+		.optstr = "f:c:P:Ddn:t:L:l:RI:WZ:Y:F:S:p:b:m:s:r:O:o:AME:uT:aVh",
+		.usage = usage, .run = run_proto, .arg = proto,
+	};
+	return daemon_main(argc, argv, &dd);
 }

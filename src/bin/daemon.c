@@ -3,15 +3,18 @@
 #include "daemon.h"
 
 #include <fcntl.h>
+#include <pcap/pcap.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "model/prim.h"
 
 volatile sig_atomic_t daemon_stop, daemon_stats, daemon_reopen, daemon_reload;
 
@@ -165,4 +168,87 @@ int daemon_parse_args(int argc, char **argv, const char *optstr, const struct fl
 		}
 	}
 	return n;
+}
+
+bool daemon_poll(const struct daemon_hooks *h)
+{
+	if (daemon_stats) {
+		daemon_stats = 0;
+		h->stats(h->arg);
+	}
+	if (daemon_reopen) {
+		daemon_reopen = 0;
+		log_reopen();
+	}
+	if (daemon_reload) {
+		daemon_reload = 0;
+		if (h->maps_refresh)
+			h->reload(h->arg);
+	}
+	return daemon_stop != 0;
+}
+
+void daemon_usage_plugins(void)
+{
+	printf("Memory plugin (-P memory) options:\n"
+	    "  -p  \tSocket for client-server communication (DEFAULT: /tmp/collect.pipe)\n"
+	    "  -b  \tNumber of buckets\n"
+	    "  -m  \tNumber of memory pools\n"
+	    "  -s  \tMemory pool size\n\n"
+	    "Print plugin (-P print) plugin options:\n"
+	    "  -r  \tRefresh time (in seconds)\n"
+	    "  -O  \t[ formatted | csv | json | event_formatted | event_csv ] \n\tOutput format\n"
+	    "  -o  \tPath to output file\n"
+	    "  -M  \tPrint event init/close marker messages\n"
+	    "  -A  \tAppend output (applies to -o)\n"
+	    "  -E  \tCSV format separator (applies to -O csv, DEFAULT: ',')\n");
+}
+
+static void usage(const struct daemon_desc *dd)
+{
+	printf("%s\n", dd->banner);
+	dd->usage(dd);
+	printf("\n");
+	daemon_usage_plugins();
+}
+
+int daemon_main(int argc, char **argv, const struct daemon_desc *dd)
+{
+	struct cfg_arg args[128];
+	const char *file;
+	char want, *extra;
+	bool dry_run = false;
+	struct core_cfg cfg;
+	int n = daemon_parse_args(argc, argv, dd->optstr, dd->flags, &file, args, 128, &want,
+	    &dry_run, dd->extra_key, &extra);
+
+	if (n < 0) {
+		usage(dd);
+		return 1;
+	}
+	switch (want) {
+	case 'h': usage(dd); return 0;
+	case 'V': printf("%s\n\nLibs:\n%s\n", dd->banner, pcap_lib_version()); return 0;
+	case 'a': prim_print_list(dd->source, dd->banner); return 0;
+	default: break;
+	}
+	if (cfg_load(&cfg, dd->daemon, file, args, n) < 0) {
+		free(extra);
+		return 1;
+	}
+	int rc = 0;
+	if (dry_run) {
+		cfg_dump(&cfg, stdout);
+	} else {
+		umask(077);	/* files_umask: created files and directories are the owner's only */
+		daemon_log_open(&cfg);
+		daemon_signals();
+		log_info("default/core", "%s", dd->banner);
+		if (file)
+			log_info("default/core", "Reading configuration file '%s'.", file);
+		rc = dd->run(&cfg, dd->arg);
+	}
+	cfg_fini(&cfg);
+	free(extra);
+	return rc;
 }

@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <stdbool.h>
 
+#include <stdint.h>
+
 #include "config/config.h"
 
 /* Signal flags, set by handlers and polled by the core loop. */
@@ -41,5 +43,42 @@ struct flag_key {
 int daemon_parse_args(int argc, char **argv, const char *optstr, const struct flag_key *map,
     const char **config_file, struct cfg_arg *args, int max, char *want, bool *dry_run,
     const char *extra_key, char **extra_val);
+
+/* What a daemon's main needs to know of it: its flags, its banner and how to run it. */
+struct daemon_desc {
+	const char *name;		/* "pmacctd" */
+	const char *banner;		/* first log line, -V, -a */
+	enum cfg_daemon daemon;
+	uint8_t source;			/* SRC_PM / SRC_NF / SRC_SF: -a lists these primitives */
+	const struct flag_key *flags;	/* -x -> key: value */
+	const char *optstr;		/* getopt string: -f -T -a -V -h plus the flags */
+	const char *extra_key;		/* trailing arguments become this key (pcap_filter), or NULL */
+	void (*usage)(const struct daemon_desc *dd);	/* the daemon-specific part of -h */
+	int (*run)(struct core_cfg *cfg, const void *arg);
+	const void *arg;
+};
+
+/*
+ * The whole main(): flags, -h -V -a, config (-f, flags appended), -T config
+ * dry run, umask 077, logging, signals, then dd->run().  Returns the exit code.
+ */
+int daemon_main(int argc, char **argv, const struct daemon_desc *dd);
+
+/* -h: the options every daemon shares (memory and print plugins). */
+void daemon_usage_plugins(void);
+
+/* Hooks a daemon's loop runs when a signal flag is up. */
+struct daemon_hooks {
+	void (*stats)(void *arg);	/* SIGUSR1 */
+	void (*reload)(void *arg);	/* SIGUSR2 (only when maps_refresh) */
+	void *arg;
+	bool maps_refresh;
+};
+
+/*
+ * Between batches: SIGUSR1 logs stats, SIGHUP reopens the log, SIGUSR2
+ * reloads maps.  Returns true when SIGINT/SIGTERM asked the daemon to stop.
+ */
+bool daemon_poll(const struct daemon_hooks *h);
 
 #endif

@@ -34,9 +34,9 @@ static const struct flag_key pmacctd_flags[] = {
 	{ 0, NULL, NULL },
 };
 
-static void usage(void)
+static void usage(const struct daemon_desc *dd)
 {
-	printf("%s\n", BANNER);
+	(void)dd;
 	printf("Usage: pmacctd [ -D | -d ] [ -i interface ] [ -c primitive [ , ... ] ] [ -P plugin [ , ... ] ] [ filter ]\n"
 	    "       pmacctd [ -f config_file ]\n"
 	    "       pmacctd [ -h ]\n\n"
@@ -64,27 +64,9 @@ static void usage(void)
 	    "  -Y  \tReading from a savefile, replay the number of times specified\n"
 	    "  -R  \tRenormalize sampled data\n"
 	    "  -L  \tSet snapshot length\n"
-	    "  -u  \tLeave IP protocols in numerical format\n\n"
-	    "Memory plugin (-P memory) options:\n"
-	    "  -p  \tSocket for client-server communication (DEFAULT: /tmp/collect.pipe)\n"
-	    "  -b  \tNumber of buckets\n"
-	    "  -m  \tNumber of memory pools\n"
-	    "  -s  \tMemory pool size\n\n"
-	    "Print plugin (-P print) plugin options:\n"
-	    "  -r  \tRefresh time (in seconds)\n"
-	    "  -O  \t[ formatted | csv | json | event_formatted | event_csv ] \n\tOutput format\n"
-	    "  -o  \tPath to output file\n"
-	    "  -M  \tPrint event init/close marker messages\n"
-	    "  -A  \tAppend output (applies to -o)\n"
-	    "  -E  \tCSV format separator (applies to -O csv, DEFAULT: ',')\n");
+	    "  -u  \tLeave IP protocols in numerical format\n");
 }
 
-static void version(void)
-{
-	printf("%s\n\nLibs:\n%s\n", BANNER, pcap_lib_version());
-}
-
-/* An invalid [pm]acctd_net / _as value: pmacct 1.7.7 warns and ignores the line. */
 static void check_net_sources(const struct core_cfg *cfg)
 {
 	static const struct { const char *key; bool as_key; const char *what; } keys[] = {
@@ -162,29 +144,29 @@ struct core_ctx {
 	struct pipeline *pl;
 };
 
+static void core_stats(void *arg)
+{
+	struct core_ctx *c = arg;
+	pcap_src_log_stats(c->src, c->pl);
+}
+
+static void core_reload(void *arg)
+{
+	struct core_ctx *c = arg;
+	pipeline_reload_maps(c->pl);
+}
+
 /* Act on the signal flags between batches; true when the daemon must stop. */
 static bool core_poll(void *arg)
 {
 	struct core_ctx *c = arg;
-
-	if (daemon_stats) {
-		daemon_stats = 0;
-		pcap_src_log_stats(c->src, c->pl);
-	}
-	if (daemon_reopen) {
-		daemon_reopen = 0;
-		log_reopen();
-	}
-	if (daemon_reload) {
-		daemon_reload = 0;
-		if (c->src->cfg->maps_refresh)
-			pipeline_reload_maps(c->pl);
-	}
-	return daemon_stop != 0;
+	struct daemon_hooks h = { core_stats, core_reload, c, c->src->cfg->maps_refresh };
+	return daemon_poll(&h);
 }
 
-static int run(struct core_cfg *cfg)
+static int run(struct core_cfg *cfg, const void *arg)
 {
+	(void)arg;
 	struct pcap_src src;
 	struct pipeline pl;
 	struct plugin *ps;
@@ -224,39 +206,11 @@ static int run(struct core_cfg *cfg)
 
 int main(int argc, char **argv)
 {
-	struct cfg_arg args[128];
-	const char *file;
-	char want, *filter;
-	bool dry_run = false;
-	struct core_cfg cfg;
-
-	int n = daemon_parse_args(argc, argv, "f:c:P:Ddn:t:i:I:wWZ:Y:L:NzRF:S:p:b:m:s:r:O:o:AME:uT:aVh",
-	    pmacctd_flags, &file, args, 128, &want, &dry_run, "pcap_filter", &filter);
-	if (n < 0) {
-		usage();
-		return 1;
-	}
-	switch (want) {
-	case 'h': usage(); return 0;
-	case 'V': version(); return 0;
-	case 'a': prim_print_list(SRC_PM, BANNER); return 0;
-	default: break;
-	}
-	if (cfg_load(&cfg, CFG_PMACCTD, file, args, n) < 0)
-		return 1;
-	if (dry_run) {
-		cfg_dump(&cfg, stdout);
-		cfg_fini(&cfg);
-		return 0;
-	}
-	umask(077);	/* files_umask: created files and directories are the owner's only */
-	daemon_log_open(&cfg);
-	daemon_signals();
-	log_info(WHO, "%s", BANNER);
-	if (file)
-		log_info(WHO, "Reading configuration file '%s'.", file);
-	int rc = run(&cfg);
-	cfg_fini(&cfg);
-	free(filter);
-	return rc;
+	static const struct daemon_desc pmacctd = {
+		.name = "pmacctd", .banner = BANNER, .daemon = CFG_PMACCTD, .source = SRC_PM,
+		.flags = pmacctd_flags,
+		.optstr = "f:c:P:Ddn:t:i:I:wWZ:Y:L:NzRF:S:p:b:m:s:r:O:o:AME:uT:aVh",
+		.extra_key = "pcap_filter", .usage = usage, .run = run,
+	};
+	return daemon_main(argc, argv, &pmacctd);
 }
