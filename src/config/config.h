@@ -52,6 +52,7 @@ struct plugin_cfg {
 	uint64_t post_tag, post_tag2;	/* 0 = unset */
 	char *pre_tag_filter;		/* compiled in plugin.c (maps/tagfilter.h) */
 	char *pre_tag2_filter;
+	char *pre_tag_label_filter;	/* labels accepted (null = none, -x = not x) */
 	uint32_t sampling_rate;		/* 0 = off */
 
 	/* networks_file and friends (per plugin, as pmacct: no "Globalized" warning) */
@@ -92,6 +93,27 @@ struct plugin_cfg {
 	uint32_t imt_mem_pools_number;	/* default 16 */
 	uint32_t imt_mem_pools_size;	/* default 8192 */
 	uint32_t imt_path_mode;		/* imt_path_mode: socket permissions (octal), 0 = 0660 */
+
+	/* SQL plugins (issue 7): sqlite3, pgsql, mysql; defaults resolved in plugins/sql.c */
+	char *sql_db;			/* database (sqlite3: file), NULL = per backend */
+	char *sql_table;		/* table name template, NULL = per version */
+	char *sql_table_schema;		/* CREATE TABLE file for missing tables */
+	uint32_t sql_table_version;	/* 1..9, 0 = unset (1) */
+	char sql_table_type[16];	/* "" / original, or bgp */
+	char *sql_host;			/* host, or unix:/path */
+	uint32_t sql_port;		/* 0 = backend default */
+	char *sql_user;
+	char *sql_passwd;
+	char *sql_conn_ca_file;
+	bool sql_optimize_clauses;
+	char *sql_backup_host;		/* sql_recovery_backup_host / sql_backup_host */
+	uint32_t sql_cache_entries;	/* 0 = 32771 */
+	bool sql_dont_try_update;
+	uint32_t sql_multi_values;	/* bytes of a multi-row INSERT, 0 = off */
+	bool sql_use_copy;
+	char sql_delimiter[8];		/* COPY delimiter, "" = "," */
+	char *sql_spool_file;		/* ours: where the cache spills while the database is down */
+	uint32_t sql_spool_threshold;	/* ours: entries kept in memory before spilling, 0 = 1000000 */
 
 	struct cfg_extra extra;		/* recognised, not yet typed per-plugin keys */
 	struct cfg_extra origin;	/* key -> "file:line" of its effective value */
@@ -139,6 +161,14 @@ struct core_cfg {
 
 	bool renormalize;		/* pmacctd_renormalize (-R) */
 	uint32_t ext_sampling_rate;	/* pmacctd_ext_sampling_rate, 0 = none */
+	/* nfacctd (issue 5) */
+	bool nf_time_secs;		/* nfacctd_time_secs: v5/v9 uptimes in seconds */
+	bool nf_time_new;		/* nfacctd_time_new: time-bins by arrival */
+	bool nf_account_options;	/* nfacctd_account_options */
+	bool use_ip_next_hop;		/* peer_dst_ip from the IP next hop, not the BGP one */
+	char *nf_templates_file;	/* nfacctd_templates_file: templates kept across restarts */
+	char *sf_counter_file;		/* sfacctd_counter_file: counter samples as JSON lines */
+	char *sf_counter_output;	/* sfacctd_counter_output: json (the only format) */
 
 	/* timestamps */
 	bool timestamps_secs, timestamps_rfc3339, timestamps_utc, timestamps_since_epoch;

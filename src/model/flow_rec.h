@@ -5,6 +5,9 @@
 
 #include <stdint.h>
 
+/* The longest label (pre_tag_map set_label) a record carries, NUL included. */
+#define FR_LABEL_MAX 128
+
 /* An IPv4 or IPv6 address; af is 0 (unset), 4 or 6.  IPv4 uses a[0..3]. */
 struct fr_ip {
 	uint8_t af;
@@ -64,6 +67,7 @@ struct flow_key {
 	struct fr_ts ts_end;
 	struct fr_ts ts_arrival;
 	struct fr_ts ts_export;
+	char label[FR_LABEL_MAX];	/* pre_tag_map set_label; "" = none */
 };
 
 /* Flags a decoder sets on a record (not part of the key). */

@@ -11,7 +11,7 @@
 
 /* Primitive ids, in pmacct's fixed output column order. */
 enum prim_id {
-	P_TAG, P_TAG2, P_IN_IFACE, P_OUT_IFACE,
+	P_TAG, P_TAG2, P_LABEL, P_IN_IFACE, P_OUT_IFACE,
 	P_SRC_MAC, P_DST_MAC, P_VLAN, P_COS, P_ETYPE,
 	P_SRC_AS, P_DST_AS, P_PEER_SRC_AS, P_PEER_DST_AS,
 	P_PEER_SRC_IP, P_PEER_DST_IP,
@@ -38,6 +38,7 @@ enum prim_fmt {
 	PF_PROTO,	/* IP protocol name (number with print_num_protos) */
 	PF_TCPFLAGS,	/* decimal, quoted in JSON; value lives outside the key */
 	PF_TS,		/* struct fr_ts */
+	PF_STR,		/* NUL-terminated text (label) */
 };
 
 /* Which daemons can fill a primitive. */
@@ -55,6 +56,7 @@ enum {
 	PRIM_NEEDS_AS = 1 << 2,	/* needs networks_file / pmacctd_as */
 	PRIM_L4 = 1 << 3,	/* needs the L4 header (fragment handling) */
 	PRIM_HIDDEN = 1 << 4,	/* accepted, not listed by -a */
+	PRIM_VLEN = 1 << 5,	/* variable length: not in formatted output nor the memory table */
 };
 
 struct prim_desc {

@@ -163,10 +163,12 @@ void core_maps_tag_for(const struct core_maps *m, int i, int k, struct flow_rec 
 
 	if (j < 0 || k < 0 || k >= m->maps[j].nres) {
 		rec->k.tag = rec->k.tag2 = 0;
+		rec->k.label[0] = '\0';
 		return;
 	}
 	rec->k.tag = m->maps[j].res[k].tag;
 	rec->k.tag2 = m->maps[j].res[k].tag2;
+	snprintf(rec->k.label, sizeof(rec->k.label), "%s", m->maps[j].res[k].label);
 }
 
 void core_maps_reload(struct core_maps *m)

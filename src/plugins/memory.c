@@ -652,9 +652,17 @@ static size_t entry_limit(const struct plugin_cfg *pc, const struct agg_table *t
 
 static int memory_init(struct plugin *p)
 {
-	struct imt_state *s = xcalloc(1, sizeof(*s));
+	struct imt_state *s;
 	struct plugin_cfg *pc = p->cfg;
 
+	for (int i = 0; i < P_COUNT; i++) {
+		if (prim_has(&pc->aggregate, (enum prim_id)i) && (prim_table[i].flags & PRIM_VLEN)) {
+			log_err(p->who, "variable-length primitives, ie. label as_path std_comm etc., are "
+			    "not supported by the memory plugin ('%s'). Exiting ..", prim_table[i].name);
+			return -1;
+		}
+	}
+	s = xcalloc(1, sizeof(*s));
 	s->lfd = -1;
 	s->erased_at = -1;
 	p->state = s;

@@ -120,6 +120,9 @@ const char *out_value(const struct prim_desc *d, const struct flow_key *k, uint8
 		timefmt_ts(buf, len, ts.sec, (uint32_t)ts.usec, out_ts_flags(o));
 		break;
 	}
+	case PF_STR:
+		snprintf(buf, len, "%.*s", (int)d->len, (const char *)p);
+		break;
 	case PF_NONE:
 		buf[0] = '\0';
 		break;

@@ -11,15 +11,35 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "model/prim.h"
+#include "maps/labelfilter.h"
 #include "maps/tagfilter.h"
 #include "plugins/plugin_maps.h"
 
 extern const struct plugin_type print_plugin_type;
 extern const struct plugin_type memory_plugin_type;
 
+#ifdef HAVE_SQLITE3
+extern const struct plugin_type sqlite3_plugin_type;
+#endif
+#ifdef HAVE_PGSQL
+extern const struct plugin_type pgsql_plugin_type;
+#endif
+#ifdef HAVE_MYSQL
+extern const struct plugin_type mysql_plugin_type;
+#endif
+
 static const struct plugin_type *const plugin_types[] = {
 	&print_plugin_type,
 	&memory_plugin_type,
+#ifdef HAVE_SQLITE3
+	&sqlite3_plugin_type,
+#endif
+#ifdef HAVE_PGSQL
+	&pgsql_plugin_type,
+#endif
+#ifdef HAVE_MYSQL
+	&mysql_plugin_type,
+#endif
 };
 
 const struct plugin_type *plugin_type_find(const char *name)
@@ -108,6 +128,14 @@ static int plugin_setup(struct plugin *p, struct core_cfg *cfg, struct plugin_cf
 	    compile_tagfilter(p, "pre_tag_filter", pc->pre_tag_filter, &p->tag_filter) < 0 ||
 	    compile_tagfilter(p, "pre_tag2_filter", pc->pre_tag2_filter, &p->tag2_filter) < 0)
 		return -1;
+	if (pc->pre_tag_label_filter) {
+		char why[160];
+		if (!(p->label_filter = labelfilter_compile(pc->pre_tag_label_filter, why, sizeof(why)))) {
+			log_err(p->who, "[%s] key 'pre_tag_label_filter[%s]': %s. Exiting.",
+			    cfg_where(&pc->origin, "pre_tag_label_filter"), pc->name, why);
+			return -1;
+		}
+	}
 
 	if (p->type->full_record) {
 		p->key_lo = 0;
@@ -278,7 +306,9 @@ static bool plugin_filters_pass(const struct plugin *p, const struct flow_rec *r
 	}
 	if (p->tag_filter && !tagfilter_pass(p->tag_filter, rec->k.tag))
 		return false;
-	return !p->tag2_filter || tagfilter_pass(p->tag2_filter, rec->k.tag2);
+	if (p->tag2_filter && !tagfilter_pass(p->tag2_filter, rec->k.tag2))
+		return false;
+	return !p->label_filter || labelfilter_pass(p->label_filter, rec->k.label);
 }
 
 /*
@@ -373,6 +403,7 @@ void plugins_stop(struct plugin *ps, int n)
 		free(ps[i].filters);
 		free(ps[i].tag_filter);
 		free(ps[i].tag2_filter);
+		labelfilter_free(ps[i].label_filter);
 		ring_free(ps[i].ring);
 	}
 	free(ps);

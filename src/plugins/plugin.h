@@ -16,6 +16,7 @@
 
 struct plugin;
 struct tagfilter;
+struct labelfilter;
 
 /*
  * A record as it travels in a batch: counters and time, then the bytes
@@ -81,6 +82,7 @@ struct plugin {
 	int nfilters;
 	struct tagfilter *tag_filter;	/* pre_tag_filter, NULL = none */
 	struct tagfilter *tag2_filter;	/* pre_tag2_filter, NULL = none */
+	struct labelfilter *label_filter;	/* pre_tag_label_filter, NULL = none */
 	uint64_t rng;			/* sampling_rate */
 	uint64_t skip;			/* packets still to skip before the next sample */
 	struct plugin_stats stats;

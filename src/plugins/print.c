@@ -52,6 +52,18 @@ static int print_init(struct plugin *p)
 	s->dyn_name = pc->output_file && (strchr(pc->output_file, '%') || strchr(pc->output_file, '$'));
 	p->state = s;
 
+	if (pc->output == OUT_FORMATTED || pc->output == OUT_EVENT_FORMATTED) {
+		for (int i = 0; i < P_COUNT; i++) {
+			if (prim_has(&pc->aggregate, (enum prim_id)i) && (prim_table[i].flags & PRIM_VLEN)) {
+				log_err(p->who, "variable-length primitives, ie. label as_path std_comm etc., "
+				    "are not supported in print plugin with formatted output.");
+				log_err(p->who, "Please switch to one of the other supported output formats "
+				    "(ie. csv, json, avro). Exiting ..");
+				return -1;
+			}
+		}
+	}
+
 	log_info(p->who, "cache entries=%u base cache memory=%zu bytes",
 	    pc->cache_entries, agg_memory(s->table));
 	if (!pc->output_file) {

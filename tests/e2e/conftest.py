@@ -383,6 +383,11 @@ def crafted(tmp_path_factory):
     ports = d / "ports.lst"
     ports.write_text("! web and dns\n80\n53\n443\nbogus\n7001\n")
     res["ports"] = ports
+    # a pre_tag_map setting labels ({pcap_labels}): web over TCP port 80, dns
+    labels = d / "labels.map"
+    labels.write_text("set_label=web filter='tcp port 80'\nset_label=dns filter='udp port 53'\n"
+                      "set_tag=7 filter='ip6'\n")
+    res["labels"] = labels
     return res
 
 

@@ -328,7 +328,12 @@ ALLPM = ("tag,tag2,src_mac,dst_mac,vlan,cos,etype,src_host,dst_host,src_port,"
 TAGS = "post_tag[p]: 10\npost_tag2[p]: 20\n"
 HIST = ("print_history[p]: 1m\nprint_history_roundoff[p]: m\n")
 
+LABELS = "pre_tag_map[p]: {pcap_labels}\n"
 DIFF_CASES = {
+    "label_csv": case("label,tag,src_host,dst_host,proto", "csv", extra=LABELS),
+    "label_json": case("label,src_host,proto", "json", extra=LABELS),
+    "label_filter": case("label,src_host", "csv", extra=LABELS + "pre_tag_label_filter[p]: web,null\n"),
+    "label_filter_neg": case("label,src_host", "json", extra=LABELS + "pre_tag_label_filter[p]: -web\n"),
     "ports_file": case(FIVE, "csv", extra="ports_file[p]: {pcap_ports}\n"),
     "ports_file_sum_port": case("sum_port", "csv", extra="ports_file[p]: {pcap_ports}\n"),
     "formatted_5tuple": case(FIVE, "formatted"),

@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* sfacctd.c: the sFlow collector daemon: the sFlow decoder wired into the shared collector, and the counter log. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+
+#include "bin/collector_main.h"
+#include "decode/sflow.h"
+#include "decode/sflow_state.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "model/prim.h"
+
+#define WHO "default/core"
+#define BANNER "sFlow Accounting Daemon, sfacctd " PMACCT_NG_VERSION
+
+/*
+ * sfacctd_counter_file: one JSON line per counter block, as pmacct 1.7.7
+ * writes them (checked against it): a "log_init" line the first time an
+ * agent is seen, then "log" lines with a sequence number shared by every
+ * agent, the datagram's arrival time, the agent, the data source index,
+ * the datagram and counter-sample sequence numbers and the counters.  A
+ * `$peer_src_ip` in the file name gives one file per agent.
+ */
+struct cnt_file {
+	struct fr_ip agent;	/* agent of a per-agent file; af 0 for the shared one */
+	FILE *fp;
+};
+
+struct cnt_log {
+	char *path;		/* template */
+	bool per_agent;
+	bool utc;
+	uint64_t seq;
+	struct cnt_file *files;
+	size_t n;
+	struct fr_ip *seen;	/* agents that had their log_init line */
+	size_t nseen;
+	char ts[40];		/* timestamp of the datagram being decoded */
+};
+
+struct sfd {
+	struct sflow_state *ss;
+	struct sflow_stats st;
+	bool renormalize;
+	const struct rec_sink *sink;
+	struct cnt_log *cnt;
+	char listen[80];	/* [ip:port] of SIGUSR1 lines */
+};
+
+static void ip_str(const struct fr_ip *ip, char *buf, size_t len)
+{
+	if (!ip->af || !inet_ntop(ip->af == 4 ? AF_INET : AF_INET6, ip->a, buf, (socklen_t)len))
+		snprintf(buf, len, "0.0.0.0");
+}
+
+/* The file name for an agent: the template with $peer_src_ip replaced. */
+static void cnt_path(const struct cnt_log *l, const struct fr_ip *agent, char *out, size_t len)
+{
+	const char *var = "$peer_src_ip";
+	const char *p = strstr(l->path, var);
+	char ip[INET6_ADDRSTRLEN];
+
+	if (!p) {
+		snprintf(out, len, "%s", l->path);
+		return;
+	}
+	ip_str(agent, ip, sizeof(ip));
+	snprintf(out, len, "%.*s%s%s", (int)(p - l->path), l->path, ip, p + strlen(var));
+}
+
+static FILE *cnt_file(struct cnt_log *l, const struct fr_ip *agent)
+{
+	struct fr_ip key = { 0 };
+	char path[4096];
+
+	if (l->per_agent)
+		key = *agent;
+	for (size_t i = 0; i < l->n; i++)
+		if (memcmp(&l->files[i].agent, &key, sizeof(key)) == 0)
+			return l->files[i].fp;
+	if (l->n >= SFLOW_STATE_MAX)
+		return NULL;
+	cnt_path(l, agent, path, sizeof(path));
+	FILE *fp = fopen(path, "a");
+	if (!fp) {
+		log_warnx(WHO, "sfacctd_counter_file: cannot open '%s'", path);
+		return NULL;
+	}
+	l->files = xrealloc(l->files, (l->n + 1) * sizeof(*l->files));
+	l->files[l->n].agent = key;
+	l->files[l->n].fp = fp;
+	l->n++;
+	return fp;
+}
+
+static void cnt_stamp(struct cnt_log *l, const struct fr_ts *ts)
+{
+	struct tm tm;
+	time_t t = (time_t)ts->sec;
+	char b[32];
+
+	if (l->utc)
+		gmtime_r(&t, &tm);
+	else
+		localtime_r(&t, &tm);
+	strftime(b, sizeof(b), "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(l->ts, sizeof(l->ts), "%s.%06ld", b, (long)ts->usec);
+}
+
+/* The log_init line, once per agent. */
+static void cnt_init_agent(struct cnt_log *l, FILE *fp, const struct fr_ip *agent, const char *ip)
+{
+	for (size_t i = 0; i < l->nseen; i++)
+		if (memcmp(&l->seen[i], agent, sizeof(*agent)) == 0)
+			return;
+	l->seen = xrealloc(l->seen, (l->nseen + 1) * sizeof(*l->seen));
+	l->seen[l->nseen++] = *agent;
+	fprintf(fp, "{\"seq\": %llu, \"timestamp\": \"%s\", \"peer_src_ip\": \"%s\", "
+	    "\"event_type\": \"log_init\"}\n", (unsigned long long)l->seq++, l->ts, ip);
+}
+
+static void cnt_generic(FILE *fp, const struct sflow_if_counters *g)
+{
+	fprintf(fp, "\"sf_cnt_type\": \"sflow_cnt_generic\", \"ifIndex\": %u, \"ifType\": %u, "
+	    "\"ifSpeed\": %llu, \"ifDirection\": %u, \"ifStatus\": %u, \"ifInOctets\": %llu, "
+	    "\"ifInUcastPkts\": %u, \"ifInMulticastPkts\": %u, \"ifInBroadcastPkts\": %u, "
+	    "\"ifInDiscards\": %u, \"ifInErrors\": %u, \"ifInUnknownProtos\": %u, "
+	    "\"ifOutOctets\": %llu, \"ifOutUcastPkts\": %u, \"ifOutMulticastPkts\": %u, "
+	    "\"ifOutBroadcastPkts\": %u, \"ifOutDiscards\": %u, \"ifOutErrors\": %u, "
+	    "\"ifPromiscuousMode\": %u}\n",
+	    g->ifIndex, g->ifType, (unsigned long long)g->ifSpeed, g->ifDirection, g->ifStatus,
+	    (unsigned long long)g->ifInOctets, g->ifInUcastPkts, g->ifInMulticastPkts,
+	    g->ifInBroadcastPkts, g->ifInDiscards, g->ifInErrors, g->ifInUnknownProtos,
+	    (unsigned long long)g->ifOutOctets, g->ifOutUcastPkts, g->ifOutMulticastPkts,
+	    g->ifOutBroadcastPkts, g->ifOutDiscards, g->ifOutErrors, g->ifPromiscuousMode);
+}
+
+static void cnt_ethernet(FILE *fp, const struct sflow_eth_counters *e)
+{
+	static const char *const names[13] = {
+		"dot3StatsAlignmentErrors", "dot3StatsFCSErrors", "dot3StatsSingleCollisionFrames",
+		"dot3StatsMultipleCollisionFrames", "dot3StatsSQETestErrors",
+		"dot3StatsDeferredTransmissions", "dot3StatsLateCollisions",
+		"dot3StatsExcessiveCollisions", "dot3StatsInternalMacTransmitErrors",
+		"dot3StatsCarrierSenseErrors", "dot3StatsFrameTooLongs",
+		"dot3StatsInternalMacReceiveErrors", "dot3StatsSymbolErrors",
+	};
+
+	fputs("\"sf_cnt_type\": \"sflow_cnt_ethernet\"", fp);
+	for (int i = 0; i < 13; i++)
+		fprintf(fp, ", \"%s\": %u", names[i], e->v[i]);
+	fputs("}\n", fp);
+}
+
+static void cnt_vlan(FILE *fp, const struct sflow_vlan_counters *v)
+{
+	fprintf(fp, "\"sf_cnt_type\": \"sflow_cnt_vlan\", \"octets\": %llu, \"ucastPkts\": %u, "
+	    "\"multicastPkts\": %u, \"broadcastPkts\": %u, \"discards\": %u, \"vlan\": %u}\n",
+	    (unsigned long long)v->octets, v->ucastPkts, v->multicastPkts, v->broadcastPkts,
+	    v->discards, v->vlan_id);
+}
+
+/* sflow_sink.counter: one JSON line per counter block. */
+static void on_counter(void *arg, const struct sflow_hdr *h, const struct sflow_counter *c)
+{
+	struct sfd *s = arg;
+	struct cnt_log *l = s->cnt;
+	char ip[INET6_ADDRSTRLEN];
+
+	if (!l)
+		return;
+	FILE *fp = cnt_file(l, &h->agent);
+	if (!fp)
+		return;
+	ip_str(&h->agent, ip, sizeof(ip));
+	cnt_init_agent(l, fp, &h->agent, ip);
+	fprintf(fp, "{\"seq\": %llu, \"timestamp\": \"%s\", \"peer_ip_src\": \"%s\", "
+	    "\"event_type\": \"log\", \"source_id_index\": %u, \"sflow_seq\": %u, "
+	    "\"sflow_cnt_seq\": %u, ", (unsigned long long)l->seq++, l->ts, ip, c->ds_index,
+	    h->seqno, c->seqno);
+	if (c->type == SFLOW_CNT_GENERIC)
+		cnt_generic(fp, &c->gen);
+	else if (c->type == SFLOW_CNT_ETHERNET)
+		cnt_ethernet(fp, &c->eth);
+	else
+		cnt_vlan(fp, &c->vlan);
+}
+
+/* sflow_sink.flow: renormalize if asked, then into the pipeline. */
+static void on_flow(void *arg, const struct sflow_hdr *h, const struct sflow_flow *f,
+    struct flow_rec *rec)
+{
+	struct sfd *s = arg;
+
+	if (s->renormalize)
+		sflow_state_renormalize(s->ss, h, f, rec);
+	s->sink->emit(s->sink->arg, rec);
+}
+
+static void sfd_datagram(void *state, const struct dgram *d, const struct rec_sink *sink)
+{
+	struct sfd *s = state;
+	struct sflow_sink ss = { on_flow, s->cnt ? on_counter : NULL, s };
+	struct sflow_hdr h;
+
+	s->sink = sink;
+	if (s->cnt)
+		cnt_stamp(s->cnt, &d->ts);
+	enum sflow_drop why = sflow_decode(d->data, d->len, &ss, &s->st, &h);
+	if (why != SFLOW_DROP_SHORT && why != SFLOW_DROP_VERSION && why != SFLOW_DROP_AGENT_AF)
+		sflow_state_datagram(s->ss, &h, d->len);
+	if (why != SFLOW_DROP_NONE)
+		log_debug(WHO, "discarded sFlow datagram from agent: %s", sflow_drop_name[why]);
+	for (size_t i = 0; s->cnt && i < s->cnt->n; i++)
+		fflush(s->cnt->files[i].fp);
+}
+
+static void *sfd_new(struct core_cfg *cfg)
+{
+	struct sfd *s = xcalloc(1, sizeof(*s));
+
+	s->ss = sflow_state_new();
+	s->renormalize = cfg->renormalize;
+	snprintf(s->listen, sizeof(s->listen), "%s:%u",
+	    cfg->collector_ip ? cfg->collector_ip : "::",
+	    cfg->collector_port ? cfg->collector_port : 6343u);
+	if (cfg->sf_counter_output && strcmp(cfg->sf_counter_output, "json") != 0)
+		log_warnx(WHO, "sfacctd_counter_output '%s' not supported: using json",
+		    cfg->sf_counter_output);
+	if (cfg->sf_counter_file) {
+		s->cnt = xcalloc(1, sizeof(*s->cnt));
+		s->cnt->path = xstrdup(cfg->sf_counter_file);
+		s->cnt->per_agent = strstr(cfg->sf_counter_file, "$peer_src_ip") != NULL;
+		s->cnt->utc = cfg->timestamps_utc;
+	}
+	return s;
+}
+
+static void log_agent(void *arg, const struct sflow_agent_stats *a)
+{
+	const struct sfd *s = arg;
+	char ip[INET6_ADDRSTRLEN];
+
+	ip_str(&a->agent, ip, sizeof(ip));
+	log_notice(WHO, "stats [%s] agent=%s:%u time=%ld packets=%llu bytes=%llu seq_good=%llu "
+	    "seq_jmp_fwd=%llu seq_jmp_bck=%llu", s->listen, ip, a->sub_agent, (long)time(NULL),
+	    (unsigned long long)a->packets, (unsigned long long)a->bytes,
+	    (unsigned long long)a->seq_good, (unsigned long long)a->seq_jmp_fwd,
+	    (unsigned long long)a->seq_jmp_bck);
+}
+
+static void sfd_log_stats(void *state)
+{
+	struct sfd *s = state;
+	uint64_t bad = 0;
+
+	sflow_state_foreach(s->ss, log_agent, s);
+	for (int i = 1; i < SFLOW_DROP_COUNT; i++)
+		bad += s->st.drops[i];
+	log_notice(WHO, "stats [%s] time=%ld discarded_packets=%llu", s->listen, (long)time(NULL),
+	    (unsigned long long)bad);
+	for (int i = 1; i < SFLOW_DROP_COUNT; i++)
+		if (s->st.drops[i])
+			log_notice(WHO, "stats [%s] discarded: %s=%llu", s->listen, sflow_drop_name[i],
+			    (unsigned long long)s->st.drops[i]);
+	log_notice(WHO, "stats [%s] flow_samples=%llu counter_samples=%llu unknown_samples=%llu "
+	    "unknown_records=%llu non_ip_headers=%llu", s->listen,
+	    (unsigned long long)s->st.flow_samples, (unsigned long long)s->st.counter_samples,
+	    (unsigned long long)s->st.unknown_samples, (unsigned long long)s->st.unknown_records,
+	    (unsigned long long)s->st.non_ip);
+}
+
+static void sfd_free(void *state)
+{
+	struct sfd *s = state;
+
+	if (!s)
+		return;
+	if (s->cnt) {
+		for (size_t i = 0; i < s->cnt->n; i++)
+			fclose(s->cnt->files[i].fp);
+		free(s->cnt->files);
+		free(s->cnt->seen);
+		free(s->cnt->path);
+		free(s->cnt);
+	}
+	sflow_state_free(s->ss);
+	free(s);
+}
+
+static const struct collector_proto sfacctd_proto = {
+	.daemon = "sfacctd",
+	.source = SRC_SF,
+	.default_port = 6343,
+	.ready_fmt = "waiting for sFlow data on %s:%u",
+	.state_new = sfd_new,
+	.datagram = sfd_datagram,
+	.log_stats = sfd_log_stats,
+	.tick = NULL,
+	.state_free = sfd_free,
+};
+
+int main(int argc, char **argv)
+{
+	return collector_main(argc, argv, CFG_SFACCTD, &sfacctd_proto, BANNER);
+}

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* nf_ie.h: the NetFlow v9 / IPFIX information-element table and template compilation into decode steps. */
+#ifndef DECODE_NF_IE_H
+#define DECODE_NF_IE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/flow_rec.h"
+
+/*
+ * Per-record scratch a compiled template writes into: the record itself
+ * (at offset 0, so a step's destination is one offset for key fields,
+ * counters and the extra values below) plus values that need the whole
+ * record before they mean something (times, sampling, next hops, labels).
+ */
+struct nf_scr {
+	struct flow_rec rec;
+	uint64_t seen;			/* NF_SEEN_* bits of the values below */
+	uint64_t first_up, last_up;	/* IE 22/21: sysUptime-relative (RFC 3954 8) */
+	uint64_t start_s, end_s;	/* IE 150/151: seconds (RFC 7012) */
+	uint64_t start_ms, end_ms;	/* IE 152/153 */
+	uint64_t start_us, end_us;	/* IE 154/155: NTP format (RFC 7011 6.1.9) */
+	uint64_t start_ns, end_ns;	/* IE 156/157: NTP format (RFC 7011 6.1.10) */
+	uint64_t sys_init_ms;		/* IE 160 systemInitTimeMilliseconds */
+	uint64_t sampler_id;		/* IE 48 / 302 */
+	uint64_t samp_interval;		/* IE 34 / 50 / 305 */
+	uint64_t samp_space;		/* IE 306 */
+	uint64_t samp_size, samp_pop;	/* IE 309 / 310 */
+	uint64_t tcp_flags;		/* IE 6: 1 or 2 bytes (RFC 7012, IPFIX) */
+	uint64_t ip_version;		/* IE 60 */
+	uint64_t icmp_type;		/* IE 32 / 139 */
+	struct fr_ip nh_ip, nh_bgp;	/* IE 15/62, IE 18/63 */
+	uint32_t mpls[10];		/* IE 70..79, 3 bytes: label << 4 | exp << 1 | bos */
+	uint64_t direction;		/* IE 61 */
+	uint64_t in_vlan, out_vlan, dot1q_vlan;	/* IE 58, 59, 243 */
+};
+
+/* Which of the scratch values a record carried. */
+enum {
+	NF_SEEN_FIRST_UP = 1u << 0, NF_SEEN_LAST_UP = 1u << 1,
+	NF_SEEN_START_S = 1u << 2, NF_SEEN_END_S = 1u << 3,
+	NF_SEEN_START_MS = 1u << 4, NF_SEEN_END_MS = 1u << 5,
+	NF_SEEN_START_US = 1u << 6, NF_SEEN_END_US = 1u << 7,
+	NF_SEEN_START_NS = 1u << 8, NF_SEEN_END_NS = 1u << 9,
+	NF_SEEN_SYS_INIT = 1u << 10,
+	NF_SEEN_SAMPLER_ID = 1u << 11, NF_SEEN_SAMP_INTERVAL = 1u << 12,
+	NF_SEEN_SAMP_SPACE = 1u << 13, NF_SEEN_SAMP_SIZE = 1u << 14, NF_SEEN_SAMP_POP = 1u << 15,
+	NF_SEEN_TCP_FLAGS = 1u << 16, NF_SEEN_IP_VERSION = 1u << 17, NF_SEEN_ICMP = 1u << 18,
+	NF_SEEN_NH_IP = 1u << 19, NF_SEEN_NH_BGP = 1u << 20,
+	NF_SEEN_MPLS = 1u << 21, NF_SEEN_DIRECTION = 1u << 22,
+	NF_SEEN_IN_VLAN = 1u << 23, NF_SEEN_OUT_VLAN = 1u << 24, NF_SEEN_DOT1Q = 1u << 25,
+	NF_SEEN_BYTES = 1u << 26, NF_SEEN_PACKETS = 1u << 27,
+	NF_SEEN_SRC_IP = 1u << 28, NF_SEEN_DST_IP = 1u << 29, NF_SEEN_ETYPE = 1u << 30,
+};
+
+/* How a step stores its bytes. */
+enum nf_op {
+	NF_OP_SKIP,	/* not mapped: only advances */
+	NF_OP_UINT,	/* big-endian unsigned of 1..8 bytes (reduced-size encoding, RFC 7011 6.2) */
+	NF_OP_IP4,	/* 4 bytes into a struct fr_ip */
+	NF_OP_IP6,	/* 16 bytes into a struct fr_ip */
+	NF_OP_MAC,	/* 6 bytes */
+	NF_OP_MPLS,	/* 3-byte label stack entry into mpls[] */
+};
+
+/* One row of the IE table: IANA id, name, wire type, destination. */
+struct nf_ie {
+	uint16_t id;
+	const char *name;
+	uint8_t op;		/* enum nf_op */
+	uint8_t dsz;		/* destination size (UINT: 1, 2, 4, 8) */
+	uint16_t dst;		/* offset in struct nf_scr */
+	uint32_t seen;		/* NF_SEEN_* bit set when present (0: none) */
+};
+
+/* The table entry for IANA element `id` (enterprise 0); NULL if not mapped. */
+const struct nf_ie *nf_ie_find(uint16_t id);
+
+/* A field as a template declares it (RFC 3954 5.2, RFC 7011 3.2). */
+struct nf_field {
+	uint16_t type;		/* IE id, enterprise bit cleared */
+	uint16_t len;		/* NF_VARLEN: variable length (RFC 7011 7) */
+	uint32_t pen;		/* enterprise number, 0 = IANA */
+};
+
+#define NF_VARLEN 0xffff
+
+/* One compiled decode step. */
+struct nf_step {
+	uint8_t op;
+	uint8_t dsz;
+	uint16_t len;		/* wire length, NF_VARLEN for a variable-length field */
+	uint16_t off;		/* offset in the record (fixed-length templates) */
+	uint16_t dst;		/* offset in struct nf_scr */
+	uint32_t seen;
+};
+
+/* A template compiled into steps. */
+struct nf_prog {
+	struct nf_step *steps;
+	uint16_t nsteps;
+	bool varlen;		/* some field has variable length */
+	uint32_t rec_len;	/* fixed-length record size; minimum size when varlen */
+};
+
+/*
+ * Compile fields[0..n) into steps: mapped IANA elements become stores,
+ * everything else (enterprise, unknown, scope fields when `skip_first`
+ * counts them) a skip; adjacent skips merge.  Returns 0, or -1 when a
+ * field has length 0 or the record would exceed 65535 bytes.  The caller
+ * frees prog->steps.
+ */
+int nf_prog_compile(struct nf_prog *prog, const struct nf_field *fields, uint16_t n,
+    uint16_t skip_first);
+
+void nf_prog_free(struct nf_prog *prog);
+
+/*
+ * Replay prog over one record taken from `rd` into scr (which the caller
+ * prepared).  Returns 0, or -1 when the record is truncated or a variable
+ * length overruns it.
+ */
+struct rd;
+int nf_prog_run(const struct nf_prog *prog, struct rd *r, struct nf_scr *scr);
+
+#endif

@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* nf_state.c: per-exporter state (sequence tracking, samplers, drop counters) and the template cache. */
+#include "nf_state.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/rd.h"
+#include "lib/xalloc.h"
+
+const char *const nf_drop_names[NF_DROP_N] = {
+	[NF_DROP_SHORT] = "short",
+	[NF_DROP_VERSION] = "bad_version",
+	[NF_DROP_V8] = "v8",
+	[NF_DROP_COUNT_LEN] = "bad_count",
+	[NF_DROP_MSG_LEN] = "bad_length",
+	[NF_DROP_SET_LEN] = "bad_set_length",
+	[NF_DROP_TEMPLATE] = "bad_template",
+	[NF_DROP_NO_TEMPLATE] = "unknown_template",
+	[NF_DROP_RECORD] = "bad_record",
+};
+
+#define NF_EXP_BUCKETS 256
+#define NF_TPL_BUCKETS 1024
+#define NF_TPL_DEFAULT_MAX 65536
+
+struct nf_state *nf_state_new(const struct nf_opts *opts)
+{
+	struct nf_state *st = xcalloc(1, sizeof(*st));
+
+	st->opts = *opts;
+	if (!st->opts.max_templates)
+		st->opts.max_templates = NF_TPL_DEFAULT_MAX;
+	st->exp_mask = NF_EXP_BUCKETS - 1;
+	st->exp = xcalloc(NF_EXP_BUCKETS, sizeof(*st->exp));
+	st->tpl_mask = NF_TPL_BUCKETS - 1;
+	st->tpl = xcalloc(NF_TPL_BUCKETS, sizeof(*st->tpl));
+	return st;
+}
+
+static void nf_tpl_destroy(struct nf_tpl *t)
+{
+	nf_prog_free(&t->prog);
+	free(t->fields);
+	free(t);
+}
+
+void nf_state_free(struct nf_state *st)
+{
+	if (!st)
+		return;
+	for (uint32_t i = 0; i <= st->exp_mask; i++)
+		for (struct nf_exporter *e = st->exp[i], *n; e; e = n) {
+			n = e->next;
+			free(e);
+		}
+	for (uint32_t i = 0; i <= st->tpl_mask; i++)
+		for (struct nf_tpl *t = st->tpl[i], *n; t; t = n) {
+			n = t->next;
+			nf_tpl_destroy(t);
+		}
+	free(st->exp);
+	free(st->tpl);
+	free(st);
+}
+
+static uint32_t nf_hash(const struct fr_ip *a, uint32_t domain, uint32_t extra)
+{
+	uint32_t h = 2166136261u;
+	size_t n = a->af == 6 ? 16 : 4;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ a->a[i]) * 16777619u;
+	h = (h ^ domain) * 16777619u;
+	h = (h ^ (domain >> 16)) * 16777619u;
+	h = (h ^ extra) * 16777619u;
+	return h ^ (h >> 15);
+}
+
+static bool nf_ip_eq(const struct fr_ip *a, const struct fr_ip *b)
+{
+	return a->af == b->af && memcmp(a->a, b->a, a->af == 6 ? 16 : 4) == 0;
+}
+
+struct nf_exporter *nf_exporter_get(struct nf_state *st, const struct fr_ip *addr,
+    uint32_t domain, uint16_t version)
+{
+	struct nf_exporter *e = st->last_exp;
+
+	if (e && e->domain == domain && e->version == version && nf_ip_eq(&e->addr, addr))
+		return e;
+	uint32_t b = nf_hash(addr, domain, version) & st->exp_mask;
+	for (e = st->exp[b]; e; e = e->next)
+		if (e->domain == domain && e->version == version && nf_ip_eq(&e->addr, addr))
+			return st->last_exp = e;
+	e = xcalloc(1, sizeof(*e));
+	e->addr = *addr;
+	e->domain = domain;
+	e->version = version;
+	e->next = st->exp[b];
+	st->exp[b] = e;
+	st->nexp++;
+	return st->last_exp = e;
+}
+
+void nf_seq_check(struct nf_exporter *e, uint32_t seq, uint32_t next)
+{
+	if (e->seq_init) {
+		int32_t d = (int32_t)(seq - e->seq_next);
+		if (d == 0)
+			e->seq_good++;
+		else if (d > 0)
+			e->seq_fwd++;
+		else
+			e->seq_bck++;
+	} else {
+		e->seq_good++;
+		e->seq_init = true;
+	}
+	e->seq_next = next;
+}
+
+void nf_drop(struct nf_state *st, struct nf_exporter *e, const struct fr_ip *addr,
+    enum nf_drop why)
+{
+	if (!e)
+		e = nf_exporter_get(st, addr, 0, 0);
+	e->drops[why]++;
+}
+
+struct nf_tpl *nf_tpl_find(struct nf_state *st, const struct fr_ip *addr, uint32_t domain,
+    uint16_t version, uint16_t id)
+{
+	uint32_t b = nf_hash(addr, domain, (uint32_t)version << 16 | id) & st->tpl_mask;
+
+	for (struct nf_tpl *t = st->tpl[b]; t; t = t->next)
+		if (t->id == id && t->domain == domain && t->version == version &&
+		    nf_ip_eq(&t->addr, addr))
+			return t;
+	return NULL;
+}
+
+/* Same layout as before?  Then a refresh costs no recompilation. */
+static bool nf_tpl_same(const struct nf_tpl *t, bool options, const struct nf_field *f,
+    uint16_t n, uint16_t nscope)
+{
+	return t->options == options && t->nfields == n && t->nscope == nscope &&
+	    memcmp(t->fields, f, n * sizeof(*f)) == 0;
+}
+
+struct nf_tpl *nf_tpl_put(struct nf_state *st, const struct fr_ip *addr, uint32_t domain,
+    uint16_t version, uint16_t id, bool options, const struct nf_field *fields, uint16_t n,
+    uint16_t nscope)
+{
+	struct nf_tpl *t = nf_tpl_find(st, addr, domain, version, id);
+	struct nf_prog prog;
+
+	st->templates_seen++;
+	if (t && nf_tpl_same(t, options, fields, n, nscope))
+		return t;
+	/* v9 scope fields have their own numbering (RFC 3954 6.1): never map them */
+	if (nf_prog_compile(&prog, fields, n, version == 9 ? nscope : 0) < 0)
+		return NULL;
+	if (!t) {
+		if (st->ntpl >= st->opts.max_templates) {
+			nf_prog_free(&prog);
+			return NULL;
+		}
+		uint32_t b = nf_hash(addr, domain, (uint32_t)version << 16 | id) & st->tpl_mask;
+		t = xcalloc(1, sizeof(*t));
+		t->addr = *addr;
+		t->domain = domain;
+		t->version = version;
+		t->id = id;
+		t->next = st->tpl[b];
+		st->tpl[b] = t;
+		st->ntpl++;
+	} else {
+		nf_prog_free(&t->prog);
+		free(t->fields);
+	}
+	t->options = options;
+	t->nscope = nscope;
+	t->nfields = n;
+	t->fields = xmalloc((n ? n : 1) * sizeof(*fields));
+	if (n)
+		memcpy(t->fields, fields, n * sizeof(*fields));
+	t->prog = prog;
+	return t;
+}
+
+void nf_tpl_withdraw(struct nf_state *st, const struct fr_ip *addr, uint32_t domain,
+    uint16_t version, uint16_t id)
+{
+	for (uint32_t b = 0; b <= st->tpl_mask; b++) {
+		struct nf_tpl **pp = &st->tpl[b];
+		while (*pp) {
+			struct nf_tpl *t = *pp;
+			bool all = (id == 2 && !t->options) || (id == 3 && t->options);
+			if (t->domain == domain && t->version == version &&
+			    nf_ip_eq(&t->addr, addr) && (t->id == id || all)) {
+				*pp = t->next;
+				nf_tpl_destroy(t);
+				st->ntpl--;
+			} else {
+				pp = &t->next;
+			}
+		}
+	}
+}
+
+void nf_sampler_set(struct nf_exporter *e, bool has_id, uint64_t id, uint32_t rate)
+{
+	if (!has_id) {
+		e->sys_rate = rate;
+		return;
+	}
+	for (uint16_t i = 0; i < e->nsamplers; i++)
+		if (e->samplers[i].id == id) {
+			e->samplers[i].rate = rate;
+			return;
+		}
+	/* a full table forgets its oldest entry: samplers are few in practice */
+	if (e->nsamplers == NF_MAX_SAMPLERS) {
+		memmove(&e->samplers[0], &e->samplers[1],
+		    (NF_MAX_SAMPLERS - 1) * sizeof(e->samplers[0]));
+		e->nsamplers--;
+	}
+	uint16_t i = e->nsamplers++;
+	e->samplers[i].id = id;
+	e->samplers[i].rate = rate;
+}
+
+uint32_t nf_sampler_rate(const struct nf_exporter *e, bool has_id, uint64_t id)
+{
+	/* as pmacct 1.7.7: a record naming a sampler the options never described has no rate */
+	if (!has_id)
+		return e->sys_rate;
+	for (uint16_t i = 0; i < e->nsamplers; i++)
+		if (e->samplers[i].id == id)
+			return e->samplers[i].rate;
+	return 0;
+}
+
+void nf_rec_finish(const struct nf_state *st, struct flow_rec *rec, uint32_t rate)
+{
+	if (!rec->flows)
+		rec->flows = 1;
+	/*
+	 * As pmacct 1.7.7 (verified): nfacctd_ext_sampling_rate replaces the
+	 * exported rate when renormalizing, and only then; the primitive keeps
+	 * the exported rate, or says 1 once the counters are renormalized.
+	 */
+	if (st->opts.renormalize) {
+		uint32_t mult = st->opts.ext_sampling_rate ? st->opts.ext_sampling_rate : rate;
+		if (mult) {
+			rec->bytes *= mult;
+			rec->packets *= mult;
+		}
+		if (rate)
+			rate = 1;
+	}
+	rec->k.sampling_rate = rate;
+	if (st->opts.time_new || !rec->k.ts_start.sec)
+		rec->ts = rec->k.ts_arrival;
+	else if (!rec->ts.sec)
+		rec->ts = rec->k.ts_start;
+}
+
+size_t nf_decode(struct nf_state *st, const uint8_t *data, size_t len, const struct fr_ip *src,
+    const struct fr_ts *arrival, nf_emit_fn emit, void *arg)
+{
+	struct rd r = rd_make(data, len);
+	uint16_t ver = rd_u16(&r);
+
+	if (r.bad) {
+		nf_drop(st, NULL, src, NF_DROP_SHORT);
+		return 0;
+	}
+	switch (ver) {
+	case 1:
+	case 5:
+	case 7:
+		return nf5_decode(st, data, len, src, arrival, emit, arg);
+	case 9:
+	case 10:
+		return nf9_decode(st, data, len, src, arrival, emit, arg);
+	case 8:
+		nf_drop(st, NULL, src, NF_DROP_V8);
+		return 0;
+	default:
+		nf_drop(st, NULL, src, NF_DROP_VERSION);
+		return 0;
+	}
+}
+
+static void nf_ip_str(const struct fr_ip *a, char *buf, size_t len)
+{
+	if (a->af == 6)
+		inet_ntop(AF_INET6, a->a, buf, (socklen_t)len);
+	else
+		inet_ntop(AF_INET, a->a, buf, (socklen_t)len);
+}
+
+void nf_stats_lines(const struct nf_state *st, int64_t now, nf_line_fn out, void *arg)
+{
+	char ip[64], line[1024];
+
+	for (uint32_t b = 0; b <= st->exp_mask; b++)
+		for (const struct nf_exporter *e = st->exp[b]; e; e = e->next) {
+			int n;
+			size_t off;
+			nf_ip_str(&e->addr, ip, sizeof(ip));
+			n = snprintf(line, sizeof(line), "agent=%s:%" PRIu32 " time=%" PRId64
+			    " packets=%" PRIu64 " bytes=%" PRIu64 " seq_good=%" PRIu64
+			    " seq_jmp_fwd=%" PRIu64 " seq_jmp_bck=%" PRIu64 " records=%" PRIu64,
+			    ip, e->domain, now, e->packets, e->bytes, e->seq_good, e->seq_fwd,
+			    e->seq_bck, e->records);
+			off = n > 0 && (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
+			for (int i = 0; i < NF_DROP_N; i++) {
+				if (!e->drops[i] || off >= sizeof(line) - 1)
+					continue;
+				n = snprintf(line + off, sizeof(line) - off, " drop_%s=%" PRIu64,
+				    nf_drop_names[i], e->drops[i]);
+				off = n > 0 && off + (size_t)n < sizeof(line) ? off + (size_t)n : sizeof(line) - 1;
+			}
+			out(arg, line);
+		}
+}
+
+void nf_totals(const struct nf_state *st, struct nf_totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->templates = st->ntpl;
+	for (uint32_t b = 0; b <= st->exp_mask; b++)
+		for (const struct nf_exporter *e = st->exp[b]; e; e = e->next) {
+			t->packets += e->packets;
+			t->records += e->records;
+			t->seq_fwd += e->seq_fwd;
+			t->seq_bck += e->seq_bck;
+			for (int i = 0; i < NF_DROP_N; i++)
+				t->drops[i] += e->drops[i];
+		}
+}

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* nf_state.h: NetFlow/IPFIX decoder state: exporters (sequence tracking, samplers, stats) and templates. */
+#ifndef DECODE_NF_STATE_H
+#define DECODE_NF_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "decode/netflow.h"
+#include "decode/nf_ie.h"
+
+#define NF_MAX_SAMPLERS 16
+#define NF_MAX_FIELDS 1024	/* fields in one template; more is counted as malformed */
+
+/* One exporting process: (address, source id / observation domain / v5 engine). */
+struct nf_exporter {
+	struct fr_ip addr;
+	uint32_t domain;
+	uint16_t version;
+	bool seq_init;
+	uint32_t seq_next;		/* expected next sequence number */
+	uint64_t packets, bytes, records;
+	uint64_t seq_good, seq_fwd, seq_bck;
+	uint64_t drops[NF_DROP_N];
+	uint32_t sys_rate;		/* system-scoped sampling interval from options */
+	uint16_t nsamplers;
+	struct { uint64_t id; uint32_t rate; } samplers[NF_MAX_SAMPLERS];
+	struct nf_exporter *next;
+};
+
+/* A received template, keyed by (address, domain, version, template id). */
+struct nf_tpl {
+	struct fr_ip addr;
+	uint32_t domain;
+	uint16_t version;
+	uint16_t id;
+	bool options;			/* options template (v9 flowset 1, IPFIX set 3) */
+	uint16_t nscope;		/* scope fields (options) */
+	uint16_t nfields;
+	struct nf_field *fields;	/* as received, for persistence */
+	struct nf_prog prog;
+	struct nf_tpl *next;
+};
+
+struct nf_state {
+	struct nf_opts opts;
+	struct nf_exporter **exp;	/* hash buckets */
+	uint32_t exp_mask;
+	uint32_t nexp;
+	struct nf_tpl **tpl;
+	uint32_t tpl_mask;
+	uint32_t ntpl;
+	uint64_t templates_seen;
+	struct nf_exporter *last_exp;	/* one-entry cache */
+	struct nf_field fbuf[NF_MAX_FIELDS];	/* a template being parsed */
+};
+
+/* Find or create the exporter (addr, domain); never NULL. */
+struct nf_exporter *nf_exporter_get(struct nf_state *st, const struct fr_ip *addr,
+    uint32_t domain, uint16_t version);
+
+/*
+ * Sequence tracking as pmacct counts it: `seq` is the header's, `next` the
+ * value the following datagram should carry.
+ */
+void nf_seq_check(struct nf_exporter *e, uint32_t seq, uint32_t next);
+
+/* Count a drop against the exporter (NULL: against the unknown exporter of addr). */
+void nf_drop(struct nf_state *st, struct nf_exporter *e, const struct fr_ip *addr,
+    enum nf_drop why);
+
+/* Template lookup; NULL if unknown. */
+struct nf_tpl *nf_tpl_find(struct nf_state *st, const struct fr_ip *addr, uint32_t domain,
+    uint16_t version, uint16_t id);
+
+/*
+ * Add or replace (same key, new layout) a template made of fields[0..n),
+ * nscope of them scope fields.  Takes a copy of fields.  Returns the
+ * template, or NULL when it does not compile (counted by the caller).
+ */
+struct nf_tpl *nf_tpl_put(struct nf_state *st, const struct fr_ip *addr, uint32_t domain,
+    uint16_t version, uint16_t id, bool options, const struct nf_field *fields, uint16_t n,
+    uint16_t nscope);
+
+/* IPFIX withdrawal (RFC 7011 8.1): one template, or all of a kind with id 2 / 3. */
+void nf_tpl_withdraw(struct nf_state *st, const struct fr_ip *addr, uint32_t domain,
+    uint16_t version, uint16_t id);
+
+/* Record a sampler's rate from an options record (id 0 with !has_id: system scope). */
+void nf_sampler_set(struct nf_exporter *e, bool has_id, uint64_t id, uint32_t rate);
+
+/* The rate for a record: its sampler's, the system one, or 0. */
+uint32_t nf_sampler_rate(const struct nf_exporter *e, bool has_id, uint64_t id);
+
+/*
+ * Finish a decoded record: flows = 1 unless carried, sampling (ext rate,
+ * renormalize), the time-bin timestamp (arrival with nfacctd_time_new,
+ * else rec->ts when the decoder set it, else the flow start).  `rate` is
+ * the exporter's sampling interval for it (0 unknown).
+ */
+void nf_rec_finish(const struct nf_state *st, struct flow_rec *rec, uint32_t rate);
+
+/* The v5/v7/v1 decoder (nf5.c) and the v9/IPFIX one (nf9_ipfix.c). */
+size_t nf5_decode(struct nf_state *st, const uint8_t *data, size_t len, const struct fr_ip *src,
+    const struct fr_ts *arrival, nf_emit_fn emit, void *arg);
+size_t nf9_decode(struct nf_state *st, const uint8_t *data, size_t len, const struct fr_ip *src,
+    const struct fr_ts *arrival, nf_emit_fn emit, void *arg);
+
+#endif

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* sql.c: the SQL plugins' runtime: cache, time-bins, a writer thread flushing one transaction per sql_refresh_time, faults. */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/timefmt.h"
+#include "lib/xalloc.h"
+#include "plugins/agg.h"
+#include "plugins/plugin.h"
+#include "plugins/sql.h"
+#include "plugins/sql_write.h"
+
+static time_t wall_now(void)
+{
+	return time(NULL);
+}
+
+/* Defaults that depend on the backend, as pmacct. */
+static void resolve_conn(struct sql_ctx *c, const struct plugin_cfg *pc)
+{
+	bool lite = c->be->dialect == SQL_SQLITE;
+	c->conn.db = pc->sql_db ? pc->sql_db : lite ? "/tmp/pmacct.db" : "pmacct";
+	c->conn.host = pc->sql_host ? pc->sql_host : "localhost";
+	c->conn.user = pc->sql_user ? pc->sql_user : "pmacct";
+	c->conn.passwd = pc->sql_passwd ? pc->sql_passwd : "arealsmartpwd";
+	c->conn.ca_file = pc->sql_conn_ca_file;
+	c->conn.port = pc->sql_port;
+	c->backup = c->conn;
+	if (pc->sql_backup_host) {
+		/* sqlite3: the backup "host" is another database file */
+		if (lite)
+			c->backup.db = pc->sql_backup_host;
+		else
+			c->backup.host = pc->sql_backup_host;
+	}
+}
+
+/* A short hash of where the rows go, so that a spool is only read back into its own database. */
+static uint32_t spool_tag(const struct sql_ctx *c)
+{
+	const char *parts[] = { c->conn.host, c->conn.db, c->table_tpl };
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		for (const char *q = parts[i]; *q; q++)
+			h = (h ^ (uint8_t)*q) * 16777619u;
+	return h;
+}
+
+static int ctx_init(struct plugin *p, struct sql_ctx *c, const struct sql_backend *be)
+{
+	struct plugin_cfg *pc = p->cfg;
+	unsigned v = pc->sql_table_version ? pc->sql_table_version : 1;
+	bool bgp = strcmp(pc->sql_table_type, "bgp") == 0;
+	char why[160], q[256];
+
+	if (pc->sql_table_type[0] && !bgp && strcmp(pc->sql_table_type, "original")) {
+		log_err(p->who, "[%s] sql_table_type '%s': expected original or bgp. Exiting.",
+		    cfg_where(&pc->origin, "sql_table_type"), pc->sql_table_type);
+		return -1;
+	}
+	c->be = be;
+	c->who = p->who;
+	c->pc = pc;
+	c->agg = &pc->aggregate;
+	c->utc = p->core->timestamps_utc;
+	if (sql_schema_build(&c->schema, be->dialect, v, bgp, pc->sql_optimize_clauses,
+	    &pc->aggregate, pc->history.n != 0, p->core->timestamps_since_epoch, why, sizeof(why)) < 0) {
+		log_err(p->who, "[%s] %s. Exiting.", cfg_where(&pc->origin, "sql_table_version"), why);
+		return -1;
+	}
+	c->table_tpl = pc->sql_table ? pc->sql_table : sql_default_table(v, bgp);
+	if (sql_quote_ident(q, sizeof(q), be->dialect, c->table_tpl) < 0) {
+		log_err(p->who, "[%s] sql_table '%s': not a usable table name. Exiting.",
+		    cfg_where(&pc->origin, "sql_table"), c->table_tpl);
+		return -1;
+	}
+	if (pc->sql_use_copy && (be->dialect != SQL_PGSQL || !pc->sql_dont_try_update)) {
+		log_warnx(p->who, "sql_use_copy needs pgsql and sql_dont_try_update: ignored");
+	}
+	resolve_conn(c, pc);
+	c->spool_max = pc->sql_spool_threshold ? pc->sql_spool_threshold : 1000000;
+	if (pc->sql_spool_file)
+		snprintf(c->spool, sizeof(c->spool), "%s", pc->sql_spool_file);
+	else
+		snprintf(c->spool, sizeof(c->spool), "/tmp/pmacct-ng-%s-%s-%08x.spool", pc->type,
+		    pc->name, spool_tag(c));
+	return 0;
+}
+
+struct sql_state {
+	struct sql_ctx ctx;		/* owned by the writer while busy */
+	struct agg_table *table;	/* the plugin thread accounts here */
+	struct agg_table *pending;	/* handed to the writer */
+	struct timebin bins;
+	time_t deadline;
+	pthread_t writer;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool busy, stop, started;
+	int last_rc;			/* result of the writer's last flush */
+	uint32_t busy_ticks;
+};
+
+/* Add every entry of src into dst (same primitives), then empty src. */
+static void merge_into(struct agg_table *dst, struct agg_table *src)
+{
+	struct flow_key k;
+	for (struct agg_entry *e = agg_next(src, NULL); e; e = agg_next(src, e)) {
+		agg_entry_key(src, e, &k);
+		struct agg_entry *d = agg_upsert(dst, &k, e->bin);
+		if (!d)
+			continue;
+		d->packets += e->packets;
+		d->bytes += e->bytes;
+		d->flows += e->flows;
+		d->tcp_flags |= e->tcp_flags;
+	}
+	agg_clear(src);
+}
+
+static void *writer_main(void *arg)
+{
+	struct plugin *p = arg;
+	struct sql_state *s = p->state;
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (!s->busy && !s->stop)
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (!s->busy)
+			break;
+		pthread_mutex_unlock(&s->mu);
+		int rc = sql_ctx_flush(&s->ctx, s->pending, false);
+		pthread_mutex_lock(&s->mu);
+		s->last_rc = rc;
+		s->busy = false;
+		pthread_cond_broadcast(&s->cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+static int sql_init_type(struct plugin *p, const struct sql_backend *be)
+{
+	struct plugin_cfg *pc = p->cfg;
+	struct sql_state *s = xcalloc(1, sizeof(*s));
+	uint32_t buckets = pc->sql_cache_entries ? pc->sql_cache_entries : 32771;
+
+	p->state = s;
+	if (ctx_init(p, &s->ctx, be) < 0)
+		return -1;
+	s->table = agg_new(&pc->aggregate, buckets);
+	s->pending = agg_new(&pc->aggregate, buckets);
+	timebin_init(&s->bins, &pc->history, pc->history_roundoff, pc->history_offset,
+	    p->core->timestamps_utc);
+	if (pc->history.n)
+		timebin_anchor(&s->bins, wall_now());
+	s->deadline = (time_t)timefmt_deadline_first(wall_now(), pc->refresh_time,
+	    pc->history_roundoff, pc->startup_delay, p->core->timestamps_utc);
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	if (pthread_create(&s->writer, NULL, writer_main, p) != 0) {
+		log_err(p->who, "cannot start the SQL writer thread: %s", strerror(errno));
+		return -1;
+	}
+	s->started = true;
+	log_info(p->who, "cache entries=%u base cache memory=%zu bytes", buckets,
+	    agg_memory(s->table));
+	log_info(p->who, "%s database '%s' table '%s' (version %u%s)", be->name, s->ctx.conn.db,
+	    s->ctx.table_tpl, pc->sql_table_version ? pc->sql_table_version : 1,
+	    pc->sql_optimize_clauses ? ", optimized clauses" : "");
+	return 0;
+}
+
+static void sql_record(struct plugin *p, const struct flow_rec *rec)
+{
+	struct sql_state *s = p->state;
+	int64_t bin = p->cfg->history.n ? timebin_of(&s->bins, rec->ts.sec) : 0;
+	agg_account(s->table, rec, bin);
+}
+
+static int sql_next_tick_ms(struct plugin *p)
+{
+	struct sql_state *s = p->state;
+	time_t now = wall_now();
+	return now >= s->deadline ? 0 : (int)(s->deadline - now) * 1000;
+}
+
+/*
+ * Hand the cache to the writer.  A writer still busy (slow or hung
+ * database) keeps it: records go on accumulating here and capture never
+ * waits.  After a failed flush the writer's table still holds its rows:
+ * the new ones are merged into it.
+ */
+static void sql_tick(struct plugin *p)
+{
+	struct sql_state *s = p->state;
+
+	s->deadline = (time_t)timefmt_deadline_next(s->deadline, wall_now(), p->cfg->refresh_time);
+	pthread_mutex_lock(&s->mu);
+	if (s->busy) {
+		pthread_mutex_unlock(&s->mu);
+		log_warnx(p->who, "previous purge still running: keeping %zu entries in the cache",
+		    agg_count(s->table));
+		return;
+	}
+	if (agg_count(s->pending) == 0) {
+		struct agg_table *t = s->pending;
+		s->pending = s->table;
+		s->table = t;
+	} else {
+		merge_into(s->pending, s->table);
+	}
+	s->busy = true;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Shutdown: wait for the writer, then flush everything once more on this thread. */
+static void sql_flush(struct plugin *p)
+{
+	struct sql_state *s = p->state;
+
+	if (!s->started)
+		return;
+	pthread_mutex_lock(&s->mu);
+	while (s->busy)
+		pthread_cond_wait(&s->cv, &s->mu);
+	s->stop = true;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->writer, NULL);
+	s->started = false;
+	merge_into(s->pending, s->table);
+	sql_ctx_flush(&s->ctx, s->pending, true);
+	sql_ctx_close(&s->ctx);
+}
+
+static void sql_fini(struct plugin *p)
+{
+	struct sql_state *s = p->state;
+	if (!s)
+		return;
+	if (s->started) {
+		pthread_mutex_lock(&s->mu);
+		s->stop = true;
+		pthread_cond_broadcast(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->writer, NULL);
+	}
+	sql_ctx_close(&s->ctx);
+	if (s->table)
+		agg_free(s->table);
+	if (s->pending)
+		agg_free(s->pending);
+	free(s);
+	p->state = NULL;
+}
+
+#define SQL_TYPE(sym, tname, be)						\
+	static int sym##_init(struct plugin *p) { return sql_init_type(p, &(be)); }	\
+	const struct plugin_type sym = {					\
+		.name = tname, .daemons = SRC_ALL, .init = sym##_init,		\
+		.record = sql_record, .next_tick_ms = sql_next_tick_ms,		\
+		.tick = sql_tick, .flush = sql_flush, .fini = sql_fini,		\
+	}
+
+#ifdef HAVE_SQLITE3
+SQL_TYPE(sqlite3_plugin_type, "sqlite3", sql_sqlite_backend);
+#endif
+#ifdef HAVE_PGSQL
+SQL_TYPE(pgsql_plugin_type, "pgsql", sql_pgsql_backend);
+#endif
+#ifdef HAVE_MYSQL
+SQL_TYPE(mysql_plugin_type, "mysql", sql_mysql_backend);
+#endif

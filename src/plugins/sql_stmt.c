@@ -1,0 +1,490 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* sql_stmt.c: pmacct's SQL table versions as column sets, and the statements (always parameterised) built from them. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "plugins/output.h"
+#include "plugins/sql.h"
+
+static void add(struct sql_schema *s, const char *name, enum sql_col_kind kind,
+    enum sql_col_type type, int prim, bool key)
+{
+	if (s->n >= SQL_MAX_COLS)
+		return;
+	s->cols[s->n++] = (struct sql_col){ name, (uint8_t)kind, (uint8_t)type, (uint8_t)prim, key };
+}
+
+static void add_prim(struct sql_schema *s, const char *name, enum sql_col_type type, int prim)
+{
+	add(s, name, SC_PRIM, type, prim, true);
+}
+
+static void add_counters(struct sql_schema *s, bool flows, bool tcpflags)
+{
+	if (tcpflags)
+		add(s, "tcp_flags", SC_TCPFLAGS, SQLT_U16, 0, false);
+	add(s, "packets", SC_PACKETS, SQLT_CNT32, 0, false);
+	add(s, "bytes", SC_BYTES, SQLT_CNT64, 0, false);
+	if (flows)
+		add(s, "flows", SC_FLOWS, SQLT_CNT32, 0, false);
+}
+
+static void add_stamps(struct sql_schema *s)
+{
+	if (!s->stamps)
+		return;
+	add(s, "stamp_inserted", SC_STAMP_INSERTED, SQLT_STAMP, 0, false);
+	add(s, "stamp_updated", SC_STAMP_UPDATED, SQLT_STAMP, 0, false);
+}
+
+/* Column name of a primitive under table version v (pmacct's README renames). */
+static const char *prim_column(int id, unsigned v, enum sql_dialect d)
+{
+	bool old_ports = v < 8 && d != SQL_PGSQL;
+	if (id == P_TAG && v < 9)
+		return "agent_id";
+	if (id == P_SRC_PORT && old_ports)
+		return "src_port";
+	if (id == P_DST_PORT && old_ports)
+		return "dst_port";
+	return prim_table[id].json;
+}
+
+static enum sql_col_type prim_type(int id)
+{
+	const struct prim_desc *d = &prim_table[id];
+	switch (d->fmt) {
+	case PF_MAC: return SQLT_MAC;
+	case PF_IP: return SQLT_IP;
+	case PF_PROTO: return SQLT_PROTO;
+	case PF_TS: return SQLT_TEXT;
+	case PF_HEX: return SQLT_U32;
+	default: break;
+	}
+	return d->len > 4 ? SQLT_U64 : d->len > 2 ? SQLT_U32 : SQLT_U16;
+}
+
+/* pmacct's fixed column sets: v1..v9 (sql/ README.* and the create scripts). */
+static void build_version(struct sql_schema *s, unsigned v)
+{
+	if (v >= 2)
+		add_prim(s, prim_column(P_TAG, v, s->d), SQLT_U64, P_TAG);
+	if (v >= 5)
+		add(s, "class_id", SC_CONST, SQLT_CHAR16, 0, true);
+	add_prim(s, "mac_src", SQLT_MAC, P_SRC_MAC);
+	add_prim(s, "mac_dst", SQLT_MAC, P_DST_MAC);
+	if (v >= 2)
+		add_prim(s, "vlan", SQLT_U16, P_VLAN);
+	if (v >= 6) {
+		add_prim(s, "as_src", SQLT_U32, P_SRC_AS);
+		add_prim(s, "as_dst", SQLT_U32, P_DST_AS);
+	}
+	add_prim(s, "ip_src", SQLT_IP, P_SRC_HOST);
+	add_prim(s, "ip_dst", SQLT_IP, P_DST_HOST);
+	add_prim(s, prim_column(P_SRC_PORT, v, s->d), SQLT_U16, P_SRC_PORT);
+	add_prim(s, prim_column(P_DST_PORT, v, s->d), SQLT_U16, P_DST_PORT);
+	if (v >= 7)
+		add(s, "tcp_flags", SC_TCPFLAGS, SQLT_U16, 0, false);
+	add_prim(s, "ip_proto", SQLT_PROTO, P_PROTO);
+	if (v >= 3)
+		add_prim(s, "tos", SQLT_U16, P_TOS);
+	add_counters(s, v >= 4, false);
+}
+
+static void build_bgp(struct sql_schema *s)
+{
+	add_prim(s, "agent_id", SQLT_U64, P_TAG);
+	add_prim(s, "as_src", SQLT_U32, P_SRC_AS);
+	add_prim(s, "as_dst", SQLT_U32, P_DST_AS);
+	add_prim(s, "peer_as_src", SQLT_U32, P_PEER_SRC_AS);
+	add_prim(s, "peer_as_dst", SQLT_U32, P_PEER_DST_AS);
+	add_prim(s, "peer_ip_src", SQLT_IP, P_PEER_SRC_IP);
+	add_prim(s, "peer_ip_dst", SQLT_IP, P_PEER_DST_IP);
+	add(s, "comms", SC_CONST, SQLT_CHAR24, 0, true);
+	add(s, "as_path", SC_CONST, SQLT_CHAR24, 0, true);
+	add(s, "local_pref", SC_CONST, SQLT_U32, 0, true);
+	add(s, "med", SC_CONST, SQLT_U32, 0, true);
+	add_counters(s, true, false);
+}
+
+/* sql_optimize_clauses: the aggregate's primitives only, in table order. */
+static void build_optimized(struct sql_schema *s, unsigned v, const struct prim_set *agg)
+{
+	struct prim_set seen = { 0 };
+	for (int i = 0; i < P_COUNT; i++) {
+		int id = prim_table[i].alias;
+		if (!prim_has(agg, (enum prim_id)i) || i == P_NONE || i == P_FLOWS || i == P_TCPFLAGS)
+			continue;
+		if (prim_has(&seen, (enum prim_id)id))
+			continue;
+		prim_add(&seen, (enum prim_id)id);
+		add_prim(s, prim_column(id, v, s->d), prim_type(id), id);
+	}
+	add_counters(s, prim_has(agg, P_FLOWS) || v >= 4, prim_has(agg, P_TCPFLAGS));
+}
+
+int sql_schema_build(struct sql_schema *s, enum sql_dialect d, unsigned version, bool bgp,
+    bool optimize, const struct prim_set *agg, bool stamps, bool epoch, char *why, size_t wlen)
+{
+	memset(s, 0, sizeof(*s));
+	s->d = d;
+	s->stamps = stamps;
+	s->epoch = epoch;
+	if (version < 1 || version > 9) {
+		snprintf(why, wlen, "sql_table_version %u is not 1..9", version);
+		return -1;
+	}
+	if (optimize)
+		build_optimized(s, version, agg);
+	else if (bgp)
+		build_bgp(s);
+	else
+		build_version(s, version);
+	add_stamps(s);
+	return 0;
+}
+
+const char *sql_default_table(unsigned version, bool bgp)
+{
+	static const char *const names[] = { "acct", "acct", "acct_v2", "acct_v3", "acct_v4",
+		"acct_v5", "acct_v6", "acct_v7", "acct_v8", "acct" };
+	if (bgp)
+		return "acct_bgp";
+	return version <= 9 ? names[version] : "acct";
+}
+
+bool sql_col_ident(const struct sql_col *c)
+{
+	return c->key || c->kind == SC_STAMP_INSERTED;
+}
+
+/* A bounded string builder: once it overflows it stays failed. */
+struct sb {
+	char *p;
+	size_t len, off;
+	bool bad;
+};
+
+static void sb_add(struct sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void sb_add(struct sb *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	if (b->bad)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(b->p + b->off, b->len - b->off, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= b->len - b->off)
+		b->bad = true;
+	else
+		b->off += (size_t)n;
+}
+
+int sql_quote_ident(char *out, size_t len, enum sql_dialect d, const char *name)
+{
+	char q = d == SQL_MYSQL ? '`' : '"';
+	struct sb b = { out, len, 0, false };
+
+	if (!*name || strpbrk(name, "\"`'\\;"))
+		return -1;
+	sb_add(&b, "%c", q);
+	for (const char *p = name; *p; p++) {
+		if (*p == '.')
+			sb_add(&b, "%c.%c", q, q);
+		else
+			sb_add(&b, "%c", *p);
+	}
+	sb_add(&b, "%c", q);
+	return b.bad ? -1 : 0;
+}
+
+static void sb_ident(struct sb *b, enum sql_dialect d, const char *name)
+{
+	char q[256];
+	if (sql_quote_ident(q, sizeof(q), d, name) < 0)
+		b->bad = true;
+	else
+		sb_add(b, "%s", q);
+}
+
+/* Placeholder number n (1-based), wrapped in the time conversion for stamps. */
+static void sb_param(struct sb *b, const struct sql_schema *s, const struct sql_col *c, int n)
+{
+	char ph[16];
+	bool stamp = c->kind == SC_STAMP_INSERTED || c->kind == SC_STAMP_UPDATED;
+
+	if (s->d == SQL_PGSQL)
+		snprintf(ph, sizeof(ph), "$%d", n);
+	else
+		snprintf(ph, sizeof(ph), "?");
+	if (!stamp || s->epoch)
+		sb_add(b, "%s", ph);
+	else if (s->d == SQL_SQLITE)
+		sb_add(b, "DATETIME(%s, 'unixepoch', 'localtime')", ph);
+	else if (s->d == SQL_MYSQL)
+		sb_add(b, "FROM_UNIXTIME(%s)", ph);
+	else
+		sb_add(b, "to_timestamp(%s::bigint)::timestamp", ph);
+}
+
+/* "col = col + new" for the counters in an UPDATE or an upsert's update part. */
+static void sb_set_counter(struct sb *b, const struct sql_schema *s, const struct sql_col *c,
+    const char *newval)
+{
+	const char *cur = s->d == SQL_PGSQL ? "cur." : "";
+	char q[96];
+
+	if (sql_quote_ident(q, sizeof(q), s->d, c->name) < 0) {
+		b->bad = true;
+		return;
+	}
+	if (c->kind == SC_STAMP_UPDATED)
+		sb_add(b, "%s = %s", q, newval);
+	else if (c->kind == SC_TCPFLAGS)
+		sb_add(b, "%s = %s%s | %s", q, cur, q, newval);
+	else
+		sb_add(b, "%s = %s%s + %s", q, cur, q, newval);
+}
+
+static void build_insert(struct sb *b, const struct sql_schema *s, const char *table, int rows)
+{
+	int n = 0;
+	sb_add(b, "INSERT INTO ");
+	sb_ident(b, s->d, table);
+	if (s->d == SQL_PGSQL)
+		sb_add(b, " AS cur");
+	sb_add(b, " (");
+	for (int i = 0; i < s->n; i++) {
+		sb_add(b, "%s", i ? ", " : "");
+		sb_ident(b, s->d, s->cols[i].name);
+	}
+	sb_add(b, ") VALUES ");
+	for (int r = 0; r < rows; r++) {
+		sb_add(b, "%s(", r ? ", " : "");
+		for (int i = 0; i < s->n; i++) {
+			sb_add(b, "%s", i ? ", " : "");
+			sb_param(b, s, &s->cols[i], ++n);
+		}
+		sb_add(b, ")");
+	}
+}
+
+static void build_upsert_tail(struct sb *b, const struct sql_schema *s, const char *conflict)
+{
+	bool first = true;
+	char q[96], nv[128];
+
+	if (s->d == SQL_SQLITE) {
+		sb_add(b, " ON CONFLICT DO UPDATE SET ");
+	} else if (s->d == SQL_PGSQL) {
+		sb_add(b, " ON CONFLICT ON CONSTRAINT ");
+		sb_ident(b, s->d, conflict ? conflict : "");
+		sb_add(b, " DO UPDATE SET ");
+	} else {
+		sb_add(b, " ON DUPLICATE KEY UPDATE ");
+	}
+	for (int i = 0; i < s->n; i++) {
+		const struct sql_col *c = &s->cols[i];
+		if (sql_col_ident(c))
+			continue;
+		if (sql_quote_ident(q, sizeof(q), s->d, c->name) < 0)
+			b->bad = true;
+		if (s->d == SQL_MYSQL)
+			snprintf(nv, sizeof(nv), "VALUES(%s)", q);
+		else
+			snprintf(nv, sizeof(nv), "%s.%s", s->d == SQL_PGSQL ? "EXCLUDED" : "excluded", q);
+		sb_add(b, "%s", first ? "" : ", ");
+		sb_set_counter(b, s, c, nv);
+		first = false;
+	}
+}
+
+static void build_update(struct sb *b, const struct sql_schema *s, const char *table)
+{
+	int n = 0;
+	bool first = true;
+	char ph[160];
+
+	sb_add(b, "UPDATE ");
+	sb_ident(b, s->d, table);
+	if (s->d == SQL_PGSQL)
+		sb_add(b, " AS cur");
+	sb_add(b, " SET ");
+	for (int i = 0; i < s->n; i++) {
+		const struct sql_col *c = &s->cols[i];
+		if (sql_col_ident(c))
+			continue;
+		struct sb pb = { ph, sizeof(ph), 0, false };
+		sb_param(&pb, s, c, ++n);
+		sb_add(b, "%s", first ? "" : ", ");
+		sb_set_counter(b, s, c, ph);
+		first = false;
+	}
+	first = true;
+	for (int i = 0; i < s->n; i++) {
+		const struct sql_col *c = &s->cols[i];
+		if (!sql_col_ident(c))
+			continue;
+		sb_add(b, "%s", first ? " WHERE " : " AND ");
+		sb_ident(b, s->d, c->name);
+		sb_add(b, " = ");
+		sb_param(b, s, c, ++n);
+		first = false;
+	}
+}
+
+int sql_build(char *out, size_t len, const struct sql_schema *s, enum sql_mode m,
+    const char *table, int rows, const char *conflict)
+{
+	struct sb b = { out, len, 0, false };
+
+	if (rows < 1)
+		rows = 1;
+	if (m == SQLM_UPDATE) {
+		build_update(&b, s, table);
+		rows = 1;
+	} else {
+		build_insert(&b, s, table, rows);
+		if (m == SQLM_UPSERT)
+			build_upsert_tail(&b, s, conflict);
+	}
+	return b.bad ? -1 : rows * s->n;
+}
+
+/* Column type and default, per dialect: { sqlite, pgsql, mysql }. */
+static const char *const col_types[][3] = {
+	[SQLT_MAC] = { "CHAR(17) NOT NULL DEFAULT '0:0:0:0:0:0'", "macaddr NOT NULL DEFAULT '0:0:0:0:0:0'",
+		"CHAR(17) NOT NULL DEFAULT '0:0:0:0:0:0'" },
+	[SQLT_IP] = { "CHAR(45) NOT NULL DEFAULT '0.0.0.0'", "inet NOT NULL DEFAULT '0.0.0.0'",
+		"CHAR(45) NOT NULL DEFAULT '0.0.0.0'" },
+	[SQLT_U16] = { "INT(4) NOT NULL DEFAULT 0", "INT NOT NULL DEFAULT 0",
+		"INT UNSIGNED NOT NULL DEFAULT 0" },
+	[SQLT_U32] = { "INT(8) NOT NULL DEFAULT 0", "BIGINT NOT NULL DEFAULT 0",
+		"INT UNSIGNED NOT NULL DEFAULT 0" },
+	[SQLT_U64] = { "INT(8) NOT NULL DEFAULT 0", "BIGINT NOT NULL DEFAULT 0",
+		"BIGINT UNSIGNED NOT NULL DEFAULT 0" },
+	[SQLT_PROTO] = { "CHAR(6) NOT NULL DEFAULT 0", "SMALLINT NOT NULL DEFAULT 0",
+		"CHAR(6) NOT NULL DEFAULT '0'" },
+	[SQLT_CHAR16] = { "CHAR(16) NOT NULL DEFAULT ' '", "CHAR(16) NOT NULL DEFAULT ' '",
+		"CHAR(16) NOT NULL DEFAULT ' '" },
+	[SQLT_CHAR24] = { "CHAR(24) NOT NULL DEFAULT ' '", "CHAR(24) NOT NULL DEFAULT ' '",
+		"CHAR(24) NOT NULL DEFAULT ' '" },
+	[SQLT_TEXT] = { "VARCHAR(64) NOT NULL DEFAULT ''", "VARCHAR(64) NOT NULL DEFAULT ''",
+		"VARCHAR(64) NOT NULL DEFAULT ''" },
+	[SQLT_CNT32] = { "INT NOT NULL DEFAULT 0", "BIGINT NOT NULL DEFAULT 0",
+		"BIGINT UNSIGNED NOT NULL DEFAULT 0" },
+	[SQLT_CNT64] = { "BIGINT NOT NULL DEFAULT 0", "BIGINT NOT NULL DEFAULT 0",
+		"BIGINT UNSIGNED NOT NULL DEFAULT 0" },
+};
+
+static const char *stamp_type(const struct sql_schema *s, bool inserted)
+{
+	static const char *const epoch[] = { "INT(8) NOT NULL DEFAULT 0", "BIGINT NOT NULL DEFAULT 0",
+		"BIGINT UNSIGNED NOT NULL DEFAULT 0" };
+	static const char *const ins[] = { "DATETIME NOT NULL DEFAULT '0000-00-00 00:00:00'",
+		"timestamp without time zone NOT NULL DEFAULT '0001-01-01 00:00:00'",
+		"DATETIME NOT NULL DEFAULT '1970-01-01 00:00:01'" };
+	static const char *const upd[] = { "DATETIME", "timestamp without time zone", "DATETIME" };
+	if (s->epoch)
+		return inserted ? epoch[s->d] : (s->d == SQL_SQLITE ? "INT(8)" : "BIGINT");
+	return inserted ? ins[s->d] : upd[s->d];
+}
+
+int sql_build_create(char *out, size_t len, const struct sql_schema *s, const char *table)
+{
+	struct sb b = { out, len, 0, false };
+	bool first = true;
+	struct sql_schema full = *s;
+
+	/* created tables always carry the stamps, as pmacct's scripts */
+	if (!full.stamps) {
+		full.stamps = true;
+		add_stamps(&full);
+	}
+	sb_add(&b, "CREATE TABLE ");
+	sb_ident(&b, s->d, table);
+	sb_add(&b, " (\n");
+	for (int i = 0; i < full.n; i++) {
+		const struct sql_col *c = &full.cols[i];
+		const char *t = c->type == SQLT_STAMP ? stamp_type(&full, c->kind == SC_STAMP_INSERTED)
+		    : col_types[c->type][s->d];
+		sb_add(&b, "    ");
+		sb_ident(&b, s->d, c->name);
+		sb_add(&b, " %s,\n", t);
+	}
+	sb_add(&b, "    PRIMARY KEY (");
+	for (int i = 0; i < full.n; i++) {
+		if (!sql_col_ident(&full.cols[i]))
+			continue;
+		sb_add(&b, "%s", first ? "" : ", ");
+		sb_ident(&b, s->d, full.cols[i].name);
+		first = false;
+	}
+	sb_add(&b, ")\n)");
+	return b.bad ? -1 : 0;
+}
+
+static bool agg_covers(const struct prim_set *agg, int id)
+{
+	if (prim_has(agg, (enum prim_id)id))
+		return true;
+	for (int i = P_SUM_HOST; i <= P_SUM_MAC; i++)
+		if ((int)prim_table[i].alias == id && prim_has(agg, (enum prim_id)i))
+			return true;
+	return false;
+}
+
+/* A primitive's value, or pmacct's default when the plugin does not aggregate it. */
+static void prim_value(const struct sql_col *c, const struct prim_set *agg, bool num_protos,
+    const struct flow_key *k, struct sql_val *v)
+{
+	const struct prim_desc *d = &prim_table[c->prim];
+	struct out_opts o = { .num_protos = num_protos, .ts_utc = false };
+	bool have = agg_covers(agg, c->prim);
+	uint64_t u = 0;
+
+	if (d->fmt == PF_UINT || d->fmt == PF_HEX || (d->fmt == PF_PROTO && num_protos)) {
+		if (have && d->len)
+			memcpy(&u, (const uint8_t *)k + d->off, d->len);	/* little-endian host */
+		v->is_int = true;
+		v->i = (int64_t)u;
+		return;
+	}
+	v->is_int = false;
+	if (!have) {
+		snprintf(v->s, sizeof(v->s), "%s", d->fmt == PF_MAC ? "0:0:0:0:0:0" :
+		    d->fmt == PF_IP ? "0.0.0.0" : d->fmt == PF_PROTO ? "0" : "");
+		return;
+	}
+	out_value(d, k, 0, &o, v->s, sizeof(v->s));
+}
+
+int sql_row_values(const struct sql_schema *s, const struct prim_set *agg, bool num_protos,
+    const struct flow_key *k, uint64_t packets, uint64_t bytes, uint64_t flows, uint8_t tcp_flags,
+    int64_t bin, int64_t now, struct sql_val *out)
+{
+	for (int i = 0; i < s->n; i++) {
+		const struct sql_col *c = &s->cols[i];
+		struct sql_val *v = &out[i];
+		memset(v, 0, sizeof(*v));
+		v->is_int = true;
+		switch (c->kind) {
+		case SC_PRIM: prim_value(c, agg, num_protos || s->d == SQL_PGSQL, k, v); break;
+		case SC_CONST:
+			v->is_int = c->type != SQLT_CHAR16 && c->type != SQLT_CHAR24;
+			snprintf(v->s, sizeof(v->s), "%s", c->type == SQLT_CHAR16 ? "unknown" : " ");
+			break;
+		case SC_PACKETS: v->i = (int64_t)packets; break;
+		case SC_BYTES: v->i = (int64_t)bytes; break;
+		case SC_FLOWS: v->i = (int64_t)flows; break;
+		case SC_TCPFLAGS: v->i = prim_has(agg, P_TCPFLAGS) ? tcp_flags : 0; break;
+		case SC_STAMP_INSERTED: v->i = bin; break;
+		case SC_STAMP_UPDATED: v->i = now; break;
+		default: break;
+		}
+	}
+	return s->n;
+}
