@@ -122,15 +122,33 @@ static void cnt_init_agent(struct cnt_log *l, FILE *fp, const struct fr_ip *agen
 	    "\"event_type\": \"log_init\"}\n", (unsigned long long)l->seq++, l->ts, ip);
 }
 
+/*
+ * 1.7.7 opens an agent's counter log (its log_init line) on the agent's
+ * first datagram, whatever it carries: peek at the header for the agent.
+ */
+static void cnt_datagram(struct cnt_log *l, const struct dgram *d)
+{
+	struct sflow_hdr h;
+	char ip[INET6_ADDRSTRLEN];
+
+	if (sflow_header(d->data, d->len, &h) != SFLOW_DROP_NONE)
+		return;
+	FILE *fp = cnt_file(l, &h.agent);
+	if (!fp)
+		return;
+	ip_str(&h.agent, ip, sizeof(ip));
+	cnt_init_agent(l, fp, &h.agent, ip);
+}
+
 static void cnt_generic(FILE *fp, const struct sflow_if_counters *g)
 {
-	fprintf(fp, "\"sf_cnt_type\": \"sflow_cnt_generic\", \"ifIndex\": %u, \"ifType\": %u, "
+	fprintf(fp, ", \"ifIndex\": %u, \"ifType\": %u, "
 	    "\"ifSpeed\": %llu, \"ifDirection\": %u, \"ifStatus\": %u, \"ifInOctets\": %llu, "
 	    "\"ifInUcastPkts\": %u, \"ifInMulticastPkts\": %u, \"ifInBroadcastPkts\": %u, "
 	    "\"ifInDiscards\": %u, \"ifInErrors\": %u, \"ifInUnknownProtos\": %u, "
 	    "\"ifOutOctets\": %llu, \"ifOutUcastPkts\": %u, \"ifOutMulticastPkts\": %u, "
 	    "\"ifOutBroadcastPkts\": %u, \"ifOutDiscards\": %u, \"ifOutErrors\": %u, "
-	    "\"ifPromiscuousMode\": %u}\n",
+	    "\"ifPromiscuousMode\": %u",
 	    g->ifIndex, g->ifType, (unsigned long long)g->ifSpeed, g->ifDirection, g->ifStatus,
 	    (unsigned long long)g->ifInOctets, g->ifInUcastPkts, g->ifInMulticastPkts,
 	    g->ifInBroadcastPkts, g->ifInDiscards, g->ifInErrors, g->ifInUnknownProtos,
@@ -149,16 +167,14 @@ static void cnt_ethernet(FILE *fp, const struct sflow_eth_counters *e)
 		"dot3StatsInternalMacReceiveErrors", "dot3StatsSymbolErrors",
 	};
 
-	fputs("\"sf_cnt_type\": \"sflow_cnt_ethernet\"", fp);
 	for (int i = 0; i < 13; i++)
 		fprintf(fp, ", \"%s\": %u", names[i], e->v[i]);
-	fputs("}\n", fp);
 }
 
 static void cnt_vlan(FILE *fp, const struct sflow_vlan_counters *v)
 {
-	fprintf(fp, "\"sf_cnt_type\": \"sflow_cnt_vlan\", \"octets\": %llu, \"ucastPkts\": %u, "
-	    "\"multicastPkts\": %u, \"broadcastPkts\": %u, \"discards\": %u, \"vlan\": %u}\n",
+	fprintf(fp, ", \"octets\": %llu, \"ucastPkts\": %u, "
+	    "\"multicastPkts\": %u, \"broadcastPkts\": %u, \"discards\": %u, \"vlan\": %u",
 	    (unsigned long long)v->octets, v->ucastPkts, v->multicastPkts, v->broadcastPkts,
 	    v->discards, v->vlan_id);
 }
@@ -176,17 +192,20 @@ static void on_counter(void *arg, const struct sflow_hdr *h, const struct sflow_
 	if (!fp)
 		return;
 	ip_str(&h->agent, ip, sizeof(ip));
-	cnt_init_agent(l, fp, &h->agent, ip);
 	fprintf(fp, "{\"seq\": %llu, \"timestamp\": \"%s\", \"peer_ip_src\": \"%s\", "
 	    "\"event_type\": \"log\", \"source_id_index\": %u, \"sflow_seq\": %u, "
-	    "\"sflow_cnt_seq\": %u, ", (unsigned long long)l->seq++, l->ts, ip, c->ds_index,
-	    h->seqno, c->seqno);
-	if (c->type == SFLOW_CNT_GENERIC)
+	    "\"sflow_cnt_seq\": %u, \"sf_cnt_type\": \"%s\"", (unsigned long long)l->seq++, l->ts,
+	    ip, c->ds_index, h->seqno, c->seqno,
+	    (c->type & SFLOW_CNT_ETHERNET) ? "sflow_cnt_ethernet" :
+	    (c->type & SFLOW_CNT_GENERIC) ? "sflow_cnt_generic" : "sflow_cnt_vlan");
+	/* v2/v4 ethernet counters: one object, generic fields then dot3 ones (1.7.7) */
+	if (c->type & SFLOW_CNT_GENERIC)
 		cnt_generic(fp, &c->gen);
-	else if (c->type == SFLOW_CNT_ETHERNET)
+	if (c->type & SFLOW_CNT_ETHERNET)
 		cnt_ethernet(fp, &c->eth);
-	else
+	if (c->type & SFLOW_CNT_VLAN)
 		cnt_vlan(fp, &c->vlan);
+	fputs("}\n", fp);
 }
 
 /* sflow_sink.flow: renormalize if asked, then into the pipeline. */
@@ -209,6 +228,8 @@ static void sfd_datagram(void *state, const struct dgram *d, const struct rec_si
 	s->sink = sink;
 	if (s->cnt)
 		cnt_stamp(s->cnt, &d->ts);
+	if (s->cnt)
+		cnt_datagram(s->cnt, d);
 	enum sflow_drop why = sflow_decode(d->data, d->len, &ss, &s->st, &h);
 	if (why != SFLOW_DROP_SHORT && why != SFLOW_DROP_VERSION && why != SFLOW_DROP_AGENT_AF)
 		sflow_state_datagram(s->ss, &h, d->len);

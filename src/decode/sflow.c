@@ -249,7 +249,7 @@ static void sf_as_path(struct sf_ctx *c, struct rd *r, uint32_t nseg)
 /*
  * "extended_gateway": v5 1003 (next hop, as, src_as, src_peer_as, path
  * segments, communities, localpref); v4 without the next hop; v2 with a
- * flat path and nothing after it.
+ * flat path (skipped, as 1.7.7 does) and nothing after it.
  */
 static void sf_rec_gateway(struct sf_ctx *c, struct rd *r)
 {
@@ -264,17 +264,7 @@ static void sf_rec_gateway(struct sf_ctx *c, struct rd *r)
 	x->src_peer_as = rd_u32(r);
 	x->dst_as = x->dst_peer_as = 0;
 	if (c->h.version == 2) {
-		uint32_t n = rd_u32(r);
-		if (n > r->left / 4) {
-			r->bad = true;
-			r->left = 0;
-		}
-		for (uint32_t i = 0; i < n && !r->bad; i++) {
-			uint32_t as = rd_u32(r);
-			if (i == 0)
-				x->dst_peer_as = as;
-			x->dst_as = as;
-		}
+		sf_skip_words(r, rd_u32(r));	/* flat path: 1.7.7 takes no AS from it */
 	} else {
 		sf_as_path(c, r, rd_u32(r));
 		sf_skip_words(r, rd_u32(r));	/* communities */
@@ -623,18 +613,24 @@ static enum sflow_drop sf2_counter_sample(struct sf_ctx *c, struct rd *d)
 		return SFLOW_DROP_SAMPLE_LEN;
 	if (type == 0 || type >= sizeof(extra) / sizeof(extra[0]))
 		return SFLOW_DROP_V2_TAG;
-	bool ok;
+	/* one delivery per sample, as pmacct logs v2/v4 counters: generic (+ ethernet) or vlan */
 	if (type == 7) {
-		ok = sf_cnt_block(c, d, &cs, SFLOW_CNT_VLAN);
+		sf_cnt_vlan(d, &cs.vlan);
+		cs.type = SFLOW_CNT_VLAN;
 	} else {
-		ok = sf_cnt_block(c, d, &cs, SFLOW_CNT_GENERIC);
-		if (ok && type == 2)
-			ok = sf_cnt_block(c, d, &cs, SFLOW_CNT_ETHERNET);
-		else if (ok)
+		sf_cnt_generic(d, &cs.gen);
+		cs.type = SFLOW_CNT_GENERIC;
+		if (type == 2) {
+			sf_cnt_ethernet(d, &cs.eth);
+			cs.type |= SFLOW_CNT_ETHERNET;
+		} else {
 			rd_skip(d, (size_t)extra[type]);
+		}
 	}
-	if (!ok || d->bad)
+	if (d->bad)
 		return SFLOW_DROP_SAMPLE_LEN;
+	if (c->sink->counter)
+		c->sink->counter(c->sink->arg, &c->h, &cs);
 	c->st->counter_samples++;
 	return SFLOW_DROP_NONE;
 }
@@ -672,6 +668,14 @@ static enum sflow_drop sf_header(struct rd *d, struct sflow_hdr *h)
 	h->uptime = rd_u32(d);
 	h->nsamples = rd_u32(d);
 	return d->bad ? SFLOW_DROP_SHORT : SFLOW_DROP_NONE;
+}
+
+enum sflow_drop sflow_header(const uint8_t *buf, size_t len, struct sflow_hdr *h)
+{
+	struct rd d = rd_make(buf, len);
+
+	memset(h, 0, sizeof(*h));
+	return sf_header(&d, h);
 }
 
 enum sflow_drop sflow_decode(const uint8_t *buf, size_t len, const struct sflow_sink *sink,

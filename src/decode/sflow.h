@@ -94,7 +94,7 @@ struct sflow_vlan_counters {	/* "vlan_counters", format 5 */
 struct sflow_counter {
 	uint32_t seqno;		/* counter sample sequence number */
 	uint32_t ds_class, ds_index;
-	uint32_t type;		/* one SFLOW_CNT_* */
+	uint32_t type;		/* SFLOW_CNT_*: one per v5 block; v2/v4 ethernet: GENERIC | ETHERNET */
 	struct sflow_if_counters gen;
 	struct sflow_eth_counters eth;
 	struct sflow_vlan_counters vlan;
@@ -122,5 +122,8 @@ struct sflow_sink {
  */
 enum sflow_drop sflow_decode(const uint8_t *buf, size_t len, const struct sflow_sink *sink,
     struct sflow_stats *st, struct sflow_hdr *h);
+
+/* Only the datagram header (nothing counted): SFLOW_DROP_NONE or why it is unusable. */
+enum sflow_drop sflow_header(const uint8_t *buf, size_t len, struct sflow_hdr *h);
 
 #endif

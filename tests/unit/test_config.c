@@ -214,9 +214,9 @@ static void test_scoping(void)
 	ok(strstr(log, ":3] Unknown symbol 'zz'. Ignored.") != NULL, "unknown plugin warning");
 	ok(strstr(log, "WARN ( default/core ): [") && strstr(log, ":4] Unknown key: bogus. Ignored."),
 	    "unknown key warning in pmacct form");
-	is_str(cfg_extra_get(&c.plugins[1].extra, "sql_table"), "t1", "raw per-plugin key stored");
-	ok(cfg_extra_get(&c.plugins[0].extra, "sql_table") == NULL, "raw key bound to one plugin");
-	is_str(cfg_extra_get(&c.plugins[0].extra, "sql_host"), "h", "global raw plugin key on all");
+	is_str(c.plugins[1].sql_table, "t1", "per-plugin key stored");
+	ok(c.plugins[0].sql_table == NULL, "per-plugin key bound to one plugin");
+	is_str(c.plugins[0].sql_host, "h", "global plugin key on all");
 	ok(cfg_plugin(&c, "b") == &c.plugins[1] && cfg_plugin(&c, "B") == NULL, "cfg_plugin");
 	cfg_fini(&c);
 	free(log);

@@ -259,7 +259,7 @@ static void test_v5_expanded_ip(void)
 	is_int(s.rec[0].bytes, 1500, "ipv4 record: bytes = its length");
 	is_int(s.rec[0].k.src_port, 53, "ipv4 record: src port");
 	is_int(s.rec[0].k.tos, 8, "ipv4 record: tos");
-	is_int(s.rec[0].k.etype, 0x800, "ipv4 record: etype");
+	is_int(s.rec[0].k.etype, 0, "ipv4 record: etype left 0 (as 1.7.7)");
 	is_int(s.rec[0].k.in_iface, 11, "expanded: in iface value");
 	is_int(s.rec[0].k.out_iface, 12, "expanded: out iface value");
 	is_int(s.f[0].ds_class, 0, "expanded: ds class");
@@ -373,14 +373,15 @@ static void test_v2_v4(void)
 		is_int(s.rec[0].k.vlan, 40, "v2/v4: vlan from switch");
 		is_int(s.rec[0].k.dst_mask, 28, "v2/v4: router mask");
 		is_int(s.rec[0].k.src_as, 200, "v2/v4: src as");
-		is_int(s.rec[0].k.peer_dst_as, 400, "v2/v4: peer dst as");
-		is_int(s.rec[0].k.dst_as, 500, "v2/v4: dst as");
-		is_int(s.rec[0].k.peer_dst_ip.a[1], 9, "v2/v4: next hop from router");
+		is_int(s.rec[0].k.peer_dst_as, v == 2 ? 0 : 400, "v4: peer dst as (v2: none, as 1.7.7)");
+		is_int(s.rec[0].k.dst_as, v == 2 ? 0 : 500, "v4: dst as (v2: none, as 1.7.7)");
+		is_int(s.rec[0].k.peer_dst_ip.af, 0, "v2/v4: router next hop not used (as 1.7.7)");
 		is_int(s.rec[0].k.export_proto_version, v, "v2/v4: version");
 		is_int(s.rec[0].k.export_proto_sysid, 0, "v2/v4: no sub agent");
 		is_int(s.rec[0].k.dst_port, 80, "v2/v4: header decoded");
-		is_int(s.counters, 2, "v2/v4: ethernet counters = generic + ethernet blocks");
-		is_int(s.cnt[1].eth.v[12], 12, "v2/v4: ethernet block");
+		is_int(s.counters, 1, "v2/v4: ethernet counters delivered once");
+		is_int(s.cnt[0].type, SFLOW_CNT_GENERIC | SFLOW_CNT_ETHERNET, "v2/v4: generic + ethernet");
+		is_int(s.cnt[0].eth.v[12], 12, "v2/v4: ethernet block");
 	}
 }
 

@@ -1,0 +1,19 @@
+-- pmacct-ng: table v3 (pgsql), pmacct-compatible columns and primary key.
+DROP TABLE IF EXISTS acct_v3;
+CREATE TABLE "acct_v3" (
+    "agent_id" BIGINT NOT NULL DEFAULT 0,
+    "mac_src" macaddr NOT NULL DEFAULT '0:0:0:0:0:0',
+    "mac_dst" macaddr NOT NULL DEFAULT '0:0:0:0:0:0',
+    "vlan" INT NOT NULL DEFAULT 0,
+    "ip_src" inet NOT NULL DEFAULT '0.0.0.0',
+    "ip_dst" inet NOT NULL DEFAULT '0.0.0.0',
+    "port_src" INT NOT NULL DEFAULT 0,
+    "port_dst" INT NOT NULL DEFAULT 0,
+    "ip_proto" SMALLINT NOT NULL DEFAULT 0,
+    "tos" INT NOT NULL DEFAULT 0,
+    "packets" BIGINT NOT NULL DEFAULT 0,
+    "bytes" BIGINT NOT NULL DEFAULT 0,
+    "stamp_inserted" timestamp without time zone NOT NULL DEFAULT '0001-01-01 00:00:00',
+    "stamp_updated" timestamp without time zone,
+    PRIMARY KEY ("agent_id", "mac_src", "mac_dst", "vlan", "ip_src", "ip_dst", "port_src", "port_dst", "ip_proto", "tos", "stamp_inserted")
+);
