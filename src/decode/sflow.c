@@ -27,6 +27,8 @@
  *   first AS of the path, dst_as = last AS of the path, peer_dst_ip = its
  *   v5 next hop (the BGP next hop).
  * - A sampled IPv4/IPv6 record alone leaves etype 0, as 1.7.7 prints it.
+ * - tos of an IPv6 raw header is the traffic class >> 4 (1.7.7's quirk,
+ *   kept for drop-in output; pmacctd reports the whole byte).
  * - A datagram is read sample by sample; the first malformation stops it
  *   and is counted by reason; samples before it are kept.
  */
@@ -159,6 +161,9 @@ static void sf_rec_header(struct sf_ctx *c, struct rd *r)
 	int dlt = sf_hdr_dlt(proto);
 	if (dlt < 0 || pkt_decode(dlt, hdr, hlen, frame_len, &c->rec, &c->st->pkt) != PKT_DROP_NONE)
 		c->st->non_ip++;
+	/* 1.7.7 sfacctd keeps only the high nibble of an IPv6 traffic class (its decodeIPV6) */
+	if (c->rec.k.src_ip.af == 6)
+		c->rec.k.tos >>= 4;
 	c->x.has_hdr = true;
 	c->x.frame_len = frame_len;
 }

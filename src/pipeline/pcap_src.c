@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/bpf.h"
 #include "lib/log.h"
 
 #define WHO "default/core"
@@ -18,7 +19,8 @@ static int apply_filter(struct pcap_src *s)
 	const char *f = s->cfg->pcap_filter;
 	if (!f || !*f)
 		return 0;
-	if (pcap_compile(s->pc, &s->filter, f, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+	if (bpf_compile(s->pc, &s->filter, f, WHO, cfg_where(&s->cfg->origin, "pcap_filter"),
+	    "pcap_filter") < 0) {
 		log_err(WHO, "[%s] key 'pcap_filter': invalid filter '%s': %s. Exiting.",
 		    cfg_where(&s->cfg->origin, "pcap_filter"), f, pcap_geterr(s->pc));
 		return -1;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/bpf.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "model/prim.h"
@@ -53,7 +54,11 @@ const struct plugin_type *plugin_type_find(const char *name)
 /* Compile one comma-separated part of aggregate_filter into p->filters[p->nfilters]. */
 static int compile_part(struct plugin *p, pcap_t *dead, const char *part)
 {
-	if (pcap_compile(dead, &p->filters[p->nfilters], part, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+	char key[CFG_NAME_MAX + 24];
+
+	snprintf(key, sizeof(key), "aggregate_filter[%s]", p->cfg->name);
+	if (bpf_compile(dead, &p->filters[p->nfilters], part, p->who,
+	    cfg_where(&p->cfg->origin, "aggregate_filter"), key) < 0) {
 		log_err(p->who, "[%s] key 'aggregate_filter[%s]': invalid filter '%s': %s. Exiting.",
 		    cfg_where(&p->cfg->origin, "aggregate_filter"), p->cfg->name, part,
 		    pcap_geterr(dead));
