@@ -647,7 +647,8 @@ static void run_table(const struct cli *c, int fd, const struct imt_query *q)
 	imt_query_encode(&b, q);
 	request(fd, &b, &pl, &info);
 	v.aggregate = info.aggregate;
-	out_cols_init(&v.cols, &info.aggregate, c->all && c->out.fmt != OUT_JSON);	/* JSON ignores -a */
+	out_cols_init(&v.cols, &info.aggregate, c->all && c->out.fmt != OUT_JSON,
+	    c->out.fmt != OUT_JSON);	/* JSON ignores -a */
 	if (c->top != CNT_NONE && c->top_n)
 		v.limit = c->top_n < 0 ? 0 : c->top_n;
 	out_header(stdout, &v.cols, &c->out);

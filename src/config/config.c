@@ -45,6 +45,7 @@ static const struct {
 	{ "sqlite3", D_PM | D_NF | D_SF }, { "amqp", D_PM | D_NF | D_SF },
 	{ "kafka", D_PM | D_NF | D_SF }, { "nfprobe", D_PM | D_NF | D_SF },
 	{ "sfprobe", D_PM | D_NF | D_SF }, { "tee", D_NF | D_SF },
+	{ "http", D_PM | D_NF | D_SF },	/* ours: API, dashboard, /metrics (docs/http.md) */
 };
 
 static const char *const daemon_names[] = {

@@ -115,6 +115,31 @@ struct plugin_cfg {
 	char *sql_spool_file;		/* ours: where the cache spills while the database is down */
 	uint32_t sql_spool_threshold;	/* ours: entries kept in memory before spilling, 0 = 1000000 */
 
+	/* kafka / amqp plugins (issue 9); NULL / 0 = the backend's default, resolved in plugins/ */
+	char *broker_host;		/* kafka_broker_host / amqp_host */
+	uint32_t broker_port;		/* kafka_broker_port / amqp_port (ours) */
+	char *broker_topic;		/* kafka_topic / amqp_routing_key, with $ variables */
+	char *kafka_partition;		/* -1 (any) or a partition number, checked in kafka.c */
+	char *kafka_partition_key;
+	char *kafka_config_file;		/* librdkafka properties: global|topic, key, value */
+	char *amqp_vhost;
+	char *amqp_user;
+	char *amqp_passwd;
+	char *amqp_exchange_type;
+	bool amqp_persistent_msg;
+	uint32_t amqp_heartbeat_interval;	/* seconds, 0 = none */
+	uint32_t amqp_frame_max;		/* 0 = 131072 */
+	char *broker_spool_file;		/* ours: where messages go past the in-memory bound */
+	uint32_t broker_queue_max;		/* ours: messages kept in memory, 0 = 100000 */
+	uint32_t broker_shutdown_wait;	/* ours: seconds shutdown waits for delivery, default 10 */
+
+	/* http plugin (issue 11, docs/http.md) */
+	char *http_listen;		/* [host:]port; a bare port binds loopback */
+	char *http_token;		/* bearer token for the API, NULL = none (no writes) */
+	uint32_t http_history;		/* seconds of totals kept per time bin */
+	uint32_t http_history_bin;	/* seconds per bin */
+	uint32_t http_max_entries;	/* bound of the plugin's table, 0 = unbounded */
+
 	struct cfg_extra extra;		/* recognised, not yet typed per-plugin keys */
 	struct cfg_extra origin;	/* key -> "file:line" of its effective value */
 };

@@ -9,12 +9,15 @@
 
 #include "flow_rec.h"
 
-/* Primitive ids, in pmacct's fixed output column order. */
+/*
+ * Primitive ids, in pmacct's fixed output column order: the print plugin's
+ * and JSON's (the client moves in_iface/out_iface up, see output.c).
+ */
 enum prim_id {
-	P_TAG, P_TAG2, P_LABEL, P_IN_IFACE, P_OUT_IFACE,
+	P_TAG, P_TAG2, P_LABEL,
 	P_SRC_MAC, P_DST_MAC, P_VLAN, P_COS, P_ETYPE,
 	P_SRC_AS, P_DST_AS, P_PEER_SRC_AS, P_PEER_DST_AS,
-	P_PEER_SRC_IP, P_PEER_DST_IP,
+	P_PEER_SRC_IP, P_PEER_DST_IP, P_IN_IFACE, P_OUT_IFACE,
 	P_SRC_HOST, P_SRC_NET, P_DST_HOST, P_DST_NET,
 	P_SRC_MASK, P_DST_MASK, P_SRC_PORT, P_DST_PORT,
 	P_TCPFLAGS, P_PROTO, P_TOS,

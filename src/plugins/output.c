@@ -28,7 +28,27 @@ const char *out_proto_name(uint8_t proto, char *buf, size_t len)
 	return buf;
 }
 
-void out_cols_init(struct out_cols *c, const struct prim_set *set, bool all)
+/* Move in_iface/out_iface up behind the tags and label, where the client prints them. */
+static void client_order(struct out_cols *c)
+{
+	uint8_t moved[2];
+	int nm = 0, w = 0, at = 0;
+
+	for (int i = 0; i < c->n; i++)
+		if (c->ids[i] == P_IN_IFACE || c->ids[i] == P_OUT_IFACE)
+			moved[nm++] = c->ids[i];
+	for (int i = 0; i < c->n; i++) {
+		if (c->ids[i] == P_IN_IFACE || c->ids[i] == P_OUT_IFACE)
+			continue;
+		c->ids[w++] = c->ids[i];
+		if (c->ids[i] <= P_LABEL)
+			at = w;
+	}
+	memmove(c->ids + at + nm, c->ids + at, (size_t)(w - at));
+	memcpy(c->ids + at, moved, (size_t)nm);
+}
+
+void out_cols_init(struct out_cols *c, const struct prim_set *set, bool all, bool client)
 {
 	memset(c, 0, sizeof(*c));
 	for (int i = 0; i < P_COUNT; i++) {
@@ -47,6 +67,8 @@ void out_cols_init(struct out_cols *c, const struct prim_set *set, bool all)
 			c->ids[c->n++] = (uint8_t)i;
 	}
 	c->tcpflags = prim_has(set, P_TCPFLAGS);
+	if (client)
+		client_order(c);
 }
 
 void out_opts_from_cfg(struct out_opts *o, const struct plugin_cfg *pc, const struct core_cfg *cc)
@@ -99,10 +121,13 @@ const char *out_value(const struct prim_desc *d, const struct flow_key *k, uint8
 	case PF_IP: {
 		struct fr_ip ip;
 		memcpy(&ip, p, sizeof(ip));
+		/* an address no record set (af 0) prints empty, as pmacct's addr_to_str */
 		if (ip.af == 6)
 			inet_ntop(AF_INET6, ip.a, buf, (socklen_t)len);
-		else
+		else if (ip.af == 4)
 			inet_ntop(AF_INET, ip.a, buf, (socklen_t)len);
+		else
+			buf[0] = '\0';
 		break;
 	}
 	case PF_PROTO:

@@ -36,8 +36,12 @@ struct out_counters {
 	int64_t stamp_inserted, stamp_updated;	/* JSON with history only */
 };
 
-/* Columns for an aggregate set (all of them when `all`, as the client's -a). */
-void out_cols_init(struct out_cols *c, const struct prim_set *set, bool all);
+/*
+ * Columns for an aggregate set (all of them when `all`, as the client's -a).
+ * `client`: the pmacct client's formatted order, which puts IN_IFACE and
+ * OUT_IFACE right after the tags instead of just before SRC_IP.
+ */
+void out_cols_init(struct out_cols *c, const struct prim_set *set, bool all, bool client);
 
 /* Default options for a plugin's configuration. */
 void out_opts_from_cfg(struct out_opts *o, const struct plugin_cfg *pc, const struct core_cfg *cc);

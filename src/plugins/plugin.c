@@ -18,6 +18,9 @@
 
 extern const struct plugin_type print_plugin_type;
 extern const struct plugin_type memory_plugin_type;
+#ifdef HAVE_HTTP
+extern const struct plugin_type http_plugin_type;
+#endif
 
 #ifdef HAVE_SQLITE3
 extern const struct plugin_type sqlite3_plugin_type;
@@ -28,10 +31,19 @@ extern const struct plugin_type pgsql_plugin_type;
 #ifdef HAVE_MYSQL
 extern const struct plugin_type mysql_plugin_type;
 #endif
+#ifdef HAVE_KAFKA
+extern const struct plugin_type kafka_plugin_type;
+#endif
+#ifdef HAVE_RABBITMQ
+extern const struct plugin_type amqp_plugin_type;
+#endif
 
 static const struct plugin_type *const plugin_types[] = {
 	&print_plugin_type,
 	&memory_plugin_type,
+#ifdef HAVE_HTTP
+	&http_plugin_type,
+#endif
 #ifdef HAVE_SQLITE3
 	&sqlite3_plugin_type,
 #endif
@@ -40,6 +52,12 @@ static const struct plugin_type *const plugin_types[] = {
 #endif
 #ifdef HAVE_MYSQL
 	&mysql_plugin_type,
+#endif
+#ifdef HAVE_KAFKA
+	&kafka_plugin_type,
+#endif
+#ifdef HAVE_RABBITMQ
+	&amqp_plugin_type,
 #endif
 };
 

@@ -41,7 +41,7 @@ static int print_init(struct plugin *p)
 	struct print_state *s = xcalloc(1, sizeof(*s));
 
 	s->table = agg_new(&pc->aggregate, pc->cache_entries ? pc->cache_entries : 16411);
-	out_cols_init(&s->cols, &pc->aggregate, false);
+	out_cols_init(&s->cols, &pc->aggregate, false, false);
 	out_opts_from_cfg(&s->opts, pc, p->core);
 	timebin_init(&s->bins, &pc->history, pc->history_roundoff, pc->history_offset,
 	    p->core->timestamps_utc);

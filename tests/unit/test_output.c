@@ -71,7 +71,7 @@ static char *render(enum print_fmt fmt, bool header)
 	prim_parse_list("src_host,dst_host,src_port,dst_port,proto,vlan,cos,etype,tos,tcpflags,"
 	    "src_mac,dst_mac,timestamp_arrival,tag,tag2,mpls_label_top,mpls_label_bottom,"
 	    "mpls_stack_depth,sampling_rate", &s, NULL);
-	out_cols_init(&c, &s, false);
+	out_cols_init(&c, &s, false, false);
 	sample(&k);
 	if (header)
 		out_header(f, &c, &o);
@@ -101,7 +101,7 @@ static void test_misc(void)
 	struct prim_set s;
 	struct out_cols c;
 	prim_parse_list("sum_host,flows", &s, NULL);
-	out_cols_init(&c, &s, false);
+	out_cols_init(&c, &s, false, false);
 	is_int(c.n, 1, "sum_host renders as one column");
 	is_int(c.ids[0], P_SRC_HOST, "through SRC_IP");
 	ok(c.flows, "flows counter column");

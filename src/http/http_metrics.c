@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* http_metrics.c: /metrics in the Prometheus text exposition format (version 0.0.4). */
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#include "http/http_api.h"
+#include "plugins/plugin.h"
+
+/* Label values are config names: escape backslash, quote and newline as the format asks. */
+static void label(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fprintf(f, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void help(FILE *f, const char *name, const char *type, const char *text)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
+}
+
+static void plugin_labels(FILE *f, const struct plugin *p, const char *extra)
+{
+	fputs("{plugin=", f);
+	label(f, p->cfg->name);
+	fputs(",type=", f);
+	label(f, p->cfg->type);
+	if (extra)
+		fprintf(f, ",%s", extra);
+	fputc('}', f);
+}
+
+/* One sample per plugin of a per-plugin counter or gauge. */
+static void per_plugin(FILE *f, const struct http_ctx *c, const char *name, const char *type,
+    const char *text, const char *extra, uint64_t (*get)(const struct plugin *))
+{
+	if (text)
+		help(f, name, type, text);
+	for (int i = 0; i < c->nall; i++) {
+		fputs(name, f);
+		plugin_labels(f, &c->all[i], extra);
+		fprintf(f, " %" PRIu64 "\n", get(&c->all[i]));
+	}
+}
+
+static uint64_t g_records(const struct plugin *p) { return atomic_load(&p->stats.records); }
+static uint64_t g_drop_ring(const struct plugin *p) { return atomic_load(&p->stats.dropped_records); }
+static uint64_t g_filtered(const struct plugin *p) { return atomic_load(&p->stats.filtered); }
+static uint64_t g_batches(const struct plugin *p) { return atomic_load(&p->stats.dropped_batches); }
+
+static uint64_t g_ring_used(const struct plugin *p)
+{
+	size_t used, slots;
+	http_ring_fill(p, &used, &slots);
+	return used;
+}
+
+static uint64_t g_ring_slots(const struct plugin *p)
+{
+	size_t used, slots;
+	http_ring_fill(p, &used, &slots);
+	return slots;
+}
+
+static void self_metrics(FILE *f, const struct http_ctx *c)
+{
+	const char *n = c->self->cfg->name;
+	unsigned long long req = 0, unauth = 0;
+
+	http_srv_counts(c->srv, &req, &unauth);
+	help(f, "pmacct_traffic_packets_total", "counter", "Packets accounted by the http plugin");
+	fputs("pmacct_traffic_packets_total{plugin=", f);
+	label(f, n);
+	fprintf(f, "} %" PRIu64 "\n", c->packets);
+	help(f, "pmacct_traffic_bytes_total", "counter", "Bytes accounted by the http plugin");
+	fputs("pmacct_traffic_bytes_total{plugin=", f);
+	label(f, n);
+	fprintf(f, "} %" PRIu64 "\n", c->bytes);
+	help(f, "pmacct_traffic_flows_total", "counter", "Flows accounted by the http plugin");
+	fputs("pmacct_traffic_flows_total{plugin=", f);
+	label(f, n);
+	fprintf(f, "} %" PRIu64 "\n", c->flows);
+	help(f, "pmacct_table_entries", "gauge", "Entries in the http plugin's table");
+	fputs("pmacct_table_entries{plugin=", f);
+	label(f, n);
+	fprintf(f, "} %zu\n", agg_count(c->table));
+	help(f, "pmacct_http_requests_total", "counter", "HTTP requests answered");
+	fprintf(f, "pmacct_http_requests_total{code=\"any\"} %llu\n", req);
+	fprintf(f, "pmacct_http_requests_total{code=\"401\"} %llu\n", unauth);
+	help(f, "pmacct_http_serve_seconds", "summary",
+	    "Time the plugin thread spent serving HTTP between batches");
+	fprintf(f, "pmacct_http_serve_seconds_sum %.6f\npmacct_http_serve_seconds_count %" PRIu64 "\n",
+	    c->serve_secs, c->serve_runs);
+}
+
+void http_metrics_write(const struct http_ctx *c, FILE *f)
+{
+	help(f, "pmacct_info", "gauge", "Daemon name and version");
+	fputs("pmacct_info{daemon=", f);
+	label(f, c->daemon);
+	fputs(",version=\"" PMACCT_NG_VERSION "\"} 1\n", f);
+	help(f, "pmacct_start_time_seconds", "gauge", "Start time of the http plugin, Unix seconds");
+	fprintf(f, "pmacct_start_time_seconds %" PRId64 "\n", c->started);
+	per_plugin(f, c, "pmacct_plugin_records_total", "counter",
+	    "Records handed to the plugin's ring", NULL, g_records);
+	help(f, "pmacct_plugin_dropped_records_total", "counter", "Records not accounted, by reason");
+	per_plugin(f, c, "pmacct_plugin_dropped_records_total", NULL, NULL, "reason=\"ring_full\"",
+	    g_drop_ring);
+	per_plugin(f, c, "pmacct_plugin_dropped_records_total", NULL, NULL,
+	    "reason=\"aggregate_filter\"", g_filtered);
+	per_plugin(f, c, "pmacct_plugin_dropped_batches_total", "counter",
+	    "Batches lost to a full ring (live capture)", NULL, g_batches);
+	per_plugin(f, c, "pmacct_plugin_ring_used_slots", "gauge",
+	    "Batches waiting in the plugin's ring", NULL, g_ring_used);
+	per_plugin(f, c, "pmacct_plugin_ring_slots", "gauge", "Size of the plugin's ring in batches",
+	    NULL, g_ring_slots);
+	help(f, "pmacct_table_dropped_total", "counter",
+	    "New entries refused because the http plugin's table was full");
+	fputs("pmacct_table_dropped_total{plugin=", f);
+	label(f, c->self->cfg->name);
+	fprintf(f, "} %" PRIu64 "\n", agg_dropped(c->table));
+	self_metrics(f, c);
+}

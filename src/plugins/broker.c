@@ -1,0 +1,764 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* broker.c: the kafka/amqp delivery queue: bounded in memory, spooled to disk beyond, a thread that (re)delivers. */
+#include "broker.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/timefmt.h"
+#include "lib/xalloc.h"
+#include "plugins/agg.h"
+#include "plugins/output.h"
+#include "plugins/plugin.h"
+
+/* A warning with strerror(errno) appended. */
+#define log_warn(who, fmt, ...)	log_warnx(who, fmt ": %s", __VA_ARGS__, strerror(errno))
+
+#define BROKER_BATCH 5000		/* messages per publish() call */
+#define BROKER_BACKOFF_MAX 30		/* seconds between reconnects, at most */
+#define BROKER_IDLE_MS 1000		/* idle hook period */
+
+struct broker {
+	char who[96];
+	const struct broker_backend *be;
+	void *ctx;
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv;		/* work queued, or stop */
+	pthread_t thread;
+	bool started, stop, connected;
+	time_t deadline;		/* shutdown: give up delivering after this */
+
+	struct broker_msg *head, *tail;	/* in memory, oldest first */
+	size_t n, max;
+
+	char *spool_path;
+	FILE *spool;			/* NULL until first needed */
+	off_t rd_off, wr_off;		/* [rd_off, wr_off) not yet read back */
+	size_t spool_n;			/* messages in that range */
+
+	struct broker_stats st;
+	time_t fail_logged;		/* rate limit of "broker unavailable" */
+	uint64_t fail_since_log;
+};
+
+struct broker_msg *broker_msg_new(const char *key, const char *pkey, const char *data, size_t len)
+{
+	size_t kl = strlen(key), pl = pkey ? strlen(pkey) : 0;
+	struct broker_msg *m = xmalloc(sizeof(*m) + kl + pl + len + 3);
+	char *q = m->buf;
+
+	m->next = NULL;
+	m->sent = false;
+	m->klen = (uint32_t)kl;
+	m->pklen = (uint32_t)pl;
+	m->len = (uint32_t)len;
+	memcpy(q, key, kl + 1);
+	m->key = q;
+	q += kl + 1;
+	if (pkey)
+		memcpy(q, pkey, pl + 1);
+	else
+		*q = '\0';
+	m->pkey = pkey ? q : NULL;
+	q += pl + 1;
+	memcpy(q, data, len);
+	q[len] = '\0';
+	m->data = q;
+	return m;
+}
+
+/* --- spool file: per message u32 klen, u32 pklen (UINT32_MAX = no key), u32 len, then the bytes --- */
+
+static int spool_open(struct broker *b)
+{
+	struct stat sb;
+
+	if (b->spool)
+		return 0;
+	b->spool = fopen(b->spool_path, "r+");
+	if (!b->spool)
+		b->spool = fopen(b->spool_path, "w+");
+	if (!b->spool) {
+		log_warn(b->who, "cannot open spool file '%s'", b->spool_path);
+		return -1;
+	}
+	if (fstat(fileno(b->spool), &sb) == 0)
+		b->wr_off = sb.st_size;
+	return 0;
+}
+
+static int spool_write(FILE *f, const struct broker_msg *m)
+{
+	uint32_t h[3] = { m->klen, m->pkey ? m->pklen : UINT32_MAX, m->len };
+	if (fwrite(h, sizeof(h), 1, f) != 1 || fwrite(m->key, 1, m->klen, f) != m->klen ||
+	    (m->pkey && fwrite(m->pkey, 1, m->pklen, f) != m->pklen) ||
+	    fwrite(m->data, 1, m->len, f) != m->len)
+		return -1;
+	return 0;
+}
+
+/* Read one message at the current position; NULL at the end or on a torn record. */
+static struct broker_msg *spool_read(FILE *f)
+{
+	uint32_t h[3];
+	char *k = NULL, *pk = NULL, *d = NULL;
+	struct broker_msg *m = NULL;
+
+	if (fread(h, sizeof(h), 1, f) != 1 || h[0] > (1u << 20) ||
+	    (h[1] != UINT32_MAX && h[1] > (1u << 20)) || h[2] > (1u << 30))
+		return NULL;
+	k = xcalloc(1, h[0] + 1);
+	pk = h[1] != UINT32_MAX ? xcalloc(1, h[1] + 1) : NULL;
+	d = xmalloc(h[2] + 1);
+	if (fread(k, 1, h[0], f) == h[0] && (!pk || fread(pk, 1, h[1], f) == h[1]) &&
+	    fread(d, 1, h[2], f) == h[2])
+		m = broker_msg_new(k, pk, d, h[2]);
+	free(k);
+	free(pk);
+	free(d);
+	return m;
+}
+
+/* Append m to the spool (m is freed). Called with the lock held. */
+static void spool_put(struct broker *b, struct broker_msg *m)
+{
+	if (spool_open(b) == 0 && fseeko(b->spool, b->wr_off, SEEK_SET) == 0 &&
+	    spool_write(b->spool, m) == 0 && fflush(b->spool) == 0) {
+		b->wr_off = ftello(b->spool);
+		b->spool_n++;
+		b->st.spooled++;
+	} else {
+		/* a full disk: keep it in memory rather than lose it */
+		log_warn(b->who, "cannot write spool file '%s', keeping the message in memory",
+		    b->spool_path);
+		if (b->tail)
+			b->tail->next = m;
+		else
+			b->head = m;
+		b->tail = m;
+		b->n++;
+		return;
+	}
+	free(m);
+}
+
+/* Read spooled messages back into memory, up to half the bound. Lock held. */
+static void spool_reload(struct broker *b)
+{
+	size_t want = b->max / 2 ? b->max / 2 : 1;
+
+	if (!b->spool || b->rd_off >= b->wr_off || fseeko(b->spool, b->rd_off, SEEK_SET) < 0)
+		return;
+	while (b->n < want && b->rd_off < b->wr_off) {
+		struct broker_msg *m = spool_read(b->spool);
+		if (!m) {
+			log_warnx(b->who, "spool file '%s' is damaged at offset %lld: %zu messages lost",
+			    b->spool_path, (long long)b->rd_off, b->spool_n);
+			b->rd_off = b->wr_off;
+			break;
+		}
+		b->rd_off = ftello(b->spool);
+		if (b->spool_n)
+			b->spool_n--;
+		if (b->tail)
+			b->tail->next = m;
+		else
+			b->head = m;
+		b->tail = m;
+		b->n++;
+	}
+	if (b->rd_off >= b->wr_off) {
+		/* all read back: start the file again */
+		if (ftruncate(fileno(b->spool), 0) < 0)
+			log_warn(b->who, "cannot truncate spool file '%s'", b->spool_path);
+		b->rd_off = b->wr_off = 0;
+		b->spool_n = 0;
+	}
+}
+
+/* Count the messages of a spool left by an earlier run. */
+static void spool_recover(struct broker *b)
+{
+	struct stat sb;
+	struct broker_msg *m;
+
+	if (stat(b->spool_path, &sb) < 0 || sb.st_size == 0 || spool_open(b) < 0)
+		return;
+	rewind(b->spool);
+	while ((m = spool_read(b->spool))) {
+		b->spool_n++;
+		free(m);
+	}
+	b->wr_off = ftello(b->spool);
+	if (b->wr_off < sb.st_size)
+		log_warnx(b->who, "spool file '%s': torn record at offset %lld ignored", b->spool_path,
+		    (long long)b->wr_off);
+	if (b->spool_n)
+		log_info(b->who, "%zu undelivered messages from an earlier run in '%s': delivering them first",
+		    b->spool_n, b->spool_path);
+}
+
+struct broker *broker_new(const char *who, const struct broker_backend *be, void *ctx,
+    const char *spool_path, size_t queue_max)
+{
+	struct broker *b = xcalloc(1, sizeof(*b));
+
+	snprintf(b->who, sizeof(b->who), "%s", who);
+	b->be = be;
+	b->ctx = ctx;
+	b->max = queue_max ? queue_max : 100000;
+	b->spool_path = xstrdup(spool_path);
+	pthread_mutex_init(&b->mu, NULL);
+	pthread_cond_init(&b->cv, NULL);
+	spool_recover(b);
+	return b;
+}
+
+void broker_put(struct broker *b, const char *key, const char *pkey, const char *data, size_t len)
+{
+	struct broker_msg *m = broker_msg_new(key, pkey, data, len);
+
+	pthread_mutex_lock(&b->mu);
+	b->st.queued++;
+	if (b->n >= b->max || b->rd_off < b->wr_off) {
+		spool_put(b, m);
+	} else {
+		if (b->tail)
+			b->tail->next = m;
+		else
+			b->head = m;
+		b->tail = m;
+		b->n++;
+	}
+	pthread_cond_signal(&b->cv);
+	pthread_mutex_unlock(&b->mu);
+}
+
+struct broker_msg *broker_pop(struct broker *b)
+{
+	struct broker_msg *m;
+
+	pthread_mutex_lock(&b->mu);
+	if (!b->head)
+		spool_reload(b);
+	m = b->head;
+	if (m) {
+		b->head = m->next;
+		if (!b->head)
+			b->tail = NULL;
+		b->n--;
+		m->next = NULL;
+	}
+	pthread_mutex_unlock(&b->mu);
+	return m;
+}
+
+void broker_get_stats(struct broker *b, struct broker_stats *st)
+{
+	pthread_mutex_lock(&b->mu);
+	*st = b->st;
+	st->in_memory = b->n;
+	st->on_disk = b->spool_n;
+	pthread_mutex_unlock(&b->mu);
+}
+
+/* --- the delivery thread --- */
+
+/* Take up to BROKER_BATCH messages off the head into v[]. Lock held. */
+static size_t take_batch(struct broker *b, struct broker_msg **v)
+{
+	size_t n = 0;
+
+	if (!b->head)
+		spool_reload(b);
+	while (b->head && n < BROKER_BATCH) {
+		v[n++] = b->head;
+		b->head = b->head->next;
+		b->n--;
+	}
+	if (!b->head)
+		b->tail = NULL;
+	return n;
+}
+
+/* Free what was sent; put the rest back at the head, in order. Lock held. Returns unsent. */
+static size_t settle_batch(struct broker *b, struct broker_msg **v, size_t n)
+{
+	struct broker_msg *back = NULL, **link = &back, *last = NULL;
+	size_t unsent = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (v[i]->sent) {
+			b->st.delivered++;
+			free(v[i]);
+			continue;
+		}
+		v[i]->next = NULL;
+		*link = v[i];
+		link = &v[i]->next;
+		last = v[i];
+		unsent++;
+	}
+	if (back) {
+		last->next = b->head;
+		b->head = back;
+		if (!b->tail)
+			b->tail = last;
+		b->n += unsent;
+		b->st.retried += unsent;
+	}
+	return unsent;
+}
+
+/* Wait `secs` or until stop / shutdown deadline. Lock held. */
+static void backoff_wait(struct broker *b, unsigned secs)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += secs;
+	if (b->stop && b->deadline < ts.tv_sec)
+		ts.tv_sec = b->deadline;
+	pthread_cond_timedwait(&b->cv, &b->mu, &ts);
+}
+
+static void log_unavailable(struct broker *b, size_t unsent)
+{
+	time_t now = time(NULL);
+
+	b->fail_since_log += unsent;
+	if (now - b->fail_logged < 60)
+		return;
+	log_warnx(b->who, "%s broker unavailable: %zu messages waiting in memory, %zu spooled to '%s'; "
+	    "retrying", b->be->name, b->n, b->spool_n, b->spool_path);
+	b->fail_logged = now;
+	b->fail_since_log = 0;
+}
+
+/* Wait for work; false when the thread should end. Lock held. */
+static bool wait_work(struct broker *b)
+{
+	for (;;) {
+		bool empty = !b->head && b->rd_off >= b->wr_off;
+		if (b->stop && (empty || time(NULL) >= b->deadline))
+			return false;
+		if (!empty)
+			return true;
+		if (b->connected && b->be->idle) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += BROKER_IDLE_MS / 1000;
+			if (pthread_cond_timedwait(&b->cv, &b->mu, &ts) == ETIMEDOUT) {
+				pthread_mutex_unlock(&b->mu);
+				int rc = b->be->idle(b->ctx);
+				pthread_mutex_lock(&b->mu);
+				if (rc < 0) {
+					b->be->disconnect(b->ctx);
+					b->connected = false;
+				}
+			}
+		} else {
+			pthread_cond_wait(&b->cv, &b->mu);
+		}
+	}
+}
+
+static void *broker_main(void *arg)
+{
+	struct broker *b = arg;
+	struct broker_msg **v = xmalloc(BROKER_BATCH * sizeof(*v));
+	unsigned backoff = 1;
+
+	pthread_mutex_lock(&b->mu);
+	while (wait_work(b)) {
+		if (!b->connected) {
+			pthread_mutex_unlock(&b->mu);
+			int rc = b->be->connect(b->ctx);
+			pthread_mutex_lock(&b->mu);
+			if (rc < 0) {
+				log_unavailable(b, 0);
+				backoff_wait(b, backoff);
+				backoff = backoff * 2 > BROKER_BACKOFF_MAX ? BROKER_BACKOFF_MAX : backoff * 2;
+				continue;
+			}
+			if (b->fail_logged)
+				log_info(b->who, "%s broker connected", b->be->name);
+			b->connected = true;
+		}
+		size_t n = take_batch(b, v);
+		pthread_mutex_unlock(&b->mu);
+		int rc = b->be->publish(b->ctx, v, n);
+		pthread_mutex_lock(&b->mu);
+		size_t unsent = settle_batch(b, v, n);
+		if (rc < 0 || unsent) {
+			log_unavailable(b, unsent);
+			if (rc < 0) {
+				b->be->disconnect(b->ctx);
+				b->connected = false;
+			}
+			backoff_wait(b, backoff);
+			backoff = backoff * 2 > BROKER_BACKOFF_MAX ? BROKER_BACKOFF_MAX : backoff * 2;
+		} else {
+			backoff = 1;
+		}
+	}
+	pthread_mutex_unlock(&b->mu);
+	free(v);
+	return NULL;
+}
+
+int broker_start(struct broker *b)
+{
+	if (pthread_create(&b->thread, NULL, broker_main, b) != 0) {
+		log_warnx(b->who, "cannot start the delivery thread");
+		return -1;
+	}
+	b->started = true;
+	return 0;
+}
+
+/* Rewrite the spool as: what is in memory, then what the spool still holds. Lock held, thread ended. */
+static int spool_keep(struct broker *b)
+{
+	char tmp[4096];
+	FILE *f;
+	int rc = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", b->spool_path);
+	if (!(f = fopen(tmp, "w")))
+		return -1;
+	for (struct broker_msg *m = b->head; m && rc == 0; m = m->next)
+		rc = spool_write(f, m);
+	if (b->spool && b->rd_off < b->wr_off && fseeko(b->spool, b->rd_off, SEEK_SET) == 0) {
+		struct broker_msg *m;
+		for (off_t o = b->rd_off; rc == 0 && o < b->wr_off && (m = spool_read(b->spool));
+		    o = ftello(b->spool)) {
+			rc = spool_write(f, m);
+			free(m);
+		}
+	}
+	if (fclose(f) != 0 || rc < 0 || rename(tmp, b->spool_path) < 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+size_t broker_close(struct broker *b, unsigned wait_secs)
+{
+	size_t left;
+
+	if (!b)
+		return 0;
+	pthread_mutex_lock(&b->mu);
+	b->stop = true;
+	b->deadline = time(NULL) + wait_secs;
+	pthread_cond_broadcast(&b->cv);
+	pthread_mutex_unlock(&b->mu);
+	if (b->started)
+		pthread_join(b->thread, NULL);
+	if (b->connected)
+		b->be->disconnect(b->ctx);
+
+	left = b->n + b->spool_n;
+	if (left && spool_keep(b) == 0)
+		log_warnx(b->who, "%zu messages not delivered to the %s broker within %u seconds: kept in "
+		    "'%s', delivered at the next start", left, b->be->name, wait_secs, b->spool_path);
+	else if (left)
+		log_warn(b->who, "%zu messages not delivered to the %s broker and not saved to '%s'",
+		    left, b->be->name, b->spool_path);
+	else
+		unlink(b->spool_path);
+	log_info(b->who, "%s: %llu messages queued, %llu delivered, %llu delivery retries, %llu spooled",
+	    b->be->name, (unsigned long long)b->st.queued, (unsigned long long)b->st.delivered,
+	    (unsigned long long)b->st.retried, (unsigned long long)b->st.spooled);
+
+	for (struct broker_msg *m = b->head, *nx; m; m = nx) {
+		nx = m->next;
+		free(m);
+	}
+	if (b->spool)
+		fclose(b->spool);
+	if (b->be->free)
+		b->be->free(b->ctx);
+	pthread_mutex_destroy(&b->mu);
+	pthread_cond_destroy(&b->cv);
+	free(b->spool_path);
+	free(b);
+	return left;
+}
+
+/* --- the kafka / amqp plugin runtime: cache and purge as the print plugin --- */
+
+struct broker_plugin {
+	const struct broker_plugin_def *def;
+	struct broker *broker;
+	struct agg_table *table;
+	struct out_cols cols;
+	struct out_opts opts;
+	struct timebin bins;
+	time_t deadline;
+	const char *key_tpl;		/* topic / routing key template */
+	bool dyn_key, dyn_pkey;
+	uint32_t multi;			/* entries per message, 0/1 = one */
+	char *mv;			/* multi_values message being built */
+	size_t mv_len, mv_cap, mv_n;
+	char mv_key[256], mv_pkey[256];
+	char *row;			/* open_memstream buffer */
+	size_t row_size;
+	FILE *rowf;
+};
+
+void broker_writer_id(const struct plugin *p, char *out, size_t len)
+{
+	const char *tpl = cfg_extra_get(&p->cfg->extra, "writer_id_string");
+	size_t o = 0;
+
+	if (!tpl)
+		tpl = "$proc_name/$writer_pid";
+	while (*tpl && o + 1 < len) {
+		int n = 0;
+		if (strncmp(tpl, "$proc_name", 10) == 0) {
+			n = snprintf(out + o, len - o, "%s", p->cfg->name);
+			tpl += 10;
+		} else if (strncmp(tpl, "$writer_pid", 11) == 0) {
+			n = snprintf(out + o, len - o, "%d", (int)getpid());
+			tpl += 11;
+		} else if (strncmp(tpl, "$pmacct_build", 13) == 0) {
+			n = snprintf(out + o, len - o, "%s", PMACCT_NG_VERSION);
+			tpl += 13;
+		} else {
+			out[o] = *tpl++;
+			n = 1;
+		}
+		o += n > 0 ? (size_t)n : 0;
+	}
+	out[o < len ? o : len - 1] = '\0';
+}
+
+static char *default_spool(const struct plugin *p)
+{
+	char buf[CFG_NAME_MAX + 64];
+	snprintf(buf, sizeof(buf), "/tmp/pmacct-ng_%s_%s.spool", p->cfg->type, p->cfg->name);
+	return xstrdup(buf);
+}
+
+int broker_plugin_init(struct plugin *p, const struct broker_plugin_def *def)
+{
+	struct plugin_cfg *pc = p->cfg;
+	const char *fmt = cfg_extra_get(&pc->extra, "kafka_output");
+	struct broker_plugin *s;
+	void *ctx;
+
+	if (fmt && strcmp(fmt, "json") != 0) {
+		log_err(p->who, "[%s] %s_output '%s': only json is supported (no Avro). Exiting.",
+		    cfg_where(&pc->origin, "kafka_output"), def->be->name, fmt);
+		return -1;
+	}
+	if (!(ctx = def->make_ctx(p)))
+		return -1;
+	s = xcalloc(1, sizeof(*s));
+	s->def = def;
+	s->table = agg_new(&pc->aggregate, pc->cache_entries ? pc->cache_entries : 16411);
+	out_cols_init(&s->cols, &pc->aggregate, false, false);
+	out_opts_from_cfg(&s->opts, pc, p->core);
+	s->opts.fmt = OUT_JSON;
+	timebin_init(&s->bins, &pc->history, pc->history_roundoff, pc->history_offset,
+	    p->core->timestamps_utc);
+	if (pc->history.n)
+		timebin_anchor(&s->bins, time(NULL));
+	s->deadline = (time_t)timefmt_deadline_first(time(NULL), pc->refresh_time,
+	    pc->history_roundoff, pc->startup_delay, p->core->timestamps_utc);
+	s->key_tpl = pc->broker_topic ? pc->broker_topic : def->default_key;
+	s->dyn_key = strchr(s->key_tpl, '$') || strchr(s->key_tpl, '%');
+	s->dyn_pkey = pc->kafka_partition_key && strchr(pc->kafka_partition_key, '$');
+	s->multi = pc->sql_multi_values;
+	s->rowf = open_memstream(&s->row, &s->row_size);
+	p->state = s;
+
+	char *spool = pc->broker_spool_file ? xstrdup(pc->broker_spool_file) : default_spool(p);
+	s->broker = broker_new(p->who, def->be, ctx, spool, pc->broker_queue_max);
+	free(spool);
+	log_info(p->who, "cache entries=%u base cache memory=%zu bytes", pc->cache_entries,
+	    agg_memory(s->table));
+	return broker_start(s->broker);
+}
+
+void broker_plugin_record(struct plugin *p, const struct flow_rec *rec)
+{
+	struct broker_plugin *s = p->state;
+	int64_t bin = p->cfg->history.n ? timebin_of(&s->bins, rec->ts.sec) : 0;
+	agg_account(s->table, rec, bin);
+}
+
+/* A template with $ variables for entry key k (NULL: markers, no entry). */
+static void expand_key(const struct plugin *p, const char *tpl, const struct flow_key *k,
+    int64_t bin, char *out, size_t len)
+{
+	const struct plugin_cfg *pc = p->cfg;
+	char peer[64] = "";
+	struct timefmt_vars v = {
+		.refresh = pc->refresh_time, .history = pc->history.secs,
+		.tag = k ? k->tag : 0, .tag2 = k ? k->tag2 : 0,
+		.post_tag = pc->post_tag, .post_tag2 = pc->post_tag2,
+		.peer_src_ip = peer, .utc = p->core->timestamps_utc,
+	};
+
+	if (k && k->peer_src_ip.af)
+		inet_ntop(k->peer_src_ip.af == 6 ? AF_INET6 : AF_INET, k->peer_src_ip.a, peer,
+		    sizeof(peer));
+	if (timefmt_expand(out, len, tpl, pc->history.n && bin ? (time_t)bin : time(NULL), &v) < 0)
+		log_warnx(p->who, "'%s' expands to more than %zu bytes: truncated", tpl, len - 1);
+}
+
+static void mv_flush(struct plugin *p)
+{
+	struct broker_plugin *s = p->state;
+	if (!s->mv_n)
+		return;
+	broker_put(s->broker, s->mv_key, p->cfg->kafka_partition_key ? s->mv_pkey : NULL, s->mv,
+	    s->mv_len);
+	s->mv_len = s->mv_n = 0;
+}
+
+/* Queue one JSON text for key/pkey, batching *_multi_values entries per message (joined by \n). */
+static void emit(struct plugin *p, const char *key, const char *pkey, const char *json, size_t len)
+{
+	struct broker_plugin *s = p->state;
+
+	if (s->multi <= 1) {
+		broker_put(s->broker, key, pkey, json, len);
+		return;
+	}
+	if (s->mv_n && (strcmp(key, s->mv_key) || (pkey && strcmp(pkey, s->mv_pkey))))
+		mv_flush(p);
+	if (!s->mv_n) {
+		snprintf(s->mv_key, sizeof(s->mv_key), "%s", key);
+		snprintf(s->mv_pkey, sizeof(s->mv_pkey), "%s", pkey ? pkey : "");
+	}
+	if (s->mv_len + len + 2 > s->mv_cap) {
+		s->mv_cap = (s->mv_len + len + 2) * 2;
+		s->mv = xrealloc(s->mv, s->mv_cap);
+	}
+	if (s->mv_n)
+		s->mv[s->mv_len++] = '\n';
+	memcpy(s->mv + s->mv_len, json, len);
+	s->mv_len += len;
+	if (++s->mv_n >= s->multi)
+		mv_flush(p);
+}
+
+/* purge_init / purge_close, as pmacct's *_markers: to the (expanded) default key. */
+static void emit_marker(struct plugin *p, bool start, size_t purged, size_t total, time_t dur)
+{
+	struct broker_plugin *s = p->state;
+	char wid[256], key[256], msg[512];
+	int n;
+
+	broker_writer_id(p, wid, sizeof(wid));
+	expand_key(p, s->key_tpl, NULL, 0, key, sizeof(key));
+	if (start)
+		n = snprintf(msg, sizeof(msg), "{\"event_type\": \"purge_init\", \"writer_id\": \"%s\"}",
+		    wid);
+	else
+		n = snprintf(msg, sizeof(msg), "{\"event_type\": \"purge_close\", \"writer_id\": \"%s\", "
+		    "\"purged_entries\": %zu, \"total_entries\": %zu, \"duration\": %ld}", wid, purged,
+		    total, (long)dur);
+	mv_flush(p);
+	broker_put(s->broker, key, NULL, msg, (size_t)n);
+}
+
+/* Render entry e as one JSON object (no newline) in s->row; returns its length. */
+static size_t render(struct broker_plugin *s, const struct agg_entry *e, const struct flow_key *k,
+    time_t now)
+{
+	struct out_counters c = { e->packets, e->bytes, e->flows, e->tcp_flags, e->bin, now };
+	long len;
+
+	rewind(s->rowf);
+	out_row(s->rowf, &s->cols, &s->opts, k, &c);
+	fflush(s->rowf);
+	len = ftell(s->rowf);
+	if (len > 0 && s->row[len - 1] == '\n')
+		len--;
+	return len > 0 ? (size_t)len : 0;
+}
+
+static void broker_purge(struct plugin *p)
+{
+	struct broker_plugin *s = p->state;
+	size_t total = agg_count(s->table), n = 0;
+	time_t start = time(NULL);
+	char key[256], pkey[256];
+	const char *pk = p->cfg->kafka_partition_key;
+	struct flow_key k;
+
+	log_info(p->who, "*** Purging cache - START (PID: %d) ***", (int)getpid());
+	if (p->cfg->markers)
+		emit_marker(p, true, 0, 0, 0);
+	if (!s->dyn_key)
+		expand_key(p, s->key_tpl, NULL, 0, key, sizeof(key));
+	if (pk && !s->dyn_pkey)
+		snprintf(pkey, sizeof(pkey), "%s", pk);
+	for (struct agg_entry *e = agg_next(s->table, NULL); e; e = agg_next(s->table, e), n++) {
+		agg_entry_key(s->table, e, &k);
+		if (s->dyn_key)
+			expand_key(p, s->key_tpl, &k, e->bin, key, sizeof(key));
+		if (s->dyn_pkey)
+			expand_key(p, pk, &k, e->bin, pkey, sizeof(pkey));
+		size_t len = render(s, e, &k, start);
+		emit(p, key, pk ? pkey : NULL, s->row, len);
+	}
+	mv_flush(p);
+	if (p->cfg->markers)
+		emit_marker(p, false, n, total, time(NULL) - start);
+	agg_clear(s->table);
+	log_info(p->who, "*** Purging cache - END (PID: %d, QN: %zu/%zu, ET: %ld) ***", (int)getpid(),
+	    n, total, (long)(time(NULL) - start));
+}
+
+int broker_plugin_next_tick_ms(struct plugin *p)
+{
+	struct broker_plugin *s = p->state;
+	time_t now = time(NULL);
+	return now >= s->deadline ? 0 : (int)(s->deadline - now) * 1000;
+}
+
+void broker_plugin_tick(struct plugin *p)
+{
+	struct broker_plugin *s = p->state;
+	broker_purge(p);
+	s->deadline = (time_t)timefmt_deadline_next(s->deadline, time(NULL), p->cfg->refresh_time);
+}
+
+void broker_plugin_flush(struct plugin *p)
+{
+	struct broker_plugin *s = p->state;
+	broker_purge(p);
+	broker_close(s->broker, p->cfg->broker_shutdown_wait);
+	s->broker = NULL;
+}
+
+void broker_plugin_fini(struct plugin *p)
+{
+	struct broker_plugin *s = p->state;
+	if (!s)
+		return;
+	broker_close(s->broker, 0);
+	agg_free(s->table);
+	fclose(s->rowf);
+	free(s->row);
+	free(s->mv);
+	free(s);
+	p->state = NULL;
+}

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* broker.h: what the kafka and amqp plugins share: purge to JSON messages, a bounded queue spilling to disk, a delivery thread. */
+#ifndef PLUGINS_BROKER_H
+#define PLUGINS_BROKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct plugin;
+struct flow_rec;
+
+/*
+ * One message: routing key (Kafka topic or AMQP routing key), optional
+ * Kafka message key, JSON payload.  The three strings live in the same
+ * allocation, NUL-terminated; `sent` is set by a backend's publish().
+ */
+struct broker_msg {
+	struct broker_msg *next;
+	const char *key;
+	const char *pkey;	/* NULL = none */
+	const char *data;
+	uint32_t klen, pklen, len;
+	bool sent;
+	char buf[];
+};
+
+/*
+ * A message broker client.  Every hook runs on the delivery thread only,
+ * so a backend needs no locking of its own.
+ */
+struct broker_backend {
+	const char *name;	/* "kafka", "amqp" */
+	/* Open a connection / producer. 0, or -1 after logging the library's message. */
+	int (*connect)(void *ctx);
+	/*
+	 * Deliver msgs[0..n) and wait for the broker's acknowledgement; set
+	 * ->sent on each one acknowledged.  0, or -1 when the connection is
+	 * no longer usable (unsent messages are retried after a reconnect).
+	 */
+	int (*publish)(void *ctx, struct broker_msg **msgs, size_t n);
+	/* Keep an idle connection alive (heartbeats); may be NULL.  0 or -1 as publish. */
+	int (*idle)(void *ctx);
+	/* Close the connection (the next delivery reconnects). */
+	void (*disconnect)(void *ctx);
+	/* Free ctx at shutdown. */
+	void (*free)(void *ctx);
+};
+
+struct broker;
+
+/* Counters, for logs and tests. */
+struct broker_stats {
+	uint64_t queued;	/* accepted by broker_put */
+	uint64_t delivered;	/* acknowledged by the broker */
+	uint64_t retried;	/* deliveries that failed and were kept */
+	uint64_t spooled;	/* written to the spool file */
+	size_t in_memory, on_disk;	/* waiting right now */
+};
+
+/*
+ * A queue of at most `queue_max` messages in memory; beyond that, and
+ * until the spool is read back, messages are appended to `spool_path`.  A
+ * spool file left by an earlier run is delivered first.  Delivery starts
+ * with broker_start().  `who` prefixes log lines; `ctx` goes to the hooks.
+ */
+struct broker *broker_new(const char *who, const struct broker_backend *be, void *ctx,
+    const char *spool_path, size_t queue_max);
+
+/* Start the delivery thread. 0 or -1. */
+int broker_start(struct broker *b);
+
+/*
+ * Queue one message (copied).  Never waits for the network: only for the
+ * queue's lock and, past the bound, a write to the spool file.
+ */
+void broker_put(struct broker *b, const char *key, const char *pkey, const char *data,
+    size_t len);
+
+/* Counters right now. */
+void broker_get_stats(struct broker *b, struct broker_stats *st);
+
+/*
+ * Stop: wait up to `wait_secs` for the queue to be delivered, then keep
+ * what is left in the spool file (delivered at the next start) and log
+ * how many messages were not delivered.  Frees everything, calls the
+ * backend's free(ctx).  Returns the number of messages not delivered.
+ */
+size_t broker_close(struct broker *b, unsigned wait_secs);
+
+/* Pop the first message queued (memory, then spool); NULL if none.  For tests only. */
+struct broker_msg *broker_pop(struct broker *b);
+
+/* A message with copies of the strings; free with free(). */
+struct broker_msg *broker_msg_new(const char *key, const char *pkey, const char *data, size_t len);
+
+/*
+ * The kafka/amqp plugin runtime: cache and purge as the print plugin,
+ * every entry a JSON message (or *_multi_values per message), markers,
+ * writer_id.  `defaults` gives the backend's default routing key.
+ */
+struct broker_plugin_def {
+	const struct broker_backend *be;
+	const char *default_key;	/* "pmacct.acct", "acct" */
+	/* Validate config and make the backend's ctx; NULL after logging. */
+	void *(*make_ctx)(struct plugin *p);
+};
+
+int broker_plugin_init(struct plugin *p, const struct broker_plugin_def *def);
+void broker_plugin_record(struct plugin *p, const struct flow_rec *rec);
+int broker_plugin_next_tick_ms(struct plugin *p);
+void broker_plugin_tick(struct plugin *p);
+void broker_plugin_flush(struct plugin *p);
+void broker_plugin_fini(struct plugin *p);
+
+/* writer_id_string expanded: $proc_name (plugin name), $writer_pid, $pmacct_build. */
+void broker_writer_id(const struct plugin *p, char *out, size_t len);
+
+#endif

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* http_plugin.c: the http plugin: a table of its own aggregate, served as JSON, a live dashboard and /metrics. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "http/http_api.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "plugins/agg.h"
+#include "plugins/plugin.h"
+
+#define HTTP_IDLE_MS	10	/* run the server this often when no batch arrives */
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double mono_secs(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct http_pstate {
+	struct http_ctx ctx;
+	int64_t next_ms;
+};
+
+static const char *daemon_name(enum cfg_daemon d)
+{
+	return d == CFG_NFACCTD ? "nfacctd" : d == CFG_SFACCTD ? "sfacctd" : "pmacctd";
+}
+
+/*
+ * Called on the core thread before capture starts (and before daemonizing):
+ * the socket is bound here so a busy port stops start-up, and the server has
+ * no thread of its own, so nothing is lost when the daemon forks.
+ */
+static int http_init(struct plugin *p)
+{
+	struct plugin_cfg *pc = p->cfg;
+	struct http_pstate *s;
+	struct http_ctx *c;
+
+	for (int i = 0; i < P_COUNT; i++) {
+		if (prim_has(&pc->aggregate, (enum prim_id)i) && (prim_table[i].flags & PRIM_VLEN)) {
+			log_err(p->who, "variable-length primitives are not supported by the http plugin "
+			    "('%s'). Exiting ..", prim_table[i].name);
+			return -1;
+		}
+	}
+	s = xcalloc(1, sizeof(*s));
+	p->state = s;
+	c = &s->ctx;
+	c->self = p;
+	/* plugins_create() makes one array in config order: the plugin's siblings surround it */
+	c->nall = p->core->nplugins;
+	c->all = p - (p->cfg - p->core->plugins);
+	c->daemon = daemon_name(p->core->daemon);
+	c->table = agg_new(&pc->aggregate, 32771);
+	agg_set_limit(c->table, pc->http_max_entries);
+	http_series_init(&c->series, pc->http_history, pc->http_history_bin);
+	out_opts_from_cfg(&c->oo, pc, p->core);
+	c->oo.fmt = OUT_JSON;
+	c->oo.json_event_type = false;
+	c->oo.stamps = false;
+	c->started = (int64_t)time(NULL);
+	c->erased_at = -1;
+	c->srv = http_srv_new(p->who, pc->http_listen ? pc->http_listen : "127.0.0.1:8080",
+	    pc->http_token, http_api_handle, c);
+	return c->srv ? 0 : -1;
+}
+
+static void http_record(struct plugin *p, const struct flow_rec *rec)
+{
+	struct http_pstate *s = p->state;
+	struct http_ctx *c = &s->ctx;
+	struct timespec now;
+
+	agg_account(c->table, rec, 0);
+	c->packets += rec->packets;
+	c->bytes += rec->bytes;
+	c->flows += rec->flows;
+	c->records++;
+	/* bins by arrival at the plugin: the dashboard shows the rate as it is seen now */
+	clock_gettime(CLOCK_REALTIME_COARSE, &now);
+	http_series_add(&c->series, (int64_t)now.tv_sec, rec->packets, rec->bytes, rec->flows, 1);
+}
+
+static int http_next_tick_ms(struct plugin *p)
+{
+	struct http_pstate *s = p->state;
+	int64_t d = s->next_ms - mono_ms();
+	return d <= 0 ? 0 : (int)d;
+}
+
+/* Serve HTTP between batches: the table is touched by this thread only. */
+static void http_tick(struct plugin *p)
+{
+	struct http_pstate *s = p->state;
+	struct http_ctx *c = &s->ctx;
+	double t0 = mono_secs(), dt;
+	int wait;
+
+	http_srv_run(c->srv);
+	dt = mono_secs() - t0;
+	c->serve_runs++;
+	c->serve_secs += dt;
+	if (dt > c->serve_max_secs)
+		c->serve_max_secs = dt;
+	wait = http_srv_timeout_ms(c->srv);
+	s->next_ms = mono_ms() + (wait >= 0 && wait < HTTP_IDLE_MS ? wait : HTTP_IDLE_MS);
+}
+
+static void http_fini(struct plugin *p)
+{
+	struct http_pstate *s = p->state;
+
+	if (!s)
+		return;
+	http_srv_free(s->ctx.srv);
+	agg_free(s->ctx.table);
+	http_series_fini(&s->ctx.series);
+	free(s);
+	p->state = NULL;
+}
+
+const struct plugin_type http_plugin_type = {
+	.name = "http",
+	.daemons = SRC_ALL,
+	.init = http_init,
+	.record = http_record,
+	.next_tick_ms = http_next_tick_ms,
+	.tick = http_tick,
+	.fini = http_fini,
+};
