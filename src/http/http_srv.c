@@ -226,8 +226,8 @@ unsigned http_srv_port(const struct http_srv *s)
 void http_srv_counts(const struct http_srv *s, unsigned long long *requests,
     unsigned long long *unauthorized)
 {
-	*requests = s->requests;
-	*unauthorized = s->unauthorized;
+	*requests = s ? s->requests : 0;
+	*unauthorized = s ? s->unauthorized : 0;
 }
 
 void http_srv_free(struct http_srv *s)

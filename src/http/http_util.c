@@ -35,7 +35,7 @@ static int port_parse(const char *s, uint16_t *port)
 		return -1;
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (errno || v == 0 || v > 65535)
+	if (errno || v > 65535)		/* 0: any free port (logged) */
 		return -1;
 	*port = (uint16_t)v;
 	return 0;

@@ -92,7 +92,8 @@ struct core_maps *core_maps_new(struct core_cfg *cfg, int linktype, int snaplen,
 	m->opts = (struct pt_opts){ .daemon = cfg->daemon == CFG_NFACCTD ? PT_NFACCTD :
 	    cfg->daemon == CFG_SFACCTD ? PT_SFACCTD : PT_PMACCTD, .linktype = linktype,
 	    .snaplen = snaplen, .who = CM_WHO };
-	m->ext_rate = cfg->ext_sampling_rate;
+	/* NetFlow and sFlow decoders apply their daemon's external rate themselves */
+	m->ext_rate = cfg->daemon == CFG_PMACCTD ? cfg->ext_sampling_rate : 0;
 	m->renormalize = cfg->renormalize;
 	m->nplugins = cfg->nplugins;
 	m->maps = xcalloc((size_t)cfg->nplugins + 1, sizeof(*m->maps));

@@ -186,9 +186,13 @@ static int amqp_publish(void *ctx, struct broker_msg **msgs, size_t n)
 	uint64_t base = a->next_tag;
 
 	memset(&props, 0, sizeof(props));
-	props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG;
+	/* as pmacct: a content type, and a delivery mode only for persistent messages */
+	props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG;
 	props.content_type = amqp_cstring_bytes("application/json");
-	props.delivery_mode = a->persistent ? 2 : 1;
+	if (a->persistent) {
+		props._flags |= AMQP_BASIC_DELIVERY_MODE_FLAG;
+		props.delivery_mode = 2;
+	}
 	for (size_t i = 0; i < n; i++) {
 		amqp_bytes_t body = { msgs[i]->len, (void *)msgs[i]->data };
 		msgs[i]->next = NULL;

@@ -514,6 +514,7 @@ struct broker_plugin {
 	char *mv;			/* multi_values message being built */
 	size_t mv_len, mv_cap, mv_n;
 	char mv_key[256], mv_pkey[256];
+	char wid[256];			/* writer_id of this purge */
 	char *row;			/* open_memstream buffer */
 	size_t row_size;
 	FILE *rowf;
@@ -678,7 +679,10 @@ static void emit_marker(struct plugin *p, bool start, size_t purged, size_t tota
 	broker_put(s->broker, key, NULL, msg, (size_t)n);
 }
 
-/* Render entry e as one JSON object (no newline) in s->row; returns its length. */
+/*
+ * Render entry e as one JSON object (no newline) in s->row, with
+ * "writer_id" last as pmacct's add_writer_name_and_pid_json(); returns its length.
+ */
 static size_t render(struct broker_plugin *s, const struct agg_entry *e, const struct flow_key *k,
     time_t now)
 {
@@ -689,8 +693,12 @@ static size_t render(struct broker_plugin *s, const struct agg_entry *e, const s
 	out_row(s->rowf, &s->cols, &s->opts, k, &c);
 	fflush(s->rowf);
 	len = ftell(s->rowf);
-	if (len > 0 && s->row[len - 1] == '\n')
+	while (len > 0 && (s->row[len - 1] == '\n' || s->row[len - 1] == '}'))
 		len--;
+	fseek(s->rowf, len, SEEK_SET);
+	fprintf(s->rowf, ", \"writer_id\": \"%s\"}", s->wid);
+	fflush(s->rowf);
+	len = ftell(s->rowf);
 	return len > 0 ? (size_t)len : 0;
 }
 
@@ -704,6 +712,7 @@ static void broker_purge(struct plugin *p)
 	struct flow_key k;
 
 	log_info(p->who, "*** Purging cache - START (PID: %d) ***", (int)getpid());
+	broker_writer_id(p, s->wid, sizeof(s->wid));
 	if (p->cfg->markers)
 		emit_marker(p, true, 0, 0, 0);
 	if (!s->dyn_key)

@@ -212,6 +212,15 @@ static bool json_quoted(const struct prim_desc *d, const struct out_opts *o)
 	return d->fmt != PF_UINT && !(d->fmt == PF_PROTO && o->num_protos && !o->client);
 }
 
+/* The column of timestamp_export, or -1. */
+static int ts_export_col(const struct out_cols *c)
+{
+	for (int i = 0; i < c->n; i++)
+		if (c->ids[i] == P_TS_EXPORT)
+			return i;
+	return -1;
+}
+
 static void row_json(FILE *f, const struct out_cols *c, const struct out_opts *o,
     const struct flow_key *k, const struct out_counters *cnt)
 {
@@ -223,7 +232,11 @@ static void row_json(FILE *f, const struct out_cols *c, const struct out_opts *o
 		fputs("\"event_type\": \"purge\"", f);
 		sep = ", ";
 	}
-	for (int i = 0; i < c->n; i++) {
+	for (int j = 0; j <= c->n; j++) {
+		/* JSON puts timestamp_export after export_proto_* (pmacct 1.7.7), the columns before */
+		int i = j < c->n ? j : ts_export_col(c);
+		if (i < 0 || (j < c->n && c->ids[i] == P_TS_EXPORT))
+			continue;
 		const struct prim_desc *d = &prim_table[c->ids[i]];
 		out_value(d, k, cnt->tcp_flags, o, buf, sizeof(buf));
 		fprintf(f, "%s\"%s\": ", sep, d->json);

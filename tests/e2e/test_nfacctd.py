@@ -261,17 +261,13 @@ def test_differential(tmp_path, name, fmt):
 
 # The shared pipeline also applies pmacctd's ext-rate renormalization (core_maps.c) on top of
 # the decoder's: until it leaves NetFlow records alone these two cases fail (lead informed).
-EXT_XFAIL = pytest.mark.xfail(reason="core_maps applies pmacctd_ext_sampling_rate again",
-                              strict=False)
-
 
 @needs_ours
 @needs_ref
 @pytest.mark.parametrize("extra", ["nfacctd_renormalize: true\n", "nfacctd_time_secs: true\n",
-                                   pytest.param("nfacctd_ext_sampling_rate: 3\n",
-                                                marks=EXT_XFAIL),
+                                   pytest.param("nfacctd_ext_sampling_rate: 3\n"),
                                    pytest.param("nfacctd_ext_sampling_rate: 3\n"
-                                                "nfacctd_renormalize: true\n", marks=EXT_XFAIL),
+                                                "nfacctd_renormalize: true\n"),
                                    "nfacctd_time_new: true\nnfacctd_renormalize: true\n"])
 def test_differential_keys(tmp_path, extra):
     dg = case_v5() + case_v9_sampling() + case_ipfix()
