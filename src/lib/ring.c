@@ -71,8 +71,8 @@ size_t ring_used(const struct ring *r)
  * rounds spin; later ones yield the CPU, so that with more threads than
  * cores (several plugins on two cores) the thread we wait for can run.
  */
-#define RING_SPIN 64
-#define RING_POLL 256
+#define RING_SPIN 32
+#define RING_POLL 40
 
 static inline void cpu_relax(int round)
 {

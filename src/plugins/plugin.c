@@ -171,7 +171,8 @@ static int plugin_setup(struct plugin *p, struct core_cfg *cfg, struct plugin_cf
 	p->elem_size = (sizeof(struct batch_rec) + (p->key_hi - p->key_lo) + 7) & ~(size_t)7;
 
 	size_t rec = p->elem_size;
-	size_t bsize = pc->buffer_size ? pc->buffer_size : 10240;
+	/* unset: 64 KiB batches; partial batches are handed over whenever the source idles */
+	size_t bsize = pc->buffer_size ? pc->buffer_size : 65536;
 	if (bsize < rec)
 		bsize = rec;
 	size_t psize = pc->pipe_size ? pc->pipe_size : 4096000;
