@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,8 +33,12 @@ static void nf_tpl_line(FILE *f, const struct nf_tpl *t)
 int nf_templates_save(const struct nf_state *st, const char *path)
 {
 	char tmp[4096];
+	struct stat sb;
 	FILE *f;
 
+	/* the rename below replaces the path: never a device, a socket or a directory */
+	if (lstat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+		return -1;
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return -1;
 	if (!(f = fopen(tmp, "w")))
