@@ -56,21 +56,6 @@ static long long arg_uint(const struct http_req *r, const char *key, long long d
 	return n;
 }
 
-static void json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
 static void json_prims(FILE *f, const struct prim_set *set)
 {
 	const char *sep = "";
@@ -341,9 +326,9 @@ static void plugin_json(FILE *f, const struct plugin *p)
 
 	http_ring_fill(p, &used, &slots);
 	fputs("{\"name\": ", f);
-	json_string(f, p->cfg->name);
+	out_json_str(f, p->cfg->name);
 	fputs(", \"type\": ", f);
-	json_string(f, p->cfg->type);
+	out_json_str(f, p->cfg->type);
 	fprintf(f, ", \"records\": %" PRIu64 ", \"dropped_records\": %" PRIu64
 	    ", \"dropped_batches\": %" PRIu64 ", \"filtered\": %" PRIu64
 	    ", \"ring_used\": %zu, \"ring_slots\": %zu}",
@@ -362,9 +347,9 @@ static void h_status(struct http_ctx *c, const struct http_req *r, FILE *f, stru
 	(void)resp;
 	http_srv_counts(c->srv, &req, &unauth);
 	fputs("{\"daemon\": ", f);
-	json_string(f, c->daemon);
+	out_json_str(f, c->daemon);
 	fputs(", \"plugin\": ", f);
-	json_string(f, c->self->cfg->name);
+	out_json_str(f, c->self->cfg->name);
 	fputs(", \"aggregate\": ", f);
 	json_prims(f, &c->self->cfg->aggregate);
 	fprintf(f, ", \"started\": %" PRId64 ", \"now\": %" PRId64 ", \"erased_at\": %" PRId64

@@ -24,7 +24,7 @@
 #define log_warn(who, fmt, ...)	log_warnx(who, fmt ": %s", __VA_ARGS__, strerror(errno))
 
 #define BROKER_BATCH 5000		/* messages per publish() call */
-#define BROKER_BACKOFF_MAX 30		/* seconds between reconnects, at most */
+#define BROKER_BACKOFF_MAX 30		/* seconds between reconnects, at most (first: 1) */
 #define BROKER_IDLE_MS 1000		/* idle hook period */
 
 struct broker {
@@ -320,16 +320,32 @@ static size_t settle_batch(struct broker *b, struct broker_msg **v, size_t n)
 	return unsent;
 }
 
-/* Wait `secs` or until stop / shutdown deadline. Lock held. */
-static void backoff_wait(struct broker *b, unsigned secs)
+/*
+ * Wait `ms` milliseconds; new messages do not cut it short, a shutdown
+ * caps it at the shutdown deadline.  Lock held.
+ */
+static void backoff_wait(struct broker *b, unsigned ms)
 {
 	struct timespec ts;
+	bool was_stop = b->stop;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += secs;
-	if (b->stop && b->deadline < ts.tv_sec)
-		ts.tv_sec = b->deadline;
-	pthread_cond_timedwait(&b->cv, &b->mu, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	for (;;) {
+		if (b->stop && b->deadline < ts.tv_sec) {
+			ts.tv_sec = b->deadline;
+			ts.tv_nsec = 0;
+		}
+		if (pthread_cond_timedwait(&b->cv, &b->mu, &ts) == ETIMEDOUT)
+			return;
+		if (b->stop != was_stop)
+			was_stop = b->stop;	/* recompute the cap */
+	}
 }
 
 static void log_unavailable(struct broker *b, size_t unsent)
@@ -373,11 +389,16 @@ static bool wait_work(struct broker *b)
 	}
 }
 
+static unsigned next_backoff(unsigned ms)
+{
+	return ms * 2 > BROKER_BACKOFF_MAX * 1000 ? BROKER_BACKOFF_MAX * 1000 : ms * 2;
+}
+
 static void *broker_main(void *arg)
 {
 	struct broker *b = arg;
 	struct broker_msg **v = xmalloc(BROKER_BATCH * sizeof(*v));
-	unsigned backoff = 1;
+	unsigned backoff = 1000;
 
 	pthread_mutex_lock(&b->mu);
 	while (wait_work(b)) {
@@ -388,7 +409,7 @@ static void *broker_main(void *arg)
 			if (rc < 0) {
 				log_unavailable(b, 0);
 				backoff_wait(b, backoff);
-				backoff = backoff * 2 > BROKER_BACKOFF_MAX ? BROKER_BACKOFF_MAX : backoff * 2;
+				backoff = next_backoff(backoff);
 				continue;
 			}
 			if (b->fail_logged)
@@ -400,16 +421,19 @@ static void *broker_main(void *arg)
 		int rc = b->be->publish(b->ctx, v, n);
 		pthread_mutex_lock(&b->mu);
 		size_t unsent = settle_batch(b, v, n);
-		if (rc < 0 || unsent) {
+		if (rc < 0) {
+			b->be->disconnect(b->ctx);
+			b->connected = false;
+		}
+		if (unsent == n && n) {
+			/* no progress: back off, longer each time */
 			log_unavailable(b, unsent);
-			if (rc < 0) {
-				b->be->disconnect(b->ctx);
-				b->connected = false;
-			}
 			backoff_wait(b, backoff);
-			backoff = backoff * 2 > BROKER_BACKOFF_MAX ? BROKER_BACKOFF_MAX : backoff * 2;
+			backoff = next_backoff(backoff);
 		} else {
-			backoff = 1;
+			backoff = 1000;
+			if (unsent)
+				backoff_wait(b, 100);	/* partial: retry the rest soon */
 		}
 	}
 	pthread_mutex_unlock(&b->mu);

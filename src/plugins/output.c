@@ -191,8 +191,7 @@ void out_header(FILE *f, const struct out_cols *c, const struct out_opts *o)
 	fputc('\n', f);
 }
 
-/* Write s as a JSON string (values we render never need escaping but labels may). */
-static void json_str(FILE *f, const char *s)
+void out_json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {
@@ -241,7 +240,7 @@ static void row_json(FILE *f, const struct out_cols *c, const struct out_opts *o
 		out_value(d, k, cnt->tcp_flags, o, buf, sizeof(buf));
 		fprintf(f, "%s\"%s\": ", sep, d->json);
 		if (json_quoted(d, o))
-			json_str(f, buf);
+			out_json_str(f, buf);
 		else
 			fputs(buf, f);
 		sep = ", ";

@@ -57,6 +57,9 @@ void out_row(FILE *f, const struct out_cols *c, const struct out_opts *o,
 const char *out_value(const struct prim_desc *d, const struct flow_key *k, uint8_t tcp_flags,
     const struct out_opts *o, char *buf, size_t len);
 
+/* Write s as a quoted JSON string, escaping quotes, backslashes and control characters. */
+void out_json_str(FILE *f, const char *s);
+
 /* Protocol name as pmacct prints it ("tcp", "udp", ... or the number). */
 const char *out_proto_name(uint8_t proto, char *buf, size_t len);
 
