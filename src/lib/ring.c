@@ -72,7 +72,7 @@ size_t ring_used(const struct ring *r)
  * cores (several plugins on two cores) the thread we wait for can run.
  */
 #define RING_SPIN 32
-#define RING_POLL 40
+#define RING_POLL 36
 
 static inline void cpu_relax(int round)
 {

@@ -47,6 +47,7 @@ struct flow_key {
 	struct fr_ip dst_ip;
 	uint16_t src_port;
 	uint16_t dst_port;
+	struct fr_ip peer_src_ip;	/* next to the five-tuple: collectors aggregate on both */
 	uint32_t src_as;
 	uint32_t dst_as;
 	uint32_t peer_src_as;
@@ -61,7 +62,6 @@ struct flow_key {
 	uint64_t export_proto_seqno;
 	struct fr_ip src_net;
 	struct fr_ip dst_net;
-	struct fr_ip peer_src_ip;
 	struct fr_ip peer_dst_ip;
 	struct fr_ts ts_start;
 	struct fr_ts ts_end;
