@@ -258,6 +258,7 @@ static void *amqp_make_ctx(struct plugin *p)
 
 static const struct broker_backend amqp_backend = {
 	.name = "amqp",
+	.batch = 500,
 	.connect = amqp_connect,
 	.publish = amqp_publish,
 	.idle = amqp_idle,

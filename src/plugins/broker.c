@@ -23,7 +23,7 @@
 /* A warning with strerror(errno) appended. */
 #define log_warn(who, fmt, ...)	log_warnx(who, fmt ": %s", __VA_ARGS__, strerror(errno))
 
-#define BROKER_BATCH 5000		/* messages per publish() call */
+#define BROKER_BATCH 5000		/* messages per publish() call unless the backend says */
 #define BROKER_BACKOFF_MAX 30		/* seconds between reconnects, at most (first: 1) */
 #define BROKER_IDLE_MS 1000		/* idle hook period */
 
@@ -47,6 +47,7 @@ struct broker {
 	size_t spool_n;			/* messages in that range */
 
 	struct broker_stats st;
+	struct timespec t_first, t_last;	/* first put, last delivery (throughput log) */
 	time_t fail_logged;		/* rate limit of "broker unavailable" */
 	uint64_t fail_since_log;
 };
@@ -229,7 +230,8 @@ void broker_put(struct broker *b, const char *key, const char *pkey, const char 
 	struct broker_msg *m = broker_msg_new(key, pkey, data, len);
 
 	pthread_mutex_lock(&b->mu);
-	b->st.queued++;
+	if (!b->st.queued++)
+		clock_gettime(CLOCK_MONOTONIC, &b->t_first);
 	if (b->n >= b->max || b->rd_off < b->wr_off) {
 		spool_put(b, m);
 	} else {
@@ -281,7 +283,9 @@ static size_t take_batch(struct broker *b, struct broker_msg **v)
 
 	if (!b->head)
 		spool_reload(b);
-	while (b->head && n < BROKER_BATCH) {
+	size_t max = b->be->batch ? b->be->batch : BROKER_BATCH;
+
+	while (b->head && n < max) {
 		v[n++] = b->head;
 		b->head = b->head->next;
 		b->n--;
@@ -397,7 +401,7 @@ static unsigned next_backoff(unsigned ms)
 static void *broker_main(void *arg)
 {
 	struct broker *b = arg;
-	struct broker_msg **v = xmalloc(BROKER_BATCH * sizeof(*v));
+	struct broker_msg **v = xmalloc((b->be->batch ? b->be->batch : BROKER_BATCH) * sizeof(*v));
 	unsigned backoff = 1000;
 
 	pthread_mutex_lock(&b->mu);
@@ -421,6 +425,8 @@ static void *broker_main(void *arg)
 		int rc = b->be->publish(b->ctx, v, n);
 		pthread_mutex_lock(&b->mu);
 		size_t unsent = settle_batch(b, v, n);
+		if (unsent < n)
+			clock_gettime(CLOCK_MONOTONIC, &b->t_last);
 		if (rc < 0) {
 			b->be->disconnect(b->ctx);
 			b->connected = false;
@@ -503,9 +509,13 @@ size_t broker_close(struct broker *b, unsigned wait_secs)
 		    left, b->be->name, b->spool_path);
 	else
 		unlink(b->spool_path);
-	log_info(b->who, "%s: %llu messages queued, %llu delivered, %llu delivery retries, %llu spooled",
-	    b->be->name, (unsigned long long)b->st.queued, (unsigned long long)b->st.delivered,
-	    (unsigned long long)b->st.retried, (unsigned long long)b->st.spooled);
+	double secs = (double)(b->t_last.tv_sec - b->t_first.tv_sec) +
+	    (double)(b->t_last.tv_nsec - b->t_first.tv_nsec) / 1e9;
+	log_info(b->who, "%s: %llu messages queued, %llu delivered, %llu delivery retries, %llu spooled; "
+	    "first queued to last delivered %.3f s (%.0f messages/s)", b->be->name,
+	    (unsigned long long)b->st.queued, (unsigned long long)b->st.delivered,
+	    (unsigned long long)b->st.retried, (unsigned long long)b->st.spooled,
+	    b->st.delivered ? secs : 0.0, b->st.delivered && secs > 0 ? (double)b->st.delivered / secs : 0.0);
 
 	for (struct broker_msg *m = b->head, *nx; m; m = nx) {
 		nx = m->next;

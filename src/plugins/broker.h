@@ -31,6 +31,7 @@ struct broker_msg {
  */
 struct broker_backend {
 	const char *name;	/* "kafka", "amqp" */
+	size_t batch;		/* most messages per publish(), 0 = 5000 */
 	/* Open a connection / producer. 0, or -1 after logging the library's message. */
 	int (*connect)(void *ctx);
 	/*

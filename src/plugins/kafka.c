@@ -63,6 +63,14 @@ static void kafka_error(rd_kafka_t *rk, int err, const char *reason, void *opaqu
 	log_warnx(k->who, "kafka: %s: %s", rd_kafka_err2str((rd_kafka_resp_err_t)err), reason);
 }
 
+/* librdkafka's log lines go to our log (debug), not to stderr. */
+static void kafka_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	const struct kafka_ctx *k = rd_kafka_opaque(rk);
+	(void)level;
+	log_debug(k ? k->who : "kafka", "librdkafka %s: %s", fac, buf);
+}
+
 static char *trim(char *s)
 {
 	char *e;
@@ -159,6 +167,7 @@ static void *kafka_make_ctx(struct plugin *p)
 	tc = NULL;
 	rd_kafka_conf_set_dr_msg_cb(conf, kafka_dr);
 	rd_kafka_conf_set_error_cb(conf, kafka_error);
+	rd_kafka_conf_set_log_cb(conf, kafka_log);
 	rd_kafka_conf_set_opaque(conf, k);
 	k->conf = conf;
 	k->next_base = 1;
@@ -270,6 +279,7 @@ static void kafka_free(void *ctx)
 
 static const struct broker_backend kafka_backend = {
 	.name = "kafka",
+	.batch = 50000,		/* below queue.buffering.max.messages (100000) */
 	.connect = kafka_connect,
 	.publish = kafka_publish,
 	.disconnect = kafka_disconnect,

@@ -6,7 +6,7 @@
  *   kafka_mock [-b brokers] topic...
  *
  * Prints "BOOTSTRAP host:port,..." first, then "MSG <topic> <key|-> <payload>"
- * per message.  Commands on stdin: "down" / "up" take every broker down
+ * per message (newlines in the payload printed as 0x1e).  Commands on stdin: "down" / "up" take every broker down
  * or back up (a broker outage as the producer sees it), "quit" (or end of
  * input) stops.
  */
@@ -30,6 +30,7 @@ static rd_kafka_t *make(rd_kafka_type_t type, const char *bootstrap)
 		rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", err, sizeof(err));
 		rd_kafka_conf_set(conf, "enable.partition.eof", "false", err, sizeof(err));
 		rd_kafka_conf_set(conf, "topic.metadata.refresh.interval.ms", "1000", err, sizeof(err));
+		rd_kafka_conf_set(conf, "reconnect.backoff.max.ms", "1000", err, sizeof(err));
 	}
 	rd_kafka_t *rk = rd_kafka_new(type, conf, err, sizeof(err));
 	if (!rk) {
@@ -63,9 +64,14 @@ static void print_msg(const rd_kafka_message_t *m)
 			fprintf(stderr, "kafka_mock: consume: %s\n", rd_kafka_message_errstr(m));
 		return;
 	}
-	printf("MSG %s %.*s %.*s\n", rd_kafka_topic_name(m->rkt),
-	    m->key_len ? (int)m->key_len : 1, m->key_len ? (const char *)m->key : "-",
-	    (int)m->len, (const char *)m->payload);
+	printf("MSG %s %.*s ", rd_kafka_topic_name(m->rkt),
+	    m->key_len ? (int)m->key_len : 1, m->key_len ? (const char *)m->key : "-");
+	/* one line per message: a newline inside (*_multi_values) is printed as \x1e */
+	for (size_t i = 0; i < m->len; i++) {
+		char ch = ((const char *)m->payload)[i];
+		putchar(ch == '\n' ? 0x1e : ch);
+	}
+	putchar('\n');
 	fflush(stdout);
 }
 
@@ -90,11 +96,12 @@ int main(int argc, char **argv)
 
 	for (int i = optind; i < argc; i++) {
 		rd_kafka_mock_topic_create(mc, argv[i], 1, 1);
-		rd_kafka_topic_partition_list_add(topics, argv[i], RD_KAFKA_PARTITION_UA);
+		/* partition 0 from the start, assigned: no consumer group to recover after an outage */
+		rd_kafka_topic_partition_list_add(topics, argv[i], 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
 	}
 	rd_kafka_t *consumer = make(RD_KAFKA_CONSUMER, bootstrap);
 	rd_kafka_poll_set_consumer(consumer);
-	rd_kafka_subscribe(consumer, topics);
+	rd_kafka_assign(consumer, topics);
 	rd_kafka_topic_partition_list_destroy(topics);
 	printf("BOOTSTRAP %s\n", bootstrap);
 	fflush(stdout);
