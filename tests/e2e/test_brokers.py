@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DAEMON_ENV, PMACCTD, REF_PMACCTD, BIG_BUFFERS
+from conftest import DAEMON_ENV, PMACCTD, REF_PMACCTD, BIG_BUFFERS, write_netflow_v5_pcap
 
 KAFKA_MOCK = Path(os.environ.get("KAFKA_MOCK", PMACCTD.parent / "kafka_mock"))
 RABBIT_BIN = Path("/usr/lib/rabbitmq/bin")
@@ -416,40 +416,6 @@ def test_amqp_restart_mid_run(rabbit, pcapgen, tmp_path):
 
 
 NFACCTD = PMACCTD.parent / "nfacctd"
-
-
-def write_netflow_v5_pcap(path, n_datagrams=40, per=30, seed=11):
-    """NetFlow v5 exports (RFC-less, Cisco's format: 24-byte header, 48-byte records) in a
-    pcap of UDP datagrams; returns the totals per (src, dst, proto) the records carry."""
-    import random
-    import struct
-    rnd = random.Random(seed)
-    hosts = [f"10.{rnd.randrange(256)}.{rnd.randrange(256)}.{rnd.randrange(1, 255)}"
-             for _ in range(25)]
-    exp = {}
-    with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-        for d in range(n_datagrams):
-            recs = b""
-            for _ in range(per):
-                src, dst = rnd.choice(hosts), rnd.choice(hosts)
-                proto = rnd.choice((6, 17))
-                pkts, octets = rnd.randrange(1, 50), rnd.randrange(40, 60000)
-                recs += struct.pack("!4s4s4sHHIIIIHHBBBBHHBBH", socket.inet_aton(src),
-                                    socket.inet_aton(dst), bytes(4), 1, 2, pkts, octets,
-                                    90000, 99000, rnd.randrange(1024, 65535), 443, 0, 0x18,
-                                    proto, 0, 0, 0, 24, 24, 0)
-                k = (src, dst, proto)
-                p, b = exp.get(k, (0, 0))
-                exp[k] = (p + pkts, b + octets)
-            hdr = struct.pack("!HHIIIIBBH", 5, per, 100000, 1700000000 + d, 0, d * per, 0, 0, 0)
-            msg = hdr + recs
-            udp = struct.pack("!HHHH", 40000, 2100, 8 + len(msg), 0) + msg
-            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
-                             bytes((192, 0, 2, 1)), bytes((192, 0, 2, 100)))
-            frame = b"\0" * 12 + b"\x08\x00" + ip + udp
-            f.write(struct.pack("<IIII", 1700000000 + d, 0, len(frame), len(frame)) + frame)
-    return exp
 
 
 def test_kafka_netflow_replay(kafka, tmp_path):

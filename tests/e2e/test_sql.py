@@ -32,7 +32,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DAEMON_ENV, PMACCTD, REF_PMACCTD, needs_ref
+from conftest import (DAEMON_ENV, PMACCTD, REF_PMACCTD, needs_ref, netflow_v5_datagrams,
+                      write_netflow_v5_pcap)
 
 REPO = Path(__file__).resolve().parents[2]
 REF_SQL = Path("/usr/share/doc/pmacct/sql")
@@ -571,49 +572,6 @@ sql_spool_threshold: 10
 # away while the daemon runs
 
 NFACCTD = PMACCTD.parent / "nfacctd"
-
-
-def netflow_v5_datagrams(n_datagrams=40, per=30, seed=11):
-    """NetFlow v5 export datagrams (24-byte header, 48-byte records, as in
-    test_brokers.py); returns ([(unix_secs, payload)], {(src, dst, proto):
-    (packets, bytes)}) with the totals the records carry."""
-    import random
-    import struct
-    rnd = random.Random(seed)
-    hosts = [f"10.{rnd.randrange(256)}.{rnd.randrange(256)}.{rnd.randrange(1, 255)}"
-             for _ in range(25)]
-    exp, out = {}, []
-    for d in range(n_datagrams):
-        recs = b""
-        for _ in range(per):
-            src, dst = rnd.choice(hosts), rnd.choice(hosts)
-            proto = rnd.choice((6, 17))
-            pkts, octets = rnd.randrange(1, 50), rnd.randrange(40, 60000)
-            recs += struct.pack("!4s4s4sHHIIIIHHBBBBHHBBH", socket.inet_aton(src),
-                                socket.inet_aton(dst), bytes(4), 1, 2, pkts, octets,
-                                90000, 99000, rnd.randrange(1024, 65535), 443, 0, 0x18,
-                                proto, 0, 0, 0, 24, 24, 0)
-            k = (src, dst, proto)
-            p, b = exp.get(k, (0, 0))
-            exp[k] = (p + pkts, b + octets)
-        hdr = struct.pack("!HHIIIIBBH", 5, per, 100000, 1700000000 + d, 0, d * per, 0, 0, 0)
-        out.append((1700000000 + d, hdr + recs))
-    return out, exp
-
-
-def write_netflow_v5_pcap(path, **kw):
-    """The datagrams of netflow_v5_datagrams() in UDP frames of a pcap."""
-    import struct
-    grams, exp = netflow_v5_datagrams(**kw)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-        for ts, msg in grams:
-            udp = struct.pack("!HHHH", 40000, 2100, 8 + len(msg), 0) + msg
-            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
-                             bytes((192, 0, 2, 1)), bytes((192, 0, 2, 100)))
-            frame = b"\0" * 12 + b"\x08\x00" + ip + udp
-            f.write(struct.pack("<IIII", ts, 0, len(frame), len(frame)) + frame)
-    return exp
 
 
 def my_prepare(my):
