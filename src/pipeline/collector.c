@@ -406,6 +406,9 @@ struct collector *collector_open(struct core_cfg *cfg, const struct collector_pr
 	c->fd = -1;
 	c->sink.emit = emit;
 	c->sink.arg = c;
+	if (cfg->collector_workers > 1)
+		log_warnx(WHO, "[%s] key 'collector_workers': several receive threads are not "
+		    "implemented yet; using one.", cfg_where(&cfg->origin, "collector_workers"));
 	if (cfg->collector_allow_file && !(c->allow = allow_load(cfg->collector_allow_file)))
 		goto fail;
 	if (!(c->state = proto->state_new(cfg)))
