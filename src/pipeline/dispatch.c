@@ -19,6 +19,15 @@ static bool any_plugin_has(const struct core_cfg *cfg, uint8_t flag, int id)
 	return false;
 }
 
+/* Does any plugin or map need a frame for its BPF filters? */
+static bool needs_frame(const struct pipeline *pl)
+{
+	for (int i = 0; i < pl->nplugins; i++)
+		if (pl->plugins[i].nfilters)
+			return true;
+	return pl->maps != NULL;
+}
+
 int pipeline_init(struct pipeline *pl, struct core_cfg *cfg, struct plugin *ps, int n,
     int linktype, int snaplen, bool packets)
 {
@@ -39,6 +48,7 @@ int pipeline_init(struct pipeline *pl, struct core_cfg *cfg, struct plugin *ps, 
 		pl->flows = flows_new(cfg->flow_buffer_size ? cfg->flow_buffer_size : 16 * 1024 * 1024,
 		    cfg->flow_lifetime ? cfg->flow_lifetime : 60);
 	pl->maps = core_maps_new(cfg, linktype, snaplen, &err);
+	pl->needs_frame = needs_frame(pl);
 	return err ? -1 : 0;
 }
 
@@ -72,22 +82,13 @@ void pipeline_packet(struct pipeline *pl, int dlt, const struct pcap_pkthdr *h, 
 	pipeline_record(pl, &rec, h, pkt);
 }
 
-/* Does any plugin or map need a frame for its BPF filters? */
-static bool needs_frame(const struct pipeline *pl)
-{
-	for (int i = 0; i < pl->nplugins; i++)
-		if (pl->plugins[i].nfilters)
-			return true;
-	return pl->maps != NULL;
-}
-
 void pipeline_record(struct pipeline *pl, struct flow_rec *rec, const struct pcap_pkthdr *h,
     const uint8_t *pkt)
 {
 	struct pcap_pkthdr sh;
 	uint8_t frame[SYNTH_MAX];
 
-	if (!pkt && needs_frame(pl)) {
+	if (!pkt && pl->needs_frame) {
 		/* NetFlow/sFlow: filters see a frame rebuilt from the record */
 		synth_frame(rec, frame, &sh);
 		h = &sh;

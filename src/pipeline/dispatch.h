@@ -22,6 +22,7 @@ struct pipeline {
 	struct frag_table *frag;	/* when a plugin needs L4 primitives */
 	struct flows_table *flows;	/* when a plugin counts flows */
 	struct core_maps *maps;		/* pre_tag_map; NULL when none */
+	bool needs_frame;		/* some filter runs on a frame rebuilt from records */
 };
 
 /*

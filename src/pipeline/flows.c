@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/slab.h"
 #include "../lib/xalloc.h"
 
 /*
@@ -63,23 +64,10 @@ struct flows_table {
 struct flows_table *flows_new(size_t bytes, uint32_t lifetime)
 {
 	struct flows_table *ft = xcalloc(1, sizeof(*ft));
-	size_t cap;
 
-	if (bytes == 0)
-		bytes = FLOWS_DEFAULT_BYTES;
-	cap = bytes / sizeof(struct flows_ent);
-	if (cap == 0)
-		cap = 1;
-	if (cap > UINT32_MAX / 2)
-		cap = UINT32_MAX / 2;
-	ft->cap = (uint32_t)cap;
-	ft->nbuckets = 1;
-	while (ft->nbuckets < ft->cap / 2 + 1)
-		ft->nbuckets <<= 1;
+	ft->cap = slab_capacity(bytes ? bytes : FLOWS_DEFAULT_BYTES, sizeof(struct flows_ent), &ft->nbuckets);
 	ft->ent = xcalloc(ft->cap, sizeof(*ft->ent));
-	ft->bucket = xmalloc((size_t)ft->nbuckets * sizeof(*ft->bucket));
-	for (uint32_t i = 0; i < ft->nbuckets; i++)
-		ft->bucket[i] = FLOWS_NONE;
+	ft->bucket = slab_buckets(ft->nbuckets, FLOWS_NONE);
 	for (uint32_t i = 0; i < ft->cap; i++)
 		ft->ent[i].next = i + 1 < ft->cap ? i + 1 : FLOWS_NONE;
 	ft->free_head = 0;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/slab.h"
 #include "../lib/xalloc.h"
 
 /*
@@ -57,23 +58,10 @@ struct frag_table {
 struct frag_table *frag_new(size_t bytes)
 {
 	struct frag_table *ft = xcalloc(1, sizeof(*ft));
-	size_t cap;
 
-	if (bytes == 0)
-		bytes = FRAG_DEFAULT_BYTES;
-	cap = bytes / sizeof(struct frag_ent);
-	if (cap == 0)
-		cap = 1;
-	if (cap > UINT32_MAX / 2)
-		cap = UINT32_MAX / 2;
-	ft->cap = (uint32_t)cap;
-	ft->nbuckets = 1;
-	while (ft->nbuckets < ft->cap / 2 + 1)
-		ft->nbuckets <<= 1;
+	ft->cap = slab_capacity(bytes ? bytes : FRAG_DEFAULT_BYTES, sizeof(struct frag_ent), &ft->nbuckets);
 	ft->ent = xcalloc(ft->cap, sizeof(*ft->ent));
-	ft->bucket = xmalloc((size_t)ft->nbuckets * sizeof(*ft->bucket));
-	for (uint32_t i = 0; i < ft->nbuckets; i++)
-		ft->bucket[i] = FRAG_NONE;
+	ft->bucket = slab_buckets(ft->nbuckets, FRAG_NONE);
 	for (uint32_t i = 0; i < ft->cap; i++)
 		ft->ent[i].next = i + 1 < ft->cap ? i + 1 : FRAG_NONE;
 	ft->free_head = 0;
