@@ -502,8 +502,13 @@ def pair(tmp_path_factory, capture):
 
 def both(pair, name, *args):
     ref, our = pair
-    return (run_client(REF_PMACCT, ref.sock[name], *args),
-            run_client(PMACCT, our.sock[name], *args))
+    r = run_client(REF_PMACCT, ref.sock[name], *args)
+    o = run_client(PMACCT, our.sock[name], *args)
+    # pmacct 1.7.7's client now and then prints stray "0" lines after a batch reply (seen
+    # on a loaded machine): a read-only query that differs is asked of it once more
+    if r != o and not {"-r", "-e"} & set(args):
+        r = run_client(REF_PMACCT, ref.sock[name], *args)
+    return r, o
 
 
 def same_rows(a, b):
