@@ -508,6 +508,14 @@ def both(pair, name, *args):
     # on a loaded machine): a read-only query that differs is asked of it once more
     if r != o and not {"-r", "-e"} & set(args):
         r = run_client(REF_PMACCT, ref.sock[name], *args)
+    spec = args[args.index("-N") + 1] if "-N" in args else "file:"
+    if r != o and not spec.startswith("file:"):
+        # a query that resets (-r) cannot be asked again: drop only trailing stray "0" lines
+        # beyond the answers requested (one per ';'-separated request, one with -S)
+        want = 1 if "-S" in args else len(spec.split(";"))
+        lines = r[1].splitlines()
+        if len(lines) > want and all(x == "0" for x in lines[want:]):
+            r = (r[0], "".join(x + "\n" for x in lines[:want]))
     return r, o
 
 
