@@ -9,9 +9,9 @@ PYTHON     ?= /usr/bin/python3
 # Debian packages: build dependencies, then what the tests and the bench use
 # (tshark and scapy for independent counts, pmacct 1.7.7 as the reference).
 BUILD_PKGS = meson ninja-build pkg-config gcc libpcap-dev libxxhash-dev libjansson-dev libsqlite3-dev libpq-dev libmariadb-dev librdkafka-dev librabbitmq-dev libmicrohttpd-dev
-TEST_PKGS  = python3 python3-pytest python3-scapy tshark tcpdump pmacct iproute2 clang procps sqlite3 postgresql mariadb-server rabbitmq-server python3-pika chromium python3-prometheus-client
+TEST_PKGS  = python3 python3-pytest python3-scapy tshark tcpdump pmacct softflowd iproute2 clang procps valgrind sqlite3 postgresql mariadb-server rabbitmq-server python3-pika chromium python3-prometheus-client man-db groff-base systemd dpkg-dev debhelper fakeroot lintian
 
-.PHONY: all deps test-deps build demo test unit asan tsan e2e bench clean
+.PHONY: all deps test-deps build demo test unit asan tsan e2e bench clean install deb
 
 all: build
 
@@ -47,6 +47,18 @@ tsan: deps
 	ninja -C $(TSAN_BUILD)
 	meson test -C $(TSAN_BUILD) --print-errorlogs ring agg
 	TSAN_OPTIONS=halt_on_error=1:exitcode=66 $(TSAN_BUILD)/pmacctd -f tests/e2e/configs/tsan.conf >/dev/null
+
+# `make install [PREFIX=/usr/local] [DESTDIR=/tmp/root]`: binaries, manual pages, SQL scripts,
+# examples and systemd units (docs/install.md).
+PREFIX ?= /usr/local
+install: build
+	meson configure $(BUILD) -Dprefix=$(PREFIX)
+	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --no-rebuild --quiet
+
+# Debian packages from debian/ (into ..), as docs/install.md describes.
+deb: deps
+	./scripts/ensure-packages dpkg-dev debhelper fakeroot
+	dpkg-buildpackage -us -uc -b
 
 e2e: build
 	$(PYTHON) -m pytest -q tests/e2e

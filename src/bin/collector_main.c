@@ -42,6 +42,12 @@ static void run_stats(void *arg)
 	collector_log_stats(c->col);
 }
 
+static void run_reopen(void *arg)
+{
+	struct run_ctx *c = arg;
+	collector_reopen(c->col);
+}
+
 static void run_reload(void *arg)
 {
 	struct run_ctx *c = arg;
@@ -53,7 +59,7 @@ static void run_reload(void *arg)
 static bool run_poll(void *arg)
 {
 	struct run_ctx *c = arg;
-	struct daemon_hooks h = { run_stats, run_reload, c, c->pl->cfg->maps_refresh };
+	struct daemon_hooks h = { run_stats, run_reload, c, c->pl->cfg->maps_refresh, run_reopen };
 	return daemon_poll(&h);
 }
 
@@ -94,6 +100,7 @@ int collector_run(struct core_cfg *cfg, const struct collector_proto *proto)
 		daemon_detach();
 	}
 	daemon_pidfiles_write(cfg);
+	daemon_privs_drop(cfg);	/* user / group: capture, sockets and pidfiles are open */
 	plugins_start(ps, cfg->nplugins);
 
 	struct run_ctx ctx = { col, &pl };

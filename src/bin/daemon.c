@@ -2,6 +2,7 @@
 /* daemon.c: process plumbing shared by the daemons. */
 #include "daemon.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <pcap/pcap.h>
 #include <getopt.h>
@@ -12,7 +13,9 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "version.h"
 #include "lib/log.h"
+#include "lib/privs.h"
 #include "lib/xalloc.h"
 #include "model/prim.h"
 
@@ -54,9 +57,16 @@ void daemon_log_open(const struct core_cfg *cfg)
 
 void daemon_detach(void)
 {
-	pid_t pid = fork();
+	pid_t pid;
 	int fd;
 
+	/* Under a systemd service (Type=simple units in dist/systemd/) the manager supervises
+	 * the process: detaching would look like an exit, so `daemonize: true` is ignored. */
+	if (getenv("INVOCATION_ID") && getppid() == 1) {
+		log_info("default/core", "started by systemd: daemonize ignored");
+		return;
+	}
+	pid = fork();
 	if (pid < 0)
 		fatal("default/core", "fork: cannot daemonize");
 	if (pid > 0)
@@ -111,6 +121,131 @@ void daemon_pidfiles_remove(const struct core_cfg *cfg)
 		plugin_pidfile(cfg, &cfg->plugins[i], path, sizeof(path));
 		unlink(path);
 	}
+}
+
+/* ---- privileges and ownership of created files ---- */
+
+/* Who the daemon runs as once set up, and who owns the files it created before. */
+struct daemon_privs {
+	struct privs_id run;
+	uid_t fuid;		/* (uid_t)-1: leave alone */
+	gid_t fgid;
+	bool explicit_run;	/* `user` / `group` given: failing to switch is an error */
+};
+
+static int privs_err(const struct core_cfg *cfg, const char *key, const char *err)
+{
+	log_err("default/core", "[%s] Invalid value for key '%s': %s. Exiting.",
+	    cfg_where(&cfg->origin, key), key, err);
+	return -1;
+}
+
+/*
+ * Work out the plan from `user`, `group`, `files_uid` and `files_gid`:
+ * the daemon runs as `user` (else files_uid), in `group` (else the user's
+ * own group, else files_gid), and files created before the switch are
+ * given to files_uid / files_gid (else to the user and group it runs as).
+ * Returns 0, or -1 after logging which key is wrong.
+ */
+static int privs_plan(const struct core_cfg *cfg, struct daemon_privs *pp)
+{
+	struct privs_id fid = { 0 };
+	char err[256];
+
+	memset(pp, 0, sizeof(*pp));
+	if (cfg->files_uid && privs_user(cfg->files_uid, &fid, err, sizeof(err)) < 0)
+		return privs_err(cfg, "files_uid", err);
+	if (cfg->files_gid && privs_group(cfg->files_gid, &fid, err, sizeof(err)) < 0)
+		return privs_err(cfg, "files_gid", err);
+	if (cfg->user) {
+		if (privs_user(cfg->user, &pp->run, err, sizeof(err)) < 0)
+			return privs_err(cfg, "user", err);
+	} else if (fid.has_uid) {
+		pp->run.has_uid = true;
+		pp->run.uid = fid.uid;
+		pp->run.user_has_gid = fid.user_has_gid;
+		pp->run.user_gid = fid.user_gid;
+	}
+	if (cfg->group) {
+		if (privs_group(cfg->group, &pp->run, err, sizeof(err)) < 0)
+			return privs_err(cfg, "group", err);
+	} else if (cfg->user && pp->run.user_has_gid) {
+		pp->run.has_gid = true;
+		pp->run.gid = pp->run.user_gid;
+	} else if (fid.has_gid) {
+		pp->run.has_gid = true;
+		pp->run.gid = fid.gid;
+	} else if (pp->run.has_uid && pp->run.user_has_gid) {
+		pp->run.has_gid = true;
+		pp->run.gid = pp->run.user_gid;
+	} else if (pp->run.has_uid) {
+		/* never keep root's groups behind a switched uid */
+		return privs_err(cfg, cfg->user ? "user" : "files_uid",
+		    "this uid has no passwd entry: set 'group' (or files_gid)");
+	}
+	pp->explicit_run = cfg->user || cfg->group;
+	pp->fuid = fid.has_uid ? fid.uid : pp->run.has_uid ? pp->run.uid : (uid_t)-1;
+	pp->fgid = fid.has_gid ? fid.gid : pp->run.has_gid ? pp->run.gid : (gid_t)-1;
+	if (pp->run.has_uid && fid.has_uid && fid.uid != pp->run.uid)
+		log_warnx("default/core", "files_uid differs from user: files created after start-up "
+		    "belong to the user");
+	return 0;
+}
+
+/* `user` / `group` that cannot be honoured (not root) stop start-up, before anything is opened. */
+static int privs_check(const struct core_cfg *cfg, const struct daemon_privs *pp)
+{
+	if (!pp->explicit_run || geteuid() == 0)
+		return 0;
+	if (pp->run.has_uid && pp->run.uid != geteuid())
+		return privs_err(cfg, cfg->user ? "user" : "files_uid", "switching user needs root");
+	if (pp->run.has_gid && pp->run.gid != getegid())
+		return privs_err(cfg, cfg->group ? "group" : cfg->user ? "user" : "files_gid",
+		    "switching group needs root");
+	return 0;
+}
+
+/* Hand a file created before the switch to files_uid / files_gid. */
+static void privs_give(const struct daemon_privs *pp, const char *path)
+{
+	if (path && privs_chown(path, pp->fuid, pp->fgid) < 0 && errno != ENOENT)
+		log_warnx("default/core", "cannot give '%s' to files_uid/files_gid: %s", path,
+		    strerror(errno));
+}
+
+void daemon_privs_drop(const struct core_cfg *cfg)
+{
+	struct daemon_privs pp;
+	char path[4096], err[256];
+
+	if (privs_plan(cfg, &pp) < 0)
+		exit(1);
+	if (pp.fuid != (uid_t)-1 || pp.fgid != (gid_t)-1) {
+		if (cfg->pidfile) {
+			privs_give(&pp, cfg->pidfile);
+			for (int i = 0; i < cfg->nplugins; i++) {
+				plugin_pidfile(cfg, &cfg->plugins[i], path, sizeof(path));
+				privs_give(&pp, path);
+			}
+		}
+		privs_give(&pp, cfg->logfile);
+		for (int i = 0; i < cfg->nplugins; i++)
+			if (strcmp(cfg->plugins[i].type, "memory") == 0)
+				privs_give(&pp, cfg->plugins[i].imt_path);
+	}
+	if (!pp.run.has_uid && !pp.run.has_gid)
+		return;
+	if ((!pp.run.has_uid || pp.run.uid == geteuid()) && (!pp.run.has_gid ||
+	    pp.run.gid == getegid()))
+		return;
+	if (geteuid() != 0 && !pp.explicit_run) {
+		log_warnx("default/core", "not running as root: files_uid/files_gid only set the "
+		    "owner of files, the daemon keeps its user");
+		return;
+	}
+	if (privs_drop(&pp.run, err, sizeof(err)) < 0)
+		fatal("default/core", "cannot drop privileges: %s", err);
+	log_info("default/core", "running as uid %u gid %u", (unsigned)getuid(), (unsigned)getgid());
 }
 
 static const struct flag_key *find_flag(const struct flag_key *map, int c)
@@ -179,6 +314,8 @@ bool daemon_poll(const struct daemon_hooks *h)
 	if (daemon_reopen) {
 		daemon_reopen = 0;
 		log_reopen();
+		if (h->reopen)
+			h->reopen(h->arg);
 	}
 	if (daemon_reload) {
 		daemon_reload = 0;
@@ -228,7 +365,7 @@ int daemon_main(int argc, char **argv, const struct daemon_desc *dd)
 	}
 	switch (want) {
 	case 'h': usage(dd); return 0;
-	case 'V': printf("%s\n\nLibs:\n%s\n", dd->banner, pcap_lib_version()); return 0;
+	case 'V': version_print(stdout, dd->banner); return 0;
 	case 'a': prim_print_list(dd->source, dd->banner); return 0;
 	default: break;
 	}
@@ -240,8 +377,14 @@ int daemon_main(int argc, char **argv, const struct daemon_desc *dd)
 	if (dry_run) {
 		cfg_dump(&cfg, stdout);
 	} else {
-		umask(077);	/* files_umask: created files and directories are the owner's only */
+		struct daemon_privs pp;
+		umask((mode_t)cfg.files_umask & 0777);	/* default 077: the owner's only */
 		daemon_log_open(&cfg);
+		if (privs_plan(&cfg, &pp) < 0 || privs_check(&cfg, &pp) < 0) {
+			cfg_fini(&cfg);
+			free(extra);
+			return 1;
+		}
 		daemon_signals();
 		log_info("default/core", "%s", dd->banner);
 		if (file)

@@ -26,6 +26,14 @@ void daemon_detach(void);
 void daemon_pidfiles_write(const struct core_cfg *cfg);
 void daemon_pidfiles_remove(const struct core_cfg *cfg);
 
+/*
+ * Once capture handles, sockets and pidfiles are open: give the files made
+ * so far (pidfiles, logfile, memory plugin sockets) to files_uid /
+ * files_gid, then switch to `user` / `group` (or files_uid / files_gid),
+ * keeping no other group.  Exits on failure (start-up only).
+ */
+void daemon_privs_drop(const struct core_cfg *cfg);
+
 /* One command-line flag and the config key it becomes (NULL value: takes the option argument). */
 struct flag_key {
 	char flag;
@@ -60,7 +68,8 @@ struct daemon_desc {
 
 /*
  * The whole main(): flags, -h -V -a, config (-f, flags appended), -T config
- * dry run, umask 077, logging, signals, then dd->run().  Returns the exit code.
+ * dry run, umask files_umask, the user/group keys checked, logging,
+ * signals, then dd->run().  Returns the exit code.
  */
 int daemon_main(int argc, char **argv, const struct daemon_desc *dd);
 
@@ -73,6 +82,7 @@ struct daemon_hooks {
 	void (*reload)(void *arg);	/* SIGUSR2 (only when maps_refresh) */
 	void *arg;
 	bool maps_refresh;
+	void (*reopen)(void *arg);	/* SIGHUP, after the log file; may be NULL */
 };
 
 /*

@@ -18,6 +18,7 @@
 
 #include "lib/rd.h"
 #include "lib/xalloc.h"
+#include "maps/rdmap.h"
 #include "plugins/imt_proto.h"
 #include "plugins/output.h"
 
@@ -344,6 +345,17 @@ static void parse_value(const struct prim_desc *d, const char *tok, struct flow_
 		memcpy(p, &ts, sizeof(ts));
 		break;
 	}
+	case PF_STR:		/* interface / VRF names */
+		memset(p, 0, d->len);
+		memcpy(p, tok, strnlen(tok, d->len - 1u));
+		break;
+	case PF_FWD_STATUS:
+		*p = (uint8_t)strtoul(tok, NULL, 10);
+		break;
+	case PF_RD:
+		if (rdmap_parse_rd(tok, p) < 0)
+			die("ERROR: mpls_vpn_rd: Invalid route distinguisher: '%s'\n", tok);
+		break;
 	default:
 		break;
 	}
@@ -501,7 +513,8 @@ static uint16_t recv_msg(int fd, struct imt_buf *pl)
 static void request(int fd, const struct imt_buf *q, struct imt_buf *pl, struct imt_info *info)
 {
 	send_all(fd, q);
-	if (recv_msg(fd, pl) != IMT_R_INFO || imt_info_decode(pl->p, pl->len, info) < 0)
+	if (recv_msg(fd, pl) != IMT_R_INFO || imt_info_decode(pl->p, pl->len, info) < 0 ||
+	    imt_info_define_custom(info) < 0)
 		die("ERROR: invalid reply: %s\n", "no table description");
 }
 

@@ -160,7 +160,7 @@ static void core_reload(void *arg)
 static bool core_poll(void *arg)
 {
 	struct core_ctx *c = arg;
-	struct daemon_hooks h = { core_stats, core_reload, c, c->src->cfg->maps_refresh };
+	struct daemon_hooks h = { core_stats, core_reload, c, c->src->cfg->maps_refresh, NULL };
 	return daemon_poll(&h);
 }
 
@@ -189,6 +189,7 @@ static int run(struct core_cfg *cfg, const void *arg)
 		daemon_detach();
 	}
 	daemon_pidfiles_write(cfg);
+	daemon_privs_drop(cfg);	/* user / group: capture, sockets and pidfiles are open */
 	plugins_start(ps, cfg->nplugins);
 
 	struct core_ctx ctx = { &src, &pl };

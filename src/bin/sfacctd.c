@@ -45,6 +45,8 @@ struct sfd {
 	struct sflow_state *ss;
 	struct sflow_stats st;
 	bool renormalize;
+	uint32_t ext_rate;	/* sfacctd_ext_sampling_rate, 0 = none */
+	bool map_renorm;	/* a sampling_map: the core renormalizes (core_maps.c) */
 	const struct rec_sink *sink;
 	struct cnt_log *cnt;
 	char listen[80];	/* [ip:port] of SIGUSR1 lines */
@@ -208,14 +210,26 @@ static void on_counter(void *arg, const struct sflow_hdr *h, const struct sflow_
 	fputs("}\n", fp);
 }
 
-/* sflow_sink.flow: renormalize if asked, then into the pipeline. */
+/*
+ * sflow_sink.flow: renormalize if asked, then into the pipeline.  As
+ * pmacct 1.7.7 (verified): sfacctd_ext_sampling_rate replaces the rate when
+ * renormalizing, and only then; with a sampling_map the record goes on with
+ * the effective rate in sampling_rate and the core's map renormalizes it.
+ */
 static void on_flow(void *arg, const struct sflow_hdr *h, const struct sflow_flow *f,
     struct flow_rec *rec)
 {
 	struct sfd *s = arg;
 
-	if (s->renormalize)
+	if (s->renormalize && s->ext_rate) {
+		rec->bytes *= s->ext_rate;
+		rec->packets *= s->ext_rate;
+		rec->k.sampling_rate = 1;
+	} else if (s->renormalize && s->map_renorm) {
+		rec->k.sampling_rate = sflow_state_eff_rate(s->ss, h, f);
+	} else if (s->renormalize) {
 		sflow_state_renormalize(s->ss, h, f, rec);
+	}
 	s->sink->emit(s->sink->arg, rec);
 }
 
@@ -245,6 +259,8 @@ static void *sfd_new(struct core_cfg *cfg)
 
 	s->ss = sflow_state_new();
 	s->renormalize = cfg->renormalize;
+	s->ext_rate = cfg->ext_sampling_rate;
+	s->map_renorm = cfg->sampling_map && cfg->sampling_map[0];
 	snprintf(s->listen, sizeof(s->listen), "%s:%u",
 	    cfg->collector_ip ? cfg->collector_ip : "::",
 	    cfg->collector_port ? cfg->collector_port : 6343u);
@@ -294,6 +310,22 @@ static void sfd_log_stats(void *state)
 	    (unsigned long long)s->st.non_ip);
 }
 
+/*
+ * SIGHUP: close the counter log files (logrotate moved them); each is
+ * opened again, appending, by its next line.
+ */
+static void sfd_reopen(void *state)
+{
+	struct sfd *s = state;
+
+	if (!s->cnt)
+		return;
+	for (size_t i = 0; i < s->cnt->n; i++)
+		fclose(s->cnt->files[i].fp);
+	s->cnt->n = 0;
+	log_info(WHO, "[%s] sfacctd_counter_file reopened.", s->cnt->path);
+}
+
 static void sfd_free(void *state)
 {
 	struct sfd *s = state;
@@ -321,6 +353,7 @@ static const struct collector_proto sfacctd_proto = {
 	.datagram = sfd_datagram,
 	.log_stats = sfd_log_stats,
 	.tick = NULL,
+	.reopen = sfd_reopen,
 	.state_free = sfd_free,
 };
 

@@ -10,6 +10,7 @@
 #include "../lib/log.h"
 #include "../lib/xalloc.h"
 #include "keys.h"
+#include "../model/prim.h"
 
 #define CFG_LINE_MAX	10240		/* pmacct's limit, bytes per line */
 #define CFG_WHO		"default/core"
@@ -396,6 +397,30 @@ static void derive(struct core_cfg *cfg)
 	}
 }
 
+/*
+ * aggregate_primitives defines primitive names the aggregate lines use,
+ * wherever it stands in the file: load it (the last one) before any line
+ * is applied.
+ */
+static int load_custom_primitives(const struct cfg_parse *ps)
+{
+	const struct cfg_line *l = NULL;
+	char why[512];
+
+	prim_custom_reset();
+	for (int i = 0; i < ps->n; i++)
+		if (strcmp(ps->v[i].key, "aggregate_primitives") == 0)
+			l = &ps->v[i];
+	if (!l)
+		return 0;
+	if (prim_custom_load(l->value, why, sizeof(why)) < 0) {
+		log_err(CFG_WHO, "[%s:%d] key 'aggregate_primitives': %s. Exiting.", l->src, l->lineno,
+		    why);
+		return -1;
+	}
+	return 0;
+}
+
 static void free_lines(struct cfg_parse *ps)
 {
 	for (int i = 0; i < ps->n; i++) {
@@ -422,6 +447,8 @@ int cfg_load(struct core_cfg *cfg, enum cfg_daemon d, const char *file,
 	if (add_args(&ps, args, nargs) < 0)
 		goto out;
 	if (make_plugins(&ps, file, &first) < 0)
+		goto out;
+	if (load_custom_primitives(&ps) < 0)
 		goto out;
 	for (int i = 0; i < ps.n; i++)
 		if (apply_line(&ps, &ps.v[i], first) < 0)
@@ -478,6 +505,13 @@ static void dump_plugins(const struct core_cfg *cfg, FILE *out)
 }
 
 /* Print row k of `base` if it differs from `def` (or always); name = plugin or NULL. */
+/* Keys whose values are secrets: the dump shows that they are set, never what they are. */
+static bool key_secret(const char *name)
+{
+	return strstr(name, "passwd") || strstr(name, "password") || strstr(name, "token") ||
+	    strstr(name, "secret");
+}
+
 static void dump_row(const struct cfg_key *k, const void *base, const void *def,
     const char *name, bool always, FILE *out)
 {
@@ -486,6 +520,8 @@ static void dump_row(const struct cfg_key *k, const void *base, const void *def,
 
 	cfg_key_str(k, base, cur, len);
 	cfg_key_str(k, def, dflt, len);
+	if (cur[0] && key_secret(k->name) && strcmp(cur, dflt) != 0)
+		snprintf(cur, len, "********");
 	if (always || (cur[0] && strcmp(cur, dflt) != 0)) {
 		if (name)
 			fprintf(out, "%s[%s]: %s\n", k->name, name, cur);

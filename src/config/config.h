@@ -78,6 +78,9 @@ struct plugin_cfg {
 	bool markers;			/* print_markers */
 	char output_separator[8];	/* print_output_separator, default "," (\t \s decoded) */
 	bool num_protos;		/* print_num_protos */
+	bool tcpflags_encode_as_array;	/* JSON tcp_flags as an array of flag names */
+	bool mpls_label_stack_encode_as_array;	/* JSON mpls_label_stack as an array */
+	bool fwd_status_encode_as_string;	/* JSON fwd_status as RFC 7270 text */
 	uint32_t cache_entries;		/* print_cache_entries, default 16411 */
 	struct cfg_period history;	/* print_history */
 	char history_roundoff[8];	/* print_history_roundoff: letters of m h d w M */
@@ -140,6 +143,31 @@ struct plugin_cfg {
 	uint32_t http_history_bin;	/* seconds per bin */
 	uint32_t http_max_entries;	/* bound of the plugin's table, 0 = unbounded */
 
+	/* nfprobe / sfprobe / tee plugins (docs/probes.md); values checked in their init() */
+	char *nfprobe_receiver;		/* host:port, NULL = 127.0.0.1:2100 */
+	uint32_t nfprobe_version;	/* 5, 9 or 10 (default) */
+	char *nfprobe_timeouts;		/* tcp=N:tcp.rst=N:...:expint=N */
+	uint32_t nfprobe_maxflows;	/* flow cache size, default 8192 */
+	char *nfprobe_engine;		/* type:id (v5), source id / ODID (v9, IPFIX) */
+	char *nfprobe_source_ip;
+	uint32_t nfprobe_hoplimit;	/* 0 = the system's */
+	uint32_t nfprobe_ipprec;	/* IP precedence of exports, 0-7 */
+	char *nfprobe_direction;	/* in, out, tag, tag2 */
+	char *nfprobe_ifindex;		/* a number, tag or tag2 */
+	char *sfprobe_receiver;		/* host:port, NULL = 127.0.0.1:6343 */
+	char *sfprobe_agentip;		/* NULL = 127.0.0.1 */
+	char *sfprobe_source_ip;
+	uint32_t sfprobe_agentsubid;	/* default 1402 */
+	uint64_t sfprobe_ifspeed;	/* default 100000000 */
+	char *sfprobe_direction;	/* in, out, tag, tag2 */
+	char *sfprobe_ifindex;		/* a number, tag or tag2 */
+	char *tee_receivers;		/* map file of receiver pools */
+	bool tee_transparent;		/* keep the original source address (raw socket) */
+	char *tee_source_ip;
+	size_t tee_pipe_size;		/* SO_SNDBUF, 0 = the system's */
+	uint32_t tee_max_receivers;	/* per pool, default 32 */
+	uint32_t tee_max_receiver_pools;	/* default 128 */
+
 	struct cfg_extra extra;		/* recognised, not yet typed per-plugin keys */
 	struct cfg_extra origin;	/* key -> "file:line" of its effective value */
 };
@@ -186,14 +214,23 @@ struct core_cfg {
 
 	bool renormalize;		/* pmacctd_renormalize (-R) */
 	uint32_t ext_sampling_rate;	/* pmacctd_ext_sampling_rate, 0 = none */
+	char *sampling_map;		/* sampling_map: per exporter/interface rates (nfacctd, sfacctd) */
 	/* nfacctd (issue 5) */
 	bool nf_time_secs;		/* nfacctd_time_secs: v5/v9 uptimes in seconds */
 	bool nf_time_new;		/* nfacctd_time_new: time-bins by arrival */
 	bool nf_account_options;	/* nfacctd_account_options */
 	bool use_ip_next_hop;		/* peer_dst_ip from the IP next hop, not the BGP one */
 	char *nf_templates_file;	/* nfacctd_templates_file: templates kept across restarts */
+	char *aggregate_primitives;	/* custom primitives definition file (model/prim_custom.c) */
+	char *flow_to_rd_map;		/* flow_to_rd_map: mpls_vpn_rd by exporter, interface, label */
+	bool nf_ignore_exporter_address;	/* peer_src_ip never from IE 130/131 */
 	char *sf_counter_file;		/* sfacctd_counter_file: counter samples as JSON lines */
 	char *sf_counter_output;	/* sfacctd_counter_output: json (the only format) */
+
+	/* privileges and created files (daemon.c, lib/privs.c) */
+	char *user, *group;		/* ours: run as, once sockets and capture are open */
+	char *files_uid, *files_gid;	/* owner of created files: name or number */
+	uint32_t files_umask;		/* default 077 */
 
 	/* timestamps */
 	bool timestamps_secs, timestamps_rfc3339, timestamps_utc, timestamps_since_epoch;

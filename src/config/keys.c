@@ -158,6 +158,12 @@ const struct cfg_key cfg_keys[] = {
 	    "CSV separator, one character; \\t and \\s allowed (-E)"),
 	P("print_num_protos", SQLK("num_protos"), CT_BOOL, num_protos, 0, "false",
 	    "print protocol numbers, not names (-u)"),
+	P("tcpflags_encode_as_array", NULL, CT_BOOL, tcpflags_encode_as_array, 0, "false",
+	    "JSON tcp_flags as an array of flag names, [\"SYN\", \"ACK\"]"),
+	P("mpls_label_stack_encode_as_array", NULL, CT_BOOL, mpls_label_stack_encode_as_array, 0,
+	    "false", "JSON mpls_label_stack as an array [\"0-<label>\", ...], not \"a_b_c\""),
+	P("fwd_status_encode_as_string", NULL, CT_BOOL, fwd_status_encode_as_string, 0, "false",
+	    "JSON fwd_status as RFC 7270 text (\"FORWARDED Unknown\"), not a number"),
 	P("print_cache_entries", "kafka_cache_entries amqp_cache_entries", CT_UINT, cache_entries, 1,
 	    "16411", "hash buckets of the plugin cache"),
 	P("print_history", SQLK("history"), CT_PERIOD, history, 0, NULL,
@@ -196,10 +202,20 @@ const struct cfg_key cfg_keys[] = {
 	    "http plugin: entries of its table, 0 = unbounded"),
 
 	/* ---- recognised, stored raw: later issues type them ---- */
-	GR("aggregate_primitives", NULL, "custom primitives definition file"),
-	GR("files_umask", NULL, "umask of created files (077)"),
-	GR("files_uid", NULL, "owner of created files"),
-	GR("files_gid", NULL, "group of created files"),
+	G("aggregate_primitives", NULL, CT_STR, aggregate_primitives, 0, NULL,
+	    "custom primitives definition file (name= field_type= len= semantics=)"),
+	G("flow_to_rd_map", "nfacctd_flow_to_rd_map", CT_STR, flow_to_rd_map, 0, NULL,
+	    "map giving mpls_vpn_rd by exporter (ip=), interface (in=, out=), label"),
+	G("files_umask", NULL, CT_MODE, files_umask, 0, "077",
+	    "umask of created files and directories (octal)"),
+	G("files_uid", NULL, CT_STR, files_uid, 0, NULL,
+	    "owner (user name or uid) of created files; the daemon runs as it when `user` is unset"),
+	G("files_gid", NULL, CT_STR, files_gid, 0, NULL,
+	    "group (name or gid) of created files; the daemon runs as it when `group` is unset"),
+	G("user", NULL, CT_STR, user, 0, NULL,
+	    "ours: once sockets and capture are open, run as this user (name or uid)"),
+	G("group", NULL, CT_STR, group, 0, NULL,
+	    "ours: with `user`, run as this group instead of the user's own; no other groups kept"),
 	GR("propagate_signals", NULL, "forward signals from core to plugins"),
 	GR("plugin_exit_any", NULL, "stop the daemon when any plugin exits"),
 	GR("proc_priority", NULL, "process priority (nice)"),
@@ -211,7 +227,8 @@ const struct cfg_key cfg_keys[] = {
 	GR("protos_file", NULL, "protocols to account; others zeroed"),
 	GR("tos_file", NULL, "ToS values to account; others zeroed"),
 	GR("maps_index", NULL, "index maps for faster lookups"),
-	GR("sampling_map", NULL, "per-exporter sampling rates"),
+	G("sampling_map", NULL, CT_STR, sampling_map, 0, NULL,
+	    "per exporter/interface sampling rates: id=<rate> ip=<exporter> [in=] [out=] (nfacctd, sfacctd)"),
 	GR("classifiers", NULL, "L7 classifiers directory"),
 	GR("pmacctd_flow_buffer_buckets", NULL, "flow table buckets (256)"),
 	GR("pmacctd_conntrack_buffer_size", NULL, "conntrack table bytes"),
@@ -238,7 +255,8 @@ const struct cfg_key cfg_keys[] = {
 	GR("nfacctd_stitching", NULL, "timestamp_min/max per aggregate"),
 	GR("nfacctd_disable_checks", "nfacctd_disable_sanity_checks", "disable sequence checks"),
 	GR("nfacctd_disable_opt_scope_check", NULL, "treat options as system scoped"),
-	GR("nfacctd_ignore_exporter_address", NULL, "use the socket source address"),
+	G("nfacctd_ignore_exporter_address", NULL, CT_BOOL, nf_ignore_exporter_address, 0, "false",
+	    "peer_src_ip is the datagram source even when options carry IE 130/131"),
 	GR("sfacctd_interface", NULL, "sFlow bind interface"),
 	GR("sfacctd_mcast_groups", NULL, "multicast groups to join"),
 	GR("sfacctd_peer_as", NULL, "exported AS are peer AS"),
@@ -338,33 +356,48 @@ const struct cfg_key cfg_keys[] = {
 	    "ours: seconds shutdown waits for queued messages to be delivered"),
 	PR("avro_buffer_size", NULL, "Avro buffer"),
 	PR("avro_schema_file", "avro_schema_output_file", "Avro schema output"),
-	PR("nfprobe_receiver", NULL, "NetFlow collector (127.0.0.1:2100)"),
-	PR("nfprobe_version", NULL, "5, 9 or 10"),
-	PR("nfprobe_timeouts", NULL, "flow cache timeouts"),
-	PR("nfprobe_maxflows", NULL, "flow cache size"),
-	PR("nfprobe_engine", NULL, "engine type:id / source id"),
-	PR("nfprobe_hoplimit", NULL, "export TTL"),
-	PR("nfprobe_source_ip", NULL, "export source address"),
-	PR("nfprobe_ipprec", NULL, "export IP precedence"),
-	PR("nfprobe_direction", NULL, "flow direction"),
-	PR("nfprobe_ifindex", NULL, "interface index"),
+	/* nfprobe / sfprobe / tee (docs/probes.md) */
+	P("nfprobe_receiver", NULL, CT_STR, nfprobe_receiver, 0, NULL,
+	    "NetFlow/IPFIX collector host:port, [v6]:port (127.0.0.1:2100)"),
+	P("nfprobe_version", NULL, CT_UINT, nfprobe_version, 5, "10", "5, 9 or 10 (IPFIX)"),
+	P("nfprobe_timeouts", NULL, CT_STR, nfprobe_timeouts, 0, NULL,
+	    "flow cache timeouts, seconds: tcp=3600:tcp.rst=120:tcp.fin=300:udp=300:icmp=300:"
+	    "general=3600:maxlife=604800:expint=60"),
+	P("nfprobe_maxflows", NULL, CT_UINT, nfprobe_maxflows, 1, "8192",
+	    "flow cache size; the least recently seen flow is exported when full"),
+	P("nfprobe_engine", NULL, CT_STR, nfprobe_engine, 0, NULL,
+	    "v5 engine type:id; v9 source id / IPFIX observation domain (0)"),
+	P("nfprobe_hoplimit", NULL, CT_UINT, nfprobe_hoplimit, 1, NULL, "TTL / hop limit of exports"),
+	P("nfprobe_source_ip", NULL, CT_STR, nfprobe_source_ip, 0, NULL, "source address of exports"),
+	P("nfprobe_ipprec", NULL, CT_UINT, nfprobe_ipprec, 0, NULL, "IP precedence of exports, 0-7"),
+	P("nfprobe_direction", NULL, CT_STR, nfprobe_direction, 0, NULL,
+	    "flow direction: in, out, tag, tag2 (1 = in, 2 = out)"),
+	P("nfprobe_ifindex", NULL, CT_STR, nfprobe_ifindex, 0, NULL,
+	    "interface index of flows: a number, tag or tag2"),
 	PR("nfprobe_ifindex_override", NULL, "override interface index"),
 	PR("nfprobe_peer_as", NULL, "export peer AS"),
 	PR("nfprobe_dont_cache", NULL, "export every packet"),
 	PR("nfprobe_tstamp_usec", NULL, "microsecond timestamps"),
-	PR("sfprobe_receiver", NULL, "sFlow collector (127.0.0.1:6343)"),
-	PR("sfprobe_agentip", NULL, "sFlow agent address"),
-	PR("sfprobe_agentsubid", NULL, "sFlow agent sub-id"),
-	PR("sfprobe_ifspeed", NULL, "interface speed"),
-	PR("sfprobe_direction", NULL, "sample direction"),
-	PR("sfprobe_ifindex", NULL, "interface index"),
+	P("sfprobe_receiver", NULL, CT_STR, sfprobe_receiver, 0, NULL,
+	    "sFlow collector host:port, [v6]:port (127.0.0.1:6343)"),
+	P("sfprobe_agentip", NULL, CT_STR, sfprobe_agentip, 0, NULL, "sFlow agent address (127.0.0.1)"),
+	P("sfprobe_source_ip", NULL, CT_STR, sfprobe_source_ip, 0, NULL, "source address of sFlow datagrams"),
+	P("sfprobe_agentsubid", NULL, CT_UINT, sfprobe_agentsubid, 0, "1402", "sFlow sub-agent id"),
+	P("sfprobe_ifspeed", NULL, CT_U64, sfprobe_ifspeed, 0, "100000000",
+	    "interface speed in counter samples, bit/s"),
+	P("sfprobe_direction", NULL, CT_STR, sfprobe_direction, 0, NULL,
+	    "sample direction: in, out, tag, tag2"),
+	P("sfprobe_ifindex", NULL, CT_STR, sfprobe_ifindex, 0, NULL,
+	    "interface index of samples: a number, tag or tag2"),
 	PR("sfprobe_ifindex_override", NULL, "override interface index"),
-	PR("tee_receivers", NULL, "replicator receivers map"),
-	PR("tee_transparent", NULL, "spoof the original source"),
-	PR("tee_source_ip", NULL, "replication source address"),
-	PR("tee_pipe_size", NULL, "replication socket buffer"),
-	PR("tee_max_receivers", NULL, "receivers per pool"),
-	PR("tee_max_receiver_pools", NULL, "receiver pools"),
+	P("tee_receivers", NULL, CT_STR, tee_receivers, 0, NULL,
+	    "receiver pools map: id=N ip=host:port[,...] [tag=..] [balance-alg=rr|hash-agent|hash-tag|hash-crc32]"),
+	P("tee_transparent", NULL, CT_BOOL, tee_transparent, 0, "false",
+	    "keep the exporter's source address (raw socket, CAP_NET_RAW)"),
+	P("tee_source_ip", NULL, CT_STR, tee_source_ip, 0, NULL, "source address of replicated datagrams"),
+	P("tee_pipe_size", NULL, CT_SIZE, tee_pipe_size, 0, NULL, "send socket buffer (SO_SNDBUF)"),
+	P("tee_max_receivers", NULL, CT_UINT, tee_max_receivers, 1, "32", "receivers per pool"),
+	P("tee_max_receiver_pools", NULL, CT_UINT, tee_max_receiver_pools, 1, "128", "receiver pools"),
 	PR("tee_dissect_send_full_pkt", NULL, "send the full datagram"),
 };
 
@@ -770,42 +803,5 @@ void cfg_keys_defaults(bool global, void *base)
 			continue;
 		if (cfg_key_set(k, base, k->def, why, sizeof(why)) < 0)
 			abort();	/* a default that does not parse is a bug in the table */
-	}
-}
-
-static const char *const scope_name[] = {
-	[CFG_GLOBAL] = "global", [CFG_PLUGIN] = "plugin", [CFG_NO_GLOBAL] = "plugin only",
-};
-
-static const char *const type_name[] = {
-	[CT_BOOL] = "bool", [CT_UINT] = "uint", [CT_U64] = "uint64", [CT_INT] = "seconds",
-	[CT_SIZE] = "size", [CT_STR] = "string", [CT_NAME] = "name", [CT_OUTPUT] = "enum",
-	[CT_AGG] = "aggregate list", [CT_PERIOD] = "period", [CT_ROUNDOFF] = "roundoff",
-	[CT_SEP] = "separator", [CT_FACILITY] = "facility", [CT_PLUGINS] = "plugin list",
-	[CT_RAW] = "raw (not yet typed)",
-};
-
-void cfg_keys_markdown(FILE *out)
-{
-	fputs("# Configuration keys\n\n"
-	    "Generated from `src/config/keys.c` by `cfg_keys_markdown()`; do not edit by hand.\n\n"
-	    "Scope: *global* keys belong to the core (a `[name]` is warned about and ignored);\n"
-	    "*plugin* keys may be bound to one plugin with `key[name]: value`, and a line without\n"
-	    "`[name]` sets every plugin; *plugin only* keys must name a plugin. Lines are applied\n"
-	    "in order, so the last line wins. *raw* keys are recognised and kept as text for\n"
-	    "features not implemented yet.\n\n"
-	    "| key | scope | type | default | aliases | meaning |\n"
-	    "|---|---|---|---|---|---|\n", out);
-	for (size_t i = 0; i < cfg_nkeys; i++) {
-		const struct cfg_key *k = &cfg_keys[i];
-		fprintf(out, "| `%s` | %s | %s | %s%s%s | %s | ", k->name, scope_name[k->scope],
-		    type_name[k->type], k->def ? "`" : "", k->def ? k->def : "", k->def ? "`" : "",
-		    k->aliases ? k->aliases : "");
-		for (const char *d = k->descr; *d; d++) {
-			if (*d == '|')
-				fputc('\\', out);
-			fputc(*d, out);
-		}
-		fputs(" |\n", out);
 	}
 }

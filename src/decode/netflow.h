@@ -6,8 +6,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "model/flow_rec.h"
+#include "model/prim.h"
 
 /*
  * Why a datagram, a set or a record was dropped.  Counted per exporter and
@@ -37,6 +39,9 @@ struct nf_opts {
 	bool account_options;	/* nfacctd_account_options: also emit option records */
 	uint32_t ext_sampling_rate;	/* nfacctd_ext_sampling_rate, 0 = none */
 	uint32_t max_templates;	/* cap on cached templates, 0 = default */
+	bool ignore_exporter_address;	/* peer_src_ip never from options IE 130/131 */
+	const struct prim_custom *custom;	/* custom primitives to fill (aggregate_primitives) */
+	int ncustom;
 };
 
 struct nf_state;
@@ -76,6 +81,12 @@ void nf_totals(const struct nf_state *st, struct nf_totals *t);
  * template as JSON lines; load them back.  0 or -1.
  */
 int nf_templates_save(const struct nf_state *st, const char *path);
+
+/*
+ * The same JSON lines into f, only for the templates of exporters the
+ * decoder has received datagrams from (served only) or for all.  0 or -1.
+ */
+int nf_templates_write(const struct nf_state *st, FILE *f, bool served_only);
 int nf_templates_load(struct nf_state *st, const char *path);
 
 #endif

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* nf5.c: NetFlow v1, v5 and v7 export datagrams (fixed layouts, Cisco "NetFlow Export Datagram Format"). */
+#include <stddef.h>
 #include <string.h>
 
 #include "decode/nf_state.h"
@@ -150,9 +151,13 @@ size_t nf5_decode(struct nf_state *st, const uint8_t *data, size_t len, const st
 	base.k.ts_arrival = *arrival;
 	/* sampling_interval: 2-bit mode, 14-bit interval (v5 only) */
 	rate = h.version == 5 ? h.sampling & 0x3fff : 0;
+	rec = base;
 	for (uint16_t i = 0; i < h.count; i++) {
 		struct rd rr = rd_sub(&r, lay->rec_len);
-		rec = base;
+		/* v5 fills no field of the key's cold tail: it stays as `base` left it, zero */
+		memcpy(&rec.k, &base.k, offsetof(struct flow_key, fwd_status));
+		memcpy((uint8_t *)&rec + sizeof(rec.k), (const uint8_t *)&base + sizeof(base.k),
+		    sizeof(rec) - sizeof(rec.k));
 		nf5_record(st, &h, &rr, &rec);
 		nf_rec_finish(st, &rec, rate);
 		e->records++;

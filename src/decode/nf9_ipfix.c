@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* nf9_ipfix.c: NetFlow v9 (RFC 3954) and IPFIX (RFC 7011) messages: sets, templates, options, data records. */
+#include <stddef.h>
 #include <string.h>
 
 #include "decode/nf_state.h"
 #include "lib/rd.h"
 
-#define NF_NTP_EPOCH 2208988800u	/* seconds from 1900 to 1970 (RFC 7011 6.1.9) */
+#define NF_NTP_EPOCH 2208988800u
+
+/* Where the key's cold tail starts: fields after it are rarely exported. */
+#define NF_KEY_COLD offsetof(struct flow_key, fwd_status)	/* seconds from 1900 to 1970 (RFC 7011 6.1.9) */
 
 /* What one message's sets need from its header. */
 struct nf9_msg {
@@ -146,6 +150,8 @@ static void nf9_times(const struct nf9_msg *m, struct nf_scr *s, struct flow_key
 		k->ts_start = nf9_ms(s->sys_init_ms + s->first_up);
 	else if ((f & NF_SEEN_FIRST_UP) && m->version == 9)
 		k->ts_start = nf9_uptime(m, s->first_up, false);
+	else
+		k->ts_start.sec = (int64_t)m->secs;	/* as 1.7.7 (verified): no start, the export time */
 
 	if (f & NF_SEEN_END_S) k->ts_end.sec = (int64_t)s->end_s;
 	else if (f & NF_SEEN_END_MS) k->ts_end = nf9_ms(s->end_ms);
@@ -165,6 +171,8 @@ static void nf9_mpls(const struct nf_scr *s, struct flow_key *k)
 	for (int i = 0; i < 10 && s->mpls[i]; i++) {
 		depth++;
 		k->mpls_label_bottom = s->mpls[i] >> 4;
+		k->mpls_label_stack.label[i] = s->mpls[i] >> 4;
+		k->mpls_label_stack.n = (uint8_t)depth;
 		if (s->mpls[i] & 1)
 			break;
 	}
@@ -182,6 +190,60 @@ static uint32_t nf9_opt_rate(const struct nf_scr *s)
 	if ((s->seen & NF_SEEN_SAMP_SPACE) && s->samp_interval)
 		return (uint32_t)((s->samp_interval + s->samp_space) / s->samp_interval);
 	return (uint32_t)s->samp_interval;
+}
+
+static void nf9_name_copy(char *dst, const char *src)
+{
+	memset(dst, 0, FR_NAME_MAX);
+	memcpy(dst, src, strnlen(src, FR_NAME_MAX - 1));
+}
+
+static bool nf9_rd_set(const uint8_t *rd)
+{
+	static const uint8_t zero[8];
+	return memcmp(rd, zero, 8) != 0;
+}
+
+/*
+ * Names the exporter's options gave: interfaces (IE 82) by in_iface /
+ * out_iface, VRFs (IE 236) by the record's VRF ids (IE 234 / 235), and the
+ * route distinguisher of those VRFs (IE 90 in options) when the record
+ * carries none.  vrf_name is the ingress VRF's, unless that is VRF 0 or
+ * "default" and the egress one has another name (pmacct's rule).
+ */
+static void nf9_names(struct nf9_msg *m, const struct nf_scr *s, struct flow_key *k)
+{
+	struct nf_exporter *e = m->e;
+	const struct nf_name *n, *in = NULL, *out = NULL;
+
+	if (e->ifnames.n) {
+		if ((n = nf_names_get(&e->ifnames, k->in_iface, false)))
+			nf9_name_copy(k->in_iface_name, n->name);
+		if ((n = nf_names_get(&e->ifnames, k->out_iface, false)))
+			nf9_name_copy(k->out_iface_name, n->name);
+	}
+	if (!e->vrfs.n || !(s->seen & (NF_SEEN_IN_VRF | NF_SEEN_OUT_VRF)))
+		return;
+	if (s->seen & NF_SEEN_IN_VRF)
+		in = nf_names_get(&e->vrfs, (uint32_t)s->in_vrfid, false);
+	if (s->seen & NF_SEEN_OUT_VRF)
+		out = nf_names_get(&e->vrfs, (uint32_t)s->out_vrfid, false);
+	if (in)
+		nf9_name_copy(k->ingress_vrf_name, in->name);
+	if (out)
+		nf9_name_copy(k->egress_vrf_name, out->name);
+	bool in_default = !in || s->in_vrfid == 0 || !in->name[0] || strcmp(in->name, "default") == 0;
+	if (in_default && out && out->name[0] && strcmp(out->name, "default") != 0)
+		nf9_name_copy(k->vrf_name, out->name);
+	else if (in)
+		nf9_name_copy(k->vrf_name, in->name);
+	if (!(s->seen & NF_SEEN_RD)) {
+		/* the ingress VRF's, else the egress one's (a 0:0:0 one counts as none) */
+		if (in && in->has_rd && nf9_rd_set(in->rd))
+			memcpy(k->mpls_vpn_rd, in->rd, 8);
+		else if (out && out->has_rd)
+			memcpy(k->mpls_vpn_rd, out->rd, 8);
+	}
 }
 
 /* A decoded data record: derive what needs the whole record, then emit it. */
@@ -204,6 +266,10 @@ static void nf9_data_done(struct nf9_msg *m, struct nf_scr *s)
 		k->peer_dst_ip = m->st->opts.use_ip_next_hop ? s->nh_ip : s->nh_bgp;
 	if (s->seen & NF_SEEN_MPLS)
 		nf9_mpls(s, k);
+	if (m->e->exp_addr.af && !m->st->opts.ignore_exporter_address)
+		k->peer_src_ip = m->e->exp_addr;	/* pmacct: options IE 130/131 name the exporter */
+	if (m->e->ifnames.n || m->e->vrfs.n)
+		nf9_names(m, s, k);
 	nf9_times(m, s, k);
 	if (s->seen & NF_SEEN_SAMPLER_ID)
 		rate = nf_sampler_rate(m->e, true, s->sampler_id);
@@ -217,13 +283,45 @@ static void nf9_data_done(struct nf9_msg *m, struct nf_scr *s)
 	m->emit(m->arg, rec);
 }
 
-/* An options data record: learn its sampler. */
+/* Options naming a VRF (IE 234 or 235): its name (IE 236) and route distinguisher (IE 90). */
+static void nf9_opt_vrf(struct nf_exporter *e, const struct nf_scr *s, uint64_t id)
+{
+	struct nf_name *n = nf_names_get(&e->vrfs, (uint32_t)id, true);
+
+	if (!n)
+		return;
+	if (s->seen & NF_SEEN_VRFNAME)
+		nf9_name_copy(n->name, s->opt_vrfname);
+	if (s->seen & NF_SEEN_RD) {
+		memcpy(n->rd, s->rec.k.mpls_vpn_rd, 8);
+		n->has_rd = true;
+	}
+}
+
+/* An options data record: learn its sampler, exporter address, interface and VRF names. */
 static void nf9_opt_done(struct nf9_msg *m, const struct nf_scr *s)
 {
 	uint32_t rate = nf9_opt_rate(s);
+	uint64_t f = s->seen;
 
 	if (rate)
-		nf_sampler_set(m->e, (s->seen & NF_SEEN_SAMPLER_ID) != 0, s->sampler_id, rate);
+		nf_sampler_set(m->e, (f & NF_SEEN_SAMPLER_ID) != 0, s->sampler_id, rate);
+	/* as pmacct 1.7.7 (verified): v9 options scoped to the system do not name the exporter */
+	if ((f & NF_SEEN_EXP_ADDR) && !(f & NF_SEEN_SCOPE_SYS))
+		m->e->exp_addr = s->exp_addr;
+	if ((f & NF_SEEN_IFNAME) && (f & (NF_SEEN_IN_IF | NF_SEEN_OUT_IF | NF_SEEN_SCOPE_IF))) {
+		uint64_t ifx = (f & NF_SEEN_IN_IF) ? s->rec.k.in_iface :
+		    (f & NF_SEEN_OUT_IF) ? s->rec.k.out_iface : s->scope_if;
+		struct nf_name *n = nf_names_get(&m->e->ifnames, (uint32_t)ifx, true);
+		if (n)
+			nf9_name_copy(n->name, s->opt_ifname);
+	}
+	if (f & (NF_SEEN_VRFNAME | NF_SEEN_RD)) {
+		if (f & NF_SEEN_IN_VRF)
+			nf9_opt_vrf(m->e, s, s->in_vrfid);
+		if ((f & NF_SEEN_OUT_VRF) && !((f & NF_SEEN_IN_VRF) && s->out_vrfid == s->in_vrfid))
+			nf9_opt_vrf(m->e, s, s->out_vrfid);
+	}
 }
 
 /* Data set (RFC 3954 5.3, RFC 7011 3.4.3): records until what is left is padding. */
@@ -231,14 +329,25 @@ static void nf9_data(struct nf9_msg *m, uint16_t id, struct rd *set)
 {
 	const struct nf_tpl *t = nf_tpl_find(m->st, m->src, m->domain, m->version, id);
 	struct nf_scr s;
+	bool cold = true;	/* the key's rarely used tail may hold a previous record's values */
 
 	if (!t) {
 		m->e->drops[NF_DROP_NO_TEMPLATE]++;
 		return;
 	}
 	while (set->left && set->left >= t->prog.rec_len) {
-		memset(&s, 0, sizeof(s));
-		s.rec = m->base;
+		/*
+		 * Start from the message's fields.  The key's cold tail (NAT, names,
+		 * custom primitives; zero in `base`) is cleared only when the previous
+		 * record wrote into it: most templates never do, and it is most of
+		 * the record's bytes.
+		 */
+		memcpy(&s.rec.k, &m->base.k, NF_KEY_COLD);
+		if (cold)
+			memset((uint8_t *)&s.rec.k + NF_KEY_COLD, 0, sizeof(s.rec.k) - NF_KEY_COLD);
+		memcpy((uint8_t *)&s.rec + sizeof(s.rec.k), (const uint8_t *)&m->base + sizeof(s.rec.k),
+		    sizeof(s.rec) - sizeof(s.rec.k));
+		memset((uint8_t *)&s + sizeof(s.rec), 0, sizeof(s) - sizeof(s.rec));
 		if (nf_prog_run(&t->prog, set, &s) < 0) {
 			m->e->drops[NF_DROP_RECORD]++;
 			return;
@@ -248,6 +357,7 @@ static void nf9_data(struct nf9_msg *m, uint16_t id, struct rd *set)
 			nf9_opt_done(m, &s);
 		else
 			nf9_data_done(m, &s);
+		cold = t->prog.cold || (s.seen & NF_SEEN_MPLS) || m->e->ifnames.n || m->e->vrfs.n;
 	}
 }
 

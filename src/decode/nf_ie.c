@@ -20,6 +20,12 @@
 #define XI(f)	(uint8_t)0, (uint16_t)offsetof(struct nf_scr, f)
 #define KI(f)	(uint8_t)0, (uint16_t)(offsetof(struct nf_scr, rec) + offsetof(struct flow_rec, k) + \
 		    offsetof(struct flow_key, f))
+#define XS(f)	(uint8_t)sizeof(((struct nf_scr *)0)->f), (uint16_t)offsetof(struct nf_scr, f)
+/* The key's cold tail inside struct nf_scr (see nf9_data()). */
+#define NF_SCR_COLD	(offsetof(struct nf_scr, rec) + offsetof(struct flow_rec, k) + \
+			    offsetof(struct flow_key, fwd_status))
+#define NF_SCR_COLD_END	(offsetof(struct nf_scr, rec) + offsetof(struct flow_rec, k) + \
+			    sizeof(struct flow_key))
 #define MPLS(n)	(uint8_t)4, (uint16_t)(offsetof(struct nf_scr, mpls) + (n) * sizeof(uint32_t))
 
 /*
@@ -38,11 +44,11 @@ static const struct nf_ie nf_ies[] = {
 	{   7, "sourceTransportPort",            NF_OP_UINT,  K(src_port),       0 },
 	{   8, "sourceIPv4Address",              NF_OP_IP4,   KI(src_ip),        NF_SEEN_SRC_IP },
 	{   9, "sourceIPv4PrefixLength",         NF_OP_UINT,  K(src_mask),       0 },
-	{  10, "ingressInterface",               NF_OP_UINT,  K(in_iface),       0 },
+	{  10, "ingressInterface",               NF_OP_UINT,  K(in_iface),       NF_SEEN_IN_IF },
 	{  11, "destinationTransportPort",       NF_OP_UINT,  K(dst_port),       0 },
 	{  12, "destinationIPv4Address",         NF_OP_IP4,   KI(dst_ip),        NF_SEEN_DST_IP },
 	{  13, "destinationIPv4PrefixLength",    NF_OP_UINT,  K(dst_mask),       0 },
-	{  14, "egressInterface",                NF_OP_UINT,  K(out_iface),      0 },
+	{  14, "egressInterface",                NF_OP_UINT,  K(out_iface),      NF_SEEN_OUT_IF },
 	{  15, "ipNextHopIPv4Address",           NF_OP_IP4,   XI(nh_ip),         NF_SEEN_NH_IP },
 	{  16, "bgpSourceAsNumber",              NF_OP_UINT,  K(src_as),         0 },
 	{  17, "bgpDestinationAsNumber",         NF_OP_UINT,  K(dst_as),         0 },
@@ -75,6 +81,11 @@ static const struct nf_ie nf_ies[] = {
 	{  78, "mplsLabelStackSection9",         NF_OP_MPLS,  MPLS(8),           NF_SEEN_MPLS },
 	{  79, "mplsLabelStackSection10",        NF_OP_MPLS,  MPLS(9),           NF_SEEN_MPLS },
 	{  80, "destinationMacAddress",          NF_OP_MAC,   KI(dst_mac),       0 },
+	{  82, "interfaceName",                  NF_OP_STR,   XS(opt_ifname),    NF_SEEN_IFNAME },
+	{  89, "forwardingStatus",               NF_OP_UINT,  K(fwd_status),     0 },
+	{  90, "mplsVpnRouteDistinguisher",      NF_OP_BYTES, K(mpls_vpn_rd),    NF_SEEN_RD },
+	{ 130, "exporterIPv4Address",            NF_OP_IP4,   XI(exp_addr),      NF_SEEN_EXP_ADDR },
+	{ 131, "exporterIPv6Address",            NF_OP_IP6,   XI(exp_addr),      NF_SEEN_EXP_ADDR },
 	{ 139, "icmpTypeCodeIPv6",               NF_OP_UINT,  X(icmp_type),      NF_SEEN_ICMP },
 	{ 150, "flowStartSeconds",               NF_OP_UINT,  X(start_s),        NF_SEEN_START_S },
 	{ 151, "flowEndSeconds",                 NF_OP_UINT,  X(end_s),          NF_SEEN_END_S },
@@ -85,8 +96,18 @@ static const struct nf_ie nf_ies[] = {
 	{ 156, "flowStartNanoseconds",           NF_OP_UINT,  X(start_ns),       NF_SEEN_START_NS },
 	{ 157, "flowEndNanoseconds",             NF_OP_UINT,  X(end_ns),         NF_SEEN_END_NS },
 	{ 160, "systemInitTimeMilliseconds",     NF_OP_UINT,  X(sys_init_ms),    NF_SEEN_SYS_INIT },
+	{ 225, "postNATSourceIPv4Address",       NF_OP_IP4,   KI(post_nat_src_ip), 0 },
+	{ 226, "postNATDestinationIPv4Address",  NF_OP_IP4,   KI(post_nat_dst_ip), 0 },
+	{ 227, "postNAPTSourceTransportPort",    NF_OP_UINT,  K(post_nat_src_port), 0 },
+	{ 228, "postNAPTDestinationTransportPort", NF_OP_UINT, K(post_nat_dst_port), 0 },
+	{ 230, "natEvent",                       NF_OP_UINT,  K(nat_event),      0 },
+	{ 234, "ingressVRFID",                   NF_OP_UINT,  X(in_vrfid),       NF_SEEN_IN_VRF },
+	{ 235, "egressVRFID",                    NF_OP_UINT,  X(out_vrfid),      NF_SEEN_OUT_VRF },
+	{ 236, "VRFname",                        NF_OP_STR,   XS(opt_vrfname),   NF_SEEN_VRFNAME },
 	{ 243, "dot1qVlanId",                    NF_OP_UINT,  X(dot1q_vlan),     NF_SEEN_DOT1Q },
 	{ 256, "ethernetType",                   NF_OP_UINT,  K(etype),          NF_SEEN_ETYPE },
+	{ 281, "postNATSourceIPv6Address",       NF_OP_IP6,   KI(post_nat_src_ip), 0 },
+	{ 282, "postNATDestinationIPv6Address",  NF_OP_IP6,   KI(post_nat_dst_ip), 0 },
 	{ 302, "selectorId",                     NF_OP_UINT,  X(sampler_id),     NF_SEEN_SAMPLER_ID },
 	{ 305, "samplingPacketInterval",         NF_OP_UINT,  X(samp_interval),  NF_SEEN_SAMP_INTERVAL },
 	{ 306, "samplingPacketSpace",            NF_OP_UINT,  X(samp_space),     NF_SEEN_SAMP_SPACE },
@@ -128,14 +149,16 @@ static bool nf_ie_len_ok(const struct nf_ie *ie, uint16_t len)
 	case NF_OP_IP6: return len == 16;
 	case NF_OP_MAC: return len == 6;
 	case NF_OP_MPLS: return len >= 3 && len <= 4;
+	case NF_OP_BYTES: return len == ie->dsz;
+	case NF_OP_STR: return true;	/* any length, variable included */
 	default: return false;
 	}
 }
 
-static void nf_prog_push(struct nf_prog *p, size_t *cap, const struct nf_step *s)
+static void nf_prog_push(struct nf_prog *p, size_t *cap, const struct nf_step *s, bool merge)
 {
 	/* merge a fixed-length skip into the previous one */
-	if (s->op == NF_OP_SKIP && s->len != NF_VARLEN && p->nsteps) {
+	if (merge && s->op == NF_OP_SKIP && s->len != NF_VARLEN && p->nsteps) {
 		struct nf_step *last = &p->steps[p->nsteps - 1];
 		if (last->op == NF_OP_SKIP && last->len != NF_VARLEN &&
 		    (uint32_t)last->len + s->len < NF_VARLEN) {
@@ -150,60 +173,115 @@ static void nf_prog_push(struct nf_prog *p, size_t *cap, const struct nf_step *s
 	p->steps[p->nsteps++] = *s;
 }
 
+/* The step of field i: a mapped IANA element, a v9 interface scope, or a skip. */
+static struct nf_step nf_field_step(const struct nf_field *f, uint16_t i, uint16_t skip_first,
+    uint32_t off)
+{
+	struct nf_step s = { NF_OP_SKIP, 0, f->len, (uint16_t)off, 0, 0, false, 0 };
+	const struct nf_ie *ie = (f->pen || i < skip_first) ? NULL : nf_ie_find(f->type);
+
+	if (ie && nf_ie_len_ok(ie, f->len)) {
+		s.op = ie->op;
+		s.dsz = ie->dsz;
+		s.dst = ie->dst;
+		s.cap = ie->dsz;
+		s.seen = ie->seen;
+	} else if (i < skip_first && (f->type == 1 || f->type == 2) && f->len >= 1 && f->len <= 8) {
+		/* RFC 3954 6.1 scope 1 (system) and 2 (the interface the options describe) */
+		s.op = NF_OP_UINT;
+		s.dsz = sizeof(uint64_t);
+		s.dst = f->type == 2 ? (uint16_t)offsetof(struct nf_scr, scope_if) :
+		    (uint16_t)offsetof(struct nf_scr, scope_sys);
+		s.seen = f->type == 2 ? NF_SEEN_SCOPE_IF : NF_SEEN_SCOPE_SYS;
+	}
+	return s;
+}
+
+/* A custom primitive's store for a field it names, if the field's length suits it. */
+static bool nf_custom_step(const struct prim_custom *c, const struct nf_field *f, uint32_t off,
+    struct nf_step *s)
+{
+	uint16_t base = (uint16_t)(offsetof(struct nf_scr, rec) + offsetof(struct flow_rec, k));
+
+	memset(s, 0, sizeof(*s));
+	s->len = f->len;
+	s->off = (uint16_t)off;
+	s->dst = (uint16_t)(base + c->off);
+	s->cap = c->size;
+	s->again = true;
+	switch (c->sem) {
+	case PCS_UINT:
+	case PCS_HEX:
+		if (f->len < 1 || f->len > 8)
+			return false;
+		s->op = NF_OP_UINT;
+		s->dsz = (uint8_t)c->size;
+		return true;
+	case PCS_IP:
+		s->op = f->len == 4 ? NF_OP_IP4 : NF_OP_IP6;
+		return f->len == 4 || f->len == 16;
+	case PCS_MAC:
+		s->op = NF_OP_MAC;
+		return f->len == 6;
+	case PCS_STR:
+		s->op = NF_OP_STR;
+		return true;
+	case PCS_RAW:
+		s->op = NF_OP_RAW;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool nf_custom_match(const struct prim_custom *c, const struct nf_field *f)
+{
+	return c->field_type == f->type && c->pen == f->pen;
+}
+
 int nf_prog_compile(struct nf_prog *prog, const struct nf_field *fields, uint16_t n,
-    uint16_t skip_first)
+    uint16_t skip_first, const struct prim_custom *custom, int ncustom)
 {
 	size_t cap = 0;
 	uint32_t off = 0;
 
 	memset(prog, 0, sizeof(*prog));
 	for (uint16_t i = 0; i < n; i++) {
-		const struct nf_field *f = &fields[i];
-		const struct nf_ie *ie = (f->pen || i < skip_first) ? NULL : nf_ie_find(f->type);
-		struct nf_step s = { NF_OP_SKIP, 0, f->len, (uint16_t)off, 0, 0 };
-
-		if (f->len == 0)
+		if (fields[i].len == 0)
 			goto fail;	/* RFC 7011 7: a zero length is only legal on the wire */
-		if (f->len == NF_VARLEN) {
+		if (fields[i].len == NF_VARLEN) {
 			prog->varlen = true;
 			off += 1;	/* its minimum: a one-byte length of 0 */
 		} else {
-			off += f->len;
+			off += fields[i].len;
 		}
 		if (off > 65535)
 			goto fail;
-		if (ie && f->len != NF_VARLEN && nf_ie_len_ok(ie, f->len)) {
-			s.op = ie->op;
-			s.dsz = ie->dsz;
-			s.dst = ie->dst;
-			s.seen = ie->seen;
-		}
-		/* fixed-length records need no skip steps: stores carry their offset */
-		if (s.op != NF_OP_SKIP || prog->varlen)
-			nf_prog_push(prog, &cap, &s);
 	}
 	prog->rec_len = off;
-	if (!prog->varlen) {
-		/* drop skips pushed before nothing (none are pushed in fixed mode) */
-		return 0;
-	}
-	/* varlen: re-emit every field in order, skips included, offsets unused */
-	free(prog->steps);
-	prog->steps = NULL;
-	prog->nsteps = 0;
-	cap = 0;
+	off = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		const struct nf_field *f = &fields[i];
-		const struct nf_ie *ie = (f->pen || i < skip_first) ? NULL : nf_ie_find(f->type);
-		struct nf_step s = { NF_OP_SKIP, 0, f->len, 0, 0, 0 };
-		if (ie && f->len != NF_VARLEN && nf_ie_len_ok(ie, f->len)) {
-			s.op = ie->op;
-			s.dsz = ie->dsz;
-			s.dst = ie->dst;
-			s.seen = ie->seen;
-		}
-		nf_prog_push(prog, &cap, &s);
+		struct nf_step s = nf_field_step(f, i, skip_first, off), cs;
+		bool customs = false;
+
+		for (int c = 0; c < ncustom && i >= skip_first; c++)
+			customs |= nf_custom_match(&custom[c], f);
+		/* fixed-length records need no skip steps: stores carry their offset */
+		if (prog->varlen || s.op != NF_OP_SKIP)
+			nf_prog_push(prog, &cap, &s, !customs);
+		for (int c = 0; customs && c < ncustom; c++)
+			if (nf_custom_match(&custom[c], f) && nf_custom_step(&custom[c], f, off, &cs)) {
+				cs.again = prog->varlen;
+				nf_prog_push(prog, &cap, &cs, false);
+			}
+		if (f->len != NF_VARLEN)
+			off += f->len;
 	}
+	for (uint16_t i = 0; i < prog->nsteps; i++)
+		if (prog->steps[i].op != NF_OP_SKIP && prog->steps[i].dst >= NF_SCR_COLD &&
+		    prog->steps[i].dst < NF_SCR_COLD_END)
+			prog->cold = true;
 	return 0;
 fail:
 	nf_prog_free(prog);
@@ -258,6 +336,21 @@ static inline void nf_step_apply(const struct nf_step *s, const uint8_t *p, size
 		memcpy(dst, &x, 4);
 		break;
 	}
+	case NF_OP_BYTES:
+		memcpy(dst, p, s->dsz);
+		break;
+	case NF_OP_STR: {
+		size_t m = n < (size_t)s->cap - 1 ? n : (size_t)s->cap - 1;
+		memcpy(dst, p, m);
+		dst[m] = '\0';
+		break;
+	}
+	case NF_OP_RAW: {
+		size_t m = n < (size_t)s->cap - 1 ? n : (size_t)s->cap - 1;
+		dst[0] = (uint8_t)m;
+		memcpy(dst + 1, p, m);
+		break;
+	}
 	default:
 		return;
 	}
@@ -285,12 +378,15 @@ int nf_prog_run(const struct nf_prog *prog, struct rd *r, struct nf_scr *scr)
 		}
 		return 0;
 	}
+	const uint8_t *p = NULL;
+	size_t n = 0;
 	for (uint16_t i = 0; i < prog->nsteps; i++) {
 		const struct nf_step *s = &prog->steps[i];
-		size_t n = s->len == NF_VARLEN ? nf_varlen(r) : s->len;
-		const uint8_t *p = rd_take(r, n);
-		if (!p)
-			return -1;
+		if (!s->again) {
+			n = s->len == NF_VARLEN ? nf_varlen(r) : s->len;
+			if (!(p = rd_take(r, n)))
+				return -1;
+		}
 		if (s->op != NF_OP_SKIP)
 			nf_step_apply(s, p, n, scr);
 	}

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "model/flow_rec.h"
+#include "model/prim.h"
 
 /*
  * Per-record scratch a compiled template writes into: the record itself
@@ -35,6 +36,12 @@ struct nf_scr {
 	uint32_t mpls[10];		/* IE 70..79, 3 bytes: label << 4 | exp << 1 | bos */
 	uint64_t direction;		/* IE 61 */
 	uint64_t in_vlan, out_vlan, dot1q_vlan;	/* IE 58, 59, 243 */
+	uint64_t in_vrfid, out_vrfid;	/* IE 234 / 235 */
+	uint64_t scope_if;		/* v9 options scope 2 (interface, RFC 3954 6.1) */
+	uint64_t scope_sys;		/* v9 options scope 1 (system) */
+	struct fr_ip exp_addr;		/* IE 130 / 131 exporterIPv4/IPv6Address (options) */
+	char opt_ifname[FR_NAME_MAX];	/* IE 82 interfaceName (options) */
+	char opt_vrfname[FR_NAME_MAX];	/* IE 236 VRFname (options) */
 };
 
 /* Which of the scratch values a record carried. */
@@ -54,6 +61,17 @@ enum {
 	NF_SEEN_BYTES = 1u << 26, NF_SEEN_PACKETS = 1u << 27,
 	NF_SEEN_SRC_IP = 1u << 28, NF_SEEN_DST_IP = 1u << 29, NF_SEEN_ETYPE = 1u << 30,
 };
+/* Past an int's range, so not enumerators. */
+#define NF_SEEN_RD		(1ull << 31)
+#define NF_SEEN_IN_VRF		(1ull << 32)
+#define NF_SEEN_OUT_VRF		(1ull << 33)
+#define NF_SEEN_SCOPE_IF	(1ull << 34)
+#define NF_SEEN_EXP_ADDR	(1ull << 35)
+#define NF_SEEN_IFNAME		(1ull << 36)
+#define NF_SEEN_VRFNAME		(1ull << 37)
+#define NF_SEEN_IN_IF		(1ull << 38)
+#define NF_SEEN_OUT_IF		(1ull << 39)
+#define NF_SEEN_SCOPE_SYS	(1ull << 40)
 
 /* How a step stores its bytes. */
 enum nf_op {
@@ -63,6 +81,9 @@ enum nf_op {
 	NF_OP_IP6,	/* 16 bytes into a struct fr_ip */
 	NF_OP_MAC,	/* 6 bytes */
 	NF_OP_MPLS,	/* 3-byte label stack entry into mpls[] */
+	NF_OP_BYTES,	/* fixed bytes (route distinguisher), exactly dsz */
+	NF_OP_STR,	/* text of any length, cut to cap - 1 bytes and terminated */
+	NF_OP_RAW,	/* any length: a length byte, then up to cap - 1 bytes */
 };
 
 /* One row of the IE table: IANA id, name, wire type, destination. */
@@ -72,7 +93,7 @@ struct nf_ie {
 	uint8_t op;		/* enum nf_op */
 	uint8_t dsz;		/* destination size (UINT: 1, 2, 4, 8) */
 	uint16_t dst;		/* offset in struct nf_scr */
-	uint32_t seen;		/* NF_SEEN_* bit set when present (0: none) */
+	uint64_t seen;		/* NF_SEEN_* bit set when present (0: none) */
 };
 
 /* The table entry for IANA element `id` (enterprise 0); NULL if not mapped. */
@@ -94,7 +115,9 @@ struct nf_step {
 	uint16_t len;		/* wire length, NF_VARLEN for a variable-length field */
 	uint16_t off;		/* offset in the record (fixed-length templates) */
 	uint16_t dst;		/* offset in struct nf_scr */
-	uint32_t seen;
+	uint16_t cap;		/* NF_OP_STR / NF_OP_RAW: destination bytes */
+	bool again;		/* variable-length templates: the previous step's field again */
+	uint64_t seen;
 };
 
 /* A template compiled into steps. */
@@ -102,18 +125,21 @@ struct nf_prog {
 	struct nf_step *steps;
 	uint16_t nsteps;
 	bool varlen;		/* some field has variable length */
+	bool cold;		/* some step stores past the key's hot fields (NAT, RD, custom ...) */
 	uint32_t rec_len;	/* fixed-length record size; minimum size when varlen */
 };
 
 /*
  * Compile fields[0..n) into steps: mapped IANA elements become stores,
  * everything else (enterprise, unknown, scope fields when `skip_first`
- * counts them) a skip; adjacent skips merge.  Returns 0, or -1 when a
- * field has length 0 or the record would exceed 65535 bytes.  The caller
- * frees prog->steps.
+ * counts them, except a v9 interface scope) a skip; adjacent skips merge.
+ * A field that custom[0..ncustom) names (aggregate_primitives: PEN and
+ * element id) gets one more store into its slot of the key.  Returns 0,
+ * or -1 when a field has length 0 or the record would exceed 65535 bytes.
+ * The caller frees prog->steps.
  */
 int nf_prog_compile(struct nf_prog *prog, const struct nf_field *fields, uint16_t n,
-    uint16_t skip_first);
+    uint16_t skip_first, const struct prim_custom *custom, int ncustom);
 
 void nf_prog_free(struct nf_prog *prog);
 

@@ -55,6 +55,8 @@ void nf_state_free(struct nf_state *st)
 	for (uint32_t i = 0; i <= st->exp_mask; i++)
 		for (struct nf_exporter *e = st->exp[i], *n; e; e = n) {
 			n = e->next;
+			free(e->ifnames.v);
+			free(e->vrfs.v);
 			free(e);
 		}
 	for (uint32_t i = 0; i <= st->tpl_mask; i++)
@@ -162,7 +164,8 @@ struct nf_tpl *nf_tpl_put(struct nf_state *st, const struct fr_ip *addr, uint32_
 	if (t && nf_tpl_same(t, options, fields, n, nscope))
 		return t;
 	/* v9 scope fields have their own numbering (RFC 3954 6.1): never map them */
-	if (nf_prog_compile(&prog, fields, n, version == 9 ? nscope : 0) < 0)
+	if (nf_prog_compile(&prog, fields, n, version == 9 ? nscope : 0, st->opts.custom,
+	    st->opts.ncustom) < 0)
 		return NULL;
 	if (!t) {
 		if (st->ntpl >= st->opts.max_templates) {
@@ -210,6 +213,32 @@ void nf_tpl_withdraw(struct nf_state *st, const struct fr_ip *addr, uint32_t dom
 			}
 		}
 	}
+}
+
+struct nf_name *nf_names_get(struct nf_names *t, uint32_t id, bool create)
+{
+	uint32_t lo = 0, hi = t->n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (t->v[mid].id == id)
+			return &t->v[mid];
+		if (t->v[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!create || t->n >= NF_MAX_NAMES)
+		return NULL;
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 16;
+		t->v = xrealloc(t->v, t->cap * sizeof(*t->v));
+	}
+	memmove(&t->v[lo + 1], &t->v[lo], (t->n - lo) * sizeof(*t->v));
+	t->n++;
+	memset(&t->v[lo], 0, sizeof(t->v[lo]));
+	t->v[lo].id = id;
+	return &t->v[lo];
 }
 
 void nf_sampler_set(struct nf_exporter *e, bool has_id, uint64_t id, uint32_t rate)

@@ -12,6 +12,22 @@
 #define NF_MAX_SAMPLERS 16
 #define NF_MAX_FIELDS 1024	/* fields in one template; more is counted as malformed */
 
+#define NF_MAX_NAMES 4096	/* interface / VRF names learned per exporter */
+
+/* A name an options record gave an interface or a VRF (and a VRF's route distinguisher). */
+struct nf_name {
+	uint32_t id;			/* ifIndex / VRF id */
+	bool has_rd;
+	uint8_t rd[8];
+	char name[FR_NAME_MAX];
+};
+
+/* Names by id, sorted for binary search; bounded by NF_MAX_NAMES. */
+struct nf_names {
+	struct nf_name *v;
+	uint32_t n, cap;
+};
+
 /* One exporting process: (address, source id / observation domain / v5 engine). */
 struct nf_exporter {
 	struct fr_ip addr;
@@ -25,6 +41,9 @@ struct nf_exporter {
 	uint32_t sys_rate;		/* system-scoped sampling interval from options */
 	uint16_t nsamplers;
 	struct { uint64_t id; uint32_t rate; } samplers[NF_MAX_SAMPLERS];
+	struct fr_ip exp_addr;		/* options IE 130/131 exporter address, af 0 = none */
+	struct nf_names ifnames;	/* options IE 82, by ifIndex */
+	struct nf_names vrfs;		/* options IE 236 / IE 90, by VRF id */
 	struct nf_exporter *next;
 };
 
@@ -85,6 +104,13 @@ struct nf_tpl *nf_tpl_put(struct nf_state *st, const struct fr_ip *addr, uint32_
 /* IPFIX withdrawal (RFC 7011 8.1): one template, or all of a kind with id 2 / 3. */
 void nf_tpl_withdraw(struct nf_state *st, const struct fr_ip *addr, uint32_t domain,
     uint16_t version, uint16_t id);
+
+/*
+ * The entry for id in t, created (zeroed) when `create` and there is room;
+ * NULL otherwise.  An entry is updated in place: a later options record
+ * replaces what an earlier one said.
+ */
+struct nf_name *nf_names_get(struct nf_names *t, uint32_t id, bool create);
 
 /* Record a sampler's rate from an options record (id 0 with !has_id: system scope). */
 void nf_sampler_set(struct nf_exporter *e, bool has_id, uint64_t id, uint32_t rate);

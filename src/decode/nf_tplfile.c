@@ -30,6 +30,26 @@ static void nf_tpl_line(FILE *f, const struct nf_tpl *t)
 	fprintf(f, "]}\n");
 }
 
+/* Has the decoder seen datagrams of t's exporter (address and domain)? */
+static bool nf_tpl_served(const struct nf_state *st, const struct nf_tpl *t)
+{
+	for (uint32_t b = 0; b <= st->exp_mask; b++)
+		for (const struct nf_exporter *e = st->exp[b]; e; e = e->next)
+			if (e->domain == t->domain && e->addr.af == t->addr.af &&
+			    memcmp(e->addr.a, t->addr.a, sizeof(e->addr.a)) == 0)
+				return true;
+	return false;
+}
+
+int nf_templates_write(const struct nf_state *st, FILE *f, bool served_only)
+{
+	for (uint32_t b = 0; b <= st->tpl_mask; b++)
+		for (const struct nf_tpl *t = st->tpl[b]; t; t = t->next)
+			if (!served_only || nf_tpl_served(st, t))
+				nf_tpl_line(f, t);
+	return ferror(f) ? -1 : 0;
+}
+
 int nf_templates_save(const struct nf_state *st, const char *path)
 {
 	char tmp[4096];
@@ -43,9 +63,7 @@ int nf_templates_save(const struct nf_state *st, const char *path)
 		return -1;
 	if (!(f = fopen(tmp, "w")))
 		return -1;
-	for (uint32_t b = 0; b <= st->tpl_mask; b++)
-		for (const struct nf_tpl *t = st->tpl[b]; t; t = t->next)
-			nf_tpl_line(f, t);
+	nf_templates_write(st, f, false);
 	if (fclose(f) != 0 || rename(tmp, path) != 0) {
 		remove(tmp);
 		return -1;

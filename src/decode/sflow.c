@@ -60,6 +60,7 @@ enum {
 /* Extended data of a flow sample, merged into the record at the end of the sample. */
 struct sf_ext {
 	bool has_hdr, has_eth, has_ip, has_switch, has_router, has_gw, has_gw_nh;
+	bool rec_clear;		/* the record was cleared by the header's decode */
 	uint32_t eth_len, ip_len;
 	uint8_t eth_src[6], eth_dst[6];
 	uint16_t eth_type;
@@ -159,8 +160,12 @@ static void sf_rec_header(struct sf_ctx *c, struct rd *r)
 		rd_skip(r, pad);		/* v5 records are bounded anyway */
 
 	int dlt = sf_hdr_dlt(proto);
+	if (dlt < 0)
+		memset(&c->rec, 0, sizeof(c->rec));
+	/* pkt_decode() clears the record first, drop or not */
 	if (dlt < 0 || pkt_decode(dlt, hdr, hlen, frame_len, &c->rec, &c->st->pkt) != PKT_DROP_NONE)
 		c->st->non_ip++;
+	c->x.rec_clear = true;
 	/* 1.7.7 sfacctd keeps only the high nibble of an IPv6 traffic class (its decodeIPV6) */
 	if (c->rec.k.src_ip.af == 6)
 		c->rec.k.tos >>= 4;
@@ -345,6 +350,8 @@ static void sf_flow_finish(struct sf_ctx *c)
 	const struct sf_ext *x = &c->x;
 	uint64_t bytes = x->has_hdr ? x->frame_len : 0;
 
+	if (!x->rec_clear)
+		memset(rec, 0, sizeof(*rec));
 	if (x->has_eth) {
 		memcpy(k->src_mac, x->eth_src, 6);
 		memcpy(k->dst_mac, x->eth_dst, 6);
@@ -396,8 +403,8 @@ static void sf_flow_finish(struct sf_ctx *c)
 
 static void sf_flow_begin(struct sf_ctx *c)
 {
+	/* the record is cleared once: by the sampled header's decode, else in sf_flow_finish() */
 	memset(&c->x, 0, sizeof(c->x));
-	memset(&c->rec, 0, sizeof(c->rec));
 }
 
 /* v5 "flow_sample" (format 1) and "flow_sample_expanded" (format 3), inside its length. */

@@ -167,8 +167,7 @@ void sflow_state_datagram(struct sflow_state *s, const struct sflow_hdr *h, size
 	a->last_seq = h->seqno;
 }
 
-/* The rate to multiply by: from the sample pool when it can be trusted, else the sample's. */
-static uint32_t sfs_eff_rate(struct sflow_state *s, const struct sflow_hdr *h,
+uint32_t sflow_state_eff_rate(struct sflow_state *s, const struct sflow_hdr *h,
     const struct sflow_flow *f)
 {
 	struct sfs_key k;
@@ -203,7 +202,7 @@ static uint32_t sfs_eff_rate(struct sflow_state *s, const struct sflow_hdr *h,
 void sflow_state_renormalize(struct sflow_state *s, const struct sflow_hdr *h,
     const struct sflow_flow *f, struct flow_rec *rec)
 {
-	uint32_t eff = sfs_eff_rate(s, h, f);
+	uint32_t eff = sflow_state_eff_rate(s, h, f);
 
 	rec->bytes *= eff;
 	rec->packets *= eff;

@@ -48,6 +48,14 @@ void sflow_state_datagram(struct sflow_state *s, const struct sflow_hdr *h, size
 void sflow_state_renormalize(struct sflow_state *s, const struct sflow_hdr *h,
     const struct sflow_flow *f, struct flow_rec *rec);
 
+/*
+ * The rate sflow_state_renormalize() multiplies by, with the same tracking
+ * update, without touching a record (for a renormalization done later, by
+ * the core's sampling_map).
+ */
+uint32_t sflow_state_eff_rate(struct sflow_state *s, const struct sflow_hdr *h,
+    const struct sflow_flow *f);
+
 /* Call fn for every tracked agent, in no particular order. */
 void sflow_state_foreach(const struct sflow_state *s,
     void (*fn)(void *arg, const struct sflow_agent_stats *a), void *arg);

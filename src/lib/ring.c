@@ -22,6 +22,14 @@ struct ring {
 	pthread_mutex_t mu;
 	pthread_cond_t cv_data;		/* consumer waits here */
 	pthread_cond_t cv_space;	/* producer waits here */
+	/*
+	 * Groups (ring_add_sibling): the consumer waits on the first ring's
+	 * mu, cv_data and consumer_sleeps; producers of every sibling wake it
+	 * there.  cur is the ring whose slot ring_next() last returned.
+	 */
+	struct ring *group;		/* the first ring of the group (itself when alone) */
+	struct ring *next;		/* next sibling, NULL at the end */
+	struct ring *cur;		/* first ring only */
 };
 
 struct ring *ring_new(size_t slot_size, size_t nslots)
@@ -40,6 +48,18 @@ struct ring *ring_new(size_t slot_size, size_t nslots)
 	pthread_cond_init(&r->cv_data, &ca);
 	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&r->cv_space, NULL);
+	r->group = r->cur = r;
+	return r;
+}
+
+struct ring *ring_add_sibling(struct ring *first)
+{
+	struct ring *r = ring_new(first->slot_size, first->nslots), **tail = &first->next;
+
+	while (*tail)
+		tail = &(*tail)->next;
+	r->group = first;
+	*tail = r;
 	return r;
 }
 
@@ -47,6 +67,8 @@ void ring_free(struct ring *r)
 {
 	if (!r)
 		return;
+	if (r->group == r)
+		ring_free(r->next);
 	pthread_mutex_destroy(&r->mu);
 	pthread_cond_destroy(&r->cv_data);
 	pthread_cond_destroy(&r->cv_space);
@@ -122,20 +144,47 @@ void ring_commit(struct ring *r, size_t len)
 	size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
 	r->lens[head % r->nslots] = len;
 	atomic_store(&r->head, head + 1);	/* seq_cst: pairs with the sleep flag */
-	wake(r, &r->consumer_sleeps, &r->cv_data);
+	wake(r->group, &r->group->consumer_sleeps, &r->group->cv_data);
 }
 
 void ring_close(struct ring *r)
 {
+	struct ring *g = r->group;
+
 	atomic_store(&r->closed, true);
-	pthread_mutex_lock(&r->mu);
-	pthread_cond_signal(&r->cv_data);
-	pthread_mutex_unlock(&r->mu);
+	pthread_mutex_lock(&g->mu);
+	pthread_cond_signal(&g->cv_data);
+	pthread_mutex_unlock(&g->mu);
 }
 
-static bool has_data(struct ring *r, size_t tail)
+static bool has_data(struct ring *r)
 {
-	return atomic_load_explicit(&r->head, memory_order_acquire) != tail;
+	return atomic_load_explicit(&r->head, memory_order_acquire) !=
+	    atomic_load_explicit(&r->tail, memory_order_relaxed);
+}
+
+/* A ring of g's group with a slot ready, starting after the last one served; NULL if none. */
+static struct ring *ready(struct ring *g)
+{
+	struct ring *r = g->cur;
+
+	if (!g->next)
+		return has_data(g) ? g : NULL;	/* the common case: a single producer */
+	do {
+		r = r->next ? r->next : g;
+		if (has_data(r))
+			return r;
+	} while (r != g->cur);
+	return NULL;
+}
+
+/* Every ring of g's group closed (their last commits are then visible). */
+static bool group_closed(struct ring *g)
+{
+	for (struct ring *r = g; r; r = r->next)
+		if (!atomic_load(&r->closed))
+			return false;
+	return true;
 }
 
 static void deadline_after(struct timespec *ts, int ms)
@@ -149,39 +198,46 @@ static void deadline_after(struct timespec *ts, int ms)
 	}
 }
 
-const void *ring_next(struct ring *r, int timeout_ms, size_t *len, bool *closed)
+const void *ring_next(struct ring *g, int timeout_ms, size_t *len, bool *closed)
 {
-	size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	struct ring *r;
 
 	*closed = false;
-	for (int spin = 0; !has_data(r, tail) && spin < RING_POLL; spin++)
+	for (int spin = 0; !(r = ready(g)) && spin < RING_POLL; spin++)
 		cpu_relax(spin);
-	if (!has_data(r, tail)) {
+	if (!r) {
 		struct timespec dl;
 		int rc = 0;
 		if (timeout_ms >= 0)
 			deadline_after(&dl, timeout_ms);
-		pthread_mutex_lock(&r->mu);
-		atomic_store(&r->consumer_sleeps, true);
-		while (!has_data(r, tail) && !atomic_load(&r->closed) && rc != ETIMEDOUT) {
+		pthread_mutex_lock(&g->mu);
+		atomic_store(&g->consumer_sleeps, true);
+		while (!(r = ready(g)) && !group_closed(g) && rc != ETIMEDOUT) {
 			if (timeout_ms < 0)
-				pthread_cond_wait(&r->cv_data, &r->mu);
+				pthread_cond_wait(&g->cv_data, &g->mu);
 			else
-				rc = pthread_cond_timedwait(&r->cv_data, &r->mu, &dl);
+				rc = pthread_cond_timedwait(&g->cv_data, &g->mu, &dl);
 		}
-		atomic_store(&r->consumer_sleeps, false);
-		pthread_mutex_unlock(&r->mu);
-		if (!has_data(r, tail)) {
-			*closed = atomic_load(&r->closed);
-			return NULL;
+		atomic_store(&g->consumer_sleeps, false);
+		pthread_mutex_unlock(&g->mu);
+		if (!r) {
+			/* closed first, then data: a close is seen only after the commits before it */
+			bool cl = group_closed(g);
+			if (!(r = ready(g))) {
+				*closed = cl;
+				return NULL;
+			}
 		}
 	}
+	size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	g->cur = r;
 	*len = r->lens[tail % r->nslots];
 	return r->mem + (tail % r->nslots) * r->slot_size;
 }
 
-void ring_release(struct ring *r)
+void ring_release(struct ring *g)
 {
+	struct ring *r = g->cur;
 	size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
 	atomic_store(&r->tail, tail + 1);	/* seq_cst: pairs with the sleep flag */
 	/* a producer waiting on a full ring is woken once half of it is free again */

@@ -19,6 +19,17 @@ struct ring;
 
 /* Allocate a ring; nslots is at least 2.  Aborts on out-of-memory. */
 struct ring *ring_new(size_t slot_size, size_t nslots);
+
+/*
+ * A further ring of the same sizes in `first`'s group, for another producer
+ * (collector_workers: one ring per receive thread and plugin).  The consumer
+ * still calls ring_next()/ring_release() on `first` only: it is handed the
+ * slots of every ring of the group, round robin, and sleeps until any of
+ * them has data.  Each ring keeps one producer, closed with its own
+ * ring_close(); the group reads as closed once all its rings are closed and
+ * drained.  Call before the consumer starts; ring_free(first) frees the group.
+ */
+struct ring *ring_add_sibling(struct ring *first);
 void ring_free(struct ring *r);
 
 size_t ring_slot_size(const struct ring *r);
@@ -45,7 +56,7 @@ const void *ring_next(struct ring *r, int timeout_ms, size_t *len, bool *closed)
 /* Consumer: give the slot returned by ring_next back to the producer. */
 void ring_release(struct ring *r);
 
-/* Slots in use right now (for stats). */
+/* Slots in use right now in this ring, its siblings not counted (for stats). */
 size_t ring_used(const struct ring *r);
 
 #endif

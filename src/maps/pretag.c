@@ -31,7 +31,7 @@ enum pt_pm {
 enum pt_field {
 	PF_NONE, PF_IN, PF_OUT, PF_DIRECTION, PF_SRC_AS, PF_DST_AS, PF_VLAN, PF_SRC_MAC,
 	PF_DST_MAC, PF_SRC_NET, PF_DST_NET, PF_BGP_NEXTHOP, PF_SAMPLING_RATE,
-	PF_PEER_SRC_AS, PF_PEER_DST_AS,
+	PF_PEER_SRC_AS, PF_PEER_DST_AS, PF_PEER_SRC_IP,
 };
 
 struct pt_key {
@@ -63,7 +63,7 @@ static const struct pt_key pt_keys[] = {
 	{ "direction",    PK_UINT,      1,          true,  PM_MATCH,   PF_DIRECTION, NULL },
 	{ "src_as",       PK_UINT,      UINT32_MAX, true,  PM_MATCH,   PF_SRC_AS, NULL },
 	{ "dst_as",       PK_UINT,      UINT32_MAX, true,  PM_MATCH,   PF_DST_AS, NULL },
-	{ "ip",           PK_NET,       0,          false, PM_REJECT,  PF_NONE,
+	{ "ip",           PK_NET,       0,          false, PM_REJECT,  PF_PEER_SRC_IP,
 	    "key 'ip' not applicable" },
 	{ "bgp_nexthop",  PK_ADDR,      0,          true,  PM_REJECT,  PF_BGP_NEXTHOP,
 	    "'bgp_nexthop' is not supported when a 'networks_file' is specified or by the 'pmacctd' daemon" },
@@ -601,6 +601,7 @@ static bool cond_holds(const struct pt_cond *c, const struct flow_rec *rec)
 	case PF_SRC_NET: return net_has(c, &k->src_ip);
 	case PF_DST_NET: return net_has(c, &k->dst_ip);
 	case PF_BGP_NEXTHOP: return addr_eq(&c->ip, &k->peer_dst_ip);
+	case PF_PEER_SRC_IP: return net_has(c, &k->peer_src_ip);	/* the exporter / sFlow agent */
 	case PF_NONE: return true;
 	}
 	return true;

@@ -8,11 +8,30 @@
 /* The longest label (pre_tag_map set_label) a record carries, NUL included. */
 #define FR_LABEL_MAX 128
 
+/* MPLS labels of mpls_label_stack (NetFlow/IPFIX IEs 70-79). */
+#define FR_MPLS_STACK_MAX 10
+
+/* Interface and VRF names (IE 82, IE 236), NUL included; longer names are cut. */
+#define FR_NAME_MAX 32
+
+/*
+ * Bytes of the key reserved for custom primitives (aggregate_primitives);
+ * prim_custom_load() refuses definitions that do not fit.
+ */
+#define FR_CUSTOM_AREA 256
+
 /* An IPv4 or IPv6 address; af is 0 (unset), 4 or 6.  IPv4 uses a[0..3]. */
 struct fr_ip {
 	uint8_t af;
 	uint8_t pad[3];
 	uint8_t a[16];
+};
+
+/* An MPLS label stack: n labels (20-bit values, EXP and BoS stripped), top first. */
+struct fr_mpls_stack {
+	uint8_t n;
+	uint8_t pad[3];
+	uint32_t label[FR_MPLS_STACK_MAX];
 };
 
 /* A point in time with microsecond resolution (0 = unset). */
@@ -68,6 +87,26 @@ struct flow_key {
 	struct fr_ts ts_arrival;
 	struct fr_ts ts_export;
 	char label[FR_LABEL_MAX];	/* pre_tag_map set_label; "" = none */
+	/*
+	 * Rarely selected NetFlow/IPFIX primitives, after every hot field: a
+	 * plugin that does not select them neither hashes nor carries them
+	 * (its key span, prim_key_span(), ends before).
+	 */
+	uint8_t fwd_status;		/* IE 89 */
+	uint8_t nat_event;		/* IE 230 */
+	uint16_t post_nat_src_port;	/* IE 227 */
+	uint16_t post_nat_dst_port;	/* IE 228 */
+	uint16_t pad1;
+	struct fr_ip post_nat_src_ip;	/* IE 225 / 281 */
+	struct fr_ip post_nat_dst_ip;	/* IE 226 / 282 */
+	uint8_t mpls_vpn_rd[8];		/* IE 90 / options / flow_to_rd_map: RFC 4364 4.2, wire order */
+	struct fr_mpls_stack mpls_label_stack;
+	char in_iface_name[FR_NAME_MAX];	/* in_iface resolved by options (IE 82) */
+	char out_iface_name[FR_NAME_MAX];
+	char vrf_name[FR_NAME_MAX];		/* ingress VRF name, else egress (IE 236) */
+	char ingress_vrf_name[FR_NAME_MAX];	/* IE 234 resolved by options */
+	char egress_vrf_name[FR_NAME_MAX];	/* IE 235 resolved by options */
+	uint8_t custom[FR_CUSTOM_AREA];	/* custom primitives, laid out by prim_custom_load() */
 };
 
 /* Flags a decoder sets on a record (not part of the key). */

@@ -3,8 +3,10 @@
 #include "prim.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -15,7 +17,12 @@
  * One row per primitive, in pmacct's fixed output column order (the order
  * of enum prim_id).  Titles, widths and JSON keys are pmacct 1.7's.
  */
-const struct prim_desc prim_table[P_COUNT] = {
+/* An undefined custom slot: hidden, no key bytes, until prim_custom_load() names it. */
+#define CUSTOM_SLOT(n) [P_CUSTOM_0 + (n)] = { "", "MISC", "Custom primitive (aggregate_primitives)", \
+		offsetof(struct flow_key, custom), 0, PF_NONE, "", 0, "", SRC_NF, \
+		PRIM_HIDDEN | PRIM_CUSTOM, P_CUSTOM_0 + (n) }
+
+struct prim_desc prim_table[P_COUNT] = {
 	[P_TAG] = { "tag", "MISC", "Numeric tag, ie. as result of pre_tag_map evaluation",
 		KF(tag), PF_UINT, "TAG", 12, "tag", SRC_ALL, 0, P_TAG },
 	[P_TAG2] = { "tag2", "MISC", "Numeric tag, ie. as result of pre_tag_map evaluation",
@@ -48,6 +55,18 @@ const struct prim_desc prim_table[P_COUNT] = {
 		KF(in_iface), PF_UINT, "IN_IFACE", 12, "iface_in", SRC_NF | SRC_SF, 0, P_IN_IFACE },
 	[P_OUT_IFACE] = { "out_iface", "MISC", "Output interface, SNMP ifIndex",
 		KF(out_iface), PF_UINT, "OUT_IFACE", 12, "iface_out", SRC_NF | SRC_SF, 0, P_OUT_IFACE },
+	[P_IN_IFACE_NAME] = { "in_iface_name", "MISC", "Input interface name (NetFlow/IPFIX options, IE 82)",
+		KF(in_iface_name), PF_STR, "IN_IFACE_NAME", 33, "iface_name_in", SRC_NF, 0, P_IN_IFACE_NAME },
+	[P_OUT_IFACE_NAME] = { "out_iface_name", "MISC", "Output interface name (NetFlow/IPFIX options, IE 82)",
+		KF(out_iface_name), PF_STR, "OUT_IFACE_NAME", 33, "iface_name_out", SRC_NF, 0, P_OUT_IFACE_NAME },
+	[P_MPLS_VPN_RD] = { "mpls_vpn_rd", "MPLS", "MPLS L3 VPN Route Distinguisher",
+		KF(mpls_vpn_rd), PF_RD, "MPLS_VPN_RD", 20, "mpls_vpn_rd", SRC_NF, 0, P_MPLS_VPN_RD },
+	[P_VRF_NAME] = { "vrf_name", "MISC", "VRF name: ingress, else egress (NetFlow/IPFIX options, IE 236)",
+		KF(vrf_name), PF_STR, "VRF_NAME", 33, "vrf_name", SRC_NF, 0, P_VRF_NAME },
+	[P_INGRESS_VRF_NAME] = { "ingress_vrf_name", "MISC", "Ingress VRF name (NetFlow/IPFIX options, IE 234/236)",
+		KF(ingress_vrf_name), PF_STR, "INGRESS_VRF_NAME", 33, "ingress_vrf_name", SRC_NF, 0, P_INGRESS_VRF_NAME },
+	[P_EGRESS_VRF_NAME] = { "egress_vrf_name", "MISC", "Egress VRF name (NetFlow/IPFIX options, IE 235/236)",
+		KF(egress_vrf_name), PF_STR, "EGRESS_VRF_NAME", 33, "egress_vrf_name", SRC_NF, 0, P_EGRESS_VRF_NAME },
 	[P_SRC_HOST] = { "src_host", "L3", "Source IPv4/IPv6 address",
 		KF(src_ip), PF_IP, "SRC_IP", 47, "ip_src", SRC_ALL, 0, P_SRC_HOST },
 	[P_SRC_NET] = { "src_net", "L3", "Source IPv4/IPv6 prefix",
@@ -66,12 +85,27 @@ const struct prim_desc prim_table[P_COUNT] = {
 		KF(dst_port), PF_UINT, "DST_PORT", 10, "port_dst", SRC_ALL, PRIM_L4, P_DST_PORT },
 	[P_TCPFLAGS] = { "tcpflags", "L4", "TCP flags",
 		NOKEY, PF_TCPFLAGS, "TCP_FLAGS", 11, "tcp_flags", SRC_ALL, PRIM_L4, P_TCPFLAGS },
+	[P_FWD_STATUS] = { "fwd_status", "MISC", "Forwarding status (RFC 7270)",
+		KF(fwd_status), PF_FWD_STATUS, "FWD_STATUS", 12, "fwd_status", SRC_NF, 0, P_FWD_STATUS },
+	[P_MPLS_LABEL_STACK] = { "mpls_label_stack", "MPLS", "MPLS label stack",
+		KF(mpls_label_stack), PF_MPLS_STACK, "MPLS_LABEL_STACK", 0, "mpls_label_stack", SRC_NF,
+		PRIM_VLEN, P_MPLS_LABEL_STACK },
 	[P_PROTO] = { "proto", "L3", "IP protocol",
 		KF(proto), PF_PROTO, "PROTOCOL", 12, "ip_proto", SRC_ALL, 0, P_PROTO },
 	[P_TOS] = { "tos", "L3", "IP ToS",
 		KF(tos), PF_UINT, "TOS", 7, "tos", SRC_ALL, 0, P_TOS },
 	[P_SAMPLING_RATE] = { "sampling_rate", "MISC", "Sampling rate",
 		KF(sampling_rate), PF_UINT, "SAMPLING_RATE", 14, "sampling_rate", SRC_ALL, 0, P_SAMPLING_RATE },
+	[P_POST_NAT_SRC_HOST] = { "post_nat_src_host", "NAT", "Source IPv4/IPv6 address after NAT translation",
+		KF(post_nat_src_ip), PF_IP, "POST_NAT_SRC_IP", 47, "post_nat_ip_src", SRC_NF, 0, P_POST_NAT_SRC_HOST },
+	[P_POST_NAT_DST_HOST] = { "post_nat_dst_host", "NAT", "Destination IPv4/IPv6 address after NAT translation",
+		KF(post_nat_dst_ip), PF_IP, "POST_NAT_DST_IP", 47, "post_nat_ip_dst", SRC_NF, 0, P_POST_NAT_DST_HOST },
+	[P_POST_NAT_SRC_PORT] = { "post_nat_src_port", "NAT", "Source TCP/UDP port after NAT translation",
+		KF(post_nat_src_port), PF_UINT, "POST_NAT_SRC_PORT", 19, "post_nat_port_src", SRC_NF, 0, P_POST_NAT_SRC_PORT },
+	[P_POST_NAT_DST_PORT] = { "post_nat_dst_port", "NAT", "Destination TCP/UDP port after NAT translation",
+		KF(post_nat_dst_port), PF_UINT, "POST_NAT_DST_PORT", 19, "post_nat_port_dst", SRC_NF, 0, P_POST_NAT_DST_PORT },
+	[P_NAT_EVENT] = { "nat_event", "NAT", "NAT event ID",
+		KF(nat_event), PF_UINT, "NAT_EVENT", 10, "nat_event", SRC_NF, 0, P_NAT_EVENT },
 	[P_MPLS_LABEL_TOP] = { "mpls_label_top", "MPLS", "Top MPLS label",
 		KF(mpls_label_top), PF_UINT, "MPLS_LABEL_TOP", 16, "mpls_label_top", SRC_PM | SRC_NF, 0, P_MPLS_LABEL_TOP },
 	[P_MPLS_LABEL_BOTTOM] = { "mpls_label_bottom", "MPLS", "Bottom MPLS label",
@@ -92,6 +126,10 @@ const struct prim_desc prim_table[P_COUNT] = {
 		KF(export_proto_version), PF_UINT, "EXPORT_PROTO_VERSION", 22, "export_proto_version", SRC_NF | SRC_SF, 0, P_EXPORT_PROTO_VERSION },
 	[P_EXPORT_PROTO_SYSID] = { "export_proto_sysid", "MISC", "Export protocol ID (source ID, observation domain ID, sub-agent ID)",
 		KF(export_proto_sysid), PF_UINT, "EXPORT_PROTO_SYSID", 20, "export_proto_sysid", SRC_NF | SRC_SF, 0, P_EXPORT_PROTO_SYSID },
+	CUSTOM_SLOT(0), CUSTOM_SLOT(1), CUSTOM_SLOT(2), CUSTOM_SLOT(3),
+	CUSTOM_SLOT(4), CUSTOM_SLOT(5), CUSTOM_SLOT(6), CUSTOM_SLOT(7),
+	CUSTOM_SLOT(8), CUSTOM_SLOT(9), CUSTOM_SLOT(10), CUSTOM_SLOT(11),
+	CUSTOM_SLOT(12), CUSTOM_SLOT(13), CUSTOM_SLOT(14), CUSTOM_SLOT(15),
 	[P_SUM_HOST] = { "sum_host", "L3", "Sum of traffic per host (in + out)",
 		KF(src_ip), PF_IP, "SRC_IP", 47, "ip_src", SRC_ALL, PRIM_SUM | PRIM_HIDDEN, P_SRC_HOST },
 	[P_SUM_NET] = { "sum_net", "L3", "Sum of traffic per network (in + out)",
@@ -111,7 +149,7 @@ const struct prim_desc prim_table[P_COUNT] = {
 int prim_lookup(const char *name)
 {
 	for (int i = 0; i < P_COUNT; i++)
-		if (strcasecmp(prim_table[i].name, name) == 0)
+		if (prim_table[i].name[0] && strcasecmp(prim_table[i].name, name) == 0)
 			return i;
 	return -1;
 }
@@ -205,7 +243,7 @@ void prim_key_span(const struct prim_set *s, size_t *lo, size_t *hi)
 
 void prim_print_list(uint8_t src, const char *banner)
 {
-	static const char *const groups[] = { "L2", "L3", "L4", "BGP", "MPLS", "MISC", "TIME" };
+	static const char *const groups[] = { "L2", "L3", "L4", "BGP", "NAT", "MPLS", "MISC", "TIME" };
 
 	printf("%s\n", banner);
 	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {

@@ -18,13 +18,20 @@ enum prim_id {
 	P_SRC_MAC, P_DST_MAC, P_VLAN, P_COS, P_ETYPE,
 	P_SRC_AS, P_DST_AS, P_PEER_SRC_AS, P_PEER_DST_AS,
 	P_PEER_SRC_IP, P_PEER_DST_IP, P_IN_IFACE, P_OUT_IFACE,
+	P_IN_IFACE_NAME, P_OUT_IFACE_NAME, P_MPLS_VPN_RD,
+	P_VRF_NAME, P_INGRESS_VRF_NAME, P_EGRESS_VRF_NAME,
 	P_SRC_HOST, P_SRC_NET, P_DST_HOST, P_DST_NET,
 	P_SRC_MASK, P_DST_MASK, P_SRC_PORT, P_DST_PORT,
-	P_TCPFLAGS, P_PROTO, P_TOS,
+	P_TCPFLAGS, P_FWD_STATUS, P_MPLS_LABEL_STACK, P_PROTO, P_TOS,
 	P_SAMPLING_RATE,
+	P_POST_NAT_SRC_HOST, P_POST_NAT_DST_HOST, P_POST_NAT_SRC_PORT, P_POST_NAT_DST_PORT,
+	P_NAT_EVENT,
 	P_MPLS_LABEL_TOP, P_MPLS_LABEL_BOTTOM, P_MPLS_STACK_DEPTH,
 	P_TS_START, P_TS_END, P_TS_ARRIVAL, P_TS_EXPORT,
 	P_EXPORT_PROTO_SEQNO, P_EXPORT_PROTO_VERSION, P_EXPORT_PROTO_SYSID,
+	/* custom primitives (aggregate_primitives): slots named at start-up, see prim_custom_load() */
+	P_CUSTOM_0,
+	P_CUSTOM_LAST = P_CUSTOM_0 + 15,
 	/* summarising primitives: rendered through their src_* column */
 	P_SUM_HOST, P_SUM_NET, P_SUM_AS, P_SUM_PORT, P_SUM_MAC,
 	P_NONE, P_FLOWS,
@@ -42,6 +49,10 @@ enum prim_fmt {
 	PF_TCPFLAGS,	/* decimal, quoted in JSON; value lives outside the key */
 	PF_TS,		/* struct fr_ts */
 	PF_STR,		/* NUL-terminated text (label) */
+	PF_MPLS_STACK,	/* struct fr_mpls_stack: "a_b_c", or an array (mpls_label_stack_encode_as_array) */
+	PF_RD,		/* 8-byte route distinguisher, "type:admin:assigned" */
+	PF_FWD_STATUS,	/* RFC 7270 forwarding status: number, or text (fwd_status_encode_as_string) */
+	PF_RAW,		/* length byte + bytes, printed as hex pairs joined by '-' (custom raw) */
 };
 
 /* Which daemons can fill a primitive. */
@@ -60,6 +71,7 @@ enum {
 	PRIM_L4 = 1 << 3,	/* needs the L4 header (fragment handling) */
 	PRIM_HIDDEN = 1 << 4,	/* accepted, not listed by -a */
 	PRIM_VLEN = 1 << 5,	/* variable length: not in formatted output nor the memory table */
+	PRIM_CUSTOM = 1 << 6,	/* custom primitive slot: JSON value always a string, as pmacct */
 };
 
 struct prim_desc {
@@ -77,7 +89,50 @@ struct prim_desc {
 	enum prim_id alias;	/* sum_*: the column it renders as; else itself */
 };
 
-extern const struct prim_desc prim_table[P_COUNT];
+/*
+ * The table.  Rows are constant except the custom slots, which
+ * prim_custom_load() names once at start-up, before any thread starts.
+ */
+extern struct prim_desc prim_table[P_COUNT];
+
+/* Custom primitive slots and the key bytes they share (struct flow_key custom[]). */
+#define PRIM_CUSTOM_MAX (P_CUSTOM_LAST - P_CUSTOM_0 + 1)
+
+/* Semantics of a custom primitive (pmacct's aggregate_primitives `semantics`). */
+enum prim_cust_sem { PCS_UINT = 1, PCS_HEX, PCS_STR, PCS_IP, PCS_MAC, PCS_RAW };
+
+/* What the decoders need to fill a custom slot. */
+struct prim_custom {
+	uint32_t pen;		/* IPFIX enterprise number, 0 = IANA */
+	uint16_t field_type;	/* NetFlow v9 / IPFIX element id */
+	uint16_t len;		/* declared length; PRIM_CUSTOM_VLEN for `vlen` */
+	uint8_t sem;		/* enum prim_cust_sem */
+	uint16_t off;		/* its bytes in struct flow_key */
+	uint16_t size;		/* storage size there */
+};
+
+#define PRIM_CUSTOM_VLEN 0xffff
+/* Storage of a vlen primitive: a string of up to 63 bytes, or raw data of up to 62. */
+#define PRIM_CUSTOM_VLEN_SIZE 64
+
+/*
+ * Load custom primitive definitions from `path` (lines `name=.. field_type=[PEN:]id
+ * len=N|vlen semantics=u_int|hex|ip|mac|str|raw`, '!' and '#' comments) into
+ * the custom slots, replacing earlier ones.  On error returns -1 with a
+ * message naming file and line in why.
+ */
+int prim_custom_load(const char *path, char *why, size_t wlen);
+
+/* Forget every custom primitive (tests, reload). */
+void prim_custom_reset(void);
+
+/* Define one custom slot directly (the client learns them from the plugin). 0 or -1. */
+int prim_custom_define(const char *name, const struct prim_custom *c, char *why, size_t wlen);
+
+/* Number of defined custom primitives and the i-th one's decoding data / name. */
+int prim_custom_count(void);
+const struct prim_custom *prim_custom_get(int i);
+
 
 /* A set of primitives (the `aggregate` list of a plugin), a bit per prim_id. */
 #define PRIM_WORDS 2

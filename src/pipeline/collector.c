@@ -8,6 +8,9 @@
 #include <netinet/in.h>
 #include <pcap/pcap.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +23,16 @@
 #include "lib/rd.h"
 #include "lib/xalloc.h"
 #include "pipeline/dispatch.h"
+#include "pipeline/pcap_map.h"
+#include "plugins/tee.h"
 
 #define WHO "default/core"
 #define RX_BATCH 64		/* datagrams per recvmmsg() */
 #define RX_BUF 65536		/* the largest UDP payload */
+#define FILE_BUF (1 << 20)	/* stdio buffer of a capture file (-I) */
 #define IDLE_MS 500		/* wake up at least this often for signals and flushes */
+#define COLLECTOR_MAX_WORKERS 64	/* collector_workers */
+#define FLUSH_MS 10		/* partial plugin batches wait at most this long for more */
 
 /* An allowed exporter prefix (nfacctd_allow_file / sfacctd_allow_file). */
 struct allow_pfx {
@@ -46,12 +54,45 @@ struct collector {
 	const struct dgram *cur;	/* datagram being decoded, for emit() */
 	struct allow_list *allow;	/* NULL: every exporter allowed */
 	int fd;				/* socket, or -1 when reading a file */
-	pcap_t *pc;			/* -I */
+	pcap_t *pc;			/* -I, read with libpcap (pcapng, ...) */
+	struct pcap_map *pm;		/* -I, a classic pcap file read in place */
+	struct pcap_pkthdr pm_hdr;	/* its current record */
 	int dlt;
 	uint8_t *bufs;			/* RX_BATCH buffers of RX_BUF bytes */
-	uint64_t datagrams, denied, not_udp;
+	_Atomic uint64_t datagrams, denied, not_udp;	/* written by this receiver's thread only */
 	int64_t last_tick;
+	int64_t pending_since;		/* monotonic ms of the first datagram since the last flush */
+	bool pending;
+	/*
+	 * collector_workers N > 1 (sockets only).  The kernel spreads datagrams
+	 * over N sockets bound to the same address and port (SO_REUSEPORT),
+	 * hashing each sender's address and port, so one exporter always
+	 * reaches the same socket: each receiver keeps its own decoder state
+	 * (templates, sequence numbers), allow list and core pipeline (maps,
+	 * filters), and offers records to plugin feeds whose rings the plugin
+	 * threads drain beside the first receiver's (plugins_feed_new()).
+	 * The first receiver runs on the caller's thread, handles the signals
+	 * and owns the others (workers[1..]); each of those runs its own thread
+	 * and acts on the first's request counters between batches.
+	 */
+	struct collector *first;	/* NULL on the first receiver */
+	struct collector **workers;	/* first only: nworkers receivers, [0] = itself */
+	int nworkers;
+	struct pipeline own_pl;		/* further receivers: their core pipeline */
+	pthread_t thread;
+	bool running;
+	_Atomic bool stop;		/* first only: the further receivers end */
+	pthread_mutex_t tee_mu;		/* first only: tee plugins are fed by one thread at a time */
+	bool tee_locked;		/* several receivers and a tee plugin */
+	_Atomic unsigned req_stats, req_reload, req_reopen;	/* first only: signal requests */
+	unsigned seen_stats, seen_reload, seen_reopen;	/* further receivers */
 };
+
+/* A counter written by one thread, read by any: a plain increment. */
+static inline void cnt_inc(_Atomic uint64_t *v)
+{
+	atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + 1, memory_order_relaxed);
+}
 
 /* ---- allow list ------------------------------------------------------- */
 
@@ -172,10 +213,19 @@ static void emit(void *arg, struct flow_rec *rec)
 
 static void handle(struct collector *c, const struct dgram *d)
 {
-	c->datagrams++;
+	cnt_inc(&c->datagrams);
 	if (!allowed(c->allow, &d->src)) {
-		c->denied++;
+		cnt_inc(&c->denied);
 		return;
+	}
+	/* tee plugins replicate the datagram as received; their state is one per plugin */
+	if (c->tee_locked) {
+		struct collector *f = c->first ? c->first : c;
+		pthread_mutex_lock(&f->tee_mu);
+		tee_datagram(c->pl, d);
+		pthread_mutex_unlock(&f->tee_mu);
+	} else {
+		tee_datagram(c->pl, d);
 	}
 	c->cur = d;
 	c->proto->datagram(c->state, d, &c->sink);
@@ -255,7 +305,9 @@ static int bind_socket(struct collector *c)
 	if (bind(c->fd, ai->ai_addr, ai->ai_addrlen) < 0)
 		goto fail;
 	freeaddrinfo(ai);
-	log_info(WHO, c->proto->ready_fmt, ip, port);
+	/* several receivers: announced once every socket is bound (workers_open) */
+	if (cfg->collector_workers <= 1)
+		log_info(WHO, c->proto->ready_fmt, ip, port);
 	return 0;
 fail:
 	log_err(WHO, "cannot listen on %s port %u: %s. Exiting.", ip, port, strerror(errno));
@@ -293,6 +345,13 @@ static int receive_batch(struct collector *c)
 	return n;
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int socket_loop(struct collector *c, collector_stop_fn should_stop, void *arg)
 {
 	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
@@ -303,12 +362,26 @@ static int socket_loop(struct collector *c, collector_stop_fn should_stop, void 
 			log_err(WHO, "recvmmsg: %s", strerror(errno));
 			return -1;
 		}
-		if (n < RX_BATCH) {
-			/* drained: hand partial batches over, then sleep until data or a signal */
-			pipeline_flush(c->pl);
-			tick(c, time(NULL));
-			(void)poll(&pfd, 1, IDLE_MS);
+		if (n > 0 && !c->pending) {
+			c->pending = true;
+			c->pending_since = mono_ms();
 		}
+		if (n == RX_BATCH)
+			continue;
+		/*
+		 * Drained.  Partial plugin batches are handed over when no datagram
+		 * follows within FLUSH_MS, and at least FLUSH_MS after the first
+		 * datagram they hold: a steady trickle does not wake the plugins
+		 * for every datagram.
+		 */
+		if (c->pending && mono_ms() - c->pending_since < FLUSH_MS &&
+		    poll(&pfd, 1, FLUSH_MS) > 0)
+			continue;
+		pipeline_flush(c->pl);
+		c->pending = false;
+		tick(c, time(NULL));
+		/* sleep until data or a signal */
+		(void)poll(&pfd, 1, IDLE_MS);
 	}
 	return 0;
 }
@@ -348,15 +421,47 @@ static bool frame_udp(const struct collector *c, const struct pcap_pkthdr *h, co
 static int file_open(struct collector *c)
 {
 	char err[PCAP_ERRBUF_SIZE];
+	FILE *f;
 
-	c->pc = pcap_open_offline(c->cfg->pcap_savefile, err);
+	if ((c->pm = pcap_map_open(c->cfg->pcap_savefile))) {
+		c->dlt = pcap_map_linktype(c->pm);
+		return 0;
+	}
+	/* libpcap reads through stdio: a large buffer saves a read() every 4 KiB */
+	f = fopen(c->cfg->pcap_savefile, "rb");
+	if (f)
+		setvbuf(f, NULL, _IOFBF, FILE_BUF);
+	c->pc = f ? pcap_fopen_offline(f, err) : NULL;
 	if (!c->pc) {
 		log_err(WHO, "[%s] key 'pcap_savefile': cannot read '%s': %s. Exiting.",
-		    cfg_where(&c->cfg->origin, "pcap_savefile"), c->cfg->pcap_savefile, err);
+		    cfg_where(&c->cfg->origin, "pcap_savefile"), c->cfg->pcap_savefile,
+		    f ? err : strerror(errno));
+		if (f)
+			fclose(f);
 		return -1;
 	}
 	c->dlt = pcap_datalink(c->pc);
 	return 0;
+}
+
+/* The next frame of the capture: 1, 0 at its end, -1 after logging an error. */
+static int file_next(struct collector *c, struct pcap_pkthdr **h, const uint8_t **pkt)
+{
+	const char *why = NULL;
+	int rc;
+
+	if (c->pm) {
+		*h = &c->pm_hdr;
+		rc = pcap_map_next(c->pm, &c->pm_hdr, pkt, &why);
+	} else {
+		rc = pcap_next_ex(c->pc, h, pkt);
+		if (rc == PCAP_ERROR)
+			why = pcap_geterr(c->pc);
+		rc = rc == 1 ? 1 : rc == PCAP_ERROR ? -1 : 0;
+	}
+	if (rc < 0)
+		log_err(WHO, "reading '%s': %s", c->cfg->pcap_savefile, why);
+	return rc;
 }
 
 static int file_loop(struct collector *c, collector_stop_fn should_stop, void *arg)
@@ -365,32 +470,140 @@ static int file_loop(struct collector *c, collector_stop_fn should_stop, void *a
 
 	for (uint32_t pass = 0; pass < passes && !should_stop(arg); pass++) {
 		struct pcap_pkthdr *h;
-		const u_char *pkt;
+		const uint8_t *pkt;
 		int rc;
 
-		if (pass && (pcap_close(c->pc), c->pc = NULL, file_open(c) < 0))
+		if (pass && c->pm)
+			pcap_map_rewind(c->pm);
+		else if (pass && (pcap_close(c->pc), c->pc = NULL, file_open(c) < 0))
 			return -1;
 		if (c->cfg->pcap_savefile_delay)
 			sleep(c->cfg->pcap_savefile_delay);
-		for (uint64_t n = 0; (rc = pcap_next_ex(c->pc, &h, &pkt)) == 1; n++) {
+		for (uint64_t n = 0; (rc = file_next(c, &h, &pkt)) == 1; n++) {
 			struct dgram d;
 			if (frame_udp(c, h, pkt, &d))
 				handle(c, &d);
 			else
-				c->not_udp++;
+				cnt_inc(&c->not_udp);
 			if ((n & 4095) == 4095) {
 				tick(c, h->ts.tv_sec);
 				if (should_stop(arg))
 					break;
 			}
 		}
-		if (rc == PCAP_ERROR) {
-			log_err(WHO, "reading '%s': %s", c->cfg->pcap_savefile, pcap_geterr(c->pc));
+		if (rc < 0)
 			return -1;
-		}
 	}
 	pipeline_flush(c->pl);
 	return 0;
+}
+
+/* ---- receive workers (collector_workers) ------------------------------ */
+
+/* A further receiver's should_stop: act on the first's signal requests, then its stop flag. */
+static bool worker_poll(void *arg)
+{
+	struct collector *w = arg, *c = w->first;
+	unsigned v;
+
+	if ((v = atomic_load(&c->req_stats)) != w->seen_stats) {
+		w->seen_stats = v;
+		if (w->proto->log_stats)
+			w->proto->log_stats(w->state);	/* its own exporters */
+	}
+	if ((v = atomic_load(&c->req_reload)) != w->seen_reload) {
+		w->seen_reload = v;
+		collector_reload(w);
+		if (w->pl->maps)
+			core_maps_reload(w->pl->maps);
+	}
+	if ((v = atomic_load(&c->req_reopen)) != w->seen_reopen) {
+		w->seen_reopen = v;
+		collector_reopen(w);
+	}
+	return atomic_load(&c->stop);
+}
+
+static void *worker_main(void *arg)
+{
+	struct collector *w = arg;
+
+	if (socket_loop(w, worker_poll, w) < 0)
+		log_err(WHO, "a receive thread stopped: %s", strerror(errno));
+	pipeline_flush(w->pl);
+	return NULL;
+}
+
+/*
+ * The further receivers of collector_workers: each its own socket on the
+ * same address and port, decoder state, allow list, core pipeline and
+ * plugin feeds.  Every socket is bound before the first datagram is read,
+ * so the kernel's spreading of exporters over them no longer changes.
+ */
+static int workers_open(struct collector *c, int n)
+{
+	c->workers = xcalloc((size_t)n, sizeof(*c->workers));
+	pthread_mutex_init(&c->tee_mu, NULL);
+	c->workers[0] = c;
+	c->nworkers = 1;
+	for (int i = 1; i < n; i++) {
+		struct collector *w = xcalloc(1, sizeof(*w));
+		c->workers[c->nworkers++] = w;
+		w->cfg = c->cfg;
+		w->proto = c->proto;
+		w->first = c;
+		w->fd = -1;
+		w->sink.emit = emit;
+		w->sink.arg = w;
+		if (c->cfg->collector_allow_file && !(w->allow = allow_load(c->cfg->collector_allow_file)))
+			return -1;
+		w->state = c->proto->state_new_worker ? c->proto->state_new_worker(c->cfg, c->state) :
+		    c->proto->state_new(c->cfg);
+		if (!w->state)
+			return -1;
+		struct plugin *feeds = plugins_feed_new(c->pl->plugins, c->pl->nplugins);
+		if (pipeline_init(&w->own_pl, c->cfg, feeds, c->pl->nplugins, DLT_EN10MB, 65535,
+		    false) < 0)
+			return -1;
+		w->pl = &w->own_pl;
+		if (bind_socket(w) < 0)
+			return -1;
+		w->bufs = xmalloc((size_t)RX_BATCH * RX_BUF);
+	}
+	for (int i = 0; i < c->pl->nplugins; i++)
+		if (c->pl->plugins[i].type->datagrams)
+			for (int k = 0; k < n; k++)
+				c->workers[k]->tee_locked = true;
+	log_info(WHO, "%d receive threads on SO_REUSEPORT sockets", n);
+	log_info(WHO, c->proto->ready_fmt, c->cfg->collector_ip ? c->cfg->collector_ip : "::",
+	    c->cfg->collector_port ? c->cfg->collector_port : c->proto->default_port);
+	return 0;
+}
+
+/* The first receiver's loop with workers: start their threads, receive, stop and join them. */
+static int workers_loop(struct collector *c, collector_stop_fn should_stop, void *arg)
+{
+	sigset_t all, old;
+	int rc;
+
+	/* signals are for the first receiver's thread */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (int i = 1; i < c->nworkers; i++) {
+		struct collector *w = c->workers[i];
+		if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+			fatal(WHO, "cannot start receive thread %d", i);
+		w->running = true;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	rc = socket_loop(c, should_stop, arg);
+	atomic_store(&c->stop, true);
+	for (int i = 1; i < c->nworkers; i++) {
+		if (c->workers[i]->running)
+			pthread_join(c->workers[i]->thread, NULL);
+		c->workers[i]->running = false;
+	}
+	return rc;
 }
 
 /* ---- public ----------------------------------------------------------- */
@@ -406,9 +619,15 @@ struct collector *collector_open(struct core_cfg *cfg, const struct collector_pr
 	c->fd = -1;
 	c->sink.emit = emit;
 	c->sink.arg = c;
-	if (cfg->collector_workers > 1)
-		log_warnx(WHO, "[%s] key 'collector_workers': several receive threads are not "
-		    "implemented yet; using one.", cfg_where(&cfg->origin, "collector_workers"));
+	if (cfg->collector_workers > COLLECTOR_MAX_WORKERS) {
+		log_err(WHO, "[%s] key 'collector_workers': %u receive threads, at most %d. Exiting.",
+		    cfg_where(&cfg->origin, "collector_workers"), (unsigned)cfg->collector_workers,
+		    COLLECTOR_MAX_WORKERS);
+		goto fail;
+	}
+	if (cfg->collector_workers > 1 && cfg->pcap_savefile)
+		log_info(WHO, "[%s] key 'collector_workers': a capture file is read by one thread.",
+		    cfg_where(&cfg->origin, "collector_workers"));
 	if (cfg->collector_allow_file && !(c->allow = allow_load(cfg->collector_allow_file)))
 		goto fail;
 	if (!(c->state = proto->state_new(cfg)))
@@ -420,6 +639,8 @@ struct collector *collector_open(struct core_cfg *cfg, const struct collector_pr
 		if (bind_socket(c) < 0)
 			goto fail;
 		c->bufs = xmalloc((size_t)RX_BATCH * RX_BUF);
+		if (cfg->collector_workers > 1 && workers_open(c, (int)cfg->collector_workers) < 0)
+			goto fail;
 	}
 	return c;
 fail:
@@ -430,16 +651,31 @@ fail:
 int collector_loop(struct collector *c, collector_stop_fn should_stop, void *arg)
 {
 	for (int i = 0; i < c->pl->nplugins; i++)
-		c->pl->plugins[i].wait_when_full = c->pc != NULL;	/* files never lose a record */
-	return c->pc ? file_loop(c, should_stop, arg) : socket_loop(c, should_stop, arg);
+		c->pl->plugins[i].wait_when_full = c->pc || c->pm;	/* files never lose a record */
+	if (c->nworkers > 1)
+		return workers_loop(c, should_stop, arg);
+	return c->pc || c->pm ? file_loop(c, should_stop, arg) : socket_loop(c, should_stop, arg);
 }
 
 void collector_log_stats(struct collector *c)
 {
+	uint64_t dg = 0, denied = 0, not_udp = 0;
+
+	/* receive workers: totals here; each logs its own exporters (worker_poll) */
+	for (int i = 0; i < (c->nworkers ? c->nworkers : 1); i++) {
+		struct collector *w = c->nworkers ? c->workers[i] : c;
+		dg += atomic_load_explicit(&w->datagrams, memory_order_relaxed);
+		denied += atomic_load_explicit(&w->denied, memory_order_relaxed);
+		not_udp += atomic_load_explicit(&w->not_udp, memory_order_relaxed);
+	}
 	log_notice(WHO, "stats [%s] time=%ld datagrams=%llu denied=%llu not_udp=%llu",
 	    c->cfg->pcap_savefile ? c->cfg->pcap_savefile : c->proto->daemon, (long)time(NULL),
-	    (unsigned long long)c->datagrams, (unsigned long long)c->denied,
-	    (unsigned long long)c->not_udp);
+	    (unsigned long long)dg, (unsigned long long)denied, (unsigned long long)not_udp);
+	for (int i = 0; c->nworkers > 1 && i < c->nworkers; i++)
+		log_notice(WHO, "stats [%s] receive thread %d: datagrams=%llu", c->proto->daemon, i,
+		    (unsigned long long)atomic_load_explicit(&c->workers[i]->datagrams,
+		    memory_order_relaxed));
+	atomic_fetch_add(&c->req_stats, 1);
 	for (int i = 0; i < c->pl->nplugins; i++) {
 		uint64_t d = atomic_load(&c->pl->plugins[i].stats.dropped_records);
 		if (d)
@@ -450,11 +686,19 @@ void collector_log_stats(struct collector *c)
 		c->proto->log_stats(c->state);
 }
 
+void collector_reopen(struct collector *c)
+{
+	atomic_fetch_add(&c->req_reopen, 1);	/* receive workers reopen theirs */
+	if (c->proto->reopen)
+		c->proto->reopen(c->state);
+}
+
 void collector_reload(struct collector *c)
 {
 	const char *path = c->cfg->collector_allow_file;
 	struct allow_list *a;
 
+	atomic_fetch_add(&c->req_reload, 1);	/* receive workers reload theirs (worker_poll) */
 	if (!path)
 		return;
 	log_info(WHO, "[%s] (re)loading map.", path);
@@ -471,12 +715,27 @@ void collector_close(struct collector *c)
 {
 	if (!c)
 		return;
+	/* further receivers first: the first's state may hold what they share */
+	for (int i = c->nworkers - 1; i >= 1; i--) {
+		struct collector *w = c->workers[i];
+		if (w->running) {
+			atomic_store(&c->stop, true);
+			pthread_join(w->thread, NULL);
+		}
+		if (w->pl)
+			pipeline_fini(w->pl);	/* its plugin feeds go with plugins_stop() */
+		collector_close(w);
+	}
+	if (c->workers)
+		pthread_mutex_destroy(&c->tee_mu);
+	free(c->workers);
 	if (c->state && c->proto->state_free)
 		c->proto->state_free(c->state);
 	if (c->fd >= 0)
 		close(c->fd);
 	if (c->pc)
 		pcap_close(c->pc);
+	pcap_map_close(c->pm);
 	allow_free(c->allow);
 	free(c->bufs);
 	free(c);

@@ -51,6 +51,15 @@ struct collector_proto {
 	/* Periodic housekeeping (template expiry, ...), about once a second; may be NULL. */
 	void (*tick)(void *state, int64_t now);
 	void (*state_free)(void *state);
+	/*
+	 * collector_workers: the state of a further receive thread, sharing
+	 * with `first` (the first thread's state) what is kept per daemon
+	 * (the templates file).  May be NULL: state_new() is used.  Freed
+	 * with state_free() before `first`.
+	 */
+	void *(*state_new_worker)(struct core_cfg *cfg, void *first);
+	/* SIGHUP: reopen the protocol's own output files (logrotate); may be NULL. */
+	void (*reopen)(void *state);
 };
 
 /* The receiving side of a collector: a UDP socket, or a capture file (-I). */
@@ -71,6 +80,10 @@ typedef bool (*collector_stop_fn)(void *arg);
 
 /*
  * Receive and decode until should_stop() or the end of the capture file.
+ * With collector_workers N > 1 (sockets), the further N-1 receive threads
+ * run meanwhile; should_stop() is called on the caller's thread only, and
+ * SIGUSR1/SIGUSR2/SIGHUP requests made through collector_log_stats(),
+ * collector_reload() and collector_reopen() reach every receiver.
  * Partial plugin batches are handed over whenever the socket is idle.
  * Returns 0 or -1.
  */
@@ -78,6 +91,9 @@ int collector_loop(struct collector *c, collector_stop_fn should_stop, void *arg
 
 /* SIGUSR1: the collector's own counters, then the protocol's per-exporter ones. */
 void collector_log_stats(struct collector *c);
+
+/* SIGHUP: the protocol reopens its own files (sfacctd_counter_file). */
+void collector_reopen(struct collector *c);
 
 /* SIGUSR2: reload the allow file (a file that fails to load keeps the old list). */
 void collector_reload(struct collector *c);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* core_maps.c: per-plugin pre_tag_maps evaluated in the core (deduplicated by file), and pmacctd_renormalize. */
+/* core_maps.c: per-plugin pre_tag_maps evaluated in the core (deduplicated by file), sampling_map, and pmacctd_renormalize. */
 #include "core_maps.h"
 
 #include <stdlib.h>
@@ -8,6 +8,7 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "maps/pretag.h"
+#include "maps/sampling_map.h"
 
 #define CM_WHO "default/core"
 
@@ -29,6 +30,11 @@ struct core_maps {
 	bool shared;			/* every plugin uses maps[0]: tag rec in place */
 	uint32_t ext_rate;		/* pmacctd_ext_sampling_rate */
 	bool renormalize;
+	struct sampling_map *smap;	/* sampling_map (nfacctd, sfacctd), NULL = none */
+	const char *smap_path;		/* owned by the configuration */
+	size_t smap_entries;
+	bool smap_on;
+	bool smap_ext;			/* renormalizing by an external rate, which wins over the map */
 };
 
 static struct pt_map *cm_load(const struct core_maps *m, const struct cm_map *cm)
@@ -81,6 +87,39 @@ static int cm_check_sampling(const struct core_cfg *cfg)
 	return 0;
 }
 
+static struct sampling_map *cm_smap_load(const struct core_maps *m)
+{
+	char err[512];
+
+	log_info(CM_WHO, "[%s] (re)loading map.", m->smap_path);
+	struct sampling_map *map = sampling_map_load(m->smap_path, m->smap_entries, err, sizeof(err));
+	if (!map) {
+		log_err(CM_WHO, "%s", err);
+		return NULL;
+	}
+	log_info(CM_WHO, "[%s] map successfully (re)loaded: %zu rules.", m->smap_path,
+	    sampling_map_count(map));
+	return map;
+}
+
+/* sampling_map, nfacctd and sfacctd only (pmacct: NO_PMACCTD). */
+static int cm_smap_init(struct core_maps *m, const struct core_cfg *cfg)
+{
+	if (!cfg->sampling_map || !cfg->sampling_map[0])
+		return 0;
+	if (cfg->daemon != CFG_NFACCTD && cfg->daemon != CFG_SFACCTD) {
+		log_warnx(CM_WHO, "[%s] key 'sampling_map': only nfacctd and sfacctd use it. Ignored.",
+		    cfg_where(&cfg->origin, "sampling_map"));
+		return 0;
+	}
+	m->smap_ext = cfg->renormalize && cfg->ext_sampling_rate;
+	m->smap_path = cfg->sampling_map;
+	m->smap_entries = cfg->nplugins ? cfg->plugins[0].maps_entries : 0;
+	m->smap_on = true;
+	m->smap = cm_smap_load(m);
+	return m->smap ? 0 : -1;
+}
+
 struct core_maps *core_maps_new(struct core_cfg *cfg, int linktype, int snaplen, int *err)
 {
 	*err = 0;
@@ -113,7 +152,12 @@ struct core_maps *core_maps_new(struct core_cfg *cfg, int linktype, int snaplen,
 			return NULL;
 		}
 	}
-	if (!m->nmaps && !m->ext_rate) {
+	if (cm_smap_init(m, cfg) < 0) {
+		*err = 1;
+		core_maps_free(m);
+		return NULL;
+	}
+	if (!m->nmaps && !m->ext_rate && !m->smap_on) {
 		core_maps_free(m);
 		return NULL;
 	}
@@ -136,11 +180,44 @@ static void cm_renormalize(const struct core_maps *m, struct flow_rec *rec)
 	rec->k.sampling_rate = 1;
 }
 
+/*
+ * sampling_map on a NetFlow/sFlow record, as pmacct 1.7.7 (verified): the
+ * first matching rule's rate becomes the record's sampling_rate, and with
+ * renormalization multiplies the counters (sampling_rate then says 1).
+ * Records no rule matches keep the exporter's rate: with renormalization
+ * the decoder left the counters alone and put in sampling_rate the rate it
+ * would have used (nfacctd: the exported one, 0 = unknown, counters
+ * unchanged; sfacctd: the effective rate).  An external rate wins over
+ * the map when renormalizing (the decoder applied it); a record the map
+ * gives a rate then says 1 even when its exporter sent none.
+ */
+static void cm_sampling_map(const struct core_maps *m, struct flow_rec *rec)
+{
+	uint32_t rate = sampling_map_lookup(m->smap, &rec->k.peer_src_ip, rec->k.in_iface,
+	    rec->k.out_iface);
+
+	if (!m->renormalize || m->smap_ext) {
+		if (rate)
+			rec->k.sampling_rate = m->renormalize ? 1 : rate;
+		return;
+	}
+	if (!rate) {
+		rate = rec->k.sampling_rate;
+		if (!rate && m->opts.daemon == PT_NFACCTD)
+			return;
+	}
+	rec->bytes *= rate;
+	rec->packets *= rate;
+	rec->k.sampling_rate = 1;
+}
+
 void core_maps_apply(struct core_maps *m, struct flow_rec *rec, const struct pcap_pkthdr *h,
     const uint8_t *pkt)
 {
 	if (m->ext_rate)
 		cm_renormalize(m, rec);
+	if (m->smap_on)
+		cm_sampling_map(m, rec);
 	for (int j = 0; j < m->nmaps; j++) {
 		struct cm_map *cm = &m->maps[j];
 		cm->nres = pretag_eval(cm->map, rec, h, pkt, cm->res, PT_MAX_RESULTS);
@@ -174,6 +251,15 @@ void core_maps_tag_for(const struct core_maps *m, int i, int k, struct flow_rec 
 
 void core_maps_reload(struct core_maps *m)
 {
+	if (m->smap_on) {
+		struct sampling_map *sm = cm_smap_load(m);
+		if (sm) {
+			sampling_map_free(m->smap);
+			m->smap = sm;
+		} else {
+			log_warnx(CM_WHO, "[%s] Rolling back old map.", m->smap_path);
+		}
+	}
 	for (int j = 0; j < m->nmaps; j++) {
 		struct pt_map *map = cm_load(m, &m->maps[j]);
 		if (!map) {
@@ -191,6 +277,7 @@ void core_maps_free(struct core_maps *m)
 		return;
 	for (int j = 0; j < m->nmaps; j++)
 		pretag_free(m->maps[j].map);
+	sampling_map_free(m->smap);
 	free(m->maps);
 	free(m->plugin_map);
 	free(m);

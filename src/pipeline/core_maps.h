@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* core_maps.h: what the core applies once per record before dispatch: pre_tag_map (tag, tag2) and external-sampling renormalization. */
+/* core_maps.h: what the core applies once per record before dispatch: pre_tag_map (tag, tag2), sampling_map and external-sampling renormalization. */
 #ifndef PIPELINE_CORE_MAPS_H
 #define PIPELINE_CORE_MAPS_H
 

@@ -10,6 +10,25 @@
 
 #define AGG_CHUNK_ENTRIES 4096
 
+/*
+ * agg_account() defers each record by AGG_AHEAD records: at entry it masks
+ * and hashes the key and prefetches the bucket; AGG_AHEAD / 2 records later
+ * it prefetches the chain's first entry; AGG_AHEAD records later it does
+ * the find-or-insert, by then mostly from cache (a table of tens of
+ * thousands of entries does not fit in it, and each lookup would otherwise
+ * wait on two cache misses).  Every other function applies the deferred
+ * records first (agg_sync), so callers see the same table as without.
+ */
+#define AGG_AHEAD 8
+
+/* A record waiting in the look-ahead queue: its masked key is in t->pkeys. */
+struct agg_pending {
+	uint64_t hash;
+	int64_t bin;
+	uint64_t packets, bytes, flows;
+	uint8_t tcp_flags;
+};
+
 /* Entries live in chunks so that they can be walked in insertion order. */
 struct agg_chunk {
 	struct agg_chunk *next;
@@ -35,6 +54,9 @@ struct agg_table {
 	size_t limit;		/* max live entries, 0 = unbounded */
 	uint64_t dropped;	/* new keys refused by the limit */
 	uint64_t gen;		/* agg_clear() count */
+	struct agg_pending pq[AGG_AHEAD];	/* look-ahead queue (agg_account) */
+	uint8_t *pkeys;		/* AGG_AHEAD masked key spans */
+	unsigned pq_head, pq_n;
 };
 
 static size_t pow2_at_least(size_t n)
@@ -78,6 +100,7 @@ struct agg_table *agg_new(const struct prim_set *set, size_t buckets)
 		if (prim_has(set, (enum prim_id)i) && (prim_table[i].flags & PRIM_SUM))
 			t->sum_id = i;
 	t->seed = (uint64_t)(uintptr_t)t ^ 0x9e3779b97f4a7c15ULL;
+	t->pkeys = xmalloc(AGG_AHEAD * (t->hi - t->lo) + 1);
 	return t;
 }
 
@@ -91,6 +114,7 @@ void agg_free(struct agg_table *t)
 	}
 	free(t->buckets);
 	free(t->chunkv);
+	free(t->pkeys);
 	free(t);
 }
 
@@ -128,6 +152,8 @@ static struct agg_entry *entry_alloc(struct agg_table *t)
 	return (struct agg_entry *)(t->cur->mem + t->cur->used++ * t->esize);
 }
 
+static struct agg_entry *at(const struct agg_table *t, size_t *pos);
+
 static void grow(struct agg_table *t)
 {
 	size_t n = t->nbuckets * 2;
@@ -135,7 +161,7 @@ static void grow(struct agg_table *t)
 	size_t pos = 0;
 
 	/* positional walk: agg_next() would search for each entry's chunk */
-	for (struct agg_entry *e = agg_at(t, &pos); e; e = agg_at(t, &pos)) {
+	for (struct agg_entry *e = at(t, &pos); e; e = at(t, &pos)) {
 		size_t i = e->hash & (n - 1);
 		e->next = b[i];
 		b[i] = e;
@@ -145,11 +171,16 @@ static void grow(struct agg_table *t)
 	t->nbuckets = n;
 }
 
-struct agg_entry *agg_upsert(struct agg_table *t, const struct flow_key *masked, int64_t bin)
+static inline uint64_t key_hash(const struct agg_table *t, const uint8_t *k, int64_t bin)
 {
-	const uint8_t *k = (const uint8_t *)masked + t->lo;
+	return XXH3_64bits_withSeed(k, t->hi - t->lo, t->seed ^ (uint64_t)bin);
+}
+
+/* Find-or-insert the key span k (hash h) under bin. */
+static struct agg_entry *upsert_hashed(struct agg_table *t, const uint8_t *k, uint64_t h,
+    int64_t bin)
+{
 	size_t klen = t->hi - t->lo;
-	uint64_t h = XXH3_64bits_withSeed(k, klen, t->seed ^ (uint64_t)bin);
 	struct agg_entry **slot = &t->buckets[h & (t->nbuckets - 1)];
 
 	for (struct agg_entry *e = *slot; e; e = e->next)
@@ -173,39 +204,87 @@ struct agg_entry *agg_upsert(struct agg_table *t, const struct flow_key *masked,
 	return e;
 }
 
-static void mask_key(const struct agg_table *t, const struct flow_key *in, struct flow_key *out)
+/* Apply the oldest deferred record. */
+static void pq_apply(struct agg_table *t)
 {
-	const uint8_t *a = (const uint8_t *)in, *m = (const uint8_t *)&t->mask;
-	uint8_t *o = (uint8_t *)out;
+	const struct agg_pending *q = &t->pq[t->pq_head];
+	const uint8_t *k = t->pkeys + t->pq_head * (t->hi - t->lo);
 
-	for (size_t i = t->lo; i < t->hi; i++)
-		o[i] = a[i] & m[i];
+	/* dequeued first: nothing below may apply it twice */
+	t->pq_head = (t->pq_head + 1) % AGG_AHEAD;
+	t->pq_n--;
+	struct agg_entry *e = upsert_hashed(t, k, q->hash, q->bin);
+	if (e) {		/* NULL: refused by the table's limit, counted there */
+		e->packets += q->packets;
+		e->bytes += q->bytes;
+		e->flows += q->flows;
+		e->tcp_flags |= q->tcp_flags;
+	}
 }
 
-static void add(struct agg_entry *e, const struct flow_rec *rec)
+/*
+ * Apply every deferred record.  Called by the functions that read the table,
+ * also those taking it const: the table is logically unchanged by it.
+ */
+static void agg_sync(const struct agg_table *ct)
 {
-	if (!e)
-		return;		/* refused by the table's limit, counted there */
-	e->packets += rec->packets;
-	e->bytes += rec->bytes;
-	e->flows += rec->flows;
-	e->tcp_flags |= rec->tcp_flags;
+	struct agg_table *t = (struct agg_table *)ct;
+
+	while (t->pq_n)
+		pq_apply(t);
+}
+
+struct agg_entry *agg_upsert(struct agg_table *t, const struct flow_key *masked, int64_t bin)
+{
+	const uint8_t *k = (const uint8_t *)masked + t->lo;
+
+	agg_sync(t);
+	return upsert_hashed(t, k, key_hash(t, k, bin), bin);
+}
+
+/* Queue the key `in` masked to the table's primitives, with rec's counters. */
+static void pq_push(struct agg_table *t, const struct flow_key *in, const struct flow_rec *rec,
+    int64_t bin)
+{
+	size_t klen = t->hi - t->lo;
+	const uint8_t *a = (const uint8_t *)in + t->lo, *m = (const uint8_t *)&t->mask + t->lo;
+	unsigned i;
+
+	if (t->pq_n == AGG_AHEAD)
+		pq_apply(t);
+	i = (t->pq_head + t->pq_n) % AGG_AHEAD;
+	uint8_t *k = t->pkeys + i * klen;
+	for (size_t j = 0; j < klen; j++)
+		k[j] = a[j] & m[j];
+	struct agg_pending *q = &t->pq[i];
+	q->hash = key_hash(t, k, bin);
+	q->bin = bin;
+	q->packets = rec->packets;
+	q->bytes = rec->bytes;
+	q->flows = rec->flows;
+	q->tcp_flags = rec->tcp_flags;
+	__builtin_prefetch(&t->buckets[q->hash & (t->nbuckets - 1)]);
+	t->pq_n++;
+	if (t->pq_n > AGG_AHEAD / 2) {
+		/* the bucket of the record queued AGG_AHEAD / 2 ago is in cache by now */
+		const struct agg_pending *mid = &t->pq[(i + AGG_AHEAD - AGG_AHEAD / 2) % AGG_AHEAD];
+		const uint8_t *e = (const uint8_t *)t->buckets[mid->hash & (t->nbuckets - 1)];
+		/* the entry's header and key, up to three cache lines */
+		for (size_t off = 0; e && off < t->esize && off < 192; off += 64)
+			__builtin_prefetch(e + off);
+	}
 }
 
 void agg_account(struct agg_table *t, const struct flow_rec *rec, int64_t bin)
 {
-	struct flow_key k;
-
-	mask_key(t, &rec->k, &k);
-	add(agg_upsert(t, &k, bin), rec);
+	pq_push(t, &rec->k, rec, bin);
 	if (t->sum_id >= 0) {
 		/* the same record again, its dst field in the src column */
 		struct flow_key swapped = rec->k;
 		size_t off, len;
 		prim_sum_dst(t->sum_id, &off, &len);
 		memcpy((uint8_t *)&swapped + prim_table[t->sum_id].off, (const uint8_t *)&rec->k + off, len);
-		mask_key(t, &swapped, &k);
-		add(agg_upsert(t, &k, bin), rec);
+		pq_push(t, &swapped, rec, bin);
 	}
 }
 
@@ -217,6 +296,7 @@ void agg_entry_key(const struct agg_table *t, const struct agg_entry *e, struct 
 
 struct agg_entry *agg_next(const struct agg_table *t, const struct agg_entry *prev)
 {
+	agg_sync(t);	/* before reading the chunks: it may add the first */
 	const struct agg_chunk *c = t->first;
 	size_t i = 0;
 
@@ -244,11 +324,13 @@ struct agg_entry *agg_next(const struct agg_table *t, const struct agg_entry *pr
 
 size_t agg_count(const struct agg_table *t)
 {
+	agg_sync(t);
 	return t->count;
 }
 
 void agg_clear(struct agg_table *t)
 {
+	agg_sync(t);	/* as if accounted, then cleared */
 	memset(t->buckets, 0, t->nbuckets * sizeof(*t->buckets));
 	for (struct agg_chunk *c = t->first; c; c = c->next)
 		c->used = 0;
@@ -260,6 +342,7 @@ void agg_clear(struct agg_table *t)
 
 size_t agg_memory(const struct agg_table *t)
 {
+	agg_sync(t);
 	return t->nbuckets * sizeof(*t->buckets) +
 	    t->nchunks * (sizeof(struct agg_chunk) + AGG_CHUNK_ENTRIES * t->esize);
 }
@@ -268,8 +351,9 @@ struct agg_entry *agg_find(const struct agg_table *t, const struct flow_key *mas
 {
 	const uint8_t *k = (const uint8_t *)masked + t->lo;
 	size_t klen = t->hi - t->lo;
-	uint64_t h = XXH3_64bits_withSeed(k, klen, t->seed ^ (uint64_t)bin);
+	uint64_t h = key_hash(t, k, bin);
 
+	agg_sync(t);
 	for (struct agg_entry *e = t->buckets[h & (t->nbuckets - 1)]; e; e = e->next)
 		if (e->hash == h && e->bin == bin && memcmp(e->key, k, klen) == 0)
 			return e;
@@ -278,6 +362,7 @@ struct agg_entry *agg_find(const struct agg_table *t, const struct flow_key *mas
 
 void agg_delete(struct agg_table *t, struct agg_entry *e)
 {
+	agg_sync(t);
 	struct agg_entry **pp = &t->buckets[e->hash & (t->nbuckets - 1)];
 
 	while (*pp && *pp != e)
@@ -293,15 +378,23 @@ void agg_delete(struct agg_table *t, struct agg_entry *e)
 
 void agg_set_limit(struct agg_table *t, size_t max_entries)
 {
+	agg_sync(t);
 	t->limit = max_entries;
 }
 
 uint64_t agg_dropped(const struct agg_table *t)
 {
+	agg_sync(t);
 	return t->dropped;
 }
 
 struct agg_entry *agg_at(const struct agg_table *t, size_t *pos)
+{
+	agg_sync(t);
+	return at(t, pos);
+}
+
+static struct agg_entry *at(const struct agg_table *t, size_t *pos)
 {
 	size_t ci = *pos / AGG_CHUNK_ENTRIES, i = *pos % AGG_CHUNK_ENTRIES;
 
@@ -328,6 +421,7 @@ uint64_t agg_generation(const struct agg_table *t)
 
 size_t agg_buckets(const struct agg_table *t)
 {
+	agg_sync(t);
 	return t->nbuckets;
 }
 
@@ -335,6 +429,7 @@ size_t agg_chain_len(const struct agg_table *t, size_t bucket)
 {
 	size_t n = 0;
 
+	agg_sync(t);
 	if (bucket >= t->nbuckets)
 		return 0;
 	for (const struct agg_entry *e = t->buckets[bucket]; e; e = e->next)

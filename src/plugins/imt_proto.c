@@ -16,7 +16,7 @@ static const struct {
 	{ IMT_Q_ERASE, 0, 0 },
 	{ IMT_Q_STATUS, 0, 0 },
 	{ IMT_Q_INFO, 0, 0 },
-	{ IMT_R_INFO, IMT_INFO_LEN, IMT_INFO_LEN },
+	{ IMT_R_INFO, IMT_INFO_LEN, IMT_INFO_LEN + IMT_INFO_CUSTOM_MAX },
 	{ IMT_R_ROWS, 4, IMT_MAX_CHUNK },
 	{ IMT_R_SUMS, 4, IMT_MAX_CHUNK },
 	{ IMT_R_BUCKETS, 8, IMT_MAX_CHUNK },
@@ -190,7 +190,8 @@ void imt_key_put(struct imt_buf *b, const struct prim_set *set, const struct flo
 			imt_put_u64(b, (uint64_t)ts.usec);
 			break;
 		}
-		default:
+		default:	/* text, label stacks, route distinguishers, custom data: as stored */
+			imt_put_bytes(b, p, d->len);
 			break;
 		}
 	}
@@ -229,6 +230,7 @@ int imt_key_get(struct rd *r, const struct prim_set *set, struct flow_key *k)
 			break;
 		}
 		default:
+			rd_copy(r, p, d->len);
 			break;
 		}
 	}
@@ -317,6 +319,19 @@ void imt_info_encode(struct imt_buf *b, const struct imt_info *in)
 	imt_put_u64(b, (uint64_t)in->erased_at);
 	imt_put_u64(b, (uint64_t)in->now);
 	imt_put_u32(b, in->buckets);
+	if (in->ncustom > 0) {
+		imt_put_u8(b, (uint8_t)in->ncustom);
+		for (int i = 0; i < in->ncustom && i < PRIM_CUSTOM_MAX; i++) {
+			const struct imt_custom *c = &in->custom[i];
+			size_t n = strnlen(c->name, sizeof(c->name) - 1);
+			imt_put_u8(b, (uint8_t)n);
+			imt_put_bytes(b, c->name, n);
+			imt_put_u32(b, c->c.pen);
+			imt_put_u16(b, c->c.field_type);
+			imt_put_u16(b, c->c.len);
+			imt_put_u8(b, c->c.sem);
+		}
+	}
 	imt_msg_end(b, m);
 }
 
@@ -330,7 +345,37 @@ int imt_info_decode(const uint8_t *p, size_t len, struct imt_info *in)
 	in->erased_at = (int64_t)rd_u64(&r);
 	in->now = (int64_t)rd_u64(&r);
 	in->buckets = rd_u32(&r);
+	in->ncustom = 0;
+	if (!r.bad && r.left) {
+		int n = rd_u8(&r);
+		if (n > PRIM_CUSTOM_MAX)
+			return -1;
+		for (int i = 0; i < n && !r.bad; i++) {
+			struct imt_custom *c = &in->custom[i];
+			size_t nl = rd_u8(&r);
+			memset(c, 0, sizeof(*c));
+			if (nl == 0 || nl >= sizeof(c->name))
+				return -1;
+			rd_copy(&r, c->name, nl);
+			c->c.pen = rd_u32(&r);
+			c->c.field_type = rd_u16(&r);
+			c->c.len = rd_u16(&r);
+			c->c.sem = rd_u8(&r);
+		}
+		in->ncustom = n;
+	}
 	return (r.bad || r.left || !set_valid(&in->aggregate)) ? -1 : 0;
+}
+
+int imt_info_define_custom(const struct imt_info *in)
+{
+	char why[256];
+
+	prim_custom_reset();
+	for (int i = 0; i < in->ncustom; i++)
+		if (prim_custom_define(in->custom[i].name, &in->custom[i].c, why, sizeof(why)) < 0)
+			return -1;
+	return 0;
 }
 
 void imt_row_put(struct imt_buf *b, const struct prim_set *aggregate, const struct imt_row *row)

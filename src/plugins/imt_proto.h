@@ -28,6 +28,8 @@
 
 /* INFO payload: the aggregate set, four 64-bit and one 32-bit field. */
 #define IMT_INFO_LEN		(8 * PRIM_WORDS + 4 * 8 + 4)
+/* Optional INFO tail: u8 count, then per custom primitive u8 name length, name, u32 PEN, u16 id, u16 len, u8 semantics. */
+#define IMT_INFO_CUSTOM_MAX	(1 + PRIM_CUSTOM_MAX * (1 + 31 + 9))
 #define IMT_HDR_LEN		12
 #define IMT_MAX_REQUESTS	4096		/* -N / -M batch, as pmacct */
 #define IMT_MAX_QUERY		(8u << 20)	/* bytes of a QUERY payload */
@@ -93,7 +95,15 @@ struct imt_info {
 	int64_t erased_at;	/* epoch seconds of the last erase, -1 = never */
 	int64_t now;		/* server's clock */
 	uint32_t buckets;
+	int ncustom;		/* custom primitives (aggregate_primitives) the plugin knows, in slot order */
+	struct imt_custom {
+		char name[32];
+		struct prim_custom c;
+	} custom[PRIM_CUSTOM_MAX];
 };
+
+/* Define the info's custom primitives in this process (the client), slot for slot. 0 or -1. */
+int imt_info_define_custom(const struct imt_info *in);
 
 /* Bytes of a ROWS row before its key: u32 req, u64 packets, bytes, flows, u8 tcp_flags. */
 #define IMT_ROW_HDR_LEN		29

@@ -197,6 +197,12 @@ static void info_of(const struct plugin *p, const struct imt_state *s, struct im
 	in->erased_at = s->erased_at;
 	in->now = (int64_t)time(NULL);
 	in->buckets = nb > UINT32_MAX ? UINT32_MAX : (uint32_t)nb;
+	in->ncustom = prim_custom_count();
+	for (int i = 0; i < in->ncustom; i++) {
+		snprintf(in->custom[i].name, sizeof(in->custom[i].name), "%s",
+		    prim_table[P_CUSTOM_0 + i].name);
+		in->custom[i].c = *prim_custom_get(i);
+	}
 }
 
 static void fail_client(struct imt_client *c, const char *msg)

@@ -83,6 +83,9 @@ void out_opts_from_cfg(struct out_opts *o, const struct plugin_cfg *pc, const st
 	o->ts_since_epoch = cc->timestamps_since_epoch;
 	o->json_event_type = true;
 	o->stamps = pc->history.n != 0;
+	o->tcpflags_array = pc->tcpflags_encode_as_array;
+	o->mpls_array = pc->mpls_label_stack_encode_as_array;
+	o->fwd_status_str = pc->fwd_status_encode_as_string;
 }
 
 unsigned out_ts_flags(const struct out_opts *o)
@@ -101,6 +104,106 @@ static uint64_t key_uint(const struct prim_desc *d, const struct flow_key *k)
 	case 8: { uint64_t v; memcpy(&v, p, 8); return v; }
 	default: return 0;
 	}
+}
+
+void out_writer_id(const char *tpl, const char *proc_name, long pid, char *out, size_t len)
+{
+	size_t o = 0;
+
+	if (!tpl)
+		tpl = "$proc_name/$writer_pid";
+	while (*tpl && o + 1 < len) {
+		int n;
+		if (strncmp(tpl, "$proc_name", 10) == 0) {
+			n = snprintf(out + o, len - o, "%s", proc_name);
+			tpl += 10;
+		} else if (strncmp(tpl, "$writer_pid", 11) == 0) {
+			n = snprintf(out + o, len - o, "%ld", pid);
+			tpl += 11;
+		} else if (strncmp(tpl, "$pmacct_build", 13) == 0) {
+			n = snprintf(out + o, len - o, "%s", PMACCT_NG_VERSION);
+			tpl += 13;
+		} else {
+			out[o] = *tpl++;
+			n = 1;
+		}
+		o += n > 0 ? (size_t)n : 0;
+	}
+	out[o < len ? o : len - 1] = '\0';
+}
+
+/* RFC 7270 forwardingStatus reason codes, as pmacct names them. */
+static const struct { uint8_t code; const char *text; } fwd_reasons[] = {
+	{ 64, "FORWARDED Unknown" }, { 65, "FORWARDED Fragmented" },
+	{ 66, "FORWARDED Not Fragmented" }, { 128, "DROPPED Unknown" },
+	{ 129, "DROPPED ACL deny" }, { 130, "DROPPED ACL drop" }, { 131, "DROPPED Unroutable" },
+	{ 132, "DROPPED Adjacency" }, { 133, "DROPPED Fragmentation and DF set" },
+	{ 134, "DROPPED Bad header checksum" }, { 135, "DROPPED Bad total Length" },
+	{ 136, "DROPPED Bad header length" }, { 137, "DROPPED bad TTL" },
+	{ 138, "DROPPED Policer" }, { 139, "DROPPED WRED" }, { 140, "DROPPED RPF" },
+	{ 141, "DROPPED For us" }, { 142, "DROPPED Bad output interface" },
+	{ 143, "DROPPED Hardware" }, { 192, "CONSUMED Unknown" },
+	{ 193, "CONSUMED Punt Adjacency" }, { 194, "CONSUMED Incomplete Adjacency" },
+	{ 195, "CONSUMED For us" },
+};
+
+const char *out_fwd_status_text(uint8_t v)
+{
+	for (size_t i = 0; i < sizeof(fwd_reasons) / sizeof(fwd_reasons[0]); i++)
+		if (fwd_reasons[i].code == v)
+			return fwd_reasons[i].text;
+	/* the status class (RFC 7270 4.12: the two high bits) without a known reason */
+	static const char *const cls[4] = { "UNKNOWN Unclassified", "FORWARDED Unclassified",
+		"DROPPED Unclassified", "CONSUMED Unclassified" };
+	return cls[v >> 6];
+}
+
+/* Route distinguisher (RFC 4364 4.2) as pmacct prints it: type:administrator:assigned. */
+static void rd_str(const uint8_t *rd, char *buf, size_t len)
+{
+	unsigned type = (unsigned)rd[0] << 8 | rd[1];
+	uint32_t as4 = (uint32_t)rd[2] << 24 | (uint32_t)rd[3] << 16 | (uint32_t)rd[4] << 8 | rd[5];
+	unsigned low16 = (unsigned)rd[6] << 8 | rd[7];
+
+	switch (type) {
+	case 0:
+		snprintf(buf, len, "0:%u:%u", (unsigned)rd[2] << 8 | rd[3],
+		    (uint32_t)rd[4] << 24 | (uint32_t)rd[5] << 16 | low16);
+		break;
+	case 1:
+		snprintf(buf, len, "1:%u.%u.%u.%u:%u", rd[2], rd[3], rd[4], rd[5], low16);
+		break;
+	case 2:
+		snprintf(buf, len, "2:%u:%u", as4, low16);
+		break;
+	default:
+		snprintf(buf, len, "unknown");
+		break;
+	}
+}
+
+/* Labels joined by '_' (pmacct's mpls_label_stack_to_str), or "" for none. */
+static void mpls_stack_str(const struct fr_mpls_stack *st, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < st->n && i < FR_MPLS_STACK_MAX && o < len; i++) {
+		int n = snprintf(buf + o, len - o, "%s%u", i ? "_" : "", st->label[i]);
+		if (n < 0)
+			break;
+		o += (size_t)n;
+	}
+}
+
+/* Custom raw data: a length byte then the bytes, printed "0A-1B-2C" (pmacct's serialize_hex). */
+static void raw_str(const uint8_t *p, size_t size, char *buf, size_t len)
+{
+	size_t n = p[0] < size ? p[0] : size - 1, o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && o + 4 <= len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%02X", i ? "-" : "", p[1 + i]);
 }
 
 const char *out_value(const struct prim_desc *d, const struct flow_key *k, uint8_t tcp_flags,
@@ -148,6 +251,24 @@ const char *out_value(const struct prim_desc *d, const struct flow_key *k, uint8
 	case PF_STR:
 		snprintf(buf, len, "%.*s", (int)d->len, (const char *)p);
 		break;
+	case PF_MPLS_STACK: {
+		struct fr_mpls_stack st;
+		memcpy(&st, p, sizeof(st));
+		mpls_stack_str(&st, buf, len);
+		break;
+	}
+	case PF_RD:
+		rd_str(p, buf, len);
+		break;
+	case PF_FWD_STATUS:
+		if (o->fwd_status_str)
+			snprintf(buf, len, "%s", out_fwd_status_text(*p));
+		else
+			snprintf(buf, len, "%u", *p);
+		break;
+	case PF_RAW:
+		raw_str(p, d->len, buf, len);
+		break;
 	case PF_NONE:
 		buf[0] = '\0';
 		break;
@@ -175,7 +296,9 @@ void out_header(FILE *f, const struct out_cols *c, const struct out_opts *o)
 		return;
 	for (int i = 0; i < c->n; i++, k++) {
 		const struct prim_desc *d = &prim_table[c->ids[i]];
-		if (fm)
+		if (fm && (d->flags & PRIM_CUSTOM))
+			fprintf(f, "%-*s  ", d->width - 2, d->title);	/* pmacct: "%s  " */
+		else if (fm)
 			fprintf(f, "%-*s", d->width, d->title);
 		else
 			fprintf(f, "%s%s", k ? o->sep : "", d->title);
@@ -208,7 +331,62 @@ void out_json_str(FILE *f, const char *s)
 
 static bool json_quoted(const struct prim_desc *d, const struct out_opts *o)
 {
+	if (d->flags & PRIM_CUSTOM)
+		return true;	/* pmacct writes every custom primitive as a string */
 	return d->fmt != PF_UINT && !(d->fmt == PF_PROTO && o->num_protos && !o->client);
+}
+
+/* tcp_flags as pmacct's tcpflags_encode_as_array: names of the set flags, 1..63 only. */
+static void json_tcpflags_array(FILE *f, uint8_t v)
+{
+	static const char *const names[6] = { "URG", "ACK", "PSH", "RST", "SYN", "FIN" };
+	const char *sep = "";
+
+	fputc('[', f);
+	for (int i = 0; v >= 1 && v <= 63 && i < 6; i++)
+		if (v & (1u << (5 - i))) {
+			fprintf(f, "%s\"%s\"", sep, names[i]);
+			sep = ", ";
+		}
+	fputc(']', f);
+}
+
+/* mpls_label_stack as pmacct's mpls_label_stack_encode_as_array: "<index>-<label>" items. */
+static void json_mpls_array(FILE *f, const struct fr_mpls_stack *st)
+{
+	fputc('[', f);
+	for (int i = 0; i < st->n && i < FR_MPLS_STACK_MAX; i++)
+		fprintf(f, "%s\"%d-%u\"", i ? ", " : "", i, st->label[i]);
+	fputc(']', f);
+}
+
+/* One "key": value pair of a JSON row. */
+static void json_field(FILE *f, const struct prim_desc *d, const struct flow_key *k,
+    const struct out_counters *cnt, const struct out_opts *o, const char *sep)
+{
+	char buf[FR_CUSTOM_AREA * 3 + 64];
+
+	fprintf(f, "%s\"%s\": ", sep, d->json);
+	if (d->fmt == PF_TCPFLAGS && o->tcpflags_array) {
+		json_tcpflags_array(f, cnt->tcp_flags);
+		return;
+	}
+	if (d->fmt == PF_MPLS_STACK && o->mpls_array) {
+		struct fr_mpls_stack st;
+		memcpy(&st, (const uint8_t *)k + d->off, sizeof(st));
+		json_mpls_array(f, &st);
+		return;
+	}
+	out_value(d, k, cnt->tcp_flags, o, buf, sizeof(buf));
+	if (json_quoted(d, o))
+		out_json_str(f, buf);
+	else
+		fputs(buf, f);
+}
+
+static bool is_custom(int id)
+{
+	return id >= P_CUSTOM_0 && id <= P_CUSTOM_LAST;
 }
 
 /* The column of timestamp_export, or -1. */
@@ -225,24 +403,27 @@ static void row_json(FILE *f, const struct out_cols *c, const struct out_opts *o
 {
 	char buf[128];
 	const char *sep = "";
+	int tsx = ts_export_col(c);
 
 	fputc('{', f);
 	if (o->json_event_type) {
 		fputs("\"event_type\": \"purge\"", f);
 		sep = ", ";
 	}
-	for (int j = 0; j <= c->n; j++) {
-		/* JSON puts timestamp_export after export_proto_* (pmacct 1.7.7), the columns before */
-		int i = j < c->n ? j : ts_export_col(c);
-		if (i < 0 || (j < c->n && c->ids[i] == P_TS_EXPORT))
+	for (int i = 0; i < c->n; i++) {
+		/* JSON puts timestamp_export after export_proto_* (pmacct 1.7.7), before custom ones */
+		if (i == tsx)
 			continue;
-		const struct prim_desc *d = &prim_table[c->ids[i]];
-		out_value(d, k, cnt->tcp_flags, o, buf, sizeof(buf));
-		fprintf(f, "%s\"%s\": ", sep, d->json);
-		if (json_quoted(d, o))
-			out_json_str(f, buf);
-		else
-			fputs(buf, f);
+		if (tsx >= 0 && is_custom(c->ids[i])) {
+			json_field(f, &prim_table[P_TS_EXPORT], k, cnt, o, sep);
+			tsx = -1;
+			sep = ", ";
+		}
+		json_field(f, &prim_table[c->ids[i]], k, cnt, o, sep);
+		sep = ", ";
+	}
+	if (tsx >= 0) {
+		json_field(f, &prim_table[P_TS_EXPORT], k, cnt, o, sep);
 		sep = ", ";
 	}
 	if (o->stamps) {
@@ -271,7 +452,7 @@ static void row_json(FILE *f, const struct out_cols *c, const struct out_opts *o
 void out_row(FILE *f, const struct out_cols *c, const struct out_opts *o,
     const struct flow_key *k, const struct out_counters *cnt)
 {
-	char buf[128];
+	char buf[FR_CUSTOM_AREA * 3 + 64];
 	bool fm = is_formatted(o);
 	int n = 0;
 
@@ -282,7 +463,9 @@ void out_row(FILE *f, const struct out_cols *c, const struct out_opts *o,
 	for (int i = 0; i < c->n; i++, n++) {
 		const struct prim_desc *d = &prim_table[c->ids[i]];
 		out_value(d, k, cnt->tcp_flags, o, buf, sizeof(buf));
-		if (fm)
+		if (fm && (d->flags & PRIM_CUSTOM))
+			fprintf(f, "%-*s  ", d->width - 2, buf);	/* pmacct: "%s  " */
+		else if (fm)
 			fprintf(f, "%-*s", d->width, buf);
 		else
 			fprintf(f, "%s%s", n ? o->sep : "", buf);

@@ -19,6 +19,9 @@ struct out_opts {
 	bool json_event_type;	/* print plugin JSON starts with "event_type": "purge" */
 	bool stamps;		/* JSON: stamp_inserted / stamp_updated (history set) */
 	bool client;		/* pmacct client: JSON quotes ip_proto even numeric (-u), packets before flows */
+	bool tcpflags_array;	/* tcpflags_encode_as_array: JSON tcp_flags as ["SYN", ...] */
+	bool mpls_array;	/* mpls_label_stack_encode_as_array: JSON ["0-<label>", ...] */
+	bool fwd_status_str;	/* fwd_status_encode_as_string: RFC 7270 reason text */
 };
 
 /* The columns a plugin prints: its primitives in table order, sum_* as their alias. */
@@ -59,6 +62,16 @@ const char *out_value(const struct prim_desc *d, const struct flow_key *k, uint8
 
 /* Write s as a quoted JSON string, escaping quotes, backslashes and control characters. */
 void out_json_str(FILE *f, const char *s);
+
+/*
+ * The JSON markers' writer_id: writer_id_string `tpl` (NULL: pmacct's
+ * default "$proc_name/$writer_pid") with $proc_name, $writer_pid and
+ * $pmacct_build replaced.
+ */
+void out_writer_id(const char *tpl, const char *proc_name, long pid, char *out, size_t len);
+
+/* RFC 7270 forwarding status text as pmacct prints it ("FORWARDED Unknown", ...). */
+const char *out_fwd_status_text(uint8_t v);
 
 /* Protocol name as pmacct prints it ("tcp", "udp", ... or the number). */
 const char *out_proto_name(uint8_t proto, char *buf, size_t len);

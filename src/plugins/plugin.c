@@ -37,6 +37,9 @@ extern const struct plugin_type kafka_plugin_type;
 #ifdef HAVE_RABBITMQ
 extern const struct plugin_type amqp_plugin_type;
 #endif
+extern const struct plugin_type nfprobe_plugin_type;
+extern const struct plugin_type sfprobe_plugin_type;
+extern const struct plugin_type tee_plugin_type;
 
 static const struct plugin_type *const plugin_types[] = {
 	&print_plugin_type,
@@ -59,7 +62,16 @@ static const struct plugin_type *const plugin_types[] = {
 #ifdef HAVE_RABBITMQ
 	&amqp_plugin_type,
 #endif
+	&nfprobe_plugin_type,
+	&sfprobe_plugin_type,
+	&tee_plugin_type,
 };
+
+/* The i-th plugin type built into this binary (-V lists them), NULL past the end. */
+const struct plugin_type *plugin_type_at(size_t i)
+{
+	return i < sizeof(plugin_types) / sizeof(plugin_types[0]) ? plugin_types[i] : NULL;
+}
 
 const struct plugin_type *plugin_type_find(const char *name)
 {
@@ -160,6 +172,8 @@ static int plugin_setup(struct plugin *p, struct core_cfg *cfg, struct plugin_cf
 		}
 	}
 
+	for (const enum prim_id *n = p->type->needs; n && *n != P_COUNT; n++)
+		prim_add(&pc->aggregate, *n);
 	if (p->type->full_record) {
 		p->key_lo = 0;
 		p->key_hi = sizeof(struct flow_key);
@@ -169,6 +183,11 @@ static int plugin_setup(struct plugin *p, struct core_cfg *cfg, struct plugin_cf
 		prim_key_span(&need, &p->key_lo, &p->key_hi);
 	}
 	p->elem_size = (sizeof(struct batch_rec) + (p->key_hi - p->key_lo) + 7) & ~(size_t)7;
+	p->linktype = linktype;
+	if (p->type->packet) {
+		p->pkt_off = p->elem_size;
+		p->elem_size += sizeof(struct plugin_pkt);
+	}
 
 	size_t rec = p->elem_size;
 	/* unset: 64 KiB batches; partial batches are handed over whenever the source idles */
@@ -244,7 +263,11 @@ static void *plugin_main(void *arg)
 			for (size_t off = 0; off + p->elem_size <= len; off += p->elem_size) {
 				batch_unpack(p, (const uint8_t *)b + off, &rec);
 				plugin_maps_apply(p, &rec);
-				t->record(p, &rec);
+				if (t->packet)
+					t->packet(p, &rec, (const struct plugin_pkt *)
+					    ((const uint8_t *)b + off + p->pkt_off));
+				else
+					t->record(p, &rec);
 			}
 			ring_release(p->ring);
 		} else if (closed) {
@@ -287,8 +310,29 @@ static uint64_t xorshift(uint64_t *s)
 	return *s;
 }
 
+/* Stats of the plugin p feeds (itself unless p is a feed). */
+static struct plugin_stats *stats_of(struct plugin *p)
+{
+	return p->head ? &p->head->stats : &p->stats;
+}
+
+/* Add n to a counter that other producers may add to as well (shared_stats). */
+static void stat_add(const struct plugin *p, _Atomic uint64_t *c, uint64_t n)
+{
+	if (p->shared_stats)
+		atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+	else
+		atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+		    memory_order_relaxed);
+}
+
 void plugin_flush_batch(struct plugin *p)
 {
+	if (p->pend_records || p->pend_filtered) {
+		stat_add(p, &stats_of(p)->records, p->pend_records);
+		stat_add(p, &stats_of(p)->filtered, p->pend_filtered);
+		p->pend_records = p->pend_filtered = 0;
+	}
 	if (!p->batch || !p->batch_len)
 		return;
 	ring_commit(p->ring, p->batch_len * p->elem_size);
@@ -351,12 +395,38 @@ static bool plugin_sampled(struct plugin *p)
 	return --p->skip == 0;
 }
 
+/* The start of the frame and the sampling pool, for a packet() plugin. */
+static void plugin_put_pkt(struct plugin *p, struct plugin_pkt *pk, const struct flow_rec *rec,
+    const struct pcap_pkthdr *h, const uint8_t *pkt)
+{
+	size_t n = h && pkt ? (h->caplen < PLUGIN_PKT_HDR ? h->caplen : PLUGIN_PKT_HDR) : 0;
+
+	pk->pool_bytes = p->pool_bytes;
+	pk->pool = (uint32_t)p->pool;
+	pk->frame_len = h ? h->len : (uint32_t)rec->bytes;
+	pk->linktype = p->linktype;
+	pk->caplen = (uint16_t)n;
+	pk->l3_off = rec->l3_off;
+	if (n)
+		memcpy(pk->hdr, pkt, n);
+	p->pool = p->pool_bytes = 0;
+}
+
 void plugin_offer(struct plugin *p, const struct flow_rec *rec,
     const struct pcap_pkthdr *h, const uint8_t *pkt)
 {
+	if (p->type->datagrams)
+		return;		/* tee: fed whole datagrams by the collector */
 	if (!plugin_filters_pass(p, rec, h, pkt)) {
-		stat_inc(&p->stats.filtered);
+		if (p->shared_stats)
+			p->pend_filtered++;
+		else
+			stat_inc(&p->stats.filtered);
 		return;
+	}
+	if (p->type->packet && h) {
+		p->pool++;
+		p->pool_bytes += h->len;
 	}
 	if (!plugin_sampled(p))
 		return;
@@ -364,7 +434,7 @@ void plugin_offer(struct plugin *p, const struct flow_rec *rec,
 		p->batch = ring_acquire(p->ring, p->wait_when_full);
 		if (!p->batch) {
 			/* live capture never blocks: the record is lost and counted */
-			stat_inc(&p->stats.dropped_records);
+			stat_add(p, &stats_of(p)->dropped_records, 1);
 			return;
 		}
 	}
@@ -379,7 +449,12 @@ void plugin_offer(struct plugin *p, const struct flow_rec *rec,
 	memcpy(el + sizeof(*bh), (const uint8_t *)&rec->k + p->key_lo, p->key_hi - p->key_lo);
 	if (p->cfg->post_tag || p->cfg->post_tag2)
 		plugin_set_static(p, el + sizeof(*bh));
-	stat_inc(&p->stats.records);
+	if (p->type->packet)
+		plugin_put_pkt(p, (struct plugin_pkt *)(el + p->pkt_off), rec, h, pkt);
+	if (p->shared_stats)
+		p->pend_records++;
+	else
+		stat_inc(&p->stats.records);
 	if (p->batch_len == p->batch_cap)
 		plugin_flush_batch(p);
 }
@@ -402,15 +477,47 @@ void plugin_report_drops(struct plugin *p, time_t now)
 
 void plugins_reload_maps(struct plugin *ps, int n)
 {
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		atomic_fetch_add(&ps[i].maps_gen, 1);
+		/* feeds carry the same generation: a hook run on a feed compares it too */
+		for (struct plugin *f = ps[i].feed_next; f; f = f->feed_next)
+			atomic_fetch_add(&f->maps_gen, 1);
+	}
+}
+
+struct plugin *plugins_feed_new(struct plugin *ps, int n)
+{
+	struct plugin *f = xcalloc((size_t)n, sizeof(*f));
+
+	for (int i = 0; i < n; i++) {
+		struct plugin **tail = &ps[i].feed_next;
+		f[i] = ps[i];
+		f[i].head = &ps[i];
+		f[i].feed_next = NULL;
+		f[i].ring = ring_add_sibling(ps[i].ring);
+		f[i].batch = NULL;
+		f[i].batch_len = 0;
+		memset(&f[i].stats, 0, sizeof(f[i].stats));
+		f[i].pend_records = f[i].pend_filtered = 0;
+		f[i].pool = f[i].pool_bytes = 0;
+		f[i].skip = 0;
+		f[i].rng ^= (uint64_t)(uintptr_t)&f[i] * 0x9e3779b97f4a7c15ULL;
+		f[i].shared_stats = ps[i].shared_stats = true;
+		while (*tail)
+			tail = &(*tail)->feed_next;
+		*tail = &f[i];
+	}
+	return f;
 }
 
 void plugins_stop(struct plugin *ps, int n)
 {
 	for (int i = 0; i < n; i++) {
-		uint64_t d = atomic_load(&ps[i].stats.dropped_records);
+		uint64_t d;
 		plugin_flush_batch(&ps[i]);
+		for (struct plugin *f = ps[i].feed_next; f; f = f->feed_next)
+			ring_close(f->ring);	/* its thread has flushed it */
+		d = atomic_load(&ps[i].stats.dropped_records);
 		ring_close(ps[i].ring);
 		if (d)
 			log_warnx(ps[i].who, "%llu records were dropped in total because the plugin's "
@@ -428,7 +535,12 @@ void plugins_stop(struct plugin *ps, int n)
 		free(ps[i].tag_filter);
 		free(ps[i].tag2_filter);
 		labelfilter_free(ps[i].label_filter);
-		ring_free(ps[i].ring);
+		ring_free(ps[i].ring);	/* and its feeds' sibling rings */
+	}
+	/* each plugins_feed_new() array starts with a feed of ps[0] */
+	for (struct plugin *f = n ? ps[0].feed_next : NULL, *next; f; f = next) {
+		next = f->feed_next;
+		free(f);
 	}
 	free(ps);
 }

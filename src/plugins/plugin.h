@@ -13,6 +13,7 @@
 #include "config/config.h"
 #include "lib/ring.h"
 #include "model/flow_rec.h"
+#include "model/prim.h"
 
 struct plugin;
 struct tagfilter;
@@ -31,6 +32,22 @@ struct batch_rec {
 };
 
 /*
+ * The start of a captured frame, for plugins that export packet samples
+ * (sfprobe): it follows the key in the batch element when the type has a
+ * packet() hook.
+ */
+#define PLUGIN_PKT_HDR 128
+struct plugin_pkt {
+	uint64_t pool_bytes;	/* frame bytes of the packets counted in pool */
+	uint32_t pool;		/* packets that passed the filters since the previous sample, this one included */
+	uint32_t frame_len;	/* length of the frame on the wire */
+	int32_t linktype;	/* DLT_* of the capture */
+	uint16_t caplen;	/* bytes in hdr */
+	uint16_t l3_off;	/* offset of the IP header in hdr */
+	uint8_t hdr[PLUGIN_PKT_HDR];
+};
+
+/*
  * A plugin type: hooks called on the plugin's own thread (except init,
  * called on the core thread before capture starts, and fini after the
  * thread ended).  Types keep their state in plugin->state.
@@ -39,10 +56,16 @@ struct plugin_type {
 	const char *name;		/* "print", "memory", ... */
 	uint8_t daemons;		/* SRC_PM | SRC_NF | SRC_SF: where it may run */
 	bool full_record;		/* receives every key field, not only its aggregate's */
+	/* primitives always added to the plugin's aggregate (its fixed key), P_COUNT-terminated */
+	const enum prim_id *needs;
 	/* Validate config, allocate state, open what must fail early. 0 or -1 (logged). */
 	int (*init)(struct plugin *p);
 	/* Account one record. */
 	void (*record)(struct plugin *p, const struct flow_rec *rec);
+	/* Instead of record(): one record with the start of its frame (pmacctd only). */
+	void (*packet)(struct plugin *p, const struct flow_rec *rec, const struct plugin_pkt *pk);
+	/* Takes whole datagrams from the collector (tee), never records. */
+	bool datagrams;
 	/* Milliseconds until the plugin wants tick() again (-1 = never). */
 	int (*next_tick_ms)(struct plugin *p);
 	/* Periodic work: purge on refresh, serve queries. */
@@ -71,6 +94,9 @@ struct plugin {
 	/* the span of struct flow_key this plugin receives (prim_key_span) */
 	size_t key_lo, key_hi;
 	size_t elem_size;		/* bytes per record in a batch */
+	size_t pkt_off;			/* packet(): offset of the struct plugin_pkt in an element */
+	int linktype;			/* of the capture (pmacctd) */
+	uint64_t pool, pool_bytes;	/* packet(): packets passed since the last sample (core side) */
 
 	/* core side */
 	struct ring *ring;
@@ -88,6 +114,18 @@ struct plugin {
 	struct plugin_stats stats;
 	uint64_t drops_reported;	/* dropped_records already logged */
 	time_t drops_logged_at;
+	/*
+	 * collector_workers: each further receive thread offers records to a
+	 * feed, a copy of this struct with its own ring (a sibling of ring)
+	 * and batch; `head` is the plugin it feeds (NULL on the plugin itself),
+	 * feed_next chains a plugin's feeds.  With feeds, every producer counts
+	 * records and filtered ones locally and adds them to the plugin's
+	 * stats per batch (shared_stats).
+	 */
+	struct plugin *head;
+	struct plugin *feed_next;
+	bool shared_stats;
+	uint64_t pend_records, pend_filtered;
 
 	/* plugin side */
 	pthread_t thread;
@@ -99,6 +137,7 @@ struct plugin {
 
 /* The plugin type called `name`, or NULL. */
 const struct plugin_type *plugin_type_find(const char *name);
+const struct plugin_type *plugin_type_at(size_t i);
 
 /*
  * Create every configured plugin: check the type is valid for the daemon,
@@ -119,6 +158,16 @@ void plugin_offer(struct plugin *p, const struct flow_rec *rec,
 
 /* Hand any partial batch to the plugin now (idle live capture, end of file). */
 void plugin_flush_batch(struct plugin *p);
+
+/*
+ * A further producer side for the plugins ps[0..n-1], for one more core
+ * thread (collector_workers): n feeds sharing each plugin's type, config
+ * and filters, each with its own ring drained by the same plugin thread.
+ * Only plugin_offer() and plugin_flush_batch() may be called on them, from
+ * that one thread.  Call before plugins_start(); plugins_stop() closes and
+ * frees them (flush them before).
+ */
+struct plugin *plugins_feed_new(struct plugin *ps, int n);
 
 /*
  * Log (at most every 10 seconds per plugin) records lost to a full ring

@@ -152,13 +152,15 @@ static void write_markers(FILE *f, const struct plugin *p, bool start, size_t pu
 {
 	const struct print_state *s = p->state;
 	if (s->opts.fmt == OUT_JSON) {
+		char wid[256];
+		out_writer_id(cfg_extra_get(&p->cfg->extra, "writer_id_string"), p->cfg->name,
+		    (long)getpid(), wid, sizeof(wid));
 		if (start)
-			fprintf(f, "{\"event_type\": \"purge_init\", \"writer_id\": \"%s/%d\"}\n",
-			    p->cfg->name, (int)getpid());
+			fprintf(f, "{\"event_type\": \"purge_init\", \"writer_id\": \"%s\"}\n", wid);
 		else
-			fprintf(f, "{\"event_type\": \"purge_close\", \"writer_id\": \"%s/%d\", "
+			fprintf(f, "{\"event_type\": \"purge_close\", \"writer_id\": \"%s\", "
 			    "\"purged_entries\": %zu, \"total_entries\": %zu, \"duration\": %ld}\n",
-			    p->cfg->name, (int)getpid(), purged, total, (long)duration);
+			    wid, purged, total, (long)duration);
 	} else {
 		fprintf(f, start ? "--START (%d)--\n" : "--END (%d)--\n", (int)getpid());
 	}

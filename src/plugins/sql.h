@@ -19,6 +19,8 @@ enum sql_col_kind {
 	SC_CONST,	/* a primitive we do not have (class_id, comms ...): its default */
 	SC_PACKETS, SC_BYTES, SC_FLOWS, SC_TCPFLAGS,	/* counters (added / ORed) */
 	SC_STAMP_INSERTED, SC_STAMP_UPDATED,
+	SC_TS,		/* timestamp_* primitive: whole seconds, written as a stamp (pmacct) */
+	SC_TS_RESIDUAL,	/* its microseconds: the <name>_residual column */
 };
 
 /* How a column is typed in our create scripts. */

@@ -108,6 +108,16 @@ static void build_bgp(struct sql_schema *s)
 	add_counters(s, true, false);
 }
 
+static const char *ts_residual(int id)
+{
+	switch (id) {
+	case P_TS_START: return "timestamp_start_residual";
+	case P_TS_END: return "timestamp_end_residual";
+	case P_TS_ARRIVAL: return "timestamp_arrival_residual";
+	default: return "timestamp_export_residual";
+	}
+}
+
 /* sql_optimize_clauses: the aggregate's primitives only, in table order. */
 static void build_optimized(struct sql_schema *s, unsigned v, const struct prim_set *agg)
 {
@@ -119,6 +129,12 @@ static void build_optimized(struct sql_schema *s, unsigned v, const struct prim_
 		if (prim_has(&seen, (enum prim_id)id))
 			continue;
 		prim_add(&seen, (enum prim_id)id);
+		if (prim_table[id].fmt == PF_TS) {
+			/* pmacct: the time as a stamp, its microseconds in <name>_residual */
+			add(s, prim_column(id, v, s->d), SC_TS, SQLT_STAMP, id, true);
+			add(s, ts_residual(id), SC_TS_RESIDUAL, SQLT_U32, id, true);
+			continue;
+		}
 		add_prim(s, prim_column(id, v, s->d), prim_type(id), id);
 	}
 	add_counters(s, prim_has(agg, P_FLOWS) || v >= 4, prim_has(agg, P_TCPFLAGS));
@@ -214,7 +230,7 @@ static void sb_ident(struct sb *b, enum sql_dialect d, const char *name)
 static void sb_param(struct sb *b, const struct sql_schema *s, const struct sql_col *c, int n)
 {
 	char ph[16];
-	bool stamp = c->kind == SC_STAMP_INSERTED || c->kind == SC_STAMP_UPDATED;
+	bool stamp = c->kind == SC_STAMP_INSERTED || c->kind == SC_STAMP_UPDATED || c->kind == SC_TS;
 
 	if (s->d == SQL_PGSQL)
 		snprintf(ph, sizeof(ph), "$%d", n);
@@ -446,7 +462,9 @@ static void prim_value(const struct sql_col *c, const struct prim_set *agg, bool
 	bool have = agg_covers(agg, c->prim);
 	uint64_t u = 0;
 
-	if (d->fmt == PF_UINT || d->fmt == PF_HEX || (d->fmt == PF_PROTO && num_protos)) {
+	/* custom primitives are text, as pmacct writes them (hex "beef", not 48879) */
+	if ((d->fmt == PF_UINT || d->fmt == PF_HEX || (d->fmt == PF_PROTO && num_protos)) &&
+	    !(d->flags & PRIM_CUSTOM)) {
 		if (have && d->len)
 			memcpy(&u, (const uint8_t *)k + d->off, d->len);	/* little-endian host */
 		v->is_int = true;
@@ -481,6 +499,14 @@ int sql_row_values(const struct sql_schema *s, const struct prim_set *agg, bool 
 		case SC_BYTES: v->i = (int64_t)bytes; break;
 		case SC_FLOWS: v->i = (int64_t)flows; break;
 		case SC_TCPFLAGS: v->i = prim_has(agg, P_TCPFLAGS) ? tcp_flags : 0; break;
+		case SC_TS:
+		case SC_TS_RESIDUAL: {
+			struct fr_ts ts = { 0, 0 };
+			if (agg_covers(agg, c->prim))
+				memcpy(&ts, (const uint8_t *)k + prim_table[c->prim].off, sizeof(ts));
+			v->i = c->kind == SC_TS ? ts.sec : ts.usec;
+			break;
+		}
 		case SC_STAMP_INSERTED: v->i = bin; break;
 		case SC_STAMP_UPDATED: v->i = now; break;
 		default: break;

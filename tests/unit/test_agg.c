@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* test_agg.c: the aggregation table: masking, sum_*, bins, growth, iteration order, clear. */
+/* test_agg.c: the aggregation table: masking, sum_*, bins, growth, iteration order, clear, deferred accounting. */
 #include <string.h>
 
 #include "model/prim.h"
@@ -181,6 +181,57 @@ static void test_cursor_across_growth(void)
 	agg_free(t);
 }
 
+/*
+ * agg_account() applies records a few later (its look-ahead); every other
+ * call must see them already, in the order they were accounted.
+ */
+static void test_deferred_accounting(void)
+{
+	struct agg_table *t = table_of("src_host,dst_port");
+	struct flow_key k;
+	uint64_t sum = 0, want = 0;
+
+	for (int i = 0; i < 3; i++) {
+		struct flow_rec r = mk((uint8_t)(i + 1), 9, 0, 80, 10);
+		agg_account(t, &r, 0);
+	}
+	ok(agg_next(t, NULL) != NULL, "a fresh table's first records are iterated at once");
+	struct flow_rec probe = mk(2, 9, 0, 80, 0);
+	memset(&k, 0, sizeof(k));
+	k.src_ip = probe.k.src_ip;
+	k.dst_port = 80;
+	struct agg_entry *e = agg_find(t, &k, 0);
+	ok(e && e->bytes == 10, "a record just accounted is found");
+	k.src_ip.a[3] = 200;
+	e = agg_upsert(t, &k, 0);
+	e->bytes += 1;
+	size_t pos = 0;
+	int order_ok = 1;
+	for (int i = 0; i < 4; i++) {
+		struct agg_entry *x = agg_at(t, &pos);
+		agg_entry_key(t, x, &k);
+		order_ok &= k.src_ip.a[3] == (i < 3 ? i + 1 : 200);
+	}
+	ok(order_ok, "direct upserts come after the records accounted before them");
+	for (int i = 0; i < 1000; i++) {
+		struct flow_rec r = mk((uint8_t)(i % 7), 9, 0, (uint16_t)(i % 5), (uint64_t)i);
+		want += (uint64_t)i;
+		agg_account(t, &r, i % 2);
+		if (i % 97 == 0)
+			(void)agg_count(t);	/* queries in between apply what is pending */
+	}
+	for (e = agg_next(t, NULL); e; e = agg_next(t, e))
+		sum += e->bytes;
+	is_int(sum, want + 30 + 1, "every byte counted once");
+	is_int(agg_count(t), 4 + 7 * 5 * 2, "keys by host, port and bin");
+	agg_clear(t);
+	struct flow_rec r = mk(1, 9, 0, 80, 10);
+	agg_account(t, &r, 0);
+	agg_clear(t);
+	is_int(agg_count(t), 0, "clear drops records still pending");
+	agg_free(t);
+}
+
 int main(void)
 {
 	test_mask_and_add();
@@ -190,5 +241,6 @@ int main(void)
 	test_find_delete();
 	test_limit_and_generation();
 	test_cursor_across_growth();
+	test_deferred_accounting();
 	return tap_done();
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* test_imt_proto.c: the memory plugin's client protocol: framing, bounds, round trips, hostile bytes. */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "plugins/imt_proto.h"
@@ -39,8 +40,8 @@ static void test_header(void)
 	is_int(imt_hdr_parse(h, sizeof(h), &hd), IMT_OK, "INFO length exact");
 	hdr_bytes(h, IMT_MAGIC, IMT_VERSION, IMT_R_INFO, IMT_INFO_LEN - 1);
 	is_int(imt_hdr_parse(h, sizeof(h), &hd), IMT_E_LENGTH, "INFO length -1");
-	hdr_bytes(h, IMT_MAGIC, IMT_VERSION, IMT_R_INFO, IMT_INFO_LEN + 1);
-	is_int(imt_hdr_parse(h, sizeof(h), &hd), IMT_E_LENGTH, "INFO length +1");
+	hdr_bytes(h, IMT_MAGIC, IMT_VERSION, IMT_R_INFO, IMT_INFO_LEN + IMT_INFO_CUSTOM_MAX + 1);
+	is_int(imt_hdr_parse(h, sizeof(h), &hd), IMT_E_LENGTH, "INFO length beyond its custom tail");
 	hdr_bytes(h, IMT_MAGIC, IMT_VERSION, IMT_Q_ERASE, 1);
 	is_int(imt_hdr_parse(h, sizeof(h), &hd), IMT_E_LENGTH, "ERASE carries nothing");
 	hdr_bytes(h, IMT_MAGIC, IMT_VERSION, IMT_Q_QUERY, IMT_MAX_QUERY + 1);
@@ -144,7 +145,8 @@ static void test_query_hostile(void)
 
 static void test_info_rows_sums(void)
 {
-	struct imt_info in = { { { 0 } }, 1000000, 7, -1, 1700000000, 32771 }, out;
+	struct imt_info in = { .entries = 1000000, .dropped = 7, .erased_at = -1, .now = 1700000000,
+		.buckets = 32771 }, out;
 	struct imt_buf b = { 0 };
 
 	prim_parse_list("src_host,dst_host", &in.aggregate, NULL);
@@ -154,6 +156,24 @@ static void test_info_rows_sums(void)
 	is_int(out.erased_at, -1, "never erased survives");
 	is_int(out.entries, 1000000, "entries");
 	ok(imt_info_decode(b.p + IMT_HDR_LEN, 43, &out) < 0, "INFO -1 refused");
+	imt_buf_fini(&b);
+
+	/* custom primitives travel in the INFO tail and define the same slots in the client */
+	in.ncustom = 2;
+	snprintf(in.custom[0].name, sizeof(in.custom[0].name), "%s", "mtla");
+	in.custom[0].c = (struct prim_custom){ .field_type = 47, .len = 4, .sem = PCS_IP };
+	snprintf(in.custom[1].name, sizeof(in.custom[1].name), "%s", "alu");
+	in.custom[1].c = (struct prim_custom){ .pen = 637, .field_type = 91, .len = 2, .sem = PCS_HEX };
+	imt_info_encode(&b, &in);
+	is_int(b.len, IMT_HDR_LEN + IMT_INFO_LEN + 1 + (1 + 4 + 9) + (1 + 3 + 9), "INFO with 2 custom");
+	is_int(imt_info_decode(b.p + IMT_HDR_LEN, b.len - IMT_HDR_LEN, &out), 0, "custom INFO decodes");
+	is_int(out.ncustom, 2, "2 custom primitives");
+	is_str(out.custom[1].name, "alu", "name");
+	is_int(out.custom[1].c.pen, 637, "PEN");
+	is_int(imt_info_define_custom(&out), 0, "defined in the client");
+	is_int(prim_lookup("alu"), P_CUSTOM_0 + 1, "slot order kept");
+	ok(imt_info_decode(b.p + IMT_HDR_LEN, b.len - IMT_HDR_LEN - 1, &out) < 0, "cut tail refused");
+	prim_custom_reset();
 	imt_buf_fini(&b);
 
 	struct imt_row r = { 3, 10, 2000, 1, 0x12, { 0 } }, r2;

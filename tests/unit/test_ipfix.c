@@ -152,6 +152,42 @@ static void test_times_ntp(void)
 	nf_state_free(st);
 }
 
+/*
+ * Uptime-relative times (IE 22/21) without systemInitTimeMilliseconds in
+ * the record, as softflowd's IPFIX sends them: as pmacct 1.7.7 (verified)
+ * timestamp_start is the export time and timestamp_end stays unset; a
+ * record with no time at all gets the export time too.
+ */
+static void test_times_uptime_no_sysinit(void)
+{
+	struct nf_state *st = fresh();
+	struct got g = { 0 };
+	struct buf b;
+
+	hdr(&b, 0, 0);
+	set_open(&b, 2);
+	u16(&b, 258); u16(&b, 3);
+	u16(&b, 8); u16(&b, 4);
+	u16(&b, 22); u16(&b, 4);
+	u16(&b, 21); u16(&b, 4);
+	u16(&b, 259); u16(&b, 1);
+	u16(&b, 8); u16(&b, 4);
+	set_close(&b);
+	set_open(&b, 258);
+	u32(&b, 0x0a000001u); u32(&b, 100000); u32(&b, 4000000000u);
+	set_close(&b);
+	set_open(&b, 259);
+	u32(&b, 0x0a000002u);
+	set_close(&b);
+	msg_close(&b);
+	is_int(nf_decode(st, b.b, b.n, &exp1, &now, collect, &g), 2, "two records");
+	is_int(g.r[0].k.ts_start.sec, 1700000000, "IE 22 without IE 160: start is the export time");
+	is_int(g.r[0].k.ts_end.sec, 0, "IE 21 without IE 160: no end");
+	is_int(g.r[1].k.ts_start.sec, 1700000000, "no time IE: start is the export time");
+	is_int(g.r[1].ts.sec, 1700000000, "time-bin on the export time, as 1.7.7");
+	nf_state_free(st);
+}
+
 static void test_withdrawal(void)
 {
 	struct nf_state *st = fresh();
@@ -265,6 +301,7 @@ int main(void)
 {
 	test_varlen_enterprise();
 	test_times_ntp();
+	test_times_uptime_no_sysinit();
 	test_withdrawal();
 	test_options_sampling();
 	test_malformed();

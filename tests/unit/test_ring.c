@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* test_ring.c: the core-to-plugin ring: order, full/empty, close, and a threaded transfer. */
+/* test_ring.c: the core-to-plugin ring: order, full/empty, close, a threaded transfer, and groups of rings. */
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
@@ -68,9 +68,104 @@ static void test_threads(void)
 	ring_free(r);
 }
 
+static void test_group_basic(void)
+{
+	struct ring *a = ring_new(16, 2), *b = ring_add_sibling(a);
+	size_t len;
+	bool closed;
+
+	ok(ring_slot_size(b) == 16, "a sibling has the first ring's slot size");
+	memcpy(ring_acquire(b, false), "b1", 3);
+	ring_commit(b, 3);
+	const char *s = ring_next(a, 0, &len, &closed);
+	ok(s && strcmp(s, "b1") == 0, "the consumer of the first ring gets a sibling's slot");
+	ring_release(a);
+	is_int(ring_used(b), 0, "released on the ring it came from");
+	memcpy(ring_acquire(a, false), "a1", 3);
+	ring_commit(a, 3);
+	memcpy(ring_acquire(b, false), "b2", 3);
+	ring_commit(b, 3);
+	memcpy(ring_acquire(a, false), "a2", 3);
+	ring_commit(a, 3);
+	int na = 0, nb = 0;
+	char last = 0;
+	bool alternated = true;
+	while ((s = ring_next(a, 0, &len, &closed))) {
+		alternated &= s[0] != last;
+		last = s[0];
+		na += s[0] == 'a';
+		nb += s[0] == 'b';
+		ring_release(a);
+	}
+	ok(na == 2 && nb == 1 && alternated, "both rings drained, round robin");
+	ring_close(a);
+	ok(ring_next(a, 0, &len, &closed) == NULL && !closed, "not closed while a sibling is open");
+	memcpy(ring_acquire(b, false), "b3", 3);
+	ring_commit(b, 3);
+	ring_close(b);
+	s = ring_next(a, 0, &len, &closed);
+	ok(s && strcmp(s, "b3") == 0 && !closed, "a closed ring's last slot still arrives");
+	ring_release(a);
+	ok(ring_next(a, 100, &len, &closed) == NULL && closed, "closed once every ring is closed and empty");
+	ring_free(a);	/* frees b too (checked by the sanitizer builds) */
+}
+
+#define GROUP_PRODUCERS 3
+
+struct gp {
+	struct ring *r;
+	uint64_t id;
+};
+
+static void *group_producer(void *arg)
+{
+	struct gp *g = arg;
+	for (uint64_t i = 0; i < N_BATCHES / GROUP_PRODUCERS; i++) {
+		uint64_t *slot = ring_acquire(g->r, true);
+		slot[0] = g->id << 32 | i;
+		ring_commit(g->r, sizeof(uint64_t));
+	}
+	ring_close(g->r);
+	return NULL;
+}
+
+static void test_group_threads(void)
+{
+	struct ring *first = ring_new(sizeof(uint64_t), 4);
+	struct gp g[GROUP_PRODUCERS];
+	pthread_t t[GROUP_PRODUCERS];
+	uint64_t next[GROUP_PRODUCERS] = { 0 }, bad = 0, total = 0;
+	size_t len;
+	bool closed = false;
+
+	for (int i = 0; i < GROUP_PRODUCERS; i++) {
+		g[i].r = i ? ring_add_sibling(first) : first;
+		g[i].id = (uint64_t)i;
+	}
+	for (int i = 0; i < GROUP_PRODUCERS; i++)
+		pthread_create(&t[i], NULL, group_producer, &g[i]);
+	while (!closed) {
+		const uint64_t *v = ring_next(first, 1000, &len, &closed);
+		if (!v)
+			continue;
+		uint64_t id = *v >> 32, seq = *v & 0xffffffffu;
+		bad += id >= GROUP_PRODUCERS || seq != next[id]++;
+		total++;
+		ring_release(first);
+	}
+	for (int i = 0; i < GROUP_PRODUCERS; i++)
+		pthread_join(t[i], NULL);
+	is_int(total, (N_BATCHES / GROUP_PRODUCERS) * GROUP_PRODUCERS,
+	    "three producers into one consumer: every batch arrived");
+	is_int(bad, 0, "each producer's batches in order, none duplicated");
+	ring_free(first);
+}
+
 int main(void)
 {
 	test_basic();
 	test_threads();
+	test_group_basic();
+	test_group_threads();
 	return tap_done();
 }

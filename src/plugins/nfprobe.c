@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* nfprobe.c: the nfprobe plugin: packets into a flow cache, expired flows out as NetFlow v5, v9 or IPFIX. */
+#include "nfprobe.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "model/prim.h"
+#include "plugins/nfprobe_net.h"
+#include "plugins/plugin.h"
+
+struct nfprobe_state {
+	struct nfp_cache *cache;
+	struct nfx x;
+	bool x_ready;			/* the exporter starts with the first packet (uptime origin) */
+	struct nfx_cfg xcfg;
+	int fd;
+	enum nfp_src dir_src, if_src;
+	uint32_t ifindex;		/* nfprobe_ifindex as a number */
+	bool live;			/* live capture: the wall clock moves the cache on idle */
+	int64_t tick_at;		/* next tick, wall clock ms */
+	uint64_t send_errors;
+	struct plugin *p;
+};
+
+int nfp_parse_src(const char *v, bool number_ok, enum nfp_src *out, uint32_t *num)
+{
+	if (!v || !*v)
+		*out = NFP_NONE;
+	else if (!number_ok && strcmp(v, "in") == 0)
+		*out = NFP_IN;
+	else if (!number_ok && strcmp(v, "out") == 0)
+		*out = NFP_OUT;
+	else if (strcmp(v, "tag") == 0)
+		*out = NFP_TAG;
+	else if (strcmp(v, "tag2") == 0)
+		*out = NFP_TAG2;
+	else if (number_ok) {
+		char *e;
+		errno = 0;
+		unsigned long n = strtoul(v, &e, 10);
+		if (*e || errno || n > UINT32_MAX)
+			return -1;
+		*out = NFP_VALUE;
+		*num = (uint32_t)n;
+	} else
+		return -1;
+	return 0;
+}
+
+/* "type:id" (v5 engine type and id) or "id"; v9/IPFIX use the last number as source id. */
+static int parse_engine(const char *v, struct nfx_cfg *xc)
+{
+	unsigned long a, b = 0;
+	char *e;
+
+	if (!v || !*v)
+		return 0;
+	errno = 0;
+	a = strtoul(v, &e, 10);
+	if (e == v || errno)
+		return -1;
+	if (*e == ':') {
+		const char *s = e + 1;
+		b = strtoul(s, &e, 10);
+		if (e == s || *e || errno || a > 255 || b > 255)
+			return -1;
+		xc->engine_type = (uint8_t)a;
+		xc->engine_id = (uint8_t)b;
+		xc->source_id = (uint32_t)((a << 8) | b);
+		return 0;
+	}
+	if (*e || a > UINT32_MAX)
+		return -1;
+	xc->engine_id = (uint8_t)a;
+	xc->source_id = (uint32_t)a;
+	return 0;
+}
+
+static void nfprobe_send(void *arg, const uint8_t *buf, size_t len)
+{
+	struct nfprobe_state *s = arg;
+
+	if (send(s->fd, buf, len, 0) < 0 && s->send_errors++ % 1000 == 0)
+		log_warnx(s->p->who, "cannot send an export datagram: %s", strerror(errno));
+}
+
+static void nfprobe_export(void *arg, const struct nfx_flow *f, int64_t now_ms)
+{
+	struct nfprobe_state *s = arg;
+
+	nfx_add(&s->x, f, now_ms);
+}
+
+/* Report a bad value of `key` with file and line. */
+static int bad_key(struct plugin *p, const char *key, const char *why)
+{
+	log_err(p->who, "[%s] key '%s[%s]': %s. Exiting.", cfg_where(&p->cfg->origin, key), key,
+	    p->cfg->name, why);
+	return -1;
+}
+
+static int nfprobe_init(struct plugin *p)
+{
+	struct plugin_cfg *pc = p->cfg;
+	struct nfprobe_state *s = xcalloc(1, sizeof(*s));
+	struct nfp_timeouts t;
+	struct probe_addr to;
+	char why[256], where[80];
+
+	s->fd = -1;
+	s->p = p;
+	p->state = s;
+	nfp_timeouts_default(&t);
+	if (pc->nfprobe_timeouts && nfp_timeouts_parse(pc->nfprobe_timeouts, &t, why, sizeof(why)) < 0)
+		return bad_key(p, "nfprobe_timeouts", why);
+	s->xcfg.version = pc->nfprobe_version ? (int)pc->nfprobe_version : 10;
+	if (s->xcfg.version != 5 && s->xcfg.version != 9 && s->xcfg.version != 10)
+		return bad_key(p, "nfprobe_version", "must be 5, 9 or 10");
+	if (parse_engine(pc->nfprobe_engine, &s->xcfg) < 0)
+		return bad_key(p, "nfprobe_engine", "must be type:id (0-255 each) or a number");
+	if (nfp_parse_src(pc->nfprobe_direction, false, &s->dir_src, NULL) < 0)
+		return bad_key(p, "nfprobe_direction", "must be in, out, tag or tag2");
+	if (nfp_parse_src(pc->nfprobe_ifindex, true, &s->if_src, &s->ifindex) < 0)
+		return bad_key(p, "nfprobe_ifindex", "must be a number, tag or tag2");
+	if (pc->nfprobe_ipprec > 7)
+		return bad_key(p, "nfprobe_ipprec", "must be 0-7");
+	s->xcfg.sampling = pc->sampling_rate;
+	if (probe_addr_parse(pc->nfprobe_receiver ? pc->nfprobe_receiver : "127.0.0.1:2100", 2100,
+	    &to, why, sizeof(why)) < 0)
+		return bad_key(p, "nfprobe_receiver", why);
+	struct probe_sock_opts o = { .source_ip = pc->nfprobe_source_ip,
+		.hoplimit = pc->nfprobe_hoplimit, .ipprec = pc->nfprobe_ipprec, .sndbuf = 4 << 20 };
+	if ((s->fd = probe_sock_open(&to, &o, why, sizeof(why))) < 0)
+		return bad_key(p, pc->nfprobe_source_ip ? "nfprobe_source_ip" : "nfprobe_receiver", why);
+	s->cache = nfp_cache_new(pc->nfprobe_maxflows ? pc->nfprobe_maxflows : 8192, &t,
+	    nfprobe_export, s);
+	s->live = p->core->pcap_savefile == NULL;
+	log_info(p->who, "Exporting flows to %s, version %d, maxflows %u",
+	    probe_addr_str(&to, where, sizeof(where)), s->xcfg.version,
+	    pc->nfprobe_maxflows ? pc->nfprobe_maxflows : 8192);
+	return 0;
+}
+
+/* The value a tag-driven setting takes for this record. */
+static uint64_t src_value(enum nfp_src src, const struct flow_rec *rec)
+{
+	return src == NFP_TAG ? rec->k.tag : rec->k.tag2;
+}
+
+static void nfprobe_record(struct plugin *p, const struct flow_rec *rec)
+{
+	struct nfprobe_state *s = p->state;
+	uint32_t in_if = rec->k.in_iface, out_if = rec->k.out_iface;
+	uint8_t dir = 0;	/* IE 61: 0 ingress, 1 egress */
+	bool out = false;
+
+	if (rec->k.src_ip.af != 4 && rec->k.src_ip.af != 6)
+		return;		/* NetFlow describes IP flows only */
+	if (!s->x_ready) {
+		nfx_init(&s->x, &s->xcfg, rec->ts.sec * 1000 + rec->ts.usec / 1000, nfprobe_send, s);
+		s->x_ready = true;
+	}
+	switch (s->dir_src) {
+	case NFP_OUT: out = true; break;
+	case NFP_TAG: case NFP_TAG2: out = src_value(s->dir_src, rec) == 2; break;
+	default: break;
+	}
+	dir = out ? 1 : 0;
+	if (s->if_src != NFP_NONE) {
+		uint32_t v = s->if_src == NFP_VALUE ? s->ifindex : (uint32_t)src_value(s->if_src, rec);
+		if (out)
+			out_if = v;
+		else
+			in_if = v;
+	}
+	nfp_cache_add(s->cache, rec, in_if, out_if, dir);
+}
+
+static int64_t wall_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static int nfprobe_next_tick_ms(struct plugin *p)
+{
+	struct nfprobe_state *s = p->state;
+	int64_t left;
+
+	if (!s->live)
+		return -1;
+	left = s->tick_at - wall_ms();
+	return left <= 0 ? 0 : (int)left;
+}
+
+/* Live capture: the wall clock expires flows even when no packet comes. */
+static void nfprobe_tick(struct plugin *p)
+{
+	struct nfprobe_state *s = p->state;
+	int64_t now = wall_ms();
+
+	s->tick_at = now + 1000;
+	if (!s->x_ready)
+		return;
+	nfp_cache_clock(s->cache, now);
+	nfx_flush(&s->x);
+}
+
+static void nfprobe_flush(struct plugin *p)
+{
+	struct nfprobe_state *s = p->state;
+
+	if (!s->x_ready)
+		return;
+	nfp_cache_flush_all(s->cache);
+	nfx_flush(&s->x);
+	log_info(p->who, "exported %llu flows in %llu datagrams%s",
+	    (unsigned long long)s->x.flows, (unsigned long long)s->x.datagrams,
+	    s->x.skipped ? " (IPv6 flows are not exported in NetFlow v5)" : "");
+}
+
+static void nfprobe_fini(struct plugin *p)
+{
+	struct nfprobe_state *s = p->state;
+
+	if (!s)
+		return;
+	nfp_cache_free(s->cache);
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s);
+	p->state = NULL;
+}
+
+/*
+ * The flow key (addresses, ports, protocol, ToS, interfaces) and what
+ * exports carry besides (ASes, masks, tags for nfprobe_direction and
+ * nfprobe_ifindex).  Naming the ports also makes the core reassemble
+ * fragments' ports, as for any plugin aggregating on ports.
+ */
+static const enum prim_id nfprobe_needs[] = {
+	P_SRC_HOST, P_DST_HOST, P_SRC_PORT, P_DST_PORT, P_PROTO, P_TOS, P_IN_IFACE, P_OUT_IFACE,
+	P_SRC_AS, P_DST_AS, P_SRC_MASK, P_DST_MASK, P_TAG, P_TAG2, P_COUNT
+};
+
+const struct plugin_type nfprobe_plugin_type = {
+	.name = "nfprobe",
+	.daemons = SRC_PM,
+	.needs = nfprobe_needs,
+	.init = nfprobe_init,
+	.record = nfprobe_record,
+	.next_tick_ms = nfprobe_next_tick_ms,
+	.tick = nfprobe_tick,
+	.flush = nfprobe_flush,
+	.fini = nfprobe_fini,
+};

@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* nfprobe_cache.c: the nfprobe flow cache: unidirectional flows keyed as softflowd does, expired on its timeouts. */
+#include "nfprobe.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "lib/xalloc.h"
+
+#define NIL UINT32_MAX
+
+/* The flow key, compared byte by byte: built from a zeroed struct (no stray padding). */
+struct nfp_key {
+	uint8_t src[16], dst[16];
+	uint32_t in_if, out_if;
+	uint16_t src_port, dst_port;
+	uint8_t af, proto, tos, pad;
+};
+
+struct nfp_flow {
+	struct nfp_key k;
+	uint64_t bytes, packets;
+	int64_t first_ms, last_ms;
+	uint32_t src_as, dst_as;
+	uint8_t src_mask, dst_mask, tcp_flags, dir;
+	uint32_t hnext;			/* hash chain */
+	uint32_t hash;			/* of k */
+	uint32_t prev, next;		/* least recently seen first */
+};
+
+struct nfp_cache {
+	struct nfp_timeouts t;
+	nfp_export_fn fn;
+	void *arg;
+	struct nfp_flow *flows;		/* maxflows slots */
+	uint32_t *buckets;
+	uint32_t mask;			/* buckets - 1 */
+	uint32_t max, count;
+	uint32_t free_head;		/* free slots chained through hnext */
+	uint32_t head, tail;		/* recency list */
+	int64_t now_ms;			/* latest packet time */
+	int64_t next_scan_ms;		/* next expiry scan, 0 = after the first packet */
+	uint64_t seed;
+};
+
+void nfp_timeouts_default(struct nfp_timeouts *t)
+{
+	*t = (struct nfp_timeouts){ .tcp = 3600, .tcp_rst = 120, .tcp_fin = 300, .udp = 300,
+		.icmp = 300, .general = 3600, .maxlife = 604800, .expint = 60 };
+}
+
+int nfp_timeouts_parse(const char *text, struct nfp_timeouts *t, char *why, size_t whylen)
+{
+	static const struct { const char *name; size_t off; } names[] = {
+		{ "tcp", offsetof(struct nfp_timeouts, tcp) },
+		{ "tcp.rst", offsetof(struct nfp_timeouts, tcp_rst) },
+		{ "tcp.fin", offsetof(struct nfp_timeouts, tcp_fin) },
+		{ "udp", offsetof(struct nfp_timeouts, udp) },
+		{ "icmp", offsetof(struct nfp_timeouts, icmp) },
+		{ "general", offsetof(struct nfp_timeouts, general) },
+		{ "maxlife", offsetof(struct nfp_timeouts, maxlife) },
+		{ "expint", offsetof(struct nfp_timeouts, expint) },
+	};
+	char *copy = xstrdup(text), *save = NULL;
+	int rc = 0;
+
+	for (char *part = strtok_r(copy, ":", &save); part && rc == 0;
+	    part = strtok_r(NULL, ":", &save)) {
+		char *eq = strchr(part, '=');
+		size_t i;
+		if (!eq) {
+			snprintf(why, whylen, "'%s' is not name=seconds", part);
+			rc = -1;
+			break;
+		}
+		*eq = '\0';
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strcmp(names[i].name, part) == 0)
+				break;
+		char *e;
+		unsigned long v = strtoul(eq + 1, &e, 10);
+		if (i == sizeof(names) / sizeof(names[0])) {
+			snprintf(why, whylen, "unknown timeout '%s' (tcp, tcp.rst, tcp.fin, udp, icmp, "
+			    "general, maxlife, expint)", part);
+			rc = -1;
+		} else if (!eq[1] || *e || v == 0 || v > UINT32_MAX / 1000) {
+			snprintf(why, whylen, "timeout '%s': '%s' is not a number of seconds", part, eq + 1);
+			rc = -1;
+		} else {
+			*(uint32_t *)((char *)t + names[i].off) = (uint32_t)v;
+		}
+	}
+	free(copy);
+	return rc;
+}
+
+struct nfp_cache *nfp_cache_new(uint32_t maxflows, const struct nfp_timeouts *t,
+    nfp_export_fn fn, void *arg)
+{
+	struct nfp_cache *c = xcalloc(1, sizeof(*c));
+	uint32_t nb = 16;
+
+	while (nb < 2 * (uint64_t)maxflows && nb < (1u << 30))
+		nb <<= 1;
+	c->t = *t;
+	c->fn = fn;
+	c->arg = arg;
+	c->max = maxflows;
+	c->flows = xcalloc(maxflows, sizeof(*c->flows));
+	c->buckets = xmalloc((size_t)nb * sizeof(*c->buckets));
+	memset(c->buckets, 0xff, (size_t)nb * sizeof(*c->buckets));
+	c->mask = nb - 1;
+	for (uint32_t i = 0; i < maxflows; i++)
+		c->flows[i].hnext = i + 1 < maxflows ? i + 1 : NIL;
+	c->free_head = 0;
+	c->head = c->tail = NIL;
+	c->seed = (uint64_t)(uintptr_t)c ^ 0x9e3779b97f4a7c15ULL;
+	return c;
+}
+
+void nfp_cache_free(struct nfp_cache *c)
+{
+	if (!c)
+		return;
+	free(c->flows);
+	free(c->buckets);
+	free(c);
+}
+
+size_t nfp_cache_count(const struct nfp_cache *c)
+{
+	return c->count;
+}
+
+int64_t nfp_cache_now(const struct nfp_cache *c)
+{
+	return c->now_ms;
+}
+
+static uint32_t key_hash(const struct nfp_cache *c, const struct nfp_key *k)
+{
+	return (uint32_t)XXH3_64bits_withSeed(k, sizeof(*k), c->seed);
+}
+
+static void lru_unlink(struct nfp_cache *c, uint32_t i)
+{
+	struct nfp_flow *f = &c->flows[i];
+
+	if (f->prev != NIL)
+		c->flows[f->prev].next = f->next;
+	else
+		c->head = f->next;
+	if (f->next != NIL)
+		c->flows[f->next].prev = f->prev;
+	else
+		c->tail = f->prev;
+}
+
+static void lru_append(struct nfp_cache *c, uint32_t i)
+{
+	struct nfp_flow *f = &c->flows[i];
+
+	f->prev = c->tail;
+	f->next = NIL;
+	if (c->tail != NIL)
+		c->flows[c->tail].next = i;
+	else
+		c->head = i;
+	c->tail = i;
+}
+
+static void export_flow(struct nfp_cache *c, const struct nfp_flow *f)
+{
+	struct nfx_flow x;
+
+	memset(&x, 0, sizeof(x));
+	x.src.af = x.dst.af = f->k.af;
+	memcpy(x.src.a, f->k.src, 16);
+	memcpy(x.dst.a, f->k.dst, 16);
+	x.src_port = f->k.src_port;
+	x.dst_port = f->k.dst_port;
+	x.proto = f->k.proto;
+	x.tos = f->k.tos;
+	x.tcp_flags = f->tcp_flags;
+	x.direction = f->dir;
+	x.src_mask = f->src_mask;
+	x.dst_mask = f->dst_mask;
+	x.in_if = f->k.in_if;
+	x.out_if = f->k.out_if;
+	x.src_as = f->src_as;
+	x.dst_as = f->dst_as;
+	x.bytes = f->bytes;
+	x.packets = f->packets;
+	x.first_ms = f->first_ms;
+	x.last_ms = f->last_ms;
+	c->fn(c->arg, &x, c->now_ms);
+}
+
+/* Export flow i and give its slot back. */
+static void remove_flow(struct nfp_cache *c, uint32_t i)
+{
+	struct nfp_flow *f = &c->flows[i];
+	uint32_t *pp = &c->buckets[f->hash & c->mask];
+
+	export_flow(c, f);
+	while (*pp != i)
+		pp = &c->flows[*pp].hnext;
+	*pp = f->hnext;
+	lru_unlink(c, i);
+	f->hnext = c->free_head;
+	c->free_head = i;
+	c->count--;
+}
+
+/* The idle timeout of a flow, in seconds (softflowd's choice by protocol and TCP state). */
+static uint32_t flow_timeout(const struct nfp_cache *c, const struct nfp_flow *f)
+{
+	switch (f->k.proto) {
+	case 6:
+		if (f->tcp_flags & 0x04)
+			return c->t.tcp_rst;
+		if (f->tcp_flags & 0x01)
+			return c->t.tcp_fin;
+		return c->t.tcp;
+	case 17:
+		return c->t.udp;
+	case 1:
+	case 58:
+		return c->t.icmp;
+	default:
+		return c->t.general;
+	}
+}
+
+static void expire_scan(struct nfp_cache *c)
+{
+	uint32_t i = c->head;
+
+	while (i != NIL) {
+		struct nfp_flow *f = &c->flows[i];
+		uint32_t next = f->next;
+		if (c->now_ms - f->last_ms >= (int64_t)flow_timeout(c, f) * 1000 ||
+		    f->last_ms - f->first_ms >= (int64_t)c->t.maxlife * 1000)
+			remove_flow(c, i);
+		i = next;
+	}
+	c->next_scan_ms = c->now_ms + (int64_t)c->t.expint * 1000;
+}
+
+void nfp_cache_clock(struct nfp_cache *c, int64_t now_ms)
+{
+	if (now_ms > c->now_ms)
+		c->now_ms = now_ms;
+	if (c->next_scan_ms && c->now_ms >= c->next_scan_ms)
+		expire_scan(c);
+}
+
+void nfp_cache_add(struct nfp_cache *c, const struct flow_rec *rec, uint32_t in_if,
+    uint32_t out_if, uint8_t dir)
+{
+	struct nfp_key k;
+	int64_t t = rec->ts.sec * 1000 + rec->ts.usec / 1000;
+
+	memset(&k, 0, sizeof(k));
+	k.af = rec->k.src_ip.af;
+	memcpy(k.src, rec->k.src_ip.a, 16);
+	memcpy(k.dst, rec->k.dst_ip.a, 16);
+	k.src_port = rec->k.src_port;
+	k.dst_port = rec->k.dst_port;
+	k.proto = rec->k.proto;
+	k.tos = rec->k.tos;
+	k.in_if = in_if;
+	k.out_if = out_if;
+
+	if (!c->next_scan_ms)
+		c->next_scan_ms = t + (int64_t)c->t.expint * 1000;
+	nfp_cache_clock(c, t);
+
+	uint32_t hash = key_hash(c, &k), h = hash & c->mask, i;
+	for (i = c->buckets[h]; i != NIL; i = c->flows[i].hnext)
+		if (c->flows[i].hash == hash && memcmp(&c->flows[i].k, &k, sizeof(k)) == 0)
+			break;
+	if (i == NIL) {
+		if (c->count == c->max)
+			remove_flow(c, c->head);	/* full: the least recently seen goes */
+		i = c->free_head;
+		struct nfp_flow *f = &c->flows[i];
+		c->free_head = f->hnext;
+		memset(f, 0, sizeof(*f));
+		f->k = k;
+		f->hash = hash;
+		f->first_ms = f->last_ms = t;
+		f->hnext = c->buckets[h];
+		c->buckets[h] = i;
+		c->count++;
+	} else {
+		lru_unlink(c, i);
+	}
+	lru_append(c, i);
+
+	struct nfp_flow *f = &c->flows[i];
+	f->bytes += rec->bytes;
+	f->packets += rec->packets;
+	if (t < f->first_ms)
+		f->first_ms = t;
+	if (t > f->last_ms)
+		f->last_ms = t;
+	if (k.proto == 6)
+		f->tcp_flags |= rec->tcp_flags;
+	f->src_as = rec->k.src_as;
+	f->dst_as = rec->k.dst_as;
+	f->src_mask = rec->k.src_mask;
+	f->dst_mask = rec->k.dst_mask;
+	f->dir = dir;
+}
+
+void nfp_cache_flush_all(struct nfp_cache *c)
+{
+	while (c->head != NIL)
+		remove_flow(c, c->head);
+}
