@@ -57,6 +57,9 @@ with open(path, "wb") as f:
 print(f"capture: {seq} datagrams, {n} records", file=sys.stderr)
 PYEOF
 
+# the capture on disk before measuring: its writeback would otherwise overlap the first run
+sync "$W/nf.pcap"
+
 conf() {
 	cat > "$W/$1.conf" <<CONF
 plugins: print[p]

@@ -13,7 +13,8 @@
 # Environment: PMACCTD (ours, default build/pmacctd), REF_PMACCTD (default
 # /usr/sbin/pmacctd), PCAPGEN (default build/pcapgen), BENCH_DIR (work dir,
 # default /tmp/pmacct-bench), PACKETS, FLOWS, SEED, PORT (nfcapd's, 29900),
-# MAXFLOWS (flow cache of every probe, default 8192 as all of them).
+# MAXFLOWS (flow cache of every probe, default 8192 as all of them), TOOLS (default
+# "ours reference softflowd nfpcapd").
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,6 +27,7 @@ FLOWS=${FLOWS:-100000}
 SEED=${SEED:-1}
 PORT=${PORT:-29900}
 MAXFLOWS=${MAXFLOWS:-8192}
+TOOLS=" ${TOOLS:-ours reference softflowd nfpcapd} "
 PY=/usr/bin/python3
 MEASURE="$PY $ROOT/bench/measure.py"
 
@@ -62,6 +64,7 @@ wall = f['wall_s'] - nap
 ok = "all exported" if (pk, by) == (want_pk, want_by) else f"MISSING {want_pk - pk} packets"
 print(f"{name:10} rc={f['rc']}  wall {wall:.2f} s  cpu {f['cpu_s']:.2f} s  "
       f"peak RSS-sum {f['peak_rss_sum_kb'] / 1024:.1f} MiB  {n / wall:,.0f} pkt/s  "
+      f"({n / f['cpu_s']:,.0f} pkt per CPU-second)  "
       f"receiver: {flows} flows, {pk} packets, {by} bytes ({ok})"
       + (f"  [{nap:.0f} s start-up sleep not counted]" if nap else ""))
 EOF
@@ -97,13 +100,18 @@ EOF
 }
 
 echo "capture: $PCAP ($PACKETS packets, $WANT_PK packets / $WANT_BY IP bytes in the tallies)"
-if [ -x "$PMACCTD" ]; then
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs (wall figures suffer on a busy machine; CPU figures less)"
+if [[ $TOOLS != *" ours "* ]]; then
+	:
+elif [ -x "$PMACCTD" ]; then
 	probe_conf "$BENCH_DIR/nfprobe-ours.conf" ""
 	via_nfcapd ours "$PMACCTD" -f "$BENCH_DIR/nfprobe-ours.conf"
 else
 	echo "ours:      not built ($PMACCTD); skipped"
 fi
-if [ -x "$REF_PMACCTD" ]; then
+if [[ $TOOLS != *" reference "* ]]; then
+	:
+elif [ -x "$REF_PMACCTD" ]; then
 	# lossless buffers for 1.7.7 (its core does not wait for the plugins); it sleeps 2 s first
 	probe_conf "$BENCH_DIR/nfprobe-ref.conf" \
 		"plugin_buffer_size: 1024000
@@ -165,7 +173,9 @@ rc = p.wait()
 json.dump({"rc": rc, "wall_s": wall, "cpu_s": cpu, "peak_rss_sum_kb": rss}, open(fig, "w"))
 EOF
 }
-if command -v softflowd > /dev/null && command -v softflowctl > /dev/null; then
+if [[ $TOOLS != *" softflowd "* ]]; then
+	:
+elif command -v softflowd > /dev/null && command -v softflowctl > /dev/null; then
 	dir=$BENCH_DIR/nfprobe-softflowd
 	rm -rf "$dir"; mkdir -p "$dir/flows"
 	nfcapd -l "$dir/flows" -p "$PORT" -b 127.0.0.1 -B 4000000 > "$dir/nfcapd.log" 2>&1 &
@@ -185,7 +195,9 @@ if command -v softflowd > /dev/null && command -v softflowctl > /dev/null; then
 else
 	echo "softflowd: not installed (apt-get install softflowd); skipped"
 fi
-if command -v nfpcapd > /dev/null; then
+if [[ $TOOLS != *" nfpcapd "* ]]; then
+	:
+elif command -v nfpcapd > /dev/null; then
 	dir=$BENCH_DIR/nfprobe-nfpcapd
 	rm -rf "$dir"; mkdir -p "$dir/flows"
 	cat "$PCAP" > /dev/null

@@ -60,6 +60,9 @@ with open(out, "wb") as fp:
         fp.write(struct.pack("<IIII", 1700000000 + d // 10000, d % 10000 * 100, len(fr), len(fr)) + fr)
 PY
 
+# the capture on disk before measuring: its writeback would otherwise overlap the first run
+sync "$T/sflow.pcap"
+
 conf() {
 	cat <<CONF
 plugins: print[p]

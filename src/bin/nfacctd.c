@@ -69,6 +69,7 @@ static void *nfd_new(struct core_cfg *cfg)
 		.account_options = cfg->nf_account_options,
 		.ext_sampling_rate = cfg->ext_sampling_rate,
 		.ignore_exporter_address = cfg->nf_ignore_exporter_address,
+		.emit_writes_tail = cfg->flow_to_rd_map != NULL,	/* nfd_emit: rdmap_apply() */
 		.custom = prim_custom_get(0),
 		.ncustom = prim_custom_count(),
 	};

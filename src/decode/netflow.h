@@ -40,6 +40,7 @@ struct nf_opts {
 	uint32_t ext_sampling_rate;	/* nfacctd_ext_sampling_rate, 0 = none */
 	uint32_t max_templates;	/* cap on cached templates, 0 = default */
 	bool ignore_exporter_address;	/* peer_src_ip never from options IE 130/131 */
+	bool emit_writes_tail;	/* emit() may write the key's cold tail (flow_to_rd_map): clear it each record */
 	const struct prim_custom *custom;	/* custom primitives to fill (aggregate_primitives) */
 	int ncustom;
 };

@@ -357,7 +357,8 @@ static void nf9_data(struct nf9_msg *m, uint16_t id, struct rd *set)
 			nf9_opt_done(m, &s);
 		else
 			nf9_data_done(m, &s);
-		cold = t->prog.cold || (s.seen & NF_SEEN_MPLS) || m->e->ifnames.n || m->e->vrfs.n;
+		cold = t->prog.cold || (s.seen & NF_SEEN_MPLS) || m->e->ifnames.n || m->e->vrfs.n ||
+		    m->st->opts.emit_writes_tail;
 	}
 }
 

@@ -263,8 +263,12 @@ size_t timefmt_ts(char *buf, size_t len, int64_t sec, uint32_t usec, unsigned fl
 		n = snprintf(buf, len, "%" PRId64 ".%06" PRIu32, sec, usec);
 	} else {
 		to_tm(sec, flags & TF_UTC, &tm);
-		strftime(base, sizeof(base), flags & TF_RFC3339 ? "%Y-%m-%dT%H:%M:%S"
-		    : "%Y-%m-%d %H:%M:%S", &tm);
+		if (sec == 0 && usec == 0)	/* unset: pmacct prints zeros, not the Epoch */
+			snprintf(base, sizeof(base), flags & TF_RFC3339 ? "0000-00-00T00:00:00"
+			    : "0000-00-00 00:00:00");
+		else
+			strftime(base, sizeof(base), flags & TF_RFC3339 ? "%Y-%m-%dT%H:%M:%S"
+			    : "%Y-%m-%d %H:%M:%S", &tm);
 		if (flags & TF_RFC3339)
 			zone_str(&tm, flags & TF_UTC, zone, sizeof(zone));
 		n = snprintf(buf, len, "%s.%06" PRIu32 "%s", base, usec, zone);

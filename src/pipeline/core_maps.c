@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* core_maps.c: per-plugin pre_tag_maps evaluated in the core (deduplicated by file), sampling_map, and pmacctd_renormalize. */
+/* core_maps.c: per-plugin pre_tag_maps (deduplicated by file), sampling_map and pmacctd_renormalize in the core. */
 #include "core_maps.h"
 
 #include <stdlib.h>
@@ -87,14 +87,18 @@ static int cm_check_sampling(const struct core_cfg *cfg)
 	return 0;
 }
 
-static struct sampling_map *cm_smap_load(const struct core_maps *m)
+/* Load the sampling_map; `where` (file:line of the key) prefixes a failure at start-up. */
+static struct sampling_map *cm_smap_load(const struct core_maps *m, const char *where)
 {
 	char err[512];
 
 	log_info(CM_WHO, "[%s] (re)loading map.", m->smap_path);
 	struct sampling_map *map = sampling_map_load(m->smap_path, m->smap_entries, err, sizeof(err));
 	if (!map) {
-		log_err(CM_WHO, "%s", err);
+		if (where)
+			log_err(CM_WHO, "[%s] key 'sampling_map': %s. Exiting.", where, err);
+		else
+			log_err(CM_WHO, "%s", err);
 		return NULL;
 	}
 	log_info(CM_WHO, "[%s] map successfully (re)loaded: %zu rules.", m->smap_path,
@@ -116,7 +120,7 @@ static int cm_smap_init(struct core_maps *m, const struct core_cfg *cfg)
 	m->smap_path = cfg->sampling_map;
 	m->smap_entries = cfg->nplugins ? cfg->plugins[0].maps_entries : 0;
 	m->smap_on = true;
-	m->smap = cm_smap_load(m);
+	m->smap = cm_smap_load(m, cfg_where(&cfg->origin, "sampling_map"));
 	return m->smap ? 0 : -1;
 }
 
@@ -252,7 +256,7 @@ void core_maps_tag_for(const struct core_maps *m, int i, int k, struct flow_rec 
 void core_maps_reload(struct core_maps *m)
 {
 	if (m->smap_on) {
-		struct sampling_map *sm = cm_smap_load(m);
+		struct sampling_map *sm = cm_smap_load(m, NULL);
 		if (sm) {
 			sampling_map_free(m->smap);
 			m->smap = sm;

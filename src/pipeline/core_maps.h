@@ -12,7 +12,8 @@ struct core_maps;
 
 /*
  * Load every plugin's pre_tag_map (a map named by several plugins is
- * loaded and evaluated once) and check the sampling keys.  NULL when there
+ * loaded and evaluated once) and the sampling_map (nfacctd, sfacctd), and
+ * check the sampling keys.  NULL when there
  * is nothing to do; *err set (after logging) when start-up must stop.
  */
 struct core_maps *core_maps_new(struct core_cfg *cfg, int linktype, int snaplen, int *err);

@@ -77,7 +77,7 @@ static int parse_engine(const char *v, struct nfx_cfg *xc)
 		xc->source_id = (uint32_t)((a << 8) | b);
 		return 0;
 	}
-	if (*e || a > UINT32_MAX)
+	if (*e || a > UINT32_MAX || (xc->version == 5 && a > 255))
 		return -1;
 	xc->engine_id = (uint8_t)a;
 	xc->source_id = (uint32_t)a;
@@ -125,7 +125,8 @@ static int nfprobe_init(struct plugin *p)
 	if (s->xcfg.version != 5 && s->xcfg.version != 9 && s->xcfg.version != 10)
 		return bad_key(p, "nfprobe_version", "must be 5, 9 or 10");
 	if (parse_engine(pc->nfprobe_engine, &s->xcfg) < 0)
-		return bad_key(p, "nfprobe_engine", "must be type:id (0-255 each) or a number");
+		return bad_key(p, "nfprobe_engine", "must be type:id (0-255 each), or a number "
+		    "(v5: 0-255, v9/IPFIX: 32 bits)");
 	if (nfp_parse_src(pc->nfprobe_direction, false, &s->dir_src, NULL) < 0)
 		return bad_key(p, "nfprobe_direction", "must be in, out, tag or tag2");
 	if (nfp_parse_src(pc->nfprobe_ifindex, true, &s->if_src, &s->ifindex) < 0)

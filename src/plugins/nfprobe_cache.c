@@ -27,8 +27,8 @@ struct nfp_flow {
 	int64_t first_ms, last_ms;
 	uint32_t src_as, dst_as;
 	uint8_t src_mask, dst_mask, tcp_flags, dir;
-	uint32_t hnext;			/* hash chain */
 	uint32_t hash;			/* of k */
+	uint32_t free_next;		/* free list */
 	uint32_t prev, next;		/* least recently seen first */
 };
 
@@ -37,10 +37,14 @@ struct nfp_cache {
 	nfp_export_fn fn;
 	void *arg;
 	struct nfp_flow *flows;		/* maxflows slots */
-	uint32_t *buckets;
-	uint32_t mask;			/* buckets - 1 */
+	/*
+	 * Open addressing with linear probing: each slot holds a flow's hash
+	 * and index, so a probe compares hashes without touching the flows.
+	 */
+	struct nfp_slot { uint32_t hash, idx; } *slots;
+	uint32_t mask;			/* slots - 1 */
 	uint32_t max, count;
-	uint32_t free_head;		/* free slots chained through hnext */
+	uint32_t free_head;		/* free flow entries chained through free_next */
 	uint32_t head, tail;		/* recency list */
 	int64_t now_ms;			/* latest packet time */
 	int64_t next_scan_ms;		/* next expiry scan, 0 = after the first packet */
@@ -111,11 +115,12 @@ struct nfp_cache *nfp_cache_new(uint32_t maxflows, const struct nfp_timeouts *t,
 	c->arg = arg;
 	c->max = maxflows;
 	c->flows = xcalloc(maxflows, sizeof(*c->flows));
-	c->buckets = xmalloc((size_t)nb * sizeof(*c->buckets));
-	memset(c->buckets, 0xff, (size_t)nb * sizeof(*c->buckets));
+	c->slots = xmalloc((size_t)nb * sizeof(*c->slots));
+	for (uint32_t i = 0; i < nb; i++)
+		c->slots[i].idx = NIL;
 	c->mask = nb - 1;
 	for (uint32_t i = 0; i < maxflows; i++)
-		c->flows[i].hnext = i + 1 < maxflows ? i + 1 : NIL;
+		c->flows[i].free_next = i + 1 < maxflows ? i + 1 : NIL;
 	c->free_head = 0;
 	c->head = c->tail = NIL;
 	c->seed = (uint64_t)(uintptr_t)c ^ 0x9e3779b97f4a7c15ULL;
@@ -127,7 +132,7 @@ void nfp_cache_free(struct nfp_cache *c)
 	if (!c)
 		return;
 	free(c->flows);
-	free(c->buckets);
+	free(c->slots);
 	free(c);
 }
 
@@ -200,18 +205,38 @@ static void export_flow(struct nfp_cache *c, const struct nfp_flow *f)
 	c->fn(c->arg, &x, c->now_ms);
 }
 
-/* Export flow i and give its slot back. */
+/* Empty slot `pos`, shifting later entries of its probe run back (no tombstones). */
+static void slot_delete(struct nfp_cache *c, uint32_t pos)
+{
+	uint32_t j = pos;
+
+	for (;;) {
+		j = (j + 1) & c->mask;
+		if (c->slots[j].idx == NIL)
+			break;
+		uint32_t home = c->slots[j].hash & c->mask;
+		/* the entry at j may move to pos unless its home lies cyclically in (pos, j] */
+		bool stays = pos <= j ? (home > pos && home <= j) : (home > pos || home <= j);
+		if (!stays) {
+			c->slots[pos] = c->slots[j];
+			pos = j;
+		}
+	}
+	c->slots[pos].idx = NIL;
+}
+
+/* Export flow i and give its entry back. */
 static void remove_flow(struct nfp_cache *c, uint32_t i)
 {
 	struct nfp_flow *f = &c->flows[i];
-	uint32_t *pp = &c->buckets[f->hash & c->mask];
+	uint32_t pos = f->hash & c->mask;
 
 	export_flow(c, f);
-	while (*pp != i)
-		pp = &c->flows[*pp].hnext;
-	*pp = f->hnext;
+	while (c->slots[pos].idx != i)
+		pos = (pos + 1) & c->mask;
+	slot_delete(c, pos);
 	lru_unlink(c, i);
-	f->hnext = c->free_head;
+	f->free_next = c->free_head;
 	c->free_head = i;
 	c->count--;
 }
@@ -280,22 +305,28 @@ void nfp_cache_add(struct nfp_cache *c, const struct flow_rec *rec, uint32_t in_
 		c->next_scan_ms = t + (int64_t)c->t.expint * 1000;
 	nfp_cache_clock(c, t);
 
-	uint32_t hash = key_hash(c, &k), h = hash & c->mask, i;
-	for (i = c->buckets[h]; i != NIL; i = c->flows[i].hnext)
-		if (c->flows[i].hash == hash && memcmp(&c->flows[i].k, &k, sizeof(k)) == 0)
+	uint32_t hash = key_hash(c, &k), pos = hash & c->mask, i;
+	while ((i = c->slots[pos].idx) != NIL) {
+		if (c->slots[pos].hash == hash && memcmp(&c->flows[i].k, &k, sizeof(k)) == 0)
 			break;
+		pos = (pos + 1) & c->mask;
+	}
 	if (i == NIL) {
-		if (c->count == c->max)
+		if (c->count == c->max) {
 			remove_flow(c, c->head);	/* full: the least recently seen goes */
+			/* the removal may have shifted entries: find the free slot again */
+			for (pos = hash & c->mask; c->slots[pos].idx != NIL; pos = (pos + 1) & c->mask)
+				;
+		}
 		i = c->free_head;
 		struct nfp_flow *f = &c->flows[i];
-		c->free_head = f->hnext;
+		c->free_head = f->free_next;
 		memset(f, 0, sizeof(*f));
 		f->k = k;
 		f->hash = hash;
 		f->first_ms = f->last_ms = t;
-		f->hnext = c->buckets[h];
-		c->buckets[h] = i;
+		c->slots[pos].hash = hash;
+		c->slots[pos].idx = i;
 		c->count++;
 	} else {
 		lru_unlink(c, i);

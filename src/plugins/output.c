@@ -261,7 +261,7 @@ const char *out_value(const struct prim_desc *d, const struct flow_key *k, uint8
 		rd_str(p, buf, len);
 		break;
 	case PF_FWD_STATUS:
-		if (o->fwd_status_str)
+		if (o->fwd_status_str && o->fmt == OUT_JSON)	/* pmacct: JSON (and Avro) only */
 			snprintf(buf, len, "%s", out_fwd_status_text(*p));
 		else
 			snprintf(buf, len, "%u", *p);
@@ -329,11 +329,12 @@ void out_json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static bool json_quoted(const struct prim_desc *d, const struct out_opts *o)
+static bool json_quoted(const struct prim_desc *d)
 {
 	if (d->flags & PRIM_CUSTOM)
 		return true;	/* pmacct writes every custom primitive as a string */
-	return d->fmt != PF_UINT && !(d->fmt == PF_PROTO && o->num_protos && !o->client);
+	/* ip_proto is a string in pmacct 1.7.7's JSON, also as a number (print_num_protos / -u) */
+	return d->fmt != PF_UINT;
 }
 
 /* tcp_flags as pmacct's tcpflags_encode_as_array: names of the set flags, 1..63 only. */
@@ -378,7 +379,7 @@ static void json_field(FILE *f, const struct prim_desc *d, const struct flow_key
 		return;
 	}
 	out_value(d, k, cnt->tcp_flags, o, buf, sizeof(buf));
-	if (json_quoted(d, o))
+	if (json_quoted(d))
 		out_json_str(f, buf);
 	else
 		fputs(buf, f);

@@ -214,10 +214,15 @@ static void sfprobe_fini(struct plugin *p)
 	p->state = NULL;
 }
 
+/* What a sample needs besides the frame: interfaces, tags (direction, ifindex), family. */
+static const enum prim_id sfprobe_needs[] = {
+	P_SRC_HOST, P_IN_IFACE, P_OUT_IFACE, P_TAG, P_TAG2, P_COUNT
+};
+
 const struct plugin_type sfprobe_plugin_type = {
 	.name = "sfprobe",
 	.daemons = SRC_PM,
-	.full_record = true,
+	.needs = sfprobe_needs,
 	.init = sfprobe_init,
 	.record = sfprobe_record,
 	.packet = sfprobe_packet,

@@ -93,11 +93,16 @@ def run(binary, tmp, datagrams, aggregate, fmt="json", extra="", name="out"):
     conf = tmp / f"{name}.conf"
     conf.write_text(f"plugins: print[p]\naggregate[p]: {aggregate}\nprint_output[p]: {fmt}\n"
                     f"print_output_file[p]: {out}\n{extra}")
-    if out.exists():
-        out.unlink()
-    r = subprocess.run([str(binary), "-f", str(conf), "-I", str(pcap)], env=ENV, timeout=60,
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stdout + r.stderr
+    # pmacct 1.7.7 may read the file before its plugins attach on a loaded machine: the
+    # reference is given three tries to print something
+    for _ in range(3 if binary == REF_NFACCTD else 1):
+        if out.exists():
+            out.unlink()
+        r = subprocess.run([str(binary), "-f", str(conf), "-I", str(pcap)], env=ENV, timeout=60,
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stdout + r.stderr
+        if out.exists() and out.read_text().strip():
+            break
     return out.read_text() if out.exists() else ""
 
 
@@ -162,11 +167,6 @@ def test_nat_rd_differential(tmp_path, fmt):
     assert got == {r[0]: (r[3], r[2]) for r in NAT_RECS}
 
 
-def expected_stack(lab):
-    return [x for i, x in enumerate(lab) if i < 2 or lab[2] != 0 or i == 0] if lab[2] == 0 \
-        else list(lab)
-
-
 @needs_ours
 def test_label_stack_fwd_status_encodings(tmp_path):
     dg = nat_datagrams()
@@ -177,8 +177,7 @@ def test_label_stack_fwd_status_encodings(tmp_path):
         "fwd_status_encode_as_string: true\ntcpflags_encode_as_array: true\n"))}
     names = {64: "FORWARDED Unknown", 130: "DROPPED ACL drop", 195: "CONSUMED For us"}
     flag_names = ["URG", "ACK", "PSH", "RST", "SYN", "FIN"]
-    for (s, _, _, _, flags, *_rest) in NAT_RECS:
-        fwd, lab = _rest[5], _rest[7]
+    for (s, _, _, _, flags, _, _, _, _, _, fwd, _, lab) in NAT_RECS:
         # the stack ends at the entry with the bottom-of-stack bit (crafted above)
         stack = [lab[0], lab[1]] if lab[2] == 0 else list(lab)
         assert plain[s]["mpls_label_stack"] == "_".join(str(x) for x in stack)
@@ -296,16 +295,22 @@ def test_exporter_address_differential(tmp_path):
 def test_flow_to_rd_map_differential(tmp_path):
     rdmap = tmp_path / "rd.map"
     rdmap.write_text("! first match wins\nid=0:65000:7 ip=127.0.0.1 in=3\n"
-                     "id=1:192.0.2.1:9 ip=127.0.0.0/8\n")
+                     "id=1:192.0.2.1:9 ip=127.0.0.0/8 in=1\n"
+                     "id=2:4200000000:3 ip=127.0.0.2\n")
+    # records that match no line, after one that did, keep no RD (IPFIX and v5)
     recs = b"".join(nf.ip4(f"10.0.0.{i}") + struct.pack("!IQQ", i, 1000 * i, i) for i in (1, 2, 3, 4))
     dg = [("127.0.0.1", nf.ipfix([nf.set_(2, tpl(256, [(8, 4), (10, 4), (1, 8), (2, 8)])),
-                                  nf.set_(256, recs)]))]
+                                  nf.set_(256, recs)])),
+          ("127.0.0.1", nf.v5([dict(src="10.5.0.1", inif=3), dict(src="10.5.0.2", inif=9)])),
+          ("127.0.0.2", nf.v5([dict(src="10.6.0.1", inif=9)]))]
     extra = f"flow_to_rd_map: {rdmap}\n"
     ours = run(NFACCTD, tmp_path / "ours", dg, "src_host,in_iface,mpls_vpn_rd", extra=extra)
     ref = run(REF_NFACCTD, tmp_path / "ref", dg, "src_host,in_iface,mpls_vpn_rd", extra=extra)
     assert canon(jrows(ours)) == canon(jrows(ref))
-    assert {r["iface_in"]: r["mpls_vpn_rd"] for r in jrows(ours)} == {
-        1: "1:192.0.2.1:9", 2: "1:192.0.2.1:9", 3: "0:65000:7", 4: "1:192.0.2.1:9"}
+    assert {r["ip_src"]: r["mpls_vpn_rd"] for r in jrows(ours)} == {
+        "10.0.0.1": "1:192.0.2.1:9", "10.0.0.2": "0:0:0", "10.0.0.3": "0:65000:7",
+        "10.0.0.4": "0:0:0", "10.5.0.1": "0:65000:7", "10.5.0.2": "0:0:0",
+        "10.6.0.1": "2:4200000000:3"}
 
 
 @needs_ours

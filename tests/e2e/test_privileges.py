@@ -268,3 +268,51 @@ def test_user_without_root_is_an_error(shared_dir):
     assert p.returncode != 0
     assert f"[{conf}:4]" in p.stderr and "'user'" in p.stderr and "needs root" in p.stderr
     assert not (shared_dir / "out" / "p.pid").exists()
+
+
+@needs_ours
+@needs_root
+def test_nfacctd_user_templates_file(shared_dir):
+    """nfacctd switches too (after binding its socket); the templates file it saves at exit
+    is the user's, with files_umask."""
+    import socket
+    nfacctd = Path(os.environ.get("NFACCTD", PMACCTD.parent / "nfacctd"))
+    out = shared_dir / "out"
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    conf = shared_dir / "nf.conf"
+    conf.write_text(f"""nfacctd_ip: 127.0.0.1
+nfacctd_port: {port}
+plugins: print[p]
+print_output_file[p]: {out}/nf.txt
+print_refresh_time[p]: 1
+nfacctd_templates_file: {out}/templates.json
+user: nobody
+files_umask: 026
+""")
+    proc = subprocess.Popen([str(nfacctd), "-f", str(conf)], cwd=shared_dir, env=DAEMON_ENV,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, errors="replace")
+    try:
+        wait_for(lambda: proc_status(proc.pid)["Uid"][0] == str(NOBODY.pw_uid), proc,
+                 "the switch to nobody")
+        d = (REPO / "tests" / "fuzz" / "corpus" / "netflow" / "v9").read_bytes()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            while len(d) >= 2:
+                n = ((d[0] & 0x7f) << 8) | d[1]
+                s.sendto(d[2:2 + n], ("127.0.0.1", port))
+                d = d[2 + n:]
+        wait_for(lambda: (out / "nf.txt").exists() and (out / "nf.txt").stat().st_size > 0,
+                 proc, "the print output")
+        st = proc_status(proc.pid)
+        assert st["Uid"] == [str(NOBODY.pw_uid)] * 4 and st["Gid"] == [str(NOBODY.pw_gid)] * 4
+        assert st["Groups"] == [str(NOBODY.pw_gid)] and int(st["CapEff"][0], 16) == 0
+    finally:
+        if proc.poll() is None:
+            stop(proc)
+    for name in ("templates.json", "nf.txt"):
+        fs = (out / name).stat()
+        assert (fs.st_uid, fs.st_gid, fs.st_mode & 0o777) == (NOBODY.pw_uid, NOBODY.pw_gid,
+                                                              0o640), name
+    assert '"version": 9' in (out / "templates.json").read_text()

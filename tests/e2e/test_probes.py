@@ -574,3 +574,29 @@ def test_nfprobe_config_errors(tmp_path, line, why):
     key = line.split("[")[0]
     assert p.returncode != 0
     assert f"[{conf}:3] key '{key}[n]': " in p.stderr and why in p.stderr, p.stderr
+
+
+def test_nfprobe_socket_options(tmp_path, capture):
+    """nfprobe_source_ip, nfprobe_hoplimit and nfprobe_ipprec as the receiver sees them."""
+    pcap, _ = capture
+    ip_recvtos, ip_recvttl, ip_ttl = 13, 12, 2      # Linux <netinet/in.h>
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IP, ip_recvttl, 1)
+    s.setsockopt(socket.IPPROTO_IP, ip_recvtos, 1)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    s.bind(("127.0.0.1", 0))
+    s.settimeout(2)
+    run_probe(tmp_path, probe_conf(pcap, s.getsockname()[1], 10,
+                                   "nfprobe_source_ip[n]: 127.0.0.3\nnfprobe_hoplimit[n]: 7\n"
+                                   "nfprobe_ipprec[n]: 5\nnfprobe_engine[n]: 4242\n"))
+    seen = []
+    try:
+        while True:
+            data, anc, _, addr = s.recvmsg(65535, 256)
+            opts = {t: d for lvl, t, d in anc if lvl == socket.IPPROTO_IP}
+            seen.append((addr[0], opts[ip_ttl][0], opts[socket.IP_TOS][0],
+                         struct.unpack("!I", data[12:16])[0]))
+    except socket.timeout:
+        pass
+    s.close()
+    assert seen and set(seen) == {("127.0.0.3", 7, 5 << 5, 4242)}, set(seen)

@@ -507,3 +507,17 @@ def test_differential_signals(tmp_path):
     _, rold, rnew = run_signals(REF_SFACCTD, tmp_path / "ref")
     assert old + new == rold + rnew
     assert rnew and rnew == new[len(new) - len(rnew):]
+
+
+@needs_ours
+def test_sampling_map_missing_file_stops_start(tmp_path):
+    """A sampling_map that cannot be read stops start-up, naming config file, line and key."""
+    conf = tmp_path / "sf.conf"
+    conf.write_text(conf_text(tmp_path, "peer_src_ip") +
+                    f"sampling_map: {tmp_path}/missing.map\npcap_savefile: {tmp_path}/x.pcap\n")
+    r = subprocess.run([str(SFACCTD), "-f", str(conf)], env=ENV, capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode != 0
+    n = conf.read_text().splitlines().index(f"sampling_map: {tmp_path}/missing.map") + 1
+    assert f"[{conf}:{n}] key 'sampling_map'" in r.stderr + r.stdout
+    assert "missing.map" in r.stderr + r.stdout

@@ -23,7 +23,6 @@ import sqlite3
 import struct
 import subprocess
 import time
-from collections import Counter
 from pathlib import Path
 
 import pytest

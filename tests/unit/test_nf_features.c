@@ -114,6 +114,10 @@ static void test_nat_rd_stack(void)
 	    "label stack text");
 	is_str(out_value(&prim_table[P_FWD_STATUS], k, 0, &oo, buf, sizeof(buf)), "130", "fwd_status number");
 	oo.fwd_status_str = true;
+	oo.fmt = OUT_CSV;
+	is_str(out_value(&prim_table[P_FWD_STATUS], k, 0, &oo, buf, sizeof(buf)), "130",
+	    "fwd_status text is for JSON only");
+	oo.fmt = OUT_JSON;
 	is_str(out_value(&prim_table[P_FWD_STATUS], k, 0, &oo, buf, sizeof(buf)), "DROPPED ACL drop",
 	    "fwd_status text");
 	is_str(out_fwd_status_text(70), "FORWARDED Unclassified", "unknown reason: its class");

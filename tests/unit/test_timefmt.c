@@ -39,6 +39,10 @@ static void test_ts(void)
 	is_str(b, "2023-11-14 23:13:20.000042", "microseconds");
 	timefmt_ts(b, 5, T0, 0, 0);
 	is_str(b, "2023", "truncated to the buffer");
+	timefmt_ts(b, sizeof(b), 0, 0, 0);
+	is_str(b, "0000-00-00 00:00:00.000000", "unset: zeros as pmacct, not the Epoch");
+	timefmt_ts(b, sizeof(b), 0, 0, TF_EPOCH);
+	is_str(b, "0.000000", "unset since epoch");
 
 	timefmt_stamp(b, sizeof(b), 1699999800, 0);
 	is_str(b, "2023-11-14 23:10:00", "stamp local");
