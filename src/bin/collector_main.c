@@ -93,6 +93,12 @@ int collector_run(struct core_cfg *cfg, const struct collector_proto *proto)
 		return 1;
 	if (pipeline_init(&pl, cfg, ps, cfg->nplugins, DLT_EN10MB, 65535, false) < 0)
 		goto out_pipeline;
+	if (cfg->check_only) {	/* -T config: filters and maps loaded, nothing opened */
+		rc = 0;
+		plugins_stop(ps, cfg->nplugins);
+		pipeline_fini(&pl);
+		return rc;
+	}
 	if (!(col = collector_open(cfg, proto, &pl)))
 		goto out_pipeline;
 	if (cfg->daemonize) {
@@ -126,7 +132,7 @@ static void usage(const struct daemon_desc *dd)
 	    "  -h  \tShow this page\n"
 	    "  -V  \tShow version and compile-time options and exit\n"
 	    "  -f  \tLoad configuration from the specified file\n"
-	    "  -T  \tconfig: print the parsed configuration and exit (dry run)\n"
+	    "  -T  \tconfig: check the configuration, its filters and maps, print it and exit\n"
 	    "  -a  \tPrint list of supported aggregation primitives\n"
 	    "  -c  \tAggregation method, see full list of primitives with -a (DEFAULT: src_host)\n"
 	    "  -D  \tDaemonize\n"

@@ -375,7 +375,9 @@ int daemon_main(int argc, char **argv, const struct daemon_desc *dd)
 	}
 	int rc = 0;
 	if (dry_run) {
+		cfg.check_only = true;
 		cfg_dump(&cfg, stdout);
+		rc = dd->run(&cfg, dd->arg);
 	} else {
 		struct daemon_privs pp;
 		umask((mode_t)cfg.files_umask & 0777);	/* default 077: the owner's only */

@@ -8,6 +8,7 @@
 
 #include "bin/daemon.h"
 #include "config/config.h"
+#include "lib/bpf.h"
 #include "lib/log.h"
 #include "maps/networks.h"
 #include "model/prim.h"
@@ -44,7 +45,7 @@ static void usage(const struct daemon_desc *dd)
 	    "  -h  \tShow this page\n"
 	    "  -V  \tShow version and compile-time options and exit\n"
 	    "  -f  \tLoad configuration from the specified file\n"
-	    "  -T  \tconfig: print the parsed configuration and exit (dry run)\n"
+	    "  -T  \tconfig: check the configuration, its filters and maps, print it and exit\n"
 	    "  -a  \tPrint list of supported aggregation primitives\n"
 	    "  -c  \tAggregation method, see full list of primitives with -a (DEFAULT: src_host)\n"
 	    "  -D  \tDaemonize\n"
@@ -139,6 +140,41 @@ static int check_primitives(const struct core_cfg *cfg)
 	return 0;
 }
 
+/*
+ * -T config: compile pcap_filter and every plugin's filters, load every map, as the daemon
+ * would at start-up, without opening the capture or starting anything.
+ */
+static int check_setup(struct core_cfg *cfg)
+{
+	int snaplen = cfg->snaplen ? (int)cfg->snaplen : 65535;
+	struct pipeline pl;
+	struct plugin *ps;
+	int rc = 0;
+
+	if (cfg->pcap_filter) {
+		pcap_t *dead = pcap_open_dead(DLT_EN10MB, snaplen);
+		struct bpf_program prog;
+		if (bpf_compile(dead, &prog, cfg->pcap_filter, WHO, cfg_where(&cfg->origin, "pcap_filter"),
+		    "pcap_filter") < 0) {
+			log_err(WHO, "[%s] key 'pcap_filter': invalid filter '%s': %s",
+			    cfg_where(&cfg->origin, "pcap_filter"), cfg->pcap_filter, pcap_geterr(dead));
+			rc = 1;
+		} else {
+			pcap_freecode(&prog);
+		}
+		pcap_close(dead);
+		if (rc)
+			return rc;
+	}
+	if (!(ps = plugins_create(cfg, SRC_PM, DLT_EN10MB, snaplen)))
+		return 1;
+	if (pipeline_init(&pl, cfg, ps, cfg->nplugins, DLT_EN10MB, snaplen, true) < 0)
+		rc = 1;
+	plugins_stop(ps, cfg->nplugins);
+	pipeline_fini(&pl);
+	return rc;
+}
+
 struct core_ctx {
 	struct pcap_src *src;
 	struct pipeline *pl;
@@ -171,7 +207,11 @@ static int run(struct core_cfg *cfg, const void *arg)
 	struct pipeline pl;
 	struct plugin *ps;
 
-	if (check_primitives(cfg) < 0 || pcap_src_open(&src, cfg) < 0)
+	if (check_primitives(cfg) < 0)
+		return 1;
+	if (cfg->check_only)
+		return check_setup(cfg);
+	if (pcap_src_open(&src, cfg) < 0)
 		return 1;
 	ps = plugins_create(cfg, SRC_PM, src.dlt, src.snaplen);
 	if (!ps) {

@@ -176,6 +176,7 @@ struct plugin_cfg {
 struct core_cfg {
 	enum cfg_daemon daemon;
 	char *config_file;		/* path given with -f, NULL if none */
+	bool check_only;		/* -T config: set up filters and maps, open nothing, exit */
 
 	bool debug;
 	bool daemonize;

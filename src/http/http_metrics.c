@@ -70,6 +70,31 @@ static uint64_t g_ring_slots(const struct plugin *p)
 	return slots;
 }
 
+static uint64_t g_flushes(const struct plugin *p) { return atomic_load(&p->stats.flushes); }
+static uint64_t g_flush_errors(const struct plugin *p) { return atomic_load(&p->stats.flush_errors); }
+
+/* Purge durations per plugin, in seconds: a summary (sum, count) and the longest. */
+static void flush_metrics(FILE *f, const struct http_ctx *c)
+{
+	help(f, "pmacct_plugin_flush_duration_seconds", "summary",
+	    "Time spent purging the cache to the backend (print, SQL, brokers)");
+	for (int i = 0; i < c->nall; i++) {
+		const struct plugin *p = &c->all[i];
+		fputs("pmacct_plugin_flush_duration_seconds_sum", f);
+		plugin_labels(f, p, NULL);
+		fprintf(f, " %.6f\n", (double)atomic_load(&p->stats.flush_total_us) / 1e6);
+		fputs("pmacct_plugin_flush_duration_seconds_count", f);
+		plugin_labels(f, p, NULL);
+		fprintf(f, " %" PRIu64 "\n", (uint64_t)atomic_load(&p->stats.flushes));
+	}
+	help(f, "pmacct_plugin_flush_duration_max_seconds", "gauge", "Longest purge so far");
+	for (int i = 0; i < c->nall; i++) {
+		fputs("pmacct_plugin_flush_duration_max_seconds", f);
+		plugin_labels(f, &c->all[i], NULL);
+		fprintf(f, " %.6f\n", (double)atomic_load(&c->all[i].stats.flush_max_us) / 1e6);
+	}
+}
+
 static void self_metrics(FILE *f, const struct http_ctx *c)
 {
 	const char *n = c->self->cfg->name;
@@ -122,6 +147,11 @@ void http_metrics_write(const struct http_ctx *c, FILE *f)
 	    "Batches waiting in the plugin's ring", NULL, g_ring_used);
 	per_plugin(f, c, "pmacct_plugin_ring_slots", "gauge", "Size of the plugin's ring in batches",
 	    NULL, g_ring_slots);
+	per_plugin(f, c, "pmacct_plugin_flushes_total", "counter",
+	    "Purges of the cache to the backend", NULL, g_flushes);
+	per_plugin(f, c, "pmacct_plugin_backend_errors_total", "counter",
+	    "Purges the backend refused (the data is kept and retried)", NULL, g_flush_errors);
+	flush_metrics(f, c);
 	help(f, "pmacct_table_dropped_total", "counter",
 	    "New entries refused because the http plugin's table was full");
 	fputs("pmacct_table_dropped_total{plugin=", f);

@@ -15,11 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/progress.h"
 #include "lib/rd.h"
 #include "lib/xalloc.h"
 #include "pipeline/dispatch.h"
@@ -464,9 +466,30 @@ static int file_next(struct collector *c, struct pcap_pkthdr **h, const uint8_t 
 	return rc;
 }
 
+/* Where the capture is: bytes read and its size, for the progress line. */
+static void file_position(const struct collector *c, uint64_t *done, uint64_t *total)
+{
+	struct stat st;
+	off_t at;
+
+	if (c->pm) {
+		pcap_map_progress(c->pm, done, total);
+		return;
+	}
+	at = ftello(pcap_file(c->pc));
+	*done = at > 0 ? (uint64_t)at : 0;
+	*total = fstat(fileno(pcap_file(c->pc)), &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
 static int file_loop(struct collector *c, collector_stop_fn should_stop, void *arg)
 {
 	uint32_t passes = c->cfg->pcap_savefile_replay ? c->cfg->pcap_savefile_replay : 1;
+	struct progress prog;
+	uint64_t frames = 0, done, total;
+
+	file_position(c, &done, &total);
+	progress_init(&prog, c->cfg->pcap_savefile, total * passes, STDERR_FILENO, false,
+	    progress_now());
 
 	for (uint32_t pass = 0; pass < passes && !should_stop(arg); pass++) {
 		struct pcap_pkthdr *h;
@@ -481,19 +504,27 @@ static int file_loop(struct collector *c, collector_stop_fn should_stop, void *a
 			sleep(c->cfg->pcap_savefile_delay);
 		for (uint64_t n = 0; (rc = file_next(c, &h, &pkt)) == 1; n++) {
 			struct dgram d;
+			frames++;
 			if (frame_udp(c, h, pkt, &d))
 				handle(c, &d);
 			else
 				cnt_inc(&c->not_udp);
 			if ((n & 4095) == 4095) {
 				tick(c, h->ts.tv_sec);
+				if (prog.on) {
+					file_position(c, &done, &total);
+					progress_tick(&prog, done + pass * total, frames, progress_now());
+				}
 				if (should_stop(arg))
 					break;
 			}
 		}
-		if (rc < 0)
+		if (rc < 0) {
+			progress_done(&prog);
 			return -1;
+		}
 	}
+	progress_done(&prog);
 	pipeline_flush(c->pl);
 	return 0;
 }
@@ -676,12 +707,8 @@ void collector_log_stats(struct collector *c)
 		    (unsigned long long)atomic_load_explicit(&c->workers[i]->datagrams,
 		    memory_order_relaxed));
 	atomic_fetch_add(&c->req_stats, 1);
-	for (int i = 0; i < c->pl->nplugins; i++) {
-		uint64_t d = atomic_load(&c->pl->plugins[i].stats.dropped_records);
-		if (d)
-			log_notice(WHO, "stats plugin %s: dropped_records=%llu", c->pl->plugins[i].who,
-			    (unsigned long long)d);
-	}
+	for (int i = 0; i < c->pl->nplugins; i++)
+		plugin_log_stats(&c->pl->plugins[i], WHO);
 	if (c->proto->log_stats)
 		c->proto->log_stats(c->state);
 }

@@ -156,3 +156,9 @@ void pcap_map_close(struct pcap_map *m)
 	munmap((void *)m->base, m->size);
 	free(m);
 }
+
+void pcap_map_progress(const struct pcap_map *m, uint64_t *done, uint64_t *total)
+{
+	*done = m->off;
+	*total = m->size;
+}

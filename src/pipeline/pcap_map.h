@@ -26,6 +26,9 @@ int pcap_map_linktype(const struct pcap_map *m);
 int pcap_map_next(struct pcap_map *m, struct pcap_pkthdr *h, const uint8_t **pkt,
     const char **why);
 
+/* Bytes read so far and the file's size (the progress line). */
+void pcap_map_progress(const struct pcap_map *m, uint64_t *done, uint64_t *total);
+
 /* Back to the first record (pcap_savefile_replay). */
 void pcap_map_rewind(struct pcap_map *m);
 

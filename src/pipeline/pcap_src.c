@@ -4,12 +4,15 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "lib/bpf.h"
 #include "lib/log.h"
+#include "lib/progress.h"
 
 #define WHO "default/core"
 #define LIVE_TIMEOUT_MS 500
@@ -161,6 +164,8 @@ void pcap_src_log_stats(struct pcap_src *s, struct pipeline *pl)
 		if (pl->dstats.drops[i])
 			log_notice(WHO, "stats decode %s=%llu", pkt_drop_name[i],
 			    (unsigned long long)pl->dstats.drops[i]);
+	for (int i = 0; i < pl->nplugins; i++)
+		plugin_log_stats(&pl->plugins[i], WHO);
 	log_notice(WHO, "---");
 }
 
@@ -178,10 +183,30 @@ static int reopen_file(struct pcap_src *s)
 	return open_file(s);
 }
 
+/* Bytes of the capture file read so far, and its size (the progress line). */
+static void file_position(struct pcap_src *s, uint64_t *done, uint64_t *total)
+{
+	FILE *f = pcap_file(s->pc);
+	struct stat st;
+	off_t at = f ? ftello(f) : -1;
+
+	*done = at > 0 ? (uint64_t)at : 0;
+	*total = f && fstat(fileno(f), &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
 int pcap_src_run(struct pcap_src *s, struct pipeline *pl, pcap_src_poll_fn should_stop, void *arg)
 {
 	struct loop_ctx c = { s, pl };
 	uint32_t replays = s->cfg->pcap_savefile_replay;
+	uint32_t passes = replays > 1 ? replays : 1, pass = 0;
+	struct progress prog;
+	uint64_t frames = 0, done = 0, total = 0;
+
+	if (!s->live)
+		file_position(s, &done, &total);
+	progress_init(&prog, s->live ? "" : s->cfg->pcap_savefile, total * passes, STDERR_FILENO,
+	    false, progress_now());
+	prog.on = prog.on && !s->live;
 
 	for (int i = 0; i < pl->nplugins; i++)
 		pl->plugins[i].wait_when_full = !s->live;
@@ -201,9 +226,15 @@ int pcap_src_run(struct pcap_src *s, struct pipeline *pl, pcap_src_poll_fn shoul
 				plugin_report_drops(&pl->plugins[i], time(NULL));
 			continue;
 		}
+		if (prog.on && n > 0) {
+			frames += (uint64_t)n;
+			file_position(s, &done, &total);
+			progress_tick(&prog, done + pass * total, frames, progress_now());
+		}
 		if (n == 0) {	/* end of file */
 			if (replays > 1) {
 				replays--;
+				pass++;
 				if (s->cfg->pcap_savefile_delay)
 					sleep(s->cfg->pcap_savefile_delay);
 				if (reopen_file(s) < 0)
@@ -213,6 +244,7 @@ int pcap_src_run(struct pcap_src *s, struct pipeline *pl, pcap_src_poll_fn shoul
 			break;
 		}
 	}
+	progress_done(&prog);
 	pipeline_flush(pl);
 	return 0;
 }

@@ -4,11 +4,18 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <xxhash.h>
 
 #include "lib/xalloc.h"
 
-#define AGG_CHUNK_ENTRIES 4096
+/*
+ * Entry chunks and large bucket arrays are 2 MB each, aligned, and (past
+ * the first chunk) advised to be transparent huge pages: a table of
+ * hundreds of thousands of entries is then a few TLB entries, and the
+ * look-ahead prefetches below do not wait on page walks.
+ */
+#define AGG_SLAB (2u << 20)
 
 /*
  * agg_account() defers each record by AGG_AHEAD records: at entry it masks
@@ -19,7 +26,7 @@
  * wait on two cache misses).  Every other function applies the deferred
  * records first (agg_sync), so callers see the same table as without.
  */
-#define AGG_AHEAD 8
+#define AGG_AHEAD 16
 
 /* A record waiting in the look-ahead queue: its masked key is in t->pkeys. */
 struct agg_pending {
@@ -33,6 +40,7 @@ struct agg_pending {
 struct agg_chunk {
 	struct agg_chunk *next;
 	size_t used;		/* entries in use */
+	uint8_t pad[48];	/* mem[] on a cache line boundary (chunks are 64-byte aligned) */
 	uint8_t mem[];
 };
 
@@ -41,6 +49,8 @@ struct agg_table {
 	struct flow_key mask;
 	size_t lo, hi;		/* span of struct flow_key the primitives cover */
 	size_t esize;		/* sizeof(struct agg_entry) + key span, aligned */
+	size_t esize_nominal;	/* the same, 8-byte aligned only (agg_entry_size()) */
+	size_t cpc;		/* entries per chunk */
 	struct agg_entry **buckets;
 	size_t nbuckets;	/* power of two */
 	size_t count;
@@ -85,6 +95,31 @@ static void span_of_mask(struct agg_table *t)
 	t->hi = hi;
 }
 
+/* Memory of n bytes, 2 MB aligned when that large, advised as huge pages if `huge`. */
+static void *slab_alloc(size_t n, bool huge)
+{
+	void *p;
+
+	if (n < AGG_SLAB)
+		return xmalloc(n);
+	n = (n + AGG_SLAB - 1) & ~(size_t)(AGG_SLAB - 1);
+	p = aligned_alloc(AGG_SLAB, n);
+	if (!p)
+		return xmalloc(n);	/* reports the failure */
+	if (huge)
+		(void)madvise(p, n, MADV_HUGEPAGE);	/* a hint: EINVAL without THP is fine */
+	return p;
+}
+
+/* A zeroed bucket array. */
+static struct agg_entry **buckets_alloc(size_t n)
+{
+	struct agg_entry **b = slab_alloc(n * sizeof(*b), true);
+
+	memset(b, 0, n * sizeof(*b));
+	return b;
+}
+
 struct agg_table *agg_new(const struct prim_set *set, size_t buckets)
 {
 	struct agg_table *t = xcalloc(1, sizeof(*t));
@@ -92,9 +127,14 @@ struct agg_table *agg_new(const struct prim_set *set, size_t buckets)
 	t->set = *set;
 	prim_key_mask(set, &t->mask);
 	span_of_mask(t);
-	t->esize = (sizeof(struct agg_entry) + (t->hi - t->lo) + 7) & ~(size_t)7;
+	/* whole cache lines: an entry's lookup touches no line another entry shares */
+	t->esize_nominal = (sizeof(struct agg_entry) + (t->hi - t->lo) + 7) & ~(size_t)7;
+	t->esize = t->esize_nominal > 64 ? (t->esize_nominal + 63) & ~(size_t)63 : t->esize_nominal;
+	t->cpc = (AGG_SLAB - sizeof(struct agg_chunk)) / t->esize;
+	if (t->cpc < 64)
+		t->cpc = 64;
 	t->nbuckets = pow2_at_least(buckets);
-	t->buckets = xcalloc(t->nbuckets, sizeof(*t->buckets));
+	t->buckets = buckets_alloc(t->nbuckets);
 	t->sum_id = -1;
 	for (int i = 0; i < P_COUNT; i++)
 		if (prim_has(set, (enum prim_id)i) && (prim_table[i].flags & PRIM_SUM))
@@ -127,6 +167,14 @@ static void chunkv_push(struct agg_table *t, struct agg_chunk *c)
 	t->chunkv[t->nchunks] = c;
 }
 
+static struct agg_chunk *agg_chunk_alloc(const struct agg_table *t)
+{
+	size_t n = sizeof(struct agg_chunk) + t->cpc * t->esize;
+
+	/* the first chunk of a small table stays in small pages: it is mostly untouched */
+	return slab_alloc(n, t->nchunks > 0);
+}
+
 static struct agg_entry *entry_alloc(struct agg_table *t)
 {
 	if (t->free) {
@@ -134,10 +182,10 @@ static struct agg_entry *entry_alloc(struct agg_table *t)
 		t->free = e->next;
 		return e;
 	}
-	if (!t->cur || t->cur->used == AGG_CHUNK_ENTRIES) {
+	if (!t->cur || t->cur->used == t->cpc) {
 		struct agg_chunk *c = t->cur ? t->cur->next : t->first;
 		if (!c) {
-			c = xmalloc(sizeof(*c) + AGG_CHUNK_ENTRIES * t->esize);
+			c = agg_chunk_alloc(t);
 			c->next = NULL;
 			if (t->cur)
 				t->cur->next = c;
@@ -157,7 +205,7 @@ static struct agg_entry *at(const struct agg_table *t, size_t *pos);
 static void grow(struct agg_table *t)
 {
 	size_t n = t->nbuckets * 2;
-	struct agg_entry **b = xcalloc(n, sizeof(*b));
+	struct agg_entry **b = buckets_alloc(n);
 	size_t pos = 0;
 
 	/* positional walk: agg_next() would search for each entry's chunk */
@@ -199,7 +247,8 @@ static struct agg_entry *upsert_hashed(struct agg_table *t, const uint8_t *k, ui
 	memcpy(e->key, k, klen);
 	e->next = *slot;
 	*slot = e;
-	if (++t->count > t->nbuckets)
+	/* load factor at most 1/2: a hit is rarely behind another entry, which would not be prefetched */
+	if (++t->count > t->nbuckets / 2)
 		grow(t);
 	return e;
 }
@@ -269,8 +318,8 @@ static void pq_push(struct agg_table *t, const struct flow_key *in, const struct
 		/* the bucket of the record queued AGG_AHEAD / 2 ago is in cache by now */
 		const struct agg_pending *mid = &t->pq[(i + AGG_AHEAD - AGG_AHEAD / 2) % AGG_AHEAD];
 		const uint8_t *e = (const uint8_t *)t->buckets[mid->hash & (t->nbuckets - 1)];
-		/* the entry's header and key, up to three cache lines */
-		for (size_t off = 0; e && off < t->esize && off < 192; off += 64)
+		/* the entry's header and key: every line it spans, up to four */
+		for (size_t off = 0; e && off < t->esize && off < 256; off += 64)
 			__builtin_prefetch(e + off);
 	}
 }
@@ -304,7 +353,7 @@ struct agg_entry *agg_next(const struct agg_table *t, const struct agg_entry *pr
 		/* find prev's chunk: entries are laid out chunk after chunk */
 		for (; c; c = c->next) {
 			const uint8_t *p = (const uint8_t *)prev;
-			if (p >= c->mem && p < c->mem + AGG_CHUNK_ENTRIES * t->esize) {
+			if (p >= c->mem && p < c->mem + t->cpc * t->esize) {
 				i = (size_t)(p - c->mem) / t->esize + 1;
 				break;
 			}
@@ -344,7 +393,7 @@ size_t agg_memory(const struct agg_table *t)
 {
 	agg_sync(t);
 	return t->nbuckets * sizeof(*t->buckets) +
-	    t->nchunks * (sizeof(struct agg_chunk) + AGG_CHUNK_ENTRIES * t->esize);
+	    t->nchunks * (sizeof(struct agg_chunk) + t->cpc * t->esize);
 }
 
 struct agg_entry *agg_find(const struct agg_table *t, const struct flow_key *masked, int64_t bin)
@@ -396,21 +445,21 @@ struct agg_entry *agg_at(const struct agg_table *t, size_t *pos)
 
 static struct agg_entry *at(const struct agg_table *t, size_t *pos)
 {
-	size_t ci = *pos / AGG_CHUNK_ENTRIES, i = *pos % AGG_CHUNK_ENTRIES;
+	size_t ci = *pos / t->cpc, i = *pos % t->cpc;
 
 	for (; ci < t->nchunks; ci++, i = 0) {
 		const struct agg_chunk *c = t->chunkv[ci];
 		for (; i < c->used; i++) {
 			struct agg_entry *e = (struct agg_entry *)(c->mem + i * t->esize);
 			if (e->live) {
-				*pos = ci * AGG_CHUNK_ENTRIES + i + 1;
+				*pos = ci * t->cpc + i + 1;
 				return e;
 			}
 		}
 		if (c == t->cur)
 			break;
 	}
-	*pos = t->nchunks * AGG_CHUNK_ENTRIES;
+	*pos = t->nchunks * t->cpc;
 	return NULL;
 }
 
@@ -439,5 +488,5 @@ size_t agg_chain_len(const struct agg_table *t, size_t bucket)
 
 size_t agg_entry_size(const struct agg_table *t)
 {
-	return t->esize;
+	return t->esize_nominal;
 }

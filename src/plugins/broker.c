@@ -780,14 +780,18 @@ int broker_plugin_next_tick_ms(struct plugin *p)
 void broker_plugin_tick(struct plugin *p)
 {
 	struct broker_plugin *s = p->state;
+	uint64_t t0 = plugin_now_us();
 	broker_purge(p);
+	plugin_flush_done(p, t0, true);
 	s->deadline = (time_t)timefmt_deadline_next(s->deadline, time(NULL), p->cfg->refresh_time);
 }
 
 void broker_plugin_flush(struct plugin *p)
 {
 	struct broker_plugin *s = p->state;
+	uint64_t t0 = plugin_now_us();
 	broker_purge(p);
+	plugin_flush_done(p, t0, true);
 	broker_close(s->broker, p->cfg->broker_shutdown_wait);
 	s->broker = NULL;
 }

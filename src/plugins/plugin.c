@@ -204,6 +204,8 @@ static int plugin_setup(struct plugin *p, struct core_cfg *cfg, struct plugin_cf
 	    psize, bsize, nslots < 2 ? 2 : nslots, p->batch_cap);
 	if (plugin_maps_init(p) < 0)
 		return -1;
+	if (cfg->check_only)	/* -T config: init opens files, sockets, connections */
+		return 0;
 	return p->type->init ? p->type->init(p) : 0;
 }
 
@@ -526,7 +528,7 @@ void plugins_stop(struct plugin *ps, int n)
 	for (int i = 0; i < n; i++) {
 		if (ps[i].started)
 			pthread_join(ps[i].thread, NULL);
-		if (ps[i].type->fini)
+		if (ps[i].type->fini && !ps[i].core->check_only)
 			ps[i].type->fini(&ps[i]);
 		plugin_maps_fini(&ps[i]);
 		for (int f = 0; f < ps[i].nfilters; f++)
@@ -543,4 +545,43 @@ void plugins_stop(struct plugin *ps, int n)
 		free(f);
 	}
 	free(ps);
+}
+
+uint64_t plugin_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void plugin_flush_done(struct plugin *p, uint64_t start_us, bool ok)
+{
+	uint64_t d = plugin_now_us() - start_us;
+
+	atomic_fetch_add(&p->stats.flushes, 1);
+	if (!ok)
+		atomic_fetch_add(&p->stats.flush_errors, 1);
+	atomic_store(&p->stats.flush_last_us, d);
+	atomic_fetch_add(&p->stats.flush_total_us, d);
+	if (d > atomic_load(&p->stats.flush_max_us))
+		atomic_store(&p->stats.flush_max_us, d);	/* written by this plugin's threads only */
+}
+
+void plugin_log_stats(struct plugin *p, const char *who)
+{
+	size_t ss = ring_slot_size(p->ring), used = ring_used(p->ring);
+	size_t slots = ss ? p->pipe_bytes / ss : 0;
+
+	if (slots < 2)
+		slots = 2;
+	log_notice(who, "stats plugin [%s] records=%llu filtered=%llu dropped_records=%llu "
+	    "ring_used=%zu/%zu flushes=%llu flush_errors=%llu flush_last_ms=%.3f flush_max_ms=%.3f",
+	    p->who, (unsigned long long)atomic_load(&p->stats.records),
+	    (unsigned long long)atomic_load(&p->stats.filtered),
+	    (unsigned long long)atomic_load(&p->stats.dropped_records), used, slots,
+	    (unsigned long long)atomic_load(&p->stats.flushes),
+	    (unsigned long long)atomic_load(&p->stats.flush_errors),
+	    (double)atomic_load(&p->stats.flush_last_us) / 1000.0,
+	    (double)atomic_load(&p->stats.flush_max_us) / 1000.0);
 }

@@ -82,7 +82,22 @@ struct plugin_stats {
 	_Atomic uint64_t dropped_records;	/* lost to a full ring (live capture only) */
 	_Atomic uint64_t dropped_batches;
 	_Atomic uint64_t filtered;		/* rejected by aggregate_filter */
+	/* purges of the cache to the backend (print, SQL, brokers): plugin_flush_done() */
+	_Atomic uint64_t flushes;
+	_Atomic uint64_t flush_errors;		/* purges the backend refused (data kept) */
+	_Atomic uint64_t flush_last_us;		/* duration of the last purge */
+	_Atomic uint64_t flush_max_us;
+	_Atomic uint64_t flush_total_us;
 };
+
+/* Monotonic microseconds, for timing purges. */
+uint64_t plugin_now_us(void);
+
+/* A purge that began at plugin_now_us() `start_us` ended; ok = the backend took it. */
+void plugin_flush_done(struct plugin *p, uint64_t start_us, bool ok);
+
+/* SIGUSR1: one line per plugin: records, drops, ring fill, purge count and timings. */
+void plugin_log_stats(struct plugin *p, const char *who);
 
 struct plugin {
 	const struct plugin_type *type;

@@ -284,13 +284,17 @@ static int print_next_tick_ms(struct plugin *p)
 static void print_tick(struct plugin *p)
 {
 	struct print_state *s = p->state;
+	uint64_t t0 = plugin_now_us();
 	print_purge(p);
+	plugin_flush_done(p, t0, true);
 	s->deadline = (time_t)timefmt_deadline_next(s->deadline, wall_now(), p->cfg->refresh_time);
 }
 
 static void print_flush(struct plugin *p)
 {
+	uint64_t t0 = plugin_now_us();
 	print_purge(p);
+	plugin_flush_done(p, t0, true);
 }
 
 static void print_fini(struct plugin *p)

@@ -139,7 +139,9 @@ static void *writer_main(void *arg)
 		if (!s->busy)
 			break;
 		pthread_mutex_unlock(&s->mu);
+		uint64_t t0 = plugin_now_us();
 		int rc = sql_ctx_flush(&s->ctx, s->pending, false);
+		plugin_flush_done(p, t0, rc == 0);
 		pthread_mutex_lock(&s->mu);
 		s->last_rc = rc;
 		s->busy = false;
@@ -241,7 +243,8 @@ static void sql_flush(struct plugin *p)
 	pthread_join(s->writer, NULL);
 	s->started = false;
 	merge_into(s->pending, s->table);
-	sql_ctx_flush(&s->ctx, s->pending, true);
+	uint64_t t0 = plugin_now_us();
+	plugin_flush_done(p, t0, sql_ctx_flush(&s->ctx, s->pending, true) == 0);
 	sql_ctx_close(&s->ctx);
 }
 

@@ -36,12 +36,12 @@ def free_port():
 class Daemon:
     """pmacctd with an http plugin on a capture file, kept up with pcap_savefile_wait."""
 
-    def __init__(self, workdir, pcap, extra=""):
+    def __init__(self, workdir, pcap, extra="", more_plugins=""):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         conf = workdir / "http.conf"
         conf.write_text(
-            "plugins: http[web], memory[mem]\n"
+            f"plugins: http[web], memory[mem]{more_plugins}\n"
             "aggregate[web]: src_host, dst_host, proto, dst_port\n"
             "aggregate[mem]: src_host\n"
             f"imt_path[mem]: {workdir}/mem.pipe\n"
@@ -203,6 +203,42 @@ def test_metrics_parse(tmp_path, capture):
         assert fams["pmacct_plugin_ring_used_slots"].type == "gauge"
     finally:
         d.stop()
+
+
+def test_flush_metrics_and_stats(tmp_path, capture):
+    """A print plugin purging every second: /metrics counts its purges and their durations,
+    and SIGUSR1 logs one stats line per plugin with ring fill and purge timings."""
+    from prometheus_client.parser import text_string_to_metric_families
+    pcap, t = capture
+    out = tmp_path / "p.txt"
+    d = Daemon(tmp_path, pcap, "aggregate[p]: proto\n"
+               f"print_refresh_time[p]: 1\nprint_output_file[p]: {out}\n", more_plugins=", print[p]")
+    try:
+        d.wait_packets(t["packets"])
+        deadline = time.time() + 20
+        while time.time() < deadline and not out.exists():
+            time.sleep(0.2)
+        time.sleep(1.5)
+        status, text = d.get("/metrics")
+        assert status == 200
+        samples = {(s.name, s.labels.get("plugin")): s.value
+                   for f in text_string_to_metric_families(text) for s in f.samples}
+        flushes = samples[("pmacct_plugin_flushes_total", "p")]
+        assert flushes >= 1
+        assert samples[("pmacct_plugin_flush_duration_seconds_count", "p")] >= flushes
+        assert samples[("pmacct_plugin_flush_duration_seconds_sum", "p")] >= 0
+        assert samples[("pmacct_plugin_backend_errors_total", "p")] == 0
+        assert samples[("pmacct_plugin_flushes_total", "mem")] == 0
+        d.proc.send_signal(signal.SIGUSR1)
+        time.sleep(1)
+    finally:
+        d.stop()
+    log = (tmp_path / "pmacctd.log").read_text()
+    line = re.search(r"stats plugin \[p/print\] records=(\d+) .*ring_used=\d+/\d+ flushes=(\d+) "
+                     r"flush_errors=0 flush_last_ms=[0-9.]+ flush_max_ms=[0-9.]+", log)
+    assert line, log[-3000:]
+    assert int(line.group(1)) == t["packets"] and int(line.group(2)) >= 1
+    assert re.search(r"stats plugin \[mem/memory\] records=%d " % t["packets"], log)
 
 
 @needs_ours

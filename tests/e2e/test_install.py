@@ -126,18 +126,31 @@ def test_units_pass_systemd_analyze_verify(destdir, tmp_path, daemon):
 
 
 def test_check_mode_validates_a_config(tmp_path):
-    """-T config (ExecStartPre of the units) refuses a bad config with file and line named."""
+    """-T config (ExecStartPre of the units) loads filters and maps as start-up does and
+    refuses a bad one with file, line and key named, without opening anything."""
+    seed = (REPO / "examples/mysql-multi.conf").read_text()
+    typo = tmp_path / "typo.conf"
+    typo.write_text(seed.replace("src net 192.168.50.0/23", "src net 192.2168.50/23"))
+    r = subprocess.run([str(PMACCTD), "-f", str(typo), "-T", "config"], capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode != 0
+    line = next(i for i, l in enumerate(typo.read_text().splitlines(), 1)
+                if l.startswith("aggregate_filter[outbound2]"))
+    assert f"[{typo}:{line}] key 'aggregate_filter[outbound2]'" in r.stderr, r.stderr
+    r = subprocess.run([str(PMACCTD), "-f", str(REPO / "examples/mysql-multi.conf"), "-T",
+                        "config"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr       # no MySQL server needed: nothing is opened
+    nomap = tmp_path / "nomap.conf"
+    nomap.write_text(f"plugins: print\naggregate: tag, src_host\npre_tag_map: {tmp_path}/absent.map\n")
+    for daemon in (PMACCTD, PMACCTD.parent / "nfacctd", PMACCTD.parent / "sfacctd"):
+        r = subprocess.run([str(daemon), "-f", str(nomap), "-T", "config"], capture_output=True,
+                           text=True, timeout=30)
+        assert r.returncode != 0 and "absent.map" in r.stderr, (daemon, r.stderr)
     bad = tmp_path / "bad.conf"
     bad.write_text("plugins: print\naggregate: src_host,no_such_primitive\n")
     r = subprocess.run([str(PMACCTD), "-f", str(bad), "-T", "config"], capture_output=True,
                        text=True)
-    assert r.returncode != 0
-    assert f"{bad}" in r.stderr + r.stdout
-    good = tmp_path / "good.conf"
-    good.write_text("plugins: print\naggregate: src_host\n")
-    r = subprocess.run([str(PMACCTD), "-f", str(good), "-T", "config"], capture_output=True,
-                       text=True)
-    assert r.returncode == 0, r.stderr
+    assert r.returncode != 0 and f"{bad}" in r.stderr + r.stdout
 
 
 @pytest.fixture(scope="module")
