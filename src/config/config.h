@@ -219,6 +219,8 @@ struct core_cfg {
 	/* nfacctd (issue 5) */
 	bool nf_time_secs;		/* nfacctd_time_secs: v5/v9 uptimes in seconds */
 	bool nf_time_new;		/* nfacctd_time_new: time-bins by arrival */
+	bool stitching;			/* [pm|nf|sf]acctd_stitching: timestamp_min/max */
+	bool nf_pro_rating;		/* nfacctd_pro_rating: split flows across time-bins */
 	bool nf_account_options;	/* nfacctd_account_options */
 	bool use_ip_next_hop;		/* peer_dst_ip from the IP next hop, not the BGP one */
 	char *nf_templates_file;	/* nfacctd_templates_file: templates kept across restarts */

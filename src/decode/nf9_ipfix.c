@@ -6,10 +6,10 @@
 #include "decode/nf_state.h"
 #include "lib/rd.h"
 
-#define NF_NTP_EPOCH 2208988800u
+#define NF_NTP_EPOCH 2208988800u	/* seconds from 1900 to 1970 (RFC 7011 6.1.9) */
 
 /* Where the key's cold tail starts: fields after it are rarely exported. */
-#define NF_KEY_COLD offsetof(struct flow_key, fwd_status)	/* seconds from 1900 to 1970 (RFC 7011 6.1.9) */
+#define NF_KEY_COLD FR_KEY_COLD
 
 /* What one message's sets need from its header. */
 struct nf9_msg {
@@ -335,6 +335,12 @@ static void nf9_data(struct nf9_msg *m, uint16_t id, struct rd *set)
 		m->e->drops[NF_DROP_NO_TEMPLATE]++;
 		return;
 	}
+	/*
+	 * The scratch values after the record: every record of the set runs the
+	 * same steps, which store the same values (strings terminated), so
+	 * clearing them once per set leaves no previous record's value behind.
+	 */
+	memset((uint8_t *)&s + sizeof(s.rec), 0, sizeof(s) - sizeof(s.rec));
 	while (set->left && set->left >= t->prog.rec_len) {
 		/*
 		 * Start from the message's fields.  The key's cold tail (NAT, names,
@@ -347,7 +353,6 @@ static void nf9_data(struct nf9_msg *m, uint16_t id, struct rd *set)
 			memset((uint8_t *)&s.rec.k + NF_KEY_COLD, 0, sizeof(s.rec.k) - NF_KEY_COLD);
 		memcpy((uint8_t *)&s.rec + sizeof(s.rec.k), (const uint8_t *)&m->base + sizeof(s.rec.k),
 		    sizeof(s.rec) - sizeof(s.rec.k));
-		memset((uint8_t *)&s + sizeof(s.rec), 0, sizeof(s) - sizeof(s.rec));
 		if (nf_prog_run(&t->prog, set, &s) < 0) {
 			m->e->drops[NF_DROP_RECORD]++;
 			return;

@@ -239,6 +239,21 @@ static bool nf_custom_match(const struct prim_custom *c, const struct nf_field *
 	return c->field_type == f->type && c->pen == f->pen;
 }
 
+/* An unsigned store of a common wire length and destination size gets its own op. */
+static void nf_step_specialise(struct nf_step *s)
+{
+	static const struct { uint16_t len; uint8_t dsz, op; } fast[] = {
+		{ 1, 1, NF_OP_U1_1 }, { 1, 8, NF_OP_U1_8 }, { 2, 2, NF_OP_U2_2 }, { 2, 4, NF_OP_U2_4 },
+		{ 2, 8, NF_OP_U2_8 }, { 4, 4, NF_OP_U4_4 }, { 4, 8, NF_OP_U4_8 }, { 8, 8, NF_OP_U8_8 },
+	};
+
+	if (s->op != NF_OP_UINT)
+		return;
+	for (size_t i = 0; i < sizeof(fast) / sizeof(fast[0]); i++)
+		if (s->len == fast[i].len && s->dsz == fast[i].dsz)
+			s->op = fast[i].op;
+}
+
 int nf_prog_compile(struct nf_prog *prog, const struct nf_field *fields, uint16_t n,
     uint16_t skip_first, const struct prim_custom *custom, int ncustom)
 {
@@ -278,10 +293,12 @@ int nf_prog_compile(struct nf_prog *prog, const struct nf_field *fields, uint16_
 		if (f->len != NF_VARLEN)
 			off += f->len;
 	}
-	for (uint16_t i = 0; i < prog->nsteps; i++)
+	for (uint16_t i = 0; i < prog->nsteps; i++) {
 		if (prog->steps[i].op != NF_OP_SKIP && prog->steps[i].dst >= NF_SCR_COLD &&
 		    prog->steps[i].dst < NF_SCR_COLD_END)
 			prog->cold = true;
+		nf_step_specialise(&prog->steps[i]);
+	}
 	return 0;
 fail:
 	nf_prog_free(prog);
@@ -303,6 +320,16 @@ static uint64_t nf_be(const uint8_t *p, size_t n)
 	return v;
 }
 
+static inline uint16_t nf_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t nf_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 /* Store one field's bytes as step s says. */
 static inline void nf_step_apply(const struct nf_step *s, const uint8_t *p, size_t n,
     struct nf_scr *scr)
@@ -310,6 +337,44 @@ static inline void nf_step_apply(const struct nf_step *s, const uint8_t *p, size
 	uint8_t *dst = (uint8_t *)scr + s->dst;
 
 	switch (s->op) {
+	case NF_OP_U1_1:
+		*dst = p[0];
+		break;
+	case NF_OP_U1_8: {
+		uint64_t x = p[0];
+		memcpy(dst, &x, 8);
+		break;
+	}
+	case NF_OP_U2_2: {
+		uint16_t x = nf_be16(p);
+		memcpy(dst, &x, 2);
+		break;
+	}
+	case NF_OP_U2_4: {
+		uint32_t x = nf_be16(p);
+		memcpy(dst, &x, 4);
+		break;
+	}
+	case NF_OP_U2_8: {
+		uint64_t x = nf_be16(p);
+		memcpy(dst, &x, 8);
+		break;
+	}
+	case NF_OP_U4_4: {
+		uint32_t x = nf_be32(p);
+		memcpy(dst, &x, 4);
+		break;
+	}
+	case NF_OP_U4_8: {
+		uint64_t x = nf_be32(p);
+		memcpy(dst, &x, 8);
+		break;
+	}
+	case NF_OP_U8_8: {
+		uint64_t x = (uint64_t)nf_be32(p) << 32 | nf_be32(p + 4);
+		memcpy(dst, &x, 8);
+		break;
+	}
 	case NF_OP_UINT: {
 		uint64_t v = nf_be(p, n);
 		switch (s->dsz) {

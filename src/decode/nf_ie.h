@@ -84,6 +84,12 @@ enum nf_op {
 	NF_OP_BYTES,	/* fixed bytes (route distinguisher), exactly dsz */
 	NF_OP_STR,	/* text of any length, cut to cap - 1 bytes and terminated */
 	NF_OP_RAW,	/* any length: a length byte, then up to cap - 1 bytes */
+	/*
+	 * NF_OP_UINT of the common wire lengths and destination sizes, which
+	 * nf_prog_compile() substitutes: NF_OP_U<wire bytes>_<destination bytes>.
+	 */
+	NF_OP_U1_1, NF_OP_U1_8, NF_OP_U2_2, NF_OP_U2_4, NF_OP_U2_8, NF_OP_U4_4, NF_OP_U4_8,
+	NF_OP_U8_8,
 };
 
 /* One row of the IE table: IANA id, name, wire type, destination. */

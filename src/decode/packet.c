@@ -498,12 +498,19 @@ bool pkt_dlt_supported(int dlt)
 enum pkt_drop pkt_decode(int dlt, const uint8_t *frame, size_t caplen,
     size_t wirelen, struct flow_rec *rec, struct pkt_stats *st)
 {
+	memset((uint8_t *)&rec->k + FR_KEY_COLD, 0, sizeof(rec->k) - FR_KEY_COLD);
+	return pkt_decode_hot(dlt, frame, caplen, wirelen, rec, st);
+}
+
+enum pkt_drop pkt_decode_hot(int dlt, const uint8_t *frame, size_t caplen,
+    size_t wirelen, struct flow_rec *rec, struct pkt_stats *st)
+{
 	struct pkt_ctx c;
 	enum pkt_drop d = PKT_DROP_LINKTYPE;
 
 	/* pmacct counts the IP length field, not the wire length. */
 	(void)wirelen;
-	memset(rec, 0, sizeof(*rec));
+	fr_clear_hot(rec);
 	rec->packets = 1;
 	c.caplen = caplen;
 	c.r = rd_make(frame, caplen);

@@ -42,6 +42,13 @@ enum pkt_drop pkt_decode(int dlt, const uint8_t *frame, size_t caplen,
     size_t wirelen, struct flow_rec *rec, struct pkt_stats *st);
 
 /*
+ * pkt_decode() for a caller that keeps the key's cold tail (FR_KEY_COLD
+ * onwards) zeroed itself: only the rest is cleared (no packet fills it).
+ */
+enum pkt_drop pkt_decode_hot(int dlt, const uint8_t *frame, size_t caplen,
+    size_t wirelen, struct flow_rec *rec, struct pkt_stats *st);
+
+/*
  * Whether pkt_decode() knows link type `dlt` (the pcap_datalink() value):
  * 0 NULL, 1 EN10MB, 9 PPP, 12/14/101 RAW, 50 PPP_SERIAL, 104 C_HDLC,
  * 108 LOOP, 113 LINUX_SLL, 228 IPV4, 229 IPV6, 276 LINUX_SLL2.  For the

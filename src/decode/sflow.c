@@ -161,9 +161,9 @@ static void sf_rec_header(struct sf_ctx *c, struct rd *r)
 
 	int dlt = sf_hdr_dlt(proto);
 	if (dlt < 0)
-		memset(&c->rec, 0, sizeof(c->rec));
-	/* pkt_decode() clears the record first, drop or not */
-	if (dlt < 0 || pkt_decode(dlt, hdr, hlen, frame_len, &c->rec, &c->st->pkt) != PKT_DROP_NONE)
+		fr_clear_hot(&c->rec);
+	/* pkt_decode_hot() clears the record first, drop or not (its cold tail stays zero) */
+	if (dlt < 0 || pkt_decode_hot(dlt, hdr, hlen, frame_len, &c->rec, &c->st->pkt) != PKT_DROP_NONE)
 		c->st->non_ip++;
 	c->x.rec_clear = true;
 	/* 1.7.7 sfacctd keeps only the high nibble of an IPv6 traffic class (its decodeIPV6) */
@@ -351,7 +351,7 @@ static void sf_flow_finish(struct sf_ctx *c)
 	uint64_t bytes = x->has_hdr ? x->frame_len : 0;
 
 	if (!x->rec_clear)
-		memset(rec, 0, sizeof(*rec));
+		fr_clear_hot(rec);
 	if (x->has_eth) {
 		memcpy(k->src_mac, x->eth_src, 6);
 		memcpy(k->dst_mac, x->eth_dst, 6);
@@ -699,6 +699,8 @@ enum sflow_drop sflow_decode(const uint8_t *buf, size_t len, const struct sflow_
 
 	c.sink = sink;
 	c.st = st;
+	/* no sample fills the key's cold tail: zeroed once, each record clears the rest */
+	memset((uint8_t *)&c.rec.k + FR_KEY_COLD, 0, sizeof(c.rec.k) - FR_KEY_COLD);
 	memset(&c.h, 0, sizeof(c.h));
 	why = sf_header(&d, &c.h);
 	if (hout)

@@ -3,7 +3,9 @@
 #ifndef MODEL_FLOW_REC_H
 #define MODEL_FLOW_REC_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* The longest label (pre_tag_map set_label) a record carries, NUL included. */
 #define FR_LABEL_MAX 128
@@ -109,6 +111,12 @@ struct flow_key {
 	uint8_t custom[FR_CUSTOM_AREA];	/* custom primitives, laid out by prim_custom_load() */
 };
 
+/*
+ * Where the key's cold tail starts: the rarely exported NetFlow/IPFIX
+ * primitives and the custom area, most of the key's bytes.
+ */
+#define FR_KEY_COLD offsetof(struct flow_key, fwd_status)
+
 /* Flags a decoder sets on a record (not part of the key). */
 enum {
 	FR_F_FRAG = 1 << 0,	/* IP fragment (first or later) */
@@ -132,5 +140,15 @@ struct flow_rec {
 	uint8_t flags;		/* FR_F_* */
 	uint16_t l3_off;	/* offset of the IP header in the frame */
 };
+
+/*
+ * Zero all of rec but the key's cold tail: for a decoder whose records
+ * never carry cold fields, once the tail was zeroed.
+ */
+static inline void fr_clear_hot(struct flow_rec *rec)
+{
+	memset(&rec->k, 0, FR_KEY_COLD);
+	memset((uint8_t *)rec + sizeof(rec->k), 0, sizeof(*rec) - sizeof(rec->k));
+}
 
 #endif

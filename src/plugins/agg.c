@@ -10,12 +10,12 @@
 #include "lib/xalloc.h"
 
 /*
- * Entry chunks and large bucket arrays are 2 MB each, aligned, and (past
- * the first chunk) advised to be transparent huge pages: a table of
- * hundreds of thousands of entries is then a few TLB entries, and the
- * look-ahead prefetches below do not wait on page walks.
+ * Entries live in chunks of 2 MB, 2 MB aligned.  Past the first chunk (a
+ * small table's stays in small pages, mostly untouched) they are advised
+ * to be transparent huge pages: a table of hundreds of thousands of
+ * entries then costs a few page faults and TLB entries, not thousands.
  */
-#define AGG_SLAB (2u << 20)
+#define AGG_CHUNK_BYTES ((size_t)2 << 20)
 
 /*
  * agg_account() defers each record by AGG_AHEAD records: at entry it masks
@@ -95,31 +95,6 @@ static void span_of_mask(struct agg_table *t)
 	t->hi = hi;
 }
 
-/* Memory of n bytes, 2 MB aligned when that large, advised as huge pages if `huge`. */
-static void *slab_alloc(size_t n, bool huge)
-{
-	void *p;
-
-	if (n < AGG_SLAB)
-		return xmalloc(n);
-	n = (n + AGG_SLAB - 1) & ~(size_t)(AGG_SLAB - 1);
-	p = aligned_alloc(AGG_SLAB, n);
-	if (!p)
-		return xmalloc(n);	/* reports the failure */
-	if (huge)
-		(void)madvise(p, n, MADV_HUGEPAGE);	/* a hint: EINVAL without THP is fine */
-	return p;
-}
-
-/* A zeroed bucket array. */
-static struct agg_entry **buckets_alloc(size_t n)
-{
-	struct agg_entry **b = slab_alloc(n * sizeof(*b), true);
-
-	memset(b, 0, n * sizeof(*b));
-	return b;
-}
-
 struct agg_table *agg_new(const struct prim_set *set, size_t buckets)
 {
 	struct agg_table *t = xcalloc(1, sizeof(*t));
@@ -130,11 +105,11 @@ struct agg_table *agg_new(const struct prim_set *set, size_t buckets)
 	/* whole cache lines: an entry's lookup touches no line another entry shares */
 	t->esize_nominal = (sizeof(struct agg_entry) + (t->hi - t->lo) + 7) & ~(size_t)7;
 	t->esize = t->esize_nominal > 64 ? (t->esize_nominal + 63) & ~(size_t)63 : t->esize_nominal;
-	t->cpc = (AGG_SLAB - sizeof(struct agg_chunk)) / t->esize;
+	t->cpc = (AGG_CHUNK_BYTES - sizeof(struct agg_chunk)) / t->esize;
 	if (t->cpc < 64)
-		t->cpc = 64;
+		t->cpc = 64;	/* keys of custom primitives can make entries large */
 	t->nbuckets = pow2_at_least(buckets);
-	t->buckets = buckets_alloc(t->nbuckets);
+	t->buckets = xcalloc(t->nbuckets, sizeof(*t->buckets));
 	t->sum_id = -1;
 	for (int i = 0; i < P_COUNT; i++)
 		if (prim_has(set, (enum prim_id)i) && (prim_table[i].flags & PRIM_SUM))
@@ -170,9 +145,15 @@ static void chunkv_push(struct agg_table *t, struct agg_chunk *c)
 static struct agg_chunk *agg_chunk_alloc(const struct agg_table *t)
 {
 	size_t n = sizeof(struct agg_chunk) + t->cpc * t->esize;
+	struct agg_chunk *c;
 
-	/* the first chunk of a small table stays in small pages: it is mostly untouched */
-	return slab_alloc(n, t->nchunks > 0);
+	n = (n + AGG_CHUNK_BYTES - 1) & ~(AGG_CHUNK_BYTES - 1);
+	c = aligned_alloc(AGG_CHUNK_BYTES, n);
+	if (!c)
+		return xmalloc(n);	/* reports the failure */
+	if (t->nchunks)
+		(void)madvise(c, n, MADV_HUGEPAGE);	/* a hint: without THP it fails harmlessly */
+	return c;
 }
 
 static struct agg_entry *entry_alloc(struct agg_table *t)
@@ -197,7 +178,12 @@ static struct agg_entry *entry_alloc(struct agg_table *t)
 		c->used = 0;
 		t->cur = c;
 	}
-	return (struct agg_entry *)(t->cur->mem + t->cur->used++ * t->esize);
+	uint8_t *e = t->cur->mem + t->cur->used++ * t->esize;
+	/* the next new entry's lines, for writing: new keys otherwise wait on them */
+	if (t->cur->used < t->cpc)
+		for (size_t off = 0; off < t->esize && off < 256; off += 64)
+			__builtin_prefetch(e + t->esize + off, 1);
+	return (struct agg_entry *)e;
 }
 
 static struct agg_entry *at(const struct agg_table *t, size_t *pos);
@@ -205,7 +191,7 @@ static struct agg_entry *at(const struct agg_table *t, size_t *pos);
 static void grow(struct agg_table *t)
 {
 	size_t n = t->nbuckets * 2;
-	struct agg_entry **b = buckets_alloc(n);
+	struct agg_entry **b = xcalloc(n, sizeof(*b));
 	size_t pos = 0;
 
 	/* positional walk: agg_next() would search for each entry's chunk */
@@ -489,4 +475,32 @@ size_t agg_chain_len(const struct agg_table *t, size_t bucket)
 size_t agg_entry_size(const struct agg_table *t)
 {
 	return t->esize_nominal;
+}
+
+/* Where an entry's optional trailing region (agg_new_ext) starts. */
+static size_t ext_off(const struct agg_table *t)
+{
+	return (sizeof(struct agg_entry) + (t->hi - t->lo) + 7) & ~(size_t)7;
+}
+
+struct agg_table *agg_new_ext(const struct prim_set *set, size_t buckets, size_t ext)
+{
+	struct agg_table *t = agg_new(set, buckets);
+
+	if (!ext)
+		return t;
+	/* the layout of agg_new(), with `ext` more bytes per entry (no chunk exists yet) */
+	size_t chunk = t->cpc * t->esize;
+
+	t->esize_nominal = (ext_off(t) + ext + 7) & ~(size_t)7;
+	t->esize = t->esize_nominal > 64 ? (t->esize_nominal + 63) & ~(size_t)63 : t->esize_nominal;
+	t->cpc = chunk / t->esize;
+	if (t->cpc < 64)
+		t->cpc = 64;
+	return t;
+}
+
+void *agg_entry_ext(const struct agg_table *t, const struct agg_entry *e)
+{
+	return (uint8_t *)(uintptr_t)e + ext_off(t);
 }

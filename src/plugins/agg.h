@@ -94,6 +94,17 @@ uint64_t agg_generation(const struct agg_table *t);
 size_t agg_buckets(const struct agg_table *t);
 size_t agg_chain_len(const struct agg_table *t, size_t bucket);
 
+/*
+ * A table whose entries carry `ext` more bytes after the key, for a plugin's
+ * own per-aggregate data (stitching's timestamp_min/max); agg_new() is
+ * agg_new_ext(.., 0), so tables without it pay nothing.  The region of a
+ * new entry is not initialised: agg_upsert() raising agg_count() says new.
+ */
+struct agg_table *agg_new_ext(const struct prim_set *set, size_t buckets, size_t ext);
+
+/* The trailing region of an entry of a table made by agg_new_ext() (8-byte aligned). */
+void *agg_entry_ext(const struct agg_table *t, const struct agg_entry *e);
+
 /* Bytes one entry takes in this table (for memory bounds). */
 size_t agg_entry_size(const struct agg_table *t);
 

@@ -19,6 +19,8 @@
 #include "plugins/agg.h"
 #include "plugins/output.h"
 #include "plugins/plugin.h"
+#include "plugins/prorate.h"
+#include "plugins/stitch.h"
 
 /* A warning with strerror(errno) appended. */
 #define log_warn(who, fmt, ...)	log_warnx(who, fmt ": %s", __VA_ARGS__, strerror(errno))
@@ -538,6 +540,9 @@ struct broker_plugin {
 	const struct broker_plugin_def *def;
 	struct broker *broker;
 	struct agg_table *table;
+	struct stitch stitch;		/* [nf|sf|pm]acctd_stitching */
+	bool stitching;
+	bool pro_rating;		/* nfacctd_pro_rating (with kafka_history / amqp_history) */
 	struct out_cols cols;
 	struct out_opts opts;
 	struct timebin bins;
@@ -600,12 +605,21 @@ int broker_plugin_init(struct plugin *p, const struct broker_plugin_def *def)
 		    cfg_where(&pc->origin, "kafka_output"), def->be->name, fmt);
 		return -1;
 	}
+	if (stitch_wanted(p) && prorate_wanted(p)) {
+		log_err(p->who, "Pro-rating (ie. nfacctd_pro_rating) and stitching (ie. nfacctd_stitching) "
+		    "are mutual exclusive. Exiting.");
+		return -1;
+	}
 	if (!(ctx = def->make_ctx(p)))
 		return -1;
 	s = xcalloc(1, sizeof(*s));
 	s->def = def;
-	s->table = agg_new(&pc->aggregate, pc->cache_entries ? pc->cache_entries : 16411);
+	s->stitching = stitch_wanted(p);
+	s->pro_rating = prorate_wanted(p);
+	s->table = stitch_table_new(s->stitching ? &s->stitch : NULL, &pc->aggregate,
+	    pc->cache_entries ? pc->cache_entries : 16411);
 	out_cols_init(&s->cols, &pc->aggregate, false, false);
+	s->cols.stitch = s->stitching;
 	out_opts_from_cfg(&s->opts, pc, p->core);
 	s->opts.fmt = OUT_JSON;
 	timebin_init(&s->bins, &pc->history, pc->history_roundoff, pc->history_offset,
@@ -629,11 +643,24 @@ int broker_plugin_init(struct plugin *p, const struct broker_plugin_def *def)
 	return broker_start(s->broker);
 }
 
+static void account_part(void *table, int64_t bin, const struct flow_rec *part)
+{
+	agg_account(table, part, bin);
+}
+
 void broker_plugin_record(struct plugin *p, const struct flow_rec *rec)
 {
 	struct broker_plugin *s = p->state;
+
+	if (s->pro_rating) {
+		prorate_each(&s->bins, rec, account_part, s->table);
+		return;
+	}
 	int64_t bin = p->cfg->history.n ? timebin_of(&s->bins, rec->ts.sec) : 0;
-	agg_account(s->table, rec, bin);
+	if (s->stitching)
+		stitch_account(&s->stitch, s->table, rec, bin);
+	else
+		agg_account(s->table, rec, bin);
 }
 
 /* A template with $ variables for entry key k (NULL: markers, no entry). */
@@ -724,7 +751,11 @@ static size_t render(struct broker_plugin *s, const struct agg_entry *e, const s
 	long len;
 
 	rewind(s->rowf);
-	out_row(s->rowf, &s->cols, &s->opts, k, &c);
+	if (s->stitching)
+		out_row_stitch(s->rowf, &s->cols, &s->opts, k, &c, &stitch_of(s->table, e)->min,
+		    &stitch_of(s->table, e)->max);
+	else
+		out_row(s->rowf, &s->cols, &s->opts, k, &c);
 	fflush(s->rowf);
 	len = ftell(s->rowf);
 	while (len > 0 && (s->row[len - 1] == '\n' || s->row[len - 1] == '}'))

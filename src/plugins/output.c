@@ -303,6 +303,12 @@ void out_header(FILE *f, const struct out_cols *c, const struct out_opts *o)
 		else
 			fprintf(f, "%s%s", k ? o->sep : "", d->title);
 	}
+	if (c->stitch) {
+		if (fm)
+			fprintf(f, "%-31s%-31s", "TIMESTAMP_MIN", "TIMESTAMP_MAX");
+		else
+			fprintf(f, "%sTIMESTAMP_MIN%sTIMESTAMP_MAX", k++ ? o->sep : "", o->sep);
+	}
 	for (int i = 0; !is_event(o) && i < 3; i++) {
 		if (i == 1 && !c->flows)
 			continue;
@@ -399,8 +405,19 @@ static int ts_export_col(const struct out_cols *c)
 	return -1;
 }
 
+/*
+ * timestamp_min / timestamp_max as text: as timestamp_start, but always
+ * with microseconds (pmacct 1.7.7 applies timestamps_secs to the
+ * primitives only, verified).
+ */
+static void stitch_str(const struct out_opts *o, const struct fr_ts *ts, char *buf, size_t len)
+{
+	timefmt_ts(buf, len, ts->sec, (uint32_t)ts->usec, out_ts_flags(o) & ~(unsigned)TF_SECS);
+}
+
 static void row_json(FILE *f, const struct out_cols *c, const struct out_opts *o,
-    const struct flow_key *k, const struct out_counters *cnt)
+    const struct flow_key *k, const struct out_counters *cnt, const struct fr_ts *tmin,
+    const struct fr_ts *tmax)
 {
 	char buf[128];
 	const char *sep = "";
@@ -425,6 +442,13 @@ static void row_json(FILE *f, const struct out_cols *c, const struct out_opts *o
 	}
 	if (tsx >= 0) {
 		json_field(f, &prim_table[P_TS_EXPORT], k, cnt, o, sep);
+		sep = ", ";
+	}
+	if (c->stitch && tmin) {
+		stitch_str(o, tmin, buf, sizeof(buf));
+		fprintf(f, "%s\"timestamp_min\": \"%s\"", sep, buf);
+		stitch_str(o, tmax, buf, sizeof(buf));
+		fprintf(f, ", \"timestamp_max\": \"%s\"", buf);
 		sep = ", ";
 	}
 	if (o->stamps) {
@@ -453,12 +477,19 @@ static void row_json(FILE *f, const struct out_cols *c, const struct out_opts *o
 void out_row(FILE *f, const struct out_cols *c, const struct out_opts *o,
     const struct flow_key *k, const struct out_counters *cnt)
 {
+	out_row_stitch(f, c, o, k, cnt, NULL, NULL);
+}
+
+void out_row_stitch(FILE *f, const struct out_cols *c, const struct out_opts *o,
+    const struct flow_key *k, const struct out_counters *cnt, const struct fr_ts *tmin,
+    const struct fr_ts *tmax)
+{
 	char buf[FR_CUSTOM_AREA * 3 + 64];
 	bool fm = is_formatted(o);
 	int n = 0;
 
 	if (o->fmt == OUT_JSON) {
-		row_json(f, c, o, k, cnt);
+		row_json(f, c, o, k, cnt, tmin, tmax);
 		return;
 	}
 	for (int i = 0; i < c->n; i++, n++) {
@@ -470,6 +501,15 @@ void out_row(FILE *f, const struct out_cols *c, const struct out_opts *o,
 			fprintf(f, "%-*s", d->width, buf);
 		else
 			fprintf(f, "%s%s", n ? o->sep : "", buf);
+	}
+	if (c->stitch && tmin) {
+		for (int i = 0; i < 2; i++, n++) {
+			stitch_str(o, i ? tmax : tmin, buf, sizeof(buf));
+			if (fm)
+				fprintf(f, "%-31s", buf);
+			else
+				fprintf(f, "%s%s", n ? o->sep : "", buf);
+		}
 	}
 	if (!is_event(o)) {
 		if (fm) {

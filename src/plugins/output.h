@@ -30,6 +30,7 @@ struct out_cols {
 	int n;
 	bool flows;		/* FLOWS counter column */
 	bool tcpflags;
+	bool stitch;		/* TIMESTAMP_MIN / TIMESTAMP_MAX ([nf|sf|pm]acctd_stitching) */
 };
 
 /* The counters printed after the key columns. */
@@ -55,6 +56,11 @@ void out_header(FILE *f, const struct out_cols *c, const struct out_opts *o);
 /* One row. */
 void out_row(FILE *f, const struct out_cols *c, const struct out_opts *o,
     const struct flow_key *k, const struct out_counters *cnt);
+
+/* One row with stitching's TIMESTAMP_MIN / TIMESTAMP_MAX (out_cols.stitch). */
+void out_row_stitch(FILE *f, const struct out_cols *c, const struct out_opts *o,
+    const struct flow_key *k, const struct out_counters *cnt, const struct fr_ts *ts_min,
+    const struct fr_ts *ts_max);
 
 /* Render one primitive's value as text (no JSON quoting). Returns buf. */
 const char *out_value(const struct prim_desc *d, const struct flow_key *k, uint8_t tcp_flags,

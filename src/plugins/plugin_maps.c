@@ -9,6 +9,8 @@
 #include "lib/xalloc.h"
 #include "maps/networks.h"
 #include "plugins/plugin.h"
+#include "plugins/prorate.h"
+#include "plugins/stitch.h"
 
 #if defined(__has_include)
 #if __has_include("maps/ports.h")
@@ -36,6 +38,10 @@ void plugin_maps_inputs(const struct plugin *p, struct prim_set *extra)
 {
 	struct net_res r;
 
+	if (stitch_wanted(p))
+		stitch_inputs(extra);	/* timestamp_min/max come from the record's times */
+	if (prorate_wanted(p))
+		prorate_inputs(extra);	/* the flow's start and end */
 	if (!net_res_init(&r, p->cfg, p->core, plugin_daemon(p)))
 		return;
 	if (r.src)

@@ -19,6 +19,8 @@
 #include "plugins/agg.h"
 #include "plugins/output.h"
 #include "plugins/plugin.h"
+#include "plugins/prorate.h"
+#include "plugins/stitch.h"
 
 struct print_state {
 	struct agg_table *table;
@@ -27,6 +29,9 @@ struct print_state {
 	struct timebin bins;		/* print_history state */
 	time_t deadline;		/* next purge, wall clock */
 	bool dyn_name;			/* output file name has variables */
+	struct stitch stitch;		/* [nf|sf|pm]acctd_stitching */
+	bool stitching;
+	bool pro_rating;		/* nfacctd_pro_rating (with print_history) */
 };
 
 static time_t wall_now(void)
@@ -40,8 +45,12 @@ static int print_init(struct plugin *p)
 	struct plugin_cfg *pc = p->cfg;
 	struct print_state *s = xcalloc(1, sizeof(*s));
 
-	s->table = agg_new(&pc->aggregate, pc->cache_entries ? pc->cache_entries : 16411);
+	s->stitching = stitch_wanted(p);
+	s->pro_rating = prorate_wanted(p);
+	s->table = stitch_table_new(s->stitching ? &s->stitch : NULL, &pc->aggregate,
+	    pc->cache_entries ? pc->cache_entries : 16411);
 	out_cols_init(&s->cols, &pc->aggregate, false, false);
+	s->cols.stitch = s->stitching;
 	out_opts_from_cfg(&s->opts, pc, p->core);
 	timebin_init(&s->bins, &pc->history, pc->history_roundoff, pc->history_offset,
 	    p->core->timestamps_utc);
@@ -49,6 +58,11 @@ static int print_init(struct plugin *p)
 		timebin_anchor(&s->bins, wall_now());	/* pmacct phases bins on its start time */
 	s->deadline = (time_t)timefmt_deadline_first(wall_now(), pc->refresh_time,
 	    pc->history_roundoff, pc->startup_delay, p->core->timestamps_utc);
+	if (s->stitching && s->pro_rating) {
+		log_err(p->who, "Pro-rating (ie. nfacctd_pro_rating) and stitching (ie. nfacctd_stitching) "
+		    "are mutual exclusive. Exiting.");
+		return -1;
+	}
 	s->dyn_name = pc->output_file && (strchr(pc->output_file, '%') || strchr(pc->output_file, '$'));
 	p->state = s;
 
@@ -76,11 +90,24 @@ static int print_init(struct plugin *p)
 	return 0;
 }
 
+static void account_part(void *table, int64_t bin, const struct flow_rec *part)
+{
+	agg_account(table, part, bin);
+}
+
 static void print_record(struct plugin *p, const struct flow_rec *rec)
 {
 	struct print_state *s = p->state;
+
+	if (s->pro_rating) {
+		prorate_each(&s->bins, rec, account_part, s->table);
+		return;
+	}
 	int64_t bin = p->cfg->history.n ? timebin_of(&s->bins, rec->ts.sec) : 0;
-	agg_account(s->table, rec, bin);
+	if (s->stitching)
+		stitch_account(&s->stitch, s->table, rec, bin);
+	else
+		agg_account(s->table, rec, bin);
 }
 
 /* mkdir -p for the directories of `path`. */
@@ -187,7 +214,11 @@ static size_t write_group(struct plugin *p, FILE *f, const char *name, bool *don
 				continue;
 		}
 		struct out_counters c = { e->packets, e->bytes, e->flows, e->tcp_flags, e->bin, now };
-		out_row(f, &s->cols, &s->opts, &k, &c);
+		if (s->stitching)
+			out_row_stitch(f, &s->cols, &s->opts, &k, &c, &stitch_of(s->table, e)->min,
+			    &stitch_of(s->table, e)->max);
+		else
+			out_row(f, &s->cols, &s->opts, &k, &c);
 		done[i] = true;
 		n++;
 	}

@@ -16,6 +16,8 @@
 #include "lib/xalloc.h"
 #include "plugins/agg.h"
 #include "plugins/plugin.h"
+#include "plugins/prorate.h"
+#include "plugins/stitch.h"
 #include "plugins/sql.h"
 #include "plugins/sql_write.h"
 
@@ -100,6 +102,9 @@ struct sql_state {
 	struct sql_ctx ctx;		/* owned by the writer while busy */
 	struct agg_table *table;	/* the plugin thread accounts here */
 	struct agg_table *pending;	/* handed to the writer */
+	struct stitch stitch;		/* [nf|sf|pm]acctd_stitching */
+	bool stitching;
+	bool pro_rating;		/* nfacctd_pro_rating (with sql_history) */
 	struct timebin bins;
 	time_t deadline;
 	pthread_t writer;
@@ -111,18 +116,32 @@ struct sql_state {
 };
 
 /* Add every entry of src into dst (same primitives), then empty src. */
-static void merge_into(struct agg_table *dst, struct agg_table *src)
+static void merge_into(struct agg_table *dst, struct agg_table *src, bool stitch)
 {
 	struct flow_key k;
 	for (struct agg_entry *e = agg_next(src, NULL); e; e = agg_next(src, e)) {
 		agg_entry_key(src, e, &k);
+		size_t before = agg_count(dst);
 		struct agg_entry *d = agg_upsert(dst, &k, e->bin);
+		bool fresh = agg_count(dst) != before;
 		if (!d)
 			continue;
 		d->packets += e->packets;
 		d->bytes += e->bytes;
 		d->flows += e->flows;
 		d->tcp_flags |= e->tcp_flags;
+		if (stitch) {
+			struct stitch_ts *ds = agg_entry_ext(dst, d);
+			const struct stitch_ts *ss = stitch_of(src, e);
+			if (fresh) {
+				*ds = *ss;
+			} else {
+				if (fr_ts_before(&ss->min, &ds->min))
+					ds->min = ss->min;
+				if (fr_ts_before(&ds->max, &ss->max))
+					ds->max = ss->max;
+			}
+		}
 	}
 	agg_clear(src);
 }
@@ -160,8 +179,21 @@ static int sql_init_type(struct plugin *p, const struct sql_backend *be)
 	p->state = s;
 	if (ctx_init(p, &s->ctx, be) < 0)
 		return -1;
-	s->table = agg_new(&pc->aggregate, buckets);
-	s->pending = agg_new(&pc->aggregate, buckets);
+	s->stitching = stitch_wanted(p);
+	s->pro_rating = prorate_wanted(p);
+	if (s->stitching && s->pro_rating) {
+		log_err(p->who, "Pro-rating (ie. nfacctd_pro_rating) and stitching (ie. nfacctd_stitching) "
+		    "are mutual exclusive. Exiting.");
+		return -1;
+	}
+	if (s->stitching) {
+		sql_schema_add_stitch(&s->ctx.schema);
+		if (!pc->sql_dont_try_update)
+			log_warnx(p->who, "stitching (ie. nfacctd_stitching) behaviour is undefined when "
+			    "sql_dont_try_update is set to false.");
+	}
+	s->table = stitch_table_new(s->stitching ? &s->stitch : NULL, &pc->aggregate, buckets);
+	s->pending = stitch_table_new(s->stitching ? &s->stitch : NULL, &pc->aggregate, buckets);
 	timebin_init(&s->bins, &pc->history, pc->history_roundoff, pc->history_offset,
 	    p->core->timestamps_utc);
 	if (pc->history.n)
@@ -183,11 +215,24 @@ static int sql_init_type(struct plugin *p, const struct sql_backend *be)
 	return 0;
 }
 
+static void account_part(void *table, int64_t bin, const struct flow_rec *part)
+{
+	agg_account(table, part, bin);
+}
+
 static void sql_record(struct plugin *p, const struct flow_rec *rec)
 {
 	struct sql_state *s = p->state;
+
+	if (s->pro_rating) {
+		prorate_each(&s->bins, rec, account_part, s->table);
+		return;
+	}
 	int64_t bin = p->cfg->history.n ? timebin_of(&s->bins, rec->ts.sec) : 0;
-	agg_account(s->table, rec, bin);
+	if (s->stitching)
+		stitch_account(&s->stitch, s->table, rec, bin);
+	else
+		agg_account(s->table, rec, bin);
 }
 
 static int sql_next_tick_ms(struct plugin *p)
@@ -220,7 +265,7 @@ static void sql_tick(struct plugin *p)
 		s->pending = s->table;
 		s->table = t;
 	} else {
-		merge_into(s->pending, s->table);
+		merge_into(s->pending, s->table, s->stitching);
 	}
 	s->busy = true;
 	pthread_cond_broadcast(&s->cv);
@@ -242,7 +287,7 @@ static void sql_flush(struct plugin *p)
 	pthread_mutex_unlock(&s->mu);
 	pthread_join(s->writer, NULL);
 	s->started = false;
-	merge_into(s->pending, s->table);
+	merge_into(s->pending, s->table, s->stitching);
 	uint64_t t0 = plugin_now_us();
 	plugin_flush_done(p, t0, sql_ctx_flush(&s->ctx, s->pending, true) == 0);
 	sql_ctx_close(&s->ctx);

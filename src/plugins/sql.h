@@ -21,6 +21,8 @@ enum sql_col_kind {
 	SC_STAMP_INSERTED, SC_STAMP_UPDATED,
 	SC_TS,		/* timestamp_* primitive: whole seconds, written as a stamp (pmacct) */
 	SC_TS_RESIDUAL,	/* its microseconds: the <name>_residual column */
+	SC_STITCH_MIN, SC_STITCH_MIN_RES,	/* [nf|sf|pm]acctd_stitching: timestamp_min(_residual) */
+	SC_STITCH_MAX, SC_STITCH_MAX_RES,	/* timestamp_max(_residual) */
 };
 
 /* How a column is typed in our create scripts. */
@@ -45,6 +47,7 @@ struct sql_schema {
 	int n;
 	bool stamps;		/* sql_history set: stamp_inserted / stamp_updated written */
 	bool epoch;		/* timestamps_since_epoch: stamps are integers */
+	bool stitch;		/* timestamp_min/max columns (sql_schema_add_stitch) */
 	enum sql_dialect d;
 };
 
@@ -56,6 +59,14 @@ struct sql_schema {
  */
 int sql_schema_build(struct sql_schema *s, enum sql_dialect d, unsigned version, bool bgp,
     bool optimize, const struct prim_set *agg, bool stamps, bool epoch, char *why, size_t wlen);
+
+/*
+ * Stitching's columns, timestamp_min, timestamp_min_residual, timestamp_max
+ * and timestamp_max_residual, before the counters and part of the row's
+ * identity, as pmacct 1.7.7 writes them (verified).
+ */
+void sql_schema_add_stitch(struct sql_schema *s);
+
 
 /* pmacct's default table name: acct (v1, v9), acct_vN (v2-v8), acct_bgp. */
 const char *sql_default_table(unsigned version, bool bgp);
@@ -134,6 +145,10 @@ extern const struct sql_backend sql_mysql_backend;
  * `num_protos`: ip_proto as a number (pgsql always).  Returns the count.
  */
 struct flow_key;
+/* Fill the stitching columns of a row from sql_row_values(). */
+void sql_row_stitch(const struct sql_schema *s, const struct fr_ts *min, const struct fr_ts *max,
+    struct sql_val *out);
+
 int sql_row_values(const struct sql_schema *s, const struct prim_set *agg, bool num_protos,
     const struct flow_key *k, uint64_t packets, uint64_t bytes, uint64_t flows, uint8_t tcp_flags,
     int64_t bin, int64_t now, struct sql_val *out);

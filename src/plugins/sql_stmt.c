@@ -161,6 +161,49 @@ int sql_schema_build(struct sql_schema *s, enum sql_dialect d, unsigned version,
 	return 0;
 }
 
+void sql_schema_add_stitch(struct sql_schema *s)
+{
+	static const struct { const char *name; uint8_t kind, type; } cols[] = {
+		{ "timestamp_min", SC_STITCH_MIN, SQLT_STAMP },
+		{ "timestamp_min_residual", SC_STITCH_MIN_RES, SQLT_U32 },
+		{ "timestamp_max", SC_STITCH_MAX, SQLT_STAMP },
+		{ "timestamp_max_residual", SC_STITCH_MAX_RES, SQLT_U32 },
+	};
+	int at = 0;
+
+	if (s->stitch || s->n + 4 > SQL_MAX_COLS)
+		return;
+	while (at < s->n && s->cols[at].kind != SC_PACKETS && s->cols[at].kind != SC_BYTES &&
+	    s->cols[at].kind != SC_FLOWS && s->cols[at].kind != SC_TCPFLAGS &&
+	    s->cols[at].kind != SC_STAMP_INSERTED && s->cols[at].kind != SC_STAMP_UPDATED)
+		at++;
+	memmove(&s->cols[at + 4], &s->cols[at], (size_t)(s->n - at) * sizeof(s->cols[0]));
+	for (int i = 0; i < 4; i++) {
+		struct sql_col *c = &s->cols[at + i];
+		memset(c, 0, sizeof(*c));
+		c->name = cols[i].name;
+		c->kind = cols[i].kind;
+		c->type = cols[i].type;
+		c->key = true;
+	}
+	s->n += 4;
+	s->stitch = true;
+}
+
+void sql_row_stitch(const struct sql_schema *s, const struct fr_ts *min, const struct fr_ts *max,
+    struct sql_val *out)
+{
+	for (int i = 0; i < s->n; i++) {
+		switch (s->cols[i].kind) {
+		case SC_STITCH_MIN: out[i].i = min->sec; break;
+		case SC_STITCH_MIN_RES: out[i].i = min->usec; break;
+		case SC_STITCH_MAX: out[i].i = max->sec; break;
+		case SC_STITCH_MAX_RES: out[i].i = max->usec; break;
+		default: break;
+		}
+	}
+}
+
 const char *sql_default_table(unsigned version, bool bgp)
 {
 	static const char *const names[] = { "acct", "acct", "acct_v2", "acct_v3", "acct_v4",
@@ -230,7 +273,8 @@ static void sb_ident(struct sb *b, enum sql_dialect d, const char *name)
 static void sb_param(struct sb *b, const struct sql_schema *s, const struct sql_col *c, int n)
 {
 	char ph[16];
-	bool stamp = c->kind == SC_STAMP_INSERTED || c->kind == SC_STAMP_UPDATED || c->kind == SC_TS;
+	bool stamp = c->kind == SC_STAMP_INSERTED || c->kind == SC_STAMP_UPDATED || c->kind == SC_TS ||
+	    c->kind == SC_STITCH_MIN || c->kind == SC_STITCH_MAX;
 
 	if (s->d == SQL_PGSQL)
 		snprintf(ph, sizeof(ph), "$%d", n);

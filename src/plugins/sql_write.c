@@ -16,6 +16,7 @@
 #include "lib/log.h"
 #include "lib/timefmt.h"
 #include "lib/xalloc.h"
+#include "plugins/stitch.h"
 
 #define SQL_STMT_MAX	(256 * 1024)
 #define SQL_NAME_MAX	256
@@ -172,6 +173,8 @@ static void row_of(const struct sql_ctx *c, const struct agg_table *t, const str
 	agg_entry_key(t, e, &k);
 	sql_row_values(&c->schema, c->agg, c->pc->num_protos, &k, e->packets, e->bytes, e->flows,
 	    e->tcp_flags, e->bin, now, v);
+	if (c->schema.stitch)
+		sql_row_stitch(&c->schema, &stitch_of(t, e)->min, &stitch_of(t, e)->max, v);
 }
 
 static int prep(struct sql_ctx *c, enum sql_mode m, const char *table, int rows,
