@@ -38,6 +38,7 @@ struct nfd {
 	uint64_t saved_templates;	/* template count at the last save */
 	char listen[80];		/* [ip:port] of SIGUSR1 lines */
 	struct rd_map *rdmap;		/* flow_to_rd_map, NULL = none */
+	const char *rdmap_path;		/* its file (the config's string) */
 };
 
 static void nfd_emit(void *arg, struct flow_rec *rec)
@@ -82,6 +83,7 @@ static void *nfd_new(struct core_cfg *cfg)
 			free(n);
 			return NULL;
 		}
+		n->rdmap_path = cfg->flow_to_rd_map;
 	}
 	n->nf = nf_state_new(&o);
 	snprintf(n->listen, sizeof(n->listen), "%s:%u",
@@ -93,6 +95,25 @@ static void *nfd_new(struct core_cfg *cfg)
 			log_info(WHO, "[%s] templates loaded.", n->templates_file);
 	}
 	return n;
+}
+
+/* SIGUSR2: flow_to_rd_map again; a map that fails to load keeps the previous one. */
+static void nfd_reload(void *state)
+{
+	struct nfd *n = state;
+	struct rd_map *m;
+	char err[512];
+
+	if (!n->rdmap_path)
+		return;
+	log_info(WHO, "[%s] (re)loading map.", n->rdmap_path);
+	if (!(m = rdmap_load(n->rdmap_path, err, sizeof(err)))) {
+		log_warnx(WHO, "[%s] reload failed (%s); keeping the previous map.", n->rdmap_path, err);
+		return;
+	}
+	rdmap_free(n->rdmap);
+	n->rdmap = m;
+	log_info(WHO, "[%s] map successfully (re)loaded.", n->rdmap_path);
 }
 
 static void nfd_line(void *arg, const char *line)
@@ -264,6 +285,7 @@ static const struct collector_proto nfacctd_proto = {
 	.log_stats = nfd_log_stats,
 	.tick = nfd_tick,
 	.state_free = nfd_free,
+	.reload = nfd_reload,
 	.state_new_worker = nfd_new_worker,
 };
 

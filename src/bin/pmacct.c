@@ -721,6 +721,7 @@ static void run_counters(const struct cli *c, int fd, const struct imt_query *q)
 }
 
 /* -t: one line per bucket, a '*' per chained entry. */
+#define IMT_STATUS_CHAIN_MAX (1u << 20)
 static void run_status(int fd)
 {
 	struct imt_buf b = { 0 }, pl = { 0 };
@@ -735,6 +736,8 @@ static void run_status(int fd)
 		uint32_t first = rd_u32(&r), n = rd_u32(&r);
 		for (uint32_t i = 0; i < n && !r.bad; i++) {
 			uint32_t len = rd_u32(&r);
+			if (len > IMT_STATUS_CHAIN_MAX)	/* a chain no table holds: a hostile server */
+				die("ERROR: invalid reply: %s\n", "bad chain length");
 			printf("%" PRIu32 "\t", first + i);
 			for (uint32_t j = 0; j < len && !r.bad; j++)
 				putchar('*');

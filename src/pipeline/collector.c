@@ -726,6 +726,8 @@ void collector_reload(struct collector *c)
 	struct allow_list *a;
 
 	atomic_fetch_add(&c->req_reload, 1);	/* receive workers reload theirs (worker_poll) */
+	if (c->proto->reload && c->state)
+		c->proto->reload(c->state);
 	if (!path)
 		return;
 	log_info(WHO, "[%s] (re)loading map.", path);

@@ -60,6 +60,8 @@ struct collector_proto {
 	void *(*state_new_worker)(struct core_cfg *cfg, void *first);
 	/* SIGHUP: reopen the protocol's own output files (logrotate); may be NULL. */
 	void (*reopen)(void *state);
+	/* SIGUSR2: reload the protocol's own maps (flow_to_rd_map); may be NULL. */
+	void (*reload)(void *state);
 };
 
 /* The receiving side of a collector: a UDP socket, or a capture file (-I). */

@@ -325,6 +325,50 @@ def test_flow_to_rd_map_error_names_line(tmp_path):
     assert f"{rdmap}:2]" in r.stdout + r.stderr
 
 
+@needs_ours
+def test_flow_to_rd_map_reloads_on_sigusr2(tmp_path):
+    """SIGUSR2 reloads flow_to_rd_map on a running collector; a map that no longer loads
+    keeps the previous one."""
+    rdmap = tmp_path / "rd.map"
+    rdmap.write_text("id=0:65000:1 ip=127.0.0.1\n")
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    out, log = tmp_path / "out.json", tmp_path / "log"
+    conf = tmp_path / "c.conf"
+    conf.write_text(f"nfacctd_ip: 127.0.0.1\nnfacctd_port: {port}\nflow_to_rd_map: {rdmap}\n"
+                    f"plugins: print[p]\naggregate[p]: src_host, mpls_vpn_rd\nprint_output[p]: json\n"
+                    f"print_output_file[p]: {out}\nprint_output_file_append[p]: true\n"
+                    f"logfile: {log}\n")
+    proc = subprocess.Popen([str(NFACCTD), "-f", str(conf)], env=ENV)
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        deadline = time.time() + 10
+        while time.time() < deadline and "waiting for NetFlow" not in (log.read_text() if log.exists() else ""):
+            time.sleep(0.1)
+        tx.sendto(nf.v5([dict(src="10.9.0.1")]), ("127.0.0.1", port))
+        time.sleep(0.5)
+        rdmap.write_text("id=0:65000:2 ip=127.0.0.1\n")
+        proc.send_signal(signal.SIGUSR2)
+        time.sleep(1)
+        tx.sendto(nf.v5([dict(src="10.9.0.2")]), ("127.0.0.1", port))
+        time.sleep(0.5)
+        rdmap.write_text("id=bogus ip=127.0.0.1\n")
+        proc.send_signal(signal.SIGUSR2)
+        time.sleep(1)
+        tx.sendto(nf.v5([dict(src="10.9.0.3")]), ("127.0.0.1", port))
+        time.sleep(0.5)
+    finally:
+        tx.close()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    got = {r["ip_src"]: r["mpls_vpn_rd"] for r in jrows(out.read_text())}
+    assert got == {"10.9.0.1": "0:65000:1", "10.9.0.2": "0:65000:2", "10.9.0.3": "0:65000:2"}
+    text = log.read_text()
+    assert "map successfully (re)loaded" in text and "keeping the previous map" in text
+
+
 # ---- custom primitives -------------------------------------------------------
 
 PRIMS_LST = """! custom primitives

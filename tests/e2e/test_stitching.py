@@ -192,7 +192,10 @@ def test_stitching_sqlite_matches_reference(tmp_path):
         with sqlite3.connect(db) as c:
             got[who] = sorted(c.execute("SELECT * FROM acct").fetchall())
     assert got["ref"], "reference wrote nothing"
-    assert got["ours"] == got["ref"]
+    # 1.7.7's SQL cache keeps the first record's timestamp_min (docs/differences.md):
+    # the aggregate made of two records is checked against the crafted times instead
+    assert ([r for r in got["ours"] if r[0] != "10.0.3.1"] ==
+            [r for r in got["ref"] if r[0] != "10.0.3.1"])
     row = [r for r in got["ours"] if r[0] == "10.0.3.1"][0]
     assert row[1:3] == (6, 600)                      # 2 runs x (1 + 2 packets, 100 + 200 bytes)
     assert row[5:] == (ts_text(MS + 10200)[:19], 200000, ts_text(MS + 40700)[:19], 700000)
@@ -226,7 +229,7 @@ def test_pmacctd_stitching_packet_times(tmp_path):
     got = {json.loads(r)["ip_src"]: json.loads(r) for r in rows(out, "json")}
     assert set(got) == set(want)
     for src, (a, b) in want.items():
-        assert got[src]["timestamp_min"] == ts_text(0)[:0] + _us_text(a)
+        assert got[src]["timestamp_min"] == _us_text(a)
         assert got[src]["timestamp_max"] == _us_text(b)
 
 
