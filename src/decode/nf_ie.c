@@ -320,6 +320,10 @@ static uint64_t nf_be(const uint8_t *p, size_t n)
 	return v;
 }
 
+/* NF_OP_IP4 / NF_OP_IP6 write struct fr_ip byte by byte. */
+_Static_assert(offsetof(struct fr_ip, af) == 0 && offsetof(struct fr_ip, a) == 4 &&
+    sizeof(struct fr_ip) == 20, "struct fr_ip layout");
+
 static inline uint16_t nf_be16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
@@ -385,12 +389,18 @@ static inline void nf_step_apply(const struct nf_step *s, const uint8_t *p, size
 		}
 		break;
 	}
-	case NF_OP_IP4:
+	case NF_OP_IP4: {
+		/* struct fr_ip in place, fixed-size copies: af, zero padding, 4 bytes, zeros */
+		static const uint8_t head[4] = { 4, 0, 0, 0 }, zero[12];
+		memcpy(dst, head, 4);
+		memcpy(dst + 4, p, 4);
+		memcpy(dst + 8, zero, 12);
+		break;
+	}
 	case NF_OP_IP6: {
-		struct fr_ip ip = { 0 };
-		ip.af = s->op == NF_OP_IP4 ? 4 : 6;
-		memcpy(ip.a, p, n);
-		memcpy(dst, &ip, sizeof(ip));
+		static const uint8_t head[4] = { 6, 0, 0, 0 };
+		memcpy(dst, head, 4);
+		memcpy(dst + 4, p, 16);
 		break;
 	}
 	case NF_OP_MAC:

@@ -233,12 +233,14 @@ const char *out_value(const struct prim_desc *d, const struct flow_key *k, uint8
 			buf[0] = '\0';
 		break;
 	}
-	case PF_PROTO:
+	case PF_PROTO: {
+		char num[8];	/* out_proto_name writes an unnamed number here, never into buf */
 		if (o->num_protos)
 			snprintf(buf, len, "%u", *p);
 		else
-			snprintf(buf, len, "%s", out_proto_name(*p, buf, len));
+			snprintf(buf, len, "%s", out_proto_name(*p, num, sizeof(num)));
 		break;
+	}
 	case PF_TCPFLAGS:
 		snprintf(buf, len, "%u", tcp_flags);
 		break;

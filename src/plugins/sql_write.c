@@ -416,8 +416,17 @@ int sql_copy_rows(struct sql_ctx *c, const struct agg_table *t, const uint16_t *
 	return rc;
 }
 
-/* Spool file: a header, then fixed-size records (bin, counters, full key). */
+/*
+ * Spool file: a header, then fixed-size records (bin, counters, full key),
+ * each followed by its struct stitch_ts with stitching (another header).
+ */
 static const char spool_magic[8] = "PMNGSQL1";
+static const char spool_magic_stitch[8] = "PMNGSQLS";
+
+static const char *spool_header(const struct sql_ctx *c)
+{
+	return c->schema.stitch ? spool_magic_stitch : spool_magic;
+}
 
 struct spool_rec {
 	int64_t bin;
@@ -439,7 +448,7 @@ static int spool_write(struct sql_ctx *c, struct agg_table *t)
 		return -1;
 	}
 	if (ftell(f) == 0)
-		fwrite(spool_magic, 1, sizeof(spool_magic), f);
+		fwrite(spool_header(c), 1, sizeof(spool_magic), f);
 	for (struct agg_entry *e = agg_next(t, NULL); e; e = agg_next(t, e), n++) {
 		memset(&r, 0, sizeof(r));
 		r.bin = e->bin;
@@ -449,6 +458,8 @@ static int spool_write(struct sql_ctx *c, struct agg_table *t)
 		r.tcp_flags = e->tcp_flags;
 		agg_entry_key(t, e, &r.k);
 		fwrite(&r, sizeof(r), 1, f);
+		if (c->schema.stitch)
+			fwrite(stitch_of(t, e), sizeof(struct stitch_ts), 1, f);
 	}
 	if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0) {
 		log_err(c->who, "cannot write spool file '%s': %s; keeping entries in memory",
@@ -473,15 +484,30 @@ static void spool_read(struct sql_ctx *c, struct agg_table *t)
 	if (!f)
 		return;
 	if (fread(magic, 1, sizeof(magic), f) != sizeof(magic) ||
-	    memcmp(magic, spool_magic, sizeof(magic))) {
+	    memcmp(magic, spool_header(c), sizeof(magic))) {
 		log_err(c->who, "spool file '%s' is not ours: left alone", c->spool);
 		fclose(f);
 		return;
 	}
 	while (fread(&r, sizeof(r), 1, f) == 1) {
+		struct stitch_ts st;
+		if (c->schema.stitch && fread(&st, sizeof(st), 1, f) != 1)
+			break;
+		size_t before = agg_count(t);
 		struct agg_entry *e = agg_upsert(t, &r.k, r.bin);
 		if (!e)
 			continue;
+		if (c->schema.stitch) {
+			struct stitch_ts *et = agg_entry_ext(t, e);
+			if (agg_count(t) != before) {
+				*et = st;
+			} else {
+				if (fr_ts_before(&st.min, &et->min))
+					et->min = st.min;
+				if (fr_ts_before(&et->max, &st.max))
+					et->max = st.max;
+			}
+		}
 		e->packets += r.packets;
 		e->bytes += r.bytes;
 		e->flows += r.flows;

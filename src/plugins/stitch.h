@@ -26,7 +26,7 @@ struct stitch {
 /* Whether plugin p keeps timestamp_min/max: the key is set and p is print, SQL, Kafka or AMQP. */
 bool stitch_wanted(const struct plugin *p);
 
-/* The key fields stitch_times() reads, which the plugin receives although it does not aggregate on them. */
+/* The key fields stitch_times() reads: the plugin receives them without aggregating on them. */
 void stitch_inputs(struct prim_set *extra);
 
 /*
@@ -47,7 +47,8 @@ void stitch_account(const struct stitch *s, struct agg_table *t, const struct fl
     int64_t bin);
 
 /* An entry's times (tables from stitch_table_new() with stitching). */
-static inline const struct stitch_ts *stitch_of(const struct agg_table *t, const struct agg_entry *e)
+static inline const struct stitch_ts *stitch_of(const struct agg_table *t,
+    const struct agg_entry *e)
 {
 	return (const struct stitch_ts *)agg_entry_ext(t, e);
 }

@@ -311,3 +311,88 @@ def test_pro_rating_and_stitching_refused(tmp_path):
                       "nfacctd_pro_rating: true\nprint_history: 1m\nnfacctd_stitching: true\n")
     assert run.returncode != 0
     assert "mutual exclusive" in run.stdout + run.stderr
+
+
+@needs_ours
+def test_stitching_sqlite_spool(tmp_path):
+    """The database is away on the first run: rows go to the spool with their
+    timestamp_min/max, and the second run writes them with its own."""
+    schema = ("CREATE TABLE acct (ip_src CHAR(45) NOT NULL DEFAULT '0.0.0.0', packets INT, "
+              "bytes BIGINT, timestamp_min DATETIME, timestamp_min_residual INT, "
+              "timestamp_max DATETIME, timestamp_max_residual INT)")
+    spool = tmp_path / "s.spool"
+    extra = f"nfacctd_stitching: true\nsql_dont_try_update: true\nsql_spool_file: {spool}\n"
+    d = tmp_path / "run"
+    away = f"sql_db[p]: {tmp_path}/missing-dir/db.sqlite\n"     # cannot be opened
+    out, run = run_nf(NFACCTD, d, stitch_case(), "src_host", "sqlite", extra + away,
+                      plugin="sqlite3")
+    assert spool.exists(), run.stdout + run.stderr
+    with sqlite3.connect(out) as c:
+        c.execute(schema)
+    out, run = run_nf(NFACCTD, d, stitch_case(), "src_host", "sqlite", extra, plugin="sqlite3")
+    assert "spooled entries read back" in run.stdout + run.stderr
+    with sqlite3.connect(out) as c:
+        got = c.execute("SELECT packets, bytes, timestamp_min, timestamp_min_residual, "
+                        "timestamp_max, timestamp_max_residual FROM acct WHERE ip_src = "
+                        "'10.0.3.1'").fetchall()
+    # spooled and fresh rows have the same identity: one row, or two equal ones
+    assert sum(r[0] for r in got) == 6 and sum(r[1] for r in got) == 600, got
+    for r in got:
+        assert r[2:] == (ts_text(MS + 10200)[:19], 200000, ts_text(MS + 40700)[:19], 700000)
+
+
+@pytest.mark.skipif(not os.access(Path(os.environ.get("SFACCTD", REPO / "build" / "sfacctd")),
+                                  os.X_OK), reason="our sfacctd not built")
+def test_sfacctd_stitching_arrival(tmp_path):
+    """sFlow has no flow times: each sample stitches its datagram's arrival
+    (the capture's timestamp with pcap_savefile)."""
+    import test_sfacctd as sf
+    sfacctd = Path(os.environ.get("SFACCTD", REPO / "build" / "sfacctd"))
+    dgs = [sf.datagram("192.0.2.1", seq, [sf.flow_sample(seq, 3, 1, seq, 3, 4, [
+        sf.sampled_ipv4(1000, 17, f"10.1.1.{1 + seq % 2}", "10.2.2.2", 53, 5353)])])
+        for seq in range(1, 7)]
+    pcap = tmp_path / "sf.pcap"
+    sf.write_pcap(pcap, dgs)                  # datagram i at 1700000000 + i
+    out = tmp_path / "out.json"
+    conf = tmp_path / "sf.conf"
+    conf.write_text(f"plugins: print[p]\naggregate[p]: src_host\nprint_output[p]: json\n"
+                    f"print_output_file[p]: {out}\npcap_savefile: {pcap}\n"
+                    f"sfacctd_stitching: true\n")
+    subprocess.run([str(sfacctd), "-f", str(conf)], env=ENV, check=True, timeout=60,
+                   capture_output=True)
+    got = {json.loads(r)["ip_src"]: json.loads(r) for r in rows(out, "json")}
+    # seq 1..6 at indexes 0..5: odd seqs from 10.1.1.2, even from 10.1.1.1
+    assert got["10.1.1.2"]["timestamp_min"] == _us_text(1700000000 * 10**6)
+    assert got["10.1.1.2"]["timestamp_max"] == _us_text(1700000004 * 10**6)
+    assert got["10.1.1.1"]["timestamp_min"] == _us_text(1700000001 * 10**6)
+    assert got["10.1.1.1"]["timestamp_max"] == _us_text(1700000005 * 10**6)
+
+
+@needs_ours
+def test_stitching_kafka_same_as_print(tmp_path):
+    """The Kafka plugin's JSON carries the same timestamp_min/max as print's."""
+    import test_brokers as tb
+    if not os.access(tb.KAFKA_MOCK, os.X_OK):
+        pytest.skip(f"no {tb.KAFKA_MOCK} (meson -Dkafka=enabled)")
+    k = tb.KafkaMock(["pmacct.acct"])
+    try:
+        d = tmp_path / "k"
+        d.mkdir()
+        pcap = d / "in.pcap"
+        write_pcap(pcap, stitch_case())
+        conf = d / "k.conf"
+        conf.write_text(f"pcap_savefile: {pcap}\nplugins: kafka[k]\naggregate[k]: src_host\n"
+                        f"kafka_broker_host: {k.host}\nkafka_broker_port: {k.port}\n"
+                        f"kafka_spool_file: {d}/k.spool\nnfacctd_stitching: true\n")
+        r = subprocess.run([str(NFACCTD), "-f", str(conf)], env=ENV, capture_output=True,
+                           text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        msgs = [json.loads(m[2]) for m in k.payloads(want=1)]
+    finally:
+        k.stop()
+    for m in msgs:
+        m.pop("writer_id", None)
+    printed, _ = run_nf(NFACCTD, tmp_path / "p", stitch_case(), "src_host", "json",
+                        "nfacctd_stitching: true\n")
+    assert sorted(json.dumps(m, sort_keys=True) for m in msgs) == rows(printed, "json")
+    assert all("timestamp_min" in m and "timestamp_max" in m for m in msgs)

@@ -97,6 +97,16 @@ static void test_misc(void)
 	is_str(out_proto_name(6, buf, sizeof(buf)), "tcp", "proto 6");
 	is_str(out_proto_name(58, buf, sizeof(buf)), "ipv6-icmp", "proto 58");
 	is_str(out_proto_name(253, buf, sizeof(buf)), "253", "unnamed proto is a number");
+	{
+		struct flow_key k = { 0 };
+		struct out_opts o = { 0 };
+		k.proto = 0;
+		is_str(out_value(&prim_table[P_PROTO], &k, 0, &o, buf, sizeof(buf)), "0",
+		    "proto 0 renders as its number");
+		k.proto = 200;
+		is_str(out_value(&prim_table[P_PROTO], &k, 0, &o, buf, sizeof(buf)), "200",
+		    "an unnamed proto renders as its number");
+	}
 
 	struct prim_set s;
 	struct out_cols c;
