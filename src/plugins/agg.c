@@ -40,7 +40,7 @@ struct agg_pending {
 struct agg_chunk {
 	struct agg_chunk *next;
 	size_t used;		/* entries in use */
-	uint8_t pad[48];	/* mem[] on a cache line boundary (chunks are 64-byte aligned) */
+	uint8_t pad[48];	/* mem[] on a cache line boundary (chunks are 2 MB aligned) */
 	uint8_t mem[];
 };
 
