@@ -63,18 +63,28 @@ struct ring *ring_add_sibling(struct ring *first)
 	return r;
 }
 
-void ring_free(struct ring *r)
+static void ring_free_one(struct ring *r)
 {
-	if (!r)
-		return;
-	if (r->group == r)
-		ring_free(r->next);
 	pthread_mutex_destroy(&r->mu);
 	pthread_cond_destroy(&r->cv_data);
 	pthread_cond_destroy(&r->cv_space);
 	free(r->mem);
 	free(r->lens);
 	free(r);
+}
+
+/* A group's first ring frees its siblings too. */
+void ring_free(struct ring *r)
+{
+	struct ring *sib, *next;
+
+	if (!r)
+		return;
+	for (sib = r->group == r ? r->next : NULL; sib; sib = next) {
+		next = sib->next;
+		ring_free_one(sib);
+	}
+	ring_free_one(r);
 }
 
 size_t ring_slot_size(const struct ring *r)
