@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <string.h>
 
 /* IP protocol names exactly as pmacct 1.7 prints them (others print as numbers). */
@@ -345,54 +346,6 @@ static bool json_quoted(const struct prim_desc *d)
 	return d->fmt != PF_UINT;
 }
 
-/* tcp_flags as pmacct's tcpflags_encode_as_array: names of the set flags, 1..63 only. */
-static void json_tcpflags_array(FILE *f, uint8_t v)
-{
-	static const char *const names[6] = { "URG", "ACK", "PSH", "RST", "SYN", "FIN" };
-	const char *sep = "";
-
-	fputc('[', f);
-	for (int i = 0; v >= 1 && v <= 63 && i < 6; i++)
-		if (v & (1u << (5 - i))) {
-			fprintf(f, "%s\"%s\"", sep, names[i]);
-			sep = ", ";
-		}
-	fputc(']', f);
-}
-
-/* mpls_label_stack as pmacct's mpls_label_stack_encode_as_array: "<index>-<label>" items. */
-static void json_mpls_array(FILE *f, const struct fr_mpls_stack *st)
-{
-	fputc('[', f);
-	for (int i = 0; i < st->n && i < FR_MPLS_STACK_MAX; i++)
-		fprintf(f, "%s\"%d-%u\"", i ? ", " : "", i, st->label[i]);
-	fputc(']', f);
-}
-
-/* One "key": value pair of a JSON row. */
-static void json_field(FILE *f, const struct prim_desc *d, const struct flow_key *k,
-    const struct out_counters *cnt, const struct out_opts *o, const char *sep)
-{
-	char buf[FR_CUSTOM_AREA * 3 + 64];
-
-	fprintf(f, "%s\"%s\": ", sep, d->json);
-	if (d->fmt == PF_TCPFLAGS && o->tcpflags_array) {
-		json_tcpflags_array(f, cnt->tcp_flags);
-		return;
-	}
-	if (d->fmt == PF_MPLS_STACK && o->mpls_array) {
-		struct fr_mpls_stack st;
-		memcpy(&st, (const uint8_t *)k + d->off, sizeof(st));
-		json_mpls_array(f, &st);
-		return;
-	}
-	out_value(d, k, cnt->tcp_flags, o, buf, sizeof(buf));
-	if (json_quoted(d))
-		out_json_str(f, buf);
-	else
-		fputs(buf, f);
-}
-
 static bool is_custom(int id)
 {
 	return id >= P_CUSTOM_0 && id <= P_CUSTOM_LAST;
@@ -417,17 +370,241 @@ static void stitch_str(const struct out_opts *o, const struct fr_ts *ts, char *b
 	timefmt_ts(buf, len, ts->sec, (uint32_t)ts->usec, out_ts_flags(o) & ~(unsigned)TF_SECS);
 }
 
+/*
+ * A row rendered into memory and written with one fwrite (one per row in
+ * practice; a row longer than the buffer goes out in pieces).
+ */
+struct rowbuf {
+	FILE *f;
+	size_t n;
+	char b[2048];
+};
+
+static void rb_flush(struct rowbuf *rb)
+{
+	if (rb->n)
+		fwrite(rb->b, 1, rb->n, rb->f);
+	rb->n = 0;
+}
+
+static void rb_put(struct rowbuf *rb, const char *s, size_t len)
+{
+	if (rb->n + len > sizeof(rb->b)) {
+		rb_flush(rb);
+		if (len > sizeof(rb->b)) {
+			fwrite(s, 1, len, rb->f);
+			return;
+		}
+	}
+	memcpy(rb->b + rb->n, s, len);
+	rb->n += len;
+}
+
+/* s left-aligned in width columns, as "%-*s". */
+static void rb_pad(struct rowbuf *rb, const char *s, size_t len, int width)
+{
+	static const char spaces[] = "                                ";
+	rb_put(rb, s, len);
+	for (size_t pad = width > 0 && (size_t)width > len ? (size_t)width - len : 0; pad;) {
+		size_t m = pad < sizeof(spaces) - 1 ? pad : sizeof(spaces) - 1;
+		rb_put(rb, spaces, m);
+		pad -= m;
+	}
+}
+
+/* v in decimal into buf (at least 21 bytes, NUL-terminated); returns the length. */
+static size_t fmt_u64(char *buf, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	buf[n] = '\0';
+	return n;
+}
+
+/* a dotted quad into buf (at least 16 bytes); returns the length. */
+static size_t fmt_ipv4(char *buf, const uint8_t *a)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned v = a[i];
+		if (i)
+			buf[n++] = '.';
+		if (v >= 100)
+			buf[n++] = (char)('0' + v / 100);
+		if (v >= 10)
+			buf[n++] = (char)('0' + v / 10 % 10);
+		buf[n++] = (char)('0' + v % 10);
+	}
+	buf[n] = '\0';
+	return n;
+}
+
+/* out_value with the common types done without stdio; *len gets the text's length. */
+static const char *fast_value(const struct prim_desc *d, const struct flow_key *k,
+    uint8_t tcp_flags, const struct out_opts *o, char *buf, size_t size, size_t *len)
+{
+	const uint8_t *p = (const uint8_t *)k + d->off;
+
+	switch (d->fmt) {
+	case PF_UINT:
+		*len = fmt_u64(buf, key_uint(d, k));
+		return buf;
+	case PF_TCPFLAGS:
+		*len = fmt_u64(buf, tcp_flags);
+		return buf;
+	case PF_IP:
+		if (p[offsetof(struct fr_ip, af)] == 4) {
+			*len = fmt_ipv4(buf, p + offsetof(struct fr_ip, a));
+			return buf;
+		}
+		break;
+	case PF_PROTO:
+		if (o->num_protos || !proto_names[*p]) {
+			*len = fmt_u64(buf, *p);
+			return buf;
+		}
+		*len = strlen(proto_names[*p]);
+		return proto_names[*p];
+	default:
+		break;
+	}
+	out_value(d, k, tcp_flags, o, buf, size);
+	*len = strlen(buf);
+	return buf;
+}
+
+/* s as a quoted JSON string, escaping quotes, backslashes and control characters. */
+static void rb_json_str(struct rowbuf *rb, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t run = 0;
+
+	rb_put(rb, "\"", 1);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch != '"' && ch != '\\' && ch >= 0x20)
+			continue;
+		rb_put(rb, s + run, i - run);
+		run = i + 1;
+		if (ch == '"' || ch == '\\') {
+			char esc[2] = { '\\', (char)ch };
+			rb_put(rb, esc, 2);
+		} else {
+			char esc[6] = { '\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15] };
+			rb_put(rb, esc, 6);
+		}
+	}
+	rb_put(rb, s + run, len - run);
+	rb_put(rb, "\"", 1);
+}
+
+static void rb_str(struct rowbuf *rb, const char *s)
+{
+	rb_put(rb, s, strlen(s));
+}
+
+/* tcp_flags as pmacct's tcpflags_encode_as_array: names of the set flags, 1..63 only. */
+static void json_tcpflags_array(struct rowbuf *rb, uint8_t v)
+{
+	static const char *const names[6] = { "URG", "ACK", "PSH", "RST", "SYN", "FIN" };
+	const char *sep = "";
+
+	rb_put(rb, "[", 1);
+	for (int i = 0; v >= 1 && v <= 63 && i < 6; i++)
+		if (v & (1u << (5 - i))) {
+			rb_str(rb, sep);
+			rb_put(rb, "\"", 1);
+			rb_str(rb, names[i]);
+			rb_put(rb, "\"", 1);
+			sep = ", ";
+		}
+	rb_put(rb, "]", 1);
+}
+
+/* mpls_label_stack as pmacct's mpls_label_stack_encode_as_array: "<index>-<label>" items. */
+static void json_mpls_array(struct rowbuf *rb, const struct fr_mpls_stack *st)
+{
+	char item[48];
+
+	rb_put(rb, "[", 1);
+	for (int i = 0; i < st->n && i < FR_MPLS_STACK_MAX; i++) {
+		int n = snprintf(item, sizeof(item), "%s\"%d-%u\"", i ? ", " : "", i, st->label[i]);
+		rb_put(rb, item, n > 0 ? (size_t)n : 0);
+	}
+	rb_put(rb, "]", 1);
+}
+
+/* One "key": value pair of a JSON row. */
+static void json_field(struct rowbuf *rb, const struct prim_desc *d, const struct flow_key *k,
+    const struct out_counters *cnt, const struct out_opts *o, const char *sep)
+{
+	char buf[FR_CUSTOM_AREA * 3 + 64];
+	size_t len;
+
+	rb_str(rb, sep);
+	rb_put(rb, "\"", 1);
+	rb_str(rb, d->json);
+	rb_put(rb, "\": ", 3);
+	if (d->fmt == PF_TCPFLAGS && o->tcpflags_array) {
+		json_tcpflags_array(rb, cnt->tcp_flags);
+		return;
+	}
+	if (d->fmt == PF_MPLS_STACK && o->mpls_array) {
+		struct fr_mpls_stack st;
+		memcpy(&st, (const uint8_t *)k + d->off, sizeof(st));
+		json_mpls_array(rb, &st);
+		return;
+	}
+	const char *v = fast_value(d, k, cnt->tcp_flags, o, buf, sizeof(buf), &len);
+	if (json_quoted(d))
+		rb_json_str(rb, v, len);
+	else
+		rb_put(rb, v, len);
+}
+
+/* `"name": value` for a counter, after sep. */
+static void json_count(struct rowbuf *rb, const char *sep, const char *name, uint64_t v)
+{
+	char num[24];
+
+	rb_str(rb, sep);
+	rb_put(rb, "\"", 1);
+	rb_str(rb, name);
+	rb_put(rb, "\": ", 3);
+	rb_put(rb, num, fmt_u64(num, v));
+}
+
+/* `"name": "text"` after sep (text needs no escaping: timestamps). */
+static void json_text(struct rowbuf *rb, const char *sep, const char *name, const char *text)
+{
+	rb_str(rb, sep);
+	rb_put(rb, "\"", 1);
+	rb_str(rb, name);
+	rb_put(rb, "\": \"", 4);
+	rb_str(rb, text);
+	rb_put(rb, "\"", 1);
+}
+
 static void row_json(FILE *f, const struct out_cols *c, const struct out_opts *o,
     const struct flow_key *k, const struct out_counters *cnt, const struct fr_ts *tmin,
     const struct fr_ts *tmax)
 {
+	struct rowbuf rb = { .f = f, .n = 0 };
 	char buf[128];
 	const char *sep = "";
 	int tsx = ts_export_col(c);
 
-	fputc('{', f);
+	rb_put(&rb, "{", 1);
 	if (o->json_event_type) {
-		fputs("\"event_type\": \"purge\"", f);
+		rb_str(&rb, "\"event_type\": \"purge\"");
 		sep = ", ";
 	}
 	for (int i = 0; i < c->n; i++) {
@@ -435,45 +612,46 @@ static void row_json(FILE *f, const struct out_cols *c, const struct out_opts *o
 		if (i == tsx)
 			continue;
 		if (tsx >= 0 && is_custom(c->ids[i])) {
-			json_field(f, &prim_table[P_TS_EXPORT], k, cnt, o, sep);
+			json_field(&rb, &prim_table[P_TS_EXPORT], k, cnt, o, sep);
 			tsx = -1;
 			sep = ", ";
 		}
-		json_field(f, &prim_table[c->ids[i]], k, cnt, o, sep);
+		json_field(&rb, &prim_table[c->ids[i]], k, cnt, o, sep);
 		sep = ", ";
 	}
 	if (tsx >= 0) {
-		json_field(f, &prim_table[P_TS_EXPORT], k, cnt, o, sep);
+		json_field(&rb, &prim_table[P_TS_EXPORT], k, cnt, o, sep);
 		sep = ", ";
 	}
 	if (c->stitch && tmin) {
 		stitch_str(o, tmin, buf, sizeof(buf));
-		fprintf(f, "%s\"timestamp_min\": \"%s\"", sep, buf);
+		json_text(&rb, sep, "timestamp_min", buf);
 		stitch_str(o, tmax, buf, sizeof(buf));
-		fprintf(f, ", \"timestamp_max\": \"%s\"", buf);
+		json_text(&rb, ", ", "timestamp_max", buf);
 		sep = ", ";
 	}
 	if (o->stamps) {
 		timefmt_stamp(buf, sizeof(buf), cnt->stamp_inserted, out_ts_flags(o));
-		fprintf(f, "%s\"stamp_inserted\": \"%s\"", sep, buf);
+		json_text(&rb, sep, "stamp_inserted", buf);
 		timefmt_stamp(buf, sizeof(buf), cnt->stamp_updated, out_ts_flags(o));
-		fprintf(f, ", \"stamp_updated\": \"%s\"", buf);
+		json_text(&rb, ", ", "stamp_updated", buf);
 		sep = ", ";
 	}
 	if (!is_event(o) && o->client) {
 		/* the client keeps the formatted order: packets, flows, bytes */
-		fprintf(f, "%s\"packets\": %" PRIu64, sep, cnt->packets);
+		json_count(&rb, sep, "packets", cnt->packets);
 		if (c->flows)
-			fprintf(f, ", \"flows\": %" PRIu64, cnt->flows);
-		fprintf(f, ", \"bytes\": %" PRIu64, cnt->bytes);
+			json_count(&rb, ", ", "flows", cnt->flows);
+		json_count(&rb, ", ", "bytes", cnt->bytes);
 	} else if (!is_event(o)) {
 		/* pmacct's JSON puts flows before packets (formatted/CSV after) */
 		if (c->flows)
-			fprintf(f, "%s\"flows\": %" PRIu64, sep, cnt->flows);
-		fprintf(f, "%s\"packets\": %" PRIu64, c->flows ? ", " : sep, cnt->packets);
-		fprintf(f, ", \"bytes\": %" PRIu64, cnt->bytes);
+			json_count(&rb, sep, "flows", cnt->flows);
+		json_count(&rb, c->flows ? ", " : sep, "packets", cnt->packets);
+		json_count(&rb, ", ", "bytes", cnt->bytes);
 	}
-	fputs("}\n", f);
+	rb_put(&rb, "}\n", 2);
+	rb_flush(&rb);
 }
 
 void out_row(FILE *f, const struct out_cols *c, const struct out_opts *o,
@@ -487,7 +665,9 @@ void out_row_stitch(FILE *f, const struct out_cols *c, const struct out_opts *o,
     const struct fr_ts *tmax)
 {
 	char buf[FR_CUSTOM_AREA * 3 + 64];
+	struct rowbuf rb = { .f = f, .n = 0 };
 	bool fm = is_formatted(o);
+	size_t seplen = strlen(o->sep);
 	int n = 0;
 
 	if (o->fmt == OUT_JSON) {
@@ -496,35 +676,52 @@ void out_row_stitch(FILE *f, const struct out_cols *c, const struct out_opts *o,
 	}
 	for (int i = 0; i < c->n; i++, n++) {
 		const struct prim_desc *d = &prim_table[c->ids[i]];
-		out_value(d, k, cnt->tcp_flags, o, buf, sizeof(buf));
-		if (fm && (d->flags & PRIM_CUSTOM))
-			fprintf(f, "%-*s  ", d->width - 2, buf);	/* pmacct: "%s  " */
-		else if (fm)
-			fprintf(f, "%-*s", d->width, buf);
-		else
-			fprintf(f, "%s%s", n ? o->sep : "", buf);
+		size_t len;
+		const char *v = fast_value(d, k, cnt->tcp_flags, o, buf, sizeof(buf), &len);
+		if (fm && (d->flags & PRIM_CUSTOM)) {
+			rb_pad(&rb, v, len, d->width - 2);	/* pmacct: "%s  " */
+			rb_put(&rb, "  ", 2);
+		} else if (fm) {
+			rb_pad(&rb, v, len, d->width);
+		} else {
+			if (n)
+				rb_put(&rb, o->sep, seplen);
+			rb_put(&rb, v, len);
+		}
 	}
 	if (c->stitch && tmin) {
 		for (int i = 0; i < 2; i++, n++) {
 			stitch_str(o, i ? tmax : tmin, buf, sizeof(buf));
-			if (fm)
-				fprintf(f, "%-31s", buf);
-			else
-				fprintf(f, "%s%s", n ? o->sep : "", buf);
+			if (fm) {
+				rb_pad(&rb, buf, strlen(buf), 31);
+			} else {
+				if (n)
+					rb_put(&rb, o->sep, seplen);
+				rb_put(&rb, buf, strlen(buf));
+			}
 		}
 	}
 	if (!is_event(o)) {
+		size_t len;
 		if (fm) {
-			fprintf(f, "%-22" PRIu64, cnt->packets);
-			if (c->flows)
-				fprintf(f, "%-22" PRIu64, cnt->flows);
-			fprintf(f, "%" PRIu64, cnt->bytes);
+			len = fmt_u64(buf, cnt->packets);
+			rb_pad(&rb, buf, len, 22);
+			if (c->flows) {
+				len = fmt_u64(buf, cnt->flows);
+				rb_pad(&rb, buf, len, 22);
+			}
 		} else {
-			fprintf(f, "%s%" PRIu64, n ? o->sep : "", cnt->packets);
-			if (c->flows)
-				fprintf(f, "%s%" PRIu64, o->sep, cnt->flows);
-			fprintf(f, "%s%" PRIu64, o->sep, cnt->bytes);
+			if (n)
+				rb_put(&rb, o->sep, seplen);
+			rb_put(&rb, buf, fmt_u64(buf, cnt->packets));
+			if (c->flows) {
+				rb_put(&rb, o->sep, seplen);
+				rb_put(&rb, buf, fmt_u64(buf, cnt->flows));
+			}
+			rb_put(&rb, o->sep, seplen);
 		}
+		rb_put(&rb, buf, fmt_u64(buf, cnt->bytes));
 	}
-	fputc('\n', f);
+	rb_put(&rb, "\n", 1);
+	rb_flush(&rb);
 }

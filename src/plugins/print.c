@@ -155,6 +155,8 @@ static FILE *open_output(struct plugin *p, const char *name, bool *title)
 	f = fopen(name, p->cfg->output_file_append ? "a" : "w");
 	if (!f)
 		log_err(p->who, "cannot open print_output_file '%s': %s", name, strerror(errno));
+	else
+		setvbuf(f, NULL, _IOFBF, 256 * 1024);	/* a purge writes many short rows */
 	return f;
 }
 
@@ -283,6 +285,8 @@ static void print_purge(struct plugin *p)
 		} else {
 			fflush(f);
 		}
+		if (!s->dyn_name)
+			break;	/* one output: the group held every entry */
 	}
 	if (!total && p->cfg->output_file && p->cfg->write_empty_file) {
 		bool title;
