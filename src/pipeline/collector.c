@@ -496,6 +496,8 @@ static int file_loop(struct collector *c, collector_stop_fn should_stop, void *a
 		const uint8_t *pkt;
 		int rc;
 
+		if (pass)
+			pipeline_flush(c->pl);	/* the plugins get the last pass before the pause */
 		if (pass && c->pm)
 			pcap_map_rewind(c->pm);
 		else if (pass && (pcap_close(c->pc), c->pc = NULL, file_open(c) < 0))

@@ -233,6 +233,7 @@ int pcap_src_run(struct pcap_src *s, struct pipeline *pl, pcap_src_poll_fn shoul
 		}
 		if (n == 0) {	/* end of file */
 			if (replays > 1) {
+				pipeline_flush(pl);	/* the plugins get this pass before the pause */
 				replays--;
 				pass++;
 				if (s->cfg->pcap_savefile_delay)
