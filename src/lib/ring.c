@@ -157,6 +157,23 @@ void ring_commit(struct ring *r, size_t len)
 	wake(r->group, &r->group->consumer_sleeps, &r->group->cv_data);
 }
 
+void ring_commit_full(struct ring *r, size_t len)
+{
+	size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	size_t backlog = head + 1 - atomic_load_explicit(&r->tail, memory_order_relaxed);
+
+	r->lens[head % r->nslots] = len;
+	atomic_store(&r->head, head + 1);	/* seq_cst: pairs with the sleep flag */
+	if (backlog >= (r->nslots / 8 ? r->nslots / 8 : 1))
+		wake(r->group, &r->group->consumer_sleeps, &r->group->cv_data);
+}
+
+void ring_kick(struct ring *r)
+{
+	if (atomic_load(&r->head) != atomic_load(&r->tail))
+		wake(r->group, &r->group->consumer_sleeps, &r->group->cv_data);
+}
+
 void ring_close(struct ring *r)
 {
 	struct ring *g = r->group;

@@ -43,6 +43,17 @@ void *ring_acquire(struct ring *r, bool wait);
 /* Producer: hand the acquired slot, holding `len` bytes, to the consumer. */
 void ring_commit(struct ring *r, size_t len);
 
+/*
+ * Commit a full batch without waking a sleeping consumer until a few batches
+ * wait (an eighth of the ring): a producer that outruns its consumer then
+ * costs one wake-up per several batches instead of one per batch.  Whatever
+ * waits is handed over by the next ring_commit() or ring_kick().
+ */
+void ring_commit_full(struct ring *r, size_t len);
+
+/* Wake the consumer if it sleeps while batches wait (the producer went idle). */
+void ring_kick(struct ring *r);
+
 /* Producer: no more data will come; the consumer drains and then sees NULL. */
 void ring_close(struct ring *r);
 

@@ -67,7 +67,7 @@ struct pcap_map *pcap_map_open(const char *path)
 		close(fd);
 		return NULL;
 	}
-	base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
 	close(fd);
 	if (base == MAP_FAILED)
 		return NULL;

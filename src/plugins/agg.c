@@ -69,6 +69,25 @@ struct agg_table {
 	unsigned pq_head, pq_n;
 };
 
+/*
+ * A zeroed bucket array of n heads.  Past 2 MB it is advised to be huge
+ * pages: lookups hit random buckets, and in small pages each would
+ * likely cost a TLB miss (with which the look-ahead prefetch is dropped).
+ */
+static struct agg_entry **buckets_alloc(size_t n)
+{
+	size_t bytes = n * sizeof(struct agg_entry *);
+
+	if (bytes < AGG_CHUNK_BYTES)
+		return xcalloc(n, sizeof(struct agg_entry *));
+	void *b = aligned_alloc(AGG_CHUNK_BYTES, bytes);	/* bytes: a multiple of 2 MB */
+	if (!b)
+		return xcalloc(n, sizeof(struct agg_entry *));	/* reports the failure */
+	(void)madvise(b, bytes, MADV_HUGEPAGE);
+	memset(b, 0, bytes);
+	return b;
+}
+
 static size_t pow2_at_least(size_t n)
 {
 	size_t p = 64;
@@ -109,7 +128,7 @@ struct agg_table *agg_new(const struct prim_set *set, size_t buckets)
 	if (t->cpc < 64)
 		t->cpc = 64;	/* keys of custom primitives can make entries large */
 	t->nbuckets = pow2_at_least(buckets);
-	t->buckets = xcalloc(t->nbuckets, sizeof(*t->buckets));
+	t->buckets = buckets_alloc(t->nbuckets);
 	t->sum_id = -1;
 	for (int i = 0; i < P_COUNT; i++)
 		if (prim_has(set, (enum prim_id)i) && (prim_table[i].flags & PRIM_SUM))
@@ -191,7 +210,7 @@ static struct agg_entry *at(const struct agg_table *t, size_t *pos);
 static void grow(struct agg_table *t)
 {
 	size_t n = t->nbuckets * 2;
-	struct agg_entry **b = xcalloc(n, sizeof(*b));
+	struct agg_entry **b = buckets_alloc(n);
 	size_t pos = 0;
 
 	/* positional walk: agg_next() would search for each entry's chunk */

@@ -335,9 +335,14 @@ void plugin_flush_batch(struct plugin *p)
 		stat_add(p, &stats_of(p)->filtered, p->pend_filtered);
 		p->pend_records = p->pend_filtered = 0;
 	}
-	if (!p->batch || !p->batch_len)
+	if (!p->batch || !p->batch_len) {
+		ring_kick(p->ring);	/* full batches committed lazily may be waiting */
 		return;
-	ring_commit(p->ring, p->batch_len * p->elem_size);
+	}
+	if (p->batch_len == p->batch_cap)
+		ring_commit_full(p->ring, p->batch_len * p->elem_size);
+	else
+		ring_commit(p->ring, p->batch_len * p->elem_size);
 	p->batch = NULL;
 	p->batch_len = 0;
 }
