@@ -212,6 +212,7 @@ struct core_cfg {
 	size_t collector_pipe_size;	/* SO_RCVBUF, 0 = OS default */
 	char *collector_allow_file;
 	uint32_t collector_workers;	/* receive threads, default 1 */
+	uint32_t collector_max_exporters;	/* ours: exporters/agents tracked apart, default 65536 */
 
 	bool renormalize;		/* pmacctd_renormalize (-R) */
 	uint32_t ext_sampling_rate;	/* pmacctd_ext_sampling_rate, 0 = none */
@@ -224,6 +225,9 @@ struct core_cfg {
 	bool nf_account_options;	/* nfacctd_account_options */
 	bool use_ip_next_hop;		/* peer_dst_ip from the IP next hop, not the BGP one */
 	char *nf_templates_file;	/* nfacctd_templates_file: templates kept across restarts */
+	uint32_t nf_max_templates;	/* ours: templates kept, default 65536 */
+	uint32_t nf_hold_secs;		/* ours: data before its template held this long, 0 = off */
+	size_t nf_hold_bytes;		/* ours: at most this much such data held */
 	char *aggregate_primitives;	/* custom primitives definition file (model/prim_custom.c) */
 	char *flow_to_rd_map;		/* flow_to_rd_map: mpls_vpn_rd by exporter, interface, label */
 	bool nf_ignore_exporter_address;	/* peer_src_ip never from IE 130/131 */
@@ -244,6 +248,9 @@ struct core_cfg {
 	struct plugin_cfg *plugins;
 	int nplugins;
 	bool plugins_defaulted;		/* no plugins: line, memory plugin made */
+
+	/* runtime, not config: exporter and capture health for the http plugin (pipeline/health.h) */
+	struct health *health;		/* set by an http plugin's init; NULL = not published */
 };
 
 /* One extra key: value line coming from a command-line flag. */

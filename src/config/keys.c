@@ -69,6 +69,9 @@ const struct cfg_key cfg_keys[] = {
 	    "exporters allowed (addresses, prefixes); an empty file allows none"),
 	G("collector_workers", NULL, CT_UINT, collector_workers, 1, "1",
 	    "receive threads on SO_REUSEPORT sockets (ours; pmacct has one)"),
+	G("nfacctd_max_exporters", "sfacctd_max_exporters", CT_UINT, collector_max_exporters, 1,
+	    "65536", "exporters (sFlow: agents) with statistics of their own; the rest share one "
+	    "entry, counted and logged (ours)"),
 	G("pcap_savefile", "savefile", CT_STR, pcap_savefile, 0, NULL, "read this capture file (-I)"),
 	G("pcap_savefile_wait", "savefile_wait", CT_BOOL, pcap_savefile_wait, 0, "false",
 	    "stay alive after the capture file ends (-W)"),
@@ -248,6 +251,13 @@ const struct cfg_key cfg_keys[] = {
 	    "split a flow's counters across the time-bins it spans (print_history / sql_history)"),
 	G("nfacctd_templates_file", NULL, CT_STR, nf_templates_file, 0, NULL,
 	    "persist v9/IPFIX templates (JSON lines) across restarts"),
+	G("nfacctd_max_templates", NULL, CT_UINT, nf_max_templates, 1, "65536",
+	    "v9/IPFIX templates kept; more are refused, counted and logged (ours)"),
+	G("nfacctd_early_data_hold", NULL, CT_UINT, nf_hold_secs, 0, "0",
+	    "seconds v9/IPFIX data sets that arrive before their template are held, then decoded "
+	    "when it arrives (ours; 0: counted as unknown_template and skipped, as pmacct)"),
+	G("nfacctd_early_data_bytes", NULL, CT_SIZE, nf_hold_bytes, 0, "4194304",
+	    "bytes of such data held at most per receive thread (ours)"),
 	GR("nfacctd_templates_receiver", NULL, "replicate templates to"),
 	GR("nfacctd_templates_port", NULL, "receive templates on"),
 	G("nfacctd_account_options", NULL, CT_BOOL, nf_account_options, 0, "false",

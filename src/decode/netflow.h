@@ -39,6 +39,9 @@ struct nf_opts {
 	bool account_options;	/* nfacctd_account_options: also emit option records */
 	uint32_t ext_sampling_rate;	/* nfacctd_ext_sampling_rate, 0 = none */
 	uint32_t max_templates;	/* cap on cached templates, 0 = default */
+	uint32_t max_exporters;	/* exporters with counters of their own, 0 = default */
+	uint32_t hold_secs;	/* hold data sets that precede their template this long, 0 = off */
+	size_t hold_bytes;	/* at most this many bytes of them (0 = default) */
 	bool ignore_exporter_address;	/* peer_src_ip never from options IE 130/131 */
 	bool emit_writes_tail;	/* emit() may write the key's cold tail (flow_to_rd_map): clear it each record */
 	const struct prim_custom *custom;	/* custom primitives to fill (aggregate_primitives) */
@@ -74,8 +77,20 @@ void nf_stats_lines(const struct nf_state *st, int64_t now, nf_line_fn out, void
 struct nf_totals {
 	uint64_t packets, records, templates, seq_fwd, seq_bck;
 	uint64_t drops[NF_DROP_N];
+	uint64_t templates_refused;	/* new templates refused: max_templates reached */
+	uint64_t exporters_refused;	/* datagrams of exporters past max_exporters */
+	uint64_t held, held_decoded, held_expired;	/* early data sets (hold_secs) */
+	uint64_t held_records;		/* records decoded from them */
+	size_t held_bytes;		/* held right now */
 };
 void nf_totals(const struct nf_state *st, struct nf_totals *t);
+
+/*
+ * Housekeeping at time `now` (seconds, the clock of the datagrams' arrival
+ * times): early data sets held past hold_secs are given up, each counted as
+ * unknown_template against its exporter.
+ */
+void nf_state_expire(struct nf_state *st, int64_t now);
 
 /*
  * Templates persistence (nfacctd_templates_file): write every cached

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* nf9_ipfix.c: NetFlow v9 (RFC 3954) and IPFIX (RFC 7011) messages: sets, templates, options, data records. */
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "decode/nf_state.h"
@@ -52,6 +53,8 @@ static int nf9_fields(const struct nf9_msg *m, struct rd *r, uint16_t n)
 	return r->bad ? -1 : 0;
 }
 
+static void nf9_held_replay(struct nf9_msg *m, uint16_t id);
+
 /* Template set: v9 flowset 0 (RFC 3954 5.2), IPFIX set 2 (RFC 7011 3.4.1). */
 static void nf9_templates(struct nf9_msg *m, struct rd *set)
 {
@@ -69,6 +72,8 @@ static void nf9_templates(struct nf9_msg *m, struct rd *set)
 			m->e->drops[NF_DROP_TEMPLATE]++;
 			return;
 		}
+		if (m->st->held)
+			nf9_held_replay(m, id);
 	}
 }
 
@@ -99,6 +104,8 @@ static void nf9_options(struct nf9_msg *m, struct rd *set)
 			m->e->drops[NF_DROP_TEMPLATE]++;
 			return;
 		}
+		if (m->st->held)
+			nf9_held_replay(m, id);
 		/* v9: padding to a 4-byte boundary may follow (RFC 3954 6.1) */
 	}
 }
@@ -332,7 +339,16 @@ static void nf9_data(struct nf9_msg *m, uint16_t id, struct rd *set)
 	bool cold = true;	/* the key's rarely used tail may hold a previous record's values */
 
 	if (!t) {
-		m->e->drops[NF_DROP_NO_TEMPLATE]++;
+		struct nf_held h = {
+			.src = *m->src, .domain = m->domain, .version = m->version, .id = id,
+			.uptime = m->uptime, .secs = m->secs,
+			.seq = (uint32_t)m->base.k.export_proto_seqno, .arrival = m->base.k.ts_arrival,
+		};
+		if (nf_hold_put(m->st, &h, set->p, set->left))
+			m->e->held++;
+		else
+			m->e->drops[NF_DROP_NO_TEMPLATE]++;
+		set->left = 0;
 		return;
 	}
 	/*
@@ -364,6 +380,41 @@ static void nf9_data(struct nf9_msg *m, uint16_t id, struct rd *set)
 			nf9_data_done(m, &s);
 		cold = t->prog.cold || (s.seen & NF_SEEN_MPLS) || m->e->ifnames.n || m->e->vrfs.n ||
 		    m->st->opts.emit_writes_tail;
+	}
+}
+
+/* The per-message fields of every record, from a message header. */
+static void nf9_base(struct nf9_msg *m, uint32_t seq, const struct fr_ts *arrival)
+{
+	memset(&m->base, 0, sizeof(m->base));
+	m->base.k.peer_src_ip = *m->src;
+	m->base.k.export_proto_version = m->version;
+	m->base.k.export_proto_sysid = m->domain;
+	m->base.k.export_proto_seqno = seq;
+	m->base.k.ts_export.sec = m->secs;
+	m->base.k.ts_arrival = *arrival;
+}
+
+/*
+ * Template id just arrived: decode the data sets held for it, each as part
+ * of the message it came in (its header's times and sequence number).
+ */
+static void nf9_held_replay(struct nf9_msg *m, uint16_t id)
+{
+	struct nf_held *h;
+
+	while ((h = nf_hold_take(m->st, m->src, m->domain, m->version, id))) {
+		struct nf9_msg hm = {
+			.st = m->st, .e = m->e, .src = &h->src, .version = h->version,
+			.uptime = h->uptime, .secs = h->secs, .domain = h->domain,
+			.emit = m->emit, .arg = m->arg,
+		};
+		struct rd set = rd_make(h->data, h->len);
+		nf9_base(&hm, h->seq, &h->arrival);
+		nf9_data(&hm, id, &set);
+		m->e->held_records += hm.emitted;
+		m->emitted += hm.emitted;
+		free(h);
 	}
 }
 
@@ -421,13 +472,7 @@ size_t nf9_decode(struct nf_state *st, const uint8_t *data, size_t len, const st
 		}
 		r.left = mlen - 16u;		/* trailing bytes beyond the message are ignored */
 	}
-	memset(&m.base, 0, sizeof(m.base));
-	m.base.k.peer_src_ip = *src;
-	m.base.k.export_proto_version = m.version;
-	m.base.k.export_proto_sysid = m.domain;
-	m.base.k.export_proto_seqno = seq;
-	m.base.k.ts_export.sec = m.secs;
-	m.base.k.ts_arrival = *arrival;
+	nf9_base(&m, seq, arrival);
 	nf9_sets(&m, &r);
 	/* v9 counts export packets, IPFIX data records (RFC 3954 5.1, RFC 7011 3.1) */
 	nf_seq_check(m.e, seq, m.version == 9 ? seq + 1 : seq + m.data_records);

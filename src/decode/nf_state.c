@@ -26,6 +26,8 @@ const char *const nf_drop_names[NF_DROP_N] = {
 #define NF_EXP_BUCKETS 256
 #define NF_TPL_BUCKETS 1024
 #define NF_TPL_DEFAULT_MAX 65536
+#define NF_EXP_DEFAULT_MAX 65536
+#define NF_HOLD_DEFAULT_BYTES ((size_t)4 << 20)
 
 struct nf_state *nf_state_new(const struct nf_opts *opts)
 {
@@ -34,6 +36,11 @@ struct nf_state *nf_state_new(const struct nf_opts *opts)
 	st->opts = *opts;
 	if (!st->opts.max_templates)
 		st->opts.max_templates = NF_TPL_DEFAULT_MAX;
+	if (!st->opts.max_exporters)
+		st->opts.max_exporters = NF_EXP_DEFAULT_MAX;
+	if (!st->opts.hold_bytes)
+		st->opts.hold_bytes = NF_HOLD_DEFAULT_BYTES;
+	st->held_tail = &st->held;
 	st->exp_mask = NF_EXP_BUCKETS - 1;
 	st->exp = xcalloc(NF_EXP_BUCKETS, sizeof(*st->exp));
 	st->tpl_mask = NF_TPL_BUCKETS - 1;
@@ -52,6 +59,15 @@ void nf_state_free(struct nf_state *st)
 {
 	if (!st)
 		return;
+	for (struct nf_held *h = st->held, *n; h; h = n) {
+		n = h->next;
+		free(h);
+	}
+	if (st->overflow) {
+		free(st->overflow->ifnames.v);
+		free(st->overflow->vrfs.v);
+		free(st->overflow);
+	}
 	for (uint32_t i = 0; i <= st->exp_mask; i++)
 		for (struct nf_exporter *e = st->exp[i], *n; e; e = n) {
 			n = e->next;
@@ -98,6 +114,13 @@ struct nf_exporter *nf_exporter_get(struct nf_state *st, const struct fr_ip *add
 	for (e = st->exp[b]; e; e = e->next)
 		if (e->domain == domain && e->version == version && nf_ip_eq(&e->addr, addr))
 			return st->last_exp = e;
+	if (st->nexp >= st->opts.max_exporters) {
+		/* a flood of (spoofed) sources: counted, not each given memory */
+		st->exporters_refused++;
+		if (!st->overflow)
+			st->overflow = xcalloc(1, sizeof(*st->overflow));
+		return st->overflow;
+	}
 	e = xcalloc(1, sizeof(*e));
 	e->addr = *addr;
 	e->domain = domain;
@@ -169,6 +192,7 @@ struct nf_tpl *nf_tpl_put(struct nf_state *st, const struct fr_ip *addr, uint32_
 		return NULL;
 	if (!t) {
 		if (st->ntpl >= st->opts.max_templates) {
+			st->templates_refused++;
 			nf_prog_free(&prog);
 			return NULL;
 		}
@@ -334,43 +358,129 @@ static void nf_ip_str(const struct fr_ip *a, char *buf, size_t len)
 		inet_ntop(AF_INET, a->a, buf, (socklen_t)len);
 }
 
+/* One exporter's SIGUSR1 line; `who` is its address (or what stands for it). */
+static void nf_stats_line(const struct nf_exporter *e, const char *who, int64_t now,
+    nf_line_fn out, void *arg)
+{
+	char line[1024];
+	int n;
+	size_t off;
+
+	n = snprintf(line, sizeof(line), "agent=%s:%" PRIu32 " time=%" PRId64
+	    " packets=%" PRIu64 " bytes=%" PRIu64 " seq_good=%" PRIu64
+	    " seq_jmp_fwd=%" PRIu64 " seq_jmp_bck=%" PRIu64 " records=%" PRIu64,
+	    who, e->domain, now, e->packets, e->bytes, e->seq_good, e->seq_fwd,
+	    e->seq_bck, e->records);
+	off = n > 0 && (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
+	if (e->held && off < sizeof(line) - 1) {
+		n = snprintf(line + off, sizeof(line) - off, " early_sets_held=%" PRIu64
+		    " early_records_decoded=%" PRIu64, e->held, e->held_records);
+		off = n > 0 && off + (size_t)n < sizeof(line) ? off + (size_t)n : sizeof(line) - 1;
+	}
+	for (int i = 0; i < NF_DROP_N; i++) {
+		if (!e->drops[i] || off >= sizeof(line) - 1)
+			continue;
+		n = snprintf(line + off, sizeof(line) - off, " drop_%s=%" PRIu64,
+		    nf_drop_names[i], e->drops[i]);
+		off = n > 0 && off + (size_t)n < sizeof(line) ? off + (size_t)n : sizeof(line) - 1;
+	}
+	out(arg, line);
+}
+
 void nf_stats_lines(const struct nf_state *st, int64_t now, nf_line_fn out, void *arg)
 {
-	char ip[64], line[1024];
+	char ip[64];
 
 	for (uint32_t b = 0; b <= st->exp_mask; b++)
 		for (const struct nf_exporter *e = st->exp[b]; e; e = e->next) {
-			int n;
-			size_t off;
 			nf_ip_str(&e->addr, ip, sizeof(ip));
-			n = snprintf(line, sizeof(line), "agent=%s:%" PRIu32 " time=%" PRId64
-			    " packets=%" PRIu64 " bytes=%" PRIu64 " seq_good=%" PRIu64
-			    " seq_jmp_fwd=%" PRIu64 " seq_jmp_bck=%" PRIu64 " records=%" PRIu64,
-			    ip, e->domain, now, e->packets, e->bytes, e->seq_good, e->seq_fwd,
-			    e->seq_bck, e->records);
-			off = n > 0 && (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
-			for (int i = 0; i < NF_DROP_N; i++) {
-				if (!e->drops[i] || off >= sizeof(line) - 1)
-					continue;
-				n = snprintf(line + off, sizeof(line) - off, " drop_%s=%" PRIu64,
-				    nf_drop_names[i], e->drops[i]);
-				off = n > 0 && off + (size_t)n < sizeof(line) ? off + (size_t)n : sizeof(line) - 1;
-			}
-			out(arg, line);
+			nf_stats_line(e, ip, now, out, arg);
 		}
+	if (st->overflow)
+		nf_stats_line(st->overflow, "others", now, out, arg);
 }
 
 void nf_totals(const struct nf_state *st, struct nf_totals *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->templates = st->ntpl;
+	t->templates_refused = st->templates_refused;
+	t->exporters_refused = st->exporters_refused;
+	t->held = st->held_sets;
+	t->held_decoded = st->held_decoded;
+	t->held_expired = st->held_expired;
+	t->held_bytes = st->held_bytes;
 	for (uint32_t b = 0; b <= st->exp_mask; b++)
 		for (const struct nf_exporter *e = st->exp[b]; e; e = e->next) {
 			t->packets += e->packets;
 			t->records += e->records;
 			t->seq_fwd += e->seq_fwd;
 			t->seq_bck += e->seq_bck;
+			t->held_records += e->held_records;
 			for (int i = 0; i < NF_DROP_N; i++)
 				t->drops[i] += e->drops[i];
 		}
+	if (st->overflow) {
+		t->packets += st->overflow->packets;
+		t->records += st->overflow->records;
+		for (int i = 0; i < NF_DROP_N; i++)
+			t->drops[i] += st->overflow->drops[i];
+	}
+}
+
+/* ---- early data: sets held until their template arrives --------------- */
+
+bool nf_hold_put(struct nf_state *st, const struct nf_held *hdr, const uint8_t *data,
+    size_t len)
+{
+	size_t need = sizeof(struct nf_held) + len;
+
+	if (!st->opts.hold_secs || st->held_bytes + need > st->opts.hold_bytes)
+		return false;
+	struct nf_held *h = xmalloc(need);
+	*h = *hdr;
+	h->next = NULL;
+	h->len = (uint32_t)len;
+	memcpy(h->data, data, len);
+	*st->held_tail = h;
+	st->held_tail = &h->next;
+	st->held_bytes += need;
+	st->held_sets++;
+	return true;
+}
+
+/* Unlink *pp (the held set h) from the list. */
+static void nf_hold_unlink(struct nf_state *st, struct nf_held **pp, struct nf_held *h)
+{
+	*pp = h->next;
+	if (st->held_tail == &h->next)
+		st->held_tail = pp;
+	st->held_bytes -= sizeof(*h) + h->len;
+}
+
+struct nf_held *nf_hold_take(struct nf_state *st, const struct fr_ip *src, uint32_t domain,
+    uint16_t version, uint16_t id)
+{
+	for (struct nf_held **pp = &st->held, *h; (h = *pp); pp = &h->next)
+		if (h->id == id && h->domain == domain && h->version == version &&
+		    nf_ip_eq(&h->src, src)) {
+			nf_hold_unlink(st, pp, h);
+			st->held_decoded++;
+			return h;
+		}
+	return NULL;
+}
+
+void nf_state_expire(struct nf_state *st, int64_t now)
+{
+	struct nf_held *h;
+
+	/* oldest first: arrival order, so the first one still young ends the walk */
+	while ((h = st->held) && h->arrival.sec + (int64_t)st->opts.hold_secs <= now) {
+		nf_hold_unlink(st, &st->held, h);
+		nf_drop(st, nf_exporter_get(st, &h->src, h->domain, h->version), &h->src,
+		    NF_DROP_NO_TEMPLATE);
+		st->held_expired++;
+		free(h);
+	}
 }

@@ -38,6 +38,7 @@ struct nf_exporter {
 	uint64_t packets, bytes, records;
 	uint64_t seq_good, seq_fwd, seq_bck;
 	uint64_t drops[NF_DROP_N];
+	uint64_t held, held_records;	/* early data sets held; records decoded from them later */
 	uint32_t sys_rate;		/* system-scoped sampling interval from options */
 	uint16_t nsamplers;
 	struct { uint64_t id; uint32_t rate; } samplers[NF_MAX_SAMPLERS];
@@ -61,6 +62,21 @@ struct nf_tpl {
 	struct nf_tpl *next;
 };
 
+/*
+ * A data set that arrived before its template (nf_opts.hold_secs), with
+ * what its message header said, waiting for the template.
+ */
+struct nf_held {
+	struct nf_held *next;
+	struct fr_ip src;
+	uint32_t domain;
+	uint16_t version, id;
+	uint32_t uptime, secs, seq;	/* the message header's */
+	struct fr_ts arrival;
+	uint32_t len;
+	uint8_t data[];			/* the set's records */
+};
+
 struct nf_state {
 	struct nf_opts opts;
 	struct nf_exporter **exp;	/* hash buckets */
@@ -71,10 +87,18 @@ struct nf_state {
 	uint32_t ntpl;
 	uint64_t templates_seen;
 	struct nf_exporter *last_exp;	/* one-entry cache */
+	struct nf_exporter *overflow;	/* counters of exporters past max_exporters */
+	uint64_t exporters_refused, templates_refused;
+	struct nf_held *held, **held_tail;	/* oldest first */
+	size_t held_bytes;
+	uint64_t held_sets, held_decoded, held_expired;
 	struct nf_field fbuf[NF_MAX_FIELDS];	/* a template being parsed */
 };
 
-/* Find or create the exporter (addr, domain); never NULL. */
+/*
+ * Find or create the exporter (addr, domain); never NULL: past
+ * max_exporters, a new one shares the overflow entry (address unset).
+ */
 struct nf_exporter *nf_exporter_get(struct nf_state *st, const struct fr_ip *addr,
     uint32_t domain, uint16_t version);
 
@@ -100,6 +124,18 @@ struct nf_tpl *nf_tpl_find(struct nf_state *st, const struct fr_ip *addr, uint32
 struct nf_tpl *nf_tpl_put(struct nf_state *st, const struct fr_ip *addr, uint32_t domain,
     uint16_t version, uint16_t id, bool options, const struct nf_field *fields, uint16_t n,
     uint16_t nscope);
+
+/*
+ * Hold a data set of message (src, domain, version) for template id until
+ * that template arrives (hold_secs, hold_bytes); false when holding is off
+ * or full (the caller counts the set as unknown_template).
+ */
+bool nf_hold_put(struct nf_state *st, const struct nf_held *hdr, const uint8_t *data,
+    size_t len);
+
+/* Unlink and return the oldest held set for (src, domain, version, id); NULL if none. */
+struct nf_held *nf_hold_take(struct nf_state *st, const struct fr_ip *src, uint32_t domain,
+    uint16_t version, uint16_t id);
 
 /* IPFIX withdrawal (RFC 7011 8.1): one template, or all of a kind with id 2 / 3. */
 void nf_tpl_withdraw(struct nf_state *st, const struct fr_ip *addr, uint32_t domain,

@@ -255,9 +255,106 @@ static void test_malformed(void)
 	nf_state_free(st);
 }
 
+/* Early data held (hold_secs): decoded as part of its own message once the template comes. */
+static void test_hold_early_data(void)
+{
+	struct nf_opts o = { .hold_secs = 10 };
+	struct nf_state *st = nf_state_new(&o);
+	struct got g = { 0 };
+	struct nf_totals t;
+	struct buf b;
+	struct fr_ts early = { 1800000000, 0 }, later = { 1800000003, 0 };
+
+	hdr(&b, 1, 7);
+	set_open(&b, 256);
+	rec(&b, 1, 100);
+	rec(&b, 2, 200);
+	set_close(&b);
+	set_open(&b, 257);	/* a template that never comes */
+	rec(&b, 3, 300);
+	set_close(&b);
+	is_int(nf_decode(st, b.b, b.n, &exp1, &early, collect, &g), 0, "nothing decoded yet");
+	hdr(&b, 1, 7);
+	set_open(&b, 256);	/* the same id from another exporter: not its template */
+	rec(&b, 4, 400);
+	set_close(&b);
+	nf_decode(st, b.b, b.n, &exp2, &early, collect, &g);
+	nf_totals(st, &t);
+	is_int(t.held, 3, "three sets held");
+	is_int(t.drops[NF_DROP_NO_TEMPLATE], 0, "none counted as dropped");
+
+	hdr(&b, 2, 7);
+	tpl(&b, 256);
+	is_int(nf_decode(st, b.b, b.n, &exp1, &later, collect, &g), 2, "held records decoded");
+	is_int(g.n, 2, "two records");
+	is_int(g.r[0].k.src_ip.a[3], 1, "first record");
+	is_int(g.r[1].bytes, 200, "second record's bytes");
+	is_int(g.r[0].k.export_proto_seqno, 1, "its own message's sequence number");
+	is_int(g.r[0].k.ts_arrival.sec, early.sec, "its own arrival time");
+	nf_totals(st, &t);
+	is_int(t.held_decoded, 1, "one set decoded late");
+	is_int(t.held_records, 2, "two records from it");
+
+	nf_state_expire(st, early.sec + 9);
+	nf_totals(st, &t);
+	is_int(t.held_expired, 0, "not yet expired");
+	nf_state_expire(st, early.sec + 10);
+	nf_totals(st, &t);
+	is_int(t.held_expired, 2, "both others given up after hold_secs");
+	is_int(t.drops[NF_DROP_NO_TEMPLATE], 2, "and counted as unknown template");
+	is_int((int64_t)t.held_bytes, 0, "nothing held");
+	nf_state_free(st);
+
+	/* bounded by hold_bytes: past it, sets are dropped as without holding */
+	o.hold_bytes = 200;
+	st = nf_state_new(&o);
+	for (uint32_t i = 0; i < 10; i++) {
+		hdr(&b, i, 7);
+		set_open(&b, 256);
+		rec(&b, 1, 100);
+		set_close(&b);
+		nf_decode(st, b.b, b.n, &exp1, &early, collect, &g);
+	}
+	nf_totals(st, &t);
+	ok(t.held >= 1 && t.held < 10, "some held, up to hold_bytes");
+	is_int(t.held + t.drops[NF_DROP_NO_TEMPLATE], 10, "the rest counted as dropped");
+	ok(t.held_bytes <= 200, "held bytes within the bound");
+	nf_state_free(st);	/* frees what is still held (ASan checks) */
+}
+
+/* max_exporters and max_templates bound the state a flood of sources can create. */
+static void test_limits(void)
+{
+	struct nf_opts o = { .max_exporters = 4, .max_templates = 2 };
+	struct nf_state *st = nf_state_new(&o);
+	struct got g = { 0 };
+	struct nf_totals t;
+	struct buf b;
+
+	for (uint8_t i = 1; i <= 10; i++) {
+		struct fr_ip src = { 4, { 0 }, { 127, 0, 1, i } };
+		hdr(&b, 1, 7);
+		tpl(&b, 256);
+		set_open(&b, 256);
+		rec(&b, i, 100);
+		set_close(&b);
+		nf_decode(st, b.b, b.n, &src, &now, collect, &g);
+	}
+	nf_totals(st, &t);
+	is_int(t.packets, 10, "every datagram counted");
+	is_int(t.exporters_refused, 6, "six exporters past the limit");
+	is_int(t.templates, 2, "two templates kept");
+	is_int(t.templates_refused, 8, "eight refused");
+	is_int(g.n, 2, "records of the exporters whose template was kept");
+	is_int(t.drops[NF_DROP_TEMPLATE], 8, "refused templates counted as bad_template");
+	nf_state_free(st);
+}
+
 int main(void)
 {
 	test_template_data();
+	test_hold_early_data();
+	test_limits();
 	test_redefinition();
 	test_options_sampling();
 	test_malformed();
