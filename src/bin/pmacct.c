@@ -345,7 +345,10 @@ static void parse_value(const struct prim_desc *d, const char *tok, struct flow_
 		memcpy(p, &ts, sizeof(ts));
 		break;
 	}
-	case PF_STR:		/* interface / VRF names */
+	case PF_RAW:
+		die("ERROR: %s: raw custom primitives cannot be matched\n", d->name);
+		break;
+	case PF_STR:		/* interface / VRF names, str custom primitives */
 		memset(p, 0, d->len);
 		memcpy(p, tok, strnlen(tok, d->len - 1u));
 		break;
@@ -720,6 +723,30 @@ static void run_counters(const struct cli *c, int fd, const struct imt_query *q)
 	imt_buf_fini(&pl);
 }
 
+/*
+ * -U: the custom primitives the table aggregates on, in the aggregate's
+ * order, with their declared lengths and their offsets as pmacct lays
+ * them out (one after the other).
+ */
+static void show_custom(int fd)
+{
+	struct imt_buf pl = { 0 };
+	struct imt_info info;
+	unsigned off = 0;
+
+	simple_request(fd, IMT_Q_INFO, &pl, &info);
+	printf("NAME                              LEN    OFF\n");
+	for (int k = 0; k < PRIM_CUSTOM_MAX && info.aggregate.corder[k]; k++) {
+		const struct imt_custom *cu = &info.custom[info.aggregate.corder[k] - 1];
+		if (!prim_has(&info.aggregate, (enum prim_id)(P_CUSTOM_0 + info.aggregate.corder[k] - 1)))
+			continue;
+		unsigned len = cu->c.len == PRIM_CUSTOM_VLEN ? 0 : cu->c.len;
+		printf("%-34s%-7u%-5u\n", cu->name, len, off);
+		off += len;
+	}
+	imt_buf_fini(&pl);
+}
+
 /* -t: one line per bucket, a '*' per chained entry. */
 #define IMT_STATUS_CHAIN_MAX (1u << 20)
 static void run_status(int fd)
@@ -777,8 +804,8 @@ static void run(const struct cli *c, int fd, const struct prim_set *cset)
 	} else if (c->query == 'C') {
 		printf("CLASS_ID\tCLASS_NAME\n\nFor a total of: 0 classifiers\n");
 	} else if (c->show_custom) {
-		printf("NAME                              LEN    OFF\n");
-		exit(1);	/* pmacct 1.7.7 exits 1 when no custom primitive is defined */
+		show_custom(fd);
+		exit(1);	/* pmacct 1.7.7 exits 1, listing or not */
 	} else if (c->query == 'i') {
 		simple_request(fd, IMT_Q_INFO, &pl, &info);
 		if (info.erased_at < 0)
@@ -788,6 +815,33 @@ static void run(const struct cli *c, int fd, const struct prim_set *cset)
 	}
 	imt_query_fini(&q);
 	imt_buf_fini(&pl);
+}
+
+/* Does -c name a primitive this client does not know by itself (a custom one)? */
+static bool names_custom(const char *list)
+{
+	char buf[1024];
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *save = NULL, *w = strtok_r(buf, ", \t", &save); w; w = strtok_r(NULL, ", \t", &save))
+		if (prim_lookup(w) < 0)
+			return true;
+	return false;
+}
+
+/*
+ * The daemon's custom primitives (aggregate_primitives), defined here
+ * before -c is checked: an INFO exchange on its own connection.
+ */
+static void learn_custom(const char *path)
+{
+	struct imt_buf pl = { 0 };
+	struct imt_info info;
+	int fd = connect_to(path);
+
+	simple_request(fd, IMT_Q_INFO, &pl, &info);
+	imt_buf_fini(&pl);
+	close(fd);
 }
 
 int main(int argc, char **argv)
@@ -802,6 +856,8 @@ int main(int argc, char **argv)
 	c.out.client = true;
 	parse_args(&c, argc, argv);
 	int fd = connect_to(c.path);
+	if (c.prims && names_custom(c.prims))
+		learn_custom(c.path);
 	check_args(&c, &cset);
 	snprintf(c.out.sep, sizeof(c.out.sep), "%s", c.sep ? c.sep : ",");
 	run(&c, fd, &cset);

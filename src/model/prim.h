@@ -140,6 +140,11 @@ const struct prim_custom *prim_custom_get(int i);
 #define PRIM_WORDS 2
 struct prim_set {
 	uint64_t w[PRIM_WORDS];
+	/*
+	 * The custom primitives in the order the aggregate names them (slot
+	 * index + 1, 0 ends): their columns print in that order, as pmacct's.
+	 */
+	uint8_t corder[PRIM_CUSTOM_MAX];
 };
 
 _Static_assert(P_COUNT <= PRIM_WORDS * 64, "prim_set too small for the primitives table");
@@ -151,6 +156,12 @@ static inline bool prim_has(const struct prim_set *s, enum prim_id id)
 
 static inline void prim_add(struct prim_set *s, enum prim_id id)
 {
+	if (id >= P_CUSTOM_0 && id <= P_CUSTOM_LAST && !prim_has(s, id))
+		for (int i = 0; i < PRIM_CUSTOM_MAX; i++)
+			if (!s->corder[i]) {
+				s->corder[i] = (uint8_t)(id - P_CUSTOM_0 + 1);
+				break;
+			}
 	s->w[id / 64] |= (uint64_t)1 << (id % 64);
 }
 

@@ -255,6 +255,7 @@ static void put_set(struct imt_buf *b, const struct prim_set *s)
 
 static void get_set(struct rd *r, struct prim_set *s)
 {
+	memset(s->corder, 0, sizeof(s->corder));	/* only INFO carries it */
 	for (int i = 0; i < PRIM_WORDS; i++)
 		s->w[i] = rd_u64(r);
 }
@@ -331,6 +332,8 @@ void imt_info_encode(struct imt_buf *b, const struct imt_info *in)
 			imt_put_u16(b, c->c.len);
 			imt_put_u8(b, c->c.sem);
 		}
+		/* their order in the aggregate (prim_set.corder): the columns' order */
+		imt_put_bytes(b, in->aggregate.corder, PRIM_CUSTOM_MAX);
 	}
 	imt_msg_end(b, m);
 }
@@ -363,6 +366,10 @@ int imt_info_decode(const uint8_t *p, size_t len, struct imt_info *in)
 			c->c.sem = rd_u8(&r);
 		}
 		in->ncustom = n;
+		rd_copy(&r, in->aggregate.corder, PRIM_CUSTOM_MAX);
+		for (int i = 0; i < PRIM_CUSTOM_MAX; i++)
+			if (in->aggregate.corder[i] > n)
+				return -1;
 	}
 	return (r.bad || r.left || !set_valid(&in->aggregate)) ? -1 : 0;
 }

@@ -49,6 +49,40 @@ static void client_order(struct out_cols *c)
 	memcpy(c->ids + at, moved, (size_t)nm);
 }
 
+/*
+ * Custom primitives (one run of columns in table order) in the order the
+ * aggregate named them, as pmacct prints them; any the order does not
+ * know (a set built without it) follow in slot order.
+ */
+static void custom_order(struct out_cols *c, const struct prim_set *set)
+{
+	uint8_t run[PRIM_CUSTOM_MAX];
+	int first = -1, n = 0, w = 0;
+
+	for (int i = 0; i < c->n; i++)
+		if (c->ids[i] >= P_CUSTOM_0 && c->ids[i] <= P_CUSTOM_LAST) {
+			if (first < 0)
+				first = i;
+			n++;
+		}
+	if (n < 2)
+		return;
+	for (int k = 0; k < PRIM_CUSTOM_MAX && set->corder[k]; k++) {
+		int id = P_CUSTOM_0 + set->corder[k] - 1;
+		for (int i = first; i < first + n; i++)
+			if (c->ids[i] == id)
+				run[w++] = (uint8_t)id;
+	}
+	for (int i = first; i < first + n; i++) {
+		bool seen = false;
+		for (int k = 0; k < w; k++)
+			seen = seen || run[k] == c->ids[i];
+		if (!seen)
+			run[w++] = c->ids[i];
+	}
+	memcpy(c->ids + first, run, (size_t)n);
+}
+
 void out_cols_init(struct out_cols *c, const struct prim_set *set, bool all, bool client)
 {
 	memset(c, 0, sizeof(*c));
@@ -68,6 +102,7 @@ void out_cols_init(struct out_cols *c, const struct prim_set *set, bool all, boo
 			c->ids[c->n++] = (uint8_t)i;
 	}
 	c->tcpflags = prim_has(set, P_TCPFLAGS);
+	custom_order(c, set);
 	if (client)
 		client_order(c);
 }

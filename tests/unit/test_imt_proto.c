@@ -164,12 +164,17 @@ static void test_info_rows_sums(void)
 	in.custom[0].c = (struct prim_custom){ .field_type = 47, .len = 4, .sem = PCS_IP };
 	snprintf(in.custom[1].name, sizeof(in.custom[1].name), "%s", "alu");
 	in.custom[1].c = (struct prim_custom){ .pen = 637, .field_type = 91, .len = 2, .sem = PCS_HEX };
+	in.aggregate.corder[0] = 2;	/* the aggregate names alu first */
+	in.aggregate.corder[1] = 1;
 	imt_info_encode(&b, &in);
-	is_int(b.len, IMT_HDR_LEN + IMT_INFO_LEN + 1 + (1 + 4 + 9) + (1 + 3 + 9), "INFO with 2 custom");
+	is_int(b.len, IMT_HDR_LEN + IMT_INFO_LEN + 1 + (1 + 4 + 9) + (1 + 3 + 9) + PRIM_CUSTOM_MAX,
+	    "INFO with 2 custom and their order");
 	is_int(imt_info_decode(b.p + IMT_HDR_LEN, b.len - IMT_HDR_LEN, &out), 0, "custom INFO decodes");
 	is_int(out.ncustom, 2, "2 custom primitives");
 	is_str(out.custom[1].name, "alu", "name");
 	is_int(out.custom[1].c.pen, 637, "PEN");
+	is_int(out.aggregate.corder[0], 2, "column order: alu first");
+	is_int(out.aggregate.corder[1], 1, "then mtla");
 	is_int(imt_info_define_custom(&out), 0, "defined in the client");
 	is_int(prim_lookup("alu"), P_CUSTOM_0 + 1, "slot order kept");
 	ok(imt_info_decode(b.p + IMT_HDR_LEN, b.len - IMT_HDR_LEN - 1, &out) < 0, "cut tail refused");
