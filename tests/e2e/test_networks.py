@@ -217,7 +217,7 @@ def test_sigusr2_reload(caps, tmp_path):
     cfile = tmp_path / "p.conf"
     cfile.write_text(conf(caps["v4"], {"p": ["aggregate: src_as", f"networks_file: {nets}"]},
                           "pmacctd_as: file\npcap_savefile_replay: 2\npcap_savefile_delay: 3\n"
-                          "plugin_buffer_size: 1\n")
+                          "plugin_buffer_size: 1\nprint_refresh_time[p]: 3600\n")
                      .replace("{out}", str(out)))
     p = subprocess.Popen([str(PMACCTD), "-f", str(cfile)], env=DAEMON_ENV, cwd=tmp_path,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

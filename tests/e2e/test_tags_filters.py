@@ -175,7 +175,10 @@ def test_sigusr2_reload_changes_tags_without_loss(small_pcap, tmp_path):
     conf = w / "c.conf"
     conf.write_text(f"pcap_savefile: {small_pcap}\npcap_savefile_replay: 3\npcap_savefile_delay: 2\n"
                     f"pre_tag_map: {w}/tags.map\nplugins: print[p]\naggregate: tag\n"
-                    f"print_output: csv\nprint_output_file[p]: {w}/p.csv\n")
+                    f"print_output: csv\nprint_output_file[p]: {w}/p.csv\n"
+                    # one purge at exit: a refresh at a minute boundary mid-run would
+                    # rewrite the file with the later passes only
+                    "print_refresh_time: 3600\n")
     p = subprocess.Popen([str(PMACCTD), "-f", str(conf)], cwd=w, env=DAEMON_ENV,
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     time.sleep(1.0)
