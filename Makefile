@@ -45,7 +45,7 @@ asan: deps
 tsan: deps
 	@[ -f $(TSAN_BUILD)/build.ninja ] || meson setup $(TSAN_BUILD) -Db_sanitize=thread -Dbuildtype=debug
 	ninja -C $(TSAN_BUILD)
-	meson test -C $(TSAN_BUILD) --print-errorlogs ring agg
+	meson test -C $(TSAN_BUILD) --print-errorlogs ring agg health
 	TSAN_OPTIONS=halt_on_error=1:exitcode=66 $(TSAN_BUILD)/pmacctd -f tests/e2e/configs/tsan.conf >/dev/null
 
 # `make install [PREFIX=/usr/local] [DESTDIR=/tmp/root]`: binaries, manual pages, SQL scripts,

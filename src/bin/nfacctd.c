@@ -8,10 +8,12 @@
 
 #include "bin/collector_main.h"
 #include "decode/netflow.h"
+#include "decode/nf_state.h"
 #include "lib/log.h"
 #include "maps/rdmap.h"
 #include "lib/xalloc.h"
 #include "model/prim.h"
+#include "pipeline/health.h"
 
 #define WHO "default/core"
 #define BANNER "NetFlow Accounting Daemon, nfacctd " PMACCT_NG_VERSION
@@ -39,6 +41,9 @@ struct nfd {
 	char listen[80];		/* [ip:port] of SIGUSR1 lines */
 	struct rd_map *rdmap;		/* flow_to_rd_map, NULL = none */
 	const char *rdmap_path;		/* its file (the config's string) */
+	struct nf_totals warned;	/* the counters at the last warning */
+	int64_t warned_at;		/* when (the clock of nfd_tick), 0 = never */
+	uint32_t max_exporters, max_templates;	/* for the warnings */
 };
 
 static void nfd_emit(void *arg, struct flow_rec *rec)
@@ -70,6 +75,10 @@ static void *nfd_new(struct core_cfg *cfg)
 		.account_options = cfg->nf_account_options,
 		.ext_sampling_rate = cfg->ext_sampling_rate,
 		.ignore_exporter_address = cfg->nf_ignore_exporter_address,
+		.max_templates = cfg->nf_max_templates,
+		.max_exporters = cfg->collector_max_exporters,
+		.hold_secs = cfg->nf_hold_secs,
+		.hold_bytes = cfg->nf_hold_bytes,
 		.emit_writes_tail = cfg->flow_to_rd_map != NULL,	/* nfd_emit: rdmap_apply() */
 		.custom = prim_custom_get(0),
 		.ncustom = prim_custom_count(),
@@ -86,6 +95,8 @@ static void *nfd_new(struct core_cfg *cfg)
 		n->rdmap_path = cfg->flow_to_rd_map;
 	}
 	n->nf = nf_state_new(&o);
+	n->max_exporters = cfg->collector_max_exporters;
+	n->max_templates = cfg->nf_max_templates;
 	snprintf(n->listen, sizeof(n->listen), "%s:%u",
 	    cfg->collector_ip ? cfg->collector_ip : "::",
 	    cfg->collector_port ? cfg->collector_port : 2100u);
@@ -126,6 +137,73 @@ static void nfd_log_stats(void *state)
 {
 	struct nfd *n = state;
 	nf_stats_lines(n->nf, (int64_t)time(NULL), nfd_line, n);
+}
+
+/* ---- health (the http plugin's /api/exporters): per-exporter counters ---- */
+
+static int tpl_key_cmp(const void *a, const void *b)
+{
+	const struct nf_tpl *x = *(const struct nf_tpl *const *)a, *y = *(const struct nf_tpl *const *)b;
+	int c = x->addr.af != y->addr.af ? (x->addr.af < y->addr.af ? -1 : 1) :
+	    memcmp(x->addr.a, y->addr.a, sizeof(x->addr.a));
+
+	if (c)
+		return c;
+	if (x->domain != y->domain)
+		return x->domain < y->domain ? -1 : 1;
+	return x->version < y->version ? -1 : x->version > y->version;
+}
+
+/* Templates cached for (addr, domain, version): a range of the key-sorted v. */
+static uint32_t tpl_count(struct nf_tpl **v, size_t n, const struct nf_exporter *e)
+{
+	struct nf_tpl key = { .addr = e->addr, .domain = e->domain, .version = e->version };
+	const struct nf_tpl *kp = &key;
+	size_t lo = 0, hi = n, first;
+
+	while (lo < hi) {		/* first template not below the key */
+		size_t mid = lo + (hi - lo) / 2;
+		if (tpl_key_cmp(&v[mid], &kp) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	first = lo;
+	while (lo < n && tpl_key_cmp(&v[lo], &kp) == 0)
+		lo++;
+	return (uint32_t)(lo - first);
+}
+
+static void nfd_health_one(struct health_build *b, const struct nf_exporter *e, uint32_t templates)
+{
+	struct health_exporter h = { .addr = e->addr, .domain = e->domain, .version = e->version,
+		.templates = templates, .packets = e->packets, .bytes = e->bytes,
+		.records = e->records, .seq_good = e->seq_good, .seq_fwd = e->seq_fwd,
+		.seq_bck = e->seq_bck };
+
+	for (int i = 0; i < NF_DROP_N && i < HEALTH_MAX_DROPS; i++)
+		h.drops[i] = e->drops[i];
+	health_offer(b, &h);
+}
+
+/* collector_proto.health: every exporter (and the overflow entry) with its templates. */
+static void nfd_health(void *state, struct health_build *b)
+{
+	const struct nf_state *st = ((struct nfd *)state)->nf;
+	struct nf_tpl **tv = xcalloc(st->ntpl ? st->ntpl : 1, sizeof(*tv));
+	size_t nt = 0;
+
+	health_build_names(b, HEALTH_NETFLOW, nf_drop_names, NF_DROP_N);
+	for (uint32_t i = 0; i <= st->tpl_mask; i++)
+		for (struct nf_tpl *t = st->tpl[i]; t && nt < st->ntpl; t = t->next)
+			tv[nt++] = t;
+	qsort(tv, nt, sizeof(*tv), tpl_key_cmp);
+	for (uint32_t i = 0; i <= st->exp_mask; i++)
+		for (const struct nf_exporter *e = st->exp[i]; e; e = e->next)
+			nfd_health_one(b, e, tpl_count(tv, nt, e));
+	if (st->overflow)
+		nfd_health_one(b, st->overflow, 0);
+	free(tv);
 }
 
 /* Once a second: write the templates file when the cache changed. */
@@ -193,16 +271,57 @@ static int nfd_save(struct nfd *n)
 	return n->tf ? tplfile_save(n) : nf_templates_save(n->nf, n->templates_file);
 }
 
+/* Seconds between two warnings about dropped input: hostile input must not flood the log. */
+#define NFD_WARN_EVERY 60
+
+/*
+ * What was dropped since the last warning, in one line at most once a
+ * minute: malformed or undecodable input by reason, exporters and
+ * templates past their limits.  SIGUSR1 has the per-exporter counters.
+ */
+static void nfd_warn(struct nfd *n, const struct nf_totals *t, int64_t now)
+{
+	char line[768];
+	size_t off = 0;
+
+	if (n->warned_at && now - n->warned_at < NFD_WARN_EVERY)
+		return;
+	for (int i = 0; i < NF_DROP_N; i++) {
+		uint64_t d = t->drops[i] - n->warned.drops[i];
+		if (d && off < sizeof(line) - 1) {
+			int k = snprintf(line + off, sizeof(line) - off, " %s=%llu", nf_drop_names[i],
+			    (unsigned long long)d);
+			off = k > 0 && off + (size_t)k < sizeof(line) ? off + (size_t)k : sizeof(line) - 1;
+		}
+	}
+	if (off)
+		log_warnx(WHO, "[%s] NetFlow/IPFIX input not decoded since %s:%s (SIGUSR1: per exporter)",
+		    n->listen, n->warned_at ? "the last report" : "start", line);
+	if (t->exporters_refused > n->warned.exporters_refused)
+		log_warnx(WHO, "[%s] key 'nfacctd_max_exporters': %u exporters tracked; %llu datagrams "
+		    "from further ones counted together as 'others'", n->listen, n->max_exporters,
+		    (unsigned long long)(t->exporters_refused - n->warned.exporters_refused));
+	if (t->templates_refused > n->warned.templates_refused)
+		log_warnx(WHO, "[%s] key 'nfacctd_max_templates': %u templates kept; %llu new ones "
+		    "refused", n->listen, n->max_templates,
+		    (unsigned long long)(t->templates_refused - n->warned.templates_refused));
+	if (off || t->exporters_refused > n->warned.exporters_refused ||
+	    t->templates_refused > n->warned.templates_refused) {
+		n->warned = *t;
+		n->warned_at = now;
+	}
+}
+
+/* Once a second: give up early data held too long, warn about drops, save templates. */
 static void nfd_tick(void *state, int64_t now)
 {
 	struct nfd *n = state;
 	struct nf_totals t;
 
-	(void)now;
-	if (!n->templates_file)
-		return;
+	nf_state_expire(n->nf, now);
 	nf_totals(n->nf, &t);
-	if (t.templates == n->saved_templates)
+	nfd_warn(n, &t, now);
+	if (!n->templates_file || t.templates == n->saved_templates)
 		return;
 	if (nfd_save(n) < 0)
 		log_warnx(WHO, "[%s] cannot write the templates file", n->templates_file);
@@ -287,6 +406,7 @@ static const struct collector_proto nfacctd_proto = {
 	.state_free = nfd_free,
 	.reload = nfd_reload,
 	.state_new_worker = nfd_new_worker,
+	.health = nfd_health,
 };
 
 int main(int argc, char **argv)

@@ -12,6 +12,7 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "model/prim.h"
+#include "pipeline/health.h"
 
 #define WHO "default/core"
 #define BANNER "sFlow Accounting Daemon, sfacctd " PMACCT_NG_VERSION
@@ -50,6 +51,10 @@ struct sfd {
 	const struct rec_sink *sink;
 	struct cnt_log *cnt;
 	char listen[80];	/* [ip:port] of SIGUSR1 lines */
+	struct health_acc *acc;	/* per-agent counters for the http plugin, NULL = none */
+	uint64_t warned[SFLOW_DROP_COUNT];	/* drops at the last warning */
+	uint64_t warned_refused;
+	int64_t warned_at;	/* when (the clock of sfd_tick), 0 = never */
 };
 
 static void ip_str(const struct fr_ip *ip, char *buf, size_t len)
@@ -233,6 +238,57 @@ static void on_flow(void *arg, const struct sflow_hdr *h, const struct sflow_flo
 	s->sink->emit(s->sink->arg, rec);
 }
 
+/*
+ * The http plugin's per-agent health: this datagram, its samples (what the
+ * decoder counted since fs / cs) and its drop.  A datagram whose header did
+ * not parse is only a drop, counted against its sender's address, sub-agent
+ * 0, version 0.
+ */
+static void sfd_health_count(struct sfd *s, const struct dgram *d, const struct sflow_hdr *h,
+    enum sflow_drop why, uint64_t fs, uint64_t cs)
+{
+	bool hdr = why != SFLOW_DROP_SHORT && why != SFLOW_DROP_VERSION && why != SFLOW_DROP_AGENT_AF;
+	struct health_exporter *e = health_acc_get(s->acc, hdr ? &h->agent : &d->src,
+	    hdr ? h->sub_agent : 0, true);
+
+	if (!e)
+		return;
+	if (!hdr) {		/* as NetFlow's: only a drop, no datagram of a known version */
+		e->drops[why]++;
+		return;
+	}
+	e->version = (uint16_t)h->version;
+	e->packets++;
+	e->bytes += d->len;
+	e->records += s->st.flow_samples - fs;
+	e->counter_samples += s->st.counter_samples - cs;
+	if (why != SFLOW_DROP_NONE && (int)why < HEALTH_MAX_DROPS)
+		e->drops[why]++;
+}
+
+static void sfd_health_seq(void *arg, const struct sflow_agent_stats *a)
+{
+	struct health_exporter *e = health_acc_get(arg, &a->agent, a->sub_agent, false);
+
+	if (e) {
+		e->seq_good = a->seq_good;
+		e->seq_fwd = a->seq_jmp_fwd;
+		e->seq_bck = a->seq_jmp_bck;
+	}
+}
+
+/* collector_proto.health: every agent, with the decoder's sequence checks. */
+static void sfd_health(void *state, struct health_build *b)
+{
+	struct sfd *s = state;
+
+	health_build_names(b, HEALTH_SFLOW, sflow_drop_name, SFLOW_DROP_COUNT);
+	if (!s->acc)
+		return;
+	sflow_state_foreach(s->ss, sfd_health_seq, s->acc);
+	health_acc_offer(s->acc, b);
+}
+
 static void sfd_datagram(void *state, const struct dgram *d, const struct rec_sink *sink)
 {
 	struct sfd *s = state;
@@ -244,7 +300,10 @@ static void sfd_datagram(void *state, const struct dgram *d, const struct rec_si
 		cnt_stamp(s->cnt, &d->ts);
 	if (s->cnt)
 		cnt_datagram(s->cnt, d);
+	uint64_t fs = s->st.flow_samples, cs = s->st.counter_samples;
 	enum sflow_drop why = sflow_decode(d->data, d->len, &ss, &s->st, &h);
+	if (s->acc)
+		sfd_health_count(s, d, &h, why, fs, cs);
 	if (why != SFLOW_DROP_SHORT && why != SFLOW_DROP_VERSION && why != SFLOW_DROP_AGENT_AF)
 		sflow_state_datagram(s->ss, &h, d->len);
 	if (why != SFLOW_DROP_NONE)
@@ -258,6 +317,9 @@ static void *sfd_new(struct core_cfg *cfg)
 	struct sfd *s = xcalloc(1, sizeof(*s));
 
 	s->ss = sflow_state_new();
+	if (cfg->health)	/* as many agents as the decoder tracks apart */
+		s->acc = health_acc_new(cfg->collector_max_exporters ? cfg->collector_max_exporters :
+		    SFLOW_STATE_MAX);
 	s->renormalize = cfg->renormalize;
 	s->ext_rate = cfg->ext_sampling_rate;
 	s->map_renorm = cfg->sampling_map && cfg->sampling_map[0];
@@ -310,6 +372,44 @@ static void sfd_log_stats(void *state)
 	    (unsigned long long)s->st.non_ip);
 }
 
+/* Seconds between two warnings about dropped input: hostile input must not flood the log. */
+#define SFD_WARN_EVERY 60
+
+/*
+ * Once a second: what was dropped since the last warning, in one line at
+ * most once a minute (SIGUSR1 has the details).
+ */
+static void sfd_tick(void *state, int64_t now)
+{
+	struct sfd *s = state;
+	char line[512];
+	size_t off = 0;
+	uint64_t refused = sflow_state_refused(s->ss);
+
+	if (s->warned_at && now - s->warned_at < SFD_WARN_EVERY)
+		return;
+	for (int i = 1; i < SFLOW_DROP_COUNT; i++) {
+		uint64_t d = s->st.drops[i] - s->warned[i];
+		if (d && off < sizeof(line) - 1) {
+			int k = snprintf(line + off, sizeof(line) - off, " %s=%llu", sflow_drop_name[i],
+			    (unsigned long long)d);
+			off = k > 0 && off + (size_t)k < sizeof(line) ? off + (size_t)k : sizeof(line) - 1;
+		}
+	}
+	if (off)
+		log_warnx(WHO, "[%s] malformed sFlow datagrams since %s:%s (SIGUSR1: details)",
+		    s->listen, s->warned_at ? "the last report" : "start", line);
+	if (refused > s->warned_refused)
+		log_warnx(WHO, "[%s] %d agents and data sources tracked; %llu datagrams or samples of "
+		    "further ones not tracked apart", s->listen, SFLOW_STATE_MAX,
+		    (unsigned long long)(refused - s->warned_refused));
+	if (off || refused > s->warned_refused) {
+		memcpy(s->warned, s->st.drops, sizeof(s->warned));
+		s->warned_refused = refused;
+		s->warned_at = now;
+	}
+}
+
 /*
  * SIGHUP: close the counter log files (logrotate moved them); each is
  * opened again, appending, by its next line.
@@ -341,6 +441,7 @@ static void sfd_free(void *state)
 		free(s->cnt);
 	}
 	sflow_state_free(s->ss);
+	health_acc_free(s->acc);
 	free(s);
 }
 
@@ -352,9 +453,10 @@ static const struct collector_proto sfacctd_proto = {
 	.state_new = sfd_new,
 	.datagram = sfd_datagram,
 	.log_stats = sfd_log_stats,
-	.tick = NULL,
+	.tick = sfd_tick,
 	.reopen = sfd_reopen,
 	.state_free = sfd_free,
+	.health = sfd_health,
 };
 
 int main(int argc, char **argv)

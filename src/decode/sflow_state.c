@@ -35,6 +35,7 @@ struct sfs_table {
 
 struct sflow_state {
 	struct sfs_table agents, sources;
+	uint64_t refused;	/* datagrams or samples of agents / sources past SFLOW_STATE_MAX */
 };
 
 static uint64_t sfs_hash(const struct sfs_key *k)
@@ -153,8 +154,10 @@ void sflow_state_datagram(struct sflow_state *s, const struct sflow_hdr *h, size
 
 	sfs_key_make(&k, h, 0, 0);
 	struct sfs_slot *sl = sfs_get(&s->agents, &k, true, &fresh);
-	if (!sl)
+	if (!sl) {
+		s->refused++;
 		return;
+	}
 	struct sflow_agent_stats *a = &sl->u.agent;
 	a->packets++;
 	a->bytes += len;
@@ -176,8 +179,10 @@ uint32_t sflow_state_eff_rate(struct sflow_state *s, const struct sflow_hdr *h,
 
 	sfs_key_make(&k, h, f->ds_class, f->ds_index);
 	struct sfs_slot *sl = sfs_get(&s->sources, &k, false, &fresh);
-	if (!sl)
+	if (!sl) {
+		s->refused++;
 		return rate;
+	}
 	struct sfs_ds *ds = &sl->u.ds;
 	if (fresh) {
 		ds->seq = f->seqno;
@@ -215,4 +220,9 @@ void sflow_state_foreach(const struct sflow_state *s,
 	for (size_t i = 0; i < s->agents.cap; i++)
 		if (s->agents.slots[i].used)
 			fn(arg, &s->agents.slots[i].u.agent);
+}
+
+uint64_t sflow_state_refused(const struct sflow_state *s)
+{
+	return s->refused;
 }

@@ -56,6 +56,12 @@ void sflow_state_renormalize(struct sflow_state *s, const struct sflow_hdr *h,
 uint32_t sflow_state_eff_rate(struct sflow_state *s, const struct sflow_hdr *h,
     const struct sflow_flow *f);
 
+/*
+ * Datagrams and samples not tracked apart because SFLOW_STATE_MAX agents
+ * or data sources are (counted; their samples use the sample's own rate).
+ */
+uint64_t sflow_state_refused(const struct sflow_state *s);
+
 /* Call fn for every tracked agent, in no particular order. */
 void sflow_state_foreach(const struct sflow_state *s,
     void (*fn)(void *arg, const struct sflow_agent_stats *a), void *arg);

@@ -87,7 +87,7 @@ static const char *filter_parse(const struct http_ctx *c, const struct http_req 
 
 	memset(f, 0, sizeof(*f));
 	for (int i = 0; i < r->nargs; i++) {
-		struct prim_set one = { { 0 } };
+		struct prim_set one = { { 0 }, { 0 } };
 		struct flow_key m;
 		int id;
 
@@ -379,6 +379,27 @@ static void h_health(struct http_ctx *c, const struct http_req *r, FILE *f, stru
 	    (int64_t)time(NULL) - c->started, drops);
 }
 
+/* GET /api/exporters: per-exporter health as the receive threads last published it. */
+static void h_exporters(struct http_ctx *c, const struct http_req *r, FILE *f,
+    struct http_resp *resp)
+{
+	long long limit = arg_uint(r, "limit", HEALTH_MAX_LISTED, 0, HEALTH_MAX_LISTED);
+
+	if (limit < 0) {
+		http_resp_error(resp, 400, "invalid limit");
+		return;
+	}
+	http_exporters_json(c, f, (size_t)limit);
+}
+
+/* GET /api/capture: pmacctd's capture counters (null in the collectors). */
+static void h_capture(struct http_ctx *c, const struct http_req *r, FILE *f, struct http_resp *resp)
+{
+	(void)r;
+	(void)resp;
+	http_capture_json(c, f);
+}
+
 /* POST /api/erase: clear the table (a write: needs the token). */
 static void h_erase(struct http_ctx *c, const struct http_req *r, FILE *f, struct http_resp *resp)
 {
@@ -411,6 +432,8 @@ static const struct route {
 	{ "GET", "/api/series", h_series, false },
 	{ "GET", "/api/status", h_status, false },
 	{ "GET", "/api/health", h_health, false },
+	{ "GET", "/api/exporters", h_exporters, false },
+	{ "GET", "/api/capture", h_capture, false },
 	{ "GET", "/metrics", h_metrics, false },
 	{ "POST", "/api/erase", h_erase, true },
 };

@@ -8,6 +8,7 @@
 
 #include "http/http_series.h"
 #include "http/http_srv.h"
+#include "pipeline/health.h"
 #include "plugins/agg.h"
 #include "plugins/output.h"
 
@@ -35,6 +36,7 @@ struct http_ctx {
 	uint64_t serve_runs;		/* times the server was run, and for how long */
 	double serve_secs, serve_max_secs;
 	struct http_srv *srv;
+	struct health *health;		/* exporter / capture health, shared with the core (locked) */
 };
 
 /* The request handler (http_handler_fn) for a struct http_ctx. */
@@ -42,6 +44,15 @@ void http_api_handle(void *arg, const struct http_req *req, struct http_resp *re
 
 /* Write /metrics, the Prometheus text exposition format 0.0.4. */
 void http_metrics_write(const struct http_ctx *c, FILE *f);
+
+/* GET /api/exporters: the collector's exporters (at most `limit`) and pmacctd's capture. */
+void http_exporters_json(const struct http_ctx *c, FILE *f, size_t limit);
+
+/* GET /api/capture: pmacctd's capture counters. */
+void http_capture_json(const struct http_ctx *c, FILE *f);
+
+/* The exporter and capture series of /metrics. */
+void http_health_metrics(const struct http_ctx *c, FILE *f);
 
 /* Slots in use and in all of plugin p's ring (ring occupancy). */
 void http_ring_fill(const struct plugin *p, size_t *used, size_t *slots);

@@ -158,4 +158,5 @@ void http_metrics_write(const struct http_ctx *c, FILE *f)
 	label(f, c->self->cfg->name);
 	fprintf(f, "} %" PRIu64 "\n", agg_dropped(c->table));
 	self_metrics(f, c);
+	http_health_metrics(c, f);
 }

@@ -25,6 +25,7 @@
 #include "lib/rd.h"
 #include "lib/xalloc.h"
 #include "pipeline/dispatch.h"
+#include "pipeline/health.h"
 #include "pipeline/pcap_map.h"
 #include "plugins/tee.h"
 
@@ -63,6 +64,9 @@ struct collector {
 	uint8_t *bufs;			/* RX_BATCH buffers of RX_BUF bytes */
 	_Atomic uint64_t datagrams, denied, not_udp;	/* written by this receiver's thread only */
 	int64_t last_tick;
+	struct health *health;		/* cfg->health when the protocol publishes, else NULL */
+	int health_slot;
+	int64_t health_ms;		/* monotonic ms of the last publication */
 	int64_t pending_since;		/* monotonic ms of the first datagram since the last flush */
 	bool pending;
 	/*
@@ -233,6 +237,43 @@ static void handle(struct collector *c, const struct dgram *d)
 	c->proto->datagram(c->state, d, &c->sink);
 }
 
+/* monotonic milliseconds (defined with the socket loop below) */
+static int64_t mono_ms(void);
+
+/*
+ * Publish this receiver's exporters for the http plugin (health.h) when a
+ * second has passed since the last time, or now with `force`.
+ */
+static void health_refresh(struct collector *c, bool force)
+{
+	struct health_build b;
+	int64_t ms;
+
+	if (!c->health)
+		return;
+	ms = mono_ms();
+	if (!force && ms - c->health_ms < HEALTH_REFRESH_MS)
+		return;
+	c->health_ms = ms;
+	health_build_init(&b);
+	c->proto->health(c->state, &b);
+	struct health_rx rx = {
+		atomic_load_explicit(&c->datagrams, memory_order_relaxed),
+		atomic_load_explicit(&c->denied, memory_order_relaxed),
+		atomic_load_explicit(&c->not_udp, memory_order_relaxed),
+	};
+	health_publish(c->health, c->health_slot, &b, &rx);
+}
+
+/* This receiver publishes exporter health if an http plugin asked for it. */
+static void health_attach(struct collector *c)
+{
+	if (!c->cfg->health || !c->proto->health)
+		return;
+	c->health = c->cfg->health;
+	c->health_slot = health_slot(c->health);
+}
+
 static void tick(struct collector *c, int64_t now)
 {
 	if (now == c->last_tick)
@@ -364,6 +405,7 @@ static int socket_loop(struct collector *c, collector_stop_fn should_stop, void 
 			log_err(WHO, "recvmmsg: %s", strerror(errno));
 			return -1;
 		}
+		health_refresh(c, false);	/* also when busy: tick() runs only when idle */
 		if (n > 0 && !c->pending) {
 			c->pending = true;
 			c->pending_since = mono_ms();
@@ -513,6 +555,7 @@ static int file_loop(struct collector *c, collector_stop_fn should_stop, void *a
 				cnt_inc(&c->not_udp);
 			if ((n & 4095) == 4095) {
 				tick(c, h->ts.tv_sec);
+				health_refresh(c, false);
 				if (prog.on) {
 					file_position(c, &done, &total);
 					progress_tick(&prog, done + pass * total, frames, progress_now());
@@ -528,6 +571,7 @@ static int file_loop(struct collector *c, collector_stop_fn should_stop, void *a
 	}
 	progress_done(&prog);
 	pipeline_flush(c->pl);
+	health_refresh(c, true);	/* the whole file, for pcap_savefile_wait */
 	return 0;
 }
 
@@ -588,6 +632,7 @@ static int workers_open(struct collector *c, int n)
 		w->fd = -1;
 		w->sink.emit = emit;
 		w->sink.arg = w;
+		health_attach(w);
 		if (c->cfg->collector_allow_file && !(w->allow = allow_load(c->cfg->collector_allow_file)))
 			return -1;
 		w->state = c->proto->state_new_worker ? c->proto->state_new_worker(c->cfg, c->state) :
@@ -665,6 +710,7 @@ struct collector *collector_open(struct core_cfg *cfg, const struct collector_pr
 		goto fail;
 	if (!(c->state = proto->state_new(cfg)))
 		goto fail;
+	health_attach(c);
 	if (cfg->pcap_savefile) {
 		if (file_open(c) < 0)
 			goto fail;

@@ -11,6 +11,7 @@
 #include "model/flow_rec.h"
 
 struct pipeline;
+struct health_build;
 
 /* One received datagram, as the decoder sees it. */
 struct dgram {
@@ -62,6 +63,12 @@ struct collector_proto {
 	void (*reopen)(void *state);
 	/* SIGUSR2: reload the protocol's own maps (flow_to_rd_map); may be NULL. */
 	void (*reload)(void *state);
+	/*
+	 * The http plugin's exporter health: offer every exporter's counters
+	 * to b (health_offer), on the state's own thread, about once a second
+	 * and only when an http plugin runs; may be NULL.
+	 */
+	void (*health)(void *state, struct health_build *b);
 };
 
 /* The receiving side of a collector: a UDP socket, or a capture file (-I). */

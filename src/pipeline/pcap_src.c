@@ -13,6 +13,7 @@
 #include "lib/bpf.h"
 #include "lib/log.h"
 #include "lib/progress.h"
+#include "pipeline/health.h"
 
 #define WHO "default/core"
 #define LIVE_TIMEOUT_MS 500
@@ -142,8 +143,10 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *p
 
 	c->s->received++;
 	/* files are not filtered by the kernel: apply pcap_filter here */
-	if (c->s->has_filter && !c->s->live && !pcap_offline_filter(&c->s->filter, h, pkt))
+	if (c->s->has_filter && !c->s->live && !pcap_offline_filter(&c->s->filter, h, pkt)) {
+		c->s->filtered++;
 		return;
+	}
 	pipeline_packet(c->pl, c->s->dlt, h, pkt);
 }
 
@@ -167,6 +170,46 @@ void pcap_src_log_stats(struct pcap_src *s, struct pipeline *pl)
 	for (int i = 0; i < pl->nplugins; i++)
 		plugin_log_stats(&pl->plugins[i], WHO);
 	log_notice(WHO, "---");
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Publish the capture's counters for the http plugin (health.h), at most
+ * once a second unless `force`; only when an http plugin asked for them.
+ */
+static void health_refresh(struct pcap_src *s, const struct pipeline *pl, bool force)
+{
+	struct health_capture hc = { .live = s->live };
+	struct pcap_stat ps;
+	int64_t ms;
+
+	if (!s->cfg->health)
+		return;
+	ms = mono_ms();
+	if (!force && ms - s->health_ms < HEALTH_REFRESH_MS)
+		return;
+	s->health_ms = ms;
+	snprintf(hc.source, sizeof(hc.source), "%s", s->cfg->pcap_savefile ? s->cfg->pcap_savefile :
+	    s->ifname);
+	hc.received = s->received;
+	hc.filtered = s->filtered;
+	hc.decoded = pl->dstats.decoded;
+	for (int i = 0; i < PKT_DROP_COUNT && i < HEALTH_MAX_DROPS; i++)
+		hc.drops[i] = pl->dstats.drops[i];
+	if (s->live && pcap_stats(s->pc, &ps) == 0) {
+		hc.pcap_stats = true;
+		hc.pcap_recv = ps.ps_recv;
+		hc.pcap_drop = ps.ps_drop;
+		hc.pcap_ifdrop = ps.ps_ifdrop;
+	}
+	health_publish_capture(s->cfg->health, &hc, pkt_drop_name, PKT_DROP_COUNT);
 }
 
 /* Wait until the capture has packets, a signal arrives, or timeout_ms pass. */
@@ -220,6 +263,7 @@ int pcap_src_run(struct pcap_src *s, struct pipeline *pl, pcap_src_poll_fn shoul
 			log_err(WHO, "pcap_dispatch: %s", pcap_geterr(s->pc));
 			return -1;
 		}
+		health_refresh(s, pl, false);
 		if (s->live) {
 			pipeline_flush(pl);	/* idle or not, hand over what we have */
 			for (int i = 0; i < pl->nplugins; i++)
@@ -247,6 +291,7 @@ int pcap_src_run(struct pcap_src *s, struct pipeline *pl, pcap_src_poll_fn shoul
 	}
 	progress_done(&prog);
 	pipeline_flush(pl);
+	health_refresh(s, pl, true);	/* the whole file, for pcap_savefile_wait */
 	return 0;
 }
 

@@ -20,6 +20,8 @@ struct pcap_src {
 	bool has_filter;
 	char ifname[256];
 	uint64_t received;		/* packets read (all replays) */
+	uint64_t filtered;		/* files: rejected by pcap_filter */
+	int64_t health_ms;		/* last publication to cfg->health (monotonic ms) */
 };
 
 /*

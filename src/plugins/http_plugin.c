@@ -71,6 +71,12 @@ static int http_init(struct plugin *p)
 	c->oo.stamps = false;
 	c->started = (int64_t)time(NULL);
 	c->erased_at = -1;
+	/* the receive threads publish exporter health only when an http plugin reads it */
+	if (p->core->health)
+		health_ref(p->core->health);
+	else
+		p->core->health = health_new();
+	c->health = p->core->health;
 	c->srv = http_srv_new(p->who, pc->http_listen ? pc->http_listen : "127.0.0.1:8080",
 	    pc->http_token, http_api_handle, c);
 	return c->srv ? 0 : -1;
@@ -126,6 +132,8 @@ static void http_fini(struct plugin *p)
 	http_srv_free(s->ctx.srv);
 	agg_free(s->ctx.table);
 	http_series_fini(&s->ctx.series);
+	if (s->ctx.health && health_unref(s->ctx.health))
+		p->core->health = NULL;
 	free(s);
 	p->state = NULL;
 }

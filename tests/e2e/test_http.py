@@ -271,10 +271,10 @@ def test_token(tmp_path, capture):
     assert "s3cret-token" not in log
 
 
-def chromium(url, out, what, budget_ms=5000):
+def chromium(url, out, what, budget_ms=5000, size="1200,1000"):
     args = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
             "--no-first-run", f"--user-data-dir={out.parent / 'chromium-profile'}",
-            f"--virtual-time-budget={budget_ms}", "--window-size=1200,1000"]
+            f"--virtual-time-budget={budget_ms}", f"--window-size={size}"]
     if what == "dom":
         r = subprocess.run(args + ["--dump-dom", url], capture_output=True, text=True,
                            timeout=120)
@@ -331,5 +331,278 @@ def test_dashboard_updates_while_traffic_flows(tmp_path, pcapgen):
         assert len(set(seen)) >= 2, f"the page never changed: {seen}"
         assert seen == sorted(seen)
         chromium(d.base + "/", tmp_path / "dashboard-after-replays.png", "png")
+    finally:
+        d.stop()
+
+
+# ---- exporter and capture health (/api/exporters, /api/capture, /metrics) ------------------
+
+import random  # noqa: E402
+
+import test_collector_workers as tcw  # noqa: E402  the NetFlow / sFlow builders
+
+
+class Collector:
+    """nfacctd or sfacctd with an http plugin and two receive threads."""
+
+    def __init__(self, binary, daemon, workdir, ready):
+        if not os.access(binary, os.X_OK):
+            pytest.skip(f"{daemon} not built at {binary}")
+        self.port = tcw.free_port()
+        self.hport = free_port()
+        self.base = f"http://127.0.0.1:{self.hport}"
+        conf = workdir / f"{daemon}.conf"
+        conf.write_text(f"{daemon}_ip: 127.0.0.1\n{daemon}_port: {self.port}\n"
+                        "collector_workers: 2\nplugins: http[web]\n"
+                        "aggregate[web]: peer_src_ip, src_host\n"
+                        f"http_listen[web]: 127.0.0.1:{self.hport}\n")
+        self.logpath = workdir / f"{daemon}.log"
+        self.log = open(self.logpath, "w+")
+        self.proc = subprocess.Popen([str(binary), "-f", str(conf)], stdout=self.log,
+                                     stderr=subprocess.STDOUT, env=DAEMON_ENV)
+        if not tcw.wait_for(self.logpath, ready, timeout=15):
+            text = self.logpath.read_text()
+            self.stop()
+            if "Unknown plugin type: http" in text or "plugin type 'http'" in text:
+                pytest.skip("built without libmicrohttpd (meson -Dhttp=enabled)")
+            pytest.fail(f"{daemon} did not start:\n{text}")
+
+    get = Daemon.get
+    json = Daemon.json
+    stop = Daemon.stop
+
+    def wait_exporters(self, datagrams, timeout=30):
+        """/api/exporters once the receive threads have published every datagram sent."""
+        deadline = time.time() + timeout
+        ex = None
+        while time.time() < deadline:
+            ex = self.json("/api/exporters")
+            if ex["datagrams"] == datagrams and ex["receivers"] == 2 and \
+                    sum(e["packets"] for e in ex["exporters"]) + \
+                    sum(e["dropped"] for e in ex["exporters"] if e["version"] == 0) == datagrams:
+                return ex
+            time.sleep(0.2)
+        pytest.fail(f"/api/exporters never showed {datagrams} datagrams: {ex}")
+
+
+def send_datagrams(port, sent):
+    """sent: {exporter address: [datagram, ...]}, round robin, each exporter its own socket."""
+    socks = {}
+    for exp in sent:
+        socks[exp] = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        socks[exp].bind((exp, 0))
+    for n in range(max(len(v) for v in sent.values())):
+        for exp, dgrams in sent.items():
+            if n < len(dgrams):
+                socks[exp].sendto(dgrams[n], ("127.0.0.1", port))
+        time.sleep(0.004)
+    for s in socks.values():
+        s.close()
+
+
+def metric_samples(text):
+    from prometheus_client.parser import text_string_to_metric_families
+    return [(s.name, s.labels, s.value) for f in text_string_to_metric_families(text)
+            for s in f.samples]
+
+
+def metric(samples, name, **labels):
+    got = [v for n, lab, v in samples
+           if n == name and all(lab.get(k) == str(v2) for k, v2 in labels.items())]
+    assert len(got) == 1, (name, labels, got)
+    return got[0]
+
+
+def netflow_plan(seed, lost):
+    """The builders' NetFlow traffic with datagram `lost[exporter]` not sent (a sequence
+    gap), and malformed datagrams from two exporters.  Returns the datagrams to send and
+    per (exporter, domain, version) what the collector must count."""
+    plan, _ = tcw.nf_traffic(random.Random(seed))
+    sent, want = {}, {}
+    for i, exp in enumerate(tcw.SOURCES):
+        dgrams = [d for n, d in enumerate(plan[exp]) if n != lost.get(exp)]
+        sent[exp] = dgrams
+        want[(exp, i, 9 if i % 2 == 0 else 10)] = {
+            "packets": len(dgrams), "bytes": sum(len(d) for d in dgrams),
+            "records": len(dgrams) * tcw.RECORDS, "templates": 1,
+            "good": len(dgrams) - (exp in lost), "forward": int(exp in lost)}
+    # malformed: one byte (short), a NetFlow v8 header (counted, not decoded), version 77
+    bad = {tcw.SOURCES[2]: [b"\x09"] * 3 + [b"\x00\x08" + bytes(22)] * 2,
+           tcw.SOURCES[3]: [b"\x00\x4d" + bytes(30)] * 4}
+    drops = {tcw.SOURCES[2]: {"short": 3, "v8": 2}, tcw.SOURCES[3]: {"bad_version": 4}}
+    for exp, extra in bad.items():
+        sent[exp] = sent[exp] + extra
+    return sent, want, drops
+
+
+@needs_ours
+def test_exporters_netflow(tmp_path):
+    """Eight NetFlow v9 / IPFIX exporters over two receive threads: /api/exporters and the
+    per-exporter /metrics series equal what was sent (datagrams, bytes, records, templates,
+    sequence gaps, drops by reason)."""
+    lost = {tcw.SOURCES[0]: 35, tcw.SOURCES[1]: 25}
+    sent, want, drops = netflow_plan(21, lost)
+    total = sum(len(v) for v in sent.values())
+    c = Collector(tcw.NFACCTD, "nfacctd", tmp_path, "waiting for NetFlow")
+    try:
+        send_datagrams(c.port, sent)
+        ex = c.wait_exporters(total)
+        assert ex["kind"] == "netflow" and ex["daemon"] == "nfacctd"
+        assert ex["capture"] is None and not ex["truncated"]
+        assert ex["exporters_known"] == len(want) + len(drops)
+        got = {(e["exporter"], e["domain"], e["version"]): e for e in ex["exporters"]}
+        assert set(got) == set(want) | {(exp, 0, 0) for exp in drops}
+        for key, w in want.items():
+            e = got[key]
+            assert (e["packets"], e["bytes"], e["records"], e["templates"]) == \
+                (w["packets"], w["bytes"], w["records"], w["templates"]), (key, e)
+            assert e["sequence"] == {"good": w["good"], "jumps_forward": w["forward"],
+                                     "jumps_backward": 0}, (key, e)
+            assert e["dropped"] == 0 and not e["silent"] and e["idle"] < 60
+            assert e["first_seen"] <= e["last_seen"] <= ex["now"]
+        for exp, reasons in drops.items():
+            e = got[(exp, 0, 0)]
+            assert e["packets"] == 0 and e["dropped"] == sum(reasons.values())
+            assert {k: v for k, v in e["drops"].items() if v} == reasons
+        # most datagrams first
+        assert [e["packets"] for e in ex["exporters"]] == \
+            sorted((e["packets"] for e in ex["exporters"]), reverse=True)
+        assert len(c.json("/api/exporters?limit=3")["exporters"]) == 3
+        assert c.get("/api/exporters?limit=x")[0] == 400
+
+        status, text = c.get("/metrics")
+        assert status == 200
+        s = metric_samples(text)
+        for (exp, dom, ver), w in want.items():
+            lab = {"exporter": exp, "domain": dom, "version": ver}
+            assert metric(s, "pmacct_exporter_packets_total", **lab) == w["packets"]
+            assert metric(s, "pmacct_exporter_bytes_total", **lab) == w["bytes"]
+            assert metric(s, "pmacct_exporter_records_total", **lab) == w["records"]
+            assert metric(s, "pmacct_exporter_templates", **lab) == 1
+            assert metric(s, "pmacct_exporter_sequence_good_total", **lab) == w["good"]
+            assert metric(s, "pmacct_exporter_sequence_jumps_total", direction="forward",
+                          **lab) == w["forward"]
+        for exp, reasons in drops.items():
+            for why, n in reasons.items():
+                assert metric(s, "pmacct_exporter_dropped_total", exporter=exp, domain=0,
+                              version=0, reason=why) == n
+        assert metric(s, "pmacct_collector_datagrams_total") == total
+        assert metric(s, "pmacct_exporters") == len(want) + len(drops)
+    finally:
+        c.stop()
+
+
+def sflow_plan(seed, lost):
+    plan, _ = tcw.sf_traffic(random.Random(seed))
+    sent, want = {}, {}
+    for i, exp in enumerate(tcw.SOURCES):
+        dgrams = [d for n, d in enumerate(plan[exp]) if n != lost.get(exp)]
+        sent[exp] = dgrams
+        want[(f"192.0.2.{i + 1}", 0, 5)] = {
+            "packets": len(dgrams), "bytes": sum(len(d) for d in dgrams),
+            "records": len(dgrams) * tcw.RECORDS,
+            "good": len(dgrams) - (exp in lost), "forward": int(exp in lost)}
+    # sFlow version 3 does not exist: counted against the sender, sub-agent 0
+    sent[tcw.SOURCES[0]] = sent[tcw.SOURCES[0]] + [tcw.u32(3, 1) + bytes(24)] * 2
+    return sent, want, {(tcw.SOURCES[0], 0, 0): {"unsupported_version": 2}}
+
+
+@needs_ours
+def test_exporters_sflow(tmp_path):
+    """Eight sFlow v5 agents over two receive threads: datagrams, flow samples, sequence
+    gaps and a bad datagram per agent in /api/exporters and /metrics."""
+    lost = {tcw.SOURCES[1]: 10}
+    sent, want, drops = sflow_plan(22, lost)
+    total = sum(len(v) for v in sent.values())
+    c = Collector(tcw.SFACCTD, "sfacctd", tmp_path, "waiting for sFlow")
+    try:
+        send_datagrams(c.port, sent)
+        ex = c.wait_exporters(total)
+        assert ex["kind"] == "sflow"
+        got = {(e["exporter"], e["domain"], e["version"]): e for e in ex["exporters"]}
+        assert set(got) == set(want) | set(drops)
+        for key, w in want.items():
+            e = got[key]
+            assert (e["packets"], e["bytes"], e["records"], e["dropped"]) == \
+                (w["packets"], w["bytes"], w["records"], 0), (key, e)
+            assert e["sequence"]["good"] == w["good"], (key, e)
+            assert e["sequence"]["jumps_forward"] == w["forward"], (key, e)
+        for key, reasons in drops.items():
+            assert {k: v for k, v in got[key]["drops"].items() if v} == reasons
+        s = metric_samples(c.get("/metrics")[1])
+        for (exp, dom, ver), w in want.items():
+            lab = {"exporter": exp, "domain": dom, "version": ver}
+            assert metric(s, "pmacct_exporter_packets_total", **lab) == w["packets"]
+            assert metric(s, "pmacct_exporter_records_total", **lab) == w["records"]
+        assert metric(s, "pmacct_exporter_dropped_total", exporter=tcw.SOURCES[0], domain=0,
+                      version=0, reason="unsupported_version") == 2
+    finally:
+        c.stop()
+
+
+@needs_ours
+@needs_chromium
+def test_exporters_dashboard_in_chromium(tmp_path):
+    """The dashboard's exporter table in a real headless Chromium: one row per exporter
+    with the datagrams the collector counted (screenshot kept in the tmp dir)."""
+    sent, want, drops = netflow_plan(23, {})
+    # twelve datagrams per exporter, and the malformed ones (drops in the table)
+    sent = {exp: v[:12] + [d for d in v[tcw.DATAGRAMS:] if len(d) < 40] for exp, v in sent.items()}
+    c = Collector(tcw.NFACCTD, "nfacctd", tmp_path, "waiting for NetFlow")
+    try:
+        send_datagrams(c.port, sent)
+        ex = c.wait_exporters(sum(len(v) for v in sent.values()))
+        dom = chromium(c.base + "/", tmp_path / "exporters.html", "dom")
+        rows = re.findall(r'<tr data-exporter="([^"]+)" data-domain="(\d+)" data-packets="(\d+)"'
+                          r' data-records="(\d+)" data-dropped="(\d+)" data-silent="(\w+)"', dom)
+        assert rows, dom[:3000]
+        api = {(e["exporter"], str(e["domain"])): e for e in ex["exporters"]}
+        assert {(r[0], r[1]) for r in rows} == set(api)
+        for exp, domain, packets, records, dropped, silent in rows:
+            e = api[(exp, domain)]
+            assert (int(packets), int(records), int(dropped)) == \
+                (e["packets"], e["records"], e["dropped"])
+            assert silent == "false"
+        assert 'id="exporters-sec" class="wide"' in dom or 'class="wide" id="exporters-sec"' in dom
+        chromium(c.base + "/", tmp_path / "exporters.png", "png", size="1200,1500")
+    finally:
+        c.stop()
+
+
+@needs_ours
+def test_capture_counters(tmp_path, crafted):
+    """pmacctd on the crafted capture read twice: /api/capture and /metrics count every
+    frame (scapy's count), the decoded ones and the one ARP frame by reason."""
+    from scapy.all import IP, IPv6, rdpcap
+    frames = rdpcap(str(crafted["eth"]))
+    non_ip = sum(1 for p in frames if not (p.haslayer(IP) or p.haslayer(IPv6)))
+    d = Daemon(tmp_path, crafted["eth"], "pcap_savefile_replay: 2\n")
+    try:
+        deadline = time.time() + 30
+        cap = None
+        while time.time() < deadline:
+            cap = d.json("/api/capture")["capture"]
+            if cap and cap["received"] == 2 * len(frames):
+                break
+            time.sleep(0.2)
+        assert cap and cap["received"] == 2 * len(frames), cap
+        assert cap["live"] is False and cap["pcap"] is None and cap["filtered"] == 0
+        assert cap["drops"]["not_ip"] == 2 * non_ip
+        assert cap["decoded"] == 2 * (len(frames) - non_ip)
+        assert cap["decoded"] + cap["dropped"] == cap["received"]
+        ex = d.json("/api/exporters")
+        assert ex["kind"] == "capture" and ex["exporters"] == [] and ex["capture"] == cap
+        s = metric_samples(d.get("/metrics")[1])
+        src = str(crafted["eth"])
+        assert metric(s, "pmacct_capture_packets_received_total", interface=src) == 2 * len(frames)
+        assert metric(s, "pmacct_capture_packets_dropped_total", interface=src,
+                      where="kernel") == 0
+        assert metric(s, "pmacct_capture_packets_decoded_total", interface=src) == cap["decoded"]
+        assert metric(s, "pmacct_capture_packets_undecoded_total", interface=src,
+                      reason="not_ip") == 2 * non_ip
+        if CHROMIUM:            # the dashboard's capture row (screenshot kept in the tmp dir)
+            dom = chromium(d.base + "/", tmp_path / "capture.html", "dom")
+            assert f'<tr data-received="{2 * len(frames)}">' in dom, dom[:3000]
+            chromium(d.base + "/", tmp_path / "capture.png", "png", size="1200,1400")
     finally:
         d.stop()
