@@ -11,7 +11,7 @@ PYTHON     ?= /usr/bin/python3
 BUILD_PKGS = meson ninja-build pkg-config gcc libpcap-dev libxxhash-dev libjansson-dev libsqlite3-dev libpq-dev libmariadb-dev librdkafka-dev librabbitmq-dev libmicrohttpd-dev
 TEST_PKGS  = python3 python3-pytest python3-scapy tshark tcpdump pmacct softflowd iproute2 clang procps valgrind sqlite3 postgresql mariadb-server rabbitmq-server python3-pika chromium python3-prometheus-client man-db groff-base systemd dpkg-dev debhelper fakeroot lintian
 
-.PHONY: all deps test-deps build demo test unit asan tsan e2e bench clean install deb
+.PHONY: all deps test-deps build demo test unit asan tsan e2e e2e-asan bench clean install deb
 
 all: build
 
@@ -63,7 +63,20 @@ deb: deps
 e2e: build
 	$(PYTHON) -m pytest -q tests/e2e
 
-test: test-deps build unit asan tsan e2e
+# The end-to-end tests of the parsers facing the network and capture files again, with the
+# daemons built under AddressSanitizer + UndefinedBehaviorSanitizer (leaks fail a daemon's exit
+# status, so the tests' exit checks catch them); the reference comparisons are not repeated.
+E2E_ASAN_TESTS = tests/e2e/test_nfacctd.py tests/e2e/test_sfacctd.py \
+	tests/e2e/test_nfacctd_features.py tests/e2e/test_pmacctd_files.py \
+	tests/e2e/test_collector_workers.py
+e2e-asan: asan build
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	PMACCTD=$(CURDIR)/$(ASAN_BUILD)/pmacctd NFACCTD=$(CURDIR)/$(ASAN_BUILD)/nfacctd \
+	SFACCTD=$(CURDIR)/$(ASAN_BUILD)/sfacctd PMACCT=$(CURDIR)/$(ASAN_BUILD)/pmacct \
+	PCAPGEN=$(CURDIR)/$(BUILD)/pcapgen REF_PMACCTD=/nonexistent REF_NFACCTD=/nonexistent \
+	REF_SFACCTD=/nonexistent $(PYTHON) -m pytest -q $(E2E_ASAN_TESTS)
+
+test: test-deps build unit asan tsan e2e e2e-asan
 
 bench: test-deps build
 	bench/run.sh

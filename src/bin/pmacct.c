@@ -607,7 +607,8 @@ static void print_kept(struct view *v, struct rowset *rs)
 	};
 	struct imt_row row;
 
-	qsort(rs->v, rs->n, sizeof(*rs->v), by[rs->by]);
+	if (rs->n)
+		qsort(rs->v, rs->n, sizeof(*rs->v), by[rs->by]);
 	for (size_t i = 0; i < rs->n; i++) {
 		const struct kept_row *k = &rs->v[i];
 		struct rd r = rd_make(rs->arena.p + k->off, k->len);
