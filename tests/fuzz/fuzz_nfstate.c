@@ -48,7 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct nf_opts o = { .renormalize = c & 1, .time_secs = (c & 2) != 0,
 	    .time_new = (c & 4) != 0, .account_options = (c & 8) != 0,
 	    .use_ip_next_hop = (c & 16) != 0, .ext_sampling_rate = (c & 32) ? 10 : 0,
-	    .max_templates = (c & 64) ? 2 : 0 };
+	    .max_templates = (c & 64) ? 2 : 0, .max_exporters = (c & 64) ? 2 : 0,
+	    .hold_secs = (c & 128) ? 3 : 0, .hold_bytes = (c & 64) ? 300 : 0 };
 	struct nf_state *st = nf_state_new(&o);
 	data++;
 	size--;
@@ -66,6 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		data += len;
 		size -= len;
 		now.sec++;
+		nf_state_expire(st, now.sec);	/* early data held past hold_secs */
 	}
 	nf_stats_lines(st, now.sec, line, &chars);
 	struct nf_totals t;
