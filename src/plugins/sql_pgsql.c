@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/log.h"
 #include "lib/xalloc.h"
 #include "plugins/sql.h"
 
@@ -27,6 +28,13 @@ static void pg_seterr(struct pg *p, const PGresult *r)
 		m = PQerrorMessage(p->c);
 	snprintf(p->err, sizeof(p->err), "%s", m);
 	p->err[strcspn(p->err, "\n")] = '\0';
+}
+
+/* Server notices (a server shutting down, ...) go to our log, not libpq's stderr. */
+static void pg_notice(void *arg, const char *m)
+{
+	(void)arg;
+	log_warnx("pgsql", "server: %.*s", (int)strcspn(m, "\n"), m);
 }
 
 static void *pg_connect(const struct sql_conn *c, char *err, size_t elen)
@@ -57,6 +65,7 @@ static void *pg_connect(const struct sql_conn *c, char *err, size_t elen)
 		PQfinish(pc);
 		return NULL;
 	}
+	PQsetNoticeProcessor(pc, pg_notice, NULL);
 	struct pg *p = xcalloc(1, sizeof(*p));
 	p->c = pc;
 	return p;
