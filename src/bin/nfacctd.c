@@ -286,14 +286,9 @@ static void nfd_warn(struct nfd *n, const struct nf_totals *t, int64_t now)
 
 	if (n->warned_at && now - n->warned_at < NFD_WARN_EVERY)
 		return;
-	for (int i = 0; i < NF_DROP_N; i++) {
-		uint64_t d = t->drops[i] - n->warned.drops[i];
-		if (d && off < sizeof(line) - 1) {
-			int k = snprintf(line + off, sizeof(line) - off, " %s=%llu", nf_drop_names[i],
-			    (unsigned long long)d);
-			off = k > 0 && off + (size_t)k < sizeof(line) ? off + (size_t)k : sizeof(line) - 1;
-		}
-	}
+	line[0] = '\0';
+	off = log_count_deltas(line, sizeof(line), 0, nf_drop_names, t->drops, n->warned.drops, 0,
+	    NF_DROP_N);
 	if (off)
 		log_warnx(WHO, "[%s] NetFlow/IPFIX input not decoded since %s:%s (SIGUSR1: per exporter)",
 		    n->listen, n->warned_at ? "the last report" : "start", line);

@@ -388,14 +388,9 @@ static void sfd_tick(void *state, int64_t now)
 
 	if (s->warned_at && now - s->warned_at < SFD_WARN_EVERY)
 		return;
-	for (int i = 1; i < SFLOW_DROP_COUNT; i++) {
-		uint64_t d = s->st.drops[i] - s->warned[i];
-		if (d && off < sizeof(line) - 1) {
-			int k = snprintf(line + off, sizeof(line) - off, " %s=%llu", sflow_drop_name[i],
-			    (unsigned long long)d);
-			off = k > 0 && off + (size_t)k < sizeof(line) ? off + (size_t)k : sizeof(line) - 1;
-		}
-	}
+	line[0] = '\0';
+	off = log_count_deltas(line, sizeof(line), 0, sflow_drop_name, s->st.drops, s->warned, 1,
+	    SFLOW_DROP_COUNT);
 	if (off)
 		log_warnx(WHO, "[%s] malformed sFlow datagrams since %s:%s (SIGUSR1: details)",
 		    s->listen, s->warned_at ? "the last report" : "start", line);

@@ -122,3 +122,16 @@ void fatal(const char *who, const char *fmt, ...)
 	va_end(ap);
 	exit(1);
 }
+
+size_t log_count_deltas(char *line, size_t len, size_t off, const char *const *names,
+    const uint64_t *now, const uint64_t *before, int from, int n)
+{
+	for (int i = from; i < n && off < len - 1; i++) {
+		uint64_t d = now[i] - before[i];
+		if (!d)
+			continue;
+		int k = snprintf(line + off, len - off, " %s=%llu", names[i], (unsigned long long)d);
+		off = k > 0 && off + (size_t)k < len ? off + (size_t)k : len - 1;
+	}
+	return off;
+}

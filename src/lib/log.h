@@ -5,6 +5,8 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 enum log_level { LOG_L_ERROR, LOG_L_WARN, LOG_L_NOTICE, LOG_L_INFO, LOG_L_DEBUG };
 
@@ -37,5 +39,14 @@ void fatal(const char *who, const char *fmt, ...)
 #define log_notice(who, ...)	log_msg(LOG_L_NOTICE, who, __VA_ARGS__)
 #define log_info(who, ...)	log_msg(LOG_L_INFO, who, __VA_ARGS__)
 #define log_debug(who, ...)	do { if (log_debug_on()) log_msg(LOG_L_DEBUG, who, __VA_ARGS__); } while (0)
+
+/*
+ * Append " name=delta" to line (of len bytes, NUL-terminated) for each
+ * counter i in [from, n) that grew from before[i] to now[i]; returns the
+ * line's new length (cut short when it fills).  For the one-line
+ * summaries of dropped input that replace a log line per event.
+ */
+size_t log_count_deltas(char *line, size_t len, size_t off, const char *const *names,
+    const uint64_t *now, const uint64_t *before, int from, int n);
 
 #endif

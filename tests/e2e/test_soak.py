@@ -35,19 +35,18 @@ import csv
 import os
 import random
 import re
-import shutil
 import signal
 import socket
 import struct
 import subprocess
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from test_sql import PG_BIN, Postgres, user_exists
+from test_collector_workers import sf_frame, u32
+from test_sql import postgres_server
 
 REPO = Path(__file__).resolve().parents[2]
 NFACCTD = Path(os.environ.get("NFACCTD", REPO / "build" / "nfacctd"))
@@ -270,17 +269,6 @@ SF_AGENTS = {"127.0.0.2": (0, 21), "127.0.0.3": (1, 22), "127.0.0.4": (7, 23),
 SF_SAMPLES = 10                             # flow samples per valid datagram
 
 
-def u32(*v):
-    return b"".join(struct.pack(">I", x & 0xffffffff) for x in v)
-
-
-def sf_frame(src, dst, sport, payload):
-    l4 = struct.pack(">HHHH", sport, 53, 8 + payload, 0)
-    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 28 + payload, 1, 0, 64, 17, 0,
-                     socket.inet_aton(src), socket.inet_aton(dst))
-    return bytes.fromhex("66778899aabb001122334455") + b"\x08\x00" + ip + l4
-
-
 def sf_flow_sample(seq, frame, frame_len, nrec=1, rec_len=None):
     hdr = frame + b"\0" * ((4 - len(frame) % 4) % 4)
     rec = u32(1, 16 + len(hdr) if rec_len is None else rec_len, 1, frame_len, 4,
@@ -491,17 +479,8 @@ class Sender(threading.Thread):
 
 @pytest.fixture
 def pg():
-    if PG_BIN is None or not user_exists("postgres"):
-        pytest.skip("PostgreSQL server binaries missing (apt-get install postgresql)")
-    base = tempfile.mkdtemp(prefix="pmng-soak-")
-    os.chmod(base, 0o755)
-    srv = Postgres(base)
-    try:
-        srv.init()
+    with postgres_server("pmng-soak-") as srv:
         yield srv
-    finally:
-        srv.stop("immediate")
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def pretag_text(plan, order):

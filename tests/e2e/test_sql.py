@@ -19,6 +19,7 @@ the whole capture, which it accounts exactly twice: its counters are halved
 before comparing (and checked to be even).
 """
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -152,11 +153,12 @@ class Mariadb:
         return [ln.split("\t") for ln in r.stdout.splitlines() if ln]
 
 
-@pytest.fixture(scope="module")
-def pg(tmp_path_factory):
+@contextlib.contextmanager
+def postgres_server(prefix):
+    """A PostgreSQL server of our own on loopback for the block (skips without one)."""
     if PG_BIN is None or not user_exists("postgres"):
         pytest.skip("PostgreSQL server binaries missing (apt-get install postgresql)")
-    base = tempfile.mkdtemp(prefix="pmng-sql-")   # pytest's own tmp is root-only
+    base = tempfile.mkdtemp(prefix=prefix)   # pytest's own tmp is root-only
     os.chmod(base, 0o755)
     srv = Postgres(base)
     try:
@@ -165,6 +167,12 @@ def pg(tmp_path_factory):
     finally:
         srv.stop("immediate")
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def pg(tmp_path_factory):
+    with postgres_server("pmng-sql-") as srv:
+        yield srv
 
 
 @pytest.fixture(scope="module")
