@@ -45,8 +45,8 @@ from pathlib import Path
 
 import pytest
 
-from test_collector_workers import sf_frame, u32
-from test_sql import postgres_server
+from test_collector_workers import free_port, sf_frame, u32
+from test_sql import postgres_server, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 NFACCTD = Path(os.environ.get("NFACCTD", REPO / "build" / "nfacctd"))
@@ -70,23 +70,6 @@ CYCLE = 40                      # distinct valid datagrams per exporter, sent in
 RECORDS = 20                    # records per valid datagram
 INVALID_EVERY = 6               # one invalid datagram after every 6 valid ones
 SECS = 1700000000
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_for(pred, timeout=15, step=0.05):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(step)
-    return False
 
 
 # ---- the generator ------------------------------------------------------------
