@@ -355,6 +355,15 @@ static void parse_value(const struct prim_desc *d, const char *tok, struct flow_
 	case PF_FWD_STATUS:
 		*p = (uint8_t)strtoul(tok, NULL, 10);
 		break;
+	case PF_RD_ORIGIN: {
+		uint8_t o = FR_RD_ORIGIN_UNKNOWN;
+		while (strcmp(out_rd_origin_text(o), tok) != 0 && o <= FR_RD_ORIGIN_MAP)
+			o++;
+		if (o > FR_RD_ORIGIN_MAP)
+			die("ERROR: mpls_vpn_rd_origin: expected flow, map, bgp, bmp or unknown: '%s'\n", tok);
+		*p = o;
+		break;
+	}
 	case PF_RD:
 		if (rdmap_parse_rd(tok, p) < 0)
 			die("ERROR: mpls_vpn_rd: Invalid route distinguisher: '%s'\n", tok);

@@ -205,18 +205,11 @@ static void nf9_name_copy(char *dst, const char *src)
 	memcpy(dst, src, strnlen(src, FR_NAME_MAX - 1));
 }
 
-static bool nf9_rd_set(const uint8_t *rd)
-{
-	static const uint8_t zero[8];
-	return memcmp(rd, zero, 8) != 0;
-}
-
 /*
  * Names the exporter's options gave: interfaces (IE 82) by in_iface /
- * out_iface, VRFs (IE 236) by the record's VRF ids (IE 234 / 235), and the
- * route distinguisher of those VRFs (IE 90 in options) when the record
- * carries none.  vrf_name is the ingress VRF's, unless that is VRF 0 or
- * "default" and the egress one has another name (pmacct's rule).
+ * out_iface, VRFs (IE 236) by the record's VRF ids (IE 234 / 235).
+ * vrf_name is the ingress VRF's, unless that is VRF 0 or "default" and the
+ * egress one has another name (pmacct's rule).
  */
 static void nf9_names(struct nf9_msg *m, const struct nf_scr *s, struct flow_key *k)
 {
@@ -244,13 +237,38 @@ static void nf9_names(struct nf9_msg *m, const struct nf_scr *s, struct flow_key
 		nf9_name_copy(k->vrf_name, out->name);
 	else if (in)
 		nf9_name_copy(k->vrf_name, in->name);
-	if (!(s->seen & NF_SEEN_RD)) {
-		/* the ingress VRF's, else the egress one's (a 0:0:0 one counts as none) */
-		if (in && in->has_rd && nf9_rd_set(in->rd))
-			memcpy(k->mpls_vpn_rd, in->rd, 8);
-		else if (out && out->has_rd)
-			memcpy(k->mpls_vpn_rd, out->rd, 8);
+}
+
+/*
+ * mpls_vpn_rd of a record without IE 90, from its VRF ids as pmacct does
+ * (verified against pmacct master on crafted IPFIX): the egress VRF when
+ * the flow is egress (IE 61 = 1) and has one, else the ingress VRF, else
+ * the egress one.  The RD an options record mapped to that VRF id (in its
+ * ingress or egress role) is used, otherwise the VRF id itself, printed
+ * "vrfid:<id>".  VRF id 0 is no VRF.
+ */
+static void nf9_vrf_rd(const struct nf9_msg *m, const struct nf_scr *s, struct flow_key *k)
+{
+	uint32_t in = (s->seen & NF_SEEN_IN_VRF) ? (uint32_t)s->in_vrfid : 0;
+	uint32_t out = (s->seen & NF_SEEN_OUT_VRF) ? (uint32_t)s->out_vrfid : 0;
+	bool egress = out && (!in || ((s->seen & NF_SEEN_DIRECTION) && s->direction == 1));
+	uint32_t id = egress ? out : in;
+	const struct nf_name *n;
+
+	if (!id)
+		return;
+	n = m->e->vrfs.n ? nf_names_get(&m->e->vrfs, id, false) : NULL;
+	if (n && (egress ? n->has_out_rd : n->has_rd)) {
+		memcpy(k->mpls_vpn_rd, egress ? n->out_rd : n->rd, 8);
+	} else {
+		static const uint8_t head[4] = { FR_RD_TYPE_VRFID >> 8, FR_RD_TYPE_VRFID & 0xff, 0, 0 };
+		memcpy(k->mpls_vpn_rd, head, 4);
+		k->mpls_vpn_rd[4] = (uint8_t)(id >> 24);
+		k->mpls_vpn_rd[5] = (uint8_t)(id >> 16);
+		k->mpls_vpn_rd[6] = (uint8_t)(id >> 8);
+		k->mpls_vpn_rd[7] = (uint8_t)id;
 	}
+	k->mpls_vpn_rd_origin = FR_RD_ORIGIN_FLOW;
 }
 
 /* A decoded data record: derive what needs the whole record, then emit it. */
@@ -277,6 +295,10 @@ static void nf9_data_done(struct nf9_msg *m, struct nf_scr *s)
 		k->peer_src_ip = m->e->exp_addr;	/* pmacct: options IE 130/131 name the exporter */
 	if (m->e->ifnames.n || m->e->vrfs.n)
 		nf9_names(m, s, k);
+	if (s->seen & NF_SEEN_RD)
+		k->mpls_vpn_rd_origin = FR_RD_ORIGIN_FLOW;
+	else if (s->seen & (NF_SEEN_IN_VRF | NF_SEEN_OUT_VRF))
+		nf9_vrf_rd(m, s, k);
 	nf9_times(m, s, k);
 	if (s->seen & NF_SEEN_SAMPLER_ID)
 		rate = nf_sampler_rate(m->e, true, s->sampler_id);
@@ -290,18 +312,33 @@ static void nf9_data_done(struct nf9_msg *m, struct nf_scr *s)
 	m->emit(m->arg, rec);
 }
 
-/* Options naming a VRF (IE 234 or 235): its name (IE 236) and route distinguisher (IE 90). */
-static void nf9_opt_vrf(struct nf_exporter *e, const struct nf_scr *s, uint64_t id)
+/* Options naming a VRF (IE 234 or 235): its name (IE 236). */
+static void nf9_opt_vrf_name(struct nf_exporter *e, const struct nf_scr *s, uint64_t id)
 {
 	struct nf_name *n = nf_names_get(&e->vrfs, (uint32_t)id, true);
 
-	if (!n)
-		return;
-	if (s->seen & NF_SEEN_VRFNAME)
+	if (n)
 		nf9_name_copy(n->name, s->opt_vrfname);
-	if (s->seen & NF_SEEN_RD) {
+}
+
+/*
+ * Options mapping VRF ids to a route distinguisher (IE 90): as pmacct, only
+ * records that carry the ingress VRF id (IE 234) map, the RD becoming that
+ * of the ingress VRF and, when the record also has a non-zero egress VRF id
+ * (IE 235), that of the egress VRF.  A later mapping replaces an earlier one.
+ */
+static void nf9_opt_vrf_rd(struct nf_exporter *e, const struct nf_scr *s)
+{
+	struct nf_name *n;
+
+	if (s->in_vrfid && (n = nf_names_get(&e->vrfs, (uint32_t)s->in_vrfid, true))) {
 		memcpy(n->rd, s->rec.k.mpls_vpn_rd, 8);
 		n->has_rd = true;
+	}
+	if ((s->seen & NF_SEEN_OUT_VRF) && s->out_vrfid &&
+	    (n = nf_names_get(&e->vrfs, (uint32_t)s->out_vrfid, true))) {
+		memcpy(n->out_rd, s->rec.k.mpls_vpn_rd, 8);
+		n->has_out_rd = true;
 	}
 }
 
@@ -323,12 +360,14 @@ static void nf9_opt_done(struct nf9_msg *m, const struct nf_scr *s)
 		if (n)
 			nf9_name_copy(n->name, s->opt_ifname);
 	}
-	if (f & (NF_SEEN_VRFNAME | NF_SEEN_RD)) {
+	if (f & NF_SEEN_VRFNAME) {
 		if (f & NF_SEEN_IN_VRF)
-			nf9_opt_vrf(m->e, s, s->in_vrfid);
+			nf9_opt_vrf_name(m->e, s, s->in_vrfid);
 		if ((f & NF_SEEN_OUT_VRF) && !((f & NF_SEEN_IN_VRF) && s->out_vrfid == s->in_vrfid))
-			nf9_opt_vrf(m->e, s, s->out_vrfid);
+			nf9_opt_vrf_name(m->e, s, s->out_vrfid);
 	}
+	if ((f & NF_SEEN_RD) && (f & NF_SEEN_IN_VRF))
+		nf9_opt_vrf_rd(m->e, s);
 }
 
 /* Data set (RFC 3954 5.3, RFC 7011 3.4.3): records until what is left is padding. */

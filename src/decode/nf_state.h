@@ -14,11 +14,16 @@
 
 #define NF_MAX_NAMES 4096	/* interface / VRF names learned per exporter */
 
-/* A name an options record gave an interface or a VRF (and a VRF's route distinguisher). */
+/*
+ * A name an options record gave an interface or a VRF, and a VRF's route
+ * distinguishers: as ingress VRF (IE 234) and as egress VRF (IE 235) of
+ * the options record that mapped it, kept apart as pmacct keeps them.
+ */
 struct nf_name {
 	uint32_t id;			/* ifIndex / VRF id */
-	bool has_rd;
-	uint8_t rd[8];
+	bool has_rd, has_out_rd;
+	uint8_t rd[8];			/* as ingress VRF */
+	uint8_t out_rd[8];		/* as egress VRF */
 	char name[FR_NAME_MAX];
 };
 

@@ -231,6 +231,7 @@ int rdmap_apply(const struct rd_map *m, struct flow_key *k)
 		    (l->has_label && l->label != k->mpls_label_bottom))
 			continue;
 		memcpy(k->mpls_vpn_rd, l->rd, 8);
+		k->mpls_vpn_rd_origin = FR_RD_ORIGIN_MAP;
 		return 1;
 	}
 	return 0;

@@ -22,6 +22,22 @@
  */
 #define FR_CUSTOM_AREA 256
 
+/*
+ * Where a record's mpls_vpn_rd came from (pmacct's mpls_vpn_rd_origin):
+ * unknown (none), the flow record (IE 90, or a VRF id with or without an
+ * options mapping), a BGP/BMP lookup, or flow_to_rd_map.
+ */
+enum {
+	FR_RD_ORIGIN_UNKNOWN = 0,
+	FR_RD_ORIGIN_FLOW,
+	FR_RD_ORIGIN_BGP,
+	FR_RD_ORIGIN_BMP,
+	FR_RD_ORIGIN_MAP,
+};
+
+/* RD type 0x1000: a VRF id with no RD known for it, printed "vrfid:<id>" as pmacct. */
+#define FR_RD_TYPE_VRFID 0x1000
+
 /* An IPv4 or IPv6 address; af is 0 (unset), 4 or 6.  IPv4 uses a[0..3]. */
 struct fr_ip {
 	uint8_t af;
@@ -98,7 +114,8 @@ struct flow_key {
 	uint8_t nat_event;		/* IE 230 */
 	uint16_t post_nat_src_port;	/* IE 227 */
 	uint16_t post_nat_dst_port;	/* IE 228 */
-	uint16_t pad1;
+	uint8_t mpls_vpn_rd_origin;	/* FR_RD_ORIGIN_*: where mpls_vpn_rd came from */
+	uint8_t pad1;
 	struct fr_ip post_nat_src_ip;	/* IE 225 / 281 */
 	struct fr_ip post_nat_dst_ip;	/* IE 226 / 282 */
 	uint8_t mpls_vpn_rd[8];		/* IE 90 / options / flow_to_rd_map: RFC 4364 4.2, wire order */

@@ -18,7 +18,7 @@ enum prim_id {
 	P_SRC_MAC, P_DST_MAC, P_VLAN, P_COS, P_ETYPE,
 	P_SRC_AS, P_DST_AS, P_PEER_SRC_AS, P_PEER_DST_AS,
 	P_PEER_SRC_IP, P_PEER_DST_IP, P_IN_IFACE, P_OUT_IFACE,
-	P_MPLS_VPN_RD,
+	P_MPLS_VPN_RD, P_MPLS_VPN_RD_ORIGIN,
 	P_SRC_HOST, P_SRC_NET, P_DST_HOST, P_DST_NET,
 	P_SRC_MASK, P_DST_MASK, P_SRC_PORT, P_DST_PORT,
 	P_TCPFLAGS, P_FWD_STATUS, P_MPLS_LABEL_STACK, P_PROTO, P_TOS,
@@ -53,6 +53,7 @@ enum prim_fmt {
 	PF_STR,		/* NUL-terminated text (label) */
 	PF_MPLS_STACK,	/* struct fr_mpls_stack: "a_b_c", or an array (mpls_label_stack_encode_as_array) */
 	PF_RD,		/* 8-byte route distinguisher, "type:admin:assigned" */
+	PF_RD_ORIGIN,	/* FR_RD_ORIGIN_*: "flow", "map", "unknown" ... */
 	PF_FWD_STATUS,	/* RFC 7270 forwarding status: number, or text (fwd_status_encode_as_string) */
 	PF_RAW,		/* length byte + bytes, printed as hex pairs joined by '-' (custom raw) */
 };

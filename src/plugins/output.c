@@ -212,6 +212,9 @@ static void rd_str(const uint8_t *rd, char *buf, size_t len)
 	case 2:
 		snprintf(buf, len, "2:%u:%u", as4, low16);
 		break;
+	case FR_RD_TYPE_VRFID:
+		snprintf(buf, len, "vrfid:%u", (uint32_t)rd[4] << 24 | (uint32_t)rd[5] << 16 | low16);
+		break;
 	default:
 		snprintf(buf, len, "unknown");
 		break;
@@ -230,6 +233,15 @@ static void mpls_stack_str(const struct fr_mpls_stack *st, char *buf, size_t len
 			break;
 		o += (size_t)n;
 	}
+}
+
+const char *out_rd_origin_text(uint8_t origin)
+{
+	static const char *const names[] = {
+		[FR_RD_ORIGIN_UNKNOWN] = "unknown", [FR_RD_ORIGIN_FLOW] = "flow",
+		[FR_RD_ORIGIN_BGP] = "bgp", [FR_RD_ORIGIN_BMP] = "bmp", [FR_RD_ORIGIN_MAP] = "map",
+	};
+	return origin < sizeof(names) / sizeof(names[0]) ? names[origin] : "unknown";
 }
 
 /* Custom raw data: a length byte then the bytes, printed "0A-1B-2C" (pmacct's serialize_hex). */
@@ -297,6 +309,9 @@ const char *out_value(const struct prim_desc *d, const struct flow_key *k, uint8
 	}
 	case PF_RD:
 		rd_str(p, buf, len);
+		break;
+	case PF_RD_ORIGIN:
+		snprintf(buf, len, "%s", out_rd_origin_text(*p));
 		break;
 	case PF_FWD_STATUS:
 		if (o->fwd_status_str && o->fmt == OUT_JSON)	/* pmacct: JSON (and Avro) only */

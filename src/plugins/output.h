@@ -79,6 +79,9 @@ void out_writer_id(const char *tpl, const char *proc_name, long pid, char *out, 
 /* RFC 7270 forwarding status text as pmacct prints it ("FORWARDED Unknown", ...). */
 const char *out_fwd_status_text(uint8_t v);
 
+/* The name of an FR_RD_ORIGIN_* value ("flow", "map" ...), as pmacct prints mpls_vpn_rd_origin. */
+const char *out_rd_origin_text(uint8_t origin);
+
 /* Protocol name as pmacct prints it ("tcp", "udp", ... or the number). */
 const char *out_proto_name(uint8_t proto, char *buf, size_t len);
 

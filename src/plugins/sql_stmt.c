@@ -60,7 +60,8 @@ static enum sql_col_type prim_type(int id)
 	case PF_PROTO: return SQLT_PROTO;
 	case PF_TS: return SQLT_TEXT;
 	case PF_HEX: return SQLT_U32;
-	default: break;
+	case PF_UINT: case PF_TCPFLAGS: case PF_FWD_STATUS: case PF_NONE: break;
+	default: return SQLT_TEXT;	/* names, RDs, label stacks, origins: their text */
 	}
 	return d->len > 4 ? SQLT_U64 : d->len > 2 ? SQLT_U32 : SQLT_U16;
 }

@@ -264,9 +264,15 @@ def test_names_from_options(tmp_path, v9):
         assert r["ingress_vrf_name"] == vrfs.get(iv, ("",))[0]
         assert r["egress_vrf_name"] == vrfs.get(ev, ("",))[0]
         assert r["vrf_name"] == expected_vrf_name(vrfs, iv, ev)
-        rd = vrfs[iv][1] if iv in vrfs and vrfs[iv][1] != b"\0" * 8 else \
-            vrfs.get(ev, ("", b"\0" * 8))[1]
-        assert r["mpls_vpn_rd"] == rd_text(rd)
+        # pmacct master's rule: the ingress VRF (else the egress one), by the RDs the options
+        # mapped to ingress VRF ids (these options name no egress VRF), else "vrfid:<id>"
+        vid = iv or ev
+        if not vid:
+            assert r["mpls_vpn_rd"] == "0:0:0"
+        elif iv and iv in vrfs:
+            assert r["mpls_vpn_rd"] == rd_text(vrfs[iv][1])
+        else:
+            assert r["mpls_vpn_rd"] == f"vrfid:{vid}"
 
 
 @needs_ours

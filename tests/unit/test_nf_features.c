@@ -195,7 +195,11 @@ static void test_options_names(void)
 	k = &g.r[1].k;
 	is_str(k->out_iface_name, "", "unknown ifIndex: no name");
 	is_str(k->vrf_name, "blue", "vrf_name: egress when the ingress is the default VRF");
-	is_int(k->mpls_vpn_rd[7], 7, "RD of the egress VRF when the ingress has none");
+	/* pmacct: an egress VRF is looked up among the VRFs options mapped as egress (IE 235) */
+	is_int(k->mpls_vpn_rd[0], FR_RD_TYPE_VRFID >> 8, "egress VRF never mapped as egress: vrfid type");
+	is_int(k->mpls_vpn_rd[7], 5, "vrfid:<egress VRF id>");
+	is_int(k->mpls_vpn_rd_origin, FR_RD_ORIGIN_FLOW, "RD origin: the flow");
+	is_int(g.r[0].k.mpls_vpn_rd_origin, FR_RD_ORIGIN_FLOW, "mapped RD origin: the flow");
 	nf_state_free(st);
 
 	/* nfacctd_ignore_exporter_address keeps the datagram's source */
