@@ -141,6 +141,16 @@ static struct fr_ts nf9_uptime(const struct nf9_msg *m, uint64_t t, bool secs)
 	return ts;
 }
 
+/*
+ * IEs 22/21 relative to the record's systemInitTimeMilliseconds (IE 160):
+ * whole seconds, each part truncated on its own, as pmacct 1.7.7 and master
+ * print them (verified: .123 s + .900 s gives the earlier second).
+ */
+static int64_t nf9_init_rel(uint64_t init_ms, uint64_t up_ms)
+{
+	return (int64_t)(init_ms / 1000 + up_ms / 1000);
+}
+
 /* flowStart/End from whichever IEs the record had (absolute ones first). */
 static void nf9_times(const struct nf9_msg *m, struct nf_scr *s, struct flow_key *k)
 {
@@ -154,7 +164,7 @@ static void nf9_times(const struct nf9_msg *m, struct nf_scr *s, struct flow_key
 	else if (f & NF_SEEN_START_US) k->ts_start = nf9_ntp(s->start_us);
 	else if (f & NF_SEEN_START_NS) k->ts_start = nf9_ntp(s->start_ns);
 	else if ((f & NF_SEEN_FIRST_UP) && (f & NF_SEEN_SYS_INIT))
-		k->ts_start = nf9_ms(s->sys_init_ms + s->first_up);
+		k->ts_start.sec = nf9_init_rel(s->sys_init_ms, s->first_up);
 	else if ((f & NF_SEEN_FIRST_UP) && m->version == 9)
 		k->ts_start = nf9_uptime(m, s->first_up, false);
 	else
@@ -165,7 +175,7 @@ static void nf9_times(const struct nf9_msg *m, struct nf_scr *s, struct flow_key
 	else if (f & NF_SEEN_END_US) k->ts_end = nf9_ntp(s->end_us);
 	else if (f & NF_SEEN_END_NS) k->ts_end = nf9_ntp(s->end_ns);
 	else if ((f & NF_SEEN_LAST_UP) && (f & NF_SEEN_SYS_INIT))
-		k->ts_end = nf9_ms(s->sys_init_ms + s->last_up);
+		k->ts_end.sec = nf9_init_rel(s->sys_init_ms, s->last_up);
 	else if ((f & NF_SEEN_LAST_UP) && m->version == 9)
 		k->ts_end = nf9_uptime(m, s->last_up, false);
 }
@@ -305,7 +315,7 @@ static void nf9_data_done(struct nf9_msg *m, struct nf_scr *s)
 	else if (s->seen & NF_SEEN_SAMP_INTERVAL)
 		rate = (uint32_t)s->samp_interval;
 	else
-		rate = m->e->sys_rate;
+		rate = nf_sampler_rate(m->e, false, 0);
 	nf_rec_finish(m->st, rec, rate);
 	m->e->records++;
 	m->emitted++;

@@ -45,6 +45,7 @@ struct nf_exporter {
 	uint64_t drops[NF_DROP_N];
 	uint64_t held, held_records;	/* early data sets held; records decoded from them later */
 	uint32_t sys_rate;		/* system-scoped sampling interval from options */
+	uint32_t last_rate;		/* the rate a sampler's options record gave last */
 	uint16_t nsamplers;
 	struct { uint64_t id; uint32_t rate; } samplers[NF_MAX_SAMPLERS];
 	struct fr_ip exp_addr;		/* options IE 130/131 exporter address, af 0 = none */
@@ -156,7 +157,7 @@ struct nf_name *nf_names_get(struct nf_names *t, uint32_t id, bool create);
 /* Record a sampler's rate from an options record (id 0 with !has_id: system scope). */
 void nf_sampler_set(struct nf_exporter *e, bool has_id, uint64_t id, uint32_t rate);
 
-/* The rate for a record: its sampler's, the system one, or 0. */
+/* The rate for a record: its sampler's; without a sampler id the system's, sampler 0's or the last announced; else 0. */
 uint32_t nf_sampler_rate(const struct nf_exporter *e, bool has_id, uint64_t id);
 
 /*

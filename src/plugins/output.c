@@ -254,6 +254,13 @@ static void raw_str(const uint8_t *p, size_t size, char *buf, size_t len)
 		o += (size_t)snprintf(buf + o, len - o, "%s%02X", i ? "-" : "", p[1 + i]);
 }
 
+/* The declared length (4 or 16) of a custom primitive of semantics ip. */
+static unsigned custom_ip_len(const struct prim_desc *d)
+{
+	const struct prim_custom *c = prim_custom_get((int)(d - &prim_table[P_CUSTOM_0]));
+	return c ? c->len : 4;
+}
+
 const char *out_value(const struct prim_desc *d, const struct flow_key *k, uint8_t tcp_flags,
     const struct out_opts *o, char *buf, size_t len)
 {
@@ -277,6 +284,8 @@ const char *out_value(const struct prim_desc *d, const struct flow_key *k, uint8
 			inet_ntop(AF_INET6, ip.a, buf, (socklen_t)len);
 		else if (ip.af == 4)
 			inet_ntop(AF_INET, ip.a, buf, (socklen_t)len);
+		else if (d->flags & PRIM_CUSTOM)	/* unset: the zero address of its length, as pmacct */
+			snprintf(buf, len, "%s", custom_ip_len(d) == 16 ? "::" : "0.0.0.0");
 		else
 			buf[0] = '\0';
 		break;
