@@ -9,6 +9,7 @@
 
 #include "bin/daemon.h"
 #include "lib/log.h"
+#include "maps/networks.h"
 #include "model/prim.h"
 #include "pipeline/dispatch.h"
 #include "plugins/plugin.h"
@@ -63,10 +64,16 @@ static bool run_poll(void *arg)
 	return daemon_poll(&h);
 }
 
+/* Primitives this daemon fills, and their sources (pmacct's start-up checks). */
 static int check_primitives(const struct core_cfg *cfg, uint8_t source)
 {
+	net_sources_warn(cfg, cfg->daemon, WHO);
 	for (int i = 0; i < cfg->nplugins; i++) {
 		const struct plugin_cfg *pc = &cfg->plugins[i];
+		char who[CFG_NAME_MAX + 24];
+		snprintf(who, sizeof(who), "%s/%s", pc->name, pc->type);
+		if (net_res_check(cfg, pc, cfg->daemon, who) < 0)
+			return -1;
 		for (int j = 0; j < P_COUNT; j++) {
 			if (prim_has(&pc->aggregate, (enum prim_id)j) && !(prim_table[j].sources & source)) {
 				log_err(WHO, "plugin '%s': primitive '%s' is not available in this daemon. Exiting.",

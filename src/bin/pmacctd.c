@@ -68,61 +68,9 @@ static void usage(const struct daemon_desc *dd)
 	    "  -u  \tLeave IP protocols in numerical format\n");
 }
 
-static void check_net_sources(const struct core_cfg *cfg)
-{
-	static const struct { const char *key; bool as_key; const char *what; } keys[] = {
-		{ "pmacctd_net", false, "network" }, { "pmacctd_as", true, "AS" },
-	};
-	enum net_source s;
-
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		const char *v = keys[i].as_key ? cfg->as_source : cfg->net_source;
-		if (v && net_source_parse(v, keys[i].as_key, CFG_PMACCTD, &s) < 0)
-			log_warnx(WHO, "[%s] Invalid %s aggregation value '%s'. Ignored.",
-			    cfg_where(&cfg->origin, keys[i].key), keys[i].what, v);
-	}
-}
-
-/*
- * Net and AS primitives need a source, per plugin, with pmacct 1.7.7's
- * rules and messages (verified): ASNs need networks_file unless
- * pmacctd_as is bgp; nets and masks need networks_file or networks_mask,
- * or the one pmacctd_net names (bgp / igp: no daemon here, so an error).
- */
-static int check_net_prims(const struct core_cfg *cfg, const struct plugin_cfg *pc, const char *who)
-{
-	enum net_source net = NETSRC_UNSET, as = NETSRC_UNSET;
-	bool need_as = false, need_net = false;
-
-	if (cfg->net_source && net_source_parse(cfg->net_source, false, CFG_PMACCTD, &net) < 0)
-		net = NETSRC_UNSET;
-	if (cfg->as_source && net_source_parse(cfg->as_source, true, CFG_PMACCTD, &as) < 0)
-		as = NETSRC_UNSET;
-	for (int j = 0; j < P_COUNT; j++) {
-		if (!prim_has(&pc->aggregate, (enum prim_id)j))
-			continue;
-		need_as |= (prim_table[j].flags & PRIM_NEEDS_AS) != 0;
-		need_net |= (prim_table[j].flags & PRIM_NEEDS_NET) != 0;
-	}
-	if (need_as && !pc->networks_file && as != NETSRC_BGP) {
-		log_err(who, "AS aggregation selected but NO 'networks_file' or 'pmacctd_as' are specified. Exiting...");
-		return -1;
-	}
-	if (need_net && net == NETSRC_UNSET && !pc->networks_file && !pc->networks_mask) {
-		log_err(who, "network aggregation selected but none of 'pmacctd_net', 'networks_file', 'networks_mask' is specified. Exiting ...");
-		return -1;
-	}
-	if (need_net && ((net == NETSRC_FILE && !pc->networks_file) ||
-	    (net == NETSRC_MASK && !pc->networks_mask) || net == NETSRC_BGP || net == NETSRC_IGP)) {
-		log_err(who, "network aggregation selected but none of 'bgp_daemon', 'bmp_daemon', 'isis_daemon', 'networks_file', 'networks_mask' is specified. Exiting ...");
-		return -1;
-	}
-	return 0;
-}
-
 static int check_primitives(const struct core_cfg *cfg)
 {
-	check_net_sources(cfg);
+	net_sources_warn(cfg, CFG_PMACCTD, WHO);
 	for (int i = 0; i < cfg->nplugins; i++) {
 		const struct plugin_cfg *pc = &cfg->plugins[i];
 		char who[CFG_NAME_MAX + 24];
@@ -134,7 +82,7 @@ static int check_primitives(const struct core_cfg *cfg)
 				return -1;
 			}
 		}
-		if (check_net_prims(cfg, pc, who) < 0)
+		if (net_res_check(cfg, pc, CFG_PMACCTD, who) < 0)
 			return -1;
 	}
 	return 0;

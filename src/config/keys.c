@@ -104,9 +104,12 @@ const struct cfg_key cfg_keys[] = {
 	P("networks_no_mask_if_zero", NULL, CT_BOOL, networks_no_mask_if_zero, 0, "false",
 	    "a mask of 0 leaves the net as the whole address"),
 	G("pmacctd_net", "uacctd_net nfacctd_net sfacctd_net", CT_STR, net_source, 0, NULL,
-	    "source of *_net and *_mask: file, mask, longest (+ netflow / sflow in nfacctd / sfacctd)"),
+	    "source of *_net, *_mask: netflow / sflow (collectors' default: the record's), file, mask, "
+	    "longest (fallback); bgp, bmp, igp refused (no daemon); pmacctd default: file and/or mask"),
 	G("pmacctd_as", "uacctd_as nfacctd_as nfacctd_as_new sfacctd_as sfacctd_as_new", CT_STR,
-	    as_source, 0, NULL, "source of *_as: file (true), false, longest (+ netflow / sflow)"),
+	    as_source, 0, NULL,
+	    "source of *_as: netflow / sflow / false (default: the record's), file (true), "
+	    "longest (fallback); bgp, bmp refused (no daemon)"),
 	P("ports_file", NULL, CT_STR, ports_file, 0, NULL, "ports to account; others are zeroed (-t)"),
 	P("pre_tag_map", NULL, CT_STR, pre_tag_map, 0, NULL, "tagging map (tag, tag2), per plugin"),
 	P("maps_entries", "pre_tag_map_entries", CT_UINT, maps_entries, 1, "384",

@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "maps/lpm.h"
+#include "model/prim.h"
 
 struct net_map {
 	struct lpm *v4, *v6;
@@ -222,8 +224,12 @@ struct src_word {
 };
 
 #define ALL_D	((1 << CFG_PMACCTD) | (1 << CFG_NFACCTD) | (1 << CFG_SFACCTD))
+#define COL_D	((1 << CFG_NFACCTD) | (1 << CFG_SFACCTD))
 
-/* The values pmacct 1.7.7 accepts (pmacctd rejects netflow/sflow, verified). */
+/*
+ * The values pmacct 1.7.7 accepts (verified): pmacctd rejects netflow and
+ * sflow; nfacctd and sfacctd take either word for the record's own data.
+ */
 static const struct src_word src_words[] = {
 	{ "file", NETSRC_FILE, 3, ALL_D },
 	{ "true", NETSRC_FILE, 1, ALL_D },
@@ -234,15 +240,15 @@ static const struct src_word src_words[] = {
 	{ "igp", NETSRC_IGP, 2, ALL_D },
 	{ "longest", NETSRC_LONGEST, 3, ALL_D },
 	{ "fallback", NETSRC_LONGEST, 3, ALL_D },
-	{ "netflow", NETSRC_RECORD, 3, 1 << CFG_NFACCTD },
-	{ "sflow", NETSRC_RECORD, 3, 1 << CFG_SFACCTD },
+	{ "netflow", NETSRC_RECORD, 3, COL_D },
+	{ "sflow", NETSRC_RECORD, 3, COL_D },
 };
 
 int net_source_parse(const char *v, bool as_key, enum cfg_daemon d, enum net_source *out)
 {
 	for (size_t i = 0; i < sizeof(src_words) / sizeof(src_words[0]); i++) {
 		const struct src_word *w = &src_words[i];
-		if (strcmp(v, w->word) == 0 && (w->as_key & (as_key ? 1 : 2)) && (w->daemons & (1 << d))) {
+		if (strcasecmp(v, w->word) == 0 && (w->as_key & (as_key ? 1 : 2)) && (w->daemons & (1 << d))) {
 			*out = w->src;
 			return 0;
 		}
@@ -282,6 +288,10 @@ bool net_res_init(struct net_res *r, const struct plugin_cfg *pc, const struct c
 	memset(r, 0, sizeof(*r));
 	r->net = source_of(cc->net_source, false, d);
 	r->as = source_of(cc->as_source, true, d);
+	/* nfacctd / sfacctd: no *_net source means the record's own masks, whatever
+	 * networks_file and networks_mask say (1.7.7 and master, verified) */
+	if (d != CFG_PMACCTD && r->net == NETSRC_UNSET)
+		r->net = NETSRC_RECORD;
 	/* pmacctd: no *_net source means file and/or mask; longest acts as file (verified) */
 	if (r->net == NETSRC_UNSET || r->net == NETSRC_MASK)
 		r->static_mask = (uint8_t)(pc->networks_mask > 128 ? 128 : pc->networks_mask);
@@ -296,6 +306,8 @@ bool net_res_init(struct net_res *r, const struct plugin_cfg *pc, const struct c
 	r->no_mask_if_zero = pc->networks_no_mask_if_zero;
 	r->want_net = has_any(a, net_ids, 3);
 	r->want_mask = has_any(a, mask_ids, 2);
+	r->src_mask = prim_has(a, P_SRC_MASK);
+	r->dst_mask = prim_has(a, P_DST_MASK);
 	r->want_as = has_any(a, as_ids, 3);
 	r->want_host = r->filter && file && has_any(a, host_ids, 3);
 	r->src = has_any(a, src_ids, 5) || r->want_host;
@@ -321,30 +333,36 @@ static void mask_addr(const struct fr_ip *ip, unsigned len, bool keep_if_zero, s
 }
 
 /*
- * One side, as pmacct 1.7.7's net_funcs chain: the static mask first, then
- * the file's entry (which replaces it under *_net file), the ASN, the
- * networks_file_filter zeroing, and the net as the address under the mask.
+ * One side, as pmacct 1.7.7's net_funcs chain: the record's mask (netflow,
+ * sflow, longest) or the static mask first, then the file's entry (which
+ * replaces it under *_net file, or when longer under longest), the ASN,
+ * the networks_file_filter zeroing, and the net as the address under the mask.
  */
-static void resolve_side(const struct net_res *r, const struct net_map *m, struct fr_ip *ip,
-    struct fr_ip *net, uint8_t *mask, uint32_t *as)
+static void resolve_side(const struct net_res *r, const struct net_map *m, bool mask_agg,
+    struct fr_ip *ip, struct fr_ip *net, uint8_t *mask, uint32_t *as)
 {
-	uint8_t nmask = 0;
+	uint8_t nmask = 0, lm = 0;
 
 	if (ip->af != 4 && ip->af != 6)
 		return;
 	if (r->net == NETSRC_RECORD || r->net == NETSRC_LONGEST)
-		nmask = *mask;
+		nmask = lm = *mask;
 	if (r->static_mask)
 		nmask = r->static_mask;
+	if (r->net == NETSRC_MASK && mask_agg)
+		lm = r->static_mask;	/* pmacct copies networks_mask in only then */
 	if (m) {
 		const struct net_entry *e = netmap_lookup(m, ip);
 		uint8_t flen = e ? e->len : 0;
 		if (r->net == NETSRC_FILE)
 			nmask = flen;
 		else if (r->net == NETSRC_LONGEST && (r->no_lpm ? flen != 0 : flen > nmask))
-			nmask = flen;
+			nmask = lm = flen;
+		/* _as longest: the file wins over the mask the net was given (an
+		 * equal length included); a file net, or networks_mask when the
+		 * side's mask is not aggregated, leaves nothing to beat (verified) */
 		if (r->as == NETSRC_FILE || (r->as == NETSRC_LONGEST &&
-		    (r->no_lpm ? flen != 0 : flen >= nmask)))
+		    (r->no_lpm ? flen != 0 : flen >= lm)))
 			*as = e ? e->as : 0;
 		if (r->want_host && !e) {
 			memset(ip->a, 0, sizeof(ip->a));
@@ -359,7 +377,99 @@ static void resolve_side(const struct net_res *r, const struct net_map *m, struc
 void net_res_apply(const struct net_res *r, const struct net_map *m, struct flow_key *k)
 {
 	if (r->src)
-		resolve_side(r, m, &k->src_ip, &k->src_net, &k->src_mask, &k->src_as);
+		resolve_side(r, m, r->src_mask, &k->src_ip, &k->src_net, &k->src_mask, &k->src_as);
 	if (r->dst)
-		resolve_side(r, m, &k->dst_ip, &k->dst_net, &k->dst_mask, &k->dst_as);
+		resolve_side(r, m, r->dst_mask, &k->dst_ip, &k->dst_net, &k->dst_mask, &k->dst_as);
+}
+
+/* ---- start-up checks ---- */
+
+/* pmacct's words for a plugin whose net / AS primitives have no source, per daemon (verified). */
+struct net_check_msgs {
+	const char *as_file;	/* AS primitive, ASNs from a networks_file that is not there */
+	const char *as_bgp;	/* AS primitive, ASNs from BGP; NULL: accepted */
+	const char *net_unset;	/* net primitive, no source at all; NULL: cannot happen */
+	const char *net_missing;	/* net primitive, the named source is not there */
+};
+
+#define NET_MISSING "network aggregation selected but none of 'bgp_daemon', 'bmp_daemon', " \
+	"'isis_daemon', 'networks_file', 'networks_mask' is specified. Exiting"
+
+static const struct net_check_msgs check_msgs[] = {
+	[CFG_PMACCTD] = {
+		"AS aggregation selected but NO 'networks_file' or 'pmacctd_as' are specified. Exiting...",
+		NULL,
+		"network aggregation selected but none of 'pmacctd_net', 'networks_file', 'networks_mask' is specified. Exiting ...",
+		NET_MISSING " ...",
+	},
+	[CFG_NFACCTD] = {
+		"AS aggregation selected but NO 'networks_file' specified. Exiting.",
+		"AS aggregation selected but 'bgp_daemon' or 'bmp_daemon' is not enabled. Exiting.",
+		NULL,
+		NET_MISSING ".",
+	},
+	[CFG_SFACCTD] = {
+		"AS aggregation was selected but NO 'networks_file' specified. Exiting...",
+		"AS aggregation selected but 'bgp_daemon' or 'bmp_daemon' is not enabled. Exiting...",
+		NULL,
+		NET_MISSING " ...",
+	},
+};
+
+void net_sources_warn(const struct core_cfg *cc, enum cfg_daemon d, const char *who)
+{
+	static const struct { const char *key; bool as_key; const char *what; } keys[] = {
+		{ "pmacctd_net", false, "network" }, { "pmacctd_as", true, "AS" },
+	};
+	enum net_source s;
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *v = keys[i].as_key ? cc->as_source : cc->net_source;
+		if (v && net_source_parse(v, keys[i].as_key, d, &s) < 0)
+			log_warnx(who, "[%s] Invalid %s aggregation value '%s'. Ignored.",
+			    cfg_where(&cc->origin, keys[i].key), keys[i].what, v);
+	}
+}
+
+/* Whether the plugin aggregates on nets/masks (peer_dst_ip too, as pmacct) and on ASNs. */
+static void needs(const struct plugin_cfg *pc, bool *need_net, bool *need_as)
+{
+	*need_net = prim_has(&pc->aggregate, P_PEER_DST_IP);
+	*need_as = false;
+	for (int j = 0; j < P_COUNT; j++) {
+		if (!prim_has(&pc->aggregate, (enum prim_id)j))
+			continue;
+		*need_as |= (prim_table[j].flags & PRIM_NEEDS_AS) != 0;
+		*need_net |= (prim_table[j].flags & PRIM_NEEDS_NET) != 0;
+	}
+}
+
+int net_res_check(const struct core_cfg *cc, const struct plugin_cfg *pc, enum cfg_daemon d,
+    const char *who)
+{
+	const struct net_check_msgs *msg = &check_msgs[d];
+	enum net_source net = source_of(cc->net_source, false, d);
+	enum net_source as = source_of(cc->as_source, true, d);
+	bool need_net, need_as, file = pc->networks_file != NULL;
+
+	needs(pc, &need_net, &need_as);
+	/* pmacctd wants a source for ASNs; the collectors keep the record's by default */
+	if (need_as && !file && (d == CFG_PMACCTD ? as != NETSRC_BGP : as == NETSRC_FILE)) {
+		log_err(who, "%s", msg->as_file);
+		return -1;
+	}
+	if (need_as && msg->as_bgp && as == NETSRC_BGP) {
+		log_err(who, "%s", msg->as_bgp);	/* no BGP / BMP daemon here */
+		return -1;
+	}
+	if (need_net && msg->net_unset && net == NETSRC_UNSET && !file && !pc->networks_mask) {
+		log_err(who, "%s", msg->net_unset);
+		return -1;
+	}
+	if (need_net && ((net == NETSRC_FILE && !file) || (net == NETSRC_MASK && !pc->networks_mask) ||
+	    net == NETSRC_BGP || net == NETSRC_IGP)) {
+		log_err(who, "%s", msg->net_missing);	/* no BGP / BMP / IS-IS daemon here */
+		return -1;
+	}
+	return 0;
 }

@@ -53,8 +53,8 @@ enum net_source {
 
 /*
  * Parse a `[pm|nf|sf]acctd_net` (as_key false) or `_as` (as_key true)
- * value for daemon d.  Returns 0, or -1 for a value pmacct 1.7.7 rejects
- * (netflow/sflow in pmacctd, ...).
+ * value for daemon d, in any case as pmacct.  Returns 0, or -1 for a value
+ * pmacct 1.7.7 rejects (netflow/sflow in pmacctd, mask for _as, ...).
  */
 int net_source_parse(const char *v, bool as_key, enum cfg_daemon d, enum net_source *out);
 
@@ -62,6 +62,7 @@ int net_source_parse(const char *v, bool as_key, enum cfg_daemon d, enum net_sou
 struct net_res {
 	bool src, dst;		/* sides to resolve */
 	bool want_net, want_mask, want_as, want_host;
+	bool src_mask, dst_mask;	/* src_mask / dst_mask aggregated */
 	enum net_source net, as;
 	uint8_t static_mask;	/* networks_mask, 0 = none */
 	bool filter;		/* networks_file_filter */
@@ -83,5 +84,21 @@ bool net_res_init(struct net_res *r, const struct plugin_cfg *pc, const struct c
  * outside every prefix under networks_file_filter.
  */
 void net_res_apply(const struct net_res *r, const struct net_map *m, struct flow_key *k);
+
+/*
+ * Warn, under who, about a *acctd_net or *acctd_as value daemon d does
+ * not take (pmacct warns and ignores the line; so do we: it counts as unset).
+ */
+void net_sources_warn(const struct core_cfg *cc, enum cfg_daemon d, const char *who);
+
+/*
+ * pmacct's start-up checks of plugin pc in daemon d: net / mask primitives
+ * (and peer_dst_ip) need the source *acctd_net names to be there (bgp, bmp,
+ * igp never are: no BGP, BMP or IS-IS daemon), AS primitives need the
+ * networks_file *acctd_as names (pmacctd: always, unless bgp).  Logs
+ * pmacct's error under who and returns -1, or returns 0.
+ */
+int net_res_check(const struct core_cfg *cc, const struct plugin_cfg *pc, enum cfg_daemon d,
+    const char *who);
 
 #endif
