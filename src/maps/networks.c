@@ -310,9 +310,11 @@ bool net_res_init(struct net_res *r, const struct plugin_cfg *pc, const struct c
 	r->dst_mask = prim_has(a, P_DST_MASK);
 	r->want_as = has_any(a, as_ids, 3);
 	r->want_host = r->filter && file && has_any(a, host_ids, 3);
+	r->want_nh = file && prim_has(a, P_PEER_DST_IP) &&
+	    (r->net == NETSRC_FILE || r->net == NETSRC_LONGEST);
 	r->src = has_any(a, src_ids, 5) || r->want_host;
-	r->dst = has_any(a, dst_ids, 5) || r->want_host;
-	return (r->want_net || r->want_mask || r->want_as || r->want_host) &&
+	r->dst = has_any(a, dst_ids, 5) || r->want_host || r->want_nh;
+	return (r->want_net || r->want_mask || r->want_as || r->want_host || r->want_nh) &&
 	    (file || r->static_mask || r->net == NETSRC_RECORD || r->net == NETSRC_LONGEST);
 }
 
@@ -339,7 +341,7 @@ static void mask_addr(const struct fr_ip *ip, unsigned len, bool keep_if_zero, s
  * the networks_file_filter zeroing, and the net as the address under the mask.
  */
 static void resolve_side(const struct net_res *r, const struct net_map *m, bool mask_agg,
-    struct fr_ip *ip, struct fr_ip *net, uint8_t *mask, uint32_t *as)
+    struct fr_ip *ip, struct fr_ip *net, uint8_t *mask, uint32_t *as, struct fr_ip *nh)
 {
 	uint8_t nmask = 0, lm = 0;
 
@@ -364,6 +366,14 @@ static void resolve_side(const struct net_res *r, const struct net_map *m, bool 
 		if (r->as == NETSRC_FILE || (r->as == NETSRC_LONGEST &&
 		    (r->no_lpm ? flen != 0 : flen >= lm)))
 			*as = e ? e->as : 0;
+		/* the destination's next hop from the file when the file gives its net
+		 * (longest: at least as long as the record's mask), unset without one (verified) */
+		if (nh && (r->net == NETSRC_FILE || (r->no_lpm ? flen != 0 : flen >= lm))) {
+			if (e && e->nh.af)
+				*nh = e->nh;
+			else
+				memset(nh, 0, sizeof(*nh));
+		}
 		if (r->want_host && !e) {
 			memset(ip->a, 0, sizeof(ip->a));
 			if (r->net == NETSRC_LONGEST)
@@ -377,9 +387,11 @@ static void resolve_side(const struct net_res *r, const struct net_map *m, bool 
 void net_res_apply(const struct net_res *r, const struct net_map *m, struct flow_key *k)
 {
 	if (r->src)
-		resolve_side(r, m, r->src_mask, &k->src_ip, &k->src_net, &k->src_mask, &k->src_as);
+		resolve_side(r, m, r->src_mask, &k->src_ip, &k->src_net, &k->src_mask, &k->src_as,
+		    NULL);
 	if (r->dst)
-		resolve_side(r, m, r->dst_mask, &k->dst_ip, &k->dst_net, &k->dst_mask, &k->dst_as);
+		resolve_side(r, m, r->dst_mask, &k->dst_ip, &k->dst_net, &k->dst_mask, &k->dst_as,
+		    r->want_nh ? &k->peer_dst_ip : NULL);
 }
 
 /* ---- start-up checks ---- */

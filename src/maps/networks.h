@@ -62,6 +62,7 @@ int net_source_parse(const char *v, bool as_key, enum cfg_daemon d, enum net_sou
 struct net_res {
 	bool src, dst;		/* sides to resolve */
 	bool want_net, want_mask, want_as, want_host;
+	bool want_nh;		/* peer_dst_ip from the file's next hop (*_net file / longest) */
 	bool src_mask, dst_mask;	/* src_mask / dst_mask aggregated */
 	enum net_source net, as;
 	uint8_t static_mask;	/* networks_mask, 0 = none */

@@ -50,7 +50,7 @@ struct prim_desc prim_table[P_COUNT] = {
 	[P_PEER_SRC_IP] = { "peer_src_ip", "MISC", "IP address or identificator of telemetry exporting device",
 		KF(peer_src_ip), PF_IP, "PEER_SRC_IP", 47, "peer_ip_src", SRC_NF | SRC_SF, 0, P_PEER_SRC_IP },
 	[P_PEER_DST_IP] = { "peer_dst_ip", "BGP", "BGP next-hop",
-		KF(peer_dst_ip), PF_IP, "PEER_DST_IP", 47, "peer_ip_dst", SRC_NF | SRC_SF, 0, P_PEER_DST_IP },
+		KF(peer_dst_ip), PF_IP, "PEER_DST_IP", 47, "peer_ip_dst", SRC_ALL, 0, P_PEER_DST_IP },
 	[P_IN_IFACE] = { "in_iface", "MISC", "Input interface, SNMP ifIndex",
 		KF(in_iface), PF_UINT, "IN_IFACE", 12, "iface_in", SRC_NF | SRC_SF, 0, P_IN_IFACE },
 	[P_OUT_IFACE] = { "out_iface", "MISC", "Output interface, SNMP ifIndex",
