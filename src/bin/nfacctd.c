@@ -75,6 +75,7 @@ static void *nfd_new(struct core_cfg *cfg)
 		.account_options = cfg->nf_account_options,
 		.ext_sampling_rate = cfg->ext_sampling_rate,
 		.ignore_exporter_address = cfg->nf_ignore_exporter_address,
+		.pre_processing_checks = cfg->nf_pre_processing_checks,
 		.max_templates = cfg->nf_max_templates,
 		.max_exporters = cfg->collector_max_exporters,
 		.hold_secs = cfg->nf_hold_secs,

@@ -81,6 +81,7 @@ struct plugin_cfg {
 	bool tcpflags_encode_as_array;	/* JSON tcp_flags as an array of flag names */
 	bool mpls_label_stack_encode_as_array;	/* JSON mpls_label_stack as an array */
 	bool fwd_status_encode_as_string;	/* JSON fwd_status as RFC 7270 text */
+	bool label_encode_as_map;	/* pre_tag_label_encode_as_map: JSON label as {"k": "v"} */
 	uint32_t cache_entries;		/* print_cache_entries, default 16411 */
 	struct cfg_period history;	/* print_history */
 	char history_roundoff[8];	/* print_history_roundoff: letters of m h d w M */
@@ -231,6 +232,7 @@ struct core_cfg {
 	char *aggregate_primitives;	/* custom primitives definition file (model/prim_custom.c) */
 	char *flow_to_rd_map;		/* flow_to_rd_map: mpls_vpn_rd by exporter, interface, label */
 	bool nf_ignore_exporter_address;	/* peer_src_ip never from IE 130/131 */
+	bool nf_pre_processing_checks;	/* nfacctd_pre_processing_checks (master) */
 	char *sf_counter_file;		/* sfacctd_counter_file: counter samples as JSON lines */
 	char *sf_counter_output;	/* sfacctd_counter_output: json (the only format) */
 

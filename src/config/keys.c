@@ -170,6 +170,8 @@ const struct cfg_key cfg_keys[] = {
 	    "false", "JSON mpls_label_stack as an array [\"0-<label>\", ...], not \"a_b_c\""),
 	P("fwd_status_encode_as_string", NULL, CT_BOOL, fwd_status_encode_as_string, 0, "false",
 	    "JSON fwd_status as RFC 7270 text (\"FORWARDED Unknown\"), not a number"),
+	P("pre_tag_label_encode_as_map", NULL, CT_BOOL, label_encode_as_map, 0, "false",
+	    "JSON label as a map: set_label=k1%v1,k2%v2 prints {\"k1\": \"v1\", \"k2\": \"v2\"} (master)"),
 	P("print_cache_entries", "kafka_cache_entries amqp_cache_entries", CT_UINT, cache_entries, 1,
 	    "16411", "hash buckets of the plugin cache"),
 	P("print_history", SQLK("history"), CT_PERIOD, history, 0, NULL,
@@ -269,6 +271,9 @@ const struct cfg_key cfg_keys[] = {
 	    "peer_dst_ip from the IP next hop (NetFlow IE 15/62, v5) instead of the BGP one"),
 	GR("nfacctd_disable_checks", "nfacctd_disable_sanity_checks", "disable sequence checks"),
 	GR("nfacctd_disable_opt_scope_check", NULL, "treat options as system scoped"),
+	G("nfacctd_pre_processing_checks", NULL, CT_BOOL, nf_pre_processing_checks, 0, "false",
+	    "drop a v9/IPFIX data set whose padding after the last record is not zero: decoded with "
+	    "a reused template id (master)"),
 	G("nfacctd_ignore_exporter_address", NULL, CT_BOOL, nf_ignore_exporter_address, 0, "false",
 	    "peer_src_ip is the datagram source even when options carry IE 130/131"),
 	GR("sfacctd_interface", NULL, "sFlow bind interface"),

@@ -25,6 +25,7 @@ enum nf_drop {
 	NF_DROP_TEMPLATE,	/* malformed (options) template record */
 	NF_DROP_NO_TEMPLATE,	/* data set before its template */
 	NF_DROP_RECORD,		/* data record truncated / bad variable length */
+	NF_DROP_PADDING,	/* data set whose padding is not zero (pre_processing_checks) */
 	NF_DROP_N
 };
 
@@ -43,6 +44,7 @@ struct nf_opts {
 	uint32_t hold_secs;	/* hold data sets that precede their template this long, 0 = off */
 	size_t hold_bytes;	/* at most this many bytes of them (0 = default) */
 	bool ignore_exporter_address;	/* peer_src_ip never from options IE 130/131 */
+	bool pre_processing_checks;	/* nfacctd_pre_processing_checks: drop sets with non-zero padding */
 	bool emit_writes_tail;	/* emit() may write the key's cold tail (flow_to_rd_map): clear it each record */
 	const struct prim_custom *custom;	/* custom primitives to fill (aggregate_primitives) */
 	int ncustom;

@@ -380,6 +380,23 @@ static void nf9_opt_done(struct nf9_msg *m, const struct nf_scr *s)
 		nf9_opt_vrf_rd(m->e, s);
 }
 
+/*
+ * nfacctd_pre_processing_checks, as pmacct master (checked against it): a
+ * data set of a fixed-length template whose bytes after its last whole
+ * record are not all zero (RFC 7011 3.3.1 pads with zeros) was most likely
+ * decoded with the wrong template (an id reused after a reboot), so all of
+ * it is dropped.  Variable-length templates are not checked.
+ */
+static bool nf9_bad_padding(const struct nf_tpl *t, const struct rd *set)
+{
+	if (t->prog.varlen || !t->prog.rec_len)
+		return false;
+	for (size_t i = set->left - set->left % t->prog.rec_len; i < set->left; i++)
+		if (set->p[i])
+			return true;
+	return false;
+}
+
 /* Data set (RFC 3954 5.3, RFC 7011 3.4.3): records until what is left is padding. */
 static void nf9_data(struct nf9_msg *m, uint16_t id, struct rd *set)
 {
@@ -405,6 +422,11 @@ static void nf9_data(struct nf9_msg *m, uint16_t id, struct rd *set)
 	 * same steps, which store the same values (strings terminated), so
 	 * clearing them once per set leaves no previous record's value behind.
 	 */
+	if (m->st->opts.pre_processing_checks && nf9_bad_padding(t, set)) {
+		m->e->drops[NF_DROP_PADDING]++;
+		set->left = 0;
+		return;
+	}
 	memset((uint8_t *)&s + sizeof(s.rec), 0, sizeof(s) - sizeof(s.rec));
 	while (set->left && set->left >= t->prog.rec_len) {
 		/*

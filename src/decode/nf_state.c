@@ -21,6 +21,7 @@ const char *const nf_drop_names[NF_DROP_N] = {
 	[NF_DROP_TEMPLATE] = "bad_template",
 	[NF_DROP_NO_TEMPLATE] = "unknown_template",
 	[NF_DROP_RECORD] = "bad_record",
+	[NF_DROP_PADDING] = "bad_padding",
 };
 
 #define NF_EXP_BUCKETS 256

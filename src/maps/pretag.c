@@ -264,10 +264,14 @@ static int set_filter(struct pt_rule *r, struct pt_line *l, const char *v)
 	return 0;
 }
 
-/* A value that names a label: printable, no ',' (pmacct's set_label rule). */
-static int parse_name(const char *v, char **out)
+/*
+ * A value that names a label: printable; `commas` allows ',' (set_label
+ * "k1%v1,k2%v2" as pmacct master; 1.7.7 refused the line), which a jump
+ * label (label=, jeq=) may not hold.
+ */
+static int parse_name(const char *v, bool commas, char **out)
 {
-	if (!v[0] || strchr(v, ',') || strlen(v) >= PT_LABEL_MAX)
+	if (!v[0] || (!commas && strchr(v, ',')) || strlen(v) >= PT_LABEL_MAX)
 		return -1;
 	for (const char *p = v; *p; p++)
 		if (!isgraph((unsigned char)*p))
@@ -292,25 +296,27 @@ static int set_action(struct pt_rule *r, struct pt_line *l, const struct pt_key 
 		rc = parse_tag(v, &r->tag2, &r->tag2_inc);
 		break;
 	case PK_SET_LABEL:
-		rc = parse_name(v, &r->set_label);
+		rc = parse_name(v, true, &r->set_label);
 		break;
 	case PK_LABEL:
-		rc = parse_name(v, &r->label);
+		rc = parse_name(v, false, &r->label);
 		break;
 	case PK_JEQ:
-		rc = parse_name(v, &r->jeq);
+		rc = parse_name(v, false, &r->jeq);
 		break;
 	case PK_RETURN:
 		rc = parse_bool(v, &b);
 		r->ret = b;
 		break;
 	case PK_STACK:
-		if (strcmp(v, "sum") == 0)
+		/* pmacct: '+' (and "sum") adds, "or" ORs; another operator is warned
+		 * about and the line kept without stacking */
+		if (strcmp(v, "+") == 0 || strcmp(v, "sum") == 0)
 			r->stack = STACK_SUM;
 		else if (strcmp(v, "or") == 0)
 			r->stack = STACK_OR;
 		else
-			rc = -1;
+			log_warnx(l->o->who, "[%s] Unknown STACK operator: '%s'. Ignoring.", l->path, v);
 		break;
 	case PK_FILTER:
 		return set_filter(r, l, v);

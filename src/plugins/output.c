@@ -122,6 +122,7 @@ void out_opts_from_cfg(struct out_opts *o, const struct plugin_cfg *pc, const st
 	o->tcpflags_array = pc->tcpflags_encode_as_array;
 	o->mpls_array = pc->mpls_label_stack_encode_as_array;
 	o->fwd_status_str = pc->fwd_status_encode_as_string;
+	o->label_map = pc->label_encode_as_map;
 }
 
 unsigned out_ts_flags(const struct out_opts *o)
@@ -601,6 +602,50 @@ static void json_mpls_array(struct rowbuf *rb, const struct fr_mpls_stack *st)
 	rb_put(rb, "]", 1);
 }
 
+/* The most key/value pairs a label map holds: a label of FR_LABEL_MAX chars has fewer. */
+#define LABEL_MAP_MAX (FR_LABEL_MAX / 2)
+
+/*
+ * The label as pmacct master's pre_tag_label_encode_as_map (checked against
+ * it): '%' counts as ',', empty tokens are skipped, consecutive tokens pair
+ * up as key and value (an odd last token is dropped), and a repeated key
+ * takes the later value at the place of its first appearance.
+ */
+static void json_label_map(struct rowbuf *rb, const char *label)
+{
+	char copy[FR_LABEL_MAX];
+	const char *tok[LABEL_MAP_MAX * 2];
+	int idx[LABEL_MAP_MAX];		/* pair i: token index of its key */
+	int val[LABEL_MAP_MAX];		/* pair i: token index of its value */
+	int nt = 0, np = 0;
+	char *save = NULL;
+
+	snprintf(copy, sizeof(copy), "%s", label);
+	for (char *p = copy; *p; p++)
+		if (*p == '%')
+			*p = ',';
+	for (char *t = strtok_r(copy, ",", &save); t && nt < LABEL_MAP_MAX * 2;
+	    t = strtok_r(NULL, ",", &save))
+		tok[nt++] = t;
+	for (int i = 0; i + 1 < nt; i += 2) {
+		int j = 0;
+		while (j < np && strcmp(tok[idx[j]], tok[i]) != 0)
+			j++;
+		if (j == np)
+			idx[np++] = i;
+		val[j] = i + 1;
+	}
+	rb_put(rb, "{", 1);
+	for (int j = 0; j < np; j++) {
+		if (j)
+			rb_put(rb, ", ", 2);
+		rb_json_str(rb, tok[idx[j]], strlen(tok[idx[j]]));
+		rb_put(rb, ": ", 2);
+		rb_json_str(rb, tok[val[j]], strlen(tok[val[j]]));
+	}
+	rb_put(rb, "}", 1);
+}
+
 /* One "key": value pair of a JSON row. */
 static void json_field(struct rowbuf *rb, const struct prim_desc *d, const struct flow_key *k,
     const struct out_counters *cnt, const struct out_opts *o, const char *sep)
@@ -614,6 +659,10 @@ static void json_field(struct rowbuf *rb, const struct prim_desc *d, const struc
 	rb_put(rb, "\": ", 3);
 	if (d->fmt == PF_TCPFLAGS && o->tcpflags_array) {
 		json_tcpflags_array(rb, cnt->tcp_flags);
+		return;
+	}
+	if (d->alias == P_LABEL && o->label_map) {
+		json_label_map(rb, k->label);
 		return;
 	}
 	if (d->fmt == PF_MPLS_STACK && o->mpls_array) {

@@ -22,6 +22,7 @@ struct out_opts {
 	bool tcpflags_array;	/* tcpflags_encode_as_array: JSON tcp_flags as ["SYN", ...] */
 	bool mpls_array;	/* mpls_label_stack_encode_as_array: JSON ["0-<label>", ...] */
 	bool fwd_status_str;	/* fwd_status_encode_as_string: RFC 7270 reason text */
+	bool label_map;		/* pre_tag_label_encode_as_map: JSON label as an object */
 };
 
 /* The columns a plugin prints: its primitives in table order, sum_* as their alias. */

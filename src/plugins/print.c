@@ -52,6 +52,9 @@ static int print_init(struct plugin *p)
 	out_cols_init(&s->cols, &pc->aggregate, false, false);
 	s->cols.stitch = s->stitching;
 	out_opts_from_cfg(&s->opts, pc, p->core);
+	if (s->opts.label_map && s->opts.fmt != OUT_JSON)	/* as pmacct master */
+		log_warnx(p->who, "Complex data types (ie. pre_tag_label_encode_as_map) not supported "
+		    "by the selected print_output. Ignored.");
 	timebin_init(&s->bins, &pc->history, pc->history_roundoff, pc->history_offset,
 	    p->core->timestamps_utc);
 	if (pc->history.n)
@@ -182,8 +185,8 @@ static void write_markers(FILE *f, const struct plugin *p, bool start, size_t pu
 	const struct print_state *s = p->state;
 	if (s->opts.fmt == OUT_JSON) {
 		char wid[256];
-		out_writer_id(cfg_extra_get(&p->cfg->extra, "writer_id_string"), p->cfg->name,
-		    (long)getpid(), wid, sizeof(wid));
+		/* pmacct master's print plugin ignores writer_id_string (Kafka / AMQP only) */
+		out_writer_id(NULL, p->cfg->name, (long)getpid(), wid, sizeof(wid));
 		if (start)
 			fprintf(f, "{\"event_type\": \"purge_init\", \"writer_id\": \"%s\"}\n", wid);
 		else

@@ -118,7 +118,7 @@ static void test_bad_lines(void)
 	    "! comment\n# comment\n\nset_tag=1 bogus=1\nset_tag=abc\nset_tag=1 filter='tcp' x\n"
 	    "%s\nset_tag=1 set_tag=2\nset_tag=1 filter='not a filter ((('\nset_tag=1 in=x\n"
 	    "set_tag=1 src_mac=00:11\nset_tag=1 src_net=10.0.0.0/33\nset_tag=1 vlan=4096\n"
-	    "set_tag=1 filter='tcp\nset_tag=1 set_tag2=2 set_label=a\nset_label=a,b\nset_tag=7\n",
+	    "set_tag=1 filter='tcp\nset_tag=1 set_tag2=2 set_label=a\nset_tag=7\n",
 	    big);
 	struct pt_map *m = load(text, PT_PMACCTD, 0);
 	is_int(pretag_count(m), 1, "only the good line loads");
@@ -212,6 +212,27 @@ static void test_matching(void)
 	pretag_free(m);
 }
 
+/* set_label with ',' (pmacct master: one label list) and stack=+ (pmacct's own spelling). */
+static void test_label_commas_stack_plus(void)
+{
+	struct pt_map *m = load("set_label=k1%v1,k2%v2 filter='tcp' jeq=n\n"
+	    "set_label=a,b label=n\n", PT_PMACCTD, 0);
+	is_int(pretag_count(m), 2, "set_label with ',' loads");
+	ok(strcmp(eval1(m, 1, 6, 1, 1).label, "k1%v1,k2%v2,a,b") == 0,
+	    "comma labels are joined with ',' after a jeq");
+	pretag_free(m);
+	m = load("set_tag=3 filter='tcp' jeq=n\nset_tag=1 label=n stack=+\n", PT_PMACCTD, 0);
+	ok(eval1(m, 1, 6, 1, 1).tag == 4, "stack=+ adds: 3+1");
+	pretag_free(m);
+	m = load("set_tag=3 filter='tcp' jeq=n\nset_tag=1 label=n stack=xyz\n", PT_PMACCTD, 0);
+	is_int(pretag_count(m), 2, "an unknown stack operator keeps the line");
+	ok(eval1(m, 1, 6, 1, 1).tag == 1, "and does not stack (1.7.7: tag 1)");
+	pretag_free(m);
+	m = load("set_label=a label=x,y\n", PT_PMACCTD, 0);
+	is_int(pretag_count(m), 0, "a jump label with ',' is refused");
+	pretag_free(m);
+}
+
 static void test_return(void)
 {
 	struct pt_map *m = load("set_tag=1 filter='tcp' jeq=a return=true\nset_tag=2 label=a\n",
@@ -243,6 +264,7 @@ int main(void)
 	test_entries_limit();
 	test_matching();
 	test_return();
+	test_label_commas_stack_plus();
 	unlink(log_path);
 	return tap_done();
 }
