@@ -59,6 +59,7 @@ static const struct nf_ie nf_ies[] = {
 	{  28, "destinationIPv6Address",         NF_OP_IP6,   KI(dst_ip),        NF_SEEN_DST_IP },
 	{  29, "sourceIPv6PrefixLength",         NF_OP_UINT,  K(src_mask),       0 },
 	{  30, "destinationIPv6PrefixLength",    NF_OP_UINT,  K(dst_mask),       0 },
+	{  31, "flowLabelIPv6",                  NF_OP_UINT,  K(flow_label),     0 },
 	{  32, "icmpTypeCodeIPv4",               NF_OP_UINT,  X(icmp_type),      NF_SEEN_ICMP },
 	{  34, "samplingInterval",               NF_OP_UINT,  X(samp_interval),  NF_SEEN_SAMP_INTERVAL },
 	{  48, "samplerId",                      NF_OP_UINT,  X(sampler_id),     NF_SEEN_SAMPLER_ID },
@@ -105,6 +106,9 @@ static const struct nf_ie nf_ies[] = {
 	{ 235, "egressVRFID",                    NF_OP_UINT,  X(out_vrfid),      NF_SEEN_OUT_VRF },
 	{ 236, "VRFname",                        NF_OP_STR,   XS(opt_vrfname),   NF_SEEN_VRFNAME },
 	{ 243, "dot1qVlanId",                    NF_OP_UINT,  X(dot1q_vlan),     NF_SEEN_DOT1Q },
+	{ 245, "dot1qCustomerVlanId",            NF_OP_UINT,  K(in_cvlan),       0 },
+	{ 254, "postDot1qVlanId",                NF_OP_UINT,  X(post_dot1q_vlan), NF_SEEN_POST_DOT1Q },
+	{ 255, "postDot1qCustomerVlanId",        NF_OP_UINT,  K(out_cvlan),      0 },
 	{ 256, "ethernetType",                   NF_OP_UINT,  K(etype),          NF_SEEN_ETYPE },
 	{ 281, "postNATSourceIPv6Address",       NF_OP_IP6,   KI(post_nat_src_ip), 0 },
 	{ 282, "postNATDestinationIPv6Address",  NF_OP_IP6,   KI(post_nat_dst_ip), 0 },
@@ -113,21 +117,35 @@ static const struct nf_ie nf_ies[] = {
 	{ 306, "samplingPacketSpace",            NF_OP_UINT,  X(samp_space),     NF_SEEN_SAMP_SPACE },
 	{ 309, "samplingSize",                   NF_OP_UINT,  X(samp_size),      NF_SEEN_SAMP_SIZE },
 	{ 310, "samplingPopulation",             NF_OP_UINT,  X(samp_pop),       NF_SEEN_SAMP_POP },
+	{ 505, "srhSegmentIPv6ListSection",      NF_OP_SRV6,  K(srv6_seg_ipv6_list), 0 },
+	/* on-path telemetry delays as pmacct master reads them (names are pmacct's) */
+	{ 600, "PathDelayMeanDeltaUsecs",        NF_OP_UINT,  K(path_delay_avg_usec), NF_SEEN_PD_AVG },
+	{ 601, "PathDelayMinDeltaUsecs",         NF_OP_UINT,  K(path_delay_min_usec), 0 },
+	{ 602, "PathDelayMaxDeltaUsecs",         NF_OP_UINT,  K(path_delay_max_usec), 0 },
+	{ 603, "PathDelaySumDeltaUsecs",         NF_OP_UINT,  X(path_delay_sum), NF_SEEN_PD_SUM },
 };
 
-#define NF_IE_MAX 320
+/* Huawei (enterprise 2011) elements, the same destinations as their IANA counterparts. */
+static const struct nf_ie nf_ies_huawei[] = {
+	{ 505, "srhSegmentIPv6ListSection",      NF_OP_SRV6,  K(srv6_seg_ipv6_list), 0 },
+	{ 521, "pathDelayMeanDeltaUsecs",        NF_OP_UINT,  K(path_delay_avg_usec), NF_SEEN_PD_AVG },
+	{ 523, "pathDelayMinDeltaUsecs",         NF_OP_UINT,  K(path_delay_min_usec), 0 },
+	{ 525, "pathDelayMaxDeltaUsecs",         NF_OP_UINT,  K(path_delay_max_usec), 0 },
+	{ 527, "pathDelaySumDeltaUsecs",         NF_OP_UINT,  X(path_delay_sum), NF_SEEN_PD_SUM },
+};
 
-/* Direct index by id, built on first use from the table above (ids < NF_IE_MAX). */
-static const struct nf_ie *nf_ie_index(uint16_t id)
+#define NF_IE_MAX 640
+
+/* Element id in table t[0..n), sorted by id: binary search (template compile time only). */
+static const struct nf_ie *nf_ie_index(const struct nf_ie *t, size_t n, uint16_t id)
 {
-	size_t lo = 0, hi = sizeof(nf_ies) / sizeof(nf_ies[0]);
+	size_t lo = 0, hi = n;
 
-	/* the table is sorted by id: binary search (compile time only) */
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		if (nf_ies[mid].id == id)
-			return &nf_ies[mid];
-		if (nf_ies[mid].id < id)
+		if (t[mid].id == id)
+			return &t[mid];
+		if (t[mid].id < id)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -137,7 +155,16 @@ static const struct nf_ie *nf_ie_index(uint16_t id)
 
 const struct nf_ie *nf_ie_find(uint16_t id)
 {
-	return id < NF_IE_MAX ? nf_ie_index(id) : NULL;
+	return id < NF_IE_MAX ? nf_ie_index(nf_ies, sizeof(nf_ies) / sizeof(nf_ies[0]), id) : NULL;
+}
+
+const struct nf_ie *nf_ie_find_pen(uint32_t pen, uint16_t id)
+{
+	if (pen == 0)
+		return nf_ie_find(id);
+	if (pen == NF_PEN_HUAWEI)
+		return nf_ie_index(nf_ies_huawei, sizeof(nf_ies_huawei) / sizeof(nf_ies_huawei[0]), id);
+	return NULL;
 }
 
 /* Is this (mapped) field usable with the length the template gives it? */
@@ -151,6 +178,7 @@ static bool nf_ie_len_ok(const struct nf_ie *ie, uint16_t len)
 	case NF_OP_MPLS: return len >= 3 && len <= 4;
 	case NF_OP_BYTES: return len == ie->dsz;
 	case NF_OP_STR: return true;	/* any length, variable included */
+	case NF_OP_SRV6: return true;
 	default: return false;
 	}
 }
@@ -178,7 +206,7 @@ static struct nf_step nf_field_step(const struct nf_field *f, uint16_t i, uint16
     uint32_t off)
 {
 	struct nf_step s = { NF_OP_SKIP, 0, f->len, (uint16_t)off, 0, 0, false, 0 };
-	const struct nf_ie *ie = (f->pen || i < skip_first) ? NULL : nf_ie_find(f->type);
+	const struct nf_ie *ie = i < skip_first ? NULL : nf_ie_find_pen(f->pen, f->type);
 
 	if (ie && nf_ie_len_ok(ie, f->len)) {
 		s.op = ie->op;
@@ -424,6 +452,16 @@ static inline void nf_step_apply(const struct nf_step *s, const uint8_t *p, size
 		size_t m = n < (size_t)s->cap - 1 ? n : (size_t)s->cap - 1;
 		dst[0] = (uint8_t)m;
 		memcpy(dst + 1, p, m);
+		break;
+	}
+	case NF_OP_SRV6: {
+		/* a list of 16-byte addresses; any other length gives none (as pmacct) */
+		struct fr_srv6_list l;
+		memset(&l, 0, sizeof(l));
+		if (n % 16 == 0)
+			for (size_t i = 0; i < n / 16 && i < FR_SRV6_MAX; i++)
+				memcpy(l.seg[l.n++], p + 16 * i, 16);
+		memcpy(dst, &l, sizeof(l));
 		break;
 	}
 	default:

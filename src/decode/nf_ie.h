@@ -36,6 +36,8 @@ struct nf_scr {
 	uint32_t mpls[10];		/* IE 70..79, 3 bytes: label << 4 | exp << 1 | bos */
 	uint64_t direction;		/* IE 61 */
 	uint64_t in_vlan, out_vlan, dot1q_vlan;	/* IE 58, 59, 243 */
+	uint64_t post_dot1q_vlan;	/* IE 254 */
+	uint64_t path_delay_sum;	/* IE 603 / Huawei 2011.527: summed delay, microseconds */
 	uint64_t in_vrfid, out_vrfid;	/* IE 234 / 235 */
 	uint64_t scope_if;		/* v9 options scope 2 (interface, RFC 3954 6.1) */
 	uint64_t scope_sys;		/* v9 options scope 1 (system) */
@@ -72,6 +74,9 @@ enum {
 #define NF_SEEN_IN_IF		(1ull << 38)
 #define NF_SEEN_OUT_IF		(1ull << 39)
 #define NF_SEEN_SCOPE_SYS	(1ull << 40)
+#define NF_SEEN_POST_DOT1Q	(1ull << 41)
+#define NF_SEEN_PD_AVG		(1ull << 42)
+#define NF_SEEN_PD_SUM		(1ull << 43)
 
 /* How a step stores its bytes. */
 enum nf_op {
@@ -84,6 +89,7 @@ enum nf_op {
 	NF_OP_BYTES,	/* fixed bytes (route distinguisher), exactly dsz */
 	NF_OP_STR,	/* text of any length, cut to cap - 1 bytes and terminated */
 	NF_OP_RAW,	/* any length: a length byte, then up to cap - 1 bytes */
+	NF_OP_SRV6,	/* any length: IPv6 addresses into a struct fr_srv6_list (none unless n * 16) */
 	/*
 	 * NF_OP_UINT of the common wire lengths and destination sizes, which
 	 * nf_prog_compile() substitutes: NF_OP_U<wire bytes>_<destination bytes>.
@@ -104,6 +110,12 @@ struct nf_ie {
 
 /* The table entry for IANA element `id` (enterprise 0); NULL if not mapped. */
 const struct nf_ie *nf_ie_find(uint16_t id);
+
+/* Huawei's enterprise number: its on-path telemetry and SRv6 elements are mapped too. */
+#define NF_PEN_HUAWEI 2011
+
+/* The table entry for element `id` of enterprise `pen` (0: IANA); NULL if not mapped. */
+const struct nf_ie *nf_ie_find_pen(uint32_t pen, uint16_t id);
 
 /* A field as a template declares it (RFC 3954 5.2, RFC 7011 3.2). */
 struct nf_field {

@@ -16,6 +16,9 @@
 /* Interface and VRF names (IE 82, IE 236), NUL included; longer names are cut. */
 #define FR_NAME_MAX 32
 
+/* SRv6 segments (srhSegmentIPv6ListSection, IE 505) a record keeps: one length byte's worth. */
+#define FR_SRV6_MAX 15
+
 /*
  * Bytes of the key reserved for custom primitives (aggregate_primitives);
  * prim_custom_load() refuses definitions that do not fit.
@@ -50,6 +53,13 @@ struct fr_mpls_stack {
 	uint8_t n;
 	uint8_t pad[3];
 	uint32_t label[FR_MPLS_STACK_MAX];
+};
+
+/* An SRv6 segment list: n IPv6 addresses, in the order the record lists them. */
+struct fr_srv6_list {
+	uint8_t n;
+	uint8_t pad[7];
+	uint8_t seg[FR_SRV6_MAX][16];
 };
 
 /* A point in time with microsecond resolution (0 = unset). */
@@ -116,6 +126,14 @@ struct flow_key {
 	uint16_t post_nat_dst_port;	/* IE 228 */
 	uint8_t mpls_vpn_rd_origin;	/* FR_RD_ORIGIN_*: where mpls_vpn_rd came from */
 	uint8_t pad1;
+	uint16_t in_vlan;		/* IE 58, else 243 */
+	uint16_t out_vlan;		/* IE 59, else 254 */
+	uint16_t in_cvlan;		/* IE 245 */
+	uint16_t out_cvlan;		/* IE 255 */
+	uint32_t flow_label;		/* IE 31 */
+	uint32_t path_delay_avg_usec;	/* IE 600 (or sum 603 / packets), Huawei 2011.521 / 527 */
+	uint32_t path_delay_min_usec;	/* IE 601, Huawei 2011.523 */
+	uint32_t path_delay_max_usec;	/* IE 602, Huawei 2011.525 */
 	struct fr_ip post_nat_src_ip;	/* IE 225 / 281 */
 	struct fr_ip post_nat_dst_ip;	/* IE 226 / 282 */
 	uint8_t mpls_vpn_rd[8];		/* IE 90 / options / flow_to_rd_map: RFC 4364 4.2, wire order */
@@ -126,7 +144,18 @@ struct flow_key {
 	char ingress_vrf_name[FR_NAME_MAX];	/* IE 234 resolved by options */
 	char egress_vrf_name[FR_NAME_MAX];	/* IE 235 resolved by options */
 	uint8_t custom[FR_CUSTOM_AREA];	/* custom primitives, laid out by prim_custom_load() */
+	uint8_t pad2[4];		/* keeps the struct free of trailing padding */
+	struct fr_srv6_list srv6_seg_ipv6_list;	/* IE 505 (Huawei 2011.505); last: rarely selected */
 };
+
+/* The key is compared bytewise: the 1.7.9 fields sit without padding between them. */
+_Static_assert(offsetof(struct flow_key, in_vlan) == offsetof(struct flow_key, pad1) + 1 &&
+    offsetof(struct flow_key, flow_label) == offsetof(struct flow_key, in_vlan) + 8 &&
+    offsetof(struct flow_key, post_nat_src_ip) == offsetof(struct flow_key, flow_label) + 16 &&
+    offsetof(struct flow_key, srv6_seg_ipv6_list) == offsetof(struct flow_key, pad2) + 4 &&
+    sizeof(struct flow_key) == offsetof(struct flow_key, srv6_seg_ipv6_list) +
+    sizeof(struct fr_srv6_list) && sizeof(struct fr_srv6_list) == 8 + 16 * FR_SRV6_MAX,
+    "struct flow_key: padding around the 1.7.9 fields");
 
 /*
  * Where the key's cold tail starts: the rarely exported NetFlow/IPFIX

@@ -15,13 +15,13 @@
  */
 enum prim_id {
 	P_TAG, P_TAG2, P_LABEL,
-	P_SRC_MAC, P_DST_MAC, P_VLAN, P_COS, P_ETYPE,
+	P_SRC_MAC, P_DST_MAC, P_VLAN, P_IN_VLAN, P_OUT_VLAN, P_IN_CVLAN, P_OUT_CVLAN, P_COS, P_ETYPE,
 	P_SRC_AS, P_DST_AS, P_PEER_SRC_AS, P_PEER_DST_AS,
 	P_PEER_SRC_IP, P_PEER_DST_IP, P_IN_IFACE, P_OUT_IFACE,
 	P_MPLS_VPN_RD, P_MPLS_VPN_RD_ORIGIN,
 	P_SRC_HOST, P_SRC_NET, P_DST_HOST, P_DST_NET,
 	P_SRC_MASK, P_DST_MASK, P_SRC_PORT, P_DST_PORT,
-	P_TCPFLAGS, P_FWD_STATUS, P_MPLS_LABEL_STACK, P_PROTO, P_TOS,
+	P_TCPFLAGS, P_FWD_STATUS, P_MPLS_LABEL_STACK, P_SRV6_SEG_IPV6_LIST, P_PROTO, P_TOS, P_FLOW_LABEL,
 	P_SAMPLING_RATE,
 	/* pmacct prints these after sampling_direction (which we do not have) */
 	P_IN_IFACE_NAME, P_OUT_IFACE_NAME,
@@ -31,6 +31,7 @@ enum prim_id {
 	P_MPLS_LABEL_TOP, P_MPLS_LABEL_BOTTOM, P_MPLS_STACK_DEPTH,
 	P_TS_START, P_TS_END, P_TS_ARRIVAL, P_TS_EXPORT,
 	P_EXPORT_PROTO_SEQNO, P_EXPORT_PROTO_VERSION, P_EXPORT_PROTO_SYSID,
+	P_PATH_DELAY_AVG_USEC, P_PATH_DELAY_MIN_USEC, P_PATH_DELAY_MAX_USEC,
 	/* custom primitives (aggregate_primitives): slots named at start-up, see prim_custom_load() */
 	P_CUSTOM_0,
 	P_CUSTOM_LAST = P_CUSTOM_0 + 15,
@@ -56,6 +57,7 @@ enum prim_fmt {
 	PF_RD_ORIGIN,	/* FR_RD_ORIGIN_*: "flow", "map", "unknown" ... */
 	PF_FWD_STATUS,	/* RFC 7270 forwarding status: number, or text (fwd_status_encode_as_string) */
 	PF_RAW,		/* length byte + bytes, printed as hex pairs joined by '-' (custom raw) */
+	PF_SRV6_LIST,	/* struct fr_srv6_list: a JSON array of "<index>-<IPv6 address>" */
 };
 
 /* Which daemons can fill a primitive. */
@@ -75,6 +77,7 @@ enum {
 	PRIM_HIDDEN = 1 << 4,	/* accepted, not listed by -a */
 	PRIM_VLEN = 1 << 5,	/* variable length: not in formatted output nor the memory table */
 	PRIM_CUSTOM = 1 << 6,	/* custom primitive slot: JSON value always a string, as pmacct */
+	PRIM_JSON_ONLY = 1 << 7,	/* printed in JSON only: CSV and formatted leave it out */
 };
 
 struct prim_desc {

@@ -24,7 +24,7 @@
  * no C struct layout ever crosses the socket.
  */
 #define IMT_MAGIC		0x504d494du	/* "PMIM" */
-#define IMT_VERSION		2
+#define IMT_VERSION		3
 
 /* INFO payload: the aggregate set, four 64-bit and one 32-bit field. */
 #define IMT_INFO_LEN		(8 * PRIM_WORDS + 4 * 8 + 4)

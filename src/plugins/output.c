@@ -245,6 +245,22 @@ const char *out_rd_origin_text(uint8_t origin)
 	return origin < sizeof(names) / sizeof(names[0]) ? names[origin] : "unknown";
 }
 
+/* An SRv6 segment list as text: "<index>-<address>" items joined by ','. */
+static void srv6_str(const struct fr_srv6_list *l, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < l->n && i < FR_SRV6_MAX && o < len; i++) {
+		inet_ntop(AF_INET6, l->seg[i], a, sizeof(a));
+		int n = snprintf(buf + o, len - o, "%s%d-%s", i ? "," : "", i, a);
+		if (n < 0)
+			break;
+		o += (size_t)n;
+	}
+}
+
 /* Custom raw data: a length byte then the bytes, printed "0A-1B-2C" (pmacct's serialize_hex). */
 static void raw_str(const uint8_t *p, size_t size, char *buf, size_t len)
 {
@@ -332,6 +348,12 @@ const char *out_value(const struct prim_desc *d, const struct flow_key *k, uint8
 	case PF_RAW:
 		raw_str(p, d->len, buf, len);
 		break;
+	case PF_SRV6_LIST: {
+		struct fr_srv6_list l;
+		memcpy(&l, p, sizeof(l));
+		srv6_str(&l, buf, len);
+		break;
+	}
 	case PF_NONE:
 		buf[0] = '\0';
 		break;
@@ -359,6 +381,10 @@ void out_header(FILE *f, const struct out_cols *c, const struct out_opts *o)
 		return;
 	for (int i = 0; i < c->n; i++, k++) {
 		const struct prim_desc *d = &prim_table[c->ids[i]];
+		if (d->flags & PRIM_JSON_ONLY) {
+			k--;
+			continue;
+		}
 		if (fm && (d->flags & PRIM_CUSTOM))
 			fprintf(f, "%-*s  ", d->width - 2, d->title);	/* pmacct: "%s  " */
 		else if (fm)
@@ -646,6 +672,20 @@ static void json_label_map(struct rowbuf *rb, const char *label)
 	rb_put(rb, "}", 1);
 }
 
+/* srv6_seg_ipv6_list as pmacct writes it: an array of "<index>-<IPv6 address>" items. */
+static void json_srv6_array(struct rowbuf *rb, const struct fr_srv6_list *l)
+{
+	char a[INET6_ADDRSTRLEN], item[INET6_ADDRSTRLEN + 16];
+
+	rb_put(rb, "[", 1);
+	for (int i = 0; i < l->n && i < FR_SRV6_MAX; i++) {
+		inet_ntop(AF_INET6, l->seg[i], a, sizeof(a));
+		int n = snprintf(item, sizeof(item), "%s\"%d-%s\"", i ? ", " : "", i, a);
+		rb_put(rb, item, n > 0 ? (size_t)n : 0);
+	}
+	rb_put(rb, "]", 1);
+}
+
 /* One "key": value pair of a JSON row. */
 static void json_field(struct rowbuf *rb, const struct prim_desc *d, const struct flow_key *k,
     const struct out_counters *cnt, const struct out_opts *o, const char *sep)
@@ -669,6 +709,12 @@ static void json_field(struct rowbuf *rb, const struct prim_desc *d, const struc
 		struct fr_mpls_stack st;
 		memcpy(&st, (const uint8_t *)k + d->off, sizeof(st));
 		json_mpls_array(rb, &st);
+		return;
+	}
+	if (d->fmt == PF_SRV6_LIST) {
+		struct fr_srv6_list l;
+		memcpy(&l, (const uint8_t *)k + d->off, sizeof(l));
+		json_srv6_array(rb, &l);
 		return;
 	}
 	const char *v = fast_value(d, k, cnt->tcp_flags, o, buf, sizeof(buf), &len);
@@ -785,6 +831,10 @@ void out_row_stitch(FILE *f, const struct out_cols *c, const struct out_opts *o,
 	for (int i = 0; i < c->n; i++, n++) {
 		const struct prim_desc *d = &prim_table[c->ids[i]];
 		size_t len;
+		if (d->flags & PRIM_JSON_ONLY) {	/* pmacct: srv6_seg_ipv6_list is JSON only */
+			n--;
+			continue;
+		}
 		const char *v = fast_value(d, k, cnt->tcp_flags, o, buf, sizeof(buf), &len);
 		if (fm && (d->flags & PRIM_CUSTOM)) {
 			rb_pad(&rb, v, len, d->width - 2);	/* pmacct: "%s  " */

@@ -59,6 +59,7 @@ static enum sql_col_type prim_type(int id)
 	case PF_IP: return SQLT_IP;
 	case PF_PROTO: return SQLT_PROTO;
 	case PF_TS: return SQLT_TEXT;
+	case PF_SRV6_LIST: return SQLT_TEXT;
 	case PF_HEX: return SQLT_U32;
 	case PF_UINT: case PF_TCPFLAGS: case PF_FWD_STATUS: case PF_NONE: break;
 	default: return SQLT_TEXT;	/* names, RDs, label stacks, origins: their text */

@@ -359,8 +359,8 @@ def test_garbage_and_slow_client(tmp_path, pcapgen):
         slow = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         slow.connect(d.sock["m"])
-        # {magic, version 2 (IMT_VERSION), type QUERY, length 10}
-        hdr = b"PMIM" + (2).to_bytes(2, "big") + (1).to_bytes(2, "big") + (10).to_bytes(4, "big")
+        # {magic, version 3 (IMT_VERSION), type QUERY, length 10}
+        hdr = b"PMIM" + (3).to_bytes(2, "big") + (1).to_bytes(2, "big") + (10).to_bytes(4, "big")
         slow.sendall(hdr + bytes(10))     # -s, then never read
         t0 = time.time()
         while time.time() - t0 < 3:       # meanwhile, others are served
