@@ -68,7 +68,7 @@ struct sf_ext {
 	uint8_t proto, tos, tcp_flags;
 	uint16_t sport, dport;
 	uint32_t frame_len;
-	uint32_t sw_vlan, sw_prio;
+	uint32_t sw_vlan, sw_prio, sw_out_vlan;
 	struct fr_ip router_nh, gw_nh;
 	uint8_t src_mask, dst_mask;
 	uint32_t src_as, dst_as, src_peer_as, dst_peer_as;
@@ -220,7 +220,8 @@ static void sf_rec_switch(struct sf_ctx *c, struct rd *r)
 {
 	c->x.sw_vlan = rd_u32(r);
 	c->x.sw_prio = rd_u32(r);
-	rd_skip(r, 8);
+	c->x.sw_out_vlan = rd_u32(r);
+	rd_skip(r, 4);
 	c->x.has_switch = !r->bad;
 }
 
@@ -370,9 +371,21 @@ static void sf_flow_finish(struct sf_ctx *c)
 		rec->tcp_flags = x->proto == 6 ? x->tcp_flags : 0;
 		bytes = x->ip_len;
 	}
-	if (x->has_switch && x->sw_vlan) {
-		k->vlan = (uint16_t)x->sw_vlan;
+	/*
+	 * As pmacct (verified, 1.7.7 and master): with extended switch data, vlan
+	 * is its source VLAN, else its destination VLAN, and cos its source
+	 * priority; in_vlan / out_vlan are its source / destination VLANs.  Without
+	 * it, vlan and in_vlan are the sampled header's tag.  Both fields of the
+	 * cold tail are written for every sample, so none keeps an earlier value.
+	 */
+	if (x->has_switch) {
+		k->vlan = (uint16_t)(x->sw_vlan ? x->sw_vlan : x->sw_out_vlan);
 		k->cos = (uint8_t)x->sw_prio;
+		k->in_vlan = (uint16_t)x->sw_vlan;
+		k->out_vlan = (uint16_t)x->sw_out_vlan;
+	} else {
+		k->in_vlan = k->vlan;
+		k->out_vlan = 0;
 	}
 	if (x->has_router) {
 		k->src_mask = x->src_mask;

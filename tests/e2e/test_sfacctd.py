@@ -521,3 +521,38 @@ def test_sampling_map_missing_file_stops_start(tmp_path):
     n = conf.read_text().splitlines().index(f"sampling_map: {tmp_path}/missing.map") + 1
     assert f"[{conf}:{n}] key 'sampling_map'" in r.stderr + r.stdout
     assert "missing.map" in r.stderr + r.stdout
+
+
+# ---- VLANs of extended switch data: vlan and cos as 1.7.7, in_vlan / out_vlan as master ----
+
+MASTER_SFACCTD = Path(os.environ.get(
+    "MASTER_SFACCTD", next((str(p) for p in (REPO.parent / "shared/reference/pmacct-master/sfacctd",
+                                             Path("/work/shared/reference/pmacct-master/sfacctd"))
+                            if os.access(p, os.X_OK)), "/nonexistent/sfacctd")))
+
+
+def switch_datagrams():
+    """Extended switch records with source/destination VLANs set or 0, beside tagged headers."""
+    cases = [("10.9.0.1", None, (111, 1, 222, 2)), ("10.9.0.3", 44, (0, 1, 222, 2)),
+             ("10.9.0.5", 55, None), ("10.9.0.7", 66, (0, 3, 0, 2)), ("10.9.0.9", None, (0, 4, 333, 2))]
+    out = []
+    for seq, (src, tag, sw) in enumerate(cases, 1):
+        recs = [raw_header(frame(src, "10.9.1.1", payload=70, vlan=tag))]
+        if sw:
+            recs.append(rec(1001, u32(*sw)))
+        out.append(datagram("192.0.2.9", seq, [flow_sample(seq, 3, 1, seq, 3, 4, recs)]))
+    return out
+
+
+@needs_ours
+@pytest.mark.parametrize("agg,ref", [("src_host,vlan,cos", REF_SFACCTD),
+                                     ("src_host,in_vlan", MASTER_SFACCTD),
+                                     ("src_host,out_vlan", MASTER_SFACCTD)])
+def test_switch_vlans_equal_references(tmp_path, agg, ref):
+    if not os.access(ref, os.X_OK):
+        pytest.skip(f"reference {ref} missing")
+    pcap = tmp_path / "sw.pcap"
+    write_pcap(pcap, switch_datagrams())
+    theirs, _ = run_file(ref, tmp_path / "ref", agg, pcap)
+    ours, _ = run_file(SFACCTD, tmp_path / "ours", agg, pcap)
+    assert theirs and ours == theirs
