@@ -664,6 +664,10 @@ static int set_agg(struct prim_set *f, const char *v, char *why, size_t wlen)
 		snprintf(why, wlen, "empty aggregate list");
 		return -1;
 	}
+	if ((bad = prim_list_repeat(v))) {
+		snprintf(why, wlen, "'%s' repeated in the list (as pmacct, refused)", bad);
+		return -1;
+	}
 	*f = s;
 	return 0;
 }

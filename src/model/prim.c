@@ -205,6 +205,26 @@ int prim_parse_list(const char *list, struct prim_set *out, const char **bad)
 	return 0;
 }
 
+const char *prim_list_repeat(const char *list)
+{
+	struct prim_set seen = { 0 };
+	const char *bad = NULL;
+	char buf[1024];
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *save = NULL, *w = strtok_r(buf, ", \t", &save); w; w = strtok_r(NULL, ", \t", &save)) {
+		struct prim_set one;
+		if (prim_parse_list(w, &one, &bad) < 0)
+			return NULL;
+		for (int i = 0; i < P_COUNT; i++)
+			if (prim_has(&one, (enum prim_id)i) && prim_has(&seen, (enum prim_id)i))
+				return prim_table[i].name;
+		for (int i = 0; i < PRIM_WORDS; i++)
+			seen.w[i] |= one.w[i];
+	}
+	return NULL;
+}
+
 void prim_set_str(const struct prim_set *s, char *buf, size_t len)
 {
 	size_t off = 0;

@@ -19,16 +19,16 @@ enum prim_id {
 	P_SRC_AS, P_DST_AS, P_PEER_SRC_AS, P_PEER_DST_AS,
 	P_PEER_SRC_IP, P_PEER_DST_IP, P_IN_IFACE, P_OUT_IFACE,
 	P_MPLS_VPN_RD, P_MPLS_VPN_RD_ORIGIN,
+	P_VRF_NAME, P_INGRESS_VRF_NAME, P_EGRESS_VRF_NAME, P_IN_IFACE_NAME, P_OUT_IFACE_NAME,
 	P_SRC_HOST, P_SRC_NET, P_DST_HOST, P_DST_NET,
 	P_SRC_MASK, P_DST_MASK, P_SRC_PORT, P_DST_PORT,
-	P_TCPFLAGS, P_FWD_STATUS, P_MPLS_LABEL_STACK, P_SRV6_SEG_IPV6_LIST, P_PROTO, P_TOS, P_FLOW_LABEL,
+	P_TCPFLAGS, P_PROTO, P_TOS, P_FLOW_LABEL,
 	P_SAMPLING_RATE,
-	/* pmacct prints these after sampling_direction (which we do not have) */
-	P_IN_IFACE_NAME, P_OUT_IFACE_NAME,
-	P_VRF_NAME, P_INGRESS_VRF_NAME, P_EGRESS_VRF_NAME,
 	P_POST_NAT_SRC_HOST, P_POST_NAT_DST_HOST, P_POST_NAT_SRC_PORT, P_POST_NAT_DST_PORT,
 	P_NAT_EVENT,
-	P_MPLS_LABEL_TOP, P_MPLS_LABEL_BOTTOM, P_MPLS_STACK_DEPTH,
+	/* master's CSV order (1.7.7 has fwd_status, the stack and the SRv6 list in none) */
+	P_FWD_STATUS, P_MPLS_LABEL_TOP, P_MPLS_LABEL_BOTTOM, P_MPLS_STACK_DEPTH, P_MPLS_LABEL_STACK,
+	P_SRV6_SEG_IPV6_LIST,
 	P_TS_START, P_TS_END, P_TS_ARRIVAL, P_TS_EXPORT,
 	P_EXPORT_PROTO_SEQNO, P_EXPORT_PROTO_VERSION, P_EXPORT_PROTO_SYSID,
 	P_PATH_DELAY_AVG_USEC, P_PATH_DELAY_MIN_USEC, P_PATH_DELAY_MAX_USEC,
@@ -193,6 +193,12 @@ int prim_lookup(const char *name);
  * name returns -1 and points *bad at a static copy of the offending word.
  */
 int prim_parse_list(const char *list, struct prim_set *out, const char **bad);
+
+/*
+ * The first primitive an aggregate list names twice (pmacct refuses such a
+ * list), or NULL.  Lists of unknown names give NULL: prim_parse_list() reports them.
+ */
+const char *prim_list_repeat(const char *list);
 
 /* Render the list back as a comma-separated string, in table order. */
 void prim_set_str(const struct prim_set *s, char *buf, size_t len);

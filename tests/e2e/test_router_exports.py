@@ -387,3 +387,19 @@ def test_huawei_ipv6_and_v4_mapped_live_equal_master(tmp_path):
         if len(jrows(ref)) == len(jrows(ours)):
             break
     assert_same(ours, ref, "huawei live")
+
+
+@needs_ours
+@needs_master
+@pytest.mark.parametrize("fmt", ["csv", "formatted"])
+def test_columns_equal_master(tmp_path, fmt):
+    """CSV and formatted output, header and rows, in master's column order
+    (names and forwarding status are newer than 1.7.7: master's order is the
+    only one)."""
+    dgs, _ = rx.ios_xr()
+    agg = ",".join(dict.fromkeys((COMMON + "," + MPLS + "," + NAMES + ",tcpflags").split(",")))
+    ref = run(MASTER, tmp_path / "master", dgs, agg, fmt=fmt)
+    ours = run(NFACCTD, tmp_path / "ours", dgs, agg, fmt=fmt)
+    r, o = ref.splitlines(), ours.splitlines()
+    assert r and o[0] == r[0]
+    assert sorted(o[1:]) == sorted(r[1:])
