@@ -98,7 +98,7 @@ struct prim_desc prim_table[P_COUNT] = {
 	[P_TCPFLAGS] = { "tcpflags", "L4", "TCP flags",
 		NOKEY, PF_TCPFLAGS, "TCP_FLAGS", 11, "tcp_flags", SRC_ALL, PRIM_L4, P_TCPFLAGS },
 	[P_FWD_STATUS] = { "fwd_status", "MISC", "Forwarding status (RFC 7270)",
-		KF(fwd_status), PF_FWD_STATUS, "FWD_STATUS", 12, "fwd_status", SRC_NF, 0, P_FWD_STATUS },
+		KF(fwd_status), PF_FWD_STATUS, "FWD_STATUS", 11, "fwd_status", SRC_NF, 0, P_FWD_STATUS },
 	[P_MPLS_LABEL_STACK] = { "mpls_label_stack", "MPLS", "MPLS label stack",
 		KF(mpls_label_stack), PF_MPLS_STACK, "MPLS_LABEL_STACK", 0, "mpls_label_stack", SRC_NF,
 		PRIM_VLEN, P_MPLS_LABEL_STACK },

@@ -303,6 +303,9 @@ const char *out_value(const struct prim_desc *d, const struct flow_key *k, uint8
 			inet_ntop(AF_INET, ip.a, buf, (socklen_t)len);
 		else if (d->flags & PRIM_CUSTOM)	/* unset: the zero address of its length, as pmacct */
 			snprintf(buf, len, "%s", custom_ip_len(d) == 16 ? "::" : "0.0.0.0");
+		else if (o->fmt == OUT_FORMATTED || o->fmt == OUT_EVENT_FORMATTED)
+			/* unset, in formatted columns: print plugin "::", client "0" (1.7.7, verified) */
+			snprintf(buf, len, "%s", o->client ? "0" : "::");
 		else
 			buf[0] = '\0';
 		break;

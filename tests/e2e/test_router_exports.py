@@ -398,6 +398,10 @@ def test_columns_equal_master(tmp_path, fmt):
     only one)."""
     dgs, _ = rx.ios_xr()
     agg = ",".join(dict.fromkeys((COMMON + "," + MPLS + "," + NAMES + ",tcpflags").split(",")))
+    if fmt == "formatted":	# variable length in master, which refuses them in formatted output
+        for p in ("mpls_label_stack", "in_iface_name", "out_iface_name", "vrf_name",
+                  "ingress_vrf_name", "egress_vrf_name"):
+            agg = agg.replace("," + p, "")
     ref = run(MASTER, tmp_path / "master", dgs, agg, fmt=fmt)
     ours = run(NFACCTD, tmp_path / "ours", dgs, agg, fmt=fmt)
     r, o = ref.splitlines(), ours.splitlines()
