@@ -59,6 +59,18 @@ def pytest_sessionstart(session):
                     returncode=3)
 
 
+def free_port(kind=socket.SOCK_DGRAM, host="127.0.0.1"):
+    """A port the kernel has free on host (UDP by default; socket.SOCK_STREAM for TCP)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, kind) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def free_tcp_port():
+    return free_port(socket.SOCK_STREAM)
+
+
 def is_reference(binary):
     try:
         return Path(binary).resolve() == REF_PMACCTD.resolve()

@@ -27,15 +27,11 @@ from pathlib import Path
 import pytest
 
 from conftest import DAEMON_ENV, PMACCTD, REF_PMACCTD, BIG_BUFFERS, write_netflow_v5_pcap
+from conftest import free_tcp_port as free_port
 
 KAFKA_MOCK = Path(os.environ.get("KAFKA_MOCK", PMACCTD.parent / "kafka_mock"))
 RABBIT_BIN = Path("/usr/lib/rabbitmq/bin")
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def port_open(port):

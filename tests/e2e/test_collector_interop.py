@@ -48,6 +48,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
+from conftest import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 NFACCTD = Path(os.environ.get("NFACCTD", REPO / "build" / "nfacctd"))
@@ -319,13 +320,6 @@ def run_file(binary, tmp, pcap, agg, extra=""):
             break
     return got
 
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Live:

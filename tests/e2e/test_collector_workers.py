@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 NFACCTD = Path(os.environ.get("NFACCTD", REPO / "build" / "nfacctd"))
@@ -32,13 +33,6 @@ SOURCES = [f"127.0.0.{i}" for i in range(2, 10)]
 DATAGRAMS = 60          # per exporter
 RECORDS = 10            # per datagram
 
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def wait_for(path, text, timeout=10):

@@ -21,16 +21,12 @@ import urllib.request
 import pytest
 
 from conftest import DAEMON_ENV, PMACCTD, needs_ours
+from conftest import free_tcp_port as free_port
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(CHROMIUM is None,
                                     reason="chromium not installed (apt-get install chromium)")
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Daemon:

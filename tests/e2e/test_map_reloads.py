@@ -17,6 +17,7 @@ import pytest
 
 import test_nfacctd as nf
 import test_sfacctd as sf
+from conftest import free_port
 
 NFACCTD = nf.NFACCTD
 REF_NFACCTD = nf.REF_NFACCTD
@@ -31,13 +32,6 @@ NEW = {"pretag": "set_tag=2 ip=127.0.0.1 jeq=lab\nset_label=new ip=127.0.0.1 lab
 WANT_OLD = {"tag": 1, "label": "old", "mpls_vpn_rd": "0:65000:1", "sampling_rate": 10}
 WANT_NEW = {"tag": 2, "label": "new", "mpls_vpn_rd": "0:65000:2", "sampling_rate": 20}
 
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def write_maps(tmp, maps):

@@ -21,6 +21,8 @@ import pytest
 
 import router_exports as rx
 import test_nfacctd as nf
+import test_nfacctd_features as ff
+from conftest import free_port
 
 NFACCTD = nf.NFACCTD
 REF_NFACCTD = nf.REF_NFACCTD
@@ -98,14 +100,6 @@ def telemetry_export(v9):
         return [("10.255.0.8", rx.v9([rx.set_(0, tpls)] + sets, 1, 7, 100000))]
     return [("10.255.0.8", rx.ipfix([rx.set_(2, tpls)] + sets, 1, 7))]
 
-
-def free_port():
-    import socket
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def run(binary, d, dgs, agg, fmt):
@@ -259,45 +253,26 @@ def test_list_and_memory_client(tmp_path):
 @needs_ours
 def test_memory_client(tmp_path):
     """pmacct -s shows the new columns and -c in_vlan -N matches on them (memory plugin)."""
-    import signal
-    import time
     pmacct = Path(os.environ.get("PMACCT", NFACCTD.parent / "pmacct"))
     if not os.access(pmacct, os.X_OK):
         pytest.skip(f"our pmacct client missing at {pmacct}")
     dgs = [("127.0.0.1", d) for _, d in telemetry_export(False)]
-    sock = tmp_path / "imt.pipe"
-    port = free_port()
-    conf = tmp_path / "c.conf"
-    conf.write_text(f"nfacctd_ip: 127.0.0.1\nnfacctd_port: {port}\nplugins: memory[m]\n"
-                    f"aggregate[m]: src_port,in_vlan,out_vlan,in_cvlan,out_cvlan,flow_label,"
-                    f"path_delay_avg_usec\nimt_path[m]: {sock}\n")
-    log = tmp_path / "log"
-    with open(log, "w") as lf:
-        proc = subprocess.Popen([str(NFACCTD), "-f", str(conf)], stdout=lf,
-                                stderr=subprocess.STDOUT, env=ENV)
+    d = ff.MemoryDaemon(NFACCTD, tmp_path, "src_port,in_vlan,out_vlan,in_cvlan,out_cvlan,"
+                        "flow_label,path_delay_avg_usec", datagrams=dgs)
     try:
-        assert nf.wait_for(log, "waiting for NetFlow"), log.read_text()
-        nf.send_all(port, dgs)
+        d.feed_until(pmacct, 5)
         want = {2000: (11, 0, 12, 0, 0x12345, 10), 2001: (0, 21, 0, 22, 0xfffff, 250),
                 2002: (31, 32, 0, 0, 0, 225)}
-        for _ in range(50):
-            r = subprocess.run([str(pmacct), "-p", str(sock), "-s", "-O", "json"],
-                               capture_output=True, text=True, timeout=10)
-            got = {x["port_src"]: (x["vlan_in"], x["vlan_out"], x["cvlan_in"], x["cvlan_out"],
-                                   x["flow_label"], x["path_delay_avg_usec"])
-                   for x in map(json.loads, r.stdout.splitlines()) if x["port_src"] in want}
-            if got == want:
-                break
-            time.sleep(0.1)
+        r = d.client(pmacct, "-s", "-O", "json")
+        got = {x["port_src"]: (x["vlan_in"], x["vlan_out"], x["cvlan_in"], x["cvlan_out"],
+                               x["flow_label"], x["path_delay_avg_usec"])
+               for x in map(json.loads, r.stdout.splitlines()) if x["port_src"] in want}
         assert got == want, r.stdout + r.stderr
-        r = subprocess.run([str(pmacct), "-p", str(sock), "-s"], capture_output=True, text=True,
-                           timeout=10)
+        r = d.client(pmacct, "-s")
         assert r.stdout.split("\n")[0].split()[:7] == [
             "IN_VLAN", "OUT_VLAN", "IN_CVLAN", "OUT_CVLAN", "SRC_PORT", "FLOW_LABEL",
             "PATH_DELAY_AVG_USEC"], r.stdout
-        r = subprocess.run([str(pmacct), "-p", str(sock), "-c", "in_vlan", "-N", "31"],
-                           capture_output=True, text=True, timeout=10)
+        r = d.client(pmacct, "-c", "in_vlan", "-N", "31")
         assert r.stdout.split() == ["300"], r.stdout + r.stderr
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=20)
+        d.stop()

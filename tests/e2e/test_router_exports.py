@@ -32,7 +32,9 @@ from pathlib import Path
 import pytest
 
 import router_exports as rx
+from conftest import free_port
 import test_nfacctd as nf
+import test_nfacctd_features as ff
 
 REPO = Path(__file__).resolve().parents[2]
 NFACCTD = nf.NFACCTD
@@ -72,24 +74,8 @@ NAMES = ("src_host,dst_host,in_iface_name,out_iface_name,vrf_name,ingress_vrf_na
 
 
 def run(binary, tmp, datagrams, aggregate, fmt="json", extra=""):
-    """Read the datagrams from a capture with `binary` (-I); returns the print output."""
-    tmp.mkdir(parents=True, exist_ok=True)
-    pcap = tmp / "in.pcap"
-    rx.write_pcap(pcap, datagrams)
-    out = tmp / f"out.{fmt}"
-    conf = tmp / "c.conf"
-    conf.write_text(f"plugins: print[p]\naggregate[p]: {aggregate}\nprint_output[p]: {fmt}\n"
-                    f"print_output_file[p]: {out}\n{extra}")
-    # pmacct may read the file before its plugin attaches on a loaded machine: three tries
-    for _ in range(1 if binary == NFACCTD else 3):
-        if out.exists():
-            out.unlink()
-        r = subprocess.run([str(binary), "-f", str(conf), "-I", str(pcap)], env=ENV, timeout=60,
-                           capture_output=True, text=True)
-        assert r.returncode == 0, r.stdout + r.stderr
-        if out.exists() and out.read_text().strip():
-            break
-    return out.read_text() if out.exists() else ""
+    """Read the datagrams from a capture (IPv4 and IPv6 exporters) with `binary` (-I)."""
+    return ff.run(binary, tmp, datagrams, aggregate, fmt, extra, write=rx.write_pcap)
 
 
 def jrows(text, drop=("event_type", "timestamp_arrival")):
@@ -337,11 +323,6 @@ def test_template_redefined_mid_stream(tmp_path):
 
 # ---- live: IPv6 exporters and v4-mapped peers on a dual-stack socket ------------------
 
-def _free_port():
-    with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
-        s.bind(("::", 0))
-        return s.getsockname()[1]
-
 
 def _live(binary, tmp, port, sends, aggregate):
     tmp.mkdir(parents=True, exist_ok=True)
@@ -380,10 +361,10 @@ def test_huawei_ipv6_and_v4_mapped_live_equal_master(tmp_path):
     sends = [(socket.AF_INET6, "::1", d) for _, d in v6] + \
             [(socket.AF_INET, "127.0.0.7", d) for _, d in v4]
     agg = "peer_src_ip,src_host,dst_host,src_net,dst_net,sampling_rate,peer_dst_ip"
-    ours = _live(NFACCTD, tmp_path / "ours", _free_port(), sends, agg)
+    ours = _live(NFACCTD, tmp_path / "ours", free_port(host="::"), sends, agg)
     assert {r["peer_ip_src"] for r in jrows(ours)} == {"::1", "127.0.0.7"}
     for settle in range(3):
-        ref = _live(MASTER, tmp_path / "master", _free_port(), sends, agg)
+        ref = _live(MASTER, tmp_path / "master", free_port(host="::"), sends, agg)
         if len(jrows(ref)) == len(jrows(ours)):
             break
     assert_same(ours, ref, "huawei live")

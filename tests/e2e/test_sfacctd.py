@@ -33,6 +33,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 SFACCTD = Path(os.environ.get("SFACCTD", REPO / "build" / "sfacctd"))
@@ -229,13 +230,6 @@ def run_file(binary, tmp, agg, pcap, extra=""):
     assert r.returncode == 0, r.stderr + r.stdout
     return rows(tmp / "out.json"), r
 
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def run_udp(binary, tmp, agg, payloads, extra=""):

@@ -35,6 +35,7 @@ import pytest
 
 from conftest import (DAEMON_ENV, PMACCTD, REF_PMACCTD, needs_ref, netflow_v5_datagrams,
                       write_netflow_v5_pcap)
+from conftest import free_tcp_port as free_port
 
 REPO = Path(__file__).resolve().parents[2]
 REF_SQL = Path("/usr/share/doc/pmacct/sql")
@@ -43,11 +44,6 @@ PG_BIN = PG_BIN[-1] if PG_BIN else None
 MARIADBD = shutil.which("mariadbd") or (
     "/usr/sbin/mariadbd" if os.path.exists("/usr/sbin/mariadbd") else None)
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(pred, timeout=30, step=0.1):
