@@ -6,53 +6,9 @@
 #include "decode/netflow.h"
 #include "tap.h"
 
-struct got {
-	size_t n;
-	struct flow_rec r[64];
-};
+#include "nfbuf.h"
 
-static void collect(void *arg, struct flow_rec *rec)
-{
-	struct got *g = arg;
-	if (g->n < 64)
-		g->r[g->n] = *rec;
-	g->n++;
-}
-
-struct buf {
-	uint8_t b[4096];
-	size_t n;
-	size_t set;
-};
-
-static void u8(struct buf *b, uint8_t v) { b->b[b->n++] = v; }
-static void u16(struct buf *b, uint16_t v) { u8(b, v >> 8); u8(b, (uint8_t)v); }
-static void u32(struct buf *b, uint32_t v) { u16(b, v >> 16); u16(b, (uint16_t)v); }
-static void u64(struct buf *b, uint64_t v) { u32(b, (uint32_t)(v >> 32)); u32(b, (uint32_t)v); }
-
-static void hdr(struct buf *b, uint32_t seq, uint32_t odid)
-{
-	b->n = 0;
-	u16(b, 10);
-	u16(b, 0);		/* length, set by msg_close() */
-	u32(b, 1700000000);
-	u32(b, seq);
-	u32(b, odid);
-}
-
-static void msg_close(struct buf *b)
-{
-	b->b[2] = (uint8_t)(b->n >> 8);
-	b->b[3] = (uint8_t)b->n;
-}
-
-static void set_open(struct buf *b, uint16_t id) { b->set = b->n; u16(b, id); u16(b, 0); }
-static void set_close(struct buf *b)
-{
-	size_t len = b->n - b->set;
-	b->b[b->set + 2] = (uint8_t)(len >> 8);
-	b->b[b->set + 3] = (uint8_t)len;
-}
+static void hdr(struct buf *b, uint32_t seq, uint32_t odid) { ipfix_hdr(b, 1700000000, seq, odid); }
 
 static const struct fr_ip exp1 = { 4, { 0 }, { 127, 0, 0, 1 } };
 static const struct fr_ts now = { 1800000000, 0 };

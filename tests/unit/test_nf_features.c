@@ -12,57 +12,10 @@
 #include "plugins/output.h"
 #include "tap.h"
 
-struct got {
-	size_t n;
-	struct flow_rec r[16];
-};
+#include "nfbuf.h"
 
-static void collect(void *arg, struct flow_rec *rec)
-{
-	struct got *g = arg;
-	if (g->n < 16)
-		g->r[g->n] = *rec;
-	g->n++;
-}
-
-struct buf {
-	uint8_t b[4096];
-	size_t n, set;
-};
-
-static void u8(struct buf *b, uint8_t v) { b->b[b->n++] = v; }
-static void u16(struct buf *b, uint16_t v) { u8(b, v >> 8); u8(b, (uint8_t)v); }
-static void u24(struct buf *b, uint32_t v) { u8(b, (uint8_t)(v >> 16)); u16(b, (uint16_t)v); }
-static void u32(struct buf *b, uint32_t v) { u16(b, v >> 16); u16(b, (uint16_t)v); }
-static void u64(struct buf *b, uint64_t v) { u32(b, (uint32_t)(v >> 32)); u32(b, (uint32_t)v); }
-static void bytes(struct buf *b, const void *p, size_t n) { memcpy(b->b + b->n, p, n); b->n += n; }
-static void ip(struct buf *b, uint8_t a, uint8_t c, uint8_t d, uint8_t e)
-{
-	u8(b, a); u8(b, c); u8(b, d); u8(b, e);
-}
-
-/* IPFIX header (RFC 7011 3.1); the length is set by msg_close(). */
-static void hdr(struct buf *b)
-{
-	b->n = 0;
-	u16(b, 10); u16(b, 0); u32(b, 1700000000); u32(b, 0); u32(b, 7);
-}
-
-static void msg_close(struct buf *b)
-{
-	b->b[2] = (uint8_t)(b->n >> 8);
-	b->b[3] = (uint8_t)b->n;
-}
-
-static void set_open(struct buf *b, uint16_t id) { b->set = b->n; u16(b, id); u16(b, 0); }
-static void set_close(struct buf *b)
-{
-	size_t len = b->n - b->set;
-	b->b[b->set + 2] = (uint8_t)(len >> 8);
-	b->b[b->set + 3] = (uint8_t)len;
-}
-
-static void field(struct buf *b, uint16_t id, uint16_t len) { u16(b, id); u16(b, len); }
+/* IPFIX header (RFC 7011 3.1) of the tests' exporter. */
+static void hdr(struct buf *b) { ipfix_hdr(b, 1700000000, 0, 7); }
 
 static const struct fr_ip src = { 4, { 0 }, { 127, 0, 0, 9 } };
 static const struct fr_ts now = { 1700000100, 0 };
