@@ -95,7 +95,7 @@ static void test_vlans(void)
 		snprintf(what, sizeof(what), "%s: vlan %u in %u out %u cin %u cout %u", c[i].what,
 		    c[i].vlan, c[i].in, c[i].out, c[i].cin, c[i].cout);
 		ok(k->vlan == c[i].vlan && k->in_vlan == c[i].in && k->out_vlan == c[i].out &&
-		    k->in_cvlan == c[i].cin && k->out_cvlan == c[i].cout, what);
+		    k->in_cvlan == c[i].cin && k->out_cvlan == c[i].cout, "%s", what);
 	}
 }
 
@@ -221,7 +221,7 @@ static void test_table(void)
 		int id = prim_lookup(r[i].name);
 		ok(id >= 0 && strcmp(prim_table[id].json, r[i].json) == 0 &&
 		    strcmp(prim_table[id].title, r[i].title) == 0 && prim_table[id].width == r[i].width,
-		    r[i].name);
+		    "%s", r[i].name);
 	}
 	ok(P_IN_VLAN > P_VLAN && P_OUT_CVLAN < P_COS && P_FLOW_LABEL > P_TOS &&
 	    P_FLOW_LABEL < P_SAMPLING_RATE && P_PATH_DELAY_AVG_USEC > P_EXPORT_PROTO_SYSID,
