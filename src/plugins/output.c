@@ -754,9 +754,12 @@ static void row_json(FILE *f, const struct out_cols *c, const struct out_opts *o
     const struct flow_key *k, const struct out_counters *cnt, const struct fr_ts *tmin,
     const struct fr_ts *tmax)
 {
-	struct rowbuf rb = { .f = f, .n = 0 };
+	struct rowbuf rb;	/* no initializer: zeroing its 2 KiB buffer cost more than the row */
 	char buf[128];
 	const char *sep = "";
+
+	rb.f = f;
+	rb.n = 0;
 	int tsx = ts_export_col(c);
 
 	rb_put(&rb, "{", 1);
@@ -822,10 +825,13 @@ void out_row_stitch(FILE *f, const struct out_cols *c, const struct out_opts *o,
     const struct fr_ts *tmax)
 {
 	char buf[FR_CUSTOM_AREA * 3 + 64];
-	struct rowbuf rb = { .f = f, .n = 0 };
+	struct rowbuf rb;	/* no initializer: zeroing its 2 KiB buffer cost more than the row */
 	bool fm = is_formatted(o);
 	size_t seplen = strlen(o->sep);
 	int n = 0;
+
+	rb.f = f;
+	rb.n = 0;
 
 	if (o->fmt == OUT_JSON) {
 		row_json(f, c, o, k, cnt, tmin, tmax);
