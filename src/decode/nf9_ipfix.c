@@ -327,6 +327,27 @@ static void nf9_path_delay(const struct nf_scr *s, struct flow_rec *rec)
 		rec->k.path_delay_avg_usec = (uint32_t)(s->path_delay_sum / rec->packets);
 }
 
+/* What records of most templates do not carry: one test of `seen` skips all of nf9_rare(). */
+#define NF_SEEN_RARE (NF_SEEN_VLANS | NF_SEEN_PD_SUM | NF_SEEN_MPLS | NF_SEEN_RD | \
+	NF_SEEN_IN_VRF | NF_SEEN_OUT_VRF)
+
+/* VLANs, path delays, MPLS labels and route distinguishers of a data record. */
+static void nf9_rare(struct nf9_msg *m, const struct nf_scr *s, struct flow_rec *rec)
+{
+	struct flow_key *k = &rec->k;
+
+	if (s->seen & NF_SEEN_VLANS)
+		nf9_vlans(s, k);
+	if ((s->seen & NF_SEEN_PD_SUM) && (s->seen & NF_SEEN_PD_AVG))
+		nf9_path_delay(s, rec);
+	if (s->seen & NF_SEEN_MPLS)
+		nf9_mpls(s, k);
+	if (s->seen & NF_SEEN_RD)
+		k->mpls_vpn_rd_origin = FR_RD_ORIGIN_FLOW;
+	else if (s->seen & (NF_SEEN_IN_VRF | NF_SEEN_OUT_VRF))
+		nf9_vrf_rd(m, s, k);
+}
+
 /* A decoded data record: derive what needs the whole record, then emit it. */
 static void nf9_data_done(struct nf9_msg *m, struct nf_scr *s)
 {
@@ -339,27 +360,21 @@ static void nf9_data_done(struct nf9_msg *m, struct nf_scr *s)
 		k->etype = v6 ? 0x86dd : 0x0800;
 	}
 	rec->tcp_flags = (uint8_t)s->tcp_flags;
-	if (s->seen & NF_SEEN_VLANS)
-		nf9_vlans(s, k);
-	if ((s->seen & NF_SEEN_PD_SUM) && (s->seen & NF_SEEN_PD_AVG))
-		nf9_path_delay(s, rec);
 	if (m->st->opts.use_ip_next_hop ? (s->seen & NF_SEEN_NH_IP) : (s->seen & NF_SEEN_NH_BGP))
 		k->peer_dst_ip = m->st->opts.use_ip_next_hop ? s->nh_ip : s->nh_bgp;
-	if (s->seen & NF_SEEN_MPLS)
-		nf9_mpls(s, k);
+	if (s->seen & NF_SEEN_RARE)
+		nf9_rare(m, s, rec);
 	if (m->e->exp_addr.af && !m->st->opts.ignore_exporter_address)
 		k->peer_src_ip = m->e->exp_addr;	/* pmacct: options IE 130/131 name the exporter */
 	if (m->e->ifnames.n || m->e->vrfs.n)
 		nf9_names(m, s, k);
-	if (s->seen & NF_SEEN_RD)
-		k->mpls_vpn_rd_origin = FR_RD_ORIGIN_FLOW;
-	else if (s->seen & (NF_SEEN_IN_VRF | NF_SEEN_OUT_VRF))
-		nf9_vrf_rd(m, s, k);
 	nf9_times(m, s, k);
 	if (s->seen & NF_SEEN_SAMPLER_ID)
 		rate = nf_sampler_rate(m->e, true, s->sampler_id);
 	else if (s->seen & NF_SEEN_SAMP_INTERVAL)
 		rate = (uint32_t)s->samp_interval;
+	else if (m->e->sys_rate || !m->e->nsamplers)
+		rate = m->e->sys_rate;		/* the common case, without a call */
 	else
 		rate = nf_sampler_rate(m->e, false, 0);
 	nf_rec_finish(m->st, rec, rate);

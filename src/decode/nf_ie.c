@@ -363,6 +363,22 @@ static inline uint32_t nf_be32(const uint8_t *p)
 }
 
 /* Store one field's bytes as step s says. */
+/*
+ * srhSegmentIPv6ListSection: a list of 16-byte addresses; any other length
+ * gives none (as pmacct).  Out of line: its list on the stack would weigh on
+ * every step of the hot switch below.
+ */
+static __attribute__((noinline)) void nf_srv6_store(const uint8_t *p, size_t n, uint8_t *dst)
+{
+	struct fr_srv6_list l;
+
+	memset(&l, 0, sizeof(l));
+	if (n % 16 == 0)
+		for (size_t i = 0; i < n / 16 && i < FR_SRV6_MAX; i++)
+			memcpy(l.seg[l.n++], p + 16 * i, 16);
+	memcpy(dst, &l, sizeof(l));
+}
+
 static inline void nf_step_apply(const struct nf_step *s, const uint8_t *p, size_t n,
     struct nf_scr *scr)
 {
@@ -454,16 +470,9 @@ static inline void nf_step_apply(const struct nf_step *s, const uint8_t *p, size
 		memcpy(dst + 1, p, m);
 		break;
 	}
-	case NF_OP_SRV6: {
-		/* a list of 16-byte addresses; any other length gives none (as pmacct) */
-		struct fr_srv6_list l;
-		memset(&l, 0, sizeof(l));
-		if (n % 16 == 0)
-			for (size_t i = 0; i < n / 16 && i < FR_SRV6_MAX; i++)
-				memcpy(l.seg[l.n++], p + 16 * i, 16);
-		memcpy(dst, &l, sizeof(l));
+	case NF_OP_SRV6:
+		nf_srv6_store(p, n, dst);
 		break;
-	}
 	default:
 		return;
 	}
