@@ -481,9 +481,14 @@ def pair(tmp_path_factory, capture):
     if not (os.access(PMACCTD, os.X_OK) and os.access(PMACCT, os.X_OK)):
         pytest.skip("our pmacctd/pmacct not built")
     pcap, tallies = capture
-    plugins = {"m": FIVE, "h": "src_host", "d": FIVE}
-    ref = Daemon(REF_PMACCTD, tmp_path_factory.mktemp("ref"), pcap, plugins)
-    our = Daemon(PMACCTD, tmp_path_factory.mktemp("our"), pcap, plugins)
+    # "p": BGP next hops from a networks_file, one half of the addresses with one, the
+    # other half without (unset: the client prints it as 0 in its formatted output)
+    nets = tmp_path_factory.mktemp("nets") / "networks.txt"
+    nets.write_text("192.0.2.254,65001,0.0.0.0/1\n65002,128.0.0.0/1\n")
+    plugins = {"m": FIVE, "h": "src_host", "d": FIVE, "p": "src_host,dst_host,peer_dst_ip"}
+    extra = f"networks_file: {nets}\n"
+    ref = Daemon(REF_PMACCTD, tmp_path_factory.mktemp("ref"), pcap, plugins, extra)
+    our = Daemon(PMACCTD, tmp_path_factory.mktemp("our"), pcap, plugins, extra)
     try:
         ref.wait_log("finished reading PCAP capture file")
         time.sleep(1.0)
@@ -539,6 +544,7 @@ DIFF_READONLY = [
     ("h", ["-c", "src_host", "-N", "*", "-S", "-n", "all"]),
     ("m", ["-c", "foo", "-N", "1"]), ("m", ["-s", "-N", "1"]),
     ("m", ["-c", "src_host", "-N", "nonsense"]), ("m", ["-i"]), ("m", ["-C"]),
+    ("p", ["-s"]), ("p", ["-s", "-O", "csv"]), ("p", ["-s", "-O", "json"]),
 ]
 
 
@@ -578,3 +584,15 @@ def test_differential_reset_and_erase(pair, capture):
     for args in steps:
         (r1, o1), (r2, o2) = both(pair, "d", *args)
         assert r1 == r2 and same_rows(o1, o2), (args, o1[:500], o2[:500])
+
+
+@needs_ref
+@needs_ours
+def test_unset_next_hop_prints_as_reference(pair):
+    """The "p" table holds next hops from the networks_file and unset ones: the
+    formatted client prints an unset address as 1.7.7 does ("0"), CSV leaves it empty."""
+    ref, (rc, out) = both(pair, "p", "-s")
+    assert same_rows(ref[1], out)
+    hops = {line.split()[0] for line in out.splitlines()[1:] if line.strip() and
+            not line.startswith("For a total")}
+    assert {"0", "192.0.2.254"} <= hops, out[:800]
