@@ -506,10 +506,15 @@ static void nf9_data(struct nf9_msg *m, uint16_t id, struct rd *set)
 			return;
 		}
 		m->data_records++;
-		if (t->options)
+		if (t->options) {
 			nf9_opt_done(m, &s);
-		else
+			/* nfacctd_account_options: the record is accounted too, as pmacct
+			 * does (its scope and custom primitives, no counters) */
+			if (m->st->opts.account_options)
+				nf9_data_done(m, &s);
+		} else {
 			nf9_data_done(m, &s);
+		}
 		cold = t->prog.cold || (s.seen & (NF_SEEN_MPLS | NF_SEEN_VLANS)) || m->e->ifnames.n || m->e->vrfs.n ||
 		    m->st->opts.emit_writes_tail;
 	}
