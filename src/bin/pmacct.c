@@ -365,6 +365,19 @@ static void parse_value(const struct prim_desc *d, const char *tok, struct flow_
 		break;
 	}
 	case PF_RD:
+		if (strncmp(tok, "vrfid:", 6) == 0) {	/* a VRF id no RD was known for */
+			char *end;
+			unsigned long id = strtoul(tok + 6, &end, 10);
+			if (!tok[6] || *end || id > UINT32_MAX)
+				die("ERROR: mpls_vpn_rd: Invalid route distinguisher: '%s'\n", tok);
+			memset(p, 0, 8);
+			p[0] = FR_RD_TYPE_VRFID >> 8;
+			p[4] = (uint8_t)(id >> 24);
+			p[5] = (uint8_t)(id >> 16);
+			p[6] = (uint8_t)(id >> 8);
+			p[7] = (uint8_t)id;
+			break;
+		}
 		if (rdmap_parse_rd(tok, p) < 0)
 			die("ERROR: mpls_vpn_rd: Invalid route distinguisher: '%s'\n", tok);
 		break;

@@ -411,3 +411,30 @@ def test_account_options_equals_master(tmp_path):
         if not r["packets"] and not r["bytes"]:
             del r["packets"], r["bytes"]
     assert canon(ours) == canon(ref)
+
+
+@needs_ours
+def test_memory_client_rd_and_origin(tmp_path):
+    """The memory plugin and the client: mpls_vpn_rd (an RD, or vrfid:<id>) and
+    mpls_vpn_rd_origin listed and matched, with the values the print plugin gives."""
+    pmacct = NFACCTD.parent / "pmacct"
+    dgs, _ = rx.ios_xr()
+    dgs = [("127.0.0.1", d) for _, d in dgs]
+    agg = "src_host,mpls_vpn_rd,mpls_vpn_rd_origin"
+    printed = {r["ip_src"]: r for r in jrows(run(NFACCTD, tmp_path / "print", dgs, agg))}
+    d = ff.MemoryDaemon(NFACCTD, tmp_path / "mem", agg, datagrams=dgs)
+    try:
+        d.feed_until(pmacct, len(printed))
+        listed = {r["ip_src"]: r for r in jrows(d.client(pmacct, "-s", "-O", "json").stdout)}
+        assert listed == printed
+        vrfid = next(r["mpls_vpn_rd"] for r in printed.values()
+                     if r["mpls_vpn_rd"].startswith("vrfid:"))
+        got = jrows(d.client(pmacct, "-c", "mpls_vpn_rd", "-M", vrfid, "-O", "json").stdout)
+        assert got and sorted(r["ip_src"] for r in got) == sorted(
+            s for s, r in printed.items() if r["mpls_vpn_rd"] == vrfid)
+        out = d.client(pmacct, "-c", "mpls_vpn_rd_origin", "-N", "flow;unknown").stdout.split()
+        assert [int(x) for x in out] == [
+            sum(r["bytes"] for r in printed.values() if r["mpls_vpn_rd_origin"] == o)
+            for o in ("flow", "unknown")]
+    finally:
+        d.stop()
