@@ -13,7 +13,6 @@ without flowDirection.
 import itertools
 import json
 import os
-import struct
 import subprocess
 from pathlib import Path
 
@@ -39,16 +38,6 @@ VLAN_VAL = {58: 101, 59: 200, 243: 300, 254: 3000, 245: 400, 255: 500}
 SEGS = [f"2001:db8::{i + 1}" for i in range(3)]
 DROP = ("event_type", "timestamp_arrival")
 
-
-def tpl_pen(tid, fields):
-    """An IPFIX template of (ie, length) or (ie, length, enterprise) fields."""
-    out = struct.pack("!HH", tid, len(fields))
-    for f in fields:
-        if len(f) == 3:
-            out += struct.pack("!HHI", f[0] | 0x8000, f[1], f[2])
-        else:
-            out += struct.pack("!HH", f[0], f[1])
-    return out
 
 
 def vlan_export(v9, direction):
@@ -93,7 +82,7 @@ def telemetry_export(v9):
         vals = {8: f"10.0.{i}.1", 12: "10.9.9.9", 4: 6, 7: 2000 + i, 11: 80, 1: 100 * (i + 1),
                 2: 4}
         vals.update(v)
-        tpls += tpl_pen(400 + i, fields)
+        tpls += ff.tpl(400 + i, fields)	# (ie, len) or (ie, len, enterprise)
         body = b"".join(rx.encode(vals[f[0]], f[1]) for f in fields)
         sets.append(rx.set_(400 + i, body))
     if v9:
