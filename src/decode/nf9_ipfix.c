@@ -373,10 +373,8 @@ static void nf9_data_done(struct nf9_msg *m, struct nf_scr *s)
 		rate = nf_sampler_rate(m->e, true, s->sampler_id);
 	else if (s->seen & NF_SEEN_SAMP_INTERVAL)
 		rate = (uint32_t)s->samp_interval;
-	else if (m->e->sys_rate || !m->e->nsamplers)
-		rate = m->e->sys_rate;		/* the common case, without a call */
 	else
-		rate = nf_sampler_rate(m->e, false, 0);
+		rate = nf_sampler_rate(m->e, false, 0);	/* inline: no call per record */
 	nf_rec_finish(m->st, rec, rate);
 	m->e->records++;
 	m->emitted++;

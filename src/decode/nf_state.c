@@ -289,25 +289,6 @@ void nf_sampler_set(struct nf_exporter *e, bool has_id, uint64_t id, uint32_t ra
 	e->samplers[i].rate = rate;
 }
 
-uint32_t nf_sampler_rate(const struct nf_exporter *e, bool has_id, uint64_t id)
-{
-	/*
-	 * As pmacct 1.7.7 and master (verified): a record naming a sampler the
-	 * options never described has no rate; a record naming none gets the
-	 * system-scoped rate (options without a sampler id), else sampler 0's,
-	 * else the rate the exporter's options announced last.
-	 */
-	if (!has_id) {
-		if (e->sys_rate)
-			return e->sys_rate;
-		id = 0;
-	}
-	for (uint16_t i = 0; i < e->nsamplers; i++)
-		if (e->samplers[i].id == id)
-			return e->samplers[i].rate;
-	return has_id ? 0 : e->last_rate;
-}
-
 void nf_rec_finish(const struct nf_state *st, struct flow_rec *rec, uint32_t rate)
 {
 	if (!rec->flows)

@@ -158,7 +158,24 @@ struct nf_name *nf_names_get(struct nf_names *t, uint32_t id, bool create);
 void nf_sampler_set(struct nf_exporter *e, bool has_id, uint64_t id, uint32_t rate);
 
 /* The rate for a record: its sampler's; without a sampler id the system's, sampler 0's or the last announced; else 0. */
-uint32_t nf_sampler_rate(const struct nf_exporter *e, bool has_id, uint64_t id);
+static inline uint32_t nf_sampler_rate(const struct nf_exporter *e, bool has_id, uint64_t id)
+{
+	/*
+	 * As pmacct 1.7.7 and master (verified): a record naming a sampler the
+	 * options never described has no rate; a record naming none gets the
+	 * system-scoped rate (options without a sampler id), else sampler 0's,
+	 * else the rate the exporter's options announced last.
+	 */
+	if (!has_id) {
+		if (e->sys_rate)
+			return e->sys_rate;
+		id = 0;
+	}
+	for (uint16_t i = 0; i < e->nsamplers; i++)
+		if (e->samplers[i].id == id)
+			return e->samplers[i].rate;
+	return has_id ? 0 : e->last_rate;
+}
 
 /*
  * Finish a decoded record: flows = 1 unless carried, sampling (ext rate,
