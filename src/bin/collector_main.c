@@ -123,10 +123,13 @@ int collector_run(struct core_cfg *cfg, const struct collector_proto *proto)
 	collector_close(col);
 	daemon_pidfiles_remove(cfg);
 out_pipeline:
-	plugins_stop(ps, cfg->nplugins);
+	if (plugins_stop(ps, cfg->nplugins) && rc == 0)
+		rc = PLUGIN_EXIT_UNDELIVERED;	/* each plugin logged what and where */
 	pipeline_fini(&pl);
 	if (rc == 0)
 		log_info(WHO, "OK, Exiting ...");
+	else if (rc == PLUGIN_EXIT_UNDELIVERED)
+		log_err(WHO, "Exiting with status %d: some data was not delivered", rc);
 	return rc;
 }
 

@@ -185,11 +185,15 @@ static int run(struct core_cfg *cfg, const void *arg)
 	/* pcap_savefile_wait: the file is done; keep plugins serving until told to stop */
 	while (rc == 0 && cfg->pcap_savefile && cfg->pcap_savefile_wait && !core_poll(&ctx))
 		sleep(1);
-	plugins_stop(ps, cfg->nplugins);
+	if (plugins_stop(ps, cfg->nplugins) && rc == 0)
+		rc = PLUGIN_EXIT_UNDELIVERED;	/* each plugin logged what and where */
 	pipeline_fini(&pl);
 	pcap_src_close(&src);
 	daemon_pidfiles_remove(cfg);
-	log_info(WHO, "OK, Exiting ...");
+	if (rc == PLUGIN_EXIT_UNDELIVERED)
+		log_err(WHO, "Exiting with status %d: some data was not delivered", rc);
+	else
+		log_info(WHO, "OK, Exiting ...");
 	return rc;
 }
 

@@ -204,6 +204,8 @@ static int plugin_setup(struct plugin *p, struct core_cfg *cfg, struct plugin_cf
 	    psize, bsize, nslots < 2 ? 2 : nslots, p->batch_cap);
 	if (plugin_maps_init(p) < 0)
 		return -1;
+	if (p->type->check && p->type->check(p) < 0)
+		return -1;
 	if (cfg->check_only)	/* -T config: init opens files, sockets, connections */
 		return 0;
 	return p->type->init ? p->type->init(p) : 0;
@@ -517,8 +519,10 @@ struct plugin *plugins_feed_new(struct plugin *ps, int n)
 	return f;
 }
 
-void plugins_stop(struct plugin *ps, int n)
+uint64_t plugins_stop(struct plugin *ps, int n)
 {
+	uint64_t undelivered = 0;
+
 	for (int i = 0; i < n; i++) {
 		uint64_t d;
 		plugin_flush_batch(&ps[i]);
@@ -533,6 +537,7 @@ void plugins_stop(struct plugin *ps, int n)
 	for (int i = 0; i < n; i++) {
 		if (ps[i].started)
 			pthread_join(ps[i].thread, NULL);
+		undelivered += ps[i].undelivered;
 		if (ps[i].type->fini && !ps[i].core->check_only)
 			ps[i].type->fini(&ps[i]);
 		plugin_maps_fini(&ps[i]);
@@ -550,6 +555,7 @@ void plugins_stop(struct plugin *ps, int n)
 		free(f);
 	}
 	free(ps);
+	return undelivered;
 }
 
 uint64_t plugin_now_us(void)

@@ -58,6 +58,11 @@ struct plugin_type {
 	bool full_record;		/* receives every key field, not only its aggregate's */
 	/* primitives always added to the plugin's aggregate (its fixed key), P_COUNT-terminated */
 	const enum prim_id *needs;
+	/*
+	 * Check what init() would open (files, directories), opening and
+	 * creating nothing: runs at start-up and under -T config. 0 or -1 (logged).
+	 */
+	int (*check)(const struct plugin *p);
 	/* Validate config, allocate state, open what must fail early. 0 or -1 (logged). */
 	int (*init)(struct plugin *p);
 	/* Account one record. */
@@ -148,6 +153,8 @@ struct plugin {
 	struct plugin_maps *maps;	/* networks_file, ports_file (plugin_maps.c) */
 	_Atomic unsigned maps_gen;	/* bumped by the core on SIGUSR2 */
 	unsigned maps_seen;		/* generation the plugin thread has loaded */
+	/* rows (entries, messages) the final flush could not deliver: plugins_stop() sums them */
+	uint64_t undelivered;
 };
 
 /* The plugin type called `name`, or NULL. */
@@ -193,7 +200,13 @@ void plugin_report_drops(struct plugin *p, time_t now);
 /* Ask every plugin to reload its maps (SIGUSR2); each does it on its own thread. */
 void plugins_reload_maps(struct plugin *ps, int n);
 
-/* Flush batches, close rings, join threads, run fini. */
-void plugins_stop(struct plugin *ps, int n);
+/* The daemons' exit status when a plugin could not deliver everything it held at shutdown. */
+#define PLUGIN_EXIT_UNDELIVERED 2
+
+/*
+ * Flush batches, close rings, join threads, run fini.  Returns the rows
+ * the plugins' final flushes could not deliver (0: everything went out).
+ */
+uint64_t plugins_stop(struct plugin *ps, int n);
 
 #endif

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* print.c: the print plugin: aggregate in memory, write formatted/CSV/JSON to stdout or files every print_refresh_time. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,6 +21,7 @@
 #include "plugins/agg.h"
 #include "plugins/output.h"
 #include "plugins/plugin.h"
+#include "plugins/print.h"
 #include "plugins/prorate.h"
 #include "plugins/stitch.h"
 
@@ -32,6 +35,9 @@ struct print_state {
 	struct stitch stitch;		/* [nf|sf|pm]acctd_stitching */
 	bool stitching;
 	bool pro_rating;		/* nfacctd_pro_rating (with print_history) */
+	size_t kept;			/* rows a failed purge left in the table for the next one */
+	char kept_name[PATH_MAX];	/* where the last failed group was meant to go */
+	size_t kept_files;		/* outputs that failed in the last purge */
 };
 
 static time_t wall_now(void)
@@ -39,6 +45,107 @@ static time_t wall_now(void)
 	return time(NULL);
 }
 
+/*
+ * Make and remove a directory in `dir`: access() says yes to root for
+ * every directory, also where nothing can be made (procfs, sysfs).
+ */
+static int dir_probe(const char *dir)
+{
+	char t[PATH_MAX];
+
+	if (snprintf(t, sizeof(t), "%s/.pmacct-ng-check-XXXXXX", dir) >= (int)sizeof(t))
+		return ENAMETOOLONG;
+	if (!mkdtemp(t))
+		return errno;
+	rmdir(t);
+	return 0;
+}
+
+/*
+ * errno of the reason nothing can be created under directory `dir`, or 0:
+ * its deepest existing ancestor must be a directory the effective user may
+ * write and search, and make a directory in (the missing ones are made at
+ * the first purge).
+ */
+static int dir_check(const char *dir)
+{
+	char d[PATH_MAX];
+	struct stat st;
+
+	snprintf(d, sizeof(d), "%s", dir[0] ? dir : ".");
+	while (stat(d, &st) < 0) {
+		char *slash = strrchr(d, '/');
+		if (errno != ENOENT)
+			return errno;
+		if (!slash)
+			snprintf(d, sizeof(d), ".");
+		else if (slash == d)
+			d[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	if (!S_ISDIR(st.st_mode))
+		return ENOTDIR;
+	if (faccessat(AT_FDCWD, d, W_OK | X_OK, AT_EACCESS) < 0)
+		return errno;
+	return dir_probe(d);
+}
+
+/*
+ * errno of the reason `path` (print_output_file or print_latest_file, with
+ * its variables) cannot be written, or 0.  Only the part before the first
+ * variable is known now: its directory is checked, and the file itself
+ * when the name has no variables (`replaced`: the file is replaced by a
+ * rename, print_latest_file, so only a directory in its place is wrong).
+ */
+static int path_check(const char *path, bool replaced)
+{
+	size_t fixed = strcspn(path, "%$");
+	char dir[PATH_MAX];
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%.*s", (int)fixed, path);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		dir[0] = '\0';
+	else
+		slash[slash == dir] = '\0';	/* "/x.csv": the root */
+	if (path[fixed] == '\0' && stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return EISDIR;
+		if (!replaced && faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) < 0)
+			return errno;
+	}
+	return dir_check(dir);
+}
+
+static int check_key(const struct plugin *p, const char *key, const char *path, bool replaced)
+{
+	int err = path ? path_check(path, replaced) : 0;
+
+	if (!err)
+		return 0;
+	log_err(p->who, "[%s] key '%s': cannot write '%s': %s", cfg_where(&p->cfg->origin, key),
+	    key, path, strerror(err));
+	return -1;
+}
+
+int print_check(const struct plugin *p)
+{
+	const struct plugin_cfg *pc = p->cfg;
+	int fl;
+
+	if (check_key(p, "print_output_file", pc->output_file, false) < 0 ||
+	    check_key(p, "print_latest_file", pc->latest_file, true) < 0)
+		return -1;
+	if (!pc->output_file && !p->core->daemonize &&
+	    ((fl = fcntl(STDOUT_FILENO, F_GETFL)) < 0 || (fl & O_ACCMODE) == O_RDONLY)) {
+		log_err(p->who, "no print_output_file and standard output is closed: the output "
+		    "has nowhere to go");
+		return -1;
+	}
+	return 0;
+}
 
 static int print_init(struct plugin *p)
 {
@@ -143,24 +250,96 @@ static void expand_file_name(const struct plugin *p, const struct flow_key *k, i
 	timefmt_expand(out, len, pc->output_file, t, &v);
 }
 
-/* Write the title line unless appending to a file that already has content. */
-static FILE *open_output(struct plugin *p, const char *name, bool *title)
+/*
+ * One output of a purge: the stream, and where to take a failed write back
+ * to, so that a purge that cannot be written leaves no partial rows behind
+ * (they are written again, whole, by a later purge).
+ */
+struct print_out {
+	const char *name;	/* NULL: stdout */
+	FILE *f;
+	off_t start;		/* size or offset before this purge; -1: cannot be taken back */
+	bool title;		/* write the title line */
+	int err;		/* errno of the first failure, 0 = none */
+};
+
+/* Where stdout stands now, if it is a regular file (else -1). */
+static off_t stdout_start(void)
 {
 	struct stat st;
-	FILE *f;
+	int fl = fcntl(STDOUT_FILENO, F_GETFL);
 
-	*title = true;
-	if (!name)
-		return stdout;
-	make_parents(name);
-	if (p->cfg->output_file_append && stat(name, &st) == 0 && st.st_size > 0)
-		*title = false;
-	f = fopen(name, p->cfg->output_file_append ? "a" : "w");
-	if (!f)
-		log_err(p->who, "cannot open print_output_file '%s': %s", name, strerror(errno));
-	else
-		setvbuf(f, NULL, _IOFBF, 256 * 1024);	/* a purge writes many short rows */
-	return f;
+	if (fl < 0 || fstat(STDOUT_FILENO, &st) < 0 || !S_ISREG(st.st_mode))
+		return -1;
+	return (fl & O_APPEND) ? st.st_size : lseek(STDOUT_FILENO, 0, SEEK_CUR);
+}
+
+/* Open o->name (NULL: stdout). The title line goes unless appending to a file with content. */
+static bool out_open(struct plugin *p, struct print_out *o)
+{
+	bool append = p->cfg->output_file_append;
+	struct stat st;
+
+	o->title = true;
+	if (!o->name) {
+		o->f = stdout;
+		clearerr(stdout);
+		o->start = stdout_start();
+		return true;
+	}
+	make_parents(o->name);
+	if (!(o->f = fopen(o->name, append ? "a" : "w"))) {
+		o->err = errno;
+		return false;
+	}
+	setvbuf(o->f, NULL, _IOFBF, 256 * 1024);	/* a purge writes many short rows */
+	o->start = 0;
+	if (append && fstat(fileno(o->f), &st) == 0) {
+		o->start = st.st_size;
+		o->title = st.st_size == 0;
+	}
+	return true;
+}
+
+/*
+ * Take back what this purge wrote to o: a file written from its start is
+ * removed (a partial file is no purge's output), an appended file or a
+ * regular file on stdout is cut back to its size before the purge.
+ */
+static void out_take_back(struct plugin *p, struct print_out *o)
+{
+	int fd = fileno(o->f);
+
+	__fpurge(o->f);		/* the rows still buffered are dropped, not written */
+	clearerr(o->f);
+	if (o->name && !p->cfg->output_file_append)
+		unlink(o->name);
+	else if (o->start >= 0 && ftruncate(fd, o->start) == 0)
+		lseek(fd, o->start, SEEK_SET);
+}
+
+/* Flush and close o (stdout stays open). false, with o->err set, when a row did not get through. */
+static bool out_close(struct plugin *p, struct print_out *o)
+{
+	errno = 0;
+	if (fflush(o->f) == EOF || ferror(o->f) || o->err) {
+		if (!o->err)
+			o->err = errno ? errno : EIO;
+		out_take_back(p, o);
+		if (o->name)
+			fclose(o->f);
+		return false;
+	}
+	if (o->name && fclose(o->f) == EOF) {	/* NFS and the like report late */
+		o->err = errno;
+		if (!p->cfg->output_file_append)
+			unlink(o->name);
+		else if (truncate(o->name, o->start) < 0)
+			log_warnx(p->who, "cannot cut '%s' back to its size before the purge: %s", o->name,
+			    strerror(errno));
+		return false;
+	}
+	return true;
 }
 
 static void update_latest(struct plugin *p, const char *name)
@@ -199,10 +378,13 @@ static void write_markers(FILE *f, const struct plugin *p, bool start, size_t pu
 }
 
 /*
- * Write every entry whose expanded file name equals `name` (all entries
- * when the name has no variables) and mark them written.  Returns the count.
+ * Put every entry not yet grouped whose expanded file name equals `name`
+ * (every entry when the name has no variables) in group g and write it to
+ * o (NULL: the output did not open; the rows are only grouped).  Returns
+ * the count.  A write error stops the writing, not the grouping.
  */
-static size_t write_group(struct plugin *p, FILE *f, const char *name, bool *done, time_t now)
+static size_t write_group(struct plugin *p, struct print_out *o, const char *name, uint32_t *grp,
+    uint32_t g, time_t now)
 {
 	struct print_state *s = p->state;
 	struct flow_key k;
@@ -210,7 +392,7 @@ static size_t write_group(struct plugin *p, FILE *f, const char *name, bool *don
 	size_t n = 0, i = 0;
 
 	for (struct agg_entry *e = agg_next(s->table, NULL); e; e = agg_next(s->table, e), i++) {
-		if (done[i])
+		if (grp[i])
 			continue;
 		agg_entry_key(s->table, e, &k);
 		if (s->dyn_name) {
@@ -218,14 +400,18 @@ static size_t write_group(struct plugin *p, FILE *f, const char *name, bool *don
 			if (strcmp(other, name))
 				continue;
 		}
+		grp[i] = g;
+		n++;
+		if (!o || o->err)
+			continue;
 		struct out_counters c = { e->packets, e->bytes, e->flows, e->tcp_flags, e->bin, now };
 		if (s->stitching)
-			out_row_stitch(f, &s->cols, &s->opts, &k, &c, &stitch_of(s->table, e)->min,
+			out_row_stitch(o->f, &s->cols, &s->opts, &k, &c, &stitch_of(s->table, e)->min,
 			    &stitch_of(s->table, e)->max);
 		else
-			out_row(f, &s->cols, &s->opts, &k, &c);
-		done[i] = true;
-		n++;
+			out_row(o->f, &s->cols, &s->opts, &k, &c);
+		if (ferror(o->f))
+			o->err = errno ? errno : EIO;
 	}
 	return n;
 }
@@ -251,59 +437,123 @@ static void run_trigger(struct plugin *p)
 		    strerror(errno));
 }
 
+/* How a log line names an output: "print_output_file '<name>'" or "standard output". */
+static void out_label(const char *name, char *buf, size_t len)
+{
+	if (name)
+		snprintf(buf, len, "print_output_file '%s'", name);
+	else
+		snprintf(buf, len, "standard output");
+}
+
+/* Write group g, the entries going to `name` (NULL: stdout); true when delivered. *n: its rows. */
+static bool purge_group(struct plugin *p, const char *name, uint32_t *grp, uint32_t g,
+    size_t total, time_t start, size_t *n)
+{
+	struct print_state *s = p->state;
+	struct print_out o = { .name = name };
+	bool opened = out_open(p, &o);
+	char what[PATH_MAX + 32];
+
+	if (opened) {
+		if (p->cfg->markers)
+			write_markers(o.f, p, true, 0, 0, 0);
+		if (o.title)
+			out_header(o.f, &s->cols, &s->opts);
+	}
+	*n = write_group(p, opened ? &o : NULL, name, grp, g, start);
+	if (opened) {
+		if (p->cfg->markers)
+			write_markers(o.f, p, false, *n, total, wall_now() - start);
+		if (out_close(p, &o)) {
+			if (name)
+				update_latest(p, name);
+			return true;
+		}
+	}
+	out_label(name, what, sizeof(what));
+	log_err(p->who, "cannot write %s: %s: %zu rows kept for the next purge", what,
+	    strerror(o.err), *n);
+	return false;
+}
+
+/* After a purge with failed groups: drop the entries written, keep those of the groups in `bad`. */
+static void keep_failed(struct agg_table *t, const uint32_t *grp, const bool *bad)
+{
+	size_t i = 0;
+
+	for (struct agg_entry *e = agg_next(t, NULL); e; e = agg_next(t, e), i++)
+		if (!bad[grp[i]])
+			agg_delete(t, e);	/* the slot stays in place: the walk goes on */
+}
+
+/* print_write_empty_file: a purge with no entries still leaves a file with the title. */
+static void write_empty(struct plugin *p)
+{
+	struct print_state *s = p->state;
+	struct flow_key z = { 0 };
+	char name[PATH_MAX];
+	struct print_out o = { .name = name };
+
+	expand_file_name(p, &z, 0, name, sizeof(name));
+	if (out_open(p, &o)) {
+		if (o.title)
+			out_header(o.f, &s->cols, &s->opts);
+		if (out_close(p, &o))
+			return;
+	}
+	log_err(p->who, "cannot write print_output_file '%s': %s", name, strerror(o.err));
+}
+
+/*
+ * Write the table: one output per file name (one in all without variables).
+ * Entries whose output fails stay in the table, so that the next purge
+ * writes them with what came since (counters added, each time-bin to its
+ * own file); the QN line counts only rows delivered.
+ */
 static void print_purge(struct plugin *p)
 {
 	struct print_state *s = p->state;
-	size_t total = agg_count(s->table), written = 0;
+	size_t total = agg_count(s->table), written = 0, kept = 0, failed = 0, i = 0;
 	time_t start = wall_now();
-	bool *done = xcalloc(total + 1, sizeof(bool));
+	uint32_t *grp = xcalloc(total + 1, sizeof(*grp)), g = 0;
+	bool *bad = xcalloc(total + 2, sizeof(*bad));
 	struct flow_key k;
 	char name[PATH_MAX];
-	size_t i = 0;
 
 	name[0] = '\0';
 	log_info(p->who, "*** Purging cache - START (PID: %d) ***", (int)getpid());
 	for (struct agg_entry *e = agg_next(s->table, NULL); e; e = agg_next(s->table, e), i++) {
-		bool title;
-		FILE *f;
-		if (done[i])
+		size_t n;
+		if (grp[i])
 			continue;
 		agg_entry_key(s->table, e, &k);
 		if (p->cfg->output_file)
 			expand_file_name(p, &k, e->bin, name, sizeof(name));
-		f = open_output(p, p->cfg->output_file ? name : NULL, &title);
-		if (!f)
-			break;
-		if (p->cfg->markers)
-			write_markers(f, p, true, 0, 0, 0);
-		if (title)
-			out_header(f, &s->cols, &s->opts);
-		size_t n = write_group(p, f, name, done, start);
-		written += n;
-		if (p->cfg->markers)
-			write_markers(f, p, false, n, total, wall_now() - start);
-		if (f != stdout) {
-			fclose(f);
-			update_latest(p, name);
+		if (purge_group(p, p->cfg->output_file ? name : NULL, grp, ++g, total, start, &n)) {
+			written += n;
 		} else {
-			fflush(f);
+			bad[g] = true;
+			kept += n;
+			failed++;
+			out_label(p->cfg->output_file ? name : NULL, s->kept_name, sizeof(s->kept_name));
 		}
 		if (!s->dyn_name)
 			break;	/* one output: the group held every entry */
 	}
-	if (!total && p->cfg->output_file && p->cfg->write_empty_file) {
-		bool title;
-		struct flow_key z = { 0 };
-		expand_file_name(p, &z, 0, name, sizeof(name));
-		FILE *f = open_output(p, name, &title);
-		if (f) {
-			if (title)
-				out_header(f, &s->cols, &s->opts);
-			fclose(f);
-		}
-	}
-	free(done);
-	agg_clear(s->table);
+	if (!total && p->cfg->output_file && p->cfg->write_empty_file)
+		write_empty(p);
+	if (kept)
+		keep_failed(s->table, grp, bad);
+	else
+		agg_clear(s->table);
+	free(grp);
+	free(bad);
+	if (s->kept && !kept)
+		log_info(p->who, "output delivered again: %zu rows written, with those kept since the "
+		    "first failed purge", written);
+	s->kept = kept;
+	s->kept_files = failed;
 	if (total)
 		log_info(p->who, "*** Purging cache - END (PID: %d, QN: %zu/%zu, ET: %ld) ***",
 		    (int)getpid(), written, total, (long)(wall_now() - start));
@@ -324,15 +574,26 @@ static void print_tick(struct plugin *p)
 	struct print_state *s = p->state;
 	uint64_t t0 = plugin_now_us();
 	print_purge(p);
-	plugin_flush_done(p, t0, true);
+	plugin_flush_done(p, t0, !s->kept);
 	s->deadline = (time_t)timefmt_deadline_next(s->deadline, wall_now(), p->cfg->refresh_time);
 }
 
+/* The last purge, at shutdown: rows it could not write are reported as undelivered. */
 static void print_flush(struct plugin *p)
 {
+	struct print_state *s = p->state;
 	uint64_t t0 = plugin_now_us();
+
 	print_purge(p);
-	plugin_flush_done(p, t0, true);
+	plugin_flush_done(p, t0, !s->kept);
+	if (!s->kept)
+		return;
+	p->undelivered = s->kept;
+	if (s->kept_files > 1)
+		log_err(p->who, "%zu rows not delivered: they were meant for %s and %zu other outputs",
+		    s->kept, s->kept_name, s->kept_files - 1);
+	else
+		log_err(p->who, "%zu rows not delivered: they were meant for %s", s->kept, s->kept_name);
 }
 
 static void print_fini(struct plugin *p)
@@ -348,6 +609,7 @@ static void print_fini(struct plugin *p)
 const struct plugin_type print_plugin_type = {
 	.name = "print",
 	.daemons = SRC_ALL,
+	.check = print_check,
 	.init = print_init,
 	.record = print_record,
 	.next_tick_ms = print_next_tick_ms,
