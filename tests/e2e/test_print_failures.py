@@ -391,16 +391,23 @@ def test_undelivered_at_exit_is_exit_status_2(tmp_path):
 
 
 @needs_ours
-def test_broken_pipe_on_stdout_is_undelivered(tmp_path):
-    """stdout is a pipe nobody reads: the purge fails, QN says 0 rows, exit 2."""
-    r, w = os.pipe()
-    os.close(r)
+@pytest.mark.parametrize("sink", ["pipe", "/dev/full"])
+def test_stdout_failure_is_undelivered(tmp_path, sink):
+    """stdout is a pipe nobody reads, or /dev/full: the purge fails, QN says 0 rows,
+    exit 2."""
+    if sink == "pipe":
+        r, w = os.pipe()
+        os.close(r)
+        why = "Broken pipe"
+    else:
+        w = os.open(sink, os.O_WRONLY)
+        why = "No space left on device"
     p = subprocess.run([str(PMACCTD), "-I", str(DEMO), "-P", "print", "-c", "src_host"],
                        stdin=subprocess.DEVNULL, stdout=w, stderr=subprocess.PIPE, text=True,
                        timeout=60, env=DAEMON_ENV, cwd=tmp_path)
     os.close(w)
     n = len(demo_src_hosts())
     assert p.returncode == 2, p.stderr
-    assert f"cannot write standard output: Broken pipe: {n} rows kept" in p.stderr
+    assert f"cannot write standard output: {why}: {n} rows kept" in p.stderr
     assert f"QN: 0/{n}," in p.stderr
     assert f"{n} rows not delivered: they were meant for standard output" in p.stderr
