@@ -107,9 +107,11 @@ static int path_check(const char *path, bool replaced)
 	snprintf(dir, sizeof(dir), "%.*s", (int)fixed, path);
 	char *slash = strrchr(dir, '/');
 	if (!slash)
-		dir[0] = '\0';
+		dir[0] = '\0';		/* a name in the working directory */
+	else if (slash == dir)
+		dir[1] = '\0';		/* "/x.csv": the root */
 	else
-		slash[slash == dir] = '\0';	/* "/x.csv": the root */
+		*slash = '\0';
 	if (path[fixed] == '\0' && stat(path, &st) == 0) {
 		if (S_ISDIR(st.st_mode))
 			return EISDIR;
