@@ -64,6 +64,7 @@ struct broker_msg *broker_msg_new(const char *key, const char *pkey, const char 
 
 	m->next = NULL;
 	m->sent = false;
+	m->unconfirmed = false;
 	m->spool_off = -1;
 	m->klen = (uint32_t)kl;
 	m->pklen = (uint32_t)pl;
@@ -436,11 +437,14 @@ static size_t take_batch(struct broker *b, struct broker_msg **v)
 	return n;
 }
 
-/* Free what was sent; put the rest back at the head, in order. Lock held. Returns unsent. */
+/*
+ * Free what was sent; put the rest back at the head, in order, and say
+ * when some of it may already be at the broker. Lock held. Returns unsent.
+ */
 static size_t settle_batch(struct broker *b, struct broker_msg **v, size_t n)
 {
 	struct broker_msg *back = NULL, **link = &back, *last = NULL;
-	size_t unsent = 0;
+	size_t unsent = 0, unconfirmed = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		if (v[i]->sent) {
@@ -448,6 +452,8 @@ static size_t settle_batch(struct broker *b, struct broker_msg **v, size_t n)
 			free(v[i]);
 			continue;
 		}
+		unconfirmed += v[i]->unconfirmed;
+		v[i]->unconfirmed = false;
 		v[i]->next = NULL;
 		*link = v[i];
 		link = &v[i]->next;
@@ -461,6 +467,12 @@ static size_t settle_batch(struct broker *b, struct broker_msg **v, size_t n)
 			b->tail = last;
 		b->n += unsent;
 		b->st.retried += unsent;
+	}
+	if (unconfirmed) {
+		b->st.unconfirmed += unconfirmed;
+		log_warnx(b->who, "%s: %zu messages went out without the broker's acknowledgement: "
+		    "publishing them again, a consumer may get them twice (same message id)",
+		    b->be->name, unconfirmed);
 	}
 	spool_commit(b);
 	return unsent;
@@ -655,10 +667,11 @@ size_t broker_close(struct broker *b, unsigned wait_secs)
 		unlink(b->spool_path);
 	double secs = (double)(b->t_last.tv_sec - b->t_first.tv_sec) +
 	    (double)(b->t_last.tv_nsec - b->t_first.tv_nsec) / 1e9;
-	log_info(b->who, "%s: %llu messages queued, %llu delivered, %llu delivery retries, %llu spooled; "
-	    "first queued to last delivered %.3f s (%.0f messages/s)", b->be->name,
+	log_info(b->who, "%s: %llu messages queued, %llu delivered, %llu delivery retries (%llu possibly "
+	    "twice), %llu spooled; first queued to last delivered %.3f s (%.0f messages/s)", b->be->name,
 	    (unsigned long long)b->st.queued, (unsigned long long)b->st.delivered,
-	    (unsigned long long)b->st.retried, (unsigned long long)b->st.spooled,
+	    (unsigned long long)b->st.retried, (unsigned long long)b->st.unconfirmed,
+	    (unsigned long long)b->st.spooled,
 	    b->st.delivered ? secs : 0.0, b->st.delivered && secs > 0 ? (double)b->st.delivered / secs : 0.0);
 
 	for (struct broker_msg *m = b->head, *nx; m; m = nx) {

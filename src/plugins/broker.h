@@ -29,6 +29,7 @@ struct broker_msg {
 	uint32_t klen, pklen, idlen, len;
 	int64_t spool_off;	/* where it starts in the spool file; -1 = never spooled */
 	bool sent;
+	bool unconfirmed;	/* set by publish(): sent out but not answered, the broker may have it */
 	char buf[];
 };
 
@@ -43,8 +44,11 @@ struct broker_backend {
 	int (*connect)(void *ctx);
 	/*
 	 * Deliver msgs[0..n) and wait for the broker's acknowledgement; set
-	 * ->sent on each one acknowledged.  0, or -1 when the connection is
-	 * no longer usable (unsent messages are retried after a reconnect).
+	 * ->sent on each one acknowledged, ->unconfirmed on each one that went
+	 * out but got no answer (a timeout, a lost connection: the broker may
+	 * have it, so publishing it again may make a duplicate).  0, or -1
+	 * when the connection is no longer usable (unsent messages are
+	 * retried after a reconnect).
 	 */
 	int (*publish)(void *ctx, struct broker_msg **msgs, size_t n);
 	/* Keep an idle connection alive (heartbeats); may be NULL.  0 or -1 as publish. */
@@ -62,6 +66,7 @@ struct broker_stats {
 	uint64_t queued;	/* accepted by broker_put */
 	uint64_t delivered;	/* acknowledged by the broker */
 	uint64_t retried;	/* deliveries that failed and were kept */
+	uint64_t unconfirmed;	/* of those, sent out without an answer: may arrive twice */
 	uint64_t spooled;	/* written to the spool file */
 	size_t in_memory, on_disk;	/* waiting right now */
 };
