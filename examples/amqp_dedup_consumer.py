@@ -32,7 +32,7 @@ class Dedup:
         self.keep = keep
 
     def first_time(self, message_id):
-        if message_id is None:
+        if message_id is None:      # pmacct itself, or an old spool: cannot tell, keep it
             return True
         if message_id in self.seen:
             self.seen.move_to_end(message_id)

@@ -44,6 +44,7 @@ static void kafka_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	k->pending--;
 	if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		k->batch[id - k->base]->sent = true;
+		k->batch[id - k->base]->unconfirmed = false;
 	} else {
 		/* e.g. timed out in flight: the broker may have written it */
 		k->batch[id - k->base]->unconfirmed =
@@ -269,8 +270,9 @@ static int kafka_publish(void *ctx, struct broker_msg **msgs, size_t n)
 	k->base = k->next_base;
 	k->next_base += n;
 	k->pending = k->failed = 0;
+	/* handed to librdkafka: the broker may get it, unless a report says otherwise */
 	for (size_t i = 0; i < n; i++)
-		produce_one(k, msgs[i], k->base + i);
+		msgs[i]->unconfirmed = produce_one(k, msgs[i], k->base + i) == 0;
 	/* librdkafka retries by itself until message.timeout.ms; wait a little longer than that */
 	time_t until = time(NULL) + k->timeout_ms / 1000 + 5;
 	while (k->pending && time(NULL) < until)

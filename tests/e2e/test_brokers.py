@@ -543,6 +543,13 @@ class FaultyProxy:
         self.ls.close()
 
 
+def test_docs_dedup_is_the_example():
+    """docs/brokers.md shows the example consumer's Dedup class as it is in the file."""
+    doc = (DEDUP_CONSUMER.parents[1] / "docs" / "brokers.md").read_text()
+    cls = re.search(r"```python\nimport collections\n\n(class Dedup:.*?\n)\n# ", doc, re.S).group(1)
+    assert cls in DEDUP_CONSUMER.read_text()
+
+
 def dedup_consumer(rabbit, queue):
     """examples/amqp_dedup_consumer.py as documented, on `queue`: its output lines."""
     r = subprocess.run(["/usr/bin/python3", str(DEDUP_CONSUMER), "--host", "127.0.0.1",
