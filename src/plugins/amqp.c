@@ -189,7 +189,8 @@ static int wait_confirms(struct amqp_ctx *a, struct broker_msg **msgs, size_t n,
 /*
  * The properties of one message: as pmacct (a content type, a delivery
  * mode only for persistent messages), plus our purge id as message_id
- * and headers writer_id, purge_seq, msg_index (the payload is untouched).
+ * and headers writer_id, purge_seq, msg_index (signed 64-bit: the integer
+ * type RabbitMQ knows); the payload is untouched.
  * `h` is storage for the headers.
  */
 static void message_props(const struct amqp_ctx *a, const struct broker_msg *m,
