@@ -169,9 +169,16 @@ static int wait_confirms(struct amqp_ctx *a, struct broker_msg **msgs, size_t n,
 			break;
 		}
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		msgs[i]->unconfirmed = !msgs[i]->next;	/* published, no ack or nack */
 		msgs[i]->next = NULL;
+	}
 	amqp_maybe_release_buffers(a->conn);
+	if (st == AMQP_STATUS_TIMEOUT) {
+		log_warnx(a->who, "amqp: %zu of %zu messages not confirmed by the broker within %d s",
+		    n - answered, n, AMQP_CONFIRM_TIMEOUT);
+		return -1;
+	}
 	if (st != AMQP_STATUS_OK) {
 		log_warnx(a->who, "amqp: waiting for confirms: %s", amqp_error_string2(st));
 		return -1;
@@ -179,23 +186,56 @@ static int wait_confirms(struct amqp_ctx *a, struct broker_msg **msgs, size_t n,
 	return 0;
 }
 
+/*
+ * The properties of one message: as pmacct (a content type, a delivery
+ * mode only for persistent messages), plus our purge id as message_id
+ * and headers writer_id, purge_seq, msg_index (signed 64-bit: the integer
+ * type RabbitMQ knows); the payload is untouched.
+ * `h` is storage for the headers.
+ */
+static void message_props(const struct amqp_ctx *a, const struct broker_msg *m,
+    amqp_basic_properties_t *props, amqp_table_entry_t h[3])
+{
+	size_t wl;
+	uint64_t seq, idx;
+
+	memset(props, 0, sizeof(*props));
+	props->_flags = AMQP_BASIC_CONTENT_TYPE_FLAG;
+	props->content_type = amqp_cstring_bytes("application/json");
+	if (a->persistent) {
+		props->_flags |= AMQP_BASIC_DELIVERY_MODE_FLAG;
+		props->delivery_mode = 2;
+	}
+	if (!m->id)
+		return;
+	props->_flags |= AMQP_BASIC_MESSAGE_ID_FLAG;
+	props->message_id = (amqp_bytes_t){ m->idlen, (void *)m->id };
+	if (broker_id_split(m->id, &wl, &seq, &idx) < 0)
+		return;
+	h[0].key = amqp_cstring_bytes("writer_id");
+	h[0].value.kind = AMQP_FIELD_KIND_UTF8;
+	h[0].value.value.bytes = (amqp_bytes_t){ wl, (void *)m->id };
+	h[1].key = amqp_cstring_bytes("purge_seq");
+	h[1].value.kind = AMQP_FIELD_KIND_I64;
+	h[1].value.value.i64 = (int64_t)seq;
+	h[2].key = amqp_cstring_bytes("msg_index");
+	h[2].value.kind = AMQP_FIELD_KIND_I64;
+	h[2].value.value.i64 = (int64_t)idx;
+	props->_flags |= AMQP_BASIC_HEADERS_FLAG;
+	props->headers = (amqp_table_t){ 3, h };
+}
+
 static int amqp_publish(void *ctx, struct broker_msg **msgs, size_t n)
 {
 	struct amqp_ctx *a = ctx;
 	amqp_basic_properties_t props;
+	amqp_table_entry_t h[3];
 	uint64_t base = a->next_tag;
 
-	memset(&props, 0, sizeof(props));
-	/* as pmacct: a content type, and a delivery mode only for persistent messages */
-	props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG;
-	props.content_type = amqp_cstring_bytes("application/json");
-	if (a->persistent) {
-		props._flags |= AMQP_BASIC_DELIVERY_MODE_FLAG;
-		props.delivery_mode = 2;
-	}
 	for (size_t i = 0; i < n; i++) {
 		amqp_bytes_t body = { msgs[i]->len, (void *)msgs[i]->data };
 		msgs[i]->next = NULL;
+		message_props(a, msgs[i], &props, h);
 		int st = amqp_basic_publish(a->conn, AMQP_CHANNEL, amqp_cstring_bytes(a->exchange),
 		    amqp_cstring_bytes(msgs[i]->key), 0, 0, &props, body);
 		if (st != AMQP_STATUS_OK) {

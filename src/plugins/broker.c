@@ -46,6 +46,7 @@ struct broker {
 	char *spool_path;
 	FILE *spool;			/* NULL until first needed */
 	off_t rd_off, wr_off;		/* [rd_off, wr_off) not yet read back */
+	off_t done_off;			/* messages before it delivered (the header's copy) */
 	size_t spool_n;			/* messages in that range */
 
 	struct broker_stats st;
@@ -54,80 +55,152 @@ struct broker {
 	uint64_t fail_since_log;
 };
 
-struct broker_msg *broker_msg_new(const char *key, const char *pkey, const char *data, size_t len)
+struct broker_msg *broker_msg_new(const char *key, const char *pkey, const char *id,
+    const char *data, size_t len)
 {
-	size_t kl = strlen(key), pl = pkey ? strlen(pkey) : 0;
-	struct broker_msg *m = xmalloc(sizeof(*m) + kl + pl + len + 3);
+	size_t kl = strlen(key), pl = pkey ? strlen(pkey) : 0, il = id ? strlen(id) : 0;
+	struct broker_msg *m = xmalloc(sizeof(*m) + kl + pl + il + len + 4);
 	char *q = m->buf;
 
 	m->next = NULL;
 	m->sent = false;
+	m->unconfirmed = false;
+	m->spool_off = -1;
 	m->klen = (uint32_t)kl;
 	m->pklen = (uint32_t)pl;
+	m->idlen = (uint32_t)il;
 	m->len = (uint32_t)len;
 	memcpy(q, key, kl + 1);
 	m->key = q;
 	q += kl + 1;
-	if (pkey)
-		memcpy(q, pkey, pl + 1);
-	else
-		*q = '\0';
-	m->pkey = pkey ? q : NULL;
+	m->pkey = pkey ? memcpy(q, pkey, pl + 1) : NULL;
 	q += pl + 1;
+	m->id = id ? memcpy(q, id, il + 1) : NULL;
+	q += il + 1;
 	memcpy(q, data, len);
 	q[len] = '\0';
 	m->data = q;
 	return m;
 }
 
-/* --- spool file: per message u32 klen, u32 pklen (UINT32_MAX = no key), u32 len, then the bytes --- */
+int broker_id_split(const char *id, size_t *wid_len, uint64_t *seq, uint64_t *index)
+{
+	const char *c2 = id ? strrchr(id, ':') : NULL, *c1 = c2;
+	char *end;
+
+	while (c1 && c1 > id && *--c1 != ':')
+		;
+	if (!c2 || !c1 || *c1 != ':' || c1 == id)
+		return -1;
+	*seq = strtoull(c1 + 1, &end, 10);
+	if (end != c2 || c1 + 1 == c2)
+		return -1;
+	*index = strtoull(c2 + 1, &end, 10);
+	if (*end || !c2[1])
+		return -1;
+	*wid_len = (size_t)(c1 - id);
+	return 0;
+}
+
+/*
+ * --- spool file ---
+ *
+ * A header: SPOOL_MAGIC, then a u64 offset: the messages before it were
+ * delivered (rewritten after each delivery from the spool, so that a
+ * daemon killed while reading a spool back does not deliver them again
+ * at the next start).  Then per message: u32 klen, u32 pklen, u32 idlen
+ * (UINT32_MAX = none for those two), u32 len, then the bytes.  A spool of
+ * an earlier version (no header, no id: u32 klen, pklen, len) is
+ * converted when found.
+ */
+
+#define SPOOL_MAGIC "PMNGSPL2"
+#define SPOOL_HDR 16			/* magic + u64 delivered offset */
+#define SPOOL_NONE UINT32_MAX
+
+static int spool_write_hdr(FILE *f, uint64_t done)
+{
+	char h[SPOOL_HDR];
+
+	memcpy(h, SPOOL_MAGIC, 8);
+	memcpy(h + 8, &done, 8);
+	return pwrite(fileno(f), h, sizeof(h), 0) == (ssize_t)sizeof(h) ? 0 : -1;
+}
+
+/* Record the delivered offset; the file is flushed before so the two writers never overlap. */
+static void spool_set_done(struct broker *b, off_t done)
+{
+	if (done <= b->done_off)
+		return;
+	b->done_off = done;
+	if (fflush(b->spool) != 0 || spool_write_hdr(b->spool, (uint64_t)done) < 0)
+		log_warn(b->who, "cannot update spool file '%s'", b->spool_path);
+}
 
 static int spool_open(struct broker *b)
 {
-	struct stat sb;
-
 	if (b->spool)
 		return 0;
-	b->spool = fopen(b->spool_path, "r+");
-	if (!b->spool)
-		b->spool = fopen(b->spool_path, "w+");
-	if (!b->spool) {
+	b->spool = fopen(b->spool_path, "w+");
+	if (!b->spool || spool_write_hdr(b->spool, SPOOL_HDR) < 0) {
 		log_warn(b->who, "cannot open spool file '%s'", b->spool_path);
+		if (b->spool)
+			fclose(b->spool);
+		b->spool = NULL;
 		return -1;
 	}
-	if (fstat(fileno(b->spool), &sb) == 0)
-		b->wr_off = sb.st_size;
+	b->rd_off = b->wr_off = b->done_off = SPOOL_HDR;
 	return 0;
 }
 
 static int spool_write(FILE *f, const struct broker_msg *m)
 {
-	uint32_t h[3] = { m->klen, m->pkey ? m->pklen : UINT32_MAX, m->len };
+	uint32_t h[4] = { m->klen, m->pkey ? m->pklen : SPOOL_NONE, m->id ? m->idlen : SPOOL_NONE,
+	    m->len };
 	if (fwrite(h, sizeof(h), 1, f) != 1 || fwrite(m->key, 1, m->klen, f) != m->klen ||
 	    (m->pkey && fwrite(m->pkey, 1, m->pklen, f) != m->pklen) ||
+	    (m->id && fwrite(m->id, 1, m->idlen, f) != m->idlen) ||
 	    fwrite(m->data, 1, m->len, f) != m->len)
 		return -1;
 	return 0;
 }
 
-/* Read one message at the current position; NULL at the end or on a torn record. */
-static struct broker_msg *spool_read(FILE *f)
+/* One optional string of length n (SPOOL_NONE: absent, *s stays NULL); false on a short read. */
+static bool read_str(FILE *f, uint32_t n, char **s)
 {
-	uint32_t h[3];
-	char *k = NULL, *pk = NULL, *d = NULL;
+	if (n == SPOOL_NONE)
+		return true;
+	*s = xcalloc(1, (size_t)n + 1);
+	return fread(*s, 1, n, f) == n;
+}
+
+/*
+ * Read one message at the current position (`v1`: the format without
+ * header and id); NULL at the end or on a torn record.
+ */
+static struct broker_msg *spool_read(FILE *f, bool v1)
+{
+	uint32_t h[4];
+	char *k = NULL, *pk = NULL, *id = NULL, *d = NULL;
 	struct broker_msg *m = NULL;
 
-	if (fread(h, sizeof(h), 1, f) != 1 || h[0] > (1u << 20) ||
-	    (h[1] != UINT32_MAX && h[1] > (1u << 20)) || h[2] > (1u << 30))
+	if (v1) {
+		if (fread(h, sizeof(uint32_t), 3, f) != 3)
+			return NULL;
+		h[3] = h[2];
+		h[2] = SPOOL_NONE;
+	} else if (fread(h, sizeof(h), 1, f) != 1) {
 		return NULL;
-	k = xcalloc(1, h[0] + 1);
-	pk = h[1] != UINT32_MAX ? xcalloc(1, h[1] + 1) : NULL;
-	d = xmalloc(h[2] + 1);
-	if (fread(k, 1, h[0], f) == h[0] && (!pk || fread(pk, 1, h[1], f) == h[1]) &&
-	    fread(d, 1, h[2], f) == h[2])
-		m = broker_msg_new(k, pk, d, h[2]);
+	}
+	if (h[0] > (1u << 20) || (h[1] != SPOOL_NONE && h[1] > (1u << 20)) ||
+	    (h[2] != SPOOL_NONE && h[2] > (1u << 20)) || h[3] > (1u << 30))
+		return NULL;
+	if (read_str(f, h[0], &k) && read_str(f, h[1], &pk) && read_str(f, h[2], &id) &&
+	    read_str(f, h[3], &d))
+		m = broker_msg_new(k, pk, id, d, h[3]);
 	free(k);
 	free(pk);
+	free(id);
 	free(d);
 	return m;
 }
@@ -163,13 +236,15 @@ static void spool_reload(struct broker *b)
 	if (!b->spool || b->rd_off >= b->wr_off || fseeko(b->spool, b->rd_off, SEEK_SET) < 0)
 		return;
 	while (b->n < want && b->rd_off < b->wr_off) {
-		struct broker_msg *m = spool_read(b->spool);
+		struct broker_msg *m = spool_read(b->spool, false);
 		if (!m) {
 			log_warnx(b->who, "spool file '%s' is damaged at offset %lld: %zu messages lost",
 			    b->spool_path, (long long)b->rd_off, b->spool_n);
 			b->rd_off = b->wr_off;
+			b->spool_n = 0;
 			break;
 		}
+		m->spool_off = b->rd_off;
 		b->rd_off = ftello(b->spool);
 		if (b->spool_n)
 			b->spool_n--;
@@ -180,29 +255,90 @@ static void spool_reload(struct broker *b)
 		b->tail = m;
 		b->n++;
 	}
-	if (b->rd_off >= b->wr_off) {
-		/* all read back: start the file again */
-		if (ftruncate(fileno(b->spool), 0) < 0)
-			log_warn(b->who, "cannot truncate spool file '%s'", b->spool_path);
-		b->rd_off = b->wr_off = 0;
-		b->spool_n = 0;
-	}
 }
 
-/* Count the messages of a spool left by an earlier run. */
+/*
+ * After a delivery: the spool's delivered offset is where the first
+ * undelivered message read back from it starts (those are at the head of
+ * the queue, in file order), else where reading stopped; a spool wholly
+ * delivered starts again.  Lock held.
+ */
+static void spool_commit(struct broker *b)
+{
+	if (!b->spool)
+		return;
+	spool_set_done(b, b->head && b->head->spool_off >= 0 ? (off_t)b->head->spool_off : b->rd_off);
+	if (b->done_off < b->wr_off || b->wr_off == SPOOL_HDR)
+		return;
+	if (ftruncate(fileno(b->spool), SPOOL_HDR) < 0 || spool_write_hdr(b->spool, SPOOL_HDR) < 0)
+		log_warn(b->who, "cannot truncate spool file '%s'", b->spool_path);
+	b->rd_off = b->wr_off = b->done_off = SPOOL_HDR;
+	b->spool_n = 0;
+}
+
+/* Convert a spool of the format without ids (v1) to the current one, in place. 0 or -1. */
+static int spool_convert_v1(struct broker *b)
+{
+	char tmp[4096];
+	struct broker_msg *m;
+	FILE *f;
+	int rc = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", b->spool_path);
+	if (!(f = fopen(tmp, "w")) || spool_write_hdr(f, SPOOL_HDR) < 0 || fseeko(f, SPOOL_HDR, SEEK_SET) < 0)
+		rc = -1;
+	rewind(b->spool);
+	while (rc == 0 && (m = spool_read(b->spool, true))) {
+		rc = spool_write(f, m);
+		free(m);
+	}
+	if ((f && fclose(f) != 0) || rc < 0 || rename(tmp, b->spool_path) < 0) {
+		log_warn(b->who, "cannot convert spool file '%s' of an earlier version", b->spool_path);
+		unlink(tmp);
+		return -1;
+	}
+	fclose(b->spool);
+	b->spool = fopen(b->spool_path, "r+");
+	return b->spool ? 0 : -1;
+}
+
+/* Open a spool left by an earlier run and count its undelivered messages. */
 static void spool_recover(struct broker *b)
 {
 	struct stat sb;
 	struct broker_msg *m;
+	char hdr[SPOOL_HDR];
+	uint64_t done;
 
-	if (stat(b->spool_path, &sb) < 0 || sb.st_size == 0 || spool_open(b) < 0)
+	if (stat(b->spool_path, &sb) < 0 || sb.st_size == 0)
 		return;
-	rewind(b->spool);
-	while ((m = spool_read(b->spool))) {
+	if (!(b->spool = fopen(b->spool_path, "r+"))) {
+		log_warn(b->who, "cannot open spool file '%s'", b->spool_path);
+		return;
+	}
+	if (fread(hdr, sizeof(hdr), 1, b->spool) != 1 || memcmp(hdr, SPOOL_MAGIC, 8) != 0) {
+		if (spool_convert_v1(b) < 0) {
+			if (b->spool)
+				fclose(b->spool);
+			b->spool = NULL;
+			return;
+		}
+		memcpy(hdr + 8, &(uint64_t){ SPOOL_HDR }, 8);
+	}
+	memcpy(&done, hdr + 8, 8);
+	if (done < SPOOL_HDR || done > (uint64_t)sb.st_size) {
+		log_warnx(b->who, "spool file '%s': delivered offset %llu out of range: delivering it all",
+		    b->spool_path, (unsigned long long)done);
+		done = SPOOL_HDR;
+	}
+	b->rd_off = b->done_off = (off_t)done;
+	fseeko(b->spool, b->rd_off, SEEK_SET);
+	while ((m = spool_read(b->spool, false))) {
 		b->spool_n++;
 		free(m);
 	}
 	b->wr_off = ftello(b->spool);
+	fstat(fileno(b->spool), &sb);
 	if (b->wr_off < sb.st_size)
 		log_warnx(b->who, "spool file '%s': torn record at offset %lld ignored", b->spool_path,
 		    (long long)b->wr_off);
@@ -224,12 +360,15 @@ struct broker *broker_new(const char *who, const struct broker_backend *be, void
 	pthread_mutex_init(&b->mu, NULL);
 	pthread_cond_init(&b->cv, NULL);
 	spool_recover(b);
+	if (b->spool_n)		/* the throughput log counts from here when nothing new is queued */
+		clock_gettime(CLOCK_MONOTONIC, &b->t_first);
 	return b;
 }
 
-void broker_put(struct broker *b, const char *key, const char *pkey, const char *data, size_t len)
+void broker_put(struct broker *b, const char *key, const char *pkey, const char *id,
+    const char *data, size_t len)
 {
-	struct broker_msg *m = broker_msg_new(key, pkey, data, len);
+	struct broker_msg *m = broker_msg_new(key, pkey, id, data, len);
 
 	pthread_mutex_lock(&b->mu);
 	if (!b->st.queued++)
@@ -263,6 +402,7 @@ struct broker_msg *broker_pop(struct broker *b)
 		b->n--;
 		m->next = NULL;
 	}
+	spool_commit(b);
 	pthread_mutex_unlock(&b->mu);
 	return m;
 }
@@ -297,11 +437,14 @@ static size_t take_batch(struct broker *b, struct broker_msg **v)
 	return n;
 }
 
-/* Free what was sent; put the rest back at the head, in order. Lock held. Returns unsent. */
+/*
+ * Free what was sent; put the rest back at the head, in order, and say
+ * when some of it may already be at the broker. Lock held. Returns unsent.
+ */
 static size_t settle_batch(struct broker *b, struct broker_msg **v, size_t n)
 {
 	struct broker_msg *back = NULL, **link = &back, *last = NULL;
-	size_t unsent = 0;
+	size_t unsent = 0, unconfirmed = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		if (v[i]->sent) {
@@ -309,6 +452,8 @@ static size_t settle_batch(struct broker *b, struct broker_msg **v, size_t n)
 			free(v[i]);
 			continue;
 		}
+		unconfirmed += v[i]->unconfirmed;
+		v[i]->unconfirmed = false;
 		v[i]->next = NULL;
 		*link = v[i];
 		link = &v[i]->next;
@@ -323,6 +468,13 @@ static size_t settle_batch(struct broker *b, struct broker_msg **v, size_t n)
 		b->n += unsent;
 		b->st.retried += unsent;
 	}
+	if (unconfirmed) {
+		b->st.unconfirmed += unconfirmed;
+		log_warnx(b->who, "%s: %zu messages went out without the broker's acknowledgement: "
+		    "publishing them again, a consumer may get them twice (same message id)",
+		    b->be->name, unconfirmed);
+	}
+	spool_commit(b);
 	return unsent;
 }
 
@@ -469,11 +621,13 @@ static int spool_keep(struct broker *b)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", b->spool_path);
 	if (!(f = fopen(tmp, "w")))
 		return -1;
+	if (spool_write_hdr(f, SPOOL_HDR) < 0 || fseeko(f, SPOOL_HDR, SEEK_SET) < 0)
+		rc = -1;
 	for (struct broker_msg *m = b->head; m && rc == 0; m = m->next)
 		rc = spool_write(f, m);
 	if (b->spool && b->rd_off < b->wr_off && fseeko(b->spool, b->rd_off, SEEK_SET) == 0) {
 		struct broker_msg *m;
-		for (off_t o = b->rd_off; rc == 0 && o < b->wr_off && (m = spool_read(b->spool));
+		for (off_t o = b->rd_off; rc == 0 && o < b->wr_off && (m = spool_read(b->spool, false));
 		    o = ftello(b->spool)) {
 			rc = spool_write(f, m);
 			free(m);
@@ -513,10 +667,11 @@ size_t broker_close(struct broker *b, unsigned wait_secs)
 		unlink(b->spool_path);
 	double secs = (double)(b->t_last.tv_sec - b->t_first.tv_sec) +
 	    (double)(b->t_last.tv_nsec - b->t_first.tv_nsec) / 1e9;
-	log_info(b->who, "%s: %llu messages queued, %llu delivered, %llu delivery retries, %llu spooled; "
-	    "first queued to last delivered %.3f s (%.0f messages/s)", b->be->name,
+	log_info(b->who, "%s: %llu messages queued, %llu delivered, %llu delivery retries (%llu possibly "
+	    "twice), %llu spooled; first queued to last delivered %.3f s (%.0f messages/s)", b->be->name,
 	    (unsigned long long)b->st.queued, (unsigned long long)b->st.delivered,
-	    (unsigned long long)b->st.retried, (unsigned long long)b->st.spooled,
+	    (unsigned long long)b->st.retried, (unsigned long long)b->st.unconfirmed,
+	    (unsigned long long)b->st.spooled,
 	    b->st.delivered ? secs : 0.0, b->st.delivered && secs > 0 ? (double)b->st.delivered / secs : 0.0);
 
 	for (struct broker_msg *m = b->head, *nx; m; m = nx) {
@@ -554,6 +709,9 @@ struct broker_plugin {
 	size_t mv_len, mv_cap, mv_n;
 	char mv_key[256], mv_pkey[256];
 	char wid[256];			/* writer_id of this purge */
+	uint64_t seq;			/* this purge's sequence (see purge_seq_first) */
+	uint64_t msg_index;		/* index of the purge's next message */
+	char id[320];			/* message id being made */
 	char *row;			/* open_memstream buffer */
 	size_t row_size;
 	FILE *rowf;
@@ -584,6 +742,28 @@ void broker_writer_id(const struct plugin *p, char *out, size_t len)
 		o += n > 0 ? (size_t)n : 0;
 	}
 	out[o < len ? o : len - 1] = '\0';
+}
+
+/*
+ * The purge sequence starts at the start time in microseconds since the
+ * epoch and goes up by one per purge: ids stay unique across restarts
+ * even when the writer id repeats (a fixed writer_id_string, or the same
+ * pid again, as in a container), as long as the clock does not go back.
+ */
+static uint64_t purge_seq_first(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* The id of the purge's next message: "<writer_id>:<purge seq>:<message index>". */
+static const char *next_id(struct broker_plugin *s)
+{
+	snprintf(s->id, sizeof(s->id), "%s:%llu:%llu", s->wid, (unsigned long long)s->seq,
+	    (unsigned long long)s->msg_index++);
+	return s->id;
 }
 
 static char *default_spool(const struct plugin *p)
@@ -632,6 +812,7 @@ int broker_plugin_init(struct plugin *p, const struct broker_plugin_def *def)
 	s->dyn_key = strchr(s->key_tpl, '$') || strchr(s->key_tpl, '%');
 	s->dyn_pkey = pc->kafka_partition_key && strchr(pc->kafka_partition_key, '$');
 	s->multi = pc->sql_multi_values;
+	s->seq = purge_seq_first();
 	s->rowf = open_memstream(&s->row, &s->row_size);
 	p->state = s;
 
@@ -688,8 +869,8 @@ static void mv_flush(struct plugin *p)
 	struct broker_plugin *s = p->state;
 	if (!s->mv_n)
 		return;
-	broker_put(s->broker, s->mv_key, p->cfg->kafka_partition_key ? s->mv_pkey : NULL, s->mv,
-	    s->mv_len);
+	broker_put(s->broker, s->mv_key, p->cfg->kafka_partition_key ? s->mv_pkey : NULL, next_id(s),
+	    s->mv, s->mv_len);
 	s->mv_len = s->mv_n = 0;
 }
 
@@ -699,7 +880,7 @@ static void emit(struct plugin *p, const char *key, const char *pkey, const char
 	struct broker_plugin *s = p->state;
 
 	if (s->multi <= 1) {
-		broker_put(s->broker, key, pkey, json, len);
+		broker_put(s->broker, key, pkey, next_id(s), json, len);
 		return;
 	}
 	if (s->mv_n && (strcmp(key, s->mv_key) || (pkey && strcmp(pkey, s->mv_pkey))))
@@ -724,20 +905,19 @@ static void emit(struct plugin *p, const char *key, const char *pkey, const char
 static void emit_marker(struct plugin *p, bool start, size_t purged, size_t total, time_t dur)
 {
 	struct broker_plugin *s = p->state;
-	char wid[256], key[256], msg[512];
+	char key[256], msg[512];
 	int n;
 
-	broker_writer_id(p, wid, sizeof(wid));
 	expand_key(p, s->key_tpl, NULL, 0, key, sizeof(key));
 	if (start)
 		n = snprintf(msg, sizeof(msg), "{\"event_type\": \"purge_init\", \"writer_id\": \"%s\"}",
-		    wid);
+		    s->wid);
 	else
 		n = snprintf(msg, sizeof(msg), "{\"event_type\": \"purge_close\", \"writer_id\": \"%s\", "
-		    "\"purged_entries\": %zu, \"total_entries\": %zu, \"duration\": %ld}", wid, purged,
+		    "\"purged_entries\": %zu, \"total_entries\": %zu, \"duration\": %ld}", s->wid, purged,
 		    total, (long)dur);
 	mv_flush(p);
-	broker_put(s->broker, key, NULL, msg, (size_t)n);
+	broker_put(s->broker, key, NULL, next_id(s), msg, (size_t)n);
 }
 
 /*
@@ -778,6 +958,8 @@ static void broker_purge(struct plugin *p)
 
 	log_info(p->who, "*** Purging cache - START (PID: %d) ***", (int)getpid());
 	broker_writer_id(p, s->wid, sizeof(s->wid));
+	s->seq++;
+	s->msg_index = 0;
 	if (p->cfg->markers)
 		emit_marker(p, true, 0, 0, 0);
 	if (!s->dyn_key)

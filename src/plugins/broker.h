@@ -12,16 +12,24 @@ struct flow_rec;
 
 /*
  * One message: routing key (Kafka topic or AMQP routing key), optional
- * Kafka message key, JSON payload.  The three strings live in the same
- * allocation, NUL-terminated; `sent` is set by a backend's publish().
+ * Kafka message key, optional message id, JSON payload.  The strings live
+ * in the same allocation, NUL-terminated; `sent` is set by a backend's
+ * publish().  The id, "<writer_id>:<purge seq>:<message index>", goes in
+ * the broker's message metadata (AMQP message_id and headers, Kafka
+ * headers), never in the payload, so that a consumer can drop a message
+ * delivered twice (at-least-once delivery) while the payload stays
+ * pmacct's.  See docs/brokers.md.
  */
 struct broker_msg {
 	struct broker_msg *next;
 	const char *key;
 	const char *pkey;	/* NULL = none */
+	const char *id;		/* NULL = none (a spool written before ids) */
 	const char *data;
-	uint32_t klen, pklen, len;
+	uint32_t klen, pklen, idlen, len;
+	int64_t spool_off;	/* where it starts in the spool file; -1 = never spooled */
 	bool sent;
+	bool unconfirmed;	/* set by publish(): sent out but not answered, the broker may have it */
 	char buf[];
 };
 
@@ -36,8 +44,11 @@ struct broker_backend {
 	int (*connect)(void *ctx);
 	/*
 	 * Deliver msgs[0..n) and wait for the broker's acknowledgement; set
-	 * ->sent on each one acknowledged.  0, or -1 when the connection is
-	 * no longer usable (unsent messages are retried after a reconnect).
+	 * ->sent on each one acknowledged, ->unconfirmed on each one that went
+	 * out but got no answer (a timeout, a lost connection: the broker may
+	 * have it, so publishing it again may make a duplicate).  0, or -1
+	 * when the connection is no longer usable (unsent messages are
+	 * retried after a reconnect).
 	 */
 	int (*publish)(void *ctx, struct broker_msg **msgs, size_t n);
 	/* Keep an idle connection alive (heartbeats); may be NULL.  0 or -1 as publish. */
@@ -55,6 +66,7 @@ struct broker_stats {
 	uint64_t queued;	/* accepted by broker_put */
 	uint64_t delivered;	/* acknowledged by the broker */
 	uint64_t retried;	/* deliveries that failed and were kept */
+	uint64_t unconfirmed;	/* of those, sent out without an answer: may arrive twice */
 	uint64_t spooled;	/* written to the spool file */
 	size_t in_memory, on_disk;	/* waiting right now */
 };
@@ -75,8 +87,8 @@ int broker_start(struct broker *b);
  * Queue one message (copied).  Never waits for the network: only for the
  * queue's lock and, past the bound, a write to the spool file.
  */
-void broker_put(struct broker *b, const char *key, const char *pkey, const char *data,
-    size_t len);
+void broker_put(struct broker *b, const char *key, const char *pkey, const char *id,
+    const char *data, size_t len);
 
 /* Counters right now. */
 void broker_get_stats(struct broker *b, struct broker_stats *st);
@@ -92,8 +104,16 @@ size_t broker_close(struct broker *b, unsigned wait_secs);
 /* Pop the first message queued (memory, then spool); NULL if none.  For tests only. */
 struct broker_msg *broker_pop(struct broker *b);
 
-/* A message with copies of the strings; free with free(). */
-struct broker_msg *broker_msg_new(const char *key, const char *pkey, const char *data, size_t len);
+/* A message with copies of the strings (pkey, id may be NULL); free with free(). */
+struct broker_msg *broker_msg_new(const char *key, const char *pkey, const char *id,
+    const char *data, size_t len);
+
+/*
+ * The parts of a message id "<writer_id>:<purge seq>:<message index>"
+ * (the writer id may itself hold ':'): the writer id's length, the
+ * sequence and the index.  0, or -1 when `id` is not of that form.
+ */
+int broker_id_split(const char *id, size_t *wid_len, uint64_t *seq, uint64_t *index);
 
 /*
  * The kafka/amqp plugin runtime: cache and purge as the print plugin,

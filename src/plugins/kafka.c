@@ -44,7 +44,11 @@ static void kafka_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	k->pending--;
 	if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		k->batch[id - k->base]->sent = true;
+		k->batch[id - k->base]->unconfirmed = false;
 	} else {
+		/* e.g. timed out in flight: the broker may have written it */
+		k->batch[id - k->base]->unconfirmed =
+		    rd_kafka_message_status(m) == RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED;
 		k->failed++;
 		snprintf(k->last_err, sizeof(k->last_err), "%s", rd_kafka_err2str(m->err));
 	}
@@ -204,21 +208,50 @@ static int kafka_connect(void *ctx)
 	return 0;
 }
 
+/*
+ * Our purge id as message headers (the payload stays pmacct's):
+ * message_id, writer_id, purge_seq, msg_index, as text.  NULL without an id.
+ */
+static rd_kafka_headers_t *message_headers(const struct broker_msg *m)
+{
+	rd_kafka_headers_t *h;
+	size_t wl;
+	uint64_t seq, idx;
+	char num[24];
+
+	if (!m->id)
+		return NULL;
+	h = rd_kafka_headers_new(4);
+	rd_kafka_header_add(h, "message_id", -1, m->id, m->idlen);
+	if (broker_id_split(m->id, &wl, &seq, &idx) == 0) {
+		rd_kafka_header_add(h, "writer_id", -1, m->id, (ssize_t)wl);
+		snprintf(num, sizeof(num), "%" PRIu64, seq);
+		rd_kafka_header_add(h, "purge_seq", -1, num, -1);
+		snprintf(num, sizeof(num), "%" PRIu64, idx);
+		rd_kafka_header_add(h, "msg_index", -1, num, -1);
+	}
+	return h;
+}
+
 /* Hand one message to librdkafka, waiting while its own queue is full. */
 static int produce_one(struct kafka_ctx *k, struct broker_msg *m, uint64_t id)
 {
+	rd_kafka_headers_t *h = message_headers(m);
 	rd_kafka_resp_err_t e;
 
 	for (int tries = 0; tries < 100; tries++) {
+		/* the message owns the headers once producev succeeds */
 		e = rd_kafka_producev(k->rk, RD_KAFKA_V_TOPIC(m->key), RD_KAFKA_V_PARTITION(k->partition),
 		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_VALUE((void *)m->data, m->len),
-		    RD_KAFKA_V_KEY(m->pkey, m->pkey ? m->pklen : 0),
+		    RD_KAFKA_V_KEY(m->pkey, m->pkey ? m->pklen : 0), RD_KAFKA_V_HEADERS(h),
 		    RD_KAFKA_V_OPAQUE((void *)(uintptr_t)id), RD_KAFKA_V_END);
 		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			break;
 		rd_kafka_poll(k->rk, 50);
 	}
 	if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		if (h)
+			rd_kafka_headers_destroy(h);
 		snprintf(k->last_err, sizeof(k->last_err), "%s", rd_kafka_err2str(e));
 		k->failed++;
 		return -1;
@@ -237,8 +270,9 @@ static int kafka_publish(void *ctx, struct broker_msg **msgs, size_t n)
 	k->base = k->next_base;
 	k->next_base += n;
 	k->pending = k->failed = 0;
+	/* handed to librdkafka: the broker may get it, unless a report says otherwise */
 	for (size_t i = 0; i < n; i++)
-		produce_one(k, msgs[i], k->base + i);
+		msgs[i]->unconfirmed = produce_one(k, msgs[i], k->base + i) == 0;
 	/* librdkafka retries by itself until message.timeout.ms; wait a little longer than that */
 	time_t until = time(NULL) + k->timeout_ms / 1000 + 5;
 	while (k->pending && time(NULL) < until)

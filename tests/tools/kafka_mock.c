@@ -5,8 +5,8 @@
  *
  *   kafka_mock [-b brokers] topic...
  *
- * Prints "BOOTSTRAP host:port,..." first, then "MSG <topic> <key|-> <payload>"
- * per message (newlines in the payload printed as 0x1e).  Commands on stdin: "down" / "up" take every broker down
+ * Prints "BOOTSTRAP host:port,..." first, then "MSG <topic> <key|-> <id|-> <payload>"
+ * per message, id being the message_id header (newlines in the payload printed as 0x1e).  Commands on stdin: "down" / "up" take every broker down
  * or back up (a broker outage as the producer sees it), "quit" (or end of
  * input) stops.
  */
@@ -64,8 +64,17 @@ static void print_msg(const rd_kafka_message_t *m)
 			fprintf(stderr, "kafka_mock: consume: %s\n", rd_kafka_message_errstr(m));
 		return;
 	}
-	printf("MSG %s %.*s ", rd_kafka_topic_name(m->rkt),
-	    m->key_len ? (int)m->key_len : 1, m->key_len ? (const char *)m->key : "-");
+	rd_kafka_headers_t *h = NULL;
+	const void *id = NULL;
+	size_t idlen = 0;
+
+	if (rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+	    rd_kafka_header_get_last(h, "message_id", &id, &idlen) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+	    !idlen)
+		id = NULL;
+	printf("MSG %s %.*s %.*s ", rd_kafka_topic_name(m->rkt),
+	    m->key_len ? (int)m->key_len : 1, m->key_len ? (const char *)m->key : "-",
+	    id ? (int)idlen : 1, id ? (const char *)id : "-");
 	/* one line per message: a newline inside (*_multi_values) is printed as \x1e */
 	for (size_t i = 0; i < m->len; i++) {
 		char ch = ((const char *)m->payload)[i];
