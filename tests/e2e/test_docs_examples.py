@@ -335,3 +335,39 @@ def test_example_configs_check():
                              cwd=REPO, env=DAEMON_ENV, capture_output=True, text=True,
                              timeout=60)
         assert res.returncode == 0, f"{conf.name}: {res.stderr}"
+
+
+def http_get(port, path):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
+        return r.status, r.read().decode()
+
+
+def test_dashboard_example_runs(tmp_path):
+    """examples/dashboard.conf as the README runs it (its port and socket
+    moved by appended lines): the page, rows in /api/table, traffic in the
+    series within seconds, a second replay, and the memory table beside it."""
+    port, sock = free_tcp_port(), tmp_path / "t.pipe"
+    conf = tmp_path / "dashboard.conf"
+    conf.write_text((REPO / "examples/dashboard.conf").read_text()
+                    + f"http_listen[web]: 127.0.0.1:{port}\nimt_path[table]: {sock}\n")
+    proc = subprocess.Popen([str(PMACCTD), "-f", str(conf)], cwd=REPO, env=DAEMON_ENV,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: http_rows(port, None), proc, what="dashboard rows")
+        status, page = http_get(port, "/")
+        assert status == 200 and "<!DOCTYPE html>" in page
+        def replays():
+            _, body = http_get(port, "/api/status")
+            m = re.search(r'"totals": \{"packets": (\d+)', body)
+            return m and int(m.group(1)) >= 6000      # demo.pcap is 3,000 packets
+        wait_for(replays, proc, what="a second replay")
+        _, series = http_get(port, "/api/series?last=60")
+        assert re.search(r"\[\d+, [1-9]\d*, ", series), series
+        assert wait_for(lambda: memory_rows(sock), proc, what="the memory table")
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0
