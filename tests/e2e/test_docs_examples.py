@@ -49,7 +49,8 @@ CAPTURES = {"pmacctd": "examples/demo.pcap", "nfacctd": "examples/netflow-v5.pca
 RUNNABLE_PLUGINS = {"print", "memory", "http"}
 DOCS = [REPO / "README.md"] + sorted((REPO / "docs").glob("*.md"))
 
-KEY_LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.-]*)(\[([^\]]+)\])?\s*:\s*(.*?)\s*$")
+# keys as the docs write them (lower case), so that `ERROR: ...` output is no config
+KEY_LINE = re.compile(r"^\s*([a-z_][a-z0-9_.-]*)(\[([^\]]+)\])?\s*:\s*(.*?)\s*$")
 MARKER = re.compile(r"^\s*<!--\s*docs-test:\s*(\S+)\s*(.*?)\s*-->\s*$")
 
 
