@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "bin/daemon.h"
+#include "bin/version.h"
 #include "lib/log.h"
 #include "maps/networks.h"
 #include "model/prim.h"
@@ -147,9 +148,9 @@ static void usage(const struct daemon_desc *dd)
 	    "  -c  \tAggregation method, see full list of primitives with -a (DEFAULT: src_host)\n"
 	    "  -D  \tDaemonize\n"
 	    "  -n  \tPath to a file containing networks and/or ASNs definitions\n"
-	    "  -t  \tPath to a file containing ports definitions\n"
-	    "  -P  \t[ memory | print ] \n\tActivate plugin\n"
-	    "  -d  \tEnable debug\n"
+	    "  -t  \tPath to a file containing ports definitions\n");
+	version_usage_plugin_types(stdout, dd->source);
+	printf("  -d  \tEnable debug\n"
 	    "  -S  \t[ auth | mail | daemon | kern | user | local[0-7] ] \n\tLog to the specified syslog facility\n"
 	    "  -F  \tWrite Core Process PID into the specified file\n"
 	    "  -R  \tRenormalize sampled data\n"

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -59,23 +60,30 @@ struct rowset {
 
 /* ---- usage ---- */
 
+/* One name of the -c list, wrapped at 100 columns; *col is the current column. */
+static void usage_primitive(const char *name, bool first, int *col)
+{
+	if (*col + (int)strlen(name) + 3 > 100) {
+		printf("\n\t ");
+		*col = 10;
+	}
+	*col += printf("%s%s ", first ? "" : "| ", name);
+}
+
 static void usage_primitives(void)
 {
 	int col = 10;
+	bool first = true;
 
 	printf("  -c\t< ");
-	for (int i = 0, first = 1; i < P_COUNT; i++) {
+	for (int i = 0; i < P_COUNT; i++) {
 		const char *n = prim_table[i].name;
-		if (i == P_NONE)
+		if (i == P_NONE || !*n)		/* custom slots: named by the table (-U) */
 			continue;
-		if (col + (int)strlen(n) + 3 > 100) {
-			printf("\n\t ");
-			col = 10;
-		}
-		col += printf("%s%s", first ? "" : "| ", n) + 1;
-		printf(" ");
-		first = 0;
+		usage_primitive(n, first, &col);
+		first = false;
 	}
+	usage_primitive("<custom primitive (-U)>", first, &col);
 	printf("> \n\tSelect primitives to match (required by -N and -M)\n");
 }
 
@@ -110,7 +118,7 @@ static void usage(void)
 	    "  -u\tLeave IP protocols in numerical format\n"
 	    "  -0\tAlways set timestamps to UTC (even if the timezone configured on the system is different)\n"
 	    "  -V\tPrint version and exit\n\n"
-	    "  See QUICKSTART file in the distribution for examples\n\n");
+	    "  See pmacct(1) and docs/memory.md for examples\n\n");
 }
 
 /* Print `msg` (already ending in "\n"), "  Exiting...", a blank line, the usage; exit 1. */
@@ -459,24 +467,53 @@ static void parse_requests(const struct cli *c, struct imt_query *q)
 
 /* ---- talking to the plugin ---- */
 
+/*
+ * Why connecting to `path` failed, for the operator: a wrong path and a
+ * daemon that is down look alike in pmacct's message.  `err` is connect()'s
+ * errno (0: the path does not fit in sun_path).
+ */
+static const char *connect_reason(const char *path, int err)
+{
+	struct stat st;
+
+	if (err == 0)
+		return "path too long for a socket";
+	if (err == ENOENT)
+		return "no such file: the daemon is not running, or its imt_path is another path";
+	if (err == ECONNREFUSED && stat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
+		return "not a socket";
+	if (err == ECONNREFUSED)
+		return "connection refused: the socket exists but no daemon listens on it "
+		    "(it is down, or exited without removing it)";
+	return strerror(err);
+}
+
 static int connect_to(const char *path)
 {
 	struct sockaddr_un sa;
 	struct timeval tv = { REPLY_TIMEOUT_S, 0 };
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
+	int err = 0;
+
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
-	if (fd < 0 || strlen(path) >= sizeof(sa.sun_path))
+	if (fd < 0) {
+		err = errno;
+		goto fail;
+	}
+	if (strlen(path) >= sizeof(sa.sun_path))
 		goto fail;
 	memcpy(sa.sun_path, path, strlen(path));
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		err = errno;
 		goto fail;
+	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	return fd;
 fail:
-	printf("ERROR: Unable to connect to '%s'\n\n", path);
+	printf("ERROR: Unable to connect to '%s': %s\n\n", path, connect_reason(path, err));
 	exit(1);
 }
 
@@ -674,6 +711,22 @@ static void read_rows(int fd, struct view *v, struct rowset *rs, struct imt_buf 
 	}
 }
 
+/*
+ * -a lists every column a memory table can have: variable-length primitives
+ * (label, mpls_label_stack, ...) never can (the plugin refuses them), and
+ * have no formatted width, so they are left out, as pmacct 1.7.7 leaves out
+ * LABEL.
+ */
+static void cols_drop_vlen(struct out_cols *cols)
+{
+	int n = 0;
+
+	for (int i = 0; i < cols->n; i++)
+		if (!(prim_table[cols->ids[i]].flags & PRIM_VLEN))
+			cols->ids[n++] = cols->ids[i];
+	cols->n = n;
+}
+
 /* -s and -M. */
 static void run_table(const struct cli *c, int fd, const struct imt_query *q)
 {
@@ -688,6 +741,7 @@ static void run_table(const struct cli *c, int fd, const struct imt_query *q)
 	v.aggregate = info.aggregate;
 	out_cols_init(&v.cols, &info.aggregate, c->all && c->out.fmt != OUT_JSON,
 	    c->out.fmt != OUT_JSON);	/* JSON ignores -a */
+	cols_drop_vlen(&v.cols);
 	if (c->top != CNT_NONE && c->top_n)
 		v.limit = c->top_n < 0 ? 0 : c->top_n;
 	out_header(stdout, &v.cols, &c->out);

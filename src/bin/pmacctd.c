@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "bin/daemon.h"
+#include "bin/version.h"
 #include "config/config.h"
 #include "lib/bpf.h"
 #include "lib/log.h"
@@ -37,7 +38,6 @@ static const struct flag_key pmacctd_flags[] = {
 
 static void usage(const struct daemon_desc *dd)
 {
-	(void)dd;
 	printf("Usage: pmacctd [ -D | -d ] [ -i interface ] [ -c primitive [ , ... ] ] [ -P plugin [ , ... ] ] [ filter ]\n"
 	    "       pmacctd [ -f config_file ]\n"
 	    "       pmacctd [ -h ]\n\n"
@@ -52,9 +52,9 @@ static void usage(const struct daemon_desc *dd)
 	    "  -N  \tDisable promiscuous mode\n"
 	    "  -z  \tAllow to run with non root privileges (ie. setcap in use)\n"
 	    "  -n  \tPath to a file containing networks and/or ASNs definitions\n"
-	    "  -t  \tPath to a file containing ports definitions\n"
-	    "  -P  \t[ memory | print ] \n\tActivate plugin\n"
-	    "  -d  \tEnable debug\n"
+	    "  -t  \tPath to a file containing ports definitions\n");
+	version_usage_plugin_types(stdout, dd->source);
+	printf("  -d  \tEnable debug\n"
 	    "  -i  \tListen on the specified interface\n"
 	    "  -I  \tRead packets from the specified savefile\n"
 	    "  -S  \t[ auth | mail | daemon | kern | user | local[0-7] ] \n\tLog to the specified syslog facility\n"

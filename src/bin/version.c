@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* version.c: -V, as pmacct prints it: banner, libraries with versions, plugins built, system. */
+/* version.c: -V, as pmacct prints it: banner, libraries with versions, plugins built, system;
+ * and the plugin types of -h. */
 #include "version.h"
 
 #include <pcap/pcap.h>
@@ -73,4 +74,19 @@ void version_print(FILE *out, const char *banner)
 	fprintf(out, "\nCompiler:\ngcc %s\n", __VERSION__);
 #endif
 #endif
+}
+
+void version_usage_plugin_types(FILE *out, unsigned source)
+{
+	const struct plugin_type *t;
+	const char *sep = "";
+
+	fputs("  -P  \t[ ", out);
+	for (size_t i = 0; (t = plugin_type_at(i)) != NULL; i++) {
+		if (!(t->daemons & source))
+			continue;
+		fprintf(out, "%s%s", sep, t->name);
+		sep = " | ";
+	}
+	fputs(" ] \n\tActivate plugin\n", out);
 }

@@ -7,4 +7,7 @@
 /* -V: banner, the libraries linked with their versions, the plugins built in, system, compiler. */
 void version_print(FILE *out, const char *banner);
 
+/* -h: the -P line, every plugin type built in that runs in daemon `source` (SRC_PM ...). */
+void version_usage_plugin_types(FILE *out, unsigned source);
+
 #endif

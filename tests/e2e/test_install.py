@@ -112,8 +112,13 @@ def test_units_pass_systemd_analyze_verify(destdir, tmp_path, daemon):
     root, prefix = destdir
     unit = (root / prefix.relative_to("/") / "lib/systemd/system" / f"{daemon}@.service").read_text()
     for key in ("ExecReload=/bin/kill -USR2 $MAINPID", "NoNewPrivileges=yes",
-                "ProtectSystem=strict", "PrivateTmp=yes", "User=pmacct"):
+                "ProtectSystem=strict", "User=pmacct", "RuntimeDirectory=pmacct",
+                "StateDirectory=pmacct", "ReadWritePaths=/tmp"):
         assert key in unit, key
+    # pmacct's defaults (/tmp/collect.pipe, spools) must be the host's, seen by `pmacct`
+    assert "PrivateTmp=yes" not in unit
+    confs = re.findall(r"^Exec\S+=\S+ .*-f (\S+)", unit, re.M)
+    assert len(confs) == 2 and all(c.startswith("/") for c in confs), confs
     caps = re.search(r"^CapabilityBoundingSet=(.*)$", unit, re.M).group(1).split()
     assert ("CAP_NET_RAW" in caps) == (daemon == "pmacctd")
     unit = unit.replace(str(prefix / "sbin"), str(root / prefix.relative_to("/") / "sbin"))

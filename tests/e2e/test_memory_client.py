@@ -297,7 +297,9 @@ def test_client_errors(ourd, args, first):
 @needs_ours
 def test_client_connect_error(tmp_path):
     rc, out = run_client(PMACCT, tmp_path / "none.pipe", "-s")
-    assert rc == 1 and out == f"ERROR: Unable to connect to '{tmp_path / 'none.pipe'}'\n\n"
+    # pmacct 1.7.7's words, then why: no file here (docs/differences.md)
+    assert rc == 1 and out.startswith(f"ERROR: Unable to connect to '{tmp_path / 'none.pipe'}': ")
+    assert "no such file" in out and out.endswith("\n\n")
 
 
 @needs_ours
