@@ -116,6 +116,7 @@ int collector_run(struct core_cfg *cfg, const struct collector_proto *proto)
 	daemon_pidfiles_write(cfg);
 	daemon_privs_drop(cfg);	/* user / group: capture, sockets and pidfiles are open */
 	plugins_start(ps, cfg->nplugins);
+	log_startup_done();	/* errors from here on go to the configured log only */
 
 	struct run_ctx ctx = { col, &pl };
 	rc = collector_loop(col, run_poll, &ctx) < 0 ? 1 : 0;

@@ -179,6 +179,7 @@ static int run(struct core_cfg *cfg, const void *arg)
 	daemon_pidfiles_write(cfg);
 	daemon_privs_drop(cfg);	/* user / group: capture, sockets and pidfiles are open */
 	plugins_start(ps, cfg->nplugins);
+	log_startup_done();	/* errors from here on go to the configured log only */
 
 	struct core_ctx ctx = { &src, &pl };
 	int rc = pcap_src_run(&src, &pl, core_poll, &ctx) < 0 ? 1 : 0;

@@ -17,7 +17,8 @@ static struct {
 	char *path;
 	bool syslog;
 	bool debug;
-} lg = { PTHREAD_MUTEX_INITIALIZER, NULL, NULL, false, false };
+	bool echo;	/* start-up: errors also reach stderr when the sink is a file or syslog */
+} lg = { PTHREAD_MUTEX_INITIALIZER, NULL, NULL, false, false, true };
 
 static const char *level_name[] = { "ERROR", "WARN", "NOTICE", "INFO", "DEBUG" };
 static const int level_prio[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
@@ -74,6 +75,11 @@ void log_reopen(void)
 	pthread_mutex_unlock(&lg.mu);
 }
 
+void log_startup_done(void)
+{
+	lg.echo = false;
+}
+
 bool log_debug_on(void)
 {
 	return lg.debug;
@@ -87,6 +93,8 @@ void log_vmsg(enum log_level lvl, const char *who, const char *fmt, va_list ap)
 		return;
 	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
 
+	if (lg.echo && lvl == LOG_L_ERROR && (lg.syslog || lg.file))
+		fprintf(stderr, "%s\n", msg);
 	if (lg.syslog) {
 		syslog(level_prio[lvl], "%s", msg);
 		return;

@@ -17,6 +17,14 @@ enum log_level { LOG_L_ERROR, LOG_L_WARN, LOG_L_NOTICE, LOG_L_INFO, LOG_L_DEBUG 
  */
 int log_open(const char *logfile, const char *facility, bool debug);
 
+/*
+ * Until this is called, errors logged to a file or to syslog are also
+ * written to stderr, so that a daemon that fails to start tells the
+ * terminal (or the service manager) why even when no syslog daemon runs.
+ * Called once start-up is over (before daemonizing, stderr is the terminal).
+ */
+void log_startup_done(void);
+
 /* Reopen the log file (SIGHUP). */
 void log_reopen(void);
 

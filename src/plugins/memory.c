@@ -82,49 +82,168 @@ static int64_t mono_ms(void)
 
 /* ---- the socket ---- */
 
+static const char *imt_path_of(const struct plugin_cfg *pc)
+{
+	return pc->imt_path ? pc->imt_path : IMT_DEFAULT_PATH;
+}
+
 /*
- * A socket file left by a crashed run refuses connections: replace it.  A
- * live one belongs to another daemon: refuse to steal it.  Anything that
- * is not a socket is never removed.
+ * Memory plugins of one daemon that share a socket path (the seed's
+ * `plugins: memory[in], memory[out]` with no imt_path): as in pmacct, the
+ * last one listed owns the socket and the client reaches only that one.
+ * Returns the owner of pc's path.
  */
+static const struct plugin_cfg *imt_owner(const struct core_cfg *cfg, const struct plugin_cfg *pc)
+{
+	const struct plugin_cfg *owner = pc;
+
+	for (int i = 0; i < cfg->nplugins; i++) {
+		const struct plugin_cfg *o = &cfg->plugins[i];
+		if (o > pc && strcmp(o->type, "memory") == 0 && strcmp(imt_path_of(o), imt_path_of(pc)) == 0)
+			owner = o;
+	}
+	return owner;
+}
+
+/* Warn once, from the owner, naming every plugin that shares its path and the key that separates them. */
+static void warn_shared_path(const struct plugin *p)
+{
+	const struct core_cfg *cfg = p->core;
+	char names[512] = "", keys[768] = "";
+	size_t nl = 0, kl = 0;
+	int n = 0;
+
+	for (int i = 0; i < cfg->nplugins; i++) {
+		const struct plugin_cfg *o = &cfg->plugins[i];
+		if (strcmp(o->type, "memory") || strcmp(imt_path_of(o), imt_path_of(p->cfg)) ||
+		    imt_owner(cfg, o) != p->cfg)
+			continue;
+		n++;
+		if (nl < sizeof(names))
+			nl += (size_t)snprintf(names + nl, sizeof(names) - nl, "%s'%s'", nl ? ", " : "", o->name);
+		if (kl < sizeof(keys))
+			kl += (size_t)snprintf(keys + kl, sizeof(keys) - kl, "%simt_path[%s]", kl ? ", " : "",
+			    o->name);
+	}
+	if (n > 1)
+		log_warnx(p->who, "memory plugins %s share imt_path '%s': only '%s' can be queried there. "
+		    "Give each its own socket with %s.", names, imt_path_of(p->cfg), p->cfg->name, keys);
+}
+
+/* connect() succeeds: a daemon is serving on the socket at sa. */
+static bool socket_live(const struct sockaddr_un *sa)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int rc;
+
+	if (fd < 0)
+		return false;
+	rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	close(fd);
+	return rc == 0;
+}
+
+static int path_addr(const struct plugin *p, const char *path, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa->sun_path)) {
+		log_err(p->who, "[%s] key 'imt_path': '%s' is too long (max %zu bytes). Exiting.",
+		    cfg_where(&p->cfg->origin, "imt_path"), path, sizeof(sa->sun_path) - 1);
+		return -1;
+	}
+	memcpy(sa->sun_path, path, strlen(path));
+	return 0;
+}
+
+/*
+ * What start-up and -T config both check before anything is opened: no
+ * variable-length primitive, a socket path that fits, a directory the
+ * socket can be made in, no other daemon serving there, and siblings that
+ * share it named.
+ */
+static int memory_check(const struct plugin *p)
+{
+	const struct plugin_cfg *pc = p->cfg;
+	const char *path = imt_path_of(pc);
+	struct sockaddr_un sa;
+	struct stat st;
+	char dir[sizeof(sa.sun_path)];
+
+	for (int i = 0; i < P_COUNT; i++) {
+		if (prim_has(&pc->aggregate, (enum prim_id)i) && (prim_table[i].flags & PRIM_VLEN)) {
+			log_err(p->who, "variable-length primitives, ie. label as_path std_comm etc., are "
+			    "not supported by the memory plugin ('%s'). Exiting ..", prim_table[i].name);
+			return -1;
+		}
+	}
+	if (path_addr(p, path, &sa) < 0)
+		return -1;
+	if (imt_owner(p->core, pc) != pc)
+		return 0;	/* shadowed by a later sibling: it opens nothing */
+	warn_shared_path(p);
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	int e = stat(dir, &st) < 0 ? errno : !S_ISDIR(st.st_mode) ? ENOTDIR
+	    : access(dir, W_OK | X_OK) < 0 ? errno : 0;
+	if (e) {
+		log_err(p->who, "[%s] key 'imt_path': cannot create the socket '%s' in '%s': %s. Exiting.",
+		    cfg_where(&pc->origin, "imt_path"), path, dir, strerror(e));
+		return -1;
+	}
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		log_err(p->who, "[%s] key 'imt_path': '%s': %s. Exiting.", cfg_where(&pc->origin,
+		    "imt_path"), path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		log_err(p->who, "[%s] key 'imt_path': '%s' exists and is not a socket. Exiting.",
+		    cfg_where(&pc->origin, "imt_path"), path);
+		return -1;
+	}
+	if (socket_live(&sa)) {
+		log_err(p->who, "[%s] key 'imt_path': '%s' is in use by another running daemon "
+		    "(a client connects to it). Exiting.", cfg_where(&pc->origin, "imt_path"), path);
+		return -1;
+	}
+	return 0;
+}
+
+/* A socket file left by a crashed run refuses connections (memory_check made sure): replace it. */
 static int clear_stale(const struct plugin *p, const struct sockaddr_un *sa)
 {
 	struct stat st;
-	int fd, rc;
 
 	if (lstat(sa->sun_path, &st) < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISSOCK(st.st_mode)) {
-		log_err(p->who, "imt_path '%s' exists and is not a socket", sa->sun_path);
-		return -1;
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
-	close(fd);
-	if (rc == 0) {
-		log_err(p->who, "imt_path '%s' is in use by another running daemon", sa->sun_path);
-		return -1;
-	}
+		return 0;
 	log_info(p->who, "removing stale socket '%s'", sa->sun_path);
-	return unlink(sa->sun_path);
+	if (unlink(sa->sun_path) < 0 && errno != ENOENT) {
+		log_err(p->who, "cannot remove stale socket '%s': %s", sa->sun_path, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 static int open_socket(struct plugin *p, struct imt_state *s)
 {
-	const char *path = p->cfg->imt_path ? p->cfg->imt_path : IMT_DEFAULT_PATH;
+	const char *path = imt_path_of(p->cfg);
 	mode_t mode = p->cfg->imt_path_mode ? (mode_t)p->cfg->imt_path_mode : IMT_DEFAULT_MODE;
+	const struct plugin_cfg *owner = imt_owner(p->core, p->cfg);
 	struct sockaddr_un sa;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		log_err(p->who, "imt_path '%s' is too long (max %zu bytes)", path, sizeof(sa.sun_path) - 1);
-		return -1;
+	if (owner != p->cfg) {
+		log_info(p->who, "not listening: '%s' owns imt_path '%s'", owner->name, path);
+		return 0;
 	}
-	memcpy(sa.sun_path, path, strlen(path));
-	if (clear_stale(p, &sa) < 0)
+	if (path_addr(p, path, &sa) < 0 || clear_stale(p, &sa) < 0)
 		return -1;
 	s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->lfd < 0 || bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
@@ -661,13 +780,6 @@ static int memory_init(struct plugin *p)
 	struct imt_state *s;
 	struct plugin_cfg *pc = p->cfg;
 
-	for (int i = 0; i < P_COUNT; i++) {
-		if (prim_has(&pc->aggregate, (enum prim_id)i) && (prim_table[i].flags & PRIM_VLEN)) {
-			log_err(p->who, "variable-length primitives, ie. label as_path std_comm etc., are "
-			    "not supported by the memory plugin ('%s'). Exiting ..", prim_table[i].name);
-			return -1;
-		}
-	}
 	s = xcalloc(1, sizeof(*s));
 	s->lfd = -1;
 	s->erased_at = -1;
@@ -729,6 +841,7 @@ static void memory_fini(struct plugin *p)
 const struct plugin_type memory_plugin_type = {
 	.name = "memory",
 	.daemons = SRC_ALL,
+	.check = memory_check,
 	.init = memory_init,
 	.record = memory_record,
 	.next_tick_ms = memory_next_tick_ms,
