@@ -389,6 +389,11 @@ static void derive(struct core_cfg *cfg)
 {
 	for (int i = 0; i < cfg->nplugins; i++) {
 		struct plugin_cfg *pc = &cfg->plugins[i];
+		if (prim_sum_alone(&pc->aggregate)) {
+			char who[2 * CFG_NAME_MAX + 2];
+			snprintf(who, sizeof(who), "%s/%s", pc->name, pc->type);
+			log_warnx(who, "SUM aggregation is to be used alone. Resetting other aggregation methods.");
+		}
 		if (!cfg->pidfile)
 			continue;
 		size_t n = strlen(cfg->pidfile) + strlen(pc->type) + strlen(pc->name) + 3;

@@ -19,21 +19,26 @@
 
 /* A typed global key stored in struct core_cfg. */
 #define G(name, al, type, f, min, def, descr) \
-	{ name, al, CFG_GLOBAL, type, CO(f), CSZ(f), min, def, descr }
+	{ name, al, CFG_GLOBAL, type, CO(f), CSZ(f), min, def, descr, 0 }
+/* A global / per-plugin CT_UINT key with an upper bound. */
+#define GX(name, al, f, min, max, def, descr) \
+	{ name, al, CFG_GLOBAL, CT_UINT, CO(f), CSZ(f), min, def, descr, max }
+#define PX(name, al, f, min, max, def, descr) \
+	{ name, al, CFG_PLUGIN, CT_UINT, PO(f), PSZ(f), min, def, descr, max }
 /* A typed per-plugin key stored in struct plugin_cfg. */
 #define P(name, al, type, f, min, def, descr) \
-	{ name, al, CFG_PLUGIN, type, PO(f), PSZ(f), min, def, descr }
+	{ name, al, CFG_PLUGIN, type, PO(f), PSZ(f), min, def, descr, 0 }
 /* A typed per-plugin-only key (no global form). */
 #define N(name, al, type, f, descr) \
-	{ name, al, CFG_NO_GLOBAL, type, PO(f), PSZ(f), 0, NULL, descr }
+	{ name, al, CFG_NO_GLOBAL, type, PO(f), PSZ(f), 0, NULL, descr, 0 }
 /*
  * Recognised keys kept as raw text in the extra list (global, per plugin,
  * per plugin only).  A later issue types one by moving it to G()/P() with a
  * field in config.h: nothing else changes, the parser and cfg_dump() follow.
  */
-#define GR(name, al, descr) { name, al, CFG_GLOBAL, CT_RAW, CO(extra), 0, 0, NULL, descr }
-#define PR(name, al, descr) { name, al, CFG_PLUGIN, CT_RAW, PO(extra), 0, 0, NULL, descr }
-#define NR(name, al, descr) { name, al, CFG_NO_GLOBAL, CT_RAW, PO(extra), 0, 0, NULL, descr }
+#define GR(name, al, descr) { name, al, CFG_GLOBAL, CT_RAW, CO(extra), 0, 0, NULL, descr, 0 }
+#define PR(name, al, descr) { name, al, CFG_PLUGIN, CT_RAW, PO(extra), 0, 0, NULL, descr, 0 }
+#define NR(name, al, descr) { name, al, CFG_NO_GLOBAL, CT_RAW, PO(extra), 0, 0, NULL, descr, 0 }
 
 /* The plugin_cfg rows share print_* fields with sql_/kafka_/amqp_ names, as pmacct does. */
 #define SQLK(s)	"sql_" s " kafka_" s " amqp_" s
@@ -50,7 +55,7 @@ const struct cfg_key cfg_keys[] = {
 	G("core_proc_name", "pmacctd_proc_name nfacctd_proc_name sfacctd_proc_name", CT_NAME,
 	    core_proc_name, 0, "default", "name of the core process in logs"),
 	{ "plugins", NULL, CFG_GLOBAL, CT_PLUGINS, 0, 0, 0, "memory",
-	    "plugin instances: type[name], ... (-P); only the first plugins line counts" },
+	    "plugin instances: type[name], ... (-P); only the first plugins line counts", 0 },
 
 	/* capture (pmacctd) */
 	G("pcap_interface", "interface", CT_STR, pcap_interface, 0, NULL, "capture interface (-i)"),
@@ -59,7 +64,7 @@ const struct cfg_key cfg_keys[] = {
 	/* NetFlow/sFlow collectors: one field each, under every daemon's name */
 	G("nfacctd_ip", "sfacctd_ip", CT_STR, collector_ip, 0, NULL,
 	    "bind address of the collector socket (-L); all addresses, dual stack, by default"),
-	G("nfacctd_port", "sfacctd_port", CT_UINT, collector_port, 0, NULL,
+	G("nfacctd_port", "sfacctd_port", CT_PORT, collector_port, 0, NULL,
 	    "UDP port (-l): 2100 for nfacctd, 6343 for sfacctd"),
 	G("nfacctd_ipv6_only", "sfacctd_ipv6_only", CT_BOOL, collector_ipv6_only, 0, "false",
 	    "IPv6 socket without IPv4-mapped addresses"),
@@ -313,10 +318,10 @@ const struct cfg_key cfg_keys[] = {
 	    "table name template (%Y.. and $ variables); default acct / acct_vN / acct_bgp"),
 	P("sql_table_schema", NULL, CT_STR, sql_table_schema, 0, NULL,
 	    "CREATE TABLE file for missing (dynamic) tables"),
-	P("sql_table_version", NULL, CT_UINT, sql_table_version, 1, NULL, "default schema version 1..9 (1)"),
+	PX("sql_table_version", NULL, sql_table_version, 1, 9, NULL, "default schema version 1..9 (1)"),
 	P("sql_table_type", NULL, CT_NAME, sql_table_type, 0, NULL, "original | bgp"),
 	P("sql_host", NULL, CT_STR, sql_host, 0, NULL, "database server, or unix:/path (localhost)"),
-	P("sql_port", NULL, CT_UINT, sql_port, 1, NULL, "database port (3306, 5432)"),
+	P("sql_port", NULL, CT_PORT, sql_port, 1, NULL, "database port (3306, 5432)"),
 	PR("sql_data", NULL, "typed | unified (pgsql)"),
 	P("sql_user", NULL, CT_STR, sql_user, 0, NULL, "database user (pmacct)"),
 	P("sql_passwd", NULL, CT_STR, sql_passwd, 0, NULL, "database password (arealsmartpwd); never logged"),
@@ -343,7 +348,7 @@ const struct cfg_key cfg_keys[] = {
 	/* kafka / amqp (issue 9): amqp_exchange is sql_db and *_multi_values sql_multi_values, as pmacct */
 	P("kafka_broker_host", "amqp_host", CT_STR, broker_host, 0, NULL,
 	    "broker host (kafka 127.0.0.1, amqp localhost)"),
-	P("kafka_broker_port", "amqp_port", CT_UINT, broker_port, 1, NULL,
+	P("kafka_broker_port", "amqp_port", CT_PORT, broker_port, 1, NULL,
 	    "broker port (kafka 9092, amqp 5672); amqp_port is ours"),
 	P("kafka_topic", "amqp_routing_key", CT_STR, broker_topic, 0, NULL,
 	    "topic / routing key with $ variables (pmacct.acct, acct)"),
@@ -497,15 +502,21 @@ static int set_number(const struct cfg_key *k, void *f, const char *v, char *why
 {
 	uint64_t x, max = k->type == CT_U64 ? UINT64_MAX : k->type == CT_SIZE ? SIZE_MAX
 	    : k->type == CT_INT ? INT32_MAX : UINT32_MAX;
+	uint32_t lo = k->type == CT_PORT ? 1 : k->min;
+	uint32_t hi = k->type == CT_PORT ? 65535 : k->max;
 
 	if (parse_u64(v, max, &x, why, wlen) < 0)
 		return -1;
-	if (x < k->min) {
-		snprintf(why, wlen, "must be >= %" PRIu32, k->min);
+	if (hi && (x < lo || x > hi)) {
+		snprintf(why, wlen, "'%s' is out of range (%" PRIu32 "..%" PRIu32 ")", v, lo, hi);
+		return -1;
+	}
+	if (x < lo) {
+		snprintf(why, wlen, "must be >= %" PRIu32, lo);
 		return -1;
 	}
 	switch (k->type) {
-	case CT_UINT: *(uint32_t *)f = (uint32_t)x; break;
+	case CT_UINT: case CT_PORT: *(uint32_t *)f = (uint32_t)x; break;
 	case CT_U64: *(uint64_t *)f = x; break;
 	case CT_INT: *(int32_t *)f = (int32_t)x; break;
 	default: *(size_t *)f = (size_t)x; break;
@@ -717,7 +728,7 @@ int cfg_key_set(const struct cfg_key *k, void *base, const char *v, char *why, s
 	switch (k->type) {
 	case CT_BOOL:
 		return set_bool(f, v, why, wlen);
-	case CT_UINT: case CT_U64: case CT_INT: case CT_SIZE:
+	case CT_UINT: case CT_PORT: case CT_U64: case CT_INT: case CT_SIZE:
 		return set_number(k, f, v, why, wlen);
 	case CT_MODE:
 		return set_mode(f, v, why, wlen);
@@ -762,7 +773,7 @@ void cfg_key_str(const struct cfg_key *k, const void *base, char *buf, size_t le
 	buf[0] = '\0';
 	switch (k->type) {
 	case CT_BOOL: snprintf(buf, len, "%s", *(const bool *)f ? "true" : "false"); break;
-	case CT_UINT: snprintf(buf, len, "%" PRIu32, *(const uint32_t *)f); break;
+	case CT_UINT: case CT_PORT: snprintf(buf, len, "%" PRIu32, *(const uint32_t *)f); break;
 	case CT_MODE: snprintf(buf, len, "%04" PRIo32, *(const uint32_t *)f); break;
 	case CT_U64: snprintf(buf, len, "%" PRIu64, *(const uint64_t *)f); break;
 	case CT_INT: snprintf(buf, len, "%" PRId32, *(const int32_t *)f); break;

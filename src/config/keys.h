@@ -19,7 +19,8 @@ enum cfg_scope {
 /* How a value is parsed, stored and printed back. */
 enum cfg_type {
 	CT_BOOL,	/* bool: true | false, any case */
-	CT_UINT,	/* uint32_t: digits only, >= min */
+	CT_UINT,	/* uint32_t: digits only, >= min, <= max when set */
+	CT_PORT,	/* uint32_t: a TCP/UDP port, 1..65535 */
 	CT_U64,		/* uint64_t: digits only */
 	CT_INT,		/* int32_t: digits only (non-negative) */
 	CT_SIZE,	/* size_t: digits only, >= min */
@@ -46,6 +47,7 @@ struct cfg_key {
 	uint32_t min;		/* CT_UINT / CT_SIZE: smallest accepted value */
 	const char *def;	/* default, parsed by the same handler; NULL = none */
 	const char *descr;	/* one line for docs/config-keys.md */
+	uint32_t max;		/* CT_UINT: largest accepted value, 0 = the type's */
 };
 
 extern const struct cfg_key cfg_keys[];

@@ -250,6 +250,37 @@ void prim_key_mask(const struct prim_set *s, struct flow_key *mask)
 	}
 }
 
+bool prim_sum_alone(struct prim_set *s)
+{
+	static const enum prim_id sums[] = { P_SUM_MAC, P_SUM_HOST, P_SUM_NET, P_SUM_AS, P_SUM_PORT };
+	/* pmacct's first aggregation bitmap: what its sum check resets */
+	static const enum prim_id reset[] = {
+		P_SRC_MAC, P_DST_MAC, P_VLAN, P_COS, P_ETYPE, P_SRC_HOST, P_DST_HOST, P_SRC_NET,
+		P_DST_NET, P_SRC_MASK, P_DST_MASK, P_PROTO, P_TOS, P_SRC_PORT, P_DST_PORT, P_TCPFLAGS,
+		P_SRC_AS, P_DST_AS, P_PEER_SRC_AS, P_PEER_DST_AS, P_PEER_SRC_IP, P_PEER_DST_IP,
+		P_IN_IFACE, P_OUT_IFACE, P_MPLS_VPN_RD, P_NONE, P_FLOWS,
+	};
+	enum prim_id keep = P_COUNT;
+	bool changed = false;
+
+	for (size_t i = 0; i < sizeof(sums) / sizeof(sums[0]) && keep == P_COUNT; i++)
+		if (prim_has(s, sums[i]))
+			keep = sums[i];
+	if (keep == P_COUNT)
+		return false;
+	for (size_t i = 0; i < sizeof(sums) / sizeof(sums[0]); i++)
+		if (sums[i] != keep && prim_has(s, sums[i])) {
+			s->w[sums[i] / 64] &= ~((uint64_t)1 << (sums[i] % 64));
+			changed = true;
+		}
+	for (size_t i = 0; i < sizeof(reset) / sizeof(reset[0]); i++)
+		if (prim_has(s, reset[i])) {
+			s->w[reset[i] / 64] &= ~((uint64_t)1 << (reset[i] % 64));
+			changed = true;
+		}
+	return changed;
+}
+
 void prim_sum_dst(int id, size_t *off, size_t *len)
 {
 	switch (id) {

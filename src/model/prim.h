@@ -185,6 +185,15 @@ static inline bool prim_set_eq(const struct prim_set *a, const struct prim_set *
 	return true;
 }
 
+/*
+ * A sum_* primitive is used alone, as in pmacct 1.7.7: when s has one, keep
+ * the first of sum_mac, sum_host, sum_net, sum_as, sum_port and drop the
+ * classic L2-L4 and BGP primitives (tags, labels, timestamps, export_proto_*,
+ * MPLS, NAT, sampling and custom primitives stay).  True when s changed:
+ * the caller warns.
+ */
+bool prim_sum_alone(struct prim_set *s);
+
 /* Look a primitive up by its aggregate keyword; -1 if unknown. */
 int prim_lookup(const char *name);
 
