@@ -66,8 +66,12 @@ static bool run_poll(void *arg)
 }
 
 /* Primitives this daemon fills, and their sources (pmacct's start-up checks). */
-static int check_primitives(const struct core_cfg *cfg, uint8_t source)
+static int check_primitives(const struct core_cfg *cfg, const struct collector_proto *proto)
 {
+	uint8_t source = proto->source;
+
+	if (collector_check(cfg, proto) < 0)
+		return -1;
 	net_sources_warn(cfg, cfg->daemon, WHO);
 	for (int i = 0; i < cfg->nplugins; i++) {
 		const struct plugin_cfg *pc = &cfg->plugins[i];
@@ -93,7 +97,7 @@ int collector_run(struct core_cfg *cfg, const struct collector_proto *proto)
 	struct collector *col;
 	int rc = 1;
 
-	if (check_primitives(cfg, proto->source) < 0)
+	if (check_primitives(cfg, proto) < 0)
 		return 1;
 	/* records carry no frame of their own: filters compile for Ethernet */
 	ps = plugins_create(cfg, proto->source, DLT_EN10MB, 65535);

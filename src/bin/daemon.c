@@ -285,7 +285,7 @@ int daemon_parse_args(int argc, char **argv, const char *optstr, const struct fl
 			return -1;
 		}
 	}
-	if (optind < argc && extra_key && !*config_file) {
+	if (optind < argc) {
 		size_t len = 0;
 		for (int i = optind; i < argc; i++)
 			len += strlen(argv[i]) + 1;
@@ -294,6 +294,15 @@ int daemon_parse_args(int argc, char **argv, const char *optstr, const struct fl
 			strcat(v, argv[i]);
 			if (i + 1 < argc)
 				strcat(v, " ");
+		}
+		if (!extra_key || *config_file) {
+			if (extra_key)
+				fprintf(stderr, "ERROR: the trailing filter '%s' is not read together with -f: "
+				    "put it in the configuration file as '%s: %s'. Exiting.\n", v, extra_key, v);
+			else
+				fprintf(stderr, "ERROR: unexpected argument '%s'. Exiting.\n", v);
+			free(v);
+			return -2;
 		}
 		*extra_val = v;
 		if (n < max) {
@@ -349,6 +358,34 @@ static void usage(const struct daemon_desc *dd)
 	daemon_usage_plugins();
 }
 
+/* -T config: the log sink the config names can be opened (nothing is created). */
+static int log_check(const struct core_cfg *cfg)
+{
+	char dir[4096];
+	const char *path = cfg->logfile;
+
+	if (!path)
+		return 0;
+	if (access(path, F_OK) == 0) {
+		if (access(path, W_OK) == 0)
+			return 0;
+	} else {
+		snprintf(dir, sizeof(dir), "%s", path);
+		char *slash = strrchr(dir, '/');
+		if (!slash)
+			snprintf(dir, sizeof(dir), ".");
+		else if (slash == dir)
+			dir[1] = '\0';
+		else
+			*slash = '\0';
+		if (access(dir, W_OK | X_OK) == 0)
+			return 0;
+	}
+	log_err("default/core", "[%s] key 'logfile': cannot open '%s': %s. Exiting.",
+	    cfg_where(&cfg->origin, "logfile"), path, strerror(errno));
+	return -1;
+}
+
 int daemon_main(int argc, char **argv, const struct daemon_desc *dd)
 {
 	struct cfg_arg args[128];
@@ -356,9 +393,12 @@ int daemon_main(int argc, char **argv, const struct daemon_desc *dd)
 	char want, *extra;
 	bool dry_run = false;
 	struct core_cfg cfg;
+	struct daemon_privs pp;
 	int n = daemon_parse_args(argc, argv, dd->optstr, dd->flags, &file, args, 128, &want,
 	    &dry_run, dd->extra_key, &extra);
 
+	if (n == -2)
+		return 1;
 	if (n < 0) {
 		usage(dd);
 		return 1;
@@ -373,26 +413,31 @@ int daemon_main(int argc, char **argv, const struct daemon_desc *dd)
 		free(extra);
 		return 1;
 	}
-	int rc = 0;
+	/*
+	 * -T config and start-up run the same checks (privileges here, then
+	 * dd->run() up to the point where it would open its sources and
+	 * plugins); the dry run stops there.
+	 */
+	int rc = 1;
 	if (dry_run) {
 		cfg.check_only = true;
 		cfg_dump(&cfg, stdout);
-		rc = dd->run(&cfg, dd->arg);
+		if (log_check(&cfg) < 0)
+			goto out;
 	} else {
-		struct daemon_privs pp;
 		umask((mode_t)cfg.files_umask & 0777);	/* default 077: the owner's only */
 		daemon_log_open(&cfg);
-		if (privs_plan(&cfg, &pp) < 0 || privs_check(&cfg, &pp) < 0) {
-			cfg_fini(&cfg);
-			free(extra);
-			return 1;
-		}
+	}
+	if (privs_plan(&cfg, &pp) < 0 || privs_check(&cfg, &pp) < 0)
+		goto out;
+	if (!dry_run) {
 		daemon_signals();
 		log_info("default/core", "%s", dd->banner);
 		if (file)
 			log_info("default/core", "Reading configuration file '%s'.", file);
-		rc = dd->run(&cfg, dd->arg);
 	}
+	rc = dd->run(&cfg, dd->arg);
+out:
 	cfg_fini(&cfg);
 	free(extra);
 	return rc;

@@ -45,8 +45,9 @@ struct flag_key {
  * Collect argv flags into config lines using `map`.  Handles -f (config
  * file), and returns in *want the action flags -h -V -a; -T config sets
  * *dry_run.  Trailing arguments are joined into `extra_key` (pcap_filter
- * for pmacctd) when no -f was given.  Returns the number of args, or -1 on
- * an unknown flag (usage printed).
+ * for pmacctd) when no -f was given.  Returns the number of args, -1 on
+ * an unknown flag (the caller prints usage), or -2 on trailing arguments
+ * that would be ignored (with -f, or for a daemon that takes none; error printed).
  */
 int daemon_parse_args(int argc, char **argv, const char *optstr, const struct flag_key *map,
     const char **config_file, struct cfg_arg *args, int max, char *want, bool *dry_run,

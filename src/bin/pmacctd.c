@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* pmacctd.c: the packet capture accounting daemon: parse config, wire source to plugins, run. */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,8 +71,37 @@ static void usage(const struct daemon_desc *dd)
 	    "  -u  \tLeave IP protocols in numerical format\n");
 }
 
+/* The capture source keys: one source, a file that can be read, an interface that exists. */
+static int check_source(const struct core_cfg *cfg)
+{
+	if (cfg->pcap_interface && cfg->pcap_savefile) {
+		log_err(WHO, "[%s] interface (-i) and pcap_savefile (-I) directives are mutually "
+		    "exclusive. Exiting.", cfg_where(&cfg->origin, "pcap_savefile"));
+		return -1;
+	}
+	if (cfg->pcap_savefile) {
+		int fd = open(cfg->pcap_savefile, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			log_err(WHO, "[%s] key 'pcap_savefile': cannot read '%s': %s. Exiting.",
+			    cfg_where(&cfg->origin, "pcap_savefile"), cfg->pcap_savefile, strerror(errno));
+			return -1;
+		}
+		close(fd);
+	} else if (cfg->pcap_interface && !cfg->pcap_interface_wait &&
+	    !if_nametoindex(cfg->pcap_interface)) {
+		log_err(WHO, "[%s] key 'pcap_interface': no interface '%s' (set pcap_interface_wait "
+		    "to wait for it). Exiting.", cfg_where(&cfg->origin, "pcap_interface"),
+		    cfg->pcap_interface);
+		return -1;
+	}
+	return 0;
+}
+
+/* What start-up and -T config both check before anything is opened. */
 static int check_primitives(const struct core_cfg *cfg)
 {
+	if (check_source(cfg) < 0)
+		return -1;
 	net_sources_warn(cfg, CFG_PMACCTD, WHO);
 	for (int i = 0; i < cfg->nplugins; i++) {
 		const struct plugin_cfg *pc = &cfg->plugins[i];

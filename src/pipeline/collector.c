@@ -160,7 +160,7 @@ static void allow_free(struct allow_list *a)
  * reported with file and line and skipped; an empty file allows nobody
  * (pmacct 1.7.1+).  NULL when the file cannot be read.
  */
-static struct allow_list *allow_load(const char *path)
+static struct allow_list *allow_load(const struct core_cfg *cfg, const char *path)
 {
 	FILE *f = fopen(path, "r");
 	struct allow_list *a;
@@ -168,7 +168,8 @@ static struct allow_list *allow_load(const char *path)
 	int lineno = 0;
 
 	if (!f) {
-		log_err(WHO, "[%s] cannot read the allow file: %s", path, strerror(errno));
+		log_err(WHO, "[%s] key 'nfacctd_allow_file': cannot read '%s': %s",
+		    cfg_where(&cfg->origin, "nfacctd_allow_file"), path, strerror(errno));
 		return NULL;
 	}
 	a = xcalloc(1, sizeof(*a));
@@ -633,7 +634,7 @@ static int workers_open(struct collector *c, int n)
 		w->sink.emit = emit;
 		w->sink.arg = w;
 		health_attach(w);
-		if (c->cfg->collector_allow_file && !(w->allow = allow_load(c->cfg->collector_allow_file)))
+		if (c->cfg->collector_allow_file && !(w->allow = allow_load(c->cfg, c->cfg->collector_allow_file)))
 			return -1;
 		w->state = c->proto->state_new_worker ? c->proto->state_new_worker(c->cfg, c->state) :
 		    c->proto->state_new(c->cfg);
@@ -686,6 +687,44 @@ static int workers_loop(struct collector *c, collector_stop_fn should_stop, void
 
 /* ---- public ----------------------------------------------------------- */
 
+int collector_check(const struct core_cfg *cfg, const struct collector_proto *proto)
+{
+	const char *ip = cfg->collector_ip ? cfg->collector_ip : "::";
+	struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICHOST, .ai_socktype = SOCK_DGRAM };
+	struct addrinfo *ai = NULL;
+	char err[PCAP_ERRBUF_SIZE];
+
+	if (cfg->collector_workers > COLLECTOR_MAX_WORKERS) {
+		log_err(WHO, "[%s] key 'collector_workers': %u receive threads, at most %d. Exiting.",
+		    cfg_where(&cfg->origin, "collector_workers"), (unsigned)cfg->collector_workers,
+		    COLLECTOR_MAX_WORKERS);
+		return -1;
+	}
+	if (cfg->collector_allow_file) {
+		struct allow_list *a = allow_load(cfg, cfg->collector_allow_file);
+		if (!a)
+			return -1;
+		allow_free(a);
+	}
+	if (cfg->pcap_savefile) {
+		pcap_t *pc = pcap_open_offline(cfg->pcap_savefile, err);
+		if (!pc) {
+			log_err(WHO, "[%s] key 'pcap_savefile': cannot read '%s': %s. Exiting.",
+			    cfg_where(&cfg->origin, "pcap_savefile"), cfg->pcap_savefile, err);
+			return -1;
+		}
+		pcap_close(pc);
+		return 0;
+	}
+	if (getaddrinfo(ip, "0", &hints, &ai) != 0 || !ai) {
+		log_err(WHO, "[%s] key '%s_ip': invalid address '%s'. Exiting.",
+		    cfg_where(&cfg->origin, "nfacctd_ip"), proto->daemon, ip);
+		return -1;
+	}
+	freeaddrinfo(ai);
+	return 0;
+}
+
 struct collector *collector_open(struct core_cfg *cfg, const struct collector_proto *proto,
     struct pipeline *pl)
 {
@@ -697,16 +736,10 @@ struct collector *collector_open(struct core_cfg *cfg, const struct collector_pr
 	c->fd = -1;
 	c->sink.emit = emit;
 	c->sink.arg = c;
-	if (cfg->collector_workers > COLLECTOR_MAX_WORKERS) {
-		log_err(WHO, "[%s] key 'collector_workers': %u receive threads, at most %d. Exiting.",
-		    cfg_where(&cfg->origin, "collector_workers"), (unsigned)cfg->collector_workers,
-		    COLLECTOR_MAX_WORKERS);
-		goto fail;
-	}
 	if (cfg->collector_workers > 1 && cfg->pcap_savefile)
 		log_info(WHO, "[%s] key 'collector_workers': a capture file is read by one thread.",
 		    cfg_where(&cfg->origin, "collector_workers"));
-	if (cfg->collector_allow_file && !(c->allow = allow_load(cfg->collector_allow_file)))
+	if (cfg->collector_allow_file && !(c->allow = allow_load(cfg, cfg->collector_allow_file)))
 		goto fail;
 	if (!(c->state = proto->state_new(cfg)))
 		goto fail;
@@ -779,7 +812,7 @@ void collector_reload(struct collector *c)
 	if (!path)
 		return;
 	log_info(WHO, "[%s] (re)loading map.", path);
-	if (!(a = allow_load(path))) {
+	if (!(a = allow_load(c->cfg, path))) {
 		log_warnx(WHO, "[%s] reload failed; keeping the previous allow list.", path);
 		return;
 	}

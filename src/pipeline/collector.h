@@ -75,7 +75,14 @@ struct collector_proto {
 struct collector;
 
 /*
- * Open the source the config names: pcap_savefile (UDP payloads of any
+ * What start-up and -T config both check before opening anything: the
+ * receive threads, <daemon>_allow_file, the capture file or the listening
+ * address.  0, or -1 after logging the key.
+ */
+int collector_check(const struct core_cfg *cfg, const struct collector_proto *proto);
+
+/*
+ * Open the source the config names (collector_check() passed): pcap_savefile (UDP payloads of any
  * capture, replayed pcap_savefile_replay times) or a socket bound to
  * <daemon>_ip:<daemon>_port (dual stack by default; <daemon>_ipv6_only,
  * <daemon>_pipe_size as SO_RCVBUF, SO_REUSEPORT), with <daemon>_allow_file.

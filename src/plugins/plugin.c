@@ -218,7 +218,7 @@ struct plugin *plugins_create(struct core_cfg *cfg, uint8_t daemon, int linktype
 	for (int i = 0; i < cfg->nplugins; i++) {
 		if (plugin_setup(&ps[i], cfg, &cfg->plugins[i], daemon, linktype, snaplen) < 0) {
 			for (int j = 0; j < i; j++) {
-				if (ps[j].type->fini)
+				if (ps[j].type->fini && !cfg->check_only)	/* -T config: no init ran */
 					ps[j].type->fini(&ps[j]);
 				plugin_maps_fini(&ps[j]);
 				ring_free(ps[j].ring);
