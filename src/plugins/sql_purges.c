@@ -77,35 +77,52 @@ static int lookup(struct sql_ctx *c, bool *exists)
 	return c->be->table_info(c->h, c->purges_table, exists, &unique, conflict, sizeof(conflict));
 }
 
+/* Create the table under the creation lock, looking again once it is held. */
+static int create(struct sql_ctx *c, char *why, size_t wlen)
+{
+	char ddl[1024];
+	bool exists = false;
+	int rc;
+
+	if (build_create(c, ddl, sizeof(ddl)) < 0) {
+		snprintf(why, wlen, "not a usable table name");
+		return -1;
+	}
+	if (sql_ddl_lock(c, c->purges_table) < 0) {
+		snprintf(why, wlen, "%s", c->be->error(c->h));
+		return -1;
+	}
+	rc = lookup(c, &exists);
+	if (rc == 0 && !exists) {
+		log_info(c->who, "purges table '%s' does not exist: creating it", c->purges_table);
+		rc = c->be->exec(c->h, ddl);
+	}
+	if (rc < 0)
+		snprintf(why, wlen, "%s", c->be->error(c->h));
+	sql_ddl_unlock(c, c->purges_table, rc == 0);
+	return rc;
+}
+
 int sql_purges_ready(struct sql_ctx *c)
 {
-	char ddl[1024], why[512];
+	char why[512] = "";
 	bool exists = false;
 
 	if (c->purges != SQLP_UNKNOWN)
 		return 0;
 	if (lookup(c, &exists) < 0)
 		return sql_fail(c, "cannot look up the purges table");
-	if (!exists) {
-		if (build_create(c, ddl, sizeof(ddl)) < 0) {
-			log_warnx(c->who, "sql_purge_table '%s': not a usable table name; purges are "
-			    "not recorded", c->purges_table);
+	if (!exists && create(c, why, sizeof(why)) < 0) {
+		/* another writer may have created it all the same: look again */
+		if (lookup(c, &exists) < 0)
+			return sql_fail(c, "cannot look up the purges table");
+		if (!exists) {
+			log_warnx(c->who, "cannot create the purges table '%s' (%s): purges are not "
+			    "recorded, and a purge retried after an unacknowledged COMMIT may be "
+			    "counted twice; create it with the backend's sql/pmacct-create-purges "
+			    "script, or set sql_purge_table: none", c->purges_table, why);
 			c->purges = SQLP_OFF;
 			return 0;
-		}
-		if (c->be->exec(c->h, ddl) < 0) {
-			/* another writer may have won the race to create it: look again */
-			snprintf(why, sizeof(why), "%s", c->be->error(c->h));
-			if (lookup(c, &exists) < 0)
-				return sql_fail(c, "cannot look up the purges table");
-			if (!exists) {
-				log_warnx(c->who, "cannot create the purges table '%s' (%s): purges are "
-				    "not recorded, and a purge retried after an unacknowledged COMMIT may "
-				    "be counted twice; create it with the sql/pmacct-create-purges script "
-				    "of the backend, or set sql_purge_table: none", c->purges_table, why);
-				c->purges = SQLP_OFF;
-				return 0;
-			}
 		}
 	}
 	c->purges = SQLP_ON;

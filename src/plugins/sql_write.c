@@ -120,12 +120,54 @@ static int create_from_file(struct sql_ctx *c, const struct flow_key *k, int64_t
 	return rc;
 }
 
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+int sql_ddl_lock(struct sql_ctx *c, const char *name)
+{
+	char sql[128];
+	uint32_t h = name_hash(name);
+
+	switch (c->be->dialect) {
+	case SQL_PGSQL:
+		if (c->be->exec(c->h, "BEGIN") < 0)
+			return -1;
+		snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock(%d, %d)", 0x706d6e67, (int32_t)h);
+		return c->be->exec(c->h, sql);
+	case SQL_MYSQL:
+		snprintf(sql, sizeof(sql), "SELECT GET_LOCK('pmacct-ng.%08x', 60)", h);
+		return c->be->exec(c->h, sql);
+	default:
+		return c->be->exec(c->h, "BEGIN");	/* BEGIN IMMEDIATE: the file's write lock */
+	}
+}
+
+void sql_ddl_unlock(struct sql_ctx *c, const char *name, bool commit)
+{
+	char sql[128];
+
+	if (!c->h)
+		return;
+	if (c->be->dialect == SQL_MYSQL) {
+		snprintf(sql, sizeof(sql), "SELECT RELEASE_LOCK('pmacct-ng.%08x')", name_hash(name));
+		c->be->exec(c->h, sql);
+	} else {
+		c->be->exec(c->h, commit ? "COMMIT" : "ROLLBACK");
+	}
+}
+
 /*
  * Create a missing table: CREATE TABLE IF NOT EXISTS, or the statements of
- * sql_table_schema.  Plugins sharing a table race to create it; a loser's
- * statement may still fail (a schema file without IF NOT EXISTS,
- * PostgreSQL's concurrent catalog insert), so a failure is only an error
- * when the table is still missing afterwards.
+ * sql_table_schema.  Plugins sharing a table race to create it: the
+ * creation runs under a lock named after the table (the SQLite file's write
+ * lock, a PostgreSQL advisory lock, a MySQL named lock) and looks again
+ * once it holds it.  A writer outside that lock (another program) can
+ * still win: a failure is only an error when the table is missing after it.
  */
 static int create_table(struct sql_ctx *c, struct sql_table_info *ti, const struct flow_key *k,
     int64_t bin, time_t now)
@@ -134,15 +176,22 @@ static int create_table(struct sql_ctx *c, struct sql_table_info *ti, const stru
 	bool exists = false;
 	int rc;
 
-	log_info(c->who, "table '%s' does not exist: creating it", ti->name);
-	if (c->pc->sql_table_schema)
-		rc = create_from_file(c, k, bin, now);
-	else if (sql_build_create(ddl, sizeof(ddl), &c->schema, ti->name) < 0)
-		rc = -1;
-	else
-		rc = c->be->exec(c->h, ddl);
+	if (sql_ddl_lock(c, ti->name) < 0)
+		return sql_fail(c, "cannot lock the table's creation");
+	rc = c->be->table_info(c->h, ti->name, &exists, &ti->unique, ti->conflict,
+	    sizeof(ti->conflict));
+	if (rc == 0 && !exists) {
+		log_info(c->who, "table '%s' does not exist: creating it", ti->name);
+		if (c->pc->sql_table_schema)
+			rc = create_from_file(c, k, bin, now);
+		else if (sql_build_create(ddl, sizeof(ddl), &c->schema, ti->name) < 0)
+			rc = -1;
+		else
+			rc = c->be->exec(c->h, ddl);
+	}
 	if (rc < 0 && c->h)
 		snprintf(why, sizeof(why), "%s", c->be->error(c->h));
+	sql_ddl_unlock(c, ti->name, rc == 0);
 	if (c->be->table_info(c->h, ti->name, &exists, &ti->unique, ti->conflict,
 	    sizeof(ti->conflict)) < 0)
 		return sql_fail(c, "cannot look up table");
@@ -152,8 +201,8 @@ static int create_table(struct sql_ctx *c, struct sql_table_info *ti, const stru
 		return -1;
 	}
 	if (rc < 0)
-		log_notice(c->who, "table '%s' was created meanwhile by another writer (our statement: "
-		    "%s)", ti->name, why);
+		log_notice(c->who, "table '%s' was created meanwhile by another writer (our statement "
+		    "failed: %s)", ti->name, why);
 	return 0;
 }
 

@@ -76,6 +76,15 @@ void sql_ctx_fini(struct sql_ctx *c);
 /* Log the backend's message for `what` and return -1. */
 int sql_fail(struct sql_ctx *c, const char *what);
 
+/*
+ * Serialise the creation of table `name` between writers (all our plugins,
+ * all our processes): the SQLite file's write lock, a PostgreSQL advisory
+ * transaction lock, a MySQL named lock.  unlock commits (or rolls back)
+ * what lock began.  lock returns 0 or -1 (connection trouble).
+ */
+int sql_ddl_lock(struct sql_ctx *c, const char *name);
+void sql_ddl_unlock(struct sql_ctx *c, const char *name, bool commit);
+
 /* --- sql_purges.c: the bookkeeping table --- */
 
 /* This run's writer id and the bookkeeping table's name (sql_purge_table). */
