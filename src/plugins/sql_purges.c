@@ -89,7 +89,7 @@ static int create(struct sql_ctx *c, char *why, size_t wlen)
 		return -1;
 	}
 	if (sql_ddl_lock(c, c->purges_table) < 0) {
-		snprintf(why, wlen, "%s", c->be->error(c->h));
+		sql_error_text(c, why, wlen);
 		return -1;
 	}
 	rc = lookup(c, &exists);
@@ -98,7 +98,7 @@ static int create(struct sql_ctx *c, char *why, size_t wlen)
 		rc = c->be->exec(c->h, ddl);
 	}
 	if (rc < 0)
-		snprintf(why, wlen, "%s", c->be->error(c->h));
+		sql_error_text(c, why, wlen);
 	sql_ddl_unlock(c, c->purges_table, rc == 0);
 	return rc;
 }

@@ -85,6 +85,15 @@ static int connect_db(struct sql_ctx *c)
 	return 0;
 }
 
+void sql_error_text(struct sql_ctx *c, char *out, size_t len)
+{
+	const char *m = c->h ? c->be->error(c->h) : "not connected";
+
+	if (strncmp(m, "ERROR:", 6) == 0)
+		m += 6 + strspn(m + 6, " ");
+	snprintf(out, len, "%s", m);
+}
+
 int sql_fail(struct sql_ctx *c, const char *what)
 {
 	log_err(c->who, "%s: %s", what, c->h ? c->be->error(c->h) : "not connected");
@@ -595,7 +604,7 @@ static enum purge_rc record_id(struct sql_ctx *c, const struct sql_purge_id *id,
 	case SQLR_ERR:
 		break;
 	}
-	snprintf(why, sizeof(why), "%s", c->be->error(c->h));
+	sql_error_text(c, why, sizeof(why));
 	c->be->exec(c->h, "ROLLBACK");
 	if (c->be->exec(c->h, "SELECT 1") < 0) {
 		sql_fail(c, "cannot record the purge id");

@@ -73,6 +73,9 @@ void sql_ctx_close(struct sql_ctx *c);
 /* Free what the context owns besides the connection (the kept-apart purge). */
 void sql_ctx_fini(struct sql_ctx *c);
 
+/* The backend's last message, without libpq's "ERROR:" prefix (for warnings). */
+void sql_error_text(struct sql_ctx *c, char *out, size_t len);
+
 /* Log the backend's message for `what` and return -1. */
 int sql_fail(struct sql_ctx *c, const char *what);
 

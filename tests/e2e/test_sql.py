@@ -781,6 +781,9 @@ def test_multi_example_first_run_lands_everything(tmp_path, pcapgen, request, ki
 
             def sums(table):
                 return sqlite_rows(path, table, "COALESCE(SUM(packets),0), COALESCE(SUM(bytes),0)")[0]
+
+            def writers():
+                return sqlite_rows(path, "pmacct_purges", "writer_id, seq, table_name")
         elif kind == "pgsql":
             srv = request.getfixturevalue("pg")
             srv.psql(f"CREATE DATABASE {db} OWNER pmacct")
@@ -789,6 +792,10 @@ def test_multi_example_first_run_lands_everything(tmp_path, pcapgen, request, ki
             def sums(table):
                 r = srv.psql(f"SELECT SUM(packets), SUM(bytes) FROM {table}", db=db, user="pmacct")
                 return int(r[0][0]), int(r[0][1])
+
+            def writers():
+                return srv.psql("SELECT writer_id, seq, table_name FROM pmacct_purges", db=db,
+                                user="pmacct")
         else:
             srv = request.getfixturevalue("my")
             srv.sql(f"CREATE DATABASE {db}; CREATE USER IF NOT EXISTS multi@'%' IDENTIFIED BY "
@@ -799,6 +806,9 @@ def test_multi_example_first_run_lands_everything(tmp_path, pcapgen, request, ki
             def sums(table):
                 r = srv.sql(f"SELECT SUM(packets), SUM(bytes) FROM {table}", db=db)
                 return int(r[0][0]), int(r[0][1])
+
+            def writers():
+                return srv.sql("SELECT writer_id, seq, table_name FROM pmacct_purges", db=db)
         conf = multi_conf(kind, pcap, dbconf + f"sql_spool_file: {tmp_path}/{db}.spool\n")
         r = subprocess.run([str(PMACCTD), "-f", "/dev/stdin"], input=conf, text=True,
                            capture_output=True, env=DAEMON_ENV, timeout=120)
@@ -808,3 +818,7 @@ def test_multi_example_first_run_lands_everything(tmp_path, pcapgen, request, ki
         for table, tot in want.items():
             assert tuple(int(x) for x in sums(table)) == tot, (table, r.stderr)
         assert not list(tmp_path.glob(f"{db}.spool*")), r.stderr
+        # each plugin's one purge is recorded under its own writer id (docs/sql.md)
+        got = sorted((w.split("/")[0], int(q), t) for w, q, t in writers())
+        assert got == sorted((n, 1, "acct_ineth1" if d == "dst" else "acct_outeth1")
+                             for n, (d, _) in SEED_FILTERS.items()), got
