@@ -37,6 +37,7 @@ void sql_purges_init(struct sql_ctx *c, const char *proc_name)
 
 	writer_id(c->writer, sizeof(c->writer), proc_name);
 	c->seq = 0;
+	c->purges_prune = true;
 	if (!t)
 		t = SQL_PURGES_DEFAULT;
 	if (!*t || !strcmp(t, "none") || !strcmp(t, "false")) {

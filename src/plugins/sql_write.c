@@ -569,7 +569,7 @@ enum purge_rc {
 	PURGE_FAILED,		/* rolled back, or never begun: nothing landed */
 	PURGE_IN_DOUBT,		/* COMMIT sent, no acknowledgement: it may have landed */
 	PURGE_LANDED_BEFORE,	/* its id was recorded: an earlier attempt landed */
-	PURGE_NO_BOOKS,		/* the purges table refused the id: write again without it */
+	PURGE_AGAIN,		/* the purges table refused a statement: write again without it */
 };
 
 /* Every group's table looked up (missing ones created) before BEGIN: DDL commits in MySQL. */
@@ -582,6 +582,22 @@ static int prepare_tables(struct sql_ctx *c, struct agg_table *t, const uint16_t
 			return -1;
 	}
 	return 0;
+}
+
+/*
+ * A statement on the purges table failed: roll back, and tell a refusal
+ * on a live connection (true) from a lost connection (false, logged).
+ */
+static bool books_refused(struct sql_ctx *c, const char *what)
+{
+	char why[512];
+
+	sql_error_text(c, why, sizeof(why));
+	c->be->exec(c->h, "ROLLBACK");
+	if (c->be->exec(c->h, "SELECT 1") == 0)
+		return true;
+	log_err(c->who, "%s: %s", what, why);
+	return false;
 }
 
 /*
@@ -605,16 +621,27 @@ static enum purge_rc record_id(struct sql_ctx *c, const struct sql_purge_id *id,
 		break;
 	}
 	sql_error_text(c, why, sizeof(why));
-	c->be->exec(c->h, "ROLLBACK");
-	if (c->be->exec(c->h, "SELECT 1") < 0) {
-		sql_fail(c, "cannot record the purge id");
+	if (!books_refused(c, "cannot record the purge id"))
 		return PURGE_FAILED;
-	}
 	log_warnx(c->who, "cannot record purge ids in '%s' (%s): purges are not recorded from now "
 	    "on, and a purge retried after an unacknowledged COMMIT may be counted twice",
 	    c->purges_table, why);
 	c->purges = SQLP_OFF;
-	return PURGE_NO_BOOKS;
+	return PURGE_AGAIN;
+}
+
+/* Pruning refused (no DELETE privilege): keep every id rather than fail the purge. */
+static enum purge_rc prune_refused(struct sql_ctx *c)
+{
+	char why[512];
+
+	sql_error_text(c, why, sizeof(why));
+	if (!books_refused(c, "cannot prune earlier purge ids"))
+		return PURGE_FAILED;
+	log_warnx(c->who, "cannot delete earlier purge ids from '%s' (%s): it keeps every purge "
+	    "from now on", c->purges_table, why);
+	c->purges_prune = false;
+	return PURGE_AGAIN;
 }
 
 /* Every group in one transaction, with the purge's id when bookkeeping is on. */
@@ -648,8 +675,10 @@ static enum purge_rc write_all(struct sql_ctx *c, struct agg_table *t, const str
 		rc = write_group(c, &gr, names[g]);
 		snprintf(last, llen, "%s", names[g]);
 	}
-	if (rc == 0 && c->purges == SQLP_ON && sql_purges_prune(c, id) < 0)
-		rc = sql_fail(c, "cannot prune earlier purge ids");
+	if (rc == 0 && c->purges == SQLP_ON && c->purges_prune && sql_purges_prune(c, id) < 0) {
+		pr = prune_refused(c);
+		goto out;
+	}
 	if (rc < 0) {
 		pr = PURGE_FAILED;
 		if (c->h)
@@ -670,9 +699,9 @@ static enum purge_rc write_purge(struct sql_ctx *c, struct agg_table *t,
     const struct sql_purge_id *id, time_t now, char *last, size_t llen)
 {
 	enum purge_rc pr = write_all(c, t, id, now, last, llen);
-	if (pr == PURGE_NO_BOOKS)
+	for (int i = 0; i < 2 && pr == PURGE_AGAIN; i++)
 		pr = write_all(c, t, id, now, last, llen);
-	return pr;
+	return pr == PURGE_AGAIN ? PURGE_FAILED : pr;
 }
 
 /*

@@ -46,6 +46,7 @@ struct sql_ctx {
 	uint64_t seq;				/* last sequence number given */
 	const char *purges_table;		/* sql_purge_table, NULL: none */
 	enum sql_purges_state purges;
+	bool purges_prune;			/* delete the writer's resolved ids */
 	/*
 	 * A purge whose COMMIT was sent but not acknowledged: kept apart with
 	 * its id and time, retried as it was before any new purge, skipped

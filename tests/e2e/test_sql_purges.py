@@ -222,18 +222,20 @@ def test_unacknowledged_at_shutdown_resolved_by_next_run(tmp_path, pcapgen, requ
     assert not list(tmp_path.glob("once.spool*"))
 
 
-@pytest.mark.parametrize("purges", ["missing", "read_only"])
+@pytest.mark.parametrize("purges", ["missing", "read_only", "no_delete"])
 @pytest.mark.parametrize("kind", ["pgsql", "mysql"])
 def test_no_create_privilege_falls_back(tmp_path, pcapgen, request, kind, purges):
     """A user that may write the accounting table but create nothing (an
-    operator's existing database), and a purges table it may only read:
-    one clear warning, every row lands."""
+    operator's existing database), a purges table it may only read, or
+    not delete from: one clear warning, every row lands (and with INSERT
+    on the purges table, the purges are recorded all the same)."""
     pcap, tal = pcapgen(2000, 40, seed=6)
     db = f"nocreate_{purges}"
     user = f"np_{purges}"
     ro = ("CREATE TABLE pmacct_purges (writer_id VARCHAR(255) NOT NULL, seq BIGINT NOT NULL, "
           "table_name VARCHAR(255) NOT NULL DEFAULT '', entries BIGINT NOT NULL DEFAULT 0, "
           "purged_at BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (writer_id, seq))")
+    grant = "SELECT" if purges == "read_only" else "SELECT, INSERT"
     ddl = ("CREATE TABLE acct_np (ip_dst VARCHAR(45) NOT NULL, packets BIGINT NOT NULL, "
            "bytes BIGINT NOT NULL, stamp_inserted {ts} NOT NULL, stamp_updated {ts}, "
            "PRIMARY KEY (ip_dst, stamp_inserted))")
@@ -244,37 +246,46 @@ def test_no_create_privilege_falls_back(tmp_path, pcapgen, request, kind, purges
         srv.psql(ddl.format(ts="timestamp without time zone"), db=db)
         srv.psql("REVOKE CREATE ON SCHEMA public FROM PUBLIC; "
                  f"GRANT SELECT, INSERT, UPDATE ON acct_np TO {user}", db=db)
-        if purges == "read_only":
+        if purges != "missing":
             srv.psql(ro, db=db)
-            srv.psql(f"GRANT SELECT ON pmacct_purges TO {user}", db=db)
+            srv.psql(f"GRANT {grant} ON pmacct_purges TO {user}", db=db)
         dbconf = f"sql_host: 127.0.0.1\nsql_port: {srv.port}\nsql_db: {db}\nsql_user: {user}\n"
 
         def sums():
             r = srv.psql("SELECT SUM(packets), SUM(bytes) FROM acct_np", db=db)
             return int(r[0][0]), int(r[0][1])
+
+        def recorded():
+            return int(srv.psql("SELECT COUNT(*) FROM pmacct_purges", db=db)[0][0])
     else:
         srv = request.getfixturevalue("my")
         srv.sql(f"CREATE DATABASE {db}")
         srv.sql(ddl.format(ts="DATETIME"), db=db)
         srv.sql(f"CREATE USER {user}@'%' IDENTIFIED BY 'pw'; "
                 f"GRANT SELECT, INSERT, UPDATE ON {db}.acct_np TO {user}@'%'")
-        if purges == "read_only":
+        if purges != "missing":
             srv.sql(ro, db=db)
-            srv.sql(f"GRANT SELECT ON {db}.pmacct_purges TO {user}@'%'")
+            srv.sql(f"GRANT {grant} ON {db}.pmacct_purges TO {user}@'%'")
         dbconf = (f"sql_host: 127.0.0.1\nsql_port: {srv.port}\nsql_db: {db}\n"
                   f"sql_user: {user}\nsql_passwd: pw\n")
 
         def sums():
             r = srv.sql("SELECT SUM(packets), SUM(bytes) FROM acct_np", db=db)
             return int(r[0][0]), int(r[0][1])
+
+        def recorded():
+            return int(srv.sql("SELECT COUNT(*) FROM pmacct_purges", db=db)[0][0])
     conf = (f"pcap_savefile: {pcap}\nplugins: {kind}[np]\n{dbconf}aggregate: dst_host\n"
             "sql_optimize_clauses: true\nsql_table: acct_np\nsql_history: 5m\n"
             f"sql_history_roundoff: m\nsql_spool_file: {tmp_path}/np.spool\n")
     r = subprocess.run([str(PMACCTD), "-f", "/dev/stdin"], input=conf, text=True,
                        capture_output=True, env=DAEMON_ENV, timeout=120)
     assert r.returncode == 0 and "ERROR" not in r.stderr, r.stderr
-    warning = ("cannot create the purges table 'pmacct_purges'" if purges == "missing" else
-               "cannot record purge ids in 'pmacct_purges'")
+    warning = {"missing": "cannot create the purges table 'pmacct_purges'",
+               "read_only": "cannot record purge ids in 'pmacct_purges'",
+               "no_delete": "cannot delete earlier purge ids from 'pmacct_purges'"}[purges]
     assert r.stderr.count(warning) == 1 and r.stderr.count("WARN") == 1, r.stderr
     assert sums() == (tal["packets"], tal["bytes"])
+    if purges != "missing":
+        assert recorded() == (1 if purges == "no_delete" else 0)
     assert not (tmp_path / "np.spool").exists()
