@@ -658,7 +658,8 @@ static enum purge_rc write_all(struct sql_ctx *c, struct agg_table *t, const str
 		log_err(c->who, "too many distinct table names in one purge");
 		goto out;
 	}
-	if (prepare_tables(c, t, gi, names, ng, now) < 0)
+	/* the accounting tables first: a new database lists them before the purges table */
+	if (prepare_tables(c, t, gi, names, ng, now) < 0 || sql_purges_ready(c) < 0)
 		goto out;
 	if (c->be->exec(c->h, "BEGIN") < 0) {
 		sql_fail(c, "BEGIN failed");
@@ -717,6 +718,8 @@ static int retry_doubt(struct sql_ctx *c)
 
 	if (n == 0)
 		return 0;
+	if (sql_purges_ready(c) < 0)
+		return -1;
 	if (c->purges != SQLP_ON)
 		log_warnx(c->who, "purge %s#%" PRIu64 " (COMMIT unacknowledged) is written again "
 		    "without a purges table to check: it may be counted twice", id->writer, id->seq);
@@ -772,7 +775,7 @@ int sql_ctx_flush(struct sql_ctx *c, struct agg_table *t, bool final)
 	c->inserts = c->updates = 0;
 	log_info(c->who, "*** Purging cache - START (PID: %d) ***", (int)getpid());
 	sql_doubt_load(c);
-	if (connect_db(c) == 0 && sql_purges_ready(c) == 0 && retry_doubt(c) == 0) {
+	if (connect_db(c) == 0 && retry_doubt(c) == 0) {
 		sql_spool_read(c, t);
 		total = agg_count(t);
 		for (struct agg_entry *e = agg_next(t, NULL); e; e = agg_next(t, e))

@@ -95,8 +95,8 @@ void sql_ddl_unlock(struct sql_ctx *c, const char *name, bool commit);
 void sql_purges_init(struct sql_ctx *c, const char *proc_name);
 
 /*
- * Right after connecting: find or create (idempotently) the bookkeeping
- * table once.  When it cannot be created and does not exist, bookkeeping
+ * Before a purge's transaction (after its accounting tables): find or
+ * create (idempotently) the bookkeeping table, once per run.  When it cannot be created and does not exist, bookkeeping
  * is turned off with one warning.  Returns 0, or -1 when the database
  * could not be asked (connection trouble: try again next purge).
  */
