@@ -332,7 +332,7 @@ static int set_value(const struct cfg_key *k, void *base, struct cfg_extra *orig
  */
 static bool raw_key_consumed(const char *name)
 {
-	static const char *const consumed[] = { "writer_id_string", "kafka_output" };
+	static const char *const consumed[] = { "writer_id_string", "kafka_output", "sql_purge_table" };
 
 	for (size_t i = 0; i < sizeof(consumed) / sizeof(consumed[0]); i++)
 		if (strcmp(name, consumed[i]) == 0)

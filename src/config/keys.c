@@ -344,6 +344,7 @@ const struct cfg_key cfg_keys[] = {
 	P("sql_spool_threshold", NULL, CT_UINT, sql_spool_threshold, 0, NULL,
 	    "cache entries kept in memory while the database is down (1000000)"),
 	PR("sql_num_hosts", NULL, "numeric IP addresses"),
+	PR("sql_purge_table", NULL, "purge-id bookkeeping table (pmacct_purges); none: off"),
 	PR("sql_aggressive_classification", NULL, "reserved (0.11)"),
 	/* kafka / amqp (issue 9): amqp_exchange is sql_db and *_multi_values sql_multi_values, as pmacct */
 	P("kafka_broker_host", "amqp_host", CT_STR, broker_host, 0, NULL,

@@ -89,6 +89,7 @@ static int ctx_init(struct plugin *p, struct sql_ctx *c, const struct sql_backen
 		log_warnx(p->who, "sql_use_copy needs pgsql and sql_dont_try_update: ignored");
 	}
 	resolve_conn(c, pc);
+	sql_purges_init(c, pc->name);
 	c->spool_max = pc->sql_spool_threshold ? pc->sql_spool_threshold : 1000000;
 	if (pc->sql_spool_file)
 		snprintf(c->spool, sizeof(c->spool), "%s", pc->sql_spool_file);
@@ -305,7 +306,7 @@ static void sql_fini(struct plugin *p)
 		pthread_mutex_unlock(&s->mu);
 		pthread_join(s->writer, NULL);
 	}
-	sql_ctx_close(&s->ctx);
+	sql_ctx_fini(&s->ctx);
 	if (s->table)
 		agg_free(s->table);
 	if (s->pending)

@@ -94,7 +94,10 @@ enum sql_mode {
 int sql_build(char *out, size_t len, const struct sql_schema *s, enum sql_mode m,
     const char *table, int rows, const char *conflict);
 
-/* CREATE TABLE for the schema (our create scripts and auto-creation). Returns 0 or -1. */
+/*
+ * CREATE TABLE IF NOT EXISTS for the schema (auto-creation: plugins sharing
+ * a table may race to create it).  Returns 0 or -1.
+ */
 int sql_build_create(char *out, size_t len, const struct sql_schema *s, const char *table);
 
 /* A bound parameter: an integer or a string (never pasted into SQL text). */
@@ -102,7 +105,14 @@ struct sql_val {
 	bool is_int;
 	int64_t i;
 	char s[48];
+	const char *p;		/* a longer string (borrowed), bound instead of s when set */
 };
+
+/* The string a non-integer parameter binds. */
+static inline const char *sql_val_str(const struct sql_val *v)
+{
+	return v->p ? v->p : v->s;
+}
 
 /* Connection settings (the password is never logged). */
 struct sql_conn {

@@ -84,9 +84,10 @@ static int my_run(void *h, void *st, const struct sql_val *v, int n, long *chang
 			b[i].buffer_type = MYSQL_TYPE_LONGLONG;
 			b[i].buffer = (void *)&v[i].i;
 		} else {
-			lens[i] = strlen(v[i].s);
+			const char *str = sql_val_str(&v[i]);
+			lens[i] = strlen(str);
 			b[i].buffer_type = MYSQL_TYPE_STRING;
-			b[i].buffer = (void *)v[i].s;
+			b[i].buffer = (void *)str;
 			b[i].buffer_length = lens[i];
 			b[i].length = &lens[i];
 		}
@@ -114,8 +115,9 @@ static int my_table_info(void *h, const char *table, bool *exists, bool *unique,
 {
 	struct my *p = h;
 	MYSQL_STMT *s = NULL;
-	struct sql_val v[2] = { 0 };
 	const char *dot = strchr(table, '.');
+	char schema[256], name[256];
+	struct sql_val v[2] = { { .p = schema }, { .p = name } };
 	long long cnt[2] = { 0, 0 };
 	MYSQL_BIND out[2];
 	int rc = -1;
@@ -123,8 +125,8 @@ static int my_table_info(void *h, const char *table, bool *exists, bool *unique,
 	*exists = *unique = false;
 	if (clen)
 		conflict[0] = '\0';
-	snprintf(v[0].s, sizeof(v[0].s), "%.*s", dot ? (int)(dot - table) : 0, table);
-	snprintf(v[1].s, sizeof(v[1].s), "%s", dot ? dot + 1 : table);
+	snprintf(schema, sizeof(schema), "%.*s", dot ? (int)(dot - table) : 0, table);
+	snprintf(name, sizeof(name), "%s", dot ? dot + 1 : table);
 	if (my_prepare(h, "SELECT COUNT(*), (SELECT COUNT(*) FROM information_schema.statistics "
 	    "WHERE table_schema = t.table_schema AND table_name = t.table_name AND non_unique = 0) "
 	    "FROM information_schema.tables t WHERE t.table_schema = IF(? = '', DATABASE(), ?) "

@@ -116,7 +116,7 @@ static int pg_run(void *h, void *st, const struct sql_val *v, int n, long *chang
 			snprintf(nums[i], sizeof(nums[i]), "%" PRId64, v[i].i);
 			vals[i] = nums[i];
 		} else {
-			vals[i] = v[i].s;
+			vals[i] = sql_val_str(&v[i]);
 		}
 	}
 	r = PQexecPrepared(p->c, s->name, n, vals, NULL, NULL, 0);

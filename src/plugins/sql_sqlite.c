@@ -46,7 +46,7 @@ static int lite_run(void *h, void *st, const struct sql_val *v, int n, long *cha
 		if (v[i].is_int)
 			sqlite3_bind_int64(s, i + 1, v[i].i);
 		else
-			sqlite3_bind_text(s, i + 1, v[i].s, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(s, i + 1, sql_val_str(&v[i]), -1, SQLITE_TRANSIENT);
 	}
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)

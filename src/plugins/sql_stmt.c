@@ -466,7 +466,7 @@ int sql_build_create(char *out, size_t len, const struct sql_schema *s, const ch
 		full.stamps = true;
 		add_stamps(&full);
 	}
-	sb_add(&b, "CREATE TABLE ");
+	sb_add(&b, "CREATE TABLE IF NOT EXISTS ");
 	sb_ident(&b, s->d, table);
 	sb_add(&b, " (\n");
 	for (int i = 0; i < full.n; i++) {

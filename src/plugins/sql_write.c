@@ -85,7 +85,16 @@ static int connect_db(struct sql_ctx *c)
 	return 0;
 }
 
-static int fail(struct sql_ctx *c, const char *what)
+void sql_error_text(struct sql_ctx *c, char *out, size_t len)
+{
+	const char *m = c->h ? c->be->error(c->h) : "not connected";
+
+	if (strncmp(m, "ERROR:", 6) == 0)
+		m += 6 + strspn(m + 6, " ");
+	snprintf(out, len, "%s", m);
+}
+
+int sql_fail(struct sql_ctx *c, const char *what)
 {
 	log_err(c->who, "%s: %s", what, c->h ? c->be->error(c->h) : "not connected");
 	return -1;
@@ -113,12 +122,97 @@ static int create_from_file(struct sql_ctx *c, const struct flow_key *k, int64_t
 	for (stmt = strtok_r(exp, ";", &save); stmt && rc == 0; stmt = strtok_r(NULL, ";", &save)) {
 		if (strspn(stmt, " \t\r\n") == strlen(stmt))
 			continue;
-		if (c->be->exec(c->h, stmt) < 0)
-			rc = fail(c, "sql_table_schema statement failed");
+		rc = c->be->exec(c->h, stmt);
 	}
 	free(text);
 	free(exp);
 	return rc;
+}
+
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+int sql_ddl_lock(struct sql_ctx *c, const char *name)
+{
+	char sql[128];
+	uint32_t h = name_hash(name);
+
+	switch (c->be->dialect) {
+	case SQL_PGSQL:
+		if (c->be->exec(c->h, "BEGIN") < 0)
+			return -1;
+		snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock(%d, %d)", 0x706d6e67, (int32_t)h);
+		return c->be->exec(c->h, sql);
+	case SQL_MYSQL:
+		snprintf(sql, sizeof(sql), "SELECT GET_LOCK('pmacct-ng.%08x', 60)", h);
+		return c->be->exec(c->h, sql);
+	default:
+		return c->be->exec(c->h, "BEGIN");	/* BEGIN IMMEDIATE: the file's write lock */
+	}
+}
+
+void sql_ddl_unlock(struct sql_ctx *c, const char *name, bool commit)
+{
+	char sql[128];
+
+	if (!c->h)
+		return;
+	if (c->be->dialect == SQL_MYSQL) {
+		snprintf(sql, sizeof(sql), "SELECT RELEASE_LOCK('pmacct-ng.%08x')", name_hash(name));
+		c->be->exec(c->h, sql);
+	} else {
+		c->be->exec(c->h, commit ? "COMMIT" : "ROLLBACK");
+	}
+}
+
+/*
+ * Create a missing table: CREATE TABLE IF NOT EXISTS, or the statements of
+ * sql_table_schema.  Plugins sharing a table race to create it: the
+ * creation runs under a lock named after the table (the SQLite file's write
+ * lock, a PostgreSQL advisory lock, a MySQL named lock) and looks again
+ * once it holds it.  A writer outside that lock (another program) can
+ * still win: a failure is only an error when the table is missing after it.
+ */
+static int create_table(struct sql_ctx *c, struct sql_table_info *ti, const struct flow_key *k,
+    int64_t bin, time_t now)
+{
+	char ddl[16384], why[512] = "";
+	bool exists = false;
+	int rc;
+
+	if (sql_ddl_lock(c, ti->name) < 0)
+		return sql_fail(c, "cannot lock the table's creation");
+	rc = c->be->table_info(c->h, ti->name, &exists, &ti->unique, ti->conflict,
+	    sizeof(ti->conflict));
+	if (rc == 0 && !exists) {
+		log_info(c->who, "table '%s' does not exist: creating it", ti->name);
+		if (c->pc->sql_table_schema)
+			rc = create_from_file(c, k, bin, now);
+		else if (sql_build_create(ddl, sizeof(ddl), &c->schema, ti->name) < 0)
+			rc = -1;
+		else
+			rc = c->be->exec(c->h, ddl);
+	}
+	if (rc < 0 && c->h)
+		snprintf(why, sizeof(why), "%s", c->be->error(c->h));
+	sql_ddl_unlock(c, ti->name, rc == 0);
+	if (c->be->table_info(c->h, ti->name, &exists, &ti->unique, ti->conflict,
+	    sizeof(ti->conflict)) < 0)
+		return sql_fail(c, "cannot look up table");
+	if (!exists) {
+		log_err(c->who, "cannot create table '%s': %s", ti->name,
+		    why[0] ? why : "statement too long");
+		return -1;
+	}
+	if (rc < 0)
+		log_notice(c->who, "table '%s' was created meanwhile by another writer (our statement "
+		    "failed: %s)", ti->name, why);
+	return 0;
 }
 
 /* Look the table up (once per connection), creating it when missing. */
@@ -127,32 +221,17 @@ static struct sql_table_info *table_info(struct sql_ctx *c, const char *name,
 {
 	struct sql_table_info ti = { 0 };
 	bool exists = false;
-	char ddl[16384];
 
 	for (int i = 0; i < c->ntables; i++)
 		if (strcmp(c->tables[i].name, name) == 0)
 			return &c->tables[i];
 	snprintf(ti.name, sizeof(ti.name), "%s", name);
 	if (c->be->table_info(c->h, name, &exists, &ti.unique, ti.conflict, sizeof(ti.conflict)) < 0) {
-		fail(c, "cannot look up table");
+		sql_fail(c, "cannot look up table");
 		return NULL;
 	}
-	if (!exists) {
-		log_info(c->who, "table '%s' does not exist: creating it", name);
-		if (c->pc->sql_table_schema) {
-			if (create_from_file(c, k, bin, now) < 0)
-				return NULL;
-		} else if (sql_build_create(ddl, sizeof(ddl), &c->schema, name) < 0 ||
-		    c->be->exec(c->h, ddl) < 0) {
-			fail(c, "cannot create table");
-			return NULL;
-		}
-		if (c->be->table_info(c->h, name, &exists, &ti.unique, ti.conflict,
-		    sizeof(ti.conflict)) < 0 || !exists) {
-			log_err(c->who, "table '%s' still missing after creation", name);
-			return NULL;
-		}
-	}
+	if (!exists && create_table(c, &ti, k, bin, now) < 0)
+		return NULL;
 	c->tables = xrealloc(c->tables, (size_t)(c->ntables + 1) * sizeof(*c->tables));
 	c->tables[c->ntables] = ti;
 	return &c->tables[c->ntables++];
@@ -189,7 +268,7 @@ static int prep(struct sql_ctx *c, enum sql_mode m, const char *table, int rows,
 		rc = -1;
 	} else if (c->be->prepare(c->h, sql, np, st) < 0) {
 		log_debug(c->who, "FAILED query follows:\n%s", sql);
-		rc = fail(c, "cannot prepare statement");
+		rc = sql_fail(c, "cannot prepare statement");
 	}
 	free(sql);
 	return rc;
@@ -223,10 +302,10 @@ static int write_update_insert(struct sql_ctx *c, const struct group *gr, const 
 		if (c->pc->sql_dont_try_update)
 			changed = 0;
 		else if (c->be->run(c->h, up, v + n, n, &changed) < 0)
-			rc = fail(c, "UPDATE failed");
+			rc = sql_fail(c, "UPDATE failed");
 		if (rc == 0 && changed == 0) {
 			if (c->be->run(c->h, ins, v, n, NULL) < 0)
-				rc = fail(c, "INSERT failed");
+				rc = sql_fail(c, "INSERT failed");
 			c->inserts++;
 		} else {
 			c->updates++;
@@ -259,13 +338,13 @@ static int write_batched(struct sql_ctx *c, const struct group *gr, const char *
 		if (++r < per)
 			continue;
 		if (c->be->run(c->h, per > 1 ? multi : one, v, n * per, NULL) < 0)
-			rc = fail(c, m == SQLM_UPSERT ? "upsert failed" : "INSERT failed");
+			rc = sql_fail(c, m == SQLM_UPSERT ? "upsert failed" : "INSERT failed");
 		c->inserts += (uint64_t)per;
 		r = 0;
 	}
 	for (int j = 0; j < r && rc == 0; j++) {
 		if (c->be->run(c->h, one, v + (size_t)j * (size_t)n, n, NULL) < 0)
-			rc = fail(c, m == SQLM_UPSERT ? "upsert failed" : "INSERT failed");
+			rc = sql_fail(c, m == SQLM_UPSERT ? "upsert failed" : "INSERT failed");
 		c->inserts++;
 	}
 	if (multi)
@@ -279,21 +358,28 @@ static int write_batched(struct sql_ctx *c, const struct group *gr, const char *
 int sql_copy_rows(struct sql_ctx *c, const struct agg_table *t, const uint16_t *gi, uint16_t g,
     const char *table, time_t now);
 
-static int write_group(struct sql_ctx *c, const struct group *gr, const char *table)
+/* The group's table, looked up (and created when missing) with its first entry's key. */
+static struct sql_table_info *group_table(struct sql_ctx *c, const struct group *gr,
+    const char *table)
 {
 	const struct agg_entry *first = NULL;
 	struct flow_key k;
-	struct sql_table_info *ti;
-	int per = 1;
-
 	size_t i = 0;
+
 	for (struct agg_entry *e = agg_next(gr->t, NULL); e && !first; e = agg_next(gr->t, e), i++)
 		if (gr->gi[i] == gr->g)
 			first = e;
 	if (!first)
-		return 0;
+		return NULL;
 	agg_entry_key(gr->t, first, &k);
-	ti = table_info(c, table, &k, first->bin, gr->now);
+	return table_info(c, table, &k, first->bin, gr->now);
+}
+
+static int write_group(struct sql_ctx *c, const struct group *gr, const char *table)
+{
+	struct sql_table_info *ti = group_table(c, gr, table);
+	int per = 1;
+
 	if (!ti)
 		return -1;
 	if (c->pc->sql_dont_try_update && c->pc->sql_use_copy && c->be->copy)
@@ -410,113 +496,10 @@ int sql_copy_rows(struct sql_ctx *c, const struct agg_table *t, const uint16_t *
 	}
 	rc = c->be->copy(c->h, sql, data ? data : "", len);
 	if (rc < 0)
-		fail(c, "COPY failed");
+		sql_fail(c, "COPY failed");
 	free(sql);
 	free(data);
 	return rc;
-}
-
-/*
- * Spool file: a header, then fixed-size records (bin, counters, full key),
- * each followed by its struct stitch_ts with stitching (another header).
- */
-static const char spool_magic[8] = "PMNGSQL1";
-static const char spool_magic_stitch[8] = "PMNGSQLS";
-
-static const char *spool_header(const struct sql_ctx *c)
-{
-	return c->schema.stitch ? spool_magic_stitch : spool_magic;
-}
-
-struct spool_rec {
-	int64_t bin;
-	uint64_t packets, bytes, flows;
-	uint8_t tcp_flags;
-	uint8_t pad[7];
-	struct flow_key k;
-};
-
-static int spool_write(struct sql_ctx *c, struct agg_table *t)
-{
-	FILE *f = fopen(c->spool, "ab");
-	struct spool_rec r;
-	size_t n = 0;
-
-	if (!f) {
-		log_err(c->who, "cannot open spool file '%s': %s; keeping %zu entries in memory",
-		    c->spool, strerror(errno), agg_count(t));
-		return -1;
-	}
-	if (ftell(f) == 0)
-		fwrite(spool_header(c), 1, sizeof(spool_magic), f);
-	for (struct agg_entry *e = agg_next(t, NULL); e; e = agg_next(t, e), n++) {
-		memset(&r, 0, sizeof(r));
-		r.bin = e->bin;
-		r.packets = e->packets;
-		r.bytes = e->bytes;
-		r.flows = e->flows;
-		r.tcp_flags = e->tcp_flags;
-		agg_entry_key(t, e, &r.k);
-		fwrite(&r, sizeof(r), 1, f);
-		if (c->schema.stitch)
-			fwrite(stitch_of(t, e), sizeof(struct stitch_ts), 1, f);
-	}
-	if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0) {
-		log_err(c->who, "cannot write spool file '%s': %s; keeping entries in memory",
-		    c->spool, strerror(errno));
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	log_warnx(c->who, "database unavailable: %zu entries spooled to '%s'", n, c->spool);
-	agg_clear(t);
-	return 0;
-}
-
-/* Merge the spool back into t and remove it (its rows now live in t). */
-static void spool_read(struct sql_ctx *c, struct agg_table *t)
-{
-	FILE *f = fopen(c->spool, "rb");
-	char magic[sizeof(spool_magic)];
-	struct spool_rec r;
-	size_t n = 0;
-
-	if (!f)
-		return;
-	if (fread(magic, 1, sizeof(magic), f) != sizeof(magic) ||
-	    memcmp(magic, spool_header(c), sizeof(magic))) {
-		log_err(c->who, "spool file '%s' is not ours: left alone", c->spool);
-		fclose(f);
-		return;
-	}
-	while (fread(&r, sizeof(r), 1, f) == 1) {
-		struct stitch_ts st;
-		if (c->schema.stitch && fread(&st, sizeof(st), 1, f) != 1)
-			break;
-		size_t before = agg_count(t);
-		struct agg_entry *e = agg_upsert(t, &r.k, r.bin);
-		if (!e)
-			continue;
-		if (c->schema.stitch) {
-			struct stitch_ts *et = agg_entry_ext(t, e);
-			if (agg_count(t) != before) {
-				*et = st;
-			} else {
-				if (fr_ts_before(&st.min, &et->min))
-					et->min = st.min;
-				if (fr_ts_before(&et->max, &st.max))
-					et->max = st.max;
-			}
-		}
-		e->packets += r.packets;
-		e->bytes += r.bytes;
-		e->flows += r.flows;
-		e->tcp_flags |= r.tcp_flags;
-		n++;
-	}
-	fclose(f);
-	unlink(c->spool);
-	log_info(c->who, "%zu spooled entries read back from '%s'", n, c->spool);
 }
 
 static void env_add(char **env, int *n, const char *k, const char *fmt, ...)
@@ -580,62 +563,247 @@ static void run_trigger(struct sql_ctx *c, size_t total, size_t written, time_t 
 		free(env[i]);
 }
 
-/* Every group in one transaction. */
-static int write_all(struct sql_ctx *c, struct agg_table *t, time_t now, char *last, size_t llen)
+/* How a purge's transaction ended. */
+enum purge_rc {
+	PURGE_OK,
+	PURGE_FAILED,		/* rolled back, or never begun: nothing landed */
+	PURGE_IN_DOUBT,		/* COMMIT sent, no acknowledgement: it may have landed */
+	PURGE_LANDED_BEFORE,	/* its id was recorded: an earlier attempt landed */
+	PURGE_AGAIN,		/* the purges table refused a statement: write again without it */
+};
+
+/* Every group's table looked up (missing ones created) before BEGIN: DDL commits in MySQL. */
+static int prepare_tables(struct sql_ctx *c, struct agg_table *t, const uint16_t *gi,
+    char (*names)[SQL_NAME_MAX], int ng, time_t now)
+{
+	for (int g = 0; g < ng; g++) {
+		struct group gr = { t, gi, (uint16_t)g, now };
+		if (!group_table(c, &gr, names[g]))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * A statement on the purges table failed: roll back, and tell a refusal
+ * on a live connection (true) from a lost connection (false, logged).
+ */
+static bool books_refused(struct sql_ctx *c, const char *what)
+{
+	char why[512];
+
+	sql_error_text(c, why, sizeof(why));
+	c->be->exec(c->h, "ROLLBACK");
+	if (c->be->exec(c->h, "SELECT 1") == 0)
+		return true;
+	log_err(c->who, "%s: %s", what, why);
+	return false;
+}
+
+/*
+ * The purge's id, first thing in its transaction.  An id that cannot be
+ * written on a live connection (no INSERT privilege, a table of another
+ * shape) turns bookkeeping off, with one warning, rather than blocking
+ * every purge.
+ */
+static enum purge_rc record_id(struct sql_ctx *c, const struct sql_purge_id *id,
+    const char *table, size_t entries, time_t now)
+{
+	char why[512];
+
+	switch (sql_purges_record(c, id, table, entries, now)) {
+	case SQLR_NEW:
+		return PURGE_OK;
+	case SQLR_DONE:
+		c->be->exec(c->h, "ROLLBACK");
+		return PURGE_LANDED_BEFORE;
+	case SQLR_ERR:
+		break;
+	}
+	sql_error_text(c, why, sizeof(why));
+	if (!books_refused(c, "cannot record the purge id"))
+		return PURGE_FAILED;
+	log_warnx(c->who, "cannot record purge ids in '%s' (%s): purges are not recorded from now "
+	    "on, and a purge retried after an unacknowledged COMMIT may be counted twice",
+	    c->purges_table, why);
+	c->purges = SQLP_OFF;
+	return PURGE_AGAIN;
+}
+
+/* Pruning refused (no DELETE privilege): keep every id rather than fail the purge. */
+static enum purge_rc prune_refused(struct sql_ctx *c)
+{
+	char why[512];
+
+	sql_error_text(c, why, sizeof(why));
+	if (!books_refused(c, "cannot prune earlier purge ids"))
+		return PURGE_FAILED;
+	log_warnx(c->who, "cannot delete earlier purge ids from '%s' (%s): it keeps every purge "
+	    "from now on", c->purges_table, why);
+	c->purges_prune = false;
+	return PURGE_AGAIN;
+}
+
+/* Every group in one transaction, with the purge's id when bookkeeping is on. */
+static enum purge_rc write_all(struct sql_ctx *c, struct agg_table *t, const struct sql_purge_id *id,
+    time_t now, char *last, size_t llen)
 {
 	size_t cnt = agg_count(t);
 	uint16_t *gi = xcalloc(cnt + 1, sizeof(*gi));
 	char (*names)[SQL_NAME_MAX] = NULL;
-	int ng = group_tables(c, t, now, gi, &names), rc = 0;
+	int ng = group_tables(c, t, now, gi, &names), rc = -1;
+	enum purge_rc pr = PURGE_FAILED;
 
 	if (ng < 0) {
 		log_err(c->who, "too many distinct table names in one purge");
-		rc = -1;
-	} else if (c->be->exec(c->h, "BEGIN") < 0) {
-		rc = fail(c, "BEGIN failed");
+		goto out;
 	}
+	/* the accounting tables first: a new database lists them before the purges table */
+	if (prepare_tables(c, t, gi, names, ng, now) < 0 || sql_purges_ready(c) < 0)
+		goto out;
+	if (c->be->exec(c->h, "BEGIN") < 0) {
+		sql_fail(c, "BEGIN failed");
+		goto out;
+	}
+	if (c->purges == SQLP_ON) {
+		pr = record_id(c, id, ng == 1 ? names[0] : c->table_tpl, cnt, now);
+		if (pr != PURGE_OK)
+			goto out;	/* rolled back */
+	}
+	rc = 0;
 	for (int g = 0; g < ng && rc == 0; g++) {
 		struct group gr = { t, gi, (uint16_t)g, now };
 		rc = write_group(c, &gr, names[g]);
 		snprintf(last, llen, "%s", names[g]);
 	}
-	if (rc == 0 && c->be->exec(c->h, "COMMIT") < 0)
-		rc = fail(c, "COMMIT failed");
-	if (rc < 0 && c->h)
-		c->be->exec(c->h, "ROLLBACK");
+	if (rc == 0 && c->purges == SQLP_ON && c->purges_prune && sql_purges_prune(c, id) < 0) {
+		pr = prune_refused(c);
+		goto out;
+	}
+	if (rc < 0) {
+		pr = PURGE_FAILED;
+		if (c->h)
+			c->be->exec(c->h, "ROLLBACK");
+	} else if (c->be->exec(c->h, "COMMIT") < 0) {
+		sql_fail(c, "COMMIT failed");
+		pr = PURGE_IN_DOUBT;
+	} else {
+		pr = PURGE_OK;
+	}
+out:
 	free(gi);
 	free(names);
-	return rc;
+	return pr;
+}
+
+static enum purge_rc write_purge(struct sql_ctx *c, struct agg_table *t,
+    const struct sql_purge_id *id, time_t now, char *last, size_t llen)
+{
+	enum purge_rc pr = write_all(c, t, id, now, last, llen);
+	for (int i = 0; i < 2 && pr == PURGE_AGAIN; i++)
+		pr = write_all(c, t, id, now, last, llen);
+	return pr == PURGE_AGAIN ? PURGE_FAILED : pr;
+}
+
+/*
+ * The purge kept apart after an unacknowledged COMMIT goes first, as it
+ * was (same id, rows and time): applied when its id is not recorded,
+ * dropped when it is.  Returns 0 when it is resolved (or there is none).
+ */
+static int retry_doubt(struct sql_ctx *c)
+{
+	const struct sql_purge_id *id = &c->doubt_id;
+	size_t n = c->doubt ? agg_count(c->doubt) : 0;
+	char last[SQL_NAME_MAX] = "";
+
+	if (n == 0)
+		return 0;
+	if (sql_purges_ready(c) < 0)
+		return -1;
+	if (c->purges != SQLP_ON)
+		log_warnx(c->who, "purge %s#%" PRIu64 " (COMMIT unacknowledged) is written again "
+		    "without a purges table to check: it may be counted twice", id->writer, id->seq);
+	switch (write_purge(c, c->doubt, id, c->doubt_now, last, sizeof(last))) {
+	case PURGE_OK:
+		log_notice(c->who, "purge %s#%" PRIu64 " had not landed: its %zu entries are written "
+		    "now", id->writer, id->seq, n);
+		break;
+	case PURGE_LANDED_BEFORE:
+		log_notice(c->who, "purge %s#%" PRIu64 " had landed before its COMMIT acknowledgement "
+		    "was lost: its %zu entries are not written again", id->writer, id->seq, n);
+		break;
+	default:
+		return -1;
+	}
+	sql_doubt_drop(c);
+	return 0;
+}
+
+/* A failed purge: keep its entries, apart when its COMMIT may have landed. */
+static void purge_failed(struct sql_ctx *c, struct agg_table *t, enum purge_rc pr,
+    const struct sql_purge_id *id, time_t now, bool final)
+{
+	size_t total = agg_count(t);
+
+	sql_ctx_close(c);
+	if (pr == PURGE_IN_DOUBT && c->purges == SQLP_ON) {
+		sql_doubt_keep(c, t, id, now);
+		log_warnx(c->who, "COMMIT of purge %s#%" PRIu64 " not acknowledged: its %zu entries "
+		    "are kept apart and written again, once, unless the purges table shows it "
+		    "landed", id->writer, id->seq, total);
+	} else if (pr == PURGE_IN_DOUBT) {
+		log_warnx(c->who, "COMMIT of the purge not acknowledged and purges are not recorded: "
+		    "its entries are written again and may be counted twice");
+	}
+	if (agg_count(t))
+		log_err(c->who, "purge failed: %zu entries kept for the next purge", total);
+	if (agg_count(t) > c->spool_max || (final && agg_count(t)))
+		sql_spool_write(c, t);
+	if (final)
+		sql_doubt_save(c);
 }
 
 int sql_ctx_flush(struct sql_ctx *c, struct agg_table *t, bool final)
 {
 	time_t start = time(NULL);
-	size_t total;
+	size_t total = 0;
 	char last[SQL_NAME_MAX] = "";
 	int64_t basetime = 0;
-	int rc = -1;
+	struct sql_purge_id id = { .seq = 0 };
+	enum purge_rc pr = PURGE_FAILED;
 
 	c->inserts = c->updates = 0;
 	log_info(c->who, "*** Purging cache - START (PID: %d) ***", (int)getpid());
-	if (connect_db(c) == 0) {
-		spool_read(c, t);
+	sql_doubt_load(c);
+	if (connect_db(c) == 0 && retry_doubt(c) == 0) {
+		sql_spool_read(c, t);
 		total = agg_count(t);
 		for (struct agg_entry *e = agg_next(t, NULL); e; e = agg_next(t, e))
 			basetime = e->bin > basetime ? e->bin : basetime;
-		rc = total ? write_all(c, t, start, last, sizeof(last)) : 0;
+		snprintf(id.writer, sizeof(id.writer), "%s", c->writer);
+		id.seq = total ? ++c->seq : c->seq;
+		pr = total ? write_purge(c, t, &id, start, last, sizeof(last)) : PURGE_OK;
 	}
 	total = agg_count(t);
-	if (rc == 0) {
+	if (pr == PURGE_LANDED_BEFORE)	/* a fresh id is never recorded before: defensive */
+		log_warnx(c->who, "purge %s#%" PRIu64 " was already recorded: not written", id.writer,
+		    id.seq);
+	if (pr == PURGE_OK || pr == PURGE_LANDED_BEFORE) {
 		agg_clear(t);
 		log_info(c->who, "*** Purging cache - END (PID: %d, QN: %zu/%zu, ET: %ld) ***",
 		    (int)getpid(), total, total, (long)(time(NULL) - start));
 	} else {
-		sql_ctx_close(c);
-		log_err(c->who, "purge failed: %zu entries kept for the next purge", total);
-		if (total > c->spool_max || final)
-			spool_write(c, t);
+		purge_failed(c, t, pr, &id, start, final);
 	}
-	run_trigger(c, total, rc == 0 ? total : 0, start, last[0] ? last : c->table_tpl, basetime);
-	return rc;
+	run_trigger(c, total, pr == PURGE_OK ? total : 0, start, last[0] ? last : c->table_tpl,
+	    basetime);
+	return pr == PURGE_OK || pr == PURGE_LANDED_BEFORE ? 0 : -1;
+}
+
+void sql_ctx_fini(struct sql_ctx *c)
+{
+	sql_ctx_close(c);
+	if (c->doubt)
+		agg_free(c->doubt);
+	c->doubt = NULL;
 }

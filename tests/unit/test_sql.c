@@ -103,6 +103,8 @@ static void test_statements(void)
 	ok(sql_build_create(b, sizeof(b), &s, "acct") == 0 &&
 	    strstr(b, "PRIMARY KEY (\"mac_src\", \"mac_dst\", \"ip_src\", \"ip_dst\", \"src_port\", "
 	    "\"dst_port\", \"ip_proto\", \"stamp_inserted\")"), "create: pmacct's primary key");
+	ok(strncmp(b, "CREATE TABLE IF NOT EXISTS \"acct\" (", 33) == 0,
+	    "create: idempotent, writers sharing a table race to create it");
 }
 
 static void test_values(void)
