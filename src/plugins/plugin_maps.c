@@ -2,7 +2,9 @@
 /* plugin_maps.c: the maps a plugin applies on its own thread: networks_file / networks_mask and ports_file. */
 #include "plugin_maps.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "config/config.h"
 #include "lib/log.h"
@@ -56,15 +58,21 @@ void plugin_maps_inputs(const struct plugin *p, struct prim_set *extra)
 }
 
 /*
- * A networks_file that cannot be opened is a warning, not an error: pmacct
- * 1.7.7 logs "[file] file not found." and runs without it (verified).
+ * The networks_file, or NULL after logging.  pmacct 1.7.7 only warns
+ * "[file] file not found." and then resolves every address to 0.0.0.0; a
+ * file the operator named and we cannot read stops start-up instead
+ * (`fatal`), while a reload that fails keeps the map already loaded.
  */
-static struct net_map *load_nets(const struct plugin *p)
+static struct net_map *load_nets(const struct plugin *p, bool fatal)
 {
 	char err[512];
 	struct net_map *m = netmap_load(p->cfg->networks_file, p->who, err, sizeof(err));
+	int e = errno;	/* netmap_load() fails only when the file cannot be opened */
 
-	if (!m)
+	if (!m && fatal)
+		log_err(p->who, "[%s] key 'networks_file': cannot read '%s': %s. Exiting.",
+		    cfg_where(&p->cfg->origin, "networks_file"), p->cfg->networks_file, strerror(e));
+	else if (!m)
 		log_warnx(p->who, "%s", err);
 	else
 		log_debug(p->who, "[%s] %zu networks loaded (%zu bytes)", p->cfg->networks_file,
@@ -91,8 +99,8 @@ int plugin_maps_init(struct plugin *p)
 
 	p->maps = m;
 	m->resolve = net_res_init(&m->res, p->cfg, p->core, plugin_daemon(p));
-	if (p->cfg->networks_file)
-		m->nets = load_nets(p);
+	if (p->cfg->networks_file && !(m->nets = load_nets(p, true)))
+		return -1;
 #ifdef HAVE_PORTS_MAP
 	if (p->cfg->ports_file) {
 		bool failed;
@@ -126,7 +134,7 @@ void plugin_maps_reload(struct plugin *p)
 	struct plugin_maps *m = p->maps;
 
 	if (p->cfg->networks_file) {
-		struct net_map *n = load_nets(p);
+		struct net_map *n = load_nets(p, false);
 		if (n) {
 			netmap_free(m->nets);
 			m->nets = n;
