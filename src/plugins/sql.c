@@ -171,6 +171,27 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+/*
+ * What start-up and -T config both check, before init() connects to
+ * anything: the table settings ctx_init() reads (on a context thrown away),
+ * and stitching without pro-rating.
+ */
+static int sql_check_type(const struct plugin *p, const struct sql_backend *be)
+{
+	struct plugin probe = *p;	/* ctx_init() keeps pointers into its plugin */
+	struct sql_ctx c;
+
+	memset(&c, 0, sizeof(c));
+	if (ctx_init(&probe, &c, be) < 0)
+		return -1;
+	if (stitch_wanted(p) && prorate_wanted(p)) {
+		log_err(p->who, "Pro-rating (ie. nfacctd_pro_rating) and stitching (ie. nfacctd_stitching) "
+		    "are mutual exclusive. Exiting.");
+		return -1;
+	}
+	return 0;
+}
+
 static int sql_init_type(struct plugin *p, const struct sql_backend *be)
 {
 	struct plugin_cfg *pc = p->cfg;
@@ -182,11 +203,6 @@ static int sql_init_type(struct plugin *p, const struct sql_backend *be)
 		return -1;
 	s->stitching = stitch_wanted(p);
 	s->pro_rating = prorate_wanted(p);
-	if (s->stitching && s->pro_rating) {
-		log_err(p->who, "Pro-rating (ie. nfacctd_pro_rating) and stitching (ie. nfacctd_stitching) "
-		    "are mutual exclusive. Exiting.");
-		return -1;
-	}
 	if (s->stitching) {
 		sql_schema_add_stitch(&s->ctx.schema);
 		if (!pc->sql_dont_try_update)
@@ -316,9 +332,11 @@ static void sql_fini(struct plugin *p)
 }
 
 #define SQL_TYPE(sym, tname, be)						\
+	static int sym##_check(const struct plugin *p) { return sql_check_type(p, &(be)); } \
 	static int sym##_init(struct plugin *p) { return sql_init_type(p, &(be)); }	\
 	const struct plugin_type sym = {					\
-		.name = tname, .daemons = SRC_ALL, .init = sym##_init,		\
+		.name = tname, .daemons = SRC_ALL, .check = sym##_check,	\
+		.init = sym##_init,						\
 		.record = sql_record, .next_tick_ms = sql_next_tick_ms,		\
 		.tick = sql_tick, .flush = sql_flush, .fini = sql_fini,		\
 	}
