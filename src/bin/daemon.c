@@ -50,8 +50,10 @@ void daemon_log_open(const struct core_cfg *cfg)
 {
 	if (log_open(cfg->logfile, cfg->syslog, cfg->debug) < 0) {
 		if (cfg->logfile)
-			fatal("default/core", "cannot open logfile '%s'", cfg->logfile);
-		fatal("default/core", "invalid syslog facility '%s'", cfg->syslog);
+			fatal("default/core", "[%s] key 'logfile': cannot open '%s': %s. Exiting.",
+			    cfg_where(&cfg->origin, "logfile"), cfg->logfile, strerror(errno));
+		fatal("default/core", "[%s] key 'syslog': invalid syslog facility '%s'. Exiting.",
+		    cfg_where(&cfg->origin, "syslog"), cfg->syslog);
 	}
 }
 
