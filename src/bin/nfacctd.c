@@ -62,6 +62,31 @@ static void nfd_datagram(void *state, const struct dgram *d, const struct rec_si
 	nf_decode(n->nf, d->data, d->len, &d->src, &d->ts, nfd_emit, n);
 }
 
+/* flow_to_rd_map, or NULL after logging the key. */
+static struct rd_map *rd_map_load(const struct core_cfg *cfg)
+{
+	char err[512];
+	struct rd_map *m = rdmap_load(cfg->flow_to_rd_map, err, sizeof(err));
+
+	if (!m)
+		log_err(WHO, "[%s] key 'flow_to_rd_map': %s. Exiting.",
+		    cfg_where(&cfg->origin, "flow_to_rd_map"), err);
+	return m;
+}
+
+/* Start-up and -T config: the maps nfd_new() loads. */
+static int nfd_check(const struct core_cfg *cfg)
+{
+	struct rd_map *m;
+
+	if (!cfg->flow_to_rd_map)
+		return 0;
+	if (!(m = rd_map_load(cfg)))
+		return -1;
+	rdmap_free(m);
+	return 0;
+}
+
 static void *nfd_new(struct core_cfg *cfg)
 {
 	struct nfd *n = xcalloc(1, sizeof(*n));
@@ -86,10 +111,7 @@ static void *nfd_new(struct core_cfg *cfg)
 	};
 
 	if (cfg->flow_to_rd_map) {
-		char err[512];
-		if (!(n->rdmap = rdmap_load(cfg->flow_to_rd_map, err, sizeof(err)))) {
-			log_err(WHO, "[%s] key 'flow_to_rd_map': %s. Exiting.",
-			    cfg_where(&cfg->origin, "flow_to_rd_map"), err);
+		if (!(n->rdmap = rd_map_load(cfg))) {
 			free(n);
 			return NULL;
 		}
@@ -395,6 +417,7 @@ static const struct collector_proto nfacctd_proto = {
 	.source = SRC_NF,
 	.default_port = 2100,
 	.ready_fmt = "waiting for NetFlow/IPFIX data on %s:%u",
+	.check = nfd_check,
 	.state_new = nfd_new,
 	.datagram = nfd_datagram,
 	.log_stats = nfd_log_stats,

@@ -700,6 +700,8 @@ int collector_check(const struct core_cfg *cfg, const struct collector_proto *pr
 		    COLLECTOR_MAX_WORKERS);
 		return -1;
 	}
+	if (proto->check && proto->check(cfg) < 0)
+		return -1;
 	if (cfg->collector_allow_file) {
 		struct allow_list *a = allow_load(cfg, cfg->collector_allow_file);
 		if (!a)

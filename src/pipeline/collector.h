@@ -43,6 +43,11 @@ struct collector_proto {
 	uint8_t source;			/* SRC_NF or SRC_SF (prim.h) */
 	uint16_t default_port;		/* 2100, 6343 */
 	const char *ready_fmt;		/* e.g. "waiting for NetFlow/IPFIX data on %s:%u" */
+	/*
+	 * Optional: the protocol's own settings checked (maps loaded and thrown
+	 * away), by start-up and -T config alike; 0, or -1 after logging the key.
+	 */
+	int (*check)(const struct core_cfg *cfg);
 	/* State for one receive thread; NULL + logged error on failure. */
 	void *(*state_new)(struct core_cfg *cfg);
 	/* Decode one datagram, emitting its records. Never fails: bad input is counted. */

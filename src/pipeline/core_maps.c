@@ -15,6 +15,7 @@
 /* One distinct map file and its result for the current record. */
 struct cm_map {
 	const char *path;		/* owned by the configuration */
+	const struct cfg_extra *origin;	/* where the key was set (start-up errors) */
 	uint32_t entries, row_len;
 	struct pt_map *map;
 	struct pt_result res[PT_MAX_RESULTS];
@@ -37,7 +38,8 @@ struct core_maps {
 	bool smap_ext;			/* renormalizing by an external rate, which wins over the map */
 };
 
-static struct pt_map *cm_load(const struct core_maps *m, const struct cm_map *cm)
+/* Load one pre_tag_map; at start-up (`startup`) a failure names the key's file and line. */
+static struct pt_map *cm_load(const struct core_maps *m, const struct cm_map *cm, bool startup)
 {
 	struct pt_opts o = m->opts;
 	char err[512];
@@ -47,7 +49,11 @@ static struct pt_map *cm_load(const struct core_maps *m, const struct cm_map *cm
 	log_info(CM_WHO, "[%s] (re)loading map.", cm->path);
 	struct pt_map *map = pretag_load(cm->path, &o, err, sizeof(err));
 	if (!map) {
-		log_err(CM_WHO, "%s", err);
+		if (startup)
+			log_err(CM_WHO, "[%s] key 'pre_tag_map': %s. Exiting.",
+			    cfg_where(cm->origin, "pre_tag_map"), err);
+		else
+			log_err(CM_WHO, "%s", err);
 		return NULL;
 	}
 	log_info(CM_WHO, "[%s] map successfully (re)loaded.", cm->path);
@@ -67,6 +73,7 @@ static int cm_find_or_add(struct core_maps *m, const struct plugin_cfg *pc)
 	}
 	struct cm_map *cm = &m->maps[m->nmaps];
 	cm->path = pc->pre_tag_map;
+	cm->origin = &pc->origin;
 	cm->entries = pc->maps_entries;
 	cm->row_len = pc->maps_row_len;
 	cm->nres = 1;
@@ -148,7 +155,7 @@ struct core_maps *core_maps_new(struct core_cfg *cfg, int linktype, int snaplen,
 			m->shared = false;
 	}
 	for (int j = 0; j < m->nmaps; j++) {
-		m->maps[j].map = cm_load(m, &m->maps[j]);
+		m->maps[j].map = cm_load(m, &m->maps[j], true);
 		if (!m->maps[j].map) {
 			/* as pmacct: a map that cannot be read at start-up is fatal */
 			*err = 1;
@@ -265,7 +272,7 @@ void core_maps_reload(struct core_maps *m)
 		}
 	}
 	for (int j = 0; j < m->nmaps; j++) {
-		struct pt_map *map = cm_load(m, &m->maps[j]);
+		struct pt_map *map = cm_load(m, &m->maps[j], false);
 		if (!map) {
 			log_warnx(CM_WHO, "[%s] Rolling back old map.", m->maps[j].path);
 			continue;

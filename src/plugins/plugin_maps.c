@@ -81,13 +81,17 @@ static struct net_map *load_nets(const struct plugin *p, bool fatal)
 }
 
 #ifdef HAVE_PORTS_MAP
-static struct port_map *load_ports(const struct plugin *p, bool *failed)
+/* The ports_file; at start-up (`startup`) a failure names the key's file and line. */
+static struct port_map *load_ports(const struct plugin *p, bool *failed, bool startup)
 {
 	char err[512];
 	struct port_map *m = portmap_load(p->cfg->ports_file, err, sizeof(err));
 
 	*failed = m == NULL;
-	if (!m)
+	if (!m && startup)
+		log_err(p->who, "[%s] key 'ports_file': %s. Exiting.",
+		    cfg_where(&p->cfg->origin, "ports_file"), err);
+	else if (!m)
 		log_err(p->who, "%s", err);
 	return m;
 }
@@ -104,7 +108,7 @@ int plugin_maps_init(struct plugin *p)
 #ifdef HAVE_PORTS_MAP
 	if (p->cfg->ports_file) {
 		bool failed;
-		m->ports = load_ports(p, &failed);
+		m->ports = load_ports(p, &failed, true);
 		if (failed)
 			return -1;
 	}
@@ -145,7 +149,7 @@ void plugin_maps_reload(struct plugin *p)
 #ifdef HAVE_PORTS_MAP
 	if (p->cfg->ports_file) {
 		bool failed;
-		struct port_map *n = load_ports(p, &failed);
+		struct port_map *n = load_ports(p, &failed, false);
 		if (n) {
 			portmap_free(m->ports);
 			m->ports = n;
