@@ -1005,7 +1005,8 @@ void broker_plugin_flush(struct plugin *p)
 	uint64_t t0 = plugin_now_us();
 	broker_purge(p);
 	plugin_flush_done(p, t0, true);
-	broker_close(s->broker, p->cfg->broker_shutdown_wait);
+	/* messages kept in the spool are not lost, but the exit status says they are not delivered */
+	p->undelivered = broker_close(s->broker, p->cfg->broker_shutdown_wait);
 	s->broker = NULL;
 }
 

@@ -305,8 +305,16 @@ static void sql_flush(struct plugin *p)
 	pthread_join(s->writer, NULL);
 	s->started = false;
 	merge_into(s->pending, s->table, s->stitching);
+	size_t rows = agg_count(s->pending);
 	uint64_t t0 = plugin_now_us();
-	plugin_flush_done(p, t0, sql_ctx_flush(&s->ctx, s->pending, true) == 0);
+	int rc = sql_ctx_flush(&s->ctx, s->pending, true);
+	plugin_flush_done(p, t0, rc == 0);
+	if (rc < 0) {
+		/* kept in the spool, not lost: the exit status still says the database lacks them */
+		p->undelivered = rows ? rows : 1;
+		log_err(p->who, "the last purge (%zu rows) did not reach the database: kept in '%s' "
+		    "for the next run", rows, s->ctx.spool);
+	}
 	sql_ctx_close(&s->ctx);
 }
 

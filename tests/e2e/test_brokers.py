@@ -245,10 +245,11 @@ def test_kafka_shutdown_reports_undelivered(kafka, pcapgen, tmp_path):
     time.sleep(0.5)
     conf = kafka_conf(kafka, pcap, tmp_path, "kafka_shutdown_wait: 2\n")
     p = start_daemon(tmp_path, conf)
-    assert finish_daemon(p) == 0
+    assert finish_daemon(p) == 2            # kept in the spool, not delivered: status 2
     log = (tmp_path / "pm.log").read_text()
     n = len(expected(tallies))
     assert f"{n} messages not delivered" in log and (tmp_path / "k.spool").stat().st_size > 0
+    assert "Exiting with status 2: some data was not delivered" in log
     # the next run delivers the spool first
     kafka.cmd("up")
     p = start_daemon(tmp_path, kafka_conf(kafka, pcap, tmp_path))

@@ -21,6 +21,7 @@ before comparing (and checked to be even).
 
 import contextlib
 import os
+import re
 import pwd
 import shutil
 import signal
@@ -560,6 +561,11 @@ sql_spool_threshold: 10
     assert "cannot connect to pgsql database 'pmacct'" in log, log
     assert "arealsmartpwd" not in log
     assert spool.exists()
+    # kept, not delivered: the exit status says so (2), and the log says where the rows are
+    assert rc == 2, log
+    assert re.search(r"the last purge \(\d+ rows\) did not reach the database: kept in "
+                     + re.escape(f"'{spool}'"), log), log
+    assert "Exiting with status 2: some data was not delivered" in log
     restart()
     ok, rc, log2 = run_until_flushed(PMACCTD, tmp_path / "run2",
                                      conf.replace(str(pcap), str(pcap)), purges=1, timeout=30)
