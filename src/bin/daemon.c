@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "version.h"
+#include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/privs.h"
 #include "lib/xalloc.h"
@@ -360,31 +361,25 @@ static void usage(const struct daemon_desc *dd)
 	daemon_usage_plugins();
 }
 
-/* -T config: the log sink the config names can be opened (nothing is created). */
+/* -T config: the log file the config names can be opened for appending. */
 static int log_check(const struct core_cfg *cfg)
 {
 	char dir[4096];
 	const char *path = cfg->logfile;
+	int e;
 
 	if (!path)
 		return 0;
 	if (access(path, F_OK) == 0) {
-		if (access(path, W_OK) == 0)
-			return 0;
+		e = access(path, W_OK) == 0 ? 0 : errno;
 	} else {
-		snprintf(dir, sizeof(dir), "%s", path);
-		char *slash = strrchr(dir, '/');
-		if (!slash)
-			snprintf(dir, sizeof(dir), ".");
-		else if (slash == dir)
-			dir[1] = '\0';
-		else
-			*slash = '\0';
-		if (access(dir, W_OK | X_OK) == 0)
-			return 0;
+		fs_dirname(path, dir, sizeof(dir));
+		e = fs_dir_writable(dir);
 	}
+	if (!e)
+		return 0;
 	log_err("default/core", "[%s] key 'logfile': cannot open '%s': %s. Exiting.",
-	    cfg_where(&cfg->origin, "logfile"), path, strerror(errno));
+	    cfg_where(&cfg->origin, "logfile"), path, strerror(e));
 	return -1;
 }
 

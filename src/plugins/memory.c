@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "plugins/agg.h"
@@ -182,16 +183,8 @@ static int memory_check(const struct plugin *p)
 	if (imt_owner(p->core, pc) != pc)
 		return 0;	/* shadowed by a later sibling: it opens nothing */
 	warn_shared_path(p);
-	snprintf(dir, sizeof(dir), "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	int e = stat(dir, &st) < 0 ? errno : !S_ISDIR(st.st_mode) ? ENOTDIR
-	    : access(dir, W_OK | X_OK) < 0 ? errno : 0;
+	fs_dirname(path, dir, sizeof(dir));
+	int e = fs_dir_writable(dir);
 	if (e) {
 		log_err(p->who, "[%s] key 'imt_path': cannot create the socket '%s' in '%s': %s. Exiting.",
 		    cfg_where(&pc->origin, "imt_path"), path, dir, strerror(e));

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/timefmt.h"
 #include "lib/xalloc.h"
@@ -46,52 +47,6 @@ static time_t wall_now(void)
 }
 
 /*
- * Make and remove a directory in `dir`: access() says yes to root for
- * every directory, also where nothing can be made (procfs, sysfs).
- */
-static int dir_probe(const char *dir)
-{
-	char t[PATH_MAX];
-
-	if (snprintf(t, sizeof(t), "%s/.pmacct-ng-check-XXXXXX", dir) >= (int)sizeof(t))
-		return ENAMETOOLONG;
-	if (!mkdtemp(t))
-		return errno;
-	rmdir(t);
-	return 0;
-}
-
-/*
- * errno of the reason nothing can be created under directory `dir`, or 0:
- * its deepest existing ancestor must be a directory the effective user may
- * write and search, and make a directory in (the missing ones are made at
- * the first purge).
- */
-static int dir_check(const char *dir)
-{
-	char d[PATH_MAX];
-	struct stat st;
-
-	snprintf(d, sizeof(d), "%s", dir[0] ? dir : ".");
-	while (stat(d, &st) < 0) {
-		char *slash = strrchr(d, '/');
-		if (errno != ENOENT)
-			return errno;
-		if (!slash)
-			snprintf(d, sizeof(d), ".");
-		else if (slash == d)
-			d[1] = '\0';
-		else
-			*slash = '\0';
-	}
-	if (!S_ISDIR(st.st_mode))
-		return ENOTDIR;
-	if (faccessat(AT_FDCWD, d, W_OK | X_OK, AT_EACCESS) < 0)
-		return errno;
-	return dir_probe(d);
-}
-
-/*
  * errno of the reason `path` (print_output_file or print_latest_file, with
  * its variables) cannot be written, or 0.  Only the part before the first
  * variable is known now: its directory is checked, and the file itself
@@ -104,21 +59,16 @@ static int path_check(const char *path, bool replaced)
 	char dir[PATH_MAX];
 	struct stat st;
 
-	snprintf(dir, sizeof(dir), "%.*s", (int)fixed, path);
-	char *slash = strrchr(dir, '/');
-	if (!slash)
-		dir[0] = '\0';		/* a name in the working directory */
-	else if (slash == dir)
-		dir[1] = '\0';		/* "/x.csv": the root */
-	else
-		*slash = '\0';
+	char fixedpart[PATH_MAX];
+	snprintf(fixedpart, sizeof(fixedpart), "%.*s", (int)fixed, path);
+	fs_dirname(fixedpart, dir, sizeof(dir));
 	if (path[fixed] == '\0' && stat(path, &st) == 0) {
 		if (S_ISDIR(st.st_mode))
 			return EISDIR;
 		if (!replaced && faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) < 0)
 			return errno;
 	}
-	return dir_check(dir);
+	return fs_dir_creatable(dir);
 }
 
 static int check_key(const struct plugin *p, const char *key, const char *path, bool replaced)

@@ -22,6 +22,7 @@ import shutil
 import socket
 import subprocess
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,6 +109,20 @@ class Run:
 
     def text(self, rel):
         return self.files[rel]
+
+
+def demo_src_hosts():
+    """Packets and bytes per source address of examples/demo.pcap, counted by scapy."""
+    from scapy.all import IP, IPv6, rdpcap
+    pk, by = Counter(), Counter()
+    for p in rdpcap(str(REPO / "examples" / "demo.pcap")):
+        if IP in p:
+            pk[p[IP].src] += 1
+            by[p[IP].src] += p[IP].len
+        elif IPv6 in p:
+            pk[p[IPv6].src] += 1
+            by[p[IPv6].src] += p[IPv6].plen + 40
+    return {k: (pk[k], by[k]) for k in pk}
 
 
 def collect_files(outdir):

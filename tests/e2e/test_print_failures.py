@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (BIG_BUFFERS, DAEMON_ENV, PMACCTD, REPO, needs_ours, needs_ref,
+from conftest import (demo_src_hosts, BIG_BUFFERS, DAEMON_ENV, PMACCTD, REPO, needs_ours, needs_ref,
                       netflow_v5_datagrams, run_reference)
 
 NFACCTD = Path(os.environ.get("NFACCTD", PMACCTD.parent / "nfacctd"))
@@ -81,20 +81,6 @@ def fill(d, leave=0):
     if leave:
         os.truncate(filler, max(0, filler.stat().st_size - leave))
     return filler
-
-
-def demo_src_hosts():
-    """Packets and bytes per source address of the demo capture, by scapy."""
-    from scapy.all import IP, IPv6, rdpcap
-    pk, by = Counter(), Counter()
-    for p in rdpcap(str(DEMO)):
-        if IP in p:
-            pk[p[IP].src] += 1
-            by[p[IP].src] += p[IP].len
-        elif IPv6 in p:
-            pk[p[IPv6].src] += 1
-            by[p[IPv6].src] += p[IPv6].plen + 40
-    return {k: (pk[k], by[k]) for k in pk}
 
 
 def csv_sums(text, nkey):
