@@ -95,8 +95,15 @@ const char *probe_addr_str(const struct probe_addr *a, char *buf, size_t len)
 int probe_source_parse(const char *text, const struct probe_addr *to, struct probe_addr *out,
     char *why, size_t whylen)
 {
-	if (probe_addr_parse(text, 0, out, why, whylen) < 0)
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&out->ss;
+
+	memset(out, 0, sizeof(*out));
+	if (text && inet_pton(AF_INET6, text, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;	/* a bare IPv6 address: no port to tell apart */
+		out->len = sizeof(*s6);
+	} else if (probe_addr_parse(text, 0, out, why, whylen) < 0) {
 		return -1;
+	}
 	if (out->ss.ss_family != to->ss.ss_family) {
 		snprintf(why, whylen, "source address '%s' is not of the receiver's family", text);
 		return -1;

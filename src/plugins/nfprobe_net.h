@@ -24,7 +24,8 @@ int probe_addr_parse(const char *text, uint16_t default_port, struct probe_addr 
 
 /*
  * The source address `text` (nfprobe_source_ip, sfprobe_source_ip,
- * tee_source_ip: an address, no port) for sending to `to`: parsed, and
+ * tee_source_ip: an IPv4 or IPv6 address, bare or in brackets, or a host
+ * name) for sending to `to`: parsed, and
  * of the receiver's family.  -1 with a reason in why.
  */
 int probe_source_parse(const char *text, const struct probe_addr *to, struct probe_addr *out,
