@@ -238,8 +238,8 @@ static struct tee_map *map_load(const struct plugin *p)
 	int lineno = 0;
 
 	if (!f) {
-		log_err(p->who, "[%s] key 'tee_receivers': cannot read '%s': %s",
-		    cfg_where(&p->cfg->origin, "tee_receivers"), path, strerror(errno));
+		log_err(p->who, "[%s] key 'tee_receivers[%s]': cannot read '%s': %s",
+		    cfg_where(&p->cfg->origin, "tee_receivers"), p->cfg->name, path, strerror(errno));
 		return NULL;
 	}
 	m = xcalloc(1, sizeof(*m));
@@ -471,8 +471,9 @@ static int tee_check(const struct plugin *p)
 	struct tee_map *m;
 
 	if (!p->cfg->tee_receivers) {
+		/* the key is not there: name the file that lacks it */
 		log_err(p->who, "[%s] key 'tee_receivers[%s]': no receivers map given. Exiting.",
-		    cfg_where(&p->cfg->origin, "tee_receivers"), p->cfg->name);
+		    p->core->config_file ? p->core->config_file : "command line", p->cfg->name);
 		return -1;
 	}
 	if (p->cfg->tee_transparent) {
