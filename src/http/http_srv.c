@@ -123,27 +123,62 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	return send_resp(conn, &resp);
 }
 
-/* A listening TCP socket on host:port, or -1 after logging. */
-static int bind_listen(const char *who, const char *host, uint16_t port)
+/*
+ * The addresses of http_listen `listen` (free with freeaddrinfo), its host
+ * in host[hostlen]; -1 with the reason in why.
+ */
+static int listen_resolve(const char *listen, struct addrinfo **res, char *host, size_t hostlen,
+    char *why, size_t whylen)
 {
-	struct addrinfo hints, *res = NULL;
+	struct addrinfo hints;
 	char ports[8];
-	int fd = -1, one = 1, rc;
+	uint16_t port = 0;
+	int rc;
 
+	if (http_listen_parse(listen, host, hostlen, &port) < 0) {
+		snprintf(why, whylen, "invalid value '%s' (port, host:port or [v6]:port, port 0-65535)",
+		    listen ? listen : "");
+		return -1;
+	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE;
 	snprintf(ports, sizeof(ports), "%u", port);
-	if ((rc = getaddrinfo(host, ports, &hints, &res)) != 0) {
-		log_err(who, "http_listen: cannot resolve '%s': %s", host, gai_strerror(rc));
+	if ((rc = getaddrinfo(host, ports, &hints, res)) != 0) {
+		snprintf(why, whylen, "cannot resolve '%s': %s", host, gai_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int http_listen_check(const char *listen, char *why, size_t whylen)
+{
+	struct addrinfo *res = NULL;
+	char host[256];
+
+	if (listen_resolve(listen, &res, host, sizeof(host), why, whylen) < 0)
+		return -1;
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* A listening TCP socket on http_listen `listen`, or -1 after logging. */
+static int bind_listen(const char *who, const char *addr, char *host, size_t hostlen)
+{
+	struct addrinfo *res = NULL;
+	char why[320];
+	int fd = -1, one = 1;
+
+	if (listen_resolve(addr, &res, host, hostlen, why, sizeof(why)) < 0) {
+		log_err(who, "http_listen: %s", why);
 		return -1;
 	}
 	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd >= 0)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 64) < 0) {
-		log_err(who, "http_listen: cannot listen on %s:%u: %s", host, port, strerror(errno));
+		log_err(who, "http_listen: cannot listen on %s: %s", addr, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		fd = -1;
@@ -168,19 +203,14 @@ struct http_srv *http_srv_new(const char *who, const char *listen, const char *t
     http_handler_fn fn, void *arg)
 {
 	char host[256];
-	uint16_t port = 0;
 	struct http_srv *s;
 
-	if (http_listen_parse(listen, host, sizeof(host), &port) < 0) {
-		log_err(who, "http_listen: invalid value '%s' (port, host:port or [v6]:port)", listen);
-		return NULL;
-	}
 	s = xcalloc(1, sizeof(*s));
 	snprintf(s->who, sizeof(s->who), "%s", who);
 	s->fn = fn;
 	s->arg = arg;
 	s->token = token && *token ? xstrdup(token) : NULL;
-	if ((s->lfd = bind_listen(who, host, port)) < 0)
+	if ((s->lfd = bind_listen(who, listen, host, sizeof(host))) < 0)
 		goto fail;
 	s->port = bound_port(s->lfd);
 	/* no MHD_USE_INTERNAL_POLLING_THREAD: the owner's thread runs it (http_srv_run) */

@@ -34,6 +34,12 @@ typedef void (*http_handler_fn)(void *arg, const struct http_req *req, struct ht
 struct http_srv;
 
 /*
+ * Check an http_listen value as http_srv_new() takes it: it parses and
+ * its host resolves.  Opens nothing.  0, or -1 with the reason in why.
+ */
+int http_listen_check(const char *listen, char *why, size_t whylen);
+
+/*
  * Bind `listen` (http_listen syntax, see http_util.h) and start a server
  * with no thread of its own: connections are served by http_srv_run().
  * `token` (NULL = none) is compared in constant time with the request's

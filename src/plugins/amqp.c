@@ -277,11 +277,53 @@ static void amqp_free(void *ctx)
 	free(ctx);
 }
 
-static void *amqp_make_ctx(struct plugin *p)
+/* Report a bad value of `key` with file and line. */
+static int bad_key(const struct plugin *p, const char *key, const char *why)
+{
+	log_err(p->who, "[%s] key '%s[%s]': %s. Exiting.", cfg_where(&p->cfg->origin, key), key,
+	    p->cfg->name, why);
+	return -1;
+}
+
+/* An exchange type RabbitMQ declares: a built-in one or a plugin's "x-..." type. */
+static bool exchange_type_ok(const char *t)
+{
+	static const char *const builtin[] = { "direct", "fanout", "topic", "headers" };
+
+	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
+		if (strcmp(t, builtin[i]) == 0)
+			return true;
+	return strncmp(t, "x-", 2) == 0 && t[2];
+}
+
+/*
+ * The amqp_* keys, checked, as a connection's settings (connecting to
+ * nothing): run by -T config and start-up alike (broker_plugin_check,
+ * then broker_plugin_init keeps it).  NULL after logging.
+ */
+static void *amqp_make_ctx(const struct plugin *p)
 {
 	const struct plugin_cfg *pc = p->cfg;
-	struct amqp_ctx *a = xcalloc(1, sizeof(*a));
+	struct amqp_ctx *a;
+	char why[160];
 
+	if (pc->amqp_exchange_type && !exchange_type_ok(pc->amqp_exchange_type)) {
+		snprintf(why, sizeof(why), "'%s': direct, fanout, topic, headers or an x- plugin type",
+		    pc->amqp_exchange_type);
+		bad_key(p, "amqp_exchange_type", why);
+		return NULL;
+	}
+	if (pc->amqp_frame_max && pc->amqp_frame_max < AMQP_FRAME_MIN_SIZE) {
+		snprintf(why, sizeof(why), "%u is below the AMQP minimum frame size (%d)",
+		    pc->amqp_frame_max, AMQP_FRAME_MIN_SIZE);
+		bad_key(p, "amqp_frame_max", why);
+		return NULL;
+	}
+	if (pc->amqp_heartbeat_interval > 65535) {
+		bad_key(p, "amqp_heartbeat_interval", "must be 0-65535 seconds");
+		return NULL;
+	}
+	a = xcalloc(1, sizeof(*a));
 	snprintf(a->who, sizeof(a->who), "%s", p->who);
 	a->host = pc->broker_host ? pc->broker_host : "localhost";
 	a->port = pc->broker_port ? (int)pc->broker_port : 5672;
@@ -312,6 +354,11 @@ static const struct broker_plugin_def amqp_def = {
 	.make_ctx = amqp_make_ctx,
 };
 
+static int amqp_check(const struct plugin *p)
+{
+	return broker_plugin_check(p, &amqp_def);
+}
+
 static int amqp_init(struct plugin *p)
 {
 	return broker_plugin_init(p, &amqp_def);
@@ -320,6 +367,7 @@ static int amqp_init(struct plugin *p)
 const struct plugin_type amqp_plugin_type = {
 	.name = "amqp",
 	.daemons = SRC_ALL,
+	.check = amqp_check,
 	.init = amqp_init,
 	.record = broker_plugin_record,
 	.next_tick_ms = broker_plugin_next_tick_ms,

@@ -773,23 +773,98 @@ static char *default_spool(const struct plugin *p)
 	return xstrdup(buf);
 }
 
-int broker_plugin_init(struct plugin *p, const struct broker_plugin_def *def)
+/*
+ * Report a bad value of key `canon` (the name the config parser records
+ * it under) with file and line, naming it `shown` (amqp_host for
+ * kafka_broker_host in an amqp plugin).
+ */
+static int bad_key(const struct plugin *p, const char *canon, const char *shown, const char *why)
 {
-	struct plugin_cfg *pc = p->cfg;
+	log_err(p->who, "[%s] key '%s[%s]': %s. Exiting.", cfg_where(&p->cfg->origin, canon), shown,
+	    p->cfg->name, why);
+	return -1;
+}
+
+int broker_host_check(const char *host, char *why, size_t whylen)
+{
+	struct in6_addr a6;
+
+	if (!*host)
+		snprintf(why, whylen, "empty host");
+	else if (strchr(host, ':') && inet_pton(AF_INET6, host, &a6) != 1)
+		snprintf(why, whylen, "'%s' is not an IPv6 address (give the port in its own key)", host);
+	else if (!strchr(host, ':') && strspn(host, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789.-_") != strlen(host))
+		snprintf(why, whylen, "'%s' is not a host name or an address", host);
+	else
+		return 0;
+	return -1;
+}
+
+/*
+ * A topic / routing key (or partition key) template, expanded with sample
+ * values for its variables: it must fit the 255 bytes a message key gets
+ * and, when `key_ok` is given, the backend's rule.
+ */
+static int template_check(const struct plugin *p, const char *canon, const char *shown, const char *tpl,
+    int (*key_ok)(const char *, char *, size_t))
+{
+	const struct plugin_cfg *pc = p->cfg;
+	struct timefmt_vars v = {
+		.refresh = pc->refresh_time, .history = pc->history.secs, .tag = 1, .tag2 = 1,
+		.post_tag = pc->post_tag, .post_tag2 = pc->post_tag2, .peer_src_ip = "192.0.2.1",
+		.utc = p->core->timestamps_utc,
+	};
+	char out[256], why[640], kw[200];
+
+	if (timefmt_expand(out, sizeof(out), tpl, time(NULL), &v) < 0) {
+		snprintf(why, sizeof(why), "'%s' expands to more than %zu bytes", tpl, sizeof(out) - 1);
+		return bad_key(p, canon, shown, why);
+	}
+	if (key_ok && key_ok(out, kw, sizeof(kw)) < 0) {
+		snprintf(why, sizeof(why), "'%s' gives '%s': %s", tpl, out, kw);
+		return bad_key(p, canon, shown, why);
+	}
+	return 0;
+}
+
+int broker_plugin_check(const struct plugin *p, const struct broker_plugin_def *def)
+{
+	const struct plugin_cfg *pc = p->cfg;
 	const char *fmt = cfg_extra_get(&pc->extra, "kafka_output");
-	struct broker_plugin *s;
+	bool kafka = strcmp(def->be->name, "kafka") == 0;
+	char why[320];
 	void *ctx;
 
 	if (fmt && strcmp(fmt, "json") != 0) {
-		log_err(p->who, "[%s] %s_output '%s': only json is supported (no Avro). Exiting.",
-		    cfg_where(&pc->origin, "kafka_output"), def->be->name, fmt);
-		return -1;
+		snprintf(why, sizeof(why), "'%s': only json is supported (no Avro)", fmt);
+		return bad_key(p, "kafka_output", kafka ? "kafka_output" : "amqp_output", why);
 	}
 	if (stitch_wanted(p) && prorate_wanted(p)) {
 		log_err(p->who, "Pro-rating (ie. nfacctd_pro_rating) and stitching (ie. nfacctd_stitching) "
 		    "are mutual exclusive. Exiting.");
 		return -1;
 	}
+	if (pc->broker_host && broker_host_check(pc->broker_host, why, sizeof(why)) < 0)
+		return bad_key(p, "kafka_broker_host", kafka ? "kafka_broker_host" : "amqp_host", why);
+	if (template_check(p, "kafka_topic", kafka ? "kafka_topic" : "amqp_routing_key", pc->broker_topic ? pc->broker_topic : def->default_key,
+	    def->key_ok) < 0)
+		return -1;
+	if (pc->kafka_partition_key && template_check(p, "kafka_partition_key",
+	    "kafka_partition_key", pc->kafka_partition_key, NULL) < 0)
+		return -1;
+	if (!(ctx = def->make_ctx(p)))
+		return -1;
+	def->be->free(ctx);
+	return 0;
+}
+
+int broker_plugin_init(struct plugin *p, const struct broker_plugin_def *def)
+{
+	struct plugin_cfg *pc = p->cfg;
+	struct broker_plugin *s;
+	void *ctx;
+
 	if (!(ctx = def->make_ctx(p)))
 		return -1;
 	s = xcalloc(1, sizeof(*s));

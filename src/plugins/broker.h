@@ -123,10 +123,34 @@ int broker_id_split(const char *id, size_t *wid_len, uint64_t *seq, uint64_t *in
 struct broker_plugin_def {
 	const struct broker_backend *be;
 	const char *default_key;	/* "pmacct.acct", "acct" */
-	/* Validate config and make the backend's ctx; NULL after logging. */
-	void *(*make_ctx)(struct plugin *p);
+	/*
+	 * Validate the backend's keys and make its ctx (connecting to
+	 * nothing); NULL after logging file, line and key.  broker_plugin_check
+	 * calls it and frees the ctx, broker_plugin_init keeps it.
+	 */
+	void *(*make_ctx)(const struct plugin *p);
+	/*
+	 * The backend's rule for an expanded topic / routing key (NULL: any up
+	 * to 255 bytes).  0, or -1 with the reason in why.
+	 */
+	int (*key_ok)(const char *key, char *why, size_t whylen);
 };
 
+/*
+ * Every check of a kafka/amqp plugin's config that start-up makes, opening
+ * and connecting to nothing (the type's check(): also run by -T config):
+ * *_output, stitching vs. pro-rating, broker host, topic / routing key and
+ * partition key templates, then the backend's make_ctx().  0 or -1 (logged).
+ */
+int broker_plugin_check(const struct plugin *p, const struct broker_plugin_def *def);
+
+/*
+ * A broker host (kafka_broker_host / amqp_host): a host name or IPv4
+ * address ([A-Za-z0-9._-]), or an IPv6 address.  0, or -1 with the reason.
+ */
+int broker_host_check(const char *host, char *why, size_t whylen);
+
+/* Start the plugin on a config broker_plugin_check() accepted. 0 or -1 (logged). */
 int broker_plugin_init(struct plugin *p, const struct broker_plugin_def *def);
 void broker_plugin_record(struct plugin *p, const struct flow_rec *rec);
 int broker_plugin_next_tick_ms(struct plugin *p);

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "http/http_api.h"
+#include "http/http_srv.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "plugins/agg.h"
@@ -36,8 +37,39 @@ static const char *daemon_name(enum cfg_daemon d)
 	return d == CFG_NFACCTD ? "nfacctd" : d == CFG_SFACCTD ? "sfacctd" : "pmacctd";
 }
 
+static const char *listen_of(const struct plugin_cfg *pc)
+{
+	return pc->http_listen ? pc->http_listen : "127.0.0.1:8080";
+}
+
 /*
- * Called on the core thread before capture starts (and before daemonizing):
+ * What start-up refuses, opening nothing (also run by -T config): no
+ * variable-length primitive in the aggregate, and an http_listen that
+ * parses and resolves.  A busy port is only seen by init's bind.
+ */
+static int http_check(const struct plugin *p)
+{
+	const struct plugin_cfg *pc = p->cfg;
+	char why[320];
+
+	for (int i = 0; i < P_COUNT; i++) {
+		if (prim_has(&pc->aggregate, (enum prim_id)i) && (prim_table[i].flags & PRIM_VLEN)) {
+			log_err(p->who, "variable-length primitives are not supported by the http plugin "
+			    "('%s'). Exiting ..", prim_table[i].name);
+			return -1;
+		}
+	}
+	if (http_listen_check(listen_of(pc), why, sizeof(why)) < 0) {
+		log_err(p->who, "[%s] key 'http_listen[%s]': %s. Exiting.",
+		    cfg_where(&pc->origin, "http_listen"), pc->name, why);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Called on the core thread before capture starts (and before daemonizing),
+ * on a config http_check() accepted:
  * the socket is bound here so a busy port stops start-up, and the server has
  * no thread of its own, so nothing is lost when the daemon forks.
  */
@@ -47,13 +79,6 @@ static int http_init(struct plugin *p)
 	struct http_pstate *s;
 	struct http_ctx *c;
 
-	for (int i = 0; i < P_COUNT; i++) {
-		if (prim_has(&pc->aggregate, (enum prim_id)i) && (prim_table[i].flags & PRIM_VLEN)) {
-			log_err(p->who, "variable-length primitives are not supported by the http plugin "
-			    "('%s'). Exiting ..", prim_table[i].name);
-			return -1;
-		}
-	}
 	s = xcalloc(1, sizeof(*s));
 	p->state = s;
 	c = &s->ctx;
@@ -77,8 +102,7 @@ static int http_init(struct plugin *p)
 	else
 		p->core->health = health_new();
 	c->health = p->core->health;
-	c->srv = http_srv_new(p->who, pc->http_listen ? pc->http_listen : "127.0.0.1:8080",
-	    pc->http_token, http_api_handle, c);
+	c->srv = http_srv_new(p->who, listen_of(pc), pc->http_token, http_api_handle, c);
 	return c->srv ? 0 : -1;
 }
 
@@ -141,6 +165,7 @@ static void http_fini(struct plugin *p)
 const struct plugin_type http_plugin_type = {
 	.name = "http",
 	.daemons = SRC_ALL,
+	.check = http_check,
 	.init = http_init,
 	.record = http_record,
 	.next_tick_ms = http_next_tick_ms,

@@ -86,17 +86,25 @@ static char *trim(char *s)
 	return s;
 }
 
-/* kafka_config_file: "global, key, value" / "topic, key, value" lines, as pmacct. */
-static int load_config_file(struct plugin *p, rd_kafka_conf_t *conf, rd_kafka_topic_conf_t *tc)
+/* Report a bad value of `key` with file and line. */
+static int bad_key(const struct plugin *p, const char *key, const char *why)
 {
-	char line[1024], err[256];
-	FILE *f = fopen(p->cfg->kafka_config_file, "r");
+	log_err(p->who, "[%s] key '%s[%s]': %s. Exiting.", cfg_where(&p->cfg->origin, key), key,
+	    p->cfg->name, why);
+	return -1;
+}
+
+/* kafka_config_file: "global, key, value" / "topic, key, value" lines, as pmacct. */
+static int load_config_file(const struct plugin *p, rd_kafka_conf_t *conf, rd_kafka_topic_conf_t *tc)
+{
+	const char *path = p->cfg->kafka_config_file;
+	char line[1024], err[256], why[1400];
+	FILE *f = fopen(path, "r");
 	int ln = 0, rc = 0;
 
 	if (!f) {
-		log_err(p->who, "cannot open kafka_config_file '%s': %s", p->cfg->kafka_config_file,
-		    strerror(errno));
-		return -1;
+		snprintf(why, sizeof(why), "cannot read '%s': %s", path, strerror(errno));
+		return bad_key(p, "kafka_config_file", why);
 	}
 	while (rc == 0 && fgets(line, sizeof(line), f)) {
 		char *c1, *c2, *scope = line;
@@ -104,21 +112,26 @@ static int load_config_file(struct plugin *p, rd_kafka_conf_t *conf, rd_kafka_to
 		if (*trim(line) == '\0' || *trim(line) == '#')
 			continue;
 		if (!(c1 = strchr(line, ',')) || !(c2 = strchr(c1 + 1, ','))) {
-			log_err(p->who, "kafka_config_file '%s' line %d: expected 'global|topic, key, value'",
-			    p->cfg->kafka_config_file, ln);
-			rc = -1;
+			snprintf(why, sizeof(why), "'%s' line %d: expected 'global|topic, key, value'",
+			    path, ln);
+			rc = bad_key(p, "kafka_config_file", why);
 			break;
 		}
 		*c1 = *c2 = '\0';
 		scope = trim(scope);
 		char *key = trim(c1 + 1), *val = trim(c2 + 1);
+		if (strcmp(scope, "global") != 0 && strcmp(scope, "topic") != 0) {
+			snprintf(why, sizeof(why), "'%s' line %d: scope '%s' is neither global nor topic",
+			    path, ln, scope);
+			rc = bad_key(p, "kafka_config_file", why);
+			break;
+		}
 		rd_kafka_conf_res_t r = strcmp(scope, "topic") == 0 ?
 		    rd_kafka_topic_conf_set(tc, key, val, err, sizeof(err)) :
 		    rd_kafka_conf_set(conf, key, val, err, sizeof(err));
 		if (r != RD_KAFKA_CONF_OK) {
-			log_err(p->who, "kafka_config_file '%s' line %d: %s", p->cfg->kafka_config_file, ln,
-			    err);
-			rc = -1;
+			snprintf(why, sizeof(why), "'%s' line %d: %s", path, ln, err);
+			rc = bad_key(p, "kafka_config_file", why);
 		}
 	}
 	fclose(f);
@@ -126,12 +139,14 @@ static int load_config_file(struct plugin *p, rd_kafka_conf_t *conf, rd_kafka_to
 }
 
 /* bootstrap.servers from kafka_broker_host/_port; our shorter message.timeout.ms. */
-static int set_defaults(struct plugin *p, rd_kafka_conf_t *conf, rd_kafka_topic_conf_t *tc)
+static int set_defaults(const struct plugin *p, rd_kafka_conf_t *conf, rd_kafka_topic_conf_t *tc)
 {
 	const struct plugin_cfg *pc = p->cfg;
+	const char *host = pc->broker_host ? pc->broker_host : "127.0.0.1";
 	char err[256], servers[512];
+	bool v6 = strchr(host, ':') != NULL;	/* broker_host_check: then an IPv6 address */
 
-	snprintf(servers, sizeof(servers), "%s:%u", pc->broker_host ? pc->broker_host : "127.0.0.1",
+	snprintf(servers, sizeof(servers), "%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "",
 	    pc->broker_port ? pc->broker_port : 9092);
 	if (rd_kafka_conf_set(conf, "bootstrap.servers", servers, err, sizeof(err)) != RD_KAFKA_CONF_OK ||
 	    rd_kafka_topic_conf_set(tc, "message.timeout.ms", KAFKA_MSG_TIMEOUT, err, sizeof(err)) !=
@@ -142,7 +157,12 @@ static int set_defaults(struct plugin *p, rd_kafka_conf_t *conf, rd_kafka_topic_
 	return 0;
 }
 
-static void *kafka_make_ctx(struct plugin *p)
+/*
+ * Parse the kafka_* keys into a producer configuration, connecting to
+ * nothing: run by -T config and start-up alike (broker_plugin_check, then
+ * broker_plugin_init keeps it).  NULL after logging.
+ */
+static void *kafka_make_ctx(const struct plugin *p)
 {
 	struct kafka_ctx *k = xcalloc(1, sizeof(*k));
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -153,10 +173,10 @@ static void *kafka_make_ctx(struct plugin *p)
 	snprintf(k->who, sizeof(k->who), "%s", p->who);
 	k->partition = RD_KAFKA_PARTITION_UA;
 	if (p->cfg->kafka_partition) {
+		errno = 0;
 		long v = strtol(p->cfg->kafka_partition, &end, 10);
-		if (*end || v < -1 || v > INT32_MAX) {
-			log_err(p->who, "[%s] kafka_partition '%s': expected -1 or a partition number. Exiting.",
-			    cfg_where(&p->cfg->origin, "kafka_partition"), p->cfg->kafka_partition);
+		if (*end || end == p->cfg->kafka_partition || errno || v < -1 || v > INT32_MAX) {
+			bad_key(p, "kafka_partition", "expected -1 or a partition number");
 			goto fail;
 		}
 		k->partition = (int32_t)v;
@@ -311,6 +331,19 @@ static void kafka_free(void *ctx)
 	free(k);
 }
 
+/* Kafka's rule for topic names: 1-249 of [a-zA-Z0-9._-]. */
+static int kafka_topic_ok(const char *topic, char *why, size_t whylen)
+{
+	size_t n = strlen(topic);
+
+	if (n == 0 || n > 249 || strspn(topic, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789._-") != n) {
+		snprintf(why, whylen, "a Kafka topic is 1 to 249 of the characters a-z A-Z 0-9 . _ -");
+		return -1;
+	}
+	return 0;
+}
+
 static const struct broker_backend kafka_backend = {
 	.name = "kafka",
 	.batch = 50000,		/* below queue.buffering.max.messages (100000) */
@@ -324,7 +357,13 @@ static const struct broker_plugin_def kafka_def = {
 	.be = &kafka_backend,
 	.default_key = "pmacct.acct",
 	.make_ctx = kafka_make_ctx,
+	.key_ok = kafka_topic_ok,
 };
+
+static int kafka_check(const struct plugin *p)
+{
+	return broker_plugin_check(p, &kafka_def);
+}
 
 static int kafka_init(struct plugin *p)
 {
@@ -334,6 +373,7 @@ static int kafka_init(struct plugin *p)
 const struct plugin_type kafka_plugin_type = {
 	.name = "kafka",
 	.daemons = SRC_ALL,
+	.check = kafka_check,
 	.init = kafka_init,
 	.record = broker_plugin_record,
 	.next_tick_ms = broker_plugin_next_tick_ms,

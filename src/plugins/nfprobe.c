@@ -16,14 +16,24 @@
 #include "plugins/nfprobe_net.h"
 #include "plugins/plugin.h"
 
+/* What the nfprobe_* keys say, parsed and checked (nfprobe_configure). */
+struct nfprobe_settings {
+	struct nfp_timeouts t;
+	struct nfx_cfg xcfg;
+	enum nfp_src dir_src, if_src;
+	uint32_t ifindex;		/* nfprobe_ifindex as a number */
+	uint32_t maxflows;
+	struct probe_addr to;		/* nfprobe_receiver */
+	struct probe_addr src;		/* nfprobe_source_ip, when has_src */
+	bool has_src;
+};
+
 struct nfprobe_state {
 	struct nfp_cache *cache;
 	struct nfx x;
 	bool x_ready;			/* the exporter starts with the first packet (uptime origin) */
-	struct nfx_cfg xcfg;
+	struct nfprobe_settings set;
 	int fd;
-	enum nfp_src dir_src, if_src;
-	uint32_t ifindex;		/* nfprobe_ifindex as a number */
 	bool live;			/* live capture: the wall clock moves the cache on idle */
 	int64_t tick_at;		/* next tick, wall clock ms */
 	uint64_t send_errors;
@@ -100,53 +110,81 @@ static void nfprobe_export(void *arg, const struct nfx_flow *f, int64_t now_ms)
 }
 
 /* Report a bad value of `key` with file and line. */
-static int bad_key(struct plugin *p, const char *key, const char *why)
+static int bad_key(const struct plugin *p, const char *key, const char *why)
 {
 	log_err(p->who, "[%s] key '%s[%s]': %s. Exiting.", cfg_where(&p->cfg->origin, key), key,
 	    p->cfg->name, why);
 	return -1;
 }
 
+/*
+ * Fill *st from the nfprobe_* keys, checking every value: the one
+ * validation of both -T config (nfprobe_check) and start-up (nfprobe_init).
+ * Opens nothing.  0, or -1 after logging file, line and key.
+ */
+static int nfprobe_configure(const struct plugin *p, struct nfprobe_settings *st)
+{
+	const struct plugin_cfg *pc = p->cfg;
+	char why[256];
+
+	memset(st, 0, sizeof(*st));
+	nfp_timeouts_default(&st->t);
+	if (pc->nfprobe_timeouts && nfp_timeouts_parse(pc->nfprobe_timeouts, &st->t, why,
+	    sizeof(why)) < 0)
+		return bad_key(p, "nfprobe_timeouts", why);
+	st->xcfg.version = pc->nfprobe_version ? (int)pc->nfprobe_version : 10;
+	if (st->xcfg.version != 5 && st->xcfg.version != 9 && st->xcfg.version != 10)
+		return bad_key(p, "nfprobe_version", "must be 5, 9 or 10");
+	if (parse_engine(pc->nfprobe_engine, &st->xcfg) < 0)
+		return bad_key(p, "nfprobe_engine", "must be type:id (0-255 each), or a number "
+		    "(v5: 0-255, v9/IPFIX: 32 bits)");
+	if (nfp_parse_src(pc->nfprobe_direction, false, &st->dir_src, NULL) < 0)
+		return bad_key(p, "nfprobe_direction", "must be in, out, tag or tag2");
+	if (nfp_parse_src(pc->nfprobe_ifindex, true, &st->if_src, &st->ifindex) < 0)
+		return bad_key(p, "nfprobe_ifindex", "must be a number, tag or tag2");
+	if (pc->nfprobe_ipprec > 7)
+		return bad_key(p, "nfprobe_ipprec", "must be 0-7");
+	st->xcfg.sampling = pc->sampling_rate;
+	st->maxflows = pc->nfprobe_maxflows ? pc->nfprobe_maxflows : 8192;
+	if (probe_addr_parse(pc->nfprobe_receiver ? pc->nfprobe_receiver : "127.0.0.1:2100", 2100,
+	    &st->to, why, sizeof(why)) < 0)
+		return bad_key(p, "nfprobe_receiver", why);
+	if (pc->nfprobe_source_ip) {
+		if (probe_source_parse(pc->nfprobe_source_ip, &st->to, &st->src, why, sizeof(why)) < 0)
+			return bad_key(p, "nfprobe_source_ip", why);
+		st->has_src = true;
+	}
+	return 0;
+}
+
+static int nfprobe_check(const struct plugin *p)
+{
+	struct nfprobe_settings st;
+
+	return nfprobe_configure(p, &st);
+}
+
+/* Open the export socket on the settings nfprobe_check() accepted. */
 static int nfprobe_init(struct plugin *p)
 {
 	struct plugin_cfg *pc = p->cfg;
 	struct nfprobe_state *s = xcalloc(1, sizeof(*s));
-	struct nfp_timeouts t;
-	struct probe_addr to;
+	struct nfprobe_settings *st = &s->set;
 	char why[256], where[80];
 
 	s->fd = -1;
 	s->p = p;
 	p->state = s;
-	nfp_timeouts_default(&t);
-	if (pc->nfprobe_timeouts && nfp_timeouts_parse(pc->nfprobe_timeouts, &t, why, sizeof(why)) < 0)
-		return bad_key(p, "nfprobe_timeouts", why);
-	s->xcfg.version = pc->nfprobe_version ? (int)pc->nfprobe_version : 10;
-	if (s->xcfg.version != 5 && s->xcfg.version != 9 && s->xcfg.version != 10)
-		return bad_key(p, "nfprobe_version", "must be 5, 9 or 10");
-	if (parse_engine(pc->nfprobe_engine, &s->xcfg) < 0)
-		return bad_key(p, "nfprobe_engine", "must be type:id (0-255 each), or a number "
-		    "(v5: 0-255, v9/IPFIX: 32 bits)");
-	if (nfp_parse_src(pc->nfprobe_direction, false, &s->dir_src, NULL) < 0)
-		return bad_key(p, "nfprobe_direction", "must be in, out, tag or tag2");
-	if (nfp_parse_src(pc->nfprobe_ifindex, true, &s->if_src, &s->ifindex) < 0)
-		return bad_key(p, "nfprobe_ifindex", "must be a number, tag or tag2");
-	if (pc->nfprobe_ipprec > 7)
-		return bad_key(p, "nfprobe_ipprec", "must be 0-7");
-	s->xcfg.sampling = pc->sampling_rate;
-	if (probe_addr_parse(pc->nfprobe_receiver ? pc->nfprobe_receiver : "127.0.0.1:2100", 2100,
-	    &to, why, sizeof(why)) < 0)
-		return bad_key(p, "nfprobe_receiver", why);
-	struct probe_sock_opts o = { .source_ip = pc->nfprobe_source_ip,
+	if (nfprobe_configure(p, st) < 0)
+		return -1;
+	struct probe_sock_opts o = { .src = st->has_src ? &st->src : NULL,
 		.hoplimit = pc->nfprobe_hoplimit, .ipprec = pc->nfprobe_ipprec, .sndbuf = 4 << 20 };
-	if ((s->fd = probe_sock_open(&to, &o, why, sizeof(why))) < 0)
-		return bad_key(p, pc->nfprobe_source_ip ? "nfprobe_source_ip" : "nfprobe_receiver", why);
-	s->cache = nfp_cache_new(pc->nfprobe_maxflows ? pc->nfprobe_maxflows : 8192, &t,
-	    nfprobe_export, s);
+	if ((s->fd = probe_sock_open(&st->to, &o, why, sizeof(why))) < 0)
+		return bad_key(p, st->has_src ? "nfprobe_source_ip" : "nfprobe_receiver", why);
+	s->cache = nfp_cache_new(st->maxflows, &st->t, nfprobe_export, s);
 	s->live = p->core->pcap_savefile == NULL;
 	log_info(p->who, "Exporting flows to %s, version %d, maxflows %u",
-	    probe_addr_str(&to, where, sizeof(where)), s->xcfg.version,
-	    pc->nfprobe_maxflows ? pc->nfprobe_maxflows : 8192);
+	    probe_addr_str(&st->to, where, sizeof(where)), st->xcfg.version, st->maxflows);
 	return 0;
 }
 
@@ -166,17 +204,18 @@ static void nfprobe_record(struct plugin *p, const struct flow_rec *rec)
 	if (rec->k.src_ip.af != 4 && rec->k.src_ip.af != 6)
 		return;		/* NetFlow describes IP flows only */
 	if (!s->x_ready) {
-		nfx_init(&s->x, &s->xcfg, rec->ts.sec * 1000 + rec->ts.usec / 1000, nfprobe_send, s);
+		nfx_init(&s->x, &s->set.xcfg, rec->ts.sec * 1000 + rec->ts.usec / 1000, nfprobe_send, s);
 		s->x_ready = true;
 	}
-	switch (s->dir_src) {
+	switch (s->set.dir_src) {
 	case NFP_OUT: out = true; break;
-	case NFP_TAG: case NFP_TAG2: out = src_value(s->dir_src, rec) == 2; break;
+	case NFP_TAG: case NFP_TAG2: out = src_value(s->set.dir_src, rec) == 2; break;
 	default: break;
 	}
 	dir = out ? 1 : 0;
-	if (s->if_src != NFP_NONE) {
-		uint32_t v = s->if_src == NFP_VALUE ? s->ifindex : (uint32_t)src_value(s->if_src, rec);
+	if (s->set.if_src != NFP_NONE) {
+		uint32_t v = s->set.if_src == NFP_VALUE ? s->set.ifindex :
+		    (uint32_t)src_value(s->set.if_src, rec);
 		if (out)
 			out_if = v;
 		else
@@ -258,6 +297,7 @@ const struct plugin_type nfprobe_plugin_type = {
 	.name = "nfprobe",
 	.daemons = SRC_PM,
 	.needs = nfprobe_needs,
+	.check = nfprobe_check,
 	.init = nfprobe_init,
 	.record = nfprobe_record,
 	.next_tick_ms = nfprobe_next_tick_ms,

@@ -92,6 +92,25 @@ const char *probe_addr_str(const struct probe_addr *a, char *buf, size_t len)
 	return buf;
 }
 
+int probe_source_parse(const char *text, const struct probe_addr *to, struct probe_addr *out,
+    char *why, size_t whylen)
+{
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&out->ss;
+
+	memset(out, 0, sizeof(*out));
+	if (text && inet_pton(AF_INET6, text, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;	/* a bare IPv6 address: no port to tell apart */
+		out->len = sizeof(*s6);
+	} else if (probe_addr_parse(text, 0, out, why, whylen) < 0) {
+		return -1;
+	}
+	if (out->ss.ss_family != to->ss.ss_family) {
+		snprintf(why, whylen, "source address '%s' is not of the receiver's family", text);
+		return -1;
+	}
+	return 0;
+}
+
 int probe_sock_open(const struct probe_addr *to, const struct probe_sock_opts *o, char *why,
     size_t whylen)
 {
@@ -102,19 +121,11 @@ int probe_sock_open(const struct probe_addr *to, const struct probe_sock_opts *o
 		snprintf(why, whylen, "socket: %s", strerror(errno));
 		return -1;
 	}
-	if (o->source_ip && *o->source_ip) {
-		struct probe_addr src;
-		if (probe_addr_parse(o->source_ip, 0, &src, why, whylen) < 0)
-			goto fail_quiet;
-		if (src.ss.ss_family != fam) {
-			snprintf(why, whylen, "source address '%s' is not of the receiver's family",
-			    o->source_ip);
-			goto fail_quiet;
-		}
-		if (bind(fd, (struct sockaddr *)&src.ss, src.len) < 0) {
-			snprintf(why, whylen, "cannot bind to '%s': %s", o->source_ip, strerror(errno));
-			goto fail_quiet;
-		}
+	if (o->src && bind(fd, (const struct sockaddr *)&o->src->ss, o->src->len) < 0) {
+		char a[80];
+		snprintf(why, whylen, "cannot bind to '%s': %s", probe_addr_str(o->src, a, sizeof(a)),
+		    strerror(errno));
+		goto fail_quiet;
 	}
 	if (o->hoplimit) {
 		int v = (int)o->hoplimit;

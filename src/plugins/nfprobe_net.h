@@ -22,9 +22,18 @@ struct probe_addr {
 int probe_addr_parse(const char *text, uint16_t default_port, struct probe_addr *out,
     char *why, size_t whylen);
 
+/*
+ * The source address `text` (nfprobe_source_ip, sfprobe_source_ip,
+ * tee_source_ip: an IPv4 or IPv6 address, bare or in brackets, or a host
+ * name) for sending to `to`: parsed, and
+ * of the receiver's family.  -1 with a reason in why.
+ */
+int probe_source_parse(const char *text, const struct probe_addr *to, struct probe_addr *out,
+    char *why, size_t whylen);
+
 /* Options of an export socket; zero values keep the system's. */
 struct probe_sock_opts {
-	const char *source_ip;		/* bind to this address (same family as the receiver) */
+	const struct probe_addr *src;	/* bind to this address (probe_source_parse), NULL = any */
 	unsigned hoplimit;		/* IP_TTL / IPV6_UNICAST_HOPS */
 	unsigned ipprec;		/* IP precedence 0-7: IP_TOS / IPV6_TCLASS = prec << 5 */
 	size_t sndbuf;			/* SO_SNDBUF */

@@ -25,7 +25,9 @@
 
 struct tee_recv {
 	struct probe_addr addr;
-	int fd;				/* connected UDP socket; -1 in transparent mode */
+	struct probe_addr src;		/* tee_source_ip, when has_src */
+	bool has_src;
+	int fd;				/* connected UDP socket (map_open); -1 in transparent mode */
 	_Atomic uint64_t sent;
 };
 
@@ -118,8 +120,8 @@ static int parse_alg(const char *v, enum tee_alg *out)
 	return -1;
 }
 
-/* The receivers of `ip=a:p,b:p`: sockets opened unless transparent. */
-static int parse_receivers(struct plugin *p, struct tee_pool *pool, char *list, char *why,
+/* The receivers of `ip=a:p,b:p`, parsed (map_open opens their sockets). */
+static int parse_receivers(const struct plugin *p, struct tee_pool *pool, char *list, char *why,
     size_t wl)
 {
 	const struct plugin_cfg *pc = p->cfg;
@@ -132,15 +134,17 @@ static int parse_receivers(struct plugin *p, struct tee_pool *pool, char *list, 
 		}
 		pool->r = xrealloc(pool->r, (pool->n + 1) * sizeof(*pool->r));
 		struct tee_recv *rv = &pool->r[pool->n++];
+		memset(rv, 0, sizeof(*rv));
 		rv->fd = -1;
-		rv->sent = 0;
 		if (probe_addr_parse(r, 2100, &rv->addr, why, wl) < 0)
 			return -1;
-		if (!pc->tee_transparent) {
-			struct probe_sock_opts o = { .source_ip = pc->tee_source_ip,
-				.sndbuf = pc->tee_pipe_size };
-			if ((rv->fd = probe_sock_open(&rv->addr, &o, why, wl)) < 0)
+		if (pc->tee_source_ip && !pc->tee_transparent) {
+			char sw[200];
+			if (probe_source_parse(pc->tee_source_ip, &rv->addr, &rv->src, sw, sizeof(sw)) < 0) {
+				snprintf(why, wl, "receiver '%s': tee_source_ip: %s", r, sw);
 				return -1;
+			}
+			rv->has_src = true;
 		}
 	}
 	if (!pool->n) {
@@ -151,7 +155,7 @@ static int parse_receivers(struct plugin *p, struct tee_pool *pool, char *list, 
 }
 
 /* One map line: id=N ip=host:port[,...] [tag=...] [balance-alg=...]. */
-static int parse_line(struct plugin *p, struct tee_map *m, char *line, char *why, size_t wl)
+static int parse_line(const struct plugin *p, struct tee_map *m, char *line, char *why, size_t wl)
 {
 	struct tee_pool pool = { .alg = TEE_ALL };
 	char *save = NULL, *ip = NULL;
@@ -220,8 +224,12 @@ out:
 	return rc;
 }
 
-/* Load tee_receivers; NULL after logging file, line and reason. */
-static struct tee_map *map_load(struct plugin *p)
+/*
+ * Load and parse tee_receivers, opening no socket: the one validation of
+ * the map for -T config (tee_check), start-up and reloads.  NULL after
+ * logging file, line and reason.
+ */
+static struct tee_map *map_load(const struct plugin *p)
 {
 	const char *path = p->cfg->tee_receivers;
 	FILE *f = fopen(path, "r");
@@ -230,8 +238,8 @@ static struct tee_map *map_load(struct plugin *p)
 	int lineno = 0;
 
 	if (!f) {
-		log_err(p->who, "[%s] key 'tee_receivers': cannot read '%s': %s",
-		    cfg_where(&p->cfg->origin, "tee_receivers"), path, strerror(errno));
+		log_err(p->who, "[%s] key 'tee_receivers[%s]': cannot read '%s': %s",
+		    cfg_where(&p->cfg->origin, "tee_receivers"), p->cfg->name, path, strerror(errno));
 		return NULL;
 	}
 	m = xcalloc(1, sizeof(*m));
@@ -252,6 +260,27 @@ static struct tee_map *map_load(struct plugin *p)
 	if (!m->npools)
 		log_warnx(p->who, "[%s] tee_receivers defines no pool: nothing is replicated", path);
 	return m;
+}
+
+/* Open the UDP socket of every receiver of m (not in transparent mode). 0, or -1 after logging. */
+static int map_open(const struct plugin *p, struct tee_map *m)
+{
+	char why[256], a[80];
+
+	if (p->cfg->tee_transparent)
+		return 0;
+	for (size_t i = 0; i < m->npools; i++)
+		for (size_t j = 0; j < m->pools[i].n; j++) {
+			struct tee_recv *rv = &m->pools[i].r[j];
+			struct probe_sock_opts o = { .src = rv->has_src ? &rv->src : NULL,
+				.sndbuf = p->cfg->tee_pipe_size };
+			if ((rv->fd = probe_sock_open(&rv->addr, &o, why, sizeof(why))) < 0) {
+				log_err(p->who, "[%s] pool %u, receiver %s: %s", p->cfg->tee_receivers,
+				    m->pools[i].id, probe_addr_str(&rv->addr, a, sizeof(a)), why);
+				return -1;
+			}
+		}
+	return 0;
 }
 
 /* ---- sending ---------------------------------------------------------- */
@@ -373,6 +402,10 @@ static void tee_reload(struct plugin *p, struct tee_state *s)
 {
 	log_info(p->who, "[%s] (re)loading map.", p->cfg->tee_receivers);
 	struct tee_map *m = map_load(p);
+	if (m && map_open(p, m) < 0) {
+		map_free(m);
+		m = NULL;
+	}
 	if (!m) {
 		log_warnx(p->who, "[%s] reload failed; keeping the previous receivers.",
 		    p->cfg->tee_receivers);
@@ -416,6 +449,46 @@ void tee_datagram(struct pipeline *pl, const struct dgram *d)
 
 /* ---- plugin ----------------------------------------------------------- */
 
+/* tee_transparent: a raw IPv4 socket, or -1 after logging (it needs root or CAP_NET_RAW). */
+static int raw_open(const struct plugin *p)
+{
+	int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+
+	if (fd < 0)
+		log_err(p->who, "[%s] key 'tee_transparent[%s]': cannot open a raw socket: %s "
+		    "(needs root or CAP_NET_RAW). Exiting.",
+		    cfg_where(&p->cfg->origin, "tee_transparent"), p->cfg->name, strerror(errno));
+	return fd;
+}
+
+/*
+ * Everything start-up refuses, opening nothing that stays open: a
+ * receivers map is given and parses, and tee_transparent can have its raw
+ * sockets.
+ */
+static int tee_check(const struct plugin *p)
+{
+	struct tee_map *m;
+
+	if (!p->cfg->tee_receivers) {
+		/* the key is not there: name the file that lacks it */
+		log_err(p->who, "[%s] key 'tee_receivers[%s]': no receivers map given. Exiting.",
+		    p->core->config_file ? p->core->config_file : "command line", p->cfg->name);
+		return -1;
+	}
+	if (p->cfg->tee_transparent) {
+		int fd = raw_open(p);
+		if (fd < 0)
+			return -1;
+		close(fd);
+	}
+	if (!(m = map_load(p)))
+		return -1;
+	map_free(m);
+	return 0;
+}
+
+/* Open the sockets of the map tee_check() accepted (raw ones in transparent mode). */
 static int tee_init(struct plugin *p)
 {
 	struct tee_state *s = xcalloc(1, sizeof(*s));
@@ -423,20 +496,10 @@ static int tee_init(struct plugin *p)
 	s->raw4 = s->raw6 = -1;
 	pthread_rwlock_init(&s->lock, NULL);
 	p->state = s;
-	if (!p->cfg->tee_receivers) {
-		log_err(p->who, "[%s] key 'tee_receivers[%s]': no receivers map given. Exiting.",
-		    cfg_where(&p->cfg->origin, "tee_receivers"), p->cfg->name);
-		return -1;
-	}
 	if (p->cfg->tee_transparent) {
-		s->raw4 = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-		s->raw6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-		if (s->raw4 < 0) {
-			log_err(p->who, "[%s] key 'tee_transparent[%s]': cannot open a raw socket: %s "
-			    "(needs root or CAP_NET_RAW). Exiting.",
-			    cfg_where(&p->cfg->origin, "tee_transparent"), p->cfg->name, strerror(errno));
+		if ((s->raw4 = raw_open(p)) < 0)
 			return -1;
-		}
+		s->raw6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
 		if (p->cfg->tee_pipe_size) {
 			int v = (int)p->cfg->tee_pipe_size;
 			setsockopt(s->raw4, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v));
@@ -444,7 +507,7 @@ static int tee_init(struct plugin *p)
 				setsockopt(s->raw6, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v));
 		}
 	}
-	if (!(s->map = map_load(p)))
+	if (!(s->map = map_load(p)) || map_open(p, s->map) < 0)
 		return -1;
 	s->gen = atomic_load(&p->maps_gen);
 	size_t nr = 0;
@@ -490,6 +553,7 @@ const struct plugin_type tee_plugin_type = {
 	.name = "tee",
 	.daemons = SRC_NF | SRC_SF,
 	.datagrams = true,
+	.check = tee_check,
 	.init = tee_init,
 	.record = tee_record,
 	.flush = tee_flush,
