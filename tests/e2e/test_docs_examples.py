@@ -182,13 +182,46 @@ def test_no_trailing_comments_in_configs():
     assert not bad, "\n".join(bad)
 
 
+DOCS_NETNS = "pmng-docs"
+
+
+@pytest.fixture(scope="session")
+def deployed():
+    """The host the docs' examples are written for, as `-T config` checks it like start-up does:
+    interfaces eth0 and eth1 (a veth pair in a network namespace of the test's own), the user
+    `pmacct` the Debian package creates, and /run/pmacct the systemd units create.  Yields the
+    command prefix that runs a daemon there."""
+    if os.geteuid() != 0:
+        pytest.skip("making the examples' interfaces and user needs root")
+    made_user = subprocess.run(["id", "pmacct"], capture_output=True).returncode != 0
+    if made_user:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                        "pmacct"], check=True)
+    run_dir = Path("/run/pmacct")
+    made_run = not run_dir.exists()
+    run_dir.mkdir(mode=0o755, exist_ok=True)
+    subprocess.run(["ip", "netns", "del", DOCS_NETNS], capture_output=True)
+    subprocess.run(["ip", "netns", "add", DOCS_NETNS], check=True)
+    # a veth pair: both names in one step, and no dummy module needed
+    subprocess.run(["ip", "-n", DOCS_NETNS, "link", "add", "eth0", "type", "veth", "peer", "name",
+                    "eth1"], check=True)
+    try:
+        yield ["ip", "netns", "exec", DOCS_NETNS]
+    finally:
+        subprocess.run(["ip", "netns", "del", DOCS_NETNS], capture_output=True)
+        if made_user:
+            subprocess.run(["userdel", "pmacct"], capture_output=True)
+        if made_run:
+            shutil.rmtree(run_dir, ignore_errors=True)
+
+
 @pytest.mark.parametrize("block", CONFIGS, ids=lambda b: b.name)
-def test_config_block_checks(block, tmp_path):
+def test_config_block_checks(block, tmp_path, deployed):
     conf = tmp_path / "block.conf"
     conf.write_text(block.text)
     daemon = daemon_of(block)
-    res = subprocess.run([str(DAEMONS[daemon]), "-T", "config", "-f", str(conf)], cwd=REPO,
-                         env=DAEMON_ENV, capture_output=True, text=True, timeout=60)
+    res = subprocess.run(deployed + [str(DAEMONS[daemon]), "-T", "config", "-f", str(conf)],
+                         cwd=REPO, env=DAEMON_ENV, capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, f"{daemon} -T config on {block.name}:\n{block.text}\n{res.stderr}"
     warns = [ln for ln in res.stderr.splitlines() if "WARN" in ln
              and "No plugin has been activated" not in ln]   # a fragment: the default memory
@@ -327,12 +360,12 @@ def test_shell_block_runs(block):
     assert "Unable to connect" not in res.stdout + res.stderr, res.stderr
 
 
-def test_example_configs_check():
+def test_example_configs_check(deployed):
     """examples/*.conf: -T config with the daemon their keys name."""
     for conf in sorted((REPO / "examples").glob("*.conf")):
         b = Block(conf, 0, "", conf.read_text())
         daemon = daemon_of(b)
-        res = subprocess.run([str(DAEMONS[daemon]), "-T", "config", "-f", str(conf)],
+        res = subprocess.run(deployed + [str(DAEMONS[daemon]), "-T", "config", "-f", str(conf)],
                              cwd=REPO, env=DAEMON_ENV, capture_output=True, text=True,
                              timeout=60)
         assert res.returncode == 0, f"{conf.name}: {res.stderr}"

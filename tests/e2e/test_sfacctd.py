@@ -508,7 +508,8 @@ def test_sampling_map_missing_file_stops_start(tmp_path):
     """A sampling_map that cannot be read stops start-up, naming config file, line and key."""
     conf = tmp_path / "sf.conf"
     conf.write_text(conf_text(tmp_path, "peer_src_ip") +
-                    f"sampling_map: {tmp_path}/missing.map\npcap_savefile: {tmp_path}/x.pcap\n")
+                    f"sampling_map: {tmp_path}/missing.map\n"
+                    f"pcap_savefile: {REPO}/examples/netflow-v5.pcap\n")
     r = subprocess.run([str(SFACCTD), "-f", str(conf)], env=ENV, capture_output=True, text=True,
                        timeout=30)
     assert r.returncode != 0
