@@ -501,7 +501,8 @@ static int tee_init(struct plugin *p)
 			return -1;
 		s->raw6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
 		if (p->cfg->tee_pipe_size) {
-			int v = (int)p->cfg->tee_pipe_size;
+			size_t want = p->cfg->tee_pipe_size;
+			int v = want > (size_t)INT32_MAX ? INT32_MAX : (int)want;
 			setsockopt(s->raw4, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v));
 			if (s->raw6 >= 0)
 				setsockopt(s->raw6, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v));
