@@ -59,11 +59,13 @@ struct plugin_type {
 	/* primitives always added to the plugin's aggregate (its fixed key), P_COUNT-terminated */
 	const enum prim_id *needs;
 	/*
-	 * Check what init() would open (files, directories), opening and
-	 * creating nothing: runs at start-up and under -T config. 0 or -1 (logged).
+	 * Every check of the plugin's settings, and of what init() would open
+	 * (files, directories, addresses), opening and creating nothing: runs at
+	 * start-up and under -T config alike, so both refuse the same configs
+	 * with the same message.  0 or -1 (logged with file, line and key).
 	 */
 	int (*check)(const struct plugin *p);
-	/* Validate config, allocate state, open what must fail early. 0 or -1 (logged). */
+	/* After check(): allocate state, open what must fail early. 0 or -1 (logged). */
 	int (*init)(struct plugin *p);
 	/* Account one record. */
 	void (*record)(struct plugin *p, const struct flow_rec *rec);
