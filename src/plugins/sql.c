@@ -312,8 +312,8 @@ static void sql_flush(struct plugin *p)
 	if (rc < 0) {
 		/* kept in the spool, not lost: the exit status still says the database lacks them */
 		p->undelivered = rows ? rows : 1;
-		log_err(p->who, "the last purge (%zu rows) did not reach the database: kept in '%s' "
-		    "for the next run", rows, s->ctx.spool);
+		log_err(p->who, "the last purge (%zu rows) was not confirmed by the database: kept "
+		    "for the next run (spool '%s')", rows, s->ctx.spool);
 	}
 	sql_ctx_close(&s->ctx);
 }

@@ -563,8 +563,8 @@ sql_spool_threshold: 10
     assert spool.exists()
     # kept, not delivered: the exit status says so (2), and the log says where the rows are
     assert rc == 2, log
-    assert re.search(r"the last purge \(\d+ rows\) did not reach the database: kept in "
-                     + re.escape(f"'{spool}'"), log), log
+    assert re.search(r"the last purge \(\d+ rows\) was not confirmed by the database: kept for "
+                     r"the next run \(spool " + re.escape(f"'{spool}'") + r"\)", log), log
     assert "Exiting with status 2: some data was not delivered" in log
     restart()
     ok, rc, log2 = run_until_flushed(PMACCTD, tmp_path / "run2",

@@ -205,7 +205,8 @@ def test_unacknowledged_at_shutdown_resolved_by_next_run(tmp_path, pcapgen, requ
                                env=DAEMON_ENV, timeout=120)
         finally:
             proxy.close()
-        assert r.returncode == 0, r.stderr
+        # the first run's purge is not confirmed: kept for the next run, exit status 2
+        assert r.returncode == (2 if cuts else 0), r.stderr
         assert proxy.cut == cuts
         assert "not implemented" not in r.stderr, r.stderr
         logs.append(r.stderr)
