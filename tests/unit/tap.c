@@ -43,8 +43,17 @@ bool tap_is_str(const char *got, const char *want, const char *file, int line, c
 	return tap_ok(strcmp(got, want) == 0, file, line, "%s (got '%s', want '%s')", name, got, want);
 }
 
+void tap_skip(const char *reason)
+{
+	printf("ok %d # SKIP %s\n", ++tap_n, reason);
+}
+
 int tap_done(void)
 {
+	if (!tap_n) {
+		printf("not ok 1 - the file ran no check\n");
+		tap_n = tap_failed = 1;
+	}
 	printf("1..%d\n", tap_n);
 	return tap_failed ? 1 : 0;
 }

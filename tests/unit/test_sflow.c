@@ -509,6 +509,18 @@ static void count_agents(void *arg, const struct sflow_agent_stats *a)
 	*out = *a;
 }
 
+struct agent_tally {
+	int agents;
+	uint64_t packets;
+};
+
+static void tally_agents(void *arg, const struct sflow_agent_stats *a)
+{
+	struct agent_tally *t = arg;
+	t->agents++;
+	t->packets += a->packets;
+}
+
 static void test_sequence(void)
 {
 	struct sflow_state *ss = sflow_state_new();
@@ -533,7 +545,10 @@ static void test_sequence(void)
 		h.sub_agent = i;
 		sflow_state_datagram(ss, &h, 1);
 	}
-	ok(true, "seq: 1000 agents tracked");
+	struct agent_tally t = { 0, 0 };
+	sflow_state_foreach(ss, tally_agents, &t);
+	is_int(t.agents, 1001, "seq: 1000 more agents tracked, each on its own");
+	is_int(t.packets, 1006, "seq: every datagram counted once");
 	sflow_state_free(ss);
 	sflow_state_free(NULL);
 }
