@@ -21,8 +21,11 @@ deps:
 test-deps: deps
 	@./scripts/ensure-packages $(TEST_PKGS)
 
+# Under CI every warning is an error (the build already asks for warning_level=3 and more).
+MESON_WERROR = $(if $(CI),-Dwerror=true)
+
 $(BUILD)/build.ninja:
-	meson setup $(BUILD)
+	meson setup $(BUILD) $(MESON_WERROR)
 
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -36,14 +39,14 @@ unit: build
 
 # The unit tests and the fuzz corpus again under AddressSanitizer + UndefinedBehaviorSanitizer.
 asan: deps
-	@[ -f $(ASAN_BUILD)/build.ninja ] || meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+	@[ -f $(ASAN_BUILD)/build.ninja ] || meson setup $(ASAN_BUILD) $(MESON_WERROR) -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 	ninja -C $(ASAN_BUILD)
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 meson test -C $(ASAN_BUILD) --print-errorlogs
 
 # The threaded parts under ThreadSanitizer: the ring and table tests, then pmacctd with three
 # plugins on the demo capture (a data race fails the run).
 tsan: deps
-	@[ -f $(TSAN_BUILD)/build.ninja ] || meson setup $(TSAN_BUILD) -Db_sanitize=thread -Dbuildtype=debug
+	@[ -f $(TSAN_BUILD)/build.ninja ] || meson setup $(TSAN_BUILD) $(MESON_WERROR) -Db_sanitize=thread -Dbuildtype=debug
 	ninja -C $(TSAN_BUILD)
 	meson test -C $(TSAN_BUILD) --print-errorlogs ring agg health
 	TSAN_OPTIONS=halt_on_error=1:exitcode=66 $(TSAN_BUILD)/pmacctd -f tests/e2e/configs/tsan.conf >/dev/null

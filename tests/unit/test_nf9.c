@@ -88,7 +88,7 @@ static void rec(struct buf *b, uint8_t last_octet, uint32_t bytes)
 }
 
 static const struct fr_ip exp1 = { 4, { 0 }, { 127, 0, 0, 1 } };
-static const struct fr_ip exp2 = { 4, { 0 }, { 127, 0, 0, 2 } };
+static const struct fr_ip exporter2 = { 4, { 0 }, { 127, 0, 0, 2 } };
 static const struct fr_ts now = { 1800000000, 0 };
 
 static struct nf_state *fresh(void)
@@ -148,7 +148,7 @@ static void test_template_data(void)
 	set_open(&b, 256);
 	rec(&b, 3, 1);
 	set_close(&b);
-	is_int(nf_decode(st, b.b, b.n, &exp2, &now, collect, &g), 0, "other exporter: unknown");
+	is_int(nf_decode(st, b.b, b.n, &exporter2, &now, collect, &g), 0, "other exporter: unknown");
 	is_int(nf_decode(st, b.b, b.n, &exp1, &now, collect, &g), 1, "the template's own: known");
 	nf_state_free(st);
 }
@@ -278,7 +278,7 @@ static void test_hold_early_data(void)
 	set_open(&b, 256);	/* the same id from another exporter: not its template */
 	rec(&b, 4, 400);
 	set_close(&b);
-	nf_decode(st, b.b, b.n, &exp2, &early, collect, &g);
+	nf_decode(st, b.b, b.n, &exporter2, &early, collect, &g);
 	nf_totals(st, &t);
 	is_int(t.held, 3, "three sets held");
 	is_int(t.drops[NF_DROP_NO_TEMPLATE], 0, "none counted as dropped");
