@@ -6,7 +6,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "model/flow_rec.h"
 #include "model/prim.h"
@@ -95,16 +94,22 @@ void nf_totals(const struct nf_state *st, struct nf_totals *t);
 void nf_state_expire(struct nf_state *st, int64_t now);
 
 /*
- * Templates persistence (nfacctd_templates_file): write every cached
- * template as JSON lines; load them back.  0 or -1.
+ * The nfacctd_templates_file format, in memory (pipeline/nf_tplstore.c
+ * reads and writes the file): every cached template as one JSON line,
+ * {"version": 9, "exporter": "192.0.2.1", "domain": 0, "id": 256,
+ *  "options": 0, "scope": 0, "fields": [[8, 4, 0], [12, 4, 0]]},
+ * or only those of exporters the decoder has received datagrams from
+ * (served_only).  Returns a heap string the caller frees; its length in
+ * *len when len is not NULL.
  */
-int nf_templates_save(const struct nf_state *st, const char *path);
+char *nf_templates_dump(const struct nf_state *st, bool served_only, size_t *len);
 
 /*
- * The same JSON lines into f, only for the templates of exporters the
- * decoder has received datagrams from (served only) or for all.  0 or -1.
+ * Load templates from text[0..len) (it need not be NUL-terminated): JSON
+ * objects as nf_templates_dump() writes them, in any valid JSON spelling
+ * (spacing, key order, line breaks).  Every valid one is cached; returns 0
+ * when all were, -1 when one was not JSON or not a template.
  */
-int nf_templates_write(const struct nf_state *st, FILE *f, bool served_only);
-int nf_templates_load(struct nf_state *st, const char *path);
+int nf_templates_parse(struct nf_state *st, const char *text, size_t len);
 
 #endif

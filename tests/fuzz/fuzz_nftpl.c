@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* fuzz_nftpl.c: libFuzzer target for nf_templates_load(): an nfacctd_templates_file in. */
+/* fuzz_nftpl.c: libFuzzer target for nf_templates_parse(): an nfacctd_templates_file's text in. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "decode/nf_state.h"
-#include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -34,15 +32,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fr_ip ex = { 4, { 0 }, { 192, 0, 2, 1 } };
 	struct fr_ts now = { 1700000000, 0 };
 	struct nf_opts o = { 0 };
-	char path[64];
 	uint64_t n = 0;
-	int fd;
-
-	if ((fd = fuzz_file(data, size, path, sizeof(path))) < 0)
-		return 0;
 	struct nf_state *st = nf_state_new(&o);
-	(void)nf_templates_load(st, path);
-	close(fd);
+
+	(void)nf_templates_parse(st, (const char *)data, size);
 	nf_decode(st, v9, sizeof(v9), &ex, &now, sink, &n);
 	nf_decode(st, ipfix, sizeof(ipfix), &ex, &now, sink, &n);
 	nf_state_free(st);
