@@ -113,19 +113,12 @@ int collector_run(struct core_cfg *cfg, const struct collector_proto *proto)
 	}
 	if (!(col = collector_open(cfg, proto, &pl)))
 		goto out_pipeline;
-	if (cfg->daemonize) {
-		log_info(WHO, "Daemonizing. Bye bye screen.");
-		daemon_detach();
-	}
-	daemon_pidfiles_write(cfg);
-	daemon_privs_drop(cfg);	/* user / group: capture, sockets and pidfiles are open */
-	plugins_start(ps, cfg->nplugins);
-	log_startup_done();	/* errors from here on go to the configured log only */
+	daemon_start(cfg, ps);
 
 	struct run_ctx ctx = { col, &pl };
 	rc = collector_loop(col, run_poll, &ctx) < 0 ? 1 : 0;
-	while (rc == 0 && cfg->pcap_savefile && cfg->pcap_savefile_wait && !run_poll(&ctx))
-		sleep(1);
+	if (rc == 0)
+		daemon_savefile_wait(cfg, run_poll, &ctx);
 	collector_close(col);
 	daemon_pidfiles_remove(cfg);
 out_pipeline:

@@ -19,6 +19,7 @@
 #include "lib/privs.h"
 #include "lib/xalloc.h"
 #include "model/prim.h"
+#include "plugins/plugin.h"
 
 volatile sig_atomic_t daemon_stop, daemon_stats, daemon_reopen, daemon_reload;
 
@@ -257,6 +258,24 @@ static const struct flag_key *find_flag(const struct flag_key *map, int c)
 		if (map->flag == c)
 			return map;
 	return NULL;
+}
+
+void daemon_start(const struct core_cfg *cfg, struct plugin *ps)
+{
+	if (cfg->daemonize) {
+		log_info("default/core", "Daemonizing. Bye bye screen.");
+		daemon_detach();
+	}
+	daemon_pidfiles_write(cfg);
+	daemon_privs_drop(cfg);	/* user / group: capture, sockets and pidfiles are open */
+	plugins_start(ps, cfg->nplugins);
+	log_startup_done();	/* errors from here on go to the configured log only */
+}
+
+void daemon_savefile_wait(const struct core_cfg *cfg, bool (*should_stop)(void *arg), void *arg)
+{
+	while (cfg->pcap_savefile && cfg->pcap_savefile_wait && !should_stop(arg))
+		sleep(1);
 }
 
 int daemon_parse_args(int argc, char **argv, const char *optstr, const struct flag_key *map,

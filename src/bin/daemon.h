@@ -34,6 +34,26 @@ void daemon_pidfiles_remove(const struct core_cfg *cfg);
  */
 void daemon_privs_drop(const struct core_cfg *cfg);
 
+struct plugin;
+
+/*
+ * The start-up order, once capture handles, sockets and the plugins'
+ * sockets are open: daemonize (daemonize: true), write the pidfiles, drop
+ * privileges (daemon_privs_drop(): the files made so far are given to the
+ * new owner first), start the plugin threads of ps (cfg->nplugins), then
+ * leave start-up logging (log_startup_done()).  Privileges go after the
+ * sockets and pidfiles and before any thread handles input: a security
+ * property, so it is written once, here.  Exits on failure.
+ */
+void daemon_start(const struct core_cfg *cfg, struct plugin *ps);
+
+/*
+ * pcap_savefile_wait: the capture file is done, keep the plugins serving
+ * until should_stop(arg) (the daemon's signal handling) says so.  Returns at
+ * once without a capture file or without the key.
+ */
+void daemon_savefile_wait(const struct core_cfg *cfg, bool (*should_stop)(void *arg), void *arg);
+
 /* One command-line flag and the config key it becomes (NULL value: takes the option argument). */
 struct flag_key {
 	char flag;

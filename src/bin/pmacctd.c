@@ -204,20 +204,12 @@ static int run(struct core_cfg *cfg, const void *arg)
 		pcap_src_close(&src);
 		return 1;
 	}
-	if (cfg->daemonize) {
-		log_info(WHO, "Daemonizing. Bye bye screen.");
-		daemon_detach();
-	}
-	daemon_pidfiles_write(cfg);
-	daemon_privs_drop(cfg);	/* user / group: capture, sockets and pidfiles are open */
-	plugins_start(ps, cfg->nplugins);
-	log_startup_done();	/* errors from here on go to the configured log only */
+	daemon_start(cfg, ps);
 
 	struct core_ctx ctx = { &src, &pl };
 	int rc = pcap_src_run(&src, &pl, core_poll, &ctx) < 0 ? 1 : 0;
-	/* pcap_savefile_wait: the file is done; keep plugins serving until told to stop */
-	while (rc == 0 && cfg->pcap_savefile && cfg->pcap_savefile_wait && !core_poll(&ctx))
-		sleep(1);
+	if (rc == 0)
+		daemon_savefile_wait(cfg, core_poll, &ctx);
 	if (plugins_stop(ps, cfg->nplugins) && rc == 0)
 		rc = PLUGIN_EXIT_UNDELIVERED;	/* each plugin logged what and where */
 	pipeline_fini(&pl);
