@@ -33,7 +33,7 @@ struct sf_cntlog {
 	char ts[40];		/* timestamp of the datagram being decoded */
 };
 
-static void ip_str(const struct fr_ip *ip, char *buf, size_t len)
+void sf_agent_str(const struct fr_ip *ip, char *buf, size_t len)
 {
 	if (!ip->af || !inet_ntop(ip->af == 4 ? AF_INET : AF_INET6, ip->a, buf, (socklen_t)len))
 		snprintf(buf, len, "0.0.0.0");
@@ -50,7 +50,7 @@ static void cnt_path(const struct sf_cntlog *l, const struct fr_ip *agent, char 
 		snprintf(out, len, "%s", l->path);
 		return;
 	}
-	ip_str(agent, ip, sizeof(ip));
+	sf_agent_str(agent, ip, sizeof(ip));
 	snprintf(out, len, "%.*s%s%s", (int)(p - l->path), l->path, ip, p + strlen(var));
 }
 
@@ -120,7 +120,7 @@ void sf_cntlog_datagram(struct sf_cntlog *l, const struct dgram *d)
 	FILE *fp = cnt_file(l, &h.agent);
 	if (!fp)
 		return;
-	ip_str(&h.agent, ip, sizeof(ip));
+	sf_agent_str(&h.agent, ip, sizeof(ip));
 	cnt_init_agent(l, fp, &h.agent, ip);
 }
 
@@ -171,7 +171,7 @@ void sf_cntlog_counter(struct sf_cntlog *l, const struct sflow_hdr *h,
 
 	if (!fp)
 		return;
-	ip_str(&h->agent, ip, sizeof(ip));
+	sf_agent_str(&h->agent, ip, sizeof(ip));
 	fprintf(fp, "{\"seq\": %llu, \"timestamp\": \"%s\", \"peer_ip_src\": \"%s\", "
 	    "\"event_type\": \"log\", \"source_id_index\": %u, \"sflow_seq\": %u, "
 	    "\"sflow_cnt_seq\": %u, \"sf_cnt_type\": \"%s\"", (unsigned long long)l->seq++, l->ts,

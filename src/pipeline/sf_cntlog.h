@@ -4,6 +4,7 @@
 #define PIPELINE_SF_CNTLOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "decode/sflow.h"
 #include "pipeline/collector.h"
@@ -40,5 +41,8 @@ void sf_cntlog_reopen(struct sf_cntlog *l);
 
 /* Close and free (NULL: nothing). */
 void sf_cntlog_free(struct sf_cntlog *l);
+
+/* An agent's address as sfacctd prints it (log lines, file names): "0.0.0.0" when unset. */
+void sf_agent_str(const struct fr_ip *ip, char *buf, size_t len);
 
 #endif

@@ -33,12 +33,6 @@ struct sf_collector {
 	int64_t warned_at;	/* when (the clock of sf_collector_tick), 0 = never */
 };
 
-static void ip_str(const struct fr_ip *ip, char *buf, size_t len)
-{
-	if (!ip->af || !inet_ntop(ip->af == 4 ? AF_INET : AF_INET6, ip->a, buf, (socklen_t)len))
-		snprintf(buf, len, "0.0.0.0");
-}
-
 /* sflow_sink.counter: one line in the counter log. */
 static void on_counter(void *arg, const struct sflow_hdr *h, const struct sflow_counter *c)
 {
@@ -169,7 +163,7 @@ static void log_agent(void *arg, const struct sflow_agent_stats *a)
 	const struct sf_collector *s = arg;
 	char ip[INET6_ADDRSTRLEN];
 
-	ip_str(&a->agent, ip, sizeof(ip));
+	sf_agent_str(&a->agent, ip, sizeof(ip));
 	log_notice(WHO, "stats [%s] agent=%s:%u time=%ld packets=%llu bytes=%llu seq_good=%llu "
 	    "seq_jmp_fwd=%llu seq_jmp_bck=%llu", s->listen, ip, a->sub_agent, (long)time(NULL),
 	    (unsigned long long)a->packets, (unsigned long long)a->bytes,
