@@ -9,8 +9,6 @@
 #include "lib/mapfile.h"
 #include "lib/xalloc.h"
 
-#define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
-
 enum tee_key { TK_ID, TK_IP, TK_TAG, TK_ALG };
 
 static const struct mapfile_key tee_keys[] = {
@@ -39,7 +37,7 @@ static int set_key(struct tee_map_row *r, const char *k, char *v, char *why, siz
 {
 	int alg;
 
-	switch (mapfile_key_id(tee_keys, NELEMS(tee_keys), k)) {
+	switch (mapfile_key_id(tee_keys, sizeof(tee_keys) / sizeof(tee_keys[0]), k)) {
 	case TK_ID:
 		if (parse_id(v, &r->id) == 0)
 			return 0;
@@ -53,7 +51,8 @@ static int set_key(struct tee_map_row *r, const char *k, char *v, char *why, siz
 			r->tags = xmalloc(sizeof(*r->tags));
 		return tagfilter_compile(r->tags, v, why, wlen);
 	case TK_ALG:
-		if ((alg = mapfile_key_id(tee_algs, NELEMS(tee_algs), v)) >= 0) {
+		alg = mapfile_key_id(tee_algs, sizeof(tee_algs) / sizeof(tee_algs[0]), v);
+		if (alg >= 0) {
 			r->alg = (enum tee_alg)alg;
 			return 0;
 		}
