@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "lib/log.h"
+#include "lib/mapfile.h"
 #include "lib/xalloc.h"
 #include "maps/lpm.h"
 #include "model/prim.h"
@@ -62,13 +63,8 @@ static char *next_field(char **s)
 	return f;
 }
 
-struct line_ctx {
-	const char *path, *who;
-	unsigned lineno;
-};
-
 /* Parse "prefix/len" into entry e and the key; 0 or -1 (logged). */
-static int parse_prefix(const struct line_ctx *c, char *s, struct net_entry *e, uint64_t *hi,
+static int parse_prefix(const struct mapfile *mf, const char *who, char *s, struct net_entry *e, uint64_t *hi,
     uint64_t *lo)
 {
 	char *slash = strchr(s, '/');
@@ -76,7 +72,7 @@ static int parse_prefix(const struct line_ctx *c, char *s, struct net_entry *e, 
 	unsigned long len;
 
 	if (!slash) {
-		log_err(c->who, "[%s:%u] Missing '/' separator. Ignoring.", c->path, c->lineno);
+		mapfile_error(mf, who, "Missing '/' separator. Ignoring.");
 		return -1;
 	}
 	*slash = '\0';
@@ -84,16 +80,16 @@ static int parse_prefix(const struct line_ctx *c, char *s, struct net_entry *e, 
 	e->af = strchr(s, ':') ? 6 : 4;
 	/* inet_aton as pmacct: "10.1" is 10.0.0.1 */
 	if (e->af == 4 ? inet_aton(s, (struct in_addr *)a) == 0 : inet_pton(AF_INET6, s, a) != 1) {
-		log_err(c->who, "[%s:%u] Invalid network '%s'. Ignoring.", c->path, c->lineno, s);
+		mapfile_error(mf, who, "Invalid network '%s'. Ignoring.", s);
 		return -1;
 	}
 	if (!*m || strspn(m, "0123456789") != strlen(m) || strlen(m) > 3) {
-		log_err(c->who, "[%s:%u] Invalid network mask '%s'.", c->path, c->lineno, m);
+		mapfile_error(mf, who, "Invalid network mask '%s'.", m);
 		return -1;
 	}
 	len = strtoul(m, NULL, 10);
 	if (len > (e->af == 4 ? 32u : 128u)) {
-		log_err(c->who, "[%s:%u] Invalid network mask '%lu'.", c->path, c->lineno, len);
+		mapfile_error(mf, who, "Invalid network mask '%lu'.", len);
 		return -1;
 	}
 	e->len = (uint8_t)len;
@@ -107,7 +103,7 @@ static int parse_prefix(const struct line_ctx *c, char *s, struct net_entry *e, 
  * next is the ASN, "peer_asn" + '_' + "asn" allowed.  ASNs are read with
  * strtoul as pmacct does (a non-number reads as 0).
  */
-static int parse_line(const struct line_ctx *c, char *s, struct net_entry *e, uint64_t *hi,
+static int parse_line(const struct mapfile *mf, const char *who, char *s, struct net_entry *e, uint64_t *hi,
     uint64_t *lo)
 {
 	int commas = 0;
@@ -133,7 +129,7 @@ static int parse_line(const struct line_ctx *c, char *s, struct net_entry *e, ui
 		}
 		e->as = (uint32_t)strtoul(as, NULL, 10);
 	}
-	return parse_prefix(c, s, e, hi, lo);
+	return parse_prefix(mf, who, s, e, hi, lo);
 }
 
 static void map_add(struct net_map *m, struct lpm_builder *b, const struct net_entry *e,
@@ -149,32 +145,26 @@ static void map_add(struct net_map *m, struct lpm_builder *b, const struct net_e
 
 struct net_map *netmap_load(const char *path, const char *who, char *err, size_t errlen)
 {
-	struct line_ctx c = { path, who, 0 };
 	struct lpm_builder b4, b6;
 	struct net_map *m;
-	char *line = NULL;
-	size_t cap = 0;
-	FILE *f = fopen(path, "r");
+	struct mapfile mf;
+	char *row;
 
-	if (!f) {
+	if (mapfile_init(&mf, path) < 0) {
 		snprintf(err, errlen, "[%s] %s", path, errno == ENOENT ? "file not found." : strerror(errno));
 		return NULL;
 	}
 	m = xcalloc(1, sizeof(*m));
 	lpm_builder_init(&b4);
 	lpm_builder_init(&b6);
-	while (getline(&line, &cap, f) >= 0) {
+	while ((row = mapfile_next(&mf))) {
 		struct net_entry e;
 		uint64_t hi, lo;
-		c.lineno++;
-		strip_blanks(line);
-		if (!*line || *line == '!' || *line == '#')
-			continue;
-		if (parse_line(&c, line, &e, &hi, &lo) == 0)
+		strip_blanks(row);
+		if (parse_line(&mf, who, row, &e, &hi, &lo) == 0)
 			map_add(m, e.af == 4 ? &b4 : &b6, &e, hi, lo);
 	}
-	free(line);
-	fclose(f);
+	mapfile_fini(&mf);
 	m->v4 = lpm_build(&b4);
 	m->v6 = lpm_build(&b6);
 	lpm_builder_fini(&b4);

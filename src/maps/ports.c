@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/log.h"
+#include "lib/mapfile.h"
 #include "lib/xalloc.h"
 
 struct port_map {
@@ -37,34 +37,20 @@ static long port_of(const char *s)
 	return v >= 1 && v <= 65535 ? v : -1;
 }
 
-static bool is_skip(const char *s)
-{
-	while (isspace((unsigned char)*s))
-		s++;
-	return !*s || *s == '!' || *s == '#';
-}
-
 struct port_map *portmap_load(const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t cap = 0;
-	unsigned line = 0;
+	struct mapfile mf;
+	char *row;
 
-	if (!f) {
+	if (mapfile_init(&mf, path) < 0) {
 		snprintf(err, errlen, "[%s] cannot open the ports file: %s", path, strerror(errno));
 		return NULL;
 	}
 	struct port_map *m = xcalloc(1, sizeof(*m));
-	while (getline(&buf, &cap, f) >= 0) {
-		line++;
-		if (is_skip(buf))
-			continue;
-		long p = port_of(buf);
+	while ((row = mapfile_next(&mf))) {
+		long p = port_of(row);
 		if (p < 0) {
-			buf[strcspn(buf, "\r\n")] = '\0';
-			log_warnx("default/core", "[%s:%u] invalid port specified: '%s'. Ignored.",
-			    path, line, buf);
+			mapfile_warn(&mf, "default/core", "invalid port specified: '%s'. Ignored.", row);
 			continue;
 		}
 		uint64_t bit = 1ULL << (p % 64);
@@ -73,8 +59,7 @@ struct port_map *portmap_load(const char *path, char *err, size_t errlen)
 			m->count++;
 		}
 	}
-	free(buf);
-	fclose(f);
+	mapfile_fini(&mf);
 	return m;
 }
 

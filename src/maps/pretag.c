@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "lib/log.h"
+#include "lib/mapfile.h"
 #include "lib/xalloc.h"
 
 #define PT_MAX_CONDS 24
@@ -138,7 +139,6 @@ struct pt_map {
 /* Parsing context of one line. */
 struct pt_line {
 	const char *path;
-	unsigned line;
 	const struct pt_opts *o;
 	pcap_t *dead;		/* for filter= */
 	char why[256];
@@ -404,48 +404,28 @@ static void rule_fini(struct pt_rule *r)
 }
 
 /*
- * Split a line into key=value tokens separated by blanks.  A value may be
+ * Split a row into key=value tokens separated by blanks.  A value may be
  * quoted with ' or " (filters hold blanks).  Calls rule_add for each.
  * 0, or -1 with l->why set.
  */
 static int parse_line(char *s, struct pt_rule *r, struct pt_line *l)
 {
-	for (;;) {
-		while (isspace((unsigned char)*s))
-			s++;
-		if (!*s)
-			return 0;
-		char *key = s;
-		while (*s && *s != '=' && !isspace((unsigned char)*s))
-			s++;
-		if (*s != '=' || s == key) {
+	struct mapfile_kv kv;
+	enum mapfile_tok t;
+
+	while ((t = mapfile_kv_next(&s, MAPFILE_QUOTES, &kv)) != MAPFILE_TOK_END) {
+		if (t == MAPFILE_TOK_QUOTE) {
+			snprintf(l->why, sizeof(l->why), "unterminated quote");
+			return -1;
+		}
+		if (t != MAPFILE_TOK_KV || !kv.val[0]) {
 			snprintf(l->why, sizeof(l->why), "malformed line");
 			return -1;
 		}
-		*s++ = '\0';
-		char *v = s;
-		if (*s == '\'' || *s == '"') {
-			char q = *s++;
-			v = s;
-			while (*s && *s != q)
-				s++;
-			if (*s != q) {
-				snprintf(l->why, sizeof(l->why), "unterminated quote");
-				return -1;
-			}
-		} else {
-			while (*s && !isspace((unsigned char)*s))
-				s++;
-		}
-		if (*s)
-			*s++ = '\0';
-		if (!v[0]) {
-			snprintf(l->why, sizeof(l->why), "malformed line");
-			return -1;
-		}
-		if (rule_add(r, l, key, v) < 0)
+		if (rule_add(r, l, kv.key, kv.val) < 0)
 			return -1;
 	}
+	return 0;
 }
 
 /* Checks that need the whole line, as pmacct's load_id_file makes them. */
@@ -479,37 +459,26 @@ static void resolve_jumps(struct pt_map *m, const char *path, const char *who)
 	}
 }
 
-/* Strip the newline; true if the line is blank or a comment ('!' or '#'). */
-static bool skip_line(char *s, ssize_t *n)
-{
-	while (*n > 0 && (s[*n - 1] == '\n' || s[*n - 1] == '\r'))
-		s[--*n] = '\0';
-	while (isspace((unsigned char)*s))
-		s++;
-	return !*s || *s == '!' || *s == '#';
-}
-
-/* Parse line `buf` into the next rule of m.  Logs and returns -1 when the line is skipped. */
-static int load_line(struct pt_map *m, struct pt_line *l, char *buf, ssize_t n, size_t row_len)
+/* Parse the current row of mf into the next rule of m.  Logs and returns -1 when the row is skipped. */
+static int load_line(struct pt_map *m, struct pt_line *l, struct mapfile *mf, char *row,
+    size_t row_len)
 {
 	struct pt_rule *r = &m->r[m->n];
 
 	/* as pmacct: a row must fit maps_row_len with its newline and NUL */
-	if ((size_t)n > row_len - 2) {
-		log_warnx(l->o->who, "[%s:%u] line too long (max %zu chars). Ignored.", l->path,
-		    l->line, row_len);
+	if (mapfile_too_long(mf, row_len)) {
+		mapfile_warn(mf, l->o->who, "line too long (max %zu chars). Ignored.", row_len);
 		return -1;
 	}
 	memset(r, 0, sizeof(*r));
-	r->line = l->line;
-	if (parse_line(buf, r, l) < 0 || rule_check(r, l) < 0) {
-		log_warnx(l->o->who, "[%s:%u] %s. Line ignored.", l->path, l->line, l->why);
+	r->line = mf->line;
+	if (parse_line(row, r, l) < 0 || rule_check(r, l) < 0) {
+		mapfile_warn(mf, l->o->who, "%s. Line ignored.", l->why);
 		rule_fini(r);
 		return -1;
 	}
 	if (r->ret)
-		log_warnx(l->o->who, "[%s:%u] RETURN is in the process of being discontinued.",
-		    l->path, l->line);
+		mapfile_warn(mf, l->o->who, "RETURN is in the process of being discontinued.");
 	m->n++;
 	return 0;
 }
@@ -519,36 +488,30 @@ struct pt_map *pretag_load(const char *path, const struct pt_opts *o, char *err,
 	size_t max = o->max_entries ? o->max_entries : PT_DEFAULT_ENTRIES;
 	size_t row_len = o->row_len >= 3 ? o->row_len : PT_DEFAULT_ROW_LEN;
 	struct pt_line l = { .path = path, .o = o };
-	char *buf = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	FILE *f = fopen(path, "r");
+	struct mapfile mf;
+	char *row;
 
-	if (!f) {
+	if (mapfile_init(&mf, path) < 0) {
 		snprintf(err, errlen, "[%s] cannot open the map: %s", path, strerror(errno));
 		return NULL;
 	}
 	l.dead = pcap_open_dead(o->linktype, o->snaplen > 0 ? o->snaplen : 65535);
 	if (!l.dead) {
-		fclose(f);
+		mapfile_fini(&mf);
 		snprintf(err, errlen, "[%s] pcap_open_dead failed", path);
 		return NULL;
 	}
 	struct pt_map *m = xcalloc(1, sizeof(*m));
 	m->r = xcalloc(max, sizeof(*m->r));
-	while ((n = getline(&buf, &cap, f)) >= 0) {
-		l.line++;
-		if (skip_line(buf, &n))
-			continue;
+	while ((row = mapfile_next(&mf))) {
 		if (m->n == max) {
 			log_warnx(o->who, "[%s] file cut to the first %zu entries. Number of entries can "
 			    "be configured via 'maps_entries'.", path, max);
 			break;
 		}
-		load_line(m, &l, buf, n, row_len);
+		load_line(m, &l, &mf, row, row_len);
 	}
-	free(buf);
-	fclose(f);
+	mapfile_fini(&mf);
 	pcap_close(l.dead);
 	resolve_jumps(m, path, o->who);
 	return m;

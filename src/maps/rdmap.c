@@ -3,14 +3,13 @@
 #include "rdmap.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "lib/mapfile.h"
 #include "lib/xalloc.h"
 
 #define RDMAP_MAX_LINES 65536
@@ -115,57 +114,70 @@ static int parse_prefix(const char *s, struct rd_line *l)
 	return 0;
 }
 
-static int parse_line(char *line, struct rd_line *l, char *why, size_t wlen)
+enum rd_key { RK_ID, RK_IP, RK_IN, RK_OUT, RK_LABEL };
+
+static const struct mapfile_key rd_keys[] = {
+	{ "id", RK_ID }, { "ip", RK_IP }, { "in", RK_IN }, { "out", RK_OUT },
+	{ "mpls_label_bottom", RK_LABEL },
+};
+
+/* in=, out=, mpls_label_bottom=: a 32-bit number.  0, or -1 with why. */
+static int parse_num(const char *k, const char *v, uint32_t *out, char *why, size_t wlen)
 {
-	char *save = NULL;
+	if (parse_u32(v, out, UINT32_MAX) == 0)
+		return 0;
+	snprintf(why, wlen, "%s '%s': expected a number", k, v);
+	return -1;
+}
+
+/* One key=value of a row into l.  0, or -1 with why. */
+static int set_key(struct rd_line *l, const char *k, const char *v, char *why, size_t wlen)
+{
+	switch (mapfile_key_id(rd_keys, sizeof(rd_keys) / sizeof(rd_keys[0]), k)) {
+	case RK_ID:
+		if (rdmap_parse_rd(v, l->rd) == 0)
+			return 0;
+		snprintf(why, wlen, "id '%s': expected a route distinguisher, "
+		    "0:<as>:<n>, 1:<ipv4>:<n> or 2:<as4>:<n>", v);
+		return -1;
+	case RK_IP:
+		if (parse_prefix(v, l) == 0)
+			return 0;
+		snprintf(why, wlen, "ip '%s': expected an address or prefix", v);
+		return -1;
+	case RK_IN:
+		l->has_in = true;
+		return parse_num(k, v, &l->in, why, wlen);
+	case RK_OUT:
+		l->has_out = true;
+		return parse_num(k, v, &l->out, why, wlen);
+	case RK_LABEL:
+		l->has_label = true;
+		return parse_num(k, v, &l->label, why, wlen);
+	default:
+		snprintf(why, wlen, "unknown key '%s' (id, ip, in, out, mpls_label_bottom)", k);
+		return -1;
+	}
+}
+
+/* One row: 0, or -1 with why. */
+static int parse_line(char *row, struct rd_line *l, char *why, size_t wlen)
+{
+	struct mapfile_kv kv;
+	enum mapfile_tok t;
 	bool have_id = false, have_ip = false;
 
 	memset(l, 0, sizeof(*l));
-	for (char *tok = strtok_r(line, " \t\r\n", &save); tok; tok = strtok_r(NULL, " \t\r\n", &save)) {
-		char *eq = strchr(tok, '=');
-		if (!eq) {
-			snprintf(why, wlen, "'%s' is not key=value", tok);
+	while ((t = mapfile_kv_next(&row, 0, &kv)) != MAPFILE_TOK_END) {
+		if (t != MAPFILE_TOK_KV) {
+			snprintf(why, wlen, "'%s' is not key=value", kv.word);
 			return -1;
 		}
-		*eq = '\0';
-		const char *k = tok, *v = eq + 1;
-		if (strcasecmp(k, "id") == 0) {
-			if (rdmap_parse_rd(v, l->rd) < 0) {
-				snprintf(why, wlen, "id '%s': expected a route distinguisher, "
-				    "0:<as>:<n>, 1:<ipv4>:<n> or 2:<as4>:<n>", v);
-				return -1;
-			}
-			have_id = true;
-		} else if (strcasecmp(k, "ip") == 0) {
-			if (parse_prefix(v, l) < 0) {
-				snprintf(why, wlen, "ip '%s': expected an address or prefix", v);
-				return -1;
-			}
-			have_ip = true;
-		} else if (strcasecmp(k, "in") == 0 || strcasecmp(k, "out") == 0 ||
-		    strcasecmp(k, "mpls_label_bottom") == 0) {
-			uint32_t x;
-			if (parse_u32(v, &x, UINT32_MAX) < 0) {
-				snprintf(why, wlen, "%s '%s': expected a number", k, v);
-				return -1;
-			}
-			if (k[0] == 'i' || k[0] == 'I') {
-				l->in = x;
-				l->has_in = true;
-			} else if (k[0] == 'o' || k[0] == 'O') {
-				l->out = x;
-				l->has_out = true;
-			} else {
-				l->label = x;
-				l->has_label = true;
-			}
-		} else {
-			snprintf(why, wlen, "unknown key '%s' (id, ip, in, out, mpls_label_bottom)", k);
+		if (set_key(l, kv.key, kv.val, why, wlen) < 0)
 			return -1;
-		}
+		have_id |= strcmp(kv.key, "id") == 0;
+		have_ip |= strcmp(kv.key, "ip") == 0;
 	}
-	if (!have_id && !have_ip && !l->has_in && !l->has_out && !l->has_label)
-		return 1;
 	if (!have_id || !have_ip) {
 		snprintf(why, wlen, "a line needs id= and ip=");
 		return -1;
@@ -175,41 +187,31 @@ static int parse_line(char *line, struct rd_line *l, char *why, size_t wlen)
 
 struct rd_map *rdmap_load(const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
+	struct mapfile mf;
 	struct rd_map *m;
-	char line[1024], why[256];
-	int lineno = 0;
+	char why[256], *row;
 
-	if (!f) {
+	if (mapfile_init(&mf, path) < 0) {
 		snprintf(err, errlen, "[%s] cannot open: %s", path, strerror(errno));
 		return NULL;
 	}
 	m = xcalloc(1, sizeof(*m));
-	while (fgets(line, sizeof(line), f)) {
+	while ((row = mapfile_next(&mf))) {
 		struct rd_line l;
-		char *p = line;
-		int rc;
-		lineno++;
-		while (isspace((unsigned char)*p))
-			p++;
-		if (*p == '!' || *p == '#' || !*p)
-			continue;
-		if ((rc = parse_line(p, &l, why, sizeof(why))) < 0 || m->n >= RDMAP_MAX_LINES) {
-			snprintf(err, errlen, "[%s:%d] %s", path, lineno,
-			    rc < 0 ? why : "too many lines");
-			fclose(f);
+		int rc = parse_line(row, &l, why, sizeof(why));
+		if (rc < 0 || m->n >= RDMAP_MAX_LINES) {
+			mapfile_fail(&mf, err, errlen, "%s", rc < 0 ? why : "too many lines");
+			mapfile_fini(&mf);
 			rdmap_free(m);
 			return NULL;
 		}
-		if (rc > 0)
-			continue;
 		if (m->n == m->cap) {
 			m->cap = m->cap ? m->cap * 2 : 16;
 			m->v = xrealloc(m->v, m->cap * sizeof(*m->v));
 		}
 		m->v[m->n++] = l;
 	}
-	fclose(f);
+	mapfile_fini(&mf);
 	return m;
 }
 

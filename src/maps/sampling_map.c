@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/log.h"
+#include "lib/mapfile.h"
 #include "lib/xalloc.h"
 
 #define SM_WHO "default/core"
@@ -83,104 +83,93 @@ static bool sm_iface_parse(const char *s, struct sm_iface *f)
 	return f->set;
 }
 
-/*
- * Parse one rule (the line without its newline) into *r; false after
- * logging why the line is skipped.
- */
-static bool sm_parse_line(char *line, const char *path, unsigned lineno, struct sm_rule *r)
+enum sm_key { SK_ID, SK_IP, SK_IN, SK_OUT };
+
+static const struct mapfile_key sm_keys[] = {
+	{ "id", SK_ID }, { "ip", SK_IP }, { "in", SK_IN }, { "out", SK_OUT },
+};
+
+/* One key=value into *r; *seen has bit k for each key already given.  False after logging. */
+static bool sm_set(struct mapfile *mf, struct sm_rule *r, unsigned *seen, const char *k,
+    const char *v)
 {
-	bool have_id = false, have_ip = false;
-	char *save = NULL;
+	int id = mapfile_key_id(sm_keys, sizeof(sm_keys) / sizeof(sm_keys[0]), k);
+	bool ok = false;
+
+	if (id < 0) {
+		mapfile_warn(mf, SM_WHO, "unknown key '%s' (valid: id, ip, in, out). Line ignored.", k);
+		return false;
+	}
+	if (*seen & (1u << id)) {
+		mapfile_warn(mf, SM_WHO, "key '%s' given twice. Line ignored.", k);
+		return false;
+	}
+	*seen |= 1u << id;
+	switch ((enum sm_key)id) {
+	case SK_ID: ok = sm_u32(v, &r->rate) && r->rate > 0; break;
+	case SK_IP: ok = sm_prefix(v, &r->net, &r->len); break;
+	case SK_IN: ok = sm_iface_parse(v, &r->in); break;
+	case SK_OUT: ok = sm_iface_parse(v, &r->out); break;
+	}
+	if (!ok)
+		mapfile_warn(mf, SM_WHO, "key '%s': invalid value '%s'. Line ignored.", k, v);
+	return ok;
+}
+
+/* Parse the current row of mf into *r; false after logging why the row is skipped. */
+static bool sm_parse_line(struct mapfile *mf, char *row, struct sm_rule *r)
+{
+	struct mapfile_kv kv;
+	enum mapfile_tok t;
+	unsigned seen = 0;
 
 	memset(r, 0, sizeof(*r));
-	for (char *w = strtok_r(line, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
-		char *eq = strchr(w, '=');
-		if (!eq || eq == w) {
-			log_warnx(SM_WHO, "[%s:%u] malformed word '%s' (want key=value). Line ignored.",
-			    path, lineno, w);
+	while ((t = mapfile_kv_next(&row, 0, &kv)) != MAPFILE_TOK_END) {
+		if (t != MAPFILE_TOK_KV) {
+			mapfile_warn(mf, SM_WHO, "malformed word '%s' (want key=value). Line ignored.",
+			    kv.word);
 			return false;
 		}
-		*eq = '\0';
-		const char *k = w, *v = eq + 1;
-		bool dup = false, ok;
-		if (strcmp(k, "id") == 0) {
-			dup = have_id;
-			ok = sm_u32(v, &r->rate) && r->rate > 0;
-			have_id = true;
-		} else if (strcmp(k, "ip") == 0) {
-			dup = have_ip;
-			ok = sm_prefix(v, &r->net, &r->len);
-			have_ip = true;
-		} else if (strcmp(k, "in") == 0) {
-			dup = r->in.set;
-			ok = sm_iface_parse(v, &r->in);
-		} else if (strcmp(k, "out") == 0) {
-			dup = r->out.set;
-			ok = sm_iface_parse(v, &r->out);
-		} else {
-			log_warnx(SM_WHO, "[%s:%u] unknown key '%s' (valid: id, ip, in, out). "
-			    "Line ignored.", path, lineno, k);
+		if (!sm_set(mf, r, &seen, kv.key, kv.val))
 			return false;
-		}
-		if (dup) {
-			log_warnx(SM_WHO, "[%s:%u] key '%s' given twice. Line ignored.", path, lineno, k);
-			return false;
-		}
-		if (!ok) {
-			log_warnx(SM_WHO, "[%s:%u] key '%s': invalid value '%s'. Line ignored.", path,
-			    lineno, k, v);
-			return false;
-		}
 	}
-	if (!have_id || !have_ip) {
-		log_warnx(SM_WHO, "[%s:%u] required key missing. Required keys are: 'id', 'ip'. "
-		    "Line ignored.", path, lineno);
+	if (!(seen & (1u << SK_ID)) || !(seen & (1u << SK_IP))) {
+		mapfile_warn(mf, SM_WHO, "required key missing. Required keys are: 'id', 'ip'. "
+		    "Line ignored.");
 		return false;
 	}
 	return true;
 }
 
-static bool sm_is_skip(const char *s)
-{
-	while (isspace((unsigned char)*s))
-		s++;
-	return !*s || *s == '!' || *s == '#';
-}
-
 struct sampling_map *sampling_map_load(const char *path, size_t max_entries, char *err,
     size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t cap = 0;
-	unsigned lineno = 0;
+	struct mapfile mf;
+	char *row;
 	bool full = false;
 
-	if (!f) {
+	if (mapfile_init(&mf, path) < 0) {
 		snprintf(err, errlen, "[%s] cannot open the sampling map: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (!max_entries)
 		max_entries = SAMPLING_MAP_DEFAULT_ENTRIES;
 	struct sampling_map *m = xcalloc(1, sizeof(*m));
-	while (getline(&buf, &cap, f) >= 0) {
+	while ((row = mapfile_next(&mf))) {
 		struct sm_rule r;
-		lineno++;
-		buf[strcspn(buf, "\r\n")] = '\0';
-		if (sm_is_skip(buf) || !sm_parse_line(buf, path, lineno, &r))
+		if (!sm_parse_line(&mf, row, &r))
 			continue;
 		if (m->n >= max_entries) {
 			if (!full)
-				log_warnx(SM_WHO, "[%s:%u] more than %zu rules (maps_entries): this and "
-				    "later rules ignored.", path, lineno, max_entries);
+				mapfile_warn(&mf, SM_WHO, "more than %zu rules (maps_entries): this and "
+				    "later rules ignored.", max_entries);
 			full = true;
 			continue;
 		}
 		m->v = xrealloc(m->v, (m->n + 1) * sizeof(*m->v));
 		m->v[m->n++] = r;
 	}
-	free(buf);
-	fclose(f);
+	mapfile_fini(&mf);
 	return m;
 }
 

@@ -8,7 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+
+#include "lib/mapfile.h"
 
 #define CUSTOM_NAME_MAX 32
 
@@ -198,102 +199,120 @@ static int parse_sem(const char *v)
 	return -1;
 }
 
-/* One definition line (already stripped of comments); 0, 1 (blank) or -1 with why. */
-static int parse_line(char *line, char *why, size_t wlen)
-{
-	struct prim_custom c = { 0 };
-	char name[CUSTOM_NAME_MAX + 1] = "";
-	bool have_ft = false, have_len = false;
-	int sem = -1;
-	char *save = NULL;
+enum custom_key { CK_NAME, CK_FIELD_TYPE, CK_LEN, CK_SEMANTICS, CK_PACKET_PTR };
 
-	for (char *tok = strtok_r(line, " \t\r\n", &save); tok; tok = strtok_r(NULL, " \t\r\n", &save)) {
-		char *eq = strchr(tok, '=');
-		if (!eq) {
-			snprintf(why, wlen, "'%s' is not key=value", tok);
-			return -1;
-		}
-		*eq = '\0';
-		const char *k = tok, *v = eq + 1;
-		if (strcasecmp(k, "name") == 0) {
-			if (strlen(v) >= sizeof(name) - 1) {
-				snprintf(why, wlen, "name too long (at most %d characters)", CUSTOM_NAME_MAX - 1);
-				return -1;
-			}
-			snprintf(name, sizeof(name), "%s", v);
-		} else if (strcasecmp(k, "field_type") == 0) {
-			if (parse_field_type(v, &c) < 0) {
-				snprintf(why, wlen, "field_type '%s': expected <id> or <PEN>:<id>", v);
-				return -1;
-			}
-			have_ft = true;
-		} else if (strcasecmp(k, "len") == 0) {
-			char *end;
-			unsigned long n;
-			if (strcmp(v, "vlen") == 0) {
-				c.len = PRIM_CUSTOM_VLEN;
-			} else {
-				n = strtoul(v, &end, 10);
-				if (end == v || *end || n == 0 || n >= PRIM_CUSTOM_VLEN) {
-					snprintf(why, wlen, "len '%s': expected a number of bytes or vlen", v);
-					return -1;
-				}
-				c.len = (uint16_t)n;
-			}
-			have_len = true;
-		} else if (strcasecmp(k, "semantics") == 0) {
-			if ((sem = parse_sem(v)) < 0) {
-				snprintf(why, wlen, "semantics '%s': expected u_int, hex, ip, mac, str or raw", v);
-				return -1;
-			}
-		} else if (strcasecmp(k, "packet_ptr") == 0) {
-			snprintf(why, wlen, "packet_ptr is not supported (field_type primitives only)");
-			return -1;
-		} else {
-			snprintf(why, wlen, "unknown key '%s'", k);
-			return -1;
-		}
+static const struct mapfile_key custom_keys[] = {
+	{ "name", CK_NAME }, { "field_type", CK_FIELD_TYPE }, { "len", CK_LEN },
+	{ "semantics", CK_SEMANTICS }, { "packet_ptr", CK_PACKET_PTR },
+};
+
+/* A definition being read: what its keys gave so far. */
+struct custom_row {
+	struct prim_custom c;
+	char name[CUSTOM_NAME_MAX + 1];
+	bool have_ft, have_len;
+	int sem;
+};
+
+/* len=<bytes>|vlen */
+static int parse_len(const char *v, struct prim_custom *c)
+{
+	char *end;
+	unsigned long n;
+
+	if (strcmp(v, "vlen") == 0) {
+		c->len = PRIM_CUSTOM_VLEN;
+		return 0;
 	}
-	if (!name[0] && !have_ft && !have_len && sem < 0)
-		return 1;
-	if (!name[0] || !have_ft || !have_len || sem < 0) {
+	n = strtoul(v, &end, 10);
+	if (end == v || *end || n == 0 || n >= PRIM_CUSTOM_VLEN)
+		return -1;
+	c->len = (uint16_t)n;
+	return 0;
+}
+
+/* One key=value of a definition into d.  0, or -1 with why. */
+static int set_key(struct custom_row *d, const char *k, const char *v, char *why, size_t wlen)
+{
+	switch (mapfile_key_id(custom_keys, sizeof(custom_keys) / sizeof(custom_keys[0]), k)) {
+	case CK_NAME:
+		if (strlen(v) >= sizeof(d->name) - 1) {
+			snprintf(why, wlen, "name too long (at most %d characters)", CUSTOM_NAME_MAX - 1);
+			return -1;
+		}
+		snprintf(d->name, sizeof(d->name), "%s", v);
+		return 0;
+	case CK_FIELD_TYPE:
+		if (parse_field_type(v, &d->c) < 0) {
+			snprintf(why, wlen, "field_type '%s': expected <id> or <PEN>:<id>", v);
+			return -1;
+		}
+		d->have_ft = true;
+		return 0;
+	case CK_LEN:
+		if (parse_len(v, &d->c) < 0) {
+			snprintf(why, wlen, "len '%s': expected a number of bytes or vlen", v);
+			return -1;
+		}
+		d->have_len = true;
+		return 0;
+	case CK_SEMANTICS:
+		if ((d->sem = parse_sem(v)) < 0) {
+			snprintf(why, wlen, "semantics '%s': expected u_int, hex, ip, mac, str or raw", v);
+			return -1;
+		}
+		return 0;
+	case CK_PACKET_PTR:
+		snprintf(why, wlen, "packet_ptr is not supported (field_type primitives only)");
+		return -1;
+	default:
+		snprintf(why, wlen, "unknown key '%s'", k);
+		return -1;
+	}
+}
+
+/* One definition row: 0, or -1 with why. */
+static int parse_line(char *row, char *why, size_t wlen)
+{
+	struct custom_row d = { .sem = -1 };
+	struct mapfile_kv kv;
+	enum mapfile_tok t;
+
+	while ((t = mapfile_kv_next(&row, 0, &kv)) != MAPFILE_TOK_END) {
+		if (t != MAPFILE_TOK_KV) {
+			snprintf(why, wlen, "'%s' is not key=value", kv.word);
+			return -1;
+		}
+		if (set_key(&d, kv.key, kv.val, why, wlen) < 0)
+			return -1;
+	}
+	if (!d.name[0] || !d.have_ft || !d.have_len || d.sem < 0) {
 		snprintf(why, wlen, "a definition needs name, field_type, len and semantics");
 		return -1;
 	}
-	c.sem = (uint8_t)sem;
-	return prim_custom_define(name, &c, why, wlen);
+	d.c.sem = (uint8_t)d.sem;
+	return prim_custom_define(d.name, &d.c, why, wlen);
 }
 
 int prim_custom_load(const char *path, char *why, size_t wlen)
 {
-	FILE *f = fopen(path, "r");
-	char line[1024], err[256];
-	int lineno = 0, rc = 0;
+	struct mapfile mf;
+	char err[256], *row;
+	int rc = 0;
 
 	prim_custom_reset();
-	if (!f) {
+	if (mapfile_init(&mf, path) < 0) {
 		snprintf(why, wlen, "[%s] cannot open: %s", path, strerror(errno));
 		return -1;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		char *p = line;
-		lineno++;
-		if (!strchr(line, '\n') && !feof(f)) {
-			snprintf(why, wlen, "[%s:%d] line too long", path, lineno);
-			rc = -1;
-			break;
-		}
-		while (isspace((unsigned char)*p))
-			p++;
-		if (*p == '!' || *p == '#' || !*p)
-			continue;
-		if (parse_line(p, err, sizeof(err)) < 0) {
-			snprintf(why, wlen, "[%s:%d] %s", path, lineno, err);
+	while ((row = mapfile_next(&mf))) {
+		if (parse_line(row, err, sizeof(err)) < 0) {
+			mapfile_fail(&mf, why, wlen, "%s", err);
 			rc = -1;
 			break;
 		}
 	}
-	fclose(f);
+	mapfile_fini(&mf);
 	if (rc < 0)
 		prim_custom_reset();
 	return rc;

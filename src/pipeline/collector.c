@@ -24,6 +24,7 @@
 #include "lib/progress.h"
 #include "lib/rd.h"
 #include "lib/xalloc.h"
+#include "maps/allow.h"
 #include "pipeline/dispatch.h"
 #include "pipeline/health.h"
 #include "pipeline/pcap_map.h"
@@ -36,17 +37,6 @@
 #define IDLE_MS 500		/* wake up at least this often for signals and flushes */
 #define COLLECTOR_MAX_WORKERS 64	/* collector_workers */
 #define FLUSH_MS 10		/* partial plugin batches wait at most this long for more */
-
-/* An allowed exporter prefix (nfacctd_allow_file / sfacctd_allow_file). */
-struct allow_pfx {
-	struct fr_ip net;
-	uint8_t len;
-};
-
-struct allow_list {
-	struct allow_pfx *v;
-	size_t n;
-};
 
 struct collector {
 	struct core_cfg *cfg;
@@ -102,107 +92,15 @@ static inline void cnt_inc(_Atomic uint64_t *v)
 
 /* ---- allow list ------------------------------------------------------- */
 
-static bool pfx_parse(const char *s, struct allow_pfx *out)
+/* The allow file (maps/allow.h); NULL after logging when it cannot be read. */
+static struct allow_list *allow_open(const struct core_cfg *cfg, const char *path)
 {
-	char addr[INET6_ADDRSTRLEN + 1];
-	const char *slash = strchr(s, '/');
-	size_t n = slash ? (size_t)(slash - s) : strlen(s);
-	long len = -1;
+	struct allow_list *a = allow_load(path, WHO);
 
-	if (n == 0 || n >= sizeof(addr))
-		return false;
-	memcpy(addr, s, n);
-	addr[n] = '\0';
-	memset(out, 0, sizeof(*out));
-	if (inet_pton(AF_INET, addr, out->net.a) == 1)
-		out->net.af = 4;
-	else if (inet_pton(AF_INET6, addr, out->net.a) == 1)
-		out->net.af = 6;
-	else
-		return false;
-	if (slash) {
-		char *end;
-		len = strtol(slash + 1, &end, 10);
-		if (*end || end == slash + 1)
-			return false;
-	}
-	int max = out->net.af == 4 ? 32 : 128;
-	if (len < 0)
-		len = max;
-	if (len > max)
-		return false;
-	out->len = (uint8_t)len;
-	return true;
-}
-
-static bool pfx_match(const struct allow_pfx *p, const struct fr_ip *ip)
-{
-	if (p->net.af != ip->af)
-		return false;
-	for (unsigned bit = 0; bit < p->len; bit += 8) {
-		unsigned take = p->len - bit >= 8 ? 8 : p->len - bit;
-		uint8_t m = (uint8_t)(0xff << (8 - take));
-		if ((p->net.a[bit / 8] & m) != (ip->a[bit / 8] & m))
-			return false;
-	}
-	return true;
-}
-
-static void allow_free(struct allow_list *a)
-{
-	if (a)
-		free(a->v);
-	free(a);
-}
-
-/*
- * One address or prefix per line, `!` and `#` comments.  A bad line is
- * reported with file and line and skipped; an empty file allows nobody
- * (pmacct 1.7.1+).  NULL when the file cannot be read.
- */
-static struct allow_list *allow_load(const struct core_cfg *cfg, const char *path)
-{
-	FILE *f = fopen(path, "r");
-	struct allow_list *a;
-	char line[512];
-	int lineno = 0;
-
-	if (!f) {
+	if (!a)
 		log_err(WHO, "[%s] key 'nfacctd_allow_file': cannot read '%s': %s",
 		    cfg_where(&cfg->origin, "nfacctd_allow_file"), path, strerror(errno));
-		return NULL;
-	}
-	a = xcalloc(1, sizeof(*a));
-	while (fgets(line, sizeof(line), f)) {
-		char *s = line, *e;
-		lineno++;
-		while (*s == ' ' || *s == '\t')
-			s++;
-		for (e = s + strlen(s); e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'); e--)
-			;
-		*e = '\0';
-		if (!*s || *s == '!' || *s == '#')
-			continue;
-		struct allow_pfx p;
-		if (!pfx_parse(s, &p)) {
-			log_warnx(WHO, "[%s:%d] invalid address or prefix '%s'. Ignored.", path, lineno, s);
-			continue;
-		}
-		a->v = xrealloc(a->v, (a->n + 1) * sizeof(*a->v));
-		a->v[a->n++] = p;
-	}
-	fclose(f);
 	return a;
-}
-
-static bool allowed(const struct allow_list *a, const struct fr_ip *ip)
-{
-	if (!a)
-		return true;
-	for (size_t i = 0; i < a->n; i++)
-		if (pfx_match(&a->v[i], ip))
-			return true;
-	return false;
 }
 
 /* ---- records ---------------------------------------------------------- */
@@ -221,7 +119,7 @@ static void emit(void *arg, struct flow_rec *rec)
 static void handle(struct collector *c, const struct dgram *d)
 {
 	cnt_inc(&c->datagrams);
-	if (!allowed(c->allow, &d->src)) {
+	if (!allow_match(c->allow, &d->src)) {
 		cnt_inc(&c->denied);
 		return;
 	}
@@ -634,7 +532,7 @@ static int workers_open(struct collector *c, int n)
 		w->sink.emit = emit;
 		w->sink.arg = w;
 		health_attach(w);
-		if (c->cfg->collector_allow_file && !(w->allow = allow_load(c->cfg, c->cfg->collector_allow_file)))
+		if (c->cfg->collector_allow_file && !(w->allow = allow_open(c->cfg, c->cfg->collector_allow_file)))
 			return -1;
 		w->state = c->proto->state_new_worker ? c->proto->state_new_worker(c->cfg, c->state) :
 		    c->proto->state_new(c->cfg);
@@ -703,7 +601,7 @@ int collector_check(const struct core_cfg *cfg, const struct collector_proto *pr
 	if (proto->check && proto->check(cfg) < 0)
 		return -1;
 	if (cfg->collector_allow_file) {
-		struct allow_list *a = allow_load(cfg, cfg->collector_allow_file);
+		struct allow_list *a = allow_open(cfg, cfg->collector_allow_file);
 		if (!a)
 			return -1;
 		allow_free(a);
@@ -741,7 +639,7 @@ struct collector *collector_open(struct core_cfg *cfg, const struct collector_pr
 	if (cfg->collector_workers > 1 && cfg->pcap_savefile)
 		log_info(WHO, "[%s] key 'collector_workers': a capture file is read by one thread.",
 		    cfg_where(&cfg->origin, "collector_workers"));
-	if (cfg->collector_allow_file && !(c->allow = allow_load(cfg, cfg->collector_allow_file)))
+	if (cfg->collector_allow_file && !(c->allow = allow_open(cfg, cfg->collector_allow_file)))
 		goto fail;
 	if (!(c->state = proto->state_new(cfg)))
 		goto fail;
@@ -814,7 +712,7 @@ void collector_reload(struct collector *c)
 	if (!path)
 		return;
 	log_info(WHO, "[%s] (re)loading map.", path);
-	if (!(a = allow_load(c->cfg, path))) {
+	if (!(a = allow_open(c->cfg, path))) {
 		log_warnx(WHO, "[%s] reload failed; keeping the previous allow list.", path);
 		return;
 	}

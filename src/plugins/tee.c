@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/mapfile.h"
 #include "lib/xalloc.h"
 #include "maps/tagfilter.h"
+#include "maps/tee_map.h"
 #include "pipeline/collector.h"
 #include "pipeline/dispatch.h"
 #include "plugins/nfprobe_net.h"
@@ -106,20 +108,6 @@ static void map_free(struct tee_map *m)
 	free(m);
 }
 
-static int parse_alg(const char *v, enum tee_alg *out)
-{
-	static const struct { const char *name; enum tee_alg alg; } algs[] = {
-		{ "rr", TEE_RR }, { "hash-agent", TEE_HASH_AGENT }, { "hash-tag", TEE_HASH_TAG },
-		{ "hash-crc32", TEE_HASH_CRC32 },
-	};
-	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
-		if (strcmp(v, algs[i].name) == 0) {
-			*out = algs[i].alg;
-			return 0;
-		}
-	return -1;
-}
-
 /* The receivers of `ip=a:p,b:p`, parsed (map_open opens their sockets). */
 static int parse_receivers(const struct plugin *p, struct tee_pool *pool, char *list, char *why,
     size_t wl)
@@ -154,52 +142,18 @@ static int parse_receivers(const struct plugin *p, struct tee_pool *pool, char *
 	return 0;
 }
 
-/* One map line: id=N ip=host:port[,...] [tag=...] [balance-alg=...]. */
-static int parse_line(const struct plugin *p, struct tee_map *m, char *line, char *why, size_t wl)
+/* One map row (maps/tee_map.h) into a new pool of m: 0, or -1 with why. */
+static int parse_line(const struct plugin *p, struct tee_map *m, char *row, char *why, size_t wl)
 {
-	struct tee_pool pool = { .alg = TEE_ALL };
-	char *save = NULL, *ip = NULL;
-	bool have_id = false;
-	int rc = -1;
+	struct tee_map_row r;
+	struct tee_pool pool = { 0 };
 
-	for (char *tok = strtok_r(line, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
-		char *eq = strchr(tok, '=');
-		if (!eq) {
-			snprintf(why, wl, "'%s' is not key=value", tok);
-			goto out;
-		}
-		*eq++ = '\0';
-		if (strcmp(tok, "id") == 0) {
-			char *e;
-			unsigned long v = strtoul(eq, &e, 10);
-			if (!*eq || *e || v == 0 || v > UINT32_MAX) {
-				snprintf(why, wl, "id '%s' is not a positive number", eq);
-				goto out;
-			}
-			pool.id = (uint32_t)v;
-			have_id = true;
-		} else if (strcmp(tok, "ip") == 0) {
-			ip = eq;
-		} else if (strcmp(tok, "tag") == 0) {
-			pool.tags = xmalloc(sizeof(*pool.tags));
-			if (tagfilter_compile(pool.tags, eq, why, wl) < 0)
-				goto out;
-			m->uses_tags = true;
-		} else if (strcmp(tok, "balance-alg") == 0) {
-			if (parse_alg(eq, &pool.alg) < 0) {
-				snprintf(why, wl, "balance-alg '%s': rr, hash-agent, hash-tag or hash-crc32", eq);
-				goto out;
-			}
-			m->uses_tags |= pool.alg == TEE_HASH_TAG;
-		} else {
-			snprintf(why, wl, "unknown key '%s' (id, ip, tag, balance-alg)", tok);
-			goto out;
-		}
-	}
-	if (!have_id || !ip) {
-		snprintf(why, wl, "'id' and 'ip' are required");
-		goto out;
-	}
+	if (tee_map_row_parse(row, &r, why, wl) < 0)
+		return -1;
+	pool.id = r.id;
+	pool.alg = r.alg;
+	pool.tags = r.tags;
+	m->uses_tags |= r.tags != NULL || r.alg == TEE_HASH_TAG;
 	for (size_t i = 0; i < m->npools; i++)
 		if (m->pools[i].id == pool.id) {
 			snprintf(why, wl, "pool id %u is defined twice", pool.id);
@@ -210,7 +164,7 @@ static int parse_line(const struct plugin *p, struct tee_map *m, char *line, cha
 		    p->cfg->tee_max_receiver_pools);
 		goto out;
 	}
-	if (parse_receivers(p, &pool, ip, why, wl) < 0)
+	if (parse_receivers(p, &pool, r.ip, why, wl) < 0)
 		goto out;
 	m->pools = xrealloc(m->pools, (m->npools + 1) * sizeof(*m->pools));
 	m->pools[m->npools++] = pool;
@@ -221,7 +175,7 @@ out:
 			close(pool.r[j].fd);
 	free(pool.r);
 	free(pool.tags);
-	return rc;
+	return -1;
 }
 
 /*
@@ -232,31 +186,25 @@ out:
 static struct tee_map *map_load(const struct plugin *p)
 {
 	const char *path = p->cfg->tee_receivers;
-	FILE *f = fopen(path, "r");
+	struct mapfile mf;
 	struct tee_map *m;
-	char line[4096], why[256];
-	int lineno = 0;
+	char why[256], *row;
 
-	if (!f) {
+	if (mapfile_init(&mf, path) < 0) {
 		log_err(p->who, "[%s] key 'tee_receivers[%s]': cannot read '%s': %s",
 		    cfg_where(&p->cfg->origin, "tee_receivers"), p->cfg->name, path, strerror(errno));
 		return NULL;
 	}
 	m = xcalloc(1, sizeof(*m));
-	while (fgets(line, sizeof(line), f)) {
-		char *s = line + strspn(line, " \t");
-		lineno++;
-		s[strcspn(s, "\r\n")] = '\0';
-		if (!*s || *s == '!' || *s == '#')
-			continue;
-		if (parse_line(p, m, s, why, sizeof(why)) < 0) {
-			log_err(p->who, "[%s:%d] tee_receivers: %s", path, lineno, why);
-			fclose(f);
+	while ((row = mapfile_next(&mf))) {
+		if (parse_line(p, m, row, why, sizeof(why)) < 0) {
+			mapfile_error(&mf, p->who, "tee_receivers: %s", why);
+			mapfile_fini(&mf);
 			map_free(m);
 			return NULL;
 		}
 	}
-	fclose(f);
+	mapfile_fini(&mf);
 	if (!m->npools)
 		log_warnx(p->who, "[%s] tee_receivers defines no pool: nothing is replicated", path);
 	return m;

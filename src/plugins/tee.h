@@ -9,6 +9,7 @@
 
 #include <stdatomic.h>
 
+#include "maps/tee_map.h"	/* enum tee_alg */
 #include "model/flow_rec.h"
 
 struct pipeline;
@@ -21,9 +22,6 @@ struct dgram;
  * no-op when no tee plugin is configured.
  */
 void tee_datagram(struct pipeline *pl, const struct dgram *d);
-
-/* Balancing of a receiver pool. */
-enum tee_alg { TEE_ALL, TEE_RR, TEE_HASH_AGENT, TEE_HASH_TAG, TEE_HASH_CRC32 };
 
 /*
  * Which receiver of a pool of n takes a datagram from `agent` with `tag`
