@@ -48,7 +48,8 @@ struct plugin_cfg {
 	char type[16];			/* memory, print, sqlite3, ... */
 
 	struct prim_set aggregate;	/* default src_host */
-	const struct prim_registry *prims;	/* the configuration's (core_cfg.prims), which aggregate names; NULL = built-ins */
+	/* the configuration's primitives (core_cfg.prims), which aggregate names; NULL = built-ins */
+	const struct prim_registry *prims;
 	char *aggregate_filter;		/* BPF text or NULL */
 	uint64_t post_tag, post_tag2;	/* 0 = unset */
 	char *pre_tag_filter;		/* compiled in plugin.c (maps/tagfilter.h) */

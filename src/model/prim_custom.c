@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* prim_custom.c: custom primitives (aggregate_primitives): parse their definitions into a registry's custom slots. */
+/* prim_custom.c: custom primitives (aggregate_primitives): definitions into a registry's slots. */
 #include "prim.h"
 #include "prim_registry.h"
 

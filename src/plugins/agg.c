@@ -337,8 +337,8 @@ void agg_account(struct agg_table *t, const struct flow_rec *rec, int64_t bin)
 		struct flow_key swapped = rec->k;
 		size_t off, len;
 		prim_sum_dst(t->sum_id, &off, &len);
-		memcpy((uint8_t *)&swapped + prim_desc_of(NULL, t->sum_id)->off,	/* sum_* rows are built in */
-		    (const uint8_t *)&rec->k + off, len);
+		size_t at = prim_desc_of(NULL, t->sum_id)->off;	/* sum_* rows are built in */
+		memcpy((uint8_t *)&swapped + at, (const uint8_t *)&rec->k + off, len);
 		pq_push(t, &swapped, rec, bin);
 	}
 }

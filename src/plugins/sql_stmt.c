@@ -495,8 +495,8 @@ static bool agg_covers(const struct prim_set *agg, int id)
 {
 	if (prim_has(agg, (enum prim_id)id))
 		return true;
-	for (int i = P_SUM_HOST; i <= P_SUM_MAC; i++)
-		if ((int)prim_desc_of(NULL, i)->alias == id && prim_has(agg, (enum prim_id)i))	/* built in */
+	for (int i = P_SUM_HOST; i <= P_SUM_MAC; i++)	/* sum_* rows are built in */
+		if ((int)prim_desc_of(NULL, i)->alias == id && prim_has(agg, (enum prim_id)i))
 			return true;
 	return false;
 }
