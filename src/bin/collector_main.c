@@ -80,9 +80,10 @@ static int check_primitives(const struct core_cfg *cfg, const struct collector_p
 		if (net_res_check(cfg, pc, cfg->daemon, who) < 0)
 			return -1;
 		for (int j = 0; j < P_COUNT; j++) {
-			if (prim_has(&pc->aggregate, (enum prim_id)j) && !(prim_table[j].sources & source)) {
+			const struct prim_desc *d = prim_desc_of(cfg->prims, j);
+			if (prim_has(&pc->aggregate, (enum prim_id)j) && !(d->sources & source)) {
 				log_err(WHO, "plugin '%s': primitive '%s' is not available in this daemon. Exiting.",
-				    pc->name, prim_table[j].name);
+				    pc->name, d->name);
 				return -1;
 			}
 		}

@@ -41,6 +41,7 @@ struct cli {
 	long top_n;			/* -T ...,N; 0 = all */
 	struct out_opts out;
 	const char *sep;		/* -E */
+	struct prim_registry *reg;	/* the primitives: built-in, plus the plugin's custom ones (INFO) */
 };
 
 /* A row kept for sorting: counters and its key as encoded on the wire. */
@@ -77,7 +78,7 @@ static void usage_primitives(void)
 
 	printf("  -c\t< ");
 	for (int i = 0; i < P_COUNT; i++) {
-		const char *n = prim_table[i].name;
+		const char *n = prim_desc_of(NULL, i)->name;
 		if (i == P_NONE || !*n)		/* custom slots: named by the table (-U) */
 			continue;
 		usage_primitive(n, first, &col);
@@ -234,13 +235,13 @@ static void parse_args(struct cli *c, int argc, char **argv)
 /* The checks pmacct makes once connected, in its order. */
 static void check_args(const struct cli *c, struct prim_set *cset)
 {
-	const char *bad = NULL;
+	char bad[PRIM_WORD_MAX];
 
-	if (c->prims && prim_parse_list(c->prims, cset, &bad) < 0)
+	if (c->prims && prim_parse_list(c->reg, c->prims, cset, bad, sizeof(bad)) < 0)
 		die("ERROR: unknown primitive '%s'\n", bad);
 	for (int i = 0; i < P_COUNT; i++)	/* nothing to match in tcpflags, flows, none */
-		if (prim_has(cset, (enum prim_id)i) && !prim_table[i].len)
-			die("ERROR: unknown primitive '%s'\n", prim_table[i].name);
+		if (prim_has(cset, (enum prim_id)i) && !prim_desc_of(c->reg, i)->len)
+			die("ERROR: unknown primitive '%s'\n", prim_desc_of(c->reg, i)->name);
 	if (c->reset && c->query != 'N' && c->query != 'M')
 		die_usage("ERROR: -r selected but either -N or -M has not been specified.\n");
 	if ((c->query == 'N' || c->query == 'M') && (!c->prims || prim_set_empty(cset)))
@@ -395,7 +396,7 @@ static void parse_value(const struct prim_desc *d, const char *tok, struct flow_
 }
 
 /* The -c primitives in the order typed: values are given in that order. */
-static int typed_order(const char *list, int *ids)
+static int typed_order(const struct prim_registry *reg, const char *list, int *ids)
 {
 	char buf[1024];
 	int n = 0;
@@ -403,19 +404,20 @@ static int typed_order(const char *list, int *ids)
 	snprintf(buf, sizeof(buf), "%s", list);
 	for (char *save = NULL, *w = strtok_r(buf, ", \t", &save); w && n < P_COUNT;
 	    w = strtok_r(NULL, ", \t", &save))
-		ids[n++] = prim_lookup(w);
+		ids[n++] = prim_lookup(reg, w);
 	return n;
 }
 
 /* One request: comma-separated values for the -c primitives; '*' matches anything. */
-static void parse_request(const char *text, const int *ids, int nids, struct imt_match *m)
+static void parse_request(const struct prim_registry *reg, const char *text, const int *ids,
+    int nids, struct imt_match *m)
 {
 	char *buf = xstrdup(text), *save = NULL;
 	char *tok = strtok_r(buf, ",", &save);
 
 	memset(m, 0, sizeof(*m));
 	for (int i = 0; i < nids; i++, tok = tok ? strtok_r(NULL, ",", &save) : NULL) {
-		const struct prim_desc *d = &prim_table[ids[i]];
+		const struct prim_desc *d = prim_desc_of(reg, ids[i]);
 		if (!d->len || (tok && strcmp(tok, "*") == 0))
 			continue;	/* wildcard, or nothing to compare (tcpflags, flows) */
 		prim_add(&m->set, (enum prim_id)ids[i]);
@@ -425,8 +427,8 @@ static void parse_request(const char *text, const int *ids, int nids, struct imt
 	free(buf);
 }
 
-static void add_request(struct imt_query *q, uint32_t *cap, const char *text,
-    const int *ids, int nids)
+static void add_request(const struct prim_registry *reg, struct imt_query *q, uint32_t *cap,
+    const char *text, const int *ids, int nids)
 {
 	if (q->nreq == IMT_MAX_REQUESTS) {
 		printf("ERROR: too many requests: at most %d are allowed in a batch\n", IMT_MAX_REQUESTS);
@@ -436,14 +438,14 @@ static void add_request(struct imt_query *q, uint32_t *cap, const char *text,
 		*cap = *cap ? *cap * 2 : 16;
 		q->req = xrealloc(q->req, *cap * sizeof(*q->req));
 	}
-	parse_request(text, ids, nids, &q->req[q->nreq++]);
+	parse_request(reg, text, ids, nids, &q->req[q->nreq++]);
 }
 
 /* Requests from "a;b;c" or from "file:path" (one request per line). */
 static void parse_requests(const struct cli *c, struct imt_query *q)
 {
 	int ids[P_COUNT];
-	int nids = typed_order(c->prims, ids);
+	int nids = typed_order(c->reg, c->prims, ids);
 	uint32_t cap = 0;
 
 	if (strncmp(c->match, "file:", 5) == 0) {
@@ -454,14 +456,14 @@ static void parse_requests(const struct cli *c, struct imt_query *q)
 		while (fgets(line, sizeof(line), f)) {
 			line[strcspn(line, "\r\n")] = '\0';
 			if (line[0])
-				add_request(q, &cap, line, ids, nids);
+				add_request(c->reg, q, &cap, line, ids, nids);
 		}
 		fclose(f);
 		return;
 	}
 	char *buf = xstrdup(c->match), *save = NULL;
 	for (char *r = strtok_r(buf, ";", &save); r; r = strtok_r(NULL, ";", &save))
-		add_request(q, &cap, r, ids, nids);
+		add_request(c->reg, q, &cap, r, ids, nids);
 	free(buf);
 }
 
@@ -571,22 +573,24 @@ static uint16_t recv_msg(int fd, struct imt_buf *pl)
 	return hdr.type;
 }
 
-/* Send one request and read the INFO that opens every reply. */
-static void request(int fd, const struct imt_buf *q, struct imt_buf *pl, struct imt_info *info)
+/* Send one request and read the INFO that opens every reply: reg learns its custom primitives. */
+static void request(int fd, const struct imt_buf *q, struct imt_buf *pl, struct imt_info *info,
+    struct prim_registry *reg)
 {
 	send_all(fd, q);
 	if (recv_msg(fd, pl) != IMT_R_INFO || imt_info_decode(pl->p, pl->len, info) < 0 ||
-	    imt_info_define_custom(info) < 0)
+	    imt_info_define_custom(info, reg) < 0)
 		die("ERROR: invalid reply: %s\n", "no table description");
 }
 
-static void simple_request(int fd, uint16_t type, struct imt_buf *pl, struct imt_info *info)
+static void simple_request(int fd, uint16_t type, struct imt_buf *pl, struct imt_info *info,
+    struct prim_registry *reg)
 {
 	struct imt_buf q = { 0 };
 	size_t m = imt_msg_begin(&q, type);
 
 	imt_msg_end(&q, m);
-	request(fd, &q, pl, info);
+	request(fd, &q, pl, info, reg);
 	imt_buf_fini(&q);
 	while (recv_msg(fd, pl) != IMT_R_END)
 		;
@@ -675,7 +679,7 @@ static void print_kept(struct view *v, struct rowset *rs)
 		row.bytes = k->bytes;
 		row.flows = k->flows;
 		row.tcp_flags = k->tcp_flags;
-		imt_key_get(&r, &v->aggregate, &row.key);
+		imt_key_get(&r, v->cols.reg, &v->aggregate, &row.key);
 		print_row(v, &row);
 	}
 }
@@ -698,7 +702,7 @@ static void read_rows(int fd, struct view *v, struct rowset *rs, struct imt_buf 
 			die("ERROR: invalid reply: %s\n", "rows expected");
 		for (uint32_t i = 0; i < n; i++) {
 			const uint8_t *start = r.p;
-			if (imt_row_get(&r, &v->aggregate, &row) < 0)
+			if (imt_row_get(&r, v->cols.reg, &v->aggregate, &row) < 0)
 				die("ERROR: invalid reply: %s\n", "truncated row");
 			if (rs)
 				keep_row(rs, &row, start + IMT_ROW_HDR_LEN,
@@ -722,7 +726,7 @@ static void cols_drop_vlen(struct out_cols *cols)
 	int n = 0;
 
 	for (int i = 0; i < cols->n; i++)
-		if (!(prim_table[cols->ids[i]].flags & PRIM_VLEN))
+		if (!(prim_desc_of(cols->reg, cols->ids[i])->flags & PRIM_VLEN))
 			cols->ids[n++] = cols->ids[i];
 	cols->n = n;
 }
@@ -736,10 +740,10 @@ static void run_table(const struct cli *c, int fd, const struct imt_query *q)
 	struct rowset rs = { .by = c->top };
 	bool keep = c->top != CNT_NONE || q->mode == IMT_MODE_ROWS;
 
-	imt_query_encode(&b, q);
-	request(fd, &b, &pl, &info);
+	imt_query_encode(&b, c->reg, q);
+	request(fd, &b, &pl, &info, c->reg);
 	v.aggregate = info.aggregate;
-	out_cols_init(&v.cols, &info.aggregate, c->all && c->out.fmt != OUT_JSON,
+	out_cols_init(&v.cols, c->reg, &info.aggregate, c->all && c->out.fmt != OUT_JSON,
 	    c->out.fmt != OUT_JSON);	/* JSON ignores -a */
 	cols_drop_vlen(&v.cols);
 	if (c->top != CNT_NONE && c->top_n)
@@ -776,8 +780,8 @@ static void run_counters(const struct cli *c, int fd, const struct imt_query *q)
 	struct imt_info info;
 	struct imt_sum s, total = { 0, 0, 0, 0 };
 
-	imt_query_encode(&b, q);
-	request(fd, &b, &pl, &info);
+	imt_query_encode(&b, c->reg, q);
+	request(fd, &b, &pl, &info, c->reg);
 	while (recv_msg(fd, &pl) != IMT_R_END) {
 		struct rd r = rd_make(pl.p, pl.len);
 		uint32_t n = rd_u32(&r);
@@ -805,13 +809,13 @@ static void run_counters(const struct cli *c, int fd, const struct imt_query *q)
  * order, with their declared lengths and their offsets as pmacct lays
  * them out (one after the other).
  */
-static void show_custom(int fd)
+static void show_custom(int fd, struct prim_registry *reg)
 {
 	struct imt_buf pl = { 0 };
 	struct imt_info info;
 	unsigned off = 0;
 
-	simple_request(fd, IMT_Q_INFO, &pl, &info);
+	simple_request(fd, IMT_Q_INFO, &pl, &info, reg);
 	printf("NAME                              LEN    OFF\n");
 	for (int k = 0; k < PRIM_CUSTOM_MAX && info.aggregate.corder[k]; k++) {
 		const struct imt_custom *cu = &info.custom[info.aggregate.corder[k] - 1];
@@ -826,14 +830,14 @@ static void show_custom(int fd)
 
 /* -t: one line per bucket, a '*' per chained entry. */
 #define IMT_STATUS_CHAIN_MAX (1u << 20)
-static void run_status(int fd)
+static void run_status(int fd, struct prim_registry *reg)
 {
 	struct imt_buf b = { 0 }, pl = { 0 };
 	struct imt_info info;
 	size_t m = imt_msg_begin(&b, IMT_Q_STATUS);
 
 	imt_msg_end(&b, m);
-	request(fd, &b, &pl, &info);
+	request(fd, &b, &pl, &info, reg);
 	printf("* = element\n\nBUCKET\tCHAIN_STATUS\n");
 	while (recv_msg(fd, &pl) != IMT_R_END) {
 		struct rd r = rd_make(pl.p, pl.len);
@@ -869,10 +873,10 @@ static void run(const struct cli *c, int fd, const struct prim_set *cset)
 			parse_requests(c, &q);
 		run_table(c, fd, &q);
 	} else if (c->erase) {
-		simple_request(fd, IMT_Q_ERASE, &pl, &info);
+		simple_request(fd, IMT_Q_ERASE, &pl, &info, c->reg);
 		printf("OK: Clearing stats.\n");
 	} else if (c->query == 't') {
-		run_status(fd);
+		run_status(fd, c->reg);
 	} else if (c->query == 'N') {
 		q.mode = IMT_MODE_SUMS;
 		parse_requests(c, &q);
@@ -881,10 +885,10 @@ static void run(const struct cli *c, int fd, const struct prim_set *cset)
 	} else if (c->query == 'C') {
 		printf("CLASS_ID\tCLASS_NAME\n\nFor a total of: 0 classifiers\n");
 	} else if (c->show_custom) {
-		show_custom(fd);
+		show_custom(fd, c->reg);
 		exit(1);	/* pmacct 1.7.7 exits 1, listing or not */
 	} else if (c->query == 'i') {
-		simple_request(fd, IMT_Q_INFO, &pl, &info);
+		simple_request(fd, IMT_Q_INFO, &pl, &info, c->reg);
 		if (info.erased_at < 0)
 			printf("never\n");
 		else
@@ -901,7 +905,7 @@ static bool names_custom(const char *list)
 
 	snprintf(buf, sizeof(buf), "%s", list);
 	for (char *save = NULL, *w = strtok_r(buf, ", \t", &save); w; w = strtok_r(NULL, ", \t", &save))
-		if (prim_lookup(w) < 0)
+		if (prim_lookup(NULL, w) < 0)
 			return true;
 	return false;
 }
@@ -910,13 +914,13 @@ static bool names_custom(const char *list)
  * The daemon's custom primitives (aggregate_primitives), defined here
  * before -c is checked: an INFO exchange on its own connection.
  */
-static void learn_custom(const char *path)
+static void learn_custom(const char *path, struct prim_registry *reg)
 {
 	struct imt_buf pl = { 0 };
 	struct imt_info info;
 	int fd = connect_to(path);
 
-	simple_request(fd, IMT_Q_INFO, &pl, &info);
+	simple_request(fd, IMT_Q_INFO, &pl, &info, reg);
 	imt_buf_fini(&pl);
 	close(fd);
 }
@@ -932,13 +936,15 @@ int main(int argc, char **argv)
 	c.out.ts_rfc3339 = true;
 	c.out.client = true;
 	parse_args(&c, argc, argv);
+	c.reg = prim_registry_new();
 	int fd = connect_to(c.path);
 	if (c.prims && names_custom(c.prims))
-		learn_custom(c.path);
+		learn_custom(c.path, c.reg);
 	check_args(&c, &cset);
 	snprintf(c.out.sep, sizeof(c.out.sep), "%s", c.sep ? c.sep : ",");
 	run(&c, fd, &cset);
 	close(fd);
 	fflush(stdout);
+	prim_registry_free(c.reg);
 	return 0;
 }

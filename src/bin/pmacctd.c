@@ -108,7 +108,7 @@ static int check_primitives(const struct core_cfg *cfg)
 		char who[CFG_NAME_MAX + 24];
 		snprintf(who, sizeof(who), "%s/%s", pc->name, pc->type);
 		for (int j = 0; j < P_COUNT; j++) {
-			const struct prim_desc *d = &prim_table[j];
+			const struct prim_desc *d = prim_desc_of(cfg->prims, j);
 			if (prim_has(&pc->aggregate, (enum prim_id)j) && !(d->sources & SRC_PM)) {
 				log_err(who, "primitive '%s' is not supported by pmacctd", d->name);
 				return -1;

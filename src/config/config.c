@@ -250,6 +250,7 @@ static int add_plugin(struct cfg_parse *ps, const char *type, const char *name,
 	memset(pc, 0, sizeof(*pc));
 	snprintf(pc->name, sizeof(pc->name), "%s", name);
 	snprintf(pc->type, sizeof(pc->type), "%s", type);
+	pc->prims = cfg->prims;
 	cfg_keys_defaults(false, pc);
 	return 0;
 }
@@ -412,13 +413,12 @@ static int load_custom_primitives(const struct cfg_parse *ps)
 	const struct cfg_line *l = NULL;
 	char why[512];
 
-	prim_custom_reset();
 	for (int i = 0; i < ps->n; i++)
 		if (strcmp(ps->v[i].key, "aggregate_primitives") == 0)
 			l = &ps->v[i];
 	if (!l)
 		return 0;
-	if (prim_custom_load(l->value, why, sizeof(why)) < 0) {
+	if (prim_custom_load(ps->cfg->prims, l->value, why, sizeof(why)) < 0) {
 		log_err(CFG_WHO, "[%s:%d] key 'aggregate_primitives': %s. Exiting.", l->src, l->lineno,
 		    why);
 		return -1;
@@ -446,6 +446,7 @@ int cfg_load(struct core_cfg *cfg, enum cfg_daemon d, const char *file,
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->daemon = d;
 	cfg->config_file = file ? xstrdup(file) : NULL;
+	cfg->prims = prim_registry_new();
 	cfg_keys_defaults(true, cfg);
 	if (file && read_file(&ps, file) < 0)
 		goto out;
@@ -484,6 +485,7 @@ void cfg_fini(struct core_cfg *cfg)
 	cfg_extra_free(&cfg->origin);
 	free(cfg->plugins);
 	free(cfg->config_file);
+	prim_registry_free(cfg->prims);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -48,6 +48,8 @@ struct plugin_cfg {
 	char type[16];			/* memory, print, sqlite3, ... */
 
 	struct prim_set aggregate;	/* default src_host */
+	/* the configuration's primitives (core_cfg.prims), which aggregate names; NULL = built-ins */
+	const struct prim_registry *prims;
 	char *aggregate_filter;		/* BPF text or NULL */
 	uint64_t post_tag, post_tag2;	/* 0 = unset */
 	char *pre_tag_filter;		/* compiled in plugin.c (maps/tagfilter.h) */
@@ -230,6 +232,7 @@ struct core_cfg {
 	uint32_t nf_hold_secs;		/* ours: data before its template held this long, 0 = off */
 	size_t nf_hold_bytes;		/* ours: at most this much such data held */
 	char *aggregate_primitives;	/* custom primitives definition file (model/prim_custom.c) */
+	struct prim_registry *prims;	/* owned: built-in primitives plus aggregate_primitives' (cfg_load) */
 	char *flow_to_rd_map;		/* flow_to_rd_map: mpls_vpn_rd by exporter, interface, label */
 	bool nf_ignore_exporter_address;	/* peer_src_ip never from IE 130/131 */
 	bool nf_pre_processing_checks;	/* nfacctd_pre_processing_checks (master) */

@@ -83,7 +83,7 @@ static void man_sources(FILE *out, uint8_t sources)
 void prim_man_list(FILE *out, uint8_t src)
 {
 	for (int i = 0; i < P_COUNT; i++) {
-		const struct prim_desc *d = &prim_table[i];
+		const struct prim_desc *d = prim_desc_of(NULL, i);	/* built-in rows */
 		if ((d->flags & PRIM_HIDDEN) || !(d->sources & src))
 			continue;
 		fputs(".TP\n.B ", out);

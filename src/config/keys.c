@@ -663,21 +663,24 @@ static int set_facility(char **f, const char *v, char *why, size_t wlen)
 	return -1;
 }
 
-static int set_agg(struct prim_set *f, const char *v, char *why, size_t wlen)
+/* An aggregate list of the plugin's configuration (its prims: the custom names it may use). */
+static int set_agg(const struct plugin_cfg *pc, struct prim_set *f, const char *v, char *why,
+    size_t wlen)
 {
-	const char *bad = NULL;
+	char bad[PRIM_WORD_MAX];
+	const char *rep;
 	struct prim_set s;
 
-	if (prim_parse_list(v, &s, &bad) < 0) {
-		snprintf(why, wlen, "Unknown primitive '%s'", bad ? bad : v);
+	if (prim_parse_list(pc->prims, v, &s, bad, sizeof(bad)) < 0) {
+		snprintf(why, wlen, "Unknown primitive '%s'", bad);
 		return -1;
 	}
 	if (prim_set_empty(&s)) {
 		snprintf(why, wlen, "empty aggregate list");
 		return -1;
 	}
-	if ((bad = prim_list_repeat(v))) {
-		snprintf(why, wlen, "'%s' repeated in the list (as pmacct, refused)", bad);
+	if ((rep = prim_list_repeat(pc->prims, v))) {
+		snprintf(why, wlen, "'%s' repeated in the list (as pmacct, refused)", rep);
 		return -1;
 	}
 	*f = s;
@@ -746,8 +749,8 @@ int cfg_key_set(const struct cfg_key *k, void *base, const char *v, char *why, s
 		return 0;
 	case CT_OUTPUT:
 		return set_output(f, v, why, wlen);
-	case CT_AGG:
-		return set_agg(f, v, why, wlen);
+	case CT_AGG:	/* plugin scope: base is the plugin_cfg, f its aggregate */
+		return set_agg(base, f, v, why, wlen);
 	case CT_PERIOD:
 		return set_period(f, v, why, wlen);
 	case CT_ROUNDOFF:
@@ -789,7 +792,7 @@ void cfg_key_str(const struct cfg_key *k, const void *base, char *buf, size_t le
 		snprintf(buf, len, "%s", strcmp(s, "\t") == 0 ? "\\t" : strcmp(s, " ") == 0 ? "\\s" : s);
 		break;
 	case CT_OUTPUT: snprintf(buf, len, "%s", output_names[*(const enum print_fmt *)f]); break;
-	case CT_AGG: prim_set_str(f, buf, len); break;
+	case CT_AGG: prim_set_str(((const struct plugin_cfg *)base)->prims, f, buf, len); break;
 	case CT_PERIOD:
 		if (((const struct cfg_period *)f)->n)
 			snprintf(buf, len, "%" PRIu32 "%c", ((const struct cfg_period *)f)->n,

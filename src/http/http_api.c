@@ -56,14 +56,20 @@ static long long arg_uint(const struct http_req *r, const char *key, long long d
 	return n;
 }
 
-static void json_prims(FILE *f, const struct prim_set *set)
+/* The plugin's primitives: built-in ones and its configuration's custom ones. */
+static const struct prim_registry *prims_of(const struct http_ctx *c)
+{
+	return c->self->cfg->prims;
+}
+
+static void json_prims(FILE *f, const struct http_ctx *c, const struct prim_set *set)
 {
 	const char *sep = "";
 
 	fputc('[', f);
 	for (int i = 0; i < P_COUNT; i++) {
 		if (prim_has(set, (enum prim_id)i)) {
-			fprintf(f, "%s\"%s\"", sep, prim_table[i].name);
+			fprintf(f, "%s\"%s\"", sep, prim_desc_of(prims_of(c), i)->name);
 			sep = ", ";
 		}
 	}
@@ -93,15 +99,15 @@ static const char *filter_parse(const struct http_ctx *c, const struct http_req 
 
 		if (is_control_arg(r->args[i].key))
 			continue;
-		id = prim_lookup(r->args[i].key);
+		id = prim_lookup(prims_of(c), r->args[i].key);
 		if (id < 0)
 			return "unknown argument";
-		if (!prim_has(agg, (enum prim_id)id) || !prim_table[id].len)
+		if (!prim_has(agg, (enum prim_id)id) || !prim_desc_of(prims_of(c), id)->len)
 			return "primitive not in this plugin's aggregate";
-		if (http_value_parse(&prim_table[id], r->args[i].value, &f->key) < 0)
+		if (http_value_parse(prim_desc_of(prims_of(c), id), r->args[i].value, &f->key) < 0)
 			return "invalid primitive value";
 		prim_add(&one, (enum prim_id)id);
-		prim_key_mask(&one, &m);
+		prim_key_mask(prims_of(c), &one, &m);
 		for (size_t b = 0; b < sizeof(m); b++)
 			((uint8_t *)&f->mask)[b] |= ((uint8_t *)&m)[b];
 		f->any = true;
@@ -142,10 +148,10 @@ static void h_table(struct http_ctx *c, const struct http_req *r, FILE *f, struc
 		http_resp_error(resp, 400, err ? err : "invalid limit");
 		return;
 	}
-	out_cols_init(&cols, &c->self->cfg->aggregate, false, false);
+	out_cols_init(&cols, prims_of(c), &c->self->cfg->aggregate, false, false);
 	cols.flows = true;
 	fputs("{\"aggregate\": ", f);
-	json_prims(f, &c->self->cfg->aggregate);
+	json_prims(f, c, &c->self->cfg->aggregate);
 	fputs(", \"rows\": [\n", f);
 	for (const struct agg_entry *e = agg_next(c->table, NULL); e; e = agg_next(c->table, e)) {
 		agg_entry_key(c->table, e, &k);
@@ -197,13 +203,11 @@ static int cmp_entry(const void *a, const void *b, void *arg)
 /* The group= primitives (a subset of the aggregate), or the aggregate itself. */
 static const char *group_parse(const struct http_ctx *c, const char *text, struct prim_set *g)
 {
-	const char *bad;
-
 	if (!text || !*text) {
 		*g = c->self->cfg->aggregate;
 		return NULL;
 	}
-	if (prim_parse_list(text, g, &bad) < 0)
+	if (prim_parse_list(prims_of(c), text, g, NULL, 0) < 0)
 		return "unknown primitive in group";
 	for (int i = 0; i < P_COUNT; i++)
 		if (prim_has(g, (enum prim_id)i) && !prim_has(&c->self->cfg->aggregate, (enum prim_id)i))
@@ -217,7 +221,7 @@ static void regroup(const struct http_ctx *c, const struct http_filter *flt,
 {
 	struct flow_key k, gm, mk;
 
-	prim_key_mask(g, &gm);
+	prim_key_mask(prims_of(c), g, &gm);
 	for (const struct agg_entry *e = agg_next(c->table, NULL); e; e = agg_next(c->table, e)) {
 		agg_entry_key(c->table, e, &k);
 		if (!filter_pass(flt, &k))
@@ -245,7 +249,7 @@ static void top_write(FILE *f, const struct http_ctx *c, struct agg_table *t,
 	for (struct agg_entry *e = agg_next(t, NULL); e && i < cnt; e = agg_next(t, e))
 		v[i++] = e;
 	qsort_r(v, i, sizeof(*v), cmp_entry, &by);
-	out_cols_init(&cols, g, false, false);
+	out_cols_init(&cols, prims_of(c), g, false, false);
 	cols.flows = true;
 	for (size_t j = 0; j < i && j < n; j++) {
 		if (j)
@@ -275,11 +279,11 @@ static void h_top(struct http_ctx *c, const struct http_req *r, FILE *f, struct 
 		http_resp_error(resp, 400, err);
 		return;
 	}
-	struct agg_table *t = agg_new(&g, 1024);
+	struct agg_table *t = agg_new(prims_of(c), &g, 1024);
 	regroup(c, &flt, &g, t, tot);
 	fprintf(f, "{\"by\": \"%s\", \"group\": ", by == BY_BYTES ? "bytes" :
 	    by == BY_PACKETS ? "packets" : "flows");
-	json_prims(f, &g);
+	json_prims(f, c, &g);
 	fprintf(f, ", \"total\": {\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"flows\": %"
 	    PRIu64 "}, \"groups\": %zu, \"rows\": [\n", tot[0], tot[1], tot[2], agg_count(t));
 	top_write(f, c, t, &g, by, (size_t)n);
@@ -351,7 +355,7 @@ static void h_status(struct http_ctx *c, const struct http_req *r, FILE *f, stru
 	fputs(", \"plugin\": ", f);
 	out_json_str(f, c->self->cfg->name);
 	fputs(", \"aggregate\": ", f);
-	json_prims(f, &c->self->cfg->aggregate);
+	json_prims(f, c, &c->self->cfg->aggregate);
 	fprintf(f, ", \"started\": %" PRId64 ", \"now\": %" PRId64 ", \"erased_at\": %" PRId64
 	    ", \"bin\": %u, \"bins\": %zu, \"entries\": %zu, \"table_dropped\": %" PRIu64
 	    ", \"totals\": {\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"flows\": %" PRIu64

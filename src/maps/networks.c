@@ -441,8 +441,9 @@ static void needs(const struct plugin_cfg *pc, bool *need_net, bool *need_as)
 	for (int j = 0; j < P_COUNT; j++) {
 		if (!prim_has(&pc->aggregate, (enum prim_id)j))
 			continue;
-		*need_as |= (prim_table[j].flags & PRIM_NEEDS_AS) != 0;
-		*need_net |= (prim_table[j].flags & PRIM_NEEDS_NET) != 0;
+		uint8_t flags = prim_desc_of(pc->prims, j)->flags;
+		*need_as |= (flags & PRIM_NEEDS_AS) != 0;
+		*need_net |= (flags & PRIM_NEEDS_NET) != 0;
 	}
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* prim.c: the primitives table and the operations every plugin, the client and the config share. */
 #include "prim.h"
+#include "prim_registry.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -10,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/xalloc.h"
+
 #define KF(f)	offsetof(struct flow_key, f), sizeof(((struct flow_key *)0)->f)
 #define NOKEY	0, 0
 
@@ -17,12 +20,12 @@
  * One row per primitive, in pmacct's fixed output column order (the order
  * of enum prim_id).  Titles, widths and JSON keys are pmacct 1.7's.
  */
-/* An undefined custom slot: hidden, no key bytes, until prim_custom_load() names it. */
+/* An undefined custom slot: hidden, no key bytes, until a registry names it (prim_custom_define()). */
 #define CUSTOM_SLOT(n) [P_CUSTOM_0 + (n)] = { "", "MISC", "Custom primitive (aggregate_primitives)", \
 		offsetof(struct flow_key, custom), 0, PF_NONE, "", 0, "", SRC_NF, \
 		PRIM_HIDDEN | PRIM_CUSTOM, P_CUSTOM_0 + (n) }
 
-struct prim_desc prim_table[P_COUNT] = {
+static const struct prim_desc prim_builtin[P_COUNT] = {
 	[P_TAG] = { "tag", "MISC", "Numeric tag, ie. as result of pre_tag_map evaluation",
 		KF(tag), PF_UINT, "TAG", 12, "tag", SRC_ALL, 0, P_TAG },
 	[P_TAG2] = { "tag2", "MISC", "Numeric tag, ie. as result of pre_tag_map evaluation",
@@ -169,17 +172,40 @@ struct prim_desc prim_table[P_COUNT] = {
 		NOKEY, PF_NONE, "FLOWS", 22, "flows", SRC_ALL, PRIM_HIDDEN, P_FLOWS },
 };
 
-int prim_lookup(const char *name)
+struct prim_registry *prim_registry_new(void)
 {
-	for (int i = 0; i < P_COUNT; i++)
-		if (prim_table[i].name[0] && strcasecmp(prim_table[i].name, name) == 0)
+	struct prim_registry *reg = xcalloc(1, sizeof(*reg));
+
+	prim_custom_clear(reg);
+	return reg;
+}
+
+void prim_registry_free(struct prim_registry *reg)
+{
+	free(reg);
+}
+
+const struct prim_desc *prim_desc_of(const struct prim_registry *reg, int id)
+{
+	if (reg && id >= P_CUSTOM_0 && id <= P_CUSTOM_LAST)
+		return &reg->custom[id - P_CUSTOM_0];
+	return &prim_builtin[id];
+}
+
+int prim_lookup(const struct prim_registry *reg, const char *name)
+{
+	for (int i = 0; i < P_COUNT; i++) {
+		const char *n = prim_desc_of(reg, i)->name;
+		if (n[0] && strcasecmp(n, name) == 0)
 			return i;
+	}
 	return -1;
 }
 
-int prim_parse_list(const char *list, struct prim_set *out, const char **bad)
+int prim_parse_list(const struct prim_registry *reg, const char *list, struct prim_set *out,
+    char *bad, size_t badlen)
 {
-	static _Thread_local char word[64];
+	char word[PRIM_WORD_MAX];
 	struct prim_set s = { 0 };
 	const char *p = list;
 
@@ -193,10 +219,10 @@ int prim_parse_list(const char *list, struct prim_set *out, const char **bad)
 			n++;
 		snprintf(word, sizeof(word), "%.*s", (int)n, p);
 		p += n;
-		int id = prim_lookup(word);
+		int id = prim_lookup(reg, word);
 		if (id < 0) {
-			if (bad)
-				*bad = word;
+			if (bad && badlen)
+				snprintf(bad, badlen, "%s", word);
 			return -1;
 		}
 		prim_add(&s, (enum prim_id)id);
@@ -205,27 +231,26 @@ int prim_parse_list(const char *list, struct prim_set *out, const char **bad)
 	return 0;
 }
 
-const char *prim_list_repeat(const char *list)
+const char *prim_list_repeat(const struct prim_registry *reg, const char *list)
 {
 	struct prim_set seen = { 0 };
-	const char *bad = NULL;
 	char buf[1024];
 
 	snprintf(buf, sizeof(buf), "%s", list);
 	for (char *save = NULL, *w = strtok_r(buf, ", \t", &save); w; w = strtok_r(NULL, ", \t", &save)) {
 		struct prim_set one;
-		if (prim_parse_list(w, &one, &bad) < 0)
+		if (prim_parse_list(reg, w, &one, NULL, 0) < 0)
 			return NULL;
 		for (int i = 0; i < P_COUNT; i++)
 			if (prim_has(&one, (enum prim_id)i) && prim_has(&seen, (enum prim_id)i))
-				return prim_table[i].name;
+				return prim_desc_of(reg, i)->name;
 		for (int i = 0; i < PRIM_WORDS; i++)
 			seen.w[i] |= one.w[i];
 	}
 	return NULL;
 }
 
-void prim_set_str(const struct prim_set *s, char *buf, size_t len)
+void prim_set_str(const struct prim_registry *reg, const struct prim_set *s, char *buf, size_t len)
 {
 	size_t off = 0;
 	if (len)
@@ -233,18 +258,19 @@ void prim_set_str(const struct prim_set *s, char *buf, size_t len)
 	for (int i = 0; i < P_COUNT && off < len; i++) {
 		if (!prim_has(s, (enum prim_id)i))
 			continue;
-		int n = snprintf(buf + off, len - off, "%s%s", off ? ", " : "", prim_table[i].name);
+		int n = snprintf(buf + off, len - off, "%s%s", off ? ", " : "",
+		    prim_desc_of(reg, i)->name);
 		if (n < 0)
 			break;
 		off += (size_t)n;
 	}
 }
 
-void prim_key_mask(const struct prim_set *s, struct flow_key *mask)
+void prim_key_mask(const struct prim_registry *reg, const struct prim_set *s, struct flow_key *mask)
 {
 	memset(mask, 0, sizeof(*mask));
 	for (int i = 0; i < P_COUNT; i++) {
-		const struct prim_desc *d = &prim_table[i];
+		const struct prim_desc *d = prim_desc_of(reg, i);
 		if (prim_has(s, (enum prim_id)i) && d->len)
 			memset((uint8_t *)mask + d->off, 0xff, d->len);
 	}
@@ -293,12 +319,12 @@ void prim_sum_dst(int id, size_t *off, size_t *len)
 	}
 }
 
-void prim_key_span(const struct prim_set *s, size_t *lo, size_t *hi)
+void prim_key_span(const struct prim_registry *reg, const struct prim_set *s, size_t *lo, size_t *hi)
 {
 	size_t l = sizeof(struct flow_key), h = 0;
 
 	for (int i = 0; i < P_COUNT; i++) {
-		size_t off = prim_table[i].off, len = prim_table[i].len;
+		size_t off = prim_desc_of(reg, i)->off, len = prim_desc_of(reg, i)->len;
 		if (!prim_has(s, (enum prim_id)i))
 			continue;
 		for (int pass = 0; pass < 2; pass++) {
@@ -323,7 +349,7 @@ void prim_print_list(uint8_t src, const char *banner)
 	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
 		printf("\n%s\n", groups[g]);
 		for (int i = 0; i < P_COUNT; i++) {
-			const struct prim_desc *d = &prim_table[i];
+			const struct prim_desc *d = &prim_builtin[i];
 			if ((d->flags & PRIM_HIDDEN) || !(d->sources & src) || strcmp(d->group, groups[g]))
 				continue;
 			printf("%-32s : %-64s\n", d->name, d->descr);

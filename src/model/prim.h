@@ -32,7 +32,7 @@ enum prim_id {
 	P_TS_START, P_TS_END, P_TS_ARRIVAL, P_TS_EXPORT,
 	P_EXPORT_PROTO_SEQNO, P_EXPORT_PROTO_VERSION, P_EXPORT_PROTO_SYSID,
 	P_PATH_DELAY_AVG_USEC, P_PATH_DELAY_MIN_USEC, P_PATH_DELAY_MAX_USEC,
-	/* custom primitives (aggregate_primitives): slots named at start-up, see prim_custom_load() */
+	/* custom primitives (aggregate_primitives): slots a registry names, see prim_custom_load() */
 	P_CUSTOM_0,
 	P_CUSTOM_LAST = P_CUSTOM_0 + 15,
 	/* summarising primitives: rendered through their src_* column */
@@ -96,10 +96,27 @@ struct prim_desc {
 };
 
 /*
- * The table.  Rows are constant except the custom slots, which
- * prim_custom_load() names once at start-up, before any thread starts.
+ * The primitives of one configuration: the built-in rows (constant, shared)
+ * and the custom primitives its aggregate_primitives defines (names,
+ * decoding data, descriptors of the custom slots).  Created with the
+ * configuration (core_cfg.prims) or by the client from what the plugin
+ * tells it; read-only once loaded, so threads share it without locks.
+ * A NULL registry stands for the built-in rows alone.
  */
-extern struct prim_desc prim_table[P_COUNT];
+struct prim_registry;
+
+/* A registry with the built-in rows and no custom primitive; free with prim_registry_free(). */
+struct prim_registry *prim_registry_new(void);
+
+/* Free reg (NULL is a no-op). */
+void prim_registry_free(struct prim_registry *reg);
+
+/*
+ * The row of primitive id (0 <= id < P_COUNT) in reg: a custom slot reg
+ * does not define (or any with reg NULL) is hidden, unnamed and has no key
+ * bytes.  Valid while reg lives.
+ */
+const struct prim_desc *prim_desc_of(const struct prim_registry *reg, int id);
 
 /* Custom primitive slots and the key bytes they share (struct flow_key custom[]). */
 #define PRIM_CUSTOM_MAX (P_CUSTOM_LAST - P_CUSTOM_0 + 1)
@@ -124,20 +141,24 @@ struct prim_custom {
 /*
  * Load custom primitive definitions from `path` (lines `name=.. field_type=[PEN:]id
  * len=N|vlen semantics=u_int|hex|ip|mac|str|raw`, '!' and '#' comments) into
- * the custom slots, replacing earlier ones.  On error returns -1 with a
- * message naming file and line in why.
+ * reg's custom slots, replacing earlier ones.  On error returns -1 with a
+ * message naming file and line in why, and reg has no custom primitive.
  */
-int prim_custom_load(const char *path, char *why, size_t wlen);
+int prim_custom_load(struct prim_registry *reg, const char *path, char *why, size_t wlen);
 
-/* Forget every custom primitive (tests, reload). */
-void prim_custom_reset(void);
+/* Forget reg's custom primitives (the client, before it learns a table's). */
+void prim_custom_clear(struct prim_registry *reg);
 
-/* Define one custom slot directly (the client learns them from the plugin). 0 or -1. */
-int prim_custom_define(const char *name, const struct prim_custom *c, char *why, size_t wlen);
+/*
+ * Define the next custom slot of reg directly (the client learns them from
+ * the plugin).  0, or -1 with the reason in why (reg unchanged).
+ */
+int prim_custom_define(struct prim_registry *reg, const char *name, const struct prim_custom *c,
+    char *why, size_t wlen);
 
-/* Number of defined custom primitives and the i-th one's decoding data / name. */
-int prim_custom_count(void);
-const struct prim_custom *prim_custom_get(int i);
+/* Number of reg's custom primitives (0 for NULL) and the i-th one's decoding data (NULL past them). */
+int prim_custom_count(const struct prim_registry *reg);
+const struct prim_custom *prim_custom_get(const struct prim_registry *reg, int i);
 
 
 /* A set of primitives (the `aggregate` list of a plugin), a bit per prim_id. */
@@ -194,29 +215,36 @@ static inline bool prim_set_eq(const struct prim_set *a, const struct prim_set *
  */
 bool prim_sum_alone(struct prim_set *s);
 
-/* Look a primitive up by its aggregate keyword; -1 if unknown. */
-int prim_lookup(const char *name);
+/* Look a primitive up in reg by its aggregate keyword (case-insensitive); -1 if unknown. */
+int prim_lookup(const struct prim_registry *reg, const char *name);
+
+/* Longest word prim_parse_list() reports, with its NUL. */
+#define PRIM_WORD_MAX 64
 
 /*
- * Parse a comma/space separated aggregate list into *out.  On an unknown
- * name returns -1 and points *bad at a static copy of the offending word.
+ * Parse a comma/space separated aggregate list of reg's primitives into
+ * *out.  On an unknown name returns -1 and copies the offending word
+ * (truncated to badlen) into bad when bad is not NULL; *out is unchanged.
  */
-int prim_parse_list(const char *list, struct prim_set *out, const char **bad);
+int prim_parse_list(const struct prim_registry *reg, const char *list, struct prim_set *out,
+    char *bad, size_t badlen);
 
 /*
  * The first primitive an aggregate list names twice (pmacct refuses such a
- * list), or NULL.  Lists of unknown names give NULL: prim_parse_list() reports them.
+ * list), or NULL; the name lives as long as reg.  Lists of unknown names
+ * give NULL: prim_parse_list() reports them.
  */
-const char *prim_list_repeat(const char *list);
+const char *prim_list_repeat(const struct prim_registry *reg, const char *list);
 
-/* Render the list back as a comma-separated string, in table order. */
-void prim_set_str(const struct prim_set *s, char *buf, size_t len);
+/* Render the list back as a comma-separated string of reg's names, in table order. */
+void prim_set_str(const struct prim_registry *reg, const struct prim_set *s, char *buf, size_t len);
 
 /*
  * Build the byte mask over struct flow_key that keeps exactly the fields of
- * the primitives in s (sum_* keep their aliased src_* field).
+ * the primitives in s (sum_* keep their aliased src_* field; custom slots
+ * as reg lays them out).
  */
-void prim_key_mask(const struct prim_set *s, struct flow_key *mask);
+void prim_key_mask(const struct prim_registry *reg, const struct prim_set *s, struct flow_key *mask);
 
 /*
  * For a sum_* primitive: the dst field (offset, size in struct flow_key)
@@ -225,13 +253,13 @@ void prim_key_mask(const struct prim_set *s, struct flow_key *mask);
 void prim_sum_dst(int id, size_t *off, size_t *len);
 
 /*
- * The byte span [*lo, *hi) of struct flow_key a plugin with primitives s
+ * The byte span [*lo, *hi) of struct flow_key a plugin with primitives s (of reg)
  * needs to receive: its fields, plus the dst_* fields its sum_* primitives
  * fold in.  Empty (lo == hi) for `none`.
  */
-void prim_key_span(const struct prim_set *s, size_t *lo, size_t *hi);
+void prim_key_span(const struct prim_registry *reg, const struct prim_set *s, size_t *lo, size_t *hi);
 
-/* Print the `-a` primitive list for daemon `src` (SRC_PM ...) to stdout. */
+/* Print the `-a` list of the built-in primitives for daemon `src` (SRC_PM ...) to stdout. */
 void prim_print_list(uint8_t src, const char *banner);
 
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* prim_custom.c: custom primitives (aggregate_primitives): parse their definitions into the table's custom slots. */
+/* prim_custom.c: custom primitives (aggregate_primitives): definitions into a registry's slots. */
 #include "prim.h"
+#include "prim_registry.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -11,39 +12,27 @@
 
 #include "lib/mapfile.h"
 
-#define CUSTOM_NAME_MAX 32
+#define CUSTOM_NAME_MAX PRIM_CUSTOM_NAME_MAX
 
-/* Names, titles and decoding data of the slots; rows in prim_table point here. */
-static char custom_names[PRIM_CUSTOM_MAX][CUSTOM_NAME_MAX];
-static struct prim_custom custom_defs[PRIM_CUSTOM_MAX];
-static int custom_n;
-static uint16_t custom_used;	/* bytes of flow_key.custom[] assigned */
-
-void prim_custom_reset(void)
+void prim_custom_clear(struct prim_registry *reg)
 {
 	for (int i = 0; i < PRIM_CUSTOM_MAX; i++) {
-		struct prim_desc *d = &prim_table[P_CUSTOM_0 + i];
-		custom_names[i][0] = '\0';
-		d->name = d->title = d->json = "";
-		d->off = offsetof(struct flow_key, custom);
-		d->len = 0;
-		d->fmt = PF_NONE;
-		d->width = 0;
-		d->flags = PRIM_HIDDEN | PRIM_CUSTOM;
+		reg->custom[i] = *prim_desc_of(NULL, P_CUSTOM_0 + i);	/* the undefined slot */
+		reg->names[i][0] = '\0';
 	}
-	memset(custom_defs, 0, sizeof(custom_defs));
-	custom_n = 0;
-	custom_used = 0;
+	memset(reg->defs, 0, sizeof(reg->defs));
+	reg->n = 0;
+	reg->used = 0;
 }
 
-int prim_custom_count(void)
+int prim_custom_count(const struct prim_registry *reg)
 {
-	return custom_n;
+	return reg ? reg->n : 0;
 }
 
-const struct prim_custom *prim_custom_get(int i)
+const struct prim_custom *prim_custom_get(const struct prim_registry *reg, int i)
 {
-	return i >= 0 && i < custom_n ? &custom_defs[i] : NULL;
+	return reg && i >= 0 && i < reg->n ? &reg->defs[i] : NULL;
 }
 
 /* Storage bytes, rendering and formatted width (pmacct's) of a definition; -1 if invalid. */
@@ -111,7 +100,8 @@ static int custom_layout(const struct prim_custom *c, size_t namelen, uint16_t *
 	return 0;
 }
 
-int prim_custom_define(const char *name, const struct prim_custom *c, char *why, size_t wlen)
+int prim_custom_define(struct prim_registry *reg, const char *name, const struct prim_custom *c,
+    char *why, size_t wlen)
 {
 	size_t namelen = strlen(name);
 	enum prim_fmt fmt;
@@ -127,11 +117,11 @@ int prim_custom_define(const char *name, const struct prim_custom *c, char *why,
 			snprintf(why, wlen, "name '%s': letters, digits, '_' and '-' only", name);
 			return -1;
 		}
-	if (prim_lookup(name) >= 0) {
+	if (prim_lookup(reg, name) >= 0) {
 		snprintf(why, wlen, "primitive '%s' already exists", name);
 		return -1;
 	}
-	if (custom_n == PRIM_CUSTOM_MAX) {
+	if (reg->n == PRIM_CUSTOM_MAX) {
 		snprintf(why, wlen, "too many custom primitives: at most %d", PRIM_CUSTOM_MAX);
 		return -1;
 	}
@@ -139,22 +129,22 @@ int prim_custom_define(const char *name, const struct prim_custom *c, char *why,
 		return -1;
 	if (width > 255)
 		width = 255;
-	if ((size_t)custom_used + size > FR_CUSTOM_AREA) {
+	if ((size_t)reg->used + size > FR_CUSTOM_AREA) {
 		snprintf(why, wlen, "custom primitives need more than the %d bytes reserved in the "
 		    "aggregation key ('%s' needs %u, %u left)", FR_CUSTOM_AREA, name, size,
-		    FR_CUSTOM_AREA - custom_used);
+		    FR_CUSTOM_AREA - reg->used);
 		return -1;
 	}
 
-	int i = custom_n++;
-	struct prim_desc *d = &prim_table[P_CUSTOM_0 + i];
-	snprintf(custom_names[i], sizeof(custom_names[i]), "%s", name);
-	custom_defs[i] = *c;
-	custom_defs[i].off = (uint16_t)(offsetof(struct flow_key, custom) + custom_used);
-	custom_defs[i].size = size;
-	custom_used = (uint16_t)(custom_used + size);
-	d->name = d->title = d->json = custom_names[i];
-	d->off = custom_defs[i].off;
+	int i = reg->n++;
+	struct prim_desc *d = &reg->custom[i];
+	snprintf(reg->names[i], sizeof(reg->names[i]), "%s", name);
+	reg->defs[i] = *c;
+	reg->defs[i].off = (uint16_t)(offsetof(struct flow_key, custom) + reg->used);
+	reg->defs[i].size = size;
+	reg->used = (uint16_t)(reg->used + size);
+	d->name = d->title = d->json = reg->names[i];
+	d->off = reg->defs[i].off;
 	d->len = size;
 	d->fmt = fmt;
 	d->width = (uint8_t)width;
@@ -272,7 +262,7 @@ static int set_key(struct custom_row *d, const char *k, const char *v, char *why
 }
 
 /* One definition row: 0, or -1 with why. */
-static int parse_line(char *row, char *why, size_t wlen)
+static int parse_line(struct prim_registry *reg, char *row, char *why, size_t wlen)
 {
 	struct custom_row d = { .sem = -1 };
 	struct mapfile_kv kv;
@@ -291,22 +281,22 @@ static int parse_line(char *row, char *why, size_t wlen)
 		return -1;
 	}
 	d.c.sem = (uint8_t)d.sem;
-	return prim_custom_define(d.name, &d.c, why, wlen);
+	return prim_custom_define(reg, d.name, &d.c, why, wlen);
 }
 
-int prim_custom_load(const char *path, char *why, size_t wlen)
+int prim_custom_load(struct prim_registry *reg, const char *path, char *why, size_t wlen)
 {
 	struct mapfile mf;
 	char err[256], *row;
 	int rc = 0;
 
-	prim_custom_reset();
+	prim_custom_clear(reg);
 	if (mapfile_init(&mf, path) < 0) {
 		snprintf(why, wlen, "[%s] cannot open: %s", path, strerror(errno));
 		return -1;
 	}
 	while ((row = mapfile_next(&mf))) {
-		if (parse_line(row, err, sizeof(err)) < 0) {
+		if (parse_line(reg, row, err, sizeof(err)) < 0) {
 			mapfile_fail(&mf, why, wlen, "%s", err);
 			rc = -1;
 			break;
@@ -314,6 +304,6 @@ int prim_custom_load(const char *path, char *why, size_t wlen)
 	}
 	mapfile_fini(&mf);
 	if (rc < 0)
-		prim_custom_reset();
+		prim_custom_clear(reg);
 	return rc;
 }

@@ -12,9 +12,11 @@ static bool any_plugin_has(const struct core_cfg *cfg, uint8_t flag, int id)
 {
 	for (int i = 0; i < cfg->nplugins; i++) {
 		const struct prim_set *s = &cfg->plugins[i].aggregate;
-		for (int j = 0; j < P_COUNT; j++)
-			if (prim_has(s, (enum prim_id)j) && ((prim_table[j].flags & flag) || j == id))
+		for (int j = 0; j < P_COUNT; j++) {
+			uint8_t flags = prim_desc_of(cfg->prims, j)->flags;
+			if (prim_has(s, (enum prim_id)j) && ((flags & flag) || j == id))
 				return true;
+		}
 	}
 	return false;
 }

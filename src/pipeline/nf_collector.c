@@ -94,8 +94,8 @@ void *nf_collector_new(struct core_cfg *cfg)
 		.hold_secs = cfg->nf_hold_secs,
 		.hold_bytes = cfg->nf_hold_bytes,
 		.emit_writes_tail = cfg->flow_to_rd_map != NULL,	/* nfc_emit: rdmap_apply() */
-		.custom = prim_custom_get(0),
-		.ncustom = prim_custom_count(),
+		.custom = prim_custom_get(cfg->prims, 0),
+		.ncustom = prim_custom_count(cfg->prims),
 	};
 
 	if (cfg->flow_to_rd_map) {

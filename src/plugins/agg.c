@@ -114,12 +114,12 @@ static void span_of_mask(struct agg_table *t)
 	t->hi = hi;
 }
 
-struct agg_table *agg_new(const struct prim_set *set, size_t buckets)
+struct agg_table *agg_new(const struct prim_registry *reg, const struct prim_set *set, size_t buckets)
 {
 	struct agg_table *t = xcalloc(1, sizeof(*t));
 
 	t->set = *set;
-	prim_key_mask(set, &t->mask);
+	prim_key_mask(reg, set, &t->mask);
 	span_of_mask(t);
 	/* whole cache lines: an entry's lookup touches no line another entry shares */
 	t->esize_nominal = (sizeof(struct agg_entry) + (t->hi - t->lo) + 7) & ~(size_t)7;
@@ -131,7 +131,7 @@ struct agg_table *agg_new(const struct prim_set *set, size_t buckets)
 	t->buckets = buckets_alloc(t->nbuckets);
 	t->sum_id = -1;
 	for (int i = 0; i < P_COUNT; i++)
-		if (prim_has(set, (enum prim_id)i) && (prim_table[i].flags & PRIM_SUM))
+		if (prim_has(set, (enum prim_id)i) && (prim_desc_of(reg, i)->flags & PRIM_SUM))
 			t->sum_id = i;
 	t->seed = (uint64_t)(uintptr_t)t ^ 0x9e3779b97f4a7c15ULL;
 	t->pkeys = xmalloc(AGG_AHEAD * (t->hi - t->lo) + 1);
@@ -337,7 +337,8 @@ void agg_account(struct agg_table *t, const struct flow_rec *rec, int64_t bin)
 		struct flow_key swapped = rec->k;
 		size_t off, len;
 		prim_sum_dst(t->sum_id, &off, &len);
-		memcpy((uint8_t *)&swapped + prim_table[t->sum_id].off, (const uint8_t *)&rec->k + off, len);
+		size_t at = prim_desc_of(NULL, t->sum_id)->off;	/* sum_* rows are built in */
+		memcpy((uint8_t *)&swapped + at, (const uint8_t *)&rec->k + off, len);
 		pq_push(t, &swapped, rec, bin);
 	}
 }
@@ -502,9 +503,10 @@ static size_t ext_off(const struct agg_table *t)
 	return (sizeof(struct agg_entry) + (t->hi - t->lo) + 7) & ~(size_t)7;
 }
 
-struct agg_table *agg_new_ext(const struct prim_set *set, size_t buckets, size_t ext)
+struct agg_table *agg_new_ext(const struct prim_registry *reg, const struct prim_set *set,
+    size_t buckets, size_t ext)
 {
-	struct agg_table *t = agg_new(set, buckets);
+	struct agg_table *t = agg_new(reg, set, buckets);
 
 	if (!ext)
 		return t;

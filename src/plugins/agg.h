@@ -27,10 +27,11 @@ struct agg_entry {
 struct agg_table;
 
 /*
- * A table aggregating on the primitives in `set`.  `buckets` is the initial
+ * A table aggregating on the primitives in `set`, laid out as registry reg
+ * says (its custom slots; reg is read here only).  `buckets` is the initial
  * number of hash buckets (rounded up to a power of two; the table grows).
  */
-struct agg_table *agg_new(const struct prim_set *set, size_t buckets);
+struct agg_table *agg_new(const struct prim_registry *reg, const struct prim_set *set, size_t buckets);
 void agg_free(struct agg_table *t);
 
 /*
@@ -100,7 +101,8 @@ size_t agg_chain_len(const struct agg_table *t, size_t bucket);
  * agg_new_ext(.., 0), so tables without it pay nothing.  The region of a
  * new entry is not initialised: agg_upsert() raising agg_count() says new.
  */
-struct agg_table *agg_new_ext(const struct prim_set *set, size_t buckets, size_t ext);
+struct agg_table *agg_new_ext(const struct prim_registry *reg, const struct prim_set *set,
+    size_t buckets, size_t ext);
 
 /* The trailing region of an entry of a table made by agg_new_ext() (8-byte aligned). */
 void *agg_entry_ext(const struct agg_table *t, const struct agg_entry *e);

@@ -871,9 +871,9 @@ int broker_plugin_init(struct plugin *p, const struct broker_plugin_def *def)
 	s->def = def;
 	s->stitching = stitch_wanted(p);
 	s->pro_rating = prorate_wanted(p);
-	s->table = stitch_table_new(s->stitching ? &s->stitch : NULL, &pc->aggregate,
+	s->table = stitch_table_new(s->stitching ? &s->stitch : NULL, pc->prims, &pc->aggregate,
 	    pc->cache_entries ? pc->cache_entries : 16411);
-	out_cols_init(&s->cols, &pc->aggregate, false, false);
+	out_cols_init(&s->cols, pc->prims, &pc->aggregate, false, false);
 	s->cols.stitch = s->stitching;
 	out_opts_from_cfg(&s->opts, pc, p->core);
 	s->opts.fmt = OUT_JSON;

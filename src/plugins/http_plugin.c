@@ -53,9 +53,10 @@ static int http_check(const struct plugin *p)
 	char why[320];
 
 	for (int i = 0; i < P_COUNT; i++) {
-		if (prim_has(&pc->aggregate, (enum prim_id)i) && (prim_table[i].flags & PRIM_VLEN)) {
+		const struct prim_desc *d = prim_desc_of(pc->prims, i);
+		if (prim_has(&pc->aggregate, (enum prim_id)i) && (d->flags & PRIM_VLEN)) {
 			log_err(p->who, "variable-length primitives are not supported by the http plugin "
-			    "('%s'). Exiting ..", prim_table[i].name);
+			    "('%s'). Exiting ..", d->name);
 			return -1;
 		}
 	}
@@ -87,7 +88,7 @@ static int http_init(struct plugin *p)
 	c->nall = p->core->nplugins;
 	c->all = p - (p->cfg - p->core->plugins);
 	c->daemon = daemon_name(p->core->daemon);
-	c->table = agg_new(&pc->aggregate, 32771);
+	c->table = agg_new(pc->prims, &pc->aggregate, 32771);
 	agg_set_limit(c->table, pc->http_max_entries);
 	http_series_init(&c->series, pc->http_history, pc->http_history_bin);
 	out_opts_from_cfg(&c->oo, pc, p->core);

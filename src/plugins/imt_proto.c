@@ -131,12 +131,14 @@ const char *imt_strerror(int err)
 }
 
 /* True when an earlier primitive of `set` already covers d's key field. */
-static bool field_done(const struct prim_set *set, int id)
+static bool field_done(const struct prim_registry *reg, const struct prim_set *set, int id)
 {
-	const struct prim_desc *d = &prim_table[id];
-	for (int j = 0; j < id; j++)
-		if (prim_has(set, (enum prim_id)j) && prim_table[j].len && prim_table[j].off == d->off)
+	const struct prim_desc *d = prim_desc_of(reg, id);
+	for (int j = 0; j < id; j++) {
+		const struct prim_desc *e = prim_desc_of(reg, j);
+		if (prim_has(set, (enum prim_id)j) && e->len && e->off == d->off)
 			return true;
+	}
 	return false;
 }
 
@@ -162,12 +164,13 @@ static void get_uint(struct rd *r, uint8_t *p, size_t len)
 	}
 }
 
-void imt_key_put(struct imt_buf *b, const struct prim_set *set, const struct flow_key *k)
+void imt_key_put(struct imt_buf *b, const struct prim_registry *reg, const struct prim_set *set,
+    const struct flow_key *k)
 {
 	for (int i = 0; i < P_COUNT; i++) {
-		const struct prim_desc *d = &prim_table[i];
+		const struct prim_desc *d = prim_desc_of(reg, i);
 		const uint8_t *p = (const uint8_t *)k + d->off;
-		if (!prim_has(set, (enum prim_id)i) || !d->len || field_done(set, i))
+		if (!prim_has(set, (enum prim_id)i) || !d->len || field_done(reg, set, i))
 			continue;
 		switch (d->fmt) {
 		case PF_UINT: case PF_HEX: case PF_PROTO:
@@ -197,13 +200,14 @@ void imt_key_put(struct imt_buf *b, const struct prim_set *set, const struct flo
 	}
 }
 
-int imt_key_get(struct rd *r, const struct prim_set *set, struct flow_key *k)
+int imt_key_get(struct rd *r, const struct prim_registry *reg, const struct prim_set *set,
+    struct flow_key *k)
 {
 	memset(k, 0, sizeof(*k));
 	for (int i = 0; i < P_COUNT && !r->bad; i++) {
-		const struct prim_desc *d = &prim_table[i];
+		const struct prim_desc *d = prim_desc_of(reg, i);
 		uint8_t *p = (uint8_t *)k + d->off;
-		if (!prim_has(set, (enum prim_id)i) || !d->len || field_done(set, i))
+		if (!prim_has(set, (enum prim_id)i) || !d->len || field_done(reg, set, i))
 			continue;
 		switch (d->fmt) {
 		case PF_UINT: case PF_HEX: case PF_PROTO:
@@ -260,7 +264,7 @@ static void get_set(struct rd *r, struct prim_set *s)
 		s->w[i] = rd_u64(r);
 }
 
-void imt_query_encode(struct imt_buf *b, const struct imt_query *q)
+void imt_query_encode(struct imt_buf *b, const struct prim_registry *reg, const struct imt_query *q)
 {
 	size_t m = imt_msg_begin(b, IMT_Q_QUERY);
 	imt_put_u8(b, q->mode);
@@ -269,12 +273,13 @@ void imt_query_encode(struct imt_buf *b, const struct imt_query *q)
 	imt_put_u32(b, q->nreq);
 	for (uint32_t i = 0; i < q->nreq; i++) {
 		put_set(b, &q->req[i].set);
-		imt_key_put(b, &q->req[i].set, &q->req[i].key);
+		imt_key_put(b, reg, &q->req[i].set, &q->req[i].key);
 	}
 	imt_msg_end(b, m);
 }
 
-int imt_query_decode(const uint8_t *p, size_t len, struct imt_query *q)
+int imt_query_decode(const uint8_t *p, size_t len, const struct prim_registry *reg,
+    struct imt_query *q)
 {
 	struct rd r = rd_make(p, len);
 
@@ -293,7 +298,7 @@ int imt_query_decode(const uint8_t *p, size_t len, struct imt_query *q)
 	for (uint32_t i = 0; i < q->nreq; i++) {
 		get_set(&r, &q->req[i].set);
 		if (r.bad || !set_valid(&q->req[i].set) ||
-		    imt_key_get(&r, &q->req[i].set, &q->req[i].key) < 0)
+		    imt_key_get(&r, reg, &q->req[i].set, &q->req[i].key) < 0)
 			goto fail;
 	}
 	if (r.left)
@@ -374,35 +379,39 @@ int imt_info_decode(const uint8_t *p, size_t len, struct imt_info *in)
 	return (r.bad || r.left || !set_valid(&in->aggregate)) ? -1 : 0;
 }
 
-int imt_info_define_custom(const struct imt_info *in)
+int imt_info_define_custom(const struct imt_info *in, struct prim_registry *reg)
 {
 	char why[256];
 
-	prim_custom_reset();
+	prim_custom_clear(reg);
 	for (int i = 0; i < in->ncustom; i++)
-		if (prim_custom_define(in->custom[i].name, &in->custom[i].c, why, sizeof(why)) < 0)
+		if (prim_custom_define(reg, in->custom[i].name, &in->custom[i].c, why, sizeof(why)) < 0) {
+			prim_custom_clear(reg);
 			return -1;
+		}
 	return 0;
 }
 
-void imt_row_put(struct imt_buf *b, const struct prim_set *aggregate, const struct imt_row *row)
+void imt_row_put(struct imt_buf *b, const struct prim_registry *reg,
+    const struct prim_set *aggregate, const struct imt_row *row)
 {
 	imt_put_u32(b, row->req);
 	imt_put_u64(b, row->packets);
 	imt_put_u64(b, row->bytes);
 	imt_put_u64(b, row->flows);
 	imt_put_u8(b, row->tcp_flags);
-	imt_key_put(b, aggregate, &row->key);
+	imt_key_put(b, reg, aggregate, &row->key);
 }
 
-int imt_row_get(struct rd *r, const struct prim_set *aggregate, struct imt_row *row)
+int imt_row_get(struct rd *r, const struct prim_registry *reg, const struct prim_set *aggregate,
+    struct imt_row *row)
 {
 	row->req = rd_u32(r);
 	row->packets = rd_u64(r);
 	row->bytes = rd_u64(r);
 	row->flows = rd_u64(r);
 	row->tcp_flags = rd_u8(r);
-	return imt_key_get(r, aggregate, &row->key);
+	return imt_key_get(r, reg, aggregate, &row->key);
 }
 
 void imt_sum_put(struct imt_buf *b, const struct imt_sum *s)

@@ -102,8 +102,11 @@ struct imt_info {
 	} custom[PRIM_CUSTOM_MAX];
 };
 
-/* Define the info's custom primitives in this process (the client), slot for slot. 0 or -1. */
-int imt_info_define_custom(const struct imt_info *in);
+/*
+ * Replace reg's custom primitives with the info's, slot for slot (the
+ * client learns the plugin's).  0, or -1 with reg left without custom ones.
+ */
+int imt_info_define_custom(const struct imt_info *in, struct prim_registry *reg);
 
 /* Bytes of a ROWS row before its key: u32 req, u64 packets, bytes, flows, u8 tcp_flags. */
 #define IMT_ROW_HDR_LEN		29
@@ -152,25 +155,32 @@ int imt_hdr_parse(const uint8_t *buf, size_t len, struct imt_hdr *h);
 const char *imt_strerror(int err);
 
 /*
- * Encode the fields of the primitives in `set` of key k (table order; a
- * field shared by two primitives, sum_host and src_host, is written once).
+ * Encode the fields of the primitives in `set` of key k, laid out as
+ * registry reg says (table order; a field shared by two primitives,
+ * sum_host and src_host, is written once).  Both ends use the same
+ * custom primitives: the client learns the plugin's from INFO.
  */
-void imt_key_put(struct imt_buf *b, const struct prim_set *set, const struct flow_key *k);
+void imt_key_put(struct imt_buf *b, const struct prim_registry *reg, const struct prim_set *set,
+    const struct flow_key *k);
 
 /* Decode what imt_key_put wrote into *k (zeroed first).  Returns 0, or -1 (r marked bad). */
-int imt_key_get(struct rd *r, const struct prim_set *set, struct flow_key *k);
+int imt_key_get(struct rd *r, const struct prim_registry *reg, const struct prim_set *set,
+    struct flow_key *k);
 
 /* Whole messages.  The *_decode functions read a payload and return 0 or -1. */
-void imt_query_encode(struct imt_buf *b, const struct imt_query *q);
-int imt_query_decode(const uint8_t *p, size_t len, struct imt_query *q);
+void imt_query_encode(struct imt_buf *b, const struct prim_registry *reg, const struct imt_query *q);
+int imt_query_decode(const uint8_t *p, size_t len, const struct prim_registry *reg,
+    struct imt_query *q);
 void imt_query_fini(struct imt_query *q);
 
 void imt_info_encode(struct imt_buf *b, const struct imt_info *in);
 int imt_info_decode(const uint8_t *p, size_t len, struct imt_info *in);
 
 /* ROWS payload: u32 count, then rows.  Rows are appended to an open message. */
-void imt_row_put(struct imt_buf *b, const struct prim_set *aggregate, const struct imt_row *row);
-int imt_row_get(struct rd *r, const struct prim_set *aggregate, struct imt_row *row);
+void imt_row_put(struct imt_buf *b, const struct prim_registry *reg,
+    const struct prim_set *aggregate, const struct imt_row *row);
+int imt_row_get(struct rd *r, const struct prim_registry *reg, const struct prim_set *aggregate,
+    struct imt_row *row);
 
 void imt_sum_put(struct imt_buf *b, const struct imt_sum *s);
 int imt_sum_get(struct rd *r, struct imt_sum *s);

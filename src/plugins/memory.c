@@ -172,9 +172,10 @@ static int memory_check(const struct plugin *p)
 	char dir[sizeof(sa.sun_path)];
 
 	for (int i = 0; i < P_COUNT; i++) {
-		if (prim_has(&pc->aggregate, (enum prim_id)i) && (prim_table[i].flags & PRIM_VLEN)) {
+		const struct prim_desc *d = prim_desc_of(pc->prims, i);
+		if (prim_has(&pc->aggregate, (enum prim_id)i) && (d->flags & PRIM_VLEN)) {
 			log_err(p->who, "variable-length primitives, ie. label as_path std_comm etc., are "
-			    "not supported by the memory plugin ('%s'). Exiting ..", prim_table[i].name);
+			    "not supported by the memory plugin ('%s'). Exiting ..", d->name);
 			return -1;
 		}
 	}
@@ -309,11 +310,11 @@ static void info_of(const struct plugin *p, const struct imt_state *s, struct im
 	in->erased_at = s->erased_at;
 	in->now = (int64_t)time(NULL);
 	in->buckets = nb > UINT32_MAX ? UINT32_MAX : (uint32_t)nb;
-	in->ncustom = prim_custom_count();
+	in->ncustom = prim_custom_count(p->cfg->prims);
 	for (int i = 0; i < in->ncustom; i++) {
 		snprintf(in->custom[i].name, sizeof(in->custom[i].name), "%s",
-		    prim_table[P_CUSTOM_0 + i].name);
-		in->custom[i].c = *prim_custom_get(i);
+		    prim_desc_of(p->cfg->prims, P_CUSTOM_0 + i)->name);
+		in->custom[i].c = *prim_custom_get(p->cfg->prims, i);
 	}
 }
 
@@ -362,7 +363,7 @@ static int ix_cmp(const void *a, const void *b)
 static bool req_possible(const struct prim_set *table, const struct imt_match *m)
 {
 	for (int i = 0; i < P_COUNT; i++) {
-		const struct prim_desc *d = &prim_table[i];
+		const struct prim_desc *d = prim_desc_of(NULL, i);	/* sum_* rows are built in */
 		if (!(d->flags & PRIM_SUM))
 			continue;
 		if (prim_has(&m->set, (enum prim_id)i) != prim_has(table, (enum prim_id)i))
@@ -387,7 +388,7 @@ static void build_groups(struct plugin *p, struct imt_client *c)
 		if (!g) {
 			g = &c->groups[c->ngroups++];
 			g->set = c->q.req[r].set;
-			prim_key_mask(&g->set, &g->mask);
+			prim_key_mask(p->cfg->prims, &g->set, &g->mask);
 			mask_span(&g->mask, &g->lo, &g->hi);
 			g->ix = xcalloc(c->q.nreq, sizeof(*g->ix));
 		}
@@ -403,9 +404,9 @@ static bool all_exact(const struct plugin *p, const struct imt_query *q)
 {
 	struct flow_key tm, rm;
 
-	prim_key_mask(&p->cfg->aggregate, &tm);
+	prim_key_mask(p->cfg->prims, &p->cfg->aggregate, &tm);
 	for (uint32_t r = 0; r < q->nreq; r++) {
-		prim_key_mask(&q->req[r].set, &rm);
+		prim_key_mask(p->cfg->prims, &q->req[r].set, &rm);
 		if (memcmp(&tm, &rm, sizeof(tm)))
 			return false;
 	}
@@ -464,7 +465,7 @@ static void emit_row(struct plugin *p, struct imt_client *c, struct rows_msg *m,
 	struct imt_row row = { req, e->packets, e->bytes, e->flows, e->tcp_flags, { 0 } };
 
 	agg_entry_key(s->table, e, &row.key);
-	imt_row_put(&c->out, &p->cfg->aggregate, &row);
+	imt_row_put(&c->out, p->cfg->prims, &p->cfg->aggregate, &row);
 	m->n++;
 	c->sent++;
 }
@@ -632,7 +633,7 @@ static void start_job(struct plugin *p, struct imt_client *c)
 	struct imt_info in;
 
 	if (c->hdr.type == IMT_Q_QUERY &&
-	    imt_query_decode(c->in + IMT_HDR_LEN, c->hdr.length, &c->q) < 0) {
+	    imt_query_decode(c->in + IMT_HDR_LEN, c->hdr.length, p->cfg->prims, &c->q) < 0) {
 		fail_client(c, "malformed query");
 		return;
 	}
@@ -777,7 +778,7 @@ static int memory_init(struct plugin *p)
 	s->lfd = -1;
 	s->erased_at = -1;
 	p->state = s;
-	s->table = agg_new(&pc->aggregate, pc->imt_buckets ? pc->imt_buckets : 32771);
+	s->table = agg_new(pc->prims, &pc->aggregate, pc->imt_buckets ? pc->imt_buckets : 32771);
 	agg_set_limit(s->table, entry_limit(pc, s->table));
 	if (open_socket(p, s) < 0)
 		return -1;

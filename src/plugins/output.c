@@ -83,11 +83,13 @@ static void custom_order(struct out_cols *c, const struct prim_set *set)
 	memcpy(c->ids + first, run, (size_t)n);
 }
 
-void out_cols_init(struct out_cols *c, const struct prim_set *set, bool all, bool client)
+void out_cols_init(struct out_cols *c, const struct prim_registry *reg, const struct prim_set *set,
+    bool all, bool client)
 {
 	memset(c, 0, sizeof(*c));
+	c->reg = reg;
 	for (int i = 0; i < P_COUNT; i++) {
-		const struct prim_desc *d = &prim_table[i];
+		const struct prim_desc *d = prim_desc_of(reg, i);
 		bool sel = prim_has(set, (enum prim_id)i);
 		if (i == P_FLOWS) {
 			c->flows = sel;
@@ -97,7 +99,8 @@ void out_cols_init(struct out_cols *c, const struct prim_set *set, bool all, boo
 			continue;
 		/* a column shows when selected, or when a sum_* aliases onto it */
 		for (int j = 0; !sel && j < P_COUNT; j++)
-			sel = prim_has(set, (enum prim_id)j) && (int)prim_table[j].alias == i && j != i;
+			sel = prim_has(set, (enum prim_id)j) && (int)prim_desc_of(reg, j)->alias == i &&
+			    j != i;
 		if ((sel || (all && !(d->flags & PRIM_HIDDEN))) && (int)d->alias == i)
 			c->ids[c->n++] = (uint8_t)i;
 	}
@@ -271,15 +274,17 @@ static void raw_str(const uint8_t *p, size_t size, char *buf, size_t len)
 		o += (size_t)snprintf(buf + o, len - o, "%s%02X", i ? "-" : "", p[1 + i]);
 }
 
-/* The declared length (4 or 16) of a custom primitive of semantics ip. */
-static unsigned custom_ip_len(const struct prim_desc *d)
+/* The declared length (4 or 16) of a custom primitive of semantics ip, d a row of reg. */
+static unsigned custom_ip_len(const struct prim_registry *reg, const struct prim_desc *d)
 {
-	const struct prim_custom *c = prim_custom_get((int)(d - &prim_table[P_CUSTOM_0]));
-	return c ? c->len : 4;
+	for (int i = 0; i < prim_custom_count(reg); i++)
+		if (prim_desc_of(reg, P_CUSTOM_0 + i) == d)
+			return prim_custom_get(reg, i)->len;
+	return 4;
 }
 
-const char *out_value(const struct prim_desc *d, const struct flow_key *k, uint8_t tcp_flags,
-    const struct out_opts *o, char *buf, size_t len)
+const char *out_value(const struct prim_registry *reg, const struct prim_desc *d,
+    const struct flow_key *k, uint8_t tcp_flags, const struct out_opts *o, char *buf, size_t len)
 {
 	const uint8_t *p = (const uint8_t *)k + d->off;
 
@@ -302,7 +307,7 @@ const char *out_value(const struct prim_desc *d, const struct flow_key *k, uint8
 		else if (ip.af == 4)
 			inet_ntop(AF_INET, ip.a, buf, (socklen_t)len);
 		else if (d->flags & PRIM_CUSTOM)	/* unset: the zero address of its length, as pmacct */
-			snprintf(buf, len, "%s", custom_ip_len(d) == 16 ? "::" : "0.0.0.0");
+			snprintf(buf, len, "%s", custom_ip_len(reg, d) == 16 ? "::" : "0.0.0.0");
 		else if (o->fmt == OUT_FORMATTED || o->fmt == OUT_EVENT_FORMATTED)
 			/* unset, in formatted columns: print plugin "::", client "0" (1.7.7, verified) */
 			snprintf(buf, len, "%s", o->client ? "0" : "::");
@@ -383,7 +388,7 @@ void out_header(FILE *f, const struct out_cols *c, const struct out_opts *o)
 	if (o->fmt == OUT_JSON)
 		return;
 	for (int i = 0; i < c->n; i++, k++) {
-		const struct prim_desc *d = &prim_table[c->ids[i]];
+		const struct prim_desc *d = prim_desc_of(c->reg, c->ids[i]);
 		if (d->flags & PRIM_JSON_ONLY) {
 			k--;
 			continue;
@@ -537,8 +542,9 @@ static size_t fmt_ipv4(char *buf, const uint8_t *a)
 }
 
 /* out_value with the common types done without stdio; *len gets the text's length. */
-static const char *fast_value(const struct prim_desc *d, const struct flow_key *k,
-    uint8_t tcp_flags, const struct out_opts *o, char *buf, size_t size, size_t *len)
+static const char *fast_value(const struct prim_registry *reg, const struct prim_desc *d,
+    const struct flow_key *k, uint8_t tcp_flags, const struct out_opts *o, char *buf, size_t size,
+    size_t *len)
 {
 	const uint8_t *p = (const uint8_t *)k + d->off;
 
@@ -565,7 +571,7 @@ static const char *fast_value(const struct prim_desc *d, const struct flow_key *
 	default:
 		break;
 	}
-	out_value(d, k, tcp_flags, o, buf, size);
+	out_value(reg, d, k, tcp_flags, o, buf, size);
 	*len = strlen(buf);
 	return buf;
 }
@@ -690,9 +696,10 @@ static void json_srv6_array(struct rowbuf *rb, const struct fr_srv6_list *l)
 }
 
 /* One "key": value pair of a JSON row. */
-static void json_field(struct rowbuf *rb, const struct prim_desc *d, const struct flow_key *k,
+static void json_field(struct rowbuf *rb, const struct out_cols *c, int id, const struct flow_key *k,
     const struct out_counters *cnt, const struct out_opts *o, const char *sep)
 {
+	const struct prim_desc *d = prim_desc_of(c->reg, id);
 	char buf[FR_CUSTOM_AREA * 3 + 64];
 	size_t len;
 
@@ -720,7 +727,7 @@ static void json_field(struct rowbuf *rb, const struct prim_desc *d, const struc
 		json_srv6_array(rb, &l);
 		return;
 	}
-	const char *v = fast_value(d, k, cnt->tcp_flags, o, buf, sizeof(buf), &len);
+	const char *v = fast_value(c->reg, d, k, cnt->tcp_flags, o, buf, sizeof(buf), &len);
 	if (json_quoted(d))
 		rb_json_str(rb, v, len);
 	else
@@ -772,15 +779,15 @@ static void row_json(FILE *f, const struct out_cols *c, const struct out_opts *o
 		if (i == tsx)
 			continue;
 		if (tsx >= 0 && is_custom(c->ids[i])) {
-			json_field(&rb, &prim_table[P_TS_EXPORT], k, cnt, o, sep);
+			json_field(&rb, c, P_TS_EXPORT, k, cnt, o, sep);
 			tsx = -1;
 			sep = ", ";
 		}
-		json_field(&rb, &prim_table[c->ids[i]], k, cnt, o, sep);
+		json_field(&rb, c, c->ids[i], k, cnt, o, sep);
 		sep = ", ";
 	}
 	if (tsx >= 0) {
-		json_field(&rb, &prim_table[P_TS_EXPORT], k, cnt, o, sep);
+		json_field(&rb, c, P_TS_EXPORT, k, cnt, o, sep);
 		sep = ", ";
 	}
 	if (c->stitch && tmin) {
@@ -838,13 +845,13 @@ void out_row_stitch(FILE *f, const struct out_cols *c, const struct out_opts *o,
 		return;
 	}
 	for (int i = 0; i < c->n; i++, n++) {
-		const struct prim_desc *d = &prim_table[c->ids[i]];
+		const struct prim_desc *d = prim_desc_of(c->reg, c->ids[i]);
 		size_t len;
 		if (d->flags & PRIM_JSON_ONLY) {	/* pmacct: srv6_seg_ipv6_list is JSON only */
 			n--;
 			continue;
 		}
-		const char *v = fast_value(d, k, cnt->tcp_flags, o, buf, sizeof(buf), &len);
+		const char *v = fast_value(c->reg, d, k, cnt->tcp_flags, o, buf, sizeof(buf), &len);
 		if (fm && (d->flags & PRIM_CUSTOM)) {
 			rb_pad(&rb, v, len, d->width - 2);	/* pmacct: "%s  " */
 			rb_put(&rb, "  ", 2);

@@ -27,6 +27,7 @@ struct out_opts {
 
 /* The columns a plugin prints: its primitives in table order, sum_* as their alias. */
 struct out_cols {
+	const struct prim_registry *reg;	/* whose rows ids name (not owned; NULL = built-ins) */
 	uint8_t ids[P_COUNT];
 	int n;
 	bool flows;		/* FLOWS counter column */
@@ -42,11 +43,13 @@ struct out_counters {
 };
 
 /*
- * Columns for an aggregate set (all of them when `all`, as the client's -a).
- * `client`: the pmacct client's formatted order, which puts IN_IFACE and
- * OUT_IFACE right after the tags instead of just before SRC_IP.
+ * Columns for an aggregate set of registry reg (all of them when `all`, as
+ * the client's -a); c keeps reg, which must outlive it.  `client`: the
+ * pmacct client's formatted order, which puts IN_IFACE and OUT_IFACE right
+ * after the tags instead of just before SRC_IP.
  */
-void out_cols_init(struct out_cols *c, const struct prim_set *set, bool all, bool client);
+void out_cols_init(struct out_cols *c, const struct prim_registry *reg, const struct prim_set *set,
+    bool all, bool client);
 
 /* Default options for a plugin's configuration. */
 void out_opts_from_cfg(struct out_opts *o, const struct plugin_cfg *pc, const struct core_cfg *cc);
@@ -63,9 +66,9 @@ void out_row_stitch(FILE *f, const struct out_cols *c, const struct out_opts *o,
     const struct flow_key *k, const struct out_counters *cnt, const struct fr_ts *ts_min,
     const struct fr_ts *ts_max);
 
-/* Render one primitive's value as text (no JSON quoting). Returns buf. */
-const char *out_value(const struct prim_desc *d, const struct flow_key *k, uint8_t tcp_flags,
-    const struct out_opts *o, char *buf, size_t len);
+/* Render the value of primitive d, a row of reg, as text (no JSON quoting). Returns buf. */
+const char *out_value(const struct prim_registry *reg, const struct prim_desc *d,
+    const struct flow_key *k, uint8_t tcp_flags, const struct out_opts *o, char *buf, size_t len);
 
 /* Write s as a quoted JSON string, escaping quotes, backslashes and control characters. */
 void out_json_str(FILE *f, const char *s);

@@ -180,7 +180,7 @@ static int plugin_setup(struct plugin *p, struct core_cfg *cfg, struct plugin_cf
 	} else {
 		struct prim_set need = pc->aggregate;
 		plugin_maps_inputs(p, &need);
-		prim_key_span(&need, &p->key_lo, &p->key_hi);
+		prim_key_span(pc->prims, &need, &p->key_lo, &p->key_hi);
 	}
 	p->elem_size = (sizeof(struct batch_rec) + (p->key_hi - p->key_lo) + 7) & ~(size_t)7;
 	p->linktype = linktype;

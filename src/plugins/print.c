@@ -106,9 +106,9 @@ static int print_init(struct plugin *p)
 
 	s->stitching = stitch_wanted(p);
 	s->pro_rating = prorate_wanted(p);
-	s->table = stitch_table_new(s->stitching ? &s->stitch : NULL, &pc->aggregate,
+	s->table = stitch_table_new(s->stitching ? &s->stitch : NULL, pc->prims, &pc->aggregate,
 	    pc->cache_entries ? pc->cache_entries : 16411);
-	out_cols_init(&s->cols, &pc->aggregate, false, false);
+	out_cols_init(&s->cols, pc->prims, &pc->aggregate, false, false);
 	s->cols.stitch = s->stitching;
 	out_opts_from_cfg(&s->opts, pc, p->core);
 	if (s->opts.label_map && s->opts.fmt != OUT_JSON)	/* as pmacct master */
@@ -130,7 +130,7 @@ static int print_init(struct plugin *p)
 
 	if (pc->output == OUT_FORMATTED || pc->output == OUT_EVENT_FORMATTED) {
 		for (int i = 0; i < P_COUNT; i++) {
-			if (prim_has(&pc->aggregate, (enum prim_id)i) && (prim_table[i].flags & PRIM_VLEN)) {
+			if (prim_has(&pc->aggregate, (enum prim_id)i) && (prim_desc_of(pc->prims, i)->flags & PRIM_VLEN)) {
 				log_err(p->who, "variable-length primitives, ie. label as_path std_comm etc., "
 				    "are not supported in print plugin with formatted output.");
 				log_err(p->who, "Please switch to one of the other supported output formats "

@@ -74,7 +74,7 @@ static int ctx_init(struct plugin *p, struct sql_ctx *c, const struct sql_backen
 	c->pc = pc;
 	c->agg = &pc->aggregate;
 	c->utc = p->core->timestamps_utc;
-	if (sql_schema_build(&c->schema, be->dialect, v, bgp, pc->sql_optimize_clauses,
+	if (sql_schema_build(&c->schema, be->dialect, v, bgp, pc->sql_optimize_clauses, pc->prims,
 	    &pc->aggregate, pc->history.n != 0, p->core->timestamps_since_epoch, why, sizeof(why)) < 0) {
 		log_err(p->who, "[%s] %s. Exiting.", cfg_where(&pc->origin, "sql_table_version"), why);
 		return -1;
@@ -209,8 +209,8 @@ static int sql_init_type(struct plugin *p, const struct sql_backend *be)
 			log_warnx(p->who, "stitching (ie. nfacctd_stitching) behaviour is undefined when "
 			    "sql_dont_try_update is set to false.");
 	}
-	s->table = stitch_table_new(s->stitching ? &s->stitch : NULL, &pc->aggregate, buckets);
-	s->pending = stitch_table_new(s->stitching ? &s->stitch : NULL, &pc->aggregate, buckets);
+	s->table = stitch_table_new(s->stitching ? &s->stitch : NULL, pc->prims, &pc->aggregate, buckets);
+	s->pending = stitch_table_new(s->stitching ? &s->stitch : NULL, pc->prims, &pc->aggregate, buckets);
 	timebin_init(&s->bins, &pc->history, pc->history_roundoff, pc->history_offset,
 	    p->core->timestamps_utc);
 	if (pc->history.n)

@@ -49,16 +49,19 @@ struct sql_schema {
 	bool epoch;		/* timestamps_since_epoch: stamps are integers */
 	bool stitch;		/* timestamp_min/max columns (sql_schema_add_stitch) */
 	enum sql_dialect d;
+	const struct prim_registry *reg;	/* whose primitives the columns are (not owned; NULL = built-ins) */
 };
 
 /*
  * Build the column set: pmacct's table `version` (1..9, or the bgp type)
  * with its per-version names (src_port before v8 outside pgsql, agent_id
- * before v9), or with `optimize` only the primitives of `agg` (+ counters).
+ * before v9), or with `optimize` only the primitives of `agg` (+ counters),
+ * primitives of registry reg, which s keeps and must outlive it.
  * Returns 0, or -1 with a reason in why[].
  */
 int sql_schema_build(struct sql_schema *s, enum sql_dialect d, unsigned version, bool bgp,
-    bool optimize, const struct prim_set *agg, bool stamps, bool epoch, char *why, size_t wlen);
+    bool optimize, const struct prim_registry *reg, const struct prim_set *agg, bool stamps,
+    bool epoch, char *why, size_t wlen);
 
 /*
  * Stitching's columns, timestamp_min, timestamp_min_residual, timestamp_max

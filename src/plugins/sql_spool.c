@@ -167,7 +167,7 @@ void sql_spool_read(struct sql_ctx *c, struct agg_table *t)
 static struct agg_table *doubt_table(struct sql_ctx *c)
 {
 	if (!c->doubt)
-		c->doubt = agg_new_ext(c->agg, 4099, c->schema.stitch ? sizeof(struct stitch_ts) : 0);
+		c->doubt = agg_new_ext(c->pc->prims, c->agg, 4099, c->schema.stitch ? sizeof(struct stitch_ts) : 0);
 	return c->doubt;
 }
 

@@ -39,21 +39,21 @@ static void add_stamps(struct sql_schema *s)
 }
 
 /* Column name of a primitive under table version v (pmacct's README renames). */
-static const char *prim_column(int id, unsigned v, enum sql_dialect d)
+static const char *prim_column(const struct sql_schema *s, int id, unsigned v)
 {
-	bool old_ports = v < 8 && d != SQL_PGSQL;
+	bool old_ports = v < 8 && s->d != SQL_PGSQL;
 	if (id == P_TAG && v < 9)
 		return "agent_id";
 	if (id == P_SRC_PORT && old_ports)
 		return "src_port";
 	if (id == P_DST_PORT && old_ports)
 		return "dst_port";
-	return prim_table[id].json;
+	return prim_desc_of(s->reg, id)->json;
 }
 
-static enum sql_col_type prim_type(int id)
+static enum sql_col_type prim_type(const struct sql_schema *s, int id)
 {
-	const struct prim_desc *d = &prim_table[id];
+	const struct prim_desc *d = prim_desc_of(s->reg, id);
 	switch (d->fmt) {
 	case PF_MAC: return SQLT_MAC;
 	case PF_IP: return SQLT_IP;
@@ -71,7 +71,7 @@ static enum sql_col_type prim_type(int id)
 static void build_version(struct sql_schema *s, unsigned v)
 {
 	if (v >= 2)
-		add_prim(s, prim_column(P_TAG, v, s->d), SQLT_U64, P_TAG);
+		add_prim(s, prim_column(s, P_TAG, v), SQLT_U64, P_TAG);
 	if (v >= 5)
 		add(s, "class_id", SC_CONST, SQLT_CHAR16, 0, true);
 	add_prim(s, "mac_src", SQLT_MAC, P_SRC_MAC);
@@ -84,8 +84,8 @@ static void build_version(struct sql_schema *s, unsigned v)
 	}
 	add_prim(s, "ip_src", SQLT_IP, P_SRC_HOST);
 	add_prim(s, "ip_dst", SQLT_IP, P_DST_HOST);
-	add_prim(s, prim_column(P_SRC_PORT, v, s->d), SQLT_U16, P_SRC_PORT);
-	add_prim(s, prim_column(P_DST_PORT, v, s->d), SQLT_U16, P_DST_PORT);
+	add_prim(s, prim_column(s, P_SRC_PORT, v), SQLT_U16, P_SRC_PORT);
+	add_prim(s, prim_column(s, P_DST_PORT, v), SQLT_U16, P_DST_PORT);
 	if (v >= 7)
 		add(s, "tcp_flags", SC_TCPFLAGS, SQLT_U16, 0, false);
 	add_prim(s, "ip_proto", SQLT_PROTO, P_PROTO);
@@ -125,28 +125,30 @@ static void build_optimized(struct sql_schema *s, unsigned v, const struct prim_
 {
 	struct prim_set seen = { 0 };
 	for (int i = 0; i < P_COUNT; i++) {
-		int id = prim_table[i].alias;
+		int id = prim_desc_of(s->reg, i)->alias;
 		if (!prim_has(agg, (enum prim_id)i) || i == P_NONE || i == P_FLOWS || i == P_TCPFLAGS)
 			continue;
 		if (prim_has(&seen, (enum prim_id)id))
 			continue;
 		prim_add(&seen, (enum prim_id)id);
-		if (prim_table[id].fmt == PF_TS) {
+		if (prim_desc_of(s->reg, id)->fmt == PF_TS) {
 			/* pmacct: the time as a stamp, its microseconds in <name>_residual */
-			add(s, prim_column(id, v, s->d), SC_TS, SQLT_STAMP, id, true);
+			add(s, prim_column(s, id, v), SC_TS, SQLT_STAMP, id, true);
 			add(s, ts_residual(id), SC_TS_RESIDUAL, SQLT_U32, id, true);
 			continue;
 		}
-		add_prim(s, prim_column(id, v, s->d), prim_type(id), id);
+		add_prim(s, prim_column(s, id, v), prim_type(s, id), id);
 	}
 	add_counters(s, prim_has(agg, P_FLOWS) || v >= 4, prim_has(agg, P_TCPFLAGS));
 }
 
 int sql_schema_build(struct sql_schema *s, enum sql_dialect d, unsigned version, bool bgp,
-    bool optimize, const struct prim_set *agg, bool stamps, bool epoch, char *why, size_t wlen)
+    bool optimize, const struct prim_registry *reg, const struct prim_set *agg, bool stamps,
+    bool epoch, char *why, size_t wlen)
 {
 	memset(s, 0, sizeof(*s));
 	s->d = d;
+	s->reg = reg;
 	s->stamps = stamps;
 	s->epoch = epoch;
 	if (version < 1 || version > 9) {
@@ -493,17 +495,17 @@ static bool agg_covers(const struct prim_set *agg, int id)
 {
 	if (prim_has(agg, (enum prim_id)id))
 		return true;
-	for (int i = P_SUM_HOST; i <= P_SUM_MAC; i++)
-		if ((int)prim_table[i].alias == id && prim_has(agg, (enum prim_id)i))
+	for (int i = P_SUM_HOST; i <= P_SUM_MAC; i++)	/* sum_* rows are built in */
+		if ((int)prim_desc_of(NULL, i)->alias == id && prim_has(agg, (enum prim_id)i))
 			return true;
 	return false;
 }
 
 /* A primitive's value, or pmacct's default when the plugin does not aggregate it. */
-static void prim_value(const struct sql_col *c, const struct prim_set *agg, bool num_protos,
-    const struct flow_key *k, struct sql_val *v)
+static void prim_value(const struct sql_schema *s, const struct sql_col *c,
+    const struct prim_set *agg, bool num_protos, const struct flow_key *k, struct sql_val *v)
 {
-	const struct prim_desc *d = &prim_table[c->prim];
+	const struct prim_desc *d = prim_desc_of(s->reg, c->prim);
 	struct out_opts o = { .num_protos = num_protos, .ts_utc = false };
 	bool have = agg_covers(agg, c->prim);
 	uint64_t u = 0;
@@ -523,7 +525,7 @@ static void prim_value(const struct sql_col *c, const struct prim_set *agg, bool
 		    d->fmt == PF_IP ? "0.0.0.0" : d->fmt == PF_PROTO ? "0" : "");
 		return;
 	}
-	out_value(d, k, 0, &o, v->s, sizeof(v->s));
+	out_value(s->reg, d, k, 0, &o, v->s, sizeof(v->s));
 }
 
 int sql_row_values(const struct sql_schema *s, const struct prim_set *agg, bool num_protos,
@@ -536,7 +538,7 @@ int sql_row_values(const struct sql_schema *s, const struct prim_set *agg, bool 
 		memset(v, 0, sizeof(*v));
 		v->is_int = true;
 		switch (c->kind) {
-		case SC_PRIM: prim_value(c, agg, num_protos || s->d == SQL_PGSQL, k, v); break;
+		case SC_PRIM: prim_value(s, c, agg, num_protos || s->d == SQL_PGSQL, k, v); break;
 		case SC_CONST:
 			v->is_int = c->type != SQLT_CHAR16 && c->type != SQLT_CHAR24;
 			snprintf(v->s, sizeof(v->s), "%s", c->type == SQLT_CHAR16 ? "unknown" : " ");
@@ -549,7 +551,7 @@ int sql_row_values(const struct sql_schema *s, const struct prim_set *agg, bool 
 		case SC_TS_RESIDUAL: {
 			struct fr_ts ts = { 0, 0 };
 			if (agg_covers(agg, c->prim))
-				memcpy(&ts, (const uint8_t *)k + prim_table[c->prim].off, sizeof(ts));
+				memcpy(&ts, (const uint8_t *)k + prim_desc_of(s->reg, c->prim)->off, sizeof(ts));
 			v->i = c->kind == SC_TS ? ts.sec : ts.usec;
 			break;
 		}

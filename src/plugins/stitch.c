@@ -26,16 +26,17 @@ void stitch_inputs(struct prim_set *extra)
 	prim_add(extra, P_TS_ARRIVAL);
 }
 
-struct agg_table *stitch_table_new(struct stitch *s, const struct prim_set *set, size_t buckets)
+struct agg_table *stitch_table_new(struct stitch *s, const struct prim_registry *reg,
+    const struct prim_set *set, size_t buckets)
 {
 	if (!s)
-		return agg_new(set, buckets);
-	prim_key_mask(set, &s->mask);
+		return agg_new(reg, set, buckets);
+	prim_key_mask(reg, set, &s->mask);
 	s->sum_id = -1;
 	for (int i = 0; i < P_COUNT; i++)
-		if (prim_has(set, (enum prim_id)i) && (prim_table[i].flags & PRIM_SUM))
+		if (prim_has(set, (enum prim_id)i) && (prim_desc_of(reg, i)->flags & PRIM_SUM))
 			s->sum_id = i;
-	return agg_new_ext(set, buckets, sizeof(struct stitch_ts));
+	return agg_new_ext(reg, set, buckets, sizeof(struct stitch_ts));
 }
 
 void stitch_times(const struct flow_rec *rec, struct fr_ts *first, struct fr_ts *last)
@@ -88,7 +89,7 @@ void stitch_account(const struct stitch *s, struct agg_table *t, const struct fl
 		/* as agg_account(): the same record again, its dst field in the src column */
 		size_t off, len;
 		prim_sum_dst(s->sum_id, &off, &len);
-		size_t at = prim_table[s->sum_id].off;
+		size_t at = prim_desc_of(NULL, s->sum_id)->off;	/* sum_* rows are built in */
 		memcpy(out + at, in + off, len);
 		for (size_t i = at; i < at + len; i++)
 			out[i] &= m[i];

@@ -30,10 +30,11 @@ bool stitch_wanted(const struct plugin *p);
 void stitch_inputs(struct prim_set *extra);
 
 /*
- * A table for `set` (agg_new) that, when `s` is not NULL, carries a
- * struct stitch_ts per entry, and `s` set up for stitch_account().
+ * A table for `set` of registry reg (agg_new) that, when `s` is not NULL,
+ * carries a struct stitch_ts per entry, and `s` set up for stitch_account().
  */
-struct agg_table *stitch_table_new(struct stitch *s, const struct prim_set *set, size_t buckets);
+struct agg_table *stitch_table_new(struct stitch *s, const struct prim_registry *reg,
+    const struct prim_set *set, size_t buckets);
 
 /*
  * A record's first and last time: the flow's start and end as exported

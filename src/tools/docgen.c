@@ -133,7 +133,7 @@ static void nf_use(FILE *out, uint32_t pen, const struct nf_ie *ie)
 	if (ie->dst >= key && ie->dst < key + sizeof(struct flow_key)) {
 		size_t off = ie->dst - key;
 		for (int p = 0; p < P_CUSTOM_0; p++) {
-			const struct prim_desc *d = &prim_table[p];
+			const struct prim_desc *d = prim_desc_of(NULL, p);
 			if (d->len && off >= d->off && off < (size_t)d->off + d->len && (int)d->alias == p)
 				fprintf(out, "%s`%s`", n++ ? ", " : "", d->name);
 		}

@@ -59,13 +59,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				stop = true;
 			} else {
 				have_info = true;
-				out_cols_init(&cols, &info.aggregate, all, o.fmt != OUT_JSON);
+				out_cols_init(&cols, NULL, &info.aggregate, all, o.fmt != OUT_JSON);
 				out_header(fuzz_sink(), &cols, &o);
 			}
 		} else if (h.type == IMT_R_ROWS) {
 			struct imt_row row;
 			uint32_t n = rd_u32(&r);
-			for (uint32_t i = 0; i < n && imt_row_get(&r, &info.aggregate, &row) == 0; i++) {
+			for (uint32_t i = 0; i < n && imt_row_get(&r, NULL, &info.aggregate, &row) == 0; i++) {
 				struct out_counters c = { row.packets, row.bytes, row.flows,
 				    row.tcp_flags, 0, 0 };
 				out_row(fuzz_sink(), &cols, &o, &row.key, &c);

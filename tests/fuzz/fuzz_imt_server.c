@@ -47,11 +47,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* the plugin waits for the whole payload: give the decoder an exact-size copy */
 		uint8_t *pl = malloc(len ? len : 1);
 		memcpy(pl, data, len);
-		if (h.type == IMT_Q_QUERY && len == h.length && imt_query_decode(pl, len, &q) == 0) {
-			imt_query_encode(&out, &q);
+		if (h.type == IMT_Q_QUERY && len == h.length && imt_query_decode(pl, len, NULL, &q) == 0) {
+			imt_query_encode(&out, NULL, &q);
 			struct imt_hdr h2;
 			if (imt_hdr_parse(out.p, out.len, &h2) != IMT_OK ||
-			    imt_query_decode(out.p + IMT_HDR_LEN, h2.length, &q2) != 0)
+			    imt_query_decode(out.p + IMT_HDR_LEN, h2.length, NULL, &q2) != 0)
 				abort();
 			if (!query_eq(&q, &q2))
 				abort();

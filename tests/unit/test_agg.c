@@ -25,8 +25,8 @@ static struct flow_rec mk(uint8_t src, uint8_t dst, uint16_t sport, uint16_t dpo
 static struct agg_table *table_of(const char *list)
 {
 	struct prim_set s;
-	prim_parse_list(list, &s, NULL);
-	return agg_new(&s, 1);
+	prim_parse_list(NULL, list, &s, NULL, 0);
+	return agg_new(NULL, &s, 1);
 }
 
 static void test_mask_and_add(void)

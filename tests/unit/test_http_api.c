@@ -40,12 +40,10 @@ static void add(struct http_ctx *c, const char *src, uint16_t dport, uint64_t pk
 
 static void fixture_init(struct fixture *f)
 {
-	const char *bad;
-
 	memset(f, 0, sizeof(*f));
 	snprintf(f->pc.name, sizeof(f->pc.name), "web");
 	snprintf(f->pc.type, sizeof(f->pc.type), "http");
-	prim_parse_list("src_host,dst_port,proto", &f->pc.aggregate, &bad);
+	prim_parse_list(NULL, "src_host,dst_port,proto", &f->pc.aggregate, NULL, 0);
 	f->core.plugins = &f->pc;
 	f->core.nplugins = 1;
 	f->p.cfg = &f->pc;
@@ -56,7 +54,7 @@ static void fixture_init(struct fixture *f)
 	f->c.all = &f->p;
 	f->c.nall = 1;
 	f->c.daemon = "pmacctd";
-	f->c.table = agg_new(&f->pc.aggregate, 64);
+	f->c.table = agg_new(f->pc.prims, &f->pc.aggregate, 64);
 	http_series_init(&f->c.series, 600, 5);
 	out_opts_from_cfg(&f->c.oo, &f->pc, &f->core);
 	f->c.oo.fmt = OUT_JSON;

@@ -55,13 +55,13 @@ static struct imt_query sample_query(struct imt_match *req)
 	struct imt_query q = { IMT_MODE_ROWS, IMT_QF_RESET, 2, req };
 
 	memset(req, 0, 2 * sizeof(*req));
-	prim_parse_list("src_host,dst_port,proto,src_mac", &req[0].set, NULL);
+	prim_parse_list(NULL, "src_host,dst_port,proto,src_mac", &req[0].set, NULL, 0);
 	req[0].key.src_ip.af = 6;
 	req[0].key.src_ip.a[15] = 1;
 	req[0].key.dst_port = 443;
 	req[0].key.proto = 6;
 	req[0].key.src_mac[5] = 0xaa;
-	prim_parse_list("tag,etype", &req[1].set, NULL);
+	prim_parse_list(NULL, "tag,etype", &req[1].set, NULL, 0);
 	req[1].key.tag = 0x0102030405060708ULL;
 	req[1].key.etype = 0x86dd;
 	return q;
@@ -74,11 +74,11 @@ static void test_query_round_trip(void)
 	struct imt_buf b = { 0 };
 	struct imt_hdr h;
 
-	imt_query_encode(&b, &q);
+	imt_query_encode(&b, NULL, &q);
 	is_int(imt_hdr_parse(b.p, b.len, &h), IMT_OK, "encoded query has a valid header");
 	is_int(h.length, b.len - IMT_HDR_LEN, "length covers the payload");
 	const uint8_t *pl = b.p + IMT_HDR_LEN;
-	is_int(imt_query_decode(pl, h.length, &d), 0, "decodes");
+	is_int(imt_query_decode(pl, h.length, NULL, &d), 0, "decodes");
 	is_int(d.mode, IMT_MODE_ROWS, "mode");
 	is_int(d.flags, IMT_QF_RESET, "flags");
 	is_int(d.nreq, 2, "requests");
@@ -89,13 +89,13 @@ static void test_query_round_trip(void)
 
 	int trunc_ok = 1;
 	for (size_t i = 0; i < h.length; i++)
-		trunc_ok &= imt_query_decode(pl, i, &d) < 0;
+		trunc_ok &= imt_query_decode(pl, i, NULL, &d) < 0;
 	ok(trunc_ok, "truncated at every offset: refused");
 
 	uint8_t *longer = malloc(h.length + 1);
 	memcpy(longer, pl, h.length);
 	longer[h.length] = 0;
-	ok(imt_query_decode(longer, h.length + 1, &d) < 0, "length +1 (trailing byte): refused");
+	ok(imt_query_decode(longer, h.length + 1, NULL, &d) < 0, "length +1 (trailing byte): refused");
 	free(longer);
 	imt_buf_fini(&b);
 }
@@ -106,31 +106,31 @@ static void test_query_hostile(void)
 	struct imt_query q = sample_query(req), d;
 	struct imt_buf b = { 0 };
 
-	imt_query_encode(&b, &q);
+	imt_query_encode(&b, NULL, &q);
 	uint8_t *pl = b.p + IMT_HDR_LEN;
 	size_t len = b.len - IMT_HDR_LEN;
 
 	pl[9] = 0xff;	/* nreq low byte: far more requests than bytes */
-	ok(imt_query_decode(pl, len, &d) < 0, "request count larger than the payload: refused");
+	ok(imt_query_decode(pl, len, NULL, &d) < 0, "request count larger than the payload: refused");
 	pl[9] = 2;
 	pl[0] = 7;
-	ok(imt_query_decode(pl, len, &d) < 0, "unknown mode: refused");
+	ok(imt_query_decode(pl, len, NULL, &d) < 0, "unknown mode: refused");
 	pl[0] = IMT_MODE_ROWS;
 	pl[5] = 0x80;
-	ok(imt_query_decode(pl, len, &d) < 0, "unknown flag: refused");
+	ok(imt_query_decode(pl, len, NULL, &d) < 0, "unknown flag: refused");
 	pl[5] = IMT_QF_RESET;
 	pl[10 + 8 * PRIM_WORDS + 6] = 5;	/* src_host's address family, after the set and src_mac */
-	ok(imt_query_decode(pl, len, &d) < 0, "bad address family: refused");
+	ok(imt_query_decode(pl, len, NULL, &d) < 0, "bad address family: refused");
 	pl[10 + 8 * PRIM_WORDS + 6] = 6;
-	ok(imt_query_decode(pl, len, &d) == 0, "restored: accepted");
+	ok(imt_query_decode(pl, len, NULL, &d) == 0, "restored: accepted");
 	imt_query_fini(&d);
 	pl[10 + 8 * (PRIM_WORDS - 1)] = 0xff;	/* set bits beyond the primitives table */
-	ok(imt_query_decode(pl, len, &d) < 0, "unknown primitive bits: refused");
+	ok(imt_query_decode(pl, len, NULL, &d) < 0, "unknown primitive bits: refused");
 	imt_buf_fini(&b);
 
 	struct imt_query all = { IMT_MODE_ALL, 0, 0, NULL };
-	imt_query_encode(&b, &all);
-	ok(imt_query_decode(b.p + IMT_HDR_LEN, b.len - IMT_HDR_LEN, &d) == 0, "-s query");
+	imt_query_encode(&b, NULL, &all);
+	ok(imt_query_decode(b.p + IMT_HDR_LEN, b.len - IMT_HDR_LEN, NULL, &d) == 0, "-s query");
 	imt_buf_fini(&b);
 	b.len = 0;
 	imt_put_u8(&b, IMT_MODE_SUMS);
@@ -139,7 +139,7 @@ static void test_query_hostile(void)
 	imt_put_u32(&b, IMT_MAX_REQUESTS + 1);
 	for (int i = 0; i < (IMT_MAX_REQUESTS + 1) * 8; i++)
 		imt_put_u8(&b, 0);
-	ok(imt_query_decode(b.p, b.len, &d) < 0, "more than IMT_MAX_REQUESTS: refused");
+	ok(imt_query_decode(b.p, b.len, NULL, &d) < 0, "more than IMT_MAX_REQUESTS: refused");
 	imt_buf_fini(&b);
 }
 
@@ -149,7 +149,7 @@ static void test_info_rows_sums(void)
 		.buckets = 32771 }, out;
 	struct imt_buf b = { 0 };
 
-	prim_parse_list("src_host,dst_host", &in.aggregate, NULL);
+	prim_parse_list(NULL, "src_host,dst_host", &in.aggregate, NULL, 0);
 	imt_info_encode(&b, &in);
 	is_int(b.len, IMT_HDR_LEN + IMT_INFO_LEN, "INFO length");
 	is_int(imt_info_decode(b.p + IMT_HDR_LEN, IMT_INFO_LEN, &out), 0, "INFO decodes");
@@ -175,11 +175,29 @@ static void test_info_rows_sums(void)
 	is_int(out.custom[1].c.pen, 637, "PEN");
 	is_int(out.aggregate.corder[0], 2, "column order: alu first");
 	is_int(out.aggregate.corder[1], 1, "then mtla");
-	is_int(imt_info_define_custom(&out), 0, "defined in the client");
-	is_int(prim_lookup("alu"), P_CUSTOM_0 + 1, "slot order kept");
+	struct prim_registry *client = prim_registry_new(), *server = prim_registry_new();
+	char why[128];
+	is_int(imt_info_define_custom(&out, client), 0, "defined in the client");
+	is_int(prim_lookup(client, "alu"), P_CUSTOM_0 + 1, "slot order kept");
 	ok(imt_info_decode(b.p + IMT_HDR_LEN, b.len - IMT_HDR_LEN - 1, &out) < 0, "cut tail refused");
-	prim_custom_reset();
 	imt_buf_fini(&b);
+
+	/* a custom key travels from the plugin's registry to the one the client learnt */
+	for (int i = 0; i < in.ncustom; i++)
+		prim_custom_define(server, in.custom[i].name, &in.custom[i].c, why, sizeof(why));
+	struct imt_row cr = { 0, 1, 1, 1, 0, { 0 } }, cr2;
+	struct prim_set cs = { 0 };
+	uint16_t alu = 0xbeef;
+	prim_add(&cs, P_CUSTOM_0 + 1);
+	memcpy((uint8_t *)&cr.key + prim_custom_get(server, 1)->off, &alu, 2);
+	imt_row_put(&b, server, &cs, &cr);
+	struct rd crd = rd_make(b.p, b.len);
+	is_int(imt_row_get(&crd, client, &cs, &cr2), 0, "custom row decodes in the client");
+	ok(memcmp((uint8_t *)&cr2.key + prim_custom_get(client, 1)->off, &alu, 2) == 0 &&
+	    prim_custom_get(client, 1)->off == prim_custom_get(server, 1)->off, "custom value, same slot");
+	imt_buf_fini(&b);
+	prim_registry_free(server);
+	prim_registry_free(client);
 
 	struct imt_row r = { 3, 10, 2000, 1, 0x12, { 0 } }, r2;
 	r.key.src_ip.af = 4;
@@ -187,9 +205,9 @@ static void test_info_rows_sums(void)
 	r.key.dst_ip.af = 4;
 	r.key.dst_ip.a[3] = 9;
 	r.key.src_port = 99;	/* not in the aggregate: not sent */
-	imt_row_put(&b, &in.aggregate, &r);
+	imt_row_put(&b, NULL, &in.aggregate, &r);
 	struct rd rd = rd_make(b.p, b.len);
-	is_int(imt_row_get(&rd, &in.aggregate, &r2), 0, "row decodes");
+	is_int(imt_row_get(&rd, NULL, &in.aggregate, &r2), 0, "row decodes");
 	is_int(rd.left, 0, "row consumed exactly");
 	is_int(r2.req, 3, "request index");
 	is_int(r2.bytes, 2000, "bytes");
@@ -197,7 +215,7 @@ static void test_info_rows_sums(void)
 	is_int(r2.key.src_port, 0, "fields outside the aggregate stay zero");
 	ok(memcmp(&r2.key.dst_ip, &r.key.dst_ip, sizeof(r.key.dst_ip)) == 0, "dst address");
 	rd = rd_make(b.p, IMT_ROW_HDR_LEN + 3);
-	ok(imt_row_get(&rd, &in.aggregate, &r2) < 0, "truncated row refused");
+	ok(imt_row_get(&rd, NULL, &in.aggregate, &r2) < 0, "truncated row refused");
 	imt_buf_fini(&b);
 
 	struct imt_sum s = { 1, 2, 3, 4 }, s2;

@@ -144,6 +144,7 @@ static void test_loaders(void)
 {
 	char *lr = long_row("id=1 ", LONG_ROW, "ip=10.0.0.1");
 	char text[LONG_ROW + 512], err[512];
+	struct prim_registry *reg;
 
 	/* sampling_map: the long row loads; the bad row after it is named with its line */
 	snprintf(text, sizeof(text), "# c\n%s\r\nid=2 ip=bogus\nID=3 ip=10.0.0.3\n", lr);
@@ -181,22 +182,23 @@ static void test_loaders(void)
 	free(lr);
 
 	/* aggregate_primitives: no row length limit, true line numbers */
+	reg = prim_registry_new();
 	lr = long_row("name=foo field_type=100 ", LONG_ROW, "len=4 semantics=u_int");
 	snprintf(text, sizeof(text), "! c\n%s\nname=bar field_type=101 len=3 semantics=u_int\n", lr);
 	write_map(text);
-	ok(prim_custom_load(map_path, err, sizeof(err)) < 0 && strstr(err, ":3] u_int") &&
+	ok(prim_custom_load(reg, map_path, err, sizeof(err)) < 0 && strstr(err, ":3] u_int") &&
 	    strstr(err, map_path), "aggregate_primitives: error on line 3: %s", err);
 	unlink(map_path);
 	snprintf(text, sizeof(text), "%s\n", lr);
 	write_map(text);
-	ok(prim_custom_load(map_path, err, sizeof(err)) == 0 && prim_custom_count() == 1,
+	ok(prim_custom_load(reg, map_path, err, sizeof(err)) == 0 && prim_custom_count(reg) == 1,
 	    "aggregate_primitives: a long row is one definition");
 	unlink(map_path);
 	write_map("NAME=foo field_type=100 len=4 semantics=u_int\n");
-	ok(prim_custom_load(map_path, err, sizeof(err)) < 0 && strstr(err, ":1] unknown key 'NAME'"),
+	ok(prim_custom_load(reg, map_path, err, sizeof(err)) < 0 && strstr(err, ":1] unknown key 'NAME'"),
 	    "aggregate_primitives: keys are lower case, as 1.7.7: %s", err);
 	unlink(map_path);
-	prim_custom_reset();
+	prim_registry_free(reg);
 	free(lr);
 }
 

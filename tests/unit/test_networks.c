@@ -108,11 +108,9 @@ static void test_parse(void)
 
 static void setup(struct plugin_cfg *pc, struct core_cfg *cc, const char *agg)
 {
-	const char *bad;
-
 	memset(pc, 0, sizeof(*pc));
 	memset(cc, 0, sizeof(*cc));
-	prim_parse_list(agg, &pc->aggregate, &bad);
+	prim_parse_list(NULL, agg, &pc->aggregate, NULL, 0);
 	pc->networks_file = "x";
 }
 

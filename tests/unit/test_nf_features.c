@@ -62,16 +62,16 @@ static void test_nat_rd_stack(void)
 
 	char buf[128];
 	struct out_opts oo = { 0 };
-	is_str(out_value(&prim_table[P_MPLS_VPN_RD], k, 0, &oo, buf, sizeof(buf)), "0:65000:42", "RD text");
-	is_str(out_value(&prim_table[P_MPLS_LABEL_STACK], k, 0, &oo, buf, sizeof(buf)), "100_200_300",
+	is_str(out_value(NULL, prim_desc_of(NULL, P_MPLS_VPN_RD), k, 0, &oo, buf, sizeof(buf)), "0:65000:42", "RD text");
+	is_str(out_value(NULL, prim_desc_of(NULL, P_MPLS_LABEL_STACK), k, 0, &oo, buf, sizeof(buf)), "100_200_300",
 	    "label stack text");
-	is_str(out_value(&prim_table[P_FWD_STATUS], k, 0, &oo, buf, sizeof(buf)), "130", "fwd_status number");
+	is_str(out_value(NULL, prim_desc_of(NULL, P_FWD_STATUS), k, 0, &oo, buf, sizeof(buf)), "130", "fwd_status number");
 	oo.fwd_status_str = true;
 	oo.fmt = OUT_CSV;
-	is_str(out_value(&prim_table[P_FWD_STATUS], k, 0, &oo, buf, sizeof(buf)), "130",
+	is_str(out_value(NULL, prim_desc_of(NULL, P_FWD_STATUS), k, 0, &oo, buf, sizeof(buf)), "130",
 	    "fwd_status text is for JSON only");
 	oo.fmt = OUT_JSON;
-	is_str(out_value(&prim_table[P_FWD_STATUS], k, 0, &oo, buf, sizeof(buf)), "DROPPED ACL drop",
+	is_str(out_value(NULL, prim_desc_of(NULL, P_FWD_STATUS), k, 0, &oo, buf, sizeof(buf)), "DROPPED ACL drop",
 	    "fwd_status text");
 	is_str(out_fwd_status_text(70), "FORWARDED Unclassified", "unknown reason: its class");
 	is_str(out_fwd_status_text(0), "UNKNOWN Unclassified", "status 0");
@@ -177,23 +177,24 @@ static void test_custom(void)
 	int fd = mkstemp(path);
 
 	close(fd);
+	struct prim_registry *reg = prim_registry_new();
 	write_file(path, "! comment\nname=mtla field_type=47 len=4 semantics=ip\n"
 	    "name=alu field_type=637:91 len=2 semantics=hex\n"
 	    "name=top3 field_type=70 len=3 semantics=raw\n"
 	    "name=ifn field_type=82 len=vlen semantics=str\n"
 	    "name=big field_type=999 len=8 semantics=u_int\n");
-	is_int(prim_custom_load(path, why, sizeof(why)), 0, "definitions load");
-	is_int(prim_custom_count(), 5, "five custom primitives");
-	int id = prim_lookup("alu");
+	is_int(prim_custom_load(reg, path, why, sizeof(why)), 0, "definitions load");
+	is_int(prim_custom_count(reg), 5, "five custom primitives");
+	int id = prim_lookup(reg, "alu");
 	is_int(id, P_CUSTOM_0 + 1, "by name, in slot order");
-	is_str(prim_table[id].title, "alu", "title is the name as written");
-	is_int(prim_table[id].width, 7, "formatted width: max(5, name) + 2");
-	ok(prim_table[prim_lookup("ifn")].flags & PRIM_VLEN, "vlen is variable length");
-	is_int(prim_custom_get(1)->pen, 637, "PEN:id");
-	ok(prim_custom_get(4)->off + prim_custom_get(4)->size <= sizeof(struct flow_key),
+	is_str(prim_desc_of(reg, id)->title, "alu", "title is the name as written");
+	is_int(prim_desc_of(reg, id)->width, 7, "formatted width: max(5, name) + 2");
+	ok(prim_desc_of(reg, prim_lookup(reg, "ifn"))->flags & PRIM_VLEN, "vlen is variable length");
+	is_int(prim_custom_get(reg, 1)->pen, 637, "PEN:id");
+	ok(prim_custom_get(reg, 4)->off + prim_custom_get(reg, 4)->size <= sizeof(struct flow_key),
 	    "slots inside the key");
 
-	struct nf_opts o = { .custom = prim_custom_get(0), .ncustom = prim_custom_count() };
+	struct nf_opts o = { .custom = prim_custom_get(reg, 0), .ncustom = prim_custom_count(reg) };
 	struct nf_state *st = nf_state_new(&o);
 	struct buf b;
 	struct got g;
@@ -212,41 +213,42 @@ static void test_custom(void)
 	char buf[256];
 	struct out_opts oo = { 0 };
 	const struct flow_key *k = &g.r[0].k;
-	is_str(out_value(&prim_table[prim_lookup("mtla")], k, 0, &oo, buf, sizeof(buf)), "192.0.2.9", "ip");
-	is_str(out_value(&prim_table[prim_lookup("alu")], k, 0, &oo, buf, sizeof(buf)), "beef", "hex with PEN");
-	is_str(out_value(&prim_table[prim_lookup("top3")], k, 0, &oo, buf, sizeof(buf)), "00-06-41",
+	is_str(out_value(reg, prim_desc_of(reg, prim_lookup(reg, "mtla")), k, 0, &oo, buf, sizeof(buf)), "192.0.2.9", "ip");
+	is_str(out_value(reg, prim_desc_of(reg, prim_lookup(reg, "alu")), k, 0, &oo, buf, sizeof(buf)), "beef", "hex with PEN");
+	is_str(out_value(reg, prim_desc_of(reg, prim_lookup(reg, "top3")), k, 0, &oo, buf, sizeof(buf)), "00-06-41",
 	    "raw: hex pairs");
-	is_str(out_value(&prim_table[prim_lookup("ifn")], k, 0, &oo, buf, sizeof(buf)), "ge-0",
+	is_str(out_value(reg, prim_desc_of(reg, prim_lookup(reg, "ifn")), k, 0, &oo, buf, sizeof(buf)), "ge-0",
 	    "vlen string");
-	is_str(out_value(&prim_table[prim_lookup("big")], k, 0, &oo, buf, sizeof(buf)), "1099511627781",
+	is_str(out_value(reg, prim_desc_of(reg, prim_lookup(reg, "big")), k, 0, &oo, buf, sizeof(buf)), "1099511627781",
 	    "8-byte u_int");
 	is_int(g.r[0].k.mpls_label_top, 100, "the same field still feeds mpls_label_top");
 	nf_state_free(st);
 
 	/* errors name file and line */
 	write_file(path, "name=a field_type=1 len=4 semantics=u_int\nname=b field_type=2 len=3 semantics=u_int\n");
-	is_int(prim_custom_load(path, why, sizeof(why)), -1, "u_int of 3 bytes refused");
+	is_int(prim_custom_load(reg, path, why, sizeof(why)), -1, "u_int of 3 bytes refused");
 	ok(strstr(why, ":2]") != NULL, "error names line 2: %s", why);
-	is_int(prim_custom_count(), 0, "nothing defined after an error");
+	is_int(prim_custom_count(reg), 0, "nothing defined after an error");
 	write_file(path, "name=src_host field_type=8 len=4 semantics=ip\n");
-	is_int(prim_custom_load(path, why, sizeof(why)), -1, "a built-in name refused");
+	is_int(prim_custom_load(reg, path, why, sizeof(why)), -1, "a built-in name refused");
 	write_file(path, "name=x field_type=8 len=4\n");
-	is_int(prim_custom_load(path, why, sizeof(why)), -1, "missing semantics refused");
+	is_int(prim_custom_load(reg, path, why, sizeof(why)), -1, "missing semantics refused");
 	/* the reserved key area is bounded */
 	FILE *f = fopen(path, "w");
 	for (int i = 0; i < 3; i++)
 		fprintf(f, "name=s%d field_type=%d len=100 semantics=str\n", i, 400 + i);
 	fclose(f);
-	is_int(prim_custom_load(path, why, sizeof(why)), -1, "over the key area refused");
+	is_int(prim_custom_load(reg, path, why, sizeof(why)), -1, "over the key area refused");
 	ok(strstr(why, "bytes reserved") != NULL && strstr(why, ":3]") != NULL, "says so: %s", why);
 	f = fopen(path, "w");
 	for (int i = 0; i < PRIM_CUSTOM_MAX + 1; i++)
 		fprintf(f, "name=c%d field_type=%d len=1 semantics=u_int\n", i, 400 + i);
 	fclose(f);
-	is_int(prim_custom_load(path, why, sizeof(why)), -1, "more than PRIM_CUSTOM_MAX refused");
-	is_int(prim_custom_load("/nonexistent/prims", why, sizeof(why)), -1, "missing file");
-	prim_custom_reset();
-	ok(prim_lookup("mtla") < 0, "reset forgets them");
+	is_int(prim_custom_load(reg, path, why, sizeof(why)), -1, "more than PRIM_CUSTOM_MAX refused");
+	is_int(prim_custom_load(reg, "/nonexistent/prims", why, sizeof(why)), -1, "missing file");
+	prim_custom_clear(reg);
+	ok(prim_lookup(reg, "mtla") < 0, "clear forgets them");
+	prim_registry_free(reg);
 	unlink(path);
 }
 
@@ -306,8 +308,8 @@ static void test_json_encodings(void)
 	k.mpls_label_stack.n = 2;
 	k.mpls_label_stack.label[0] = 16;
 	k.mpls_label_stack.label[1] = 17;
-	prim_parse_list("tcpflags,mpls_label_stack", &set, NULL);
-	out_cols_init(&c, &set, false, false);
+	prim_parse_list(NULL, "tcpflags,mpls_label_stack", &set, NULL, 0);
+	out_cols_init(&c, NULL, &set, false, false);
 	o.tcpflags_array = o.mpls_array = true;
 	f = open_memstream(&text, &len);
 	out_row(f, &c, &o, &k, &cnt);
@@ -322,12 +324,12 @@ static void test_json_encodings(void)
 
 	struct prim_custom cu = { .field_type = 999, .len = 2, .sem = PCS_UINT };
 	char why[128];
-	prim_custom_reset();
-	is_int(prim_custom_define("cu", &cu, why, sizeof(why)), 0, "define cu");
-	prim_parse_list("timestamp_export,export_proto_sysid,cu", &set, NULL);
-	out_cols_init(&c, &set, false, false);
+	struct prim_registry *reg = prim_registry_new();
+	is_int(prim_custom_define(reg, "cu", &cu, why, sizeof(why)), 0, "define cu");
+	prim_parse_list(reg, "timestamp_export,export_proto_sysid,cu", &set, NULL, 0);
+	out_cols_init(&c, reg, &set, false, false);
 	uint16_t v = 513;
-	memcpy((uint8_t *)&k + prim_custom_get(0)->off, &v, 2);
+	memcpy((uint8_t *)&k + prim_custom_get(reg, 0)->off, &v, 2);
 	k.export_proto_sysid = 7;
 	o.ts_since_epoch = true;
 	k.ts_export.sec = 1700000000;
@@ -337,7 +339,7 @@ static void test_json_encodings(void)
 	is_str(text, "{\"export_proto_sysid\": 7, \"timestamp_export\": \"1700000000.000000\", \"cu\": \"513\", "
 	    "\"packets\": 1, \"bytes\": 2}\n", "timestamp_export before custom ones, custom as a string");
 	free(text);
-	prim_custom_reset();
+	prim_registry_free(reg);
 
 	char wid[64];
 	out_writer_id("$proc_name:$writer_pid", "p1", 42, wid, sizeof(wid));
@@ -350,7 +352,7 @@ static void test_json_encodings(void)
 static void test_config_keys(void)
 {
 	char lst[] = "/tmp/test_cfg_lst_XXXXXX", conf[] = "/tmp/test_cfg_conf_XXXXXX";
-	struct core_cfg c;
+	struct core_cfg c, c2;
 	char text[512];
 	int fd;
 
@@ -363,16 +365,30 @@ static void test_config_keys(void)
 	    "nfacctd_ignore_exporter_address: true\nflow_to_rd_map: /etc/rd.map\n", lst);
 	write_file(conf, text);
 	is_int(cfg_load(&c, CFG_NFACCTD, conf, NULL, 0), 0, "config with a custom primitive loads");
-	ok(prim_has(&c.plugins[0].aggregate, (enum prim_id)prim_lookup("mtla")),
+	ok(prim_has(&c.plugins[0].aggregate, (enum prim_id)prim_lookup(c.prims, "mtla")),
 	    "aggregate line before aggregate_primitives still sees mtla");
 	ok(c.plugins[0].tcpflags_encode_as_array && c.plugins[0].mpls_label_stack_encode_as_array &&
 	    c.plugins[0].fwd_status_encode_as_string, "encoding keys");
 	ok(c.nf_ignore_exporter_address, "nfacctd_ignore_exporter_address");
 	is_str(c.flow_to_rd_map, "/etc/rd.map", "flow_to_rd_map");
+	/* a second configuration in the same process has its own primitives */
+	write_file(lst, "name=other field_type=48 len=2 semantics=u_int\n");
+	is_int(cfg_load(&c2, CFG_NFACCTD, conf, NULL, 0), -1, "second config: mtla is not its primitive");
+	snprintf(text, sizeof(text), "plugins: print[p]\naggregate[p]: other\naggregate_primitives: %s\n", lst);
+	write_file(conf, text);
+	is_int(cfg_load(&c2, CFG_NFACCTD, conf, NULL, 0), 0, "second config loads beside the first");
+	is_int(prim_lookup(c2.prims, "other"), P_CUSTOM_0, "its primitive in slot 0");
+	is_int(prim_lookup(c2.prims, "mtla"), -1, "without the first's");
+	is_int(prim_lookup(c.prims, "mtla"), P_CUSTOM_0, "the first keeps its own in slot 0");
+	is_int(prim_lookup(c.prims, "other"), -1, "without the second's");
+	cfg_fini(&c2);
+	is_str(prim_desc_of(c.prims, P_CUSTOM_0)->name, "mtla", "the first outlives the second");
 	cfg_fini(&c);
 	write_file(lst, "name=mtla field_type=47 len=5 semantics=ip\n");
+	snprintf(text, sizeof(text), "plugins: print[p]\naggregate[p]: src_host, mtla\n"
+	    "aggregate_primitives: %s\n", lst);
+	write_file(conf, text);
 	is_int(cfg_load(&c, CFG_NFACCTD, conf, NULL, 0), -1, "a bad definition stops the config");
-	prim_custom_reset();
 	unlink(lst);
 	unlink(conf);
 }

@@ -149,7 +149,7 @@ static void test_srv6(void)
 	is_int(one(two, 1, 1, &g), 1, "varlen SRv6 list decodes");
 	is_int(k->srv6_seg_ipv6_list.n, 2, "two segments");
 	is_int(k->srv6_seg_ipv6_list.seg[1][0], 0x30, "second segment's first byte");
-	is_str(out_value(&prim_table[P_SRV6_SEG_IPV6_LIST], k, 0, &oo, buf, sizeof(buf)),
+	is_str(out_value(NULL, prim_desc_of(NULL, P_SRV6_SEG_IPV6_LIST), k, 0, &oo, buf, sizeof(buf)),
 	    "0-2021:2223:2425:2627:2829:2a2b:2c2d:2e2f,1-3031:3233:3435:3637:3839:3a3b:3c3d:3e3f",
 	    "segment list text");
 	struct tf iana[] = { { 505, 0, 0xffff, 16 } };
@@ -164,7 +164,7 @@ static void test_srv6(void)
 	struct tf many[] = { { 505, 2011, 0xffff, 16 * 15 } };
 	one(many, 1, 1, &g);
 	is_int(k->srv6_seg_ipv6_list.n, FR_SRV6_MAX, "15 segments kept");
-	ok(prim_table[P_SRV6_SEG_IPV6_LIST].flags & PRIM_JSON_ONLY, "srv6_seg_ipv6_list is JSON only");
+	ok(prim_desc_of(NULL, P_SRV6_SEG_IPV6_LIST)->flags & PRIM_JSON_ONLY, "srv6_seg_ipv6_list is JSON only");
 }
 
 /* A record cut short anywhere decodes to nothing, never to a half-filled record. */
@@ -218,9 +218,9 @@ static void test_table(void)
 		{ "path_delay_max_usec", "path_delay_max_usec", "PATH_DELAY_MAX_USEC", 21 },
 	};
 	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
-		int id = prim_lookup(r[i].name);
-		ok(id >= 0 && strcmp(prim_table[id].json, r[i].json) == 0 &&
-		    strcmp(prim_table[id].title, r[i].title) == 0 && prim_table[id].width == r[i].width,
+		int id = prim_lookup(NULL, r[i].name);
+		ok(id >= 0 && strcmp(prim_desc_of(NULL, id)->json, r[i].json) == 0 &&
+		    strcmp(prim_desc_of(NULL, id)->title, r[i].title) == 0 && prim_desc_of(NULL, id)->width == r[i].width,
 		    "%s", r[i].name);
 	}
 	ok(P_IN_VLAN > P_VLAN && P_OUT_CVLAN < P_COS && P_FLOW_LABEL > P_TOS &&

@@ -68,10 +68,10 @@ static char *render(enum print_fmt fmt, bool header)
 	buf[0] = '\0';
 	f = fmemopen(buf, sizeof(buf), "w");
 
-	prim_parse_list("src_host,dst_host,src_port,dst_port,proto,vlan,cos,etype,tos,tcpflags,"
+	prim_parse_list(NULL, "src_host,dst_host,src_port,dst_port,proto,vlan,cos,etype,tos,tcpflags,"
 	    "src_mac,dst_mac,timestamp_arrival,tag,tag2,mpls_label_top,mpls_label_bottom,"
-	    "mpls_stack_depth,sampling_rate", &s, NULL);
-	out_cols_init(&c, &s, false, false);
+	    "mpls_stack_depth,sampling_rate", &s, NULL, 0);
+	out_cols_init(&c, NULL, &s, false, false);
 	sample(&k);
 	if (header)
 		out_header(f, &c, &o);
@@ -101,17 +101,17 @@ static void test_misc(void)
 		struct flow_key k = { 0 };
 		struct out_opts o = { 0 };
 		k.proto = 0;
-		is_str(out_value(&prim_table[P_PROTO], &k, 0, &o, buf, sizeof(buf)), "0",
+		is_str(out_value(NULL, prim_desc_of(NULL, P_PROTO), &k, 0, &o, buf, sizeof(buf)), "0",
 		    "proto 0 renders as its number");
 		k.proto = 200;
-		is_str(out_value(&prim_table[P_PROTO], &k, 0, &o, buf, sizeof(buf)), "200",
+		is_str(out_value(NULL, prim_desc_of(NULL, P_PROTO), &k, 0, &o, buf, sizeof(buf)), "200",
 		    "an unnamed proto renders as its number");
 	}
 
 	struct prim_set s;
 	struct out_cols c;
-	prim_parse_list("sum_host,flows", &s, NULL);
-	out_cols_init(&c, &s, false, false);
+	prim_parse_list(NULL, "sum_host,flows", &s, NULL, 0);
+	out_cols_init(&c, NULL, &s, false, false);
 	is_int(c.n, 1, "sum_host renders as one column");
 	is_int(c.ids[0], P_SRC_HOST, "through SRC_IP");
 	ok(c.flows, "flows counter column");

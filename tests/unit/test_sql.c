@@ -13,7 +13,7 @@
 static struct prim_set agg_of(const char *list)
 {
 	struct prim_set s;
-	prim_parse_list(list, &s, NULL);
+	prim_parse_list(NULL, list, &s, NULL, 0);
 	return s;
 }
 
@@ -31,31 +31,31 @@ static void test_versions(void)
 	struct prim_set a = agg_of("dst_host");
 	char b[1024], why[128];
 
-	sql_schema_build(&s, SQL_SQLITE, 1, false, false, &a, true, false, why, sizeof(why));
+	sql_schema_build(&s, SQL_SQLITE, 1, false, false, NULL, &a, true, false, why, sizeof(why));
 	cols(&s, b, sizeof(b));
 	is_str(b, "mac_src,mac_dst,ip_src,ip_dst,src_port,dst_port,ip_proto,packets,bytes,"
 	    "stamp_inserted,stamp_updated", "v1 sqlite columns");
-	sql_schema_build(&s, SQL_PGSQL, 1, false, false, &a, false, false, why, sizeof(why));
+	sql_schema_build(&s, SQL_PGSQL, 1, false, false, NULL, &a, false, false, why, sizeof(why));
 	cols(&s, b, sizeof(b));
 	is_str(b, "mac_src,mac_dst,ip_src,ip_dst,port_src,port_dst,ip_proto,packets,bytes",
 	    "v1 pgsql: port_src, no stamps without history");
-	sql_schema_build(&s, SQL_MYSQL, 7, false, false, &a, true, false, why, sizeof(why));
+	sql_schema_build(&s, SQL_MYSQL, 7, false, false, NULL, &a, true, false, why, sizeof(why));
 	cols(&s, b, sizeof(b));
 	is_str(b, "agent_id,class_id,mac_src,mac_dst,vlan,as_src,as_dst,ip_src,ip_dst,src_port,"
 	    "dst_port,tcp_flags,ip_proto,tos,packets,bytes,flows,stamp_inserted,stamp_updated",
 	    "v7 mysql columns");
-	sql_schema_build(&s, SQL_MYSQL, 9, false, false, &a, true, false, why, sizeof(why));
+	sql_schema_build(&s, SQL_MYSQL, 9, false, false, NULL, &a, true, false, why, sizeof(why));
 	cols(&s, b, sizeof(b));
 	ok(strncmp(b, "tag,class_id", 12) == 0 && strstr(b, "port_src,port_dst"), "v9: tag, port_src");
-	sql_schema_build(&s, SQL_SQLITE, 1, true, false, &a, true, false, why, sizeof(why));
+	sql_schema_build(&s, SQL_SQLITE, 1, true, false, NULL, &a, true, false, why, sizeof(why));
 	cols(&s, b, sizeof(b));
 	ok(strncmp(b, "agent_id,as_src,as_dst,peer_as_src", 34) == 0, "bgp columns");
 	a = agg_of("sum_host, proto, tcpflags, tag");
-	sql_schema_build(&s, SQL_SQLITE, 1, false, true, &a, true, true, why, sizeof(why));
+	sql_schema_build(&s, SQL_SQLITE, 1, false, true, NULL, &a, true, true, why, sizeof(why));
 	cols(&s, b, sizeof(b));
 	is_str(b, "agent_id,ip_proto,ip_src,tcp_flags,packets,bytes,stamp_inserted,stamp_updated",
 	    "optimized clauses: selected primitives only");
-	ok(sql_schema_build(&s, SQL_SQLITE, 10, false, false, &a, true, false, why, sizeof(why)) < 0,
+	ok(sql_schema_build(&s, SQL_SQLITE, 10, false, false, NULL, &a, true, false, why, sizeof(why)) < 0,
 	    "version 10 refused");
 	is_str(sql_default_table(1, false), "acct", "default table v1");
 	is_str(sql_default_table(5, false), "acct_v5", "default table v5");
@@ -70,7 +70,7 @@ static void test_statements(void)
 	char b[4096], why[128];
 
 	a = agg_of("dst_host, tcpflags");
-	sql_schema_build(&s, SQL_SQLITE, 1, false, true, &a, true, false, why, sizeof(why));
+	sql_schema_build(&s, SQL_SQLITE, 1, false, true, NULL, &a, true, false, why, sizeof(why));
 	ok(sql_build(b, sizeof(b), &s, SQLM_UPSERT, "acct", 1, NULL) == 6, "upsert: 6 params");
 	is_str(b, "INSERT INTO \"acct\" (\"ip_dst\", \"tcp_flags\", \"packets\", \"bytes\", "
 	    "\"stamp_inserted\", \"stamp_updated\") VALUES (?, ?, ?, ?, DATETIME(?, 'unixepoch', "
@@ -83,13 +83,13 @@ static void test_statements(void)
 	    "\"bytes\" = \"bytes\" + ?, \"stamp_updated\" = DATETIME(?, 'unixepoch', 'localtime') "
 	    "WHERE \"ip_dst\" = ? AND \"stamp_inserted\" = DATETIME(?, 'unixepoch', 'localtime')",
 	    "sqlite update text: counters first, identity last");
-	sql_schema_build(&s, SQL_PGSQL, 1, false, true, &a, true, false, why, sizeof(why));
+	sql_schema_build(&s, SQL_PGSQL, 1, false, true, NULL, &a, true, false, why, sizeof(why));
 	sql_build(b, sizeof(b), &s, SQLM_UPSERT, "acct", 1, "acct_pk");
 	ok(strstr(b, "INSERT INTO \"acct\" AS cur") && strstr(b, "$6") &&
 	    strstr(b, "ON CONFLICT ON CONSTRAINT \"acct_pk\" DO UPDATE SET") &&
 	    strstr(b, "\"packets\" = cur.\"packets\" + EXCLUDED.\"packets\"") &&
 	    strstr(b, "to_timestamp($5::bigint)::timestamp"), "pgsql upsert text");
-	sql_schema_build(&s, SQL_MYSQL, 1, false, true, &a, true, true, why, sizeof(why));
+	sql_schema_build(&s, SQL_MYSQL, 1, false, true, NULL, &a, true, true, why, sizeof(why));
 	ok(sql_build(b, sizeof(b), &s, SQLM_INSERT, "db.acct", 3, NULL) == 18, "multi values: 3 rows");
 	ok(strstr(b, "INSERT INTO `db`.`acct`") && strstr(b, "), (?, ?, ?, ?, ?, ?), (") &&
 	    !strstr(b, "FROM_UNIXTIME"), "mysql multi-row insert, epoch stamps bare");
@@ -99,7 +99,7 @@ static void test_statements(void)
 	ok(sql_quote_ident(b, sizeof(b), SQL_SQLITE, "acct\"; DROP TABLE x") < 0, "quote in a name refused");
 	ok(sql_build(b, sizeof(b), &s, SQLM_INSERT, "a`b", 1, NULL) < 0, "backtick in a name refused");
 	ok(sql_build(b, 40, &s, SQLM_INSERT, "acct", 1, NULL) < 0, "overflow detected");
-	sql_schema_build(&s, SQL_SQLITE, 1, false, false, &a, true, false, why, sizeof(why));
+	sql_schema_build(&s, SQL_SQLITE, 1, false, false, NULL, &a, true, false, why, sizeof(why));
 	ok(sql_build_create(b, sizeof(b), &s, "acct") == 0 &&
 	    strstr(b, "PRIMARY KEY (\"mac_src\", \"mac_dst\", \"ip_src\", \"ip_dst\", \"src_port\", "
 	    "\"dst_port\", \"ip_proto\", \"stamp_inserted\")"), "create: pmacct's primary key");
@@ -119,7 +119,7 @@ static void test_values(void)
 	memcpy(k.dst_ip.a, (uint8_t[]){ 10, 1, 2, 3 }, 4);
 	k.proto = 6;
 	k.src_port = 80;	/* not aggregated: written as 0 */
-	sql_schema_build(&s, SQL_SQLITE, 1, false, false, &a, true, false, why, sizeof(why));
+	sql_schema_build(&s, SQL_SQLITE, 1, false, false, NULL, &a, true, false, why, sizeof(why));
 	sql_row_values(&s, &a, false, &k, 3, 300, 1, 0, 1700000000 - 200, 1700000500, v);
 	is_str(v[0].s, "0:0:0:0:0:0", "mac default");
 	is_str(v[2].s, "0.0.0.0", "ip_src default");
@@ -127,7 +127,7 @@ static void test_values(void)
 	ok(v[4].is_int && v[4].i == 0, "src_port not aggregated: 0");
 	is_str(v[6].s, "tcp", "proto by name");
 	ok(v[7].i == 3 && v[8].i == 300 && v[9].i == 1699999800 && v[10].i == 1700000500, "counters, stamps");
-	sql_schema_build(&s, SQL_PGSQL, 1, false, false, &a, true, false, why, sizeof(why));
+	sql_schema_build(&s, SQL_PGSQL, 1, false, false, NULL, &a, true, false, why, sizeof(why));
 	sql_row_values(&s, &a, false, &k, 3, 300, 1, 0, 0, 0, v);
 	ok(v[6].is_int && v[6].i == 6, "pgsql: proto as a number");
 	a = agg_of("dst_host");

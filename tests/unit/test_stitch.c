@@ -44,8 +44,8 @@ static void test_min_max(void)
 {
 	struct prim_set set;
 	struct stitch s;
-	prim_parse_list("src_host", &set, NULL);
-	struct agg_table *t = stitch_table_new(&s, &set, 1);
+	prim_parse_list(NULL, "src_host", &set, NULL, 0);
+	struct agg_table *t = stitch_table_new(&s, NULL, &set, 1);
 
 	/* a later record with an earlier start but a smaller microsecond part still lowers min */
 	struct flow_rec a = mk(1, 2, 100, 500000, 200, 500000), b = mk(1, 3, 90, 700000, 210, 100000);
@@ -93,8 +93,8 @@ static void test_sum(void)
 {
 	struct prim_set set;
 	struct stitch s;
-	prim_parse_list("sum_host", &set, NULL);
-	struct agg_table *t = stitch_table_new(&s, &set, 1);
+	prim_parse_list(NULL, "sum_host", &set, NULL, 0);
+	struct agg_table *t = stitch_table_new(&s, NULL, &set, 1);
 	struct flow_rec a = mk(1, 2, 100, 0, 200, 0), b = mk(2, 3, 50, 0, 150, 0);
 
 	stitch_account(&s, t, &a, 0);
@@ -117,8 +117,8 @@ static void test_columns(void)
 	char *buf = NULL;
 	size_t len = 0;
 
-	prim_parse_list("src_host", &set, NULL);
-	out_cols_init(&c, &set, false, false);
+	prim_parse_list(NULL, "src_host", &set, NULL, 0);
+	out_cols_init(&c, NULL, &set, false, false);
 	c.stitch = true;
 	memset(&o, 0, sizeof(o));
 	memset(&k, 0, sizeof(k));
