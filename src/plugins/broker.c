@@ -17,10 +17,9 @@
 #include "lib/timefmt.h"
 #include "lib/xalloc.h"
 #include "plugins/agg.h"
+#include "plugins/binned.h"
 #include "plugins/output.h"
 #include "plugins/plugin.h"
-#include "plugins/prorate.h"
-#include "plugins/stitch.h"
 
 /* A warning with strerror(errno) appended. */
 #define log_warn(who, fmt, ...)	log_warnx(who, fmt ": %s", __VA_ARGS__, strerror(errno))
@@ -694,14 +693,9 @@ size_t broker_close(struct broker *b, unsigned wait_secs)
 struct broker_plugin {
 	const struct broker_plugin_def *def;
 	struct broker *broker;
-	struct agg_table *table;
-	struct stitch stitch;		/* [nf|sf|pm]acctd_stitching */
-	bool stitching;
-	bool pro_rating;		/* nfacctd_pro_rating (with kafka_history / amqp_history) */
+	struct binned b;		/* the cache, time-bins, next purge */
 	struct out_cols cols;
 	struct out_opts opts;
-	struct timebin bins;
-	time_t deadline;
 	const char *key_tpl;		/* topic / routing key template */
 	bool dyn_key, dyn_pkey;
 	uint32_t multi;			/* entries per message, 0/1 = one */
@@ -716,33 +710,6 @@ struct broker_plugin {
 	size_t row_size;
 	FILE *rowf;
 };
-
-void broker_writer_id(const struct plugin *p, char *out, size_t len)
-{
-	const char *tpl = cfg_extra_get(&p->cfg->extra, "writer_id_string");
-	size_t o = 0;
-
-	if (!tpl)
-		tpl = "$proc_name/$writer_pid";
-	while (*tpl && o + 1 < len) {
-		int n = 0;
-		if (strncmp(tpl, "$proc_name", 10) == 0) {
-			n = snprintf(out + o, len - o, "%s", p->cfg->name);
-			tpl += 10;
-		} else if (strncmp(tpl, "$writer_pid", 11) == 0) {
-			n = snprintf(out + o, len - o, "%d", (int)getpid());
-			tpl += 11;
-		} else if (strncmp(tpl, "$pmacct_build", 13) == 0) {
-			n = snprintf(out + o, len - o, "%s", PMACCT_NG_VERSION);
-			tpl += 13;
-		} else {
-			out[o] = *tpl++;
-			n = 1;
-		}
-		o += n > 0 ? (size_t)n : 0;
-	}
-	out[o < len ? o : len - 1] = '\0';
-}
 
 /*
  * The purge sequence starts at the start time in microseconds since the
@@ -831,7 +798,7 @@ static int template_check(const struct plugin *p, const char *canon, const char 
 int broker_plugin_check(const struct plugin *p, const struct broker_plugin_def *def)
 {
 	const struct plugin_cfg *pc = p->cfg;
-	const char *fmt = cfg_extra_get(&pc->extra, "kafka_output");
+	const char *fmt = pc->kafka_output;
 	bool kafka = strcmp(def->be->name, "kafka") == 0;
 	char why[320];
 	void *ctx;
@@ -840,11 +807,8 @@ int broker_plugin_check(const struct plugin *p, const struct broker_plugin_def *
 		snprintf(why, sizeof(why), "'%s': only json is supported (no Avro)", fmt);
 		return bad_key(p, "kafka_output", kafka ? "kafka_output" : "amqp_output", why);
 	}
-	if (stitch_wanted(p) && prorate_wanted(p)) {
-		log_err(p->who, "Pro-rating (ie. nfacctd_pro_rating) and stitching (ie. nfacctd_stitching) "
-		    "are mutual exclusive. Exiting.");
+	if (binned_check(p) < 0)
 		return -1;
-	}
 	if (pc->broker_host && broker_host_check(pc->broker_host, why, sizeof(why)) < 0)
 		return bad_key(p, "kafka_broker_host", kafka ? "kafka_broker_host" : "amqp_host", why);
 	if (template_check(p, "kafka_topic", kafka ? "kafka_topic" : "amqp_routing_key", pc->broker_topic ? pc->broker_topic : def->default_key,
@@ -869,20 +833,9 @@ int broker_plugin_init(struct plugin *p, const struct broker_plugin_def *def)
 		return -1;
 	s = xcalloc(1, sizeof(*s));
 	s->def = def;
-	s->stitching = stitch_wanted(p);
-	s->pro_rating = prorate_wanted(p);
-	s->table = stitch_table_new(s->stitching ? &s->stitch : NULL, &pc->aggregate,
-	    pc->cache_entries ? pc->cache_entries : 16411);
-	out_cols_init(&s->cols, &pc->aggregate, false, false);
-	s->cols.stitch = s->stitching;
-	out_opts_from_cfg(&s->opts, pc, p->core);
+	binned_init(&s->b, p, pc->cache_entries ? pc->cache_entries : 16411);
+	binned_out_init(&s->b, p, &s->cols, &s->opts);
 	s->opts.fmt = OUT_JSON;
-	timebin_init(&s->bins, &pc->history, pc->history_roundoff, pc->history_offset,
-	    p->core->timestamps_utc);
-	if (pc->history.n)
-		timebin_anchor(&s->bins, time(NULL));
-	s->deadline = (time_t)timefmt_deadline_first(time(NULL), pc->refresh_time,
-	    pc->history_roundoff, pc->startup_delay, p->core->timestamps_utc);
 	s->key_tpl = pc->broker_topic ? pc->broker_topic : def->default_key;
 	s->dyn_key = strchr(s->key_tpl, '$') || strchr(s->key_tpl, '%');
 	s->dyn_pkey = pc->kafka_partition_key && strchr(pc->kafka_partition_key, '$');
@@ -895,28 +848,15 @@ int broker_plugin_init(struct plugin *p, const struct broker_plugin_def *def)
 	s->broker = broker_new(p->who, def->be, ctx, spool, pc->broker_queue_max);
 	free(spool);
 	log_info(p->who, "cache entries=%u base cache memory=%zu bytes", pc->cache_entries,
-	    agg_memory(s->table));
+	    agg_memory(s->b.table));
 	return broker_start(s->broker);
-}
-
-static void account_part(void *table, int64_t bin, const struct flow_rec *part)
-{
-	agg_account(table, part, bin);
 }
 
 void broker_plugin_record(struct plugin *p, const struct flow_rec *rec)
 {
 	struct broker_plugin *s = p->state;
 
-	if (s->pro_rating) {
-		prorate_each(&s->bins, rec, account_part, s->table);
-		return;
-	}
-	int64_t bin = p->cfg->history.n ? timebin_of(&s->bins, rec->ts.sec) : 0;
-	if (s->stitching)
-		stitch_account(&s->stitch, s->table, rec, bin);
-	else
-		agg_account(s->table, rec, bin);
+	binned_account(&s->b, rec);
 }
 
 /* A template with $ variables for entry key k (NULL: markers, no entry). */
@@ -1002,15 +942,10 @@ static void emit_marker(struct plugin *p, bool start, size_t purged, size_t tota
 static size_t render(struct broker_plugin *s, const struct agg_entry *e, const struct flow_key *k,
     time_t now)
 {
-	struct out_counters c = { e->packets, e->bytes, e->flows, e->tcp_flags, e->bin, now };
 	long len;
 
 	rewind(s->rowf);
-	if (s->stitching)
-		out_row_stitch(s->rowf, &s->cols, &s->opts, k, &c, &stitch_of(s->table, e)->min,
-		    &stitch_of(s->table, e)->max);
-	else
-		out_row(s->rowf, &s->cols, &s->opts, k, &c);
+	binned_row(&s->b, s->rowf, &s->cols, &s->opts, e, k, now);
 	fflush(s->rowf);
 	len = ftell(s->rowf);
 	while (len > 0 && (s->row[len - 1] == '\n' || s->row[len - 1] == '}'))
@@ -1025,14 +960,14 @@ static size_t render(struct broker_plugin *s, const struct agg_entry *e, const s
 static void broker_purge(struct plugin *p)
 {
 	struct broker_plugin *s = p->state;
-	size_t total = agg_count(s->table), n = 0;
+	size_t total = agg_count(s->b.table), n = 0;
 	time_t start = time(NULL);
 	char key[256], pkey[256];
 	const char *pk = p->cfg->kafka_partition_key;
 	struct flow_key k;
 
 	log_info(p->who, "*** Purging cache - START (PID: %d) ***", (int)getpid());
-	broker_writer_id(p, s->wid, sizeof(s->wid));
+	out_writer_id(p->cfg->writer_id_string, p->cfg->name, (long)getpid(), s->wid, sizeof(s->wid));
 	s->seq++;
 	s->msg_index = 0;
 	if (p->cfg->markers)
@@ -1041,8 +976,8 @@ static void broker_purge(struct plugin *p)
 		expand_key(p, s->key_tpl, NULL, 0, key, sizeof(key));
 	if (pk && !s->dyn_pkey)
 		snprintf(pkey, sizeof(pkey), "%s", pk);
-	for (struct agg_entry *e = agg_next(s->table, NULL); e; e = agg_next(s->table, e), n++) {
-		agg_entry_key(s->table, e, &k);
+	for (struct agg_entry *e = agg_next(s->b.table, NULL); e; e = agg_next(s->b.table, e), n++) {
+		agg_entry_key(s->b.table, e, &k);
 		if (s->dyn_key)
 			expand_key(p, s->key_tpl, &k, e->bin, key, sizeof(key));
 		if (s->dyn_pkey)
@@ -1053,7 +988,7 @@ static void broker_purge(struct plugin *p)
 	mv_flush(p);
 	if (p->cfg->markers)
 		emit_marker(p, false, n, total, time(NULL) - start);
-	agg_clear(s->table);
+	agg_clear(s->b.table);
 	log_info(p->who, "*** Purging cache - END (PID: %d, QN: %zu/%zu, ET: %ld) ***", (int)getpid(),
 	    n, total, (long)(time(NULL) - start));
 }
@@ -1061,8 +996,8 @@ static void broker_purge(struct plugin *p)
 int broker_plugin_next_tick_ms(struct plugin *p)
 {
 	struct broker_plugin *s = p->state;
-	time_t now = time(NULL);
-	return now >= s->deadline ? 0 : (int)(s->deadline - now) * 1000;
+
+	return binned_next_tick_ms(&s->b);
 }
 
 void broker_plugin_tick(struct plugin *p)
@@ -1071,7 +1006,7 @@ void broker_plugin_tick(struct plugin *p)
 	uint64_t t0 = plugin_now_us();
 	broker_purge(p);
 	plugin_flush_done(p, t0, true);
-	s->deadline = (time_t)timefmt_deadline_next(s->deadline, time(NULL), p->cfg->refresh_time);
+	binned_deadline_next(&s->b, p->cfg->refresh_time);
 }
 
 void broker_plugin_flush(struct plugin *p)
@@ -1091,7 +1026,7 @@ void broker_plugin_fini(struct plugin *p)
 	if (!s)
 		return;
 	broker_close(s->broker, 0);
-	agg_free(s->table);
+	binned_fini(&s->b);
 	fclose(s->rowf);
 	free(s->row);
 	free(s->mv);

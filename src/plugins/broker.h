@@ -158,7 +158,4 @@ void broker_plugin_tick(struct plugin *p);
 void broker_plugin_flush(struct plugin *p);
 void broker_plugin_fini(struct plugin *p);
 
-/* writer_id_string expanded: $proc_name (plugin name), $writer_pid, $pmacct_build. */
-void broker_writer_id(const struct plugin *p, char *out, size_t len);
-
 #endif
