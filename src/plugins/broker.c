@@ -204,6 +204,17 @@ static struct broker_msg *spool_read(FILE *f, bool v1)
 	return m;
 }
 
+/* Append m to the in-memory queue. Lock held. */
+static void queue_append(struct broker *b, struct broker_msg *m)
+{
+	if (b->tail)
+		b->tail->next = m;
+	else
+		b->head = m;
+	b->tail = m;
+	b->n++;
+}
+
 /* Append m to the spool (m is freed). Called with the lock held. */
 static void spool_put(struct broker *b, struct broker_msg *m)
 {
@@ -216,12 +227,7 @@ static void spool_put(struct broker *b, struct broker_msg *m)
 		/* a full disk: keep it in memory rather than lose it */
 		log_warn(b->who, "cannot write spool file '%s', keeping the message in memory",
 		    b->spool_path);
-		if (b->tail)
-			b->tail->next = m;
-		else
-			b->head = m;
-		b->tail = m;
-		b->n++;
+		queue_append(b, m);
 		return;
 	}
 	free(m);
@@ -247,12 +253,7 @@ static void spool_reload(struct broker *b)
 		b->rd_off = ftello(b->spool);
 		if (b->spool_n)
 			b->spool_n--;
-		if (b->tail)
-			b->tail->next = m;
-		else
-			b->head = m;
-		b->tail = m;
-		b->n++;
+		queue_append(b, m);
 	}
 }
 
@@ -275,25 +276,60 @@ static void spool_commit(struct broker *b)
 	b->spool_n = 0;
 }
 
+/*
+ * A new spool file "<spool_path>.tmp" (its name in tmp[len]) with its
+ * header, positioned after it, for a spool rewritten whole; NULL when it
+ * cannot be made (nothing left behind, errno kept).
+ */
+static FILE *spool_tmp_new(const struct broker *b, char *tmp, size_t len)
+{
+	FILE *f;
+	int err;
+
+	snprintf(tmp, len, "%s.tmp", b->spool_path);
+	if (!(f = fopen(tmp, "w")))
+		return NULL;
+	if (spool_write_hdr(f, SPOOL_HDR) == 0 && fseeko(f, SPOOL_HDR, SEEK_SET) == 0)
+		return f;
+	err = errno;
+	fclose(f);
+	unlink(tmp);
+	errno = err;
+	return NULL;
+}
+
+/*
+ * Close f, the spool_tmp_new() file `tmp`, and put it in the spool's
+ * place when `rc` (its writes) is 0.  0, or -1 with tmp removed.
+ */
+static int spool_tmp_commit(const struct broker *b, FILE *f, const char *tmp, int rc)
+{
+	if (fclose(f) != 0 || rc < 0 || rename(tmp, b->spool_path) < 0) {
+		int err = errno;
+		unlink(tmp);
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
 /* Convert a spool of the format without ids (v1) to the current one, in place. 0 or -1. */
 static int spool_convert_v1(struct broker *b)
 {
 	char tmp[4096];
 	struct broker_msg *m;
-	FILE *f;
+	FILE *f = spool_tmp_new(b, tmp, sizeof(tmp));
 	int rc = 0;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", b->spool_path);
-	if (!(f = fopen(tmp, "w")) || spool_write_hdr(f, SPOOL_HDR) < 0 || fseeko(f, SPOOL_HDR, SEEK_SET) < 0)
-		rc = -1;
-	rewind(b->spool);
-	while (rc == 0 && (m = spool_read(b->spool, true))) {
-		rc = spool_write(f, m);
-		free(m);
+	if (f) {
+		rewind(b->spool);
+		while (rc == 0 && (m = spool_read(b->spool, true))) {
+			rc = spool_write(f, m);
+			free(m);
+		}
 	}
-	if ((f && fclose(f) != 0) || rc < 0 || rename(tmp, b->spool_path) < 0) {
+	if (!f || spool_tmp_commit(b, f, tmp, rc) < 0) {
 		log_warn(b->who, "cannot convert spool file '%s' of an earlier version", b->spool_path);
-		unlink(tmp);
 		return -1;
 	}
 	fclose(b->spool);
@@ -372,16 +408,10 @@ void broker_put(struct broker *b, const char *key, const char *pkey, const char 
 	pthread_mutex_lock(&b->mu);
 	if (!b->st.queued++)
 		clock_gettime(CLOCK_MONOTONIC, &b->t_first);
-	if (b->n >= b->max || b->rd_off < b->wr_off) {
+	if (b->n >= b->max || b->rd_off < b->wr_off)
 		spool_put(b, m);
-	} else {
-		if (b->tail)
-			b->tail->next = m;
-		else
-			b->head = m;
-		b->tail = m;
-		b->n++;
-	}
+	else
+		queue_append(b, m);
 	pthread_cond_signal(&b->cv);
 	pthread_mutex_unlock(&b->mu);
 }
@@ -614,14 +644,11 @@ int broker_start(struct broker *b)
 static int spool_keep(struct broker *b)
 {
 	char tmp[4096];
-	FILE *f;
+	FILE *f = spool_tmp_new(b, tmp, sizeof(tmp));
 	int rc = 0;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", b->spool_path);
-	if (!(f = fopen(tmp, "w")))
+	if (!f)
 		return -1;
-	if (spool_write_hdr(f, SPOOL_HDR) < 0 || fseeko(f, SPOOL_HDR, SEEK_SET) < 0)
-		rc = -1;
 	for (struct broker_msg *m = b->head; m && rc == 0; m = m->next)
 		rc = spool_write(f, m);
 	if (b->spool && b->rd_off < b->wr_off && fseeko(b->spool, b->rd_off, SEEK_SET) == 0) {
@@ -632,11 +659,7 @@ static int spool_keep(struct broker *b)
 			free(m);
 		}
 	}
-	if (fclose(f) != 0 || rc < 0 || rename(tmp, b->spool_path) < 0) {
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	return spool_tmp_commit(b, f, tmp, rc);
 }
 
 size_t broker_close(struct broker *b, unsigned wait_secs)

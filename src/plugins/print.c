@@ -104,7 +104,7 @@ static int print_init(struct plugin *p)
 	if (s->opts.label_map && s->opts.fmt != OUT_JSON)	/* as pmacct master */
 		log_warnx(p->who, "Complex data types (ie. pre_tag_label_encode_as_map) not supported "
 		    "by the selected print_output. Ignored.");
-	if (binned_check(p) < 0)	/* at start-up only: -T config lets it pass, as it always has */
+	if (binned_check(p) < 0)	/* here, not in print_check(): -T config lets print pass it */
 		return -1;
 	s->dyn_name = pc->output_file && (strchr(pc->output_file, '%') || strchr(pc->output_file, '$'));
 
