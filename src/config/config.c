@@ -327,20 +327,6 @@ static int set_value(const struct cfg_key *k, void *base, struct cfg_extra *orig
 	return -1;
 }
 
-/*
- * Raw keys (kept as text, see keys.c) that some code reads as they are;
- * every other raw key names a feature not implemented yet, and says so.
- */
-static bool raw_key_consumed(const char *name)
-{
-	static const char *const consumed[] = { "writer_id_string", "kafka_output", "sql_purge_table" };
-
-	for (size_t i = 0; i < sizeof(consumed) / sizeof(consumed[0]); i++)
-		if (strcmp(name, consumed[i]) == 0)
-			return true;
-	return false;
-}
-
 /* Apply one line: to the core, to one plugin, or to every plugin. */
 static int apply_line(struct cfg_parse *ps, const struct cfg_line *l, const struct cfg_line *first)
 {
@@ -357,7 +343,7 @@ static int apply_line(struct cfg_parse *ps, const struct cfg_line *l, const stru
 			    l->lineno);
 		return 0;
 	}
-	if (k->type == CT_RAW && !raw_key_consumed(k->name))
+	if (k->type == CT_RAW)	/* a feature not implemented: kept as text, said so */
 		log_warnx(CFG_WHO, "[%s:%d] key '%s' is recognised but its feature is not implemented "
 		    "in this version: ignored.", l->src, l->lineno, l->key);
 	if (l->name && k->scope == CFG_GLOBAL)

@@ -24,9 +24,9 @@ struct cfg_period {
 };
 
 /*
- * Raw `key: value` pairs of recognised keys whose features a later issue
- * implements (sql_*, nfacctd_*, kafka_*, ...).  Keys are canonical names;
- * a key appears once (last writer wins).  See keys.c for where to type them.
+ * A list of `key: value` pairs by canonical key name, a key once (last
+ * writer wins): the keys recognised but not implemented, kept as text
+ * (CT_RAW rows of keys.c), and each key's origin ("file:line").
  */
 struct cfg_kv {
 	char *key;
@@ -93,14 +93,14 @@ struct plugin_cfg {
 	bool write_empty_file;		/* print_write_empty_file */
 	char *pidfile;			/* derived: <pidfile>-<type>-<name> */
 
-	/* memory plugin (issue 3) */
+	/* memory plugin */
 	char *imt_path;			/* default /tmp/collect.pipe */
 	uint32_t imt_buckets;		/* default 32771 */
 	uint32_t imt_mem_pools_number;	/* default 16 */
 	uint32_t imt_mem_pools_size;	/* default 8192 */
 	uint32_t imt_path_mode;		/* imt_path_mode: socket permissions (octal), 0 = 0660 */
 
-	/* SQL plugins (issue 7): sqlite3, pgsql, mysql; defaults resolved in plugins/sql.c */
+	/* SQL plugins: sqlite3, pgsql, mysql; defaults resolved in plugins/sql.c */
 	char *sql_db;			/* database (sqlite3: file), NULL = per backend */
 	char *sql_table;		/* table name template, NULL = per version */
 	char *sql_table_schema;		/* CREATE TABLE file for missing tables */
@@ -120,8 +120,9 @@ struct plugin_cfg {
 	char sql_delimiter[8];		/* COPY delimiter, "" = "," */
 	char *sql_spool_file;		/* ours: where the cache spills while the database is down */
 	uint32_t sql_spool_threshold;	/* ours: entries kept in memory before spilling, 0 = 1000000 */
+	char *sql_purge_table;		/* purge-id bookkeeping table, NULL = pmacct_purges, ""/none = off */
 
-	/* kafka / amqp plugins (issue 9); NULL / 0 = the backend's default, resolved in plugins/ */
+	/* kafka / amqp plugins; NULL / 0 = the backend's default, resolved in plugins/ */
 	char *broker_host;		/* kafka_broker_host / amqp_host */
 	uint32_t broker_port;		/* kafka_broker_port / amqp_port (ours) */
 	char *broker_topic;		/* kafka_topic / amqp_routing_key, with $ variables */
@@ -138,8 +139,10 @@ struct plugin_cfg {
 	char *broker_spool_file;		/* ours: where messages go past the in-memory bound */
 	uint32_t broker_queue_max;		/* ours: messages kept in memory, 0 = 100000 */
 	uint32_t broker_shutdown_wait;	/* ours: seconds shutdown waits for delivery, default 10 */
+	char *kafka_output;		/* kafka_output / amqp_output: json only, checked in broker.c */
+	char *writer_id_string;		/* JSON writer_id template ($proc_name ...), NULL = default */
 
-	/* http plugin (issue 11, docs/http.md) */
+	/* http plugin (docs/http.md) */
 	char *http_listen;		/* [host:]port; a bare port binds loopback */
 	char *http_token;		/* bearer token for the API, NULL = none (no writes) */
 	uint32_t http_history;		/* seconds of totals kept per time bin */
@@ -171,7 +174,7 @@ struct plugin_cfg {
 	uint32_t tee_max_receivers;	/* per pool, default 32 */
 	uint32_t tee_max_receiver_pools;	/* default 128 */
 
-	struct cfg_extra extra;		/* recognised, not yet typed per-plugin keys */
+	struct cfg_extra extra;		/* per-plugin keys recognised, not implemented (CT_RAW) */
 	struct cfg_extra origin;	/* key -> "file:line" of its effective value */
 };
 
@@ -204,7 +207,7 @@ struct core_cfg {
 	uint32_t frag_buffer_size;	/* pmacctd_frag_buffer_size */
 	uint32_t flow_buffer_size;	/* pmacctd_flow_buffer_size */
 
-	/* maps (issue 4 fills these in) */
+	/* *_net and *_as sources, map reloads */
 	char *net_source;		/* [pm|nf|sf]acctd_net: file, mask, longest, ... */
 	char *as_source;		/* [pm|nf|sf]acctd_as: file, false, longest, ... */
 	bool maps_refresh;		/* default true */
@@ -220,7 +223,7 @@ struct core_cfg {
 	bool renormalize;		/* pmacctd_renormalize (-R) */
 	uint32_t ext_sampling_rate;	/* pmacctd_ext_sampling_rate, 0 = none */
 	char *sampling_map;		/* sampling_map: per exporter/interface rates (nfacctd, sfacctd) */
-	/* nfacctd (issue 5) */
+	/* flow records: NetFlow/sFlow settings, time-bins, stitching, custom primitives, maps */
 	bool nf_time_secs;		/* nfacctd_time_secs: v5/v9 uptimes in seconds */
 	bool nf_time_new;		/* nfacctd_time_new: time-bins by arrival */
 	bool stitching;			/* [pm|nf|sf]acctd_stitching: timestamp_min/max */
@@ -247,7 +250,7 @@ struct core_cfg {
 	/* timestamps */
 	bool timestamps_secs, timestamps_rfc3339, timestamps_utc, timestamps_since_epoch;
 
-	struct cfg_extra extra;		/* recognised, not yet typed global keys */
+	struct cfg_extra extra;		/* global keys recognised, not implemented (CT_RAW) */
 	struct cfg_extra origin;	/* key -> "file:line" of its effective value */
 
 	struct plugin_cfg *plugins;
@@ -284,9 +287,9 @@ void cfg_dump(const struct core_cfg *cfg, FILE *out);
 struct plugin_cfg *cfg_plugin(struct core_cfg *cfg, const char *name);
 
 /*
- * Value of a raw (not yet typed) key in `e`, looked up by canonical name
- * (e.g. "sql_table"); NULL if the key was not set.  The string is owned by
- * the configuration.
+ * Value of `key` in `e` (a raw key's text, or a key's origin), looked up
+ * by canonical name (e.g. "sql_table"); NULL if the key was not set.  The
+ * string is owned by the configuration.
  */
 const char *cfg_extra_get(const struct cfg_extra *e, const char *key);
 

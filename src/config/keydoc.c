@@ -18,10 +18,10 @@ static const char *const scope_name[] = {
 
 static const char *const type_name[] = {
 	[CT_BOOL] = "bool", [CT_UINT] = "uint", [CT_PORT] = "port", [CT_U64] = "uint64", [CT_INT] = "seconds",
-	[CT_SIZE] = "size", [CT_STR] = "string", [CT_NAME] = "name", [CT_OUTPUT] = "enum",
+	[CT_SIZE] = "size", [CT_STR] = "string", [CT_TEXT] = "text", [CT_NAME] = "name", [CT_OUTPUT] = "enum",
 	[CT_AGG] = "aggregate list", [CT_PERIOD] = "period", [CT_ROUNDOFF] = "roundoff",
 	[CT_SEP] = "separator", [CT_FACILITY] = "facility", [CT_PLUGINS] = "plugin list",
-	[CT_MODE] = "octal mode", [CT_RAW] = "raw (not yet typed)",
+	[CT_MODE] = "octal mode", [CT_RAW] = "raw (not implemented)",
 };
 
 void cfg_keys_markdown(FILE *out)

@@ -32,9 +32,10 @@
 #define N(name, al, type, f, descr) \
 	{ name, al, CFG_NO_GLOBAL, type, PO(f), PSZ(f), 0, NULL, descr, 0 }
 /*
- * Recognised keys kept as raw text in the extra list (global, per plugin,
- * per plugin only).  A later issue types one by moving it to G()/P() with a
- * field in config.h: nothing else changes, the parser and cfg_dump() follow.
+ * Keys pmacct has whose features this implementation does not have: kept
+ * as raw text in the extra list (global, per plugin, per plugin only) and
+ * warned about when set.  Typing one means moving it to G()/P() with a
+ * field in config.h: the parser and cfg_dump() follow.
  */
 #define GR(name, al, descr) { name, al, CFG_GLOBAL, CT_RAW, CO(extra), 0, 0, NULL, descr, 0 }
 #define PR(name, al, descr) { name, al, CFG_PLUGIN, CT_RAW, PO(extra), 0, 0, NULL, descr, 0 }
@@ -214,7 +215,10 @@ const struct cfg_key cfg_keys[] = {
 	P("http_max_entries", NULL, CT_UINT, http_max_entries, 0, "1000000",
 	    "http plugin: entries of its table, 0 = unbounded"),
 
-	/* ---- recognised, stored raw: later issues type them ---- */
+	/*
+	 * ---- custom primitives, maps, files and privileges, then the other
+	 * plugins' keys: typed (G/P) or, for features not implemented, kept raw (GR/PR) ----
+	 */
 	G("aggregate_primitives", NULL, CT_STR, aggregate_primitives, 0, NULL,
 	    "custom primitives definition file (name= field_type= len= semantics=)"),
 	G("flow_to_rd_map", "nfacctd_flow_to_rd_map", CT_STR, flow_to_rd_map, 0, NULL,
@@ -300,7 +304,8 @@ const struct cfg_key cfg_keys[] = {
 	GR("bmp_daemon_port", NULL, "BMP port"),
 	GR("isis_daemon", NULL, "IS-IS thread"),
 	GR("geoipv2_file", NULL, "GeoIP2 database"),
-	PR("writer_id_string", NULL, "writer_id field of JSON markers"),
+	P("writer_id_string", NULL, CT_TEXT, writer_id_string, 0, NULL,
+	    "writer_id field of JSON markers"),
 	PR("plugin_pipe_zmq", NULL, "ZeroMQ queue instead of the ring"),
 	PR("plugin_pipe_zmq_profile", NULL, "ZeroMQ buffering profile"),
 	PR("plugin_pipe_zmq_hwm", NULL, "ZeroMQ high-water mark"),
@@ -344,9 +349,10 @@ const struct cfg_key cfg_keys[] = {
 	P("sql_spool_threshold", NULL, CT_UINT, sql_spool_threshold, 0, NULL,
 	    "cache entries kept in memory while the database is down (1000000)"),
 	PR("sql_num_hosts", NULL, "numeric IP addresses"),
-	PR("sql_purge_table", NULL, "purge-id bookkeeping table (pmacct_purges); none: off"),
+	P("sql_purge_table", NULL, CT_TEXT, sql_purge_table, 0, NULL,
+	    "purge-id bookkeeping table (pmacct_purges); none: off"),
 	PR("sql_aggressive_classification", NULL, "reserved (0.11)"),
-	/* kafka / amqp (issue 9): amqp_exchange is sql_db and *_multi_values sql_multi_values, as pmacct */
+	/* kafka / amqp: amqp_exchange is sql_db and *_multi_values sql_multi_values, as pmacct */
 	P("kafka_broker_host", "amqp_host", CT_STR, broker_host, 0, NULL,
 	    "broker host (kafka 127.0.0.1, amqp localhost)"),
 	P("kafka_broker_port", "amqp_port", CT_PORT, broker_port, 1, NULL,
@@ -358,7 +364,8 @@ const struct cfg_key cfg_keys[] = {
 	PR("kafka_partition_dynamic", NULL, "dynamic partitioning"),
 	P("kafka_partition_key", NULL, CT_STR, kafka_partition_key, 0, NULL,
 	    "message key (partitioning), with $ variables"),
-	PR("kafka_output", "amqp_output", "json (avro, avro_json are not supported)"),
+	P("kafka_output", "amqp_output", CT_TEXT, kafka_output, 0, NULL,
+	    "json (avro, avro_json are not supported)"),
 	PR("kafka_avro_schema_registry", NULL, "Avro schema registry"),
 	P("kafka_config_file", NULL, CT_STR, kafka_config_file, 0, NULL,
 	    "librdkafka settings: global|topic, key, value per line"),
@@ -725,7 +732,7 @@ int cfg_key_set(const struct cfg_key *k, void *base, const char *v, char *why, s
 {
 	void *f = field(k, base);
 
-	if (!*v && k->type != CT_RAW) {
+	if (!*v && k->type != CT_RAW && k->type != CT_TEXT) {
 		snprintf(why, wlen, "missing value");
 		return -1;
 	}
@@ -736,7 +743,7 @@ int cfg_key_set(const struct cfg_key *k, void *base, const char *v, char *why, s
 		return set_number(k, f, v, why, wlen);
 	case CT_MODE:
 		return set_mode(f, v, why, wlen);
-	case CT_STR:
+	case CT_STR: case CT_TEXT:
 		free(*(char **)f);
 		*(char **)f = xstrdup(v);
 		return 0;
@@ -782,7 +789,7 @@ void cfg_key_str(const struct cfg_key *k, const void *base, char *buf, size_t le
 	case CT_U64: snprintf(buf, len, "%" PRIu64, *(const uint64_t *)f); break;
 	case CT_INT: snprintf(buf, len, "%" PRId32, *(const int32_t *)f); break;
 	case CT_SIZE: snprintf(buf, len, "%zu", *(const size_t *)f); break;
-	case CT_STR: case CT_FACILITY:
+	case CT_STR: case CT_TEXT: case CT_FACILITY:
 		s = *(char *const *)f;
 		snprintf(buf, len, "%s", s ? s : "");
 		break;
@@ -812,7 +819,7 @@ void cfg_key_free(const struct cfg_key *k, void *base)
 	struct cfg_extra *e = f;
 
 	switch (k->type) {
-	case CT_STR: case CT_FACILITY:
+	case CT_STR: case CT_TEXT: case CT_FACILITY:
 		free(*(char **)f);
 		*(char **)f = NULL;
 		break;

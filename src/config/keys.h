@@ -25,6 +25,7 @@ enum cfg_type {
 	CT_INT,		/* int32_t: digits only (non-negative) */
 	CT_SIZE,	/* size_t: digits only, >= min */
 	CT_STR,		/* char *, owned */
+	CT_TEXT,	/* char *, owned; an empty value is kept ("" is a setting) */
 	CT_NAME,	/* char[size], inline */
 	CT_OUTPUT,	/* enum print_fmt */
 	CT_AGG,		/* struct prim_set, through prim_parse_list() */
@@ -33,7 +34,7 @@ enum cfg_type {
 	CT_SEP,		/* char[size]: one character, \t and \s decoded */
 	CT_FACILITY,	/* char *: a syslog facility name */
 	CT_PLUGINS,	/* the plugins: line, handled by the parser itself */
-	CT_RAW,		/* struct cfg_extra: kept as text for a later issue */
+	CT_RAW,		/* struct cfg_extra: kept as text, feature not implemented */
 	CT_MODE,	/* uint32_t: an octal file mode, as chmod takes it */
 };
 

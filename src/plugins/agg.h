@@ -59,9 +59,9 @@ void agg_clear(struct agg_table *t);
 size_t agg_memory(const struct agg_table *t);
 
 /*
- * Memory-plugin operations (issue 3).  Entries deleted with agg_delete()
- * are skipped by agg_next()/agg_at() and their slots are reused by later
- * inserts.
+ * Lookups without insertion, deletions, and a bound on the number of entries.
+ * Entries deleted with agg_delete() are skipped by agg_next()/agg_at() and
+ * their slots are reused by later inserts.
  */
 
 /* Find an already masked key without inserting; NULL if absent. */

@@ -354,24 +354,4 @@ static const struct broker_plugin_def amqp_def = {
 	.make_ctx = amqp_make_ctx,
 };
 
-static int amqp_check(const struct plugin *p)
-{
-	return broker_plugin_check(p, &amqp_def);
-}
-
-static int amqp_init(struct plugin *p)
-{
-	return broker_plugin_init(p, &amqp_def);
-}
-
-const struct plugin_type amqp_plugin_type = {
-	.name = "amqp",
-	.daemons = SRC_ALL,
-	.check = amqp_check,
-	.init = amqp_init,
-	.record = broker_plugin_record,
-	.next_tick_ms = broker_plugin_next_tick_ms,
-	.tick = broker_plugin_tick,
-	.flush = broker_plugin_flush,
-	.fini = broker_plugin_fini,
-};
+BROKER_PLUGIN_TYPE(amqp_plugin_type, "amqp", amqp_def);

@@ -17,10 +17,9 @@
 #include "lib/timefmt.h"
 #include "lib/xalloc.h"
 #include "plugins/agg.h"
+#include "plugins/binned.h"
 #include "plugins/output.h"
 #include "plugins/plugin.h"
-#include "plugins/prorate.h"
-#include "plugins/stitch.h"
 
 /* A warning with strerror(errno) appended. */
 #define log_warn(who, fmt, ...)	log_warnx(who, fmt ": %s", __VA_ARGS__, strerror(errno))
@@ -205,6 +204,17 @@ static struct broker_msg *spool_read(FILE *f, bool v1)
 	return m;
 }
 
+/* Append m to the in-memory queue. Lock held. */
+static void queue_append(struct broker *b, struct broker_msg *m)
+{
+	if (b->tail)
+		b->tail->next = m;
+	else
+		b->head = m;
+	b->tail = m;
+	b->n++;
+}
+
 /* Append m to the spool (m is freed). Called with the lock held. */
 static void spool_put(struct broker *b, struct broker_msg *m)
 {
@@ -217,12 +227,7 @@ static void spool_put(struct broker *b, struct broker_msg *m)
 		/* a full disk: keep it in memory rather than lose it */
 		log_warn(b->who, "cannot write spool file '%s', keeping the message in memory",
 		    b->spool_path);
-		if (b->tail)
-			b->tail->next = m;
-		else
-			b->head = m;
-		b->tail = m;
-		b->n++;
+		queue_append(b, m);
 		return;
 	}
 	free(m);
@@ -248,12 +253,7 @@ static void spool_reload(struct broker *b)
 		b->rd_off = ftello(b->spool);
 		if (b->spool_n)
 			b->spool_n--;
-		if (b->tail)
-			b->tail->next = m;
-		else
-			b->head = m;
-		b->tail = m;
-		b->n++;
+		queue_append(b, m);
 	}
 }
 
@@ -276,25 +276,60 @@ static void spool_commit(struct broker *b)
 	b->spool_n = 0;
 }
 
+/*
+ * A new spool file "<spool_path>.tmp" (its name in tmp[len]) with its
+ * header, positioned after it, for a spool rewritten whole; NULL when it
+ * cannot be made (nothing left behind, errno kept).
+ */
+static FILE *spool_tmp_new(const struct broker *b, char *tmp, size_t len)
+{
+	FILE *f;
+	int err;
+
+	snprintf(tmp, len, "%s.tmp", b->spool_path);
+	if (!(f = fopen(tmp, "w")))
+		return NULL;
+	if (spool_write_hdr(f, SPOOL_HDR) == 0 && fseeko(f, SPOOL_HDR, SEEK_SET) == 0)
+		return f;
+	err = errno;
+	fclose(f);
+	unlink(tmp);
+	errno = err;
+	return NULL;
+}
+
+/*
+ * Close f, the spool_tmp_new() file `tmp`, and put it in the spool's
+ * place when `rc` (its writes) is 0.  0, or -1 with tmp removed.
+ */
+static int spool_tmp_commit(const struct broker *b, FILE *f, const char *tmp, int rc)
+{
+	if (fclose(f) != 0 || rc < 0 || rename(tmp, b->spool_path) < 0) {
+		int err = errno;
+		unlink(tmp);
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
 /* Convert a spool of the format without ids (v1) to the current one, in place. 0 or -1. */
 static int spool_convert_v1(struct broker *b)
 {
 	char tmp[4096];
 	struct broker_msg *m;
-	FILE *f;
+	FILE *f = spool_tmp_new(b, tmp, sizeof(tmp));
 	int rc = 0;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", b->spool_path);
-	if (!(f = fopen(tmp, "w")) || spool_write_hdr(f, SPOOL_HDR) < 0 || fseeko(f, SPOOL_HDR, SEEK_SET) < 0)
-		rc = -1;
-	rewind(b->spool);
-	while (rc == 0 && (m = spool_read(b->spool, true))) {
-		rc = spool_write(f, m);
-		free(m);
+	if (f) {
+		rewind(b->spool);
+		while (rc == 0 && (m = spool_read(b->spool, true))) {
+			rc = spool_write(f, m);
+			free(m);
+		}
 	}
-	if ((f && fclose(f) != 0) || rc < 0 || rename(tmp, b->spool_path) < 0) {
+	if (!f || spool_tmp_commit(b, f, tmp, rc) < 0) {
 		log_warn(b->who, "cannot convert spool file '%s' of an earlier version", b->spool_path);
-		unlink(tmp);
 		return -1;
 	}
 	fclose(b->spool);
@@ -373,16 +408,10 @@ void broker_put(struct broker *b, const char *key, const char *pkey, const char 
 	pthread_mutex_lock(&b->mu);
 	if (!b->st.queued++)
 		clock_gettime(CLOCK_MONOTONIC, &b->t_first);
-	if (b->n >= b->max || b->rd_off < b->wr_off) {
+	if (b->n >= b->max || b->rd_off < b->wr_off)
 		spool_put(b, m);
-	} else {
-		if (b->tail)
-			b->tail->next = m;
-		else
-			b->head = m;
-		b->tail = m;
-		b->n++;
-	}
+	else
+		queue_append(b, m);
 	pthread_cond_signal(&b->cv);
 	pthread_mutex_unlock(&b->mu);
 }
@@ -615,14 +644,11 @@ int broker_start(struct broker *b)
 static int spool_keep(struct broker *b)
 {
 	char tmp[4096];
-	FILE *f;
+	FILE *f = spool_tmp_new(b, tmp, sizeof(tmp));
 	int rc = 0;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", b->spool_path);
-	if (!(f = fopen(tmp, "w")))
+	if (!f)
 		return -1;
-	if (spool_write_hdr(f, SPOOL_HDR) < 0 || fseeko(f, SPOOL_HDR, SEEK_SET) < 0)
-		rc = -1;
 	for (struct broker_msg *m = b->head; m && rc == 0; m = m->next)
 		rc = spool_write(f, m);
 	if (b->spool && b->rd_off < b->wr_off && fseeko(b->spool, b->rd_off, SEEK_SET) == 0) {
@@ -633,11 +659,7 @@ static int spool_keep(struct broker *b)
 			free(m);
 		}
 	}
-	if (fclose(f) != 0 || rc < 0 || rename(tmp, b->spool_path) < 0) {
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	return spool_tmp_commit(b, f, tmp, rc);
 }
 
 size_t broker_close(struct broker *b, unsigned wait_secs)
@@ -694,14 +716,9 @@ size_t broker_close(struct broker *b, unsigned wait_secs)
 struct broker_plugin {
 	const struct broker_plugin_def *def;
 	struct broker *broker;
-	struct agg_table *table;
-	struct stitch stitch;		/* [nf|sf|pm]acctd_stitching */
-	bool stitching;
-	bool pro_rating;		/* nfacctd_pro_rating (with kafka_history / amqp_history) */
+	struct binned b;		/* the cache, time-bins, next purge */
 	struct out_cols cols;
 	struct out_opts opts;
-	struct timebin bins;
-	time_t deadline;
 	const char *key_tpl;		/* topic / routing key template */
 	bool dyn_key, dyn_pkey;
 	uint32_t multi;			/* entries per message, 0/1 = one */
@@ -716,33 +733,6 @@ struct broker_plugin {
 	size_t row_size;
 	FILE *rowf;
 };
-
-void broker_writer_id(const struct plugin *p, char *out, size_t len)
-{
-	const char *tpl = cfg_extra_get(&p->cfg->extra, "writer_id_string");
-	size_t o = 0;
-
-	if (!tpl)
-		tpl = "$proc_name/$writer_pid";
-	while (*tpl && o + 1 < len) {
-		int n = 0;
-		if (strncmp(tpl, "$proc_name", 10) == 0) {
-			n = snprintf(out + o, len - o, "%s", p->cfg->name);
-			tpl += 10;
-		} else if (strncmp(tpl, "$writer_pid", 11) == 0) {
-			n = snprintf(out + o, len - o, "%d", (int)getpid());
-			tpl += 11;
-		} else if (strncmp(tpl, "$pmacct_build", 13) == 0) {
-			n = snprintf(out + o, len - o, "%s", PMACCT_NG_VERSION);
-			tpl += 13;
-		} else {
-			out[o] = *tpl++;
-			n = 1;
-		}
-		o += n > 0 ? (size_t)n : 0;
-	}
-	out[o < len ? o : len - 1] = '\0';
-}
 
 /*
  * The purge sequence starts at the start time in microseconds since the
@@ -831,7 +821,7 @@ static int template_check(const struct plugin *p, const char *canon, const char 
 int broker_plugin_check(const struct plugin *p, const struct broker_plugin_def *def)
 {
 	const struct plugin_cfg *pc = p->cfg;
-	const char *fmt = cfg_extra_get(&pc->extra, "kafka_output");
+	const char *fmt = pc->kafka_output;
 	bool kafka = strcmp(def->be->name, "kafka") == 0;
 	char why[320];
 	void *ctx;
@@ -840,11 +830,8 @@ int broker_plugin_check(const struct plugin *p, const struct broker_plugin_def *
 		snprintf(why, sizeof(why), "'%s': only json is supported (no Avro)", fmt);
 		return bad_key(p, "kafka_output", kafka ? "kafka_output" : "amqp_output", why);
 	}
-	if (stitch_wanted(p) && prorate_wanted(p)) {
-		log_err(p->who, "Pro-rating (ie. nfacctd_pro_rating) and stitching (ie. nfacctd_stitching) "
-		    "are mutual exclusive. Exiting.");
+	if (binned_check(p) < 0)
 		return -1;
-	}
 	if (pc->broker_host && broker_host_check(pc->broker_host, why, sizeof(why)) < 0)
 		return bad_key(p, "kafka_broker_host", kafka ? "kafka_broker_host" : "amqp_host", why);
 	if (template_check(p, "kafka_topic", kafka ? "kafka_topic" : "amqp_routing_key", pc->broker_topic ? pc->broker_topic : def->default_key,
@@ -869,20 +856,9 @@ int broker_plugin_init(struct plugin *p, const struct broker_plugin_def *def)
 		return -1;
 	s = xcalloc(1, sizeof(*s));
 	s->def = def;
-	s->stitching = stitch_wanted(p);
-	s->pro_rating = prorate_wanted(p);
-	s->table = stitch_table_new(s->stitching ? &s->stitch : NULL, pc->prims, &pc->aggregate,
-	    pc->cache_entries ? pc->cache_entries : 16411);
-	out_cols_init(&s->cols, pc->prims, &pc->aggregate, false, false);
-	s->cols.stitch = s->stitching;
-	out_opts_from_cfg(&s->opts, pc, p->core);
+	binned_init(&s->b, p, pc->cache_entries ? pc->cache_entries : 16411);
+	binned_out_init(&s->b, p, &s->cols, &s->opts);
 	s->opts.fmt = OUT_JSON;
-	timebin_init(&s->bins, &pc->history, pc->history_roundoff, pc->history_offset,
-	    p->core->timestamps_utc);
-	if (pc->history.n)
-		timebin_anchor(&s->bins, time(NULL));
-	s->deadline = (time_t)timefmt_deadline_first(time(NULL), pc->refresh_time,
-	    pc->history_roundoff, pc->startup_delay, p->core->timestamps_utc);
 	s->key_tpl = pc->broker_topic ? pc->broker_topic : def->default_key;
 	s->dyn_key = strchr(s->key_tpl, '$') || strchr(s->key_tpl, '%');
 	s->dyn_pkey = pc->kafka_partition_key && strchr(pc->kafka_partition_key, '$');
@@ -895,28 +871,15 @@ int broker_plugin_init(struct plugin *p, const struct broker_plugin_def *def)
 	s->broker = broker_new(p->who, def->be, ctx, spool, pc->broker_queue_max);
 	free(spool);
 	log_info(p->who, "cache entries=%u base cache memory=%zu bytes", pc->cache_entries,
-	    agg_memory(s->table));
+	    agg_memory(s->b.table));
 	return broker_start(s->broker);
-}
-
-static void account_part(void *table, int64_t bin, const struct flow_rec *part)
-{
-	agg_account(table, part, bin);
 }
 
 void broker_plugin_record(struct plugin *p, const struct flow_rec *rec)
 {
 	struct broker_plugin *s = p->state;
 
-	if (s->pro_rating) {
-		prorate_each(&s->bins, rec, account_part, s->table);
-		return;
-	}
-	int64_t bin = p->cfg->history.n ? timebin_of(&s->bins, rec->ts.sec) : 0;
-	if (s->stitching)
-		stitch_account(&s->stitch, s->table, rec, bin);
-	else
-		agg_account(s->table, rec, bin);
+	binned_account(&s->b, rec);
 }
 
 /* A template with $ variables for entry key k (NULL: markers, no entry). */
@@ -1002,15 +965,10 @@ static void emit_marker(struct plugin *p, bool start, size_t purged, size_t tota
 static size_t render(struct broker_plugin *s, const struct agg_entry *e, const struct flow_key *k,
     time_t now)
 {
-	struct out_counters c = { e->packets, e->bytes, e->flows, e->tcp_flags, e->bin, now };
 	long len;
 
 	rewind(s->rowf);
-	if (s->stitching)
-		out_row_stitch(s->rowf, &s->cols, &s->opts, k, &c, &stitch_of(s->table, e)->min,
-		    &stitch_of(s->table, e)->max);
-	else
-		out_row(s->rowf, &s->cols, &s->opts, k, &c);
+	binned_row(&s->b, s->rowf, &s->cols, &s->opts, e, k, now);
 	fflush(s->rowf);
 	len = ftell(s->rowf);
 	while (len > 0 && (s->row[len - 1] == '\n' || s->row[len - 1] == '}'))
@@ -1025,14 +983,14 @@ static size_t render(struct broker_plugin *s, const struct agg_entry *e, const s
 static void broker_purge(struct plugin *p)
 {
 	struct broker_plugin *s = p->state;
-	size_t total = agg_count(s->table), n = 0;
+	size_t total = agg_count(s->b.table), n = 0;
 	time_t start = time(NULL);
 	char key[256], pkey[256];
 	const char *pk = p->cfg->kafka_partition_key;
 	struct flow_key k;
 
 	log_info(p->who, "*** Purging cache - START (PID: %d) ***", (int)getpid());
-	broker_writer_id(p, s->wid, sizeof(s->wid));
+	out_writer_id(p->cfg->writer_id_string, p->cfg->name, (long)getpid(), s->wid, sizeof(s->wid));
 	s->seq++;
 	s->msg_index = 0;
 	if (p->cfg->markers)
@@ -1041,8 +999,8 @@ static void broker_purge(struct plugin *p)
 		expand_key(p, s->key_tpl, NULL, 0, key, sizeof(key));
 	if (pk && !s->dyn_pkey)
 		snprintf(pkey, sizeof(pkey), "%s", pk);
-	for (struct agg_entry *e = agg_next(s->table, NULL); e; e = agg_next(s->table, e), n++) {
-		agg_entry_key(s->table, e, &k);
+	for (struct agg_entry *e = agg_next(s->b.table, NULL); e; e = agg_next(s->b.table, e), n++) {
+		agg_entry_key(s->b.table, e, &k);
 		if (s->dyn_key)
 			expand_key(p, s->key_tpl, &k, e->bin, key, sizeof(key));
 		if (s->dyn_pkey)
@@ -1053,7 +1011,7 @@ static void broker_purge(struct plugin *p)
 	mv_flush(p);
 	if (p->cfg->markers)
 		emit_marker(p, false, n, total, time(NULL) - start);
-	agg_clear(s->table);
+	agg_clear(s->b.table);
 	log_info(p->who, "*** Purging cache - END (PID: %d, QN: %zu/%zu, ET: %ld) ***", (int)getpid(),
 	    n, total, (long)(time(NULL) - start));
 }
@@ -1061,8 +1019,8 @@ static void broker_purge(struct plugin *p)
 int broker_plugin_next_tick_ms(struct plugin *p)
 {
 	struct broker_plugin *s = p->state;
-	time_t now = time(NULL);
-	return now >= s->deadline ? 0 : (int)(s->deadline - now) * 1000;
+
+	return binned_next_tick_ms(&s->b);
 }
 
 void broker_plugin_tick(struct plugin *p)
@@ -1071,7 +1029,7 @@ void broker_plugin_tick(struct plugin *p)
 	uint64_t t0 = plugin_now_us();
 	broker_purge(p);
 	plugin_flush_done(p, t0, true);
-	s->deadline = (time_t)timefmt_deadline_next(s->deadline, time(NULL), p->cfg->refresh_time);
+	binned_deadline_next(&s->b, p->cfg->refresh_time);
 }
 
 void broker_plugin_flush(struct plugin *p)
@@ -1091,7 +1049,7 @@ void broker_plugin_fini(struct plugin *p)
 	if (!s)
 		return;
 	broker_close(s->broker, 0);
-	agg_free(s->table);
+	binned_fini(&s->b);
 	fclose(s->rowf);
 	free(s->row);
 	free(s->mv);

@@ -158,7 +158,18 @@ void broker_plugin_tick(struct plugin *p);
 void broker_plugin_flush(struct plugin *p);
 void broker_plugin_fini(struct plugin *p);
 
-/* writer_id_string expanded: $proc_name (plugin name), $writer_pid, $pmacct_build. */
-void broker_writer_id(const struct plugin *p, char *out, size_t len);
+/*
+ * Define `const struct plugin_type sym`, the plugin type `tname` run by
+ * the functions above on `def` (a struct broker_plugin_def).
+ */
+#define BROKER_PLUGIN_TYPE(sym, tname, def)					\
+	static int sym##_check(const struct plugin *p) { return broker_plugin_check(p, &(def)); } \
+	static int sym##_init(struct plugin *p) { return broker_plugin_init(p, &(def)); }	\
+	const struct plugin_type sym = {					\
+		.name = tname, .daemons = SRC_ALL, .check = sym##_check,	\
+		.init = sym##_init, .record = broker_plugin_record,		\
+		.next_tick_ms = broker_plugin_next_tick_ms, .tick = broker_plugin_tick, \
+		.flush = broker_plugin_flush, .fini = broker_plugin_fini,	\
+	}
 
 #endif

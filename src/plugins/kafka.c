@@ -360,24 +360,4 @@ static const struct broker_plugin_def kafka_def = {
 	.key_ok = kafka_topic_ok,
 };
 
-static int kafka_check(const struct plugin *p)
-{
-	return broker_plugin_check(p, &kafka_def);
-}
-
-static int kafka_init(struct plugin *p)
-{
-	return broker_plugin_init(p, &kafka_def);
-}
-
-const struct plugin_type kafka_plugin_type = {
-	.name = "kafka",
-	.daemons = SRC_ALL,
-	.check = kafka_check,
-	.init = kafka_init,
-	.record = broker_plugin_record,
-	.next_tick_ms = broker_plugin_next_tick_ms,
-	.tick = broker_plugin_tick,
-	.flush = broker_plugin_flush,
-	.fini = broker_plugin_fini,
-};
+BROKER_PLUGIN_TYPE(kafka_plugin_type, "kafka", kafka_def);

@@ -20,22 +20,16 @@
 #include "lib/timefmt.h"
 #include "lib/xalloc.h"
 #include "plugins/agg.h"
+#include "plugins/binned.h"
 #include "plugins/output.h"
 #include "plugins/plugin.h"
 #include "plugins/print.h"
-#include "plugins/prorate.h"
-#include "plugins/stitch.h"
 
 struct print_state {
-	struct agg_table *table;
+	struct binned b;		/* the cache, time-bins, next purge */
 	struct out_cols cols;
 	struct out_opts opts;
-	struct timebin bins;		/* print_history state */
-	time_t deadline;		/* next purge, wall clock */
 	bool dyn_name;			/* output file name has variables */
-	struct stitch stitch;		/* [nf|sf|pm]acctd_stitching */
-	bool stitching;
-	bool pro_rating;		/* nfacctd_pro_rating (with print_history) */
 	size_t kept;			/* rows a failed purge left in the table for the next one */
 	char kept_name[PATH_MAX];	/* where the last failed group was meant to go */
 	size_t kept_files;		/* outputs that failed in the last purge */
@@ -104,29 +98,15 @@ static int print_init(struct plugin *p)
 	struct plugin_cfg *pc = p->cfg;
 	struct print_state *s = xcalloc(1, sizeof(*s));
 
-	s->stitching = stitch_wanted(p);
-	s->pro_rating = prorate_wanted(p);
-	s->table = stitch_table_new(s->stitching ? &s->stitch : NULL, pc->prims, &pc->aggregate,
-	    pc->cache_entries ? pc->cache_entries : 16411);
-	out_cols_init(&s->cols, pc->prims, &pc->aggregate, false, false);
-	s->cols.stitch = s->stitching;
-	out_opts_from_cfg(&s->opts, pc, p->core);
+	p->state = s;
+	binned_init(&s->b, p, pc->cache_entries ? pc->cache_entries : 16411);
+	binned_out_init(&s->b, p, &s->cols, &s->opts);
 	if (s->opts.label_map && s->opts.fmt != OUT_JSON)	/* as pmacct master */
 		log_warnx(p->who, "Complex data types (ie. pre_tag_label_encode_as_map) not supported "
 		    "by the selected print_output. Ignored.");
-	timebin_init(&s->bins, &pc->history, pc->history_roundoff, pc->history_offset,
-	    p->core->timestamps_utc);
-	if (pc->history.n)
-		timebin_anchor(&s->bins, wall_now());	/* pmacct phases bins on its start time */
-	s->deadline = (time_t)timefmt_deadline_first(wall_now(), pc->refresh_time,
-	    pc->history_roundoff, pc->startup_delay, p->core->timestamps_utc);
-	if (s->stitching && s->pro_rating) {
-		log_err(p->who, "Pro-rating (ie. nfacctd_pro_rating) and stitching (ie. nfacctd_stitching) "
-		    "are mutual exclusive. Exiting.");
+	if (binned_check(p) < 0)	/* here, not in print_check(): -T config lets print pass it */
 		return -1;
-	}
 	s->dyn_name = pc->output_file && (strchr(pc->output_file, '%') || strchr(pc->output_file, '$'));
-	p->state = s;
 
 	if (pc->output == OUT_FORMATTED || pc->output == OUT_EVENT_FORMATTED) {
 		for (int i = 0; i < P_COUNT; i++) {
@@ -141,7 +121,7 @@ static int print_init(struct plugin *p)
 	}
 
 	log_info(p->who, "cache entries=%u base cache memory=%zu bytes",
-	    pc->cache_entries, agg_memory(s->table));
+	    pc->cache_entries, agg_memory(s->b.table));
 	if (!pc->output_file) {
 		if (p->core->daemonize) {
 			log_err(p->who, "no print_output_file defined and daemonize is set: output to stdout is not possible");
@@ -152,24 +132,11 @@ static int print_init(struct plugin *p)
 	return 0;
 }
 
-static void account_part(void *table, int64_t bin, const struct flow_rec *part)
-{
-	agg_account(table, part, bin);
-}
-
 static void print_record(struct plugin *p, const struct flow_rec *rec)
 {
 	struct print_state *s = p->state;
 
-	if (s->pro_rating) {
-		prorate_each(&s->bins, rec, account_part, s->table);
-		return;
-	}
-	int64_t bin = p->cfg->history.n ? timebin_of(&s->bins, rec->ts.sec) : 0;
-	if (s->stitching)
-		stitch_account(&s->stitch, s->table, rec, bin);
-	else
-		agg_account(s->table, rec, bin);
+	binned_account(&s->b, rec);
 }
 
 /* mkdir -p for the directories of `path`. */
@@ -343,10 +310,10 @@ static size_t write_group(struct plugin *p, struct print_out *o, const char *nam
 	char other[PATH_MAX];
 	size_t n = 0, i = 0;
 
-	for (struct agg_entry *e = agg_next(s->table, NULL); e; e = agg_next(s->table, e), i++) {
+	for (struct agg_entry *e = agg_next(s->b.table, NULL); e; e = agg_next(s->b.table, e), i++) {
 		if (grp[i])
 			continue;
-		agg_entry_key(s->table, e, &k);
+		agg_entry_key(s->b.table, e, &k);
 		if (s->dyn_name) {
 			expand_file_name(p, &k, e->bin, other, sizeof(other));
 			if (strcmp(other, name))
@@ -356,12 +323,7 @@ static size_t write_group(struct plugin *p, struct print_out *o, const char *nam
 		n++;
 		if (!o || o->err)
 			continue;
-		struct out_counters c = { e->packets, e->bytes, e->flows, e->tcp_flags, e->bin, now };
-		if (s->stitching)
-			out_row_stitch(o->f, &s->cols, &s->opts, &k, &c, &stitch_of(s->table, e)->min,
-			    &stitch_of(s->table, e)->max);
-		else
-			out_row(o->f, &s->cols, &s->opts, &k, &c);
+		binned_row(&s->b, o->f, &s->cols, &s->opts, e, &k, now);
 		if (ferror(o->f))
 			o->err = errno ? errno : EIO;
 	}
@@ -466,7 +428,7 @@ static void write_empty(struct plugin *p)
 static void print_purge(struct plugin *p)
 {
 	struct print_state *s = p->state;
-	size_t total = agg_count(s->table), written = 0, kept = 0, failed = 0, i = 0;
+	size_t total = agg_count(s->b.table), written = 0, kept = 0, failed = 0, i = 0;
 	time_t start = wall_now();
 	uint32_t *grp = xcalloc(total + 1, sizeof(*grp)), g = 0;
 	bool *bad = xcalloc(total + 2, sizeof(*bad));
@@ -475,11 +437,11 @@ static void print_purge(struct plugin *p)
 
 	name[0] = '\0';
 	log_info(p->who, "*** Purging cache - START (PID: %d) ***", (int)getpid());
-	for (struct agg_entry *e = agg_next(s->table, NULL); e; e = agg_next(s->table, e), i++) {
+	for (struct agg_entry *e = agg_next(s->b.table, NULL); e; e = agg_next(s->b.table, e), i++) {
 		size_t n;
 		if (grp[i])
 			continue;
-		agg_entry_key(s->table, e, &k);
+		agg_entry_key(s->b.table, e, &k);
 		if (p->cfg->output_file)
 			expand_file_name(p, &k, e->bin, name, sizeof(name));
 		if (purge_group(p, p->cfg->output_file ? name : NULL, grp, ++g, total, start, &n)) {
@@ -496,9 +458,9 @@ static void print_purge(struct plugin *p)
 	if (!total && p->cfg->output_file && p->cfg->write_empty_file)
 		write_empty(p);
 	if (kept)
-		keep_failed(s->table, grp, bad);
+		keep_failed(s->b.table, grp, bad);
 	else
-		agg_clear(s->table);
+		agg_clear(s->b.table);
 	free(grp);
 	free(bad);
 	if (s->kept && !kept)
@@ -517,8 +479,8 @@ static void print_purge(struct plugin *p)
 static int print_next_tick_ms(struct plugin *p)
 {
 	struct print_state *s = p->state;
-	time_t now = wall_now();
-	return now >= s->deadline ? 0 : (int)(s->deadline - now) * 1000;
+
+	return binned_next_tick_ms(&s->b);
 }
 
 static void print_tick(struct plugin *p)
@@ -527,7 +489,7 @@ static void print_tick(struct plugin *p)
 	uint64_t t0 = plugin_now_us();
 	print_purge(p);
 	plugin_flush_done(p, t0, !s->kept);
-	s->deadline = (time_t)timefmt_deadline_next(s->deadline, wall_now(), p->cfg->refresh_time);
+	binned_deadline_next(&s->b, p->cfg->refresh_time);
 }
 
 /* The last purge, at shutdown: rows it could not write are reported as undelivered. */
@@ -553,7 +515,7 @@ static void print_fini(struct plugin *p)
 	struct print_state *s = p->state;
 	if (!s)
 		return;
-	agg_free(s->table);
+	binned_fini(&s->b);
 	free(s);
 	p->state = NULL;
 }

@@ -2,22 +2,14 @@
 /* prorate.c: nfacctd_pro_rating: a flow's counters split across the time-bins it spans. */
 #include "prorate.h"
 
-#include <string.h>
-
 #include "config/config.h"
+#include "plugins/binned.h"
 #include "plugins/plugin.h"
 
 bool prorate_wanted(const struct plugin *p)
 {
-	static const char *const types[] = { "print", "sqlite3", "pgsql", "mysql", "kafka", "amqp" };
-
-	if (!p->core->nf_pro_rating || p->core->nf_time_new || !p->cfg->history.n ||
-	    p->core->daemon != CFG_NFACCTD)
-		return false;
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if (strcmp(p->cfg->type, types[i]) == 0)
-			return true;
-	return false;
+	return p->core->nf_pro_rating && !p->core->nf_time_new && p->cfg->history.n &&
+	    p->core->daemon == CFG_NFACCTD && binned_type(p->cfg->type);
 }
 
 void prorate_inputs(struct prim_set *extra)

@@ -8,23 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lib/log.h"
-#include "lib/timefmt.h"
 #include "lib/xalloc.h"
 #include "plugins/agg.h"
+#include "plugins/binned.h"
 #include "plugins/plugin.h"
-#include "plugins/prorate.h"
 #include "plugins/stitch.h"
 #include "plugins/sql.h"
 #include "plugins/sql_write.h"
-
-static time_t wall_now(void)
-{
-	return time(NULL);
-}
 
 /* Defaults that depend on the backend, as pmacct. */
 static void resolve_conn(struct sql_ctx *c, const struct plugin_cfg *pc)
@@ -101,13 +94,8 @@ static int ctx_init(struct plugin *p, struct sql_ctx *c, const struct sql_backen
 
 struct sql_state {
 	struct sql_ctx ctx;		/* owned by the writer while busy */
-	struct agg_table *table;	/* the plugin thread accounts here */
+	struct binned b;		/* b.table: the plugin thread accounts here */
 	struct agg_table *pending;	/* handed to the writer */
-	struct stitch stitch;		/* [nf|sf|pm]acctd_stitching */
-	bool stitching;
-	bool pro_rating;		/* nfacctd_pro_rating (with sql_history) */
-	struct timebin bins;
-	time_t deadline;
 	pthread_t writer;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -184,12 +172,7 @@ static int sql_check_type(const struct plugin *p, const struct sql_backend *be)
 	memset(&c, 0, sizeof(c));
 	if (ctx_init(&probe, &c, be) < 0)
 		return -1;
-	if (stitch_wanted(p) && prorate_wanted(p)) {
-		log_err(p->who, "Pro-rating (ie. nfacctd_pro_rating) and stitching (ie. nfacctd_stitching) "
-		    "are mutual exclusive. Exiting.");
-		return -1;
-	}
-	return 0;
+	return binned_check(p);
 }
 
 static int sql_init_type(struct plugin *p, const struct sql_backend *be)
@@ -201,22 +184,14 @@ static int sql_init_type(struct plugin *p, const struct sql_backend *be)
 	p->state = s;
 	if (ctx_init(p, &s->ctx, be) < 0)
 		return -1;
-	s->stitching = stitch_wanted(p);
-	s->pro_rating = prorate_wanted(p);
-	if (s->stitching) {
+	binned_init(&s->b, p, buckets);
+	s->pending = binned_table_new(&s->b, p, buckets);
+	if (s->b.stitching) {
 		sql_schema_add_stitch(&s->ctx.schema);
 		if (!pc->sql_dont_try_update)
 			log_warnx(p->who, "stitching (ie. nfacctd_stitching) behaviour is undefined when "
 			    "sql_dont_try_update is set to false.");
 	}
-	s->table = stitch_table_new(s->stitching ? &s->stitch : NULL, pc->prims, &pc->aggregate, buckets);
-	s->pending = stitch_table_new(s->stitching ? &s->stitch : NULL, pc->prims, &pc->aggregate, buckets);
-	timebin_init(&s->bins, &pc->history, pc->history_roundoff, pc->history_offset,
-	    p->core->timestamps_utc);
-	if (pc->history.n)
-		timebin_anchor(&s->bins, wall_now());
-	s->deadline = (time_t)timefmt_deadline_first(wall_now(), pc->refresh_time,
-	    pc->history_roundoff, pc->startup_delay, p->core->timestamps_utc);
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 	if (pthread_create(&s->writer, NULL, writer_main, p) != 0) {
@@ -225,38 +200,25 @@ static int sql_init_type(struct plugin *p, const struct sql_backend *be)
 	}
 	s->started = true;
 	log_info(p->who, "cache entries=%u base cache memory=%zu bytes", buckets,
-	    agg_memory(s->table));
+	    agg_memory(s->b.table));
 	log_info(p->who, "%s database '%s' table '%s' (version %u%s)", be->name, s->ctx.conn.db,
 	    s->ctx.table_tpl, pc->sql_table_version ? pc->sql_table_version : 1,
 	    pc->sql_optimize_clauses ? ", optimized clauses" : "");
 	return 0;
 }
 
-static void account_part(void *table, int64_t bin, const struct flow_rec *part)
-{
-	agg_account(table, part, bin);
-}
-
 static void sql_record(struct plugin *p, const struct flow_rec *rec)
 {
 	struct sql_state *s = p->state;
 
-	if (s->pro_rating) {
-		prorate_each(&s->bins, rec, account_part, s->table);
-		return;
-	}
-	int64_t bin = p->cfg->history.n ? timebin_of(&s->bins, rec->ts.sec) : 0;
-	if (s->stitching)
-		stitch_account(&s->stitch, s->table, rec, bin);
-	else
-		agg_account(s->table, rec, bin);
+	binned_account(&s->b, rec);
 }
 
 static int sql_next_tick_ms(struct plugin *p)
 {
 	struct sql_state *s = p->state;
-	time_t now = wall_now();
-	return now >= s->deadline ? 0 : (int)(s->deadline - now) * 1000;
+
+	return binned_next_tick_ms(&s->b);
 }
 
 /*
@@ -269,20 +231,20 @@ static void sql_tick(struct plugin *p)
 {
 	struct sql_state *s = p->state;
 
-	s->deadline = (time_t)timefmt_deadline_next(s->deadline, wall_now(), p->cfg->refresh_time);
+	binned_deadline_next(&s->b, p->cfg->refresh_time);
 	pthread_mutex_lock(&s->mu);
 	if (s->busy) {
 		pthread_mutex_unlock(&s->mu);
 		log_warnx(p->who, "previous purge still running: keeping %zu entries in the cache",
-		    agg_count(s->table));
+		    agg_count(s->b.table));
 		return;
 	}
 	if (agg_count(s->pending) == 0) {
 		struct agg_table *t = s->pending;
-		s->pending = s->table;
-		s->table = t;
+		s->pending = s->b.table;
+		s->b.table = t;
 	} else {
-		merge_into(s->pending, s->table, s->stitching);
+		merge_into(s->pending, s->b.table, s->b.stitching);
 	}
 	s->busy = true;
 	pthread_cond_broadcast(&s->cv);
@@ -304,7 +266,7 @@ static void sql_flush(struct plugin *p)
 	pthread_mutex_unlock(&s->mu);
 	pthread_join(s->writer, NULL);
 	s->started = false;
-	merge_into(s->pending, s->table, s->stitching);
+	merge_into(s->pending, s->b.table, s->b.stitching);
 	size_t rows = agg_count(s->pending);
 	uint64_t t0 = plugin_now_us();
 	int rc = sql_ctx_flush(&s->ctx, s->pending, true);
@@ -331,10 +293,8 @@ static void sql_fini(struct plugin *p)
 		pthread_join(s->writer, NULL);
 	}
 	sql_ctx_fini(&s->ctx);
-	if (s->table)
-		agg_free(s->table);
-	if (s->pending)
-		agg_free(s->pending);
+	binned_fini(&s->b);
+	agg_free(s->pending);
 	free(s);
 	p->state = NULL;
 }

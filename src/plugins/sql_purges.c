@@ -33,7 +33,7 @@ static void writer_id(char *out, size_t len, const char *proc_name)
 
 void sql_purges_init(struct sql_ctx *c, const char *proc_name)
 {
-	const char *t = cfg_extra_get(&c->pc->extra, "sql_purge_table");
+	const char *t = c->pc->sql_purge_table;
 
 	writer_id(c->writer, sizeof(c->writer), proc_name);
 	c->seq = 0;

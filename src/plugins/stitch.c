@@ -5,18 +5,12 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "plugins/binned.h"
 #include "plugins/plugin.h"
 
 bool stitch_wanted(const struct plugin *p)
 {
-	static const char *const types[] = { "print", "sqlite3", "pgsql", "mysql", "kafka", "amqp" };
-
-	if (!p->core->stitching)
-		return false;
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if (strcmp(p->cfg->type, types[i]) == 0)
-			return true;
-	return false;
+	return p->core->stitching && binned_type(p->cfg->type);
 }
 
 void stitch_inputs(struct prim_set *extra)

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* test_binned.c: the binned plugins' accounting path: which types are binned, time-bins, stitching, pro-rating, their refusal together, deadlines. */
+#include <string.h>
+#include <time.h>
+
+#include "config/config.h"
+#include "plugins/binned.h"
+#include "plugins/plugin.h"
+#include "tap.h"
+
+struct rig {
+	struct core_cfg core;
+	struct plugin_cfg pc;
+	struct plugin p;
+};
+
+/* A print plugin on src_host; `history`: 1m time-bins. */
+static void rig_init(struct rig *r, bool history, bool stitching, bool pro_rating)
+{
+	memset(r, 0, sizeof(*r));
+	r->core.daemon = CFG_NFACCTD;
+	r->core.stitching = stitching;
+	r->core.nf_pro_rating = pro_rating;
+	r->core.timestamps_utc = true;
+	snprintf(r->pc.type, sizeof(r->pc.type), "print");
+	snprintf(r->pc.name, sizeof(r->pc.name), "test");
+	prim_parse_list(NULL, "src_host", &r->pc.aggregate, NULL, 0);
+	r->pc.refresh_time = 60;
+	if (history)
+		r->pc.history = (struct cfg_period){ .n = 1, .unit = 'm', .secs = 60 };
+	r->p.cfg = &r->pc;
+	r->p.core = &r->core;
+	snprintf(r->p.who, sizeof(r->p.who), "test/print");
+}
+
+static struct flow_rec rec(uint8_t src, int64_t start, int64_t end, int64_t ts, uint64_t bytes)
+{
+	struct flow_rec f;
+
+	memset(&f, 0, sizeof(f));
+	f.k.src_ip.af = 4;
+	f.k.src_ip.a[0] = 10;
+	f.k.src_ip.a[3] = src;
+	f.k.ts_start.sec = start;
+	f.k.ts_end.sec = end;
+	f.ts.sec = ts;
+	f.bytes = bytes;
+	f.packets = 1;
+	f.flows = 1;
+	return f;
+}
+
+static void test_types(void)
+{
+	ok(binned_type("print") && binned_type("sqlite3") && binned_type("pgsql") &&
+	    binned_type("mysql") && binned_type("kafka") && binned_type("amqp"),
+	    "print, SQL, Kafka and AMQP are binned");
+	ok(!binned_type("memory") && !binned_type("nfprobe") && !binned_type("tee") &&
+	    !binned_type("http"), "memory, probes, tee and http are not");
+}
+
+static void test_plain(void)
+{
+	struct rig r;
+	struct binned b;
+	int64_t t = time(NULL);
+
+	rig_init(&r, false, false, false);
+	binned_init(&b, &r.p, 16);
+	ok(!b.stitching && !b.pro_rating && !b.history, "nothing asked, nothing on");
+	struct flow_rec a = rec(1, 0, 0, t, 100), c = rec(1, 0, 0, t + 600, 50);
+	binned_account(&b, &a);
+	binned_account(&b, &c);
+	is_int(agg_count(b.table), 1, "no history: one entry whatever the time");
+	struct agg_entry *e = agg_next(b.table, NULL);
+	is_int(e->bytes, 150, "counters added");
+	is_int(e->bin, 0, "bin 0 without history");
+	binned_fini(&b);
+	ok(b.table == NULL, "fini frees the table");
+	binned_fini(&b);
+	ok(b.table == NULL, "fini twice: still nothing (no double free)");
+}
+
+static void test_history(void)
+{
+	struct rig r;
+	struct binned b;
+	int64_t t = time(NULL);
+
+	rig_init(&r, true, false, false);
+	binned_init(&b, &r.p, 16);
+	ok(b.history && !b.pro_rating, "history on, no pro-rating asked");
+	struct flow_rec a = rec(1, 0, 0, t, 100), c = rec(1, 0, 0, t + 60, 50);
+	binned_account(&b, &a);
+	binned_account(&b, &c);
+	is_int(agg_count(b.table), 2, "records a bin apart: two entries");
+	struct agg_entry *e1 = agg_next(b.table, NULL), *e2 = agg_next(b.table, e1);
+	is_int(e2->bin - e1->bin, 60, "their bins are 60 s apart");
+	binned_fini(&b);
+}
+
+static void test_stitching(void)
+{
+	struct rig r;
+	struct binned b;
+	int64_t t = time(NULL);
+
+	rig_init(&r, false, true, false);
+	binned_init(&b, &r.p, 16);
+	ok(b.stitching, "stitching on for print");
+	struct flow_rec a = rec(1, t - 50, t - 20, t, 100), c = rec(1, t - 80, t - 30, t, 50);
+	binned_account(&b, &a);
+	binned_account(&b, &c);
+	struct agg_entry *e = agg_next(b.table, NULL);
+	is_int(agg_count(b.table), 1, "one aggregate");
+	is_int(stitch_of(b.table, e)->min.sec, t - 80, "min: the earliest start");
+	is_int(stitch_of(b.table, e)->max.sec, t - 20, "max: the latest end");
+	struct agg_table *other = binned_table_new(&b, &r.p, 4);
+	struct flow_key k;
+	agg_entry_key(b.table, e, &k);
+	ok(agg_upsert(other, &k, 0) != NULL, "a second table for the same primitives");
+	agg_free(other);
+	binned_fini(&b);
+}
+
+static void test_pro_rating(void)
+{
+	struct rig r;
+	struct binned b;
+	int64_t t = time(NULL);
+
+	rig_init(&r, true, false, true);
+	binned_init(&b, &r.p, 16);
+	ok(b.pro_rating, "pro-rating on: nfacctd, history");
+	struct flow_rec a = rec(1, t, t + 150, t + 150, 1500);
+	binned_account(&b, &a);
+	uint64_t sum = 0;
+	for (struct agg_entry *e = agg_next(b.table, NULL); e; e = agg_next(b.table, e))
+		sum += e->bytes;
+	ok(agg_count(b.table) >= 3, "150 s over 60 s bins: split in 3 or more entries (%zu)",
+	    agg_count(b.table));
+	ok(sum > 0 && sum <= 1500, "shares add up to the flow, less truncation (%llu)",
+	    (unsigned long long)sum);
+	binned_fini(&b);
+
+	rig_init(&r, false, false, true);
+	binned_init(&b, &r.p, 16);
+	ok(!b.pro_rating, "no pro-rating without history");
+	binned_fini(&b);
+}
+
+static void test_check(void)
+{
+	struct rig r;
+
+	rig_init(&r, true, true, false);
+	is_int(binned_check(&r.p), 0, "stitching alone passes");
+	rig_init(&r, true, false, true);
+	is_int(binned_check(&r.p), 0, "pro-rating alone passes");
+	rig_init(&r, true, true, true);
+	is_int(binned_check(&r.p), -1, "pro-rating with stitching refused");
+	rig_init(&r, false, true, true);
+	is_int(binned_check(&r.p), 0, "no history: no pro-rating, stitching passes");
+}
+
+static void test_deadline(void)
+{
+	struct rig r;
+	struct binned b;
+	time_t now = time(NULL);
+
+	rig_init(&r, false, false, false);
+	binned_init(&b, &r.p, 4);
+	ok(b.deadline > now - 1 && b.deadline <= now + 60, "first deadline within a refresh");
+	b.deadline = now - 1;
+	is_int(binned_next_tick_ms(&b), 0, "deadline passed: tick now");
+	binned_deadline_next(&b, 60);
+	ok(b.deadline > time(NULL) - 1 && b.deadline <= time(NULL) + 60, "next deadline ahead");
+	b.deadline = time(NULL) + 5;
+	int ms = binned_next_tick_ms(&b);
+	ok(ms > 3000 && ms <= 5000, "5 s ahead: about 5000 ms (%d)", ms);
+	binned_fini(&b);
+}
+
+int main(void)
+{
+	test_types();
+	test_plain();
+	test_history();
+	test_stitching();
+	test_pro_rating();
+	test_check();
+	test_deadline();
+	return tap_done();
+}
