@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/timefmt.h"
 #include "lib/xalloc.h"
@@ -1068,7 +1069,7 @@ int broker_plugin_next_tick_ms(struct plugin *p)
 void broker_plugin_tick(struct plugin *p)
 {
 	struct broker_plugin *s = p->state;
-	uint64_t t0 = plugin_now_us();
+	uint64_t t0 = clock_mono_us();
 	broker_purge(p);
 	plugin_flush_done(p, t0, true);
 	s->deadline = (time_t)timefmt_deadline_next(s->deadline, time(NULL), p->cfg->refresh_time);
@@ -1077,7 +1078,7 @@ void broker_plugin_tick(struct plugin *p)
 void broker_plugin_flush(struct plugin *p)
 {
 	struct broker_plugin *s = p->state;
-	uint64_t t0 = plugin_now_us();
+	uint64_t t0 = clock_mono_us();
 	broker_purge(p);
 	plugin_flush_done(p, t0, true);
 	/* messages kept in the spool are not lost, but the exit status says they are not delivered */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "lib/clock.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
@@ -73,13 +74,6 @@ struct imt_state {
 	uint64_t drops_logged;		/* agg_dropped() at the last check */
 	bool full_warned;
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- the socket ---- */
 
@@ -292,7 +286,7 @@ static void accept_clients(struct plugin *p, struct imt_state *s)
 		struct imt_client *c = xcalloc(1, sizeof(*c));
 		c->fd = fd;
 		c->phase = CL_READ;
-		c->last_ms = mono_ms();
+		c->last_ms = clock_mono_ms();
 		c->in = xmalloc(IMT_HDR_LEN);
 		c->in_want = IMT_HDR_LEN;
 		s->cl[s->ncl++] = c;
@@ -669,7 +663,7 @@ static bool read_request(struct plugin *p, struct imt_client *c)
 		if (n <= 0)
 			return false;
 		c->in_len += (size_t)n;
-		c->last_ms = mono_ms();
+		c->last_ms = clock_mono_ms();
 		if (c->in_len == IMT_HDR_LEN && c->in_want == IMT_HDR_LEN) {
 			int rc = imt_hdr_parse(c->in, c->in_len, &c->hdr);
 			if (rc != IMT_OK || c->hdr.type >= IMT_R_INFO) {
@@ -696,7 +690,7 @@ static bool flush_out(struct imt_client *c, bool *broken)
 			return false;
 		}
 		c->out_off += (size_t)n;
-		c->last_ms = mono_ms();
+		c->last_ms = clock_mono_ms();
 	}
 	c->out.len = c->out_off = 0;
 	return true;
@@ -719,7 +713,7 @@ static bool serve(struct plugin *p, struct imt_client *c, int64_t now, bool *bus
 		else
 			step_query(p, c);
 		*busy = true;
-		if (mono_ms() - now >= IMT_SLICE_MS)
+		if (clock_mono_ms() - now >= IMT_SLICE_MS)
 			break;
 	}
 	if (broken)
@@ -734,7 +728,7 @@ static bool serve(struct plugin *p, struct imt_client *c, int64_t now, bool *bus
 
 static void serve_all(struct plugin *p, struct imt_state *s)
 {
-	int64_t now = mono_ms();
+	int64_t now = clock_mono_ms();
 	bool busy = false;
 
 	accept_clients(p, s);
@@ -746,7 +740,7 @@ static void serve_all(struct plugin *p, struct imt_state *s)
 		}
 		i++;
 	}
-	s->next_ms = mono_ms() + (busy ? 0 : IMT_IDLE_MS);
+	s->next_ms = clock_mono_ms() + (busy ? 0 : IMT_IDLE_MS);
 }
 
 /* ---- plugin hooks ---- */
@@ -796,7 +790,7 @@ static void memory_record(struct plugin *p, const struct flow_rec *rec)
 static int memory_next_tick_ms(struct plugin *p)
 {
 	struct imt_state *s = p->state;
-	int64_t d = s->next_ms - mono_ms();
+	int64_t d = s->next_ms - clock_mono_ms();
 	return d <= 0 ? 0 : (int)d;
 }
 

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "lib/bpf.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "model/prim.h"
@@ -558,17 +559,9 @@ uint64_t plugins_stop(struct plugin *ps, int n)
 	return undelivered;
 }
 
-uint64_t plugin_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 void plugin_flush_done(struct plugin *p, uint64_t start_us, bool ok)
 {
-	uint64_t d = plugin_now_us() - start_us;
+	uint64_t d = clock_mono_us() - start_us;
 
 	atomic_fetch_add(&p->stats.flushes, 1);
 	if (!ok)

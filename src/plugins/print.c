@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/timefmt.h"
@@ -524,7 +525,7 @@ static int print_next_tick_ms(struct plugin *p)
 static void print_tick(struct plugin *p)
 {
 	struct print_state *s = p->state;
-	uint64_t t0 = plugin_now_us();
+	uint64_t t0 = clock_mono_us();
 	print_purge(p);
 	plugin_flush_done(p, t0, !s->kept);
 	s->deadline = (time_t)timefmt_deadline_next(s->deadline, wall_now(), p->cfg->refresh_time);
@@ -534,7 +535,7 @@ static void print_tick(struct plugin *p)
 static void print_flush(struct plugin *p)
 {
 	struct print_state *s = p->state;
-	uint64_t t0 = plugin_now_us();
+	uint64_t t0 = clock_mono_us();
 
 	print_purge(p);
 	plugin_flush_done(p, t0, !s->kept);

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/timefmt.h"
 #include "lib/xalloc.h"
@@ -159,7 +160,7 @@ static void *writer_main(void *arg)
 		if (!s->busy)
 			break;
 		pthread_mutex_unlock(&s->mu);
-		uint64_t t0 = plugin_now_us();
+		uint64_t t0 = clock_mono_us();
 		int rc = sql_ctx_flush(&s->ctx, s->pending, false);
 		plugin_flush_done(p, t0, rc == 0);
 		pthread_mutex_lock(&s->mu);
@@ -306,7 +307,7 @@ static void sql_flush(struct plugin *p)
 	s->started = false;
 	merge_into(s->pending, s->table, s->stitching);
 	size_t rows = agg_count(s->pending);
-	uint64_t t0 = plugin_now_us();
+	uint64_t t0 = clock_mono_us();
 	int rc = sql_ctx_flush(&s->ctx, s->pending, true);
 	plugin_flush_done(p, t0, rc == 0);
 	if (rc < 0) {
