@@ -17,6 +17,7 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/privs.h"
+#include "lib/text.h"
 #include "lib/xalloc.h"
 #include "model/prim.h"
 
@@ -42,7 +43,7 @@ void daemon_signals(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+	for (size_t i = 0; i < NELEM(sigs); i++)
 		sigaction(sigs[i], &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }

@@ -18,6 +18,7 @@
 #include <pcap/pcap.h>
 
 #include "lib/rd.h"
+#include "lib/text.h"
 #include "lib/xalloc.h"
 #include "maps/rdmap.h"
 #include "plugins/imt_proto.h"
@@ -143,7 +144,7 @@ static enum counter counter_of(const char *s)
 		{ "bytes", CNT_BYTES }, { "packets", CNT_PACKETS }, { "flows", CNT_FLOWS },
 		{ "all", CNT_ALL },
 	};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+	for (size_t i = 0; i < NELEM(names); i++)
 		if (strcmp(s, names[i].name) == 0)
 			return names[i].c;
 	return CNT_NONE;
@@ -171,7 +172,7 @@ static void opt_output(struct cli *c, const char *arg)
 		{ "formatted", OUT_FORMATTED }, { "csv", OUT_CSV }, { "json", OUT_JSON },
 		{ "event_formatted", OUT_EVENT_FORMATTED }, { "event_csv", OUT_EVENT_CSV },
 	};
-	for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+	for (size_t i = 0; i < NELEM(fmts); i++) {
 		if (strcasecmp(arg, fmts[i].name) == 0) {
 			c->out.fmt = fmts[i].f;
 			return;

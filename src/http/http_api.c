@@ -9,6 +9,7 @@
 
 #include "http/http_util.h"
 #include "lib/ring.h"
+#include "lib/text.h"
 #include "lib/xalloc.h"
 #include "plugins/plugin.h"
 
@@ -442,7 +443,7 @@ static const struct route {
 static const struct route *route_find(const struct http_req *req, unsigned *status)
 {
 	*status = 404;
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+	for (size_t i = 0; i < NELEM(routes); i++) {
 		if (strcmp(routes[i].path, req->path) != 0)
 			continue;
 		if (strcmp(routes[i].method, req->method) == 0 ||

@@ -11,6 +11,8 @@
 #include <time.h>
 #include <sys/time.h>
 
+#include "text.h"
+
 static struct {
 	pthread_mutex_t mu;
 	FILE *file;
@@ -49,7 +51,7 @@ int log_open(const char *logfile, const char *facility, bool debug)
 		return 0;
 	}
 	if (facility) {
-		for (size_t i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++) {
+		for (size_t i = 0; i < NELEM(facilities); i++) {
 			if (strcasecmp(facility, facilities[i].name) == 0) {
 				openlog(NULL, LOG_PID, facilities[i].fac);
 				lg.syslog = true;

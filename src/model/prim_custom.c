@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/text.h"
+
 #define CUSTOM_NAME_MAX 32
 
 /* Names, titles and decoding data of the slots; rows in prim_table point here. */
@@ -192,7 +194,7 @@ static int parse_sem(const char *v)
 		{ "u_int", PCS_UINT }, { "hex", PCS_HEX }, { "str", PCS_STR },
 		{ "ip", PCS_IP }, { "mac", PCS_MAC }, { "raw", PCS_RAW },
 	};
-	for (size_t i = 0; i < sizeof(sems) / sizeof(sems[0]); i++)
+	for (size_t i = 0; i < NELEM(sems); i++)
 		if (strcmp(v, sems[i].n) == 0)
 			return sems[i].s;
 	return -1;

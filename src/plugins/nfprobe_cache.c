@@ -9,6 +9,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "lib/text.h"
 #include "lib/xalloc.h"
 
 #define NIL UINT32_MAX
@@ -82,12 +83,12 @@ int nfp_timeouts_parse(const char *text, struct nfp_timeouts *t, char *why, size
 			break;
 		}
 		*eq = '\0';
-		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		for (i = 0; i < NELEM(names); i++)
 			if (strcmp(names[i].name, part) == 0)
 				break;
 		char *e;
 		unsigned long v = strtoul(eq + 1, &e, 10);
-		if (i == sizeof(names) / sizeof(names[0])) {
+		if (i == NELEM(names)) {
 			snprintf(why, whylen, "unknown timeout '%s' (tcp, tcp.rst, tcp.fin, udp, icmp, "
 			    "general, maxlife, expint)", part);
 			rc = -1;

@@ -11,6 +11,7 @@
 #include "lib/bpf.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/text.h"
 #include "lib/xalloc.h"
 #include "model/prim.h"
 #include "maps/labelfilter.h"
@@ -71,12 +72,12 @@ static const struct plugin_type *const plugin_types[] = {
 /* The i-th plugin type built into this binary (-V lists them), NULL past the end. */
 const struct plugin_type *plugin_type_at(size_t i)
 {
-	return i < sizeof(plugin_types) / sizeof(plugin_types[0]) ? plugin_types[i] : NULL;
+	return i < NELEM(plugin_types) ? plugin_types[i] : NULL;
 }
 
 const struct plugin_type *plugin_type_find(const char *name)
 {
-	for (size_t i = 0; i < sizeof(plugin_types) / sizeof(plugin_types[0]); i++)
+	for (size_t i = 0; i < NELEM(plugin_types); i++)
 		if (strcmp(plugin_types[i]->name, name) == 0)
 			return plugin_types[i];
 	return NULL;

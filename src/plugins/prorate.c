@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "lib/text.h"
 #include "plugins/plugin.h"
 
 bool prorate_wanted(const struct plugin *p)
@@ -14,7 +15,7 @@ bool prorate_wanted(const struct plugin *p)
 	if (!p->core->nf_pro_rating || p->core->nf_time_new || !p->cfg->history.n ||
 	    p->core->daemon != CFG_NFACCTD)
 		return false;
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+	for (size_t i = 0; i < NELEM(types); i++)
 		if (strcmp(p->cfg->type, types[i]) == 0)
 			return true;
 	return false;

@@ -13,6 +13,7 @@
 
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/text.h"
 #include "lib/timefmt.h"
 #include "lib/xalloc.h"
 #include "plugins/agg.h"
@@ -52,7 +53,7 @@ static uint32_t spool_tag(const struct sql_ctx *c)
 {
 	const char *parts[] = { c->conn.host, c->conn.db, c->table_tpl };
 	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+	for (size_t i = 0; i < NELEM(parts); i++)
 		for (const char *q = parts[i]; *q; q++)
 			h = (h ^ (uint8_t)*q) * 16777619u;
 	return h;

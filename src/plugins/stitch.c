@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "lib/text.h"
 #include "plugins/plugin.h"
 
 bool stitch_wanted(const struct plugin *p)
@@ -13,7 +14,7 @@ bool stitch_wanted(const struct plugin *p)
 
 	if (!p->core->stitching)
 		return false;
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+	for (size_t i = 0; i < NELEM(types); i++)
 		if (strcmp(p->cfg->type, types[i]) == 0)
 			return true;
 	return false;

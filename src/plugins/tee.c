@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/text.h"
 #include "lib/xalloc.h"
 #include "maps/tagfilter.h"
 #include "pipeline/collector.h"
@@ -112,7 +113,7 @@ static int parse_alg(const char *v, enum tee_alg *out)
 		{ "rr", TEE_RR }, { "hash-agent", TEE_HASH_AGENT }, { "hash-tag", TEE_HASH_TAG },
 		{ "hash-crc32", TEE_HASH_CRC32 },
 	};
-	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
+	for (size_t i = 0; i < NELEM(algs); i++)
 		if (strcmp(v, algs[i].name) == 0) {
 			*out = algs[i].alg;
 			return 0;
