@@ -11,6 +11,7 @@
 #include "lib/ring.h"
 #include "lib/text.h"
 #include "lib/xalloc.h"
+#include "model/prim_value.h"
 #include "plugins/plugin.h"
 
 #define HTTP_DEFAULT_TOP	10
@@ -99,7 +100,7 @@ static const char *filter_parse(const struct http_ctx *c, const struct http_req 
 			return "unknown argument";
 		if (!prim_has(agg, (enum prim_id)id) || !prim_table[id].len)
 			return "primitive not in this plugin's aggregate";
-		if (http_value_parse(&prim_table[id], r->args[i].value, &f->key) < 0)
+		if (prim_value_parse(&prim_table[id], r->args[i].value, &f->key) < 0)
 			return "invalid primitive value";
 		prim_add(&one, (enum prim_id)id);
 		prim_key_mask(&one, &m);

@@ -4,6 +4,7 @@
 
 #include "lib/text.h"
 #include "lib/timefmt.h"
+#include "model/prim_value.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -224,11 +225,7 @@ static void mpls_stack_str(const struct fr_mpls_stack *st, char *buf, size_t len
 
 const char *out_rd_origin_text(uint8_t origin)
 {
-	static const char *const names[] = {
-		[FR_RD_ORIGIN_UNKNOWN] = "unknown", [FR_RD_ORIGIN_FLOW] = "flow",
-		[FR_RD_ORIGIN_BGP] = "bgp", [FR_RD_ORIGIN_BMP] = "bmp", [FR_RD_ORIGIN_MAP] = "map",
-	};
-	return origin < NELEM(names) ? names[origin] : "unknown";
+	return prim_value_rd_origin_text(origin);
 }
 
 /* An SRv6 segment list as text: "<index>-<address>" items joined by ','. */
