@@ -213,8 +213,7 @@ static int privs_check(const struct core_cfg *cfg, const struct daemon_privs *pp
 static void privs_give(const struct daemon_privs *pp, const char *path)
 {
 	if (path && privs_chown(path, pp->fuid, pp->fgid) < 0 && errno != ENOENT)
-		log_warnx("default/core", "cannot give '%s' to files_uid/files_gid: %s", path,
-		    strerror(errno));
+		log_warn("default/core", "cannot give '%s' to files_uid/files_gid", path);
 }
 
 void daemon_privs_drop(const struct core_cfg *cfg)

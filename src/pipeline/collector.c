@@ -169,8 +169,8 @@ static struct allow_list *allow_load(const struct core_cfg *cfg, const char *pat
 	int lineno = 0;
 
 	if (!f) {
-		log_err(WHO, "[%s] key 'nfacctd_allow_file': cannot read '%s': %s",
-		    cfg_where(&cfg->origin, "nfacctd_allow_file"), path, strerror(errno));
+		log_err_errno(WHO, "[%s] key 'nfacctd_allow_file': cannot read '%s'",
+		    cfg_where(&cfg->origin, "nfacctd_allow_file"), path);
 		return NULL;
 	}
 	a = xcalloc(1, sizeof(*a));
@@ -394,7 +394,7 @@ static int socket_loop(struct collector *c, collector_stop_fn should_stop, void 
 	while (!should_stop(arg)) {
 		int n = receive_batch(c);
 		if (n < 0) {
-			log_err(WHO, "recvmmsg: %s", strerror(errno));
+			log_err_errno(WHO, "recvmmsg");
 			return -1;
 		}
 		health_refresh(c, false);	/* also when busy: tick() runs only when idle */
@@ -598,7 +598,7 @@ static void *worker_main(void *arg)
 	struct collector *w = arg;
 
 	if (socket_loop(w, worker_poll, w) < 0)
-		log_err(WHO, "a receive thread stopped: %s", strerror(errno));
+		log_err_errno(WHO, "a receive thread stopped");
 	pipeline_flush(w->pl);
 	return NULL;
 }

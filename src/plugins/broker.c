@@ -23,9 +23,6 @@
 #include "plugins/prorate.h"
 #include "plugins/stitch.h"
 
-/* A warning with strerror(errno) appended. */
-#define log_warn(who, fmt, ...)	log_warnx(who, fmt ": %s", __VA_ARGS__, strerror(errno))
-
 #define BROKER_BATCH 5000		/* messages per publish() call unless the backend says */
 #define BROKER_BACKOFF_MAX 30		/* seconds between reconnects, at most (first: 1) */
 #define BROKER_IDLE_MS 1000		/* idle hook period */

@@ -213,7 +213,7 @@ static int clear_stale(const struct plugin *p, const struct sockaddr_un *sa)
 		return 0;
 	log_info(p->who, "removing stale socket '%s'", sa->sun_path);
 	if (unlink(sa->sun_path) < 0 && errno != ENOENT) {
-		log_err(p->who, "cannot remove stale socket '%s': %s", sa->sun_path, strerror(errno));
+		log_err_errno(p->who, "cannot remove stale socket '%s'", sa->sun_path);
 		return -1;
 	}
 	return 0;
@@ -235,7 +235,7 @@ static int open_socket(struct plugin *p, struct imt_state *s)
 	s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->lfd < 0 || bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    chmod(path, mode) < 0 || listen(s->lfd, 128) < 0) {
-		log_err(p->who, "cannot listen on imt_path '%s': %s", path, strerror(errno));
+		log_err_errno(p->who, "cannot listen on imt_path '%s'", path);
 		if (s->lfd >= 0)
 			close(s->lfd);
 		s->lfd = -1;

@@ -99,7 +99,7 @@ static void nfprobe_send(void *arg, const uint8_t *buf, size_t len)
 	struct nfprobe_state *s = arg;
 
 	if (send(s->fd, buf, len, 0) < 0 && s->send_errors++ % 1000 == 0)
-		log_warnx(s->p->who, "cannot send an export datagram: %s", strerror(errno));
+		log_warn(s->p->who, "cannot send an export datagram");
 }
 
 static void nfprobe_export(void *arg, const struct nfx_flow *f, int64_t now_ms)

@@ -288,8 +288,7 @@ static bool out_close(struct plugin *p, struct print_out *o)
 		if (!p->cfg->output_file_append)
 			unlink(o->name);
 		else if (truncate(o->name, o->start) < 0)
-			log_warnx(p->who, "cannot cut '%s' back to its size before the purge: %s", o->name,
-			    strerror(errno));
+			log_warn(p->who, "cannot cut '%s' back to its size before the purge", o->name);
 		return false;
 	}
 	return true;
@@ -305,8 +304,7 @@ static void update_latest(struct plugin *p, const char *name)
 	make_parents(p->cfg->latest_file);
 	unlink(tmp);
 	if (symlink(abs, tmp) < 0 || rename(tmp, p->cfg->latest_file) < 0) {
-		log_warnx(p->who, "cannot update print_latest_file '%s': %s", p->cfg->latest_file,
-		    strerror(errno));
+		log_warn(p->who, "cannot update print_latest_file '%s'", p->cfg->latest_file);
 		unlink(tmp);
 	}
 }
@@ -386,8 +384,7 @@ static void run_trigger(struct plugin *p)
 	if (pid > 0)
 		waitpid(pid, NULL, 0);
 	else
-		log_warnx(p->who, "cannot run print_trigger_exec '%s': %s", p->cfg->trigger_exec,
-		    strerror(errno));
+		log_warn(p->who, "cannot run print_trigger_exec '%s'", p->cfg->trigger_exec);
 }
 
 /* How a log line names an output: "print_output_file '<name>'" or "standard output". */

@@ -50,7 +50,7 @@ static void sfprobe_send(void *arg, const uint8_t *buf, size_t len)
 	struct sfprobe_state *s = arg;
 
 	if (send(s->fd, buf, len, 0) < 0 && s->send_errors++ % 1000 == 0)
-		log_warnx(s->p->who, "cannot send an sFlow datagram: %s", strerror(errno));
+		log_warn(s->p->who, "cannot send an sFlow datagram");
 }
 
 static int bad_key(const struct plugin *p, const char *key, const char *why)

@@ -222,7 +222,7 @@ static int sql_init_type(struct plugin *p, const struct sql_backend *be)
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 	if (pthread_create(&s->writer, NULL, writer_main, p) != 0) {
-		log_err(p->who, "cannot start the SQL writer thread: %s", strerror(errno));
+		log_err_errno(p->who, "cannot start the SQL writer thread");
 		return -1;
 	}
 	s->started = true;

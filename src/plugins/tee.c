@@ -239,8 +239,8 @@ static struct tee_map *map_load(const struct plugin *p)
 	int lineno = 0;
 
 	if (!f) {
-		log_err(p->who, "[%s] key 'tee_receivers[%s]': cannot read '%s': %s",
-		    cfg_where(&p->cfg->origin, "tee_receivers"), p->cfg->name, path, strerror(errno));
+		log_err_errno(p->who, "[%s] key 'tee_receivers[%s]': cannot read '%s'",
+		    cfg_where(&p->cfg->origin, "tee_receivers"), p->cfg->name, path);
 		return NULL;
 	}
 	m = xcalloc(1, sizeof(*m));
@@ -376,8 +376,8 @@ static void send_one(struct plugin *p, struct tee_state *s, struct tee_recv *r, 
 	if (rc < 0) {
 		if (s->errors++ % 1000 == 0) {
 			char a[80];
-			log_warnx(p->who, "cannot replicate to %s: %s",
-			    probe_addr_str(&r->addr, a, sizeof(a)), strerror(errno));
+			log_warn(p->who, "cannot replicate to %s",
+			    probe_addr_str(&r->addr, a, sizeof(a)));
 		}
 	} else {
 		r->sent++;
