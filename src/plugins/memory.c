@@ -11,10 +11,10 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include "lib/clock.h"
 #include "lib/fsutil.h"
+#include "lib/hash.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "plugins/agg.h"
@@ -322,7 +322,7 @@ static void fail_client(struct imt_client *c, const char *msg)
 
 static uint64_t span_hash(const struct flow_key *k, size_t lo, size_t hi)
 {
-	return XXH3_64bits((const uint8_t *)k + lo, hi - lo);
+	return hash_bytes((const uint8_t *)k + lo, hi - lo, hash_seed());
 }
 
 static void mask_span(const struct flow_key *mask, size_t *lo, size_t *hi)

@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#define XXH_INLINE_ALL
-#include <xxhash.h>
+#define XXH_INLINE_ALL		/* before lib/hash.h's <xxhash.h>: the per-packet hash inlined */
 
+#include "lib/hash.h"
 #include "lib/text.h"
 #include "lib/xalloc.h"
 
@@ -124,7 +124,7 @@ struct nfp_cache *nfp_cache_new(uint32_t maxflows, const struct nfp_timeouts *t,
 		c->flows[i].free_next = i + 1 < maxflows ? i + 1 : NIL;
 	c->free_head = 0;
 	c->head = c->tail = NIL;
-	c->seed = (uint64_t)(uintptr_t)c ^ 0x9e3779b97f4a7c15ULL;
+	c->seed = hash_seed();
 	return c;
 }
 
@@ -149,7 +149,7 @@ int64_t nfp_cache_now(const struct nfp_cache *c)
 
 static uint32_t key_hash(const struct nfp_cache *c, const struct nfp_key *k)
 {
-	return (uint32_t)XXH3_64bits_withSeed(k, sizeof(*k), c->seed);
+	return (uint32_t)hash_bytes(k, sizeof(*k), c->seed);
 }
 
 static void lru_unlink(struct nfp_cache *c, uint32_t i)
