@@ -51,8 +51,9 @@ void fatal(const char *who, const char *fmt, ...)
 
 #define log_err(who, ...)	log_msg(LOG_L_ERROR, who, __VA_ARGS__)
 #define log_warnx(who, ...)	log_msg(LOG_L_WARN, who, __VA_ARGS__)
-#define log_warn(who, ...)	log_msg_errno(LOG_L_WARN, who, __VA_ARGS__)	/* + ": strerror(errno)" */
-#define log_err_errno(who, ...)	log_msg_errno(LOG_L_ERROR, who, __VA_ARGS__)	/* + ": strerror(errno)" */
+/* log_warn and log_err_errno append ": strerror(errno)" (log_msg_errno) */
+#define log_warn(who, ...)	log_msg_errno(LOG_L_WARN, who, __VA_ARGS__)
+#define log_err_errno(who, ...)	log_msg_errno(LOG_L_ERROR, who, __VA_ARGS__)
 #define log_notice(who, ...)	log_msg(LOG_L_NOTICE, who, __VA_ARGS__)
 #define log_info(who, ...)	log_msg(LOG_L_INFO, who, __VA_ARGS__)
 #define log_debug(who, ...)	do { if (log_debug_on()) log_msg(LOG_L_DEBUG, who, __VA_ARGS__); } while (0)

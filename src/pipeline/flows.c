@@ -94,7 +94,9 @@ _Static_assert(offsetof(struct flows_ent, seen) == 38, "flows_ent key fields are
 
 static uint32_t flows_hash(const struct flows_table *ft, const struct flows_ent *k)
 {
-	return (uint32_t)hash_bytes(k, offsetof(struct flows_ent, seen), ft->seed) & (ft->nbuckets - 1);
+	uint64_t h = hash_bytes(k, offsetof(struct flows_ent, seen), ft->seed);
+
+	return (uint32_t)h & (ft->nbuckets - 1);
 }
 
 static bool flows_key_eq(const struct flows_ent *x, const struct flows_ent *y)

@@ -83,11 +83,13 @@ void frag_free(struct frag_table *ft)
 }
 
 /* The key is the leading fields src, dst, id, af, proto: one contiguous span. */
-_Static_assert(offsetof(struct frag_ent, got_first) == 38, "frag_ent key fields are not contiguous");
+_Static_assert(offsetof(struct frag_ent, got_first) == 38, "frag_ent key fields not contiguous");
 
 static uint32_t frag_hash(const struct frag_table *ft, const struct frag_ent *k)
 {
-	return (uint32_t)hash_bytes(k, offsetof(struct frag_ent, got_first), ft->seed) & (ft->nbuckets - 1);
+	uint64_t h = hash_bytes(k, offsetof(struct frag_ent, got_first), ft->seed);
+
+	return (uint32_t)h & (ft->nbuckets - 1);
 }
 
 static bool frag_key_eq(const struct frag_ent *a, const struct frag_ent *b)
