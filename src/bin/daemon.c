@@ -17,6 +17,7 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/privs.h"
+#include "lib/text.h"
 #include "lib/xalloc.h"
 #include "model/prim.h"
 #include "plugins/plugin.h"
@@ -43,7 +44,7 @@ void daemon_signals(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+	for (size_t i = 0; i < NELEM(sigs); i++)
 		sigaction(sigs[i], &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
@@ -213,8 +214,7 @@ static int privs_check(const struct core_cfg *cfg, const struct daemon_privs *pp
 static void privs_give(const struct daemon_privs *pp, const char *path)
 {
 	if (path && privs_chown(path, pp->fuid, pp->fgid) < 0 && errno != ENOENT)
-		log_warnx("default/core", "cannot give '%s' to files_uid/files_gid: %s", path,
-		    strerror(errno));
+		log_warn("default/core", "cannot give '%s' to files_uid/files_gid", path);
 }
 
 void daemon_privs_drop(const struct core_cfg *cfg)

@@ -18,8 +18,9 @@
 #include <pcap/pcap.h>
 
 #include "lib/rd.h"
+#include "lib/text.h"
 #include "lib/xalloc.h"
-#include "maps/rdmap.h"
+#include "model/prim_value.h"
 #include "plugins/imt_proto.h"
 #include "plugins/output.h"
 
@@ -144,7 +145,7 @@ static enum counter counter_of(const char *s)
 		{ "bytes", CNT_BYTES }, { "packets", CNT_PACKETS }, { "flows", CNT_FLOWS },
 		{ "all", CNT_ALL },
 	};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+	for (size_t i = 0; i < NELEM(names); i++)
 		if (strcmp(s, names[i].name) == 0)
 			return names[i].c;
 	return CNT_NONE;
@@ -172,7 +173,7 @@ static void opt_output(struct cli *c, const char *arg)
 		{ "formatted", OUT_FORMATTED }, { "csv", OUT_CSV }, { "json", OUT_JSON },
 		{ "event_formatted", OUT_EVENT_FORMATTED }, { "event_csv", OUT_EVENT_CSV },
 	};
-	for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+	for (size_t i = 0; i < NELEM(fmts); i++) {
 		if (strcasecmp(arg, fmts[i].name) == 0) {
 			c->out.fmt = fmts[i].f;
 			return;
@@ -265,133 +266,24 @@ static void check_args(const struct cli *c, struct prim_set *cset)
 
 /* ---- match requests (-N / -M) ---- */
 
-static bool parse_mac(const char *s, uint8_t *out)
-{
-	unsigned v[6];
-	char extra;
-
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &extra) != 6)
-		return false;
-	for (int i = 0; i < 6; i++) {
-		if (v[i] > 0xff)
-			return false;
-		out[i] = (uint8_t)v[i];
-	}
-	return true;
-}
-
-static bool parse_proto(const char *s, uint8_t *out)
-{
-	char buf[16];
-
-	if (*s && strspn(s, "0123456789") == strlen(s)) {
-		unsigned long v = strtoul(s, NULL, 10);
-		*out = (uint8_t)v;
-		return v <= 255;
-	}
-	for (int i = 0; i < 256; i++) {
-		if (strcasecmp(out_proto_name((uint8_t)i, buf, sizeof(buf)), s) == 0) {
-			*out = (uint8_t)i;
-			return true;
-		}
-	}
-	return false;
-}
-
-static void put_uint(uint8_t *p, size_t len, uint64_t v)
-{
-	switch (len) {
-	case 1: { uint8_t x = (uint8_t)v; memcpy(p, &x, 1); break; }
-	case 2: { uint16_t x = (uint16_t)v; memcpy(p, &x, 2); break; }
-	case 4: { uint32_t x = (uint32_t)v; memcpy(p, &x, 4); break; }
-	case 8: memcpy(p, &v, 8); break;
-	default: break;
-	}
-}
-
 /* Parse one value of primitive d into key k, exiting with pmacct's message when invalid. */
 static void parse_value(const struct prim_desc *d, const char *tok, struct flow_key *k)
 {
-	uint8_t *p = (uint8_t *)k + d->off;
-
+	if (prim_value_parse(d, tok, k) == 0)
+		return;
 	switch (d->fmt) {
-	case PF_UINT:
-		put_uint(p, d->len, strtoull(tok, NULL, 10));
-		break;
-	case PF_HEX:
-		put_uint(p, d->len, strtoull(tok, NULL, 16));
-		break;
-	case PF_MAC:
-		if (!parse_mac(tok, p)) {
-			printf("ERROR: %s: Invalid MAC address: '%s'\n", d->name, tok);
-			exit(1);
-		}
-		break;
-	case PF_IP: {
-		struct fr_ip ip;
-		memset(&ip, 0, sizeof(ip));
-		if (inet_pton(AF_INET, tok, ip.a) == 1)
-			ip.af = 4;
-		else if (inet_pton(AF_INET6, tok, ip.a) == 1)
-			ip.af = 6;
-		else {
-			printf("ERROR: %s: Invalid IP address: '%s'\n", d->name, tok);
-			exit(1);
-		}
-		memcpy(p, &ip, sizeof(ip));
-		break;
-	}
 	case PF_PROTO:
-		if (!parse_proto(tok, p))
-			die("ERROR: invalid protocol: '%s'\n", tok);
+		die("ERROR: invalid protocol: '%s'\n", tok);
 		break;
-	case PF_TS: {
-		struct fr_ts ts = { 0, 0 };
-		char *end;
-		ts.sec = strtoll(tok, &end, 10);
-		if (*end == '.')
-			ts.usec = strtoll(end + 1, NULL, 10);
-		memcpy(p, &ts, sizeof(ts));
-		break;
-	}
 	case PF_RAW:
 		die("ERROR: %s: raw custom primitives cannot be matched\n", d->name);
 		break;
-	case PF_STR:		/* interface / VRF names, str custom primitives */
-		memset(p, 0, d->len);
-		memcpy(p, tok, strnlen(tok, d->len - 1u));
-		break;
-	case PF_FWD_STATUS:
-		*p = (uint8_t)strtoul(tok, NULL, 10);
-		break;
-	case PF_RD_ORIGIN: {
-		uint8_t o = FR_RD_ORIGIN_UNKNOWN;
-		while (strcmp(out_rd_origin_text(o), tok) != 0 && o <= FR_RD_ORIGIN_MAP)
-			o++;
-		if (o > FR_RD_ORIGIN_MAP)
-			die("ERROR: mpls_vpn_rd_origin: expected flow, map, bgp, bmp or unknown: '%s'\n", tok);
-		*p = o;
-		break;
-	}
-	case PF_RD:
-		if (strncmp(tok, "vrfid:", 6) == 0) {	/* a VRF id no RD was known for */
-			char *end;
-			unsigned long id = strtoul(tok + 6, &end, 10);
-			if (!tok[6] || *end || id > UINT32_MAX)
-				die("ERROR: mpls_vpn_rd: Invalid route distinguisher: '%s'\n", tok);
-			memset(p, 0, 8);
-			p[0] = FR_RD_TYPE_VRFID >> 8;
-			p[4] = (uint8_t)(id >> 24);
-			p[5] = (uint8_t)(id >> 16);
-			p[6] = (uint8_t)(id >> 8);
-			p[7] = (uint8_t)id;
-			break;
-		}
-		if (rdmap_parse_rd(tok, p) < 0)
-			die("ERROR: mpls_vpn_rd: Invalid route distinguisher: '%s'\n", tok);
+	case PF_RD_ORIGIN:
+		die("ERROR: mpls_vpn_rd_origin: expected flow, map, bgp, bmp or unknown: '%s'\n", tok);
 		break;
 	default:
-		break;
+		printf("ERROR: %s: Invalid %s: '%s'\n", d->name, prim_value_kind(d), tok);
+		exit(1);
 	}
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../lib/log.h"
+#include "../lib/text.h"
 #include "../lib/xalloc.h"
 #include "keys.h"
 #include "../model/prim.h"
@@ -52,18 +53,6 @@ static const struct {
 static const char *const daemon_names[] = {
 	[CFG_PMACCTD] = "pmacctd", [CFG_NFACCTD] = "nfacctd", [CFG_SFACCTD] = "sfacctd",
 };
-
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
 
 /* Remove every blank from s, in place. */
 static void squeeze(char *s)
@@ -121,7 +110,7 @@ static void push_line(struct cfg_parse *ps, const char *key, const char *name, c
 /* Parse one raw line (comments and blank lines skipped).  0 or -1 after logging. */
 static int parse_line(struct cfg_parse *ps, char *raw, const char *src, int lineno)
 {
-	char *s = trim(raw), *colon, *name;
+	char *s = text_trim(raw), *colon, *name;
 	const char *why;
 
 	if (!*s || *s == '!' || *s == '#')
@@ -144,7 +133,7 @@ static int parse_line(struct cfg_parse *ps, char *raw, const char *src, int line
 		return -1;
 	}
 	free(keycopy);
-	push_line(ps, s, name, trim(colon + 1), src, lineno);
+	push_line(ps, s, name, text_trim(colon + 1), src, lineno);
 	return 0;
 }
 
@@ -204,7 +193,7 @@ static int add_args(struct cfg_parse *ps, const struct cfg_arg *args, int nargs)
 
 static int plugin_type_ok(const struct cfg_parse *ps, const char *type, const struct cfg_line *l)
 {
-	for (size_t i = 0; i < sizeof(plugin_types) / sizeof(plugin_types[0]); i++) {
+	for (size_t i = 0; i < NELEM(plugin_types); i++) {
 		if (strcmp(plugin_types[i].type, type) != 0)
 			continue;
 		if (plugin_types[i].daemons & (1u << ps->cfg->daemon))

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../lib/text.h"
 #include "../lib/xalloc.h"
 
 #define CO(f)	((uint16_t)offsetof(struct core_cfg, f))
@@ -432,7 +433,7 @@ const struct cfg_key cfg_keys[] = {
 	PR("tee_dissect_send_full_pkt", NULL, "send the full datagram"),
 };
 
-const size_t cfg_nkeys = sizeof(cfg_keys) / sizeof(cfg_keys[0]);
+const size_t cfg_nkeys = NELEM(cfg_keys);
 
 /* True if `name` is one of the space-separated words of `list`. */
 static bool word_in(const char *list, const char *name)
@@ -474,8 +475,6 @@ static const char *const facilities[] = {
 	"auth", "mail", "daemon", "kern", "user", "local0", "local1", "local2", "local3",
 	"local4", "local5", "local6", "local7",
 };
-
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 static void *field(const struct cfg_key *k, void *base)
 {

@@ -5,6 +5,7 @@
 
 #include "decode/nf_state.h"
 #include "lib/rd.h"
+#include "lib/text.h"
 
 /* The three fixed-layout versions: header and record sizes. */
 struct nf5_layout {
@@ -29,7 +30,7 @@ struct nf5_hdr {
 
 static const struct nf5_layout *nf5_layout(uint16_t version)
 {
-	for (size_t i = 0; i < sizeof(nf5_layouts) / sizeof(nf5_layouts[0]); i++)
+	for (size_t i = 0; i < NELEM(nf5_layouts); i++)
 		if (nf5_layouts[i].version == version)
 			return &nf5_layouts[i];
 	return NULL;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lib/rd.h"
+#include "lib/text.h"
 #include "lib/xalloc.h"
 
 #define S(f)	(uint16_t)offsetof(struct nf_scr, f), \
@@ -155,7 +156,7 @@ static const struct nf_ie *nf_ie_index(const struct nf_ie *t, size_t n, uint16_t
 
 const struct nf_ie *nf_ie_find(uint16_t id)
 {
-	return id < NF_IE_MAX ? nf_ie_index(nf_ies, sizeof(nf_ies) / sizeof(nf_ies[0]), id) : NULL;
+	return id < NF_IE_MAX ? nf_ie_index(nf_ies, NELEM(nf_ies), id) : NULL;
 }
 
 const struct nf_ie *nf_ie_find_pen(uint32_t pen, uint16_t id)
@@ -163,7 +164,7 @@ const struct nf_ie *nf_ie_find_pen(uint32_t pen, uint16_t id)
 	if (pen == 0)
 		return nf_ie_find(id);
 	if (pen == NF_PEN_HUAWEI)
-		return nf_ie_index(nf_ies_huawei, sizeof(nf_ies_huawei) / sizeof(nf_ies_huawei[0]), id);
+		return nf_ie_index(nf_ies_huawei, NELEM(nf_ies_huawei), id);
 	return NULL;
 }
 
@@ -277,7 +278,7 @@ static void nf_step_specialise(struct nf_step *s)
 
 	if (s->op != NF_OP_UINT)
 		return;
-	for (size_t i = 0; i < sizeof(fast) / sizeof(fast[0]); i++)
+	for (size_t i = 0; i < NELEM(fast); i++)
 		if (s->len == fast[i].len && s->dsz == fast[i].dsz)
 			s->op = fast[i].op;
 }

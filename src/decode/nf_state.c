@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/hash.h"
 #include "lib/rd.h"
 #include "lib/xalloc.h"
 
@@ -42,6 +43,7 @@ struct nf_state *nf_state_new(const struct nf_opts *opts)
 	if (!st->opts.hold_bytes)
 		st->opts.hold_bytes = NF_HOLD_DEFAULT_BYTES;
 	st->held_tail = &st->held;
+	st->seed = hash_seed();
 	st->exp_mask = NF_EXP_BUCKETS - 1;
 	st->exp = xcalloc(NF_EXP_BUCKETS, sizeof(*st->exp));
 	st->tpl_mask = NF_TPL_BUCKETS - 1;
@@ -86,17 +88,18 @@ void nf_state_free(struct nf_state *st)
 	free(st);
 }
 
-static uint32_t nf_hash(const struct fr_ip *a, uint32_t domain, uint32_t extra)
+/* The address bytes nf_ip_eq compares (4 or 16), the domain and extra (version, template id). */
+static uint32_t nf_hash(const struct nf_state *st, const struct fr_ip *a, uint32_t domain,
+    uint32_t extra)
 {
-	uint32_t h = 2166136261u;
+	uint8_t k[25];
 	size_t n = a->af == 6 ? 16 : 4;
 
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ a->a[i]) * 16777619u;
-	h = (h ^ domain) * 16777619u;
-	h = (h ^ (domain >> 16)) * 16777619u;
-	h = (h ^ extra) * 16777619u;
-	return h ^ (h >> 15);
+	memcpy(k, &domain, 4);
+	memcpy(k + 4, &extra, 4);
+	k[8] = a->af;
+	memcpy(k + 9, a->a, n);
+	return (uint32_t)hash_bytes(k, 9 + n, st->seed);
 }
 
 static bool nf_ip_eq(const struct fr_ip *a, const struct fr_ip *b)
@@ -111,7 +114,7 @@ struct nf_exporter *nf_exporter_get(struct nf_state *st, const struct fr_ip *add
 
 	if (e && e->domain == domain && e->version == version && nf_ip_eq(&e->addr, addr))
 		return e;
-	uint32_t b = nf_hash(addr, domain, version) & st->exp_mask;
+	uint32_t b = nf_hash(st, addr, domain, version) & st->exp_mask;
 	for (e = st->exp[b]; e; e = e->next)
 		if (e->domain == domain && e->version == version && nf_ip_eq(&e->addr, addr))
 			return st->last_exp = e;
@@ -160,7 +163,7 @@ void nf_drop(struct nf_state *st, struct nf_exporter *e, const struct fr_ip *add
 struct nf_tpl *nf_tpl_find(struct nf_state *st, const struct fr_ip *addr, uint32_t domain,
     uint16_t version, uint16_t id)
 {
-	uint32_t b = nf_hash(addr, domain, (uint32_t)version << 16 | id) & st->tpl_mask;
+	uint32_t b = nf_hash(st, addr, domain, (uint32_t)version << 16 | id) & st->tpl_mask;
 
 	for (struct nf_tpl *t = st->tpl[b]; t; t = t->next)
 		if (t->id == id && t->domain == domain && t->version == version &&
@@ -197,7 +200,7 @@ struct nf_tpl *nf_tpl_put(struct nf_state *st, const struct fr_ip *addr, uint32_
 			nf_prog_free(&prog);
 			return NULL;
 		}
-		uint32_t b = nf_hash(addr, domain, (uint32_t)version << 16 | id) & st->tpl_mask;
+		uint32_t b = nf_hash(st, addr, domain, (uint32_t)version << 16 | id) & st->tpl_mask;
 		t = xcalloc(1, sizeof(*t));
 		t->addr = *addr;
 		t->domain = domain;

@@ -90,6 +90,7 @@ struct nf_state {
 	uint32_t nexp;
 	struct nf_tpl **tpl;
 	uint32_t tpl_mask;
+	uint64_t seed;			/* hash_seed(): exporter addresses are the sender's choice */
 	uint32_t ntpl;
 	uint64_t templates_seen;
 	struct nf_exporter *last_exp;	/* one-entry cache */

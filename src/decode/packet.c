@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../lib/rd.h"
+#include "../lib/text.h"
 
 /*
  * Behaviour notes, each checked against Debian's pmacctd 1.7.7 on crafted
@@ -489,7 +490,7 @@ static const struct {
 
 bool pkt_dlt_supported(int dlt)
 {
-	for (size_t i = 0; i < sizeof(pkt_links) / sizeof(pkt_links[0]); i++)
+	for (size_t i = 0; i < NELEM(pkt_links); i++)
 		if (pkt_links[i].dlt == dlt)
 			return true;
 	return false;
@@ -516,7 +517,7 @@ enum pkt_drop pkt_decode_hot(int dlt, const uint8_t *frame, size_t caplen,
 	c.r = rd_make(frame, caplen);
 	c.rec = rec;
 	c.tags = 0;
-	for (size_t i = 0; i < sizeof(pkt_links) / sizeof(pkt_links[0]); i++) {
+	for (size_t i = 0; i < NELEM(pkt_links); i++) {
 		if (pkt_links[i].dlt == dlt) {
 			d = pkt_links[i].fn(&c);
 			break;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../lib/rd.h"
+#include "../lib/text.h"
 
 /*
  * Behaviour notes (pmacct 1.7.7 sfacctd is the reference):
@@ -337,7 +338,7 @@ static const sf_rec_fn sf2_extended[] = {
 
 static sf_rec_fn sf5_flow_fn(uint32_t tag)
 {
-	for (size_t i = 0; i < sizeof(sf5_flow_records) / sizeof(sf5_flow_records[0]); i++)
+	for (size_t i = 0; i < NELEM(sf5_flow_records); i++)
 		if (sf5_flow_records[i].format == tag)
 			return sf5_flow_records[i].fn;
 	return NULL;
@@ -602,7 +603,7 @@ static enum sflow_drop sf2_flow_sample(struct sf_ctx *c, struct rd *d)
 	uint32_t type = rd_u32(d);
 	if (d->bad)
 		return SFLOW_DROP_SAMPLE_LEN;
-	if (type == 0 || type >= sizeof(sf2_packet) / sizeof(sf2_packet[0]))
+	if (type == 0 || type >= NELEM(sf2_packet))
 		return SFLOW_DROP_V2_TAG;
 	sf2_packet[type](c, d);
 	uint32_t next = rd_u32(d);
@@ -610,7 +611,7 @@ static enum sflow_drop sf2_flow_sample(struct sf_ctx *c, struct rd *d)
 		uint32_t t = rd_u32(d);
 		if (d->bad)
 			break;
-		if (t == 0 || t >= sizeof(sf2_extended) / sizeof(sf2_extended[0]))
+		if (t == 0 || t >= NELEM(sf2_extended))
 			return SFLOW_DROP_V2_TAG;
 		sf2_extended[t](c, d);
 	}
@@ -636,7 +637,7 @@ static enum sflow_drop sf2_counter_sample(struct sf_ctx *c, struct rd *d)
 	uint32_t type = rd_u32(d);
 	if (d->bad)
 		return SFLOW_DROP_SAMPLE_LEN;
-	if (type == 0 || type >= sizeof(extra) / sizeof(extra[0]))
+	if (type == 0 || type >= NELEM(extra))
 		return SFLOW_DROP_V2_TAG;
 	/* one delivery per sample, as pmacct logs v2/v4 counters: generic (+ ethernet) or vlan */
 	if (type == 7) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/hash.h"
 #include "../lib/xalloc.h"
 
 /* Key of both tables: agent, sub-agent, and for data sources the source id. */
@@ -31,6 +32,7 @@ struct sfs_slot {
 struct sfs_table {
 	struct sfs_slot *slots;
 	size_t cap, n;		/* cap is a power of two */
+	uint64_t seed;		/* hash_seed(): agent ids are chosen by the sender */
 };
 
 struct sflow_state {
@@ -38,14 +40,9 @@ struct sflow_state {
 	uint64_t refused;	/* datagrams or samples of agents / sources past SFLOW_STATE_MAX */
 };
 
-static uint64_t sfs_hash(const struct sfs_key *k)
+static uint64_t sfs_hash(const struct sfs_table *t, const struct sfs_key *k)
 {
-	const uint8_t *p = (const uint8_t *)k;
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (size_t i = 0; i < sizeof(*k); i++)
-		h = (h ^ p[i]) * 0x100000001b3ULL;
-	return h ^ (h >> 29);
+	return hash_bytes(k, sizeof(*k), t->seed);	/* keys are zeroed before they are filled */
 }
 
 static void sfs_key_make(struct sfs_key *k, const struct sflow_hdr *h, uint32_t cls, uint32_t idx)
@@ -74,7 +71,7 @@ static struct sfs_slot *sfs_get(struct sfs_table *t, const struct sfs_key *k, bo
 	if ((t->n + 1) * 2 > t->cap)
 		sfs_grow(t, agents);
 	size_t mask = t->cap - 1;
-	for (size_t i = (size_t)sfs_hash(k) & mask;; i = (i + 1) & mask) {
+	for (size_t i = (size_t)sfs_hash(t, k) & mask;; i = (i + 1) & mask) {
 		struct sfs_slot *sl = &t->slots[i];
 		if (sl->used) {
 			if (sfs_match(sl, k, agents))
@@ -105,6 +102,7 @@ static void sfs_grow(struct sfs_table *t, bool agents)
 		return;
 	nt.cap = t->cap ? t->cap * 2 : 64;
 	nt.n = 0;
+	nt.seed = t->seed;
 	nt.slots = xcalloc(nt.cap, sizeof(*nt.slots));
 	for (size_t i = 0; i < t->cap; i++) {
 		struct sfs_slot *sl = &t->slots[i];
@@ -119,7 +117,7 @@ static void sfs_grow(struct sfs_table *t, bool agents)
 			k = sl->u.ds.k;
 		}
 		size_t mask = nt.cap - 1;
-		size_t j = (size_t)sfs_hash(&k) & mask;
+		size_t j = (size_t)sfs_hash(&nt, &k) & mask;
 		while (nt.slots[j].used)
 			j = (j + 1) & mask;
 		nt.slots[j] = *sl;
@@ -133,6 +131,7 @@ struct sflow_state *sflow_state_new(void)
 {
 	struct sflow_state *s = xcalloc(1, sizeof(*s));
 
+	s->agents.seed = s->sources.seed = hash_seed();
 	sfs_grow(&s->agents, true);
 	sfs_grow(&s->sources, false);
 	return s;

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "encode/wr.h"
+#include "lib/wr.h"
 #include "model/flow_rec.h"
 
 /* The largest v9/IPFIX datagram built: fits a 1500-byte MTU with IPv6 and UDP headers. */

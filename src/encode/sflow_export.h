@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "encode/wr.h"
+#include "lib/wr.h"
 #include "model/flow_rec.h"
 
 #define SFX_MTU 1400

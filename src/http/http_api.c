@@ -9,7 +9,9 @@
 
 #include "http/http_util.h"
 #include "lib/ring.h"
+#include "lib/text.h"
 #include "lib/xalloc.h"
+#include "model/prim_value.h"
 #include "plugins/plugin.h"
 
 #define HTTP_DEFAULT_TOP	10
@@ -104,7 +106,7 @@ static const char *filter_parse(const struct http_ctx *c, const struct http_req 
 			return "unknown argument";
 		if (!prim_has(agg, (enum prim_id)id) || !prim_desc_of(prims_of(c), id)->len)
 			return "primitive not in this plugin's aggregate";
-		if (http_value_parse(prim_desc_of(prims_of(c), id), r->args[i].value, &f->key) < 0)
+		if (prim_value_parse(prim_desc_of(prims_of(c), id), r->args[i].value, &f->key) < 0)
 			return "invalid primitive value";
 		prim_add(&one, (enum prim_id)id);
 		prim_key_mask(prims_of(c), &one, &m);
@@ -446,7 +448,7 @@ static const struct route {
 static const struct route *route_find(const struct http_req *req, unsigned *status)
 {
 	*status = 404;
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+	for (size_t i = 0; i < NELEM(routes); i++) {
 		if (strcmp(routes[i].path, req->path) != 0)
 			continue;
 		if (strcmp(routes[i].method, req->method) == 0 ||

@@ -178,7 +178,7 @@ static int bind_listen(const char *who, const char *addr, char *host, size_t hos
 	if (fd >= 0)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 64) < 0) {
-		log_err(who, "http_listen: cannot listen on %s: %s", addr, strerror(errno));
+		log_err_errno(who, "http_listen: cannot listen on %s", addr);
 		if (fd >= 0)
 			close(fd);
 		fd = -1;

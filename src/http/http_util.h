@@ -1,13 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* http_util.h: small pure helpers of the HTTP server: token check, listen address, primitive values. */
+/* http_util.h: small pure helpers of the HTTP server: token check, listen address. */
 #ifndef HTTP_HTTP_UTIL_H
 #define HTTP_HTTP_UTIL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include "model/prim.h"
 
 #define HTTP_DEFAULT_HOST "127.0.0.1"
 
@@ -23,12 +21,5 @@ bool http_token_equal(const char *presented, const char *expected);
  * "[v6]:port".  host gets at most hostlen-1 bytes.  0, or -1 when invalid.
  */
 int http_listen_parse(const char *text, char *host, size_t hostlen, uint16_t *port);
-
-/*
- * Parse the text value of primitive d into its field of key k (IP address,
- * MAC, number, protocol name or number, hex for etype).  0, or -1 when the
- * text is not a value of that primitive.
- */
-int http_value_parse(const struct prim_desc *d, const char *text, struct flow_key *k);
 
 #endif

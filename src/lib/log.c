@@ -2,6 +2,7 @@
 /* log.c: the log sink shared by the core and the plugin threads. */
 #include "log.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,8 @@
 #include <syslog.h>
 #include <time.h>
 #include <sys/time.h>
+
+#include "text.h"
 
 static struct {
 	pthread_mutex_t mu;
@@ -49,7 +52,7 @@ int log_open(const char *logfile, const char *facility, bool debug)
 		return 0;
 	}
 	if (facility) {
-		for (size_t i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++) {
+		for (size_t i = 0; i < NELEM(facilities); i++) {
 			if (strcasecmp(facility, facilities[i].name) == 0) {
 				openlog(NULL, LOG_PID, facilities[i].fac);
 				lg.syslog = true;
@@ -120,6 +123,19 @@ void log_msg(enum log_level lvl, const char *who, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vmsg(lvl, who, fmt, ap);
 	va_end(ap);
+}
+
+void log_msg_errno(enum log_level lvl, const char *who, const char *fmt, ...)
+{
+	int saved = errno;
+	char msg[2048], eb[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_msg(lvl, who, "%s: %s", msg, strerror_r(saved, eb, sizeof(eb)));
+	errno = saved;
 }
 
 void fatal(const char *who, const char *fmt, ...)

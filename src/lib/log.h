@@ -38,12 +38,22 @@ void log_msg(enum log_level lvl, const char *who, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void log_vmsg(enum log_level lvl, const char *who, const char *fmt, va_list ap);
 
+/*
+ * log_msg with ": " and strerror(errno) appended, errno as it was on entry
+ * (and left as it was), as OpenBSD's log_warn: for "what failed: why".
+ */
+void log_msg_errno(enum log_level lvl, const char *who, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Log an error and exit(1).  For start-up and broken invariants only. */
 void fatal(const char *who, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), noreturn));
 
 #define log_err(who, ...)	log_msg(LOG_L_ERROR, who, __VA_ARGS__)
 #define log_warnx(who, ...)	log_msg(LOG_L_WARN, who, __VA_ARGS__)
+/* log_warn and log_err_errno append ": strerror(errno)" (log_msg_errno) */
+#define log_warn(who, ...)	log_msg_errno(LOG_L_WARN, who, __VA_ARGS__)
+#define log_err_errno(who, ...)	log_msg_errno(LOG_L_ERROR, who, __VA_ARGS__)
 #define log_notice(who, ...)	log_msg(LOG_L_NOTICE, who, __VA_ARGS__)
 #define log_info(who, ...)	log_msg(LOG_L_INFO, who, __VA_ARGS__)
 #define log_debug(who, ...)	do { if (log_debug_on()) log_msg(LOG_L_DEBUG, who, __VA_ARGS__); } while (0)

@@ -36,7 +36,4 @@ int progress_format(const struct progress *p, uint64_t done, uint64_t packets, d
 /* Clear the line (end of file). */
 void progress_done(struct progress *p);
 
-/* Monotonic seconds. */
-double progress_now(void);
-
 #endif

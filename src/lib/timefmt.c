@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../config/config.h"
+#include "text.h"
 
 static struct tm *to_tm(int64_t t, bool utc, struct tm *tm)
 {
@@ -201,7 +202,7 @@ static size_t expand_var(const char *tpl, const struct tm *tm, const struct time
 		"post_tag2", "post_tag", "peer_src_ip", "tzone", "tag2", "tag", "ref", "hst",
 	};
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (size_t i = 0; i < NELEM(names); i++) {
 		size_t n = strlen(names[i]);
 		if (strncmp(tpl, names[i], n) != 0)
 			continue;

@@ -12,6 +12,7 @@
 
 #include "lib/log.h"
 #include "lib/mapfile.h"
+#include "lib/text.h"
 #include "lib/xalloc.h"
 #include "maps/lpm.h"
 #include "model/prim.h"
@@ -236,7 +237,7 @@ static const struct src_word src_words[] = {
 
 int net_source_parse(const char *v, bool as_key, enum cfg_daemon d, enum net_source *out)
 {
-	for (size_t i = 0; i < sizeof(src_words) / sizeof(src_words[0]); i++) {
+	for (size_t i = 0; i < NELEM(src_words); i++) {
 		const struct src_word *w = &src_words[i];
 		if (strcasecmp(v, w->word) == 0 && (w->as_key & (as_key ? 1 : 2)) && (w->daemons & (1 << d))) {
 			*out = w->src;
@@ -425,7 +426,7 @@ void net_sources_warn(const struct core_cfg *cc, enum cfg_daemon d, const char *
 	};
 	enum net_source s;
 
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+	for (size_t i = 0; i < NELEM(keys); i++) {
 		const char *v = keys[i].as_key ? cc->as_source : cc->net_source;
 		if (v && net_source_parse(v, keys[i].as_key, d, &s) < 0)
 			log_warnx(who, "[%s] Invalid %s aggregation value '%s'. Ignored.",

@@ -12,6 +12,7 @@
 
 #include "lib/log.h"
 #include "lib/mapfile.h"
+#include "lib/text.h"
 #include "lib/xalloc.h"
 
 #define PT_MAX_CONDS 24
@@ -146,10 +147,10 @@ struct pt_line {
 
 static const struct pt_key *pt_key_find(const char *name, size_t *idx)
 {
-	for (size_t i = 0; i < sizeof(pt_aliases) / sizeof(pt_aliases[0]); i++)
+	for (size_t i = 0; i < NELEM(pt_aliases); i++)
 		if (strcmp(name, pt_aliases[i].alias) == 0)
 			name = pt_aliases[i].name;
-	for (size_t i = 0; i < sizeof(pt_keys) / sizeof(pt_keys[0]); i++)
+	for (size_t i = 0; i < NELEM(pt_keys); i++)
 		if (strcmp(name, pt_keys[i].name) == 0) {
 			*idx = i;
 			return &pt_keys[i];
@@ -211,19 +212,6 @@ static int parse_net(const char *s, struct fr_ip *ip, uint8_t *plen)
 	*plen = (uint8_t)len;
 	for (unsigned b = *plen; b < maxlen; b++)
 		ip->a[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
-	return 0;
-}
-
-static int parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned v[6];
-	char tail;
-
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-	    &tail) != 6 || strlen(s) != 17)
-		return -1;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)v[i];
 	return 0;
 }
 
@@ -346,7 +334,7 @@ static int set_cond(struct pt_rule *r, struct pt_line *l, const struct pt_key *k
 	case PK_UINT: rc = parse_uint(v, k->max, &c.n); break;
 	case PK_ADDR: rc = parse_addr(v, &c.ip); break;
 	case PK_NET: rc = parse_net(v, &c.ip, &c.plen); break;
-	case PK_MAC: rc = parse_mac(v, c.mac); break;
+	case PK_MAC: rc = text_parse_mac(v, c.mac); break;
 	case PK_BOOL: rc = parse_bool(v, &b); c.n = b; break;
 	case PK_TEXT: rc = v[0] ? 0 : -1; break;
 	default: rc = -1; break;

@@ -11,6 +11,7 @@
 
 #include "lib/mapfile.h"
 #include "lib/xalloc.h"
+#include "model/prim_value.h"
 
 #define RDMAP_MAX_LINES 65536
 
@@ -37,51 +38,6 @@ static int parse_u32(const char *s, uint32_t *out, uint32_t max)
 	if (end == s || *end || errno || v > max || s[0] == '-')
 		return -1;
 	*out = (uint32_t)v;
-	return 0;
-}
-
-int rdmap_parse_rd(const char *s, uint8_t rd[8])
-{
-	char buf[64], *a, *b;
-	uint32_t type, x, y;
-
-	if (strlen(s) >= sizeof(buf))
-		return -1;
-	snprintf(buf, sizeof(buf), "%s", s);
-	if (!(a = strchr(buf, ':')) || !(b = strchr(a + 1, ':')))
-		return -1;
-	*a++ = '\0';
-	*b++ = '\0';
-	if (parse_u32(buf, &type, 2) < 0)
-		return -1;
-	memset(rd, 0, 8);
-	rd[1] = (uint8_t)type;
-	switch (type) {
-	case 0:
-		if (parse_u32(a, &x, 0xffff) < 0 || parse_u32(b, &y, UINT32_MAX) < 0)
-			return -1;
-		rd[2] = (uint8_t)(x >> 8);
-		rd[3] = (uint8_t)x;
-		rd[4] = (uint8_t)(y >> 24);
-		rd[5] = (uint8_t)(y >> 16);
-		rd[6] = (uint8_t)(y >> 8);
-		rd[7] = (uint8_t)y;
-		return 0;
-	case 1:
-		if (inet_pton(AF_INET, a, rd + 2) != 1 || parse_u32(b, &y, 0xffff) < 0)
-			return -1;
-		break;
-	default:
-		if (parse_u32(a, &x, UINT32_MAX) < 0 || parse_u32(b, &y, 0xffff) < 0)
-			return -1;
-		rd[2] = (uint8_t)(x >> 24);
-		rd[3] = (uint8_t)(x >> 16);
-		rd[4] = (uint8_t)(x >> 8);
-		rd[5] = (uint8_t)x;
-		break;
-	}
-	rd[6] = (uint8_t)(y >> 8);
-	rd[7] = (uint8_t)y;
 	return 0;
 }
 
@@ -135,7 +91,7 @@ static int set_key(struct rd_line *l, const char *k, const char *v, char *why, s
 {
 	switch (mapfile_key_id(rd_keys, sizeof(rd_keys) / sizeof(rd_keys[0]), k)) {
 	case RK_ID:
-		if (rdmap_parse_rd(v, l->rd) == 0)
+		if (prim_value_parse_rd(v, l->rd) == 0)
 			return 0;
 		snprintf(why, wlen, "id '%s': expected a route distinguisher, "
 		    "0:<as>:<n>, 1:<ipv4>:<n> or 2:<as4>:<n>", v);

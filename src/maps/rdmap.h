@@ -26,9 +26,6 @@ struct rd_map *rdmap_load(const char *path, char *err, size_t errlen);
  */
 int rdmap_apply(const struct rd_map *m, struct flow_key *k);
 
-/* Parse a route distinguisher into its 8 wire bytes; 0 or -1. */
-int rdmap_parse_rd(const char *s, uint8_t rd[8]);
-
 /* Number of lines loaded. */
 size_t rdmap_count(const struct rd_map *m);
 

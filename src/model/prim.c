@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "lib/xalloc.h"
+#include "lib/text.h"
 
 #define KF(f)	offsetof(struct flow_key, f), sizeof(((struct flow_key *)0)->f)
 #define NOKEY	0, 0
@@ -289,17 +290,17 @@ bool prim_sum_alone(struct prim_set *s)
 	enum prim_id keep = P_COUNT;
 	bool changed = false;
 
-	for (size_t i = 0; i < sizeof(sums) / sizeof(sums[0]) && keep == P_COUNT; i++)
+	for (size_t i = 0; i < NELEM(sums) && keep == P_COUNT; i++)
 		if (prim_has(s, sums[i]))
 			keep = sums[i];
 	if (keep == P_COUNT)
 		return false;
-	for (size_t i = 0; i < sizeof(sums) / sizeof(sums[0]); i++)
+	for (size_t i = 0; i < NELEM(sums); i++)
 		if (sums[i] != keep && prim_has(s, sums[i])) {
 			s->w[sums[i] / 64] &= ~((uint64_t)1 << (sums[i] % 64));
 			changed = true;
 		}
-	for (size_t i = 0; i < sizeof(reset) / sizeof(reset[0]); i++)
+	for (size_t i = 0; i < NELEM(reset); i++)
 		if (prim_has(s, reset[i])) {
 			s->w[reset[i] / 64] &= ~((uint64_t)1 << (reset[i] % 64));
 			changed = true;
@@ -346,7 +347,7 @@ void prim_print_list(uint8_t src, const char *banner)
 	static const char *const groups[] = { "L2", "L3", "L4", "BGP", "NAT", "MPLS", "MISC", "TIME" };
 
 	printf("%s\n", banner);
-	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+	for (size_t g = 0; g < NELEM(groups); g++) {
 		printf("\n%s\n", groups[g]);
 		for (int i = 0; i < P_COUNT; i++) {
 			const struct prim_desc *d = &prim_builtin[i];

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "lib/mapfile.h"
+#include "lib/text.h"
 
 #define CUSTOM_NAME_MAX PRIM_CUSTOM_NAME_MAX
 
@@ -183,7 +184,7 @@ static int parse_sem(const char *v)
 		{ "u_int", PCS_UINT }, { "hex", PCS_HEX }, { "str", PCS_STR },
 		{ "ip", PCS_IP }, { "mac", PCS_MAC }, { "raw", PCS_RAW },
 	};
-	for (size_t i = 0; i < sizeof(sems) / sizeof(sems[0]); i++)
+	for (size_t i = 0; i < NELEM(sems); i++)
 		if (strcmp(v, sems[i].n) == 0)
 			return sems[i].s;
 	return -1;

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/progress.h"
 #include "lib/rd.h"
@@ -98,8 +99,8 @@ static struct allow_list *allow_open(const struct core_cfg *cfg, const char *pat
 	struct allow_list *a = allow_load(path, WHO);
 
 	if (!a)
-		log_err(WHO, "[%s] key 'nfacctd_allow_file': cannot read '%s': %s",
-		    cfg_where(&cfg->origin, "nfacctd_allow_file"), path, strerror(errno));
+		log_err_errno(WHO, "[%s] key 'nfacctd_allow_file': cannot read '%s'",
+		    cfg_where(&cfg->origin, "nfacctd_allow_file"), path);
 	return a;
 }
 
@@ -136,9 +137,6 @@ static void handle(struct collector *c, const struct dgram *d)
 	c->proto->datagram(c->state, d, &c->sink);
 }
 
-/* monotonic milliseconds (defined with the socket loop below) */
-static int64_t mono_ms(void);
-
 /*
  * Publish this receiver's exporters for the http plugin (health.h) when a
  * second has passed since the last time, or now with `force`.
@@ -150,7 +148,7 @@ static void health_refresh(struct collector *c, bool force)
 
 	if (!c->health)
 		return;
-	ms = mono_ms();
+	ms = clock_mono_coarse_ms();
 	if (!force && ms - c->health_ms < HEALTH_REFRESH_MS)
 		return;
 	c->health_ms = ms;
@@ -287,13 +285,6 @@ static int receive_batch(struct collector *c)
 	return n;
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int socket_loop(struct collector *c, collector_stop_fn should_stop, void *arg)
 {
 	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
@@ -301,13 +292,13 @@ static int socket_loop(struct collector *c, collector_stop_fn should_stop, void 
 	while (!should_stop(arg)) {
 		int n = receive_batch(c);
 		if (n < 0) {
-			log_err(WHO, "recvmmsg: %s", strerror(errno));
+			log_err_errno(WHO, "recvmmsg");
 			return -1;
 		}
 		health_refresh(c, false);	/* also when busy: tick() runs only when idle */
 		if (n > 0 && !c->pending) {
 			c->pending = true;
-			c->pending_since = mono_ms();
+			c->pending_since = clock_mono_coarse_ms();
 		}
 		if (n == RX_BATCH)
 			continue;
@@ -317,7 +308,7 @@ static int socket_loop(struct collector *c, collector_stop_fn should_stop, void 
 		 * datagram they hold: a steady trickle does not wake the plugins
 		 * for every datagram.
 		 */
-		if (c->pending && mono_ms() - c->pending_since < FLUSH_MS &&
+		if (c->pending && clock_mono_coarse_ms() - c->pending_since < FLUSH_MS &&
 		    poll(&pfd, 1, FLUSH_MS) > 0)
 			continue;
 		pipeline_flush(c->pl);
@@ -430,7 +421,7 @@ static int file_loop(struct collector *c, collector_stop_fn should_stop, void *a
 
 	file_position(c, &done, &total);
 	progress_init(&prog, c->cfg->pcap_savefile, total * passes, STDERR_FILENO, false,
-	    progress_now());
+	    clock_mono_secs());
 
 	for (uint32_t pass = 0; pass < passes && !should_stop(arg); pass++) {
 		struct pcap_pkthdr *h;
@@ -457,7 +448,7 @@ static int file_loop(struct collector *c, collector_stop_fn should_stop, void *a
 				health_refresh(c, false);
 				if (prog.on) {
 					file_position(c, &done, &total);
-					progress_tick(&prog, done + pass * total, frames, progress_now());
+					progress_tick(&prog, done + pass * total, frames, clock_mono_secs());
 				}
 				if (should_stop(arg))
 					break;
@@ -505,7 +496,7 @@ static void *worker_main(void *arg)
 	struct collector *w = arg;
 
 	if (socket_loop(w, worker_poll, w) < 0)
-		log_err(WHO, "a receive thread stopped: %s", strerror(errno));
+		log_err_errno(WHO, "a receive thread stopped");
 	pipeline_flush(w->pl);
 	return NULL;
 }

@@ -3,9 +3,11 @@
 #include "flows.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/hash.h"
 #include "../lib/slab.h"
 #include "../lib/xalloc.h"
 
@@ -73,7 +75,7 @@ struct flows_table *flows_new(size_t bytes, uint32_t lifetime)
 	ft->free_head = 0;
 	ft->lifetime = lifetime ? lifetime : FLOWS_DEFAULT_LIFETIME;
 	ft->last_prune = INT64_MIN;
-	ft->seed = (uint64_t)(uintptr_t)ft * 0x9e3779b97f4a7c15ULL;
+	ft->seed = hash_seed();
 	ft->st.capacity = ft->cap;
 	return ft;
 }
@@ -87,17 +89,13 @@ void flows_free(struct flows_table *ft)
 	free(ft);
 }
 
+/* The key is the leading fields a, b, pa, pb, af, proto: one contiguous span. */
+_Static_assert(offsetof(struct flows_ent, seen) == 38, "flows_ent key fields are not contiguous");
+
 static uint32_t flows_hash(const struct flows_table *ft, const struct flows_ent *k)
 {
-	uint64_t h = 0xcbf29ce484222325ULL ^ ft->seed;
+	uint64_t h = hash_bytes(k, offsetof(struct flows_ent, seen), ft->seed);
 
-	for (int i = 0; i < 16; i++)
-		h = (h ^ k->a[i]) * 0x100000001b3ULL;
-	for (int i = 0; i < 16; i++)
-		h = (h ^ k->b[i]) * 0x100000001b3ULL;
-	h = (h ^ ((uint64_t)k->pa << 16 | k->pb)) * 0x100000001b3ULL;
-	h = (h ^ ((uint64_t)k->af << 8 | k->proto)) * 0x100000001b3ULL;
-	h ^= h >> 29;
 	return (uint32_t)h & (ft->nbuckets - 1);
 }
 

@@ -2,9 +2,11 @@
 /* frag.c: IPv4/IPv6 fragment table giving later fragments their flow's ports, as pmacctd does. */
 #include "frag.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/hash.h"
 #include "../lib/slab.h"
 #include "../lib/xalloc.h"
 
@@ -66,8 +68,7 @@ struct frag_table *frag_new(size_t bytes)
 		ft->ent[i].next = i + 1 < ft->cap ? i + 1 : FRAG_NONE;
 	ft->free_head = 0;
 	ft->last_prune = INT64_MIN;
-	/* Per-table seed: the heap address varies per process (ASLR). */
-	ft->seed = (uint64_t)(uintptr_t)ft * 0x9e3779b97f4a7c15ULL;
+	ft->seed = hash_seed();
 	ft->st.capacity = ft->cap;
 	return ft;
 }
@@ -81,18 +82,13 @@ void frag_free(struct frag_table *ft)
 	free(ft);
 }
 
-/* FNV-1a over the key fields, seeded per table. */
+/* The key is the leading fields src, dst, id, af, proto: one contiguous span. */
+_Static_assert(offsetof(struct frag_ent, got_first) == 38, "frag_ent key fields not contiguous");
+
 static uint32_t frag_hash(const struct frag_table *ft, const struct frag_ent *k)
 {
-	uint64_t h = 0xcbf29ce484222325ULL ^ ft->seed;
-	const uint8_t *parts[2] = { k->src, k->dst };
+	uint64_t h = hash_bytes(k, offsetof(struct frag_ent, got_first), ft->seed);
 
-	for (int p = 0; p < 2; p++)
-		for (int i = 0; i < 16; i++)
-			h = (h ^ parts[p][i]) * 0x100000001b3ULL;
-	h = (h ^ k->id) * 0x100000001b3ULL;
-	h = (h ^ (uint64_t)k->af << 8 ^ k->proto) * 0x100000001b3ULL;
-	h ^= h >> 29;
 	return (uint32_t)h & (ft->nbuckets - 1);
 }
 

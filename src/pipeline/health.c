@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/clock.h"
 #include "lib/xalloc.h"
 
 #define HEALTH_MAX_SLOTS 64	/* receive threads (COLLECTOR_MAX_WORKERS) */
@@ -260,14 +261,6 @@ struct health {
 	int64_t cap_updated, cap_at_ms;
 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct health *health_new(void)
 {
 	struct health *h = xcalloc(1, sizeof(*h));
@@ -338,7 +331,7 @@ static void carry(const struct health_pub *prev, struct health_exporter *v, size
 void health_publish(struct health *h, int slot, struct health_build *b, const struct health_rx *rx)
 {
 	struct health_pub *s = &h->slots[slot];
-	int64_t now = (int64_t)time(NULL), ms = mono_ms();
+	int64_t now = (int64_t)time(NULL), ms = clock_mono_ms();
 	struct health_exporter *old;
 
 	if (b->n)
@@ -365,7 +358,7 @@ void health_publish(struct health *h, int slot, struct health_build *b, const st
 void health_publish_capture(struct health *h, const struct health_capture *c,
     const char *const *drop_names, int ndrops)
 {
-	int64_t now = (int64_t)time(NULL), ms = mono_ms();
+	int64_t now = (int64_t)time(NULL), ms = clock_mono_ms();
 
 	pthread_mutex_lock(&h->mu);
 	uint64_t before = h->has_capture ? h->cap.received : 0;

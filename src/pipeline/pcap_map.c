@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/text.h"
 #include "lib/xalloc.h"
 
 /*
@@ -47,7 +48,7 @@ static bool linktype_ok(uint32_t lt)
 {
 	static const uint32_t ok[] = { 0, 1, 101, 108, 113, 228, 229, 276 };
 
-	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+	for (size_t i = 0; i < NELEM(ok); i++)
 		if (ok[i] == lt)
 			return true;
 	return false;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "lib/bpf.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/progress.h"
 #include "pipeline/health.h"
@@ -172,14 +173,6 @@ void pcap_src_log_stats(struct pcap_src *s, struct pipeline *pl)
 	log_notice(WHO, "---");
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Publish the capture's counters for the http plugin (health.h), at most
  * once a second unless `force`; only when an http plugin asked for them.
@@ -192,7 +185,7 @@ static void health_refresh(struct pcap_src *s, const struct pipeline *pl, bool f
 
 	if (!s->cfg->health)
 		return;
-	ms = mono_ms();
+	ms = clock_mono_coarse_ms();
 	if (!force && ms - s->health_ms < HEALTH_REFRESH_MS)
 		return;
 	s->health_ms = ms;
@@ -248,7 +241,7 @@ int pcap_src_run(struct pcap_src *s, struct pipeline *pl, pcap_src_poll_fn shoul
 	if (!s->live)
 		file_position(s, &done, &total);
 	progress_init(&prog, s->live ? "" : s->cfg->pcap_savefile, total * passes, STDERR_FILENO,
-	    false, progress_now());
+	    false, clock_mono_secs());
 	prog.on = prog.on && !s->live;
 
 	for (int i = 0; i < pl->nplugins; i++)
@@ -273,7 +266,7 @@ int pcap_src_run(struct pcap_src *s, struct pipeline *pl, pcap_src_poll_fn shoul
 		if (prog.on && n > 0) {
 			frames += (uint64_t)n;
 			file_position(s, &done, &total);
-			progress_tick(&prog, done + pass * total, frames, progress_now());
+			progress_tick(&prog, done + pass * total, frames, clock_mono_secs());
 		}
 		if (n == 0) {	/* end of file */
 			if (replays > 1) {

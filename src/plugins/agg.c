@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <xxhash.h>
 
+#include "lib/hash.h"
 #include "lib/xalloc.h"
 
 /*
@@ -133,7 +133,7 @@ struct agg_table *agg_new(const struct prim_registry *reg, const struct prim_set
 	for (int i = 0; i < P_COUNT; i++)
 		if (prim_has(set, (enum prim_id)i) && (prim_desc_of(reg, i)->flags & PRIM_SUM))
 			t->sum_id = i;
-	t->seed = (uint64_t)(uintptr_t)t ^ 0x9e3779b97f4a7c15ULL;
+	t->seed = hash_seed();
 	t->pkeys = xmalloc(AGG_AHEAD * (t->hi - t->lo) + 1);
 	return t;
 }
@@ -226,7 +226,7 @@ static void grow(struct agg_table *t)
 
 static inline uint64_t key_hash(const struct agg_table *t, const uint8_t *k, int64_t bin)
 {
-	return XXH3_64bits_withSeed(k, t->hi - t->lo, t->seed ^ (uint64_t)bin);
+	return hash_bytes(k, t->hi - t->lo, t->seed ^ (uint64_t)bin);
 }
 
 /* Find-or-insert the key span k (hash h) under bin. */

@@ -9,6 +9,7 @@
 #include <amqp_tcp_socket.h>
 
 #include "lib/log.h"
+#include "lib/text.h"
 #include "lib/xalloc.h"
 #include "plugins/broker.h"
 #include "plugins/plugin.h"
@@ -290,7 +291,7 @@ static bool exchange_type_ok(const char *t)
 {
 	static const char *const builtin[] = { "direct", "fanout", "topic", "headers" };
 
-	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
+	for (size_t i = 0; i < NELEM(builtin); i++)
 		if (strcmp(t, builtin[i]) == 0)
 			return true;
 	return strncmp(t, "x-", 2) == 0 && t[2];

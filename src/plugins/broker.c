@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/timefmt.h"
 #include "lib/xalloc.h"
@@ -20,9 +21,6 @@
 #include "plugins/binned.h"
 #include "plugins/output.h"
 #include "plugins/plugin.h"
-
-/* A warning with strerror(errno) appended. */
-#define log_warn(who, fmt, ...)	log_warnx(who, fmt ": %s", __VA_ARGS__, strerror(errno))
 
 #define BROKER_BATCH 5000		/* messages per publish() call unless the backend says */
 #define BROKER_BACKOFF_MAX 30		/* seconds between reconnects, at most (first: 1) */
@@ -1026,7 +1024,7 @@ int broker_plugin_next_tick_ms(struct plugin *p)
 void broker_plugin_tick(struct plugin *p)
 {
 	struct broker_plugin *s = p->state;
-	uint64_t t0 = plugin_now_us();
+	uint64_t t0 = clock_mono_us();
 	broker_purge(p);
 	plugin_flush_done(p, t0, true);
 	binned_deadline_next(&s->b, p->cfg->refresh_time);
@@ -1035,7 +1033,7 @@ void broker_plugin_tick(struct plugin *p)
 void broker_plugin_flush(struct plugin *p)
 {
 	struct broker_plugin *s = p->state;
-	uint64_t t0 = plugin_now_us();
+	uint64_t t0 = clock_mono_us();
 	broker_purge(p);
 	plugin_flush_done(p, t0, true);
 	/* messages kept in the spool are not lost, but the exit status says they are not delivered */

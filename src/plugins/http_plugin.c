@@ -6,26 +6,13 @@
 
 #include "http/http_api.h"
 #include "http/http_srv.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "plugins/agg.h"
 #include "plugins/plugin.h"
 
 #define HTTP_IDLE_MS	10	/* run the server this often when no batch arrives */
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static double mono_secs(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 struct http_pstate {
 	struct http_ctx ctx;
@@ -126,7 +113,7 @@ static void http_record(struct plugin *p, const struct flow_rec *rec)
 static int http_next_tick_ms(struct plugin *p)
 {
 	struct http_pstate *s = p->state;
-	int64_t d = s->next_ms - mono_ms();
+	int64_t d = s->next_ms - clock_mono_ms();
 	return d <= 0 ? 0 : (int)d;
 }
 
@@ -135,17 +122,17 @@ static void http_tick(struct plugin *p)
 {
 	struct http_pstate *s = p->state;
 	struct http_ctx *c = &s->ctx;
-	double t0 = mono_secs(), dt;
+	double t0 = clock_mono_secs(), dt;
 	int wait;
 
 	http_srv_run(c->srv);
-	dt = mono_secs() - t0;
+	dt = clock_mono_secs() - t0;
 	c->serve_runs++;
 	c->serve_secs += dt;
 	if (dt > c->serve_max_secs)
 		c->serve_max_secs = dt;
 	wait = http_srv_timeout_ms(c->srv);
-	s->next_ms = mono_ms() + (wait >= 0 && wait < HTTP_IDLE_MS ? wait : HTTP_IDLE_MS);
+	s->next_ms = clock_mono_ms() + (wait >= 0 && wait < HTTP_IDLE_MS ? wait : HTTP_IDLE_MS);
 }
 
 static void http_fini(struct plugin *p)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/text.h"
 #include "lib/xalloc.h"
 
 /* Payload bounds per message type: anything else is refused before it is read. */
@@ -105,7 +106,7 @@ int imt_hdr_parse(const uint8_t *buf, size_t len, struct imt_hdr *h)
 		return IMT_E_MAGIC;
 	if (version != IMT_VERSION)
 		return IMT_E_VERSION;
-	for (size_t i = 0; i < sizeof(imt_types) / sizeof(imt_types[0]); i++) {
+	for (size_t i = 0; i < NELEM(imt_types); i++) {
 		if (imt_types[i].type != type)
 			continue;
 		if (length < imt_types[i].min || length > imt_types[i].max)

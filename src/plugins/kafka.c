@@ -11,6 +11,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "lib/log.h"
+#include "lib/text.h"
 #include "lib/xalloc.h"
 #include "plugins/broker.h"
 #include "plugins/plugin.h"
@@ -75,17 +76,6 @@ static void kafka_log(const rd_kafka_t *rk, int level, const char *fac, const ch
 	log_debug(k ? k->who : "kafka", "librdkafka %s: %s", fac, buf);
 }
 
-static char *trim(char *s)
-{
-	char *e;
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
 /* Report a bad value of `key` with file and line. */
 static int bad_key(const struct plugin *p, const char *key, const char *why)
 {
@@ -109,7 +99,7 @@ static int load_config_file(const struct plugin *p, rd_kafka_conf_t *conf, rd_ka
 	while (rc == 0 && fgets(line, sizeof(line), f)) {
 		char *c1, *c2, *scope = line;
 		ln++;
-		if (*trim(line) == '\0' || *trim(line) == '#')
+		if (*text_trim(line) == '\0' || *text_trim(line) == '#')
 			continue;
 		if (!(c1 = strchr(line, ',')) || !(c2 = strchr(c1 + 1, ','))) {
 			snprintf(why, sizeof(why), "'%s' line %d: expected 'global|topic, key, value'",
@@ -118,8 +108,8 @@ static int load_config_file(const struct plugin *p, rd_kafka_conf_t *conf, rd_ka
 			break;
 		}
 		*c1 = *c2 = '\0';
-		scope = trim(scope);
-		char *key = trim(c1 + 1), *val = trim(c2 + 1);
+		scope = text_trim(scope);
+		char *key = text_trim(c1 + 1), *val = text_trim(c2 + 1);
 		if (strcmp(scope, "global") != 0 && strcmp(scope, "topic") != 0) {
 			snprintf(why, sizeof(why), "'%s' line %d: scope '%s' is neither global nor topic",
 			    path, ln, scope);

@@ -11,9 +11,10 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
-#include <xxhash.h>
 
+#include "lib/clock.h"
 #include "lib/fsutil.h"
+#include "lib/hash.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "plugins/agg.h"
@@ -73,13 +74,6 @@ struct imt_state {
 	uint64_t drops_logged;		/* agg_dropped() at the last check */
 	bool full_warned;
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- the socket ---- */
 
@@ -220,7 +214,7 @@ static int clear_stale(const struct plugin *p, const struct sockaddr_un *sa)
 		return 0;
 	log_info(p->who, "removing stale socket '%s'", sa->sun_path);
 	if (unlink(sa->sun_path) < 0 && errno != ENOENT) {
-		log_err(p->who, "cannot remove stale socket '%s': %s", sa->sun_path, strerror(errno));
+		log_err_errno(p->who, "cannot remove stale socket '%s'", sa->sun_path);
 		return -1;
 	}
 	return 0;
@@ -242,7 +236,7 @@ static int open_socket(struct plugin *p, struct imt_state *s)
 	s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->lfd < 0 || bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    chmod(path, mode) < 0 || listen(s->lfd, 128) < 0) {
-		log_err(p->who, "cannot listen on imt_path '%s': %s", path, strerror(errno));
+		log_err_errno(p->who, "cannot listen on imt_path '%s'", path);
 		if (s->lfd >= 0)
 			close(s->lfd);
 		s->lfd = -1;
@@ -293,7 +287,7 @@ static void accept_clients(struct plugin *p, struct imt_state *s)
 		struct imt_client *c = xcalloc(1, sizeof(*c));
 		c->fd = fd;
 		c->phase = CL_READ;
-		c->last_ms = mono_ms();
+		c->last_ms = clock_mono_ms();
 		c->in = xmalloc(IMT_HDR_LEN);
 		c->in_want = IMT_HDR_LEN;
 		s->cl[s->ncl++] = c;
@@ -329,7 +323,7 @@ static void fail_client(struct imt_client *c, const char *msg)
 
 static uint64_t span_hash(const struct flow_key *k, size_t lo, size_t hi)
 {
-	return XXH3_64bits((const uint8_t *)k + lo, hi - lo);
+	return hash_bytes((const uint8_t *)k + lo, hi - lo, hash_seed());
 }
 
 static void mask_span(const struct flow_key *mask, size_t *lo, size_t *hi)
@@ -670,7 +664,7 @@ static bool read_request(struct plugin *p, struct imt_client *c)
 		if (n <= 0)
 			return false;
 		c->in_len += (size_t)n;
-		c->last_ms = mono_ms();
+		c->last_ms = clock_mono_ms();
 		if (c->in_len == IMT_HDR_LEN && c->in_want == IMT_HDR_LEN) {
 			int rc = imt_hdr_parse(c->in, c->in_len, &c->hdr);
 			if (rc != IMT_OK || c->hdr.type >= IMT_R_INFO) {
@@ -697,7 +691,7 @@ static bool flush_out(struct imt_client *c, bool *broken)
 			return false;
 		}
 		c->out_off += (size_t)n;
-		c->last_ms = mono_ms();
+		c->last_ms = clock_mono_ms();
 	}
 	c->out.len = c->out_off = 0;
 	return true;
@@ -720,7 +714,7 @@ static bool serve(struct plugin *p, struct imt_client *c, int64_t now, bool *bus
 		else
 			step_query(p, c);
 		*busy = true;
-		if (mono_ms() - now >= IMT_SLICE_MS)
+		if (clock_mono_ms() - now >= IMT_SLICE_MS)
 			break;
 	}
 	if (broken)
@@ -735,7 +729,7 @@ static bool serve(struct plugin *p, struct imt_client *c, int64_t now, bool *bus
 
 static void serve_all(struct plugin *p, struct imt_state *s)
 {
-	int64_t now = mono_ms();
+	int64_t now = clock_mono_ms();
 	bool busy = false;
 
 	accept_clients(p, s);
@@ -747,7 +741,7 @@ static void serve_all(struct plugin *p, struct imt_state *s)
 		}
 		i++;
 	}
-	s->next_ms = mono_ms() + (busy ? 0 : IMT_IDLE_MS);
+	s->next_ms = clock_mono_ms() + (busy ? 0 : IMT_IDLE_MS);
 }
 
 /* ---- plugin hooks ---- */
@@ -797,7 +791,7 @@ static void memory_record(struct plugin *p, const struct flow_rec *rec)
 static int memory_next_tick_ms(struct plugin *p)
 {
 	struct imt_state *s = p->state;
-	int64_t d = s->next_ms - mono_ms();
+	int64_t d = s->next_ms - clock_mono_ms();
 	return d <= 0 ? 0 : (int)d;
 }
 

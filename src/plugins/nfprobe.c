@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "model/prim.h"
@@ -99,7 +99,7 @@ static void nfprobe_send(void *arg, const uint8_t *buf, size_t len)
 	struct nfprobe_state *s = arg;
 
 	if (send(s->fd, buf, len, 0) < 0 && s->send_errors++ % 1000 == 0)
-		log_warnx(s->p->who, "cannot send an export datagram: %s", strerror(errno));
+		log_warn(s->p->who, "cannot send an export datagram");
 }
 
 static void nfprobe_export(void *arg, const struct nfx_flow *f, int64_t now_ms)
@@ -224,14 +224,6 @@ static void nfprobe_record(struct plugin *p, const struct flow_rec *rec)
 	nfp_cache_add(s->cache, rec, in_if, out_if, dir);
 }
 
-static int64_t wall_ms(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
 static int nfprobe_next_tick_ms(struct plugin *p)
 {
 	struct nfprobe_state *s = p->state;
@@ -239,7 +231,7 @@ static int nfprobe_next_tick_ms(struct plugin *p)
 
 	if (!s->live)
 		return -1;
-	left = s->tick_at - wall_ms();
+	left = s->tick_at - clock_wall_ms();
 	return left <= 0 ? 0 : (int)left;
 }
 
@@ -247,7 +239,7 @@ static int nfprobe_next_tick_ms(struct plugin *p)
 static void nfprobe_tick(struct plugin *p)
 {
 	struct nfprobe_state *s = p->state;
-	int64_t now = wall_ms();
+	int64_t now = clock_wall_ms();
 
 	s->tick_at = now + 1000;
 	if (!s->x_ready)

@@ -6,9 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#define XXH_INLINE_ALL
-#include <xxhash.h>
+#define XXH_INLINE_ALL		/* before lib/hash.h's <xxhash.h>: the per-packet hash inlined */
 
+#include "lib/hash.h"
+#include "lib/text.h"
 #include "lib/xalloc.h"
 
 #define NIL UINT32_MAX
@@ -82,12 +83,12 @@ int nfp_timeouts_parse(const char *text, struct nfp_timeouts *t, char *why, size
 			break;
 		}
 		*eq = '\0';
-		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		for (i = 0; i < NELEM(names); i++)
 			if (strcmp(names[i].name, part) == 0)
 				break;
 		char *e;
 		unsigned long v = strtoul(eq + 1, &e, 10);
-		if (i == sizeof(names) / sizeof(names[0])) {
+		if (i == NELEM(names)) {
 			snprintf(why, whylen, "unknown timeout '%s' (tcp, tcp.rst, tcp.fin, udp, icmp, "
 			    "general, maxlife, expint)", part);
 			rc = -1;
@@ -123,7 +124,7 @@ struct nfp_cache *nfp_cache_new(uint32_t maxflows, const struct nfp_timeouts *t,
 		c->flows[i].free_next = i + 1 < maxflows ? i + 1 : NIL;
 	c->free_head = 0;
 	c->head = c->tail = NIL;
-	c->seed = (uint64_t)(uintptr_t)c ^ 0x9e3779b97f4a7c15ULL;
+	c->seed = hash_seed();
 	return c;
 }
 
@@ -148,7 +149,7 @@ int64_t nfp_cache_now(const struct nfp_cache *c)
 
 static uint32_t key_hash(const struct nfp_cache *c, const struct nfp_key *k)
 {
-	return (uint32_t)XXH3_64bits_withSeed(k, sizeof(*k), c->seed);
+	return (uint32_t)hash_bytes(k, sizeof(*k), c->seed);
 }
 
 static void lru_unlink(struct nfp_cache *c, uint32_t i)

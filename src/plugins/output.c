@@ -2,31 +2,18 @@
 /* output.c: render aggregates as pmacct's formatted, CSV and JSON text. */
 #include "output.h"
 
+#include "lib/text.h"
 #include "lib/timefmt.h"
+#include "model/prim_value.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <string.h>
 
-/* IP protocol names exactly as pmacct 1.7 prints them (others print as numbers). */
-static const char *const proto_names[256] = {
-	[1] = "icmp", [2] = "igmp", [3] = "ggp", [4] = "ipencap", [6] = "tcp", [8] = "egp",
-	[9] = "igp", [17] = "udp", [18] = "mux", [41] = "ipv6", [43] = "ipv6-route",
-	[44] = "ipv6-frag", [46] = "rsvp", [47] = "gre", [50] = "esp", [51] = "ah",
-	[55] = "mobile", [56] = "tlsp", [58] = "ipv6-icmp", [59] = "ipv6-nonxt",
-	[60] = "ipv6-opts", [80] = "iso-ip", [83] = "vines", [88] = "eigrp", [89] = "ospf",
-	[91] = "larp", [93] = "ax.25", [94] = "ipip", [98] = "encap", [102] = "pnni",
-	[103] = "pim", [108] = "IPcomp", [111] = "ipx-in-ip", [112] = "vrrp", [115] = "l2tp",
-	[124] = "isis", [132] = "sctp", [133] = "fc",
-};
-
 const char *out_proto_name(uint8_t proto, char *buf, size_t len)
 {
-	if (proto_names[proto])
-		return proto_names[proto];
-	snprintf(buf, len, "%u", proto);
-	return buf;
+	return text_proto_fmt(proto, buf, len);
 }
 
 /* Move in_iface/out_iface up behind the tags and label, where the client prints them. */
@@ -189,7 +176,7 @@ static const struct { uint8_t code; const char *text; } fwd_reasons[] = {
 
 const char *out_fwd_status_text(uint8_t v)
 {
-	for (size_t i = 0; i < sizeof(fwd_reasons) / sizeof(fwd_reasons[0]); i++)
+	for (size_t i = 0; i < NELEM(fwd_reasons); i++)
 		if (fwd_reasons[i].code == v)
 			return fwd_reasons[i].text;
 	/* the status class (RFC 7270 4.12: the two high bits) without a known reason */
@@ -241,11 +228,7 @@ static void mpls_stack_str(const struct fr_mpls_stack *st, char *buf, size_t len
 
 const char *out_rd_origin_text(uint8_t origin)
 {
-	static const char *const names[] = {
-		[FR_RD_ORIGIN_UNKNOWN] = "unknown", [FR_RD_ORIGIN_FLOW] = "flow",
-		[FR_RD_ORIGIN_BGP] = "bgp", [FR_RD_ORIGIN_BMP] = "bmp", [FR_RD_ORIGIN_MAP] = "map",
-	};
-	return origin < sizeof(names) / sizeof(names[0]) ? names[origin] : "unknown";
+	return prim_value_rd_origin_text(origin);
 }
 
 /* An SRv6 segment list as text: "<index>-<address>" items joined by ','. */
@@ -562,12 +545,12 @@ static const char *fast_value(const struct prim_registry *reg, const struct prim
 		}
 		break;
 	case PF_PROTO:
-		if (o->num_protos || !proto_names[*p]) {
+		if (o->num_protos || !text_proto_name(*p)) {
 			*len = fmt_u64(buf, *p);
 			return buf;
 		}
-		*len = strlen(proto_names[*p]);
-		return proto_names[*p];
+		*len = strlen(text_proto_name(*p));
+		return text_proto_name(*p);
 	default:
 		break;
 	}

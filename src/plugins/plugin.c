@@ -9,7 +9,9 @@
 #include <time.h>
 
 #include "lib/bpf.h"
+#include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/text.h"
 #include "lib/xalloc.h"
 #include "model/prim.h"
 #include "maps/labelfilter.h"
@@ -70,12 +72,12 @@ static const struct plugin_type *const plugin_types[] = {
 /* The i-th plugin type built into this binary (-V lists them), NULL past the end. */
 const struct plugin_type *plugin_type_at(size_t i)
 {
-	return i < sizeof(plugin_types) / sizeof(plugin_types[0]) ? plugin_types[i] : NULL;
+	return i < NELEM(plugin_types) ? plugin_types[i] : NULL;
 }
 
 const struct plugin_type *plugin_type_find(const char *name)
 {
-	for (size_t i = 0; i < sizeof(plugin_types) / sizeof(plugin_types[0]); i++)
+	for (size_t i = 0; i < NELEM(plugin_types); i++)
 		if (strcmp(plugin_types[i]->name, name) == 0)
 			return plugin_types[i];
 	return NULL;
@@ -558,17 +560,9 @@ uint64_t plugins_stop(struct plugin *ps, int n)
 	return undelivered;
 }
 
-uint64_t plugin_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 void plugin_flush_done(struct plugin *p, uint64_t start_us, bool ok)
 {
-	uint64_t d = plugin_now_us() - start_us;
+	uint64_t d = clock_mono_us() - start_us;
 
 	atomic_fetch_add(&p->stats.flushes, 1);
 	if (!ok)

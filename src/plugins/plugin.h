@@ -97,10 +97,7 @@ struct plugin_stats {
 	_Atomic uint64_t flush_total_us;
 };
 
-/* Monotonic microseconds, for timing purges. */
-uint64_t plugin_now_us(void);
-
-/* A purge that began at plugin_now_us() `start_us` ended; ok = the backend took it. */
+/* A purge that began at clock_mono_us() `start_us` ended; ok = the backend took it. */
 void plugin_flush_done(struct plugin *p, uint64_t start_us, bool ok);
 
 /* SIGUSR1: one line per plugin: records, drops, ring fill, purge count and timings. */

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/timefmt.h"
@@ -254,8 +255,7 @@ static bool out_close(struct plugin *p, struct print_out *o)
 		if (!p->cfg->output_file_append)
 			unlink(o->name);
 		else if (truncate(o->name, o->start) < 0)
-			log_warnx(p->who, "cannot cut '%s' back to its size before the purge: %s", o->name,
-			    strerror(errno));
+			log_warn(p->who, "cannot cut '%s' back to its size before the purge", o->name);
 		return false;
 	}
 	return true;
@@ -271,8 +271,7 @@ static void update_latest(struct plugin *p, const char *name)
 	make_parents(p->cfg->latest_file);
 	unlink(tmp);
 	if (symlink(abs, tmp) < 0 || rename(tmp, p->cfg->latest_file) < 0) {
-		log_warnx(p->who, "cannot update print_latest_file '%s': %s", p->cfg->latest_file,
-		    strerror(errno));
+		log_warn(p->who, "cannot update print_latest_file '%s'", p->cfg->latest_file);
 		unlink(tmp);
 	}
 }
@@ -347,8 +346,7 @@ static void run_trigger(struct plugin *p)
 	if (pid > 0)
 		waitpid(pid, NULL, 0);
 	else
-		log_warnx(p->who, "cannot run print_trigger_exec '%s': %s", p->cfg->trigger_exec,
-		    strerror(errno));
+		log_warn(p->who, "cannot run print_trigger_exec '%s'", p->cfg->trigger_exec);
 }
 
 /* How a log line names an output: "print_output_file '<name>'" or "standard output". */
@@ -486,7 +484,7 @@ static int print_next_tick_ms(struct plugin *p)
 static void print_tick(struct plugin *p)
 {
 	struct print_state *s = p->state;
-	uint64_t t0 = plugin_now_us();
+	uint64_t t0 = clock_mono_us();
 	print_purge(p);
 	plugin_flush_done(p, t0, !s->kept);
 	binned_deadline_next(&s->b, p->cfg->refresh_time);
@@ -496,7 +494,7 @@ static void print_tick(struct plugin *p)
 static void print_flush(struct plugin *p)
 {
 	struct print_state *s = p->state;
-	uint64_t t0 = plugin_now_us();
+	uint64_t t0 = clock_mono_us();
 
 	print_purge(p);
 	plugin_flush_done(p, t0, !s->kept);

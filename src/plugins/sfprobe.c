@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "encode/sflow_export.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "plugins/nfprobe.h"
@@ -45,20 +45,12 @@ struct sfprobe_state {
 	struct plugin *p;
 };
 
-static int64_t wall_ms(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
 static void sfprobe_send(void *arg, const uint8_t *buf, size_t len)
 {
 	struct sfprobe_state *s = arg;
 
 	if (send(s->fd, buf, len, 0) < 0 && s->send_errors++ % 1000 == 0)
-		log_warnx(s->p->who, "cannot send an sFlow datagram: %s", strerror(errno));
+		log_warn(s->p->who, "cannot send an sFlow datagram");
 }
 
 static int bad_key(const struct plugin *p, const char *key, const char *why)
@@ -208,7 +200,7 @@ static int sfprobe_next_tick_ms(struct plugin *p)
 
 	if (!s->live)
 		return -1;
-	left = s->tick_at - wall_ms();
+	left = s->tick_at - clock_wall_ms();
 	return left <= 0 ? 0 : (int)left;
 }
 
@@ -216,7 +208,7 @@ static int sfprobe_next_tick_ms(struct plugin *p)
 static void sfprobe_tick(struct plugin *p)
 {
 	struct sfprobe_state *s = p->state;
-	int64_t now = wall_ms();
+	int64_t now = clock_wall_ms();
 
 	s->tick_at = now + 1000;
 	if (!s->x_ready)

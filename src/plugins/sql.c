@@ -10,7 +10,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/text.h"
+#include "lib/timefmt.h"
 #include "lib/xalloc.h"
 #include "plugins/agg.h"
 #include "plugins/binned.h"
@@ -44,7 +47,7 @@ static uint32_t spool_tag(const struct sql_ctx *c)
 {
 	const char *parts[] = { c->conn.host, c->conn.db, c->table_tpl };
 	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+	for (size_t i = 0; i < NELEM(parts); i++)
 		for (const char *q = parts[i]; *q; q++)
 			h = (h ^ (uint8_t)*q) * 16777619u;
 	return h;
@@ -147,7 +150,7 @@ static void *writer_main(void *arg)
 		if (!s->busy)
 			break;
 		pthread_mutex_unlock(&s->mu);
-		uint64_t t0 = plugin_now_us();
+		uint64_t t0 = clock_mono_us();
 		int rc = sql_ctx_flush(&s->ctx, s->pending, false);
 		plugin_flush_done(p, t0, rc == 0);
 		pthread_mutex_lock(&s->mu);
@@ -195,7 +198,7 @@ static int sql_init_type(struct plugin *p, const struct sql_backend *be)
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 	if (pthread_create(&s->writer, NULL, writer_main, p) != 0) {
-		log_err(p->who, "cannot start the SQL writer thread: %s", strerror(errno));
+		log_err_errno(p->who, "cannot start the SQL writer thread");
 		return -1;
 	}
 	s->started = true;
@@ -268,7 +271,7 @@ static void sql_flush(struct plugin *p)
 	s->started = false;
 	merge_into(s->pending, s->b.table, s->b.stitching);
 	size_t rows = agg_count(s->pending);
-	uint64_t t0 = plugin_now_us();
+	uint64_t t0 = clock_mono_us();
 	int rc = sql_ctx_flush(&s->ctx, s->pending, true);
 	plugin_flush_done(p, t0, rc == 0);
 	if (rc < 0) {

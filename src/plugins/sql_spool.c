@@ -259,5 +259,5 @@ void sql_doubt_drop(struct sql_ctx *c)
 		agg_clear(c->doubt);
 	doubt_path(c, path, sizeof(path));
 	if (unlink(path) < 0 && errno != ENOENT)
-		log_warnx(c->who, "cannot remove '%s': %s", path, strerror(errno));
+		log_warn(c->who, "cannot remove '%s'", path);
 }

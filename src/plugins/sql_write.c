@@ -109,8 +109,7 @@ static int create_from_file(struct sql_ctx *c, const struct flow_key *k, int64_t
 	int rc = 0;
 
 	if (!f) {
-		log_err(c->who, "cannot read sql_table_schema '%s': %s", c->pc->sql_table_schema,
-		    strerror(errno));
+		log_err_errno(c->who, "cannot read sql_table_schema '%s'", c->pc->sql_table_schema);
 		return -1;
 	}
 	text = xcalloc(1, 65536);
@@ -558,7 +557,7 @@ static void run_trigger(struct sql_ctx *c, size_t total, size_t written, time_t 
 	if (pid > 0)
 		waitpid(pid, NULL, 0);
 	else
-		log_warnx(c->who, "cannot run sql_trigger_exec '%s': %s", pc->trigger_exec, strerror(errno));
+		log_warn(c->who, "cannot run sql_trigger_exec '%s'", pc->trigger_exec);
 	for (int i = 0; i < n; i++)
 		free(env[i]);
 }

@@ -15,6 +15,7 @@
 
 #include "lib/log.h"
 #include "lib/mapfile.h"
+#include "lib/text.h"
 #include "lib/xalloc.h"
 #include "maps/tagfilter.h"
 #include "maps/tee_map.h"
@@ -191,8 +192,8 @@ static struct tee_map *map_load(const struct plugin *p)
 	char why[256], *row;
 
 	if (mapfile_init(&mf, path) < 0) {
-		log_err(p->who, "[%s] key 'tee_receivers[%s]': cannot read '%s': %s",
-		    cfg_where(&p->cfg->origin, "tee_receivers"), p->cfg->name, path, strerror(errno));
+		log_err_errno(p->who, "[%s] key 'tee_receivers[%s]': cannot read '%s'",
+		    cfg_where(&p->cfg->origin, "tee_receivers"), p->cfg->name, path);
 		return NULL;
 	}
 	m = xcalloc(1, sizeof(*m));
@@ -323,8 +324,8 @@ static void send_one(struct plugin *p, struct tee_state *s, struct tee_recv *r, 
 	if (rc < 0) {
 		if (s->errors++ % 1000 == 0) {
 			char a[80];
-			log_warnx(p->who, "cannot replicate to %s: %s",
-			    probe_addr_str(&r->addr, a, sizeof(a)), strerror(errno));
+			log_warn(p->who, "cannot replicate to %s",
+			    probe_addr_str(&r->addr, a, sizeof(a)));
 		}
 	} else {
 		r->sent++;

@@ -14,6 +14,7 @@
 
 #include "config/keydoc.h"
 #include "decode/nf_ie.h"
+#include "lib/text.h"
 #include "model/prim.h"
 
 static int source_of(const char *name)
@@ -125,7 +126,7 @@ static void nf_use(FILE *out, uint32_t pen, const struct nf_ie *ie)
 	size_t rec = offsetof(struct nf_scr, rec);
 	int n = 0;
 
-	for (size_t i = 0; i < sizeof(nf_uses) / sizeof(nf_uses[0]); i++)
+	for (size_t i = 0; i < NELEM(nf_uses); i++)
 		if (nf_uses[i].pen == pen && nf_uses[i].id == ie->id) {
 			fputs(nf_uses[i].use, out);
 			return;
@@ -154,7 +155,7 @@ static void nf_elements(FILE *out)
 	static const uint32_t pens[] = { 0, NF_PEN_HUAWEI };
 
 	fputs("| element | name | fills |\n|---|---|---|\n", out);
-	for (size_t k = 0; k < sizeof(pens) / sizeof(pens[0]); k++)
+	for (size_t k = 0; k < NELEM(pens); k++)
 		for (uint32_t id = 0; id < 0x8000; id++) {
 			const struct nf_ie *ie = nf_ie_find_pen(pens[k], (uint16_t)id);
 			if (!ie)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* test_http_util.c: the http plugin's pure parts: time series ring, token check, http_listen, values. */
+/* test_http_util.c: the http plugin's pure parts: time series ring, token check, http_listen. */
 #include <string.h>
 
 #include "http/http_series.h"
@@ -79,33 +79,10 @@ static void test_listen(void)
 	ok(http_listen_parse("12a", h, sizeof(h), &port) < 0, "not a number");
 }
 
-static void test_values(void)
-{
-	struct flow_key k;
-
-	memset(&k, 0, sizeof(k));
-	ok(http_value_parse(prim_desc_of(NULL, P_SRC_HOST), "10.1.2.3", &k) == 0 && k.src_ip.af == 4 &&
-	    k.src_ip.a[3] == 3, "IPv4");
-	ok(http_value_parse(prim_desc_of(NULL, P_DST_HOST), "2001:db8::1", &k) == 0 && k.dst_ip.af == 6,
-	    "IPv6");
-	ok(http_value_parse(prim_desc_of(NULL, P_SRC_HOST), "10.1.2", &k) < 0, "bad IP");
-	ok(http_value_parse(prim_desc_of(NULL, P_DST_PORT), "443", &k) == 0 && k.dst_port == 443, "port");
-	ok(http_value_parse(prim_desc_of(NULL, P_DST_PORT), "65536", &k) < 0, "port too big");
-	ok(http_value_parse(prim_desc_of(NULL, P_DST_PORT), "-1", &k) < 0, "negative");
-	ok(http_value_parse(prim_desc_of(NULL, P_DST_PORT), "80x", &k) < 0, "trailing junk");
-	ok(http_value_parse(prim_desc_of(NULL, P_PROTO), "udp", &k) == 0 && k.proto == 17, "proto name");
-	ok(http_value_parse(prim_desc_of(NULL, P_PROTO), "6", &k) == 0 && k.proto == 6, "proto number");
-	ok(http_value_parse(prim_desc_of(NULL, P_PROTO), "nope", &k) < 0, "bad proto");
-	ok(http_value_parse(prim_desc_of(NULL, P_SRC_MAC), "00:11:22:33:44:ff", &k) == 0 &&
-	    k.src_mac[5] == 0xff, "MAC");
-	ok(http_value_parse(prim_desc_of(NULL, P_SRC_MAC), "00:11:22:33:44", &k) < 0, "short MAC");
-}
-
 int main(void)
 {
 	test_series();
 	test_token();
 	test_listen();
-	test_values();
 	return tap_done();
 }

@@ -9,6 +9,7 @@
 #include "decode/netflow.h"
 #include "maps/rdmap.h"
 #include "model/prim.h"
+#include "model/prim_value.h"
 #include "plugins/output.h"
 #include "tap.h"
 
@@ -259,14 +260,14 @@ static void test_rdmap(void)
 	uint8_t rd[8];
 
 	close(fd);
-	is_int(rdmap_parse_rd("0:65000:42", rd), 0, "type 0");
+	is_int(prim_value_parse_rd("0:65000:42", rd), 0, "type 0");
 	is_int(rd[2] << 8 | rd[3], 65000, "type 0 AS");
-	is_int(rdmap_parse_rd("1:192.0.2.1:7", rd), 0, "type 1");
+	is_int(prim_value_parse_rd("1:192.0.2.1:7", rd), 0, "type 1");
 	is_int(rd[2], 192, "type 1 address");
-	is_int(rdmap_parse_rd("2:4200000000:7", rd), 0, "type 2");
-	is_int(rdmap_parse_rd("0:70000:1", rd), -1, "type 0 AS over 16 bits");
-	is_int(rdmap_parse_rd("3:1:1", rd), -1, "type 3");
-	is_int(rdmap_parse_rd("1:1", rd), -1, "two parts");
+	is_int(prim_value_parse_rd("2:4200000000:7", rd), 0, "type 2");
+	is_int(prim_value_parse_rd("0:70000:1", rd), -1, "type 0 AS over 16 bits");
+	is_int(prim_value_parse_rd("3:1:1", rd), -1, "type 3");
+	is_int(prim_value_parse_rd("1:1", rd), -1, "two parts");
 
 	write_file(path, "! map\nid=0:65000:1 ip=127.0.0.9 in=3\nid=1:192.0.2.1:2 ip=127.0.0.0/8\n");
 	struct rd_map *m = rdmap_load(path, why, sizeof(why));

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* wr.h: bounded writer for building datagrams, the mirror of lib/rd.h (sticky error flag, network byte order). */
-#ifndef ENCODE_WR_H
-#define ENCODE_WR_H
+/* wr.h: bounded writer for building datagrams, the mirror of rd.h (sticky error flag, network byte order). */
+#ifndef LIB_WR_H
+#define LIB_WR_H
 
 #include <stdbool.h>
 #include <stddef.h>
