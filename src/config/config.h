@@ -8,20 +8,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../model/prim.h"
+#include "lib/timefmt.h"
+#include "model/prim.h"
 
 #define CFG_NAME_MAX 64
 #define CFG_MAX_PLUGINS 64
 
 /* Which daemon is parsing: keys and flags differ slightly between them. */
 enum cfg_daemon { CFG_PMACCTD, CFG_NFACCTD, CFG_SFACCTD };
-
-/* A time-bin length as written: N and a unit (s m h d w M). */
-struct cfg_period {
-	uint32_t n;		/* 0 = unset */
-	char unit;		/* 's','m','h','d','w','M' */
-	uint32_t secs;		/* n * unit for fixed units; months: n * 30 days (nominal) */
-};
 
 /*
  * Raw `key: value` pairs of recognised keys whose features a later issue

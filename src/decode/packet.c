@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "../lib/rd.h"
+#include "lib/rd.h"
 
 /*
  * Behaviour notes, each checked against Debian's pmacctd 1.7.7 on crafted

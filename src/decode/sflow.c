@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "../lib/rd.h"
+#include "lib/rd.h"
 
 /*
  * Behaviour notes (pmacct 1.7.7 sfacctd is the reference):

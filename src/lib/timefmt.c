@@ -6,8 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../config/config.h"
-
 static struct tm *to_tm(int64_t t, bool utc, struct tm *tm)
 {
 	time_t tt = (time_t)t;
