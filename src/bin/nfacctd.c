@@ -13,7 +13,7 @@
 #include "maps/rdmap.h"
 #include "lib/xalloc.h"
 #include "model/prim.h"
-#include "pipeline/health.h"
+#include "model/health.h"
 
 #define WHO "default/core"
 #define BANNER "NetFlow Accounting Daemon, nfacctd " PMACCT_NG_VERSION

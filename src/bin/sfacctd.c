@@ -12,7 +12,7 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "model/prim.h"
-#include "pipeline/health.h"
+#include "model/health.h"
 
 #define WHO "default/core"
 #define BANNER "sFlow Accounting Daemon, sfacctd " PMACCT_NG_VERSION

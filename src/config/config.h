@@ -245,7 +245,7 @@ struct core_cfg {
 	int nplugins;
 	bool plugins_defaulted;		/* no plugins: line, memory plugin made */
 
-	/* runtime, not config: exporter and capture health for the http plugin (pipeline/health.h) */
+	/* runtime, not config: exporter and capture health for the http plugin (model/health.h) */
 	struct health *health;		/* set by an http plugin's init; NULL = not published */
 };
 

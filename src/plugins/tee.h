@@ -11,17 +11,6 @@
 
 #include "model/flow_rec.h"
 
-struct pipeline;
-struct dgram;
-
-/*
- * The collector's hook: hand one received (and allowed) datagram to every
- * tee plugin of the pipeline, which sends it on to its receivers.  Runs
- * on the receive thread (several receive threads may call it at once); a
- * no-op when no tee plugin is configured.
- */
-void tee_datagram(struct pipeline *pl, const struct dgram *d);
-
 /* Balancing of a receiver pool. */
 enum tee_alg { TEE_ALL, TEE_RR, TEE_HASH_AGENT, TEE_HASH_TAG, TEE_HASH_CRC32 };
 
