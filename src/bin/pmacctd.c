@@ -16,7 +16,7 @@
 #include "lib/log.h"
 #include "maps/networks.h"
 #include "model/prim.h"
-#include "pipeline/dispatch.h"
+#include "pipeline/pipeline.h"
 #include "pipeline/pcap_src.h"
 #include "pipeline/plugin_types.h"
 #include "plugins/plugin.h"

@@ -25,7 +25,7 @@
 #include "lib/rd.h"
 #include "lib/xalloc.h"
 #include "model/health.h"
-#include "pipeline/dispatch.h"
+#include "pipeline/pipeline.h"
 #include "pipeline/pcap_map.h"
 
 #define WHO "default/core"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* dispatch.c: the core's per-record path: decode, enrich, then offer to every plugin. */
-#include "dispatch.h"
+/* pipeline.c: the core's per-record path: decode, enrich, then offer to every plugin. */
+#include "pipeline.h"
 
 #include <stdlib.h>
 #include <string.h>

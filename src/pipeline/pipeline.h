@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* dispatch.h: the core's per-record path: decode, enrich, then offer to every plugin. */
-#ifndef PIPELINE_DISPATCH_H
-#define PIPELINE_DISPATCH_H
+/* pipeline.h: the core's per-record path: decode, enrich, then offer to every plugin. */
+#ifndef PIPELINE_PIPELINE_H
+#define PIPELINE_PIPELINE_H
 
 #include <pcap/pcap.h>
 #include <stdbool.h>
