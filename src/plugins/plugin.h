@@ -100,7 +100,7 @@ struct plugin_type {
 	void (*fini)(struct plugin *p);
 };
 
-/* Stats shared between the core (writer) and anyone reading (SIGUSR1, client). */
+/* Stats shared between the producers (the pipeline's feeds write) and anyone reading (SIGUSR1, client). */
 struct plugin_stats {
 	_Atomic uint64_t records;		/* records handed to the ring */
 	_Atomic uint64_t dropped_records;	/* lost to a full ring (live capture only) */
