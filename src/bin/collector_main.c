@@ -12,7 +12,8 @@
 #include "lib/log.h"
 #include "maps/networks.h"
 #include "model/prim.h"
-#include "pipeline/dispatch.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/plugin_types.h"
 #include "plugins/plugin.h"
 
 #define WHO "default/core"
@@ -101,15 +102,15 @@ int collector_run(struct core_cfg *cfg, const struct collector_proto *proto)
 	if (check_primitives(cfg, proto) < 0)
 		return 1;
 	/* records carry no frame of their own: filters compile for Ethernet */
-	ps = plugins_create(cfg, proto->source, DLT_EN10MB, 65535);
+	ps = plugins_create(cfg, proto->source, DLT_EN10MB, 65535, plugin_type_find);
 	if (!ps)
 		return 1;
 	if (pipeline_init(&pl, cfg, ps, cfg->nplugins, DLT_EN10MB, 65535, false) < 0)
 		goto out_pipeline;
 	if (cfg->check_only) {	/* -T config: filters and maps loaded, nothing opened */
 		rc = 0;
-		plugins_stop(ps, cfg->nplugins);
 		pipeline_fini(&pl);
+		plugins_stop(ps, cfg->nplugins);
 		return rc;
 	}
 	if (!(col = collector_open(cfg, proto, &pl)))
@@ -123,9 +124,9 @@ int collector_run(struct core_cfg *cfg, const struct collector_proto *proto)
 	collector_close(col);
 	daemon_pidfiles_remove(cfg);
 out_pipeline:
+	pipeline_fini(&pl);	/* the feeds close the rings: the plugins drain them and end */
 	if (plugins_stop(ps, cfg->nplugins) && rc == 0)
 		rc = PLUGIN_EXIT_UNDELIVERED;	/* each plugin logged what and where */
-	pipeline_fini(&pl);
 	if (rc == 0)
 		log_info(WHO, "OK, Exiting ...");
 	else if (rc == PLUGIN_EXIT_UNDELIVERED)

@@ -16,8 +16,9 @@
 #include "lib/log.h"
 #include "maps/networks.h"
 #include "model/prim.h"
-#include "pipeline/dispatch.h"
+#include "pipeline/pipeline.h"
 #include "pipeline/pcap_src.h"
+#include "pipeline/plugin_types.h"
 #include "plugins/plugin.h"
 
 #define WHO "default/core"
@@ -146,12 +147,12 @@ static int check_setup(struct core_cfg *cfg)
 		if (rc)
 			return rc;
 	}
-	if (!(ps = plugins_create(cfg, SRC_PM, DLT_EN10MB, snaplen)))
+	if (!(ps = plugins_create(cfg, SRC_PM, DLT_EN10MB, snaplen, plugin_type_find)))
 		return 1;
 	if (pipeline_init(&pl, cfg, ps, cfg->nplugins, DLT_EN10MB, snaplen, true) < 0)
 		rc = 1;
-	plugins_stop(ps, cfg->nplugins);
 	pipeline_fini(&pl);
+	plugins_stop(ps, cfg->nplugins);
 	return rc;
 }
 
@@ -193,7 +194,7 @@ static int run(struct core_cfg *cfg, const void *arg)
 		return check_setup(cfg);
 	if (pcap_src_open(&src, cfg) < 0)
 		return 1;
-	ps = plugins_create(cfg, SRC_PM, src.dlt, src.snaplen);
+	ps = plugins_create(cfg, SRC_PM, src.dlt, src.snaplen, plugin_type_find);
 	if (!ps) {
 		pcap_src_close(&src);
 		return 1;
@@ -210,9 +211,9 @@ static int run(struct core_cfg *cfg, const void *arg)
 	int rc = pcap_src_run(&src, &pl, core_poll, &ctx) < 0 ? 1 : 0;
 	if (rc == 0)
 		daemon_savefile_wait(cfg, core_poll, &ctx);
+	pipeline_fini(&pl);	/* the feeds close the rings: the plugins drain them and end */
 	if (plugins_stop(ps, cfg->nplugins) && rc == 0)
 		rc = PLUGIN_EXIT_UNDELIVERED;	/* each plugin logged what and where */
-	pipeline_fini(&pl);
 	pcap_src_close(&src);
 	daemon_pidfiles_remove(cfg);
 	if (rc == PLUGIN_EXIT_UNDELIVERED)

@@ -8,7 +8,7 @@
 #include <sys/utsname.h>
 #include <xxhash.h>
 
-#include "plugins/plugin.h"
+#include "pipeline/plugin_types.h"
 
 #ifdef HAVE_SQLITE3
 #include <sqlite3.h>

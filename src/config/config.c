@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/log.h"
-#include "../lib/text.h"
-#include "../lib/xalloc.h"
+#include "lib/log.h"
+#include "lib/text.h"
+#include "lib/xalloc.h"
 #include "keys.h"
-#include "../model/prim.h"
+#include "model/prim.h"
 
 #define CFG_LINE_MAX	10240		/* pmacct's limit, bytes per line */
 #define CFG_WHO		"default/core"

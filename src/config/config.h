@@ -8,20 +8,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../model/prim.h"
+#include "lib/timefmt.h"
+#include "model/prim.h"
 
 #define CFG_NAME_MAX 64
 #define CFG_MAX_PLUGINS 64
 
 /* Which daemon is parsing: keys and flags differ slightly between them. */
 enum cfg_daemon { CFG_PMACCTD, CFG_NFACCTD, CFG_SFACCTD };
-
-/* A time-bin length as written: N and a unit (s m h d w M). */
-struct cfg_period {
-	uint32_t n;		/* 0 = unset */
-	char unit;		/* 's','m','h','d','w','M' */
-	uint32_t secs;		/* n * unit for fixed units; months: n * 30 days (nominal) */
-};
 
 /*
  * A list of `key: value` pairs by canonical key name, a key once (last
@@ -257,7 +251,7 @@ struct core_cfg {
 	int nplugins;
 	bool plugins_defaulted;		/* no plugins: line, memory plugin made */
 
-	/* runtime, not config: exporter and capture health for the http plugin (pipeline/health.h) */
+	/* runtime, not config: exporter and capture health for the http plugin (model/health.h) */
 	struct health *health;		/* set by an http plugin's init; NULL = not published */
 };
 

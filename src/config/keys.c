@@ -10,8 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../lib/text.h"
-#include "../lib/xalloc.h"
+#include "lib/text.h"
+#include "lib/xalloc.h"
 
 #define CO(f)	((uint16_t)offsetof(struct core_cfg, f))
 #define PO(f)	((uint16_t)offsetof(struct plugin_cfg, f))

@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "../lib/rd.h"
-#include "../lib/text.h"
+#include "lib/rd.h"
+#include "lib/text.h"
 
 /*
  * Behaviour notes, each checked against Debian's pmacctd 1.7.7 on crafted

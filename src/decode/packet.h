@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../model/flow_rec.h"
+#include "model/flow_rec.h"
 
 /* Why a frame was not turned into a record; counted per reason. */
 enum pkt_drop {

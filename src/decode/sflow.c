@@ -4,8 +4,8 @@
 
 #include <string.h>
 
-#include "../lib/rd.h"
-#include "../lib/text.h"
+#include "lib/rd.h"
+#include "lib/text.h"
 
 /*
  * Behaviour notes (pmacct 1.7.7 sfacctd is the reference):

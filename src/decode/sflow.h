@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../model/flow_rec.h"
+#include "model/flow_rec.h"
 #include "packet.h"
 
 /*

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/hash.h"
-#include "../lib/xalloc.h"
+#include "lib/hash.h"
+#include "lib/xalloc.h"
 
 /* Key of both tables: agent, sub-agent, and for data sources the source id. */
 struct sfs_key {

@@ -8,7 +8,7 @@
 
 #include "http/http_series.h"
 #include "http/http_srv.h"
-#include "pipeline/health.h"
+#include "model/health.h"
 #include "plugins/agg.h"
 #include "plugins/output.h"
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* http_health.c: exporter and capture health (pipeline/health.h) as JSON (/api/exporters, /api/capture) and /metrics. */
+/* http_health.c: exporter and capture health (model/health.h) as JSON (/api/exporters, /api/capture) and /metrics. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <inttypes.h>

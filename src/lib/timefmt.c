@@ -6,8 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../config/config.h"
-#include "text.h"
+#include "lib/text.h"
 
 static struct tm *to_tm(int64_t t, bool utc, struct tm *tm)
 {

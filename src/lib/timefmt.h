@@ -8,7 +8,12 @@
 #include <stdint.h>
 #include <time.h>
 
-struct cfg_period;
+/* A time-bin length as a config key writes it: N and a unit (s m h d w M). */
+struct cfg_period {
+	uint32_t n;		/* 0 = unset */
+	char unit;		/* 's','m','h','d','w','M' */
+	uint32_t secs;		/* n * unit for fixed units; months: n * 30 days (nominal) */
+};
 
 /*
  * Time-bin state of one plugin (print_history / sql_history).  Bins are

@@ -26,10 +26,9 @@
 #include "lib/rd.h"
 #include "lib/xalloc.h"
 #include "maps/allow.h"
-#include "pipeline/dispatch.h"
-#include "pipeline/health.h"
+#include "pipeline/pipeline.h"
+#include "model/health.h"
 #include "pipeline/pcap_map.h"
-#include "plugins/tee.h"
 
 #define WHO "default/core"
 #define RX_BATCH 64		/* datagrams per recvmmsg() */
@@ -67,7 +66,7 @@ struct collector {
 	 * reaches the same socket: each receiver keeps its own decoder state
 	 * (templates, sequence numbers), allow list and core pipeline (maps,
 	 * filters), and offers records to plugin feeds whose rings the plugin
-	 * threads drain beside the first receiver's (plugins_feed_new()).
+	 * threads drain beside the first receiver's (pipeline_init_sibling()).
 	 * The first receiver runs on the caller's thread, handles the signals
 	 * and owns the others (workers[1..]); each of those runs its own thread
 	 * and acts on the first's request counters between batches.
@@ -79,8 +78,6 @@ struct collector {
 	pthread_t thread;
 	bool running;
 	_Atomic bool stop;		/* first only: the further receivers end */
-	pthread_mutex_t tee_mu;		/* first only: tee plugins are fed by one thread at a time */
-	bool tee_locked;		/* several receivers and a tee plugin */
 	_Atomic unsigned req_stats, req_reload, req_reopen;	/* first only: signal requests */
 	unsigned seen_stats, seen_reload, seen_reopen;	/* further receivers */
 };
@@ -124,15 +121,8 @@ static void handle(struct collector *c, const struct dgram *d)
 		cnt_inc(&c->denied);
 		return;
 	}
-	/* tee plugins replicate the datagram as received; their state is one per plugin */
-	if (c->tee_locked) {
-		struct collector *f = c->first ? c->first : c;
-		pthread_mutex_lock(&f->tee_mu);
-		tee_datagram(c->pl, d);
-		pthread_mutex_unlock(&f->tee_mu);
-	} else {
-		tee_datagram(c->pl, d);
-	}
+	/* tee plugins replicate the datagram as received (their hook locks what it shares) */
+	pipeline_datagram(c->pl, d);
 	c->cur = d;
 	c->proto->datagram(c->state, d, &c->sink);
 }
@@ -510,7 +500,6 @@ static void *worker_main(void *arg)
 static int workers_open(struct collector *c, int n)
 {
 	c->workers = xcalloc((size_t)n, sizeof(*c->workers));
-	pthread_mutex_init(&c->tee_mu, NULL);
 	c->workers[0] = c;
 	c->nworkers = 1;
 	for (int i = 1; i < n; i++) {
@@ -529,19 +518,13 @@ static int workers_open(struct collector *c, int n)
 		    c->proto->state_new(c->cfg);
 		if (!w->state)
 			return -1;
-		struct plugin *feeds = plugins_feed_new(c->pl->plugins, c->pl->nplugins);
-		if (pipeline_init(&w->own_pl, c->cfg, feeds, c->pl->nplugins, DLT_EN10MB, 65535,
-		    false) < 0)
-			return -1;
 		w->pl = &w->own_pl;
+		if (pipeline_init_sibling(w->pl, c->pl, DLT_EN10MB, 65535) < 0)
+			return -1;
 		if (bind_socket(w) < 0)
 			return -1;
 		w->bufs = xmalloc((size_t)RX_BATCH * RX_BUF);
 	}
-	for (int i = 0; i < c->pl->nplugins; i++)
-		if (c->pl->plugins[i].type->datagrams)
-			for (int k = 0; k < n; k++)
-				c->workers[k]->tee_locked = true;
 	log_info(WHO, "%d receive threads on SO_REUSEPORT sockets", n);
 	log_info(WHO, c->proto->ready_fmt, c->cfg->collector_ip ? c->cfg->collector_ip : "::",
 	    c->cfg->collector_port ? c->cfg->collector_port : c->proto->default_port);
@@ -653,8 +636,8 @@ fail:
 
 int collector_loop(struct collector *c, collector_stop_fn should_stop, void *arg)
 {
-	for (int i = 0; i < c->pl->nplugins; i++)
-		c->pl->plugins[i].wait_when_full = c->pc || c->pm;	/* files never lose a record */
+	for (int i = 0; i < c->pl->nfeeds; i++)
+		c->pl->feeds[i].wait_when_full = c->pc || c->pm;	/* files never lose a record */
 	if (c->nworkers > 1)
 		return workers_loop(c, should_stop, arg);
 	return c->pc || c->pm ? file_loop(c, should_stop, arg) : socket_loop(c, should_stop, arg);
@@ -679,8 +662,8 @@ void collector_log_stats(struct collector *c)
 		    (unsigned long long)atomic_load_explicit(&c->workers[i]->datagrams,
 		    memory_order_relaxed));
 	atomic_fetch_add(&c->req_stats, 1);
-	for (int i = 0; i < c->pl->nplugins; i++)
-		plugin_log_stats(&c->pl->plugins[i], WHO);
+	for (int i = 0; i < c->pl->nfeeds; i++)
+		plugin_log_stats(c->pl->feeds[i].plugin, WHO);
 	if (c->proto->log_stats)
 		c->proto->log_stats(c->state);
 }
@@ -724,11 +707,9 @@ void collector_close(struct collector *c)
 			pthread_join(w->thread, NULL);
 		}
 		if (w->pl)
-			pipeline_fini(w->pl);	/* its plugin feeds go with plugins_stop() */
+			pipeline_fini(w->pl);	/* its feeds: partial batches handed over, rings closed */
 		collector_close(w);
 	}
-	if (c->workers)
-		pthread_mutex_destroy(&c->tee_mu);
 	free(c->workers);
 	if (c->state && c->proto->state_free)
 		c->proto->state_free(c->state);

@@ -8,19 +8,11 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "model/dgram.h"
 #include "model/flow_rec.h"
 
 struct pipeline;
 struct health_build;
-
-/* One received datagram, as the decoder sees it. */
-struct dgram {
-	const uint8_t *data;
-	size_t len;
-	struct fr_ip src;	/* sender address (IPv4-mapped IPv6 given as IPv4) */
-	uint16_t src_port;
-	struct fr_ts ts;	/* arrival time; the capture's timestamp with -I */
-};
 
 /*
  * Where a decoder puts its records.  emit() takes the record (the decoder

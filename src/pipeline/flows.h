@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../model/flow_rec.h"
+#include "model/flow_rec.h"
 
 /* pmacctd_flow_buffer_size and pmacctd_flow_lifetime defaults. */
 #define FLOWS_DEFAULT_BYTES	16384000u

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/hash.h"
-#include "../lib/slab.h"
-#include "../lib/xalloc.h"
+#include "lib/hash.h"
+#include "lib/slab.h"
+#include "lib/xalloc.h"
 
 /*
  * Behaviour, checked against pmacctd 1.7.7 on crafted captures (aggregate

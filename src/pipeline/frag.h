@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../model/flow_rec.h"
+#include "model/flow_rec.h"
 
 /* pmacctd_frag_buffer_size default (4 MB), and the entry lifetime in seconds (IPF_TIMEOUT). */
 #define FRAG_DEFAULT_BYTES	(4u * 1024 * 1024)

@@ -13,7 +13,7 @@
 #include "lib/xalloc.h"
 #include "maps/rdmap.h"
 #include "model/prim.h"
-#include "pipeline/health.h"
+#include "model/health.h"
 #include "pipeline/nf_tplstore.h"
 
 #define WHO "default/core"

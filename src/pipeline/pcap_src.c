@@ -14,7 +14,7 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/progress.h"
-#include "pipeline/health.h"
+#include "model/health.h"
 
 #define WHO "default/core"
 #define LIVE_TIMEOUT_MS 500
@@ -158,8 +158,8 @@ void pcap_src_log_stats(struct pcap_src *s, struct pipeline *pl)
 
 	if (s->live && pcap_stats(s->pc, &ps) == 0)
 		dropped = ps.ps_drop;
-	for (int i = 0; i < pl->nplugins; i++)
-		dropped += atomic_load(&pl->plugins[i].stats.dropped_records);
+	for (int i = 0; i < pl->nfeeds; i++)
+		dropped += atomic_load(&pl->feeds[i].stats->dropped_records);
 	log_notice(WHO, "+++");
 	log_notice(WHO, "stats [%s,0] time=%ld received_packets=%llu dropped_packets=%llu",
 	    s->cfg->pcap_savefile ? s->cfg->pcap_savefile : s->ifname, (long)time(NULL),
@@ -168,8 +168,8 @@ void pcap_src_log_stats(struct pcap_src *s, struct pipeline *pl)
 		if (pl->dstats.drops[i])
 			log_notice(WHO, "stats decode %s=%llu", pkt_drop_name[i],
 			    (unsigned long long)pl->dstats.drops[i]);
-	for (int i = 0; i < pl->nplugins; i++)
-		plugin_log_stats(&pl->plugins[i], WHO);
+	for (int i = 0; i < pl->nfeeds; i++)
+		plugin_log_stats(pl->feeds[i].plugin, WHO);
 	log_notice(WHO, "---");
 }
 
@@ -244,8 +244,8 @@ int pcap_src_run(struct pcap_src *s, struct pipeline *pl, pcap_src_poll_fn shoul
 	    false, clock_mono_secs());
 	prog.on = prog.on && !s->live;
 
-	for (int i = 0; i < pl->nplugins; i++)
-		pl->plugins[i].wait_when_full = !s->live;
+	for (int i = 0; i < pl->nfeeds; i++)
+		pl->feeds[i].wait_when_full = !s->live;
 	if (!s->live && s->cfg->pcap_savefile_delay)
 		sleep(s->cfg->pcap_savefile_delay);
 	while (!should_stop(arg)) {
@@ -259,8 +259,8 @@ int pcap_src_run(struct pcap_src *s, struct pipeline *pl, pcap_src_poll_fn shoul
 		health_refresh(s, pl, false);
 		if (s->live) {
 			pipeline_flush(pl);	/* idle or not, hand over what we have */
-			for (int i = 0; i < pl->nplugins; i++)
-				plugin_report_drops(&pl->plugins[i], time(NULL));
+			for (int i = 0; i < pl->nfeeds; i++)
+				feed_report_drops(&pl->feeds[i], time(NULL));
 			continue;
 		}
 		if (prog.on && n > 0) {

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 
 #include "config/config.h"
-#include "pipeline/dispatch.h"
+#include "pipeline/pipeline.h"
 
 struct pcap_src {
 	struct core_cfg *cfg;

@@ -12,7 +12,7 @@
 #include "decode/sflow_state.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
-#include "pipeline/health.h"
+#include "model/health.h"
 #include "pipeline/sf_cntlog.h"
 
 #define WHO "default/core"

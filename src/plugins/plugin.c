@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* plugin.c: the plugin runtime: rings, threads and the table of plugin types. */
+/* plugin.c: the plugin runtime, consumer side: set-up, filters, the threads that drain the rings. */
 #include "plugin.h"
 
 #include <signal.h>
@@ -18,85 +18,20 @@
 #include "maps/tagfilter.h"
 #include "plugins/plugin_maps.h"
 
-extern const struct plugin_type print_plugin_type;
-extern const struct plugin_type memory_plugin_type;
-#ifdef HAVE_HTTP
-extern const struct plugin_type http_plugin_type;
-#endif
-
-#ifdef HAVE_SQLITE3
-extern const struct plugin_type sqlite3_plugin_type;
-#endif
-#ifdef HAVE_PGSQL
-extern const struct plugin_type pgsql_plugin_type;
-#endif
-#ifdef HAVE_MYSQL
-extern const struct plugin_type mysql_plugin_type;
-#endif
-#ifdef HAVE_KAFKA
-extern const struct plugin_type kafka_plugin_type;
-#endif
-#ifdef HAVE_RABBITMQ
-extern const struct plugin_type amqp_plugin_type;
-#endif
-extern const struct plugin_type nfprobe_plugin_type;
-extern const struct plugin_type sfprobe_plugin_type;
-extern const struct plugin_type tee_plugin_type;
-
-static const struct plugin_type *const plugin_types[] = {
-	&print_plugin_type,
-	&memory_plugin_type,
-#ifdef HAVE_HTTP
-	&http_plugin_type,
-#endif
-#ifdef HAVE_SQLITE3
-	&sqlite3_plugin_type,
-#endif
-#ifdef HAVE_PGSQL
-	&pgsql_plugin_type,
-#endif
-#ifdef HAVE_MYSQL
-	&mysql_plugin_type,
-#endif
-#ifdef HAVE_KAFKA
-	&kafka_plugin_type,
-#endif
-#ifdef HAVE_RABBITMQ
-	&amqp_plugin_type,
-#endif
-	&nfprobe_plugin_type,
-	&sfprobe_plugin_type,
-	&tee_plugin_type,
-};
-
-/* The i-th plugin type built into this binary (-V lists them), NULL past the end. */
-const struct plugin_type *plugin_type_at(size_t i)
-{
-	return i < NELEM(plugin_types) ? plugin_types[i] : NULL;
-}
-
-const struct plugin_type *plugin_type_find(const char *name)
-{
-	for (size_t i = 0; i < NELEM(plugin_types); i++)
-		if (strcmp(plugin_types[i]->name, name) == 0)
-			return plugin_types[i];
-	return NULL;
-}
-
-/* Compile one comma-separated part of aggregate_filter into p->filters[p->nfilters]. */
+/* Compile one comma-separated part of aggregate_filter into p->filters.bpf[p->filters.nbpf]. */
 static int compile_part(struct plugin *p, pcap_t *dead, const char *part)
 {
 	char key[CFG_NAME_MAX + 24];
 
 	snprintf(key, sizeof(key), "aggregate_filter[%s]", p->cfg->name);
-	if (bpf_compile(dead, &p->filters[p->nfilters], part, p->who,
+	if (bpf_compile(dead, &p->filters.bpf[p->filters.nbpf], part, p->who,
 	    cfg_where(&p->cfg->origin, "aggregate_filter"), key) < 0) {
 		log_err(p->who, "[%s] key 'aggregate_filter[%s]': invalid filter '%s': %s. Exiting.",
 		    cfg_where(&p->cfg->origin, "aggregate_filter"), p->cfg->name, part,
 		    pcap_geterr(dead));
 		return -1;
 	}
-	p->nfilters++;
+	p->filters.nbpf++;
 	return 0;
 }
 
@@ -119,7 +54,7 @@ static int compile_filter(struct plugin *p, int linktype, int snaplen)
 	pcap_t *dead = pcap_open_dead(linktype, snaplen > 0 ? snaplen : 65535);
 	if (!dead)
 		return -1;
-	p->filters = xcalloc(nparts, sizeof(*p->filters));
+	p->filters.bpf = xcalloc(nparts, sizeof(*p->filters.bpf));
 	char *copy = xstrdup(f), *save = NULL;
 	for (char *part = strtok_r(copy, ",", &save); part && rc == 0;
 	    part = strtok_r(NULL, ",", &save)) {
@@ -150,24 +85,24 @@ static int compile_tagfilter(struct plugin *p, const char *key, const char *text
 }
 
 static int plugin_setup(struct plugin *p, struct core_cfg *cfg, struct plugin_cfg *pc,
-    uint8_t daemon, int linktype, int snaplen)
+    uint8_t daemon, int linktype, int snaplen, plugin_type_find_fn find)
 {
 	p->cfg = pc;
 	p->core = cfg;
 	snprintf(p->who, sizeof(p->who), "%s/%s", pc->name, pc->type);
-	p->type = plugin_type_find(pc->type);
+	p->type = find(pc->type);
 	if (!p->type || !(p->type->daemons & daemon)) {
 		log_err("default/core", "plugin type '%s' (plugin '%s') is not available in this daemon",
 		    pc->type, pc->name);
 		return -1;
 	}
 	if (compile_filter(p, linktype, snaplen) < 0 ||
-	    compile_tagfilter(p, "pre_tag_filter", pc->pre_tag_filter, &p->tag_filter) < 0 ||
-	    compile_tagfilter(p, "pre_tag2_filter", pc->pre_tag2_filter, &p->tag2_filter) < 0)
+	    compile_tagfilter(p, "pre_tag_filter", pc->pre_tag_filter, &p->filters.tag) < 0 ||
+	    compile_tagfilter(p, "pre_tag2_filter", pc->pre_tag2_filter, &p->filters.tag2) < 0)
 		return -1;
 	if (pc->pre_tag_label_filter) {
 		char why[160];
-		if (!(p->label_filter = labelfilter_compile(pc->pre_tag_label_filter, why, sizeof(why)))) {
+		if (!(p->filters.label = labelfilter_compile(pc->pre_tag_label_filter, why, sizeof(why)))) {
 			log_err(p->who, "[%s] key 'pre_tag_label_filter[%s]': %s. Exiting.",
 			    cfg_where(&pc->origin, "pre_tag_label_filter"), pc->name, why);
 			return -1;
@@ -185,7 +120,6 @@ static int plugin_setup(struct plugin *p, struct core_cfg *cfg, struct plugin_cf
 		prim_key_span(pc->prims, &need, &p->key_lo, &p->key_hi);
 	}
 	p->elem_size = (sizeof(struct batch_rec) + (p->key_hi - p->key_lo) + 7) & ~(size_t)7;
-	p->linktype = linktype;
 	if (p->type->packet) {
 		p->pkt_off = p->elem_size;
 		p->elem_size += sizeof(struct plugin_pkt);
@@ -201,7 +135,6 @@ static int plugin_setup(struct plugin *p, struct core_cfg *cfg, struct plugin_cf
 	p->batch_cap = bsize / rec;
 	p->ring = ring_new(p->batch_cap * rec, nslots);
 	p->pipe_bytes = psize;
-	p->rng = 0x2545F4914F6CDD1DULL ^ (uint64_t)(uintptr_t)p ^ (uint64_t)time(NULL);
 	log_debug(p->who, "plugin_pipe_size=%zu plugin_buffer_size=%zu: %zu slots of %zu records",
 	    psize, bsize, nslots < 2 ? 2 : nslots, p->batch_cap);
 	if (plugin_maps_init(p) < 0)
@@ -213,16 +146,30 @@ static int plugin_setup(struct plugin *p, struct core_cfg *cfg, struct plugin_cf
 	return p->type->init ? p->type->init(p) : 0;
 }
 
-struct plugin *plugins_create(struct core_cfg *cfg, uint8_t daemon, int linktype, int snaplen)
+/* Free what plugin_setup() compiled (also after it failed half way). */
+static void filters_free(struct plugin_filters *f)
+{
+	for (int i = 0; i < f->nbpf; i++)
+		pcap_freecode(&f->bpf[i]);
+	free(f->bpf);
+	free(f->tag);
+	free(f->tag2);
+	labelfilter_free(f->label);
+	memset(f, 0, sizeof(*f));
+}
+
+struct plugin *plugins_create(struct core_cfg *cfg, uint8_t daemon, int linktype, int snaplen,
+    plugin_type_find_fn find)
 {
 	struct plugin *ps = xcalloc((size_t)cfg->nplugins, sizeof(*ps));
 
 	for (int i = 0; i < cfg->nplugins; i++) {
-		if (plugin_setup(&ps[i], cfg, &cfg->plugins[i], daemon, linktype, snaplen) < 0) {
+		if (plugin_setup(&ps[i], cfg, &cfg->plugins[i], daemon, linktype, snaplen, find) < 0) {
 			for (int j = 0; j < i; j++) {
 				if (ps[j].type->fini && !cfg->check_only)	/* -T config: no init ran */
 					ps[j].type->fini(&ps[j]);
 				plugin_maps_fini(&ps[j]);
+				filters_free(&ps[j].filters);
 				ring_free(ps[j].ring);
 			}
 			free(ps);
@@ -302,223 +249,26 @@ void plugins_start(struct plugin *ps, int n)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
-/* Counters written by the core thread only: a plain increment, readable from any thread. */
-static inline void stat_inc(_Atomic uint64_t *c)
-{
-	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1, memory_order_relaxed);
-}
-
-static uint64_t xorshift(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
-/* Stats of the plugin p feeds (itself unless p is a feed). */
-static struct plugin_stats *stats_of(struct plugin *p)
-{
-	return p->head ? &p->head->stats : &p->stats;
-}
-
-/* Add n to a counter that other producers may add to as well (shared_stats). */
-static void stat_add(const struct plugin *p, _Atomic uint64_t *c, uint64_t n)
-{
-	if (p->shared_stats)
-		atomic_fetch_add_explicit(c, n, memory_order_relaxed);
-	else
-		atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
-		    memory_order_relaxed);
-}
-
-void plugin_flush_batch(struct plugin *p)
-{
-	if (p->pend_records || p->pend_filtered) {
-		stat_add(p, &stats_of(p)->records, p->pend_records);
-		stat_add(p, &stats_of(p)->filtered, p->pend_filtered);
-		p->pend_records = p->pend_filtered = 0;
-	}
-	if (!p->batch || !p->batch_len) {
-		ring_kick(p->ring);	/* full batches committed lazily may be waiting */
-		return;
-	}
-	if (p->batch_len == p->batch_cap)
-		ring_commit_full(p->ring, p->batch_len * p->elem_size);
-	else
-		ring_commit(p->ring, p->batch_len * p->elem_size);
-	p->batch = NULL;
-	p->batch_len = 0;
-}
-
-/* Write a field at flow_key offset `off` into the span copy `key`, if the span holds it. */
-static void put_field(const struct plugin *p, uint8_t *key, size_t off, const void *v, size_t n)
-{
-	if (off >= p->key_lo && off + n <= p->key_hi)
-		memcpy(key + (off - p->key_lo), v, n);
-}
-
-/*
- * post_tag and post_tag2 override the record's tags.  The plugin's own
- * sampling_rate does not show in the sampling_rate primitive: pmacct 1.7.7
- * prints 1 there (the primitive tells pmacctd_ext_sampling_rate).
- */
-static void plugin_set_static(const struct plugin *p, uint8_t *key)
-{
-	const struct plugin_cfg *c = p->cfg;
-	if (c->post_tag)
-		put_field(p, key, offsetof(struct flow_key, tag), &c->post_tag, sizeof(c->post_tag));
-	if (c->post_tag2)
-		put_field(p, key, offsetof(struct flow_key, tag2), &c->post_tag2, sizeof(c->post_tag2));
-}
-
-/* aggregate_filter (any part) and pre_tag_filter / pre_tag2_filter on the record's tags. */
-static bool plugin_filters_pass(const struct plugin *p, const struct flow_rec *rec,
+bool plugin_filters_pass(const struct plugin_filters *f, const struct flow_rec *rec,
     const struct pcap_pkthdr *h, const uint8_t *pkt)
 {
-	if (p->nfilters && h) {
+	if (f->nbpf && h) {
 		int i = 0;
-		while (i < p->nfilters && !pcap_offline_filter(&p->filters[i], h, pkt))
+		while (i < f->nbpf && !pcap_offline_filter(&f->bpf[i], h, pkt))
 			i++;
-		if (i == p->nfilters)
+		if (i == f->nbpf)
 			return false;
 	}
-	if (p->tag_filter && !tagfilter_pass(p->tag_filter, rec->k.tag))
+	if (f->tag && !tagfilter_pass(f->tag, rec->k.tag))
 		return false;
-	if (p->tag2_filter && !tagfilter_pass(p->tag2_filter, rec->k.tag2))
+	if (f->tag2 && !tagfilter_pass(f->tag2, rec->k.tag2))
 		return false;
-	return !p->label_filter || labelfilter_pass(p->label_filter, rec->k.label);
+	return !f->label || labelfilter_pass(f->label, rec->k.label);
 }
 
-/*
- * sampling_rate N: pmacct's take_simple_random_skip: after each sampled
- * packet the next one is taken after a random number of packets, uniform
- * in [1, 2N-1] (mean N), counted over the packets that passed the filters.
- */
-static bool plugin_sampled(struct plugin *p)
+void plugin_reload_maps(struct plugin *p)
 {
-	uint32_t n = p->cfg->sampling_rate;
-
-	if (n <= 1)
-		return true;
-	if (!p->skip)
-		p->skip = 1 + xorshift(&p->rng) % (2 * (uint64_t)n - 1);
-	return --p->skip == 0;
-}
-
-/* The start of the frame and the sampling pool, for a packet() plugin. */
-static void plugin_put_pkt(struct plugin *p, struct plugin_pkt *pk, const struct flow_rec *rec,
-    const struct pcap_pkthdr *h, const uint8_t *pkt)
-{
-	size_t n = h && pkt ? (h->caplen < PLUGIN_PKT_HDR ? h->caplen : PLUGIN_PKT_HDR) : 0;
-
-	pk->pool_bytes = p->pool_bytes;
-	pk->pool = (uint32_t)p->pool;
-	pk->frame_len = h ? h->len : (uint32_t)rec->bytes;
-	pk->linktype = p->linktype;
-	pk->caplen = (uint16_t)n;
-	pk->l3_off = rec->l3_off;
-	if (n)
-		memcpy(pk->hdr, pkt, n);
-	p->pool = p->pool_bytes = 0;
-}
-
-void plugin_offer(struct plugin *p, const struct flow_rec *rec,
-    const struct pcap_pkthdr *h, const uint8_t *pkt)
-{
-	if (p->type->datagrams)
-		return;		/* tee: fed whole datagrams by the collector */
-	if (!plugin_filters_pass(p, rec, h, pkt)) {
-		if (p->shared_stats)
-			p->pend_filtered++;
-		else
-			stat_inc(&p->stats.filtered);
-		return;
-	}
-	if (p->type->packet && h) {
-		p->pool++;
-		p->pool_bytes += h->len;
-	}
-	if (!plugin_sampled(p))
-		return;
-	if (!p->batch) {
-		p->batch = ring_acquire(p->ring, p->wait_when_full);
-		if (!p->batch) {
-			/* live capture never blocks: the record is lost and counted */
-			stat_add(p, &stats_of(p)->dropped_records, 1);
-			return;
-		}
-	}
-	uint8_t *el = p->batch + p->batch_len++ * p->elem_size;
-	struct batch_rec *bh = (struct batch_rec *)el;
-	bh->bytes = rec->bytes;
-	bh->packets = rec->packets;
-	bh->flows = rec->flows;
-	bh->ts = rec->ts;
-	bh->tcp_flags = rec->tcp_flags;
-	bh->flags = rec->flags;
-	memcpy(el + sizeof(*bh), (const uint8_t *)&rec->k + p->key_lo, p->key_hi - p->key_lo);
-	if (p->cfg->post_tag || p->cfg->post_tag2)
-		plugin_set_static(p, el + sizeof(*bh));
-	if (p->type->packet)
-		plugin_put_pkt(p, (struct plugin_pkt *)(el + p->pkt_off), rec, h, pkt);
-	if (p->shared_stats)
-		p->pend_records++;
-	else
-		stat_inc(&p->stats.records);
-	if (p->batch_len == p->batch_cap)
-		plugin_flush_batch(p);
-}
-
-void plugin_report_drops(struct plugin *p, time_t now)
-{
-	uint64_t d = atomic_load_explicit(&p->stats.dropped_records, memory_order_relaxed);
-
-	if (d == p->drops_reported || now - p->drops_logged_at < 10)
-		return;
-	log_warnx(p->who, "Missing data detected: %llu records dropped, the plugin is too slow for "
-	    "the traffic (plugin_buffer_size=%zu plugin_pipe_size=%zu).",
-	    (unsigned long long)(d - p->drops_reported), p->batch_cap * p->elem_size,
-	    p->pipe_bytes);
-	log_warnx(p->who, "Increase values or look for plugin_buffer_size, plugin_pipe_size in the "
-	    "configuration keys document.");
-	p->drops_reported = d;
-	p->drops_logged_at = now;
-}
-
-void plugins_reload_maps(struct plugin *ps, int n)
-{
-	for (int i = 0; i < n; i++) {
-		atomic_fetch_add(&ps[i].maps_gen, 1);
-		/* feeds carry the same generation: a hook run on a feed compares it too */
-		for (struct plugin *f = ps[i].feed_next; f; f = f->feed_next)
-			atomic_fetch_add(&f->maps_gen, 1);
-	}
-}
-
-struct plugin *plugins_feed_new(struct plugin *ps, int n)
-{
-	struct plugin *f = xcalloc((size_t)n, sizeof(*f));
-
-	for (int i = 0; i < n; i++) {
-		struct plugin **tail = &ps[i].feed_next;
-		f[i] = ps[i];
-		f[i].head = &ps[i];
-		f[i].feed_next = NULL;
-		f[i].ring = ring_add_sibling(ps[i].ring);
-		f[i].batch = NULL;
-		f[i].batch_len = 0;
-		memset(&f[i].stats, 0, sizeof(f[i].stats));
-		f[i].pend_records = f[i].pend_filtered = 0;
-		f[i].pool = f[i].pool_bytes = 0;
-		f[i].skip = 0;
-		f[i].rng ^= (uint64_t)(uintptr_t)&f[i] * 0x9e3779b97f4a7c15ULL;
-		f[i].shared_stats = ps[i].shared_stats = true;
-		while (*tail)
-			tail = &(*tail)->feed_next;
-		*tail = &f[i];
-	}
-	return f;
+	atomic_fetch_add(&p->maps_gen, 1);
 }
 
 uint64_t plugins_stop(struct plugin *ps, int n)
@@ -526,12 +276,7 @@ uint64_t plugins_stop(struct plugin *ps, int n)
 	uint64_t undelivered = 0;
 
 	for (int i = 0; i < n; i++) {
-		uint64_t d;
-		plugin_flush_batch(&ps[i]);
-		for (struct plugin *f = ps[i].feed_next; f; f = f->feed_next)
-			ring_close(f->ring);	/* its thread has flushed it */
-		d = atomic_load(&ps[i].stats.dropped_records);
-		ring_close(ps[i].ring);
+		uint64_t d = atomic_load(&ps[i].stats.dropped_records);
 		if (d)
 			log_warnx(ps[i].who, "%llu records were dropped in total because the plugin's "
 			    "ring was full (plugin_pipe_size)", (unsigned long long)d);
@@ -543,18 +288,8 @@ uint64_t plugins_stop(struct plugin *ps, int n)
 		if (ps[i].type->fini && !ps[i].core->check_only)
 			ps[i].type->fini(&ps[i]);
 		plugin_maps_fini(&ps[i]);
-		for (int f = 0; f < ps[i].nfilters; f++)
-			pcap_freecode(&ps[i].filters[f]);
-		free(ps[i].filters);
-		free(ps[i].tag_filter);
-		free(ps[i].tag2_filter);
-		labelfilter_free(ps[i].label_filter);
-		ring_free(ps[i].ring);	/* and its feeds' sibling rings */
-	}
-	/* each plugins_feed_new() array starts with a feed of ps[0] */
-	for (struct plugin *f = n ? ps[0].feed_next : NULL, *next; f; f = next) {
-		next = f->feed_next;
-		free(f);
+		filters_free(&ps[i].filters);
+		ring_free(ps[i].ring);	/* and its sibling rings (collector_workers) */
 	}
 	free(ps);
 	return undelivered;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* plugin.h: the plugin runtime: a thread per plugin instance fed by its own ring, and the table of plugin types. */
+/* plugin.h: the plugin runtime, consumer side: a thread per plugin instance draining its ring(s), the plugin types. */
 #ifndef PLUGINS_PLUGIN_H
 #define PLUGINS_PLUGIN_H
 
@@ -12,6 +12,7 @@
 
 #include "config/config.h"
 #include "lib/ring.h"
+#include "model/dgram.h"
 #include "model/flow_rec.h"
 #include "model/prim.h"
 
@@ -48,6 +49,17 @@ struct plugin_pkt {
 };
 
 /*
+ * The tag pre_tag_map gives a datagram for one plugin (its `index` in
+ * config order), computed on demand by the collector's pipeline: 0 without
+ * a map.  Valid during a datagram() call only.
+ */
+struct plugin_tagger {
+	uint64_t (*tag)(void *arg, int index, const struct dgram *d);
+	void *arg;
+	int index;
+};
+
+/*
  * A plugin type: hooks called on the plugin's own thread (except init,
  * called on the core thread before capture starts, and fini after the
  * thread ended).  Types keep their state in plugin->state.
@@ -71,8 +83,13 @@ struct plugin_type {
 	void (*record)(struct plugin *p, const struct flow_rec *rec);
 	/* Instead of record(): one record with the start of its frame (pmacctd only). */
 	void (*packet)(struct plugin *p, const struct flow_rec *rec, const struct plugin_pkt *pk);
-	/* Takes whole datagrams from the collector (tee), never records. */
-	bool datagrams;
+	/*
+	 * Instead of records: every received and allowed datagram (tee), called
+	 * by the collector on the receive thread, by several receive threads at
+	 * once with collector_workers; the hook does its own locking.  The
+	 * plugin's thread then gets no records.  NULL for record plugins.
+	 */
+	void (*datagram)(struct plugin *p, const struct dgram *d, const struct plugin_tagger *tg);
 	/* Milliseconds until the plugin wants tick() again (-1 = never). */
 	int (*next_tick_ms)(struct plugin *p);
 	/* Periodic work: purge on refresh, serve queries. */
@@ -83,7 +100,7 @@ struct plugin_type {
 	void (*fini)(struct plugin *p);
 };
 
-/* Stats shared between the core (writer) and anyone reading (SIGUSR1, client). */
+/* Stats shared between the producers (the pipeline's feeds write) and anyone reading (SIGUSR1, client). */
 struct plugin_stats {
 	_Atomic uint64_t records;		/* records handed to the ring */
 	_Atomic uint64_t dropped_records;	/* lost to a full ring (live capture only) */
@@ -103,6 +120,31 @@ void plugin_flush_done(struct plugin *p, uint64_t start_us, bool ok);
 /* SIGUSR1: one line per plugin: records, drops, ring fill, purge count and timings. */
 void plugin_log_stats(struct plugin *p, const char *who);
 
+/*
+ * A plugin's filters, compiled by plugins_create() and read-only after:
+ * the producers (pipeline/feed.h) evaluate them, the plugin owns them.
+ */
+struct plugin_filters {
+	struct bpf_program *bpf;	/* aggregate_filter: one per comma-separated part, ORed */
+	int nbpf;
+	struct tagfilter *tag;		/* pre_tag_filter, NULL = none */
+	struct tagfilter *tag2;		/* pre_tag2_filter, NULL = none */
+	struct labelfilter *label;	/* pre_tag_label_filter, NULL = none */
+};
+
+/*
+ * Does a record pass aggregate_filter (any part; on the frame when `h` is
+ * not NULL) and pre_tag_filter / pre_tag2_filter / pre_tag_label_filter?
+ * Reads f only: any thread may call it.
+ */
+bool plugin_filters_pass(const struct plugin_filters *f, const struct flow_rec *rec,
+    const struct pcap_pkthdr *h, const uint8_t *pkt);
+
+/*
+ * One plugin instance: the consumer side.  The producers that fill its
+ * ring(s) are the pipeline's feeds (pipeline/feed.h); the batch format
+ * below is what they write and plugin_main() reads.
+ */
 struct plugin {
 	const struct plugin_type *type;
 	struct plugin_cfg *cfg;
@@ -110,43 +152,17 @@ struct plugin {
 	char who[CFG_NAME_MAX + 24];	/* "name/type" for log lines */
 	void *state;
 
-	/* the span of struct flow_key this plugin receives (prim_key_span) */
+	/* batch format: the span of struct flow_key this plugin receives (prim_key_span) */
 	size_t key_lo, key_hi;
 	size_t elem_size;		/* bytes per record in a batch */
 	size_t pkt_off;			/* packet(): offset of the struct plugin_pkt in an element */
-	int linktype;			/* of the capture (pmacctd) */
-	uint64_t pool, pool_bytes;	/* packet(): packets passed since the last sample (core side) */
-
-	/* core side */
-	struct ring *ring;
-	uint8_t *batch;			/* slot being filled, or NULL */
-	size_t batch_len, batch_cap;	/* records */
+	size_t batch_cap;		/* records per batch (ring slot) */
 	size_t pipe_bytes;		/* plugin_pipe_size in effect */
-	bool wait_when_full;		/* capture files: never drop */
-	struct bpf_program *filters;	/* aggregate_filter: one per comma-separated part, ORed */
-	int nfilters;
-	struct tagfilter *tag_filter;	/* pre_tag_filter, NULL = none */
-	struct tagfilter *tag2_filter;	/* pre_tag2_filter, NULL = none */
-	struct labelfilter *label_filter;	/* pre_tag_label_filter, NULL = none */
-	uint64_t rng;			/* sampling_rate */
-	uint64_t skip;			/* packets still to skip before the next sample */
-	struct plugin_stats stats;
-	uint64_t drops_reported;	/* dropped_records already logged */
-	time_t drops_logged_at;
-	/*
-	 * collector_workers: each further receive thread offers records to a
-	 * feed, a copy of this struct with its own ring (a sibling of ring)
-	 * and batch; `head` is the plugin it feeds (NULL on the plugin itself),
-	 * feed_next chains a plugin's feeds.  With feeds, every producer counts
-	 * records and filtered ones locally and adds them to the plugin's
-	 * stats per batch (shared_stats).
-	 */
-	struct plugin *head;
-	struct plugin *feed_next;
-	bool shared_stats;
-	uint64_t pend_records, pend_filtered;
+	/* the ring this thread drains; collector_workers add siblings (ring_add_sibling) */
+	struct ring *ring;
+	struct plugin_filters filters;
+	struct plugin_stats stats;	/* producers add, anyone reads */
 
-	/* plugin side */
 	pthread_t thread;
 	bool started;
 	struct plugin_maps *maps;	/* networks_file, ports_file (plugin_maps.c) */
@@ -156,55 +172,32 @@ struct plugin {
 	uint64_t undelivered;
 };
 
-/* The plugin type called `name`, or NULL. */
-const struct plugin_type *plugin_type_find(const char *name);
-const struct plugin_type *plugin_type_at(size_t i);
+/* Looks a plugin type up by name (the table is pipeline/plugin_types.h): the type or NULL. */
+typedef const struct plugin_type *(*plugin_type_find_fn)(const char *name);
 
 /*
- * Create every configured plugin: check the type is valid for the daemon,
- * compile aggregate_filter against `linktype`/`snaplen`, size the ring,
- * call init().  Returns the array (n = cfg->nplugins) or NULL after logging.
+ * Create every configured plugin: find its type with `find` and check it
+ * is valid for the daemon, compile its filters against `linktype`/`snaplen`,
+ * size the ring, call check() and init().  Returns the array
+ * (n = cfg->nplugins) or NULL after logging.
  */
-struct plugin *plugins_create(struct core_cfg *cfg, uint8_t daemon, int linktype, int snaplen);
+struct plugin *plugins_create(struct core_cfg *cfg, uint8_t daemon, int linktype, int snaplen,
+    plugin_type_find_fn find);
 
 /* Start each plugin's thread. */
 void plugins_start(struct plugin *ps, int n);
 
-/*
- * Offer a record to plugin p: aggregate_filter (on the packet when `h` is
- * not NULL), sampling, post_tag, then append to the current batch.
- */
-void plugin_offer(struct plugin *p, const struct flow_rec *rec,
-    const struct pcap_pkthdr *h, const uint8_t *pkt);
-
-/* Hand any partial batch to the plugin now (idle live capture, end of file). */
-void plugin_flush_batch(struct plugin *p);
-
-/*
- * A further producer side for the plugins ps[0..n-1], for one more core
- * thread (collector_workers): n feeds sharing each plugin's type, config
- * and filters, each with its own ring drained by the same plugin thread.
- * Only plugin_offer() and plugin_flush_batch() may be called on them, from
- * that one thread.  Call before plugins_start(); plugins_stop() closes and
- * frees them (flush them before).
- */
-struct plugin *plugins_feed_new(struct plugin *ps, int n);
-
-/*
- * Log (at most every 10 seconds per plugin) records lost to a full ring
- * since the last report, with the sizes to raise, as pmacct warns.
- */
-void plugin_report_drops(struct plugin *p, time_t now);
-
-/* Ask every plugin to reload its maps (SIGUSR2); each does it on its own thread. */
-void plugins_reload_maps(struct plugin *ps, int n);
+/* Ask a plugin to reload its maps (SIGUSR2); it does so on its own thread. */
+void plugin_reload_maps(struct plugin *p);
 
 /* The daemons' exit status when a plugin could not deliver everything it held at shutdown. */
 #define PLUGIN_EXIT_UNDELIVERED 2
 
 /*
- * Flush batches, close rings, join threads, run fini.  Returns the rows
- * the plugins' final flushes could not deliver (0: everything went out).
+ * Once every producer has closed its ring (feed_fini(), pipeline_fini()):
+ * report ring drops, join the threads (they drain their rings and flush),
+ * run fini and free ps.  Returns the rows the plugins' final flushes could
+ * not deliver (0: everything went out).
  */
 uint64_t plugins_stop(struct plugin *ps, int n);
 

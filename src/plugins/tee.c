@@ -18,9 +18,6 @@
 #include "lib/text.h"
 #include "lib/xalloc.h"
 #include "maps/tagfilter.h"
-#include "maps/tee_map.h"
-#include "pipeline/collector.h"
-#include "pipeline/dispatch.h"
 #include "plugins/nfprobe_net.h"
 #include "plugins/plugin.h"
 
@@ -49,13 +46,25 @@ struct tee_map {
 	bool uses_tags;			/* a tag filter or hash-tag: evaluate pre_tag_map */
 };
 
+/*
+ * Locking.  tee_datagram() runs on the receive threads, and with
+ * collector_workers on several of them at once; the collector takes no
+ * lock around it.  What they share is made safe here, once:
+ *   - the receivers map: read under `lock` (shared), replaced on SIGUSR2
+ *     under it (exclusive) by the one thread that wins the `gen` exchange;
+ *   - every counter (datagrams, errors, sent, a pool's round-robin turn):
+ *     atomics;
+ *   - the sockets: each send() or sendto() is one system call on a UDP or
+ *     raw socket, which the kernel serialises, from a buffer on the
+ *     caller's stack.
+ * So receive threads replicate in parallel and wait only for a reload.
+ */
 struct tee_state {
 	struct tee_map *map;
 	int raw4, raw6;			/* tee_transparent: raw sockets, -1 = none */
 	pthread_rwlock_t lock;		/* map swaps (SIGUSR2) vs. receive threads */
 	_Atomic unsigned gen;		/* maps generation loaded (SIGUSR2) */
 	_Atomic uint64_t datagrams, errors, unsendable;
-	int index;			/* this plugin's index in the pipeline, -1 = unknown */
 };
 
 /* ---- balancing -------------------------------------------------------- */
@@ -332,21 +341,6 @@ static void send_one(struct plugin *p, struct tee_state *s, struct tee_recv *r, 
 	}
 }
 
-/* The tag pre_tag_map gives this plugin for a datagram from `src` (0 without a map). */
-static uint64_t datagram_tag(struct pipeline *pl, int i, const struct dgram *d)
-{
-	struct flow_rec rec;
-
-	if (!pl->maps)
-		return 0;
-	memset(&rec, 0, sizeof(rec));
-	rec.k.peer_src_ip = d->src;
-	rec.ts = d->ts;
-	core_maps_apply(pl->maps, &rec, NULL, NULL);
-	core_maps_tag_for(pl->maps, i, 0, &rec);
-	return rec.k.tag;
-}
-
 static void tee_reload(struct plugin *p, struct tee_state *s)
 {
 	log_info(p->who, "[%s] (re)loading map.", p->cfg->tee_receivers);
@@ -365,35 +359,34 @@ static void tee_reload(struct plugin *p, struct tee_state *s)
 	log_info(p->who, "[%s] map successfully (re)loaded.", p->cfg->tee_receivers);
 }
 
-void tee_datagram(struct pipeline *pl, const struct dgram *d)
+/* The hook: replicate one datagram to the pools whose tags it matches (locking: tee_state). */
+static void tee_datagram(struct plugin *p, const struct dgram *d, const struct plugin_tagger *tg)
 {
-	for (int i = 0; i < pl->nplugins; i++) {
-		struct plugin *p = &pl->plugins[i];
-		struct tee_state *s = p->state;
-		if (!p->type->datagrams || !s)
-			continue;
-		unsigned gen = atomic_load(&p->maps_gen), seen = atomic_load(&s->gen);
-		if (gen != seen && atomic_compare_exchange_strong(&s->gen, &seen, gen)) {
-			pthread_rwlock_wrlock(&s->lock);
-			tee_reload(p, s);
-			pthread_rwlock_unlock(&s->lock);
-		}
-		pthread_rwlock_rdlock(&s->lock);
-		uint64_t tag = s->map->uses_tags ? datagram_tag(pl, i, d) : 0;
-		s->datagrams++;
-		for (size_t j = 0; j < s->map->npools; j++) {
-			struct tee_pool *pool = &s->map->pools[j];
-			if (pool->tags && !tagfilter_pass(pool->tags, tag))
-				continue;
-			if (pool->alg == TEE_ALL) {
-				for (size_t k = 0; k < pool->n; k++)
-					send_one(p, s, &pool->r[k], d);
-			} else {
-				send_one(p, s, &pool->r[tee_pick(pool->alg, pool->n, &pool->rr, &d->src, tag)], d);
-			}
-		}
+	struct tee_state *s = p->state;
+
+	if (!s)
+		return;
+	unsigned gen = atomic_load(&p->maps_gen), seen = atomic_load(&s->gen);
+	if (gen != seen && atomic_compare_exchange_strong(&s->gen, &seen, gen)) {
+		pthread_rwlock_wrlock(&s->lock);
+		tee_reload(p, s);
 		pthread_rwlock_unlock(&s->lock);
 	}
+	pthread_rwlock_rdlock(&s->lock);
+	uint64_t tag = s->map->uses_tags ? tg->tag(tg->arg, tg->index, d) : 0;
+	s->datagrams++;
+	for (size_t j = 0; j < s->map->npools; j++) {
+		struct tee_pool *pool = &s->map->pools[j];
+		if (pool->tags && !tagfilter_pass(pool->tags, tag))
+			continue;
+		if (pool->alg == TEE_ALL) {
+			for (size_t k = 0; k < pool->n; k++)
+				send_one(p, s, &pool->r[k], d);
+		} else {
+			send_one(p, s, &pool->r[tee_pick(pool->alg, pool->n, &pool->rr, &d->src, tag)], d);
+		}
+	}
+	pthread_rwlock_unlock(&s->lock);
 }
 
 /* ---- plugin ----------------------------------------------------------- */
@@ -502,7 +495,7 @@ static void tee_fini(struct plugin *p)
 const struct plugin_type tee_plugin_type = {
 	.name = "tee",
 	.daemons = SRC_NF | SRC_SF,
-	.datagrams = true,
+	.datagram = tee_datagram,
 	.check = tee_check,
 	.init = tee_init,
 	.record = tee_record,

@@ -12,17 +12,6 @@
 #include "maps/tee_map.h"	/* enum tee_alg */
 #include "model/flow_rec.h"
 
-struct pipeline;
-struct dgram;
-
-/*
- * The collector's hook: hand one received (and allowed) datagram to every
- * tee plugin of the pipeline, which sends it on to its receivers.  Runs
- * on the receive thread (several receive threads may call it at once); a
- * no-op when no tee plugin is configured.
- */
-void tee_datagram(struct pipeline *pl, const struct dgram *d);
-
 /*
  * Which receiver of a pool of n takes a datagram from `agent` with `tag`
  * (*rr is the pool's round-robin counter); TEE_ALL is not asked.

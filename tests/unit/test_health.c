@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/health.h"
+#include "model/health.h"
 #include "tap.h"
 
 static const char *const names[] = { "short", "bad_version" };

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* health.h: per-exporter and capture statistics, published by the receive threads for the http plugin. */
-#ifndef PIPELINE_HEALTH_H
-#define PIPELINE_HEALTH_H
+#ifndef MODEL_HEALTH_H
+#define MODEL_HEALTH_H
 
 #include <stdbool.h>
 #include <stddef.h>

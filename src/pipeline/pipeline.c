@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* dispatch.c: the core's per-record path: decode, enrich, then offer to every plugin. */
-#include "dispatch.h"
+/* pipeline.c: the core's per-record path: decode, enrich, then offer to every plugin. */
+#include "pipeline.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/log.h"
+#include "lib/xalloc.h"
 #include "model/prim.h"
 #include "pipeline/synth.h"
 
@@ -24,8 +26,8 @@ static bool any_plugin_has(const struct core_cfg *cfg, uint8_t flag, int id)
 /* Does any plugin or map need a frame for its BPF filters? */
 static bool needs_frame(const struct pipeline *pl)
 {
-	for (int i = 0; i < pl->nplugins; i++)
-		if (pl->plugins[i].nfilters)
+	for (int i = 0; i < pl->nfeeds; i++)
+		if (pl->feeds[i].filters->nbpf)
 			return true;
 	return pl->maps != NULL;
 }
@@ -37,8 +39,10 @@ int pipeline_init(struct pipeline *pl, struct core_cfg *cfg, struct plugin *ps, 
 
 	memset(pl, 0, sizeof(*pl));
 	pl->cfg = cfg;
-	pl->plugins = ps;
-	pl->nplugins = n;
+	pl->feeds = xcalloc((size_t)n ? (size_t)n : 1, sizeof(*pl->feeds));
+	pl->nfeeds = n;
+	for (int i = 0; i < n; i++)
+		feed_init(&pl->feeds[i], &ps[i], linktype);
 	/*
 	 * As pmacctd: fragments are tracked only when ports matter (an L4
 	 * primitive, or `flows`, whose flows are told apart by port), or when
@@ -54,15 +58,36 @@ int pipeline_init(struct pipeline *pl, struct core_cfg *cfg, struct plugin *ps, 
 	return err ? -1 : 0;
 }
 
+int pipeline_init_sibling(struct pipeline *pl, struct pipeline *first, int linktype, int snaplen)
+{
+	int err = 0;
+
+	memset(pl, 0, sizeof(*pl));
+	pl->cfg = first->cfg;
+	pl->feeds = xcalloc((size_t)first->nfeeds ? (size_t)first->nfeeds : 1, sizeof(*pl->feeds));
+	pl->nfeeds = first->nfeeds;
+	for (int i = 0; i < pl->nfeeds; i++)
+		feed_init_sibling(&pl->feeds[i], &first->feeds[i], linktype);
+	pl->maps = core_maps_new(pl->cfg, linktype, snaplen, &err);
+	pl->needs_frame = needs_frame(pl);
+	return err ? -1 : 0;
+}
+
 void pipeline_reload_maps(struct pipeline *pl)
 {
 	if (pl->maps)
 		core_maps_reload(pl->maps);
-	plugins_reload_maps(pl->plugins, pl->nplugins);
+	for (int i = 0; i < pl->nfeeds; i++)
+		plugin_reload_maps(pl->feeds[i].plugin);
 }
 
 void pipeline_fini(struct pipeline *pl)
 {
+	for (int i = 0; i < pl->nfeeds; i++)
+		feed_fini(&pl->feeds[i]);
+	free(pl->feeds);
+	pl->feeds = NULL;
+	pl->nfeeds = 0;
 	frag_free(pl->frag);
 	flows_free(pl->flows);
 	core_maps_free(pl->maps);
@@ -102,19 +127,46 @@ void pipeline_record(struct pipeline *pl, struct flow_rec *rec, const struct pca
 		return;
 	if (pl->flows)
 		flows_handle(pl->flows, rec);
-	for (int i = 0; i < pl->nplugins; i++) {
+	for (int i = 0; i < pl->nfeeds; i++) {
 		/* pre_tag_map is per plugin (pmacct 1.7.7); `return=true` offers more than once */
 		int n = pl->maps ? core_maps_offers(pl->maps, i) : 1;
 		for (int k = 0; k < n; k++) {
 			if (pl->maps)
 				core_maps_tag_for(pl->maps, i, k, rec);
-			plugin_offer(&pl->plugins[i], rec, h, pkt);
+			feed_offer(&pl->feeds[i], rec, h, pkt);
+		}
+	}
+}
+
+/* The tag pre_tag_map gives plugin i for a datagram from `src` (0 without a map). */
+static uint64_t datagram_tag(void *arg, int i, const struct dgram *d)
+{
+	struct pipeline *pl = arg;
+	struct flow_rec rec;
+
+	if (!pl->maps)
+		return 0;
+	memset(&rec, 0, sizeof(rec));
+	rec.k.peer_src_ip = d->src;
+	rec.ts = d->ts;
+	core_maps_apply(pl->maps, &rec, NULL, NULL);
+	core_maps_tag_for(pl->maps, i, 0, &rec);
+	return rec.k.tag;
+}
+
+void pipeline_datagram(struct pipeline *pl, const struct dgram *d)
+{
+	for (int i = 0; i < pl->nfeeds; i++) {
+		struct plugin *p = pl->feeds[i].plugin;
+		if (p->type->datagram) {
+			struct plugin_tagger tg = { datagram_tag, pl, i };
+			p->type->datagram(p, d, &tg);
 		}
 	}
 }
 
 void pipeline_flush(struct pipeline *pl)
 {
-	for (int i = 0; i < pl->nplugins; i++)
-		plugin_flush_batch(&pl->plugins[i]);
+	for (int i = 0; i < pl->nfeeds; i++)
+		feed_flush(&pl->feeds[i]);
 }

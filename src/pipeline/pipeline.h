@@ -1,23 +1,24 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* dispatch.h: the core's per-record path: decode, enrich, then offer to every plugin. */
-#ifndef PIPELINE_DISPATCH_H
-#define PIPELINE_DISPATCH_H
+/* pipeline.h: the core's per-record path: decode, enrich, then offer to every plugin. */
+#ifndef PIPELINE_PIPELINE_H
+#define PIPELINE_PIPELINE_H
 
 #include <pcap/pcap.h>
 #include <stdbool.h>
 
 #include "config/config.h"
 #include "decode/packet.h"
+#include "model/dgram.h"
 #include "pipeline/core_maps.h"
+#include "pipeline/feed.h"
 #include "pipeline/flows.h"
 #include "pipeline/frag.h"
-#include "plugins/plugin.h"
 
 /* The core's state between the source and the plugins (owned by the core thread). */
 struct pipeline {
 	struct core_cfg *cfg;
-	struct plugin *plugins;
-	int nplugins;
+	struct plugin_feed *feeds;	/* one per plugin, in config order */
+	int nfeeds;
 	struct pkt_stats dstats;
 	struct frag_table *frag;	/* when a plugin needs L4 primitives */
 	struct flows_table *flows;	/* when a plugin counts flows */
@@ -26,16 +27,31 @@ struct pipeline {
 };
 
 /*
- * Set up the enrichment state the plugins need (linktype and snaplen of the
- * capture, for pre_tag_map filters).  `packets`: records are captured
- * packets (pmacctd), so fragments and flows are tracked here; NetFlow and
- * sFlow records arrive as flows already.  Returns 0, or -1 after logging.
+ * Set up a feed for each of the plugins ps[0..n-1] and the enrichment state
+ * they need (linktype and snaplen of the capture, for pre_tag_map filters).
+ * `packets`: records are captured packets (pmacctd), so fragments and flows
+ * are tracked here; NetFlow and sFlow records arrive as flows already.
+ * Returns 0, or -1 after logging; pipeline_fini() in both cases.
  */
 int pipeline_init(struct pipeline *pl, struct core_cfg *cfg, struct plugin *ps, int n,
     int linktype, int snaplen, bool packets);
 
+/*
+ * The pipeline of one more receive thread (collector_workers): its own
+ * maps, and further feeds of first's plugins (feed_init_sibling()), records
+ * as flows.  Before the plugins start.  0, or -1 after logging;
+ * pipeline_fini() in both cases, before first's.
+ */
+int pipeline_init_sibling(struct pipeline *pl, struct pipeline *first, int linktype, int snaplen);
+
 /* SIGUSR2: reload the core's maps, and ask every plugin to reload its own. */
 void pipeline_reload_maps(struct pipeline *pl);
+
+/*
+ * Close the feeds (partial batches handed over, rings closed: the plugin
+ * threads drain them and end) and free the pipeline's state.  Before
+ * plugins_stop().
+ */
 void pipeline_fini(struct pipeline *pl);
 
 /* One captured frame of link type dlt through decode, enrich and dispatch. */
@@ -49,6 +65,13 @@ void pipeline_packet(struct pipeline *pl, int dlt, const struct pcap_pkthdr *h, 
  */
 void pipeline_record(struct pipeline *pl, struct flow_rec *rec, const struct pcap_pkthdr *h,
     const uint8_t *pkt);
+
+/*
+ * One received and allowed datagram to every plugin whose type takes
+ * datagrams (tee), on the calling receive thread; with their pre_tag_map
+ * tag on demand.
+ */
+void pipeline_datagram(struct pipeline *pl, const struct dgram *d);
 
 /* Hand every plugin its partial batch (idle live capture, end of input). */
 void pipeline_flush(struct pipeline *pl);
