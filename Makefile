@@ -43,13 +43,16 @@ asan: deps
 	ninja -C $(ASAN_BUILD)
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 meson test -C $(ASAN_BUILD) --print-errorlogs
 
-# The threaded parts under ThreadSanitizer: the ring and table tests, then pmacctd with three
-# plugins on the demo capture (a data race fails the run).
-tsan: deps
+# The threaded parts under ThreadSanitizer: the ring and table tests, pmacctd with three plugins
+# on the demo capture, and nfacctd's two receive threads feeding tee at once (a data race fails
+# the run).
+tsan: test-deps
 	@[ -f $(TSAN_BUILD)/build.ninja ] || meson setup $(TSAN_BUILD) $(MESON_WERROR) -Db_sanitize=thread -Dbuildtype=debug
 	ninja -C $(TSAN_BUILD)
 	meson test -C $(TSAN_BUILD) --print-errorlogs ring agg health
 	TSAN_OPTIONS=halt_on_error=1:exitcode=66 $(TSAN_BUILD)/pmacctd -f tests/e2e/configs/tsan.conf >/dev/null
+	TSAN_OPTIONS=halt_on_error=1:exitcode=66 NFACCTD=$(abspath $(TSAN_BUILD))/nfacctd \
+	$(PYTHON) -m pytest -q tests/e2e/test_tee_workers.py
 
 # `make install [PREFIX=/usr/local] [DESTDIR=/tmp/root]`: binaries, manual pages, SQL scripts,
 # examples and systemd units (docs/install.md).
@@ -77,9 +80,9 @@ E2E_ASAN_TESTS = tests/e2e/test_nfacctd.py tests/e2e/test_sfacctd.py \
 	tests/e2e/test_check_config.py tests/e2e/test_print_failures.py
 e2e-asan: asan build
 	CI= ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	PMACCTD=$(CURDIR)/$(ASAN_BUILD)/pmacctd NFACCTD=$(CURDIR)/$(ASAN_BUILD)/nfacctd \
-	SFACCTD=$(CURDIR)/$(ASAN_BUILD)/sfacctd PMACCT=$(CURDIR)/$(ASAN_BUILD)/pmacct \
-	PCAPGEN=$(CURDIR)/$(BUILD)/pcapgen REF_PMACCTD=/nonexistent REF_NFACCTD=/nonexistent \
+	PMACCTD=$(abspath $(ASAN_BUILD))/pmacctd NFACCTD=$(abspath $(ASAN_BUILD))/nfacctd \
+	SFACCTD=$(abspath $(ASAN_BUILD))/sfacctd PMACCT=$(abspath $(ASAN_BUILD))/pmacct \
+	PCAPGEN=$(abspath $(BUILD))/pcapgen REF_PMACCTD=/nonexistent REF_NFACCTD=/nonexistent \
 	REF_SFACCTD=/nonexistent $(PYTHON) -m pytest -q $(E2E_ASAN_TESTS)
 
 test: test-deps build unit asan tsan e2e e2e-asan

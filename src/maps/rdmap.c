@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lib/mapfile.h"
+#include "lib/text.h"
 #include "lib/xalloc.h"
 #include "model/prim_value.h"
 
@@ -89,7 +90,7 @@ static int parse_num(const char *k, const char *v, uint32_t *out, char *why, siz
 /* One key=value of a row into l.  0, or -1 with why. */
 static int set_key(struct rd_line *l, const char *k, const char *v, char *why, size_t wlen)
 {
-	switch (mapfile_key_id(rd_keys, sizeof(rd_keys) / sizeof(rd_keys[0]), k)) {
+	switch (mapfile_key_id(rd_keys, NELEM(rd_keys), k)) {
 	case RK_ID:
 		if (prim_value_parse_rd(v, l->rd) == 0)
 			return 0;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "lib/mapfile.h"
+#include "lib/text.h"
 #include "lib/xalloc.h"
 
 #define SM_WHO "default/core"
@@ -93,7 +94,7 @@ static const struct mapfile_key sm_keys[] = {
 static bool sm_set(struct mapfile *mf, struct sm_rule *r, unsigned *seen, const char *k,
     const char *v)
 {
-	int id = mapfile_key_id(sm_keys, sizeof(sm_keys) / sizeof(sm_keys[0]), k);
+	int id = mapfile_key_id(sm_keys, NELEM(sm_keys), k);
 	bool ok = false;
 
 	if (id < 0) {

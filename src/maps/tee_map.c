@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lib/mapfile.h"
+#include "lib/text.h"
 #include "lib/xalloc.h"
 
 enum tee_key { TK_ID, TK_IP, TK_TAG, TK_ALG };
@@ -37,7 +38,7 @@ static int set_key(struct tee_map_row *r, const char *k, char *v, char *why, siz
 {
 	int alg;
 
-	switch (mapfile_key_id(tee_keys, sizeof(tee_keys) / sizeof(tee_keys[0]), k)) {
+	switch (mapfile_key_id(tee_keys, NELEM(tee_keys), k)) {
 	case TK_ID:
 		if (parse_id(v, &r->id) == 0)
 			return 0;
@@ -51,7 +52,7 @@ static int set_key(struct tee_map_row *r, const char *k, char *v, char *why, siz
 			r->tags = xmalloc(sizeof(*r->tags));
 		return tagfilter_compile(r->tags, v, why, wlen);
 	case TK_ALG:
-		alg = mapfile_key_id(tee_algs, sizeof(tee_algs) / sizeof(tee_algs[0]), v);
+		alg = mapfile_key_id(tee_algs, NELEM(tee_algs), v);
 		if (alg >= 0) {
 			r->alg = (enum tee_alg)alg;
 			return 0;

@@ -225,7 +225,7 @@ static int parse_len(const char *v, struct prim_custom *c)
 /* One key=value of a definition into d.  0, or -1 with why. */
 static int set_key(struct custom_row *d, const char *k, const char *v, char *why, size_t wlen)
 {
-	switch (mapfile_key_id(custom_keys, sizeof(custom_keys) / sizeof(custom_keys[0]), k)) {
+	switch (mapfile_key_id(custom_keys, NELEM(custom_keys), k)) {
 	case CK_NAME:
 		if (strlen(v) >= sizeof(d->name) - 1) {
 			snprintf(why, wlen, "name too long (at most %d characters)", CUSTOM_NAME_MAX - 1);

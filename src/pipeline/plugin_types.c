@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "lib/text.h"
+
 extern const struct plugin_type print_plugin_type;
 extern const struct plugin_type memory_plugin_type;
 #ifdef HAVE_HTTP
@@ -57,12 +59,12 @@ static const struct plugin_type *const plugin_types[] = {
 
 const struct plugin_type *plugin_type_at(size_t i)
 {
-	return i < sizeof(plugin_types) / sizeof(plugin_types[0]) ? plugin_types[i] : NULL;
+	return i < NELEM(plugin_types) ? plugin_types[i] : NULL;
 }
 
 const struct plugin_type *plugin_type_find(const char *name)
 {
-	for (size_t i = 0; i < sizeof(plugin_types) / sizeof(plugin_types[0]); i++)
+	for (size_t i = 0; i < NELEM(plugin_types); i++)
 		if (strcmp(plugin_types[i]->name, name) == 0)
 			return plugin_types[i];
 	return NULL;
