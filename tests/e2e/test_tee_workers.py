@@ -25,7 +25,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 
 from conftest import DAEMON_ENV, REPO
 
