@@ -25,7 +25,6 @@ import threading
 import time
 from pathlib import Path
 
-
 from conftest import DAEMON_ENV, REPO
 
 NFACCTD = Path(os.environ.get("NFACCTD", REPO / "build" / "nfacctd"))
