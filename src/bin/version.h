@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/* version.h: -V output (version, build options, plugin types) and the usage lines every daemon shares. */
 #ifndef PMNG_BIN_VERSION_H
 #define PMNG_BIN_VERSION_H
 

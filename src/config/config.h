@@ -299,7 +299,4 @@ void cfg_extra_free(struct cfg_extra *e);
  */
 const char *cfg_where(const struct cfg_extra *origin, const char *key);
 
-/* Write the table of configuration keys as Markdown (docs/config-keys.md). */
-void cfg_keys_markdown(FILE *out);
-
 #endif

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/* keydoc.h: documentation generated from the key and primitive tables (docs/config-keys.md, pmacct.conf(5)). */
 #ifndef PMNG_CONFIG_KEYDOC_H
 #define PMNG_CONFIG_KEYDOC_H
 
 #include <stdint.h>
 #include <stdio.h>
 
-/* docs/config-keys.md (declared in config.h too, for the test tool). */
+/* Write the table of configuration keys as Markdown (docs/config-keys.md). */
 void cfg_keys_markdown(FILE *out);
 
 /* pmacct.conf(5): syntax, every key of the table, every primitive. */

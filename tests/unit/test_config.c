@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "config/keydoc.h"
 #include "config/keys.h"
 #include "tap.h"
 
