@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "decode/nf_state.h"
+#include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -53,19 +54,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct nf_state *st = nf_state_new(&o);
 	data++;
 	size--;
-	while (size >= 2) {
-		size_t len = (size_t)(data[0] & 0x3f) << 8 | data[1];
-		int i = data[0] >> 6;
-		data += 2;
-		size -= 2;
-		if (len > size)
-			len = size;
-		uint8_t *d = malloc(len ? len : 1);
-		memcpy(d, data, len);
+	uint8_t *d;
+	size_t len;
+	int i;
+
+	while ((d = fuzz_next_datagram(&data, &size, 2, &i, &len))) {
 		nf_decode(st, d, len, &ex[i], &now, sink, &n);
 		free(d);
-		data += len;
-		size -= len;
 		now.sec++;
 		nf_state_expire(st, now.sec);	/* early data held past hold_secs */
 	}

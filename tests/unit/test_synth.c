@@ -6,6 +6,8 @@
 #include "pipeline/synth.h"
 #include "tap.h"
 
+#include "frec.h"
+
 static unsigned be16(const uint8_t *p) { return (unsigned)(p[0] << 8 | p[1]); }
 
 /* Does the BPF expression match frame[0..n) with header h (DLT_EN10MB)? -1 if it does not compile. */
@@ -26,11 +28,8 @@ static int bpf_match(const char *expr, const uint8_t *frame, const struct pcap_p
 
 static struct flow_rec v4_tcp(void)
 {
-	struct flow_rec r;
+	struct flow_rec r = frec_v4(1, 2);
 
-	memset(&r, 0, sizeof(r));
-	r.k.src_ip = (struct fr_ip){ .af = 4, .a = { 10, 0, 0, 1 } };
-	r.k.dst_ip = (struct fr_ip){ .af = 4, .a = { 10, 0, 0, 2 } };
 	memcpy(r.k.src_mac, "\x00\x11\x22\x33\x44\x55", 6);
 	memcpy(r.k.dst_mac, "\x66\x77\x88\x99\xaa\xbb", 6);
 	r.k.vlan = 20;
