@@ -15,16 +15,11 @@
 # BENCH_DIR (default /tmp/pmacct-bench), PACKETS, FLOWS, BACKENDS ("kafka amqp").
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-PMACCTD=${PMACCTD:-$ROOT/build/pmacctd}
-PCAPGEN=${PCAPGEN:-$ROOT/build/pcapgen}
-BENCH_DIR=${BENCH_DIR:-/tmp/pmacct-bench}
+. "$(dirname "$0")/lib.sh"
 PACKETS=${PACKETS:-4000000}
 FLOWS=${FLOWS:-1000000}
 BACKENDS=${BACKENDS:-kafka amqp}
 RABBIT_BIN=/usr/lib/rabbitmq/bin
-
-mkdir -p "$BENCH_DIR"
 PCAP=$BENCH_DIR/brokers-$PACKETS-$FLOWS.pcap
 if [ ! -s "$PCAP" ]; then
 	echo "generating $PACKETS packets over $FLOWS uniform flows ..." >&2

@@ -45,6 +45,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "e2e"))
+from helpers import file_has, free_port, wait_for  # noqa: E402  (tests/e2e/helpers.py)
+
 NF_RECS = 24
 SF_SAMPLES = 8
 EXPORTERS = 8
@@ -111,23 +114,6 @@ def sf_capture(path, datagrams):
             f.write(frame(f"10.9.9.{e + 1}", 6343, p, n))
 
 
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def wait_text(path, text, timeout=15):
-    end = time.time() + timeout
-    while time.time() < end:
-        if path.exists() and text in path.read_text(errors="replace"):
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def pmacct_conf(w, proto, port, out, pipe, workers, ref):
     d = "nfacctd" if proto == "nf" else "sfacctd"
     c = (f"{d}_ip: 127.0.0.1\n{d}_port: {port}\n{d}_pipe_size: {pipe}\n"
@@ -173,7 +159,7 @@ def trial(args, daemon, proto, pcap, rate, workdir):
                                 env=dict(os.environ, TZ="UTC", LC_ALL="C"))
     try:
         if ready:
-            if not wait_text(log, ready):
+            if not wait_for(lambda: file_has(log, ready), 15, step=0.05):
                 raise RuntimeError(f"{name} did not start:\n{log.read_text()}")
         # pmacct 1.7.7 announces itself before its plugins are up
         time.sleep(2.5 if kind == "ref" else 0.5 if ready else 1.0)

@@ -7,25 +7,11 @@
 #   PREFIXES=100000 PACKETS=500000 bench/networks.sh     # smaller
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-PMACCTD=${PMACCTD:-$ROOT/build/pmacctd}
-REF_PMACCTD=${REF_PMACCTD:-/usr/sbin/pmacctd}
-PCAPGEN=${PCAPGEN:-$ROOT/build/pcapgen}
-BENCH_DIR=${BENCH_DIR:-/tmp/pmacct-bench}
+. "$(dirname "$0")/lib.sh"
 PACKETS=${PACKETS:-2000000}
 FLOWS=${FLOWS:-100000}
 PREFIXES=${PREFIXES:-500000}
-PY=/usr/bin/python3
-MEASURE="$PY $ROOT/bench/measure.py"
-
-mkdir -p "$BENCH_DIR"
-if [ ! -x "$PCAPGEN" ]; then
-	PCAPGEN=$BENCH_DIR/pcapgen
-	cc -O2 -std=c11 -D_GNU_SOURCE -o "$PCAPGEN" "$ROOT/tests/tools/pcapgen.c" -lm
-fi
-PCAP=$BENCH_DIR/bench-$PACKETS-$FLOWS-1.pcap
-[ -s "$PCAP" ] || "$PCAPGEN" -n "$PACKETS" -f "$FLOWS" -s 1 -S 128 -d 300 -o "$PCAP" \
-	-t "$BENCH_DIR/bench-$PACKETS-$FLOWS-1.json"
+bench_capture "$PACKETS" "$FLOWS" 1
 
 # 90% IPv4 (60% /24, the rest /8../23), 10% IPv6 (/32../64), random ASNs;
 # the capture's own addresses are covered by some of them.  No duplicates:

@@ -11,11 +11,11 @@
 # Ours runs with its default plugin buffers; nfacctd 1.7.7 gets plugin_buffer_size 1024000
 # and plugin_pipe_size 102400000 (with its defaults it drops records between its processes).
 set -eu
+. "$(dirname "$0")/lib.sh"
 BUILD=${1:-build}
 RECORDS=${2:-2000000}
 OURS=${NFACCTD:-$BUILD/nfacctd}
 REF=${REF_NFACCTD:-/usr/sbin/nfacctd}
-PY=/usr/bin/python3
 W=$(mktemp -d /tmp/nfbench.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 
@@ -75,12 +75,7 @@ CONF
 
 # CPU seconds (user + sys) of one command: the least and the median of $RUNS runs (default 5)
 RUNS=${RUNS:-5}
-cpu() {
-	for _ in $(seq "$RUNS"); do
-		/usr/bin/time -f "%U %S" -o "$W/time" "$@" >/dev/null 2>&1 || true
-		awk '{ printf "%.3f\n", $1 + $2 }' "$W/time"
-	done | sort -n | awk '{ v[NR] = $1 } END { printf "%s %s", v[1], v[int((NR + 1) / 2)] }'
-}
+cpu() { bench_cpu "$W/time" "$@"; }
 
 per_m() { awk -v c="$1" -v n="$RECORDS" 'BEGIN { printf "%.3f", c * 1000000 / n }'; }
 

@@ -17,32 +17,14 @@
 # "ours reference softflowd nfpcapd").
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-PMACCTD=${PMACCTD:-$ROOT/build/pmacctd}
-REF_PMACCTD=${REF_PMACCTD:-/usr/sbin/pmacctd}
-PCAPGEN=${PCAPGEN:-$ROOT/build/pcapgen}
-BENCH_DIR=${BENCH_DIR:-/tmp/pmacct-bench}
+. "$(dirname "$0")/lib.sh"
 PACKETS=${PACKETS:-2000000}
 FLOWS=${FLOWS:-100000}
 SEED=${SEED:-1}
 PORT=${PORT:-29900}
 MAXFLOWS=${MAXFLOWS:-8192}
 TOOLS=" ${TOOLS:-ours reference softflowd nfpcapd} "
-PY=/usr/bin/python3
-MEASURE="$PY $ROOT/bench/measure.py"
-
-mkdir -p "$BENCH_DIR"
-if [ ! -x "$PCAPGEN" ]; then
-	echo "no pcapgen at $PCAPGEN: compiling tests/tools/pcapgen.c" >&2
-	PCAPGEN=$BENCH_DIR/pcapgen
-	cc -O2 -std=c11 -D_GNU_SOURCE -o "$PCAPGEN" "$ROOT/tests/tools/pcapgen.c" -lm
-fi
-PCAP=$BENCH_DIR/bench-$PACKETS-$FLOWS-$SEED.pcap
-TALLIES=$BENCH_DIR/bench-$PACKETS-$FLOWS-$SEED.json
-if [ ! -s "$PCAP" ] || [ ! -s "$TALLIES" ]; then
-	echo "generating $PACKETS packets over $FLOWS flows (snaplen 128) ..." >&2
-	"$PCAPGEN" -n "$PACKETS" -f "$FLOWS" -s "$SEED" -S 128 -d 300 -o "$PCAP" -t "$TALLIES"
-fi
+bench_capture "$PACKETS" "$FLOWS" "$SEED"
 read -r WANT_PK WANT_BY < <($PY -c "import json,sys; t=json.load(open(sys.argv[1])); \
 print(t['packets'], t['bytes'])" "$TALLIES")
 

@@ -11,31 +11,11 @@
 # default /tmp/pmacct-bench), PACKETS, FLOWS, SEED.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-PMACCTD=${PMACCTD:-$ROOT/build/pmacctd}
-REF_PMACCTD=${REF_PMACCTD:-/usr/sbin/pmacctd}
-PCAPGEN=${PCAPGEN:-$ROOT/build/pcapgen}
-BENCH_DIR=${BENCH_DIR:-/tmp/pmacct-bench}
+. "$(dirname "$0")/lib.sh"
 PACKETS=${PACKETS:-2000000}
 FLOWS=${FLOWS:-100000}
 SEED=${SEED:-1}
-PY=/usr/bin/python3
-MEASURE="$PY $ROOT/bench/measure.py"
-
-mkdir -p "$BENCH_DIR"
-if [ ! -x "$PCAPGEN" ]; then
-	echo "no pcapgen at $PCAPGEN: compiling tests/tools/pcapgen.c" >&2
-	PCAPGEN=$BENCH_DIR/pcapgen
-	cc -O2 -std=c11 -D_GNU_SOURCE -o "$PCAPGEN" "$ROOT/tests/tools/pcapgen.c" -lm
-fi
-
-PCAP=$BENCH_DIR/bench-$PACKETS-$FLOWS-$SEED.pcap
-TALLIES=$BENCH_DIR/bench-$PACKETS-$FLOWS-$SEED.json
-if [ ! -s "$PCAP" ] || [ ! -s "$TALLIES" ]; then
-	echo "generating $PACKETS packets over $FLOWS flows (snaplen 128) ..." >&2
-	"$PCAPGEN" -n "$PACKETS" -f "$FLOWS" -s "$SEED" -S 128 -d 300 \
-		-o "$PCAP" -t "$TALLIES"
-fi
+bench_capture "$PACKETS" "$FLOWS" "$SEED"
 
 # $1 name, $2 binary, $3 extra config lines
 bench_one() {

@@ -10,9 +10,10 @@
 # nothing but python3.  Both daemons aggregate the same 5-tuple + agent and
 # write JSON; CPU time is user+sys of the whole process.
 set -eu
+. "$(dirname "$0")/lib.sh"
 N=${1:-2000000}
-HERE=$(cd "$(dirname "$0")/.." && pwd)
-OURS=${SFACCTD:-$HERE/build/sfacctd}
+
+OURS=${SFACCTD:-$ROOT/build/sfacctd}
 REF=${REF_SFACCTD:-/usr/sbin/sfacctd}
 T=$(mktemp -d /tmp/sfbench.XXXXXX)
 [ -n "${KEEP:-}" ] || trap 'rm -rf "$T"' EXIT
@@ -78,16 +79,9 @@ CONF
 	fi
 }
 
-# CPU seconds (user + sys) of one command: the least and the median of $RUNS runs (default 5;
-# the first run also warms the page cache).  /usr/bin/time, not a Python wrapper: pyenv's
-# python3 on PATH made the same runs read 60% higher.
+# CPU seconds (user + sys) of one command: the least and the median of $RUNS runs (default 5)
 RUNS=${RUNS:-5}
-cpu() {
-	for _ in $(seq "$RUNS"); do
-		/usr/bin/time -f "%U %S" -o "$T/time" "$@" >/dev/null 2>&1 || true
-		awk '{ printf "%.3f\n", $1 + $2 }' "$T/time"
-	done | sort -n | awk '{ v[NR] = $1 } END { printf "%s %s", v[1], v[int((NR + 1) / 2)] }'
-}
+cpu() { bench_cpu "$T/time" "$@"; }
 per_m() { echo "$1 $N" | awk '{ printf "%.3f", $1 / ($2 / 1e6) }'; }
 
 printf 'samples: %s (%s), CPU-s of %s runs each\n' "$N" "$(du -h "$T/sflow.pcap" | cut -f1)" "$RUNS"

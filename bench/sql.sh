@@ -25,17 +25,11 @@
 # BENCH_DIR (/tmp/pmacct-bench), PACKETS, FLOWS, BACKENDS ("sqlite3 pgsql mysql ref").
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-PMACCTD=${PMACCTD:-$ROOT/build/pmacctd}
-REF_PMACCTD=${REF_PMACCTD:-/usr/sbin/pmacctd}
-PCAPGEN=${PCAPGEN:-$ROOT/build/pcapgen}
-BENCH_DIR=${BENCH_DIR:-/tmp/pmacct-bench}
+. "$(dirname "$0")/lib.sh"
 PACKETS=${PACKETS:-3000000}
 FLOWS=${FLOWS:-1000000}
 BACKENDS=${BACKENDS:-sqlite3 pgsql mysql ref}
 export TZ=UTC LC_ALL=C
-
-mkdir -p "$BENCH_DIR"
 PCAP=$BENCH_DIR/sql-$PACKETS-$FLOWS.pcap
 if [ ! -s "$PCAP" ]; then
 	echo "generating $PACKETS packets over $FLOWS uniform flows ..." >&2

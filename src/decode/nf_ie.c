@@ -168,6 +168,13 @@ const struct nf_ie *nf_ie_find_pen(uint32_t pen, uint16_t id)
 	return NULL;
 }
 
+const struct nf_ie *nf_ie_table(uint32_t pen, size_t *n)
+{
+	*n = pen == 0 ? sizeof(nf_ies) / sizeof(nf_ies[0]) :
+	    pen == NF_PEN_HUAWEI ? sizeof(nf_ies_huawei) / sizeof(nf_ies_huawei[0]) : 0;
+	return pen == 0 ? nf_ies : pen == NF_PEN_HUAWEI ? nf_ies_huawei : NULL;
+}
+
 /* Is this (mapped) field usable with the length the template gives it? */
 static bool nf_ie_len_ok(const struct nf_ie *ie, uint16_t len)
 {

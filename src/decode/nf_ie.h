@@ -117,6 +117,13 @@ const struct nf_ie *nf_ie_find(uint16_t id);
 /* The table entry for element `id` of enterprise `pen` (0: IANA); NULL if not mapped. */
 const struct nf_ie *nf_ie_find_pen(uint32_t pen, uint16_t id);
 
+/*
+ * The whole table of enterprise `pen` (0: IANA, NF_PEN_HUAWEI), sorted by id
+ * as nf_ie_find_pen() needs, with its length in *n; NULL and 0 for another
+ * enterprise.  For tests and documentation.
+ */
+const struct nf_ie *nf_ie_table(uint32_t pen, size_t *n);
+
 /* A field as a template declares it (RFC 3954 5.2, RFC 7011 3.2). */
 struct nf_field {
 	uint16_t type;		/* IE id, enterprise bit cleared */

@@ -10,23 +10,34 @@ Environment:
   PCAPGEN      the capture generator (default <repo>/build/pcapgen; when
                missing it is compiled from tests/tools/pcapgen.c with cc).
   REF_PMACCTD  the reference daemon (default /usr/sbin/pmacctd).
+  CI           set: a test that cannot run because the reference or a tool
+               `make test-deps` installs is missing, or because the
+               reference answered wrong, fails instead of skipping
+               (skip_or_fail(), needs()).
 """
 
 import concurrent.futures
+import contextlib
 import csv
+import importlib
 import io
 import json
 import os
+import pwd
 import re
 import shutil
 import socket
+import struct
 import subprocess
+import tempfile
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from helpers import file_has, free_port, free_tcp_port, wait_for  # noqa: F401  (for the modules)
 
 REPO = Path(__file__).resolve().parents[2]
 PMACCTD = Path(os.environ.get("PMACCTD", REPO / "build" / "pmacctd"))
@@ -60,16 +71,40 @@ def pytest_sessionstart(session):
                     returncode=3)
 
 
-def free_port(kind=socket.SOCK_DGRAM, host="127.0.0.1"):
-    """A port the kernel has free on host (UDP by default; socket.SOCK_STREAM for TCP)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, kind) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+def skip_or_fail(reason, module=False):
+    """The one rule for a test that cannot run because the reference pmacct
+    1.7.7 or a tool that `make test-deps` installs is missing, or because the
+    reference answered wrong: under CI (the CI environment variable set)
+    everything must run, so the test fails; elsewhere it is skipped.
+    module: called at module level (a whole module skipped)."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set: this must run)", pytrace=False)
+    pytest.skip(reason, allow_module_level=module)
 
 
-def free_tcp_port():
-    return free_port(socket.SOCK_STREAM)
+def needs(available, reason):
+    """A mark: a test that runs only when `available`; otherwise
+    skip_or_fail(reason) at its set-up."""
+    return pytest.mark.needs_tool(available=bool(available), reason=reason)
+
+
+def import_or_skip(name, module=False):
+    """importlib.import_module(name), or skip_or_fail() when it is missing."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        skip_or_fail(f"python module {name} missing", module=module)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "needs_tool(available, reason): runs only when "
+                            "available, else skip_or_fail(reason)")
+
+
+def pytest_runtest_setup(item):
+    for m in item.iter_markers("needs_tool"):
+        if not m.kwargs["available"]:
+            skip_or_fail(m.kwargs["reason"])
 
 
 def is_reference(binary):
@@ -83,13 +118,12 @@ needs_ours = pytest.mark.skipif(
     not os.access(PMACCTD, os.X_OK),
     reason=f"our pmacctd not built at {PMACCTD} (run `meson setup build && "
     "ninja -C build`, or set PMACCTD)")
-needs_ref = pytest.mark.skipif(
-    not os.access(REF_PMACCTD, os.X_OK),
-    reason=f"reference pmacctd missing at {REF_PMACCTD} (apt-get install "
-    "pmacct); differential tests need it")
-needs_tshark = pytest.mark.skipif(
-    shutil.which("tshark") is None,
-    reason="tshark not installed (apt-get install tshark)")
+needs_ref = needs(
+    os.access(REF_PMACCTD, os.X_OK),
+    f"reference pmacctd missing at {REF_PMACCTD} (apt-get install pmacct); "
+    "differential tests need it")
+needs_tshark = needs(shutil.which("tshark") is not None,
+                     "tshark not installed (apt-get install tshark)")
 
 
 # ---------------------------------------------------------------------------
@@ -277,7 +311,7 @@ def _build_pcapgen(tmpdir):
         return PCAPGEN
     cc = shutil.which("cc") or shutil.which("gcc")
     if cc is None:
-        pytest.skip(f"no pcapgen at {PCAPGEN} and no C compiler")
+        skip_or_fail(f"no pcapgen at {PCAPGEN} and no C compiler")
     exe = Path(tmpdir) / "pcapgen"
     subprocess.run([cc, "-O2", "-std=c11", "-D_GNU_SOURCE", "-o", str(exe),
                     str(REPO / "tests/tools/pcapgen.c"), "-lm"], check=True)
@@ -531,3 +565,154 @@ def write_netflow_v5_pcap(path, **kw):
             frame = b"\0" * 12 + b"\x08\x00" + ip + udp
             f.write(struct.pack("<IIII", ts, 0, len(frame), len(frame)) + frame)
     return exp
+
+
+def u32(*v):
+    """Big-endian 32-bit words (sFlow is made of them)."""
+    return b"".join(struct.pack(">I", x & 0xffffffff) for x in v)
+
+
+def sf_frame(src, dst, sport, payload):
+    """Ethernet + IPv4 + UDP (to port 53) headers of a frame with `payload` bytes,
+    as an sFlow sample carries them."""
+    l4 = struct.pack(">HHHH", sport, 53, 8 + payload, 0)
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 28 + payload, 1, 0, 64, 17, 0,
+                     socket.inet_aton(src), socket.inet_aton(dst))
+    return bytes.fromhex("66778899aabb001122334455") + b"\x08\x00" + ip + l4
+
+
+# ---------------------------------------------------------------------------
+# SQL servers of our own (PostgreSQL, MariaDB), started for a module and thrown away
+
+
+PG_BIN = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+PG_BIN = PG_BIN[-1] if PG_BIN else None
+MARIADBD = shutil.which("mariadbd") or (
+    "/usr/sbin/mariadbd" if os.path.exists("/usr/sbin/mariadbd") else None)
+
+
+def user_exists(name):
+    try:
+        pwd.getpwnam(name)
+        return True
+    except KeyError:
+        return False
+
+
+class Postgres:
+    """A throw-away PostgreSQL cluster owned by the postgres user."""
+
+    def __init__(self, base):
+        self.dir = Path(base) / "pg"
+        self.dir.mkdir(parents=True)
+        shutil.chown(self.dir, "postgres", "postgres")
+        self.port = free_tcp_port()
+        self.data = self.dir / "data"
+
+    def _as_pg(self, *cmd, check=True):
+        return subprocess.run(["runuser", "-u", "postgres", "--", *cmd], check=check,
+                              capture_output=True, text=True, env=dict(DAEMON_ENV))
+
+    def init(self):
+        self._as_pg(str(PG_BIN / "initdb"), "-D", str(self.data), "-A", "trust",
+                    "-U", "postgres", "--no-sync")
+        self.start()
+        self.psql("CREATE USER pmacct PASSWORD 'arealsmartpwd'")
+        self.psql("CREATE DATABASE pmacct OWNER pmacct")
+
+    def start(self):
+        self._as_pg(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "log"),
+                    "-w", "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
+                    "-c fsync=off -c timezone=UTC", "start")
+
+    def stop(self, mode="fast"):
+        self._as_pg(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop",
+                    check=False)
+
+    def psql(self, sql, db="postgres", user="postgres"):
+        r = self._as_pg(str(PG_BIN / "psql"), "-h", str(self.dir), "-p", str(self.port),
+                        "-U", user, "-d", db, "-v", "ON_ERROR_STOP=1", "-A", "-t", "-F", "|",
+                        "-c", sql)
+        return [ln.split("|") for ln in r.stdout.splitlines() if ln]
+
+    def conf(self):
+        return f"sql_host: 127.0.0.1\nsql_port: {self.port}\n"
+
+
+class Mariadb:
+    """A throw-away MariaDB server run as the mysql user."""
+
+    def __init__(self, base):
+        self.dir = Path(base) / "my"
+        self.dir.mkdir(parents=True)
+        shutil.chown(self.dir, "mysql", "mysql")
+        self.port = free_tcp_port()
+        self.sock = self.dir / "sock"
+        self.proc = None
+
+    def init(self):
+        subprocess.run(["mariadb-install-db", f"--datadir={self.dir}/data", "--user=mysql",
+                        "--auth-root-authentication-method=socket", "--skip-test-db"],
+                       check=True, capture_output=True)
+        self.start()
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [MARIADBD, "--no-defaults", f"--datadir={self.dir}/data", "--user=mysql",
+             f"--socket={self.sock}", f"--port={self.port}", "--bind-address=127.0.0.1",
+             f"--pid-file={self.dir}/pid", "--skip-log-bin", "--innodb-flush-log-at-trx-commit=0",
+             f"--log-error={self.dir}/err.log", "--default-time-zone=+00:00"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if not wait_for(self.sock.exists, 60):
+            raise RuntimeError("mariadbd did not start: " +
+                               (self.dir / "err.log").read_text(errors="replace")[-2000:])
+
+    def stop(self):
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(60)
+            self.proc = None
+
+    def sql(self, sql, db=None):
+        cmd = ["mariadb", "-S", str(self.sock), "-u", "root", "-N", "-B", "-e", sql]
+        if db:
+            cmd.insert(1, db)
+        r = subprocess.run(cmd, check=True, capture_output=True, text=True)
+        return [ln.split("\t") for ln in r.stdout.splitlines() if ln]
+
+
+@contextlib.contextmanager
+def postgres_server(prefix):
+    """A PostgreSQL server of our own on loopback for the block (skips without one)."""
+    if PG_BIN is None or not user_exists("postgres"):
+        skip_or_fail("PostgreSQL server binaries missing (apt-get install postgresql)")
+    base = tempfile.mkdtemp(prefix=prefix)   # pytest's own tmp is root-only
+    os.chmod(base, 0o755)
+    srv = Postgres(base)
+    try:
+        srv.init()
+        yield srv
+    finally:
+        srv.stop("immediate")
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def pg(tmp_path_factory):
+    with postgres_server("pmng-sql-") as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def my(tmp_path_factory):
+    if MARIADBD is None or not user_exists("mysql"):
+        skip_or_fail("MariaDB server binaries missing (apt-get install mariadb-server)")
+    base = tempfile.mkdtemp(prefix="pmng-sql-")
+    os.chmod(base, 0o755)
+    srv = Mariadb(base)
+    try:
+        srv.init()
+        yield srv
+    finally:
+        srv.stop()
+        shutil.rmtree(base, ignore_errors=True)

@@ -33,7 +33,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DAEMON_ENV, PMACCTD, REF_PMACCTD, BIG_BUFFERS, write_netflow_v5_pcap
+from conftest import (DAEMON_ENV, PMACCTD, REF_PMACCTD, BIG_BUFFERS, import_or_skip, skip_or_fail,
+                      write_netflow_v5_pcap)
 from conftest import free_tcp_port as free_port
 
 KAFKA_MOCK = Path(os.environ.get("KAFKA_MOCK", PMACCTD.parent / "kafka_mock"))
@@ -359,8 +360,8 @@ class Rabbit:
 @pytest.fixture(scope="module")
 def rabbit(tmp_path_factory):
     if not (RABBIT_BIN / "rabbitmq-server").exists():
-        pytest.skip("rabbitmq-server not installed")
-    pytest.importorskip("pika")
+        skip_or_fail("rabbitmq-server not installed")
+    import_or_skip("pika")
     if not plugin_supported("amqp"):
         pytest.skip("pmacctd built without the amqp plugin")
     r = Rabbit(tmp_path_factory.mktemp("rabbit"))
@@ -405,8 +406,10 @@ def norm(body, wids):
 
 def test_amqp_same_json_as_pmacct(rabbit, pcapgen, tmp_path):
     """Debian's pmacctd 1.7.7 and ours publish the same messages for the same capture."""
-    if not rabbit.ref_port or not os.access(REF_PMACCTD, os.X_OK):
-        pytest.skip("reference pmacctd or port 5672 unavailable")
+    if not os.access(REF_PMACCTD, os.X_OK):
+        skip_or_fail(f"reference pmacctd missing at {REF_PMACCTD}")
+    if not rabbit.ref_port:
+        pytest.skip("port 5672 (the reference's fixed AMQP port) unavailable")
     pcap, _ = pcapgen(2_000, 50, seed=3)
     conf = (f"pcap_savefile: {pcap}\nplugins: amqp[a]\n"
             "aggregate[a]: src_host, dst_host, proto, src_port, tos\namqp_host[a]: 127.0.0.1\n"
@@ -646,8 +649,8 @@ def test_amqp_started_with_the_broker(pcapgen, tmp_path):
     (the daemon first waits for it, backing off): the capture arrives exactly once,
     checked without deduplication, and every id is unique."""
     if not (RABBIT_BIN / "rabbitmq-server").exists():
-        pytest.skip("rabbitmq-server not installed")
-    pytest.importorskip("pika")
+        skip_or_fail("rabbitmq-server not installed")
+    import_or_skip("pika")
     if not plugin_supported("amqp"):
         pytest.skip("pmacctd built without the amqp plugin")
     pcap, tallies = pcapgen(50_000, 5_000, seed=11)

@@ -48,7 +48,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
-from conftest import REF_EXIT_RACE, free_port
+from conftest import REF_EXIT_RACE, free_port, needs, skip_or_fail
 
 REPO = Path(__file__).resolve().parents[2]
 NFACCTD = Path(os.environ.get("NFACCTD", REPO / "build" / "nfacctd"))
@@ -66,17 +66,17 @@ ENV = dict(os.environ, TZ="UTC", LC_ALL="C")
 BIG = "plugin_buffer_size: 1024000\nplugin_pipe_size: 102400000\n"
 
 
-needs_base = pytest.mark.skipif(
-    not os.access(NFACCTD, os.X_OK) or not os.access(SFACCTD, os.X_OK)
-    or not os.access(PCAPGEN, os.X_OK) or shutil.which("tshark") is None
-    or shutil.which("tcpdump") is None,
-    reason="needs our nfacctd/sfacctd and pcapgen built, tshark and tcpdump")
-needs_softflowd = pytest.mark.skipif(
-    SOFTFLOWD is None or SOFTFLOWCTL is None,
-    reason="softflowd not installed (apt-get install softflowd; make test-deps does)")
-needs_ref = pytest.mark.skipif(
-    not all(os.access(p, os.X_OK) for p in (REF_PMACCTD, REF_NFACCTD, REF_SFACCTD)),
-    reason="Debian pmacct 1.7.7 not installed (apt-get install pmacct)")
+needs_base = needs(
+    os.access(NFACCTD, os.X_OK) and os.access(SFACCTD, os.X_OK)
+    and os.access(PCAPGEN, os.X_OK) and shutil.which("tshark") is not None
+    and shutil.which("tcpdump") is not None,
+    "needs our nfacctd/sfacctd and pcapgen built, tshark and tcpdump")
+needs_softflowd = needs(
+    SOFTFLOWD is not None and SOFTFLOWCTL is not None,
+    "softflowd not installed (apt-get install softflowd; make test-deps does)")
+needs_ref = needs(
+    all(os.access(p, os.X_OK) for p in (REF_PMACCTD, REF_NFACCTD, REF_SFACCTD)),
+    "Debian pmacct 1.7.7 not installed (apt-get install pmacct)")
 
 pytestmark = needs_base
 
@@ -459,7 +459,7 @@ def exports(tmp_path_factory, captures, cap_totals):
 def need(exports, name):
     if name not in exports:
         tool = NF_EXPORTERS.get(name, ("pmacctd",))[0]
-        pytest.skip(f"{name}: {tool} not installed")
+        skip_or_fail(f"{name}: {tool} not installed")
     return exports[name]
 
 
@@ -586,7 +586,7 @@ def diffs(exports, tmp_path_factory):
 @pytest.mark.parametrize("case", list(NF_DIFF))
 def test_nfacctd_differential(diffs, case):
     if ("nf", case) not in diffs:
-        pytest.skip("needs softflowd and pmacctd's nfprobe exports")
+        skip_or_fail("needs softflowd and pmacctd's nfprobe exports")
     ours, ref = diffs[("nf", case)]
     assert sum(ref.values()) > 100
     assert ours == ref
@@ -601,7 +601,7 @@ def test_nfacctd_differential(diffs, case):
 @pytest.mark.parametrize("case", list(SF_DIFF))
 def test_sfacctd_differential(diffs, case):
     if ("sf", case) not in diffs:
-        pytest.skip("needs pmacctd's sfprobe exports")
+        skip_or_fail("needs pmacctd's sfprobe exports")
     ours, ref = diffs[("sf", case)]
     assert sum(ref.values()) > 100
     assert ours == ref
@@ -619,7 +619,7 @@ def test_nfacctd_live_multi_exporter(exports, tmp_path):
     the rows the -I replay gives, on both."""
     names = [n for n in NF_EXPORTERS if n in exports]
     if len(names) < 2:
-        pytest.skip("needs softflowd and pmacctd's nfprobe exports")
+        skip_or_fail("needs softflowd and pmacctd's nfprobe exports")
     grams, pcap = merged(tmp_path, exports, names)
     agg = NF_AGG.replace("timestamp_start, timestamp_end, ", "")
     replay = run_file(NFACCTD, tmp_path / "replay", pcap, agg)

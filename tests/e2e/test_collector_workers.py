@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import free_port
+from conftest import file_has, free_port, sf_frame, u32, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 NFACCTD = Path(os.environ.get("NFACCTD", REPO / "build" / "nfacctd"))
@@ -32,16 +32,6 @@ ENV = dict(os.environ, TZ="UTC", LC_ALL="C")
 SOURCES = [f"127.0.0.{i}" for i in range(2, 10)]
 DATAGRAMS = 60          # per exporter
 RECORDS = 10            # per datagram
-
-
-
-def wait_for(path, text, timeout=10):
-    end = time.time() + timeout
-    while time.time() < end:
-        if path.exists() and text in path.read_text(errors="replace"):
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def bound_sockets(port):
@@ -95,17 +85,6 @@ def nf_traffic(rnd, templates=True):
 
 
 # ---- sFlow v5 -----------------------------------------------------------------
-
-def u32(*v):
-    return b"".join(struct.pack(">I", x & 0xffffffff) for x in v)
-
-
-def sf_frame(src, dst, sport, payload):
-    l4 = struct.pack(">HHHH", sport, 53, 8 + payload, 0)
-    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 28 + payload, 1, 0, 64, 17, 0,
-                     socket.inet_aton(src), socket.inet_aton(dst))
-    return bytes.fromhex("66778899aabb001122334455") + b"\x08\x00" + ip + l4
-
 
 def sf_sample(seq, frame, frame_len):
     hdr = frame + b"\0" * ((4 - len(frame) % 4) % 4)
@@ -163,7 +142,7 @@ def run(binary, tmp, daemon, plan, ready, extra=""):
         proc = subprocess.Popen([str(binary), "-f", str(conf)], stdout=lf,
                                 stderr=subprocess.STDOUT, env=ENV)
     try:
-        assert wait_for(log, ready), log.read_text()
+        assert wait_for(lambda: file_has(log, ready), 10), log.read_text()
         sockets = bound_sockets(port)
         send(port, plan)
         time.sleep(0.5)
@@ -242,7 +221,7 @@ def test_nfacctd_workers_allow_file_reload(tmp_path):
         proc = subprocess.Popen([str(NFACCTD), "-f", str(conf)], stdout=lf,
                                 stderr=subprocess.STDOUT, env=ENV)
     try:
-        assert wait_for(log, "waiting for NetFlow"), log.read_text()
+        assert wait_for(lambda: file_has(log, "waiting for NetFlow"), 10), log.read_text()
         send(port, first)
         time.sleep(0.3)
         allow.write_text("".join(f"{exp}\n" for exp in SOURCES))

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DAEMON_ENV, PMACCTD, REPO, free_tcp_port
+from conftest import DAEMON_ENV, PMACCTD, REPO, free_tcp_port, wait_for
 
 BIN = PMACCTD.parent
 DAEMONS = {
@@ -253,19 +253,6 @@ def runnable(block):
 RUNS = [b for b in CONFIGS if runnable(b) is None]
 
 
-def wait_for(pred, proc, timeout=20.0, what="condition"):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise AssertionError(f"daemon exited ({proc.returncode}) before {what}:\n"
-                                 + proc.stderr.read())
-        res = pred()
-        if res:
-            return res
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def memory_rows(path):
     """Rows of `pmacct -s` on a memory table's socket (header excluded)."""
     res = subprocess.run([str(PMACCT), "-p", str(path), "-s"], capture_output=True,
@@ -329,9 +316,10 @@ def test_config_block_runs(block, tmp_path):
                             stderr=subprocess.PIPE, text=True)
     try:
         for sock in sockets:
-            wait_for(lambda: memory_rows(sock), proc, what=f"rows from pmacct -p {sock} -s")
+            wait_for(lambda: memory_rows(sock), 20.0, proc=proc,
+                     what=f"rows from pmacct -p {sock} -s")
         for port, token in https:
-            wait_for(lambda: http_rows(port, token), proc, what=f"rows from port {port}")
+            wait_for(lambda: http_rows(port, token), 20.0, proc=proc, what=f"rows from port {port}")
         if stays:
             proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
@@ -387,17 +375,17 @@ def test_dashboard_example_runs(tmp_path):
     proc = subprocess.Popen([str(PMACCTD), "-f", str(conf)], cwd=REPO, env=DAEMON_ENV,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        wait_for(lambda: http_rows(port, None), proc, what="dashboard rows")
+        wait_for(lambda: http_rows(port, None), 20.0, proc=proc, what="dashboard rows")
         status, page = http_get(port, "/")
         assert status == 200 and "<!DOCTYPE html>" in page
         def replays():
             _, body = http_get(port, "/api/status")
             m = re.search(r'"totals": \{"packets": (\d+)', body)
             return m and int(m.group(1)) >= 6000      # demo.pcap is 3,000 packets
-        wait_for(replays, proc, what="a second replay")
+        wait_for(replays, 20.0, proc=proc, what="a second replay")
         _, series = http_get(port, "/api/series?last=60")
         assert re.search(r"\[\d+, [1-9]\d*, ", series), series
-        assert wait_for(lambda: memory_rows(sock), proc, what="the memory table")
+        assert wait_for(lambda: memory_rows(sock), 20.0, proc=proc, what="the memory table")
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=30)
     finally:

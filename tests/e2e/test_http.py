@@ -20,12 +20,11 @@ import urllib.request
 
 import pytest
 
-from conftest import DAEMON_ENV, PMACCTD, needs_ours
+from conftest import DAEMON_ENV, PMACCTD, file_has, needs, needs_ours, wait_for
 from conftest import free_tcp_port as free_port
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-needs_chromium = pytest.mark.skipif(CHROMIUM is None,
-                                    reason="chromium not installed (apt-get install chromium)")
+needs_chromium = needs(CHROMIUM is not None, "chromium not installed (apt-get install chromium)")
 
 
 
@@ -356,7 +355,7 @@ class Collector:
         self.log = open(self.logpath, "w+")
         self.proc = subprocess.Popen([str(binary), "-f", str(conf)], stdout=self.log,
                                      stderr=subprocess.STDOUT, env=DAEMON_ENV)
-        if not tcw.wait_for(self.logpath, ready, timeout=15):
+        if not wait_for(lambda: file_has(self.logpath, ready), 15):
             text = self.logpath.read_text()
             self.stop()
             if "Unknown plugin type: http" in text or "plugin type 'http'" in text:

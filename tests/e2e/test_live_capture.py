@@ -17,12 +17,12 @@ import uuid
 import pytest
 
 from conftest import (DAEMON_ENV, PMACCTD, csv_dicts, needs_ours,
-                      is_reference)
+                      is_reference, needs, wait_for)
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="live capture needs root "
                        "(network namespaces and a veth pair)"),
-    pytest.mark.skipif(shutil.which("ip") is None, reason="iproute2 missing"),
+    needs(shutil.which("ip") is not None, "iproute2 missing"),
     needs_ours,
 ]
 
@@ -99,15 +99,6 @@ EXPECTED = {
     ("fd00:203::2", "fd00:203::1", 7000, 7001, 17): (30, 30 * 108),
     ("10.203.1.2", "10.203.1.1", 1, 2, 17): (20, 20 * 38),
 }
-
-
-def wait_for(pred, timeout):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.mark.parametrize("stop", ["sigint", "refresh"])

@@ -17,7 +17,7 @@ import pytest
 
 import test_nfacctd as nf
 import test_sfacctd as sf
-from conftest import free_port
+from conftest import file_has, free_port, wait_for
 
 NFACCTD = nf.NFACCTD
 REF_NFACCTD = nf.REF_NFACCTD
@@ -58,7 +58,8 @@ class Collector:
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         # several source ports: SO_REUSEPORT spreads them over the receive threads
         self.tx = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(8)]
-        assert nf.wait_for(self.log, "waiting for", 15) or nf.wait_for(self.log, "INFO", 5)
+        assert (wait_for(lambda: file_has(self.log, "waiting for"), 15)
+                or wait_for(lambda: file_has(self.log, "INFO"), 5))
         time.sleep(0.5)
 
     def send(self, srcs):

@@ -30,8 +30,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (BIG_BUFFERS, DAEMON_ENV, PMACCTD, REF_PMACCTD, REPO,
-                      parse_csv, parse_formatted)
+from conftest import (BIG_BUFFERS, DAEMON_ENV, PMACCTD, REF_PMACCTD, REPO, needs, parse_csv,
+                      parse_formatted, skip_or_fail)
 
 PMACCT = Path(os.environ.get("PMACCT", REPO / "build" / "pmacct"))
 REF_PMACCT = Path(os.environ.get("REF_PMACCT", "/usr/bin/pmacct"))
@@ -40,9 +40,8 @@ FIVE = "src_host,dst_host,src_port,dst_port,proto"
 needs_ours = pytest.mark.skipif(
     not (os.access(PMACCTD, os.X_OK) and os.access(PMACCT, os.X_OK)),
     reason=f"our pmacctd/pmacct not built ({PMACCTD}, {PMACCT})")
-needs_ref = pytest.mark.skipif(
-    not (os.access(REF_PMACCTD, os.X_OK) and os.access(REF_PMACCT, os.X_OK)),
-    reason="Debian's pmacct 1.7.7 is not installed (apt-get install pmacct)")
+needs_ref = needs(os.access(REF_PMACCTD, os.X_OK) and os.access(REF_PMACCT, os.X_OK),
+                  "Debian's pmacct 1.7.7 is not installed (apt-get install pmacct)")
 
 
 # ---------------------------------------------------------------------------
@@ -479,7 +478,7 @@ def test_concurrent_clients(tmp_path, pcapgen):
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory, capture):
     if not (os.access(REF_PMACCTD, os.X_OK) and os.access(REF_PMACCT, os.X_OK)):
-        pytest.skip("Debian's pmacct 1.7.7 is not installed (apt-get install pmacct)")
+        skip_or_fail("Debian's pmacct 1.7.7 is not installed (apt-get install pmacct)")
     if not (os.access(PMACCTD, os.X_OK) and os.access(PMACCT, os.X_OK)):
         pytest.skip("our pmacctd/pmacct not built")
     pcap, tallies = capture
@@ -499,7 +498,7 @@ def pair(tmp_path_factory, capture):
             try:
                 ref.wait(REF_PMACCT, n, tallies["bytes"], timeout=30)
             except AssertionError as e:
-                pytest.skip("the reference did not account exactly the generator's "
+                skip_or_fail("the reference did not account exactly the generator's "
                             f"{tallies['bytes']} bytes (lost or doubled data): {str(e)[:200]}")
         yield ref, our
     finally:

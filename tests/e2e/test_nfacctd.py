@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import file_has, needs, wait_for
+
 REPO = Path(__file__).resolve().parents[2]
 NFACCTD = Path(os.environ.get("NFACCTD", REPO / "build" / "nfacctd"))
 REF_NFACCTD = Path(os.environ.get("REF_NFACCTD", "/usr/sbin/nfacctd"))
@@ -30,8 +32,7 @@ ENV = dict(os.environ, TZ="UTC", LC_ALL="C")
 
 needs_ours = pytest.mark.skipif(not os.access(NFACCTD, os.X_OK),
                                 reason=f"our nfacctd not built at {NFACCTD}")
-needs_ref = pytest.mark.skipif(not os.access(REF_NFACCTD, os.X_OK),
-                               reason=f"reference nfacctd missing at {REF_NFACCTD}")
+needs_ref = needs(os.access(REF_NFACCTD, os.X_OK), f"reference nfacctd missing at {REF_NFACCTD}")
 
 ALL_PRIMS = ("src_host,dst_host,src_port,dst_port,proto,tos,timestamp_start,timestamp_end,"
              "timestamp_export,peer_src_ip,in_iface,out_iface,src_as,dst_as,src_mask,"
@@ -147,15 +148,6 @@ def send_all(port, datagrams):
         time.sleep(0.002)
 
 
-def wait_for(path, text, timeout=10):
-    end = time.time() + timeout
-    while time.time() < end:
-        if path.exists() and text in path.read_text(errors="replace"):
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def run_collector(binary, tmp, port, datagrams, fmt="json", extra="", aggregate=ALL_PRIMS,
                   args=(), settle=0.3):
     tmp.mkdir(parents=True, exist_ok=True)
@@ -169,7 +161,7 @@ def run_collector(binary, tmp, port, datagrams, fmt="json", extra="", aggregate=
         proc = subprocess.Popen([str(binary), "-f", str(conf), *args], stdout=lf,
                                 stderr=subprocess.STDOUT, env=ENV)
     try:
-        assert wait_for(log, "waiting for NetFlow"), log.read_text()
+        assert wait_for(lambda: file_has(log, "waiting for NetFlow"), 10), log.read_text()
         time.sleep(settle)
         send_all(port, datagrams)
         time.sleep(0.5)

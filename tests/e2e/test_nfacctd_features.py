@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 import test_nfacctd as nf
-from conftest import free_port
+from conftest import file_has, free_port, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 NFACCTD = nf.NFACCTD
@@ -498,7 +498,7 @@ def test_custom_primitives_memory_client(tmp_path):
         proc = subprocess.Popen([str(NFACCTD), "-f", str(conf)], stdout=lf,
                                 stderr=subprocess.STDOUT, env=ENV)
     try:
-        assert nf.wait_for(log, "waiting for NetFlow"), log.read_text()
+        assert wait_for(lambda: file_has(log, "waiting for NetFlow"), 10), log.read_text()
         nf.send_all(port, custom_datagrams())
         want = sorted((s, m, str(big)) for (s, b, p, m, pl, alu, top, big, mac, ifn) in CUST_RECS)
         got = []
@@ -640,7 +640,7 @@ def test_names_memory_client_match(tmp_path):
         proc = subprocess.Popen([str(NFACCTD), "-f", str(conf)], stdout=lf,
                                 stderr=subprocess.STDOUT, env=ENV)
     try:
-        assert nf.wait_for(log, "waiting for NetFlow"), log.read_text()
+        assert wait_for(lambda: file_has(log, "waiting for NetFlow"), 10), log.read_text()
         nf.send_all(port, dg)
         want = sorted((s, ifnames.get(i, "")) for (s, i, o, iv, ev) in recs)
         for _ in range(50):
@@ -819,7 +819,7 @@ class MemoryDaemon:
         with open(self.log, "w") as lf:
             self.proc = subprocess.Popen([str(binary), "-f", str(conf)], stdout=lf,
                                          stderr=subprocess.STDOUT, env=ENV)
-        assert nf.wait_for(self.log, "waiting for NetFlow"), self.log.read_text()
+        assert wait_for(lambda: file_has(self.log, "waiting for NetFlow"), 10), self.log.read_text()
 
     def feed_until(self, client, entries):
         nf.send_all(self.port, self.datagrams or custom_datagrams())

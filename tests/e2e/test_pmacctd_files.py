@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from conftest import (BIG_BUFFERS, PMACCTD, REF_PMACCTD, assert_clean_exit,
-                      run_reference,
+                      run_reference, skip_or_fail,
                       csv_dicts, is_reference, needs_ours, needs_ref,
                       needs_tshark, normalise_text, parse_formatted,
                       parse_json_lines, run_pmacctd)
@@ -430,7 +430,7 @@ def fill_case(c, crafted):
 def ref_outputs(ref_cache, crafted):
     """Every differential case through the reference, in parallel, once."""
     if not REF_PMACCTD.exists():
-        pytest.skip(f"reference pmacctd missing at {REF_PMACCTD}")
+        skip_or_fail(f"reference pmacctd missing at {REF_PMACCTD}")
     ref_cache.prefetch({k: fill_case(c, crafted) for k, c in DIFF_CASES.items()})
     return ref_cache
 

@@ -21,13 +21,12 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from conftest import demo_src_hosts, DAEMON_ENV, PMACCTD, REPO, needs_ours
+from conftest import demo_src_hosts, DAEMON_ENV, PMACCTD, REPO, needs_ours, wait_for
 
 PMACCT = Path(os.environ.get("PMACCT", PMACCTD.parent / "pmacct"))
 DEMO = REPO / "examples" / "demo.pcap"
@@ -54,18 +53,6 @@ def proc_status(pid):
         k, _, v = line.partition(":")
         st[k] = v.split()
     return st
-
-
-def wait_for(pred, proc, what, limit=60):
-    """Poll until pred() holds (readiness, not a timing assertion)."""
-    deadline = time.monotonic() + limit
-    while not pred():
-        if proc.poll() is not None:
-            pytest.fail(f"daemon exited {proc.returncode} before {what}:\n"
-                        + proc.stderr.read()[-3000:])
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting for {what}")
-        time.sleep(0.2)
 
 
 @pytest.fixture
@@ -117,7 +104,7 @@ pidfile: {out}/pmacctd.pid
     proc = start(conf, shared_dir)
     try:
         wait_for(lambda: (out / "acct.csv").exists() and (out / "acct.csv").stat().st_size > 0,
-                 proc, "the print output")
+                 60, "the print output", proc=proc, step=0.2)
         st = proc_status(proc.pid)
         assert st["Uid"] == [str(want_uid)] * 4
         assert st["Gid"] == [str(want_gid)] * 4
@@ -136,8 +123,8 @@ pidfile: {out}/pmacctd.pid
                                capture_output=True, text=True, timeout=60)
             assert q.returncode == 0, q.stderr
             return csv_src_hosts(q.stdout)
-        wait_for(lambda: sum(v[0] for v in query().values()) >= total, proc,
-                 "the whole capture in the memory plugin")
+        wait_for(lambda: sum(v[0] for v in query().values()) >= total,
+                 60, "the whole capture in the memory plugin", proc=proc, step=0.2)
         assert query() == want
         files = {p.name: p.stat() for p in out.iterdir()}
         for name in ("m.pipe", "pmacctd.pid", "pmacctd.pid-print-p", "pmacctd.pid-memory-m"):
@@ -227,7 +214,8 @@ def test_secrets_not_logged_nor_in_process_title(tmp_path):
     proc = start(conf.read_text(), tmp_path)
     try:
         log = tmp_path / "daemon.log"
-        wait_for(lambda: log.exists() and "amqp" in log.read_text(), proc, "the amqp plugin's log")
+        wait_for(lambda: log.exists() and "amqp" in log.read_text(),
+                 60, "the amqp plugin's log", proc=proc, step=0.2)
         seen = [Path(f"/proc/{proc.pid}/cmdline").read_bytes().decode(errors="replace")]
         for t in Path(f"/proc/{proc.pid}/task").iterdir():
             seen.append((t / "comm").read_text())
@@ -282,8 +270,8 @@ files_umask: 026
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, errors="replace")
     try:
-        wait_for(lambda: proc_status(proc.pid)["Uid"][0] == str(NOBODY.pw_uid), proc,
-                 "the switch to nobody")
+        wait_for(lambda: proc_status(proc.pid)["Uid"][0] == str(NOBODY.pw_uid),
+                 60, "the switch to nobody", proc=proc, step=0.2)
         d = (REPO / "tests" / "fuzz" / "corpus" / "netflow" / "v9").read_bytes()
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             while len(d) >= 2:
@@ -291,7 +279,7 @@ files_umask: 026
                 s.sendto(d[2:2 + n], ("127.0.0.1", port))
                 d = d[2 + n:]
         wait_for(lambda: (out / "nf.txt").exists() and (out / "nf.txt").stat().st_size > 0,
-                 proc, "the print output")
+                 60, "the print output", proc=proc, step=0.2)
         st = proc_status(proc.pid)
         assert st["Uid"] == [str(NOBODY.pw_uid)] * 4 and st["Gid"] == [str(NOBODY.pw_gid)] * 4
         assert st["Groups"] == [str(NOBODY.pw_gid)] and int(st["CapEff"][0], 16) == 0

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DAEMON_ENV, PMACCTD, REPO
+from conftest import DAEMON_ENV, PMACCTD, REPO, free_port, needs, needs_tshark
 
 NFACCTD = Path(os.environ.get("NFACCTD", REPO / "build" / "nfacctd"))
 REF_NFACCTD = Path(os.environ.get("REF_NFACCTD", "/usr/sbin/nfacctd"))
@@ -40,11 +40,8 @@ NFDUMP = os.environ.get("NFDUMP", shutil.which("nfdump") or "/usr/bin/nfdump")
 
 needs_nfdump = pytest.mark.skipif(not (os.access(NFCAPD, os.X_OK) and os.access(NFDUMP, os.X_OK)),
                                   reason="nfdump not installed (apt-get install nfdump)")
-needs_ref_nf = pytest.mark.skipif(not os.access(REF_NFACCTD, os.X_OK),
-                                  reason=f"reference nfacctd missing at {REF_NFACCTD}")
-needs_ref_sf = pytest.mark.skipif(not os.access(REF_SFACCTD, os.X_OK),
-                                  reason=f"reference sfacctd missing at {REF_SFACCTD}")
-needs_tshark = pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")
+needs_ref_nf = needs(os.access(REF_NFACCTD, os.X_OK), f"reference nfacctd missing at {REF_NFACCTD}")
+needs_ref_sf = needs(os.access(REF_SFACCTD, os.X_OK), f"reference sfacctd missing at {REF_SFACCTD}")
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="raw sockets need root")
 
 PROTO_NAMES = {"TCP": 6, "UDP": 17, "ICMP": 1, "ICMP6": 58, "IPV6-ICMP": 58}
@@ -65,14 +62,6 @@ def tally_flows(tallies, v4_only=False):
         r[0] += f["packets"]
         r[1] += f["bytes"]
     return res
-
-
-def free_udp_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def wait_bound(port, timeout=10):
@@ -152,7 +141,7 @@ def capture(pcapgen):
 @pytest.mark.parametrize("version", [5, 9, 10])
 def test_nfprobe_into_nfcapd(tmp_path, capture, version):
     pcap, tallies = capture
-    port = free_udp_port()
+    port = free_port()
     store = tmp_path / "nfcapd"
     store.mkdir()
     nfcapd = subprocess.Popen([NFCAPD, "-l", str(store), "-p", str(port), "-b", "127.0.0.1",
@@ -189,7 +178,7 @@ def test_nfprobe_into_nfcapd(tmp_path, capture, version):
 @pytest.mark.parametrize("version", [5, 9, 10])
 def test_nfprobe_into_reference_nfacctd(tmp_path, capture, version):
     pcap, tallies = capture
-    port = free_udp_port()
+    port = free_port()
     out = tmp_path / "ref.csv"
     conf = tmp_path / "nfacctd.conf"
     conf.write_text(f"nfacctd_ip: 127.0.0.1\nnfacctd_port: {port}\nplugins: print[p]\n"
@@ -227,7 +216,7 @@ def test_nfprobe_sampling_rate_exported(tmp_path, capture, version):
     """sampling_rate 10: the reference collector reads 10 from the v5 header or the v9/IPFIX
     options record, and sees about a tenth of the packets."""
     pcap, tallies = capture
-    port = free_udp_port()
+    port = free_port()
     out = tmp_path / "ref.csv"
     conf = tmp_path / "nfacctd.conf"
     conf.write_text(f"nfacctd_ip: 127.0.0.1\nnfacctd_port: {port}\nplugins: print[p]\n"
@@ -340,7 +329,7 @@ def frame_bytes_per_flow(pcap):
 @needs_tshark
 def test_sfprobe_into_reference_sfacctd(tmp_path, pcapgen):
     pcap, tallies = pcapgen(3000, 100, seed=3, no_frag=True)
-    port = free_udp_port()
+    port = free_port()
     out = tmp_path / "ref.csv"
     conf = tmp_path / "sfacctd.conf"
     conf.write_text(f"sfacctd_ip: 127.0.0.1\nsfacctd_port: {port}\nplugins: print[p]\n"
@@ -450,7 +439,7 @@ def test_tee_pools(tmp_path, transparent):
         f"id=4 ip=127.0.0.1:{p['tag1']} tag=1\n"
         f"id=5 ip=127.0.0.1:{p['all_a']},127.0.0.1:{p['all_b']}\n")
     (tmp_path / "pretag.map").write_text("set_tag=1 ip=127.0.0.2\nset_tag=2 ip=127.0.0.3\n")
-    port = free_udp_port()
+    port = free_port()
     conf = tmp_path / "nfacctd.conf"
     conf.write_text(f"nfacctd_ip: 127.0.0.1\nnfacctd_port: {port}\nplugins: tee[t]\n"
                     f"tee_receivers[t]: {tmp_path / 'tee.map'}\n"
@@ -518,7 +507,7 @@ def test_tee_map_reload(tmp_path):
     a, b = Sink(), Sink()
     tmap = tmp_path / "tee.map"
     tmap.write_text(f"id=1 ip=127.0.0.1:{a.port}\n")
-    port = free_udp_port()
+    port = free_port()
     conf = tmp_path / "nfacctd.conf"
     conf.write_text(f"nfacctd_ip: 127.0.0.1\nnfacctd_port: {port}\nplugins: tee[t]\n"
                     f"tee_receivers[t]: {tmap}\n")

@@ -22,7 +22,6 @@ Environment: NFACCTD, REF_NFACCTD (Debian 1.7.7), MASTER_NFACCTD.
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -32,7 +31,7 @@ from pathlib import Path
 import pytest
 
 import router_exports as rx
-from conftest import free_port
+from conftest import file_has, free_port, needs_tshark, wait_for
 import test_nfacctd as nf
 import test_nfacctd_features as ff
 
@@ -58,7 +57,6 @@ needs_ours = nf.needs_ours
 needs_ref = nf.needs_ref
 needs_master = pytest.mark.skipif(not os.access(MASTER, os.X_OK),
                                   reason=f"pmacct master nfacctd missing at {MASTER}")
-needs_tshark = pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")
 
 EXPORTS = {"ios_xr": rx.ios_xr, "junos": rx.junos, "huawei": rx.huawei}
 
@@ -336,7 +334,7 @@ def _live(binary, tmp, port, sends, aggregate):
         proc = subprocess.Popen([str(binary), "-f", str(conf)], stdout=lf,
                                 stderr=subprocess.STDOUT, env=ENV)
     try:
-        assert nf.wait_for(log, "waiting for NetFlow"), log.read_text()
+        assert wait_for(lambda: file_has(log, "waiting for NetFlow"), 10), log.read_text()
         time.sleep(1.0)
         for family, src, data in sends:
             with socket.socket(family, socket.SOCK_DGRAM) as s:

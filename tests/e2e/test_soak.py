@@ -45,8 +45,7 @@ from pathlib import Path
 
 import pytest
 
-from test_collector_workers import free_port, sf_frame, u32
-from test_sql import postgres_server, wait_for
+from conftest import free_port, postgres_server, sf_frame, u32, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 NFACCTD = Path(os.environ.get("NFACCTD", REPO / "build" / "nfacctd"))
@@ -633,7 +632,7 @@ sql_history_roundoff[soak]: h
                 except AssertionError:
                     return False
                 return "denied=" in block and block.count("stats plugin") == 1 + bool(self.pg)
-            wait_for(settled, 20, 0.2)
+            wait_for(settled, 20, step=0.2)
             time.sleep(0.2)
             self.final = self.text()[mark:]
             self.rss.append((time.monotonic() - t0, rss_kb(proc.pid)))

@@ -19,174 +19,23 @@ the whole capture, which it accounts exactly twice: its counters are halved
 before comparing (and checked to be even).
 """
 
-import contextlib
 import os
 import re
-import pwd
-import shutil
 import signal
 import socket
 import sqlite3
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
 from conftest import (DAEMON_ENV, PMACCTD, REF_PMACCTD, needs_ref, netflow_v5_datagrams,
-                      write_netflow_v5_pcap)
+                      skip_or_fail, wait_for, write_netflow_v5_pcap)
 from conftest import free_tcp_port as free_port
 
 REPO = Path(__file__).resolve().parents[2]
 REF_SQL = Path("/usr/share/doc/pmacct/sql")
-PG_BIN = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
-PG_BIN = PG_BIN[-1] if PG_BIN else None
-MARIADBD = shutil.which("mariadbd") or (
-    "/usr/sbin/mariadbd" if os.path.exists("/usr/sbin/mariadbd") else None)
-
-
-
-def wait_for(pred, timeout=30, step=0.1):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(step)
-    return False
-
-
-def user_exists(name):
-    try:
-        pwd.getpwnam(name)
-        return True
-    except KeyError:
-        return False
-
-
-# ---------------------------------------------------------------------------
-# Servers
-
-
-class Postgres:
-    """A throw-away PostgreSQL cluster owned by the postgres user."""
-
-    def __init__(self, base):
-        self.dir = Path(base) / "pg"
-        self.dir.mkdir(parents=True)
-        shutil.chown(self.dir, "postgres", "postgres")
-        self.port = free_port()
-        self.data = self.dir / "data"
-
-    def _as_pg(self, *cmd, check=True):
-        return subprocess.run(["runuser", "-u", "postgres", "--", *cmd], check=check,
-                              capture_output=True, text=True, env=dict(DAEMON_ENV))
-
-    def init(self):
-        self._as_pg(str(PG_BIN / "initdb"), "-D", str(self.data), "-A", "trust",
-                    "-U", "postgres", "--no-sync")
-        self.start()
-        self.psql("CREATE USER pmacct PASSWORD 'arealsmartpwd'")
-        self.psql("CREATE DATABASE pmacct OWNER pmacct")
-
-    def start(self):
-        self._as_pg(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "log"),
-                    "-w", "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
-                    "-c fsync=off -c timezone=UTC", "start")
-
-    def stop(self, mode="fast"):
-        self._as_pg(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop",
-                    check=False)
-
-    def psql(self, sql, db="postgres", user="postgres"):
-        r = self._as_pg(str(PG_BIN / "psql"), "-h", str(self.dir), "-p", str(self.port),
-                        "-U", user, "-d", db, "-v", "ON_ERROR_STOP=1", "-A", "-t", "-F", "|",
-                        "-c", sql)
-        return [ln.split("|") for ln in r.stdout.splitlines() if ln]
-
-    def conf(self):
-        return f"sql_host: 127.0.0.1\nsql_port: {self.port}\n"
-
-
-class Mariadb:
-    """A throw-away MariaDB server run as the mysql user."""
-
-    def __init__(self, base):
-        self.dir = Path(base) / "my"
-        self.dir.mkdir(parents=True)
-        shutil.chown(self.dir, "mysql", "mysql")
-        self.port = free_port()
-        self.sock = self.dir / "sock"
-        self.proc = None
-
-    def init(self):
-        subprocess.run(["mariadb-install-db", f"--datadir={self.dir}/data", "--user=mysql",
-                        "--auth-root-authentication-method=socket", "--skip-test-db"],
-                       check=True, capture_output=True)
-        self.start()
-
-    def start(self):
-        self.proc = subprocess.Popen(
-            [MARIADBD, "--no-defaults", f"--datadir={self.dir}/data", "--user=mysql",
-             f"--socket={self.sock}", f"--port={self.port}", "--bind-address=127.0.0.1",
-             f"--pid-file={self.dir}/pid", "--skip-log-bin", "--innodb-flush-log-at-trx-commit=0",
-             f"--log-error={self.dir}/err.log", "--default-time-zone=+00:00"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if not wait_for(lambda: self.sock.exists(), 60):
-            raise RuntimeError("mariadbd did not start: " +
-                               (self.dir / "err.log").read_text(errors="replace")[-2000:])
-
-    def stop(self):
-        if self.proc:
-            self.proc.terminate()
-            self.proc.wait(60)
-            self.proc = None
-
-    def sql(self, sql, db=None):
-        cmd = ["mariadb", "-S", str(self.sock), "-u", "root", "-N", "-B", "-e", sql]
-        if db:
-            cmd.insert(1, db)
-        r = subprocess.run(cmd, check=True, capture_output=True, text=True)
-        return [ln.split("\t") for ln in r.stdout.splitlines() if ln]
-
-
-@contextlib.contextmanager
-def postgres_server(prefix):
-    """A PostgreSQL server of our own on loopback for the block (skips without one)."""
-    if PG_BIN is None or not user_exists("postgres"):
-        pytest.skip("PostgreSQL server binaries missing (apt-get install postgresql)")
-    base = tempfile.mkdtemp(prefix=prefix)   # pytest's own tmp is root-only
-    os.chmod(base, 0o755)
-    srv = Postgres(base)
-    try:
-        srv.init()
-        yield srv
-    finally:
-        srv.stop("immediate")
-        shutil.rmtree(base, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def pg(tmp_path_factory):
-    with postgres_server("pmng-sql-") as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
-def my(tmp_path_factory):
-    if MARIADBD is None or not user_exists("mysql"):
-        pytest.skip("MariaDB server binaries missing (apt-get install mariadb-server)")
-    base = tempfile.mkdtemp(prefix="pmng-sql-")
-    os.chmod(base, 0o755)
-    srv = Mariadb(base)
-    try:
-        srv.init()
-        yield srv
-    finally:
-        srv.stop()
-        shutil.rmtree(base, ignore_errors=True)
-
-
 # ---------------------------------------------------------------------------
 # Running the daemons
 
@@ -432,8 +281,8 @@ sql_refresh_time: 3600
     ref_tot = (sum(r[cols.index("packets")] for r in rows["ref"]),
                sum(r[cols.index("bytes")] for r in rows["ref"]))
     if ref_tot != (tal["packets"], tal["bytes"]):
-        pytest.skip(f"reference lost data on this capture: {ref_tot} vs generator "
-                    f"{(tal['packets'], tal['bytes'])}")
+        skip_or_fail(f"reference lost data on this capture: {ref_tot} vs generator "
+                     f"{(tal['packets'], tal['bytes'])}")
     assert rows["ours"] == rows["ref"]
 
 
@@ -574,7 +423,6 @@ sql_spool_threshold: 10
     # both runs read the capture: everything twice, nothing lost
     assert pg_totals(pg, "acct_fault") == (2 * tal["packets"], 2 * tal["bytes"])
     assert not spool.exists()
-
 
 
 # ---------------------------------------------------------------------------
@@ -718,7 +566,7 @@ def test_server_stopped_mid_run(tmp_path, request, kind):
             except subprocess.CalledProcessError:
                 return False
             return got == exp
-        wait_for(all_in, 30, 0.5)
+        wait_for(all_in, 30, step=0.5)
         assert proc.poll() is None, text()
     finally:
         sock.close()

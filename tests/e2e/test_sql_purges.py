@@ -21,8 +21,7 @@ import time
 
 import pytest
 
-from conftest import DAEMON_ENV, PMACCTD
-from test_sql import my, pg, wait_for  # noqa: F401  (fixtures)
+from conftest import DAEMON_ENV, PMACCTD, wait_for
 
 
 class CutProxy:

@@ -22,19 +22,12 @@ from pathlib import Path
 
 import pytest
 
-from test_nfacctd import (EXPORT_SECS, UPTIME, ipfix, pack_rec, set_, tpl_record, v5, v9,
-                          write_pcap)
+from test_nfacctd import (EXPORT_SECS, NFACCTD, REF_NFACCTD, UPTIME, ipfix, needs_ours, needs_ref,
+                          pack_rec, set_, tpl_record, v5, v9, write_pcap)
 
 REPO = Path(__file__).resolve().parents[2]
-NFACCTD = Path(os.environ.get("NFACCTD", REPO / "build" / "nfacctd"))
 PMACCTD = Path(os.environ.get("PMACCTD", REPO / "build" / "pmacctd"))
-REF_NFACCTD = Path(os.environ.get("REF_NFACCTD", "/usr/sbin/nfacctd"))
 ENV = dict(os.environ, TZ="UTC", LC_ALL="C")
-
-needs_ours = pytest.mark.skipif(not os.access(NFACCTD, os.X_OK),
-                                reason=f"our nfacctd not built at {NFACCTD}")
-needs_ref = pytest.mark.skipif(not os.access(REF_NFACCTD, os.X_OK),
-                               reason=f"reference nfacctd missing at {REF_NFACCTD}")
 
 MS = EXPORT_SECS * 1000          # IPFIX flowStart/EndMilliseconds base
 IPFIX_F = [8, 12, 1, 2, 152, 153]   # src, dst, octets, packets, start ms, end ms

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from conftest import (PMACCTD, REF_PMACCTD, DAEMON_ENV, BIG_BUFFERS, needs_ours, needs_ref,
-                      run_pmacctd, assert_clean_exit, csv_dicts, parse_csv)
+                      run_pmacctd, assert_clean_exit, csv_dicts, parse_csv, import_or_skip, needs)
 
-scapy = pytest.importorskip("scapy.all")
+scapy = import_or_skip("scapy.all", module=True)
 
 
 def _packets():
@@ -143,7 +143,7 @@ SEED_FILTERS = {
 
 
 @needs_ours
-@pytest.mark.skipif(shutil.which("tcpdump") is None, reason="tcpdump not installed")
+@needs(shutil.which("tcpdump") is not None, "tcpdump not installed")
 def test_aggregate_filter_totals_equal_tcpdump(small_pcap, tmp_path):
     """The seed's multi-plugin aggregate_filter example (interface replaced by
     the capture), plus a comma list (OR of the filters, pmacct 0.11.3+).

@@ -22,12 +22,11 @@ import socket
 import sqlite3
 import struct
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import DAEMON_ENV, PMACCTD, REPO
+from conftest import DAEMON_ENV, PMACCTD, REPO, needs, wait_for
 
 NFACCTD = Path(os.environ.get("NFACCTD", PMACCTD.parent / "nfacctd"))
 PMACCT = Path(os.environ.get("PMACCT", PMACCTD.parent / "pmacct"))
@@ -36,8 +35,7 @@ NF_V5 = REPO / "examples" / "netflow-v5.pcap"
 NF_CORPUS = REPO / "tests" / "fuzz" / "corpus" / "netflow"
 
 pytestmark = [
-    pytest.mark.skipif(shutil.which("valgrind") is None,
-                       reason="valgrind not installed (apt-get install valgrind)"),
+    needs(shutil.which("valgrind") is not None, "valgrind not installed (apt-get install valgrind)"),
     pytest.mark.skipif(os.environ.get("VALGRIND") == "0", reason="VALGRIND=0"),
 ]
 
@@ -54,18 +52,6 @@ def start(binary, conf_text, workdir, tag):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             errors="replace")
     return proc, log
-
-
-def wait_for(pred, proc, what, limit=90):
-    """Poll until pred() holds (readiness, not a timing assertion)."""
-    deadline = time.monotonic() + limit
-    while not pred():
-        if proc.poll() is not None:
-            pytest.fail(f"exited {proc.returncode} before {what}:\n{proc.stderr.read()[-3000:]}")
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"gave up waiting for {what}")
-        time.sleep(0.3)
 
 
 def stop_clean(proc, log):
@@ -121,8 +107,8 @@ sql_refresh_time[s]: 2
     proc, log = start(PMACCTD, conf, tmp_path, "pmacctd")
     try:
         pipe = tmp_path / "m.pipe"
-        wait_for(lambda: pipe.exists() and memory_totals(pipe) == want, proc,
-                 "the capture in the memory plugin")
+        wait_for(lambda: pipe.exists() and memory_totals(pipe) == want,
+                 90, "the capture in the memory plugin", proc=proc, step=0.3)
     finally:
         if proc.poll() is None:
             stop_clean(proc, log)
@@ -188,8 +174,8 @@ nfacctd_templates_file: {tmp_path}/templates.json
     proc, log = start(NFACCTD, conf, tmp_path, "first")
     pipe = tmp_path / "first.pipe"
     try:
-        wait_for(lambda: pipe.exists() and memory_totals(pipe) is not None, proc,
-                 "the memory plugin's socket")
+        wait_for(lambda: pipe.exists() and memory_totals(pipe) is not None,
+                 90, "the memory plugin's socket", proc=proc, step=0.3)
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             s.bind(("127.0.0.2", 0))
             for d in corpus_datagrams():
@@ -204,7 +190,7 @@ nfacctd_templates_file: {tmp_path}/templates.json
             rows = [json.loads(ln) for ln in q.stdout.splitlines() if ln.startswith("{")]
             got = [r for r in rows if r.get("peer_ip_src") == "127.0.0.1"]
             return (sum(r["packets"] for r in got), sum(r["bytes"] for r in got)) == v5_want
-        wait_for(v5_seen, proc, "the v5 records in the memory plugin")
+        wait_for(v5_seen, 90, "the v5 records in the memory plugin", proc=proc, step=0.3)
     finally:
         if proc.poll() is None:
             stop_clean(proc, log)
@@ -220,8 +206,8 @@ nfacctd_templates_file: {tmp_path}/templates.json
     proc, log = start(NFACCTD, conf2, tmp_path, "second")
     pipe = tmp_path / "second.pipe"
     try:
-        wait_for(lambda: pipe.exists() and memory_totals(pipe) is not None, proc,
-                 "the memory plugin's socket")
+        wait_for(lambda: pipe.exists() and memory_totals(pipe) is not None,
+                 90, "the memory plugin's socket", proc=proc, step=0.3)
     finally:
         if proc.poll() is None:
             stop_clean(proc, log)

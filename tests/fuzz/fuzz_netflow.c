@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "decode/netflow.h"
+#include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -30,21 +31,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fr_ip ex[2] = { { 4, { 0 }, { 127, 0, 0, 1 } }, { 6, { 0 }, { 0x20, 0x01, 0x0d, 0xb8 } } };
 	struct fr_ts now = { 1700000000, 0 };
 	uint64_t n = 0;
+	uint8_t *d;
+	size_t len;
 	int i = 0;
 
-	while (size >= 2) {
-		size_t len = (size_t)(data[0] & 0x7f) << 8 | data[1];
-		i = data[0] >> 7;
-		data += 2;
-		size -= 2;
-		if (len > size)
-			len = size;
-		uint8_t *d = malloc(len ? len : 1);
-		memcpy(d, data, len);
+	while ((d = fuzz_next_datagram(&data, &size, 1, &i, &len))) {
 		nf_decode(st, d, len, &ex[i], &now, sink, &n);
 		free(d);
-		data += len;
-		size -= len;
 	}
 	/* the templates file writer on whatever the input left behind */
 	free(nf_templates_dump(st, false, NULL));

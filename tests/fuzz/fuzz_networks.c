@@ -24,10 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char path[64], err[256];
 	int fd;
 
-	if (size < 1)
-		return 0;
-	fuzz_quiet();
-	if ((fd = fuzz_file(data + 1, size - 1, path, sizeof(path))) < 0)
+	if ((fd = fuzz_file_after_options(data, size, path, sizeof(path))) < 0)
 		return 0;
 	m = netmap_load(path, "fuzz/networks", err, sizeof(err));
 	close(fd);

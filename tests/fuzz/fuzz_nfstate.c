@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "decode/nf_state.h"
+#include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -52,19 +53,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct nf_state *st = nf_state_new(&o);
 	data++;
 	size--;
-	while (size >= 2) {
-		size_t len = (size_t)(data[0] & 0x3f) << 8 | data[1];
-		int i = data[0] >> 6;
-		data += 2;
-		size -= 2;
-		if (len > size)
-			len = size;
-		uint8_t *d = malloc(len ? len : 1);
-		memcpy(d, data, len);
+	uint8_t *d;
+	size_t len;
+	int i;
+
+	while ((d = fuzz_next_datagram(&data, &size, 2, &i, &len))) {
 		nf_decode(st, d, len, &ex[i], &now, sink, &n);
 		free(d);
-		data += len;
-		size -= len;
 		now.sec++;
 		nf_state_expire(st, now.sec);	/* early data held past hold_secs */
 	}
@@ -72,12 +67,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct nf_totals t;
 	nf_totals(st, &t);
 
-	size_t len;
-	char *text = nf_templates_dump(st, false, &len);
+	size_t tlen;
+	char *text = nf_templates_dump(st, false, &tlen);
 	struct nf_opts big = o;
 	big.max_templates = 0;
 	struct nf_state *back = nf_state_new(&big);
-	if (nf_templates_parse(back, text, len) != 0 || back->ntpl != st->ntpl)
+	if (nf_templates_parse(back, text, tlen) != 0 || back->ntpl != st->ntpl)
 		abort();	/* what was saved must load, every template */
 	nf_state_free(back);
 	free(text);

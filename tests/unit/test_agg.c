@@ -6,14 +6,12 @@
 #include "plugins/agg.h"
 #include "tap.h"
 
+#include "frec.h"
+
 static struct flow_rec mk(uint8_t src, uint8_t dst, uint16_t sport, uint16_t dport, uint64_t bytes)
 {
-	struct flow_rec r;
-	memset(&r, 0, sizeof(r));
-	r.k.src_ip.af = r.k.dst_ip.af = 4;
-	r.k.src_ip.a[0] = r.k.dst_ip.a[0] = 10;
-	r.k.src_ip.a[3] = src;
-	r.k.dst_ip.a[3] = dst;
+	struct flow_rec r = frec_v4(src, dst);
+
 	r.k.src_port = sport;
 	r.k.dst_port = dport;
 	r.k.proto = 6;

@@ -6,68 +6,37 @@
 #include "decode/netflow.h"
 #include "tap.h"
 
-struct got {
-	size_t n;
-	struct flow_rec r[32];
-};
+#include "nfbuf.h"
 
-static void collect(void *arg, struct flow_rec *rec)
+/* A v5 datagram with n records; uptime 100000 ms at 1700000000 s (v1 and v7 by their layouts). */
+static void v5(struct buf *b, uint16_t ver, uint16_t n, uint16_t sampling)
 {
-	struct got *g = arg;
-	if (g->n < 32)
-		g->r[g->n] = *rec;
-	g->n++;
-}
-
-static size_t put16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = (uint8_t)v; return 2; }
-static size_t put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-	return 4;
-}
-
-/* A v5 datagram with n records; uptime 100000 ms at 1700000000 s. */
-static size_t v5(uint8_t *b, uint16_t ver, uint16_t n, uint16_t sampling)
-{
-	size_t o = 0, rl = ver == 7 ? 52 : 48, hl = ver == 1 ? 16 : 24;
-
-	memset(b, 0, hl + n * rl);
-	o += put16(b + o, ver);
-	o += put16(b + o, n);
-	o += put32(b + o, 100000);
-	o += put32(b + o, 1700000000);
-	o += put32(b + o, 0);
+	b->n = 0;
+	u16(b, ver); u16(b, n); u32(b, 100000); u32(b, 1700000000); u32(b, 0);
 	if (ver != 1) {
-		o += put32(b + o, 42);		/* sequence */
-		b[o++] = 1;			/* engine type */
-		b[o++] = 2;			/* engine id */
-		o += put16(b + o, sampling);
+		u32(b, 42);			/* sequence */
+		u8(b, 1);			/* engine type */
+		u8(b, 2);			/* engine id */
+		u16(b, sampling);
 	}
 	for (uint16_t i = 0; i < n; i++) {
-		uint8_t *r = b + o;
-		r[0] = 10; r[3] = (uint8_t)(i + 1);	/* src 10.0.0.i+1 */
-		r[4] = 10; r[5] = 1; r[7] = 1;		/* dst 10.1.0.1 */
-		r[8] = 192; r[11] = 1;			/* next hop */
-		put16(r + 12, 3);			/* input */
-		put16(r + 14, 4);			/* output */
-		put32(r + 16, 5);			/* packets */
-		put32(r + 20, 500);			/* octets */
-		put32(r + 24, 90000);			/* first */
-		put32(r + 28, 99999);			/* last */
-		put16(r + 32, 1234);
-		put16(r + 34, 80);
+		ip(b, 10, 0, 0, (uint8_t)(i + 1));	/* src 10.0.0.i+1 */
+		ip(b, 10, 1, 0, 1);			/* dst */
+		ip(b, 192, 0, 0, 1);			/* next hop */
+		u16(b, 3); u16(b, 4);			/* input, output */
+		u32(b, 5); u32(b, 500);			/* packets, octets */
+		u32(b, 90000); u32(b, 99999);		/* first, last */
+		u16(b, 1234); u16(b, 80);
 		if (ver == 1) {
-			r[38] = 6; r[39] = 0x10; r[40] = 0x1b;
+			u16(b, 0); u8(b, 6); u8(b, 0x10); u8(b, 0x1b);	/* pad, proto, tos, flags */
+			uint_n(b, 0, 7);				/* pad, reserved */
 		} else {
-			r[37] = 0x1b; r[38] = 6; r[39] = 0x10;
-			put16(r + 40, 65001);
-			put16(r + 42, 65002);
-			r[44] = 24; r[45] = 16;
+			u8(b, 0); u8(b, 0x1b); u8(b, 6); u8(b, 0x10);	/* pad, flags, proto, tos */
+			u16(b, 65001); u16(b, 65002);
+			u8(b, 24); u8(b, 16);
+			uint_n(b, 0, ver == 7 ? 6 : 2);			/* v7: flags, router_sc */
 		}
-		o += rl;
 	}
-	return o;
 }
 
 static struct nf_state *fresh(struct nf_opts *o)
@@ -81,12 +50,12 @@ static const struct fr_ts now = { 1800000000, 5 };
 
 static void test_v5_fields(void)
 {
-	uint8_t b[1024];
-	size_t len = v5(b, 5, 2, 0x4000 | 10);
+	struct buf b;
+	v5(&b, 5, 2, 0x4000 | 10);
 	struct nf_state *st = fresh(NULL);
 	struct got g = { 0 };
 
-	is_int(nf_decode(st, b, len, &exporter, &now, collect, &g), 2, "v5: two records");
+	is_int(nf_decode(st, b.b, b.n, &exporter, &now, collect, &g), 2, "v5: two records");
 	const struct flow_rec *r = &g.r[1];
 	is_int(r->k.src_ip.af, 4, "src af");
 	is_int(r->k.src_ip.a[3], 2, "src 10.0.0.2");
@@ -121,13 +90,13 @@ static void test_v5_fields(void)
 
 static void test_options(void)
 {
-	uint8_t b[1024];
-	size_t len = v5(b, 5, 1, 0x4000 | 10);
+	struct buf b;
+	v5(&b, 5, 1, 0x4000 | 10);
 	struct nf_opts o = { .renormalize = true, .use_ip_next_hop = true, .time_new = true };
 	struct nf_state *st = fresh(&o);
 	struct got g = { 0 };
 
-	nf_decode(st, b, len, &exporter, &now, collect, &g);
+	nf_decode(st, b.b, b.n, &exporter, &now, collect, &g);
 	is_int(g.r[0].packets, 50, "renormalized packets");
 	is_int(g.r[0].bytes, 5000, "renormalized bytes");
 	is_int(g.r[0].k.sampling_rate, 1, "sampling_rate 1 once renormalized");
@@ -138,18 +107,18 @@ static void test_options(void)
 
 static void test_v1_v7(void)
 {
-	uint8_t b[1024];
+	struct buf b;
 	struct nf_state *st = fresh(NULL);
 	struct got g = { 0 };
-	size_t len = v5(b, 1, 3, 0);
+	v5(&b, 1, 3, 0);
 
-	is_int(nf_decode(st, b, len, &exporter, &now, collect, &g), 3, "v1: three records");
+	is_int(nf_decode(st, b.b, b.n, &exporter, &now, collect, &g), 3, "v1: three records");
 	is_int(g.r[2].k.proto, 6, "v1 proto");
 	is_int(g.r[2].tcp_flags, 0x1b, "v1 flags");
 	is_int(g.r[2].k.export_proto_version, 1, "v1 version");
 	g.n = 0;
-	len = v5(b, 7, 2, 0);
-	is_int(nf_decode(st, b, len, &exporter, &now, collect, &g), 2, "v7: two records");
+	v5(&b, 7, 2, 0);
+	is_int(nf_decode(st, b.b, b.n, &exporter, &now, collect, &g), 2, "v7: two records");
 	is_int(g.r[1].k.src_as, 65001, "v7 src as");
 	is_int(g.r[1].k.sampling_rate, 0, "v7 carries no sampling");
 	nf_state_free(st);
@@ -157,30 +126,30 @@ static void test_v1_v7(void)
 
 static void test_malformed(void)
 {
-	uint8_t b[1024];
-	size_t len = v5(b, 5, 2, 0);
+	struct buf b;
+	v5(&b, 5, 2, 0);
 	struct nf_state *st = fresh(NULL);
 	struct nf_totals t;
 	struct got g = { 0 };
 	size_t emitted = 0;
 
-	for (size_t cut = 0; cut < len; cut++) {
+	for (size_t cut = 0; cut < b.n; cut++) {
 		/* an exact-size copy so ASan sees any overread */
-		uint8_t *c = malloc(cut ? cut : 1);
-		memcpy(c, b, cut);
+		uint8_t *c = exact_copy(b.b, cut);
 		emitted += nf_decode(st, c, cut, &exporter, &now, collect, &g);
 		free(c);
 	}
 	is_int(emitted, 0, "truncated at every offset: nothing emitted");
 	nf_totals(st, &t);
-	is_int(t.drops[NF_DROP_SHORT] + t.drops[NF_DROP_COUNT_LEN], len, "every truncation counted");
-	is_int(nf_decode(st, b, len + 1, &exporter, &now, collect, &g), 2, "length + 1: trailing byte ignored");
-	put16(b + 2, 0);
-	is_int(nf_decode(st, b, len, &exporter, &now, collect, &g), 0, "count 0 dropped");
-	put16(b, 8);
-	nf_decode(st, b, len, &exporter, &now, collect, &g);
-	put16(b, 77);
-	nf_decode(st, b, len, &exporter, &now, collect, &g);
+	is_int(t.drops[NF_DROP_SHORT] + t.drops[NF_DROP_COUNT_LEN], b.n, "every truncation counted");
+	b.b[b.n] = 0xff;			/* a trailing byte past the records */
+	is_int(nf_decode(st, b.b, b.n + 1, &exporter, &now, collect, &g), 2, "length + 1: trailing byte ignored");
+	put16_at(&b, 2, 0);
+	is_int(nf_decode(st, b.b, b.n, &exporter, &now, collect, &g), 0, "count 0 dropped");
+	put16_at(&b, 0, 8);
+	nf_decode(st, b.b, b.n, &exporter, &now, collect, &g);
+	put16_at(&b, 0, 77);
+	nf_decode(st, b.b, b.n, &exporter, &now, collect, &g);
 	nf_totals(st, &t);
 	is_int(t.drops[NF_DROP_V8], 1, "v8 counted");
 	is_int(t.drops[NF_DROP_VERSION], 1, "unknown version counted");
@@ -189,19 +158,19 @@ static void test_malformed(void)
 
 static void test_sequence(void)
 {
-	uint8_t b[1024];
-	size_t len = v5(b, 5, 2, 0);
+	struct buf b;
+	v5(&b, 5, 2, 0);
 	struct nf_state *st = fresh(NULL);
 	struct nf_totals t;
 	struct got g = { 0 };
 
-	nf_decode(st, b, len, &exporter, &now, collect, &g);	/* seq 42, next 44 */
-	put32(b + 16, 44);
-	nf_decode(st, b, len, &exporter, &now, collect, &g);	/* good */
-	put32(b + 16, 50);
-	nf_decode(st, b, len, &exporter, &now, collect, &g);	/* forward jump */
-	put32(b + 16, 10);
-	nf_decode(st, b, len, &exporter, &now, collect, &g);	/* backward jump */
+	nf_decode(st, b.b, b.n, &exporter, &now, collect, &g);	/* seq 42, next 44 */
+	put32_at(&b, 16, 44);
+	nf_decode(st, b.b, b.n, &exporter, &now, collect, &g);	/* good */
+	put32_at(&b, 16, 50);
+	nf_decode(st, b.b, b.n, &exporter, &now, collect, &g);	/* forward jump */
+	put32_at(&b, 16, 10);
+	nf_decode(st, b.b, b.n, &exporter, &now, collect, &g);	/* backward jump */
 	nf_totals(st, &t);
 	is_int(t.seq_fwd, 1, "one forward jump");
 	is_int(t.seq_bck, 1, "one backward jump");

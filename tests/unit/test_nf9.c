@@ -6,50 +6,10 @@
 #include "decode/netflow.h"
 #include "tap.h"
 
-struct got {
-	size_t n;
-	struct flow_rec r[64];
-};
+#include "nfbuf.h"
 
-static void collect(void *arg, struct flow_rec *rec)
-{
-	struct got *g = arg;
-	if (g->n < 64)
-		g->r[g->n] = *rec;
-	g->n++;
-}
-
-/* A growing datagram. */
-struct buf {
-	uint8_t b[4096];
-	size_t n;
-	size_t set;	/* start of the open set */
-};
-
-static void u8(struct buf *b, uint8_t v) { b->b[b->n++] = v; }
-static void u16(struct buf *b, uint16_t v) { u8(b, v >> 8); u8(b, (uint8_t)v); }
-static void u32(struct buf *b, uint32_t v) { u16(b, v >> 16); u16(b, (uint16_t)v); }
-
-static void hdr(struct buf *b, uint32_t seq, uint32_t source_id)
-{
-	b->n = 0;
-	u16(b, 9);
-	u16(b, 1);
-	u32(b, 100000);		/* sysUptime */
-	u32(b, 1700000000);	/* UNIX secs */
-	u32(b, seq);
-	u32(b, source_id);
-}
-
-static void set_open(struct buf *b, uint16_t id) { b->set = b->n; u16(b, id); u16(b, 0); }
-static void set_close(struct buf *b)
-{
-	while ((b->n - b->set) % 4)
-		u8(b, 0);	/* padding, RFC 3954 5.3 */
-	size_t len = b->n - b->set;
-	b->b[b->set + 2] = (uint8_t)(len >> 8);
-	b->b[b->set + 3] = (uint8_t)len;
-}
+/* uptime 100000 ms at 1700000000 s */
+static void hdr(struct buf *b, uint32_t seq, uint32_t source_id) { nf9_hdr(b, 100000, 1700000000, seq, source_id); }
 
 /* Template 256: src, dst (v4), sport, dport, proto, bytes(4), packets(4), first, last, unknown 999 (2). */
 static const uint16_t tpl_f[][2] = {
@@ -63,11 +23,9 @@ static void tpl(struct buf *b, uint16_t id)
 	set_open(b, 0);
 	u16(b, id);
 	u16(b, NTPL);
-	for (size_t i = 0; i < NTPL; i++) {
-		u16(b, tpl_f[i][0]);
-		u16(b, tpl_f[i][1]);
-	}
-	set_close(b);
+	for (size_t i = 0; i < NTPL; i++)
+		field(b, tpl_f[i][0], tpl_f[i][1]);
+	nf9_set_close(b);
 }
 
 static void rec(struct buf *b, uint8_t last_octet, uint32_t bytes)
@@ -107,7 +65,7 @@ static void test_template_data(void)
 	hdr(&b, 1, 7);
 	set_open(&b, 256);
 	rec(&b, 9, 100);
-	set_close(&b);
+	nf9_set_close(&b);
 	is_int(nf_decode(st, b.b, b.n, &exp1, &now, collect, &g), 0, "data before template: none");
 	nf_totals(st, &t);
 	is_int(t.drops[NF_DROP_NO_TEMPLATE], 1, "counted as unknown template");
@@ -117,7 +75,7 @@ static void test_template_data(void)
 	set_open(&b, 256);
 	rec(&b, 1, 100);
 	rec(&b, 2, 200);
-	set_close(&b);
+	nf9_set_close(&b);
 	is_int(nf_decode(st, b.b, b.n, &exp1, &now, collect, &g), 2, "template and two records");
 	const struct flow_rec *r = &g.r[1];
 	is_int(r->k.src_ip.a[3], 2, "src");
@@ -142,12 +100,12 @@ static void test_template_data(void)
 	hdr(&b, 3, 8);
 	set_open(&b, 256);
 	rec(&b, 3, 1);
-	set_close(&b);
+	nf9_set_close(&b);
 	is_int(nf_decode(st, b.b, b.n, &exp1, &now, collect, &g), 0, "other source id: unknown");
 	hdr(&b, 3, 7);
 	set_open(&b, 256);
 	rec(&b, 3, 1);
-	set_close(&b);
+	nf9_set_close(&b);
 	is_int(nf_decode(st, b.b, b.n, &exporter2, &now, collect, &g), 0, "other exporter: unknown");
 	is_int(nf_decode(st, b.b, b.n, &exp1, &now, collect, &g), 1, "the template's own: known");
 	nf_state_free(st);
@@ -166,11 +124,11 @@ static void test_redefinition(void)
 	hdr(&b, 2, 0);
 	set_open(&b, 0);
 	u16(&b, 300); u16(&b, 1); u16(&b, 8); u16(&b, 4);
-	set_close(&b);
+	nf9_set_close(&b);
 	set_open(&b, 300);
 	u32(&b, 0x0a0a0a0au);
 	u32(&b, 0x0a0a0a0bu);
-	set_close(&b);
+	nf9_set_close(&b);
 	is_int(nf_decode(st, b.b, b.n, &exp1, &now, collect, &g), 2, "new layout: two 4-byte records");
 	is_int(g.r[1].k.src_ip.a[3], 11, "decoded with the new layout");
 	is_int(g.r[1].bytes, 0, "no byte counter any more");
@@ -189,17 +147,17 @@ static void test_options_sampling(void)
 	u16(&b, 1); u16(&b, 4);			/* scope: system */
 	u16(&b, 48); u16(&b, 1);		/* sampler id */
 	u16(&b, 34); u16(&b, 4);		/* sampling interval */
-	set_close(&b);
+	nf9_set_close(&b);
 	set_open(&b, 0);
 	u16(&b, 261); u16(&b, 2); u16(&b, 8); u16(&b, 4); u16(&b, 48); u16(&b, 1);
-	set_close(&b);
+	nf9_set_close(&b);
 	set_open(&b, 260);
 	u32(&b, 0); u8(&b, 5); u32(&b, 100);
-	set_close(&b);
+	nf9_set_close(&b);
 	set_open(&b, 261);
 	u32(&b, 0x0a000001u); u8(&b, 5);
 	u32(&b, 0x0a000002u); u8(&b, 6);
-	set_close(&b);
+	nf9_set_close(&b);
 	is_int(nf_decode(st, b.b, b.n, &exp1, &now, collect, &g), 2, "two data records");
 	is_int(g.r[0].k.sampling_rate, 100, "sampler 5: 1:100");
 	is_int(g.r[1].k.sampling_rate, 0, "sampler 6 unknown: 0");
@@ -218,11 +176,10 @@ static void test_malformed(void)
 	tpl(&full, 256);
 	set_open(&full, 256);
 	rec(&full, 1, 1);
-	set_close(&full);
+	nf9_set_close(&full);
 	for (size_t cut = 0; cut < full.n; cut++) {
 		struct nf_state *s2 = fresh();
-		uint8_t *c = malloc(cut ? cut : 1);
-		memcpy(c, full.b, cut);
+		uint8_t *c = exact_copy(full.b, cut);
 		emitted += nf_decode(s2, c, cut, &exp1, &now, collect, &g);
 		free(c);
 		nf_state_free(s2);
@@ -269,15 +226,15 @@ static void test_hold_early_data(void)
 	set_open(&b, 256);
 	rec(&b, 1, 100);
 	rec(&b, 2, 200);
-	set_close(&b);
+	nf9_set_close(&b);
 	set_open(&b, 257);	/* a template that never comes */
 	rec(&b, 3, 300);
-	set_close(&b);
+	nf9_set_close(&b);
 	is_int(nf_decode(st, b.b, b.n, &exp1, &early, collect, &g), 0, "nothing decoded yet");
 	hdr(&b, 1, 7);
 	set_open(&b, 256);	/* the same id from another exporter: not its template */
 	rec(&b, 4, 400);
-	set_close(&b);
+	nf9_set_close(&b);
 	nf_decode(st, b.b, b.n, &exporter2, &early, collect, &g);
 	nf_totals(st, &t);
 	is_int(t.held, 3, "three sets held");
@@ -312,7 +269,7 @@ static void test_hold_early_data(void)
 		hdr(&b, i, 7);
 		set_open(&b, 256);
 		rec(&b, 1, 100);
-		set_close(&b);
+		nf9_set_close(&b);
 		nf_decode(st, b.b, b.n, &exp1, &early, collect, &g);
 	}
 	nf_totals(st, &t);
@@ -337,7 +294,7 @@ static void test_limits(void)
 		tpl(&b, 256);
 		set_open(&b, 256);
 		rec(&b, i, 100);
-		set_close(&b);
+		nf9_set_close(&b);
 		nf_decode(st, b.b, b.n, &src, &now, collect, &g);
 	}
 	nf_totals(st, &t);

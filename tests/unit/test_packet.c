@@ -6,97 +6,69 @@
 #include "decode/packet.h"
 #include "tap.h"
 
-/* is_int() evaluates its arguments twice: pass plain values only. */
-
-struct frame {
-	uint8_t b[256];
-	size_t n;
-};
-
-static void put(struct frame *f, const void *p, size_t n)
-{
-	memcpy(f->b + f->n, p, n);
-	f->n += n;
-}
-
-static void put8(struct frame *f, uint8_t v)
-{
-	put(f, &v, 1);
-}
-
-static void put16(struct frame *f, uint16_t v)
-{
-	put8(f, (uint8_t)(v >> 8));
-	put8(f, (uint8_t)v);
-}
-
-static void put32(struct frame *f, uint32_t v)
-{
-	put16(f, (uint16_t)(v >> 16));
-	put16(f, (uint16_t)v);
-}
+#include "bytebuf.h"
 
 static const uint8_t mac_dst[6] = { 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb };
 static const uint8_t mac_src[6] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55 };
 static const uint8_t v6_src[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
 static const uint8_t v6_dst[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
 
-static void eth(struct frame *f, uint16_t type)
+static void eth(struct buf *f, uint16_t type)
 {
-	put(f, mac_dst, 6);
-	put(f, mac_src, 6);
-	put16(f, type);
+	bytes(f, mac_dst, 6);
+	bytes(f, mac_src, 6);
+	u16(f, type);
 }
 
 /* IPv4 header 10.0.0.1 -> 10.0.0.2 (RFC 791 3.1), ihl in words. */
-static void ip4(struct frame *f, uint8_t proto, uint16_t tot_len, uint16_t frag,
+static void ip4(struct buf *f, uint8_t proto, uint16_t tot_len, uint16_t frag,
     uint16_t id, uint8_t ihl)
 {
-	put8(f, (uint8_t)(0x40 | ihl));
-	put8(f, 0x10);			/* tos */
-	put16(f, tot_len);
-	put16(f, id);
-	put16(f, frag);
-	put8(f, 64);
-	put8(f, proto);
-	put16(f, 0);			/* checksum */
-	put32(f, 0x0a000001);
-	put32(f, 0x0a000002);
+	u8(f, (uint8_t)(0x40 | ihl));
+	u8(f, 0x10);			/* tos */
+	u16(f, tot_len);
+	u16(f, id);
+	u16(f, frag);
+	u8(f, 64);
+	u8(f, proto);
+	u16(f, 0);			/* checksum */
+	u32(f, 0x0a000001);
+	u32(f, 0x0a000002);
 	for (int i = 5; i < ihl; i++)
-		put32(f, 0x01010101);	/* NOP options */
+		u32(f, 0x01010101);	/* NOP options */
 }
 
-static void ip6(struct frame *f, uint8_t nh, uint16_t plen)
+static void ip6(struct buf *f, uint8_t nh, uint16_t plen)
 {
-	put32(f, 0x6a012345);		/* tc 0xa0, flow label */
-	put16(f, plen);
-	put8(f, nh);
-	put8(f, 64);
-	put(f, v6_src, 16);
-	put(f, v6_dst, 16);
+	u32(f, 0x6a012345);		/* tc 0xa0, flow label */
+	u16(f, plen);
+	u8(f, nh);
+	u8(f, 64);
+	bytes(f, v6_src, 16);
+	bytes(f, v6_dst, 16);
 }
 
-static void tcp(struct frame *f, uint16_t sport, uint16_t dport, uint8_t flags)
+static void tcp(struct buf *f, uint16_t sport, uint16_t dport, uint8_t flags)
 {
-	put16(f, sport);
-	put16(f, dport);
-	put32(f, 1);
-	put32(f, 0);
-	put8(f, 0x50);
-	put8(f, flags);
-	put16(f, 8192);
-	put32(f, 0);
+	u16(f, sport);
+	u16(f, dport);
+	u32(f, 1);
+	u32(f, 0);
+	u8(f, 0x50);
+	u8(f, flags);
+	u16(f, 8192);
+	u32(f, 0);
 }
 
-static void udp(struct frame *f, uint16_t sport, uint16_t dport, uint16_t len)
+static void udp(struct buf *f, uint16_t sport, uint16_t dport, uint16_t len)
 {
-	put16(f, sport);
-	put16(f, dport);
-	put16(f, len);
-	put16(f, 0);
+	u16(f, sport);
+	u16(f, dport);
+	u16(f, len);
+	u16(f, 0);
 }
 
-static enum pkt_drop dec(int dlt, const struct frame *f, struct flow_rec *r)
+static enum pkt_drop dec(int dlt, const struct buf *f, struct flow_rec *r)
 {
 	struct pkt_stats st;
 
@@ -109,7 +81,7 @@ static bool is_v4(const struct fr_ip *ip, uint8_t last)
 	return ip->af == 4 && ip->a[0] == 10 && ip->a[1] == 0 && ip->a[2] == 0 && ip->a[3] == last;
 }
 
-static void check_tcp4(const char *what, int dlt, const struct frame *f, uint16_t l3)
+static void check_tcp4(const char *what, int dlt, const struct buf *f, uint16_t l3)
 {
 	struct flow_rec r;
 	enum pkt_drop d = dec(dlt, f, &r);
@@ -122,7 +94,7 @@ static void check_tcp4(const char *what, int dlt, const struct frame *f, uint16_
 	ok(r.l3_off == l3 && (r.flags & FR_F_L4_OK), "%s: l3_off %u", what, r.l3_off);
 }
 
-static void frame_tcp4(struct frame *f)
+static void frame_tcp4(struct buf *f)
 {
 	ip4(f, 6, 40, 0, 1, 5);
 	tcp(f, 1234, 80, 0x12);
@@ -130,7 +102,7 @@ static void frame_tcp4(struct frame *f)
 
 static void test_ethernet(void)
 {
-	struct frame f = { .n = 0 };
+	struct buf f = { .n = 0 };
 	struct flow_rec r;
 
 	eth(&f, 0x0800);
@@ -142,8 +114,8 @@ static void test_ethernet(void)
 
 	f.n = 0;
 	eth(&f, 0x8100);
-	put16(&f, 5 << 13 | 100);
-	put16(&f, 0x0800);
+	u16(&f, 5 << 13 | 100);
+	u16(&f, 0x0800);
 	frame_tcp4(&f);
 	check_tcp4("802.1Q", 1, &f, 18);
 	dec(1, &f, &r);
@@ -153,10 +125,10 @@ static void test_ethernet(void)
 	for (size_t i = 0; i < 3; i++) {
 		f.n = 0;
 		eth(&f, outer[i]);
-		put16(&f, 3 << 13 | 200);
-		put16(&f, 0x8100);
-		put16(&f, 1 << 13 | 100);
-		put16(&f, 0x0800);
+		u16(&f, 3 << 13 | 200);
+		u16(&f, 0x8100);
+		u16(&f, 1 << 13 | 100);
+		u16(&f, 0x0800);
 		frame_tcp4(&f);
 		check_tcp4("QinQ", 1, &f, 22);
 		dec(1, &f, &r);
@@ -165,24 +137,24 @@ static void test_ethernet(void)
 
 	f.n = 0;
 	eth(&f, 0x0806);		/* ARP */
-	put(&f, "\x00\x01\x08\x00\x06\x04\x00\x01", 8);
+	bytes(&f, "\x00\x01\x08\x00\x06\x04\x00\x01", 8);
 	is_int(dec(1, &f, &r), PKT_DROP_NON_IP, "ARP is not IP");
 	f.n = 0;
 	eth(&f, 0x05dc);		/* 802.3 length field */
-	put32(&f, 0xaaaa0300);
+	u32(&f, 0xaaaa0300);
 	is_int(dec(1, &f, &r), PKT_DROP_NON_IP, "802.3 frame is not IP");
 }
 
 static void test_mpls(void)
 {
-	struct frame f = { .n = 0 };
+	struct buf f = { .n = 0 };
 	struct flow_rec r;
 	enum pkt_drop d;
 
 	eth(&f, 0x8847);
-	put32(&f, 16 << 12 | 64);
-	put32(&f, 17 << 12 | 64);
-	put32(&f, 18 << 12 | 0x100 | 64);
+	u32(&f, 16 << 12 | 64);
+	u32(&f, 17 << 12 | 64);
+	u32(&f, 18 << 12 | 0x100 | 64);
 	frame_tcp4(&f);
 	check_tcp4("MPLS 3 labels", 1, &f, 26);
 	dec(1, &f, &r);
@@ -191,7 +163,7 @@ static void test_mpls(void)
 
 	f.n = 0;
 	eth(&f, 0x8848);
-	put32(&f, 300 << 12 | 0x100 | 64);
+	u32(&f, 300 << 12 | 0x100 | 64);
 	ip6(&f, 17, 8);
 	udp(&f, 53, 5353, 8);
 	d = dec(1, &f, &r);
@@ -201,22 +173,22 @@ static void test_mpls(void)
 
 	f.n = 0;
 	eth(&f, 0x8847);
-	put32(&f, 16 << 12 | 0x100 | 64);
-	put32(&f, 0);
+	u32(&f, 16 << 12 | 0x100 | 64);
+	u32(&f, 0);
 	is_int(dec(1, &f, &r), PKT_DROP_NON_IP, "MPLS payload nibble 0: not IP");
 
 	f.n = 0;
 	eth(&f, 0x8847);
 	for (int i = 0; i < 11; i++)
-		put32(&f, (uint32_t)(16 + i) << 12 | (i == 10 ? 0x100 : 0));
+		u32(&f, (uint32_t)(16 + i) << 12 | (i == 10 ? 0x100 : 0));
 	frame_tcp4(&f);
 	is_int(dec(1, &f, &r), PKT_DROP_NON_IP, "11 labels: too deep");
 
 	f.n = 0;
 	eth(&f, 0x8100);
-	put16(&f, 2 << 13 | 7);
-	put16(&f, 0x8847);
-	put32(&f, 1000 << 12 | 0x100 | 64);
+	u16(&f, 2 << 13 | 7);
+	u16(&f, 0x8847);
+	u32(&f, 1000 << 12 | 0x100 | 64);
 	frame_tcp4(&f);
 	check_tcp4("VLAN + MPLS", 1, &f, 22);
 	dec(1, &f, &r);
@@ -225,19 +197,19 @@ static void test_mpls(void)
 
 static void test_pppoe(void)
 {
-	struct frame f = { .n = 0 };
+	struct buf f = { .n = 0 };
 	struct flow_rec r;
 
 	eth(&f, 0x8864);
-	put(&f, "\x11\x00\x00\x01\x00\x2a", 6);
-	put16(&f, 0x0021);
+	bytes(&f, "\x11\x00\x00\x01\x00\x2a", 6);
+	u16(&f, 0x0021);
 	frame_tcp4(&f);
 	check_tcp4("PPPoE IPv4", 1, &f, 22);
 
 	f.n = 0;
 	eth(&f, 0x8864);
-	put(&f, "\x11\x00\x00\x01\x00\x3e", 6);
-	put16(&f, 0x0057);
+	bytes(&f, "\x11\x00\x00\x01\x00\x3e", 6);
+	u16(&f, 0x0057);
 	ip6(&f, 6, 20);
 	tcp(&f, 1234, 80, 0x02);
 	ok(dec(1, &f, &r) == PKT_DROP_NONE && r.k.etype == 0x86dd && r.bytes == 60 &&
@@ -245,23 +217,23 @@ static void test_pppoe(void)
 
 	f.n = 0;
 	eth(&f, 0x8864);
-	put(&f, "\x11\x00\x00\x01\x00\x2a", 6);
-	put16(&f, 0xc021);		/* LCP */
-	put32(&f, 0);
+	bytes(&f, "\x11\x00\x00\x01\x00\x2a", 6);
+	u16(&f, 0xc021);		/* LCP */
+	u32(&f, 0);
 	is_int(dec(1, &f, &r), PKT_DROP_NON_IP, "PPPoE LCP not IP");
 }
 
 static void test_links(void)
 {
-	struct frame f = { .n = 0 };
+	struct buf f = { .n = 0 };
 	struct flow_rec r;
 	static const uint32_t v6fam[] = { 10, 24, 28, 30 };
 
 	/* Linux SLL: pkttype, hatype, halen, addr[8], proto. */
-	put(&f, "\x00\x04\x00\x01\x00\x06", 6);
-	put(&f, mac_src, 6);
-	put16(&f, 0);
-	put16(&f, 0x0800);
+	bytes(&f, "\x00\x04\x00\x01\x00\x06", 6);
+	bytes(&f, mac_src, 6);
+	u16(&f, 0);
+	u16(&f, 0x0800);
 	frame_tcp4(&f);
 	check_tcp4("SLL", 113, &f, 16);
 	dec(113, &f, &r);
@@ -273,12 +245,12 @@ static void test_links(void)
 	ok(memcmp(r.k.src_mac, zero, 6) == 0, "SLL halen 4: no src_mac");
 
 	f.n = 0;
-	put16(&f, 0x0800);
-	put16(&f, 0);
-	put32(&f, 3);
-	put(&f, "\x00\x01\x00\x06", 4);
-	put(&f, mac_src, 6);
-	put16(&f, 0);
+	u16(&f, 0x0800);
+	u16(&f, 0);
+	u32(&f, 3);
+	bytes(&f, "\x00\x01\x00\x06", 4);
+	bytes(&f, mac_src, 6);
+	u16(&f, 0);
 	frame_tcp4(&f);
 	check_tcp4("SLL2", 276, &f, 20);
 	dec(276, &f, &r);
@@ -301,44 +273,44 @@ static void test_links(void)
 
 	for (int be = 0; be < 2; be++) {
 		f.n = 0;
-		put(&f, be ? "\0\0\0\x02" : "\x02\0\0\0", 4);
+		bytes(&f, be ? "\0\0\0\x02" : "\x02\0\0\0", 4);
 		frame_tcp4(&f);
 		check_tcp4("NULL/LOOP AF_INET", 0, &f, 4);
 		check_tcp4("LOOP AF_INET", 108, &f, 4);
 	}
 	for (size_t i = 0; i < 4; i++) {
 		f.n = 0;
-		put32(&f, v6fam[i]);
+		u32(&f, v6fam[i]);
 		ip6(&f, 17, 8);
 		udp(&f, 1, 2, 8);
 		ok(dec(108, &f, &r) == PKT_DROP_NONE && r.k.src_ip.af == 6, "LOOP AF_INET6 %u", v6fam[i]);
 		ok(dec(0, &f, &r) == PKT_DROP_NONE && r.k.src_ip.af == 6, "NULL AF_INET6 %u", v6fam[i]);
 	}
 	f.n = 0;
-	put32(&f, 7);
+	u32(&f, 7);
 	frame_tcp4(&f);
 	is_int(dec(0, &f, &r), PKT_DROP_NON_IP, "NULL family 7");
 
 	f.n = 0;
-	put(&f, "\xff\x03\x00\x21", 4);
+	bytes(&f, "\xff\x03\x00\x21", 4);
 	frame_tcp4(&f);
 	check_tcp4("PPP", 9, &f, 4);
 	check_tcp4("PPP_SERIAL", 50, &f, 4);
 	f.n = 0;
-	put(&f, "\x00\x21", 2);
+	bytes(&f, "\x00\x21", 2);
 	frame_tcp4(&f);
 	check_tcp4("PPP no address/control", 9, &f, 2);
 	f.n = 0;
-	put8(&f, 0x21);
+	u8(&f, 0x21);
 	frame_tcp4(&f);
 	check_tcp4("PPP compressed protocol", 9, &f, 1);
 	f.n = 0;
-	put(&f, "\xff\x03\x00\x2b", 4);
+	bytes(&f, "\xff\x03\x00\x2b", 4);
 	frame_tcp4(&f);
 	is_int(dec(9, &f, &r), PKT_DROP_NON_IP, "PPP IPX");
 
 	f.n = 0;
-	put(&f, "\x0f\x00\x08\x00", 4);
+	bytes(&f, "\x0f\x00\x08\x00", 4);
 	frame_tcp4(&f);
 	check_tcp4("Cisco HDLC", 104, &f, 4);
 
@@ -348,7 +320,7 @@ static void test_links(void)
 
 static void test_ipv4(void)
 {
-	struct frame f = { .n = 0 };
+	struct buf f = { .n = 0 };
 	struct flow_rec r;
 
 	ip4(&f, 6, 48, 0, 1, 7);		/* 8 bytes of options */
@@ -358,14 +330,14 @@ static void test_ipv4(void)
 
 	f.n = 0;
 	ip4(&f, 1, 28, 0, 1, 5);
-	put32(&f, 0x08000000);
-	put32(&f, 0);
+	u32(&f, 0x08000000);
+	u32(&f, 0);
 	ok(dec(12, &f, &r) == PKT_DROP_NONE && r.k.proto == 1 && r.k.src_port == 0 &&
 	    r.k.dst_port == 0 && !(r.flags & FR_F_L4_OK), "ICMP ports 0");
 	f.n = 0;
 	ip4(&f, 132, 32, 0, 1, 5);
-	put32(&f, 0x0b590b5a);
-	put32(&f, 0);
+	u32(&f, 0x0b590b5a);
+	u32(&f, 0);
 	ok(dec(12, &f, &r) == PKT_DROP_NONE && r.k.src_port == 0, "SCTP ports 0, as pmacct");
 
 	static const uint16_t bogus[] = { 0, 10, 39, 41, 5000 };
@@ -389,7 +361,7 @@ static void test_ipv4(void)
 	ip4(&f, 17, 24, 0, 1, 5);
 	f.b[0] = 0x46;
 	is_int(dec(12, &f, &r), PKT_DROP_TRUNC_L3, "IHL 6 with 20 bytes");
-	put32(&f, 0);
+	u32(&f, 0);
 	is_int(dec(12, &f, &r), PKT_DROP_NONE, "IHL 6 with 24 bytes");
 	f.n = 0;
 	ip4(&f, 6, 40, 0, 1, 5);
@@ -418,14 +390,14 @@ static void test_ipv4(void)
 
 static void test_ipv6(void)
 {
-	struct frame f = { .n = 0 };
+	struct buf f = { .n = 0 };
 	struct flow_rec r;
 
 	ip6(&f, 0, 8 + 24 + 8 + 20);
-	put(&f, "\x2b\x00\x00\x00\x00\x00\x00\x00", 8);		/* HBH -> routing */
-	put(&f, "\x3c\x02\x00\x01\x00\x00\x00\x00", 8);		/* routing -> dstopts */
-	put(&f, v6_dst, 16);
-	put(&f, "\x06\x00\x00\x00\x00\x00\x00\x00", 8);		/* dstopts -> TCP */
+	bytes(&f, "\x2b\x00\x00\x00\x00\x00\x00\x00", 8);		/* HBH -> routing */
+	bytes(&f, "\x3c\x02\x00\x01\x00\x00\x00\x00", 8);		/* routing -> dstopts */
+	bytes(&f, v6_dst, 16);
+	bytes(&f, "\x06\x00\x00\x00\x00\x00\x00\x00", 8);		/* dstopts -> TCP */
 	tcp(&f, 1234, 80, 0x02);
 	ok(dec(229, &f, &r) == PKT_DROP_NONE && r.k.proto == 6 && r.k.src_port == 1234 &&
 	    r.bytes == 100 && r.k.tos == 0xa0 && r.l3_off == 0, "IPv6 HBH, routing, dstopts");
@@ -433,37 +405,37 @@ static void test_ipv6(void)
 
 	f.n = 0;
 	ip6(&f, 51, 24 + 8);
-	put(&f, "\x11\x04\x00\x00", 4);		/* AH: next UDP, payload len 4 -> 24 bytes */
-	put32(&f, 0x100);
-	put32(&f, 1);
-	put32(&f, 0);
-	put32(&f, 0);
-	put32(&f, 0);
+	bytes(&f, "\x11\x04\x00\x00", 4);		/* AH: next UDP, payload len 4 -> 24 bytes */
+	u32(&f, 0x100);
+	u32(&f, 1);
+	u32(&f, 0);
+	u32(&f, 0);
+	u32(&f, 0);
 	udp(&f, 53, 5353, 8);
 	ok(dec(229, &f, &r) == PKT_DROP_NONE && r.k.proto == 17 && r.k.src_port == 53 &&
 	    r.k.dst_port == 5353, "IPv6 AH (RFC 4302 length)");
 
 	f.n = 0;
 	ip6(&f, 44, 8 + 8);
-	put(&f, "\x11\x00\x00\x01", 4);		/* offset 0, M */
-	put32(&f, 0xdeadbeef);
+	bytes(&f, "\x11\x00\x00\x01", 4);		/* offset 0, M */
+	u32(&f, 0xdeadbeef);
 	udp(&f, 5555, 6666, 200);
 	ok(dec(229, &f, &r) == PKT_DROP_NONE && (r.flags & FR_F_FRAG) &&
 	    !(r.flags & FR_F_LATER_FRAG) && r.frag_id == 0xdeadbeef && r.k.src_port == 5555,
 	    "IPv6 first fragment");
 	f.n = 0;
 	ip6(&f, 44, 8 + 8);
-	put(&f, "\x11\x00\x00\x78", 4);		/* offset 15 */
-	put32(&f, 0xdeadbeef);
-	put32(&f, 0x15b31a0a);
-	put32(&f, 0);
+	bytes(&f, "\x11\x00\x00\x78", 4);		/* offset 15 */
+	u32(&f, 0xdeadbeef);
+	u32(&f, 0x15b31a0a);
+	u32(&f, 0);
 	ok(dec(229, &f, &r) == PKT_DROP_NONE && (r.flags & FR_F_LATER_FRAG) &&
 	    r.k.proto == 17 && r.k.src_port == 0, "IPv6 later fragment");
 
 	f.n = 0;
 	ip6(&f, 58, 8);
-	put32(&f, 0x80000000);
-	put32(&f, 0);
+	u32(&f, 0x80000000);
+	u32(&f, 0);
 	ok(dec(229, &f, &r) == PKT_DROP_NONE && r.k.proto == 58 && r.k.src_port == 0, "ICMPv6 ports 0");
 	f.n = 0;
 	ip6(&f, 17, 0);
@@ -471,14 +443,14 @@ static void test_ipv6(void)
 	ok(dec(229, &f, &r) == PKT_DROP_NONE && r.bytes == 40, "payload length 0 counts 40");
 	f.n = 0;
 	ip6(&f, 0, 8);
-	put(&f, "\x11\x01\x00\x00\x00\x00\x00\x00", 8);	/* HBH says 16 bytes, 8 present */
+	bytes(&f, "\x11\x01\x00\x00\x00\x00\x00\x00", 8);	/* HBH says 16 bytes, 8 present */
 	is_int(dec(229, &f, &r), PKT_DROP_TRUNC_L3, "HBH longer than the capture");
 }
 
 /* The L4 cut points pmacct cares about: ports need 4 bytes, TCP flags 14. */
 static void test_l4_cuts(void)
 {
-	struct frame f = { .n = 0 };
+	struct buf f = { .n = 0 };
 	struct flow_rec r;
 	struct pkt_stats st;
 
@@ -498,7 +470,7 @@ static void test_l4_cuts(void)
 }
 
 /* Every frame cut at every offset: no out-of-bounds read (ASan), sane result. */
-static void cut_all(const char *what, int dlt, const struct frame *f)
+static void cut_all(const char *what, int dlt, const struct buf *f)
 {
 	struct flow_rec full, r;
 	struct pkt_stats st;
@@ -510,10 +482,9 @@ static void cut_all(const char *what, int dlt, const struct frame *f)
 		return;
 	}
 	for (size_t n = 0; n < f->n; n++) {
-		uint8_t *b = malloc(n ? n : 1);
+		uint8_t *b = exact_copy(f->b, n);
 		enum pkt_drop d;
 
-		memcpy(b, f->b, n);
 		d = pkt_decode(dlt, b, n, f->n, &r, &st);
 		if (d == PKT_DROP_NONE) {
 			/* A partial record keeps what the full one says about L3. */
@@ -533,70 +504,70 @@ static void cut_all(const char *what, int dlt, const struct frame *f)
 
 static void test_cuts(void)
 {
-	struct frame f = { .n = 0 };
+	struct buf f = { .n = 0 };
 
 	eth(&f, 0x8100);
-	put16(&f, 100);
-	put16(&f, 0x8847);
-	put32(&f, 16 << 12);
-	put32(&f, 17 << 12 | 0x100);
+	u16(&f, 100);
+	u16(&f, 0x8847);
+	u32(&f, 16 << 12);
+	u32(&f, 17 << 12 | 0x100);
 	frame_tcp4(&f);
 	cut_all("eth vlan mpls tcp", 1, &f);
 	f.n = 0;
 	eth(&f, 0x86dd);
 	ip6(&f, 0, 8 + 24 + 8 + 20);
-	put(&f, "\x2b\x00\x00\x00\x00\x00\x00\x00", 8);
-	put(&f, "\x3c\x02\x00\x01\x00\x00\x00\x00", 8);
-	put(&f, v6_dst, 16);
-	put(&f, "\x06\x00\x00\x00\x00\x00\x00\x00", 8);
+	bytes(&f, "\x2b\x00\x00\x00\x00\x00\x00\x00", 8);
+	bytes(&f, "\x3c\x02\x00\x01\x00\x00\x00\x00", 8);
+	bytes(&f, v6_dst, 16);
+	bytes(&f, "\x06\x00\x00\x00\x00\x00\x00\x00", 8);
 	tcp(&f, 1234, 80, 0x02);
 	cut_all("eth ipv6 ext tcp", 1, &f);
 	f.n = 0;
 	eth(&f, 0x8864);
-	put(&f, "\x11\x00\x00\x01\x00\x2a", 6);
-	put16(&f, 0x0021);
+	bytes(&f, "\x11\x00\x00\x01\x00\x2a", 6);
+	u16(&f, 0x0021);
 	ip4(&f, 17, 28, 0, 1, 6);
-	put32(&f, 0);
+	u32(&f, 0);
 	udp(&f, 1, 2, 8);
 	cut_all("pppoe ipv4 options udp", 1, &f);
 	f.n = 0;
-	put(&f, "\x00\x00\x00\x01\x00\x06", 6);
-	put(&f, mac_src, 6);
-	put16(&f, 0);
-	put16(&f, 0x8100);
-	put16(&f, 5);
-	put16(&f, 0x0800);
+	bytes(&f, "\x00\x00\x00\x01\x00\x06", 6);
+	bytes(&f, mac_src, 6);
+	u16(&f, 0);
+	u16(&f, 0x8100);
+	u16(&f, 5);
+	u16(&f, 0x0800);
 	frame_tcp4(&f);
 	cut_all("sll vlan tcp", 113, &f);
 	f.n = 0;
-	put16(&f, 0x86dd);
-	put16(&f, 0);
-	put32(&f, 3);
-	put(&f, "\x00\x01\x00\x06", 4);
-	put(&f, mac_src, 6);
-	put16(&f, 0);
+	u16(&f, 0x86dd);
+	u16(&f, 0);
+	u32(&f, 3);
+	bytes(&f, "\x00\x01\x00\x06", 4);
+	bytes(&f, mac_src, 6);
+	u16(&f, 0);
 	ip6(&f, 51, 24 + 8);
-	put(&f, "\x11\x04\x00\x00", 4);
+	bytes(&f, "\x11\x04\x00\x00", 4);
 	for (int i = 0; i < 5; i++)
-		put32(&f, 0);
+		u32(&f, 0);
 	udp(&f, 53, 5353, 8);
 	cut_all("sll2 ipv6 ah udp", 276, &f);
 	f.n = 0;
-	put32(&f, 2);
+	u32(&f, 2);
 	frame_tcp4(&f);
 	cut_all("null tcp", 0, &f);
 	f.n = 0;
-	put(&f, "\xff\x03\x00\x57", 4);
+	bytes(&f, "\xff\x03\x00\x57", 4);
 	ip6(&f, 44, 16);
-	put(&f, "\x11\x00\x00\x01", 4);
-	put32(&f, 1);
+	bytes(&f, "\x11\x00\x00\x01", 4);
+	u32(&f, 1);
 	udp(&f, 1, 2, 8);
 	cut_all("ppp ipv6 frag udp", 9, &f);
 	f.n = 0;
-	put(&f, "\x0f\x00\x08\x00", 4);
+	bytes(&f, "\x0f\x00\x08\x00", 4);
 	ip4(&f, 1, 28, 0, 1, 5);
-	put32(&f, 0x08000000);
-	put32(&f, 0);
+	u32(&f, 0x08000000);
+	u32(&f, 0);
 	cut_all("chdlc icmp", 104, &f);
 }
 

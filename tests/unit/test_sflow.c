@@ -7,63 +7,34 @@
 #include "decode/sflow_state.h"
 #include "tap.h"
 
-/* A growing byte buffer with big-endian writers and length back-patching. */
-struct buf {
-	uint8_t b[2048];
-	size_t n;
-};
-
-static void put(struct buf *f, const void *p, size_t n)
-{
-	memcpy(f->b + f->n, p, n);
-	f->n += n;
-}
-
-static void put32(struct buf *f, uint32_t v)
-{
-	uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
-	put(f, b, 4);
-}
-
-static void put64(struct buf *f, uint64_t v)
-{
-	put32(f, (uint32_t)(v >> 32));
-	put32(f, (uint32_t)v);
-}
+#include "bytebuf.h"
 
 /* Start a length-prefixed block (tag, length): returns where the length goes. */
 static size_t open_block(struct buf *f, uint32_t tag)
 {
-	put32(f, tag);
-	put32(f, 0);
+	u32(f, tag);
+	u32(f, 0);
 	return f->n;
 }
 
-static void close_block(struct buf *f, size_t at)
-{
-	uint32_t len = (uint32_t)(f->n - at);
-	uint8_t *p = f->b + at - 4;
-	p[0] = (uint8_t)(len >> 24); p[1] = (uint8_t)(len >> 16);
-	p[2] = (uint8_t)(len >> 8); p[3] = (uint8_t)len;
-}
+static void close_block(struct buf *f, size_t at) { put32_at(f, at - 4, (uint32_t)(f->n - at)); }
 
 static void put_v4(struct buf *f, uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 {
-	uint8_t ip[4] = { a, b, c, d };
-	put32(f, 1);
-	put(f, ip, 4);
+	u32(f, 1);
+	ip(f, a, b, c, d);
 }
 
 static void dgram_hdr(struct buf *f, uint32_t version, uint32_t seq, uint32_t nsamples)
 {
 	f->n = 0;
-	put32(f, version);
+	u32(f, version);
 	put_v4(f, 192, 0, 2, 1);
 	if (version == 5)
-		put32(f, 7);			/* sub agent */
-	put32(f, seq);
-	put32(f, 1000);				/* uptime */
-	put32(f, nsamples);
+		u32(f, 7);			/* sub agent */
+	u32(f, seq);
+	u32(f, 1000);				/* uptime */
+	u32(f, nsamples);
 }
 
 /* Ethernet + 802.1Q 20 + IPv4 + TCP 1234 -> 80, 64-byte frame prefix. */
@@ -87,14 +58,13 @@ static void put_header_rec(struct buf *f, uint32_t version, uint32_t frame_len)
 	size_t n = eth_tcp_frame(fr);
 	size_t at = version == 5 ? open_block(f, 1) : 0;
 
-	put32(f, 1);				/* ethernet */
-	put32(f, frame_len);
+	u32(f, 1);				/* ethernet */
+	u32(f, frame_len);
 	if (version == 5)
-		put32(f, 4);			/* stripped */
-	put32(f, (uint32_t)n);
-	put(f, fr, n);
-	while (f->n % 4)
-		f->b[f->n++] = 0;
+		u32(f, 4);			/* stripped */
+	u32(f, (uint32_t)n);
+	bytes(f, fr, n);
+	pad_to(f, 4);
 	if (version == 5)
 		close_block(f, at);
 }
@@ -128,17 +98,21 @@ static void on_counter(void *arg, const struct sflow_hdr *h, const struct sflow_
 	s->counters++;
 }
 
-static enum sflow_drop run(const struct buf *f, struct seen *s, struct sflow_stats *st)
+/* Decode the first n bytes of p from an exact-size heap copy, so that ASan sees any overread. */
+static enum sflow_drop run_bytes(const uint8_t *p, size_t n, struct seen *s, struct sflow_stats *st)
 {
 	struct sflow_sink sink = { on_flow, on_counter, s };
 	memset(s, 0, sizeof(*s));
 	memset(st, 0, sizeof(*st));
-	/* an exact-size heap copy so that ASan sees any overread */
-	uint8_t *copy = malloc(f->n ? f->n : 1);
-	memcpy(copy, f->b, f->n);
-	enum sflow_drop why = sflow_decode(copy, f->n, &sink, st, NULL);
+	uint8_t *copy = exact_copy(p, n);
+	enum sflow_drop why = sflow_decode(copy, n, &sink, st, NULL);
 	free(copy);
 	return why;
+}
+
+static enum sflow_drop run(const struct buf *f, struct seen *s, struct sflow_stats *st)
+{
+	return run_bytes(f->b, f->n, s, st);
 }
 
 /* v5 flow sample: raw header, extended switch, router, gateway, an unknown record. */
@@ -146,29 +120,29 @@ static void build_v5_full(struct buf *f)
 {
 	dgram_hdr(f, 5, 42, 1);
 	size_t s = open_block(f, 1);
-	put32(f, 9);				/* sample seq */
-	put32(f, 3);				/* source id 0:3 */
-	put32(f, 100); put32(f, 900); put32(f, 0);	/* rate, pool, drops */
-	put32(f, 3); put32(f, 4);		/* in, out */
-	put32(f, 5);				/* records */
+	u32(f, 9);				/* sample seq */
+	u32(f, 3);				/* source id 0:3 */
+	u32(f, 100); u32(f, 900); u32(f, 0);	/* rate, pool, drops */
+	u32(f, 3); u32(f, 4);		/* in, out */
+	u32(f, 5);				/* records */
 	put_header_rec(f, 5, 158);
 	size_t r = open_block(f, 1001);
-	put32(f, 30); put32(f, 5); put32(f, 31); put32(f, 6);
+	u32(f, 30); u32(f, 5); u32(f, 31); u32(f, 6);
 	close_block(f, r);
 	r = open_block(f, 1002);
-	put_v4(f, 192, 0, 2, 254); put32(f, 24); put32(f, 16);
+	put_v4(f, 192, 0, 2, 254); u32(f, 24); u32(f, 16);
 	close_block(f, r);
 	r = open_block(f, 1003);
 	put_v4(f, 198, 51, 100, 1);
-	put32(f, 65000); put32(f, 65001); put32(f, 65002);
-	put32(f, 2);				/* two segments */
-	put32(f, 2); put32(f, 2); put32(f, 65010); put32(f, 65011);
-	put32(f, 1); put32(f, 1); put32(f, 65012);
-	put32(f, 1); put32(f, 0xfde80001);	/* communities */
-	put32(f, 100);				/* localpref */
+	u32(f, 65000); u32(f, 65001); u32(f, 65002);
+	u32(f, 2);				/* two segments */
+	u32(f, 2); u32(f, 2); u32(f, 65010); u32(f, 65011);
+	u32(f, 1); u32(f, 1); u32(f, 65012);
+	u32(f, 1); u32(f, 0xfde80001);	/* communities */
+	u32(f, 100);				/* localpref */
 	close_block(f, r);
 	r = open_block(f, 4242);		/* unknown: skipped by length */
-	put32(f, 1); put32(f, 2); put32(f, 3);
+	u32(f, 1); u32(f, 2); u32(f, 3);
 	close_block(f, r);
 	close_block(f, s);
 }
@@ -221,36 +195,36 @@ static void test_v5_expanded_ip(void)
 
 	dgram_hdr(&f, 5, 1, 3);
 	size_t at = open_block(&f, 3);
-	put32(&f, 1); put32(&f, 0); put32(&f, 0x01000005);	/* seq, class, index */
-	put32(&f, 10); put32(&f, 10); put32(&f, 0);
-	put32(&f, 0); put32(&f, 11); put32(&f, 0); put32(&f, 12);
-	put32(&f, 1);
+	u32(&f, 1); u32(&f, 0); u32(&f, 0x01000005);	/* seq, class, index */
+	u32(&f, 10); u32(&f, 10); u32(&f, 0);
+	u32(&f, 0); u32(&f, 11); u32(&f, 0); u32(&f, 12);
+	u32(&f, 1);
 	size_t r = open_block(&f, 3);
-	put32(&f, 1500); put32(&f, 17);
+	u32(&f, 1500); u32(&f, 17);
 	uint8_t a[4] = { 10, 1, 1, 1 }, b[4] = { 10, 2, 2, 2 };
-	put(&f, a, 4); put(&f, b, 4);
-	put32(&f, 53); put32(&f, 5353); put32(&f, 0); put32(&f, 8);
+	bytes(&f, a, 4); bytes(&f, b, 4);
+	u32(&f, 53); u32(&f, 5353); u32(&f, 0); u32(&f, 8);
 	close_block(&f, r);
 	close_block(&f, at);
 
 	at = open_block(&f, 1);
-	put32(&f, 2); put32(&f, 1); put32(&f, 1); put32(&f, 1); put32(&f, 0);
-	put32(&f, 1); put32(&f, 2); put32(&f, 1);
+	u32(&f, 2); u32(&f, 1); u32(&f, 1); u32(&f, 1); u32(&f, 0);
+	u32(&f, 1); u32(&f, 2); u32(&f, 1);
 	r = open_block(&f, 4);
-	put32(&f, 1280); put32(&f, 6);
+	u32(&f, 1280); u32(&f, 6);
 	uint8_t s6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 }, d6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
-	put(&f, s6, 16); put(&f, d6, 16);
-	put32(&f, 443); put32(&f, 5000); put32(&f, 0x12); put32(&f, 0);
+	bytes(&f, s6, 16); bytes(&f, d6, 16);
+	u32(&f, 443); u32(&f, 5000); u32(&f, 0x12); u32(&f, 0);
 	close_block(&f, r);
 	close_block(&f, at);
 
 	at = open_block(&f, 1);
-	put32(&f, 3); put32(&f, 1); put32(&f, 1); put32(&f, 1); put32(&f, 0);
-	put32(&f, 1); put32(&f, 2); put32(&f, 1);
+	u32(&f, 3); u32(&f, 1); u32(&f, 1); u32(&f, 1); u32(&f, 0);
+	u32(&f, 1); u32(&f, 2); u32(&f, 1);
 	r = open_block(&f, 2);
-	put32(&f, 64);
+	u32(&f, 64);
 	uint8_t m1[8] = { 1, 2, 3, 4, 5, 6 }, m2[8] = { 7, 8, 9, 10, 11, 12 };
-	put(&f, m1, 8); put(&f, m2, 8); put32(&f, 0x0806);
+	bytes(&f, m1, 8); bytes(&f, m2, 8); u32(&f, 0x0806);
 	close_block(&f, r);
 	close_block(&f, at);
 
@@ -278,28 +252,28 @@ static void build_v5_counters(struct buf *f)
 {
 	dgram_hdr(f, 5, 5, 2);
 	size_t at = open_block(f, 2);
-	put32(f, 77); put32(f, 9); put32(f, 3);
+	u32(f, 77); u32(f, 9); u32(f, 3);
 	size_t r = open_block(f, 1);
-	put32(f, 9); put32(f, 6); put64(f, 1000000000); put32(f, 1); put32(f, 3);
-	put64(f, 123456789012ULL);
+	u32(f, 9); u32(f, 6); u64(f, 1000000000); u32(f, 1); u32(f, 3);
+	u64(f, 123456789012ULL);
 	for (int i = 0; i < 6; i++)
-		put32(f, (uint32_t)i + 1);
-	put64(f, 987654321ULL);
+		u32(f, (uint32_t)i + 1);
+	u64(f, 987654321ULL);
 	for (int i = 0; i < 6; i++)
-		put32(f, (uint32_t)i + 11);
+		u32(f, (uint32_t)i + 11);
 	close_block(f, r);
 	r = open_block(f, 2);
 	for (int i = 0; i < 13; i++)
-		put32(f, (uint32_t)i + 100);
+		u32(f, (uint32_t)i + 100);
 	close_block(f, r);
 	r = open_block(f, 1005);		/* processor: skipped */
-	put32(f, 1);
+	u32(f, 1);
 	close_block(f, r);
 	close_block(f, at);
 	at = open_block(f, 4);
-	put32(f, 78); put32(f, 0); put32(f, 10); put32(f, 1);
+	u32(f, 78); u32(f, 0); u32(f, 10); u32(f, 1);
 	r = open_block(f, 5);
-	put32(f, 100); put64(f, 5000); put32(f, 1); put32(f, 2); put32(f, 3); put32(f, 4);
+	u32(f, 100); u64(f, 5000); u32(f, 1); u32(f, 2); u32(f, 3); u32(f, 4);
 	close_block(f, r);
 	close_block(f, at);
 }
@@ -330,33 +304,33 @@ static void test_v5_counters(void)
 static void build_v4(struct buf *f, uint32_t version)
 {
 	dgram_hdr(f, version, 3, 2);
-	put32(f, 1);				/* flow sample */
-	put32(f, 4); put32(f, 2); put32(f, 64); put32(f, 640); put32(f, 0);
-	put32(f, 1); put32(f, 2);
-	put32(f, 1);				/* packet type header */
+	u32(f, 1);				/* flow sample */
+	u32(f, 4); u32(f, 2); u32(f, 64); u32(f, 640); u32(f, 0);
+	u32(f, 1); u32(f, 2);
+	u32(f, 1);				/* packet type header */
 	put_header_rec(f, version, 200);
-	put32(f, 3);				/* extended records */
-	put32(f, 1); put32(f, 40); put32(f, 2); put32(f, 0); put32(f, 0);
-	put32(f, 2); put_v4(f, 10, 9, 9, 9); put32(f, 20); put32(f, 28);
-	put32(f, 3);
-	put32(f, 100); put32(f, 200); put32(f, 300);
+	u32(f, 3);				/* extended records */
+	u32(f, 1); u32(f, 40); u32(f, 2); u32(f, 0); u32(f, 0);
+	u32(f, 2); put_v4(f, 10, 9, 9, 9); u32(f, 20); u32(f, 28);
+	u32(f, 3);
+	u32(f, 100); u32(f, 200); u32(f, 300);
 	if (version == 2) {
-		put32(f, 2); put32(f, 400); put32(f, 500);
+		u32(f, 2); u32(f, 400); u32(f, 500);
 	} else {
-		put32(f, 1); put32(f, 2); put32(f, 2); put32(f, 400); put32(f, 500);
-		put32(f, 0); put32(f, 100);
+		u32(f, 1); u32(f, 2); u32(f, 2); u32(f, 400); u32(f, 500);
+		u32(f, 0); u32(f, 100);
 	}
-	put32(f, 2);				/* counters sample, ethernet */
-	put32(f, 8); put32(f, 2); put32(f, 30); put32(f, 2);
-	put32(f, 2); put32(f, 6); put64(f, 100); put32(f, 1); put32(f, 3);
-	put64(f, 1);
+	u32(f, 2);				/* counters sample, ethernet */
+	u32(f, 8); u32(f, 2); u32(f, 30); u32(f, 2);
+	u32(f, 2); u32(f, 6); u64(f, 100); u32(f, 1); u32(f, 3);
+	u64(f, 1);
 	for (int i = 0; i < 6; i++)
-		put32(f, 0);
-	put64(f, 2);
+		u32(f, 0);
+	u64(f, 2);
 	for (int i = 0; i < 6; i++)
-		put32(f, 0);
+		u32(f, 0);
 	for (int i = 0; i < 13; i++)
-		put32(f, (uint32_t)i);
+		u32(f, (uint32_t)i);
 }
 
 static void test_v2_v4(void)
@@ -435,11 +409,11 @@ static void test_malformed(void)
 	/* a huge AS path segment count must not loop: record short */
 	dgram_hdr(&f, 5, 1, 1);
 	size_t at = open_block(&f, 1);
-	put32(&f, 1); put32(&f, 1); put32(&f, 1); put32(&f, 1); put32(&f, 0);
-	put32(&f, 1); put32(&f, 2); put32(&f, 1);
+	u32(&f, 1); u32(&f, 1); u32(&f, 1); u32(&f, 1); u32(&f, 0);
+	u32(&f, 1); u32(&f, 2); u32(&f, 1);
 	size_t r = open_block(&f, 1003);
-	put_v4(&f, 1, 1, 1, 1); put32(&f, 1); put32(&f, 2); put32(&f, 3);
-	put32(&f, 0xffffffff); put32(&f, 2); put32(&f, 0xfffffff0);
+	put_v4(&f, 1, 1, 1, 1); u32(&f, 1); u32(&f, 2); u32(&f, 3);
+	u32(&f, 0xffffffff); u32(&f, 2); u32(&f, 0xfffffff0);
 	close_block(&f, r);
 	close_block(&f, at);
 	is_int(run(&f, &s, &st), SFLOW_DROP_RECORD_SHORT, "huge AS path refused");
@@ -448,7 +422,7 @@ static void test_malformed(void)
 /* Every prefix of valid datagrams: never a crash, never a success before the end. */
 static void test_truncation(void)
 {
-	struct buf full, f;
+	struct buf full;
 	struct seen s;
 	struct sflow_stats st;
 	void (*builders[])(struct buf *) = { build_v5_full, build_v5_counters };
@@ -459,12 +433,9 @@ static void test_truncation(void)
 			builders[b](&full);
 		else
 			build_v4(&full, b == 2 ? 2 : 4);
-		for (size_t n = 0; n < full.n; n++) {
-			memcpy(f.b, full.b, n);
-			f.n = n;
-			if (run(&f, &s, &st) == SFLOW_DROP_NONE)
+		for (size_t n = 0; n < full.n; n++)
+			if (run_bytes(full.b, n, &s, &st) == SFLOW_DROP_NONE)
 				bad++;
-		}
 	}
 	is_int(bad, 0, "every truncation is a counted drop");
 }

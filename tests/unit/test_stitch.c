@@ -8,15 +8,13 @@
 #include "plugins/stitch.h"
 #include "tap.h"
 
+#include "frec.h"
+
 static struct flow_rec mk(uint8_t src, uint8_t dst, int64_t start, int64_t start_us, int64_t end,
     int64_t end_us)
 {
-	struct flow_rec r;
-	memset(&r, 0, sizeof(r));
-	r.k.src_ip.af = r.k.dst_ip.af = 4;
-	r.k.src_ip.a[0] = r.k.dst_ip.a[0] = 10;
-	r.k.src_ip.a[3] = src;
-	r.k.dst_ip.a[3] = dst;
+	struct flow_rec r = frec_v4(src, dst);
+
 	r.k.ts_start.sec = start;
 	r.k.ts_start.usec = start_us;
 	r.k.ts_end.sec = end;
