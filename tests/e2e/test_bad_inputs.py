@@ -1,4 +1,4 @@
-"""Careless inputs an operator makes (issue 17): each one gets its exit status and its exact message,
+"""Careless inputs an operator makes: each one gets its exit status and its exact message,
 from `-T config` and from the real start-up alike, and nothing is silently lost or wrapped.
 
 Every row of BAD is run twice: `<daemon> -T config ...` and the daemon itself (reading a capture

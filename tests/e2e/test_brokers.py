@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""kafka and amqp plugins end to end (issue 9).
+"""kafka and amqp plugins end to end.
 
 Kafka: tests/tools/kafka_mock (built next to pmacctd) runs a librdkafka
 mock cluster and prints what it consumes.  RabbitMQ: a throw-away
@@ -12,7 +12,7 @@ queue bound to the exchange from a definitions file; consumed with pika.
   C. the JSON matches Debian's pmacctd 1.7.7 for the same capture on the
      same RabbitMQ (field names and order, event_type, writer_id, markers);
   D. faults: broker down at start, broker restarted mid-run: nothing lost.
-  E. message ids (issue 17): every message carries "<writer_id>:<purge seq>:
+  E. message ids: every message carries "<writer_id>:<purge seq>:
      <index>" outside the payload (AMQP message_id and headers, Kafka
      headers), unique; a broker that confirms late or loses the confirms with
      the connection (a proxy in between) makes the plugin publish again, and
@@ -644,7 +644,7 @@ def test_amqp_confirms_late_within_the_wait(rabbit, pcapgen, tmp_path):
 
 
 def test_amqp_started_with_the_broker(pcapgen, tmp_path):
-    """The report behind issue 17: a consumer summed 53,000 packets for a 50,000-packet
+    """The report behind the message ids: a consumer summed 53,000 packets for a 50,000-packet
     capture, right after a broker start.  A fresh broker and the daemon started together
     (the daemon first waits for it, backing off): the capture arrives exactly once,
     checked without deduplication, and every id is unique."""

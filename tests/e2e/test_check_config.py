@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""`-T config` runs every check start-up runs (issue 17 item 2).
+"""`-T config` runs every check start-up runs.
 
 A table of configs each with one bad value for a plugin type (nfprobe,
 sfprobe, tee, http, kafka, amqp).  For every row, `<daemon> -T config -f

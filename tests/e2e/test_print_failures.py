@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""The print plugin when its output cannot be written (issue 17, item 4).
+"""The print plugin when its output cannot be written.
 
 A print_output_file / print_latest_file that cannot be written is a
 start-up error naming the key, its origin and the path (also under
