@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* collector_main.c: the daemon side shared by nfacctd and sfacctd: flags, config, plugins, signals. */
-#include "collector_main.h"
-
+/* collector_main.c: the main() of nfacctd and sfacctd: flags, config, plugins, signals, the protocol. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -9,28 +7,56 @@
 
 #include "bin/daemon.h"
 #include "bin/version.h"
+#include "config/config.h"
 #include "lib/log.h"
 #include "maps/networks.h"
 #include "model/prim.h"
+#include "pipeline/collector.h"
+#include "pipeline/nf_collector.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/plugin_types.h"
+#include "pipeline/sf_collector.h"
 #include "plugins/plugin.h"
 
 #define WHO "default/core"
 
-/* nfacctd's and sfacctd's flags (COMPAT 3.3): -L is the bind address, -l the port. */
+/*
+ * meson builds this file once per collector daemon, with COLLECTOR_DAEMON
+ * set to its enum cfg_daemon (CFG_NFACCTD, CFG_SFACCTD).
+ */
+#ifndef COLLECTOR_DAEMON
+#error "COLLECTOR_DAEMON names the daemon built: -DCOLLECTOR_DAEMON=CFG_NFACCTD or CFG_SFACCTD"
+#endif
+
+/* A collector daemon: its -V banner and its protocol. */
+struct collector_daemon {
+	const char *banner;
+	struct collector_proto proto;
+};
+
+/* The collector daemons by enum cfg_daemon. */
+static const struct collector_daemon collector_daemons[] = {
+	[CFG_NFACCTD] = { "NetFlow Accounting Daemon, nfacctd " PMACCT_NG_VERSION, {
+		.daemon = "nfacctd", .source = SRC_NF, .default_port = 2100,
+		.ready_fmt = "waiting for NetFlow/IPFIX data on %s:%u", .check = nf_collector_check,
+		.state_new = nf_collector_new, .state_new_worker = nf_collector_new_worker,
+		.datagram = nf_collector_datagram, .log_stats = nf_collector_log_stats,
+		.tick = nf_collector_tick, .reload = nf_collector_reload,
+		.health = nf_collector_health, .state_free = nf_collector_free } },
+	[CFG_SFACCTD] = { "sFlow Accounting Daemon, sfacctd " PMACCT_NG_VERSION, {
+		.daemon = "sfacctd", .source = SRC_SF, .default_port = 6343,
+		.ready_fmt = "waiting for sFlow data on %s:%u", .state_new = sf_collector_new,
+		.datagram = sf_collector_datagram, .log_stats = sf_collector_log_stats,
+		.tick = sf_collector_tick, .reopen = sf_collector_reopen,
+		.health = sf_collector_health, .state_free = sf_collector_free } },
+};
+
+/*
+ * nfacctd's and sfacctd's own flags (COMPAT 3.3): -L is the bind address, -l the port; the others
+ * are the ones every daemon takes (daemon.c).
+ */
 static const struct flag_key collector_flags[] = {
-	{ 'c', "aggregate", NULL }, { 'P', "plugins", NULL }, { 'D', "daemonize", "true" },
-	{ 'd', "debug", "true" }, { 'n', "networks_file", NULL }, { 't', "ports_file", NULL },
 	{ 'L', "nfacctd_ip", NULL }, { 'l', "nfacctd_port", NULL },
-	{ 'R', "pmacctd_renormalize", "true" }, { 'I', "pcap_savefile", NULL },
-	{ 'W', "pcap_savefile_wait", "true" }, { 'Z', "pcap_savefile_delay", NULL },
-	{ 'Y', "pcap_savefile_replay", NULL }, { 'F', "pidfile", NULL }, { 'S', "syslog", NULL },
-	{ 'p', "imt_path", NULL }, { 'b', "imt_buckets", NULL }, { 'm', "imt_mem_pools_number", NULL },
-	{ 's', "imt_mem_pools_size", NULL }, { 'r', "sql_refresh_time", NULL },
-	{ 'O', "print_output", NULL }, { 'o', "print_output_file", NULL },
-	{ 'A', "print_output_file_append", "true" }, { 'M', "print_markers", "true" },
-	{ 'E', "print_output_separator", NULL }, { 'u', "print_num_protos", "true" },
 	{ 0, NULL, NULL },
 };
 
@@ -92,7 +118,14 @@ static int check_primitives(const struct core_cfg *cfg, const struct collector_p
 	return 0;
 }
 
-int collector_run(struct core_cfg *cfg, const struct collector_proto *proto)
+/*
+ * Run a collector daemon on a loaded config: create the plugins, open the
+ * source (socket or -I file), daemonize and write pidfiles as asked, and
+ * feed the plugins until SIGINT/SIGTERM or the end of the capture file
+ * (pcap_savefile_wait keeps it up).  SIGUSR1 logs stats, SIGUSR2 reloads
+ * maps and the allow file, SIGHUP reopens the log.  Returns the exit code.
+ */
+static int collector_run(struct core_cfg *cfg, const struct collector_proto *proto)
 {
 	struct pipeline pl;
 	struct plugin *ps;
@@ -136,18 +169,9 @@ out_pipeline:
 
 static void usage(const struct daemon_desc *dd)
 {
-	printf("Usage: %s [ -D | -d ] [ -L IP address ] [ -l port ] [ -c primitive [ , ... ] ] "
-	    "[ -P plugin [ , ... ] ]\n       %s [ -f config_file ]\n       %s [ -h ]\n\n",
-	    dd->name, dd->name, dd->name);
-	printf("General options:\n"
-	    "  -h  \tShow this page\n"
-	    "  -V  \tShow version and compile-time options and exit\n"
-	    "  -f  \tLoad configuration from the specified file\n"
-	    "  -T  \tconfig: check the configuration, its filters and maps, print it and exit\n"
-	    "  -a  \tPrint list of supported aggregation primitives\n"
-	    "  -c  \tAggregation method, see full list of primitives with -a (DEFAULT: src_host)\n"
-	    "  -D  \tDaemonize\n"
-	    "  -n  \tPath to a file containing networks and/or ASNs definitions\n"
+	version_usage_head(stdout, dd->name, "[ -D | -d ] [ -L IP address ] [ -l port ] "
+	    "[ -c primitive [ , ... ] ] [ -P plugin [ , ... ] ]");
+	printf("  -n  \tPath to a file containing networks and/or ASNs definitions\n"
 	    "  -t  \tPath to a file containing ports definitions\n");
 	version_usage_plugin_types(stdout, dd->source);
 	printf("  -d  \tEnable debug\n"
@@ -168,14 +192,19 @@ static int run_proto(struct core_cfg *cfg, const void *arg)
 	return collector_run(cfg, arg);
 }
 
-int collector_main(int argc, char **argv, enum cfg_daemon d, const struct collector_proto *proto,
-    const char *banner)
+/*
+ * pmacct's nfacctd/sfacctd flags (-f -c -P -D -d -n -t -L -l -R -F -S -p -b
+ * -m -s -r -O -o -A -M -E -u -I -W -Z -Y -T -a -V -h), config loading, then
+ * collector_run() with the protocol of COLLECTOR_DAEMON.
+ */
+int main(int argc, char **argv)
 {
+	const struct collector_daemon *c = &collector_daemons[COLLECTOR_DAEMON];
 	const struct daemon_desc dd = {
-		.name = proto->daemon, .banner = banner, .daemon = d, .source = proto->source,
-		.flags = collector_flags,
+		.name = c->proto.daemon, .banner = c->banner, .daemon = COLLECTOR_DAEMON,
+		.source = c->proto.source, .flags = collector_flags,
 		.optstr = "f:c:P:Ddn:t:L:l:RI:WZ:Y:F:S:p:b:m:s:r:O:o:AME:uT:aVh",
-		.usage = usage, .run = run_proto, .arg = proto,
+		.usage = usage, .run = run_proto, .arg = &c->proto,
 	};
 	return daemon_main(argc, argv, &dd);
 }

@@ -252,12 +252,34 @@ void daemon_privs_drop(const struct core_cfg *cfg)
 	log_info("default/core", "running as uid %u gid %u", (unsigned)getuid(), (unsigned)getgid());
 }
 
+/* The flags every daemon takes, with the same key (pmacct 1.7's). */
+static const struct flag_key daemon_flags[] = {
+	{ 'c', "aggregate", NULL }, { 'P', "plugins", NULL }, { 'D', "daemonize", "true" },
+	{ 'd', "debug", "true" }, { 'n', "networks_file", NULL }, { 't', "ports_file", NULL },
+	{ 'I', "pcap_savefile", NULL }, { 'W', "pcap_savefile_wait", "true" },
+	{ 'Z', "pcap_savefile_delay", NULL }, { 'Y', "pcap_savefile_replay", NULL },
+	{ 'R', "pmacctd_renormalize", "true" }, { 'F', "pidfile", NULL }, { 'S', "syslog", NULL },
+	{ 'p', "imt_path", NULL }, { 'b', "imt_buckets", NULL }, { 'm', "imt_mem_pools_number", NULL },
+	{ 's', "imt_mem_pools_size", NULL }, { 'r', "sql_refresh_time", NULL },
+	{ 'O', "print_output", NULL }, { 'o', "print_output_file", NULL },
+	{ 'A', "print_output_file_append", "true" }, { 'M', "print_markers", "true" },
+	{ 'E', "print_output_separator", NULL }, { 'u', "print_num_protos", "true" },
+	{ 0, NULL, NULL },
+};
+
 static const struct flag_key *find_flag(const struct flag_key *map, int c)
 {
 	for (; map->flag; map++)
 		if (map->flag == c)
 			return map;
 	return NULL;
+}
+
+/* Flag c in the daemon's own `map`, else among the ones every daemon takes. */
+static const struct flag_key *daemon_flag(const struct flag_key *map, int c)
+{
+	const struct flag_key *fk = find_flag(map, c);
+	return fk ? fk : find_flag(daemon_flags, c);
 }
 
 void daemon_start(const struct core_cfg *cfg, struct plugin *ps)
@@ -299,7 +321,7 @@ int daemon_parse_args(int argc, char **argv, const char *optstr, const struct fl
 				return -1;
 			}
 			*dry_run = true;
-		} else if ((fk = find_flag(map, c)) && n < max) {
+		} else if ((fk = daemon_flag(map, c)) && n < max) {
 			args[n].key = fk->key;
 			args[n].value = fk->fixed ? fk->fixed : optarg;
 			n++;

@@ -62,7 +62,9 @@ struct flag_key {
 };
 
 /*
- * Collect argv flags into config lines using `map`.  Handles -f (config
+ * Collect argv flags into config lines using `map`, then the flags every
+ * daemon takes (-c -P -D -d -n -t -I -W -Z -Y -R -F -S -p -b -m -s -r -O
+ * -o -A -M -E -u); `optstr` says which are taken.  Handles -f (config
  * file), and returns in *want the action flags -h -V -a; -T config sets
  * *dry_run.  Trailing arguments are joined into `extra_key` (pcap_filter
  * for pmacctd) when no -f was given.  Returns the number of args, -1 on
@@ -79,7 +81,7 @@ struct daemon_desc {
 	const char *banner;		/* first log line, -V, -a */
 	enum cfg_daemon daemon;
 	uint8_t source;			/* SRC_PM / SRC_NF / SRC_SF: -a lists these primitives */
-	const struct flag_key *flags;	/* -x -> key: value */
+	const struct flag_key *flags;	/* -x -> key: value, besides the ones every daemon takes */
 	const char *optstr;		/* getopt string: -f -T -a -V -h plus the flags */
 	const char *extra_key;		/* trailing arguments become this key (pcap_filter), or NULL */
 	void (*usage)(const struct daemon_desc *dd);	/* the daemon-specific part of -h */

@@ -24,36 +24,18 @@
 #define WHO "default/core"
 #define BANNER "Promiscuous Mode Accounting Daemon, pmacctd " PMACCT_NG_VERSION
 
+/* pmacctd's own flags; the others are the ones every daemon takes (daemon.c). */
 static const struct flag_key pmacctd_flags[] = {
-	{ 'c', "aggregate", NULL }, { 'P', "plugins", NULL }, { 'D', "daemonize", "true" },
-	{ 'd', "debug", "true" }, { 'n', "networks_file", NULL }, { 't', "ports_file", NULL },
-	{ 'i', "pcap_interface", NULL }, { 'I', "pcap_savefile", NULL },
-	{ 'w', "pcap_interface_wait", "true" }, { 'W', "pcap_savefile_wait", "true" },
-	{ 'Z', "pcap_savefile_delay", NULL }, { 'Y', "pcap_savefile_replay", NULL },
+	{ 'i', "pcap_interface", NULL }, { 'w', "pcap_interface_wait", "true" },
 	{ 'L', "snaplen", NULL }, { 'N', "promisc", "false" }, { 'z', "pmacctd_nonroot", "true" },
-	{ 'R', "pmacctd_renormalize", "true" }, { 'F', "pidfile", NULL }, { 'S', "syslog", NULL },
-	{ 'p', "imt_path", NULL }, { 'b', "imt_buckets", NULL }, { 'm', "imt_mem_pools_number", NULL },
-	{ 's', "imt_mem_pools_size", NULL }, { 'r', "sql_refresh_time", NULL },
-	{ 'O', "print_output", NULL }, { 'o', "print_output_file", NULL },
-	{ 'A', "print_output_file_append", "true" }, { 'M', "print_markers", "true" },
-	{ 'E', "print_output_separator", NULL }, { 'u', "print_num_protos", "true" },
 	{ 0, NULL, NULL },
 };
 
 static void usage(const struct daemon_desc *dd)
 {
-	printf("Usage: pmacctd [ -D | -d ] [ -i interface ] [ -c primitive [ , ... ] ] [ -P plugin [ , ... ] ] [ filter ]\n"
-	    "       pmacctd [ -f config_file ]\n"
-	    "       pmacctd [ -h ]\n\n"
-	    "General options:\n"
-	    "  -h  \tShow this page\n"
-	    "  -V  \tShow version and compile-time options and exit\n"
-	    "  -f  \tLoad configuration from the specified file\n"
-	    "  -T  \tconfig: check the configuration, its filters and maps, print it and exit\n"
-	    "  -a  \tPrint list of supported aggregation primitives\n"
-	    "  -c  \tAggregation method, see full list of primitives with -a (DEFAULT: src_host)\n"
-	    "  -D  \tDaemonize\n"
-	    "  -N  \tDisable promiscuous mode\n"
+	version_usage_head(stdout, dd->name, "[ -D | -d ] [ -i interface ] [ -c primitive [ , ... ] ] "
+	    "[ -P plugin [ , ... ] ] [ filter ]");
+	printf("  -N  \tDisable promiscuous mode\n"
 	    "  -z  \tAllow to run with non root privileges (ie. setcap in use)\n"
 	    "  -n  \tPath to a file containing networks and/or ASNs definitions\n"
 	    "  -t  \tPath to a file containing ports definitions\n");

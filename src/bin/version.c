@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* version.c: -V, as pmacct prints it: banner, libraries with versions, plugins built, system;
- * and the plugin types of -h. */
+ * and the lines of -h every daemon shares. */
 #include "version.h"
 
 #include <pcap/pcap.h>
@@ -74,6 +74,20 @@ void version_print(FILE *out, const char *banner)
 	fprintf(out, "\nCompiler:\ngcc %s\n", __VERSION__);
 #endif
 #endif
+}
+
+void version_usage_head(FILE *out, const char *name, const char *synopsis)
+{
+	fprintf(out, "Usage: %s %s\n       %s [ -f config_file ]\n       %s [ -h ]\n\n", name, synopsis,
+	    name, name);
+	fputs("General options:\n"
+	    "  -h  \tShow this page\n"
+	    "  -V  \tShow version and compile-time options and exit\n"
+	    "  -f  \tLoad configuration from the specified file\n"
+	    "  -T  \tconfig: check the configuration, its filters and maps, print it and exit\n"
+	    "  -a  \tPrint list of supported aggregation primitives\n"
+	    "  -c  \tAggregation method, see full list of primitives with -a (DEFAULT: src_host)\n"
+	    "  -D  \tDaemonize\n", out);
 }
 
 void version_usage_plugin_types(FILE *out, unsigned source)
