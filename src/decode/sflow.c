@@ -82,6 +82,7 @@ struct sf_ctx {
 	struct sflow_flow f;
 	struct sf_ext x;
 	struct flow_rec rec;
+	struct sflow_counter cnt;	/* the v5 counter sample being read */
 };
 
 typedef void (*sf_rec_fn)(struct sf_ctx *c, struct rd *r);
@@ -315,11 +316,14 @@ static void sf_rec_mpls(struct sf_ctx *c, struct rd *r)
 	sf_skip_words(r, rd_u32(r));
 }
 
-/* v5 flow record formats (enterprise 0); anything else is skipped by its length. */
-static const struct {
+/* A v5 record format (enterprise 0) and its decoder; anything else is skipped by its length. */
+struct sf5_record {
 	uint32_t format;
 	sf_rec_fn fn;
-} sf5_flow_records[] = {
+};
+
+/* v5 flow record formats. */
+static const struct sf5_record sf5_flow_records[] = {
 	{ 1, sf_rec_header },		/* sampled_header */
 	{ 2, sf_rec_ethernet },		/* sampled_ethernet */
 	{ 3, sf_rec_ipv4 },		/* sampled_ipv4 */
@@ -336,13 +340,6 @@ static const sf_rec_fn sf2_extended[] = {
 	NULL, sf_rec_switch, sf_rec_router, sf_rec_gateway, sf_rec_user, sf_rec_url,
 };
 
-static sf_rec_fn sf5_flow_fn(uint32_t tag)
-{
-	for (size_t i = 0; i < NELEM(sf5_flow_records); i++)
-		if (sf5_flow_records[i].format == tag)
-			return sf5_flow_records[i].fn;
-	return NULL;
-}
 
 /* Merge the sample's fields and extended data into the record and hand it over. */
 static void sf_flow_finish(struct sf_ctx *c)
@@ -421,31 +418,29 @@ static void sf_flow_begin(struct sf_ctx *c)
 	memset(&c->x, 0, sizeof(c->x));
 }
 
-/* v5 "flow_sample" (format 1) and "flow_sample_expanded" (format 3), inside its length. */
-static enum sflow_drop sf5_flow_sample(struct sf_ctx *c, struct rd *s, bool expanded)
+/* A sample's source id: class and index in a word each (v5 expanded), else one word, class << 24. */
+static void sf_source_id(struct rd *s, bool expanded, uint32_t *ds_class, uint32_t *ds_index)
 {
-	struct sflow_flow *f = &c->f;
-
-	sf_flow_begin(c);
-	f->seqno = rd_u32(s);
 	if (expanded) {
-		f->ds_class = rd_u32(s);
-		f->ds_index = rd_u32(s);
+		*ds_class = rd_u32(s);
+		*ds_index = rd_u32(s);
 	} else {
 		uint32_t id = rd_u32(s);
-		f->ds_class = id >> 24;
-		f->ds_index = id & 0x00ffffff;
+		*ds_class = id >> 24;
+		*ds_index = id & 0x00ffffff;
 	}
-	f->rate = rd_u32(s);
-	f->pool = rd_u32(s);
-	f->drops = rd_u32(s);
-	if (expanded)
-		rd_skip(s, 4);			/* input format */
-	f->in_if = rd_u32(s);
-	if (expanded)
-		rd_skip(s, 4);			/* output format */
-	f->out_if = rd_u32(s);
+}
+
+/*
+ * The records of a v5 sample: a count, then per record its tag, length and
+ * data, decoded by the entry of `formats` (n of them) for its tag; unknown
+ * tags are counted and skipped.
+ */
+static enum sflow_drop sf5_records(struct sf_ctx *c, struct rd *s, const struct sf5_record *formats,
+    size_t n)
+{
 	uint32_t nrec = rd_u32(s);
+
 	if (s->bad)
 		return SFLOW_DROP_SAMPLE_SHORT;
 	for (uint32_t i = 0; i < nrec; i++) {
@@ -456,15 +451,40 @@ static enum sflow_drop sf5_flow_sample(struct sf_ctx *c, struct rd *s, bool expa
 		struct rd r = rd_sub(s, len);
 		if (s->bad)
 			return SFLOW_DROP_RECORD_LEN;
-		sf_rec_fn fn = sf5_flow_fn(tag);
-		if (!fn) {
+		size_t k = 0;
+		while (k < n && formats[k].format != tag)
+			k++;
+		if (k == n) {
 			c->st->unknown_records++;
 			continue;
 		}
-		fn(c, &r);
+		formats[k].fn(c, &r);
 		if (r.bad)
 			return SFLOW_DROP_RECORD_SHORT;
 	}
+	return SFLOW_DROP_NONE;
+}
+
+/* v5 "flow_sample" (format 1) and "flow_sample_expanded" (format 3), inside its length. */
+static enum sflow_drop sf5_flow_sample(struct sf_ctx *c, struct rd *s, bool expanded)
+{
+	struct sflow_flow *f = &c->f;
+
+	sf_flow_begin(c);
+	f->seqno = rd_u32(s);
+	sf_source_id(s, expanded, &f->ds_class, &f->ds_index);
+	f->rate = rd_u32(s);
+	f->pool = rd_u32(s);
+	f->drops = rd_u32(s);
+	if (expanded)
+		rd_skip(s, 4);			/* input format */
+	f->in_if = rd_u32(s);
+	if (expanded)
+		rd_skip(s, 4);			/* output format */
+	f->out_if = rd_u32(s);
+	enum sflow_drop why = sf5_records(c, s, sf5_flow_records, NELEM(sf5_flow_records));
+	if (why != SFLOW_DROP_NONE)
+		return why;
 	sf_flow_finish(c);
 	return SFLOW_DROP_NONE;
 }
@@ -509,58 +529,50 @@ static void sf_cnt_vlan(struct rd *r, struct sflow_vlan_counters *v)
 	v->discards = rd_u32(r);
 }
 
-/* Read one counter block of `type` into *cs and deliver it; false on a short block. */
-static bool sf_cnt_block(struct sf_ctx *c, struct rd *r, struct sflow_counter *cs, uint32_t type)
+/* A v5 counter block of `type` was read: deliver the sample with it, unless the block was short. */
+static void sf_cnt_deliver(struct sf_ctx *c, const struct rd *r, uint32_t type)
 {
-	cs->type = type;
-	if (type == SFLOW_CNT_GENERIC)
-		sf_cnt_generic(r, &cs->gen);
-	else if (type == SFLOW_CNT_ETHERNET)
-		sf_cnt_ethernet(r, &cs->eth);
-	else
-		sf_cnt_vlan(r, &cs->vlan);
-	if (r->bad)
-		return false;
-	if (c->sink->counter)
-		c->sink->counter(c->sink->arg, &c->h, cs);
-	return true;
+	c->cnt.type = type;
+	if (!r->bad && c->sink->counter)
+		c->sink->counter(c->sink->arg, &c->h, &c->cnt);
 }
+
+static void sf_rec_cnt_generic(struct sf_ctx *c, struct rd *r)
+{
+	sf_cnt_generic(r, &c->cnt.gen);
+	sf_cnt_deliver(c, r, SFLOW_CNT_GENERIC);
+}
+
+static void sf_rec_cnt_ethernet(struct sf_ctx *c, struct rd *r)
+{
+	sf_cnt_ethernet(r, &c->cnt.eth);
+	sf_cnt_deliver(c, r, SFLOW_CNT_ETHERNET);
+}
+
+static void sf_rec_cnt_vlan(struct sf_ctx *c, struct rd *r)
+{
+	sf_cnt_vlan(r, &c->cnt.vlan);
+	sf_cnt_deliver(c, r, SFLOW_CNT_VLAN);
+}
+
+/* v5 counter record formats: each block is delivered with the sample's fields. */
+static const struct sf5_record sf5_counter_records[] = {
+	{ 1, sf_rec_cnt_generic },	/* generic_interface_counters */
+	{ 2, sf_rec_cnt_ethernet },	/* ethernet_interface_counters */
+	{ 5, sf_rec_cnt_vlan },		/* vlan_counters */
+};
 
 /* v5 "counters_sample" (format 2) and "counters_sample_expanded" (format 4). */
 static enum sflow_drop sf5_counter_sample(struct sf_ctx *c, struct rd *s, bool expanded)
 {
-	struct sflow_counter cs;
+	struct sflow_counter *cs = &c->cnt;
 
-	memset(&cs, 0, sizeof(cs));
-	cs.seqno = rd_u32(s);
-	if (expanded) {
-		cs.ds_class = rd_u32(s);
-		cs.ds_index = rd_u32(s);
-	} else {
-		uint32_t id = rd_u32(s);
-		cs.ds_class = id >> 24;
-		cs.ds_index = id & 0x00ffffff;
-	}
-	uint32_t nrec = rd_u32(s);
-	if (s->bad)
-		return SFLOW_DROP_SAMPLE_SHORT;
-	for (uint32_t i = 0; i < nrec; i++) {
-		if (s->left == 0)
-			return SFLOW_DROP_RECORD_COUNT;
-		uint32_t tag = rd_u32(s);
-		uint32_t len = rd_u32(s);
-		struct rd r = rd_sub(s, len);
-		if (s->bad)
-			return SFLOW_DROP_RECORD_LEN;
-		uint32_t type = tag == 1 ? SFLOW_CNT_GENERIC : tag == 2 ? SFLOW_CNT_ETHERNET :
-		    tag == 5 ? SFLOW_CNT_VLAN : 0;
-		if (!type) {
-			c->st->unknown_records++;
-			continue;
-		}
-		if (!sf_cnt_block(c, &r, &cs, type))
-			return SFLOW_DROP_RECORD_SHORT;
-	}
+	memset(cs, 0, sizeof(*cs));
+	cs->seqno = rd_u32(s);
+	sf_source_id(s, expanded, &cs->ds_class, &cs->ds_index);
+	enum sflow_drop why = sf5_records(c, s, sf5_counter_records, NELEM(sf5_counter_records));
+	if (why != SFLOW_DROP_NONE)
+		return why;
 	c->st->counter_samples++;
 	return SFLOW_DROP_NONE;
 }
@@ -592,9 +604,7 @@ static enum sflow_drop sf2_flow_sample(struct sf_ctx *c, struct rd *d)
 
 	sf_flow_begin(c);
 	f->seqno = rd_u32(d);
-	uint32_t id = rd_u32(d);
-	f->ds_class = id >> 24;
-	f->ds_index = id & 0x00ffffff;
+	sf_source_id(d, false, &f->ds_class, &f->ds_index);
 	f->rate = rd_u32(d);
 	f->pool = rd_u32(d);
 	f->drops = rd_u32(d);
@@ -630,9 +640,7 @@ static enum sflow_drop sf2_counter_sample(struct sf_ctx *c, struct rd *d)
 
 	memset(&cs, 0, sizeof(cs));
 	cs.seqno = rd_u32(d);
-	uint32_t id = rd_u32(d);
-	cs.ds_class = id >> 24;
-	cs.ds_index = id & 0x00ffffff;
+	sf_source_id(d, false, &cs.ds_class, &cs.ds_index);
 	rd_skip(d, 4);				/* sampling interval */
 	uint32_t type = rd_u32(d);
 	if (d->bad)
