@@ -44,6 +44,19 @@ static int hex_digit(char c)
 	return -1;
 }
 
+int text_cut(const char *s, int sep, char *buf, size_t size, const char **rest)
+{
+	const char *at = strchr(s, sep);
+	size_t n = at ? (size_t)(at - s) : strlen(s);
+
+	if (n >= size)
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	*rest = at ? at + 1 : NULL;
+	return 0;
+}
+
 int text_parse_mac(const char *s, uint8_t mac[6])
 {
 	uint8_t v[6];

@@ -16,6 +16,14 @@
 char *text_trim(char *s);
 
 /*
+ * Copy the text of s before its first `sep` (all of s when it has none)
+ * into buf (size bytes, NUL-terminated), and set *rest to the text after
+ * that sep, or to NULL when s has none ("10.0.0.0/8" at '/': "10.0.0.0"
+ * and "8").  0, or -1 (buf and *rest undefined) when the text does not fit.
+ */
+int text_cut(const char *s, int sep, char *buf, size_t size, const char **rest);
+
+/*
  * Parse a MAC address "xx:xx:xx:xx:xx:xx" (six groups of one or two hex
  * digits, either case, joined by ':', nothing before or after) into mac.
  * 0, or -1 (mac untouched) when s is not one.

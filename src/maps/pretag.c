@@ -2,7 +2,6 @@
 /* pretag.c: pre_tag_map: one table of keys drives parsing and matching; evaluation follows pmacct's PM_find_id. */
 #include "pretag.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -176,38 +175,19 @@ static int parse_uint(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-static int parse_addr(const char *s, struct fr_ip *ip)
-{
-	memset(ip, 0, sizeof(*ip));
-	if (inet_pton(AF_INET, s, ip->a) == 1) {
-		ip->af = 4;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, s, ip->a) == 1) {
-		ip->af = 6;
-		return 0;
-	}
-	return -1;
-}
-
 /* addr[/len]; host bits beyond len are cleared. */
 static int parse_net(const char *s, struct fr_ip *ip, uint8_t *plen)
 {
 	char buf[64];
-	const char *slash = strchr(s, '/');
-	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	const char *len_text;
 	uint64_t len;
 
-	if (n >= sizeof(buf))
-		return -1;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	if (parse_addr(buf, ip) < 0)
+	if (text_cut(s, '/', buf, sizeof(buf), &len_text) < 0 || fr_ip_parse(buf, ip) < 0)
 		return -1;
 	uint8_t maxlen = ip->af == 4 ? 32 : 128;
-	if (!slash)
+	if (!len_text)
 		len = maxlen;
-	else if (parse_uint(slash + 1, maxlen, &len) < 0)
+	else if (parse_uint(len_text, maxlen, &len) < 0)
 		return -1;
 	*plen = (uint8_t)len;
 	for (unsigned b = *plen; b < maxlen; b++)
@@ -332,7 +312,7 @@ static int set_cond(struct pt_rule *r, struct pt_line *l, const struct pt_key *k
 	}
 	switch (k->kind) {
 	case PK_UINT: rc = parse_uint(v, k->max, &c.n); break;
-	case PK_ADDR: rc = parse_addr(v, &c.ip); break;
+	case PK_ADDR: rc = fr_ip_parse(v, &c.ip); break;
 	case PK_NET: rc = parse_net(v, &c.ip, &c.plen); break;
 	case PK_MAC: rc = text_parse_mac(v, c.mac); break;
 	case PK_BOOL: rc = parse_bool(v, &b); c.n = b; break;

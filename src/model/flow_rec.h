@@ -3,6 +3,7 @@
 #ifndef MODEL_FLOW_REC_H
 #define MODEL_FLOW_REC_H
 
+#include <arpa/inet.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -47,6 +48,19 @@ struct fr_ip {
 	uint8_t pad[3];
 	uint8_t a[16];
 };
+
+/* Parse an IPv4 or IPv6 address into ip (zeroed first).  0, or -1 when s is neither. */
+static inline int fr_ip_parse(const char *s, struct fr_ip *ip)
+{
+	memset(ip, 0, sizeof(*ip));
+	if (inet_pton(AF_INET, s, ip->a) == 1)
+		ip->af = 4;
+	else if (inet_pton(AF_INET6, s, ip->a) == 1)
+		ip->af = 6;
+	else
+		return -1;
+	return 0;
+}
 
 /* An MPLS label stack: n labels (20-bit values, EXP and BoS stripped), top first. */
 struct fr_mpls_stack {

@@ -116,12 +116,7 @@ static int parse_ip(const char *s, uint8_t *p)
 {
 	struct fr_ip ip;
 
-	memset(&ip, 0, sizeof(ip));
-	if (inet_pton(AF_INET, s, ip.a) == 1)
-		ip.af = 4;
-	else if (inet_pton(AF_INET6, s, ip.a) == 1)
-		ip.af = 6;
-	else
+	if (fr_ip_parse(s, &ip) < 0)
 		return -1;
 	memcpy(p, &ip, sizeof(ip));
 	return 0;
@@ -132,19 +127,14 @@ static int parse_ts(const char *s, uint8_t *p)
 {
 	struct fr_ts ts = { 0, 0 };
 	char sec[24];
-	const char *dot = strchr(s, '.');
-	size_t n = dot ? (size_t)(dot - s) : strlen(s);
+	const char *usec;
 	uint64_t v;
 
-	if (n >= sizeof(sec))
-		return -1;
-	memcpy(sec, s, n);
-	sec[n] = '\0';
-	if (text_parse_uint(sec, 10, INT64_MAX, &v) < 0)
+	if (text_cut(s, '.', sec, sizeof(sec), &usec) < 0 || text_parse_uint(sec, 10, INT64_MAX, &v) < 0)
 		return -1;
 	ts.sec = (int64_t)v;
-	if (dot) {
-		if (text_parse_uint(dot + 1, 10, 999999, &v) < 0)
+	if (usec) {
+		if (text_parse_uint(usec, 10, 999999, &v) < 0)
 			return -1;
 		ts.usec = (int64_t)v;
 	}

@@ -25,6 +25,24 @@ static void test_nelem(void)
 	is_int(NELEM(names), 3, "NELEM of an initialised pointer array");
 }
 
+static void test_cut(void)
+{
+	char buf[8];
+	const char *rest;
+
+	ok(text_cut("10.0.0.0/8", '/', buf, sizeof(buf), &rest) == -1, "a head longer than buf");
+	ok(text_cut("10.0/8", '/', buf, sizeof(buf), &rest) == 0, "a head that fits");
+	is_str(buf, "10.0", "the text before sep");
+	is_str(rest, "8", "the text after sep");
+	ok(text_cut("12.5.7", '.', buf, sizeof(buf), &rest) == 0 && strcmp(buf, "12") == 0 &&
+	    strcmp(rest, "5.7") == 0, "cut at the first sep");
+	ok(text_cut("1234567", '/', buf, sizeof(buf), &rest) == 0 && strcmp(buf, "1234567") == 0 &&
+	    rest == NULL, "no sep: all of s (7 bytes fit 8), rest NULL");
+	ok(text_cut("12345678", '/', buf, sizeof(buf), &rest) == -1, "8 bytes do not fit 8");
+	ok(text_cut("/x", '/', buf, sizeof(buf), &rest) == 0 && buf[0] == '\0' &&
+	    strcmp(rest, "x") == 0, "an empty head");
+}
+
 static void test_mac(void)
 {
 	uint8_t m[6] = { 0 };
@@ -106,6 +124,7 @@ int main(void)
 {
 	test_trim();
 	test_nelem();
+	test_cut();
 	test_mac();
 	test_uint();
 	test_proto();
