@@ -95,28 +95,30 @@ static void flush_metrics(FILE *f, const struct http_ctx *c)
 	}
 }
 
+/* One metric of this plugin: its HELP and TYPE lines, then `name{plugin="<name>"} v`. */
+static void self_metric(FILE *f, const char *plugin, const char *name, const char *type,
+    const char *text, uint64_t v)
+{
+	help(f, name, type, text);
+	fprintf(f, "%s{plugin=", name);
+	label(f, plugin);
+	fprintf(f, "} %" PRIu64 "\n", v);
+}
+
 static void self_metrics(FILE *f, const struct http_ctx *c)
 {
 	const char *n = c->self->cfg->name;
 	unsigned long long req = 0, unauth = 0;
 
 	http_srv_counts(c->srv, &req, &unauth);
-	help(f, "pmacct_traffic_packets_total", "counter", "Packets accounted by the http plugin");
-	fputs("pmacct_traffic_packets_total{plugin=", f);
-	label(f, n);
-	fprintf(f, "} %" PRIu64 "\n", c->packets);
-	help(f, "pmacct_traffic_bytes_total", "counter", "Bytes accounted by the http plugin");
-	fputs("pmacct_traffic_bytes_total{plugin=", f);
-	label(f, n);
-	fprintf(f, "} %" PRIu64 "\n", c->bytes);
-	help(f, "pmacct_traffic_flows_total", "counter", "Flows accounted by the http plugin");
-	fputs("pmacct_traffic_flows_total{plugin=", f);
-	label(f, n);
-	fprintf(f, "} %" PRIu64 "\n", c->flows);
-	help(f, "pmacct_table_entries", "gauge", "Entries in the http plugin's table");
-	fputs("pmacct_table_entries{plugin=", f);
-	label(f, n);
-	fprintf(f, "} %zu\n", agg_count(c->table));
+	self_metric(f, n, "pmacct_traffic_packets_total", "counter",
+	    "Packets accounted by the http plugin", c->packets);
+	self_metric(f, n, "pmacct_traffic_bytes_total", "counter",
+	    "Bytes accounted by the http plugin", c->bytes);
+	self_metric(f, n, "pmacct_traffic_flows_total", "counter",
+	    "Flows accounted by the http plugin", c->flows);
+	self_metric(f, n, "pmacct_table_entries", "gauge", "Entries in the http plugin's table",
+	    agg_count(c->table));
 	help(f, "pmacct_http_requests_total", "counter", "HTTP requests answered");
 	fprintf(f, "pmacct_http_requests_total{code=\"any\"} %llu\n", req);
 	fprintf(f, "pmacct_http_requests_total{code=\"401\"} %llu\n", unauth);

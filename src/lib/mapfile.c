@@ -71,26 +71,32 @@ static void row_msg(const struct mapfile *mf, char *out, size_t len, const char 
 		vsnprintf(out + k, len - (size_t)k, fmt, ap);
 }
 
-void mapfile_warn(const struct mapfile *mf, const char *who, const char *fmt, ...)
+/* Log "[file:line] " + fmt at lvl. */
+static void row_log(const struct mapfile *mf, enum log_level lvl, const char *who, const char *fmt,
+    va_list ap)
 {
 	char msg[1024];
+
+	row_msg(mf, msg, sizeof(msg), fmt, ap);
+	log_msg(lvl, who, "%s", msg);
+}
+
+void mapfile_warn(const struct mapfile *mf, const char *who, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	row_msg(mf, msg, sizeof(msg), fmt, ap);
+	row_log(mf, LOG_L_WARN, who, fmt, ap);
 	va_end(ap);
-	log_warnx(who, "%s", msg);
 }
 
 void mapfile_error(const struct mapfile *mf, const char *who, const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	row_msg(mf, msg, sizeof(msg), fmt, ap);
+	row_log(mf, LOG_L_ERROR, who, fmt, ap);
 	va_end(ap);
-	log_err(who, "%s", msg);
 }
 
 void mapfile_fail(const struct mapfile *mf, char *err, size_t errlen, const char *fmt, ...)

@@ -201,20 +201,11 @@ uint32_t lpm_lookup(const struct lpm *t, uint64_t hi, uint64_t lo)
 	size_t a = t->root[top], b = t->root[top + 1];
 
 	if (t->k32) {
+		/*
+		 * A key's low 96 bits are zero, so key <= (hi, lo) exactly when its
+		 * top 32 bits are <= hi's, whatever the rest of the address.
+		 */
 		uint32_t k = (uint32_t)(hi >> 32);
-		if (lo || (hi & 0xffffffffULL)) {	/* beyond every IPv4 key: round up */
-			if (k == UINT32_MAX)
-				return t->val[b];
-			k++;
-			while (b > a) {
-				size_t m = a + (b - a + 1) / 2;
-				if (t->k32[m] < k)
-					a = m;
-				else
-					b = m - 1;
-			}
-			return t->val[a];
-		}
 		while (b > a) {
 			size_t m = a + (b - a + 1) / 2;
 			if (t->k32[m] <= k)
