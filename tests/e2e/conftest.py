@@ -31,6 +31,7 @@ import struct
 import subprocess
 import tempfile
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -579,6 +580,48 @@ def sf_frame(src, dst, sport, payload):
     ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 28 + payload, 1, 0, 64, 17, 0,
                      socket.inet_aton(src), socket.inet_aton(dst))
     return bytes.fromhex("66778899aabb001122334455") + b"\x08\x00" + ip + l4
+
+
+class UdpSink:
+    """A UDP receiver on 127.0.0.1:port (0: one the kernel picks, in .port)
+    collecting (datagram, sender) pairs in a thread until close()."""
+
+    def __init__(self, port=0):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.got = []
+        self.stop_flag = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stop_flag:
+            try:
+                self.got.append(self.sock.recvfrom(65535))
+            except socket.timeout:
+                pass
+
+    def wait_count(self, n, timeout=10):
+        """Wait until n datagrams arrived (at most timeout seconds); how many did."""
+        end = time.time() + timeout
+        while time.time() < end and len(self.got) < n:
+            time.sleep(0.02)
+        return len(self.got)
+
+    def close(self):
+        """Stop receiving (after a short grace for datagrams in flight); all (datagram, sender)."""
+        time.sleep(0.2)
+        self.stop_flag = True
+        self.thread.join()
+        self.sock.close()
+        return self.got
+
+    def datagrams(self):
+        """close(), keeping only the datagrams."""
+        return [d for d, _ in self.close()]
 
 
 # ---------------------------------------------------------------------------

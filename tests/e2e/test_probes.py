@@ -23,14 +23,13 @@ import signal
 import socket
 import struct
 import subprocess
-import threading
 import time
 import zlib
 from pathlib import Path
 
 import pytest
 
-from conftest import DAEMON_ENV, PMACCTD, REPO, free_port, needs, needs_tshark
+from conftest import DAEMON_ENV, PMACCTD, REPO, UdpSink, free_port, needs, needs_tshark
 
 NFACCTD = Path(os.environ.get("NFACCTD", REPO / "build" / "nfacctd"))
 REF_NFACCTD = Path(os.environ.get("REF_NFACCTD", "/usr/sbin/nfacctd"))
@@ -77,41 +76,6 @@ def wait_bound(port, timeout=10):
             s.close()
         time.sleep(0.05)
     return False
-
-
-class Sink:
-    """A UDP receiver on 127.0.0.1 collecting (datagram, sender) in a thread."""
-
-    def __init__(self, port=0):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-        self.sock.bind(("127.0.0.1", port))
-        self.sock.settimeout(0.1)
-        self.port = self.sock.getsockname()[1]
-        self.got = []
-        self.stop_flag = False
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while not self.stop_flag:
-            try:
-                self.got.append(self.sock.recvfrom(65535))
-            except socket.timeout:
-                pass
-
-    def wait_count(self, n, timeout=10):
-        end = time.time() + timeout
-        while time.time() < end and len(self.got) < n:
-            time.sleep(0.02)
-        return len(self.got)
-
-    def close(self):
-        time.sleep(0.2)
-        self.stop_flag = True
-        self.thread.join()
-        self.sock.close()
-        return self.got
 
 
 def run_probe(tmp, conf):
@@ -270,7 +234,7 @@ def tshark_fields(pcap, decode_as, fields, filt=None, opts=()):
 @pytest.mark.parametrize("version", [5, 9, 10])
 def test_nfprobe_datagrams_well_formed(tmp_path, capture, version):
     pcap, tallies = capture
-    sink = Sink()
+    sink = UdpSink()
     run_probe(tmp_path, probe_conf(pcap, sink.port, version))
     got = sink.close()
     assert got
@@ -367,7 +331,7 @@ def test_sfprobe_into_reference_sfacctd(tmp_path, pcapgen):
 @needs_tshark
 def test_sfprobe_datagrams_well_formed(tmp_path, pcapgen):
     pcap, tallies = pcapgen(3000, 100, seed=3, no_frag=True)
-    sink = Sink()
+    sink = UdpSink()
     run_probe(tmp_path, f"pcap_savefile: {pcap}\nplugins: sfprobe[s]\n"
               f"sfprobe_receiver[s]: 127.0.0.1:{sink.port}\nsampling_rate[s]: 4\n"
               "sfprobe_ifindex[s]: 7\n")
@@ -428,7 +392,7 @@ def send_from(agent, port, data):
 @pytest.mark.skipif(not os.access(NFACCTD, os.X_OK), reason=f"our nfacctd not built at {NFACCTD}")
 @pytest.mark.parametrize("transparent", [False, pytest.param(True, marks=needs_root)])
 def test_tee_pools(tmp_path, transparent):
-    sinks = {name: Sink() for name in ("rr_a", "rr_b", "ha_a", "ha_b", "crc_a", "crc_b",
+    sinks = {name: UdpSink() for name in ("rr_a", "rr_b", "ha_a", "ha_b", "crc_a", "crc_b",
                                        "tag1", "all_a", "all_b")}
     p = {k: s.port for k, s in sinks.items()}
     (tmp_path / "tee.map").write_text(
@@ -504,7 +468,7 @@ def test_tee_pools(tmp_path, transparent):
 def test_tee_map_reload(tmp_path):
     """SIGUSR2 reloads tee_receivers: datagrams after it go to the new receiver; a map that
     fails to load keeps the previous one."""
-    a, b = Sink(), Sink()
+    a, b = UdpSink(), UdpSink()
     tmap = tmp_path / "tee.map"
     tmap.write_text(f"id=1 ip=127.0.0.1:{a.port}\n")
     port = free_port()

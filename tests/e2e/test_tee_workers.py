@@ -21,50 +21,14 @@ import signal
 import socket
 import struct
 import subprocess
-import threading
 import time
 from pathlib import Path
 
-from conftest import DAEMON_ENV, REPO
+from conftest import DAEMON_ENV, REPO, UdpSink
 
 NFACCTD = Path(os.environ.get("NFACCTD", REPO / "build" / "nfacctd"))
 AGENTS = [f"127.0.0.{i}" for i in range(2, 10)]
 ROUNDS = 40             # datagrams per exporter
-
-
-class Sink:
-    """A UDP receiver on 127.0.0.1 collecting datagrams in a thread."""
-
-    def __init__(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.1)
-        self.port = self.sock.getsockname()[1]
-        self.got = []
-        self.stop_flag = False
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while not self.stop_flag:
-            try:
-                self.got.append(self.sock.recv(65535))
-            except socket.timeout:
-                pass
-
-    def wait_count(self, n, timeout=20):
-        end = time.time() + timeout
-        while time.time() < end and len(self.got) < n:
-            time.sleep(0.02)
-        return len(self.got)
-
-    def close(self):
-        time.sleep(0.2)
-        self.stop_flag = True
-        self.thread.join()
-        self.sock.close()
-        return self.got
 
 
 def v5_datagram(agent, i):
@@ -102,7 +66,7 @@ def per_agent(datagrams):
 
 def test_tee_two_workers(tmp_path):
     assert os.access(NFACCTD, os.X_OK), f"our nfacctd is not built at {NFACCTD}"
-    sinks = {name: Sink() for name in ("all_a", "all_b", "rr_a", "rr_b", "tag1")}
+    sinks = {name: UdpSink() for name in ("all_a", "all_b", "rr_a", "rr_b", "tag1")}
     p = {k: s.port for k, s in sinks.items()}
     tmap = tmp_path / "tee.map"
     tmap.write_text(
@@ -140,13 +104,13 @@ def test_tee_two_workers(tmp_path):
                 socks[a].sendto(d, ("127.0.0.1", port))
                 sent.append((a, d))
             time.sleep(0.005)
-        sinks["all_b"].wait_count(len(sent))
+        sinks["all_b"].wait_count(len(sent), timeout=20)
     finally:
         for s in socks.values():
             s.close()
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
-    got = {k: s.close() for k, s in sinks.items()}
+    got = {k: s.datagrams() for k, s in sinks.items()}
     text = log.read_text()
     assert proc.returncode == 0, text
     assert "ThreadSanitizer" not in text, text
