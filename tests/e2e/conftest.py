@@ -215,6 +215,25 @@ def run_pmacctd(binary, workdir, conf=None, args=(), timeout=180, runs=1):
                *collect_files(out))
 
 
+def spawn_daemon(binary, conf, text, log, env=DAEMON_ENV, args=()):
+    """Write config text to the file conf and start `binary -f conf args` in the
+    background, its stdout and stderr into the file log; returns the Popen
+    (the caller stops it and waits)."""
+    conf.write_text(text)
+    with open(log, "w") as lf:
+        return subprocess.Popen([str(binary), "-f", str(conf), *args], stdout=lf,
+                                stderr=subprocess.STDOUT, env=env)
+
+
+def collector_print_conf(daemon, port, aggregate, fmt, out, ip="127.0.0.1"):
+    """Config text of a collector (daemon: nfacctd or sfacctd) on ip:port with
+    one print plugin p writing aggregate as fmt to the file out, purged only
+    at the end."""
+    return (f"{daemon}_ip: {ip}\n{daemon}_port: {port}\nplugins: print[p]\n"
+            f"aggregate[p]: {aggregate}\nprint_output[p]: {fmt}\n"
+            f"print_output_file[p]: {out}\nprint_refresh_time[p]: 3600\n")
+
+
 def assert_clean_exit(run, what="pmacctd"):
     assert run.rc == 0, (f"{what} exited {run.rc}\n--- stderr:\n"
                          f"{run.stderr[-4000:]}\n--- stdout:\n{run.stdout[-2000:]}")

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 import test_nfacctd as nf
-from conftest import file_has, free_port, wait_for
+from conftest import file_has, free_port, spawn_daemon, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 NFACCTD = nf.NFACCTD
@@ -632,13 +632,11 @@ def test_names_memory_client_match(tmp_path):
     dg, ifnames, vrfs, recs = options_datagrams()
     sock = tmp_path / "imt.pipe"
     port = free_port()
-    conf = tmp_path / "c.conf"
-    conf.write_text(f"nfacctd_ip: 127.0.0.1\nnfacctd_port: {port}\nplugins: memory[m]\n"
-                    f"aggregate[m]: src_host,in_iface_name,mpls_vpn_rd\nimt_path[m]: {sock}\n")
     log = tmp_path / "log"
-    with open(log, "w") as lf:
-        proc = subprocess.Popen([str(NFACCTD), "-f", str(conf)], stdout=lf,
-                                stderr=subprocess.STDOUT, env=ENV)
+    proc = spawn_daemon(NFACCTD, tmp_path / "c.conf",
+                        f"nfacctd_ip: 127.0.0.1\nnfacctd_port: {port}\nplugins: memory[m]\n"
+                        f"aggregate[m]: src_host,in_iface_name,mpls_vpn_rd\nimt_path[m]: {sock}\n",
+                        log, ENV)
     try:
         assert wait_for(lambda: file_has(log, "waiting for NetFlow"), 10), log.read_text()
         nf.send_all(port, dg)

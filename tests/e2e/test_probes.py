@@ -29,7 +29,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DAEMON_ENV, PMACCTD, REPO, UdpSink, free_port, needs, needs_tshark
+from conftest import (DAEMON_ENV, PMACCTD, REPO, UdpSink, free_port, needs, needs_tshark,
+                      spawn_daemon)
 
 NFACCTD = Path(os.environ.get("NFACCTD", REPO / "build" / "nfacctd"))
 REF_NFACCTD = Path(os.environ.get("REF_NFACCTD", "/usr/sbin/nfacctd"))
@@ -389,6 +390,12 @@ def send_from(agent, port, data):
     return sport
 
 
+def tee_conf(port, receivers):
+    """Config text of nfacctd on 127.0.0.1:port with a tee plugin t to the receivers map."""
+    return (f"nfacctd_ip: 127.0.0.1\nnfacctd_port: {port}\nplugins: tee[t]\n"
+            f"tee_receivers[t]: {receivers}\n")
+
+
 @pytest.mark.skipif(not os.access(NFACCTD, os.X_OK), reason=f"our nfacctd not built at {NFACCTD}")
 @pytest.mark.parametrize("transparent", [False, pytest.param(True, marks=needs_root)])
 def test_tee_pools(tmp_path, transparent):
@@ -404,16 +411,12 @@ def test_tee_pools(tmp_path, transparent):
         f"id=5 ip=127.0.0.1:{p['all_a']},127.0.0.1:{p['all_b']}\n")
     (tmp_path / "pretag.map").write_text("set_tag=1 ip=127.0.0.2\nset_tag=2 ip=127.0.0.3\n")
     port = free_port()
-    conf = tmp_path / "nfacctd.conf"
-    conf.write_text(f"nfacctd_ip: 127.0.0.1\nnfacctd_port: {port}\nplugins: tee[t]\n"
-                    f"tee_receivers[t]: {tmp_path / 'tee.map'}\n"
-                    f"pre_tag_map[t]: {tmp_path / 'pretag.map'}\n"
-                    f"tee_transparent[t]: {'true' if transparent else 'false'}\n"
-                    + ("" if transparent else "tee_source_ip[t]: 127.0.0.9\n"))
     log = tmp_path / "log"
-    with open(log, "w") as lf:
-        proc = subprocess.Popen([str(NFACCTD), "-f", str(conf)], stdout=lf,
-                                stderr=subprocess.STDOUT, env=DAEMON_ENV)
+    proc = spawn_daemon(NFACCTD, tmp_path / "nfacctd.conf",
+                        tee_conf(port, tmp_path / "tee.map")
+                        + f"pre_tag_map[t]: {tmp_path / 'pretag.map'}\n"
+                        f"tee_transparent[t]: {'true' if transparent else 'false'}\n"
+                        + ("" if transparent else "tee_source_ip[t]: 127.0.0.9\n"), log)
     agents = ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"]
     sent = []
     try:
@@ -472,13 +475,8 @@ def test_tee_map_reload(tmp_path):
     tmap = tmp_path / "tee.map"
     tmap.write_text(f"id=1 ip=127.0.0.1:{a.port}\n")
     port = free_port()
-    conf = tmp_path / "nfacctd.conf"
-    conf.write_text(f"nfacctd_ip: 127.0.0.1\nnfacctd_port: {port}\nplugins: tee[t]\n"
-                    f"tee_receivers[t]: {tmap}\n")
     log = tmp_path / "log"
-    with open(log, "w") as lf:
-        proc = subprocess.Popen([str(NFACCTD), "-f", str(conf)], stdout=lf,
-                                stderr=subprocess.STDOUT, env=DAEMON_ENV)
+    proc = spawn_daemon(NFACCTD, tmp_path / "nfacctd.conf", tee_conf(port, tmap), log)
     try:
         assert wait_bound(port), log.read_text()
         first = [v5_datagram(i, 1) for i in range(5)]

@@ -20,11 +20,10 @@ import os
 import signal
 import socket
 import struct
-import subprocess
 import time
 from pathlib import Path
 
-from conftest import DAEMON_ENV, REPO, UdpSink
+from conftest import REPO, UdpSink, free_port, spawn_daemon
 
 NFACCTD = Path(os.environ.get("NFACCTD", REPO / "build" / "nfacctd"))
 AGENTS = [f"127.0.0.{i}" for i in range(2, 10)]
@@ -48,14 +47,6 @@ def bound_sockets(port):
         return sum(1 for line in f if line.split()[1:2] == [want])
 
 
-def free_udp_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def per_agent(datagrams):
     """{exporter index: [datagrams in arrival order]} (the record's source address tells)."""
     out = collections.defaultdict(list)
@@ -74,18 +65,15 @@ def test_tee_two_workers(tmp_path):
         f"id=2 ip=127.0.0.1:{p['rr_a']},127.0.0.1:{p['rr_b']} balance-alg=rr\n"
         f"id=3 ip=127.0.0.1:{p['tag1']} tag=1\n")
     (tmp_path / "pretag.map").write_text("set_tag=1 ip=127.0.0.2\nset_tag=2 ip=127.0.0.3\n")
-    port = free_udp_port()
+    port = free_port()
     out = tmp_path / "out.csv"
-    conf = tmp_path / "nfacctd.conf"
-    conf.write_text(f"nfacctd_ip: 127.0.0.1\nnfacctd_port: {port}\ncollector_workers: 2\n"
-                    "plugins: tee[t], print[p]\n"
-                    f"tee_receivers[t]: {tmap}\npre_tag_map[t]: {tmp_path / 'pretag.map'}\n"
-                    "aggregate[p]: peer_src_ip\nprint_output[p]: csv\n"
-                    f"print_output_file[p]: {out}\nprint_refresh_time[p]: 3600\n")
     log = tmp_path / "log"
-    with open(log, "w") as lf:
-        proc = subprocess.Popen([str(NFACCTD), "-f", str(conf)], stdout=lf,
-                                stderr=subprocess.STDOUT, env=DAEMON_ENV)
+    proc = spawn_daemon(NFACCTD, tmp_path / "nfacctd.conf",
+                        f"nfacctd_ip: 127.0.0.1\nnfacctd_port: {port}\ncollector_workers: 2\n"
+                        "plugins: tee[t], print[p]\n"
+                        f"tee_receivers[t]: {tmap}\npre_tag_map[t]: {tmp_path / 'pretag.map'}\n"
+                        "aggregate[p]: peer_src_ip\nprint_output[p]: csv\n"
+                        f"print_output_file[p]: {out}\nprint_refresh_time[p]: 3600\n", log)
     socks = {}
     sent = []
     try:
