@@ -643,6 +643,16 @@ class UdpSink:
         return [d for d, _ in self.close()]
 
 
+def tee_map_text(sinks, pools):
+    """A tee_receivers map: pool id i (from 1) is pools[i - 1] = (names, options),
+    the UdpSinks sinks[name] for each name, then the options ("" for none)."""
+    lines = []
+    for i, (names, opts) in enumerate(pools, 1):
+        ips = ",".join(f"127.0.0.1:{sinks[n].port}" for n in names)
+        lines.append(f"id={i} ip={ips}" + (f" {opts}" if opts else "") + "\n")
+    return "".join(lines)
+
+
 # ---------------------------------------------------------------------------
 # SQL servers of our own (PostgreSQL, MariaDB), started for a module and thrown away
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 
 from conftest import (DAEMON_ENV, PMACCTD, REPO, UdpSink, free_port, needs, needs_tshark,
-                      spawn_daemon)
+                      spawn_daemon, tee_map_text)
 
 NFACCTD = Path(os.environ.get("NFACCTD", REPO / "build" / "nfacctd"))
 REF_NFACCTD = Path(os.environ.get("REF_NFACCTD", "/usr/sbin/nfacctd"))
@@ -401,14 +401,12 @@ def tee_conf(port, receivers):
 def test_tee_pools(tmp_path, transparent):
     sinks = {name: UdpSink() for name in ("rr_a", "rr_b", "ha_a", "ha_b", "crc_a", "crc_b",
                                        "tag1", "all_a", "all_b")}
-    p = {k: s.port for k, s in sinks.items()}
     (tmp_path / "tee.map").write_text(
         "! pools: round robin, hash-agent, hash-crc32, a tag filter, replicate to all\n"
-        f"id=1 ip=127.0.0.1:{p['rr_a']},127.0.0.1:{p['rr_b']} balance-alg=rr\n"
-        f"id=2 ip=127.0.0.1:{p['ha_a']},127.0.0.1:{p['ha_b']} balance-alg=hash-agent\n"
-        f"id=3 ip=127.0.0.1:{p['crc_a']},127.0.0.1:{p['crc_b']} balance-alg=hash-crc32\n"
-        f"id=4 ip=127.0.0.1:{p['tag1']} tag=1\n"
-        f"id=5 ip=127.0.0.1:{p['all_a']},127.0.0.1:{p['all_b']}\n")
+        + tee_map_text(sinks, [(("rr_a", "rr_b"), "balance-alg=rr"),
+                               (("ha_a", "ha_b"), "balance-alg=hash-agent"),
+                               (("crc_a", "crc_b"), "balance-alg=hash-crc32"),
+                               (("tag1",), "tag=1"), (("all_a", "all_b"), "")]))
     (tmp_path / "pretag.map").write_text("set_tag=1 ip=127.0.0.2\nset_tag=2 ip=127.0.0.3\n")
     port = free_port()
     log = tmp_path / "log"

@@ -23,7 +23,7 @@ import struct
 import time
 from pathlib import Path
 
-from conftest import REPO, UdpSink, free_port, spawn_daemon
+from conftest import REPO, UdpSink, free_port, spawn_daemon, tee_map_text
 
 NFACCTD = Path(os.environ.get("NFACCTD", REPO / "build" / "nfacctd"))
 AGENTS = [f"127.0.0.{i}" for i in range(2, 10)]
@@ -58,12 +58,10 @@ def per_agent(datagrams):
 def test_tee_two_workers(tmp_path):
     assert os.access(NFACCTD, os.X_OK), f"our nfacctd is not built at {NFACCTD}"
     sinks = {name: UdpSink() for name in ("all_a", "all_b", "rr_a", "rr_b", "tag1")}
-    p = {k: s.port for k, s in sinks.items()}
     tmap = tmp_path / "tee.map"
-    tmap.write_text(
-        f"id=1 ip=127.0.0.1:{p['all_a']},127.0.0.1:{p['all_b']}\n"
-        f"id=2 ip=127.0.0.1:{p['rr_a']},127.0.0.1:{p['rr_b']} balance-alg=rr\n"
-        f"id=3 ip=127.0.0.1:{p['tag1']} tag=1\n")
+    tmap.write_text(tee_map_text(sinks, [(("all_a", "all_b"), ""),
+                                         (("rr_a", "rr_b"), "balance-alg=rr"),
+                                         (("tag1",), "tag=1")]))
     (tmp_path / "pretag.map").write_text("set_tag=1 ip=127.0.0.2\nset_tag=2 ip=127.0.0.3\n")
     port = free_port()
     out = tmp_path / "out.csv"
