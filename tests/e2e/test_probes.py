@@ -29,8 +29,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (DAEMON_ENV, PMACCTD, REPO, UdpSink, free_port, needs, needs_tshark,
-                      spawn_daemon, tee_map_text)
+from conftest import (DAEMON_ENV, PMACCTD, REPO, UdpSink, collector_print_conf, free_port, needs,
+                      needs_tshark, spawn_daemon, tee_map_text)
 
 NFACCTD = Path(os.environ.get("NFACCTD", REPO / "build" / "nfacctd"))
 REF_NFACCTD = Path(os.environ.get("REF_NFACCTD", "/usr/sbin/nfacctd"))
@@ -43,6 +43,9 @@ needs_nfdump = pytest.mark.skipif(not (os.access(NFCAPD, os.X_OK) and os.access(
 needs_ref_nf = needs(os.access(REF_NFACCTD, os.X_OK), f"reference nfacctd missing at {REF_NFACCTD}")
 needs_ref_sf = needs(os.access(REF_SFACCTD, os.X_OK), f"reference sfacctd missing at {REF_SFACCTD}")
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="raw sockets need root")
+
+# the reference collectors' aggregation of a probe's flows
+FLOW_AGG = "src_host,dst_host,src_port,dst_port,proto,sampling_rate"
 
 PROTO_NAMES = {"TCP": 6, "UDP": 17, "ICMP": 1, "ICMP6": 58, "IPV6-ICMP": 58}
 
@@ -87,6 +90,41 @@ def run_probe(tmp, conf):
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
     return p.stderr
+
+
+def probe_into_reference(tmp, ref_binary, daemon, aggregate, probe, extra=""):
+    """Start the reference collector ref_binary (daemon: nfacctd or sfacctd) on a
+    free port with a print plugin writing aggregate as CSV, run our pmacctd with
+    the probe config text probe(port), stop the reference; its rows as dicts."""
+    port = free_port()
+    out = tmp / "ref.csv"
+    conf = tmp / f"{daemon}.conf"
+    conf.write_text(collector_print_conf(daemon, port, aggregate, "csv", out) + extra)
+    ref = subprocess.Popen([str(ref_binary), "-f", str(conf)], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, env=DAEMON_ENV)
+    try:
+        assert wait_bound(port), f"reference {daemon} did not start"
+        time.sleep(1.0)     # 1.7.7 binds before its plugins are ready
+        run_probe(tmp, probe(port))
+        time.sleep(1.0)
+    finally:
+        ref.send_signal(signal.SIGINT)
+        ref.wait(timeout=30)
+    lines = out.read_text().splitlines()
+    return [dict(zip(lines[0].split(","), ln.split(","))) for ln in lines[1:]]
+
+
+def flows_of_rows(rows):
+    """The reference's CSV rows summed per 5-tuple:
+    {(src, dst, sport, dport, proto): [packets, bytes]}."""
+    got = {}
+    for r in rows:
+        k = (norm_ip(r["SRC_IP"]), norm_ip(r["DST_IP"]), int(r["SRC_PORT"]), int(r["DST_PORT"]),
+             int(r["PROTOCOL"]))
+        g = got.setdefault(k, [0, 0])
+        g[0] += int(r["PACKETS"])
+        g[1] += int(r["BYTES"])
+    return got
 
 
 def probe_conf(pcap, port, version, extra=""):
@@ -143,36 +181,12 @@ def test_nfprobe_into_nfcapd(tmp_path, capture, version):
 @pytest.mark.parametrize("version", [5, 9, 10])
 def test_nfprobe_into_reference_nfacctd(tmp_path, capture, version):
     pcap, tallies = capture
-    port = free_port()
-    out = tmp_path / "ref.csv"
-    conf = tmp_path / "nfacctd.conf"
-    conf.write_text(f"nfacctd_ip: 127.0.0.1\nnfacctd_port: {port}\nplugins: print[p]\n"
-                    "aggregate[p]: src_host,dst_host,src_port,dst_port,proto,sampling_rate\n"
-                    f"print_output[p]: csv\nprint_num_protos[p]: true\n"
-                    f"print_output_file[p]: {out}\nprint_refresh_time[p]: 3600\n"
-                    "nfacctd_pipe_size: 4000000\n")
-    ref = subprocess.Popen([str(REF_NFACCTD), "-f", str(conf)], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, env=DAEMON_ENV)
-    try:
-        assert wait_bound(port), "reference nfacctd did not start"
-        time.sleep(1.0)     # 1.7.7 binds before its plugins are ready
-        run_probe(tmp_path, probe_conf(pcap, port, version))
-        time.sleep(1.0)
-    finally:
-        ref.send_signal(signal.SIGINT)
-        ref.wait(timeout=30)
-    lines = out.read_text().splitlines()
-    head = lines[0].split(",")
-    got = {}
-    for line in lines[1:]:
-        r = dict(zip(head, line.split(",")))
+    rows = probe_into_reference(tmp_path, REF_NFACCTD, "nfacctd", FLOW_AGG,
+                                lambda port: probe_conf(pcap, port, version),
+                                "print_num_protos[p]: true\nnfacctd_pipe_size: 4000000\n")
+    for r in rows:
         assert r["SAMPLING_RATE"] in ("0", "1"), r
-        k = (norm_ip(r["SRC_IP"]), norm_ip(r["DST_IP"]), int(r["SRC_PORT"]), int(r["DST_PORT"]),
-             int(r["PROTOCOL"]))
-        g = got.setdefault(k, [0, 0])
-        g[0] += int(r["PACKETS"])
-        g[1] += int(r["BYTES"])
-    assert got == tally_flows(tallies, v4_only=version == 5)
+    assert flows_of_rows(rows) == tally_flows(tallies, v4_only=version == 5)
 
 
 @needs_ref_nf
@@ -181,24 +195,9 @@ def test_nfprobe_sampling_rate_exported(tmp_path, capture, version):
     """sampling_rate 10: the reference collector reads 10 from the v5 header or the v9/IPFIX
     options record, and sees about a tenth of the packets."""
     pcap, tallies = capture
-    port = free_port()
-    out = tmp_path / "ref.csv"
-    conf = tmp_path / "nfacctd.conf"
-    conf.write_text(f"nfacctd_ip: 127.0.0.1\nnfacctd_port: {port}\nplugins: print[p]\n"
-                    "aggregate[p]: sampling_rate\nprint_output[p]: csv\n"
-                    f"print_output_file[p]: {out}\nprint_refresh_time[p]: 3600\n")
-    ref = subprocess.Popen([str(REF_NFACCTD), "-f", str(conf)], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, env=DAEMON_ENV)
-    try:
-        assert wait_bound(port)
-        time.sleep(1.0)
-        run_probe(tmp_path, probe_conf(pcap, port, version, "sampling_rate[n]: 10\n"))
-        time.sleep(1.0)
-    finally:
-        ref.send_signal(signal.SIGINT)
-        ref.wait(timeout=30)
-    lines = out.read_text().splitlines()
-    rows = [dict(zip(lines[0].split(","), ln.split(","))) for ln in lines[1:]]
+    rows = probe_into_reference(tmp_path, REF_NFACCTD, "nfacctd", "sampling_rate",
+                                lambda port: probe_conf(pcap, port, version,
+                                                        "sampling_rate[n]: 10\n"))
     assert [r["SAMPLING_RATE"] for r in rows] == ["10"], rows
     pk = int(rows[0]["PACKETS"])
     total = tallies["packets"] if version != 5 else tally_v4_packets(tallies)
@@ -294,36 +293,14 @@ def frame_bytes_per_flow(pcap):
 @needs_tshark
 def test_sfprobe_into_reference_sfacctd(tmp_path, pcapgen):
     pcap, tallies = pcapgen(3000, 100, seed=3, no_frag=True)
-    port = free_port()
-    out = tmp_path / "ref.csv"
-    conf = tmp_path / "sfacctd.conf"
-    conf.write_text(f"sfacctd_ip: 127.0.0.1\nsfacctd_port: {port}\nplugins: print[p]\n"
-                    "aggregate[p]: src_host,dst_host,src_port,dst_port,proto,sampling_rate,"
-                    "peer_src_ip\nprint_output[p]: csv\nprint_num_protos[p]: true\n"
-                    f"print_output_file[p]: {out}\nprint_refresh_time[p]: 3600\n"
-                    "sfacctd_pipe_size: 4000000\n")
-    ref = subprocess.Popen([str(REF_SFACCTD), "-f", str(conf)], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, env=DAEMON_ENV)
-    try:
-        assert wait_bound(port)
-        time.sleep(1.0)
-        run_probe(tmp_path, f"pcap_savefile: {pcap}\nplugins: sfprobe[s]\n"
-                  f"sfprobe_receiver[s]: 127.0.0.1:{port}\nsfprobe_agentip[s]: 192.0.2.77\n")
-        time.sleep(1.0)
-    finally:
-        ref.send_signal(signal.SIGINT)
-        ref.wait(timeout=30)
-    lines = out.read_text().splitlines()
-    head = lines[0].split(",")
-    got = {}
-    for line in lines[1:]:
-        r = dict(zip(head, line.split(",")))
+    rows = probe_into_reference(
+        tmp_path, REF_SFACCTD, "sfacctd", FLOW_AGG + ",peer_src_ip",
+        lambda port: (f"pcap_savefile: {pcap}\nplugins: sfprobe[s]\n"
+                      f"sfprobe_receiver[s]: 127.0.0.1:{port}\nsfprobe_agentip[s]: 192.0.2.77\n"),
+        "print_num_protos[p]: true\nsfacctd_pipe_size: 4000000\n")
+    for r in rows:
         assert r["PEER_SRC_IP"] == "192.0.2.77" and r["SAMPLING_RATE"] == "1", r
-        k = (norm_ip(r["SRC_IP"]), norm_ip(r["DST_IP"]), int(r["SRC_PORT"]), int(r["DST_PORT"]),
-             int(r["PROTOCOL"]))
-        g = got.setdefault(k, [0, 0])
-        g[0] += int(r["PACKETS"])
-        g[1] += int(r["BYTES"])
+    got = flows_of_rows(rows)
     # sFlow counts frames: packets per flow as the generator's, bytes the frames' wire length
     assert {k: v[0] for k, v in got.items()} == {k: v[0] for k, v in tally_flows(tallies).items()}
     assert got == frame_bytes_per_flow(pcap)
