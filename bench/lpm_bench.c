@@ -5,15 +5,13 @@
 #include <time.h>
 
 #include "maps/lpm.h"
+#include "../tests/unit/xorshift.h"
 
 static uint64_t s = 0x243F6A8885A308D3ULL;
 
 static uint64_t rnd(void)
 {
-	s ^= s << 13;
-	s ^= s >> 7;
-	s ^= s << 17;
-	return s;
+	return xorshift64(&s);
 }
 
 static double now(void)

@@ -31,6 +31,7 @@ import struct
 import subprocess
 import tempfile
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -212,6 +213,25 @@ def run_pmacctd(binary, workdir, conf=None, args=(), timeout=180, runs=1):
             break
     return Run(p.returncode, p.stdout, stderr, workdir, conf_path,
                *collect_files(out))
+
+
+def spawn_daemon(binary, conf, text, log, env=DAEMON_ENV, args=()):
+    """Write config text to the file conf and start `binary -f conf args` in the
+    background, its stdout and stderr into the file log; returns the Popen
+    (the caller stops it and waits)."""
+    conf.write_text(text)
+    with open(log, "w") as lf:
+        return subprocess.Popen([str(binary), "-f", str(conf), *args], stdout=lf,
+                                stderr=subprocess.STDOUT, env=env)
+
+
+def collector_print_conf(daemon, port, aggregate, fmt, out, ip="127.0.0.1"):
+    """Config text of a collector (daemon: nfacctd or sfacctd) on ip:port with
+    one print plugin p writing aggregate as fmt to the file out, purged only
+    at the end."""
+    return (f"{daemon}_ip: {ip}\n{daemon}_port: {port}\nplugins: print[p]\n"
+            f"aggregate[p]: {aggregate}\nprint_output[p]: {fmt}\n"
+            f"print_output_file[p]: {out}\nprint_refresh_time[p]: 3600\n")
 
 
 def assert_clean_exit(run, what="pmacctd"):
@@ -579,6 +599,58 @@ def sf_frame(src, dst, sport, payload):
     ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 28 + payload, 1, 0, 64, 17, 0,
                      socket.inet_aton(src), socket.inet_aton(dst))
     return bytes.fromhex("66778899aabb001122334455") + b"\x08\x00" + ip + l4
+
+
+class UdpSink:
+    """A UDP receiver on 127.0.0.1:port (0: one the kernel picks, in .port)
+    collecting (datagram, sender) pairs in a thread until close()."""
+
+    def __init__(self, port=0):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.got = []
+        self.stop_flag = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stop_flag:
+            try:
+                self.got.append(self.sock.recvfrom(65535))
+            except socket.timeout:
+                pass
+
+    def wait_count(self, n, timeout=10):
+        """Wait until n datagrams arrived (at most timeout seconds); how many did."""
+        end = time.time() + timeout
+        while time.time() < end and len(self.got) < n:
+            time.sleep(0.02)
+        return len(self.got)
+
+    def close(self):
+        """Stop receiving (after a short grace for datagrams in flight); all (datagram, sender)."""
+        time.sleep(0.2)
+        self.stop_flag = True
+        self.thread.join()
+        self.sock.close()
+        return self.got
+
+    def datagrams(self):
+        """close(), keeping only the datagrams."""
+        return [d for d, _ in self.close()]
+
+
+def tee_map_text(sinks, pools):
+    """A tee_receivers map: pool id i (from 1) is pools[i - 1] = (names, options),
+    the UdpSinks sinks[name] for each name, then the options ("" for none)."""
+    lines = []
+    for i, (names, opts) in enumerate(pools, 1):
+        ips = ",".join(f"127.0.0.1:{sinks[n].port}" for n in names)
+        lines.append(f"id={i} ip={ips}" + (f" {opts}" if opts else "") + "\n")
+    return "".join(lines)
 
 
 # ---------------------------------------------------------------------------

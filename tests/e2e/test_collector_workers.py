@@ -18,12 +18,12 @@ import random
 import signal
 import socket
 import struct
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
-from conftest import file_has, free_port, sf_frame, u32, wait_for
+from conftest import (collector_print_conf, file_has, free_port, sf_frame, spawn_daemon, u32,
+                      wait_for)
 
 REPO = Path(__file__).resolve().parents[2]
 NFACCTD = Path(os.environ.get("NFACCTD", REPO / "build" / "nfacctd"))
@@ -133,14 +133,10 @@ def send(port, plan):
 def run(binary, tmp, daemon, plan, ready, extra=""):
     port = free_port()
     tmp.mkdir(parents=True, exist_ok=True)
-    out, log, conf = tmp / "out.csv", tmp / "log", tmp / "c.conf"
-    conf.write_text(f"{daemon}_ip: 127.0.0.1\n{daemon}_port: {port}\ncollector_workers: 2\n"
-                    "plugins: print[p]\naggregate[p]: peer_src_ip, src_host\n"
-                    f"print_output[p]: csv\nprint_output_file[p]: {out}\n"
-                    f"print_refresh_time[p]: 3600\n{extra}")
-    with open(log, "w") as lf:
-        proc = subprocess.Popen([str(binary), "-f", str(conf)], stdout=lf,
-                                stderr=subprocess.STDOUT, env=ENV)
+    out, log = tmp / "out.csv", tmp / "log"
+    proc = spawn_daemon(binary, tmp / "c.conf",
+                        collector_print_conf(daemon, port, "peer_src_ip, src_host", "csv", out)
+                        + f"collector_workers: 2\n{extra}", log, ENV)
     try:
         assert wait_for(lambda: file_has(log, ready), 10), log.read_text()
         sockets = bound_sockets(port)
@@ -160,15 +156,20 @@ def run(binary, tmp, daemon, plan, ready, extra=""):
     return sockets, got, text
 
 
+def assert_exact_totals(sockets, got, tally, log):
+    """Both receive sockets were bound, the totals are exact and SIGUSR1 logged every datagram."""
+    assert sockets == 2, log
+    assert got == dict(tally), log
+    assert f"datagrams={len(SOURCES) * DATAGRAMS}" in log, log
+
+
 @pytest.mark.skipif(not os.access(NFACCTD, os.X_OK), reason=f"nfacctd not built at {NFACCTD}")
 def test_nfacctd_two_workers_exact_totals(tmp_path):
     plan, tally = nf_traffic(random.Random(7))
     sockets, got, log = run(NFACCTD, tmp_path, "nfacctd", plan, "waiting for NetFlow")
-    assert sockets == 2, log
-    assert got == dict(tally), log
+    assert_exact_totals(sockets, got, tally, log)
     assert "2 receive threads" in log
-    # SIGUSR1: the total of datagrams, and every exporter once, from whichever thread serves it
-    assert f"datagrams={len(SOURCES) * DATAGRAMS}" in log, log
+    # SIGUSR1: every exporter once, from whichever thread serves it
     for i, exp in enumerate(SOURCES):
         lines = [ln for ln in log.splitlines() if f"agent={exp}:{i} " in ln]
         assert len(lines) == 1, log
@@ -179,9 +180,7 @@ def test_nfacctd_two_workers_exact_totals(tmp_path):
 def test_sfacctd_two_workers_exact_totals(tmp_path):
     plan, tally = sf_traffic(random.Random(8))
     sockets, got, log = run(SFACCTD, tmp_path, "sfacctd", plan, "waiting for sFlow")
-    assert sockets == 2, log
-    assert got == dict(tally), log
-    assert f"datagrams={len(SOURCES) * DATAGRAMS}" in log, log
+    assert_exact_totals(sockets, got, tally, log)
 
 
 @pytest.mark.skipif(not os.access(NFACCTD, os.X_OK), reason=f"nfacctd not built at {NFACCTD}")
@@ -212,14 +211,10 @@ def test_nfacctd_workers_allow_file_reload(tmp_path):
     first, t1 = nf_traffic(random.Random(11))
     second, t2 = nf_traffic(random.Random(12))
     port = free_port()
-    out, log, conf = tmp_path / "out.csv", tmp_path / "log", tmp_path / "c.conf"
-    conf.write_text(f"nfacctd_ip: 127.0.0.1\nnfacctd_port: {port}\ncollector_workers: 2\n"
-                    f"nfacctd_allow_file: {allow}\nplugins: print[p]\n"
-                    "aggregate[p]: peer_src_ip, src_host\nprint_output[p]: csv\n"
-                    f"print_output_file[p]: {out}\nprint_refresh_time[p]: 3600\n")
-    with open(log, "w") as lf:
-        proc = subprocess.Popen([str(NFACCTD), "-f", str(conf)], stdout=lf,
-                                stderr=subprocess.STDOUT, env=ENV)
+    out, log = tmp_path / "out.csv", tmp_path / "log"
+    proc = spawn_daemon(NFACCTD, tmp_path / "c.conf",
+                        collector_print_conf("nfacctd", port, "peer_src_ip, src_host", "csv", out)
+                        + f"collector_workers: 2\nnfacctd_allow_file: {allow}\n", log, ENV)
     try:
         assert wait_for(lambda: file_has(log, "waiting for NetFlow"), 10), log.read_text()
         send(port, first)

@@ -379,6 +379,16 @@ class Collector:
             time.sleep(0.2)
         pytest.fail(f"/api/exporters never showed {datagrams} datagrams: {ex}")
 
+    def send_all(self, sent):
+        """Send sent ({exporter: [datagram]}); /api/exporters once all are counted."""
+        send_datagrams(self.port, sent)
+        return self.wait_exporters(sum(len(v) for v in sent.values()))
+
+
+def exporters_by_key(ex):
+    """/api/exporters' exporters as {(exporter, domain, version): exporter}."""
+    return {(e["exporter"], e["domain"], e["version"]): e for e in ex["exporters"]}
+
 
 def send_datagrams(port, sent):
     """sent: {exporter address: [datagram, ...]}, round robin, each exporter its own socket."""
@@ -437,15 +447,13 @@ def test_exporters_netflow(tmp_path):
     sequence gaps, drops by reason)."""
     lost = {tcw.SOURCES[0]: 35, tcw.SOURCES[1]: 25}
     sent, want, drops = netflow_plan(21, lost)
-    total = sum(len(v) for v in sent.values())
     c = Collector(tcw.NFACCTD, "nfacctd", tmp_path, "waiting for NetFlow")
     try:
-        send_datagrams(c.port, sent)
-        ex = c.wait_exporters(total)
+        ex = c.send_all(sent)
         assert ex["kind"] == "netflow" and ex["daemon"] == "nfacctd"
         assert ex["capture"] is None and not ex["truncated"]
         assert ex["exporters_known"] == len(want) + len(drops)
-        got = {(e["exporter"], e["domain"], e["version"]): e for e in ex["exporters"]}
+        got = exporters_by_key(ex)
         assert set(got) == set(want) | {(exp, 0, 0) for exp in drops}
         for key, w in want.items():
             e = got[key]
@@ -481,7 +489,7 @@ def test_exporters_netflow(tmp_path):
             for why, n in reasons.items():
                 assert metric(s, "pmacct_exporter_dropped_total", exporter=exp, domain=0,
                               version=0, reason=why) == n
-        assert metric(s, "pmacct_collector_datagrams_total") == total
+        assert metric(s, "pmacct_collector_datagrams_total") == sum(len(v) for v in sent.values())
         assert metric(s, "pmacct_exporters") == len(want) + len(drops)
     finally:
         c.stop()
@@ -508,13 +516,11 @@ def test_exporters_sflow(tmp_path):
     gaps and a bad datagram per agent in /api/exporters and /metrics."""
     lost = {tcw.SOURCES[1]: 10}
     sent, want, drops = sflow_plan(22, lost)
-    total = sum(len(v) for v in sent.values())
     c = Collector(tcw.SFACCTD, "sfacctd", tmp_path, "waiting for sFlow")
     try:
-        send_datagrams(c.port, sent)
-        ex = c.wait_exporters(total)
+        ex = c.send_all(sent)
         assert ex["kind"] == "sflow"
-        got = {(e["exporter"], e["domain"], e["version"]): e for e in ex["exporters"]}
+        got = exporters_by_key(ex)
         assert set(got) == set(want) | set(drops)
         for key, w in want.items():
             e = got[key]
@@ -545,8 +551,7 @@ def test_exporters_dashboard_in_chromium(tmp_path):
     sent = {exp: v[:12] + [d for d in v[tcw.DATAGRAMS:] if len(d) < 40] for exp, v in sent.items()}
     c = Collector(tcw.NFACCTD, "nfacctd", tmp_path, "waiting for NetFlow")
     try:
-        send_datagrams(c.port, sent)
-        ex = c.wait_exporters(sum(len(v) for v in sent.values()))
+        ex = c.send_all(sent)
         dom = chromium(c.base + "/", tmp_path / "exporters.html", "dom")
         rows = re.findall(r'<tr data-exporter="([^"]+)" data-domain="(\d+)" data-packets="(\d+)"'
                           r' data-records="(\d+)" data-dropped="(\d+)" data-silent="(\w+)"', dom)

@@ -121,6 +121,16 @@ def csv_rows(text):
                                            for r in lines[1:] if r)
 
 
+def rows_as_reference(tmp, reference, dgs, combos, aggregate):
+    """Our nfacctd's JSON rows for dgs, asserted equal to the reference's, which
+    has one row per combination of VLAN elements sent; our rows."""
+    ref = json_rows(run(reference, tmp / "ref", dgs, aggregate, "json"))
+    ours = json_rows(run(NFACCTD, tmp / "o", dgs, aggregate, "json"))
+    assert len(ref) == len(combos)
+    assert ours == ref
+    return ours
+
+
 VLAN_PRIMS = "src_port,in_vlan,out_vlan,in_cvlan,out_cvlan"
 TELE_PRIMS = ("src_host,src_port,in_vlan,out_vlan,in_cvlan,out_cvlan,flow_label,"
               "path_delay_avg_usec,path_delay_min_usec,path_delay_max_usec")
@@ -132,10 +142,7 @@ TELE_PRIMS = ("src_host,src_port,in_vlan,out_vlan,in_cvlan,out_cvlan,flow_label,
 @pytest.mark.parametrize("direction", [None, 0, 1, 2])
 def test_in_out_vlans_match_master(tmp_path, v9, direction):
     dgs, combos = vlan_export(v9, direction)
-    ref = json_rows(run(MASTER, tmp_path / "m", dgs, VLAN_PRIMS, "json"))
-    ours = json_rows(run(NFACCTD, tmp_path / "o", dgs, VLAN_PRIMS, "json"))
-    assert len(ref) == len(combos)
-    assert ours == ref
+    ours = rows_as_reference(tmp_path, MASTER, dgs, combos, VLAN_PRIMS)
     # independently of either collector: in_vlan is 58, else 243; out_vlan 59, else 254
     for row in map(json.loads, ours):
         present = combos[row["port_src"] - 1000]
@@ -152,10 +159,7 @@ def test_in_out_vlans_match_master(tmp_path, v9, direction):
 @pytest.mark.parametrize("direction", [None, 0, 1, 2])
 def test_vlan_precedence_matches_177(tmp_path, v9, direction):
     dgs, combos = vlan_export(v9, direction)
-    ref = json_rows(run(REF_NFACCTD, tmp_path / "d", dgs, "src_port,vlan", "json"))
-    ours = json_rows(run(NFACCTD, tmp_path / "o", dgs, "src_port,vlan", "json"))
-    assert len(ref) == len(combos)
-    assert ours == ref
+    ours = rows_as_reference(tmp_path, REF_NFACCTD, dgs, combos, "src_port,vlan")
     rows = {r["port_src"]: r["vlan"] for r in map(json.loads, ours)}
     if direction is None:
         assert rows[1000 + combos.index([243, 254])] == 300

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import file_has, needs, wait_for
+from conftest import collector_print_conf, file_has, needs, spawn_daemon, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 NFACCTD = Path(os.environ.get("NFACCTD", REPO / "build" / "nfacctd"))
@@ -153,13 +153,9 @@ def run_collector(binary, tmp, port, datagrams, fmt="json", extra="", aggregate=
     tmp.mkdir(parents=True, exist_ok=True)
     out = tmp / f"out.{fmt}"
     log = tmp / "log"
-    conf = tmp / "nfacctd.conf"
-    conf.write_text(f"nfacctd_ip: 127.0.0.1\nnfacctd_port: {port}\nplugins: print[p]\n"
-                    f"aggregate[p]: {aggregate}\nprint_output[p]: {fmt}\n"
-                    f"print_output_file[p]: {out}\nprint_refresh_time[p]: 3600\n{extra}")
-    with open(log, "w") as lf:
-        proc = subprocess.Popen([str(binary), "-f", str(conf), *args], stdout=lf,
-                                stderr=subprocess.STDOUT, env=ENV)
+    proc = spawn_daemon(binary, tmp / "nfacctd.conf",
+                        collector_print_conf("nfacctd", port, aggregate, fmt, out) + extra,
+                        log, ENV, args)
     try:
         assert wait_for(lambda: file_has(log, "waiting for NetFlow"), 10), log.read_text()
         time.sleep(settle)

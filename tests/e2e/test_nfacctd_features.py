@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 import test_nfacctd as nf
-from conftest import file_has, free_port, wait_for
+from conftest import file_has, free_port, spawn_daemon, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 NFACCTD = nf.NFACCTD
@@ -122,6 +122,22 @@ def lines(text):
     return t[:1] + sorted(t[1:])
 
 
+def run_both(tmp, datagrams, aggregate, fmt="json", extra=""):
+    """Our nfacctd and the reference on the same datagrams: (ours, ref), their print output."""
+    return (run(NFACCTD, tmp / "ours", datagrams, aggregate, fmt, extra),
+            run(REF_NFACCTD, tmp / "ref", datagrams, aggregate, fmt, extra))
+
+
+def assert_same_output(ours, ref, fmt):
+    """The reference printed something and ours the same records, in any order (JSON
+    compared as objects, CSV and formatted the header and then the lines)."""
+    assert ref, "reference printed nothing"
+    if fmt == "json":
+        assert canon(jrows(ours)) == canon(jrows(ref))
+    else:
+        assert lines(ours) == lines(ref)
+
+
 # ---- NAT, forwarding status, RD, label stack --------------------------------
 
 NAT_F = [(8, 4), (12, 4), (1, 8), (2, 8), (6, 1), (225, 4), (226, 4), (227, 2), (228, 2),
@@ -156,8 +172,7 @@ NAT_PRIMS = ("src_host,dst_host,post_nat_src_host,post_nat_dst_host,post_nat_src
 @pytest.mark.parametrize("fmt", ["json", "csv"])
 def test_nat_rd_differential(tmp_path, fmt):
     dg = nat_datagrams()
-    ours = run(NFACCTD, tmp_path / "ours", dg, NAT_PRIMS, fmt)
-    ref = run(REF_NFACCTD, tmp_path / "ref", dg, NAT_PRIMS, fmt)
+    ours, ref = run_both(tmp_path, dg, NAT_PRIMS, fmt)
     assert ref, "reference printed nothing"
     if fmt == "csv":
         assert lines(ours) == lines(ref)
@@ -288,8 +303,7 @@ def test_exporter_address_differential(tmp_path):
     # a second exporter without the option keeps its own address
     dg = dg + [("127.0.0.2", nf.ipfix([nf.set_(2, tpl(256, [(8, 4), (1, 8), (2, 8)])),
                                        nf.set_(256, nf.ip4("10.1.1.1") + struct.pack("!QQ", 5, 1))]))]
-    ours = run(NFACCTD, tmp_path / "ours", dg, "peer_src_ip,src_host")
-    ref = run(REF_NFACCTD, tmp_path / "ref", dg, "peer_src_ip,src_host")
+    ours, ref = run_both(tmp_path, dg, "peer_src_ip,src_host")
     assert canon(jrows(ours)) == canon(jrows(ref))
     peers = {r["ip_src"]: r["peer_ip_src"] for r in jrows(ours)}
     assert peers["10.0.0.1"] == "192.0.2.200" and peers["10.1.1.1"] == "127.0.0.2"
@@ -312,8 +326,7 @@ def test_flow_to_rd_map_differential(tmp_path):
           ("127.0.0.1", nf.v5([dict(src="10.5.0.1", inif=3), dict(src="10.5.0.2", inif=9)])),
           ("127.0.0.2", nf.v5([dict(src="10.6.0.1", inif=9)]))]
     extra = f"flow_to_rd_map: {rdmap}\n"
-    ours = run(NFACCTD, tmp_path / "ours", dg, "src_host,in_iface,mpls_vpn_rd", extra=extra)
-    ref = run(REF_NFACCTD, tmp_path / "ref", dg, "src_host,in_iface,mpls_vpn_rd", extra=extra)
+    ours, ref = run_both(tmp_path, dg, "src_host,in_iface,mpls_vpn_rd", extra=extra)
     assert canon(jrows(ours)) == canon(jrows(ref))
     assert {r["ip_src"]: r["mpls_vpn_rd"] for r in jrows(ours)} == {
         "10.0.0.1": "1:192.0.2.1:9", "10.0.0.2": "0:0:0", "10.0.0.3": "0:65000:7",
@@ -411,14 +424,8 @@ FIXED_CUSTOM = "src_host,mtla,mtlpl,alu_91,fulltop,big,smac"
 def test_custom_primitives_differential(tmp_path, fmt):
     (tmp_path / "p.lst").write_text(PRIMS_LST)
     extra = f"aggregate_primitives: {tmp_path / 'p.lst'}\n"
-    dg = custom_datagrams()
-    ours = run(NFACCTD, tmp_path / "ours", dg, FIXED_CUSTOM, fmt, extra)
-    ref = run(REF_NFACCTD, tmp_path / "ref", dg, FIXED_CUSTOM, fmt, extra)
-    assert ref, "reference printed nothing"
-    if fmt == "json":
-        assert canon(jrows(ours)) == canon(jrows(ref))
-    else:
-        assert lines(ours) == lines(ref)
+    ours, ref = run_both(tmp_path, custom_datagrams(), FIXED_CUSTOM, fmt, extra)
+    assert_same_output(ours, ref, fmt)
 
 
 @needs_ours
@@ -542,13 +549,7 @@ TS_PRIMS = "src_host,tcpflags,timestamp_start,timestamp_end,timestamp_export"
     "timestamps_since_epoch: true\ntimestamps_secs: true\n"])
 @pytest.mark.parametrize("fmt", ["json", "csv"])
 def test_timestamps_differential(tmp_path, keys, fmt):
-    ours = run(NFACCTD, tmp_path / "ours", ts_datagrams(), TS_PRIMS, fmt, keys)
-    ref = run(REF_NFACCTD, tmp_path / "ref", ts_datagrams(), TS_PRIMS, fmt, keys)
-    assert ref
-    if fmt == "json":
-        assert canon(jrows(ours)) == canon(jrows(ref))
-    else:
-        assert lines(ours) == lines(ref)
+    assert_same_output(*run_both(tmp_path, ts_datagrams(), TS_PRIMS, fmt, keys), fmt)
 
 
 @needs_ours
@@ -632,13 +633,11 @@ def test_names_memory_client_match(tmp_path):
     dg, ifnames, vrfs, recs = options_datagrams()
     sock = tmp_path / "imt.pipe"
     port = free_port()
-    conf = tmp_path / "c.conf"
-    conf.write_text(f"nfacctd_ip: 127.0.0.1\nnfacctd_port: {port}\nplugins: memory[m]\n"
-                    f"aggregate[m]: src_host,in_iface_name,mpls_vpn_rd\nimt_path[m]: {sock}\n")
     log = tmp_path / "log"
-    with open(log, "w") as lf:
-        proc = subprocess.Popen([str(NFACCTD), "-f", str(conf)], stdout=lf,
-                                stderr=subprocess.STDOUT, env=ENV)
+    proc = spawn_daemon(NFACCTD, tmp_path / "c.conf",
+                        f"nfacctd_ip: 127.0.0.1\nnfacctd_port: {port}\nplugins: memory[m]\n"
+                        f"aggregate[m]: src_host,in_iface_name,mpls_vpn_rd\nimt_path[m]: {sock}\n",
+                        log, ENV)
     try:
         assert wait_for(lambda: file_has(log, "waiting for NetFlow"), 10), log.read_text()
         nf.send_all(port, dg)
@@ -747,8 +746,7 @@ def test_early_data_default_as_pmacct(tmp_path):
 @needs_ref
 def test_early_data_default_matches_reference(tmp_path):
     dg, _, after = early_datagrams()
-    ours = run(NFACCTD, tmp_path / "ours", dg, "peer_src_ip,src_host")
-    ref = run(REF_NFACCTD, tmp_path / "ref", dg, "peer_src_ip,src_host")
+    ours, ref = run_both(tmp_path, dg, "peer_src_ip,src_host")
     assert tallies(ours) == tallies(ref) == after
 
 
@@ -791,14 +789,10 @@ def test_custom_columns_in_aggregate_order(tmp_path, fmt):
     (tmp_path / "p.lst").write_text(PRIMS_LST)
     extra = f"aggregate_primitives: {tmp_path / 'p.lst'}\n"
     agg = "src_host,mtla,big,smac,mtlpl"
-    ours = run(NFACCTD, tmp_path / "ours", custom_datagrams(), agg, fmt, extra)
-    ref = run(REF_NFACCTD, tmp_path / "ref", custom_datagrams(), agg, fmt, extra)
-    assert ref
+    ours, ref = run_both(tmp_path, custom_datagrams(), agg, fmt, extra)
+    assert_same_output(ours, ref, fmt)
     if fmt == "json":
         assert [list(r) for r in jrows(ours)] == [list(r) for r in jrows(ref)]
-        assert canon(jrows(ours)) == canon(jrows(ref))
-    else:
-        assert lines(ours) == lines(ref)
 
 
 class MemoryDaemon:

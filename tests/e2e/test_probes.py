@@ -23,14 +23,14 @@ import signal
 import socket
 import struct
 import subprocess
-import threading
 import time
 import zlib
 from pathlib import Path
 
 import pytest
 
-from conftest import DAEMON_ENV, PMACCTD, REPO, free_port, needs, needs_tshark
+from conftest import (DAEMON_ENV, PMACCTD, REPO, UdpSink, collector_print_conf, free_port, needs,
+                      needs_tshark, spawn_daemon, tee_map_text)
 
 NFACCTD = Path(os.environ.get("NFACCTD", REPO / "build" / "nfacctd"))
 REF_NFACCTD = Path(os.environ.get("REF_NFACCTD", "/usr/sbin/nfacctd"))
@@ -43,6 +43,9 @@ needs_nfdump = pytest.mark.skipif(not (os.access(NFCAPD, os.X_OK) and os.access(
 needs_ref_nf = needs(os.access(REF_NFACCTD, os.X_OK), f"reference nfacctd missing at {REF_NFACCTD}")
 needs_ref_sf = needs(os.access(REF_SFACCTD, os.X_OK), f"reference sfacctd missing at {REF_SFACCTD}")
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="raw sockets need root")
+
+# the reference collectors' aggregation of a probe's flows
+FLOW_AGG = "src_host,dst_host,src_port,dst_port,proto,sampling_rate"
 
 PROTO_NAMES = {"TCP": 6, "UDP": 17, "ICMP": 1, "ICMP6": 58, "IPV6-ICMP": 58}
 
@@ -79,41 +82,6 @@ def wait_bound(port, timeout=10):
     return False
 
 
-class Sink:
-    """A UDP receiver on 127.0.0.1 collecting (datagram, sender) in a thread."""
-
-    def __init__(self, port=0):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-        self.sock.bind(("127.0.0.1", port))
-        self.sock.settimeout(0.1)
-        self.port = self.sock.getsockname()[1]
-        self.got = []
-        self.stop_flag = False
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while not self.stop_flag:
-            try:
-                self.got.append(self.sock.recvfrom(65535))
-            except socket.timeout:
-                pass
-
-    def wait_count(self, n, timeout=10):
-        end = time.time() + timeout
-        while time.time() < end and len(self.got) < n:
-            time.sleep(0.02)
-        return len(self.got)
-
-    def close(self):
-        time.sleep(0.2)
-        self.stop_flag = True
-        self.thread.join()
-        self.sock.close()
-        return self.got
-
-
 def run_probe(tmp, conf):
     """Our pmacctd on a capture with config text conf; returns its log (asserting exit 0)."""
     tmp.mkdir(parents=True, exist_ok=True)
@@ -122,6 +90,41 @@ def run_probe(tmp, conf):
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
     return p.stderr
+
+
+def probe_into_reference(tmp, ref_binary, daemon, aggregate, probe, extra=""):
+    """Start the reference collector ref_binary (daemon: nfacctd or sfacctd) on a
+    free port with a print plugin writing aggregate as CSV, run our pmacctd with
+    the probe config text probe(port), stop the reference; its rows as dicts."""
+    port = free_port()
+    out = tmp / "ref.csv"
+    conf = tmp / f"{daemon}.conf"
+    conf.write_text(collector_print_conf(daemon, port, aggregate, "csv", out) + extra)
+    ref = subprocess.Popen([str(ref_binary), "-f", str(conf)], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, env=DAEMON_ENV)
+    try:
+        assert wait_bound(port), f"reference {daemon} did not start"
+        time.sleep(1.0)     # 1.7.7 binds before its plugins are ready
+        run_probe(tmp, probe(port))
+        time.sleep(1.0)
+    finally:
+        ref.send_signal(signal.SIGINT)
+        ref.wait(timeout=30)
+    lines = out.read_text().splitlines()
+    return [dict(zip(lines[0].split(","), ln.split(","))) for ln in lines[1:]]
+
+
+def flows_of_rows(rows):
+    """The reference's CSV rows summed per 5-tuple:
+    {(src, dst, sport, dport, proto): [packets, bytes]}."""
+    got = {}
+    for r in rows:
+        k = (norm_ip(r["SRC_IP"]), norm_ip(r["DST_IP"]), int(r["SRC_PORT"]), int(r["DST_PORT"]),
+             int(r["PROTOCOL"]))
+        g = got.setdefault(k, [0, 0])
+        g[0] += int(r["PACKETS"])
+        g[1] += int(r["BYTES"])
+    return got
 
 
 def probe_conf(pcap, port, version, extra=""):
@@ -178,36 +181,12 @@ def test_nfprobe_into_nfcapd(tmp_path, capture, version):
 @pytest.mark.parametrize("version", [5, 9, 10])
 def test_nfprobe_into_reference_nfacctd(tmp_path, capture, version):
     pcap, tallies = capture
-    port = free_port()
-    out = tmp_path / "ref.csv"
-    conf = tmp_path / "nfacctd.conf"
-    conf.write_text(f"nfacctd_ip: 127.0.0.1\nnfacctd_port: {port}\nplugins: print[p]\n"
-                    "aggregate[p]: src_host,dst_host,src_port,dst_port,proto,sampling_rate\n"
-                    f"print_output[p]: csv\nprint_num_protos[p]: true\n"
-                    f"print_output_file[p]: {out}\nprint_refresh_time[p]: 3600\n"
-                    "nfacctd_pipe_size: 4000000\n")
-    ref = subprocess.Popen([str(REF_NFACCTD), "-f", str(conf)], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, env=DAEMON_ENV)
-    try:
-        assert wait_bound(port), "reference nfacctd did not start"
-        time.sleep(1.0)     # 1.7.7 binds before its plugins are ready
-        run_probe(tmp_path, probe_conf(pcap, port, version))
-        time.sleep(1.0)
-    finally:
-        ref.send_signal(signal.SIGINT)
-        ref.wait(timeout=30)
-    lines = out.read_text().splitlines()
-    head = lines[0].split(",")
-    got = {}
-    for line in lines[1:]:
-        r = dict(zip(head, line.split(",")))
+    rows = probe_into_reference(tmp_path, REF_NFACCTD, "nfacctd", FLOW_AGG,
+                                lambda port: probe_conf(pcap, port, version),
+                                "print_num_protos[p]: true\nnfacctd_pipe_size: 4000000\n")
+    for r in rows:
         assert r["SAMPLING_RATE"] in ("0", "1"), r
-        k = (norm_ip(r["SRC_IP"]), norm_ip(r["DST_IP"]), int(r["SRC_PORT"]), int(r["DST_PORT"]),
-             int(r["PROTOCOL"]))
-        g = got.setdefault(k, [0, 0])
-        g[0] += int(r["PACKETS"])
-        g[1] += int(r["BYTES"])
-    assert got == tally_flows(tallies, v4_only=version == 5)
+    assert flows_of_rows(rows) == tally_flows(tallies, v4_only=version == 5)
 
 
 @needs_ref_nf
@@ -216,24 +195,9 @@ def test_nfprobe_sampling_rate_exported(tmp_path, capture, version):
     """sampling_rate 10: the reference collector reads 10 from the v5 header or the v9/IPFIX
     options record, and sees about a tenth of the packets."""
     pcap, tallies = capture
-    port = free_port()
-    out = tmp_path / "ref.csv"
-    conf = tmp_path / "nfacctd.conf"
-    conf.write_text(f"nfacctd_ip: 127.0.0.1\nnfacctd_port: {port}\nplugins: print[p]\n"
-                    "aggregate[p]: sampling_rate\nprint_output[p]: csv\n"
-                    f"print_output_file[p]: {out}\nprint_refresh_time[p]: 3600\n")
-    ref = subprocess.Popen([str(REF_NFACCTD), "-f", str(conf)], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, env=DAEMON_ENV)
-    try:
-        assert wait_bound(port)
-        time.sleep(1.0)
-        run_probe(tmp_path, probe_conf(pcap, port, version, "sampling_rate[n]: 10\n"))
-        time.sleep(1.0)
-    finally:
-        ref.send_signal(signal.SIGINT)
-        ref.wait(timeout=30)
-    lines = out.read_text().splitlines()
-    rows = [dict(zip(lines[0].split(","), ln.split(","))) for ln in lines[1:]]
+    rows = probe_into_reference(tmp_path, REF_NFACCTD, "nfacctd", "sampling_rate",
+                                lambda port: probe_conf(pcap, port, version,
+                                                        "sampling_rate[n]: 10\n"))
     assert [r["SAMPLING_RATE"] for r in rows] == ["10"], rows
     pk = int(rows[0]["PACKETS"])
     total = tallies["packets"] if version != 5 else tally_v4_packets(tallies)
@@ -270,7 +234,7 @@ def tshark_fields(pcap, decode_as, fields, filt=None, opts=()):
 @pytest.mark.parametrize("version", [5, 9, 10])
 def test_nfprobe_datagrams_well_formed(tmp_path, capture, version):
     pcap, tallies = capture
-    sink = Sink()
+    sink = UdpSink()
     run_probe(tmp_path, probe_conf(pcap, sink.port, version))
     got = sink.close()
     assert got
@@ -329,36 +293,14 @@ def frame_bytes_per_flow(pcap):
 @needs_tshark
 def test_sfprobe_into_reference_sfacctd(tmp_path, pcapgen):
     pcap, tallies = pcapgen(3000, 100, seed=3, no_frag=True)
-    port = free_port()
-    out = tmp_path / "ref.csv"
-    conf = tmp_path / "sfacctd.conf"
-    conf.write_text(f"sfacctd_ip: 127.0.0.1\nsfacctd_port: {port}\nplugins: print[p]\n"
-                    "aggregate[p]: src_host,dst_host,src_port,dst_port,proto,sampling_rate,"
-                    "peer_src_ip\nprint_output[p]: csv\nprint_num_protos[p]: true\n"
-                    f"print_output_file[p]: {out}\nprint_refresh_time[p]: 3600\n"
-                    "sfacctd_pipe_size: 4000000\n")
-    ref = subprocess.Popen([str(REF_SFACCTD), "-f", str(conf)], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, env=DAEMON_ENV)
-    try:
-        assert wait_bound(port)
-        time.sleep(1.0)
-        run_probe(tmp_path, f"pcap_savefile: {pcap}\nplugins: sfprobe[s]\n"
-                  f"sfprobe_receiver[s]: 127.0.0.1:{port}\nsfprobe_agentip[s]: 192.0.2.77\n")
-        time.sleep(1.0)
-    finally:
-        ref.send_signal(signal.SIGINT)
-        ref.wait(timeout=30)
-    lines = out.read_text().splitlines()
-    head = lines[0].split(",")
-    got = {}
-    for line in lines[1:]:
-        r = dict(zip(head, line.split(",")))
+    rows = probe_into_reference(
+        tmp_path, REF_SFACCTD, "sfacctd", FLOW_AGG + ",peer_src_ip",
+        lambda port: (f"pcap_savefile: {pcap}\nplugins: sfprobe[s]\n"
+                      f"sfprobe_receiver[s]: 127.0.0.1:{port}\nsfprobe_agentip[s]: 192.0.2.77\n"),
+        "print_num_protos[p]: true\nsfacctd_pipe_size: 4000000\n")
+    for r in rows:
         assert r["PEER_SRC_IP"] == "192.0.2.77" and r["SAMPLING_RATE"] == "1", r
-        k = (norm_ip(r["SRC_IP"]), norm_ip(r["DST_IP"]), int(r["SRC_PORT"]), int(r["DST_PORT"]),
-             int(r["PROTOCOL"]))
-        g = got.setdefault(k, [0, 0])
-        g[0] += int(r["PACKETS"])
-        g[1] += int(r["BYTES"])
+    got = flows_of_rows(rows)
     # sFlow counts frames: packets per flow as the generator's, bytes the frames' wire length
     assert {k: v[0] for k, v in got.items()} == {k: v[0] for k, v in tally_flows(tallies).items()}
     assert got == frame_bytes_per_flow(pcap)
@@ -367,7 +309,7 @@ def test_sfprobe_into_reference_sfacctd(tmp_path, pcapgen):
 @needs_tshark
 def test_sfprobe_datagrams_well_formed(tmp_path, pcapgen):
     pcap, tallies = pcapgen(3000, 100, seed=3, no_frag=True)
-    sink = Sink()
+    sink = UdpSink()
     run_probe(tmp_path, f"pcap_savefile: {pcap}\nplugins: sfprobe[s]\n"
               f"sfprobe_receiver[s]: 127.0.0.1:{sink.port}\nsampling_rate[s]: 4\n"
               "sfprobe_ifindex[s]: 7\n")
@@ -425,31 +367,31 @@ def send_from(agent, port, data):
     return sport
 
 
+def tee_conf(port, receivers):
+    """Config text of nfacctd on 127.0.0.1:port with a tee plugin t to the receivers map."""
+    return (f"nfacctd_ip: 127.0.0.1\nnfacctd_port: {port}\nplugins: tee[t]\n"
+            f"tee_receivers[t]: {receivers}\n")
+
+
 @pytest.mark.skipif(not os.access(NFACCTD, os.X_OK), reason=f"our nfacctd not built at {NFACCTD}")
 @pytest.mark.parametrize("transparent", [False, pytest.param(True, marks=needs_root)])
 def test_tee_pools(tmp_path, transparent):
-    sinks = {name: Sink() for name in ("rr_a", "rr_b", "ha_a", "ha_b", "crc_a", "crc_b",
+    sinks = {name: UdpSink() for name in ("rr_a", "rr_b", "ha_a", "ha_b", "crc_a", "crc_b",
                                        "tag1", "all_a", "all_b")}
-    p = {k: s.port for k, s in sinks.items()}
     (tmp_path / "tee.map").write_text(
         "! pools: round robin, hash-agent, hash-crc32, a tag filter, replicate to all\n"
-        f"id=1 ip=127.0.0.1:{p['rr_a']},127.0.0.1:{p['rr_b']} balance-alg=rr\n"
-        f"id=2 ip=127.0.0.1:{p['ha_a']},127.0.0.1:{p['ha_b']} balance-alg=hash-agent\n"
-        f"id=3 ip=127.0.0.1:{p['crc_a']},127.0.0.1:{p['crc_b']} balance-alg=hash-crc32\n"
-        f"id=4 ip=127.0.0.1:{p['tag1']} tag=1\n"
-        f"id=5 ip=127.0.0.1:{p['all_a']},127.0.0.1:{p['all_b']}\n")
+        + tee_map_text(sinks, [(("rr_a", "rr_b"), "balance-alg=rr"),
+                               (("ha_a", "ha_b"), "balance-alg=hash-agent"),
+                               (("crc_a", "crc_b"), "balance-alg=hash-crc32"),
+                               (("tag1",), "tag=1"), (("all_a", "all_b"), "")]))
     (tmp_path / "pretag.map").write_text("set_tag=1 ip=127.0.0.2\nset_tag=2 ip=127.0.0.3\n")
     port = free_port()
-    conf = tmp_path / "nfacctd.conf"
-    conf.write_text(f"nfacctd_ip: 127.0.0.1\nnfacctd_port: {port}\nplugins: tee[t]\n"
-                    f"tee_receivers[t]: {tmp_path / 'tee.map'}\n"
-                    f"pre_tag_map[t]: {tmp_path / 'pretag.map'}\n"
-                    f"tee_transparent[t]: {'true' if transparent else 'false'}\n"
-                    + ("" if transparent else "tee_source_ip[t]: 127.0.0.9\n"))
     log = tmp_path / "log"
-    with open(log, "w") as lf:
-        proc = subprocess.Popen([str(NFACCTD), "-f", str(conf)], stdout=lf,
-                                stderr=subprocess.STDOUT, env=DAEMON_ENV)
+    proc = spawn_daemon(NFACCTD, tmp_path / "nfacctd.conf",
+                        tee_conf(port, tmp_path / "tee.map")
+                        + f"pre_tag_map[t]: {tmp_path / 'pretag.map'}\n"
+                        f"tee_transparent[t]: {'true' if transparent else 'false'}\n"
+                        + ("" if transparent else "tee_source_ip[t]: 127.0.0.9\n"), log)
     agents = ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"]
     sent = []
     try:
@@ -504,17 +446,12 @@ def test_tee_pools(tmp_path, transparent):
 def test_tee_map_reload(tmp_path):
     """SIGUSR2 reloads tee_receivers: datagrams after it go to the new receiver; a map that
     fails to load keeps the previous one."""
-    a, b = Sink(), Sink()
+    a, b = UdpSink(), UdpSink()
     tmap = tmp_path / "tee.map"
     tmap.write_text(f"id=1 ip=127.0.0.1:{a.port}\n")
     port = free_port()
-    conf = tmp_path / "nfacctd.conf"
-    conf.write_text(f"nfacctd_ip: 127.0.0.1\nnfacctd_port: {port}\nplugins: tee[t]\n"
-                    f"tee_receivers[t]: {tmap}\n")
     log = tmp_path / "log"
-    with open(log, "w") as lf:
-        proc = subprocess.Popen([str(NFACCTD), "-f", str(conf)], stdout=lf,
-                                stderr=subprocess.STDOUT, env=DAEMON_ENV)
+    proc = spawn_daemon(NFACCTD, tmp_path / "nfacctd.conf", tee_conf(port, tmap), log)
     try:
         assert wait_bound(port), log.read_text()
         first = [v5_datagram(i, 1) for i in range(5)]

@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 
 import router_exports as rx
-from conftest import file_has, free_port, needs_tshark, wait_for
+from conftest import collector_print_conf, file_has, free_port, needs_tshark, spawn_daemon, wait_for
 import test_nfacctd as nf
 import test_nfacctd_features as ff
 
@@ -326,13 +326,9 @@ def _live(binary, tmp, port, sends, aggregate):
     tmp.mkdir(parents=True, exist_ok=True)
     out = tmp / "out.json"
     log = tmp / "log"
-    conf = tmp / "c.conf"
-    conf.write_text(f"nfacctd_ip: ::\nnfacctd_port: {port}\nplugins: print[p]\n"
-                    f"aggregate[p]: {aggregate}\nprint_output[p]: json\n"
-                    f"print_output_file[p]: {out}\nprint_refresh_time[p]: 3600\n")
-    with open(log, "w") as lf:
-        proc = subprocess.Popen([str(binary), "-f", str(conf)], stdout=lf,
-                                stderr=subprocess.STDOUT, env=ENV)
+    proc = spawn_daemon(binary, tmp / "c.conf",
+                        collector_print_conf("nfacctd", port, aggregate, "json", out, ip="::"),
+                        log, ENV)
     try:
         assert wait_for(lambda: file_has(log, "waiting for NetFlow"), 10), log.read_text()
         time.sleep(1.0)

@@ -20,6 +20,7 @@ filtered out of the generator capture for the differential part: 1.7.7
 does not account samples whose header has two 802.1Q tags (we do).
 """
 
+import contextlib
 import json
 import os
 import random
@@ -33,7 +34,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import free_port, needs, skip_or_fail
+from conftest import file_has, free_port, needs, skip_or_fail, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 SFACCTD = Path(os.environ.get("SFACCTD", REPO / "build" / "sfacctd"))
@@ -232,19 +233,31 @@ def run_file(binary, tmp, agg, pcap, extra=""):
 
 
 
+@contextlib.contextmanager
+def running(binary, tmp, conf, settle=0.5):
+    """binary -f conf, its output in tmp/log, waited for (at most 10 s) to say it
+    waits for sFlow and then `settle` seconds; yields the Popen.  At the end of
+    the block SIGINT stops it (waited for); on an error it is killed."""
+    with open(tmp / "log", "w") as log:
+        p = subprocess.Popen([str(binary), "-f", str(conf)], env=ENV, stdout=log, stderr=log)
+    try:
+        wait_for(lambda: file_has(tmp / "log", "waiting for sFlow"), 10)
+        time.sleep(settle)
+        yield p
+        p.send_signal(signal.SIGINT)
+        p.wait(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+
+
 def run_udp(binary, tmp, agg, payloads, extra=""):
     """Start the daemon on a free port, send the payloads, SIGINT, return rows and the log."""
     tmp.mkdir(parents=True, exist_ok=True)
     port = free_port()
     conf = tmp / "sf.conf"
     conf.write_text(conf_text(tmp, agg, extra + f"sfacctd_ip: 127.0.0.1\nsfacctd_port: {port}\n"))
-    log = open(tmp / "log", "w")
-    p = subprocess.Popen([str(binary), "-f", str(conf)], env=ENV, stdout=log, stderr=log)
-    try:
-        deadline = time.time() + 10
-        while time.time() < deadline and "waiting for sFlow" not in (tmp / "log").read_text():
-            time.sleep(0.1)
-        time.sleep(0.5)
+    with running(binary, tmp, conf) as p:
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         for d in payloads:
             s.sendto(d, ("127.0.0.1", port))
@@ -255,12 +268,6 @@ def run_udp(binary, tmp, agg, payloads, extra=""):
         # stats are logged when the next datagram arrives in pmacct
         s.sendto(b"\0", ("127.0.0.1", port))
         time.sleep(0.5)
-        p.send_signal(signal.SIGINT)
-        p.wait(timeout=30)
-    finally:
-        if p.poll() is None:
-            p.kill()
-        log.close()
     return rows(tmp / "out.json"), (tmp / "log").read_text(), p.returncode
 
 
@@ -441,13 +448,7 @@ def run_signals(binary, tmp):
             counter_sample(seq0 + i, 3, [generic_counters(3, 1000 * i, 2000 * i)])])
             for i in range(3)]
 
-    with open(tmp / "log", "w") as log:
-        p = subprocess.Popen([str(binary), "-f", str(conf)], env=ENV, stdout=log, stderr=log)
-    try:
-        deadline = time.time() + 10
-        while time.time() < deadline and "waiting for sFlow" not in (tmp / "log").read_text():
-            time.sleep(0.1)
-        time.sleep(2.0 if binary == REF_SFACCTD else 0.5)
+    with running(binary, tmp, conf, 2.0 if binary == REF_SFACCTD else 0.5) as p:
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         for d in round_(1):
             s.sendto(d, ("127.0.0.1", port))
@@ -460,11 +461,6 @@ def run_signals(binary, tmp):
         for d in round_(11):
             s.sendto(d, ("127.0.0.1", port))
         time.sleep(1.0)
-        p.send_signal(signal.SIGINT)
-        p.wait(timeout=30)
-    finally:
-        if p.poll() is None:
-            p.kill()
     assert p.returncode == 0, (tmp / "log").read_text()
 
     def lines(path):

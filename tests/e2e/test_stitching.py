@@ -194,6 +194,19 @@ def test_stitching_sqlite_matches_reference(tmp_path):
     assert row[5:] == (ts_text(MS + 10200)[:19], 200000, ts_text(MS + 40700)[:19], 700000)
 
 
+def stitched_by_src(tmp, binary, daemon, pcap):
+    """binary (daemon: pmacctd or sfacctd) reading pcap with {daemon}_stitching on
+    and a print plugin per src_host in JSON: {ip_src: row}."""
+    out = tmp / "out.json"
+    conf = tmp / f"{daemon}.conf"
+    conf.write_text(f"plugins: print[p]\naggregate[p]: src_host\nprint_output[p]: json\n"
+                    f"print_output_file[p]: {out}\npcap_savefile: {pcap}\n"
+                    f"{daemon}_stitching: true\n")
+    subprocess.run([str(binary), "-f", str(conf)], env=ENV, check=True, timeout=60,
+                   capture_output=True)
+    return {json.loads(r)["ip_src"]: json.loads(r) for r in rows(out, "json")}
+
+
 @pytest.mark.skipif(not os.access(PMACCTD, os.X_OK), reason="our pmacctd not built")
 def test_pmacctd_stitching_packet_times(tmp_path):
     """pmacctd: the first and last packet's capture time of each aggregate."""
@@ -212,14 +225,7 @@ def test_pmacctd_stitching_packet_times(tmp_path):
             f.write(struct.pack("<IIII", t // 10**6, t % 10**6, len(frame), len(frame)) + frame)
             w = want.setdefault(".".join(map(str, src)), [t, t])
             w[1] = t
-    out = tmp_path / "out.json"
-    conf = tmp_path / "p.conf"
-    conf.write_text(f"plugins: print[p]\naggregate[p]: src_host\nprint_output[p]: json\n"
-                    f"print_output_file[p]: {out}\npcap_savefile: {pcap}\n"
-                    f"pmacctd_stitching: true\n")
-    subprocess.run([str(PMACCTD), "-f", str(conf)], env=ENV, check=True, timeout=60,
-                   capture_output=True)
-    got = {json.loads(r)["ip_src"]: json.loads(r) for r in rows(out, "json")}
+    got = stitched_by_src(tmp_path, PMACCTD, "pmacctd", pcap)
     assert set(got) == set(want)
     for src, (a, b) in want.items():
         assert got[src]["timestamp_min"] == _us_text(a)
@@ -346,14 +352,7 @@ def test_sfacctd_stitching_arrival(tmp_path):
         for seq in range(1, 7)]
     pcap = tmp_path / "sf.pcap"
     sf.write_pcap(pcap, dgs)                  # datagram i at 1700000000 + i
-    out = tmp_path / "out.json"
-    conf = tmp_path / "sf.conf"
-    conf.write_text(f"plugins: print[p]\naggregate[p]: src_host\nprint_output[p]: json\n"
-                    f"print_output_file[p]: {out}\npcap_savefile: {pcap}\n"
-                    f"sfacctd_stitching: true\n")
-    subprocess.run([str(sfacctd), "-f", str(conf)], env=ENV, check=True, timeout=60,
-                   capture_output=True)
-    got = {json.loads(r)["ip_src"]: json.loads(r) for r in rows(out, "json")}
+    got = stitched_by_src(tmp_path, sfacctd, "sfacctd", pcap)
     # seq 1..6 at indexes 0..5: odd seqs from 10.1.1.2, even from 10.1.1.1
     assert got["10.1.1.2"]["timestamp_min"] == _us_text(1700000000 * 10**6)
     assert got["10.1.1.2"]["timestamp_max"] == _us_text(1700000004 * 10**6)

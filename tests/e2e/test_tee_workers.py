@@ -20,51 +20,14 @@ import os
 import signal
 import socket
 import struct
-import subprocess
-import threading
 import time
 from pathlib import Path
 
-from conftest import DAEMON_ENV, REPO
+from conftest import REPO, UdpSink, free_port, spawn_daemon, tee_map_text
 
 NFACCTD = Path(os.environ.get("NFACCTD", REPO / "build" / "nfacctd"))
 AGENTS = [f"127.0.0.{i}" for i in range(2, 10)]
 ROUNDS = 40             # datagrams per exporter
-
-
-class Sink:
-    """A UDP receiver on 127.0.0.1 collecting datagrams in a thread."""
-
-    def __init__(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.1)
-        self.port = self.sock.getsockname()[1]
-        self.got = []
-        self.stop_flag = False
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while not self.stop_flag:
-            try:
-                self.got.append(self.sock.recv(65535))
-            except socket.timeout:
-                pass
-
-    def wait_count(self, n, timeout=20):
-        end = time.time() + timeout
-        while time.time() < end and len(self.got) < n:
-            time.sleep(0.02)
-        return len(self.got)
-
-    def close(self):
-        time.sleep(0.2)
-        self.stop_flag = True
-        self.thread.join()
-        self.sock.close()
-        return self.got
 
 
 def v5_datagram(agent, i):
@@ -84,14 +47,6 @@ def bound_sockets(port):
         return sum(1 for line in f if line.split()[1:2] == [want])
 
 
-def free_udp_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def per_agent(datagrams):
     """{exporter index: [datagrams in arrival order]} (the record's source address tells)."""
     out = collections.defaultdict(list)
@@ -102,26 +57,21 @@ def per_agent(datagrams):
 
 def test_tee_two_workers(tmp_path):
     assert os.access(NFACCTD, os.X_OK), f"our nfacctd is not built at {NFACCTD}"
-    sinks = {name: Sink() for name in ("all_a", "all_b", "rr_a", "rr_b", "tag1")}
-    p = {k: s.port for k, s in sinks.items()}
+    sinks = {name: UdpSink() for name in ("all_a", "all_b", "rr_a", "rr_b", "tag1")}
     tmap = tmp_path / "tee.map"
-    tmap.write_text(
-        f"id=1 ip=127.0.0.1:{p['all_a']},127.0.0.1:{p['all_b']}\n"
-        f"id=2 ip=127.0.0.1:{p['rr_a']},127.0.0.1:{p['rr_b']} balance-alg=rr\n"
-        f"id=3 ip=127.0.0.1:{p['tag1']} tag=1\n")
+    tmap.write_text(tee_map_text(sinks, [(("all_a", "all_b"), ""),
+                                         (("rr_a", "rr_b"), "balance-alg=rr"),
+                                         (("tag1",), "tag=1")]))
     (tmp_path / "pretag.map").write_text("set_tag=1 ip=127.0.0.2\nset_tag=2 ip=127.0.0.3\n")
-    port = free_udp_port()
+    port = free_port()
     out = tmp_path / "out.csv"
-    conf = tmp_path / "nfacctd.conf"
-    conf.write_text(f"nfacctd_ip: 127.0.0.1\nnfacctd_port: {port}\ncollector_workers: 2\n"
-                    "plugins: tee[t], print[p]\n"
-                    f"tee_receivers[t]: {tmap}\npre_tag_map[t]: {tmp_path / 'pretag.map'}\n"
-                    "aggregate[p]: peer_src_ip\nprint_output[p]: csv\n"
-                    f"print_output_file[p]: {out}\nprint_refresh_time[p]: 3600\n")
     log = tmp_path / "log"
-    with open(log, "w") as lf:
-        proc = subprocess.Popen([str(NFACCTD), "-f", str(conf)], stdout=lf,
-                                stderr=subprocess.STDOUT, env=DAEMON_ENV)
+    proc = spawn_daemon(NFACCTD, tmp_path / "nfacctd.conf",
+                        f"nfacctd_ip: 127.0.0.1\nnfacctd_port: {port}\ncollector_workers: 2\n"
+                        "plugins: tee[t], print[p]\n"
+                        f"tee_receivers[t]: {tmap}\npre_tag_map[t]: {tmp_path / 'pretag.map'}\n"
+                        "aggregate[p]: peer_src_ip\nprint_output[p]: csv\n"
+                        f"print_output_file[p]: {out}\nprint_refresh_time[p]: 3600\n", log)
     socks = {}
     sent = []
     try:
@@ -140,13 +90,13 @@ def test_tee_two_workers(tmp_path):
                 socks[a].sendto(d, ("127.0.0.1", port))
                 sent.append((a, d))
             time.sleep(0.005)
-        sinks["all_b"].wait_count(len(sent))
+        sinks["all_b"].wait_count(len(sent), timeout=20)
     finally:
         for s in socks.values():
             s.close()
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
-    got = {k: s.close() for k, s in sinks.items()}
+    got = {k: s.datagrams() for k, s in sinks.items()}
     text = log.read_text()
     assert proc.returncode == 0, text
     assert "ThreadSanitizer" not in text, text

@@ -5,6 +5,7 @@
 
 #include "maps/lpm.h"
 #include "tap.h"
+#include "xorshift.h"
 
 struct pfx {
 	uint64_t hi, lo;
@@ -16,10 +17,7 @@ static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
 
 static uint64_t rnd(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return xorshift64(&rng_state);
 }
 
 static uint64_t top_mask(unsigned len, unsigned base)

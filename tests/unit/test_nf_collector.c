@@ -12,55 +12,11 @@
 #include "nfbuf.h"
 #include "pipeline/nf_collector.h"
 #include "pipeline/nf_tplstore.h"
+#include "logtail.h"
 #include "tap.h"
 
 static char dir[64];
-static char log_path[128];
-static long log_seen;		/* bytes of the log already looked at */
-
-/* A file's whole text (heap), "" if missing. */
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *s = calloc(1, 1 << 16);
-	size_t n = 0;
-
-	if (f) {
-		n = fread(s, 1, (1 << 16) - 1, f);
-		fclose(f);
-	}
-	s[n] = '\0';
-	return s;
-}
-
-static void spit(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		abort();
-	fputs(text, f);
-	fclose(f);
-}
-
-/* What was logged since the last call, without the time stamps (heap). */
-static char *log_new(void)
-{
-	char *all = slurp(log_path), *out = calloc(1, strlen(all) + 1);
-	size_t o = 0;
-
-	for (char *p = all + log_seen, *e; *p; p = e + 1) {
-		char *sp = strchr(p, ' ');
-		e = strchr(p, '\n');
-		if (!e || !sp)
-			break;
-		memcpy(out + o, sp + 1, (size_t)(e - sp));
-		o += (size_t)(e - sp);
-	}
-	log_seen = (long)strlen(all);
-	free(all);
-	return out;
-}
+static struct logtail tail;
 
 /* An IPFIX message from observation domain odid with one template: id and (type, length) pairs. */
 static void tpl_msg(struct buf *b, uint32_t odid, uint16_t id, const uint16_t (*f)[2], int n)
@@ -293,7 +249,6 @@ static void test_drop_warnings(void)
 {
 	struct core_cfg cfg;
 	struct buf b;
-	char *got;
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.collector_ip = "127.0.0.1";
@@ -301,39 +256,31 @@ static void test_drop_warnings(void)
 	cfg.collector_max_exporters = 1;
 	void *st = nf_collector_new(&cfg);
 
-	free(log_new());
+	free(logtail_new(&tail));
 	b.n = 3;		/* version 5, cut in the header */
 	memset(b.b, 0, 24);
 	b.b[1] = 5;
 	feed(st, &b, 1);
 	feed(st, &b, 1);
 	nf_collector_tick(st, 1000);
-	got = log_new();
-	is_str(got, "WARN ( default/core ): [127.0.0.1:9995] NetFlow/IPFIX input not decoded since "
+	log_is(&tail, "WARN ( default/core ): [127.0.0.1:9995] NetFlow/IPFIX input not decoded since "
 	    "start: short=2 (SIGUSR1: per exporter)\n", "the first drops: one line");
-	free(got);
 
 	b.b[1] = 4;		/* version 4 */
 	b.n = 24;
 	feed(st, &b, 1);
 	nf_collector_tick(st, 1000 + NF_COLLECTOR_WARN_EVERY - 1);
-	got = log_new();
-	is_str(got, "", "within the minute: nothing");
-	free(got);
+	log_is(&tail, "", "within the minute: nothing");
 	tpl_msg(&b, 0, 256, two, 2);
 	feed(st, &b, 2);	/* a second exporter, past nfacctd_max_exporters 1 */
 	nf_collector_tick(st, 1000 + NF_COLLECTOR_WARN_EVERY);
-	got = log_new();
-	is_str(got, "WARN ( default/core ): [127.0.0.1:9995] NetFlow/IPFIX input not decoded since "
+	log_is(&tail, "WARN ( default/core ): [127.0.0.1:9995] NetFlow/IPFIX input not decoded since "
 	    "the last report: bad_version=1 (SIGUSR1: per exporter)\n"
 	    "WARN ( default/core ): [127.0.0.1:9995] key 'nfacctd_max_exporters': 1 exporters "
 	    "tracked; 1 datagrams from further ones counted together as 'others'\n",
 	    "a minute later: only what is new since, and the exporters refused");
-	free(got);
 	nf_collector_tick(st, 5000);
-	got = log_new();
-	is_str(got, "", "nothing new: nothing");
-	free(got);
+	log_is(&tail, "", "nothing new: nothing");
 	nf_collector_free(st);
 	nf_collector_free(NULL);
 }
@@ -346,9 +293,7 @@ int main(void)
 	strcpy(dir, "/tmp/test_nf_collector_XXXXXX");
 	if (!mkdtemp(dir))
 		abort();
-	snprintf(log_path, sizeof(log_path), "%s/log", dir);
-	spit(log_path, "");
-	log_open(log_path, NULL, false);
+	logtail_open(&tail, dir);
 	test_dump_format();
 	test_parse_spellings();
 	test_parse_bad();

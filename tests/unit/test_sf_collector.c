@@ -8,45 +8,11 @@
 #include "lib/log.h"
 #include "pipeline/sf_cntlog.h"
 #include "pipeline/sf_collector.h"
+#include "logtail.h"
 #include "tap.h"
 
 static char dir[64];
-static char log_path[128];
-static long log_seen;
-
-/* A file's whole text (heap), "" if missing. */
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *s = calloc(1, 1 << 16);
-	size_t n = 0;
-
-	if (f) {
-		n = fread(s, 1, (1 << 16) - 1, f);
-		fclose(f);
-	}
-	s[n] = '\0';
-	return s;
-}
-
-/* What was logged since the last call, without the time stamps (heap). */
-static char *log_new(void)
-{
-	char *all = slurp(log_path), *out = calloc(1, strlen(all) + 1);
-	size_t o = 0;
-
-	for (char *p = all + log_seen, *e; *p; p = e + 1) {
-		char *sp = strchr(p, ' ');
-		e = strchr(p, '\n');
-		if (!e || !sp)
-			break;
-		memcpy(out + o, sp + 1, (size_t)(e - sp));
-		o += (size_t)(e - sp);
-	}
-	log_seen = (long)strlen(all);
-	free(all);
-	return out;
-}
+static struct logtail tail;
 
 /* A datagram being written. */
 struct buf {
@@ -253,10 +219,10 @@ static void test_per_agent_and_reopen(void)
 	    strstr(text, "\"peer_ip_src\": \"192.0.2.2\""), "agent 2's file, the sequence shared");
 	free(text);
 
-	free(log_new());
+	free(logtail_new(&tail));
 	ok(rename(one, moved) == 0, "logrotate moves agent 1's file");
 	sf_cntlog_reopen(l);
-	text = log_new();
+	text = logtail_new(&tail);
 	ok(strstr(text, "INFO ( default/core ): [") && strstr(text, "] sfacctd_counter_file reopened."),
 	    "the reopen is logged");
 	free(text);
@@ -280,58 +246,43 @@ static void test_drop_warnings(void)
 {
 	struct core_cfg cfg;
 	struct buf b;
-	char *got;
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.collector_ip = "127.0.0.1";
 	cfg.collector_port = 6343;
 	void *st = sf_collector_new(&cfg);
 
-	free(log_new());
+	free(logtail_new(&tail));
 	b.n = 0;
 	u32(&b, 5);
 	feed(st, &b, 0);	/* cut in the header */
 	feed(st, &b, 0);
 	sf_collector_tick(st, 1000);
-	got = log_new();
-	is_str(got, "WARN ( default/core ): [127.0.0.1:6343] malformed sFlow datagrams since start: "
+	log_is(&tail, "WARN ( default/core ): [127.0.0.1:6343] malformed sFlow datagrams since start: "
 	    "short datagram header=2 (SIGUSR1: details)\n", "the first drops: one line");
-	free(got);
 	sf_hdr(&b, 3, 1, 1);	/* version 3 */
 	feed(st, &b, 0);
 	sf_collector_tick(st, 1000 + SF_COLLECTOR_WARN_EVERY - 1);
-	got = log_new();
-	is_str(got, "", "within the minute: nothing");
-	free(got);
+	log_is(&tail, "", "within the minute: nothing");
 	sf_collector_tick(st, 1000 + SF_COLLECTOR_WARN_EVERY);
-	got = log_new();
-	is_str(got, "WARN ( default/core ): [127.0.0.1:6343] malformed sFlow datagrams since the "
+	log_is(&tail, "WARN ( default/core ): [127.0.0.1:6343] malformed sFlow datagrams since the "
 	    "last report: unsupported version=1 (SIGUSR1: details)\n", "a minute later: what is new");
-	free(got);
 	sf_collector_tick(st, 5000);
-	got = log_new();
-	is_str(got, "", "nothing new: nothing");
-	free(got);
+	log_is(&tail, "", "nothing new: nothing");
 	sf_collector_free(st);
 	sf_collector_free(NULL);
 }
 
 int main(void)
 {
-	FILE *f;
-
 	strcpy(dir, "/tmp/test_sf_collector_XXXXXX");
 	if (!mkdtemp(dir))
 		abort();
-	snprintf(log_path, sizeof(log_path), "%s/log", dir);
-	if (!(f = fopen(log_path, "w")))
-		abort();
-	fclose(f);
-	log_open(log_path, NULL, false);
+	logtail_open(&tail, dir);
 	test_counter_log_177();
 	test_per_agent_and_reopen();
 	test_drop_warnings();
-	unlink(log_path);
+	unlink(tail.path);
 	ok(rmdir(dir) == 0, "nothing else was left behind");
 	return tap_done();
 }

@@ -38,12 +38,19 @@ static const struct stitch_ts *find(struct agg_table *t, const struct stitch *s,
 	return e ? stitch_of(t, e) : NULL;
 }
 
-static void test_min_max(void)
+/* A stitching table (one bucket) aggregating by the primitives in list. */
+static struct agg_table *table_of(const char *list, struct stitch *s)
 {
 	struct prim_set set;
+
+	prim_parse_list(NULL, list, &set, NULL, 0);
+	return stitch_table_new(s, NULL, &set, 1);
+}
+
+static void test_min_max(void)
+{
 	struct stitch s;
-	prim_parse_list(NULL, "src_host", &set, NULL, 0);
-	struct agg_table *t = stitch_table_new(&s, NULL, &set, 1);
+	struct agg_table *t = table_of("src_host", &s);
 
 	/* a later record with an earlier start but a smaller microsecond part still lowers min */
 	struct flow_rec a = mk(1, 2, 100, 500000, 200, 500000), b = mk(1, 3, 90, 700000, 210, 100000);
@@ -89,10 +96,8 @@ static void test_min_max(void)
 
 static void test_sum(void)
 {
-	struct prim_set set;
 	struct stitch s;
-	prim_parse_list(NULL, "sum_host", &set, NULL, 0);
-	struct agg_table *t = stitch_table_new(&s, NULL, &set, 1);
+	struct agg_table *t = table_of("sum_host", &s);
 	struct flow_rec a = mk(1, 2, 100, 0, 200, 0), b = mk(2, 3, 50, 0, 150, 0);
 
 	stitch_account(&s, t, &a, 0);
