@@ -266,6 +266,26 @@ static unsigned custom_ip_len(const struct prim_registry *reg, const struct prim
 	return 4;
 }
 
+/* An address primitive; an address no record set (af 0) prints as pmacct's addr_to_str. */
+static void ip_str(const struct prim_registry *reg, const struct prim_desc *d,
+    const struct out_opts *o, const uint8_t *p, char *buf, size_t len)
+{
+	struct fr_ip ip;
+
+	memcpy(&ip, p, sizeof(ip));
+	if (ip.af == 6)
+		inet_ntop(AF_INET6, ip.a, buf, (socklen_t)len);
+	else if (ip.af == 4)
+		inet_ntop(AF_INET, ip.a, buf, (socklen_t)len);
+	else if (d->flags & PRIM_CUSTOM)	/* unset: the zero address of its length, as pmacct */
+		snprintf(buf, len, "%s", custom_ip_len(reg, d) == 16 ? "::" : "0.0.0.0");
+	else if (o->fmt == OUT_FORMATTED || o->fmt == OUT_EVENT_FORMATTED)
+		/* unset, in formatted columns: print plugin "::", client "0" (1.7.7, verified) */
+		snprintf(buf, len, "%s", o->client ? "0" : "::");
+	else
+		buf[0] = '\0';
+}
+
 const char *out_value(const struct prim_registry *reg, const struct prim_desc *d,
     const struct flow_key *k, uint8_t tcp_flags, const struct out_opts *o, char *buf, size_t len)
 {
@@ -281,23 +301,9 @@ const char *out_value(const struct prim_registry *reg, const struct prim_desc *d
 	case PF_MAC:
 		snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", p[0], p[1], p[2], p[3], p[4], p[5]);
 		break;
-	case PF_IP: {
-		struct fr_ip ip;
-		memcpy(&ip, p, sizeof(ip));
-		/* an address no record set (af 0) prints empty, as pmacct's addr_to_str */
-		if (ip.af == 6)
-			inet_ntop(AF_INET6, ip.a, buf, (socklen_t)len);
-		else if (ip.af == 4)
-			inet_ntop(AF_INET, ip.a, buf, (socklen_t)len);
-		else if (d->flags & PRIM_CUSTOM)	/* unset: the zero address of its length, as pmacct */
-			snprintf(buf, len, "%s", custom_ip_len(reg, d) == 16 ? "::" : "0.0.0.0");
-		else if (o->fmt == OUT_FORMATTED || o->fmt == OUT_EVENT_FORMATTED)
-			/* unset, in formatted columns: print plugin "::", client "0" (1.7.7, verified) */
-			snprintf(buf, len, "%s", o->client ? "0" : "::");
-		else
-			buf[0] = '\0';
+	case PF_IP:
+		ip_str(reg, d, o, p, buf, len);
 		break;
-	}
 	case PF_PROTO: {
 		char num[8];	/* out_proto_name writes an unnamed number here, never into buf */
 		if (o->num_protos)
