@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from conftest import (PMACCTD, REF_PMACCTD, DAEMON_ENV, BIG_BUFFERS, needs_ours, needs_ref,
-                      run_pmacctd, assert_clean_exit, csv_dicts, parse_csv, import_or_skip, needs)
+                      run_pmacctd, assert_clean_exit, csv_dicts, parse_csv, import_or_skip, needs,
+                      skip_or_fail)
 
 scapy = import_or_skip("scapy.all", module=True)
 
@@ -41,6 +42,11 @@ def _packets():
     add(e / IP(src="192.168.1.7", dst="192.168.50.9") / TCP(sport=4000, dport=25), 6)
     add(e / IP(src="192.168.50.9", dst="192.168.1.7") / TCP(sport=25, dport=4000), 9)
     return pk
+
+
+def _packets_in(csv_text):
+    """Sum of the PACKETS column of a print plugin's CSV."""
+    return sum(int(r["PACKETS"]) for r in csv_dicts(csv_text))
 
 
 @pytest.fixture(scope="module")
@@ -99,9 +105,18 @@ def _run(binary, workdir, conf, tagmap=TAGS_MAP):
 def test_pretag_map_and_filters_match_reference(small_pcap, tmp_path):
     conf = _conf(small_pcap)
     ours = _run(PMACCTD, tmp_path / "ours", conf)
-    ref = _run(REF_PMACCTD, tmp_path / "ref", conf)
     assert_clean_exit(ours)
-    assert_clean_exit(ref, "reference")
+    # the unfiltered plugin holds every packet of the capture, as the generator made them
+    assert _packets_in(ours.files["all.csv"]) == len(_packets())
+    # the reference 1.7.7 now and then counts a whole capture several times over: rerun it
+    for attempt in range(3):
+        ref = _run(REF_PMACCTD, tmp_path / f"ref{attempt}", conf)
+        assert_clean_exit(ref, "reference")
+        if _packets_in(ref.files["all.csv"]) == len(_packets()):
+            break
+    else:
+        skip_or_fail(f"the reference counted {_packets_in(ref.files['all.csv'])} packets of "
+                     f"{len(_packets())} in three runs")
     for n in PLUGINS:
         assert parse_csv(ours.files[f"{n}.csv"]) == parse_csv(ref.files[f"{n}.csv"]), n
     # sanity: the map did something and the filters split the traffic
