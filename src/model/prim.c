@@ -26,7 +26,7 @@
 		offsetof(struct flow_key, custom), 0, PF_NONE, "", 0, "", SRC_NF, \
 		PRIM_HIDDEN | PRIM_CUSTOM, P_CUSTOM_0 + (n) }
 
-static const struct prim_desc prim_builtin[P_COUNT] = {
+const struct prim_desc prim_builtin[P_COUNT] = {
 	[P_TAG] = { "tag", "MISC", "Numeric tag, ie. as result of pre_tag_map evaluation",
 		KF(tag), PF_UINT, "TAG", 12, "tag", SRC_ALL, 0, P_TAG },
 	[P_TAG2] = { "tag2", "MISC", "Numeric tag, ie. as result of pre_tag_map evaluation",
@@ -186,11 +186,9 @@ void prim_registry_free(struct prim_registry *reg)
 	free(reg);
 }
 
-const struct prim_desc *prim_desc_of(const struct prim_registry *reg, int id)
+const struct prim_desc *prim_custom_desc(const struct prim_registry *reg, int id)
 {
-	if (reg && id >= P_CUSTOM_0 && id <= P_CUSTOM_LAST)
-		return &reg->custom[id - P_CUSTOM_0];
-	return &prim_builtin[id];
+	return &reg->custom[id - P_CUSTOM_0];
 }
 
 int prim_lookup(const struct prim_registry *reg, const char *name)

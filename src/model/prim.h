@@ -111,12 +111,23 @@ struct prim_registry *prim_registry_new(void);
 /* Free reg (NULL is a no-op). */
 void prim_registry_free(struct prim_registry *reg);
 
+/* The constant rows of every primitive; a custom slot's row here is the undefined one. */
+extern const struct prim_desc prim_builtin[P_COUNT];
+
+/* The row of custom slot id (P_CUSTOM_0 <= id <= P_CUSTOM_LAST) in reg (not NULL). */
+const struct prim_desc *prim_custom_desc(const struct prim_registry *reg, int id);
+
 /*
  * The row of primitive id (0 <= id < P_COUNT) in reg: a custom slot reg
  * does not define (or any with reg NULL) is hidden, unnamed and has no key
  * bytes.  Valid while reg lives.
  */
-const struct prim_desc *prim_desc_of(const struct prim_registry *reg, int id);
+static inline const struct prim_desc *prim_desc_of(const struct prim_registry *reg, int id)
+{
+	if (reg && id >= P_CUSTOM_0 && id <= P_CUSTOM_LAST)
+		return prim_custom_desc(reg, id);
+	return &prim_builtin[id];
+}
 
 /* Custom primitive slots and the key bytes they share (struct flow_key custom[]). */
 #define PRIM_CUSTOM_MAX (P_CUSTOM_LAST - P_CUSTOM_0 + 1)

@@ -160,12 +160,18 @@ static void feed_append(struct plugin_feed *f, const struct flow_rec *rec,
 		feed_put_pkt(f, (struct plugin_pkt *)(el + f->pkt_off), rec, h, pkt);
 }
 
+/* Does the plugin filter anything (aggregate_filter only where there is a frame)? */
+static inline bool filters_set(const struct plugin_filters *pf, const struct pcap_pkthdr *h)
+{
+	return (pf->nbpf && h) || pf->tag || pf->tag2 || pf->label;
+}
+
 void feed_offer(struct plugin_feed *f, const struct flow_rec *rec, const struct pcap_pkthdr *h,
     const uint8_t *pkt)
 {
 	if (!f->records)
 		return;		/* tee: fed whole datagrams by the collector */
-	if (!plugin_filters_pass(f->filters, rec, h, pkt)) {
+	if (filters_set(f->filters, h) && !plugin_filters_pass(f->filters, rec, h, pkt)) {
 		if (f->shared_stats)
 			f->pend_filtered++;
 		else
