@@ -95,6 +95,8 @@ void out_cols_init(struct out_cols *c, const struct prim_registry *reg, const st
 	custom_order(c, set);
 	if (client)
 		client_order(c);
+	for (int i = 0; i < c->n; i++)
+		c->desc[i] = prim_desc_of(reg, c->ids[i]);
 }
 
 void out_opts_from_cfg(struct out_opts *o, const struct plugin_cfg *pc, const struct core_cfg *cc)
@@ -550,13 +552,15 @@ static const char *fast_value(const struct prim_registry *reg, const struct prim
 			return buf;
 		}
 		break;
-	case PF_PROTO:
-		if (o->num_protos || !text_proto_name(*p)) {
+	case PF_PROTO: {
+		const char *name = o->num_protos ? NULL : text_proto_name(*p);
+		if (!name) {
 			*len = fmt_u64(buf, *p);
 			return buf;
 		}
-		*len = strlen(text_proto_name(*p));
-		return text_proto_name(*p);
+		*len = strlen(name);
+		return name;
+	}
 	default:
 		break;
 	}
@@ -834,7 +838,7 @@ void out_row_stitch(FILE *f, const struct out_cols *c, const struct out_opts *o,
 		return;
 	}
 	for (int i = 0; i < c->n; i++, n++) {
-		const struct prim_desc *d = prim_desc_of(c->reg, c->ids[i]);
+		const struct prim_desc *d = c->desc[i];
 		size_t len;
 		if (d->flags & PRIM_JSON_ONLY) {	/* pmacct: srv6_seg_ipv6_list is JSON only */
 			n--;

@@ -29,6 +29,7 @@ struct out_opts {
 struct out_cols {
 	const struct prim_registry *reg;	/* whose rows ids name (not owned; NULL = built-ins) */
 	uint8_t ids[P_COUNT];
+	const struct prim_desc *desc[P_COUNT];	/* prim_desc_of(reg, ids[i]), resolved once */
 	int n;
 	bool flows;		/* FLOWS counter column */
 	bool tcpflags;
