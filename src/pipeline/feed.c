@@ -145,17 +145,10 @@ static void feed_append(struct plugin_feed *f, const struct flow_rec *rec,
     const struct pcap_pkthdr *h, const uint8_t *pkt)
 {
 	uint8_t *el = f->batch + f->batch_len++ * f->elem_size;
-	struct batch_rec *bh = (struct batch_rec *)el;
 
-	bh->bytes = rec->bytes;
-	bh->packets = rec->packets;
-	bh->flows = rec->flows;
-	bh->ts = rec->ts;
-	bh->tcp_flags = rec->tcp_flags;
-	bh->flags = rec->flags;
-	memcpy(el + sizeof(*bh), (const uint8_t *)&rec->k + f->key_lo, f->key_hi - f->key_lo);
+	batch_rec_pack(el, rec, f->key_lo, f->key_hi);
 	if (f->cfg->post_tag || f->cfg->post_tag2)
-		feed_set_static(f, el + sizeof(*bh));
+		feed_set_static(f, el + sizeof(struct batch_rec));
 	if (f->packets)
 		feed_put_pkt(f, (struct plugin_pkt *)(el + f->pkt_off), rec, h, pkt);
 }

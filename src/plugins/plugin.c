@@ -179,20 +179,6 @@ struct plugin *plugins_create(struct core_cfg *cfg, uint8_t daemon, int linktype
 	return ps;
 }
 
-/* Rebuild a record from a batch element into `out`, whose other fields stay zero. */
-static void batch_unpack(const struct plugin *p, const uint8_t *el, struct flow_rec *out)
-{
-	const struct batch_rec *h = (const struct batch_rec *)el;
-
-	out->bytes = h->bytes;
-	out->packets = h->packets;
-	out->flows = h->flows;
-	out->ts = h->ts;
-	out->tcp_flags = h->tcp_flags;
-	out->flags = h->flags;
-	memcpy((uint8_t *)&out->k + p->key_lo, el + sizeof(*h), p->key_hi - p->key_lo);
-}
-
 static void *plugin_main(void *arg)
 {
 	struct plugin *p = arg;
@@ -214,7 +200,7 @@ static void *plugin_main(void *arg)
 		}
 		if (b) {
 			for (size_t off = 0; off + p->elem_size <= len; off += p->elem_size) {
-				batch_unpack(p, (const uint8_t *)b + off, &rec);
+				batch_rec_unpack((const uint8_t *)b + off, &rec, p->key_lo, p->key_hi);
 				plugin_maps_apply(p, &rec);
 				if (t->packet)
 					t->packet(p, &rec, (const struct plugin_pkt *)

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include "config/config.h"
@@ -31,6 +32,34 @@ struct batch_rec {
 	uint8_t flags;
 	uint8_t pad[6];
 };
+
+/* Write rec into the batch element at el: its counters and times, then key bytes [lo, hi). */
+static inline void batch_rec_pack(uint8_t *el, const struct flow_rec *rec, size_t lo, size_t hi)
+{
+	struct batch_rec *h = (struct batch_rec *)el;
+
+	h->bytes = rec->bytes;
+	h->packets = rec->packets;
+	h->flows = rec->flows;
+	h->ts = rec->ts;
+	h->tcp_flags = rec->tcp_flags;
+	h->flags = rec->flags;
+	memcpy(el + sizeof(*h), (const uint8_t *)&rec->k + lo, hi - lo);
+}
+
+/* The record batch_rec_pack() wrote at el, into out (whose key outside [lo, hi) is left as is). */
+static inline void batch_rec_unpack(const uint8_t *el, struct flow_rec *out, size_t lo, size_t hi)
+{
+	const struct batch_rec *h = (const struct batch_rec *)el;
+
+	out->bytes = h->bytes;
+	out->packets = h->packets;
+	out->flows = h->flows;
+	out->ts = h->ts;
+	out->tcp_flags = h->tcp_flags;
+	out->flags = h->flags;
+	memcpy((uint8_t *)&out->k + lo, el + sizeof(*h), hi - lo);
+}
 
 /*
  * The start of a captured frame, for plugins that export packet samples
