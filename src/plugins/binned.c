@@ -6,19 +6,8 @@
 #include <time.h>
 
 #include "lib/log.h"
-#include "lib/text.h"
 #include "plugins/plugin.h"
 #include "plugins/prorate.h"
-
-bool binned_type(const char *type)
-{
-	static const char *const types[] = { "print", "sqlite3", "pgsql", "mysql", "kafka", "amqp" };
-
-	for (size_t i = 0; i < NELEM(types); i++)
-		if (strcmp(type, types[i]) == 0)
-			return true;
-	return false;
-}
 
 int binned_check(const struct plugin *p)
 {

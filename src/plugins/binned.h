@@ -34,9 +34,6 @@ struct binned {
 	time_t deadline;		/* next purge */
 };
 
-/* Whether a plugin type is binned: print, sqlite3, pgsql, mysql, kafka, amqp. */
-bool binned_type(const char *type);
-
 /*
  * The start-up refusal shared by the binned plugins: pro-rating and
  * stitching together.  0, or -1 after logging pmacct's message.

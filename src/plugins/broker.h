@@ -166,8 +166,8 @@ void broker_plugin_fini(struct plugin *p);
 	static int sym##_check(const struct plugin *p) { return broker_plugin_check(p, &(def)); } \
 	static int sym##_init(struct plugin *p) { return broker_plugin_init(p, &(def)); }	\
 	const struct plugin_type sym = {					\
-		.name = tname, .daemons = SRC_ALL, .check = sym##_check,	\
-		.init = sym##_init, .record = broker_plugin_record,		\
+		.name = tname, .daemons = SRC_ALL, .binned = true,		\
+		.check = sym##_check, .init = sym##_init, .record = broker_plugin_record, \
 		.next_tick_ms = broker_plugin_next_tick_ms, .tick = broker_plugin_tick, \
 		.flush = broker_plugin_flush, .fini = broker_plugin_fini,	\
 	}

@@ -97,6 +97,7 @@ struct plugin_type {
 	const char *name;		/* "print", "memory", ... */
 	uint8_t daemons;		/* SRC_PM | SRC_NF | SRC_SF: where it may run */
 	bool full_record;		/* receives every key field, not only its aggregate's */
+	bool binned;			/* accounts through plugins/binned.h: time-bins, stitching, pro-rating */
 	/* primitives always added to the plugin's aggregate (its fixed key), P_COUNT-terminated */
 	const enum prim_id *needs;
 	/*

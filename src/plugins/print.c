@@ -521,6 +521,7 @@ static void print_fini(struct plugin *p)
 const struct plugin_type print_plugin_type = {
 	.name = "print",
 	.daemons = SRC_ALL,
+	.binned = true,
 	.check = print_check,
 	.init = print_init,
 	.record = print_record,

@@ -3,13 +3,12 @@
 #include "prorate.h"
 
 #include "config/config.h"
-#include "plugins/binned.h"
 #include "plugins/plugin.h"
 
 bool prorate_wanted(const struct plugin *p)
 {
 	return p->core->nf_pro_rating && !p->core->nf_time_new && p->cfg->history.n &&
-	    p->core->daemon == CFG_NFACCTD && binned_type(p->cfg->type);
+	    p->core->daemon == CFG_NFACCTD && p->type->binned;
 }
 
 void prorate_inputs(struct prim_set *extra)

@@ -306,7 +306,7 @@ static void sql_fini(struct plugin *p)
 	static int sym##_check(const struct plugin *p) { return sql_check_type(p, &(be)); } \
 	static int sym##_init(struct plugin *p) { return sql_init_type(p, &(be)); }	\
 	const struct plugin_type sym = {					\
-		.name = tname, .daemons = SRC_ALL, .check = sym##_check,	\
+		.name = tname, .daemons = SRC_ALL, .binned = true, .check = sym##_check, \
 		.init = sym##_init,						\
 		.record = sql_record, .next_tick_ms = sql_next_tick_ms,		\
 		.tick = sql_tick, .flush = sql_flush, .fini = sql_fini,		\

@@ -5,12 +5,11 @@
 #include <string.h>
 
 #include "config/config.h"
-#include "plugins/binned.h"
 #include "plugins/plugin.h"
 
 bool stitch_wanted(const struct plugin *p)
 {
-	return p->core->stitching && binned_type(p->cfg->type);
+	return p->core->stitching && p->type->binned;
 }
 
 void stitch_inputs(struct prim_set *extra)

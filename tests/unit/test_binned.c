@@ -4,7 +4,9 @@
 #include <time.h>
 
 #include "config/config.h"
+#include "lib/text.h"
 #include "plugins/binned.h"
+#include "pipeline/plugin_types.h"
 #include "plugins/plugin.h"
 #include "tap.h"
 
@@ -29,6 +31,7 @@ static void rig_init(struct rig *r, bool history, bool stitching, bool pro_ratin
 	if (history)
 		r->pc.history = (struct cfg_period){ .n = 1, .unit = 'm', .secs = 60 };
 	r->p.cfg = &r->pc;
+	r->p.type = plugin_type_find("print");
 	r->p.core = &r->core;
 	snprintf(r->p.who, sizeof(r->p.who), "test/print");
 }
@@ -50,13 +53,21 @@ static struct flow_rec rec(uint8_t src, int64_t start, int64_t end, int64_t ts, 
 	return f;
 }
 
+/* The table of plugin types marks exactly the ones pmacct time-bins, stitches and pro-rates. */
 static void test_types(void)
 {
-	ok(binned_type("print") && binned_type("sqlite3") && binned_type("pgsql") &&
-	    binned_type("mysql") && binned_type("kafka") && binned_type("amqp"),
-	    "print, SQL, Kafka and AMQP are binned");
-	ok(!binned_type("memory") && !binned_type("nfprobe") && !binned_type("tee") &&
-	    !binned_type("http"), "memory, probes, tee and http are not");
+	static const char *const binned[] = { "print", "sqlite3", "pgsql", "mysql", "kafka", "amqp" };
+	static const char *const other[] = { "memory", "nfprobe", "sfprobe", "tee", "http" };
+
+	for (size_t i = 0; i < NELEM(binned); i++) {
+		const struct plugin_type *t = plugin_type_find(binned[i]);
+		ok(!t || t->binned, "%s is binned%s", binned[i], t ? "" : " (# not built)");
+	}
+	for (size_t i = 0; i < NELEM(other); i++) {
+		const struct plugin_type *t = plugin_type_find(other[i]);
+		ok(!t || !t->binned, "%s is not binned%s", other[i], t ? "" : " (# not built)");
+	}
+	ok(plugin_type_find("print") != NULL, "print is always built");
 }
 
 static void test_plain(void)
