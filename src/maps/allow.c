@@ -2,13 +2,13 @@
 /* allow.c: the collectors' allow file: loading (through lib/mapfile) and matching an exporter address. */
 #include "allow.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/mapfile.h"
 #include "lib/xalloc.h"
+#include "maps/prefix.h"
 
 /* An allowed exporter prefix. */
 struct allow_pfx {
@@ -21,53 +21,6 @@ struct allow_list {
 	size_t n;
 };
 
-/* "addr" or "addr/len", IPv4 or IPv6; false if it is neither. */
-static bool pfx_parse(const char *s, struct allow_pfx *out)
-{
-	char addr[INET6_ADDRSTRLEN + 1];
-	const char *slash = strchr(s, '/');
-	size_t n = slash ? (size_t)(slash - s) : strlen(s);
-	long len = -1;
-
-	if (n == 0 || n >= sizeof(addr))
-		return false;
-	memcpy(addr, s, n);
-	addr[n] = '\0';
-	memset(out, 0, sizeof(*out));
-	if (inet_pton(AF_INET, addr, out->net.a) == 1)
-		out->net.af = 4;
-	else if (inet_pton(AF_INET6, addr, out->net.a) == 1)
-		out->net.af = 6;
-	else
-		return false;
-	if (slash) {
-		char *end;
-		len = strtol(slash + 1, &end, 10);
-		if (*end || end == slash + 1)
-			return false;
-	}
-	int max = out->net.af == 4 ? 32 : 128;
-	if (len < 0)
-		len = max;
-	if (len > max)
-		return false;
-	out->len = (uint8_t)len;
-	return true;
-}
-
-static bool pfx_match(const struct allow_pfx *p, const struct fr_ip *ip)
-{
-	if (p->net.af != ip->af)
-		return false;
-	for (unsigned bit = 0; bit < p->len; bit += 8) {
-		unsigned take = p->len - bit >= 8 ? 8 : p->len - bit;
-		uint8_t m = (uint8_t)(0xff << (8 - take));
-		if ((p->net.a[bit / 8] & m) != (ip->a[bit / 8] & m))
-			return false;
-	}
-	return true;
-}
-
 struct allow_list *allow_load(const char *path, const char *who)
 {
 	struct mapfile mf;
@@ -79,7 +32,7 @@ struct allow_list *allow_load(const char *path, const char *who)
 	a = xcalloc(1, sizeof(*a));
 	while ((row = mapfile_next(&mf))) {
 		struct allow_pfx p;
-		if (!pfx_parse(row, &p)) {
+		if (prefix_parse(row, &p.net, &p.len) < 0) {
 			mapfile_warn(&mf, who, "invalid address or prefix '%s'. Ignored.", row);
 			continue;
 		}
@@ -95,7 +48,7 @@ bool allow_match(const struct allow_list *a, const struct fr_ip *ip)
 	if (!a)
 		return true;
 	for (size_t i = 0; i < a->n; i++)
-		if (pfx_match(&a->v[i], ip))
+		if (prefix_match(&a->v[i].net, a->v[i].len, ip))
 			return true;
 	return false;
 }

@@ -13,6 +13,7 @@
 #include "lib/mapfile.h"
 #include "lib/text.h"
 #include "lib/xalloc.h"
+#include "maps/prefix.h"
 
 #define PT_MAX_CONDS 24
 
@@ -175,26 +176,6 @@ static int parse_uint(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-/* addr[/len]; host bits beyond len are cleared. */
-static int parse_net(const char *s, struct fr_ip *ip, uint8_t *plen)
-{
-	char buf[64];
-	const char *len_text;
-	uint64_t len;
-
-	if (text_cut(s, '/', buf, sizeof(buf), &len_text) < 0 || fr_ip_parse(buf, ip) < 0)
-		return -1;
-	uint8_t maxlen = ip->af == 4 ? 32 : 128;
-	if (!len_text)
-		len = maxlen;
-	else if (parse_uint(len_text, maxlen, &len) < 0)
-		return -1;
-	*plen = (uint8_t)len;
-	for (unsigned b = *plen; b < maxlen; b++)
-		ip->a[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
-	return 0;
-}
-
 /* A tag: digits with an optional "++" (advance on every match). */
 static int parse_tag(const char *s, uint64_t *tag, bool *inc)
 {
@@ -313,7 +294,7 @@ static int set_cond(struct pt_rule *r, struct pt_line *l, const struct pt_key *k
 	switch (k->kind) {
 	case PK_UINT: rc = parse_uint(v, k->max, &c.n); break;
 	case PK_ADDR: rc = fr_ip_parse(v, &c.ip); break;
-	case PK_NET: rc = parse_net(v, &c.ip, &c.plen); break;
+	case PK_NET: rc = prefix_parse(v, &c.ip, &c.plen); break;
 	case PK_MAC: rc = text_parse_mac(v, c.mac); break;
 	case PK_BOOL: rc = parse_bool(v, &b); c.n = b; break;
 	case PK_TEXT: rc = v[0] ? 0 : -1; break;
@@ -500,18 +481,6 @@ size_t pretag_count(const struct pt_map *m)
 	return m ? m->n : 0;
 }
 
-static bool net_has(const struct pt_cond *c, const struct fr_ip *ip)
-{
-	if (ip->af != c->ip.af)
-		return false;
-	for (unsigned b = 0; b < c->plen; b++) {
-		uint8_t bit = (uint8_t)(0x80u >> (b % 8));
-		if ((ip->a[b / 8] & bit) != (c->ip.a[b / 8] & bit))
-			return false;
-	}
-	return true;
-}
-
 static bool addr_eq(const struct fr_ip *a, const struct fr_ip *b)
 {
 	return a->af == b->af && memcmp(a->a, b->a, a->af == 4 ? 4 : 16) == 0;
@@ -535,10 +504,10 @@ static bool cond_holds(const struct pt_cond *c, const struct flow_rec *rec)
 	case PF_SAMPLING_RATE: return c->n == k->sampling_rate;
 	case PF_SRC_MAC: return memcmp(c->mac, k->src_mac, 6) == 0;
 	case PF_DST_MAC: return memcmp(c->mac, k->dst_mac, 6) == 0;
-	case PF_SRC_NET: return net_has(c, &k->src_ip);
-	case PF_DST_NET: return net_has(c, &k->dst_ip);
+	case PF_SRC_NET: return prefix_match(&c->ip, c->plen, &k->src_ip);
+	case PF_DST_NET: return prefix_match(&c->ip, c->plen, &k->dst_ip);
 	case PF_BGP_NEXTHOP: return addr_eq(&c->ip, &k->peer_dst_ip);
-	case PF_PEER_SRC_IP: return net_has(c, &k->peer_src_ip);	/* the exporter / sFlow agent */
+	case PF_PEER_SRC_IP: return prefix_match(&c->ip, c->plen, &k->peer_src_ip);	/* the exporter / sFlow agent */
 	case PF_NONE: return true;
 	}
 	return true;

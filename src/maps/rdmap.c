@@ -12,6 +12,7 @@
 #include "lib/mapfile.h"
 #include "lib/text.h"
 #include "lib/xalloc.h"
+#include "maps/prefix.h"
 #include "model/prim_value.h"
 
 #define RDMAP_MAX_LINES 65536
@@ -43,34 +44,6 @@ static int parse_u32(const char *s, uint32_t *out, uint32_t max)
 }
 
 /* ip=address[/len] */
-static int parse_prefix(const char *s, struct rd_line *l)
-{
-	char buf[64], *slash;
-	uint32_t len;
-
-	if (strlen(s) >= sizeof(buf))
-		return -1;
-	snprintf(buf, sizeof(buf), "%s", s);
-	if ((slash = strchr(buf, '/')))
-		*slash++ = '\0';
-	memset(&l->ip, 0, sizeof(l->ip));
-	if (inet_pton(AF_INET, buf, l->ip.a) == 1)
-		l->ip.af = 4;
-	else if (inet_pton(AF_INET6, buf, l->ip.a) == 1)
-		l->ip.af = 6;
-	else
-		return -1;
-	uint32_t max = l->ip.af == 4 ? 32 : 128;
-	if (slash) {
-		if (parse_u32(slash, &len, max) < 0)
-			return -1;
-	} else {
-		len = max;
-	}
-	l->plen = (uint8_t)len;
-	return 0;
-}
-
 enum rd_key { RK_ID, RK_IP, RK_IN, RK_OUT, RK_LABEL };
 
 static const struct mapfile_key rd_keys[] = {
@@ -98,7 +71,7 @@ static int set_key(struct rd_line *l, const char *k, const char *v, char *why, s
 		    "0:<as>:<n>, 1:<ipv4>:<n> or 2:<as4>:<n>", v);
 		return -1;
 	case RK_IP:
-		if (parse_prefix(v, l) == 0)
+		if (prefix_parse(v, &l->ip, &l->plen) == 0)
 			return 0;
 		snprintf(why, wlen, "ip '%s': expected an address or prefix", v);
 		return -1;
@@ -172,20 +145,11 @@ struct rd_map *rdmap_load(const char *path, char *err, size_t errlen)
 	return m;
 }
 
-static bool prefix_match(const struct rd_line *l, const struct fr_ip *a)
-{
-	unsigned full = l->plen / 8, rest = l->plen % 8;
-
-	if (a->af != l->ip.af || memcmp(a->a, l->ip.a, full) != 0)
-		return false;
-	return !rest || ((a->a[full] ^ l->ip.a[full]) & (0xff << (8 - rest))) == 0;
-}
-
 int rdmap_apply(const struct rd_map *m, struct flow_key *k)
 {
 	for (size_t i = 0; i < m->n; i++) {
 		const struct rd_line *l = &m->v[i];
-		if (!prefix_match(l, &k->peer_src_ip) || (l->has_in && l->in != k->in_iface) ||
+		if (!prefix_match(&l->ip, l->plen, &k->peer_src_ip) || (l->has_in && l->in != k->in_iface) ||
 		    (l->has_out && l->out != k->out_iface) ||
 		    (l->has_label && l->label != k->mpls_label_bottom))
 			continue;

@@ -13,6 +13,7 @@
 #include "lib/mapfile.h"
 #include "lib/text.h"
 #include "lib/xalloc.h"
+#include "maps/prefix.h"
 
 #define SM_WHO "default/core"
 
@@ -49,34 +50,6 @@ static bool sm_u32(const char *s, uint32_t *out)
 	return true;
 }
 
-/* An address or prefix (addr/len), IPv4 or IPv6. */
-static bool sm_prefix(const char *s, struct fr_ip *net, uint8_t *len)
-{
-	char addr[INET6_ADDRSTRLEN + 1];
-	const char *slash = strchr(s, '/');
-	size_t n = slash ? (size_t)(slash - s) : strlen(s);
-	uint32_t l;
-
-	if (n == 0 || n >= sizeof(addr))
-		return false;
-	memcpy(addr, s, n);
-	addr[n] = '\0';
-	memset(net, 0, sizeof(*net));
-	if (inet_pton(AF_INET, addr, net->a) == 1)
-		net->af = 4;
-	else if (inet_pton(AF_INET6, addr, net->a) == 1)
-		net->af = 6;
-	else
-		return false;
-	unsigned max = net->af == 4 ? 32 : 128;
-	if (!slash)
-		l = max;
-	else if (!sm_u32(slash + 1, &l) || l > max)
-		return false;
-	*len = (uint8_t)l;
-	return true;
-}
-
 static bool sm_iface_parse(const char *s, struct sm_iface *f)
 {
 	f->neg = *s == '-';
@@ -108,7 +81,7 @@ static bool sm_set(struct mapfile *mf, struct sm_rule *r, unsigned *seen, const 
 	*seen |= 1u << id;
 	switch ((enum sm_key)id) {
 	case SK_ID: ok = sm_u32(v, &r->rate) && r->rate > 0; break;
-	case SK_IP: ok = sm_prefix(v, &r->net, &r->len); break;
+	case SK_IP: ok = prefix_parse(v, &r->net, &r->len) == 0; break;
 	case SK_IN: ok = sm_iface_parse(v, &r->in); break;
 	case SK_OUT: ok = sm_iface_parse(v, &r->out); break;
 	}
@@ -174,19 +147,6 @@ struct sampling_map *sampling_map_load(const char *path, size_t max_entries, cha
 	return m;
 }
 
-static bool sm_net_match(const struct sm_rule *r, const struct fr_ip *ip)
-{
-	if (r->net.af != ip->af)
-		return false;
-	unsigned full = r->len / 8, rest = r->len % 8;
-	if (memcmp(r->net.a, ip->a, full) != 0)
-		return false;
-	if (!rest)
-		return true;
-	uint8_t mask = (uint8_t)(0xff << (8 - rest));
-	return (r->net.a[full] & mask) == (ip->a[full] & mask);
-}
-
 static bool sm_iface_match(const struct sm_iface *f, uint32_t v)
 {
 	return !f->set || ((v == f->n) != f->neg);
@@ -197,7 +157,7 @@ uint32_t sampling_map_lookup(const struct sampling_map *m, const struct fr_ip *e
 {
 	for (size_t i = 0; i < m->n; i++) {
 		const struct sm_rule *r = &m->v[i];
-		if (sm_net_match(r, exporter) && sm_iface_match(&r->in, in_iface) &&
+		if (prefix_match(&r->net, r->len, exporter) && sm_iface_match(&r->in, in_iface) &&
 		    sm_iface_match(&r->out, out_iface))
 			return r->rate;
 	}
