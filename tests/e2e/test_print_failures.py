@@ -289,8 +289,9 @@ def test_disk_full_rows_kept_merged_and_written(tmp_path, collector):
         # a failed purge holding the second half too (more aggregates kept)
         c.wait_log(r"No space left on device: (\d+) rows kept",
                    pred=lambda kept: int(kept[-1]) > int(first[0]))
-        assert not (fs / "out.csv").exists() or (fs / "out.csv").stat().st_size == 0, \
-            "a failed purge leaves no partial rows"
+        # a failed purge leaves no partial rows: not looked at here, where the next purge (every
+        # second) may be half way through its own failing write, but at the end, where a row
+        # left behind by any failed purge would stand twice in the file
         filler.unlink()
         c.wait_log(r"output delivered again: \d+ rows written")
         assert c.stop() == 0, c.text()[-3000:]
