@@ -9,6 +9,7 @@
 #include "bin/version.h"
 #include "config/config.h"
 #include "lib/log.h"
+#include "model/gauge.h"
 #include "maps/networks.h"
 #include "model/prim.h"
 #include "pipeline/collector.h"
@@ -142,6 +143,7 @@ static int collector_run(struct core_cfg *cfg, const struct collector_proto *pro
 		goto out_pipeline;
 	if (cfg->check_only) {	/* -T config: filters and maps loaded, nothing opened */
 		rc = 0;
+		gauges_plan(cfg->gauges, stdout);
 		pipeline_fini(&pl);
 		plugins_stop(ps, cfg->nplugins);
 		return rc;

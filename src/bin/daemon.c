@@ -19,6 +19,7 @@
 #include "lib/privs.h"
 #include "lib/text.h"
 #include "lib/xalloc.h"
+#include "model/gauge.h"
 #include "model/prim.h"
 #include "plugins/plugin.h"
 
@@ -457,6 +458,7 @@ int daemon_main(int argc, char **argv, const struct daemon_desc *dd)
 	 * plugins); the dry run stops there.
 	 */
 	int rc = 1;
+	cfg.gauges = gauges_new();
 	if (dry_run) {
 		cfg.check_only = true;
 		cfg_dump(&cfg, stdout);

@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "lib/bpf.h"
 #include "lib/log.h"
+#include "model/gauge.h"
 #include "maps/networks.h"
 #include "model/prim.h"
 #include "pipeline/pipeline.h"
@@ -133,6 +134,8 @@ static int check_setup(struct core_cfg *cfg)
 		return 1;
 	if (pipeline_init(&pl, cfg, ps, cfg->nplugins, DLT_EN10MB, snaplen, true) < 0)
 		rc = 1;
+	else
+		gauges_plan(cfg->gauges, stdout);
 	pipeline_fini(&pl);
 	plugins_stop(ps, cfg->nplugins);
 	return rc;

@@ -11,6 +11,7 @@
 #include "lib/text.h"
 #include "lib/xalloc.h"
 #include "keys.h"
+#include "model/gauge.h"
 #include "model/prim.h"
 
 #define CFG_LINE_MAX	10240		/* pmacct's limit, bytes per line */
@@ -461,6 +462,7 @@ void cfg_fini(struct core_cfg *cfg)
 	free(cfg->plugins);
 	free(cfg->config_file);
 	prim_registry_free(cfg->prims);
+	gauges_free(cfg->gauges);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

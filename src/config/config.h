@@ -253,6 +253,8 @@ struct core_cfg {
 
 	/* runtime, not config: exporter and capture health for the http plugin (model/health.h) */
 	struct health *health;		/* set by an http plugin's init; NULL = not published */
+	/* runtime: every table's ceiling and fill (model/gauge.h), made by daemon_main() */
+	struct gauges *gauges;		/* NULL: tables go unreported (unit tests) */
 };
 
 /* One extra key: value line coming from a command-line flag. */

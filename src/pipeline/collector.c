@@ -22,6 +22,7 @@
 
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "model/gauge.h"
 #include "lib/progress.h"
 #include "lib/rd.h"
 #include "lib/xalloc.h"
@@ -666,6 +667,7 @@ void collector_log_stats(struct collector *c)
 		plugin_log_stats(c->pl->feeds[i].plugin, WHO);
 	if (c->proto->log_stats)
 		c->proto->log_stats(c->state);
+	gauges_log(c->cfg->gauges, WHO);
 }
 
 void collector_reopen(struct collector *c)

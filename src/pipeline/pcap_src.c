@@ -13,6 +13,7 @@
 #include "lib/bpf.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "model/gauge.h"
 #include "lib/progress.h"
 #include "model/health.h"
 
@@ -170,6 +171,7 @@ void pcap_src_log_stats(struct pcap_src *s, struct pipeline *pl)
 			    (unsigned long long)pl->dstats.drops[i]);
 	for (int i = 0; i < pl->nfeeds; i++)
 		plugin_log_stats(pl->feeds[i].plugin, WHO);
+	gauges_log(s->cfg->gauges, WHO);
 	log_notice(WHO, "---");
 }
 

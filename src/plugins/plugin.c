@@ -13,6 +13,7 @@
 #include "lib/log.h"
 #include "lib/text.h"
 #include "lib/xalloc.h"
+#include "model/gauge.h"
 #include "model/prim.h"
 #include "maps/labelfilter.h"
 #include "maps/tagfilter.h"
@@ -141,6 +142,10 @@ static int plugin_setup(struct plugin *p, struct core_cfg *cfg, struct plugin_cf
 		return -1;
 	if (p->type->check && p->type->check(p) < 0)
 		return -1;
+	p->ring_gauge = gauges_add(cfg->gauges, p->who, "ring", "plugin_pipe_size", GAUGE_FIXED,
+	    nslots < 2 ? 2 : nslots, (uint64_t)(nslots < 2 ? 2 : nslots) * ring_slot_size(p->ring));
+	if (p->type->bounds)
+		p->type->bounds(p);
 	if (cfg->check_only)	/* -T config: init opens files, sockets, connections */
 		return 0;
 	return p->type->init ? p->type->init(p) : 0;

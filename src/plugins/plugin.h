@@ -107,7 +107,14 @@ struct plugin_type {
 	 * with the same message.  0 or -1 (logged with file, line and key).
 	 */
 	int (*check)(const struct plugin *p);
-	/* After check(): allocate state, open what must fail early. 0 or -1 (logged). */
+	/*
+	 * After check(), at start-up and under -T config alike: register the
+	 * plugin's tables and their ceilings, from its config alone, in
+	 * p->core->gauges (model/gauge.h), its main table as p->gauge.  NULL:
+	 * the plugin keeps no table that grows with traffic.
+	 */
+	void (*bounds)(struct plugin *p);
+	/* After bounds(): allocate state, open what must fail early. 0 or -1 (logged). */
 	int (*init)(struct plugin *p);
 	/* Account one record. */
 	void (*record)(struct plugin *p, const struct flow_rec *rec);
@@ -192,6 +199,8 @@ struct plugin {
 	struct ring *ring;
 	struct plugin_filters filters;
 	struct plugin_stats stats;	/* producers add, anyone reads */
+	struct table_gauge *gauge;	/* its main table's ceiling and fill (bounds()), NULL = none */
+	struct table_gauge *ring_gauge;	/* its ring: plugin_pipe_size, allocated whole */
 
 	pthread_t thread;
 	bool started;
