@@ -299,10 +299,14 @@ struct agg_entry *agg_upsert(struct agg_table *t, const struct flow_key *masked,
 /* The key of rec masked to the table's span, and the same for its sum_* dst half. */
 static inline void mask_span(const struct agg_table *t, const struct flow_key *in, uint8_t *out)
 {
-	const uint8_t *a = (const uint8_t *)in + t->lo, *m = (const uint8_t *)&t->mask + t->lo;
+	/* locals: `out` may alias t for the compiler, which would reload t's fields each byte */
+	const uint8_t *restrict a = (const uint8_t *)in + t->lo;
+	const uint8_t *restrict m = (const uint8_t *)&t->mask + t->lo;
+	uint8_t *restrict o = out;
+	size_t klen = t->hi - t->lo;
 
-	for (size_t j = 0; j < t->hi - t->lo; j++)
-		out[j] = a[j] & m[j];
+	for (size_t j = 0; j < klen; j++)
+		o[j] = a[j] & m[j];
 }
 
 /* rec's key with its dst field moved into the src column (the second row of a sum_* primitive). */

@@ -78,43 +78,67 @@ void binned_set_ceiling(struct binned *b, size_t ceiling, const char *key,
 
 void binned_publish(struct binned *b)
 {
-	b->since_publish = 0;
+	b->since_publish = 0;	/* make_room_slow() counts the current span from here */
 	gauge_set(b->gauge, agg_count(b->table), agg_memory(b->table));
 }
 
-/*
- * Before accounting rec under bin: purge early when it would take the
- * table past its ceiling.  Costs a compare per record below the ceiling:
- * the exact question (does the key exist?) is asked only near it.
- */
-static void make_room(struct binned *b, const struct flow_rec *rec, int64_t bin)
-{
-	size_t need, have;
+#define BINNED_PUBLISH_EVERY 4096	/* records between two publications of the fill */
 
-	if (++b->since_publish >= 4096)
+/*
+ * The look make_room() takes every `countdown` records: publish the fill
+ * now and then, purge early when rec would take the table past its
+ * ceiling, and count down to the next look.  Each call adds at most two
+ * entries (a sum_* pair), so the next look is due when half the room
+ * left is used; the exact question (does the key exist?) is asked only
+ * at the ceiling.
+ */
+static void make_room_slow(struct binned *b, const struct flow_rec *rec, int64_t bin)
+{
+	size_t need, have, upper, slack;
+
+	b->since_publish += b->span + 1;
+	if (b->since_publish >= BINNED_PUBLISH_EVERY)
 		binned_publish(b);
-	if (!b->room_at || agg_count_upper(b->table) + 2 <= b->room_at)
+	if (!b->room_at) {
+		b->countdown = b->span = BINNED_PUBLISH_EVERY;
 		return;
-	if (b->room_at > b->ceiling && agg_count(b->table) < b->ceiling)
-		b->room_at = b->ceiling;	/* a later purge got through */
-	need = agg_new_keys(b->table, rec, bin);
-	if (!need || agg_count(b->table) + need <= b->room_at)
-		return;
-	binned_publish(b);	/* the peak: the table at its ceiling */
-	b->early_purges++;
-	gauge_hit(b->gauge, 0);
-	log_info(b->who, "Finished cache entries (ie. %s). Purging.", b->ceiling_key);
-	b->early_purge(b->early_arg);
-	have = agg_count(b->table);
-	if (have + need > b->ceiling) {
-		b->room_at = have + b->ceiling;
-		log_err(b->who, "cache full and its purge did not get through: %zu entries kept, "
-		    "growing past %s to %zu entries before the next try", have, b->ceiling_key,
-		    b->room_at);
-	} else {
-		b->room_at = b->ceiling;
 	}
-	binned_publish(b);
+	upper = agg_count_upper(b->table);
+	if (upper + 2 > b->room_at) {
+		if (b->room_at > b->ceiling && agg_count(b->table) < b->ceiling)
+			b->room_at = b->ceiling;	/* a later purge got through */
+		need = agg_new_keys(b->table, rec, bin);
+		if (need && agg_count(b->table) + need > b->room_at) {
+			binned_publish(b);	/* the peak: the table at its ceiling */
+			b->early_purges++;
+			gauge_hit(b->gauge, 0);
+			log_info(b->who, "Finished cache entries (ie. %s). Purging.", b->ceiling_key);
+			b->early_purge(b->early_arg);
+			have = agg_count(b->table);
+			if (have + need > b->ceiling) {
+				b->room_at = have + b->ceiling;
+				log_err(b->who, "cache full and its purge did not get through: %zu entries "
+				    "kept, growing past %s to %zu entries before the next try", have,
+				    b->ceiling_key, b->room_at);
+			} else {
+				b->room_at = b->ceiling;
+			}
+			binned_publish(b);
+		}
+		upper = agg_count_upper(b->table);
+	}
+	slack = b->room_at > upper + 2 ? (b->room_at - upper - 2) / 2 : 0;
+	b->countdown = b->span = (uint32_t)(slack < BINNED_PUBLISH_EVERY ? slack : BINNED_PUBLISH_EVERY);
+}
+
+/* Before accounting rec under bin: a decrement per record, the rest every so often. */
+static inline void make_room(struct binned *b, const struct flow_rec *rec, int64_t bin)
+{
+	if (b->countdown) {
+		b->countdown--;
+		return;
+	}
+	make_room_slow(b, rec, bin);
 }
 
 static void account_part(void *arg, int64_t bin, const struct flow_rec *part)

@@ -42,6 +42,8 @@ struct binned {
 	void *early_arg;
 	uint64_t early_purges;
 	struct table_gauge *gauge;	/* the cache's gauge (NULL: unreported) */
+	uint32_t countdown;		/* records before the next look at the room left */
+	uint32_t span;			/* what countdown was set to */
 	uint32_t since_publish;		/* records since the gauge was last set */
 };
 
