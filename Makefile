@@ -43,13 +43,13 @@ asan: deps
 	ninja -C $(ASAN_BUILD)
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 meson test -C $(ASAN_BUILD) --print-errorlogs
 
-# The threaded parts under ThreadSanitizer: the ring and table tests, pmacctd with three plugins
+# The threaded parts under ThreadSanitizer: the ring, table and gauge tests, pmacctd with three plugins
 # on the demo capture, and nfacctd's two receive threads feeding tee at once (a data race fails
 # the run).
 tsan: test-deps
 	@[ -f $(TSAN_BUILD)/build.ninja ] || meson setup $(TSAN_BUILD) $(MESON_WERROR) -Db_sanitize=thread -Dbuildtype=debug
 	ninja -C $(TSAN_BUILD)
-	meson test -C $(TSAN_BUILD) --print-errorlogs ring agg health
+	meson test -C $(TSAN_BUILD) --print-errorlogs ring agg health gauge
 	TSAN_OPTIONS=halt_on_error=1:exitcode=66 $(TSAN_BUILD)/pmacctd -f tests/e2e/configs/tsan.conf >/dev/null
 	TSAN_OPTIONS=halt_on_error=1:exitcode=66 NFACCTD=$(abspath $(TSAN_BUILD))/nfacctd \
 	$(PYTHON) -m pytest -q tests/e2e/test_tee_workers.py

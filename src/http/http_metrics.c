@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "http/http_api.h"
+#include "model/gauge.h"
 #include "plugins/plugin.h"
 
 /* Label values are config names: escape backslash, quote and newline as the format asks. */
@@ -128,6 +129,53 @@ static void self_metrics(FILE *f, const struct http_ctx *c)
 	    c->serve_secs, c->serve_runs);
 }
 
+#define TABLE_GETTER(field)							\
+	static uint64_t t_##field(const struct table_gauge *t) { return atomic_load(&t->field); }
+TABLE_GETTER(entries)
+TABLE_GETTER(bytes)
+TABLE_GETTER(peak_entries)
+TABLE_GETTER(max_entries)
+TABLE_GETTER(max_bytes)
+TABLE_GETTER(at_ceiling)
+TABLE_GETTER(refused)
+
+/* One family over every registered table: `name{owner="p/print",table="cache",policy="purge"} v`. */
+static void table_family(FILE *f, const struct gauges *g, const char *name, const char *type,
+    const char *text, uint64_t (*get)(const struct table_gauge *))
+{
+	size_t n = gauges_count(g);
+
+	help(f, name, type, text);
+	for (size_t i = 0; i < n; i++) {
+		const struct table_gauge *t = gauges_at(g, i);
+		fprintf(f, "%s{owner=", name);
+		label(f, t->owner);
+		fputs(",table=", f);
+		label(f, t->table);
+		fprintf(f, ",policy=\"%s\"} %" PRIu64 "\n", gauge_policy_name(t->policy), get(t));
+	}
+}
+
+/* Every table that grows with traffic (model/gauge.h): fill, peak, ceiling, events at it. */
+static void table_metrics(FILE *f, const struct gauges *g)
+{
+	if (!gauges_count(g))
+		return;
+	table_family(f, g, "pmacct_tables_entries", "gauge", "Entries a table holds", t_entries);
+	table_family(f, g, "pmacct_tables_bytes", "gauge", "Memory a table holds, bytes", t_bytes);
+	table_family(f, g, "pmacct_tables_peak_entries", "gauge", "Most entries a table has held",
+	    t_peak_entries);
+	table_family(f, g, "pmacct_tables_max_entries", "gauge",
+	    "A table's ceiling in entries (0 = unbounded)", t_max_entries);
+	table_family(f, g, "pmacct_tables_max_bytes", "gauge",
+	    "Memory a table may hold at its ceiling, bytes (0 = not known in advance)", t_max_bytes);
+	table_family(f, g, "pmacct_tables_at_ceiling_total", "counter",
+	    "Times a table reached its ceiling (early purges, expiries, evictions, fills)",
+	    t_at_ceiling);
+	table_family(f, g, "pmacct_tables_refused_total", "counter",
+	    "Entries a full table refused or forgot", t_refused);
+}
+
 void http_metrics_write(const struct http_ctx *c, FILE *f)
 {
 	help(f, "pmacct_info", "gauge", "Daemon name and version");
@@ -160,5 +208,6 @@ void http_metrics_write(const struct http_ctx *c, FILE *f)
 	label(f, c->self->cfg->name);
 	fprintf(f, "} %" PRIu64 "\n", agg_dropped(c->table));
 	self_metrics(f, c);
+	table_metrics(f, c->self->core->gauges);
 	http_health_metrics(c, f);
 }

@@ -9,6 +9,7 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "model/gauge.h"
 #include "plugins/agg.h"
 #include "plugins/plugin.h"
 
@@ -17,6 +18,8 @@
 struct http_pstate {
 	struct http_ctx ctx;
 	int64_t next_ms;
+	uint64_t refused_seen;		/* agg_dropped() at the last tick */
+	bool full_logged;		/* since the table last had room */
 };
 
 static const char *daemon_name(enum cfg_daemon d)
@@ -53,6 +56,43 @@ static int http_check(const struct plugin *p)
 		return -1;
 	}
 	return 0;
+}
+
+/* The table and its bound, http_max_entries, for SIGUSR1, /metrics and -T config. */
+static void http_bounds(struct plugin *p)
+{
+	const struct plugin_cfg *pc = p->cfg;
+	struct agg_table *t = agg_new(pc->prims, &pc->aggregate, 64);
+	size_t n = pc->http_max_entries;
+
+	p->gauge = gauges_add(p->core->gauges, p->who, "cache", "http_max_entries", GAUGE_REFUSE, n,
+	    n ? agg_memory_at(t, n) : 0);
+	agg_free(t);
+}
+
+/*
+ * The table's fill to its gauge; refusals counted there and logged once
+ * each time the table fills (an erase through the API gives it room again).
+ */
+static void http_publish(struct plugin *p, struct http_pstate *s)
+{
+	uint64_t d = agg_dropped(s->ctx.table);
+	size_t n = agg_count(s->ctx.table);
+
+	if (d > s->refused_seen) {
+		if (!s->full_logged) {
+			log_warnx(p->who, "table full (http_max_entries %u): new aggregates are refused "
+			    "and counted (pmacct_tables_refused_total)", p->cfg->http_max_entries);
+			gauge_hit(p->gauge, d - s->refused_seen);
+			s->full_logged = true;
+		} else {
+			gauge_refuse(p->gauge, d - s->refused_seen);
+		}
+		s->refused_seen = d;
+	} else if (s->full_logged && n < p->cfg->http_max_entries) {
+		s->full_logged = false;
+	}
+	gauge_set(p->gauge, n, agg_memory(s->ctx.table));
 }
 
 /*
@@ -125,6 +165,7 @@ static void http_tick(struct plugin *p)
 	double t0 = clock_mono_secs(), dt;
 	int wait;
 
+	http_publish(p, s);
 	http_srv_run(c->srv);
 	dt = clock_mono_secs() - t0;
 	c->serve_runs++;
@@ -154,6 +195,7 @@ const struct plugin_type http_plugin_type = {
 	.name = "http",
 	.daemons = SRC_ALL,
 	.check = http_check,
+	.bounds = http_bounds,
 	.init = http_init,
 	.record = http_record,
 	.next_tick_ms = http_next_tick_ms,

@@ -60,6 +60,16 @@ struct table_gauge *gauges_add(struct gauges *g, const char *owner, const char *
 	return t;
 }
 
+struct table_gauge *gauges_find(struct gauges *g, const char *owner, const char *table)
+{
+	size_t n = gauges_count(g);
+
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(g->t[i].owner, owner) && !strcmp(g->t[i].table, table))
+			return &g->t[i];
+	return NULL;
+}
+
 size_t gauges_count(const struct gauges *g)
 {
 	return g ? atomic_load(&((struct gauges *)g)->n) : 0;
@@ -94,6 +104,12 @@ void gauge_hit(struct table_gauge *t, uint64_t refused)
 		return;
 	atomic_fetch_add_explicit(&t->at_ceiling, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&t->refused, refused, memory_order_relaxed);
+}
+
+void gauge_refuse(struct table_gauge *t, uint64_t n)
+{
+	if (t)
+		atomic_fetch_add_explicit(&t->refused, n, memory_order_relaxed);
 }
 
 const char *gauge_policy_name(enum gauge_policy p)
@@ -157,8 +173,12 @@ void gauges_plan(const struct gauges *g, FILE *out)
 		}
 		human(mb, h, sizeof(h));
 		sum += mb;
-		fprintf(out, "!   %s %s: %" PRIu64 " %s, %s (%" PRIu64 " bytes)", t->owner, t->table, me,
-		    t->policy == GAUGE_FIXED ? "slots" : "entries", h, mb);
+		fprintf(out, "!   %s %s: %" PRIu64 " %s, ", t->owner, t->table, me,
+		    t->policy == GAUGE_FIXED ? "slots" : "entries");
+		if (mb)
+			fprintf(out, "%s (%" PRIu64 " bytes)", h, mb);
+		else
+			fprintf(out, "bytes as the entries' own sizes");
 		if (t->key)
 			fprintf(out, ", set by %s", t->key);
 		if (t->policy == GAUGE_FIXED)

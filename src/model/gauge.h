@@ -54,6 +54,9 @@ void gauges_free(struct gauges *g);	/* NULL: no-op */
 struct table_gauge *gauges_add(struct gauges *g, const char *owner, const char *table,
     const char *key, enum gauge_policy policy, uint64_t max_entries, uint64_t max_bytes);
 
+/* The table `table` of `owner` (g NULL or none: NULL). */
+struct table_gauge *gauges_find(struct gauges *g, const char *owner, const char *table);
+
 /* Tables registered so far, in registration order. */
 size_t gauges_count(const struct gauges *g);
 const struct table_gauge *gauges_at(const struct gauges *g, size_t i);
@@ -66,6 +69,9 @@ void gauge_set_max(struct table_gauge *t, uint64_t max_entries, uint64_t max_byt
 
 /* Count one time at the ceiling, and `refused` entries refused or forgotten. */
 void gauge_hit(struct table_gauge *t, uint64_t refused);
+
+/* Count `n` more entries refused or forgotten, at a ceiling already counted. */
+void gauge_refuse(struct table_gauge *t, uint64_t n);
 
 /* The policy's name as SIGUSR1, /metrics and -T config print it: "purge", "refuse", ... */
 const char *gauge_policy_name(enum gauge_policy p);

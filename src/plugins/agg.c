@@ -296,20 +296,42 @@ struct agg_entry *agg_upsert(struct agg_table *t, const struct flow_key *masked,
 	return upsert_hashed(t, k, key_hash(t, k, bin), bin);
 }
 
+/* The key of rec masked to the table's span, and the same for its sum_* dst half. */
+static inline void mask_span(const struct agg_table *t, const struct flow_key *in, uint8_t *out)
+{
+	/* locals: `out` may alias t for the compiler, which would reload t's fields each byte */
+	const uint8_t *restrict a = (const uint8_t *)in + t->lo;
+	const uint8_t *restrict m = (const uint8_t *)&t->mask + t->lo;
+	uint8_t *restrict o = out;
+	size_t klen = t->hi - t->lo;
+
+	for (size_t j = 0; j < klen; j++)
+		o[j] = a[j] & m[j];
+}
+
+/* rec's key with its dst field moved into the src column (the second row of a sum_* primitive). */
+static void sum_swapped(const struct agg_table *t, const struct flow_key *in, struct flow_key *out)
+{
+	size_t off, len;
+
+	*out = *in;
+	prim_sum_dst(t->sum_id, &off, &len);
+	size_t at = prim_desc_of(NULL, t->sum_id)->off;	/* sum_* rows are built in */
+	memcpy((uint8_t *)out + at, (const uint8_t *)in + off, len);
+}
+
 /* Queue the key `in` masked to the table's primitives, with rec's counters. */
 static void pq_push(struct agg_table *t, const struct flow_key *in, const struct flow_rec *rec,
     int64_t bin)
 {
 	size_t klen = t->hi - t->lo;
-	const uint8_t *a = (const uint8_t *)in + t->lo, *m = (const uint8_t *)&t->mask + t->lo;
 	unsigned i;
 
 	if (t->pq_n == AGG_AHEAD)
 		pq_apply(t);
 	i = (t->pq_head + t->pq_n) % AGG_AHEAD;
 	uint8_t *k = t->pkeys + i * klen;
-	for (size_t j = 0; j < klen; j++)
-		k[j] = a[j] & m[j];
+	mask_span(t, in, k);
 	struct agg_pending *q = &t->pq[i];
 	q->hash = key_hash(t, k, bin);
 	q->bin = bin;
@@ -329,16 +351,52 @@ static void pq_push(struct agg_table *t, const struct flow_key *in, const struct
 	}
 }
 
+size_t agg_count_upper(const struct agg_table *t)
+{
+	return t->count + t->pq_n;	/* a sum_* record queues its two halves: pq_n counts both */
+}
+
+size_t agg_new_keys(const struct agg_table *t, const struct flow_rec *rec, int64_t bin)
+{
+	struct flow_key a, b, swapped;
+	size_t n;
+
+	memset(&a, 0, sizeof(a));
+	mask_span(t, &rec->k, (uint8_t *)&a + t->lo);
+	n = agg_find(t, &a, bin) == NULL;
+	if (t->sum_id >= 0) {
+		sum_swapped(t, &rec->k, &swapped);
+		memset(&b, 0, sizeof(b));
+		mask_span(t, &swapped, (uint8_t *)&b + t->lo);
+		/* both halves of one record may be one key (src == dst): one entry */
+		if (agg_find(t, &b, bin) == NULL && memcmp(&a, &b, sizeof(a)) != 0)
+			n++;
+	}
+	return n;
+}
+
+size_t agg_memory_at(const struct agg_table *t, size_t entries)
+{
+	size_t nb = t->nbuckets, chunks;
+	size_t chunk_bytes = (sizeof(struct agg_chunk) + t->cpc * t->esize + AGG_CHUNK_BYTES - 1) &
+	    ~(AGG_CHUNK_BYTES - 1);
+
+	while (entries > nb / 2)	/* upsert_hashed() grows past a load of 1/2 */
+		nb *= 2;
+	chunks = (entries + t->cpc - 1) / t->cpc;
+	if (!chunks)
+		chunks = 1;
+	return sizeof(*t) + nb * sizeof(*t->buckets) + chunks * chunk_bytes +
+	    AGG_AHEAD * (t->hi - t->lo);
+}
+
 void agg_account(struct agg_table *t, const struct flow_rec *rec, int64_t bin)
 {
 	pq_push(t, &rec->k, rec, bin);
 	if (t->sum_id >= 0) {
 		/* the same record again, its dst field in the src column */
-		struct flow_key swapped = rec->k;
-		size_t off, len;
-		prim_sum_dst(t->sum_id, &off, &len);
-		size_t at = prim_desc_of(NULL, t->sum_id)->off;	/* sum_* rows are built in */
-		memcpy((uint8_t *)&swapped + at, (const uint8_t *)&rec->k + off, len);
+		struct flow_key swapped;
+		sum_swapped(t, &rec->k, &swapped);
 		pq_push(t, &swapped, rec, bin);
 	}
 }

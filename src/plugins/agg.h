@@ -110,4 +110,26 @@ void *agg_entry_ext(const struct agg_table *t, const struct agg_entry *e);
 /* Bytes one entry takes in this table (for memory bounds). */
 size_t agg_entry_size(const struct agg_table *t);
 
+/*
+ * Ceilings (plugins/binned.h): cheap and exact questions about room.
+ *
+ * agg_count_upper: the entries the table would hold if every record still
+ * waiting in agg_account()'s look-ahead made new ones; at least
+ * agg_count(), without applying them (so it costs nothing per record).
+ */
+size_t agg_count_upper(const struct agg_table *t);
+
+/*
+ * How many entries accounting rec under `bin` would add: 0, 1, or 2 with a
+ * sum_* primitive (its src and dst halves).  Applies the look-ahead.
+ */
+size_t agg_new_keys(const struct agg_table *t, const struct flow_rec *rec, int64_t bin);
+
+/*
+ * The bytes this table holds once it has held `entries` entries: buckets
+ * at the load factor it keeps, entry chunks, look-ahead (agg_clear() keeps
+ * them all for reuse, so this is also what it keeps after a purge).
+ */
+size_t agg_memory_at(const struct agg_table *t, size_t entries);
+
 #endif

@@ -32,6 +32,19 @@ struct binned {
 	bool pro_rating;		/* nfacctd_pro_rating (with *_history) */
 	bool history;			/* *_history set: records go to their time-bin */
 	time_t deadline;		/* next purge */
+
+	/* the ceiling (binned_set_ceiling): 0 = none */
+	const char *who;		/* the plugin's "name/type", for the log */
+	size_t ceiling;			/* entries at most */
+	size_t room_at;			/* purge before passing this: the ceiling, or more after a failed purge */
+	const char *ceiling_key;	/* "print_cache_entries": named in the early-purge line */
+	void (*early_purge)(void *arg);	/* must leave b->table with room, or keep its entries */
+	void *early_arg;
+	uint64_t early_purges;
+	struct table_gauge *gauge;	/* the cache's gauge (NULL: unreported) */
+	uint32_t countdown;		/* records before the next look at the room left */
+	uint32_t span;			/* what countdown was set to */
+	uint32_t since_publish;		/* records since the gauge was last set */
 };
 
 /*
@@ -53,6 +66,37 @@ void binned_init(struct binned *b, const struct plugin *p, size_t buckets);
  * b stitches (a table the plugin swaps with b->table).  Owned by the caller.
  */
 struct agg_table *binned_table_new(struct binned *b, const struct plugin *p, size_t buckets);
+
+/*
+ * pmacct's ceilings on the binned caches, in entries: 11 x print_cache_entries
+ * - 1 for print, Kafka and AMQP (its cache of N buckets with ten chained
+ * entries per bucket); sql_cache_entries + sql_refresh_time x 100 for SQL
+ * (its queue of pending queries).  0 as N: pmacct's default.
+ */
+size_t binned_print_ceiling(uint32_t cache_entries);
+size_t binned_sql_ceiling(uint32_t cache_entries, uint32_t refresh_time);
+
+/*
+ * The bytes a table of p's primitives (with stitching's extra when p
+ * stitches) holds at `entries` entries: what bounds() registers.
+ */
+size_t binned_bytes_at(const struct plugin *p, size_t entries);
+
+/*
+ * Bound b->table to `ceiling` entries, as pmacct: when a record would add
+ * an entry to a full table, log "Finished cache entries (ie. <key>).
+ * Purging." and call early_purge(arg), which writes what the table holds
+ * and leaves it empty (the record is then accounted in the emptied table),
+ * or hands it to a writer and puts an empty one in b->table (it is called
+ * between records, never while b->table is in use).  A purge that cannot
+ * write keeps its entries: the table then grows by another ceiling before
+ * the next try, logged.  `gauge` (may be NULL) gets the table's fill.
+ */
+void binned_set_ceiling(struct binned *b, size_t ceiling, const char *key,
+    void (*early_purge)(void *arg), void *arg, struct table_gauge *gauge);
+
+/* Publish b->table's fill to its gauge now (before a purge: the peak is there). */
+void binned_publish(struct binned *b);
 
 /* Account one record in b->table: pro-rated, else in its time-bin, stitched or not. */
 void binned_account(struct binned *b, const struct flow_rec *rec);

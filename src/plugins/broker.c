@@ -17,6 +17,7 @@
 #include "lib/log.h"
 #include "lib/timefmt.h"
 #include "lib/xalloc.h"
+#include "model/gauge.h"
 #include "plugins/agg.h"
 #include "plugins/binned.h"
 #include "plugins/output.h"
@@ -39,6 +40,8 @@ struct broker {
 
 	struct broker_msg *head, *tail;	/* in memory, oldest first */
 	size_t n, max;
+	size_t bytes;			/* of the n messages in memory */
+	struct table_gauge *gauge;	/* the queue's fill, NULL = unreported */
 
 	char *spool_path;
 	FILE *spool;			/* NULL until first needed */
@@ -202,6 +205,25 @@ static struct broker_msg *spool_read(FILE *f, bool v1)
 	return m;
 }
 
+/* Memory one message takes (broker_msg_new). */
+static size_t msg_bytes(const struct broker_msg *m)
+{
+	return sizeof(*m) + m->klen + m->pklen + m->idlen + m->len + 4;
+}
+
+/* m joins (+1) or leaves (-1) the in-memory queue: counts and gauge. Lock held. */
+static void queue_count(struct broker *b, const struct broker_msg *m, int dir)
+{
+	if (dir > 0) {
+		b->n++;
+		b->bytes += msg_bytes(m);
+	} else {
+		b->n--;
+		b->bytes -= msg_bytes(m);
+	}
+	gauge_set(b->gauge, b->n, b->bytes);
+}
+
 /* Append m to the in-memory queue. Lock held. */
 static void queue_append(struct broker *b, struct broker_msg *m)
 {
@@ -210,7 +232,7 @@ static void queue_append(struct broker *b, struct broker_msg *m)
 	else
 		b->head = m;
 	b->tail = m;
-	b->n++;
+	queue_count(b, m, +1);
 }
 
 /* Append m to the spool (m is freed). Called with the lock held. */
@@ -388,7 +410,7 @@ struct broker *broker_new(const char *who, const struct broker_backend *be, void
 	snprintf(b->who, sizeof(b->who), "%s", who);
 	b->be = be;
 	b->ctx = ctx;
-	b->max = queue_max ? queue_max : 100000;
+	b->max = broker_queue_bound(queue_max);
 	b->spool_path = xstrdup(spool_path);
 	pthread_mutex_init(&b->mu, NULL);
 	pthread_cond_init(&b->cv, NULL);
@@ -396,6 +418,14 @@ struct broker *broker_new(const char *who, const struct broker_backend *be, void
 	if (b->spool_n)		/* the throughput log counts from here when nothing new is queued */
 		clock_gettime(CLOCK_MONOTONIC, &b->t_first);
 	return b;
+}
+
+void broker_set_gauge(struct broker *b, struct table_gauge *g)
+{
+	pthread_mutex_lock(&b->mu);
+	b->gauge = g;
+	gauge_set(g, b->n, b->bytes);
+	pthread_mutex_unlock(&b->mu);
 }
 
 void broker_put(struct broker *b, const char *key, const char *pkey, const char *id,
@@ -426,7 +456,7 @@ struct broker_msg *broker_pop(struct broker *b)
 		b->head = m->next;
 		if (!b->head)
 			b->tail = NULL;
-		b->n--;
+		queue_count(b, m, -1);
 		m->next = NULL;
 	}
 	spool_commit(b);
@@ -457,7 +487,7 @@ static size_t take_batch(struct broker *b, struct broker_msg **v)
 	while (b->head && n < max) {
 		v[n++] = b->head;
 		b->head = b->head->next;
-		b->n--;
+		queue_count(b, v[n - 1], -1);
 	}
 	if (!b->head)
 		b->tail = NULL;
@@ -485,6 +515,7 @@ static size_t settle_batch(struct broker *b, struct broker_msg **v, size_t n)
 		*link = v[i];
 		link = &v[i]->next;
 		last = v[i];
+		queue_count(b, v[i], +1);
 		unsent++;
 	}
 	if (back) {
@@ -492,7 +523,6 @@ static size_t settle_batch(struct broker *b, struct broker_msg **v, size_t n)
 		b->head = back;
 		if (!b->tail)
 			b->tail = last;
-		b->n += unsent;
 		b->st.retried += unsent;
 	}
 	if (unconfirmed) {
@@ -844,6 +874,44 @@ int broker_plugin_check(const struct plugin *p, const struct broker_plugin_def *
 	return 0;
 }
 
+static size_t cache_ceiling(const struct plugin *p)
+{
+	return binned_print_ceiling(p->cfg->cache_entries);
+}
+
+/* "kafka_cache_entries" / "amqp_cache_entries", "kafka_queue_max" / ...: the type's own key. */
+static const char *type_key(const struct plugin *p, const char *suffix)
+{
+	bool kafka = !strcmp(p->type->name, "kafka");
+
+	if (!strcmp(suffix, "cache_entries"))
+		return kafka ? "kafka_cache_entries" : "amqp_cache_entries";
+	return kafka ? "kafka_queue_max" : "amqp_queue_max";
+}
+
+void broker_plugin_bounds(struct plugin *p)
+{
+	size_t n = cache_ceiling(p);
+
+	p->gauge = gauges_add(p->core->gauges, p->who, "cache", type_key(p, "cache_entries"),
+	    GAUGE_PURGE, n, binned_bytes_at(p, n));
+	/* its bytes are those of the messages: not known before they are rendered */
+	gauges_add(p->core->gauges, p->who, "queue", type_key(p, "queue_max"), GAUGE_SPILL,
+	    broker_queue_bound(p->cfg->broker_queue_max), 0);
+}
+
+static void broker_purge(struct plugin *p);
+
+/* The cache is full: render it into the broker's queue now (binned_set_ceiling). */
+static void broker_early(void *arg)
+{
+	struct plugin *p = arg;
+	uint64_t t0 = clock_mono_us();
+
+	broker_purge(p);
+	plugin_flush_done(p, t0, true);
+}
+
 int broker_plugin_init(struct plugin *p, const struct broker_plugin_def *def)
 {
 	struct plugin_cfg *pc = p->cfg;
@@ -855,6 +923,8 @@ int broker_plugin_init(struct plugin *p, const struct broker_plugin_def *def)
 	s = xcalloc(1, sizeof(*s));
 	s->def = def;
 	binned_init(&s->b, p, pc->cache_entries ? pc->cache_entries : 16411);
+	/* pmacct's text names print_cache_entries for its kafka and amqp plugins too */
+	binned_set_ceiling(&s->b, cache_ceiling(p), "print_cache_entries", broker_early, p, p->gauge);
 	binned_out_init(&s->b, p, &s->cols, &s->opts);
 	s->opts.fmt = OUT_JSON;
 	s->key_tpl = pc->broker_topic ? pc->broker_topic : def->default_key;
@@ -868,8 +938,9 @@ int broker_plugin_init(struct plugin *p, const struct broker_plugin_def *def)
 	char *spool = pc->broker_spool_file ? xstrdup(pc->broker_spool_file) : default_spool(p);
 	s->broker = broker_new(p->who, def->be, ctx, spool, pc->broker_queue_max);
 	free(spool);
-	log_info(p->who, "cache entries=%u base cache memory=%zu bytes", pc->cache_entries,
-	    agg_memory(s->b.table));
+	broker_set_gauge(s->broker, gauges_find(p->core->gauges, p->who, "queue"));
+	log_info(p->who, "cache entries=%u base cache memory=%zu bytes",
+	    pc->cache_entries ? pc->cache_entries : 16411, binned_bytes_at(p, cache_ceiling(p)));
 	return broker_start(s->broker);
 }
 
@@ -987,6 +1058,7 @@ static void broker_purge(struct plugin *p)
 	const char *pk = p->cfg->kafka_partition_key;
 	struct flow_key k;
 
+	binned_publish(&s->b);	/* its fill before the purge: the peak is there */
 	log_info(p->who, "*** Purging cache - START (PID: %d) ***", (int)getpid());
 	out_writer_id(p->cfg->writer_id_string, p->cfg->name, (long)getpid(), s->wid, sizeof(s->wid));
 	s->seq++;
@@ -1010,6 +1082,7 @@ static void broker_purge(struct plugin *p)
 	if (p->cfg->markers)
 		emit_marker(p, false, n, total, time(NULL) - start);
 	agg_clear(s->b.table);
+	binned_publish(&s->b);
 	log_info(p->who, "*** Purging cache - END (PID: %d, QN: %zu/%zu, ET: %ld) ***", (int)getpid(),
 	    n, total, (long)(time(NULL) - start));
 }

@@ -150,6 +150,20 @@ int broker_plugin_check(const struct plugin *p, const struct broker_plugin_def *
  */
 int broker_host_check(const char *host, char *why, size_t whylen);
 
+/* The in-memory queue bound for kafka_queue_max / amqp_queue_max (0: the default, 100000). */
+static inline size_t broker_queue_bound(uint32_t queue_max)
+{
+	return queue_max ? queue_max : 100000;
+}
+
+struct table_gauge;
+
+/* Publish the in-memory queue's fill (messages, bytes) to g from now on. */
+void broker_set_gauge(struct broker *b, struct table_gauge *g);
+
+/* Register the cache (pmacct's ceiling) and the in-memory queue (kafka_queue_max). */
+void broker_plugin_bounds(struct plugin *p);
+
 /* Start the plugin on a config broker_plugin_check() accepted. 0 or -1 (logged). */
 int broker_plugin_init(struct plugin *p, const struct broker_plugin_def *def);
 void broker_plugin_record(struct plugin *p, const struct flow_rec *rec);
@@ -167,7 +181,8 @@ void broker_plugin_fini(struct plugin *p);
 	static int sym##_init(struct plugin *p) { return broker_plugin_init(p, &(def)); }	\
 	const struct plugin_type sym = {					\
 		.name = tname, .daemons = SRC_ALL, .binned = true,		\
-		.check = sym##_check, .init = sym##_init, .record = broker_plugin_record, \
+		.check = sym##_check, .bounds = broker_plugin_bounds, .init = sym##_init, \
+		.record = broker_plugin_record,					\
 		.next_tick_ms = broker_plugin_next_tick_ms, .tick = broker_plugin_tick, \
 		.flush = broker_plugin_flush, .fini = broker_plugin_fini,	\
 	}

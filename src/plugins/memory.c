@@ -17,6 +17,7 @@
 #include "lib/hash.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "model/gauge.h"
 #include "plugins/agg.h"
 #include "plugins/imt_proto.h"
 #include "plugins/plugin.h"
@@ -763,6 +764,18 @@ static size_t entry_limit(const struct plugin_cfg *pc, const struct agg_table *t
 	return (size_t)(buckets + pools * size / agg_entry_size(t));
 }
 
+/* The table and its bound (entry_limit), for SIGUSR1, /metrics and -T config. */
+static void memory_bounds(struct plugin *p)
+{
+	const struct plugin_cfg *pc = p->cfg;
+	struct agg_table *t = agg_new(pc->prims, &pc->aggregate, pc->imt_buckets ? pc->imt_buckets : 32771);
+	size_t n = entry_limit(pc, t);
+
+	p->gauge = gauges_add(p->core->gauges, p->who, "cache", "imt_mem_pools_number", GAUGE_REFUSE,
+	    n, n ? agg_memory_at(t, n) : 0);
+	agg_free(t);
+}
+
 static int memory_init(struct plugin *p)
 {
 	struct imt_state *s;
@@ -804,8 +817,12 @@ static void memory_tick(struct plugin *p)
 	if (d > s->drops_logged && !s->full_warned) {
 		log_warnx(p->who, "Unable to allocate more memory pools, clear stats manually!");
 		s->full_warned = true;
+		gauge_hit(p->gauge, d - s->drops_logged);
+	} else if (d > s->drops_logged) {
+		gauge_refuse(p->gauge, d - s->drops_logged);
 	}
 	s->drops_logged = d;
+	gauge_set(p->gauge, agg_count(s->table), agg_memory(s->table));
 	serve_all(p, s);
 }
 
@@ -830,6 +847,7 @@ const struct plugin_type memory_plugin_type = {
 	.name = "memory",
 	.daemons = SRC_ALL,
 	.check = memory_check,
+	.bounds = memory_bounds,
 	.init = memory_init,
 	.record = memory_record,
 	.next_tick_ms = memory_next_tick_ms,

@@ -197,7 +197,9 @@ static void *plugin_main(void *arg)
 		size_t len = 0;
 		bool closed = false;
 		const void *b = ring_next(p->ring, wait < 0 ? 1000 : wait, &len, &closed);
+		size_t used = ring_used(p->ring);
 
+		gauge_set(p->ring_gauge, used, (uint64_t)used * ring_slot_size(p->ring));
 		unsigned gen = atomic_load(&p->maps_gen);
 		if (gen != p->maps_seen) {
 			p->maps_seen = gen;

@@ -20,6 +20,7 @@
 #include "lib/log.h"
 #include "lib/timefmt.h"
 #include "lib/xalloc.h"
+#include "model/gauge.h"
 #include "plugins/agg.h"
 #include "plugins/binned.h"
 #include "plugins/output.h"
@@ -94,6 +95,35 @@ int print_check(const struct plugin *p)
 	return 0;
 }
 
+static size_t print_ceiling(const struct plugin *p)
+{
+	return binned_print_ceiling(p->cfg->cache_entries);
+}
+
+/* The cache, bounded as pmacct's (binned_print_ceiling), for SIGUSR1, /metrics and -T config. */
+static void print_bounds(struct plugin *p)
+{
+	size_t n = print_ceiling(p);
+
+	p->gauge = gauges_add(p->core->gauges, p->who, "cache", "print_cache_entries", GAUGE_PURGE,
+	    n, binned_bytes_at(p, n));
+}
+
+static void print_purge(struct plugin *p);
+
+/* The cache is full: write it out now (binned_set_ceiling). */
+static void print_early(void *arg)
+{
+	struct plugin *p = arg;
+	struct print_state *s = p->state;
+	uint64_t t0 = clock_mono_us();
+
+	if (p->cfg->output_file && !p->cfg->output_file_append)
+		log_warnx(p->who, "Make sure print_output_file_append is set to true.");
+	print_purge(p);
+	plugin_flush_done(p, t0, !s->kept);
+}
+
 static int print_init(struct plugin *p)
 {
 	struct plugin_cfg *pc = p->cfg;
@@ -101,6 +131,7 @@ static int print_init(struct plugin *p)
 
 	p->state = s;
 	binned_init(&s->b, p, pc->cache_entries ? pc->cache_entries : 16411);
+	binned_set_ceiling(&s->b, print_ceiling(p), "print_cache_entries", print_early, p, p->gauge);
 	binned_out_init(&s->b, p, &s->cols, &s->opts);
 	if (s->opts.label_map && s->opts.fmt != OUT_JSON)	/* as pmacct master */
 		log_warnx(p->who, "Complex data types (ie. pre_tag_label_encode_as_map) not supported "
@@ -122,7 +153,7 @@ static int print_init(struct plugin *p)
 	}
 
 	log_info(p->who, "cache entries=%u base cache memory=%zu bytes",
-	    pc->cache_entries, agg_memory(s->b.table));
+	    pc->cache_entries ? pc->cache_entries : 16411, binned_bytes_at(p, print_ceiling(p)));
 	if (!pc->output_file) {
 		if (p->core->daemonize) {
 			log_err(p->who, "no print_output_file defined and daemonize is set: output to stdout is not possible");
@@ -428,6 +459,8 @@ static void print_purge(struct plugin *p)
 	struct print_state *s = p->state;
 	size_t total = agg_count(s->b.table), written = 0, kept = 0, failed = 0, i = 0;
 	time_t start = wall_now();
+
+	binned_publish(&s->b);	/* its fill before the purge: the peak is there */
 	uint32_t *grp = xcalloc(total + 1, sizeof(*grp)), g = 0;
 	bool *bad = xcalloc(total + 2, sizeof(*bad));
 	struct flow_key k;
@@ -471,6 +504,7 @@ static void print_purge(struct plugin *p)
 		    (int)getpid(), written, total, (long)(wall_now() - start));
 	else
 		log_info(p->who, "*** Purging cache - END (PID: %d, QN: 0/0, ET: X) ***", (int)getpid());
+	binned_publish(&s->b);
 	run_trigger(p);
 }
 
@@ -523,6 +557,7 @@ const struct plugin_type print_plugin_type = {
 	.daemons = SRC_ALL,
 	.binned = true,
 	.check = print_check,
+	.bounds = print_bounds,
 	.init = print_init,
 	.record = print_record,
 	.next_tick_ms = print_next_tick_ms,

@@ -15,6 +15,7 @@
 #include "lib/text.h"
 #include "lib/timefmt.h"
 #include "lib/xalloc.h"
+#include "model/gauge.h"
 #include "plugins/agg.h"
 #include "plugins/binned.h"
 #include "plugins/plugin.h"
@@ -86,7 +87,8 @@ static int ctx_init(struct plugin *p, struct sql_ctx *c, const struct sql_backen
 	}
 	resolve_conn(c, pc);
 	sql_purges_init(c, pc->name);
-	c->spool_max = pc->sql_spool_threshold ? pc->sql_spool_threshold : 1000000;
+	c->spool_max = pc->sql_spool_threshold ? pc->sql_spool_threshold :
+	    binned_sql_ceiling(pc->sql_cache_entries, pc->refresh_time);
 	if (pc->sql_spool_file)
 		snprintf(c->spool, sizeof(c->spool), "%s", pc->sql_spool_file);
 	else
@@ -104,6 +106,7 @@ struct sql_state {
 	pthread_cond_t cv;
 	bool busy, stop, started;
 	int last_rc;			/* result of the writer's last flush */
+	struct table_gauge *backlog;	/* `pending`: what the writer holds (spilled past spool_max) */
 	uint32_t busy_ticks;
 };
 
@@ -153,6 +156,7 @@ static void *writer_main(void *arg)
 		uint64_t t0 = clock_mono_us();
 		int rc = sql_ctx_flush(&s->ctx, s->pending, false);
 		plugin_flush_done(p, t0, rc == 0);
+		gauge_set(s->backlog, agg_count(s->pending), agg_memory(s->pending));
 		pthread_mutex_lock(&s->mu);
 		s->last_rc = rc;
 		s->busy = false;
@@ -178,6 +182,51 @@ static int sql_check_type(const struct plugin *p, const struct sql_backend *be)
 	return binned_check(p);
 }
 
+static size_t sql_ceiling(const struct plugin *p)
+{
+	return binned_sql_ceiling(p->cfg->sql_cache_entries, p->cfg->refresh_time);
+}
+
+/*
+ * The cache (pmacct's ceiling: binned_sql_ceiling) and the writer's
+ * backlog, which keeps what a failed purge could not write up to
+ * sql_spool_threshold entries, then spools it to disk.
+ */
+static void sql_bounds(struct plugin *p)
+{
+	const struct plugin_cfg *pc = p->cfg;
+	size_t n = sql_ceiling(p), spool = pc->sql_spool_threshold ? pc->sql_spool_threshold : n;
+
+	p->gauge = gauges_add(p->core->gauges, p->who, "cache", "sql_cache_entries", GAUGE_PURGE,
+	    n, binned_bytes_at(p, n));
+	/* a backlog at spool_max takes one more cache before its writer spools it */
+	gauges_add(p->core->gauges, p->who, "backlog", "sql_spool_threshold", GAUGE_SPILL, spool + n,
+	    binned_bytes_at(p, spool + n));
+}
+
+static void sql_handoff(struct plugin *p);
+
+/*
+ * The cache is full: hand it to the writer now.  A writer still busy is
+ * waited for (the ring holds what arrives meanwhile): the cache stays
+ * within its ceiling and nothing is dropped here.
+ */
+static void sql_early(void *arg)
+{
+	struct plugin *p = arg;
+	struct sql_state *s = p->state;
+
+	pthread_mutex_lock(&s->mu);
+	if (s->busy) {
+		log_warnx(p->who, "cache full while the previous purge is still running: waiting "
+		    "for it");
+		while (s->busy)
+			pthread_cond_wait(&s->cv, &s->mu);
+	}
+	pthread_mutex_unlock(&s->mu);
+	sql_handoff(p);
+}
+
 static int sql_init_type(struct plugin *p, const struct sql_backend *be)
 {
 	struct plugin_cfg *pc = p->cfg;
@@ -188,6 +237,8 @@ static int sql_init_type(struct plugin *p, const struct sql_backend *be)
 	if (ctx_init(p, &s->ctx, be) < 0)
 		return -1;
 	binned_init(&s->b, p, buckets);
+	binned_set_ceiling(&s->b, sql_ceiling(p), "sql_cache_entries", sql_early, p, p->gauge);
+	s->backlog = gauges_find(p->core->gauges, p->who, "backlog");
 	s->pending = binned_table_new(&s->b, p, buckets);
 	if (s->b.stitching) {
 		sql_schema_add_stitch(&s->ctx.schema);
@@ -203,7 +254,7 @@ static int sql_init_type(struct plugin *p, const struct sql_backend *be)
 	}
 	s->started = true;
 	log_info(p->who, "cache entries=%u base cache memory=%zu bytes", buckets,
-	    agg_memory(s->b.table));
+	    binned_bytes_at(p, sql_ceiling(p)));
 	log_info(p->who, "%s database '%s' table '%s' (version %u%s)", be->name, s->ctx.conn.db,
 	    s->ctx.table_tpl, pc->sql_table_version ? pc->sql_table_version : 1,
 	    pc->sql_optimize_clauses ? ", optimized clauses" : "");
@@ -235,6 +286,15 @@ static void sql_tick(struct plugin *p)
 	struct sql_state *s = p->state;
 
 	binned_deadline_next(&s->b, p->cfg->refresh_time);
+	sql_handoff(p);
+}
+
+/* Give the cache to an idle writer (merged into its backlog, if any); a busy one keeps it here. */
+static void sql_handoff(struct plugin *p)
+{
+	struct sql_state *s = p->state;
+
+	binned_publish(&s->b);	/* the peak is before the hand-off */
 	pthread_mutex_lock(&s->mu);
 	if (s->busy) {
 		pthread_mutex_unlock(&s->mu);
@@ -249,9 +309,11 @@ static void sql_tick(struct plugin *p)
 	} else {
 		merge_into(s->pending, s->b.table, s->b.stitching);
 	}
+	gauge_set(s->backlog, agg_count(s->pending), agg_memory(s->pending));
 	s->busy = true;
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
+	binned_publish(&s->b);
 }
 
 /* Shutdown: wait for the writer, then flush everything once more on this thread. */
@@ -307,7 +369,7 @@ static void sql_fini(struct plugin *p)
 	static int sym##_init(struct plugin *p) { return sql_init_type(p, &(be)); }	\
 	const struct plugin_type sym = {					\
 		.name = tname, .daemons = SRC_ALL, .binned = true, .check = sym##_check, \
-		.init = sym##_init,						\
+		.bounds = sql_bounds, .init = sym##_init,			\
 		.record = sql_record, .next_tick_ms = sql_next_tick_ms,		\
 		.tick = sql_tick, .flush = sql_flush, .fini = sql_fini,		\
 	}

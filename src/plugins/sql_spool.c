@@ -98,14 +98,14 @@ static size_t rows_write(const struct sql_ctx *c, const struct agg_table *t, FIL
 	return n;
 }
 
-/* Records up to the end of f into t. Returns the count. */
-static size_t rows_read(struct sql_ctx *c, struct agg_table *t, FILE *f)
+/* Records of f into t, up to `max` of them (0: to the end). Returns the count. */
+static size_t rows_read(struct sql_ctx *c, struct agg_table *t, FILE *f, size_t max)
 {
 	struct spool_rec r;
 	struct stitch_ts st = { 0 };
 	size_t n = 0;
 
-	while (fread(&r, sizeof(r), 1, f) == 1) {
+	while ((!max || n < max) && fread(&r, sizeof(r), 1, f) == 1) {
 		if (c->schema.stitch && fread(&st, sizeof(st), 1, f) != 1)
 			break;
 		add_entry(c, t, &r.k, r.bin, r.packets, r.bytes, r.flows, r.tcp_flags, &st);
@@ -144,11 +144,41 @@ int sql_spool_write(struct sql_ctx *c, struct agg_table *t)
 	return 0;
 }
 
+/*
+ * What is left of f after the rows read: copied under a new spool file that
+ * replaces the old one (the rows read are in memory now, as the whole
+ * spool was before).  0, or -1 with the old spool left whole.
+ */
+static int keep_rest(struct sql_ctx *c, FILE *f)
+{
+	char tmp[PATH_MAX + 8], buf[65536];
+	size_t n;
+	int rc = 0;
+	FILE *o;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", c->spool);
+	if (!(o = fopen(tmp, "wb")))
+		return -1;
+	fwrite(spool_header(c), 1, sizeof(spool_magic), o);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		if (fwrite(buf, 1, n, o) != n)
+			rc = -1;
+	if (ferror(f) || stream_sync(o) < 0)
+		rc = -1;
+	if (fclose(o) != 0)
+		rc = -1;
+	if (rc == 0 && rename(tmp, c->spool) == 0)
+		return 0;
+	unlink(tmp);
+	return -1;
+}
+
 void sql_spool_read(struct sql_ctx *c, struct agg_table *t)
 {
 	FILE *f = fopen(c->spool, "rb");
 	char magic[sizeof(spool_magic)];
-	size_t n;
+	size_t n, max = c->spool_max;
+	int more;
 
 	if (!f)
 		return;
@@ -158,10 +188,28 @@ void sql_spool_read(struct sql_ctx *c, struct agg_table *t)
 		fclose(f);
 		return;
 	}
-	n = rows_read(c, t, f);
+	/* at most spool_max rows a purge: a long outage's spool is read back in parts */
+	n = rows_read(c, t, f, max);
+	more = max && n == max ? fgetc(f) : EOF;
+	if (more == EOF) {
+		fclose(f);
+		unlink(c->spool);
+		log_info(c->who, "%zu spooled entries read back from '%s'", n, c->spool);
+		return;
+	}
+	ungetc(more, f);
+	if (keep_rest(c, f) < 0) {
+		/* as before parts: the whole spool in memory, spooled again if this purge fails */
+		log_err(c->who, "cannot rewrite spool file '%s' without the rows read back: reading "
+		    "it whole", c->spool);
+		n += rows_read(c, t, f, 0);
+		fclose(f);
+		unlink(c->spool);
+		return;
+	}
 	fclose(f);
-	unlink(c->spool);
-	log_info(c->who, "%zu spooled entries read back from '%s'", n, c->spool);
+	log_info(c->who, "%zu spooled entries read back from '%s', the rest at the next purges", n,
+	    c->spool);
 }
 
 static struct agg_table *doubt_table(struct sql_ctx *c)
@@ -242,7 +290,7 @@ void sql_doubt_load(struct sql_ctx *c)
 		return;
 	}
 	h.writer[sizeof(h.writer) - 1] = '\0';
-	n = rows_read(c, doubt_table(c), f);
+	n = rows_read(c, doubt_table(c), f, 0);
 	fclose(f);
 	snprintf(c->doubt_id.writer, sizeof(c->doubt_id.writer), "%s", h.writer);
 	c->doubt_id.seq = h.seq;

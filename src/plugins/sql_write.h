@@ -122,7 +122,11 @@ int sql_purges_prune(struct sql_ctx *c, const struct sql_purge_id *id);
 /* Append t's entries to the spool file and empty t (0), or keep them (-1). */
 int sql_spool_write(struct sql_ctx *c, struct agg_table *t);
 
-/* Merge the spool back into t and remove it. */
+/*
+ * Merge the spool back into t and remove it; a spool of more than
+ * spool_max rows gives its first spool_max and keeps the rest for the
+ * next purges (memory stays bounded after a long outage).
+ */
 void sql_spool_read(struct sql_ctx *c, struct agg_table *t);
 
 /* Move t's entries into the kept-apart purge (c->doubt), with id and now; t is emptied. */

@@ -2,12 +2,15 @@
 /* test_binned.c: the binned plugins' accounting path: which types are binned, time-bins, stitching, pro-rating, their refusal together, deadlines. */
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config/config.h"
 #include "lib/text.h"
 #include "plugins/binned.h"
 #include "pipeline/plugin_types.h"
 #include "plugins/plugin.h"
+#include "logtail.h"
+#include "model/gauge.h"
 #include "tap.h"
 
 struct rig {
@@ -193,6 +196,144 @@ static void test_deadline(void)
 	binned_fini(&b);
 }
 
+/* What the early purge of the ceiling tests saw: the entries it found, and whether it empties. */
+struct purges {
+	struct binned *b;
+	size_t n, sizes[64];
+	uint64_t packets;		/* summed over all purges */
+	bool fail;			/* keep the entries, as a purge that cannot write */
+};
+
+static void purge_cb(void *arg)
+{
+	struct purges *pu = arg;
+
+	if (pu->n < NELEM(pu->sizes))
+		pu->sizes[pu->n] = agg_count(pu->b->table);
+	pu->n++;
+	if (pu->fail)
+		return;
+	for (struct agg_entry *e = agg_next(pu->b->table, NULL); e; e = agg_next(pu->b->table, e))
+		pu->packets += e->packets;
+	agg_clear(pu->b->table);
+}
+
+static uint64_t table_packets(const struct agg_table *t)
+{
+	uint64_t n = 0;
+
+	for (struct agg_entry *e = agg_next(t, NULL); e; e = agg_next(t, e))
+		n += e->packets;
+	return n;
+}
+
+/*
+ * pmacct's ceilings, and the early purge: a new key at the ceiling purges
+ * the whole table first (each purge sees exactly the ceiling), a key
+ * already there does not, nothing is lost, the log says so as pmacct.
+ */
+static void test_ceiling(void)
+{
+	struct rig r;
+	struct binned b;
+	struct purges pu = { .b = &b };
+	struct logtail lt;
+	int64_t t = time(NULL);
+	char dir[] = "/tmp/test_binned_XXXXXX";
+
+	is_int((int)binned_print_ceiling(100), 1099, "print_cache_entries 100: 1099 entries (1.7.7)");
+	is_int((int)binned_print_ceiling(0), 16411 * 11 - 1, "default: 16411 x 11 - 1");
+	is_int((int)binned_sql_ceiling(100, 10), 1100, "sql_cache_entries 100, refresh 10: 1100 (1.7.7)");
+	is_int((int)binned_sql_ceiling(0, 0), 32771 + 6000, "SQL defaults: 32771 + 60 x 100");
+
+	if (!mkdtemp(dir))
+		abort();
+	logtail_open(&lt, dir);
+	struct gauges *g = gauges_new();
+	struct table_gauge *tg = gauges_add(g, "test/print", "cache", "print_cache_entries",
+	    GAUGE_PURGE, 10, 0);
+	rig_init(&r, false, false, false);
+	binned_init(&b, &r.p, 4);
+	binned_set_ceiling(&b, 10, "print_cache_entries", purge_cb, &pu, tg);
+	for (int i = 0; i < 25; i++) {
+		struct flow_rec a = rec((uint8_t)i, t, t, t, 100);
+		binned_account(&b, &a);
+	}
+	is_int((int)pu.n, 2, "25 keys, ceiling 10: two early purges");
+	ok(pu.sizes[0] == 10 && pu.sizes[1] == 10, "each purge held exactly the ceiling (%zu, %zu)",
+	    pu.sizes[0], pu.sizes[1]);
+	is_int((int)agg_count(b.table), 5, "the rest stays for the timed purge");
+	struct flow_rec again = rec(24, t, t, t, 100);
+	for (int i = 0; i < 5; i++) {
+		struct flow_rec x = rec((uint8_t)(200 + i), t, t, t, 100);
+		binned_account(&b, &x);
+	}
+	binned_account(&b, &again);	/* full, but its key is there: no purge */
+	is_int((int)pu.n, 2, "a known key at the ceiling does not purge");
+	is_int((int)(pu.packets + table_packets(b.table)), 31, "every packet in a purge or the table");
+	log_is(&lt, "INFO ( test/print ): Finished cache entries (ie. print_cache_entries). Purging.\n"
+	    "INFO ( test/print ): Finished cache entries (ie. print_cache_entries). Purging.\n",
+	    "one line per early purge, as pmacct");
+	binned_publish(&b);
+	is_int((int)atomic_load(&tg->peak_entries), 10, "the gauge's peak is the ceiling");
+	is_int((int)atomic_load(&tg->at_ceiling), 2, "the gauge counted both");
+
+	/* a purge that cannot write keeps its entries: the table grows by another ceiling, logged */
+	pu.fail = true;
+	struct flow_rec n1 = rec(250, t, t, t, 100);
+	binned_account(&b, &n1);
+	is_int((int)agg_count(b.table), 11, "kept: the new key goes in past the ceiling");
+	char *lines = logtail_new(&lt);
+	ok(strstr(lines, "growing past print_cache_entries to 20 entries") != NULL,
+	    "the failed purge says how far the table may grow");
+	free(lines);
+	int before = (int)pu.n;
+	for (int i = 0; i < 9; i++) {
+		struct flow_rec x = rec((uint8_t)(150 + i), t, t, t, 100);
+		binned_account(&b, &x);
+	}
+	is_int((int)pu.n, before, "no new try before the next ceiling");
+	pu.fail = false;
+	struct flow_rec n2 = rec(251, t, t, t, 100);
+	binned_account(&b, &n2);
+	is_int((int)pu.n, before + 1, "at 20: tried again, and it got through");
+	is_int((int)agg_count(b.table), 1, "room again: the table holds the new key only");
+	is_int((int)(pu.packets + table_packets(b.table)), 42, "still nothing lost");
+	binned_fini(&b);
+	gauges_free(g);
+	log_open(NULL, NULL, false);
+	remove(lt.path);
+	rmdir(dir);
+}
+
+/* sum_host: one record makes two entries; the purge comes before the pair, never between. */
+static void test_ceiling_sum(void)
+{
+	struct rig r;
+	struct binned b;
+	struct purges pu = { .b = &b };
+	int64_t t = time(NULL);
+
+	rig_init(&r, false, false, false);
+	memset(&r.pc.aggregate, 0, sizeof(r.pc.aggregate));
+	prim_parse_list(NULL, "sum_host", &r.pc.aggregate, NULL, 0);
+	binned_init(&b, &r.p, 4);
+	binned_set_ceiling(&b, 5, "print_cache_entries", purge_cb, &pu, NULL);
+	for (int i = 0; i < 6; i++) {
+		struct flow_rec a = rec((uint8_t)(10 + i), t, t, t, 100);
+		a.k.dst_ip.af = 4;
+		a.k.dst_ip.a[0] = 192;
+		a.k.dst_ip.a[3] = (uint8_t)(10 + i);
+		binned_account(&b, &a);
+		ok(agg_count(b.table) <= 5, "record %d: at most the ceiling (%zu)", i, agg_count(b.table));
+	}
+	ok(pu.n == 2 && pu.sizes[0] == 4 && pu.sizes[1] == 4,
+	    "pairs of new keys: purged at 4 of 5, as a fifth and sixth would pass it (%zu: %zu, %zu)",
+	    pu.n, pu.sizes[0], pu.sizes[1]);
+	is_int((int)(pu.packets + table_packets(b.table)), 12, "two rows per packet, all there");
+	binned_fini(&b);
+}
+
 int main(void)
 {
 	test_types();
@@ -202,5 +343,7 @@ int main(void)
 	test_pro_rating();
 	test_check();
 	test_deadline();
+	test_ceiling();
+	test_ceiling_sum();
 	return tap_done();
 }

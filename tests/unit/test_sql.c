@@ -3,11 +3,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config/config.h"
 #include "lib/timefmt.h"
 #include "model/prim.h"
+#include "plugins/agg.h"
 #include "plugins/sql.h"
+#include "plugins/sql_write.h"
 #include "tap.h"
 
 static struct prim_set agg_of(const char *list)
@@ -152,6 +155,55 @@ static void test_names_bins(void)
 	ok(timebin_of(&tb, 1700000000) == 1699999200 + 600, "5m bins phased on the hour");
 }
 
+/* A spool bigger than spool_max comes back in parts, the rest kept on disk, nothing lost or doubled. */
+static void test_spool_parts(void)
+{
+	struct sql_ctx c;
+	struct prim_set set = agg_of("src_host");
+	struct agg_table *t = agg_new(NULL, &set, 16);
+	char dir[] = "/tmp/test_sql_XXXXXX";
+	uint64_t packets = 0;
+	size_t parts = 0, seen = 0;
+
+	memset(&c, 0, sizeof(c));
+	c.who = "test/sqlite3";
+	if (!mkdtemp(dir))
+		abort();
+	snprintf(c.spool, sizeof(c.spool), "%s/spool", dir);
+	for (int i = 0; i < 10; i++) {
+		struct flow_key k;
+		memset(&k, 0, sizeof(k));
+		k.src_ip.af = 4;
+		k.src_ip.a[0] = 10;
+		k.src_ip.a[3] = (uint8_t)i;
+		agg_upsert(t, &k, 0)->packets = (uint64_t)i + 1;
+	}
+	is_int(sql_spool_write(&c, t), 0, "10 entries spooled");
+	is_int((int)agg_count(t), 0, "the table is emptied");
+	c.spool_max = 4;
+	for (;;) {
+		FILE *f = fopen(c.spool, "rb");
+		if (!f)
+			break;
+		fclose(f);
+		sql_spool_read(&c, t);
+		parts++;
+		ok(agg_count(t) <= 4, "part %zu: at most spool_max entries in memory (%zu)", parts,
+		    agg_count(t));
+		seen += agg_count(t);
+		for (struct agg_entry *e = agg_next(t, NULL); e; e = agg_next(t, e))
+			packets += e->packets;
+		agg_clear(t);
+		if (parts > 5)
+			break;
+	}
+	is_int((int)parts, 3, "4 + 4 + 2: three parts, then the spool is gone");
+	is_int((int)seen, 10, "every entry once");
+	is_int((int)packets, 55, "their counters whole");
+	agg_free(t);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	setenv("TZ", "UTC", 1);
@@ -159,5 +211,6 @@ int main(void)
 	test_statements();
 	test_values();
 	test_names_bins();
+	test_spool_parts();
 	return tap_done();
 }
