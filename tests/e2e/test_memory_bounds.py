@@ -693,8 +693,9 @@ def test_live_flood(netns_pair, tmp_path):    # noqa: F811  (the fixture)
                              env=DAEMON_ENV, stdout=log, stderr=subprocess.STDOUT,
                              stdin=subprocess.DEVNULL)
         try:
-            time.sleep(1)
-            assert d.poll() is None, logpath.read_text()
+            wait_for(lambda: "link type is" in logpath.read_text(), 20, "the capture to open",
+                     proc=d)
+            time.sleep(0.5)
             # frames to a MAC that is not the capture end's: seen in promisc mode, not answered
             snd = subprocess.run(["ip", "netns", "exec", ns_snd, "/usr/bin/python3", "-c",
                                   LIVE_SENDER, if_snd, smac, "02:00:00:00:99:99",
