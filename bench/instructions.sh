@@ -29,8 +29,10 @@ SF=$BENCH_DIR/sf-$SAMPLES.pcap
 [ -s "$SF" ] || $PY "$ROOT/bench/gen_sflow.py" "$SAMPLES" "$SF"
 
 # print <name> <aggregate> <output> [more config lines]: a one-plugin config into $W/<name>.conf
+# (a cache of 65536 buckets: a ceiling of 720,895 entries, so that no workload purges early --
+# nfacctd's has 200,000 keys -- and trees from before the ceiling count the same work)
 print_conf() {
-	printf 'plugins: print[p]\naggregate[p]: %s\nprint_output[p]: %s\nprint_output_file[p]: %s\nprint_refresh_time[p]: 3600\n%s' \
+	printf 'plugins: print[p]\naggregate[p]: %s\nprint_output[p]: %s\nprint_output_file[p]: %s\nprint_refresh_time[p]: 3600\nprint_cache_entries[p]: 65536\n%s' \
 	    "$2" "$3" "$W/$1.out" "${4:-}" > "$W/$1.conf"
 }
 print_conf pm "src_host,dst_host,src_port,dst_port,proto" csv "pcap_savefile: $PCAP

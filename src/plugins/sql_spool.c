@@ -173,7 +173,7 @@ static int keep_rest(struct sql_ctx *c, FILE *f)
 	return -1;
 }
 
-void sql_spool_read(struct sql_ctx *c, struct agg_table *t)
+bool sql_spool_read(struct sql_ctx *c, struct agg_table *t)
 {
 	FILE *f = fopen(c->spool, "rb");
 	char magic[sizeof(spool_magic)];
@@ -181,12 +181,12 @@ void sql_spool_read(struct sql_ctx *c, struct agg_table *t)
 	int more;
 
 	if (!f)
-		return;
+		return false;
 	if (fread(magic, 1, sizeof(magic), f) != sizeof(magic) ||
 	    memcmp(magic, spool_header(c), sizeof(magic))) {
 		log_err(c->who, "spool file '%s' is not ours: left alone", c->spool);
 		fclose(f);
-		return;
+		return false;
 	}
 	/* at most spool_max rows a purge: a long outage's spool is read back in parts */
 	n = rows_read(c, t, f, max);
@@ -195,7 +195,7 @@ void sql_spool_read(struct sql_ctx *c, struct agg_table *t)
 		fclose(f);
 		unlink(c->spool);
 		log_info(c->who, "%zu spooled entries read back from '%s'", n, c->spool);
-		return;
+		return false;
 	}
 	ungetc(more, f);
 	if (keep_rest(c, f) < 0) {
@@ -205,11 +205,11 @@ void sql_spool_read(struct sql_ctx *c, struct agg_table *t)
 		n += rows_read(c, t, f, 0);
 		fclose(f);
 		unlink(c->spool);
-		return;
+		return false;
 	}
 	fclose(f);
-	log_info(c->who, "%zu spooled entries read back from '%s', the rest at the next purges", n,
-	    c->spool);
+	log_info(c->who, "%zu spooled entries read back from '%s', the rest after them", n, c->spool);
+	return true;
 }
 
 static struct agg_table *doubt_table(struct sql_ctx *c)

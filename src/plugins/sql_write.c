@@ -765,7 +765,7 @@ static void purge_failed(struct sql_ctx *c, struct agg_table *t, enum purge_rc p
 int sql_ctx_flush(struct sql_ctx *c, struct agg_table *t, bool final)
 {
 	time_t start = time(NULL);
-	size_t total = 0;
+	size_t total = 0, done = 0;	/* done: spool parts written before the last one */
 	char last[SQL_NAME_MAX] = "";
 	int64_t basetime = 0;
 	struct sql_purge_id id = { .seq = 0 };
@@ -775,15 +775,23 @@ int sql_ctx_flush(struct sql_ctx *c, struct agg_table *t, bool final)
 	log_info(c->who, "*** Purging cache - START (PID: %d) ***", (int)getpid());
 	sql_doubt_load(c);
 	if (connect_db(c) == 0 && retry_doubt(c) == 0) {
-		sql_spool_read(c, t);
+		bool more = sql_spool_read(c, t);
 		total = agg_count(t);
 		for (struct agg_entry *e = agg_next(t, NULL); e; e = agg_next(t, e))
 			basetime = e->bin > basetime ? e->bin : basetime;
 		snprintf(id.writer, sizeof(id.writer), "%s", c->writer);
 		id.seq = total ? ++c->seq : c->seq;
 		pr = total ? write_purge(c, t, &id, start, last, sizeof(last)) : PURGE_OK;
+		/* a spool read back in parts: the rest, one transaction a part, while they land */
+		while (pr == PURGE_OK && more) {
+			done += agg_count(t);
+			agg_clear(t);
+			more = sql_spool_read(c, t);
+			id.seq = agg_count(t) ? ++c->seq : c->seq;
+			pr = agg_count(t) ? write_purge(c, t, &id, start, last, sizeof(last)) : PURGE_OK;
+		}
 	}
-	total = agg_count(t);
+	total = done + agg_count(t);
 	if (pr == PURGE_LANDED_BEFORE)	/* a fresh id is never recorded before: defensive */
 		log_warnx(c->who, "purge %s#%" PRIu64 " was already recorded: not written", id.writer,
 		    id.seq);

@@ -124,10 +124,11 @@ int sql_spool_write(struct sql_ctx *c, struct agg_table *t);
 
 /*
  * Merge the spool back into t and remove it; a spool of more than
- * spool_max rows gives its first spool_max and keeps the rest for the
- * next purges (memory stays bounded after a long outage).
+ * spool_max rows gives its first spool_max and keeps the rest (memory
+ * stays bounded after a long outage): true when some is left, for the
+ * flush to write part after part.
  */
-void sql_spool_read(struct sql_ctx *c, struct agg_table *t);
+bool sql_spool_read(struct sql_ctx *c, struct agg_table *t);
 
 /* Move t's entries into the kept-apart purge (c->doubt), with id and now; t is emptied. */
 void sql_doubt_keep(struct sql_ctx *c, struct agg_table *t, const struct sql_purge_id *id,

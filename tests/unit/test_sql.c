@@ -186,8 +186,9 @@ static void test_spool_parts(void)
 		if (!f)
 			break;
 		fclose(f);
-		sql_spool_read(&c, t);
+		bool more = sql_spool_read(&c, t);
 		parts++;
+		ok(more == (parts < 3), "part %zu: more to come: %d", parts, more);
 		ok(agg_count(t) <= 4, "part %zu: at most spool_max entries in memory (%zu)", parts,
 		    agg_count(t));
 		seen += agg_count(t);
