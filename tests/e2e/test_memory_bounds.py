@@ -25,24 +25,29 @@ against numbers that do not come from our code:
      "Finished cache entries" lines, an END line with QN = ceiling for each,
      and the final purge's QN;
   3. SIGUSR1 (the daemon kept up with pcap_savefile_wait): the table's
-     line shows the ceiling and a peak that never went past it;
+     line shows the ceiling, a peak that reached it and never went past it,
+     and one at_ceiling per early purge;
   4. print without print_output_file_append warns once per early purge.
 
 For refusing tables the entries admitted must be exactly the first keys in
 arrival order, each with its whole tally, and the refused records the
 packets of the other keys; /metrics of an http plugin exports the same.
-`-T config` plans each ceiling.  A live run in network namespaces (the
+`-T config` plans each ceiling, naming the key that sets it (the kafka and
+amqp plugins their own alias of print_cache_entries, though their log line
+names print_cache_entries as 1.7.7's do).  A live run in network namespaces (the
 fixture of test_live_capture.py) checks every sent packet across early
 purges; a differential run shows that Debian's pmacctd 1.7.7 logs the same
-early-purge lines as ours for the same config and capture.  1.7.7 loses
+early-purge lines as ours for the same config and capture (print, kafka,
+amqp, sqlite3; 1.7.7's kafka and amqp plugins say "(ie.
+print_cache_entries)" as its print plugin does).  1.7.7 loses
 records on early purges when fed fast (its later purges miss data), so only
 the text and QN of its early purges are compared, on a capture small enough
 (3000 packets, large plugin buffers) that it keeps everything.
 
 Timed purges: print / kafka / amqp run with a refresh time of an hour.  SQL
 needs sql_refresh_time 10 for its ceiling, and its timed purges fall on
-wall-clock multiples of it: the run starts just after one, and a run that
-still met a timed purge before its last early purge is made again once.
+multiples of it from the minute: the run starts a second after one, and a
+run that still met a timed purge is made again once.
 """
 
 import collections
