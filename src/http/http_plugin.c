@@ -14,6 +14,7 @@
 #include "plugins/plugin.h"
 
 #define HTTP_IDLE_MS	10	/* run the server this often when no batch arrives */
+#define HTTP_BUCKETS	32771	/* the table's initial hash buckets */
 
 struct http_pstate {
 	struct http_ctx ctx;
@@ -62,7 +63,7 @@ static int http_check(const struct plugin *p)
 static void http_bounds(struct plugin *p)
 {
 	const struct plugin_cfg *pc = p->cfg;
-	struct agg_table *t = agg_new(pc->prims, &pc->aggregate, 64);
+	struct agg_table *t = agg_new(pc->prims, &pc->aggregate, HTTP_BUCKETS);
 	size_t n = pc->http_max_entries;
 
 	p->gauge = gauges_add(p->core->gauges, p->who, "cache", "http_max_entries", GAUGE_REFUSE, n,
@@ -115,7 +116,7 @@ static int http_init(struct plugin *p)
 	c->nall = p->core->nplugins;
 	c->all = p - (p->cfg - p->core->plugins);
 	c->daemon = daemon_name(p->core->daemon);
-	c->table = agg_new(pc->prims, &pc->aggregate, 32771);
+	c->table = agg_new(pc->prims, &pc->aggregate, HTTP_BUCKETS);
 	agg_set_limit(c->table, pc->http_max_entries);
 	http_series_init(&c->series, pc->http_history, pc->http_history_bin);
 	out_opts_from_cfg(&c->oo, pc, p->core);

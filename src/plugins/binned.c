@@ -55,11 +55,11 @@ size_t binned_sql_ceiling(uint32_t cache_entries, uint32_t refresh_time)
 	    (size_t)(refresh_time ? refresh_time : 60) * 100;
 }
 
-size_t binned_bytes_at(const struct plugin *p, size_t entries)
+size_t binned_bytes_at(const struct plugin *p, size_t buckets, size_t entries)
 {
 	struct stitch st;
 	struct agg_table *t = stitch_table_new(stitch_wanted(p) ? &st : NULL, p->cfg->prims,
-	    &p->cfg->aggregate, 64);
+	    &p->cfg->aggregate, buckets);
 	size_t n = agg_memory_at(t, entries);
 
 	agg_free(t);

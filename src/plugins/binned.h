@@ -74,13 +74,17 @@ struct agg_table *binned_table_new(struct binned *b, const struct plugin *p, siz
  * (its queue of pending queries).  0 as N: pmacct's default.
  */
 size_t binned_print_ceiling(uint32_t cache_entries);
+
+/* The print, Kafka and AMQP caches' initial buckets: print_cache_entries, default 16411. */
+#define PRINT_BUCKETS(p) ((size_t)((p)->cfg->cache_entries ? (p)->cfg->cache_entries : 16411))
 size_t binned_sql_ceiling(uint32_t cache_entries, uint32_t refresh_time);
 
 /*
  * The bytes a table of p's primitives (with stitching's extra when p
- * stitches) holds at `entries` entries: what bounds() registers.
+ * stitches) made with `buckets` initial buckets holds at `entries`
+ * entries: what bounds() registers.
  */
-size_t binned_bytes_at(const struct plugin *p, size_t entries);
+size_t binned_bytes_at(const struct plugin *p, size_t buckets, size_t entries);
 
 /*
  * Bound b->table to `ceiling` entries, as pmacct: when a record would add

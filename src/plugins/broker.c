@@ -894,7 +894,7 @@ void broker_plugin_bounds(struct plugin *p)
 	size_t n = cache_ceiling(p);
 
 	p->gauge = gauges_add(p->core->gauges, p->who, "cache", type_key(p, "cache_entries"),
-	    GAUGE_PURGE, n, binned_bytes_at(p, n));
+	    GAUGE_PURGE, n, binned_bytes_at(p, PRINT_BUCKETS(p), n));
 	/* its bytes are those of the messages: not known before they are rendered */
 	gauges_add(p->core->gauges, p->who, "queue", type_key(p, "queue_max"), GAUGE_SPILL,
 	    broker_queue_bound(p->cfg->broker_queue_max), 0);
@@ -922,7 +922,7 @@ int broker_plugin_init(struct plugin *p, const struct broker_plugin_def *def)
 		return -1;
 	s = xcalloc(1, sizeof(*s));
 	s->def = def;
-	binned_init(&s->b, p, pc->cache_entries ? pc->cache_entries : 16411);
+	binned_init(&s->b, p, PRINT_BUCKETS(p));
 	/* pmacct's text names print_cache_entries for its kafka and amqp plugins too */
 	binned_set_ceiling(&s->b, cache_ceiling(p), "print_cache_entries", broker_early, p, p->gauge);
 	binned_out_init(&s->b, p, &s->cols, &s->opts);
@@ -939,8 +939,8 @@ int broker_plugin_init(struct plugin *p, const struct broker_plugin_def *def)
 	s->broker = broker_new(p->who, def->be, ctx, spool, pc->broker_queue_max);
 	free(spool);
 	broker_set_gauge(s->broker, gauges_find(p->core->gauges, p->who, "queue"));
-	log_info(p->who, "cache entries=%u base cache memory=%zu bytes",
-	    pc->cache_entries ? pc->cache_entries : 16411, binned_bytes_at(p, cache_ceiling(p)));
+	log_info(p->who, "cache entries=%zu base cache memory=%zu bytes",
+	    PRINT_BUCKETS(p), binned_bytes_at(p, PRINT_BUCKETS(p), cache_ceiling(p)));
 	return broker_start(s->broker);
 }
 

@@ -106,7 +106,7 @@ static void print_bounds(struct plugin *p)
 	size_t n = print_ceiling(p);
 
 	p->gauge = gauges_add(p->core->gauges, p->who, "cache", "print_cache_entries", GAUGE_PURGE,
-	    n, binned_bytes_at(p, n));
+	    n, binned_bytes_at(p, PRINT_BUCKETS(p), n));
 }
 
 static void print_purge(struct plugin *p);
@@ -130,7 +130,7 @@ static int print_init(struct plugin *p)
 	struct print_state *s = xcalloc(1, sizeof(*s));
 
 	p->state = s;
-	binned_init(&s->b, p, pc->cache_entries ? pc->cache_entries : 16411);
+	binned_init(&s->b, p, PRINT_BUCKETS(p));
 	binned_set_ceiling(&s->b, print_ceiling(p), "print_cache_entries", print_early, p, p->gauge);
 	binned_out_init(&s->b, p, &s->cols, &s->opts);
 	if (s->opts.label_map && s->opts.fmt != OUT_JSON)	/* as pmacct master */
@@ -152,8 +152,8 @@ static int print_init(struct plugin *p)
 		}
 	}
 
-	log_info(p->who, "cache entries=%u base cache memory=%zu bytes",
-	    pc->cache_entries ? pc->cache_entries : 16411, binned_bytes_at(p, print_ceiling(p)));
+	log_info(p->who, "cache entries=%zu base cache memory=%zu bytes",
+	    PRINT_BUCKETS(p), binned_bytes_at(p, PRINT_BUCKETS(p), print_ceiling(p)));
 	if (!pc->output_file) {
 		if (p->core->daemonize) {
 			log_err(p->who, "no print_output_file defined and daemonize is set: output to stdout is not possible");

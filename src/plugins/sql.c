@@ -182,6 +182,12 @@ static int sql_check_type(const struct plugin *p, const struct sql_backend *be)
 	return binned_check(p);
 }
 
+/* The cache's initial buckets: sql_cache_entries, pmacct's default 32771. */
+static size_t sql_buckets(const struct plugin *p)
+{
+	return p->cfg->sql_cache_entries ? p->cfg->sql_cache_entries : 32771;
+}
+
 static size_t sql_ceiling(const struct plugin *p)
 {
 	return binned_sql_ceiling(p->cfg->sql_cache_entries, p->cfg->refresh_time);
@@ -198,10 +204,10 @@ static void sql_bounds(struct plugin *p)
 	size_t n = sql_ceiling(p), spool = pc->sql_spool_threshold ? pc->sql_spool_threshold : n;
 
 	p->gauge = gauges_add(p->core->gauges, p->who, "cache", "sql_cache_entries", GAUGE_PURGE,
-	    n, binned_bytes_at(p, n));
+	    n, binned_bytes_at(p, sql_buckets(p), n));
 	/* a backlog at spool_max takes one more cache before its writer spools it */
 	gauges_add(p->core->gauges, p->who, "backlog", "sql_spool_threshold", GAUGE_SPILL, spool + n,
-	    binned_bytes_at(p, spool + n));
+	    binned_bytes_at(p, sql_buckets(p), spool + n));
 }
 
 static void sql_handoff(struct plugin *p);
@@ -231,7 +237,7 @@ static int sql_init_type(struct plugin *p, const struct sql_backend *be)
 {
 	struct plugin_cfg *pc = p->cfg;
 	struct sql_state *s = xcalloc(1, sizeof(*s));
-	uint32_t buckets = pc->sql_cache_entries ? pc->sql_cache_entries : 32771;
+	size_t buckets = sql_buckets(p);
 
 	p->state = s;
 	if (ctx_init(p, &s->ctx, be) < 0)
@@ -253,8 +259,8 @@ static int sql_init_type(struct plugin *p, const struct sql_backend *be)
 		return -1;
 	}
 	s->started = true;
-	log_info(p->who, "cache entries=%u base cache memory=%zu bytes", buckets,
-	    binned_bytes_at(p, sql_ceiling(p)));
+	log_info(p->who, "cache entries=%zu base cache memory=%zu bytes", buckets,
+	    binned_bytes_at(p, sql_buckets(p), sql_ceiling(p)));
 	log_info(p->who, "%s database '%s' table '%s' (version %u%s)", be->name, s->ctx.conn.db,
 	    s->ctx.table_tpl, pc->sql_table_version ? pc->sql_table_version : 1,
 	    pc->sql_optimize_clauses ? ", optimized clauses" : "");

@@ -583,9 +583,6 @@ def test_http_refuses_and_metrics(tmp_path, floods):
         assert r.stop() == 0, r.log()[-3000:]
 
 
-@pytest.mark.xfail(strict=True, reason="http_bounds() plans the table's bytes from a 64-bucket "
-                   "table, the plugin's table has 32771 buckets: it holds more than its "
-                   "max_bytes at the ceiling")
 def test_http_bytes_within_ceiling(tmp_path, floods):
     """At its ceiling the table holds no more memory than its planned max_bytes (gauge.h:
     all of its memory included), in SIGUSR1 as in -T config."""
