@@ -29,9 +29,11 @@ import shutil
 import socket
 import struct
 import subprocess
+import signal
 import tempfile
 import threading
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -788,3 +790,311 @@ def my(tmp_path_factory):
     finally:
         srv.stop()
         shutil.rmtree(base, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------
+# Servers and daemons several modules use: the Kafka mock cluster, a
+# throw-away RabbitMQ node, a pair of network namespaces, a memory-plugin
+# pmacctd and its client.
+
+PMACCT = Path(os.environ.get("PMACCT", REPO / "build" / "pmacct"))
+KAFKA_MOCK = Path(os.environ.get("KAFKA_MOCK", PMACCTD.parent / "kafka_mock"))
+RABBIT_BIN = Path("/usr/lib/rabbitmq/bin")
+
+
+def port_open(port):
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def plugin_supported(ptype):
+    """Our pmacctd was built with this plugin (meson feature on)."""
+    conf = f"plugins: {ptype}[x]\n"
+    r = subprocess.run([str(PMACCTD), "-f", "/dev/stdin", "-I", "/dev/null"], input=conf,
+                       capture_output=True, text=True, timeout=30, env=DAEMON_ENV)
+    return "is not available" not in r.stderr + r.stdout
+
+
+# --------------------------------------------------------------------------------------------
+# Kafka (librdkafka mock cluster)
+
+class KafkaMock:
+    def __init__(self, topics):
+        self.p = subprocess.Popen([str(KAFKA_MOCK)] + topics, stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                  text=True, bufsize=1)
+        line = self.p.stdout.readline().split()
+        assert line and line[0] == "BOOTSTRAP", line
+        self.host, self.port = line[1].split(",")[0].rsplit(":", 1)
+        self.msgs = []    # (topic, key, payload)
+        self.lock = threading.Lock()
+        self.t = threading.Thread(target=self._read, daemon=True)
+        self.t.start()
+
+    def _read(self):
+        """(topic, key, payload, message_id header)"""
+        for line in self.p.stdout:
+            parts = line.rstrip("\n").split(" ", 4)
+            if parts[0] == "MSG":
+                with self.lock:
+                    self.msgs.append((parts[1], parts[2], parts[4].replace("\x1e", "\n"),
+                                      None if parts[3] == "-" else parts[3]))
+
+    def cmd(self, c):
+        self.p.stdin.write(c + "\n")
+        self.p.stdin.flush()
+
+    def payloads(self, settle=2.0, want=None, timeout=30):
+        """Messages consumed so far, after none arrived for `settle` seconds."""
+        end = time.time() + timeout
+        last, n = time.time(), -1
+        while time.time() < end:
+            with self.lock:
+                cur = len(self.msgs)
+            if cur != n:
+                n, last = cur, time.time()
+            elif time.time() - last >= settle and (want is None or cur >= want):
+                break
+            time.sleep(0.2)
+        with self.lock:
+            return list(self.msgs)
+
+    def stop(self):
+        try:
+            self.cmd("quit")
+        except BrokenPipeError:
+            pass
+        try:
+            self.p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+
+
+@pytest.fixture
+def kafka():
+    if not os.access(KAFKA_MOCK, os.X_OK):
+        pytest.skip(f"no {KAFKA_MOCK} (meson -Dkafka=enabled)")
+    if not plugin_supported("kafka"):
+        pytest.skip("pmacctd built without the kafka plugin")
+    k = KafkaMock(["pmacct.acct", "t42"])
+    yield k
+    k.stop()
+
+
+# --------------------------------------------------------------------------------------------
+# RabbitMQ (throw-away node)
+
+class Rabbit:
+    def __init__(self, base):
+        self.base = Path(base)
+        self.port = free_tcp_port()
+        self.dist = free_tcp_port()
+        self.ref_port = not port_open(5672)     # pmacct 1.7.7 can only use 5672
+        defs = {
+            "users": [{"name": "guest", "password": "guest", "tags": "administrator"}],
+            "vhosts": [{"name": "/"}],
+            "permissions": [{"user": "guest", "vhost": "/", "configure": ".*",
+                             "write": ".*", "read": ".*"}],
+            "exchanges": [{"name": "pmacct", "vhost": "/", "type": "direct", "durable": False,
+                           "auto_delete": False, "internal": False, "arguments": {}}],
+            "queues": [{"name": "q", "vhost": "/", "durable": True, "auto_delete": False,
+                        "arguments": {}}],
+            "bindings": [{"source": "pmacct", "vhost": "/", "destination": "q",
+                          "destination_type": "queue", "routing_key": "acct",
+                          "arguments": {}}],
+        }
+        (self.base / "defs.json").write_text(json.dumps(defs))
+        conf = (f"load_definitions = {self.base}/defs.json\nloopback_users = none\n"
+                f"listeners.tcp.1 = 127.0.0.1:{self.port}\n")
+        if self.ref_port:
+            conf += "listeners.tcp.2 = 127.0.0.1:5672\n"
+        (self.base / "rabbitmq.conf").write_text(conf)
+        (self.base / "enabled_plugins").write_text("[].\n")
+        self.env = dict(os.environ, HOME=str(self.base),
+                        RABBITMQ_NODENAME=f"pmng{self.port}@localhost",
+                        RABBITMQ_NODE_PORT=str(self.port), RABBITMQ_DIST_PORT=str(self.dist),
+                        RABBITMQ_MNESIA_BASE=str(self.base / "mnesia"),
+                        RABBITMQ_LOG_BASE=str(self.base / "log"),
+                        RABBITMQ_CONFIG_FILE=str(self.base / "rabbitmq.conf"),
+                        RABBITMQ_ENABLED_PLUGINS_FILE=str(self.base / "enabled_plugins"),
+                        RABBITMQ_PID_FILE=str(self.base / "pid"))
+        self.p = None
+
+    def start(self):
+        out = open(self.base / "server.log", "a")
+        self.p = subprocess.Popen([str(RABBIT_BIN / "rabbitmq-server")], env=self.env,
+                                  stdout=out, stderr=subprocess.STDOUT)
+        for _ in range(240):
+            if port_open(self.port):
+                return
+            if self.p.poll() is not None:
+                break
+            time.sleep(0.5)
+        raise RuntimeError("rabbitmq-server did not start: " +
+                           (self.base / "server.log").read_text()[-2000:])
+
+    def stop(self):
+        subprocess.run([str(RABBIT_BIN / "rabbitmqctl"), "stop"], env=self.env,
+                       capture_output=True, timeout=60)
+        try:
+            self.p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+
+    def channel(self):
+        import pika
+        conn = pika.BlockingConnection(pika.ConnectionParameters(host="127.0.0.1",
+                                                                 port=self.port))
+        return conn, conn.channel()
+
+    def tap(self, name):
+        """A second queue bound like q (a direct exchange copies each message to both)."""
+        conn, ch = self.channel()
+        ch.queue_declare(name, durable=True)
+        ch.queue_purge(name)
+        ch.queue_bind(name, "pmacct", routing_key="acct")
+        conn.close()
+
+    def untap(self, name):
+        conn, ch = self.channel()
+        ch.queue_delete(name)
+        conn.close()
+
+    def drain(self, settle=2.0, queue="q"):
+        """Every message in the queue: [(properties, body)]."""
+        conn, ch = self.channel()
+        out = []
+        for m, props, body in ch.consume(queue, inactivity_timeout=settle):
+            if m is None:
+                break
+            out.append((props, body.decode()))
+            ch.basic_ack(m.delivery_tag)
+        ch.cancel()
+        conn.close()
+        return out
+
+
+@pytest.fixture(scope="module")
+def rabbit(tmp_path_factory):
+    if not (RABBIT_BIN / "rabbitmq-server").exists():
+        skip_or_fail("rabbitmq-server not installed")
+    import_or_skip("pika")
+    if not plugin_supported("amqp"):
+        pytest.skip("pmacctd built without the amqp plugin")
+    r = Rabbit(tmp_path_factory.mktemp("rabbit"))
+    r.start()
+    yield r
+    r.stop()
+
+
+def netns_sh(*args, check=True):
+    return subprocess.run(list(args), check=check, capture_output=True, text=True)
+
+
+@pytest.fixture
+def netns_pair():
+    """Two fresh namespaces joined by a veth pair, removed afterwards.
+    Yields (capture ns, capture if, sender ns, sender if, sender MAC,
+    capture MAC)."""
+    tag = uuid.uuid4().hex[:6]
+    ns_cap, ns_snd = f"pmtc{tag}", f"pmts{tag}"
+    if_cap, if_snd = f"vc{tag}", f"vs{tag}"
+    created = []
+
+    def cleanup():
+        for ns in created:
+            netns_sh("ip", "netns", "del", ns, check=False)
+
+    try:
+        for ns in (ns_cap, ns_snd):
+            netns_sh("ip", "netns", "add", ns)
+            created.append(ns)
+        netns_sh("ip", "link", "add", if_cap, "netns", ns_cap, "type", "veth",
+           "peer", "name", if_snd, "netns", ns_snd)
+        for ns, ifn, a4, a6 in ((ns_cap, if_cap, "10.203.0.1/24", "fd00:203::1/64"),
+                                (ns_snd, if_snd, "10.203.0.2/24", "fd00:203::2/64")):
+            netns_sh("ip", "-n", ns, "link", "set", "lo", "up")
+            netns_sh("ip", "-n", ns, "addr", "add", a4, "dev", ifn)
+            netns_sh("ip", "-n", ns, "addr", "add", a6, "dev", ifn, "nodad")
+            # no router solicitations / DAD noise on the captured link
+            netns_sh("ip", "netns", "exec", ns, "sysctl", "-q", "-w",
+               f"net.ipv6.conf.{ifn}.accept_ra=0", check=False)
+            netns_sh("ip", "-n", ns, "link", "set", ifn, "up")
+    except (subprocess.CalledProcessError, OSError) as e:
+        cleanup()
+        pytest.skip(f"cannot create network namespaces / veth: {e}")
+    mac = {}
+    for ns, ifn in ((ns_cap, if_cap), (ns_snd, if_snd)):
+        out = netns_sh("ip", "-n", ns, "-o", "link", "show", ifn).stdout
+        mac[ifn] = out.split("link/ether ")[1].split()[0]
+    try:
+        yield ns_cap, if_cap, ns_snd, if_snd, mac[if_snd], mac[if_cap]
+    finally:
+        cleanup()
+
+
+class MemoryDaemon:
+    """pmacctd on a capture with pcap_savefile_wait, memory plugins named in
+    `plugins` ({name: aggregate}); sockets are workdir/<name>.pipe."""
+
+    def __init__(self, binary, workdir, pcap, plugins, extra=""):
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.sock = {n: str(self.workdir / f"{n}.pipe") for n in plugins}
+        lines = ["plugins: " + ", ".join(f"memory[{n}]" for n in plugins)]
+        for n, agg in plugins.items():
+            lines += [f"aggregate[{n}]: {agg}", f"imt_path[{n}]: {self.sock[n]}"]
+        lines += [f"pcap_savefile: {pcap}", "pcap_savefile_wait: true", BIG_BUFFERS + extra]
+        self.conf = self.workdir / "pmacctd.conf"
+        self.conf.write_text("\n".join(lines) + "\n")
+        self.log = open(self.workdir / "pmacctd.log", "w")
+        self.proc = subprocess.Popen([str(binary), "-f", str(self.conf)], cwd=self.workdir,
+                                     env=DAEMON_ENV, stdout=self.log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+
+    def wait(self, client, name, total_bytes=None, timeout=60):
+        """Until the socket answers (and holds total_bytes, when given)."""
+        deadline = time.time() + timeout
+        last = None
+        while time.time() < deadline:
+            if os.path.exists(self.sock[name]):
+                rc, out = run_client(client, self.sock[name], "-c", "src_host", "-N", "*")
+                if rc == 0 and out.strip().isdigit():
+                    last = int(out)
+                    if total_bytes is None or last == total_bytes:
+                        return last
+            time.sleep(0.1)
+        raise AssertionError(f"{self.sock[name]}: not ready (last total {last})\n" + self.logtext())
+
+    def wait_log(self, text, timeout=60):
+        """Until the daemon's log says `text` (the reference must not be
+        queried while it reads the capture: its plugins then stop taking
+        data, as seen with 1.7.7)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if text in self.logtext():
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"no '{text}' in the log\n" + self.logtext())
+
+    def logtext(self):
+        self.log.flush()
+        return (self.workdir / "pmacctd.log").read_text()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+def run_client(binary, sock, *args, timeout=60):
+    p = subprocess.run([str(binary), "-p", str(sock), *args], capture_output=True, text=True,
+                       timeout=timeout, env=DAEMON_ENV)
+    return p.returncode, p.stdout

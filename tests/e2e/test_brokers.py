@@ -33,29 +33,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (DAEMON_ENV, PMACCTD, REF_PMACCTD, BIG_BUFFERS, import_or_skip, skip_or_fail,
-                      write_netflow_v5_pcap)
-from conftest import free_tcp_port as free_port
+from conftest import (DAEMON_ENV, PMACCTD, RABBIT_BIN, REF_PMACCTD, BIG_BUFFERS, Rabbit,
+                      import_or_skip, plugin_supported, skip_or_fail, write_netflow_v5_pcap)
 
-KAFKA_MOCK = Path(os.environ.get("KAFKA_MOCK", PMACCTD.parent / "kafka_mock"))
-RABBIT_BIN = Path("/usr/lib/rabbitmq/bin")
 DEDUP_CONSUMER = Path(__file__).resolve().parents[2] / "examples" / "amqp_dedup_consumer.py"
 ID_RE = re.compile(r"(.+):(\d+):(\d+)")
 
-
-
-def port_open(port):
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def plugin_supported(ptype):
-    """Our pmacctd was built with this plugin (meson feature on)."""
-    conf = f"plugins: {ptype}[x]\n"
-    r = subprocess.run([str(PMACCTD), "-f", "/dev/stdin", "-I", "/dev/null"], input=conf,
-                       capture_output=True, text=True, timeout=30, env=DAEMON_ENV)
-    return "is not available" not in r.stderr + r.stdout
 
 
 def start_daemon(workdir, conf):
@@ -114,72 +97,6 @@ def check_ids(msgs):
         assert int(idx) == n, (mid, n)
         purges[(wid, int(seq))] = n + 1
     return purges
-
-
-# --------------------------------------------------------------------------------------------
-# Kafka (librdkafka mock cluster)
-
-class KafkaMock:
-    def __init__(self, topics):
-        self.p = subprocess.Popen([str(KAFKA_MOCK)] + topics, stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                  text=True, bufsize=1)
-        line = self.p.stdout.readline().split()
-        assert line and line[0] == "BOOTSTRAP", line
-        self.host, self.port = line[1].split(",")[0].rsplit(":", 1)
-        self.msgs = []    # (topic, key, payload)
-        self.lock = threading.Lock()
-        self.t = threading.Thread(target=self._read, daemon=True)
-        self.t.start()
-
-    def _read(self):
-        """(topic, key, payload, message_id header)"""
-        for line in self.p.stdout:
-            parts = line.rstrip("\n").split(" ", 4)
-            if parts[0] == "MSG":
-                with self.lock:
-                    self.msgs.append((parts[1], parts[2], parts[4].replace("\x1e", "\n"),
-                                      None if parts[3] == "-" else parts[3]))
-
-    def cmd(self, c):
-        self.p.stdin.write(c + "\n")
-        self.p.stdin.flush()
-
-    def payloads(self, settle=2.0, want=None, timeout=30):
-        """Messages consumed so far, after none arrived for `settle` seconds."""
-        end = time.time() + timeout
-        last, n = time.time(), -1
-        while time.time() < end:
-            with self.lock:
-                cur = len(self.msgs)
-            if cur != n:
-                n, last = cur, time.time()
-            elif time.time() - last >= settle and (want is None or cur >= want):
-                break
-            time.sleep(0.2)
-        with self.lock:
-            return list(self.msgs)
-
-    def stop(self):
-        try:
-            self.cmd("quit")
-        except BrokenPipeError:
-            pass
-        try:
-            self.p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-
-
-@pytest.fixture
-def kafka():
-    if not os.access(KAFKA_MOCK, os.X_OK):
-        pytest.skip(f"no {KAFKA_MOCK} (meson -Dkafka=enabled)")
-    if not plugin_supported("kafka"):
-        pytest.skip("pmacctd built without the kafka plugin")
-    k = KafkaMock(["pmacct.acct", "t42"])
-    yield k
-    k.stop()
 
 
 def kafka_conf(k, pcap, workdir, extra=""):
@@ -261,113 +178,6 @@ def test_kafka_shutdown_reports_undelivered(kafka, pcapgen, tmp_path):
     assert not (tmp_path / "k.spool").exists()
     # two runs, two writers (pids): the first run's messages keep their ids through the spool
     assert len(check_ids([(m[3], m[2]) for m in msgs])) == 2
-
-
-# --------------------------------------------------------------------------------------------
-# RabbitMQ (throw-away node)
-
-class Rabbit:
-    def __init__(self, base):
-        self.base = Path(base)
-        self.port = free_port()
-        self.dist = free_port()
-        self.ref_port = not port_open(5672)     # pmacct 1.7.7 can only use 5672
-        defs = {
-            "users": [{"name": "guest", "password": "guest", "tags": "administrator"}],
-            "vhosts": [{"name": "/"}],
-            "permissions": [{"user": "guest", "vhost": "/", "configure": ".*",
-                             "write": ".*", "read": ".*"}],
-            "exchanges": [{"name": "pmacct", "vhost": "/", "type": "direct", "durable": False,
-                           "auto_delete": False, "internal": False, "arguments": {}}],
-            "queues": [{"name": "q", "vhost": "/", "durable": True, "auto_delete": False,
-                        "arguments": {}}],
-            "bindings": [{"source": "pmacct", "vhost": "/", "destination": "q",
-                          "destination_type": "queue", "routing_key": "acct",
-                          "arguments": {}}],
-        }
-        (self.base / "defs.json").write_text(json.dumps(defs))
-        conf = (f"load_definitions = {self.base}/defs.json\nloopback_users = none\n"
-                f"listeners.tcp.1 = 127.0.0.1:{self.port}\n")
-        if self.ref_port:
-            conf += "listeners.tcp.2 = 127.0.0.1:5672\n"
-        (self.base / "rabbitmq.conf").write_text(conf)
-        (self.base / "enabled_plugins").write_text("[].\n")
-        self.env = dict(os.environ, HOME=str(self.base),
-                        RABBITMQ_NODENAME=f"pmng{self.port}@localhost",
-                        RABBITMQ_NODE_PORT=str(self.port), RABBITMQ_DIST_PORT=str(self.dist),
-                        RABBITMQ_MNESIA_BASE=str(self.base / "mnesia"),
-                        RABBITMQ_LOG_BASE=str(self.base / "log"),
-                        RABBITMQ_CONFIG_FILE=str(self.base / "rabbitmq.conf"),
-                        RABBITMQ_ENABLED_PLUGINS_FILE=str(self.base / "enabled_plugins"),
-                        RABBITMQ_PID_FILE=str(self.base / "pid"))
-        self.p = None
-
-    def start(self):
-        out = open(self.base / "server.log", "a")
-        self.p = subprocess.Popen([str(RABBIT_BIN / "rabbitmq-server")], env=self.env,
-                                  stdout=out, stderr=subprocess.STDOUT)
-        for _ in range(240):
-            if port_open(self.port):
-                return
-            if self.p.poll() is not None:
-                break
-            time.sleep(0.5)
-        raise RuntimeError("rabbitmq-server did not start: " +
-                           (self.base / "server.log").read_text()[-2000:])
-
-    def stop(self):
-        subprocess.run([str(RABBIT_BIN / "rabbitmqctl"), "stop"], env=self.env,
-                       capture_output=True, timeout=60)
-        try:
-            self.p.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            self.p.wait()
-
-    def channel(self):
-        import pika
-        conn = pika.BlockingConnection(pika.ConnectionParameters(host="127.0.0.1",
-                                                                 port=self.port))
-        return conn, conn.channel()
-
-    def tap(self, name):
-        """A second queue bound like q (a direct exchange copies each message to both)."""
-        conn, ch = self.channel()
-        ch.queue_declare(name, durable=True)
-        ch.queue_purge(name)
-        ch.queue_bind(name, "pmacct", routing_key="acct")
-        conn.close()
-
-    def untap(self, name):
-        conn, ch = self.channel()
-        ch.queue_delete(name)
-        conn.close()
-
-    def drain(self, settle=2.0, queue="q"):
-        """Every message in the queue: [(properties, body)]."""
-        conn, ch = self.channel()
-        out = []
-        for m, props, body in ch.consume(queue, inactivity_timeout=settle):
-            if m is None:
-                break
-            out.append((props, body.decode()))
-            ch.basic_ack(m.delivery_tag)
-        ch.cancel()
-        conn.close()
-        return out
-
-
-@pytest.fixture(scope="module")
-def rabbit(tmp_path_factory):
-    if not (RABBIT_BIN / "rabbitmq-server").exists():
-        skip_or_fail("rabbitmq-server not installed")
-    import_or_skip("pika")
-    if not plugin_supported("amqp"):
-        pytest.skip("pmacctd built without the amqp plugin")
-    r = Rabbit(tmp_path_factory.mktemp("rabbit"))
-    r.start()
-    yield r
-    r.stop()
 
 
 def amqp_conf(r, pcap, workdir, extra=""):

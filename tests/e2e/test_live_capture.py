@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 
 import pytest
 
@@ -25,52 +24,6 @@ pytestmark = [
     needs(shutil.which("ip") is not None, "iproute2 missing"),
     needs_ours,
 ]
-
-
-def sh(*args, check=True):
-    return subprocess.run(list(args), check=check, capture_output=True, text=True)
-
-
-@pytest.fixture
-def netns_pair():
-    """Two fresh namespaces joined by a veth pair, removed afterwards.
-    Yields (capture ns, capture if, sender ns, sender if, sender MAC,
-    capture MAC)."""
-    tag = uuid.uuid4().hex[:6]
-    ns_cap, ns_snd = f"pmtc{tag}", f"pmts{tag}"
-    if_cap, if_snd = f"vc{tag}", f"vs{tag}"
-    created = []
-
-    def cleanup():
-        for ns in created:
-            sh("ip", "netns", "del", ns, check=False)
-
-    try:
-        for ns in (ns_cap, ns_snd):
-            sh("ip", "netns", "add", ns)
-            created.append(ns)
-        sh("ip", "link", "add", if_cap, "netns", ns_cap, "type", "veth",
-           "peer", "name", if_snd, "netns", ns_snd)
-        for ns, ifn, a4, a6 in ((ns_cap, if_cap, "10.203.0.1/24", "fd00:203::1/64"),
-                                (ns_snd, if_snd, "10.203.0.2/24", "fd00:203::2/64")):
-            sh("ip", "-n", ns, "link", "set", "lo", "up")
-            sh("ip", "-n", ns, "addr", "add", a4, "dev", ifn)
-            sh("ip", "-n", ns, "addr", "add", a6, "dev", ifn, "nodad")
-            # no router solicitations / DAD noise on the captured link
-            sh("ip", "netns", "exec", ns, "sysctl", "-q", "-w",
-               f"net.ipv6.conf.{ifn}.accept_ra=0", check=False)
-            sh("ip", "-n", ns, "link", "set", ifn, "up")
-    except (subprocess.CalledProcessError, OSError) as e:
-        cleanup()
-        pytest.skip(f"cannot create network namespaces / veth: {e}")
-    mac = {}
-    for ns, ifn in ((ns_cap, if_cap), (ns_snd, if_snd)):
-        out = sh("ip", "-n", ns, "-o", "link", "show", ifn).stdout
-        mac[ifn] = out.split("link/ether ")[1].split()[0]
-    try:
-        yield ns_cap, if_cap, ns_snd, if_snd, mac[if_snd], mac[if_cap]
-    finally:
-        cleanup()
 
 
 SENDER = r"""

@@ -69,9 +69,8 @@ from conftest import (DAEMON_ENV, PCAPGEN, PMACCTD, REF_PMACCTD, csv_dicts, need
                       run_pmacctd, skip_or_fail, wait_for)
 from conftest import free_tcp_port as free_port
 # shared fixtures and helpers of the other modules, imported rather than copied
-from test_brokers import kafka, plugin_supported, rabbit  # noqa: F401  (fixtures)
-from test_live_capture import netns_pair  # noqa: F401  (fixture)
-from test_memory_client import PMACCT, Daemon as MemDaemon, run_client
+from conftest import PMACCT, plugin_supported, run_client
+from conftest import MemoryDaemon as MemDaemon
 
 pytestmark = [needs_ours]
 

@@ -30,10 +30,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (BIG_BUFFERS, DAEMON_ENV, PMACCTD, REF_PMACCTD, REPO, needs, parse_csv,
-                      parse_formatted, skip_or_fail)
+from conftest import (DAEMON_ENV, PMACCT, PMACCTD, REF_PMACCTD, needs, parse_csv,
+                      parse_formatted, run_client, skip_or_fail)
+from conftest import MemoryDaemon as Daemon
 
-PMACCT = Path(os.environ.get("PMACCT", REPO / "build" / "pmacct"))
 REF_PMACCT = Path(os.environ.get("REF_PMACCT", "/usr/bin/pmacct"))
 FIVE = "src_host,dst_host,src_port,dst_port,proto"
 
@@ -46,71 +46,6 @@ needs_ref = needs(os.access(REF_PMACCTD, os.X_OK) and os.access(REF_PMACCT, os.X
 
 # ---------------------------------------------------------------------------
 # Running daemons and clients
-
-
-class Daemon:
-    """pmacctd on a capture with pcap_savefile_wait, memory plugins named in
-    `plugins` ({name: aggregate}); sockets are workdir/<name>.pipe."""
-
-    def __init__(self, binary, workdir, pcap, plugins, extra=""):
-        self.workdir = Path(workdir)
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.sock = {n: str(self.workdir / f"{n}.pipe") for n in plugins}
-        lines = ["plugins: " + ", ".join(f"memory[{n}]" for n in plugins)]
-        for n, agg in plugins.items():
-            lines += [f"aggregate[{n}]: {agg}", f"imt_path[{n}]: {self.sock[n]}"]
-        lines += [f"pcap_savefile: {pcap}", "pcap_savefile_wait: true", BIG_BUFFERS + extra]
-        self.conf = self.workdir / "pmacctd.conf"
-        self.conf.write_text("\n".join(lines) + "\n")
-        self.log = open(self.workdir / "pmacctd.log", "w")
-        self.proc = subprocess.Popen([str(binary), "-f", str(self.conf)], cwd=self.workdir,
-                                     env=DAEMON_ENV, stdout=self.log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
-
-    def wait(self, client, name, total_bytes=None, timeout=60):
-        """Until the socket answers (and holds total_bytes, when given)."""
-        deadline = time.time() + timeout
-        last = None
-        while time.time() < deadline:
-            if os.path.exists(self.sock[name]):
-                rc, out = run_client(client, self.sock[name], "-c", "src_host", "-N", "*")
-                if rc == 0 and out.strip().isdigit():
-                    last = int(out)
-                    if total_bytes is None or last == total_bytes:
-                        return last
-            time.sleep(0.1)
-        raise AssertionError(f"{self.sock[name]}: not ready (last total {last})\n" + self.logtext())
-
-    def wait_log(self, text, timeout=60):
-        """Until the daemon's log says `text` (the reference must not be
-        queried while it reads the capture: its plugins then stop taking
-        data, as seen with 1.7.7)."""
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if text in self.logtext():
-                return
-            time.sleep(0.2)
-        raise AssertionError(f"no '{text}' in the log\n" + self.logtext())
-
-    def logtext(self):
-        self.log.flush()
-        return (self.workdir / "pmacctd.log").read_text()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-
-
-def run_client(binary, sock, *args, timeout=60):
-    p = subprocess.run([str(binary), "-p", str(sock), *args], capture_output=True, text=True,
-                       timeout=timeout, env=DAEMON_ENV)
-    return p.returncode, p.stdout
 
 
 def ours(sock, *args):

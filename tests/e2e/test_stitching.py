@@ -363,10 +363,10 @@ def test_sfacctd_stitching_arrival(tmp_path):
 @needs_ours
 def test_stitching_kafka_same_as_print(tmp_path):
     """The Kafka plugin's JSON carries the same timestamp_min/max as print's."""
-    import test_brokers as tb
-    if not os.access(tb.KAFKA_MOCK, os.X_OK):
-        pytest.skip(f"no {tb.KAFKA_MOCK} (meson -Dkafka=enabled)")
-    k = tb.KafkaMock(["pmacct.acct"])
+    from conftest import KAFKA_MOCK, KafkaMock
+    if not os.access(KAFKA_MOCK, os.X_OK):
+        pytest.skip(f"no {KAFKA_MOCK} (meson -Dkafka=enabled)")
+    k = KafkaMock(["pmacct.acct"])
     try:
         d = tmp_path / "k"
         d.mkdir()
