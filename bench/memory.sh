@@ -6,10 +6,10 @@
 # table, for planning memory.  Prints figures; never asserts.  See bench/README.md.
 #
 #   bench/memory.sh [build-dir]                 (default build)
-#   SIZES=100000,400000 ONLY=print,memory bench/memory.sh
+#   SIZES=100000,200000,400000 ONLY=print,memory bench/memory.sh
 #
 # Environment: SIZES (packets, records or samples of each flood, default
-# 100000,200000,400000), ONLY (tables: memory print sqlite3 http kafka nfprobe flows frag nfacctd
+# 100000,400000), ONLY (tables: memory print sqlite3 http kafka nfprobe flows frag nfacctd
 # sfacctd fixed print-ceiling sqlite3-ceiling; default all), NO_REF=1 (ours only), BENCH_DIR
 # (work files under BENCH_DIR/memory, default /tmp/pmacct-bench).  bench/memory.py does the work.
 set -eu
@@ -21,5 +21,5 @@ done
 mkdir -p "$BENCH_DIR/memory"
 date -u
 exec $PY "$ROOT/bench/memory.py" --build "$BUILD" --work "$BENCH_DIR/memory" \
-	--sizes "${SIZES:-100000,200000,400000}" --only "${ONLY:-}" \
+	--sizes "${SIZES:-100000,400000}" --only "${ONLY:-}" \
 	--json "$BENCH_DIR/memory/results.json" ${NO_REF:+--no-ref}
