@@ -164,10 +164,10 @@ class Run:
         if sig is not None and self.p.poll() is None:
             self.p.send_signal(sig)
         try:
-            _, status, _ = os.wait4(self.p.pid, 0)
-            self.p.returncode = os.waitstatus_to_exitcode(status)
-        except ChildProcessError:
-            ru = None
+            self.p.wait(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
         self.done = True
         self.th.join()
         self.logf.close()
