@@ -615,6 +615,9 @@ def main():
     for c in cases(a):
         if only and c["name"] not in only:
             continue
+        if c.get("mock") and not os.access(os.path.join(a.build, "kafka_mock"), os.X_OK):
+            print(f"{c['name']:9} skipped: no {a.build}/kafka_mock (meson -Dkafka=enabled)")
+            continue
         daemons = ["ours"] + (["1.7.7"] if c["ref"] and not a.no_ref
                               and os.path.exists(f"/usr/sbin/{c['prog']}") else [])
         for dmn in daemons:
