@@ -100,6 +100,15 @@ def cpu_ticks(pids):
     return t
 
 
+def start_time(pid):
+    """Field 22 of /proc/PID/stat (start time in ticks since boot), None when gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as fp:
+            return int(fp.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def pss_kb(pid):
     try:
         with open(f"/proc/{pid}/smaps_rollup") as fp:
@@ -121,6 +130,7 @@ class Run:
     def __init__(self, argv, log):
         self.peak_kb = 0
         self.armed = False
+        self.seen = {}
         self.logf = open(log, "wb")
         self.p = subprocess.Popen(argv, stdout=self.logf, stderr=subprocess.STDOUT,
                                   env=dict(os.environ, TZ="UTC"))
@@ -140,9 +150,22 @@ class Run:
 
     def _sample(self):
         while not self.done:
+            for pid in tree(self.p.pid):
+                if pid not in self.seen:
+                    self.seen[pid] = start_time(pid)
             if self.armed:
                 self.peak_kb = max(self.peak_kb, self.now_kb())
             time.sleep(0.02)
+
+    def reap_orphans(self):
+        """Kill what is left of the tree (a 1.7.7 plugin outlives a core that crashed): only
+        processes seen in it, still with the start time they had."""
+        for pid, st in self.seen.items():
+            if pid != self.p.pid and st is not None and start_time(pid) == st:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
 
     def wait_idle(self, least=0.0):
         """Until the tree has used no CPU for 0.6 s (and `least` seconds have passed)."""
@@ -170,6 +193,7 @@ class Run:
             self.p.wait()
         self.done = True
         self.th.join()
+        self.reap_orphans()
         self.logf.close()
         return self.p.returncode
 
