@@ -556,6 +556,7 @@ def ceiling_cases(args):
          "key": "print_cache_entries 1000",
          "conf": lambda c: (f"plugins: print[p]\naggregate[p]: {five}\nprint_output[p]: csv\n"
                             f"print_output_file[p]: {c['dir']}/out.csv\n"
+                            "print_output_file_append[p]: true\n"
                             f"print_refresh_time[p]: 86400\nprint_cache_entries[p]: 1000\n"),
          "count": lambda c: csv_rows(f"{c['dir']}/out.csv")},
         {"name": "sqlite3-ceiling", "prog": "pmacctd", "input": "pcapgen", "ceiling": 1000 + 60 * 100,
