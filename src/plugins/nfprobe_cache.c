@@ -11,6 +11,7 @@
 #include "lib/hash.h"
 #include "lib/text.h"
 #include "lib/xalloc.h"
+#include "model/gauge.h"
 
 #define NIL UINT32_MAX
 
@@ -50,7 +51,37 @@ struct nfp_cache {
 	int64_t now_ms;			/* latest packet time */
 	int64_t next_scan_ms;		/* next expiry scan, 0 = after the first packet */
 	uint64_t seed;
+	uint64_t forced;		/* flows expired early: cache full */
+	uint64_t bytes;			/* all the cache allocated */
+	struct table_gauge *gauge;
 };
+
+/* Hash slots for maxflows flows: a power of two, at least twice as many. */
+static uint32_t nfp_nslots(uint32_t maxflows)
+{
+	uint32_t nb = 16;
+
+	while (nb < 2 * (uint64_t)maxflows && nb < (1u << 30))
+		nb <<= 1;
+	return nb;
+}
+
+uint64_t nfp_cache_bytes(uint32_t maxflows)
+{
+	return sizeof(struct nfp_cache) + (uint64_t)maxflows * sizeof(struct nfp_flow) +
+	    (uint64_t)nfp_nslots(maxflows) * sizeof(struct nfp_slot);
+}
+
+void nfp_cache_set_gauge(struct nfp_cache *c, struct table_gauge *g)
+{
+	c->gauge = g;
+	gauge_set(g, c->count, c->bytes);
+}
+
+uint64_t nfp_cache_forced(const struct nfp_cache *c)
+{
+	return c->forced;
+}
 
 void nfp_timeouts_default(struct nfp_timeouts *t)
 {
@@ -107,10 +138,9 @@ struct nfp_cache *nfp_cache_new(uint32_t maxflows, const struct nfp_timeouts *t,
     nfp_export_fn fn, void *arg)
 {
 	struct nfp_cache *c = xcalloc(1, sizeof(*c));
-	uint32_t nb = 16;
+	uint32_t nb = nfp_nslots(maxflows);
 
-	while (nb < 2 * (uint64_t)maxflows && nb < (1u << 30))
-		nb <<= 1;
+	c->bytes = nfp_cache_bytes(maxflows);
 	c->t = *t;
 	c->fn = fn;
 	c->arg = arg;
@@ -240,6 +270,7 @@ static void remove_flow(struct nfp_cache *c, uint32_t i)
 	f->free_next = c->free_head;
 	c->free_head = i;
 	c->count--;
+	gauge_set(c->gauge, c->count, c->bytes);
 }
 
 /* The idle timeout of a flow, in seconds (softflowd's choice by protocol and TCP state). */
@@ -315,6 +346,8 @@ void nfp_cache_add(struct nfp_cache *c, const struct flow_rec *rec, uint32_t in_
 	if (i == NIL) {
 		if (c->count == c->max) {
 			remove_flow(c, c->head);	/* full: the least recently seen goes */
+			c->forced++;
+			gauge_hit(c->gauge, 1);
 			/* the removal may have shifted entries: find the free slot again */
 			for (pos = hash & c->mask; c->slots[pos].idx != NIL; pos = (pos + 1) & c->mask)
 				;
@@ -329,6 +362,7 @@ void nfp_cache_add(struct nfp_cache *c, const struct flow_rec *rec, uint32_t in_
 		c->slots[pos].hash = hash;
 		c->slots[pos].idx = i;
 		c->count++;
+		gauge_set(c->gauge, c->count, c->bytes);
 	} else {
 		lru_unlink(c, i);
 	}
