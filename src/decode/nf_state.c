@@ -11,6 +11,7 @@
 #include "lib/hash.h"
 #include "lib/rd.h"
 #include "lib/xalloc.h"
+#include "model/gauge.h"
 
 const char *const nf_drop_names[NF_DROP_N] = {
 	[NF_DROP_SHORT] = "short",
@@ -48,7 +49,49 @@ struct nf_state *nf_state_new(const struct nf_opts *opts)
 	st->exp = xcalloc(NF_EXP_BUCKETS, sizeof(*st->exp));
 	st->tpl_mask = NF_TPL_BUCKETS - 1;
 	st->tpl = xcalloc(NF_TPL_BUCKETS, sizeof(*st->tpl));
+	st->tpl_bytes_max = (uint64_t)st->opts.max_templates * NF_TPL_AVG_BYTES;
 	return st;
+}
+
+void nf_state_plan(const struct nf_opts *opts, uint64_t *exp_entries, uint64_t *exp_bytes,
+    uint64_t *tpl_entries, uint64_t *tpl_bytes)
+{
+	uint64_t me = opts->max_exporters ? opts->max_exporters : NF_EXP_DEFAULT_MAX;
+	uint64_t mt = opts->max_templates ? opts->max_templates : NF_TPL_DEFAULT_MAX;
+
+	*exp_entries = me;
+	/* the overflow entry is one more exporter */
+	*exp_bytes = (me + 1) * sizeof(struct nf_exporter) + NF_EXP_BUCKETS * sizeof(void *) +
+	    (uint64_t)NF_NAMES_MAX_TOTAL * sizeof(struct nf_name);
+	*tpl_entries = mt;
+	*tpl_bytes = mt * NF_TPL_AVG_BYTES + NF_TPL_BUCKETS * sizeof(void *);
+}
+
+/* Exporters' memory now: entries, buckets and every name slot. */
+static uint64_t nf_exp_bytes(const struct nf_state *st)
+{
+	return (st->nexp + (st->overflow != NULL)) * sizeof(struct nf_exporter) +
+	    NF_EXP_BUCKETS * sizeof(void *) + st->names.used * sizeof(struct nf_name);
+}
+
+void nf_state_publish(struct nf_state *st)
+{
+	gauge_set(st->g_exp, st->nexp, nf_exp_bytes(st));
+	gauge_set(st->g_tpl, st->ntpl, st->tpl_bytes + NF_TPL_BUCKETS * sizeof(void *));
+}
+
+void nf_state_set_gauges(struct nf_state *st, struct table_gauge *g_exp, struct table_gauge *g_tpl)
+{
+	st->g_exp = g_exp;
+	st->g_tpl = g_tpl;
+	nf_state_publish(st);
+}
+
+/* What a template of n fields compiled into nsteps steps holds. */
+static uint64_t nf_tpl_size(uint16_t n, uint16_t nsteps)
+{
+	return sizeof(struct nf_tpl) + (uint64_t)(n ? n : 1) * sizeof(struct nf_field) +
+	    (uint64_t)nsteps * sizeof(struct nf_step);
 }
 
 static void nf_tpl_destroy(struct nf_tpl *t)
@@ -121,17 +164,22 @@ struct nf_exporter *nf_exporter_get(struct nf_state *st, const struct fr_ip *add
 	if (st->nexp >= st->opts.max_exporters) {
 		/* a flood of (spoofed) sources: counted, not each given memory */
 		st->exporters_refused++;
-		if (!st->overflow)
+		gauge_hit(st->g_exp, 1);
+		if (!st->overflow) {
 			st->overflow = xcalloc(1, sizeof(*st->overflow));
+			st->overflow->ifnames.budget = st->overflow->vrfs.budget = &st->names;
+		}
 		return st->overflow;
 	}
 	e = xcalloc(1, sizeof(*e));
 	e->addr = *addr;
 	e->domain = domain;
 	e->version = version;
+	e->ifnames.budget = e->vrfs.budget = &st->names;
 	e->next = st->exp[b];
 	st->exp[b] = e;
 	st->nexp++;
+	nf_state_publish(st);
 	return st->last_exp = e;
 }
 
@@ -194,12 +242,17 @@ struct nf_tpl *nf_tpl_put(struct nf_state *st, const struct fr_ip *addr, uint32_
 	if (nf_prog_compile(&prog, fields, n, version == 9 ? nscope : 0, st->opts.custom,
 	    st->opts.ncustom) < 0)
 		return NULL;
+	uint64_t size = nf_tpl_size(n, prog.nsteps), old = t ? nf_tpl_size(t->nfields, t->prog.nsteps) : 0;
+	if ((!t && st->ntpl >= st->opts.max_templates) ||
+	    st->tpl_bytes - old + size > st->tpl_bytes_max) {
+		/* a new one past the ceiling, or a replacement that would not fit: the old stays */
+		st->templates_refused++;
+		gauge_hit(st->g_tpl, 1);
+		nf_prog_free(&prog);
+		return NULL;
+	}
+	st->tpl_bytes += size - old;
 	if (!t) {
-		if (st->ntpl >= st->opts.max_templates) {
-			st->templates_refused++;
-			nf_prog_free(&prog);
-			return NULL;
-		}
 		uint32_t b = nf_hash(st, addr, domain, (uint32_t)version << 16 | id) & st->tpl_mask;
 		t = xcalloc(1, sizeof(*t));
 		t->addr = *addr;
@@ -220,6 +273,7 @@ struct nf_tpl *nf_tpl_put(struct nf_state *st, const struct fr_ip *addr, uint32_
 	if (n)
 		memcpy(t->fields, fields, n * sizeof(*fields));
 	t->prog = prog;
+	nf_state_publish(st);
 	return t;
 }
 
@@ -234,8 +288,10 @@ void nf_tpl_withdraw(struct nf_state *st, const struct fr_ip *addr, uint32_t dom
 			if (t->domain == domain && t->version == version &&
 			    nf_ip_eq(&t->addr, addr) && (t->id == id || all)) {
 				*pp = t->next;
+				st->tpl_bytes -= nf_tpl_size(t->nfields, t->prog.nsteps);
 				nf_tpl_destroy(t);
 				st->ntpl--;
+				nf_state_publish(st);
 			} else {
 				pp = &t->next;
 			}
@@ -259,7 +315,14 @@ struct nf_name *nf_names_get(struct nf_names *t, uint32_t id, bool create)
 	if (!create || t->n >= NF_MAX_NAMES)
 		return NULL;
 	if (t->n == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 16;
+		uint32_t cap = t->cap ? t->cap * 2 : 16;
+		if (t->budget && t->budget->used - t->cap + cap > NF_NAMES_MAX_TOTAL) {
+			t->budget->refused++;
+			return NULL;
+		}
+		if (t->budget)
+			t->budget->used += cap - t->cap;
+		t->cap = cap;
 		t->v = xrealloc(t->v, t->cap * sizeof(*t->v));
 	}
 	memmove(&t->v[lo + 1], &t->v[lo], (t->n - lo) * sizeof(*t->v));
@@ -399,6 +462,7 @@ void nf_totals(const struct nf_state *st, struct nf_totals *t)
 	memset(t, 0, sizeof(*t));
 	t->templates = st->ntpl;
 	t->templates_refused = st->templates_refused;
+	t->names_refused = st->names.refused;
 	t->exporters_refused = st->exporters_refused;
 	t->held = st->held_sets;
 	t->held_decoded = st->held_decoded;
