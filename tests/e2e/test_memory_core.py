@@ -48,7 +48,7 @@ PACKETS = 20000
 
 TABLE = re.compile(r"table \[(?P<owner>[^\]]+)\] (?P<table>\S+) entries=(?P<entries>\d+)/"
                    r"(?P<max>\d+) bytes=(?P<bytes>\d+)/(?P<max_bytes>\d+) peak=(?P<peak>\d+) "
-                   r"at_ceiling=(?P<at>\d+) refused=(?P<refused>\d+) policy=(?P<policy>\w+)")
+                   r"at_ceiling=(?P<at_ceiling>\d+) refused=(?P<refused>\d+) policy=(?P<policy>\w+)")
 PLAN = re.compile(r"^!\s+(?P<owner>\S+) (?P<table>\S+): (?P<entries>\d+) entries, .*\((?P<bytes>\d+) "
                   r"bytes\)(?:, set by (?P<key>\w+))?; when full: (?P<policy>\w+)$", re.M)
 
@@ -120,6 +120,9 @@ def pm_run(flood, tmp_path_factory):
     text = pm_conf(pcap, sink.port, out, log)
     proc = spawn_daemon(PMACCTD, work / "pm.conf", text, work / "stdout.log")
     try:
+        wait_for(lambda: log.exists() and "link type is" in log.read_text(errors="replace"),
+                 timeout=30, what="pmacctd started", proc=proc)
+
         def read_all():
             proc.send_signal(signal.SIGUSR1)
             time.sleep(0.3)
