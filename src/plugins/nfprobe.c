@@ -40,10 +40,12 @@ struct nfprobe_state {
 	uint64_t send_errors;
 	uint64_t forced_logged;		/* nfp_cache_forced() at the last "maxflows" line */
 	int64_t forced_logged_ms;	/* when (packet time), 0 = never */
+	uint32_t log_countdown;		/* records until the next look at forced expiries */
 	struct plugin *p;
 };
 
 #define NFPROBE_LOG_EVERY_MS	60000	/* between "maxflows reached" lines */
+#define NFPROBE_LOG_LOOK	1024	/* records between two looks at the forced expiries */
 
 int nfp_parse_src(const char *v, bool number_ok, enum nfp_src *out, uint32_t *num)
 {
@@ -258,8 +260,10 @@ static void nfprobe_record(struct plugin *p, const struct flow_rec *rec)
 			in_if = v;
 	}
 	nfp_cache_add(s->cache, rec, in_if, out_if, dir);
-	if (nfp_cache_forced(s->cache) != s->forced_logged)
+	if (++s->log_countdown >= NFPROBE_LOG_LOOK) {	/* not a cost per record */
+		s->log_countdown = 0;
 		nfprobe_log_forced(s, false);
+	}
 }
 
 static int nfprobe_next_tick_ms(struct plugin *p)
@@ -283,6 +287,7 @@ static void nfprobe_tick(struct plugin *p)
 	if (!s->x_ready)
 		return;
 	nfp_cache_clock(s->cache, now);
+	nfprobe_log_forced(s, false);
 	nfx_flush(&s->x);
 }
 

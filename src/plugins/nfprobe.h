@@ -67,7 +67,7 @@ void nfp_cache_clock(struct nfp_cache *c, int64_t now_ms);
 /* All the memory of a cache of maxflows flows (flows, hash slots, the cache itself). */
 uint64_t nfp_cache_bytes(uint32_t maxflows);
 
-/* Publish the fill on g (model/gauge.h; NULL: none): on each new and each removed flow. */
+/* Publish the fill on g (model/gauge.h; NULL: none): on each new flow, after each expiry scan and flush. */
 void nfp_cache_set_gauge(struct nfp_cache *c, struct table_gauge *g);
 
 /* Flows expired early because the cache was full, since it was made. */

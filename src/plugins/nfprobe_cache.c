@@ -54,7 +54,14 @@ struct nfp_cache {
 	uint64_t forced;		/* flows expired early: cache full */
 	uint64_t bytes;			/* all the cache allocated */
 	struct table_gauge *gauge;
+	uint32_t published;		/* count on the gauge */
 };
+
+static void nfp_publish(struct nfp_cache *c)
+{
+	c->published = c->count;
+	gauge_set(c->gauge, c->count, c->bytes);
+}
 
 /* Hash slots for maxflows flows: a power of two, at least twice as many. */
 static uint32_t nfp_nslots(uint32_t maxflows)
@@ -75,7 +82,7 @@ uint64_t nfp_cache_bytes(uint32_t maxflows)
 void nfp_cache_set_gauge(struct nfp_cache *c, struct table_gauge *g)
 {
 	c->gauge = g;
-	gauge_set(g, c->count, c->bytes);
+	nfp_publish(c);
 }
 
 uint64_t nfp_cache_forced(const struct nfp_cache *c)
@@ -256,7 +263,7 @@ static void slot_delete(struct nfp_cache *c, uint32_t pos)
 	c->slots[pos].idx = NIL;
 }
 
-/* Export flow i and give its entry back. */
+/* Export flow i and give its entry back (the gauge is published by the caller). */
 static void remove_flow(struct nfp_cache *c, uint32_t i)
 {
 	struct nfp_flow *f = &c->flows[i];
@@ -270,7 +277,6 @@ static void remove_flow(struct nfp_cache *c, uint32_t i)
 	f->free_next = c->free_head;
 	c->free_head = i;
 	c->count--;
-	gauge_set(c->gauge, c->count, c->bytes);
 }
 
 /* The idle timeout of a flow, in seconds (softflowd's choice by protocol and TCP state). */
@@ -306,6 +312,7 @@ static void expire_scan(struct nfp_cache *c)
 		i = next;
 	}
 	c->next_scan_ms = c->now_ms + (int64_t)c->t.expint * 1000;
+	nfp_publish(c);
 }
 
 void nfp_cache_clock(struct nfp_cache *c, int64_t now_ms)
@@ -362,7 +369,8 @@ void nfp_cache_add(struct nfp_cache *c, const struct flow_rec *rec, uint32_t in_
 		c->slots[pos].hash = hash;
 		c->slots[pos].idx = i;
 		c->count++;
-		gauge_set(c->gauge, c->count, c->bytes);
+		if (c->count != c->published)	/* full: evicting and adding leaves it as it was */
+			nfp_publish(c);
 	} else {
 		lru_unlink(c, i);
 	}
@@ -388,4 +396,5 @@ void nfp_cache_flush_all(struct nfp_cache *c)
 {
 	while (c->head != NIL)
 		remove_flow(c, c->head);
+	nfp_publish(c);
 }
