@@ -26,8 +26,9 @@ const char *const nf_drop_names[NF_DROP_N] = {
 	[NF_DROP_PADDING] = "bad_padding",
 };
 
-#define NF_EXP_BUCKETS 256
+#define NF_EXP_BUCKETS 256	/* initial buckets; they double while entries > 2 x buckets */
 #define NF_TPL_BUCKETS 1024
+#define NF_MAX_BUCKETS (1u << 24)
 #define NF_TPL_DEFAULT_MAX 65536
 #define NF_EXP_DEFAULT_MAX 65536
 #define NF_HOLD_DEFAULT_BYTES ((size_t)4 << 20)
@@ -53,6 +54,16 @@ struct nf_state *nf_state_new(const struct nf_opts *opts)
 	return st;
 }
 
+/* Buckets of a table grown (from `min`, doubling while entries > 2 x buckets) to n entries. */
+static uint64_t nf_buckets_for(uint64_t n, uint32_t min)
+{
+	uint64_t b = min;
+
+	while (n > 2 * b && b < NF_MAX_BUCKETS)
+		b <<= 1;
+	return b;
+}
+
 void nf_state_plan(const struct nf_opts *opts, uint64_t *exp_entries, uint64_t *exp_bytes,
     uint64_t *tpl_entries, uint64_t *tpl_bytes)
 {
@@ -61,23 +72,24 @@ void nf_state_plan(const struct nf_opts *opts, uint64_t *exp_entries, uint64_t *
 
 	*exp_entries = me;
 	/* the overflow entry is one more exporter */
-	*exp_bytes = (me + 1) * sizeof(struct nf_exporter) + NF_EXP_BUCKETS * sizeof(void *) +
+	*exp_bytes = (me + 1) * sizeof(struct nf_exporter) +
+	    nf_buckets_for(me, NF_EXP_BUCKETS) * sizeof(void *) +
 	    (uint64_t)NF_NAMES_MAX_TOTAL * sizeof(struct nf_name);
 	*tpl_entries = mt;
-	*tpl_bytes = mt * NF_TPL_AVG_BYTES + NF_TPL_BUCKETS * sizeof(void *);
+	*tpl_bytes = mt * NF_TPL_AVG_BYTES + nf_buckets_for(mt, NF_TPL_BUCKETS) * sizeof(void *);
 }
 
 /* Exporters' memory now: entries, buckets and every name slot. */
 static uint64_t nf_exp_bytes(const struct nf_state *st)
 {
 	return (st->nexp + (st->overflow != NULL)) * sizeof(struct nf_exporter) +
-	    NF_EXP_BUCKETS * sizeof(void *) + st->names.used * sizeof(struct nf_name);
+	    (uint64_t)(st->exp_mask + 1) * sizeof(void *) + st->names.used * sizeof(struct nf_name);
 }
 
 void nf_state_publish(struct nf_state *st)
 {
 	gauge_set(st->g_exp, st->nexp, nf_exp_bytes(st));
-	gauge_set(st->g_tpl, st->ntpl, st->tpl_bytes + NF_TPL_BUCKETS * sizeof(void *));
+	gauge_set(st->g_tpl, st->ntpl, st->tpl_bytes + (uint64_t)(st->tpl_mask + 1) * sizeof(void *));
 }
 
 void nf_state_set_gauges(struct nf_state *st, struct table_gauge *g_exp, struct table_gauge *g_tpl)
@@ -150,6 +162,46 @@ static bool nf_ip_eq(const struct fr_ip *a, const struct fr_ip *b)
 	return a->af == b->af && memcmp(a->a, b->a, a->af == 6 ? 16 : 4) == 0;
 }
 
+/*
+ * Twice the buckets once entries outnumber them twice: a flood of
+ * distinct exporters or templates keeps chains short (with 256 fixed
+ * buckets, 65536 exporters made every lookup walk 256 of them).
+ */
+static void nf_exp_grow(struct nf_state *st)
+{
+	uint32_t nb = (st->exp_mask + 1) * 2;
+	struct nf_exporter **t = xcalloc(nb, sizeof(*t));
+
+	for (uint32_t i = 0; i <= st->exp_mask; i++)
+		for (struct nf_exporter *e = st->exp[i], *n; e; e = n) {
+			uint32_t b = nf_hash(st, &e->addr, e->domain, e->version) & (nb - 1);
+			n = e->next;
+			e->next = t[b];
+			t[b] = e;
+		}
+	free(st->exp);
+	st->exp = t;
+	st->exp_mask = nb - 1;
+}
+
+static void nf_tpl_grow(struct nf_state *st)
+{
+	uint32_t nb = (st->tpl_mask + 1) * 2;
+	struct nf_tpl **t = xcalloc(nb, sizeof(*t));
+
+	for (uint32_t i = 0; i <= st->tpl_mask; i++)
+		for (struct nf_tpl *e = st->tpl[i], *n; e; e = n) {
+			uint32_t b = nf_hash(st, &e->addr, e->domain, (uint32_t)e->version << 16 | e->id) &
+			    (nb - 1);
+			n = e->next;
+			e->next = t[b];
+			t[b] = e;
+		}
+	free(st->tpl);
+	st->tpl = t;
+	st->tpl_mask = nb - 1;
+}
+
 struct nf_exporter *nf_exporter_get(struct nf_state *st, const struct fr_ip *addr,
     uint32_t domain, uint16_t version)
 {
@@ -179,6 +231,8 @@ struct nf_exporter *nf_exporter_get(struct nf_state *st, const struct fr_ip *add
 	e->next = st->exp[b];
 	st->exp[b] = e;
 	st->nexp++;
+	if (st->nexp > 2 * ((uint64_t)st->exp_mask + 1) && st->exp_mask + 1 < NF_MAX_BUCKETS)
+		nf_exp_grow(st);
 	nf_state_publish(st);
 	return st->last_exp = e;
 }
@@ -262,6 +316,8 @@ struct nf_tpl *nf_tpl_put(struct nf_state *st, const struct fr_ip *addr, uint32_
 		t->next = st->tpl[b];
 		st->tpl[b] = t;
 		st->ntpl++;
+		if (st->ntpl > 2 * ((uint64_t)st->tpl_mask + 1) && st->tpl_mask + 1 < NF_MAX_BUCKETS)
+			nf_tpl_grow(st);
 	} else {
 		nf_prog_free(&t->prog);
 		free(t->fields);

@@ -233,6 +233,38 @@ static void test_nf_state_ceiling(void)
 	nf_state_free(st);
 }
 
+/* The buckets grow with the exporters and templates: every one is still found after. */
+static void test_nf_state_growth(void)
+{
+	struct nf_opts o = { 0 };
+	struct nf_field f[1] = { { 8, 4, 0 } };
+	static struct nf_exporter *seen[5000];
+	struct fr_ip a;
+	uint32_t found = 0, tfound = 0;
+
+	struct nf_state *st = nf_state_new(&o);
+	memset(&a, 0, sizeof(a));
+	a.af = 4;
+	for (uint32_t i = 0; i < 5000; i++) {
+		a.a[1] = (uint8_t)(i >> 8);
+		a.a[2] = (uint8_t)i;
+		seen[i] = nf_exporter_get(st, &a, i, 10);
+		nf_tpl_put(st, &a, i, 10, 256, false, f, 1, 0);
+	}
+	ok(st->exp_mask + 1 >= 5000 / 2 && st->tpl_mask + 1 >= 5000 / 2 / 2,
+	    "buckets grew (%u exporters' buckets, %u templates')", st->exp_mask + 1, st->tpl_mask + 1);
+	for (uint32_t i = 0; i < 5000; i++) {
+		a.a[1] = (uint8_t)(i >> 8);
+		a.a[2] = (uint8_t)i;
+		found += nf_exporter_get(st, &a, i, 10) == seen[i];
+		tfound += nf_tpl_find(st, &a, i, 10, 256) != NULL;
+	}
+	is_int(found, 5000, "every exporter found after the growth");
+	is_int(tfound, 5000, "every template found after the growth");
+	is_int(st->nexp, 5000, "no exporter made twice");
+	nf_state_free(st);
+}
+
 static void test_sflow_ceiling(void)
 {
 	uint64_t me, mb;
@@ -268,6 +300,7 @@ int main(void)
 	test_flows_ceiling();
 	test_nfprobe_ceiling();
 	test_nf_state_ceiling();
+	test_nf_state_growth();
 	test_sflow_ceiling();
 	ok(gauges_count(G) == 7, "seven tables registered");
 	gauges_free(G);
