@@ -71,6 +71,14 @@ void nf_state_plan(const struct nf_opts *opts, uint64_t *exp_entries, uint64_t *
  */
 void nf_state_set_gauges(struct nf_state *st, struct table_gauge *g_exp, struct table_gauge *g_tpl);
 
+/*
+ * The early data held (hold_secs): its ceiling is hold_bytes (0 = the
+ * default), sets of one 4-byte record at most; nf_state_set_held_gauge()
+ * publishes its fill on g (NULL: none) as nf_state_set_gauges() does.
+ */
+void nf_state_held_plan(const struct nf_opts *opts, uint64_t *entries, uint64_t *bytes);
+void nf_state_set_held_gauge(struct nf_state *st, struct table_gauge *g);
+
 /* Where decoded records go; the record may be reused after emit returns. */
 typedef void (*nf_emit_fn)(void *arg, struct flow_rec *rec);
 

@@ -86,8 +86,21 @@ static uint64_t nf_exp_bytes(const struct nf_state *st)
 	    (uint64_t)(st->exp_mask + 1) * sizeof(void *) + st->names.used * sizeof(struct nf_name);
 }
 
+void nf_state_held_plan(const struct nf_opts *opts, uint64_t *entries, uint64_t *bytes)
+{
+	*bytes = opts->hold_bytes ? opts->hold_bytes : NF_HOLD_DEFAULT_BYTES;
+	*entries = *bytes / (sizeof(struct nf_held) + 4);
+}
+
+void nf_state_set_held_gauge(struct nf_state *st, struct table_gauge *g)
+{
+	st->g_held = g;
+	nf_state_publish(st);
+}
+
 void nf_state_publish(struct nf_state *st)
 {
+	gauge_set(st->g_held, st->held_n, st->held_bytes);
 	gauge_set(st->g_exp, st->nexp, nf_exp_bytes(st));
 	gauge_set(st->g_tpl, st->ntpl, st->tpl_bytes + (uint64_t)(st->tpl_mask + 1) * sizeof(void *));
 }
@@ -549,8 +562,12 @@ bool nf_hold_put(struct nf_state *st, const struct nf_held *hdr, const uint8_t *
 {
 	size_t need = sizeof(struct nf_held) + len;
 
-	if (!st->opts.hold_secs || st->held_bytes + need > st->opts.hold_bytes)
+	if (!st->opts.hold_secs)
 		return false;
+	if (st->held_bytes + need > st->opts.hold_bytes) {
+		gauge_hit(st->g_held, 1);
+		return false;
+	}
 	struct nf_held *h = xmalloc(need);
 	*h = *hdr;
 	h->next = NULL;
@@ -560,6 +577,7 @@ bool nf_hold_put(struct nf_state *st, const struct nf_held *hdr, const uint8_t *
 	st->held_tail = &h->next;
 	st->held_bytes += need;
 	st->held_sets++;
+	st->held_n++;
 	return true;
 }
 
@@ -570,6 +588,7 @@ static void nf_hold_unlink(struct nf_state *st, struct nf_held **pp, struct nf_h
 	if (st->held_tail == &h->next)
 		st->held_tail = pp;
 	st->held_bytes -= sizeof(*h) + h->len;
+	st->held_n--;
 }
 
 struct nf_held *nf_hold_take(struct nf_state *st, const struct fr_ip *src, uint32_t domain,

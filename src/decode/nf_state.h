@@ -108,7 +108,8 @@ struct nf_state {
 	uint64_t exporters_refused, templates_refused;
 	struct nf_names_budget names;		/* every exporter's names together */
 	uint64_t tpl_bytes, tpl_bytes_max;	/* templates' memory now, and its ceiling */
-	struct table_gauge *g_exp, *g_tpl;
+	struct table_gauge *g_exp, *g_tpl, *g_held;
+	uint64_t held_n;			/* sets held now */
 	struct nf_held *held, **held_tail;	/* oldest first */
 	size_t held_bytes;
 	uint64_t held_sets, held_decoded, held_expired;

@@ -68,6 +68,16 @@ void nf_collector_bounds(struct core_cfg *cfg, int thread, void *state)
 	    GAUGE_REFUSE, te, tb);
 	if (n)
 		nf_state_set_gauges(n->nf, ge, gt);
+	if (cfg->nf_hold_secs) {	/* nfacctd_early_data_hold */
+		char held[24];
+		o.hold_bytes = cfg->nf_hold_bytes;
+		nf_state_held_plan(&o, &ee, &eb);
+		snprintf(held, sizeof(held), thread ? "early_data#%d" : "early_data", thread);
+		struct table_gauge *gh = gauges_add(cfg->gauges, WHO, held, "nfacctd_early_data_bytes",
+		    GAUGE_REFUSE, ee, eb);
+		if (n)
+			nf_state_set_held_gauge(n->nf, gh);
+	}
 }
 
 /* flow_to_rd_map, or NULL after logging the key. */

@@ -265,6 +265,34 @@ static void test_nf_state_growth(void)
 	nf_state_free(st);
 }
 
+/* Early data held for its template: at most hold_bytes, the rest refused and counted. */
+static void test_nf_held_ceiling(void)
+{
+	struct nf_opts o = { .hold_secs = 10, .hold_bytes = 1000 };
+	uint64_t me, mb;
+	struct nf_held hdr;
+	uint8_t data[100];
+	uint32_t kept = 0;
+
+	nf_state_held_plan(&o, &me, &mb);
+	is_int(mb, 1000, "early data ceiling: hold_bytes");
+	struct nf_state *st = nf_state_new(&o);
+	struct table_gauge *g = gauges_add(G, "default/core", "early_data", "nfacctd_early_data_bytes",
+	    GAUGE_REFUSE, me, mb);
+	nf_state_set_held_gauge(st, g);
+	memset(&hdr, 0, sizeof(hdr));
+	memset(data, 0, sizeof(data));
+	for (int i = 0; i < 20; i++)
+		kept += nf_hold_put(st, &hdr, data, sizeof(data));
+	uint32_t each = (uint32_t)(sizeof(struct nf_held) + sizeof(data));
+	is_int(kept, 1000 / each, "as many 100-byte sets as fit in 1000 bytes");
+	nf_state_publish(st);
+	is_int(ld(&g->entries), kept, "gauge: sets held");
+	ok(ld(&g->bytes) <= 1000 && ld(&g->bytes) == (uint64_t)kept * each, "gauge: bytes held");
+	is_int(ld(&g->refused), 20 - kept, "gauge: the sets that did not fit");
+	nf_state_free(st);
+}
+
 static void test_sflow_ceiling(void)
 {
 	uint64_t me, mb;
@@ -301,8 +329,9 @@ int main(void)
 	test_nfprobe_ceiling();
 	test_nf_state_ceiling();
 	test_nf_state_growth();
+	test_nf_held_ceiling();
 	test_sflow_ceiling();
-	ok(gauges_count(G) == 7, "seven tables registered");
+	ok(gauges_count(G) == 8, "eight tables registered");
 	gauges_free(G);
 	return tap_done();
 }
