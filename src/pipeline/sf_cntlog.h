@@ -16,6 +16,10 @@
  * the agent, the data source index, the datagram and counter-sample
  * sequence numbers and the counters.  A `$peer_src_ip` in the file name
  * gives one file per agent.  Files are opened (appending) on first use.
+ * At most SFLOW_STATE_MAX agents are known (a hash table): the datagrams
+ * of further ones are not logged, and per-agent files that cannot be
+ * opened (descriptors run out) are skipped; both counted and warned about
+ * at most once a minute.
  */
 struct sf_cntlog;
 

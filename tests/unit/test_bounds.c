@@ -6,7 +6,11 @@
  * its refusals on its gauge (model/gauge.h).  The expected numbers come
  * from the inputs made here, not from the tables.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
 
 #include "decode/netflow.h"
 #include "decode/nf_state.h"
@@ -14,6 +18,7 @@
 #include "model/gauge.h"
 #include "pipeline/flows.h"
 #include "pipeline/frag.h"
+#include "pipeline/sf_cntlog.h"
 #include "plugins/nfprobe.h"
 #include "tap.h"
 
@@ -321,6 +326,43 @@ static void test_sflow_ceiling(void)
 	sflow_state_free(s);
 }
 
+/* sfacctd_counter_file: one log_init line per agent, for SFLOW_STATE_MAX agents at most. */
+static void test_cntlog_ceiling(void)
+{
+	char path[] = "/tmp/test_bounds_cnt.XXXXXX";
+	int fd = mkstemp(path);
+	uint8_t b[28];
+	struct dgram d;
+	uint32_t lines = 0;
+	char line[256];
+
+	ok(fd >= 0, "temporary file");
+	close(fd);
+	struct sf_cntlog *l = sf_cntlog_new(path, true);
+	memset(&d, 0, sizeof(d));
+	d.data = b;
+	d.len = sizeof(b);
+	d.ts.sec = 1700000000;
+	for (uint32_t i = 0; i < SFLOW_STATE_MAX + 10; i++) {
+		uint32_t v[7] = { htonl(5), htonl(1), htonl(0x0a000000u | i), 0, htonl(1), htonl(1000), 0 };
+		memcpy(b, v, sizeof(b));
+		sf_cntlog_datagram(l, &d);
+	}
+	for (uint32_t i = 0; i < 10; i++) {	/* known agents again: no second line */
+		uint32_t v[7] = { htonl(5), htonl(1), htonl(0x0a000000u | i), 0, htonl(1), htonl(1000), 0 };
+		memcpy(b, v, sizeof(b));
+		sf_cntlog_datagram(l, &d);
+	}
+	sf_cntlog_free(l);
+	FILE *fp = fopen(path, "r");
+	while (fp && fgets(line, sizeof(line), fp))
+		lines += strstr(line, "log_init") != NULL;
+	if (fp)
+		fclose(fp);
+	unlink(path);
+	is_int(lines, SFLOW_STATE_MAX, "log_init for SFLOW_STATE_MAX agents, once each");
+}
+
 int main(void)
 {
 	G = gauges_new();
@@ -331,6 +373,7 @@ int main(void)
 	test_nf_state_growth();
 	test_nf_held_ceiling();
 	test_sflow_ceiling();
+	test_cntlog_ceiling();
 	ok(gauges_count(G) == 8, "eight tables registered");
 	gauges_free(G);
 	return tap_done();
