@@ -12,6 +12,7 @@
 #include "lib/hash.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "model/gauge.h"
 
 #define WHO "default/core"
 
@@ -48,6 +49,7 @@ struct sf_cntlog {
 	uint64_t refused;	/* datagrams of agents past SFLOW_STATE_MAX */
 	uint64_t open_failed;	/* per-agent files that could not be opened */
 	int64_t warned_at;	/* last warning about either, 0 = never */
+	struct table_gauge *gauge;
 	char ts[40];		/* timestamp of the datagram being decoded */
 };
 
@@ -72,6 +74,33 @@ static void cnt_path(const struct sf_cntlog *l, const struct fr_ip *agent, char 
 	}
 	sf_agent_str(agent, ip, sizeof(ip));
 	snprintf(out, len, "%.*s%s%s", (int)(p - l->path), l->path, ip, p + strlen(var));
+}
+
+/* Slots at the largest: doubled (from 64) while (agents + 1) * 2 > slots, agents < SFLOW_STATE_MAX. */
+static size_t cnt_cap_max(void)
+{
+	size_t cap = 64;
+
+	while ((uint64_t)SFLOW_STATE_MAX * 2 > cap)
+		cap *= 2;
+	return cap;
+}
+
+void sf_cntlog_plan(uint64_t *entries, uint64_t *bytes)
+{
+	*entries = SFLOW_STATE_MAX;
+	*bytes = (uint64_t)cnt_cap_max() * sizeof(struct cnt_agent);
+}
+
+static void cnt_publish(struct sf_cntlog *l)
+{
+	gauge_set(l->gauge, l->nagents, (uint64_t)l->cap * sizeof(struct cnt_agent));
+}
+
+void sf_cntlog_set_gauge(struct sf_cntlog *l, struct table_gauge *g)
+{
+	l->gauge = g;
+	cnt_publish(l);
 }
 
 static void cnt_grow(struct sf_cntlog *l)
@@ -107,12 +136,14 @@ static struct cnt_agent *cnt_agent(struct sf_cntlog *l, const struct fr_ip *agen
 		}
 		if (l->nagents >= SFLOW_STATE_MAX) {
 			l->refused++;
+			gauge_hit(l->gauge, 1);
 			return NULL;
 		}
 		a->used = true;
 		a->agent = *agent;
 		a->file = -1;
 		l->nagents++;
+		cnt_publish(l);
 		return a;
 	}
 }

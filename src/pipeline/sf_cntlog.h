@@ -23,6 +23,14 @@
  */
 struct sf_cntlog;
 
+struct table_gauge;
+
+/* The agents table's ceiling: SFLOW_STATE_MAX agents, all its slots at their largest (-T config). */
+void sf_cntlog_plan(uint64_t *entries, uint64_t *bytes);
+
+/* Publish the agents known on g (model/gauge.h; NULL: none): on each new one and each refused. */
+void sf_cntlog_set_gauge(struct sf_cntlog *l, struct table_gauge *g);
+
 /* A log to the file name template `path`; times in UTC when utc, else local. */
 struct sf_cntlog *sf_cntlog_new(const char *path, bool utc);
 

@@ -149,6 +149,15 @@ void sf_collector_bounds(struct core_cfg *cfg, int thread, void *state)
 	struct table_gauge *gs = gauges_add(cfg->gauges, WHO, src, NULL, GAUGE_REFUSE, me, mb);
 	if (s)
 		sflow_state_set_gauges(s->ss, ga, gs);
+	if (cfg->sf_counter_file) {	/* the counter log's agents */
+		char cl[24];
+		sf_cntlog_plan(&me, &mb);
+		snprintf(cl, sizeof(cl), thread ? "counter_log#%d" : "counter_log", thread);
+		struct table_gauge *gc = gauges_add(cfg->gauges, WHO, cl, "sfacctd_counter_file",
+		    GAUGE_REFUSE, me, mb);
+		if (s && s->cnt)
+			sf_cntlog_set_gauge(s->cnt, gc);
+	}
 }
 
 void *sf_collector_new(struct core_cfg *cfg)

@@ -24,7 +24,8 @@ void *sf_collector_new(struct core_cfg *cfg);
 /*
  * collector_proto.bounds: thread `thread`'s "agents" and "sources" (data
  * sources) tables, SFLOW_STATE_MAX entries each (further threads' as
- * "agents#N", "sources#N"), owner "default/core".
+ * "agents#N", "sources#N"), and with sfacctd_counter_file the agents its
+ * log knows ("counter_log"), owner "default/core".
  */
 void sf_collector_bounds(struct core_cfg *cfg, int thread, void *state);
 

@@ -339,6 +339,11 @@ static void test_cntlog_ceiling(void)
 	ok(fd >= 0, "temporary file");
 	close(fd);
 	struct sf_cntlog *l = sf_cntlog_new(path, true);
+	uint64_t me, mb;
+	sf_cntlog_plan(&me, &mb);
+	struct table_gauge *g = gauges_add(G, "default/core", "counter_log", "sfacctd_counter_file",
+	    GAUGE_REFUSE, me, mb);
+	sf_cntlog_set_gauge(l, g);
 	memset(&d, 0, sizeof(d));
 	d.data = b;
 	d.len = sizeof(b);
@@ -353,6 +358,9 @@ static void test_cntlog_ceiling(void)
 		memcpy(b, v, sizeof(b));
 		sf_cntlog_datagram(l, &d);
 	}
+	is_int(ld(&g->peak_entries), SFLOW_STATE_MAX, "gauge: counter log agents peak = ceiling");
+	is_int(ld(&g->refused), 10, "gauge: 10 agents past it");
+	ok(ld(&g->bytes) <= mb, "gauge: bytes within the plan");
 	sf_cntlog_free(l);
 	FILE *fp = fopen(path, "r");
 	while (fp && fgets(line, sizeof(line), fp))
@@ -374,7 +382,7 @@ int main(void)
 	test_nf_held_ceiling();
 	test_sflow_ceiling();
 	test_cntlog_ceiling();
-	ok(gauges_count(G) == 8, "eight tables registered");
+	ok(gauges_count(G) == 9, "nine tables registered");
 	gauges_free(G);
 	return tap_done();
 }
