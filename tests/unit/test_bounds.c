@@ -238,6 +238,68 @@ static void test_nf_state_ceiling(void)
 	nf_state_free(st);
 }
 
+static void no_emit(void *arg, struct flow_rec *rec)
+{
+	(void)arg;
+	(void)rec;
+}
+
+/* Append an IPFIX template record (id, n fields of IE 8 / 4 bytes) at p; its size. */
+static size_t ipfix_tpl(uint8_t *p, uint16_t id, uint16_t n)
+{
+	uint16_t v[2] = { htons(id), htons(n) };
+
+	memcpy(p, v, 4);
+	for (uint16_t i = 0; i < n; i++) {
+		uint16_t f[2] = { htons(i % 2 ? 12 : 8), htons(4) };
+		memcpy(p + 4 + 4 * i, f, 4);
+	}
+	return 4 + 4u * n;
+}
+
+/* An IPFIX message from src with one template set of the given templates. */
+static void ipfix_send(struct nf_state *st, const struct fr_ip *src, const uint16_t *ids,
+    const uint16_t *nf, int k)
+{
+	uint8_t m[512];
+	size_t off = 20;
+	struct fr_ts now = { 1700000000, 0 };
+
+	for (int i = 0; i < k; i++)
+		off += ipfix_tpl(m + off, ids[i], nf[i]);
+	uint16_t h[2] = { htons(10), htons((uint16_t)off) };
+	uint32_t h2[3] = { htonl(1700000000), 0, 0 };
+	uint16_t set[2] = { htons(2), htons((uint16_t)(off - 16)) };
+	memcpy(m, h, 4);
+	memcpy(m + 4, h2, 12);
+	memcpy(m + 16, set, 4);
+	nf_decode(st, m, off, src, &now, no_emit, NULL);
+}
+
+/* A template refused at the ceiling does not end its set: a refresh after it still applies. */
+static void test_nf9_set_goes_on(void)
+{
+	struct nf_opts o = { .max_templates = 2 };
+	struct nf_state *st = nf_state_new(&o);
+	struct fr_ip a;
+	struct nf_totals t;
+
+	memset(&a, 0, sizeof(a));
+	a.af = 4;
+	a.a[0] = 127;
+	a.a[3] = 9;
+	ipfix_send(st, &a, (const uint16_t[]){ 256, 257 }, (const uint16_t[]){ 2, 2 }, 2);
+	/* a new template past the ceiling, then 256 again with 4 fields */
+	ipfix_send(st, &a, (const uint16_t[]){ 258, 256 }, (const uint16_t[]){ 2, 4 }, 2);
+	nf_totals(st, &t);
+	is_int(t.templates, 2, "two templates kept");
+	is_int(t.templates_refused, 1, "one refused");
+	const struct nf_tpl *tp = nf_tpl_find(st, &a, 0, 10, 256);
+	ok(tp && tp->nfields == 4, "the refresh after the refused template applied (%d fields)",
+	    tp ? tp->nfields : -1);
+	nf_state_free(st);
+}
+
 /* The buckets grow with the exporters and templates: every one is still found after. */
 static void test_nf_state_growth(void)
 {
@@ -379,6 +441,7 @@ int main(void)
 	test_nfprobe_ceiling();
 	test_nf_state_ceiling();
 	test_nf_state_growth();
+	test_nf9_set_goes_on();
 	test_nf_held_ceiling();
 	test_sflow_ceiling();
 	test_cntlog_ceiling();
