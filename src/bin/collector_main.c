@@ -43,13 +43,15 @@ static const struct collector_daemon collector_daemons[] = {
 		.state_new = nf_collector_new, .state_new_worker = nf_collector_new_worker,
 		.datagram = nf_collector_datagram, .log_stats = nf_collector_log_stats,
 		.tick = nf_collector_tick, .reload = nf_collector_reload,
-		.health = nf_collector_health, .state_free = nf_collector_free } },
+		.health = nf_collector_health, .state_free = nf_collector_free,
+		.bounds = nf_collector_bounds } },
 	[CFG_SFACCTD] = { "sFlow Accounting Daemon, sfacctd " PMACCT_NG_VERSION, {
 		.daemon = "sfacctd", .source = SRC_SF, .default_port = 6343,
 		.ready_fmt = "waiting for sFlow data on %s:%u", .state_new = sf_collector_new,
 		.datagram = sf_collector_datagram, .log_stats = sf_collector_log_stats,
 		.tick = sf_collector_tick, .reopen = sf_collector_reopen,
-		.health = sf_collector_health, .state_free = sf_collector_free } },
+		.health = sf_collector_health, .state_free = sf_collector_free,
+		.bounds = sf_collector_bounds } },
 };
 
 /*
@@ -143,6 +145,7 @@ static int collector_run(struct core_cfg *cfg, const struct collector_proto *pro
 		goto out_pipeline;
 	if (cfg->check_only) {	/* -T config: filters and maps loaded, nothing opened */
 		rc = 0;
+		collector_bounds(cfg, proto);
 		gauges_plan(cfg->gauges, stdout);
 		pipeline_fini(&pl);
 		plugins_stop(ps, cfg->nplugins);

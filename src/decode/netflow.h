@@ -50,6 +50,34 @@ struct nf_opts {
 };
 
 struct nf_state;
+struct table_gauge;
+
+/*
+ * The ceilings of one decoder state (model/gauge.h), from its options alone
+ * (-T config allocates nothing): exporters with counters of their own
+ * (max_exporters, 0 = the default) and, with them, every interface / VRF
+ * name they learn (NF_NAMES_MAX_TOTAL names per state); templates
+ * (max_templates), holding at most NF_TPL_AVG_BYTES each on average.
+ */
+#define NF_NAMES_MAX_TOTAL	262144u
+#define NF_TPL_AVG_BYTES	1024u
+void nf_state_plan(const struct nf_opts *opts, uint64_t *exp_entries, uint64_t *exp_bytes,
+    uint64_t *tpl_entries, uint64_t *tpl_bytes);
+
+/*
+ * Publish the fill of the exporters and the templates on g_exp and g_tpl
+ * (NULL: none), from the state's own thread: on each new exporter or
+ * template, each one removed, and each refused (gauge_hit).
+ */
+void nf_state_set_gauges(struct nf_state *st, struct table_gauge *g_exp, struct table_gauge *g_tpl);
+
+/*
+ * The early data held (hold_secs): its ceiling is hold_bytes (0 = the
+ * default), sets of one 4-byte record at most; nf_state_set_held_gauge()
+ * publishes its fill on g (NULL: none) as nf_state_set_gauges() does.
+ */
+void nf_state_held_plan(const struct nf_opts *opts, uint64_t *entries, uint64_t *bytes);
+void nf_state_set_held_gauge(struct nf_state *st, struct table_gauge *g);
 
 /* Where decoded records go; the record may be reused after emit returns. */
 typedef void (*nf_emit_fn)(void *arg, struct flow_rec *rec);
@@ -80,6 +108,7 @@ struct nf_totals {
 	uint64_t drops[NF_DROP_N];
 	uint64_t templates_refused;	/* new templates refused: max_templates reached */
 	uint64_t exporters_refused;	/* datagrams of exporters past max_exporters */
+	uint64_t names_refused;		/* interface / VRF names past NF_NAMES_MAX_TOTAL */
 	uint64_t held, held_decoded, held_expired;	/* early data sets (hold_secs) */
 	uint64_t held_records;		/* records decoded from them */
 	size_t held_bytes;		/* held right now */

@@ -67,9 +67,13 @@ static void nf9_templates(struct nf9_msg *m, struct rd *set)
 			nf_tpl_withdraw(m->st, m->src, m->domain, m->version, id);
 			continue;
 		}
+		uint64_t refused = m->st->templates_refused;
 		if (id < 256 || n == 0 || nf9_fields(m, set, n) < 0 ||
 		    !nf_tpl_put(m->st, m->src, m->domain, m->version, id, false, m->st->fbuf, n, 0)) {
 			m->e->drops[NF_DROP_TEMPLATE]++;
+			/* refused at the ceiling, not malformed: the set's next templates still count */
+			if (m->st->templates_refused != refused)
+				continue;
 			return;
 		}
 		if (m->st->held)
@@ -99,9 +103,12 @@ static void nf9_options(struct nf9_msg *m, struct rd *set)
 			if (nscope == 0 || nscope > n)
 				n = 0;
 		}
+		uint64_t refused = m->st->templates_refused;
 		if (id < 256 || n == 0 || nf9_fields(m, set, n) < 0 ||
 		    !nf_tpl_put(m->st, m->src, m->domain, m->version, id, true, m->st->fbuf, n, nscope)) {
 			m->e->drops[NF_DROP_TEMPLATE]++;
+			if (m->st->templates_refused != refused)
+				continue;	/* refused at the ceiling, as above */
 			return;
 		}
 		if (m->st->held)

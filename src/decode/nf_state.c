@@ -11,6 +11,7 @@
 #include "lib/hash.h"
 #include "lib/rd.h"
 #include "lib/xalloc.h"
+#include "model/gauge.h"
 
 const char *const nf_drop_names[NF_DROP_N] = {
 	[NF_DROP_SHORT] = "short",
@@ -25,8 +26,9 @@ const char *const nf_drop_names[NF_DROP_N] = {
 	[NF_DROP_PADDING] = "bad_padding",
 };
 
-#define NF_EXP_BUCKETS 256
+#define NF_EXP_BUCKETS 256	/* initial buckets; they double while entries > 2 x buckets */
 #define NF_TPL_BUCKETS 1024
+#define NF_MAX_BUCKETS (1u << 24)
 #define NF_TPL_DEFAULT_MAX 65536
 #define NF_EXP_DEFAULT_MAX 65536
 #define NF_HOLD_DEFAULT_BYTES ((size_t)4 << 20)
@@ -48,7 +50,73 @@ struct nf_state *nf_state_new(const struct nf_opts *opts)
 	st->exp = xcalloc(NF_EXP_BUCKETS, sizeof(*st->exp));
 	st->tpl_mask = NF_TPL_BUCKETS - 1;
 	st->tpl = xcalloc(NF_TPL_BUCKETS, sizeof(*st->tpl));
+	st->tpl_bytes_max = (uint64_t)st->opts.max_templates * NF_TPL_AVG_BYTES;
 	return st;
+}
+
+/* Buckets of a table grown (from `min`, doubling while entries > 2 x buckets) to n entries. */
+static uint64_t nf_buckets_for(uint64_t n, uint32_t min)
+{
+	uint64_t b = min;
+
+	while (n > 2 * b && b < NF_MAX_BUCKETS)
+		b <<= 1;
+	return b;
+}
+
+void nf_state_plan(const struct nf_opts *opts, uint64_t *exp_entries, uint64_t *exp_bytes,
+    uint64_t *tpl_entries, uint64_t *tpl_bytes)
+{
+	uint64_t me = opts->max_exporters ? opts->max_exporters : NF_EXP_DEFAULT_MAX;
+	uint64_t mt = opts->max_templates ? opts->max_templates : NF_TPL_DEFAULT_MAX;
+
+	*exp_entries = me;
+	/* the overflow entry is one more exporter */
+	*exp_bytes = (me + 1) * sizeof(struct nf_exporter) +
+	    nf_buckets_for(me, NF_EXP_BUCKETS) * sizeof(void *) +
+	    (uint64_t)NF_NAMES_MAX_TOTAL * sizeof(struct nf_name);
+	*tpl_entries = mt;
+	*tpl_bytes = mt * NF_TPL_AVG_BYTES + nf_buckets_for(mt, NF_TPL_BUCKETS) * sizeof(void *);
+}
+
+/* Exporters' memory now: entries, buckets and every name slot. */
+static uint64_t nf_exp_bytes(const struct nf_state *st)
+{
+	return (st->nexp + (st->overflow != NULL)) * sizeof(struct nf_exporter) +
+	    (uint64_t)(st->exp_mask + 1) * sizeof(void *) + st->names.used * sizeof(struct nf_name);
+}
+
+void nf_state_held_plan(const struct nf_opts *opts, uint64_t *entries, uint64_t *bytes)
+{
+	*bytes = opts->hold_bytes ? opts->hold_bytes : NF_HOLD_DEFAULT_BYTES;
+	*entries = *bytes / (sizeof(struct nf_held) + 4);
+}
+
+void nf_state_set_held_gauge(struct nf_state *st, struct table_gauge *g)
+{
+	st->g_held = g;
+	nf_state_publish(st);
+}
+
+void nf_state_publish(struct nf_state *st)
+{
+	gauge_set(st->g_held, st->held_n, st->held_bytes);
+	gauge_set(st->g_exp, st->nexp, nf_exp_bytes(st));
+	gauge_set(st->g_tpl, st->ntpl, st->tpl_bytes + (uint64_t)(st->tpl_mask + 1) * sizeof(void *));
+}
+
+void nf_state_set_gauges(struct nf_state *st, struct table_gauge *g_exp, struct table_gauge *g_tpl)
+{
+	st->g_exp = g_exp;
+	st->g_tpl = g_tpl;
+	nf_state_publish(st);
+}
+
+/* What a template of n fields compiled into nsteps steps holds. */
+static uint64_t nf_tpl_size(uint16_t n, uint16_t nsteps)
+{
+	return sizeof(struct nf_tpl) + (uint64_t)(n ? n : 1) * sizeof(struct nf_field) +
+	    (uint64_t)nsteps * sizeof(struct nf_step);
 }
 
 static void nf_tpl_destroy(struct nf_tpl *t)
@@ -107,6 +175,46 @@ static bool nf_ip_eq(const struct fr_ip *a, const struct fr_ip *b)
 	return a->af == b->af && memcmp(a->a, b->a, a->af == 6 ? 16 : 4) == 0;
 }
 
+/*
+ * Twice the buckets once entries outnumber them twice: a flood of
+ * distinct exporters or templates keeps chains short (with 256 fixed
+ * buckets, 65536 exporters made every lookup walk 256 of them).
+ */
+static void nf_exp_grow(struct nf_state *st)
+{
+	uint32_t nb = (st->exp_mask + 1) * 2;
+	struct nf_exporter **t = xcalloc(nb, sizeof(*t));
+
+	for (uint32_t i = 0; i <= st->exp_mask; i++)
+		for (struct nf_exporter *e = st->exp[i], *n; e; e = n) {
+			uint32_t b = nf_hash(st, &e->addr, e->domain, e->version) & (nb - 1);
+			n = e->next;
+			e->next = t[b];
+			t[b] = e;
+		}
+	free(st->exp);
+	st->exp = t;
+	st->exp_mask = nb - 1;
+}
+
+static void nf_tpl_grow(struct nf_state *st)
+{
+	uint32_t nb = (st->tpl_mask + 1) * 2;
+	struct nf_tpl **t = xcalloc(nb, sizeof(*t));
+
+	for (uint32_t i = 0; i <= st->tpl_mask; i++)
+		for (struct nf_tpl *e = st->tpl[i], *n; e; e = n) {
+			uint32_t b = nf_hash(st, &e->addr, e->domain, (uint32_t)e->version << 16 | e->id) &
+			    (nb - 1);
+			n = e->next;
+			e->next = t[b];
+			t[b] = e;
+		}
+	free(st->tpl);
+	st->tpl = t;
+	st->tpl_mask = nb - 1;
+}
+
 struct nf_exporter *nf_exporter_get(struct nf_state *st, const struct fr_ip *addr,
     uint32_t domain, uint16_t version)
 {
@@ -121,17 +229,24 @@ struct nf_exporter *nf_exporter_get(struct nf_state *st, const struct fr_ip *add
 	if (st->nexp >= st->opts.max_exporters) {
 		/* a flood of (spoofed) sources: counted, not each given memory */
 		st->exporters_refused++;
-		if (!st->overflow)
+		gauge_hit(st->g_exp, 1);
+		if (!st->overflow) {
 			st->overflow = xcalloc(1, sizeof(*st->overflow));
+			st->overflow->ifnames.budget = st->overflow->vrfs.budget = &st->names;
+		}
 		return st->overflow;
 	}
 	e = xcalloc(1, sizeof(*e));
 	e->addr = *addr;
 	e->domain = domain;
 	e->version = version;
+	e->ifnames.budget = e->vrfs.budget = &st->names;
 	e->next = st->exp[b];
 	st->exp[b] = e;
 	st->nexp++;
+	if (st->nexp > 2 * ((uint64_t)st->exp_mask + 1) && st->exp_mask + 1 < NF_MAX_BUCKETS)
+		nf_exp_grow(st);
+	nf_state_publish(st);
 	return st->last_exp = e;
 }
 
@@ -194,12 +309,17 @@ struct nf_tpl *nf_tpl_put(struct nf_state *st, const struct fr_ip *addr, uint32_
 	if (nf_prog_compile(&prog, fields, n, version == 9 ? nscope : 0, st->opts.custom,
 	    st->opts.ncustom) < 0)
 		return NULL;
+	uint64_t size = nf_tpl_size(n, prog.nsteps), old = t ? nf_tpl_size(t->nfields, t->prog.nsteps) : 0;
+	if ((!t && st->ntpl >= st->opts.max_templates) ||
+	    st->tpl_bytes - old + size > st->tpl_bytes_max) {
+		/* a new one past the ceiling, or a replacement that would not fit: the old stays */
+		st->templates_refused++;
+		gauge_hit(st->g_tpl, 1);
+		nf_prog_free(&prog);
+		return NULL;
+	}
+	st->tpl_bytes += size - old;
 	if (!t) {
-		if (st->ntpl >= st->opts.max_templates) {
-			st->templates_refused++;
-			nf_prog_free(&prog);
-			return NULL;
-		}
 		uint32_t b = nf_hash(st, addr, domain, (uint32_t)version << 16 | id) & st->tpl_mask;
 		t = xcalloc(1, sizeof(*t));
 		t->addr = *addr;
@@ -209,6 +329,8 @@ struct nf_tpl *nf_tpl_put(struct nf_state *st, const struct fr_ip *addr, uint32_
 		t->next = st->tpl[b];
 		st->tpl[b] = t;
 		st->ntpl++;
+		if (st->ntpl > 2 * ((uint64_t)st->tpl_mask + 1) && st->tpl_mask + 1 < NF_MAX_BUCKETS)
+			nf_tpl_grow(st);
 	} else {
 		nf_prog_free(&t->prog);
 		free(t->fields);
@@ -220,6 +342,7 @@ struct nf_tpl *nf_tpl_put(struct nf_state *st, const struct fr_ip *addr, uint32_
 	if (n)
 		memcpy(t->fields, fields, n * sizeof(*fields));
 	t->prog = prog;
+	nf_state_publish(st);
 	return t;
 }
 
@@ -234,8 +357,10 @@ void nf_tpl_withdraw(struct nf_state *st, const struct fr_ip *addr, uint32_t dom
 			if (t->domain == domain && t->version == version &&
 			    nf_ip_eq(&t->addr, addr) && (t->id == id || all)) {
 				*pp = t->next;
+				st->tpl_bytes -= nf_tpl_size(t->nfields, t->prog.nsteps);
 				nf_tpl_destroy(t);
 				st->ntpl--;
+				nf_state_publish(st);
 			} else {
 				pp = &t->next;
 			}
@@ -259,7 +384,14 @@ struct nf_name *nf_names_get(struct nf_names *t, uint32_t id, bool create)
 	if (!create || t->n >= NF_MAX_NAMES)
 		return NULL;
 	if (t->n == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 16;
+		uint32_t cap = t->cap ? t->cap * 2 : 16;
+		if (t->budget && t->budget->used - t->cap + cap > NF_NAMES_MAX_TOTAL) {
+			t->budget->refused++;
+			return NULL;
+		}
+		if (t->budget)
+			t->budget->used += cap - t->cap;
+		t->cap = cap;
 		t->v = xrealloc(t->v, t->cap * sizeof(*t->v));
 	}
 	memmove(&t->v[lo + 1], &t->v[lo], (t->n - lo) * sizeof(*t->v));
@@ -399,6 +531,7 @@ void nf_totals(const struct nf_state *st, struct nf_totals *t)
 	memset(t, 0, sizeof(*t));
 	t->templates = st->ntpl;
 	t->templates_refused = st->templates_refused;
+	t->names_refused = st->names.refused;
 	t->exporters_refused = st->exporters_refused;
 	t->held = st->held_sets;
 	t->held_decoded = st->held_decoded;
@@ -429,8 +562,12 @@ bool nf_hold_put(struct nf_state *st, const struct nf_held *hdr, const uint8_t *
 {
 	size_t need = sizeof(struct nf_held) + len;
 
-	if (!st->opts.hold_secs || st->held_bytes + need > st->opts.hold_bytes)
+	if (!st->opts.hold_secs)
 		return false;
+	if (st->held_bytes + need > st->opts.hold_bytes) {
+		gauge_hit(st->g_held, 1);
+		return false;
+	}
 	struct nf_held *h = xmalloc(need);
 	*h = *hdr;
 	h->next = NULL;
@@ -440,6 +577,7 @@ bool nf_hold_put(struct nf_state *st, const struct nf_held *hdr, const uint8_t *
 	st->held_tail = &h->next;
 	st->held_bytes += need;
 	st->held_sets++;
+	st->held_n++;
 	return true;
 }
 
@@ -450,6 +588,7 @@ static void nf_hold_unlink(struct nf_state *st, struct nf_held **pp, struct nf_h
 	if (st->held_tail == &h->next)
 		st->held_tail = pp;
 	st->held_bytes -= sizeof(*h) + h->len;
+	st->held_n--;
 }
 
 struct nf_held *nf_hold_take(struct nf_state *st, const struct fr_ip *src, uint32_t domain,

@@ -27,10 +27,20 @@ struct nf_name {
 	char name[FR_NAME_MAX];
 };
 
-/* Names by id, sorted for binary search; bounded by NF_MAX_NAMES. */
+/* Name slots allocated by a state's exporters, and names refused past NF_NAMES_MAX_TOTAL. */
+struct nf_names_budget {
+	uint64_t used, refused;
+};
+
+/*
+ * Names by id, sorted for binary search; bounded by NF_MAX_NAMES, and all
+ * names of a state together by NF_NAMES_MAX_TOTAL (netflow.h): `budget`
+ * is the state's (NULL: none).
+ */
 struct nf_names {
 	struct nf_name *v;
 	uint32_t n, cap;
+	struct nf_names_budget *budget;
 };
 
 /* One exporting process: (address, source id / observation domain / v5 engine). */
@@ -96,6 +106,10 @@ struct nf_state {
 	struct nf_exporter *last_exp;	/* one-entry cache */
 	struct nf_exporter *overflow;	/* counters of exporters past max_exporters */
 	uint64_t exporters_refused, templates_refused;
+	struct nf_names_budget names;		/* every exporter's names together */
+	uint64_t tpl_bytes, tpl_bytes_max;	/* templates' memory now, and its ceiling */
+	struct table_gauge *g_exp, *g_tpl, *g_held;
+	uint64_t held_n;			/* sets held now */
 	struct nf_held *held, **held_tail;	/* oldest first */
 	size_t held_bytes;
 	uint64_t held_sets, held_decoded, held_expired;
@@ -149,11 +163,15 @@ void nf_tpl_withdraw(struct nf_state *st, const struct fr_ip *addr, uint32_t dom
     uint16_t version, uint16_t id);
 
 /*
- * The entry for id in t, created (zeroed) when `create` and there is room;
- * NULL otherwise.  An entry is updated in place: a later options record
+ * The entry for id in t, created (zeroed) when `create` and there is room
+ * (NF_MAX_NAMES in t, NF_NAMES_MAX_TOTAL in t's budget: counted there when
+ * not); NULL otherwise.  An entry is updated in place: a later options record
  * replaces what an earlier one said.
  */
 struct nf_name *nf_names_get(struct nf_names *t, uint32_t id, bool create);
+
+/* Publish the fill of the exporters and templates on their gauges (once a second, and on changes). */
+void nf_state_publish(struct nf_state *st);
 
 /* Record a sampler's rate from an options record (id 0 with !has_id: system scope). */
 void nf_sampler_set(struct nf_exporter *e, bool has_id, uint64_t id, uint32_t rate);

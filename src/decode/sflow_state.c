@@ -7,6 +7,7 @@
 
 #include "lib/hash.h"
 #include "lib/xalloc.h"
+#include "model/gauge.h"
 
 /* Key of both tables: agent, sub-agent, and for data sources the source id. */
 struct sfs_key {
@@ -33,6 +34,7 @@ struct sfs_table {
 	struct sfs_slot *slots;
 	size_t cap, n;		/* cap is a power of two */
 	uint64_t seed;		/* hash_seed(): agent ids are chosen by the sender */
+	struct table_gauge *gauge;
 };
 
 struct sflow_state {
@@ -103,6 +105,7 @@ static void sfs_grow(struct sfs_table *t, bool agents)
 	nt.cap = t->cap ? t->cap * 2 : 64;
 	nt.n = 0;
 	nt.seed = t->seed;
+	nt.gauge = t->gauge;
 	nt.slots = xcalloc(nt.cap, sizeof(*nt.slots));
 	for (size_t i = 0; i < t->cap; i++) {
 		struct sfs_slot *sl = &t->slots[i];
@@ -125,6 +128,36 @@ static void sfs_grow(struct sfs_table *t, bool agents)
 	}
 	free(t->slots);
 	*t = nt;
+}
+
+/* Slots of a table at its largest: grown (doubling from 64) while (n + 1) * 2 > cap, n < SFLOW_STATE_MAX. */
+static size_t sfs_cap_max(void)
+{
+	size_t cap = 64;
+
+	while ((uint64_t)SFLOW_STATE_MAX * 2 > cap)
+		cap *= 2;
+	return cap;
+}
+
+void sflow_state_plan(uint64_t *entries, uint64_t *bytes)
+{
+	*entries = SFLOW_STATE_MAX;
+	*bytes = sizeof(struct sfs_table) + (uint64_t)sfs_cap_max() * sizeof(struct sfs_slot);
+}
+
+static void sfs_publish(struct sfs_table *t)
+{
+	gauge_set(t->gauge, t->n, sizeof(*t) + (uint64_t)t->cap * sizeof(struct sfs_slot));
+}
+
+void sflow_state_set_gauges(struct sflow_state *s, struct table_gauge *g_agents,
+    struct table_gauge *g_sources)
+{
+	s->agents.gauge = g_agents;
+	s->sources.gauge = g_sources;
+	sfs_publish(&s->agents);
+	sfs_publish(&s->sources);
 }
 
 struct sflow_state *sflow_state_new(void)
@@ -155,8 +188,11 @@ void sflow_state_datagram(struct sflow_state *s, const struct sflow_hdr *h, size
 	struct sfs_slot *sl = sfs_get(&s->agents, &k, true, &fresh);
 	if (!sl) {
 		s->refused++;
+		gauge_hit(s->agents.gauge, 1);
 		return;
 	}
+	if (fresh)
+		sfs_publish(&s->agents);
 	struct sflow_agent_stats *a = &sl->u.agent;
 	a->packets++;
 	a->bytes += len;
@@ -180,8 +216,11 @@ uint32_t sflow_state_eff_rate(struct sflow_state *s, const struct sflow_hdr *h,
 	struct sfs_slot *sl = sfs_get(&s->sources, &k, false, &fresh);
 	if (!sl) {
 		s->refused++;
+		gauge_hit(s->sources.gauge, 1);
 		return rate;
 	}
+	if (fresh)
+		sfs_publish(&s->sources);
 	struct sfs_ds *ds = &sl->u.ds;
 	if (fresh) {
 		ds->seq = f->seqno;

@@ -25,6 +25,22 @@ struct sflow_agent_stats {
 #define SFLOW_STATE_MAX 100000
 
 struct sflow_state;
+struct table_gauge;
+
+/*
+ * The ceiling of each of the two tables (agents, data sources): entries
+ * (SFLOW_STATE_MAX) and all the memory it may hold then (its slots at
+ * their largest).  Allocates nothing (-T config).
+ */
+void sflow_state_plan(uint64_t *entries, uint64_t *bytes);
+
+/*
+ * Publish the fill of the agents and data sources tables on g_agents and
+ * g_sources (NULL: none), from the state's own thread: on each new entry
+ * and each one refused (gauge_hit).
+ */
+void sflow_state_set_gauges(struct sflow_state *s, struct table_gauge *g_agents,
+    struct table_gauge *g_sources);
 
 /* A new, empty state; free with sflow_state_free() (NULL is a no-op). */
 struct sflow_state *sflow_state_new(void);

@@ -519,6 +519,8 @@ static int workers_open(struct collector *c, int n)
 		    c->proto->state_new(c->cfg);
 		if (!w->state)
 			return -1;
+		if (c->proto->bounds)
+			c->proto->bounds(c->cfg, i, w->state);
 		w->pl = &w->own_pl;
 		if (pipeline_init_sibling(w->pl, c->pl, DLT_EN10MB, 65535) < 0)
 			return -1;
@@ -600,6 +602,15 @@ int collector_check(const struct core_cfg *cfg, const struct collector_proto *pr
 	return 0;
 }
 
+void collector_bounds(struct core_cfg *cfg, const struct collector_proto *proto)
+{
+	/* a capture file is read by one thread (collector_open) */
+	int n = cfg->pcap_savefile || cfg->collector_workers <= 1 ? 1 : (int)cfg->collector_workers;
+
+	for (int i = 0; proto->bounds && i < n; i++)
+		proto->bounds(cfg, i, NULL);
+}
+
 struct collector *collector_open(struct core_cfg *cfg, const struct collector_proto *proto,
     struct pipeline *pl)
 {
@@ -618,6 +629,8 @@ struct collector *collector_open(struct core_cfg *cfg, const struct collector_pr
 		goto fail;
 	if (!(c->state = proto->state_new(cfg)))
 		goto fail;
+	if (proto->bounds)
+		proto->bounds(cfg, 0, c->state);
 	health_attach(c);
 	if (cfg->pcap_savefile) {
 		if (file_open(c) < 0)

@@ -66,6 +66,13 @@ struct collector_proto {
 	 * and only when an http plugin runs; may be NULL.
 	 */
 	void (*health)(void *state, struct health_build *b);
+	/*
+	 * Optional: register receive thread `thread`'s tables in cfg->gauges
+	 * (model/gauge.h), their ceilings from the config alone, at start-up
+	 * and under -T config alike; with `state` (start-up: that thread's),
+	 * the state publishes its fill on them.
+	 */
+	void (*bounds)(struct core_cfg *cfg, int thread, void *state);
 };
 
 /* The receiving side of a collector: a UDP socket, or a capture file (-I). */
@@ -77,6 +84,12 @@ struct collector;
  * address.  0, or -1 after logging the key.
  */
 int collector_check(const struct core_cfg *cfg, const struct collector_proto *proto);
+
+/*
+ * -T config: register the tables every receive thread would have
+ * (proto->bounds), so that gauges_plan() lists them; opens nothing.
+ */
+void collector_bounds(struct core_cfg *cfg, const struct collector_proto *proto);
 
 /*
  * Open the source the config names (collector_check() passed): pcap_savefile (UDP payloads of any

@@ -8,8 +8,10 @@
 #include <string.h>
 
 #include "lib/hash.h"
+#include "lib/log.h"
 #include "lib/slab.h"
 #include "lib/xalloc.h"
+#include "model/gauge.h"
 
 /*
  * Behaviour, checked against pmacctd 1.7.7 (print plugin, `flows`
@@ -34,6 +36,7 @@
  */
 
 #define FLOWS_NONE	UINT32_MAX
+#define FLOWS_LOG_EVERY	60	/* seconds of packet time between "table full" lines */
 #define FLOWS_TCP	6
 #define TH_FIN		0x01
 #define TH_SYN		0x02
@@ -61,6 +64,10 @@ struct flows_table {
 	int64_t last_prune;
 	uint64_t seed;
 	struct flows_stats st;
+	struct table_gauge *gauge;
+	uint64_t bytes;		/* all that flows_new() allocated */
+	int64_t logged_at;	/* last "table full" line, packet time */
+	uint64_t logged_full;	/* st.full then */
 };
 
 struct flows_table *flows_new(size_t bytes, uint32_t lifetime)
@@ -77,7 +84,31 @@ struct flows_table *flows_new(size_t bytes, uint32_t lifetime)
 	ft->last_prune = INT64_MIN;
 	ft->seed = hash_seed();
 	ft->st.capacity = ft->cap;
+	ft->bytes = sizeof(*ft) + (uint64_t)ft->cap * sizeof(*ft->ent) +
+	    (uint64_t)ft->nbuckets * sizeof(*ft->bucket);
+	ft->logged_at = INT64_MIN;
 	return ft;
+}
+
+void flows_plan(size_t bytes, uint64_t *entries, uint64_t *total_bytes)
+{
+	uint32_t nb, cap = slab_capacity(bytes ? bytes : FLOWS_DEFAULT_BYTES, sizeof(struct flows_ent), &nb);
+
+	*entries = cap;
+	*total_bytes = sizeof(struct flows_table) + (uint64_t)cap * sizeof(struct flows_ent) +
+	    (uint64_t)nb * sizeof(uint32_t);
+}
+
+/* The fill, on the gauge: on every new entry and after every prune. */
+static void flows_publish(struct flows_table *ft)
+{
+	gauge_set(ft->gauge, ft->st.entries, ft->bytes);
+}
+
+void flows_set_gauge(struct flows_table *ft, struct table_gauge *g)
+{
+	ft->gauge = g;
+	flows_publish(ft);
 }
 
 void flows_free(struct flows_table *ft)
@@ -187,6 +218,7 @@ static void flows_prune(struct flows_table *ft, int64_t now)
 			}
 		}
 	}
+	flows_publish(ft);
 }
 
 /* The entry for k: found, or a new one (NULL when full); *fresh when new. */
@@ -210,6 +242,7 @@ static struct flows_ent *flows_get(struct flows_table *ft, const struct flows_en
 	e->next = ft->bucket[b];
 	ft->bucket[b] = i;
 	ft->st.entries++;
+	flows_publish(ft);
 	return e;
 }
 
@@ -225,6 +258,15 @@ void flows_handle(struct flows_table *ft, struct flow_rec *rec)
 	e = flows_get(ft, &k, now);
 	if (e == NULL) {
 		ft->st.full++;
+		gauge_hit(ft->gauge, 1);
+		if (ft->logged_at == INT64_MIN || now - ft->logged_at >= FLOWS_LOG_EVERY) {
+			log_info("default/core", "Flow buffer full (%u entries): %llu packets accounted "
+			    "without flow tracking (flows 0) since the last report. Increase "
+			    "pmacctd_flow_buffer_size", ft->cap,
+			    (unsigned long long)(ft->st.full - ft->logged_full));
+			ft->logged_at = now;
+			ft->logged_full = ft->st.full;
+		}
 		return;
 	}
 	is_new = flows_expired(ft, e, idx, now);

@@ -8,6 +8,8 @@
 
 #include "model/flow_rec.h"
 
+struct table_gauge;
+
 /* pmacctd_flow_buffer_size and pmacctd_flow_lifetime defaults. */
 #define FLOWS_DEFAULT_BYTES	16384000u
 #define FLOWS_DEFAULT_LIFETIME	60
@@ -45,12 +47,25 @@ void flows_free(struct flows_table *ft);
  * has not been seen, or has been idle longer than its lifetime.  TCP
  * lifetimes follow the connection state (SYN 60 s, FIN 30 s and RST 10 s,
  * set on both directions; otherwise the configured lifetime).  When the
- * table is full (after pruning) the record gets flows = 0, as pmacct.
+ * table is full (after pruning) the record gets flows = 0, as pmacct
+ * (its packets and bytes are accounted all the same); counted in `full`
+ * and logged at most once a minute (packet time) with the count since the
+ * last line, as pmacct's "Flow/4 buffer full. Skipping flows.".
  *
  * The core calls it, after frag_handle(), only when some plugin
  * aggregates `flows`, and only for records it is about to account.
  */
 void flows_handle(struct flows_table *ft, struct flow_rec *rec);
+
+/*
+ * The ceiling of a table of `bytes` (0 = the default): the entries it
+ * holds and all of its memory, as flows_new() would allocate it;
+ * allocates nothing (-T config).
+ */
+void flows_plan(size_t bytes, uint64_t *entries, uint64_t *total_bytes);
+
+/* Publish the fill on g (model/gauge.h; NULL: none), from the calling (core) thread. */
+void flows_set_gauge(struct flows_table *ft, struct table_gauge *g);
 
 void flows_get_stats(const struct flows_table *ft, struct flows_stats *out);
 

@@ -7,8 +7,10 @@
 #include <string.h>
 
 #include "lib/hash.h"
+#include "lib/log.h"
 #include "lib/slab.h"
 #include "lib/xalloc.h"
+#include "model/gauge.h"
 
 /*
  * Behaviour, checked against pmacctd 1.7.7 on crafted captures (aggregate
@@ -29,6 +31,7 @@
  */
 
 #define FRAG_NONE	UINT32_MAX
+#define FRAG_LOG_EVERY	60	/* seconds of packet time between "table full" lines */
 #define FRAG_IPP_TCP	6
 #define FRAG_IPP_UDP	17
 
@@ -55,6 +58,10 @@ struct frag_table {
 	int64_t last_prune;
 	uint64_t seed;
 	struct frag_stats st;
+	struct table_gauge *gauge;
+	uint64_t bytes;		/* all that frag_new() allocated */
+	int64_t logged_at;	/* last "table full" line, packet time */
+	uint64_t logged_full;	/* st.full then */
 };
 
 struct frag_table *frag_new(size_t bytes)
@@ -70,7 +77,31 @@ struct frag_table *frag_new(size_t bytes)
 	ft->last_prune = INT64_MIN;
 	ft->seed = hash_seed();
 	ft->st.capacity = ft->cap;
+	ft->bytes = sizeof(*ft) + (uint64_t)ft->cap * sizeof(*ft->ent) +
+	    (uint64_t)ft->nbuckets * sizeof(*ft->bucket);
+	ft->logged_at = INT64_MIN;
 	return ft;
+}
+
+void frag_plan(size_t bytes, uint64_t *entries, uint64_t *total_bytes)
+{
+	uint32_t nb, cap = slab_capacity(bytes ? bytes : FRAG_DEFAULT_BYTES, sizeof(struct frag_ent), &nb);
+
+	*entries = cap;
+	*total_bytes = sizeof(struct frag_table) + (uint64_t)cap * sizeof(struct frag_ent) +
+	    (uint64_t)nb * sizeof(uint32_t);
+}
+
+/* The fill, on the gauge: on every new entry and after every prune. */
+static void frag_publish(struct frag_table *ft)
+{
+	gauge_set(ft->gauge, ft->st.entries, ft->bytes);
+}
+
+void frag_set_gauge(struct frag_table *ft, struct table_gauge *g)
+{
+	ft->gauge = g;
+	frag_publish(ft);
 }
 
 void frag_free(struct frag_table *ft)
@@ -130,6 +161,7 @@ static void frag_prune(struct frag_table *ft, int64_t now)
 			}
 		}
 	}
+	frag_publish(ft);
 }
 
 /* A fresh entry for key k in bucket b, or NULL when the table is full. */
@@ -151,6 +183,7 @@ static struct frag_ent *frag_alloc(struct frag_table *ft, const struct frag_ent 
 	e->next = ft->bucket[b];
 	ft->bucket[b] = i;
 	ft->st.entries++;
+	frag_publish(ft);
 	return e;
 }
 
@@ -198,8 +231,22 @@ bool frag_handle(struct frag_table *ft, struct flow_rec *rec)
 	k.proto = k.af == 4 ? rec->k.proto : 0;	/* IPv6 key has no proto, as pmacct */
 	e = frag_find(ft, &k, frag_hash(ft, &k), now);
 	if (e == NULL) {
+		/* full: accounted untracked (first: its ports; later: ports 0) */
 		ft->st.full++;
-		return false;
+		gauge_hit(ft->gauge, 1);
+		if (ft->logged_at == INT64_MIN || now - ft->logged_at >= FRAG_LOG_EVERY) {
+			log_info("default/core", "Fragment buffer full (%u entries): %llu fragments "
+			    "accounted untracked, later ones without ports, since the last report. "
+			    "Increase pmacctd_frag_buffer_size", ft->cap,
+			    (unsigned long long)(ft->st.full - ft->logged_full));
+			ft->logged_at = now;
+			ft->logged_full = ft->st.full;
+		}
+		if (later) {
+			rec->k.src_port = 0;
+			rec->k.dst_port = 0;
+		}
+		return true;
 	}
 	if (e->got_first) {
 		rec->k.src_port = e->sport;

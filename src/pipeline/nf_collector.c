@@ -13,6 +13,7 @@
 #include "lib/xalloc.h"
 #include "maps/rdmap.h"
 #include "model/prim.h"
+#include "model/gauge.h"
 #include "model/health.h"
 #include "pipeline/nf_tplstore.h"
 
@@ -48,6 +49,35 @@ void nf_collector_datagram(void *state, const struct dgram *d, const struct rec_
 
 	n->sink = sink;
 	nf_decode(n->nf, d->data, d->len, &d->src, &d->ts, nfc_emit, n);
+}
+
+void nf_collector_bounds(struct core_cfg *cfg, int thread, void *state)
+{
+	struct nf_collector *n = state;
+	struct nf_opts o = { .max_templates = cfg->nf_max_templates,
+		.max_exporters = cfg->collector_max_exporters };
+	uint64_t ee, eb, te, tb;
+	char exp[24], tpl[24];
+
+	nf_state_plan(&o, &ee, &eb, &te, &tb);
+	snprintf(exp, sizeof(exp), thread ? "exporters#%d" : "exporters", thread);
+	snprintf(tpl, sizeof(tpl), thread ? "templates#%d" : "templates", thread);
+	struct table_gauge *ge = gauges_add(cfg->gauges, WHO, exp, "nfacctd_max_exporters",
+	    GAUGE_REFUSE, ee, eb);
+	struct table_gauge *gt = gauges_add(cfg->gauges, WHO, tpl, "nfacctd_max_templates",
+	    GAUGE_REFUSE, te, tb);
+	if (n)
+		nf_state_set_gauges(n->nf, ge, gt);
+	if (cfg->nf_hold_secs) {	/* nfacctd_early_data_hold */
+		char held[24];
+		o.hold_bytes = cfg->nf_hold_bytes;
+		nf_state_held_plan(&o, &ee, &eb);
+		snprintf(held, sizeof(held), thread ? "early_data#%d" : "early_data", thread);
+		struct table_gauge *gh = gauges_add(cfg->gauges, WHO, held, "nfacctd_early_data_bytes",
+		    GAUGE_REFUSE, ee, eb);
+		if (n)
+			nf_state_set_held_gauge(n->nf, gh);
+	}
 }
 
 /* flow_to_rd_map, or NULL after logging the key. */
@@ -250,8 +280,13 @@ static void nfc_warn(struct nf_collector *n, const struct nf_totals *t, int64_t 
 		log_warnx(WHO, "[%s] key 'nfacctd_max_templates': %u templates kept; %llu new ones "
 		    "refused", n->listen, n->max_templates,
 		    (unsigned long long)(t->templates_refused - n->warned.templates_refused));
+	if (t->names_refused > n->warned.names_refused)
+		log_warnx(WHO, "[%s] %u interface and VRF names kept; %llu further ones from options "
+		    "records refused", n->listen, NF_NAMES_MAX_TOTAL,
+		    (unsigned long long)(t->names_refused - n->warned.names_refused));
 	if (off || t->exporters_refused > n->warned.exporters_refused ||
-	    t->templates_refused > n->warned.templates_refused) {
+	    t->templates_refused > n->warned.templates_refused ||
+	    t->names_refused > n->warned.names_refused) {
 		n->warned = *t;
 		n->warned_at = now;
 	}
@@ -264,6 +299,7 @@ void nf_collector_tick(void *state, int64_t now)
 	struct nf_totals t;
 
 	nf_state_expire(n->nf, now);
+	nf_state_publish(n->nf);
 	nf_totals(n->nf, &t);
 	nfc_warn(n, &t, now);
 	if (!n->templates_file || t.templates == n->saved_templates)

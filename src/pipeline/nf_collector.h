@@ -35,6 +35,13 @@ void *nf_collector_new(struct core_cfg *cfg);
  */
 void *nf_collector_new_worker(struct core_cfg *cfg, void *first);
 
+/*
+ * collector_proto.bounds: thread `thread`'s "exporters" and "templates"
+ * tables (nfacctd_max_exporters, nfacctd_max_templates; further threads'
+ * as "exporters#N", "templates#N"), owner "default/core".
+ */
+void nf_collector_bounds(struct core_cfg *cfg, int thread, void *state);
+
 /* collector_proto.datagram: decode, flow_to_rd_map applied, records into sink. */
 void nf_collector_datagram(void *state, const struct dgram *d, const struct rec_sink *sink);
 

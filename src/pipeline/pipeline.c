@@ -7,6 +7,7 @@
 
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "model/gauge.h"
 #include "model/prim.h"
 #include "pipeline/synth.h"
 
@@ -48,11 +49,30 @@ int pipeline_init(struct pipeline *pl, struct core_cfg *cfg, struct plugin *ps, 
 	 * primitive, or `flows`, whose flows are told apart by port), or when
 	 * forced.
 	 */
-	if (packets && (cfg->force_frag_handling || any_plugin_has(cfg, PRIM_L4, P_FLOWS)))
-		pl->frag = frag_new(cfg->frag_buffer_size ? cfg->frag_buffer_size : 4 * 1024 * 1024);
-	if (packets && any_plugin_has(cfg, 0, P_FLOWS))
-		pl->flows = flows_new(cfg->flow_buffer_size ? cfg->flow_buffer_size : 16 * 1024 * 1024,
-		    cfg->flow_lifetime ? cfg->flow_lifetime : 60);
+	/*
+	 * Their ceilings are registered under -T config too (check_only), where
+	 * nothing is allocated.
+	 */
+	if (packets && (cfg->force_frag_handling || any_plugin_has(cfg, PRIM_L4, P_FLOWS))) {
+		uint64_t me, mb;
+		frag_plan(cfg->frag_buffer_size, &me, &mb);
+		struct table_gauge *g = gauges_add(cfg->gauges, "default/core", "fragments",
+		    "pmacctd_frag_buffer_size", GAUGE_REFUSE, me, mb);
+		if (!cfg->check_only) {
+			pl->frag = frag_new(cfg->frag_buffer_size);
+			frag_set_gauge(pl->frag, g);
+		}
+	}
+	if (packets && any_plugin_has(cfg, 0, P_FLOWS)) {
+		uint64_t me, mb;
+		flows_plan(cfg->flow_buffer_size, &me, &mb);
+		struct table_gauge *g = gauges_add(cfg->gauges, "default/core", "flows",
+		    "pmacctd_flow_buffer_size", GAUGE_REFUSE, me, mb);
+		if (!cfg->check_only) {
+			pl->flows = flows_new(cfg->flow_buffer_size, cfg->flow_lifetime);
+			flows_set_gauge(pl->flows, g);
+		}
+	}
 	pl->maps = core_maps_new(cfg, linktype, snaplen, &err);
 	pl->needs_frame = needs_frame(pl);
 	return err ? -1 : 0;

@@ -9,8 +9,10 @@
 #include <arpa/inet.h>
 
 #include "decode/sflow_state.h"
+#include "lib/hash.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "model/gauge.h"
 
 #define WHO "default/core"
 
@@ -20,7 +22,20 @@ struct cnt_file {
 	FILE *fp;
 };
 
-/* The log: its open files, the agents that had their log_init, the shared sequence. */
+/*
+ * An agent the log has seen: whether it had its log_init line, and its
+ * file (an index in files, -1 none yet).  In an open-addressing table of
+ * at most SFLOW_STATE_MAX agents: a flood of spoofed agents costs one
+ * probe per datagram and bounded memory (agents past the ceiling get no
+ * log_init line and no file of their own, counted).
+ */
+struct cnt_agent {
+	struct fr_ip agent;
+	bool used, seen;
+	int32_t file;
+};
+
+/* The log: its open files, the agents it has seen, the shared sequence. */
 struct sf_cntlog {
 	char *path;		/* template */
 	bool per_agent;
@@ -28,10 +43,17 @@ struct sf_cntlog {
 	uint64_t seq;
 	struct cnt_file *files;
 	size_t n;
-	struct fr_ip *seen;	/* agents that had their log_init line */
-	size_t nseen;
+	struct cnt_agent *agents;	/* cap slots, a power of two */
+	size_t cap, nagents;
+	uint64_t seed;
+	uint64_t refused;	/* datagrams of agents past SFLOW_STATE_MAX */
+	uint64_t open_failed;	/* per-agent files that could not be opened */
+	int64_t warned_at;	/* last warning about either, 0 = never */
+	struct table_gauge *gauge;
 	char ts[40];		/* timestamp of the datagram being decoded */
 };
+
+#define CNT_WARN_EVERY	60	/* seconds between warnings */
 
 void sf_agent_str(const struct fr_ip *ip, char *buf, size_t len)
 {
@@ -54,27 +76,114 @@ static void cnt_path(const struct sf_cntlog *l, const struct fr_ip *agent, char 
 	snprintf(out, len, "%.*s%s%s", (int)(p - l->path), l->path, ip, p + strlen(var));
 }
 
-static FILE *cnt_file(struct sf_cntlog *l, const struct fr_ip *agent)
+/* Slots at the largest: doubled (from 64) while (agents + 1) * 2 > slots, agents < SFLOW_STATE_MAX. */
+static size_t cnt_cap_max(void)
+{
+	size_t cap = 64;
+
+	while ((uint64_t)SFLOW_STATE_MAX * 2 > cap)
+		cap *= 2;
+	return cap;
+}
+
+void sf_cntlog_plan(uint64_t *entries, uint64_t *bytes)
+{
+	*entries = SFLOW_STATE_MAX;
+	*bytes = (uint64_t)cnt_cap_max() * sizeof(struct cnt_agent);
+}
+
+static void cnt_publish(struct sf_cntlog *l)
+{
+	gauge_set(l->gauge, l->nagents, (uint64_t)l->cap * sizeof(struct cnt_agent));
+}
+
+void sf_cntlog_set_gauge(struct sf_cntlog *l, struct table_gauge *g)
+{
+	l->gauge = g;
+	cnt_publish(l);
+}
+
+static void cnt_grow(struct sf_cntlog *l)
+{
+	size_t cap = l->cap ? l->cap * 2 : 64;
+	struct cnt_agent *t = xcalloc(cap, sizeof(*t));
+
+	for (size_t i = 0; i < l->cap; i++) {
+		if (!l->agents[i].used)
+			continue;
+		size_t j = (size_t)hash_bytes(&l->agents[i].agent, sizeof(struct fr_ip), l->seed) & (cap - 1);
+		while (t[j].used)
+			j = (j + 1) & (cap - 1);
+		t[j] = l->agents[i];
+	}
+	free(l->agents);
+	l->agents = t;
+	l->cap = cap;
+}
+
+/* The entry of agent (key zeroed before it was filled), made if there is room; NULL past the ceiling. */
+static struct cnt_agent *cnt_agent(struct sf_cntlog *l, const struct fr_ip *agent)
+{
+	if ((l->nagents + 1) * 2 > l->cap && l->nagents < SFLOW_STATE_MAX)
+		cnt_grow(l);
+	size_t mask = l->cap - 1;
+	for (size_t i = (size_t)hash_bytes(agent, sizeof(*agent), l->seed) & mask;; i = (i + 1) & mask) {
+		struct cnt_agent *a = &l->agents[i];
+		if (a->used) {
+			if (memcmp(&a->agent, agent, sizeof(*agent)) == 0)
+				return a;
+			continue;
+		}
+		if (l->nagents >= SFLOW_STATE_MAX) {
+			l->refused++;
+			gauge_hit(l->gauge, 1);
+			return NULL;
+		}
+		a->used = true;
+		a->agent = *agent;
+		a->file = -1;
+		l->nagents++;
+		cnt_publish(l);
+		return a;
+	}
+}
+
+/* Warn about agents past the ceiling and files not opened, at most once a minute. */
+static void cnt_warn(struct sf_cntlog *l, int64_t now)
+{
+	if ((!l->refused && !l->open_failed) || (l->warned_at && now - l->warned_at < CNT_WARN_EVERY))
+		return;
+	log_warnx(WHO, "[%s] sfacctd_counter_file: %llu datagrams of agents past %d not logged, "
+	    "%llu per-agent files could not be opened, since the last report", l->path,
+	    (unsigned long long)l->refused, SFLOW_STATE_MAX, (unsigned long long)l->open_failed);
+	l->refused = l->open_failed = 0;
+	l->warned_at = now;
+}
+
+static FILE *cnt_file(struct sf_cntlog *l, struct cnt_agent *a)
 {
 	struct fr_ip key = { 0 };
 	char path[4096];
 
+	if (!l->per_agent && l->n)
+		return l->files[0].fp;
+	if (l->per_agent && a->file >= 0)
+		return l->files[a->file].fp;
 	if (l->per_agent)
-		key = *agent;
-	for (size_t i = 0; i < l->n; i++)
-		if (memcmp(&l->files[i].agent, &key, sizeof(key)) == 0)
-			return l->files[i].fp;
-	if (l->n >= SFLOW_STATE_MAX)
-		return NULL;
-	cnt_path(l, agent, path, sizeof(path));
+		key = a->agent;
+	cnt_path(l, &a->agent, path, sizeof(path));
 	FILE *fp = fopen(path, "a");
 	if (!fp) {
-		log_warnx(WHO, "sfacctd_counter_file: cannot open '%s'", path);
+		if (!l->per_agent)
+			log_warnx(WHO, "sfacctd_counter_file: cannot open '%s'", path);
+		l->open_failed++;
 		return NULL;
 	}
 	l->files = xrealloc(l->files, (l->n + 1) * sizeof(*l->files));
 	l->files[l->n].agent = key;
 	l->files[l->n].fp = fp;
+	if (l->per_agent)
+		a->file = (int32_t)l->n;
 	l->n++;
 	return fp;
 }
@@ -94,13 +203,11 @@ static void cnt_stamp(struct sf_cntlog *l, const struct fr_ts *ts)
 }
 
 /* The log_init line, once per agent. */
-static void cnt_init_agent(struct sf_cntlog *l, FILE *fp, const struct fr_ip *agent, const char *ip)
+static void cnt_init_agent(struct sf_cntlog *l, FILE *fp, struct cnt_agent *a, const char *ip)
 {
-	for (size_t i = 0; i < l->nseen; i++)
-		if (memcmp(&l->seen[i], agent, sizeof(*agent)) == 0)
-			return;
-	l->seen = xrealloc(l->seen, (l->nseen + 1) * sizeof(*l->seen));
-	l->seen[l->nseen++] = *agent;
+	if (a->seen)
+		return;
+	a->seen = true;
 	fprintf(fp, "{\"seq\": %llu, \"timestamp\": \"%s\", \"peer_src_ip\": \"%s\", "
 	    "\"event_type\": \"log_init\"}\n", (unsigned long long)l->seq++, l->ts, ip);
 }
@@ -115,13 +222,15 @@ void sf_cntlog_datagram(struct sf_cntlog *l, const struct dgram *d)
 	char ip[INET6_ADDRSTRLEN];
 
 	cnt_stamp(l, &d->ts);
+	cnt_warn(l, d->ts.sec);
 	if (sflow_header(d->data, d->len, &h) != SFLOW_DROP_NONE)
 		return;
-	FILE *fp = cnt_file(l, &h.agent);
+	struct cnt_agent *a = cnt_agent(l, &h.agent);
+	FILE *fp = a ? cnt_file(l, a) : NULL;
 	if (!fp)
 		return;
 	sf_agent_str(&h.agent, ip, sizeof(ip));
-	cnt_init_agent(l, fp, &h.agent, ip);
+	cnt_init_agent(l, fp, a, ip);
 }
 
 static void cnt_generic(FILE *fp, const struct sflow_if_counters *g)
@@ -167,7 +276,8 @@ void sf_cntlog_counter(struct sf_cntlog *l, const struct sflow_hdr *h,
     const struct sflow_counter *c)
 {
 	char ip[INET6_ADDRSTRLEN];
-	FILE *fp = cnt_file(l, &h->agent);
+	struct cnt_agent *a = cnt_agent(l, &h->agent);
+	FILE *fp = a ? cnt_file(l, a) : NULL;
 
 	if (!fp)
 		return;
@@ -195,6 +305,7 @@ struct sf_cntlog *sf_cntlog_new(const char *path, bool utc)
 	l->path = xstrdup(path);
 	l->per_agent = strstr(path, "$peer_src_ip") != NULL;
 	l->utc = utc;
+	l->seed = hash_seed();
 	return l;
 }
 
@@ -209,6 +320,8 @@ void sf_cntlog_reopen(struct sf_cntlog *l)
 	for (size_t i = 0; i < l->n; i++)
 		fclose(l->files[i].fp);
 	l->n = 0;
+	for (size_t i = 0; i < l->cap; i++)
+		l->agents[i].file = -1;
 	log_info(WHO, "[%s] sfacctd_counter_file reopened.", l->path);
 }
 
@@ -219,7 +332,7 @@ void sf_cntlog_free(struct sf_cntlog *l)
 	for (size_t i = 0; i < l->n; i++)
 		fclose(l->files[i].fp);
 	free(l->files);
-	free(l->seen);
+	free(l->agents);
 	free(l->path);
 	free(l);
 }

@@ -16,8 +16,20 @@
  * the agent, the data source index, the datagram and counter-sample
  * sequence numbers and the counters.  A `$peer_src_ip` in the file name
  * gives one file per agent.  Files are opened (appending) on first use.
+ * At most SFLOW_STATE_MAX agents are known (a hash table): the datagrams
+ * of further ones are not logged, and per-agent files that cannot be
+ * opened (descriptors run out) are skipped; both counted and warned about
+ * at most once a minute.
  */
 struct sf_cntlog;
+
+struct table_gauge;
+
+/* The agents table's ceiling: SFLOW_STATE_MAX agents, all its slots at their largest (-T config). */
+void sf_cntlog_plan(uint64_t *entries, uint64_t *bytes);
+
+/* Publish the agents known on g (model/gauge.h; NULL: none): on each new one and each refused. */
+void sf_cntlog_set_gauge(struct sf_cntlog *l, struct table_gauge *g);
 
 /* A log to the file name template `path`; times in UTC when utc, else local. */
 struct sf_cntlog *sf_cntlog_new(const char *path, bool utc);

@@ -11,6 +11,7 @@
 #include "decode/sflow.h"
 #include "decode/sflow_state.h"
 #include "lib/log.h"
+#include "model/gauge.h"
 #include "lib/xalloc.h"
 #include "model/health.h"
 #include "pipeline/sf_cntlog.h"
@@ -133,6 +134,30 @@ void sf_collector_datagram(void *state, const struct dgram *d, const struct rec_
 		log_debug(WHO, "discarded sFlow datagram from agent: %s", sflow_drop_name[why]);
 	if (s->cnt)
 		sf_cntlog_flush(s->cnt);
+}
+
+void sf_collector_bounds(struct core_cfg *cfg, int thread, void *state)
+{
+	struct sf_collector *s = state;
+	uint64_t me, mb;
+	char ag[24], src[24];
+
+	sflow_state_plan(&me, &mb);
+	snprintf(ag, sizeof(ag), thread ? "agents#%d" : "agents", thread);
+	snprintf(src, sizeof(src), thread ? "sources#%d" : "sources", thread);
+	struct table_gauge *ga = gauges_add(cfg->gauges, WHO, ag, NULL, GAUGE_REFUSE, me, mb);
+	struct table_gauge *gs = gauges_add(cfg->gauges, WHO, src, NULL, GAUGE_REFUSE, me, mb);
+	if (s)
+		sflow_state_set_gauges(s->ss, ga, gs);
+	if (cfg->sf_counter_file) {	/* the counter log's agents */
+		char cl[24];
+		sf_cntlog_plan(&me, &mb);
+		snprintf(cl, sizeof(cl), thread ? "counter_log#%d" : "counter_log", thread);
+		struct table_gauge *gc = gauges_add(cfg->gauges, WHO, cl, "sfacctd_counter_file",
+		    GAUGE_REFUSE, me, mb);
+		if (s && s->cnt)
+			sf_cntlog_set_gauge(s->cnt, gc);
+	}
 }
 
 void *sf_collector_new(struct core_cfg *cfg)

@@ -22,6 +22,14 @@ struct health_build;
 void *sf_collector_new(struct core_cfg *cfg);
 
 /*
+ * collector_proto.bounds: thread `thread`'s "agents" and "sources" (data
+ * sources) tables, SFLOW_STATE_MAX entries each (further threads' as
+ * "agents#N", "sources#N"), and with sfacctd_counter_file the agents its
+ * log knows ("counter_log"), owner "default/core".
+ */
+void sf_collector_bounds(struct core_cfg *cfg, int thread, void *state);
+
+/*
  * collector_proto.datagram: the counter log's lines, the flow samples
  * (renormalized as configured) into sink, the agent's health counters.
  */

@@ -12,6 +12,7 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "model/gauge.h"
 #include "model/prim.h"
 #include "plugins/nfprobe_net.h"
 #include "plugins/plugin.h"
@@ -37,8 +38,14 @@ struct nfprobe_state {
 	bool live;			/* live capture: the wall clock moves the cache on idle */
 	int64_t tick_at;		/* next tick, wall clock ms */
 	uint64_t send_errors;
+	uint64_t forced_logged;		/* nfp_cache_forced() at the last "maxflows" line */
+	int64_t forced_logged_ms;	/* when (packet time), 0 = never */
+	uint32_t log_countdown;		/* records until the next look at forced expiries */
 	struct plugin *p;
 };
+
+#define NFPROBE_LOG_EVERY_MS	60000	/* between "maxflows reached" lines */
+#define NFPROBE_LOG_LOOK	1024	/* records between two looks at the forced expiries */
 
 int nfp_parse_src(const char *v, bool number_ok, enum nfp_src *out, uint32_t *num)
 {
@@ -164,6 +171,36 @@ static int nfprobe_check(const struct plugin *p)
 	return nfprobe_configure(p, &st);
 }
 
+/* plugin_type.bounds: the flow cache, nfprobe_maxflows flows (check() passed). */
+static void nfprobe_bounds(struct plugin *p)
+{
+	uint32_t maxflows = p->cfg->nfprobe_maxflows ? p->cfg->nfprobe_maxflows : 8192;
+
+	p->gauge = gauges_add(p->core->gauges, p->who, "nfprobe", "nfprobe_maxflows", GAUGE_EXPIRE,
+	    maxflows, nfp_cache_bytes(maxflows));
+}
+
+/*
+ * The cache was full since the last look: one line a minute at most (packet
+ * time), with the flows expired early meanwhile.  pmacct logs its forced
+ * expiries only with debug on, one line each.
+ */
+static void nfprobe_log_forced(struct nfprobe_state *s, bool now)
+{
+	uint64_t forced = nfp_cache_forced(s->cache);
+	int64_t t = nfp_cache_now(s->cache);
+
+	if (forced == s->forced_logged)
+		return;
+	if (!now && s->forced_logged_ms && t - s->forced_logged_ms < NFPROBE_LOG_EVERY_MS)
+		return;
+	log_info(s->p->who, "nfprobe_maxflows (%u) reached: %llu flows expired early (exported) "
+	    "since the last report", s->set.maxflows,
+	    (unsigned long long)(forced - s->forced_logged));
+	s->forced_logged = forced;
+	s->forced_logged_ms = t ? t : 1;
+}
+
 /* Open the export socket on the settings nfprobe_check() accepted. */
 static int nfprobe_init(struct plugin *p)
 {
@@ -182,6 +219,7 @@ static int nfprobe_init(struct plugin *p)
 	if ((s->fd = probe_sock_open(&st->to, &o, why, sizeof(why))) < 0)
 		return bad_key(p, st->has_src ? "nfprobe_source_ip" : "nfprobe_receiver", why);
 	s->cache = nfp_cache_new(st->maxflows, &st->t, nfprobe_export, s);
+	nfp_cache_set_gauge(s->cache, p->gauge);
 	s->live = p->core->pcap_savefile == NULL;
 	log_info(p->who, "Exporting flows to %s, version %d, maxflows %u",
 	    probe_addr_str(&st->to, where, sizeof(where)), st->xcfg.version, st->maxflows);
@@ -222,6 +260,10 @@ static void nfprobe_record(struct plugin *p, const struct flow_rec *rec)
 			in_if = v;
 	}
 	nfp_cache_add(s->cache, rec, in_if, out_if, dir);
+	if (++s->log_countdown >= NFPROBE_LOG_LOOK) {	/* not a cost per record */
+		s->log_countdown = 0;
+		nfprobe_log_forced(s, false);
+	}
 }
 
 static int nfprobe_next_tick_ms(struct plugin *p)
@@ -245,6 +287,7 @@ static void nfprobe_tick(struct plugin *p)
 	if (!s->x_ready)
 		return;
 	nfp_cache_clock(s->cache, now);
+	nfprobe_log_forced(s, false);
 	nfx_flush(&s->x);
 }
 
@@ -254,6 +297,7 @@ static void nfprobe_flush(struct plugin *p)
 
 	if (!s->x_ready)
 		return;
+	nfprobe_log_forced(s, true);
 	nfp_cache_flush_all(s->cache);
 	nfx_flush(&s->x);
 	log_info(p->who, "exported %llu flows in %llu datagrams%s",
@@ -290,6 +334,7 @@ const struct plugin_type nfprobe_plugin_type = {
 	.daemons = SRC_PM,
 	.needs = nfprobe_needs,
 	.check = nfprobe_check,
+	.bounds = nfprobe_bounds,
 	.init = nfprobe_init,
 	.record = nfprobe_record,
 	.next_tick_ms = nfprobe_next_tick_ms,

@@ -35,11 +35,18 @@ enum nfp_src { NFP_NONE, NFP_IN, NFP_OUT, NFP_TAG, NFP_TAG2, NFP_VALUE };
 int nfp_parse_src(const char *v, bool number_ok, enum nfp_src *out, uint32_t *num);
 
 struct nfp_cache;
+struct table_gauge;
 
 /* Flows leave the cache through this callback (expired, evicted or flushed). */
 typedef void (*nfp_export_fn)(void *arg, const struct nfx_flow *f, int64_t now_ms);
 
-/* A cache of at most maxflows flows. */
+/*
+ * A cache of at most maxflows flows.  At the ceiling a new flow first
+ * expires the least recently seen one early, exporting it (softflowd's
+ * forced expiry, one flow at a time): no packet is lost, and the cache
+ * never holds more than maxflows flows (pmacct 1.7.7 lets it overshoot by
+ * a buffer's worth of packets, then force-expires the excess).
+ */
 struct nfp_cache *nfp_cache_new(uint32_t maxflows, const struct nfp_timeouts *t,
     nfp_export_fn fn, void *arg);
 void nfp_cache_free(struct nfp_cache *c);
@@ -56,6 +63,15 @@ void nfp_cache_add(struct nfp_cache *c, const struct flow_rec *rec, uint32_t in_
 
 /* Move the clock (live capture idling): exports what expired by now_ms. */
 void nfp_cache_clock(struct nfp_cache *c, int64_t now_ms);
+
+/* All the memory of a cache of maxflows flows (flows, hash slots, the cache itself). */
+uint64_t nfp_cache_bytes(uint32_t maxflows);
+
+/* Publish the fill on g (model/gauge.h; NULL: none): on each new flow, after each expiry scan and flush. */
+void nfp_cache_set_gauge(struct nfp_cache *c, struct table_gauge *g);
+
+/* Flows expired early because the cache was full, since it was made. */
+uint64_t nfp_cache_forced(const struct nfp_cache *c);
 
 /* Export every flow (shutdown). */
 void nfp_cache_flush_all(struct nfp_cache *c);

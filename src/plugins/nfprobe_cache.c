@@ -11,6 +11,7 @@
 #include "lib/hash.h"
 #include "lib/text.h"
 #include "lib/xalloc.h"
+#include "model/gauge.h"
 
 #define NIL UINT32_MAX
 
@@ -50,7 +51,44 @@ struct nfp_cache {
 	int64_t now_ms;			/* latest packet time */
 	int64_t next_scan_ms;		/* next expiry scan, 0 = after the first packet */
 	uint64_t seed;
+	uint64_t forced;		/* flows expired early: cache full */
+	uint64_t bytes;			/* all the cache allocated */
+	struct table_gauge *gauge;
+	uint32_t published;		/* count on the gauge */
 };
+
+static void nfp_publish(struct nfp_cache *c)
+{
+	c->published = c->count;
+	gauge_set(c->gauge, c->count, c->bytes);
+}
+
+/* Hash slots for maxflows flows: a power of two, at least twice as many. */
+static uint32_t nfp_nslots(uint32_t maxflows)
+{
+	uint32_t nb = 16;
+
+	while (nb < 2 * (uint64_t)maxflows && nb < (1u << 30))
+		nb <<= 1;
+	return nb;
+}
+
+uint64_t nfp_cache_bytes(uint32_t maxflows)
+{
+	return sizeof(struct nfp_cache) + (uint64_t)maxflows * sizeof(struct nfp_flow) +
+	    (uint64_t)nfp_nslots(maxflows) * sizeof(struct nfp_slot);
+}
+
+void nfp_cache_set_gauge(struct nfp_cache *c, struct table_gauge *g)
+{
+	c->gauge = g;
+	nfp_publish(c);
+}
+
+uint64_t nfp_cache_forced(const struct nfp_cache *c)
+{
+	return c->forced;
+}
 
 void nfp_timeouts_default(struct nfp_timeouts *t)
 {
@@ -107,10 +145,9 @@ struct nfp_cache *nfp_cache_new(uint32_t maxflows, const struct nfp_timeouts *t,
     nfp_export_fn fn, void *arg)
 {
 	struct nfp_cache *c = xcalloc(1, sizeof(*c));
-	uint32_t nb = 16;
+	uint32_t nb = nfp_nslots(maxflows);
 
-	while (nb < 2 * (uint64_t)maxflows && nb < (1u << 30))
-		nb <<= 1;
+	c->bytes = nfp_cache_bytes(maxflows);
 	c->t = *t;
 	c->fn = fn;
 	c->arg = arg;
@@ -226,7 +263,7 @@ static void slot_delete(struct nfp_cache *c, uint32_t pos)
 	c->slots[pos].idx = NIL;
 }
 
-/* Export flow i and give its entry back. */
+/* Export flow i and give its entry back (the gauge is published by the caller). */
 static void remove_flow(struct nfp_cache *c, uint32_t i)
 {
 	struct nfp_flow *f = &c->flows[i];
@@ -275,6 +312,7 @@ static void expire_scan(struct nfp_cache *c)
 		i = next;
 	}
 	c->next_scan_ms = c->now_ms + (int64_t)c->t.expint * 1000;
+	nfp_publish(c);
 }
 
 void nfp_cache_clock(struct nfp_cache *c, int64_t now_ms)
@@ -315,6 +353,8 @@ void nfp_cache_add(struct nfp_cache *c, const struct flow_rec *rec, uint32_t in_
 	if (i == NIL) {
 		if (c->count == c->max) {
 			remove_flow(c, c->head);	/* full: the least recently seen goes */
+			c->forced++;
+			gauge_hit(c->gauge, 1);
 			/* the removal may have shifted entries: find the free slot again */
 			for (pos = hash & c->mask; c->slots[pos].idx != NIL; pos = (pos + 1) & c->mask)
 				;
@@ -329,6 +369,8 @@ void nfp_cache_add(struct nfp_cache *c, const struct flow_rec *rec, uint32_t in_
 		c->slots[pos].hash = hash;
 		c->slots[pos].idx = i;
 		c->count++;
+		if (c->count != c->published)	/* full: evicting and adding leaves it as it was */
+			nfp_publish(c);
 	} else {
 		lru_unlink(c, i);
 	}
@@ -354,4 +396,5 @@ void nfp_cache_flush_all(struct nfp_cache *c)
 {
 	while (c->head != NIL)
 		remove_flow(c, c->head);
+	nfp_publish(c);
 }
