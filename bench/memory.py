@@ -46,35 +46,15 @@ import threading
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from measure import tree  # noqa: E402  (the process tree of a daemon, /proc)
+
 BASE_KEYS = 64
 REF_PIPE = "plugin_buffer_size: 1024000\nplugin_pipe_size: 102400000\n"
 TIMEOUT = 120
 
 
 # ---------------------------------------------------------------- process tree and memory
-
-
-def children(pid):
-    res = []
-    try:
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            try:
-                with open(f"/proc/{pid}/task/{tid}/children") as fp:
-                    res += [int(x) for x in fp.read().split()]
-            except OSError:
-                pass
-    except OSError:
-        pass
-    return res
-
-
-def tree(pid):
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo += children(p)
-    return out
 
 
 def status_kb(pid, key):

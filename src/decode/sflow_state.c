@@ -130,8 +130,7 @@ static void sfs_grow(struct sfs_table *t, bool agents)
 	*t = nt;
 }
 
-/* Slots of a table at its largest: grown (doubling from 64) while (n + 1) * 2 > cap, n < SFLOW_STATE_MAX. */
-static size_t sfs_cap_max(void)
+size_t sflow_state_slots_max(void)
 {
 	size_t cap = 64;
 
@@ -143,7 +142,7 @@ static size_t sfs_cap_max(void)
 void sflow_state_plan(uint64_t *entries, uint64_t *bytes)
 {
 	*entries = SFLOW_STATE_MAX;
-	*bytes = sizeof(struct sfs_table) + (uint64_t)sfs_cap_max() * sizeof(struct sfs_slot);
+	*bytes = sizeof(struct sfs_table) + (uint64_t)sflow_state_slots_max() * sizeof(struct sfs_slot);
 }
 
 static void sfs_publish(struct sfs_table *t)

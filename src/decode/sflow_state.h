@@ -28,6 +28,12 @@ struct sflow_state;
 struct table_gauge;
 
 /*
+ * Slots of an open-addressed table of at most SFLOW_STATE_MAX entries at
+ * its largest: grown (doubling from 64) while (n + 1) * 2 > slots.
+ */
+size_t sflow_state_slots_max(void);
+
+/*
  * The ceiling of each of the two tables (agents, data sources): entries
  * (SFLOW_STATE_MAX) and all the memory it may hold then (its slots at
  * their largest).  Allocates nothing (-T config).

@@ -26,6 +26,12 @@ static inline uint32_t slab_capacity(size_t bytes, size_t entsize, uint32_t *nbu
 	return (uint32_t)cap;
 }
 
+/* The bytes of a slab table: its header, cap entries of entsize bytes, nb 32-bit bucket heads. */
+static inline uint64_t slab_bytes(size_t header, uint32_t cap, size_t entsize, uint32_t nb)
+{
+	return header + (uint64_t)cap * entsize + (uint64_t)nb * sizeof(uint32_t);
+}
+
 /* A bucket array of n chain heads, every one `none`. */
 static inline uint32_t *slab_buckets(uint32_t n, uint32_t none)
 {

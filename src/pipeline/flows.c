@@ -84,8 +84,7 @@ struct flows_table *flows_new(size_t bytes, uint32_t lifetime)
 	ft->last_prune = INT64_MIN;
 	ft->seed = hash_seed();
 	ft->st.capacity = ft->cap;
-	ft->bytes = sizeof(*ft) + (uint64_t)ft->cap * sizeof(*ft->ent) +
-	    (uint64_t)ft->nbuckets * sizeof(*ft->bucket);
+	ft->bytes = slab_bytes(sizeof(*ft), ft->cap, sizeof(*ft->ent), ft->nbuckets);
 	ft->logged_at = INT64_MIN;
 	return ft;
 }
@@ -95,8 +94,7 @@ void flows_plan(size_t bytes, uint64_t *entries, uint64_t *total_bytes)
 	uint32_t nb, cap = slab_capacity(bytes ? bytes : FLOWS_DEFAULT_BYTES, sizeof(struct flows_ent), &nb);
 
 	*entries = cap;
-	*total_bytes = sizeof(struct flows_table) + (uint64_t)cap * sizeof(struct flows_ent) +
-	    (uint64_t)nb * sizeof(uint32_t);
+	*total_bytes = slab_bytes(sizeof(struct flows_table), cap, sizeof(struct flows_ent), nb);
 }
 
 /* The fill, on the gauge: on every new entry and after every prune. */

@@ -77,8 +77,7 @@ struct frag_table *frag_new(size_t bytes)
 	ft->last_prune = INT64_MIN;
 	ft->seed = hash_seed();
 	ft->st.capacity = ft->cap;
-	ft->bytes = sizeof(*ft) + (uint64_t)ft->cap * sizeof(*ft->ent) +
-	    (uint64_t)ft->nbuckets * sizeof(*ft->bucket);
+	ft->bytes = slab_bytes(sizeof(*ft), ft->cap, sizeof(*ft->ent), ft->nbuckets);
 	ft->logged_at = INT64_MIN;
 	return ft;
 }
@@ -88,8 +87,7 @@ void frag_plan(size_t bytes, uint64_t *entries, uint64_t *total_bytes)
 	uint32_t nb, cap = slab_capacity(bytes ? bytes : FRAG_DEFAULT_BYTES, sizeof(struct frag_ent), &nb);
 
 	*entries = cap;
-	*total_bytes = sizeof(struct frag_table) + (uint64_t)cap * sizeof(struct frag_ent) +
-	    (uint64_t)nb * sizeof(uint32_t);
+	*total_bytes = slab_bytes(sizeof(struct frag_table), cap, sizeof(struct frag_ent), nb);
 }
 
 /* The fill, on the gauge: on every new entry and after every prune. */

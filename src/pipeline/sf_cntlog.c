@@ -76,20 +76,10 @@ static void cnt_path(const struct sf_cntlog *l, const struct fr_ip *agent, char 
 	snprintf(out, len, "%.*s%s%s", (int)(p - l->path), l->path, ip, p + strlen(var));
 }
 
-/* Slots at the largest: doubled (from 64) while (agents + 1) * 2 > slots, agents < SFLOW_STATE_MAX. */
-static size_t cnt_cap_max(void)
-{
-	size_t cap = 64;
-
-	while ((uint64_t)SFLOW_STATE_MAX * 2 > cap)
-		cap *= 2;
-	return cap;
-}
-
 void sf_cntlog_plan(uint64_t *entries, uint64_t *bytes)
 {
 	*entries = SFLOW_STATE_MAX;
-	*bytes = (uint64_t)cnt_cap_max() * sizeof(struct cnt_agent);
+	*bytes = (uint64_t)sflow_state_slots_max() * sizeof(struct cnt_agent);
 }
 
 static void cnt_publish(struct sf_cntlog *l)

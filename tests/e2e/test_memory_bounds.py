@@ -416,44 +416,43 @@ def summed5(bodies):
     return {k: tuple(v) for k, v in got.items()}, n
 
 
-def test_kafka_flood(kafka, tmp_path, floods):   # noqa: F811  (the fixture)
-    fl = floods(12_000)
+def broker_flood(tmp_path, fl, who, conf):
+    """Run a broker plugin `who` over flood fl: its early purges and SIGUSR1 line checked;
+    returns the rows its purges wrote (early purges x the ceiling + the final one)."""
     early, final = fl.expect(PRINT_CEILING)
     assert early >= 5
+    r = Run(tmp_path, conf)
+    rep = r.until_read(fl.packets, who)
+    assert r.stop() == 0, r.log()[-3000:]
+    check_purges(r.log(), who, "print_cache_entries", PRINT_CEILING, early, final)
+    check_usr1(rep, who, PRINT_CEILING, early)
+    return early * PRINT_CEILING + final
+
+
+def test_kafka_flood(kafka, tmp_path, floods):
+    fl = floods(12_000)
     conf = (f"pcap_savefile: {fl.pcap}\npcap_savefile_wait: true\nplugins: kafka[k]\n"
             f"aggregate[k]: {FIVE}\nkafka_num_protos[k]: true\n"
             f"kafka_broker_host[k]: {kafka.host}\nkafka_broker_port[k]: {kafka.port}\n"
             f"kafka_spool_file[k]: {tmp_path}/k.spool\nkafka_cache_entries[k]: 100\n"
             "kafka_refresh_time[k]: 3600\n" + BIG)
-    r = Run(tmp_path, conf)
-    rep = r.until_read(fl.packets, "k/kafka")
-    assert r.stop() == 0, r.log()[-3000:]
-    log = r.log()
-    check_purges(log, "k/kafka", "print_cache_entries", PRINT_CEILING, early, final)
-    check_usr1(rep, "k/kafka", PRINT_CEILING, early)
-    n = early * PRINT_CEILING + final
+    n = broker_flood(tmp_path, fl, "k/kafka", conf)
     msgs = kafka.payloads(want=n, timeout=60)
     got, count = summed5(m[2] for m in msgs)
     assert count == n
     assert got == fl.tallies
 
 
-def test_amqp_flood(rabbit, tmp_path, floods):    # noqa: F811  (the fixture)
+def test_amqp_flood(rabbit, tmp_path, floods):
     fl = floods(12_000)
-    early, final = fl.expect(PRINT_CEILING)
     rabbit.drain(0.5)
     conf = (f"pcap_savefile: {fl.pcap}\npcap_savefile_wait: true\nplugins: amqp[a]\n"
             f"aggregate[a]: {FIVE}\namqp_num_protos[a]: true\namqp_host[a]: 127.0.0.1\n"
             f"amqp_port[a]: {rabbit.port}\namqp_spool_file[a]: {tmp_path}/a.spool\n"
             "amqp_cache_entries[a]: 100\namqp_refresh_time[a]: 3600\n" + BIG)
-    r = Run(tmp_path, conf)
-    rep = r.until_read(fl.packets, "a/amqp")
-    assert r.stop() == 0, r.log()[-3000:]
-    log = r.log()
-    check_purges(log, "a/amqp", "print_cache_entries", PRINT_CEILING, early, final)
-    check_usr1(rep, "a/amqp", PRINT_CEILING, early)
+    n = broker_flood(tmp_path, fl, "a/amqp", conf)
     got, count = summed5(b for _, b in rabbit.drain())
-    assert count == early * PRINT_CEILING + final
+    assert count == n
     assert got == fl.tallies
 
 
@@ -663,7 +662,7 @@ sendp(pk, iface=iface, verbose=False, inter=0.0002)
 """
 
 
-def test_live_flood(netns_pair, tmp_path):    # noqa: F811  (the fixture)
+def test_live_flood(netns_pair, tmp_path):  
     if os.geteuid() != 0:
         pytest.skip("live capture needs root (network namespaces and a veth pair)")
     ns_cap, if_cap, ns_snd, if_snd, smac, _ = netns_pair
