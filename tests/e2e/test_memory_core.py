@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""The core's tables at their ceilings, end to end (docs/memory.md, "Capture
+"""The core's tables at their ceilings, end to end (docs/bounds.md, "Capture
 and collector tables"): pmacctd's fragment and flow tables and the nfprobe
 flow cache on a flood capture (pcapgen -z 0: nearly every packet a new
 flow, fragmented UDP datagrams among them), and nfacctd's exporter and
