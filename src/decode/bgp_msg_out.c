@@ -26,7 +26,8 @@ static void cap(struct wr *w, uint8_t code, const uint8_t *v, uint8_t len)
 {
 	wr_u8(w, code);
 	wr_u8(w, len);
-	wr_bytes(w, v, len);
+	if (len)
+		wr_bytes(w, v, len);
 }
 
 /* The MP (RFC 4760 8), ADD-PATH (RFC 7911 4) and extended next hop (RFC 8950 3) capabilities. */

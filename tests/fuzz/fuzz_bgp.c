@@ -32,7 +32,7 @@ static void fuzz_nlri(void *arg, const struct bgp_nlri *n, const struct bgp_attr
  */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct bgp_attrs a;
+	struct bgp_attrs a;
 	struct bgp_session s;
 	struct bgp_error e;
 	uint64_t sum = 0;
@@ -66,5 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		data += need;
 		size -= (size_t)need;
 	}
-	return sum == 42 ? 0 : 0;
+	volatile uint64_t sink = sum; /* keeps the callback's reads */
+	(void)sink;
+	return 0;
 }

@@ -30,6 +30,8 @@ struct buf {
 
 static void put(struct buf *b, const uint8_t *p, size_t n)
 {
+	if (n == 0)
+		return;
 	memcpy(b->b + b->n, p, n);
 	b->n += n;
 }
@@ -52,16 +54,29 @@ static void mk_update(struct buf *out, const struct buf *wd, const struct buf *a
 	put(out, nlri->b, nlri->n);
 }
 
-/* Decode a body from an exact-size heap copy (ASan sees any overread). */
-static enum bgp_action dec(const struct buf *body, size_t len, const struct bgp_session *s,
-    struct bgp_attrs *a, struct seen *sn, struct bgp_error *e)
+/*
+ * Decode a body from an exact-size heap copy (ASan sees any overread).  With
+ * keep, *keep receives the copy (the attributes point into it) for the caller
+ * to free; without, it is freed at once.
+ */
+static enum bgp_action dec_keep(const struct buf *body, size_t len, const struct bgp_session *s,
+    struct bgp_attrs *a, struct seen *sn, struct bgp_error *e, uint8_t **keep)
 {
 	uint8_t *copy = malloc(len ? len : 1);
 	memcpy(copy, body->b, len);
 	memset(sn, 0, sizeof(*sn));
 	enum bgp_action act = bgp_decode_update(copy, len, s, a, on_nlri, sn, e);
-	free(copy);
+	if (keep)
+		*keep = copy;
+	else
+		free(copy);
 	return act;
+}
+
+static enum bgp_action dec(const struct buf *body, size_t len, const struct bgp_session *s,
+    struct bgp_attrs *a, struct seen *sn, struct bgp_error *e)
+{
+	return dec_keep(body, len, s, a, sn, e, NULL);
 }
 
 static const uint8_t A_ORIGIN[] = { 0x40, 1, 1, 0 };
@@ -222,8 +237,9 @@ static void test_update_v4(void)
 	struct bgp_error e;
 	struct seen sn;
 	struct bgp_session s = { true, false, 0 };
+	uint8_t *copy;
 	full_update(&body, ends, &n_ends);
-	is_int(dec(&body, body.n, &s, &a, &sn, &e), BGP_ACT_OK, "full IPv4 UPDATE: OK");
+	is_int(dec_keep(&body, body.n, &s, &a, &sn, &e, &copy), BGP_ACT_OK, "full IPv4 UPDATE: OK");
 	is_int(sn.n, 3, "3 NLRI");
 	ok(sn.nl[0].withdraw && sn.nl[0].plen == 12 && sn.nl[0].addr[0] == 172 &&
 	    sn.nl[0].addr[1] == 16, "withdrawn 172.16.0.0/12");
@@ -246,6 +262,7 @@ static void test_update_v4(void)
 	ok(a.n_large_comm == 1 && l[0] == 65001 && l[1] == 1 && l[2] == 2, "large community");
 	ok(a.n_opaque == 1 && a.opaque[0].type == 99 && a.opaque[0].len == 2 &&
 	    a.opaque[0].val[1] == 0xcd, "unknown transitive kept, non-transitive dropped");
+	free(copy);
 	/* every truncation of the body: an error, except at an NLRI boundary */
 	for (size_t cut = 0; cut < body.n; cut++) {
 		enum bgp_action act = dec(&body, cut, &s, &a, &sn, &e);
