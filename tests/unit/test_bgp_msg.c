@@ -502,6 +502,62 @@ static void test_7606(void)
 	ok(dec(&b5, b5.n, &s, &a, &sn, &e) == BGP_ACT_OK && sn.n == 0, "End-of-RIB (empty UPDATE)");
 }
 
+/* Hex digits to bytes (the vectors below are written as scapy printed them). */
+static size_t unhex(const char *h, uint8_t *out)
+{
+	size_t n = 0;
+	for (; h[0] && h[1]; h += 2) {
+		unsigned v = 0;
+		for (int i = 0; i < 2; i++) {
+			char c = h[i];
+			v = v << 4 | (unsigned)(c <= '9' ? c - '0' : c - 'a' + 10);
+		}
+		out[n++] = (uint8_t)v;
+	}
+	return n;
+}
+
+/*
+ * Messages built by scapy.contrib.bgp (python3-scapy, use_2_bytes_asn False):
+ * BGPOpen(my_as=23456, hold_time=180, bgp_id="10.0.0.1", MP 1/1, MP 2/128,
+ * route refresh, 4-octet AS 4200000000); BGPUpdate(withdrawn 198.51.100.0/24,
+ * ORIGIN EGP, AS_PATH seq 4200000000 65002, NEXT_HOP 203.0.113.9, MED 77,
+ * COMMUNITY 0xfde9002a, NLRI 10.20.0.0/16); BGPNotification(6, 4).
+ */
+static void test_scapy(void)
+{
+	uint8_t m[128];
+	struct bgp_msg msg;
+	struct bgp_error e;
+	struct bgp_open o;
+	size_t n = unhex("ffffffffffffffffffffffffffffffff003901045ba000b40a0000011c0206010400010001"
+	    "02060104000200800202020002064104fa56ea00", m);
+	ok(bgp_msg_need(m, n, false, &e) == (long)n && bgp_decode_header(m, n, false, &msg, &e) &&
+	    bgp_decode_open(msg.body, msg.body_len, &o, &e), "scapy OPEN decodes");
+	ok(o.my_as == BGP_AS_TRANS && o.hold_time == 180 && o.bgp_id == 0x0a000001 && o.n_mp == 2 &&
+	    o.mp[1].afi == 2 && o.mp[1].safi == 128 && o.route_refresh && o.as4 == 4200000000u,
+	    "scapy OPEN fields");
+	n = unhex("ffffffffffffffffffffffffffffffff004402000418c6336400264001010140020a0202fa56ea00"
+	    "0000fdea400304cb0071098004040000004dc00804fde9002a100a14", m);
+	struct bgp_session s = { true, false, 0 };
+	struct bgp_attrs a;
+	struct seen sn = { 0, { { 0 } } };
+	ok(bgp_decode_header(m, n, false, &msg, &e) &&
+	    bgp_decode_update(msg.body, msg.body_len, &s, &a, on_nlri, &sn, &e) == BGP_ACT_OK,
+	    "scapy UPDATE decodes");
+	ok(sn.n == 2 && sn.nl[0].withdraw && sn.nl[0].plen == 24 && sn.nl[0].addr[0] == 198 &&
+	    sn.nl[0].addr[2] == 100 && !sn.nl[1].withdraw && sn.nl[1].plen == 16 &&
+	    sn.nl[1].addr[1] == 20, "scapy UPDATE NLRI");
+	ok(a.origin == 1 && a.as_path.n_asn == 2 && a.as_path.asn[0] == 4200000000u &&
+	    a.as_path.asn[1] == 65002 && a.next_hop.a[0] == 203 && a.next_hop.a[3] == 9 &&
+	    a.med == 77 && a.n_comm == 1 && bgp_comm(&a, 0) == 0xfde9002au, "scapy UPDATE attributes");
+	n = unhex("ffffffffffffffffffffffffffffffff0015030604", m);
+	struct bgp_notification nt;
+	ok(bgp_decode_header(m, n, false, &msg, &e) &&
+	    bgp_decode_notification(msg.body, msg.body_len, &nt, &e) && nt.code == 6 &&
+	    nt.subcode == 4 && nt.data_len == 0 && nt.shutdown_msg[0] == 0, "scapy NOTIFICATION 6/4");
+}
+
 int main(void)
 {
 	test_header();
@@ -512,5 +568,6 @@ int main(void)
 	test_vpn();
 	test_enh_addpath();
 	test_7606();
+	test_scapy();
 	return tap_done();
 }
