@@ -82,6 +82,8 @@ long bgp_msg_need(const uint8_t *buf, size_t len, bool ext_msg, struct bgp_error
 	static const uint16_t min_len[6] = { 0, 29, 23, 21, 19, 23 };
 	if (mlen < min_len[type] || (type == BGP_KEEPALIVE && mlen != BGP_HDR_LEN))
 		return reset(err, ERR_HDR, HDR_BAD_LEN, "length wrong for the message type"), -1;
+	if (type == BGP_OPEN && mlen > BGP_MAX_LEN) /* RFC 8654 4 */
+		return reset(err, ERR_HDR, HDR_BAD_LEN, "OPEN longer than 4096"), -1;
 	return (long)mlen;
 }
 
@@ -94,10 +96,12 @@ bool bgp_decode_header(const uint8_t *buf, size_t len, bool ext_msg, struct bgp_
 		return false;
 	if (need == 0 || (size_t)need != len)
 		return reset(err, ERR_HDR, HDR_BAD_LEN, "buffer is not one whole message");
-	m->type = buf[18];
-	m->len = (uint16_t)need;
-	m->body = buf + BGP_HDR_LEN;
-	m->body_len = len - BGP_HDR_LEN;
+	struct rd r = rd_make(buf, len);
+	rd_skip(&r, 16);
+	m->len = rd_u16(&r);
+	m->type = rd_u8(&r);
+	m->body_len = r.left;
+	m->body = rd_take(&r, r.left);
 	return true;
 }
 

@@ -201,7 +201,7 @@ struct bgp_notification {
 	uint8_t code, subcode;
 	const uint8_t *data;
 	size_t data_len;
-	char shutdown_msg[129];     /* RFC 8203/9003 text of a Cease 2 or 4, or "" */
+	char shutdown_msg[256];     /* RFC 8203/9003 text of a Cease 2 or 4 (up to 255 bytes), or "" */
 };
 
 /* Decode a NOTIFICATION body. Returns true, or false with *err when shorter than 2 bytes. */

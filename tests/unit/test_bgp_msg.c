@@ -110,6 +110,9 @@ static void test_header(void)
 	m[16] = 0; m[17] = 23;
 	is_int(bgp_msg_need(m, 19, false, &e), 23, "UPDATE of 23 needs 23");
 	ok(!bgp_decode_header(m, 22, false, &msg, &e) && e.subcode == 2, "short buffer refused");
+	m[18] = BGP_OPEN; m[16] = 0x10; m[17] = 0x01;
+	ok(bgp_msg_need(m, 19, true, &e) == -1 && e.subcode == 2, "OPEN of 4097 refused even with RFC 8654");
+	m[16] = 0; m[17] = 23;
 	m[18] = 6;
 	ok(bgp_msg_need(m, 19, false, &e) == -1 && e.subcode == 3, "type 6: 1/3");
 	m[18] = BGP_OPEN;
