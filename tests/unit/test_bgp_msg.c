@@ -357,6 +357,20 @@ static void test_vpn(void)
 	ok(sn.nl[2].label[0] == 300 && sn.nl[2].rd.type == 2 && sn.nl[2].rd.admin == 70000 &&
 	    sn.nl[2].rd.assigned == 9 && sn.nl[2].plen == 16 && sn.nl[2].addr[0] == 172,
 	    "label 300 RD 70000:9 172.16.0.0/16");
+	for (size_t cut = 0; cut < body.n; cut++)
+		ok(dec(&body, cut, &s, &a, &sn, &e) == BGP_ACT_SESSION_RESET && sn.n == 0,
+		    "VPNv4 UPDATE cut at %zu: reset", cut);
+	/* VPNv4 over an IPv6 next hop (RFC 8950 3: RD of zero + 2001:db8::3) */
+	at.n = 0;
+	put(&at, A_ORIGIN, sizeof(A_ORIGIN));
+	put(&at, A_PATH4, sizeof(A_PATH4));
+	put(&at, ARR(0x80, 14, 44, 0, 1, 128, 24, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0,
+	    112, 0, 0x06, 0x41, 0, 0, 0xfd, 0xe9, 0, 0, 0, 100, 10, 1, 2));
+	mk_update(&body, &wd, &at, &nl);
+	ok(dec(&body, body.n, &s, &a, &sn, &e) == BGP_ACT_OK && sn.n == 1 && sn.nl[0].afi == 1 &&
+	    sn.nl[0].label[0] == 100 && a.mp_next_hop.afi == 2 && a.mp_next_hop.a[15] == 3 &&
+	    a.mp_nh_has_rd, "VPNv4 via RD 0:0 2001:db8::3");
 	/* VPNv6: 24-byte next hop, label 16, 2001:db8:1::/48 */
 	at.n = 0;
 	put(&at, A_ORIGIN, sizeof(A_ORIGIN));
