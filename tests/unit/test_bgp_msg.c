@@ -575,6 +575,25 @@ static void test_scapy(void)
 	    nt.subcode == 4 && nt.data_len == 0 && nt.shutdown_msg[0] == 0, "scapy NOTIFICATION 6/4");
 }
 
+/* A TCP reader's view: a KEEPALIVE then a NOTIFICATION in one stream, asked at every fill level. */
+static void test_stream(void)
+{
+	uint8_t st[64];
+	struct bgp_error e;
+	size_t k = bgp_encode_keepalive(st, sizeof(st));
+	size_t n = bgp_encode_notification(4, 0, NULL, 0, st + k, sizeof(st) - k);
+	bool all = k == 19 && n == 21;
+	for (size_t fill = 0; fill <= k + n; fill++) {
+		long need = bgp_msg_need(st, fill, false, &e);
+		all &= need == (fill < 19 ? 0 : 19);
+		if (fill >= k) {
+			need = bgp_msg_need(st + k, fill - k, false, &e);
+			all &= need == (fill - k < 19 ? 0 : 21);
+		}
+	}
+	ok(all, "stream of 2 messages: need() says 0 until 19 bytes, then each message's length");
+}
+
 int main(void)
 {
 	test_header();
@@ -586,5 +605,6 @@ int main(void)
 	test_enh_addpath();
 	test_7606();
 	test_scapy();
+	test_stream();
 	return tap_done();
 }
