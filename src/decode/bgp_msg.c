@@ -292,27 +292,7 @@ struct upd {
 	struct bgp_as_path as4_path;
 };
 
-/* Append a segment of 'count' ASNs to p (ASNs past the bounds dropped, 'truncated' set). */
-static void path_add(struct bgp_as_path *p, uint8_t type, const uint32_t *asn, size_t count)
-{
-	if (p->n_seg >= BGP_MAX_SEGS) {
-		p->truncated = true;
-		return;
-	}
-	struct bgp_as_seg *sg = &p->seg[p->n_seg++];
-	sg->type = type;
-	sg->start = (uint16_t)p->n_asn;
-	for (size_t i = 0; i < count; i++) {
-		if (p->n_asn >= BGP_MAX_ASNS) {
-			p->truncated = true;
-			break;
-		}
-		p->asn[p->n_asn++] = asn[i];
-	}
-	sg->count = (uint16_t)(p->n_asn - sg->start);
-}
-
-/* Append ASNs to p's last segment (joining the kept AS_PATH head and the AS4_PATH). */
+/* Append ASNs to p's last segment (ASNs past the bounds dropped, 'truncated' set). */
 static void path_extend(struct bgp_as_path *p, const uint32_t *asn, size_t count)
 {
 	struct bgp_as_seg *sg = &p->seg[p->n_seg - 1];
@@ -324,6 +304,19 @@ static void path_extend(struct bgp_as_path *p, const uint32_t *asn, size_t count
 		p->asn[p->n_asn++] = asn[i];
 	}
 	sg->count = (uint16_t)(p->n_asn - sg->start);
+}
+
+/* Append a segment of 'count' ASNs to p (a segment past the bounds dropped, 'truncated' set). */
+static void path_add(struct bgp_as_path *p, uint8_t type, const uint32_t *asn, size_t count)
+{
+	if (p->n_seg >= BGP_MAX_SEGS) {
+		p->truncated = true;
+		return;
+	}
+	struct bgp_as_seg *sg = &p->seg[p->n_seg++];
+	sg->type = type;
+	sg->start = (uint16_t)p->n_asn;
+	path_extend(p, asn, count);
 }
 
 /* RFC 4271 4.3 AS_PATH, RFC 7606 7.2: segment type 1..4, count >= 1, no overrun. */
