@@ -173,6 +173,70 @@ struct plugin_cfg {
 };
 
 /* Core (global) settings. */
+/*
+ * The BGP daemon and the BGP enrichment of records (bgp_* keys, global).
+ * Text keys are kept as written; their users parse them (and refuse bad
+ * values naming the key) when the daemon starts or -T config runs.
+ */
+struct bgp_cfg {
+	bool daemon;			/* bgp_daemon */
+	char *ip;			/* bgp_daemon_ip, default all addresses */
+	bool ipv6_only;			/* bgp_daemon_ipv6_only */
+	char *id;			/* bgp_daemon_id: Router-ID (IPv4), default ip, else 1.2.3.4 */
+	uint32_t as;			/* bgp_daemon_as, 0 = the peer's (iBGP) */
+	uint32_t port;			/* bgp_daemon_port, default 179 */
+	uint32_t ipprec;		/* bgp_daemon_ipprec: IP precedence 0-7 of what we send */
+	uint32_t max_peers;		/* bgp_daemon_max_peers, default 10 */
+	size_t pipe_size;		/* bgp_daemon_pipe_size: SO_RCVBUF, 0 = OS default */
+	uint32_t batch, batch_interval;	/* bgp_daemon_batch, _batch_interval */
+	char *allow_file;		/* bgp_daemon_allow_file */
+	char *md5_file;			/* bgp_daemon_md5_file: "address, password" rows */
+	char *tag_map;			/* bgp_daemon_tag_map (master) */
+	bool add_path_ignore;		/* bgp_daemon_add_path_ignore (master) */
+	bool disable_router_id_check;	/* bgp_disable_router_id_check */
+	char *neighbors_file;		/* bgp_neighbors_file */
+	/* logs and dumps */
+	char *msglog_file;		/* bgp_daemon_msglog_file ($peer_src_ip, $peer_tcp_port) */
+	char *msglog_output;		/* bgp_daemon_msglog_output: json */
+	char *msglog_kafka_topic;	/* bgp_daemon_msglog_kafka_topic */
+	char *msglog_kafka_broker_host;
+	uint32_t msglog_kafka_broker_port;
+	char *msglog_kafka_config_file;
+	char *msglog_amqp_routing_key;	/* bgp_daemon_msglog_amqp_routing_key */
+	char *msglog_amqp_host, *msglog_amqp_user, *msglog_amqp_passwd, *msglog_amqp_exchange,
+	    *msglog_amqp_vhost;
+	char *dump_file;		/* bgp_table_dump_file (%Y.. and $peer_src_ip) */
+	char *dump_output;		/* bgp_table_dump_output: json */
+	uint32_t dump_refresh_time;	/* bgp_table_dump_refresh_time, 0 = no dumps */
+	char *dump_latest_file;		/* bgp_table_dump_latest_file */
+	char *dump_kafka_topic;
+	char *dump_kafka_broker_host;
+	uint32_t dump_kafka_broker_port;
+	char *dump_kafka_config_file;
+	char *dump_amqp_routing_key;
+	char *dump_amqp_host, *dump_amqp_user, *dump_amqp_passwd, *dump_amqp_exchange,
+	    *dump_amqp_vhost;
+	uint32_t dump_workers;		/* bgp_table_dump_workers */
+	/* correlation of records with routes */
+	char *agent_map;		/* bgp_agent_map */
+	uint32_t follow_default;	/* bgp_follow_default: default routes followed */
+	char *follow_nexthop;		/* bgp_follow_nexthop: prefixes, comma separated */
+	bool follow_nexthop_external;	/* bgp_follow_nexthop_external */
+	uint32_t aspath_radius;		/* bgp_aspath_radius, 0 = whole paths */
+	char *stdcomm_pattern, *extcomm_pattern, *lrgcomm_pattern;
+	char *stdcomm_pattern_to_asn, *lrgcomm_pattern_to_asn;
+	bool peer_as_skip_subas;	/* bgp_peer_as_skip_subas */
+	char *peer_src_as_type;		/* bgp_peer_src_as_type: netflow, sflow, map, bgp */
+	char *peer_src_as_map;
+	char *src_std_comm_type, *src_ext_comm_type, *src_lrg_comm_type, *src_as_path_type;
+	char *src_local_pref_type, *src_med_type;	/* map or bgp */
+	char *src_local_pref_map, *src_med_map;
+	/* pmacct's hash tuning: accepted, our tables size themselves (docs/bgp.md) */
+	uint32_t table_peer_buckets, table_per_peer_buckets, table_attr_hash_buckets;
+	char *table_per_peer_hash;
+	size_t rib_max_bytes;		/* ours: bgp_table_max_memory, 0 = unbounded */
+};
+
 struct core_cfg {
 	enum cfg_daemon daemon;
 	char *config_file;		/* path given with -f, NULL if none */
@@ -232,6 +296,7 @@ struct core_cfg {
 	struct prim_registry *prims;	/* owned: built-in primitives plus aggregate_primitives' (cfg_load) */
 	char *flow_to_rd_map;		/* flow_to_rd_map: mpls_vpn_rd by exporter, interface, label */
 	bool nf_ignore_exporter_address;	/* peer_src_ip never from IE 130/131 */
+	struct bgp_cfg bgp;		/* bgp_* keys */
 	bool nf_pre_processing_checks;	/* nfacctd_pre_processing_checks (master) */
 	char *sf_counter_file;		/* sfacctd_counter_file: counter samples as JSON lines */
 	char *sf_counter_output;	/* sfacctd_counter_output: json (the only format) */

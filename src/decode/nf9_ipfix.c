@@ -469,6 +469,7 @@ static void nf9_data(struct nf9_msg *m, uint16_t id, struct rd *set)
 	const struct nf_tpl *t = nf_tpl_find(m->st, m->src, m->domain, m->version, id);
 	struct nf_scr s;
 	bool cold = true;	/* the key's rarely used tail may hold a previous record's values */
+	size_t cold_end = sizeof(s.rec.k);	/* the first record clears the BGP block too */
 
 	if (!t) {
 		struct nf_held h = {
@@ -503,7 +504,8 @@ static void nf9_data(struct nf9_msg *m, uint16_t id, struct rd *set)
 		 */
 		memcpy(&s.rec.k, &m->base.k, NF_KEY_COLD);
 		if (cold)
-			memset((uint8_t *)&s.rec.k + NF_KEY_COLD, 0, sizeof(s.rec.k) - NF_KEY_COLD);
+			memset((uint8_t *)&s.rec.k + NF_KEY_COLD, 0, cold_end - NF_KEY_COLD);
+		cold_end = FR_KEY_BGP;	/* later: the BGP enrichment owns its block */
 		memcpy((uint8_t *)&s.rec + sizeof(s.rec.k), (const uint8_t *)&m->base + sizeof(s.rec.k),
 		    sizeof(s.rec) - sizeof(s.rec.k));
 		if (nf_prog_run(&t->prog, set, &s) < 0) {

@@ -21,6 +21,13 @@
 #define FR_SRV6_MAX 15
 
 /*
+ * BGP text primitives (as_path, std_comm, ext_comm, lrg_comm and their src_*
+ * twins), NUL included.  A longer value is cut at a whole token and ends
+ * with "+" (see bgp enrichment), so the key stays fixed-size.
+ */
+#define FR_BGP_STR_MAX 256
+
+/*
  * Bytes of the key reserved for custom primitives (aggregate_primitives);
  * prim_custom_load() refuses definitions that do not fit.
  */
@@ -159,7 +166,26 @@ struct flow_key {
 	char egress_vrf_name[FR_NAME_MAX];	/* IE 235 resolved by options */
 	uint8_t custom[FR_CUSTOM_AREA];	/* custom primitives, laid out by prim_custom_load() */
 	uint8_t pad2[4];		/* keeps the struct free of trailing padding */
-	struct fr_srv6_list srv6_seg_ipv6_list;	/* IE 505 (Huawei 2011.505); last: rarely selected */
+	struct fr_srv6_list srv6_seg_ipv6_list;	/* IE 505 (Huawei 2011.505); rarely selected */
+	/*
+	 * BGP attributes of the destination (and, src_*, of the source) prefix,
+	 * written only by the BGP enrichment (pipeline/bgp_enrich.c) after the
+	 * decoders: decoders neither write nor clear this block (FR_KEY_BGP).
+	 * Text is pmacct's: "65001 65002", "65000:1 65000:2", "RT:65000:1",
+	 * "65000:1:2"; "" when absent.
+	 */
+	uint32_t local_pref;
+	uint32_t med;
+	uint32_t src_local_pref;
+	uint32_t src_med;
+	char as_path[FR_BGP_STR_MAX];
+	char std_comm[FR_BGP_STR_MAX];
+	char ext_comm[FR_BGP_STR_MAX];
+	char lrg_comm[FR_BGP_STR_MAX];
+	char src_as_path[FR_BGP_STR_MAX];
+	char src_std_comm[FR_BGP_STR_MAX];
+	char src_ext_comm[FR_BGP_STR_MAX];
+	char src_lrg_comm[FR_BGP_STR_MAX];
 };
 
 /* The key is compared bytewise: the 1.7.9 fields sit without padding between them. */
@@ -167,8 +193,9 @@ _Static_assert(offsetof(struct flow_key, in_vlan) == offsetof(struct flow_key, p
     offsetof(struct flow_key, flow_label) == offsetof(struct flow_key, in_vlan) + 8 &&
     offsetof(struct flow_key, post_nat_src_ip) == offsetof(struct flow_key, flow_label) + 16 &&
     offsetof(struct flow_key, srv6_seg_ipv6_list) == offsetof(struct flow_key, pad2) + 4 &&
-    sizeof(struct flow_key) == offsetof(struct flow_key, srv6_seg_ipv6_list) +
-    sizeof(struct fr_srv6_list) && sizeof(struct fr_srv6_list) == 8 + 16 * FR_SRV6_MAX,
+    offsetof(struct flow_key, local_pref) == offsetof(struct flow_key, srv6_seg_ipv6_list) +
+    sizeof(struct fr_srv6_list) && sizeof(struct fr_srv6_list) == 8 + 16 * FR_SRV6_MAX &&
+    sizeof(struct flow_key) == offsetof(struct flow_key, src_lrg_comm) + FR_BGP_STR_MAX,
     "struct flow_key: padding around the 1.7.9 fields");
 
 /*
@@ -176,6 +203,12 @@ _Static_assert(offsetof(struct flow_key, in_vlan) == offsetof(struct flow_key, p
  * primitives and the custom area, most of the key's bytes.
  */
 #define FR_KEY_COLD offsetof(struct flow_key, fwd_status)
+
+/*
+ * Where the BGP block starts: decoders clear [FR_KEY_COLD, FR_KEY_BGP) at
+ * most; the BGP enrichment owns [FR_KEY_BGP, end).
+ */
+#define FR_KEY_BGP offsetof(struct flow_key, local_pref)
 
 /* Flags a decoder sets on a record (not part of the key). */
 enum {
