@@ -310,11 +310,12 @@ static inline void mask_span(const struct agg_table *t, const struct flow_key *i
 }
 
 /* rec's key with its dst field moved into the src column (the second row of a sum_* primitive). */
+/* Only the table's span of out is written: mask_span() reads no more. */
 static void sum_swapped(const struct agg_table *t, const struct flow_key *in, struct flow_key *out)
 {
 	size_t off, len;
 
-	*out = *in;
+	memcpy((uint8_t *)out + t->lo, (const uint8_t *)in + t->lo, t->hi - t->lo);
 	prim_sum_dst(t->sum_id, &off, &len);
 	size_t at = prim_desc_of(NULL, t->sum_id)->off;	/* sum_* rows are built in */
 	memcpy((uint8_t *)out + at, (const uint8_t *)in + off, len);
