@@ -143,7 +143,7 @@ size_t nf5_decode(struct nf_state *st, const uint8_t *data, size_t len, const st
 	}
 	if (h.version != 1)
 		nf_seq_check(e, h.seq, h.seq + h.count);
-	memset(&base, 0, sizeof(base));
+	fr_rec_clear(&base);
 	base.k.peer_src_ip = *src;
 	base.k.export_proto_version = h.version;
 	base.k.export_proto_sysid = h.engine_id;	/* as pmacct: the engine id alone */
@@ -152,12 +152,12 @@ size_t nf5_decode(struct nf_state *st, const uint8_t *data, size_t len, const st
 	base.k.ts_arrival = *arrival;
 	/* sampling_interval: 2-bit mode, 14-bit interval (v5 only) */
 	rate = h.version == 5 ? h.sampling & 0x3fff : 0;
-	rec = base;
+	fr_rec_copy(&rec, &base);
 	for (uint16_t i = 0; i < h.count; i++) {
 		struct rd rr = rd_sub(&r, lay->rec_len);
 		/* v5 fills no field of the key's cold tail: it stays as `base` left it, zero,
 		 * unless the consumer writes there */
-		memcpy(&rec.k, &base.k, st->opts.emit_writes_tail ? sizeof(rec.k) :
+		memcpy(&rec.k, &base.k, st->opts.emit_writes_tail ? FR_KEY_BGP :
 		    offsetof(struct flow_key, fwd_status));
 		memcpy((uint8_t *)&rec + sizeof(rec.k), (const uint8_t *)&base + sizeof(base.k),
 		    sizeof(rec) - sizeof(rec.k));

@@ -469,7 +469,6 @@ static void nf9_data(struct nf9_msg *m, uint16_t id, struct rd *set)
 	const struct nf_tpl *t = nf_tpl_find(m->st, m->src, m->domain, m->version, id);
 	struct nf_scr s;
 	bool cold = true;	/* the key's rarely used tail may hold a previous record's values */
-	size_t cold_end = sizeof(s.rec.k);	/* the first record clears the BGP block too */
 
 	if (!t) {
 		struct nf_held h = {
@@ -504,8 +503,7 @@ static void nf9_data(struct nf9_msg *m, uint16_t id, struct rd *set)
 		 */
 		memcpy(&s.rec.k, &m->base.k, NF_KEY_COLD);
 		if (cold)
-			memset((uint8_t *)&s.rec.k + NF_KEY_COLD, 0, cold_end - NF_KEY_COLD);
-		cold_end = FR_KEY_BGP;	/* later: the BGP enrichment owns its block */
+			memset((uint8_t *)&s.rec.k + NF_KEY_COLD, 0, FR_KEY_BGP - NF_KEY_COLD);
 		memcpy((uint8_t *)&s.rec + sizeof(s.rec.k), (const uint8_t *)&m->base + sizeof(s.rec.k),
 		    sizeof(s.rec) - sizeof(s.rec.k));
 		if (nf_prog_run(&t->prog, set, &s) < 0) {
@@ -530,7 +528,7 @@ static void nf9_data(struct nf9_msg *m, uint16_t id, struct rd *set)
 /* The per-message fields of every record, from a message header. */
 static void nf9_base(struct nf9_msg *m, uint32_t seq, const struct fr_ts *arrival)
 {
-	memset(&m->base, 0, sizeof(m->base));
+	fr_rec_clear(&m->base);
 	m->base.k.peer_src_ip = *m->src;
 	m->base.k.export_proto_version = m->version;
 	m->base.k.export_proto_sysid = m->domain;
@@ -588,7 +586,15 @@ size_t nf9_decode(struct nf_state *st, const uint8_t *data, size_t len, const st
     const struct fr_ts *arrival, nf_emit_fn emit, void *arg)
 {
 	struct rd r = rd_make(data, len);
-	struct nf9_msg m = { .st = st, .src = src, .emit = emit, .arg = arg };
+	struct nf9_msg m;
+	/* not `= { ... }`: that would zero the base record's BGP block, most of its bytes
+	 * (nf9_base() clears the rest; see fr_rec_clear()) */
+	memset(&m, 0, offsetof(struct nf9_msg, base));
+	m.st = st;
+	m.src = src;
+	m.emit = emit;
+	m.arg = arg;
+	fr_rec_clear(&m.base);
 	uint16_t mlen = 0;
 	uint32_t seq;
 

@@ -499,7 +499,7 @@ bool pkt_dlt_supported(int dlt)
 enum pkt_drop pkt_decode(int dlt, const uint8_t *frame, size_t caplen,
     size_t wirelen, struct flow_rec *rec, struct pkt_stats *st)
 {
-	memset((uint8_t *)&rec->k + FR_KEY_COLD, 0, sizeof(rec->k) - FR_KEY_COLD);
+	memset((uint8_t *)&rec->k + FR_KEY_COLD, 0, FR_KEY_BGP - FR_KEY_COLD);
 	return pkt_decode_hot(dlt, frame, caplen, wirelen, rec, st);
 }
 

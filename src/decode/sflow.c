@@ -722,7 +722,7 @@ enum sflow_drop sflow_decode(const uint8_t *buf, size_t len, const struct sflow_
 	c.sink = sink;
 	c.st = st;
 	/* no sample fills the key's cold tail: zeroed once, each record clears the rest */
-	memset((uint8_t *)&c.rec.k + FR_KEY_COLD, 0, sizeof(c.rec.k) - FR_KEY_COLD);
+	memset((uint8_t *)&c.rec.k + FR_KEY_COLD, 0, FR_KEY_BGP - FR_KEY_COLD);
 	memset(&c.h, 0, sizeof(c.h));
 	why = sf_header(&d, &c.h);
 	if (hout)

@@ -170,7 +170,9 @@ struct flow_key {
 	/*
 	 * BGP attributes of the destination (and, src_*, of the source) prefix,
 	 * written only by the BGP enrichment (pipeline/bgp_enrich.c) after the
-	 * decoders: decoders neither write nor clear this block (FR_KEY_BGP).
+	 * decoders: decoders neither write nor clear this block (FR_KEY_BGP),
+	 * so in a decoded record it is undefined until the enrichment writes
+	 * every field of it any plugin selects (zero when unresolved).
 	 * Text is pmacct's: "65001 65002", "65000:1 65000:2", "RT:65000:1",
 	 * "65000:1:2"; "" when absent.
 	 */
@@ -210,6 +212,7 @@ _Static_assert(offsetof(struct flow_key, in_vlan) == offsetof(struct flow_key, p
  */
 #define FR_KEY_BGP offsetof(struct flow_key, local_pref)
 
+
 /* Flags a decoder sets on a record (not part of the key). */
 enum {
 	FR_F_FRAG = 1 << 0,	/* IP fragment (first or later) */
@@ -242,6 +245,24 @@ static inline void fr_clear_hot(struct flow_rec *rec)
 {
 	memset(&rec->k, 0, FR_KEY_COLD);
 	memset((uint8_t *)rec + sizeof(rec->k), 0, sizeof(*rec) - sizeof(rec->k));
+}
+
+/*
+ * Zero a record but for its key's BGP block (most of its bytes), which the
+ * BGP enrichment defines: what decoders do to start a record.
+ */
+static inline void fr_rec_clear(struct flow_rec *r)
+{
+	memset(r, 0, FR_KEY_BGP);
+	memset((uint8_t *)r + sizeof(r->k), 0, sizeof(*r) - sizeof(r->k));
+}
+
+/* Copy a record but for its key's BGP block. */
+static inline void fr_rec_copy(struct flow_rec *dst, const struct flow_rec *src)
+{
+	memcpy(dst, src, FR_KEY_BGP);
+	memcpy((uint8_t *)dst + sizeof(dst->k), (const uint8_t *)src + sizeof(src->k),
+	    sizeof(*dst) - sizeof(dst->k));
 }
 
 #endif

@@ -408,6 +408,11 @@ void agg_entry_key(const struct agg_table *t, const struct agg_entry *e, struct 
 	memcpy((uint8_t *)out + t->lo, e->key, t->hi - t->lo);
 }
 
+void agg_entry_span(const struct agg_table *t, const struct agg_entry *e, struct flow_key *out)
+{
+	memcpy((uint8_t *)out + t->lo, e->key, t->hi - t->lo);
+}
+
 struct agg_entry *agg_next(const struct agg_table *t, const struct agg_entry *prev)
 {
 	agg_sync(t);	/* before reading the chunks: it may add the first */

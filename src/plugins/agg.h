@@ -47,6 +47,13 @@ struct agg_entry *agg_upsert(struct agg_table *t, const struct flow_key *masked,
 /* The full key of an entry (fields outside the table's primitives are zero). */
 void agg_entry_key(const struct agg_table *t, const struct agg_entry *e, struct flow_key *out);
 
+/*
+ * The key of e into out, whose bytes outside the table's span are zero
+ * already (a key zeroed once, or filled by agg_entry_key() of the same
+ * table, and not written since): a loop over entries pays only the span.
+ */
+void agg_entry_span(const struct agg_table *t, const struct agg_entry *e, struct flow_key *out);
+
 /* Entries in insertion order: call with NULL first, NULL at the end. */
 struct agg_entry *agg_next(const struct agg_table *t, const struct agg_entry *prev);
 

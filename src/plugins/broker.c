@@ -1069,8 +1069,9 @@ static void broker_purge(struct plugin *p)
 		expand_key(p, s->key_tpl, NULL, 0, key, sizeof(key));
 	if (pk && !s->dyn_pkey)
 		snprintf(pkey, sizeof(pkey), "%s", pk);
+	memset(&k, 0, sizeof(k));
 	for (struct agg_entry *e = agg_next(s->b.table, NULL); e; e = agg_next(s->b.table, e), n++) {
-		agg_entry_key(s->b.table, e, &k);
+		agg_entry_span(s->b.table, e, &k);
 		if (s->dyn_key)
 			expand_key(p, s->key_tpl, &k, e->bin, key, sizeof(key));
 		if (s->dyn_pkey)

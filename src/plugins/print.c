@@ -340,10 +340,12 @@ static size_t write_group(struct plugin *p, struct print_out *o, const char *nam
 	char other[PATH_MAX];
 	size_t n = 0, i = 0;
 
+	memset(&k, 0, sizeof(k));
+
 	for (struct agg_entry *e = agg_next(s->b.table, NULL); e; e = agg_next(s->b.table, e), i++) {
 		if (grp[i])
 			continue;
-		agg_entry_key(s->b.table, e, &k);
+		agg_entry_span(s->b.table, e, &k);
 		if (s->dyn_name) {
 			expand_file_name(p, &k, e->bin, other, sizeof(other));
 			if (strcmp(other, name))
@@ -466,13 +468,14 @@ static void print_purge(struct plugin *p)
 	struct flow_key k;
 	char name[PATH_MAX];
 
+	memset(&k, 0, sizeof(k));
 	name[0] = '\0';
 	log_info(p->who, "*** Purging cache - START (PID: %d) ***", (int)getpid());
 	for (struct agg_entry *e = agg_next(s->b.table, NULL); e; e = agg_next(s->b.table, e), i++) {
 		size_t n;
 		if (grp[i])
 			continue;
-		agg_entry_key(s->b.table, e, &k);
+		agg_entry_span(s->b.table, e, &k);
 		if (p->cfg->output_file)
 			expand_file_name(p, &k, e->bin, name, sizeof(name));
 		if (purge_group(p, p->cfg->output_file ? name : NULL, grp, ++g, total, start, &n)) {

@@ -114,8 +114,10 @@ struct sql_state {
 static void merge_into(struct agg_table *dst, struct agg_table *src, bool stitch)
 {
 	struct flow_key k;
+
+	memset(&k, 0, sizeof(k));
 	for (struct agg_entry *e = agg_next(src, NULL); e; e = agg_next(src, e)) {
-		agg_entry_key(src, e, &k);
+		agg_entry_span(src, e, &k);
 		size_t before = agg_count(dst);
 		struct agg_entry *d = agg_upsert(dst, &k, e->bin);
 		bool fresh = agg_count(dst) != before;

@@ -226,8 +226,9 @@ void sql_doubt_keep(struct sql_ctx *c, struct agg_table *t, const struct sql_pur
 	struct flow_key k;
 	struct stitch_ts none = { 0 };
 
+	memset(&k, 0, sizeof(k));
 	for (struct agg_entry *e = agg_next(t, NULL); e; e = agg_next(t, e)) {
-		agg_entry_key(t, e, &k);
+		agg_entry_span(t, e, &k);
 		add_entry(c, d, &k, e->bin, e->packets, e->bytes, e->flows, e->tcp_flags,
 		    c->schema.stitch ? stitch_of(t, e) : &none);
 	}

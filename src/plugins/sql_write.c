@@ -404,9 +404,10 @@ static int group_tables(struct sql_ctx *c, struct agg_table *t, time_t now, uint
 	size_t i = 0;
 
 	*names = NULL;
+	memset(&k, 0, sizeof(k));
 	for (struct agg_entry *e = agg_next(t, NULL); e; e = agg_next(t, e), i++) {
 		int g;
-		agg_entry_key(t, e, &k);
+		agg_entry_span(t, e, &k);
 		if (has_vars(c->table_tpl))
 			expand_name(c, c->table_tpl, &k, e->bin, now, name, sizeof(name));
 		else
