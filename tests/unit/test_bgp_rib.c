@@ -458,9 +458,10 @@ static void peer_drop_ref(int peer)
 			refs[i].alive = false;
 }
 
-static void test_random(void)
+/* Random announcements and withdrawals from two peers; index_bits 0 = the default index (unused at this size). */
+static void test_random(uint8_t index_bits)
 {
-	struct bgp_rib *rib = bgp_rib_new(&(struct bgp_rib_cfg){ .max_peers = 3 });
+	struct bgp_rib *rib = bgp_rib_new(&(struct bgp_rib_cfg){ .max_peers = 3, .index_bits = index_bits });
 	struct bgp_rib_stats st, base;
 	struct bgp_peer_id id0 = { .addr = { BGP_AFI_IPV4, { 10, 9, 0, 1 } }, .bgp_id = 1 };
 	struct bgp_peer_id id1 = { .addr = { BGP_AFI_IPV6, { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 } }, .bgp_id = 2 };
@@ -505,6 +506,7 @@ static void test_random(void)
 	bgp_rib_unlock(rib);
 	bgp_rib_free(rib);
 	n_refs = 0;
+	seq_ctr = 0;
 }
 
 /* Withdrawing every route one by one releases attributes and arenas as deleting the peer does. */
@@ -647,7 +649,10 @@ static void test_threads(void)
 int main(void)
 {
 	test_text();
-	test_random();
+	for (uint8_t bits = 0; bits <= 12; bits += 4) {
+		printf("# random tables, index_bits %u\n", bits);
+		test_random(bits);
+	}
 	test_refcounts();
 	test_max_bytes();
 	test_threads();
