@@ -17,14 +17,19 @@
  * are fixed-size records in arrays of 32-bit words, addressed by index
  * (0 = none), with free lists; an empty arena is released whole.
  *
- * A node: [0] child 0, [1] child 1, [2] route index << 8 | key length,
- *         [3..] key words (big-endian bit order, bits past the length zero).
+ * A node: [0] child 0, [1] child 1, [2] value << 9 | inline << 8 | key
+ *         length, [3..] key words (big-endian bit order, bits past the
+ *         length zero).  The value is 0 for a glue node; with inline set,
+ *         the attribute slot of the node's one route (unicast, no path id:
+ *         the common case, which then needs no route record and costs a
+ *         lookup no further cache miss); else the first route record.
  * A route: [0] attribute slot, [1] next route of the prefix (ADD-PATH, bits
- *          0..23) | label count << 28 | has path id << 31, [2] path id,
+ *          0..22) | label count << 28 | has path id << 31, [2] path id,
  *          [3..6] labels (VPN tables only).
- * Glue nodes (route 0) always have two children.
+ * Glue nodes always have two children.
  */
-#define RIB_ROUTE_MAX ((1u << 24) - 1)
+#define RIB_ROUTE_MAX ((1u << 23) - 1)
+#define RIB_INL UINT32_MAX	/* the route reference of a node's inline route */
 
 /*
  * The index of a big unicast table: for each value of the first dir_bits
@@ -217,9 +222,37 @@ static inline unsigned nd_plen(const uint32_t *n)
 	return n[2] & 0xff;
 }
 
+/* A node's value: nonzero when it has routes (see the layout above). */
 static inline uint32_t nd_route(const uint32_t *n)
 {
-	return n[2] >> 8;
+	return n[2] >> 9;
+}
+
+static inline bool nd_inl(const uint32_t *n)
+{
+	return (n[2] >> 8) & 1;
+}
+
+static inline void nd_set(uint32_t *n, bool inl, uint32_t v)
+{
+	n[2] = (n[2] & 0xff) | (inl ? 1u << 8 : 0) | v << 9;
+}
+
+/* The first route reference of node n (RIB_INL, a record, or 0), and the one after r. */
+static inline uint32_t ref_first(const uint32_t *n)
+{
+	return nd_route(n) == 0 ? 0 : nd_inl(n) ? RIB_INL : nd_route(n);
+}
+
+static inline uint32_t ref_next(const struct rib_table *t, uint32_t r)
+{
+	return r == RIB_INL ? 0 : t->routes.w[(size_t)r * t->rs + 1] & RIB_ROUTE_MAX;
+}
+
+/* The attribute slot of route reference r of node. */
+static inline uint32_t ref_slot(const struct rib_table *t, uint32_t node, uint32_t r)
+{
+	return r == RIB_INL ? nd_route(t->nodes.w + (size_t)node * t->ns) : t->routes.w[(size_t)r * t->rs];
 }
 
 static uint32_t node_new(struct bgp_rib *rib, struct rib_table *t, const uint32_t *key, unsigned plen)
@@ -493,17 +526,24 @@ static void dir_check(struct bgp_rib *rib, struct rib_table *t)
 
 /* ---- routes ---- */
 
+/* The reference of node's route with path_id (*prev: the one before it, 0 = first), or 0. */
 static uint32_t route_find(const struct rib_table *t, uint32_t node, uint32_t path_id, uint32_t *prev)
 {
 	uint32_t p = 0;
 
-	for (uint32_t r = nd_route(nd(t, node)); r; p = r, r = rt_next(rt(t, r))) {
-		if (rt(t, r)[2] == path_id) {
+	for (uint32_t r = ref_first(nd(t, node)); r; p = r, r = ref_next(t, r)) {
+		if ((r == RIB_INL ? 0 : rt(t, r)[2]) == path_id) {
 			*prev = p;
 			return r;
 		}
 	}
 	return 0;
+}
+
+/* Whether n's route can live inline in its node. */
+static bool can_inline(const struct rib_table *t, const struct bgp_nlri *n)
+{
+	return t->rs == 3 && !n->has_path_id;
 }
 
 static void route_set(struct rib_table *t, uint32_t r, uint32_t slot, const struct bgp_nlri *n)
@@ -521,39 +561,74 @@ static void route_set(struct rib_table *t, uint32_t r, uint32_t slot, const stru
 	w[1] = rt_next(w) | (uint32_t)nl << 28 | (n->has_path_id ? 1u << 31 : 0);
 }
 
+/* Move node's inline route into a record of its own (before a second path joins it). */
+static void route_uninline(struct bgp_rib *rib, struct rib_table *t, uint32_t node)
+{
+	uint32_t r = arena_alloc(rib, &t->routes, t->rs);
+	uint32_t *nw = nd(t, node);
+
+	rt(t, r)[0] = nd_route(nw);
+	nd_set(nw, false, r);
+}
+
+/* Set route reference r of node to slot and n's path id and labels; returns the (new) reference. */
+static void route_replace(struct bgp_rib *rib, struct rib_table *t, uint32_t node, uint32_t r,
+    uint32_t slot, const struct bgp_nlri *n)
+{
+	if (r == RIB_INL) {
+		if (can_inline(t, n)) {
+			nd_set(nd(t, node), true, slot);
+			return;
+		}
+		route_uninline(rib, t, node);
+		r = nd_route(nd(t, node));
+	}
+	route_set(t, r, slot, n);
+}
+
 /* Append a new route to node's list (received order). */
 static void route_append(struct bgp_rib *rib, struct rib_table *t, uint32_t node, uint32_t slot,
     const struct bgp_nlri *n)
 {
+	uint32_t *nw = nd(t, node);
+
+	t->n_routes++;
+	rib->routes++;
+	if (nd_route(nw) == 0 && can_inline(t, n)) {
+		nd_set(nw, true, slot);
+		return;
+	}
+	if (nd_inl(nw))
+		route_uninline(rib, t, node);
 	uint32_t r = arena_alloc(rib, &t->routes, t->rs);
 	route_set(t, r, slot, n);
-	uint32_t *nw = nd(t, node);
+	nw = nd(t, node);
 	uint32_t last = nd_route(nw);
 	if (last == 0) {
-		nw[2] = (nw[2] & 0xff) | r << 8;
+		nd_set(nw, false, r);
 	} else {
 		while (rt_next(rt(t, last)))
 			last = rt_next(rt(t, last));
 		rt_set_next(rt(t, last), r);
 	}
-	t->n_routes++;
 }
 
 /*
- * Unlink route r (after prev, 0 = head) of pos's node, release its
- * attribute, prune the node when it has no route left (returns true then).
+ * Unlink route reference r (after prev, 0 = first) of pos's node, release
+ * its attribute, prune the node when it has no route left (returns true then).
  */
 static bool route_remove(struct bgp_rib *rib, struct rib_table *t, const struct trie_pos *pos,
     uint32_t r, uint32_t prev)
 {
-	uint32_t next = rt_next(rt(t, r));
+	uint32_t next = ref_next(t, r);
 
-	rib_attr_unref(rib, rt(t, r)[0]);
+	rib_attr_unref(rib, ref_slot(t, pos->node, r));
 	if (prev)
 		rt_set_next(rt(t, prev), next);
 	else
-		nd(t, pos->node)[2] = (nd(t, pos->node)[2] & 0xff) | next << 8;
-	arena_put(rib, &t->routes, t->rs, r);
+		nd_set(nd(t, pos->node), false, next);
+	if (r != RIB_INL)
+		arena_put(rib, &t->routes, t->rs, r);
 	t->n_routes--;
 	rib->routes--;
 	if (next || prev)
@@ -640,8 +715,8 @@ static void tbl_unref_all(struct bgp_rib *rib, struct rib_table *t, uint32_t nod
 {
 	while (node) {
 		const uint32_t *n = nd(t, node);
-		for (uint32_t r = nd_route(n); r; r = rt_next(rt(t, r)))
-			rib_attr_unref(rib, rt(t, r)[0]);
+		for (uint32_t r = ref_first(n); r; r = ref_next(t, r))
+			rib_attr_unref(rib, ref_slot(t, node, r));
 		if (n[0])
 			tbl_unref_all(rib, t, n[0]);
 		node = n[1];
@@ -722,10 +797,10 @@ static void nlri_withdraw(struct bgp_rib *rib, struct rib_table *t, const uint32
 		dir_update(t, key, plen);
 }
 
-/* Bytes a new route of t could add (nodes, route record, the index), 0 when its node exists. */
+/* Bytes a new route of t could add (nodes, two route records, the index), 0 when its node exists. */
 static size_t route_need(const struct rib_table *t, bool have_node)
 {
-	size_t need = (have_node ? 0 : arena_need(&t->nodes, t->ns, 2)) + arena_need(&t->routes, t->rs, 1);
+	size_t need = (have_node ? 0 : arena_need(&t->nodes, t->ns, 2)) + arena_need(&t->routes, t->rs, 2);
 
 	if (t->dir_bits && !t->dir && t->n_routes + 1 >= dir_min(t))
 		need += dir_size(t);
@@ -744,14 +819,14 @@ static int nlri_announce(struct bgp_rib *rib, struct rib_table *t, const uint32_
 	if (have_node)
 		r = route_find(t, pos.node, pid, &prev);
 	slot = rib_attr_find(rib, a, &need);
-	if (r && slot && rt(t, r)[0] == slot) {
-		route_set(t, r, slot, n);	/* same attributes: labels may differ */
+	if (r && slot && ref_slot(t, pos.node, r) == slot) {
+		route_replace(rib, t, pos.node, r, slot, n);	/* same attributes: labels may differ */
 		return 0;
 	}
-	if (!r)
-		need += route_need(t, have_node);
+	need += route_need(t, have_node);
 	if ((rib->max_bytes && rib->bytes + need > rib->max_bytes) ||
-	    (!r && t->routes.n_free == 0 && t->routes.n >= RIB_ROUTE_MAX)) {
+	    (t->routes.n_free < 2 && t->routes.n + 2 > RIB_ROUTE_MAX) ||
+	    (slot == 0 && rib_attr_full(rib))) {
 		rib->refused++;
 		if (r && route_remove(rib, t, &pos, r, prev))	/* a stale route is worse than none */
 			dir_update(t, key, plen);
@@ -759,14 +834,13 @@ static int nlri_announce(struct bgp_rib *rib, struct rib_table *t, const uint32_
 	}
 	slot = rib_attr_take(rib, slot);
 	if (r) {
-		rib_attr_unref(rib, rt(t, r)[0]);
-		route_set(t, r, slot, n);
+		rib_attr_unref(rib, ref_slot(t, pos.node, r));
+		route_replace(rib, t, pos.node, r, slot, n);
 		return 0;
 	}
 	uint32_t node = have_node ? pos.node : trie_insert(rib, t, key, plen);
 	bool had = nd_route(nd(t, node)) != 0;
 	route_append(rib, t, node, slot, n);
-	rib->routes++;
 	if (!had)
 		dir_update(t, key, plen);
 	return 0;
@@ -796,7 +870,8 @@ static void route_out(const struct bgp_rib *rib, const struct rib_table *t, uint
     struct bgp_route *out)
 {
 	static const uint16_t afi[RIB_T_N] = { BGP_AFI_IPV4, BGP_AFI_IPV6, BGP_AFI_IPV4, BGP_AFI_IPV6 };
-	const uint32_t *n = nd(t, node), *w = rt(t, r);
+	static const uint32_t inl[3];
+	const uint32_t *n = nd(t, node), *w = r == RIB_INL ? inl : rt(t, r);
 	const uint32_t *k = n + 3 + (t->rd_bits ? 2 : 0);
 
 	memset(out, 0, sizeof(*out));
@@ -814,7 +889,7 @@ static void route_out(const struct bgp_rib *rib, const struct rib_table *t, uint
 	}
 	out->has_path_id = w[1] >> 31;
 	out->path_id = w[2];
-	out->attr = rib_attr_get(rib, w[0]);
+	out->attr = rib_attr_get(rib, ref_slot(t, node, r));
 }
 
 bool bgp_rib_lookup(const struct bgp_rib *rib, int peer, uint16_t afi, uint8_t safi,
@@ -830,10 +905,10 @@ bool bgp_rib_lookup(const struct bgp_rib *rib, int peer, uint16_t afi, uint8_t s
 	uint32_t node = trie_lpm(t, key, t->rd_bits + t->addr_bits);
 	if (node == 0)
 		return false;
-	uint32_t first = nd_route(nd(t, node)), pick = first;
-	if (nh && nh->afi && rt_next(rt(t, first))) {
-		for (uint32_t r = first; r; r = rt_next(rt(t, r))) {
-			if (addr_eq(&rib_attr_get(rib, rt(t, r)[0])->next_hop, nh)) {
+	uint32_t first = ref_first(nd(t, node)), pick = first;
+	if (nh && nh->afi && ref_next(t, first)) {
+		for (uint32_t r = first; r; r = ref_next(t, r)) {
+			if (addr_eq(&rib_attr_get(rib, ref_slot(t, node, r))->next_hop, nh)) {
 				pick = r;
 				break;
 			}
@@ -852,7 +927,7 @@ static int walk_node(const struct bgp_rib *rib, const struct rib_table *t, uint3
 
 	while (node) {
 		const uint32_t *n = nd(t, node);
-		for (uint32_t ri = nd_route(n); ri; ri = rt_next(rt(t, ri))) {
+		for (uint32_t ri = ref_first(n); ri; ri = ref_next(t, ri)) {
 			route_out(rib, t, node, ri, &r);
 			if ((rc = fn(arg, &r)) != 0)
 				return rc;

@@ -94,6 +94,12 @@ static inline const struct bgp_attr *rib_attr_get(const struct bgp_rib *rib, uin
 	return &rib->attr[slot]->a;
 }
 
+/* Whether no slot is left for a new set (slots are 23-bit in the tables). */
+static inline bool rib_attr_full(const struct bgp_rib *rib)
+{
+	return rib->n_free_slots == 0 && rib->n_slots >= (1u << 23) - 1;
+}
+
 /*
  * pmacct's text forms, each into out (cap bytes, NUL-terminated; returns the
  * length): the AS path, standard, extended and large communities of a.

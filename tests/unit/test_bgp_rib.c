@@ -298,7 +298,7 @@ static void random_op(struct bgp_rib *rib, int peer, bool addpath)
 	pick_prefix(k.tbl, k.addr, &k.plen);
 	if (k.tbl >= 2)
 		k.rd = pick_rd();
-	k.path_id = addpath ? rnd(3) + 1 : 0;
+	k.path_id = addpath ? rnd(3) : 0;	/* 0 meets the routes sent without ADD-PATH */
 	struct ref *old = ref_find(peer, k.tbl, &k.rd, k.addr, k.plen, k.path_id);
 	bool withdraw = rnd(10) < 3;
 	nlri_of(&k, addpath, withdraw, &n);
