@@ -119,7 +119,7 @@ static struct pfx64 *distinct(uint32_t n, struct pfx64 (*draw)(void))
 
 static uint64_t mask64(unsigned len)
 {
-	return len == 0 ? 0 : ~(UINT64_MAX >> len);
+	return len == 0 ? 0 : len >= 64 ? UINT64_MAX : ~(UINT64_MAX >> len);
 }
 
 static struct pfx64 draw_v4(void)
