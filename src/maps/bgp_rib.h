@@ -25,9 +25,12 @@ struct bgp_rib;
  * rendered once, when the set is first met, in pmacct's formats:
  *   as_path  "65001 65002 {65003,65004}" (AS_SET in braces, comma-separated;
  *            confederation segments in parentheses), "" when empty
- *   comms    "65000:1 65000:2" (RFC 1997; well-known ones by number too)
- *   ecomms   "RT:65000:100 SoO:10.0.0.1:7" (RFC 4360 types pmacct names)
+ *   comms    "65000:1 65000:2 65535:666 no-export" (RFC 1997; NO_EXPORT,
+ *            NO_ADVERTISE, NO_EXPORT_SUBCONFED by pmacct's names no-export,
+ *            no-advertise, local-AS; the others by number)
+ *   ecomms   "RT:65000:100 SoO:10.0.0.1:7" (RFC 4360 types pmacct names, "?" others)
  *   lcomms   "65000:1:2 65000:3:4" (RFC 8092)
+ * The three community lists ascending by value, without repeats, as pmacct.
  * Strings are NUL-terminated and never NULL ("" when absent).
  */
 struct bgp_attr {

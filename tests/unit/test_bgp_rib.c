@@ -64,14 +64,19 @@ static const uint8_t attrs_full[] = {
 	0x40, 0x03, 0x04, 10, 0, 0, 1,				/* NEXT_HOP */
 	0x80, 0x04, 0x04, 0, 0, 0, 50,				/* MED */
 	0x40, 0x05, 0x04, 0, 0, 0, 200,				/* LOCAL_PREF */
-	0xc0, 0x08, 0x0c, 0xfd, 0xe8, 0x00, 0x01, 0xfd, 0xe8, 0x00, 0x02,
-	0xff, 0xff, 0xff, 0x01,					/* 65000:1 65000:2 NO_EXPORT */
+	0xc0, 0x08, 0x1c,					/* COMMUNITIES, out of order, one twice: */
+	0xff, 0xff, 0xff, 0x03, 0xff, 0xff, 0xff, 0x01,		/* NO_EXPORT_SUBCONFED NO_EXPORT */
+	0xfd, 0xe8, 0x00, 0x02, 0xff, 0xff, 0x02, 0x9a,		/* 65000:2 65535:666 */
+	0xff, 0xff, 0xff, 0x02, 0xfd, 0xe8, 0x00, 0x01,		/* NO_ADVERTISE 65000:1 */
+	0xfd, 0xe8, 0x00, 0x02,					/* 65000:2 again */
 	0xc0, 0x10, 0x20,
+	0x03, 0x0c, 0, 0, 0, 0, 0, 0,				/* opaque: not named */
+	0x02, 0x02, 0xfa, 0x56, 0xea, 0x00, 0x00, 0x05,		/* RT 4200000000:5 */
 	0x00, 0x02, 0xfd, 0xe8, 0x00, 0x00, 0x00, 0x64,		/* RT 65000:100 */
 	0x01, 0x03, 10, 0, 0, 1, 0x00, 0x07,			/* SoO 10.0.0.1:7 */
-	0x02, 0x02, 0xfa, 0x56, 0xea, 0x00, 0x00, 0x05,		/* RT 4200000000:5 */
-	0x03, 0x0c, 0, 0, 0, 0, 0, 0,				/* opaque: not named */
-	0xc0, 0x20, 0x0c, 0, 0, 0xfd, 0xe8, 0, 0, 0, 1, 0, 0, 0, 2,	/* 65000:1:2 */
+	0xc0, 0x20, 0x18,
+	0, 0, 0xfd, 0xe8, 0, 0, 0, 3, 0, 0, 0, 4,		/* 65000:3:4 */
+	0, 0, 0xfd, 0xe8, 0, 0, 0, 1, 0, 0, 0, 2,		/* 65000:1:2 */
 };
 
 static const uint8_t attrs_confed[] = {
@@ -104,9 +109,12 @@ static void test_text(void)
 	is_int(r.attr->first_as, 65001, "text: first AS");
 	is_int(r.attr->origin_as, 65004, "text: origin AS (last of the set)");
 	is_int(r.attr->n_asn, 3, "text: path length counts a set once");
-	is_str(r.attr->comms, "65000:1 65000:2 65535:65281", "text: communities, NO_EXPORT by number");
-	is_str(r.attr->ecomms, "RT:65000:100 SoO:10.0.0.1:7 RT:4200000000:5 ?", "text: extended communities");
-	is_str(r.attr->lcomms, "65000:1:2", "text: large communities");
+	/* 1.7.7's msglog: "65000:10 65535:666 no-advertise local-AS", "65000:1 65000:2 no-export" */
+	is_str(r.attr->comms, "65000:1 65000:2 65535:666 no-export no-advertise local-AS",
+	    "text: communities ascending, once each, well-known ones named");
+	is_str(r.attr->ecomms, "RT:65000:100 SoO:10.0.0.1:7 RT:4200000000:5 ?",
+	    "text: extended communities ascending");
+	is_str(r.attr->lcomms, "65000:1:2 65000:3:4", "text: large communities ascending");
 	is_int(r.attr->med, 50, "text: MED");
 	ok(r.attr->has_med && r.attr->has_local_pref, "text: MED and LOCAL_PREF present");
 	is_int(r.attr->local_pref, 200, "text: LOCAL_PREF");
@@ -122,6 +130,24 @@ static void test_text(void)
 	is_str(r.attr->lcomms, "", "text: no large communities");
 	ok(!r.attr->has_med && !r.attr->has_local_pref, "text: no MED, no LOCAL_PREF");
 	is_int(r.attr->origin, 2, "text: ORIGIN INCOMPLETE");
+	const struct bgp_attr *first = NULL;
+	if (bgp_rib_lookup(rib, p, BGP_AFI_IPV4, BGP_SAFI_UNICAST, NULL, a1, NULL, &r))
+		first = r.attr;
+	bgp_rib_unlock(rib);
+
+	/* the same attributes with two communities swapped on the wire: the same set */
+	uint8_t swapped[sizeof(attrs_full)];
+	const uint8_t nlri3[] = { 24, 192, 0, 3 }, a3[] = { 192, 0, 3, 1 };
+	memcpy(swapped, attrs_full, sizeof(swapped));
+	memcpy(swapped + 51, attrs_full + 55, 4);	/* COMMUNITIES values start at 48 + 3 */
+	memcpy(swapped + 55, attrs_full + 51, 4);
+	bgp_rib_wrlock(rib);
+	is_int(feed(rib, p, swapped, sizeof(swapped), nlri3, sizeof(nlri3)), 1, "text: reordered UPDATE applied");
+	ok(bgp_rib_lookup(rib, p, BGP_AFI_IPV4, BGP_SAFI_UNICAST, NULL, a3, NULL, &r) && r.attr == first,
+	    "text: communities in another order share the attribute set");
+	struct bgp_rib_stats st;
+	bgp_rib_stats(rib, &st);
+	is_int(st.attrs, 2, "text: two distinct sets for three routes");
 	is_int(bgp_rib_peer_find(rib, &id.addr), p, "peer found by session address");
 	struct bgp_addr rid = { BGP_AFI_IPV4, { 1, 2, 3, 4 } }, none = { BGP_AFI_IPV4, { 1, 2, 3, 5 } };
 	is_int(bgp_rib_peer_find(rib, &rid), p, "peer found by BGP Identifier");
