@@ -586,7 +586,7 @@ static void route_replace(struct bgp_rib *rib, struct rib_table *t, uint32_t nod
 	route_set(t, r, slot, n);
 }
 
-/* Append a new route to node's list (received order). */
+/* Add a new route at the head of node's list (newest first, as pmacct keeps and dumps them). */
 static void route_append(struct bgp_rib *rib, struct rib_table *t, uint32_t node, uint32_t slot,
     const struct bgp_nlri *n)
 {
@@ -603,14 +603,8 @@ static void route_append(struct bgp_rib *rib, struct rib_table *t, uint32_t node
 	uint32_t r = arena_alloc(rib, &t->routes, t->rs);
 	route_set(t, r, slot, n);
 	nw = nd(t, node);
-	uint32_t last = nd_route(nw);
-	if (last == 0) {
-		nd_set(nw, false, r);
-	} else {
-		while (rt_next(rt(t, last)))
-			last = rt_next(rt(t, last));
-		rt_set_next(rt(t, last), r);
-	}
+	rt_set_next(rt(t, r), nd_route(nw));
+	nd_set(nw, false, r);
 }
 
 /*
@@ -892,6 +886,24 @@ static void route_out(const struct bgp_rib *rib, const struct rib_table *t, uint
 	out->attr = rib_attr_get(rib, ref_slot(t, node, r));
 }
 
+/*
+ * The route of node a lookup returns: of several paths (ADD-PATH, listed
+ * newest first) the first received among those whose next hop is nh (when
+ * given), else the first received of all.
+ */
+static uint32_t route_pick(const struct bgp_rib *rib, const struct rib_table *t, uint32_t node,
+    const struct bgp_addr *nh)
+{
+	uint32_t oldest = 0, match = 0;
+
+	for (uint32_t r = ref_first(nd(t, node)); r; r = ref_next(t, r)) {
+		oldest = r;
+		if (nh && nh->afi && addr_eq(&rib_attr_get(rib, ref_slot(t, node, r))->next_hop, nh))
+			match = r;
+	}
+	return match ? match : oldest;
+}
+
 bool bgp_rib_lookup(const struct bgp_rib *rib, int peer, uint16_t afi, uint8_t safi,
     const struct bgp_rd *rd, const uint8_t *addr, const struct bgp_addr *nh, struct bgp_route *out)
 {
@@ -905,16 +917,7 @@ bool bgp_rib_lookup(const struct bgp_rib *rib, int peer, uint16_t afi, uint8_t s
 	uint32_t node = trie_lpm(t, key, t->rd_bits + t->addr_bits);
 	if (node == 0)
 		return false;
-	uint32_t first = ref_first(nd(t, node)), pick = first;
-	if (nh && nh->afi && ref_next(t, first)) {
-		for (uint32_t r = first; r; r = ref_next(t, r)) {
-			if (addr_eq(&rib_attr_get(rib, ref_slot(t, node, r))->next_hop, nh)) {
-				pick = r;
-				break;
-			}
-		}
-	}
-	route_out(rib, t, node, pick, out);
+	route_out(rib, t, node, route_pick(rib, t, node, nh), out);
 	return true;
 }
 
@@ -937,6 +940,14 @@ static int walk_node(const struct bgp_rib *rib, const struct rib_table *t, uint3
 		node = n[1];
 	}
 	return 0;
+}
+
+int bgp_rib_walk_table(const struct bgp_rib *rib, int peer, uint16_t afi, uint8_t safi,
+    bgp_route_fn fn, void *arg)
+{
+	const struct rib_table *t = peer_table(rib, peer, afi, safi);
+
+	return t ? walk_node(rib, t, t->root, fn, arg) : 0;
 }
 
 int bgp_rib_walk(const struct bgp_rib *rib, int peer, bgp_route_fn fn, void *arg)

@@ -131,11 +131,20 @@ bool bgp_rib_lookup(const struct bgp_rib *rib, int peer, uint16_t afi, uint8_t s
 
 /*
  * Call fn for every route of peer (reader or writer, locked), table by
- * table (IPv4 unicast, IPv6 unicast, VPNv4, VPNv6) in prefix order.  fn
- * returns 0 to go on, anything else to stop (returned).
+ * table (IPv4 unicast, IPv6 unicast, VPNv4, VPNv6) in prefix order: a
+ * prefix before the longer ones inside it, VPN tables by RD (type, admin,
+ * assigned) then prefix; the paths of one prefix newest first (as 1.7.7
+ * dumps them).  fn returns 0 to go on, anything else to stop (returned).
  */
 typedef int (*bgp_route_fn)(void *arg, const struct bgp_route *r);
 int bgp_rib_walk(const struct bgp_rib *rib, int peer, bgp_route_fn fn, void *arg);
+
+/*
+ * The same for one table of peer (afi/safi), so that a caller can choose
+ * the order of the tables (1.7.7 dumps IPv4, VPNv4, IPv6, VPNv6).
+ */
+int bgp_rib_walk_table(const struct bgp_rib *rib, int peer, uint16_t afi, uint8_t safi,
+    bgp_route_fn fn, void *arg);
 
 /* Counts for SIGUSR1, /metrics and the benchmarks (reader, locked). */
 struct bgp_rib_stats {

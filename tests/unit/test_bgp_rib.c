@@ -419,7 +419,7 @@ static int check_lookups(struct bgp_rib *rib, int peer, int count)
 	return bad;
 }
 
-/* The walk's order: table, then RD, address and length, then received order. */
+/* The walk's order: table, then RD, address and length, then newest first. */
 static int ref_cmp(const void *x, const void *y)
 {
 	const struct ref *a = *(const struct ref *const *)x, *b = *(const struct ref *const *)y;
@@ -439,7 +439,7 @@ static int ref_cmp(const void *x, const void *y)
 		return c;
 	if (a->plen != b->plen)
 		return a->plen < b->plen ? -1 : 1;
-	return a->seq < b->seq ? -1 : a->seq > b->seq;
+	return a->seq > b->seq ? -1 : a->seq < b->seq;	/* paths of a prefix newest first */
 }
 
 struct walk_ctx {
@@ -474,6 +474,11 @@ static void check_walk(struct bgp_rib *rib, int peer)
 	qsort(w.want, w.n, sizeof(*w.want), ref_cmp);
 	bgp_rib_walk(rib, peer, on_route, &w);
 	ok(w.bad == 0 && w.at == w.n, "walk of peer %d: %zu routes in prefix order (%d wrong)", peer, w.n, w.bad);
+	w.at = 0;
+	w.bad = 0;
+	for (int t = 0; t < 4; t++)
+		bgp_rib_walk_table(rib, peer, tbl_afi[t], tbl_safi[t], on_route, &w);
+	ok(w.bad == 0 && w.at == w.n, "table by table the same (%d wrong)", w.bad);
 	free(w.want);
 }
 
