@@ -23,8 +23,9 @@ struct bgp_rib;
  * An attribute set as it is shared: every route whose attributes are equal
  * points at one of these (interned, reference counted by the RIB).  Text is
  * rendered once, when the set is first met, in pmacct's formats:
- *   as_path  "65001 65002 {65003,65004}" (AS_SET in braces, comma-separated;
- *            confederation segments in parentheses), "" when empty
+ *   as_path  "65001 65002 {65003,65004}" (AS_SET in braces, comma-separated,
+ *            ascending, once each; AS_CONFED_SEQUENCE "(1 2)", AS_CONFED_SET
+ *            "[4,5]"), "" when empty
  *   comms    "65000:1 65000:2 65535:666 no-export" (RFC 1997; NO_EXPORT,
  *            NO_ADVERTISE, NO_EXPORT_SUBCONFED by pmacct's names no-export,
  *            no-advertise, local-AS; the others by number)
@@ -38,8 +39,8 @@ struct bgp_attr {
 	uint8_t origin;			/* 0 IGP, 1 EGP, 2 INCOMPLETE */
 	bool has_med, has_local_pref, atomic_aggregate;
 	uint32_t med, local_pref;
-	uint32_t first_as;		/* first ASN of the AS_PATH (the neighbour AS), 0 if empty */
-	uint32_t origin_as;		/* last ASN of the AS_PATH (the origin AS), 0 if empty */
+	uint32_t first_as;		/* first ASN of the AS_PATH (the neighbour AS), 0 if empty or a set first */
+	uint32_t origin_as;		/* last ASN of the AS_PATH as printed (the origin AS), 0 if empty */
 	uint16_t n_asn;			/* ASNs in the path, AS_SETs counted one each */
 	struct bgp_addr next_hop;	/* MP_REACH next hop, else NEXT_HOP; afi 0 if none */
 	uint32_t aggregator_as;		/* 0 if none */

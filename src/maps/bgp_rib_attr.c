@@ -47,10 +47,34 @@ static size_t as_path_room(const struct bgp_as_path *p)
 	return p->n_asn * 11 + p->n_seg * 3 + 1;
 }
 
+static int cmp_u32(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* Segment g's ASNs in print order: sets ascending without repeats (pmacct normalises them); returns the count. */
+static size_t seg_asns(const struct bgp_as_path *p, const struct bgp_as_seg *g, uint32_t *out)
+{
+	size_t n = 0;
+
+	if (g->count == 0 || (size_t)g->start + g->count > p->n_asn)
+		return 0;
+	memcpy(out, p->asn + g->start, g->count * sizeof(*out));
+	if (g->type != BGP_AS_SET && g->type != BGP_AS_CONFED_SET)
+		return g->count;
+	qsort(out, g->count, sizeof(*out), cmp_u32);
+	for (size_t i = 0; i < g->count; i++)
+		if (n == 0 || out[n - 1] != out[i])
+			out[n++] = out[i];
+	return n;
+}
+
 /*
- * Quagga's aspath_make_str_count(), which pmacct keeps: segments separated by
- * a space; AS_SEQUENCE bare, AS_SET "{a,b}", AS_CONFED_SEQUENCE "(a b)",
- * AS_CONFED_SET "[a,b]"; empty segments print nothing.
+ * pmacct's text of an AS path (verified against 1.7.7: "(1 2) [4,5] 3 {6,7}"):
+ * segments separated by a space; AS_SEQUENCE bare, AS_SET "{a,b}",
+ * AS_CONFED_SEQUENCE "(a b)", AS_CONFED_SET "[a,b]"; the members of a set
+ * ascending without repeats; empty segments print nothing.
  */
 size_t rib_fmt_as_path(const struct bgp_as_path *p, char *out, size_t cap)
 {
@@ -64,7 +88,9 @@ size_t rib_fmt_as_path(const struct bgp_as_path *p, char *out, size_t cap)
 	for (size_t s = 0; s < p->n_seg; s++) {
 		const struct bgp_as_seg *g = &p->seg[s];
 		char open = 0, close = 0, sep = ' ';
-		if (g->count == 0 || (size_t)g->start + g->count > p->n_asn)
+		uint32_t asn[BGP_MAX_ASNS];
+		size_t n = seg_asns(p, g, asn);
+		if (n == 0)
 			continue;
 		if (g->type == BGP_AS_SET || g->type == BGP_AS_CONFED_SET) {
 			sep = ',';
@@ -78,10 +104,10 @@ size_t rib_fmt_as_path(const struct bgp_as_path *p, char *out, size_t cap)
 			*o++ = ' ';
 		if (open)
 			*o++ = open;
-		for (unsigned i = 0; i < g->count; i++) {
+		for (size_t i = 0; i < n; i++) {
 			if (i)
 				*o++ = sep;
-			o = put_u32(o, p->asn[g->start + i]);
+			o = put_u32(o, asn[i]);
 		}
 		if (close)
 			*o++ = close;
@@ -283,25 +309,29 @@ static void addr_norm(struct bgp_addr *dst, const struct bgp_addr *src)
 }
 
 /*
- * first_as: the first ASN of the first AS_SEQUENCE or AS_SET; origin_as:
- * the last ASN of the last one; n_asn: the path length of RFC 4271 9.1.2.2
- * (a set counts one, confederation segments none).
+ * As 1.7.7 fills peer_dst_as and dst_as (verified with nfacctd_as: bgp):
+ * first_as is the first ASN when the path starts with a sequence (AS or
+ * confederation), 0 when it starts with a set ("{8,9} 5": 0; "(1 2) 3 4":
+ * 1); origin_as the last ASN as printed, whatever the segment ("3 {6,7}": 7,
+ * "11 12 (1 2)": 2).  n_asn is the RFC 4271 9.1.2.2 length (a set counts
+ * one, confederation segments none).
  */
 static void path_summary(const struct bgp_as_path *p, struct bgp_attr *c)
 {
 	bool first = true;
+	uint32_t asn[BGP_MAX_ASNS];
 
 	for (size_t s = 0; s < p->n_seg; s++) {
 		const struct bgp_as_seg *g = &p->seg[s];
-		if (g->count == 0 || (size_t)g->start + g->count > p->n_asn)
+		size_t n = seg_asns(p, g, asn);
+		if (n == 0)
 			continue;
-		if (g->type != BGP_AS_SEQUENCE && g->type != BGP_AS_SET)
-			continue;
-		if (first)
-			c->first_as = p->asn[g->start];
+		if (first && (g->type == BGP_AS_SEQUENCE || g->type == BGP_AS_CONFED_SEQUENCE))
+			c->first_as = asn[0];
 		first = false;
-		c->origin_as = p->asn[g->start + g->count - 1];
-		c->n_asn = (uint16_t)(c->n_asn + (g->type == BGP_AS_SET ? 1 : g->count));
+		c->origin_as = asn[n - 1];
+		if (g->type == BGP_AS_SEQUENCE || g->type == BGP_AS_SET)
+			c->n_asn = (uint16_t)(c->n_asn + (g->type == BGP_AS_SET ? 1 : n));
 	}
 }
 

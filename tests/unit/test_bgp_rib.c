@@ -88,6 +88,54 @@ static const uint8_t attrs_confed[] = {
 	0x40, 0x03, 0x04, 10, 0, 0, 2,
 };
 
+/* An AS_PATH-only UPDATE (plus ORIGIN and NEXT_HOP) for 10.k.0.0/16; returns the route's attributes. */
+static const struct bgp_attr *path_route(struct bgp_rib *rib, int p, uint8_t k, const uint8_t *path, size_t plen)
+{
+	uint8_t at[64] = { 0x40, 0x01, 0x01, 0x00, 0x40, 0x02, (uint8_t)plen };
+	const uint8_t nlri[] = { 16, 10, k }, addr[] = { 10, k, 1, 1 };
+	size_t n = 7;
+	struct bgp_route r;
+
+	memcpy(at + n, path, plen);
+	n += plen;
+	memcpy(at + n, (const uint8_t[]){ 0x40, 0x03, 0x04, 10, 0, 0, 7 }, 7);
+	n += 7;
+	if (feed(rib, p, at, n, nlri, sizeof(nlri)) != 1 ||
+	    !bgp_rib_lookup(rib, p, BGP_AFI_IPV4, BGP_SAFI_UNICAST, NULL, addr, NULL, &r))
+		return NULL;
+	return r.attr;
+}
+
+/*
+ * Paths whose text, first and origin AS 1.7.7 printed (msglog as_path,
+ * peer_dst_as and dst_as of a NetFlow record under nfacctd_as: bgp).
+ */
+static void test_path_oracle(void)
+{
+	static const struct {
+		uint8_t path[40];
+		size_t len;
+		const char *text;
+		uint32_t first, origin;
+	} cases[] = {
+		{ { 2, 1, 0, 0, 0, 3, 1, 3, 0, 0, 0, 7, 0, 0, 0, 6, 0, 0, 0, 7 }, 20, "3 {6,7}", 3, 7 },
+		{ { 1, 2, 0, 0, 0, 9, 0, 0, 0, 8, 2, 1, 0, 0, 0, 5 }, 16, "{8,9} 5", 0, 5 },
+		{ { 3, 2, 0, 0, 0, 1, 0, 0, 0, 2, 2, 2, 0, 0, 0, 3, 0, 0, 0, 4 }, 20, "(1 2) 3 4", 1, 4 },
+		{ { 2, 2, 0, 0, 0, 11, 0, 0, 0, 12, 3, 2, 0, 0, 0, 1, 0, 0, 0, 2 }, 20, "11 12 (1 2)", 11, 2 },
+	};
+	struct bgp_rib *rib = bgp_rib_new(NULL);
+	struct bgp_peer_id id = { .addr = { BGP_AFI_IPV4, { 10, 0, 0, 7 } } };
+	int p = bgp_rib_peer_add(rib, &id);
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct bgp_attr *a = path_route(rib, p, (uint8_t)(77 + i), cases[i].path, cases[i].len);
+		ok(a && strcmp(a->as_path, cases[i].text) == 0 && a->first_as == cases[i].first &&
+		    a->origin_as == cases[i].origin, "1.7.7 path \"%s\": got \"%s\" first %u origin %u",
+		    cases[i].text, a ? a->as_path : "(none)", a ? a->first_as : 0, a ? a->origin_as : 0);
+	}
+	bgp_rib_free(rib);
+}
+
 static void test_text(void)
 {
 	struct bgp_rib *rib = bgp_rib_new(NULL);
@@ -123,7 +171,8 @@ static void test_text(void)
 	    "text: next hop 10.0.0.1");
 	ok(bgp_rib_lookup(rib, p, BGP_AFI_IPV4, BGP_SAFI_UNICAST, NULL, a2, NULL, &r), "text: 198.51.100.1 found");
 	is_str(r.attr->as_path, "(1 2) [4,5] 3", "text: confederation segments");
-	is_int(r.attr->first_as, 3, "text: first AS skips the confederation");
+	/* 1.7.7 (nfacctd_as: bgp): "(1 2) 3 4" gives peer_dst_as 1 */
+	is_int(r.attr->first_as, 1, "text: first AS of a leading confederation sequence");
 	is_int(r.attr->origin_as, 3, "text: origin AS");
 	is_str(r.attr->comms, "", "text: no communities");
 	is_str(r.attr->ecomms, "", "text: no extended communities");
@@ -847,6 +896,7 @@ static void test_threads(void)
 int main(void)
 {
 	test_text();
+	test_path_oracle();
 	for (uint8_t bits = 0; bits <= 12; bits += 4) {
 		printf("# random tables, index_bits %u\n", bits);
 		test_random(bits);
