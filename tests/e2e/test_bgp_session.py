@@ -374,9 +374,13 @@ def test_raw_speaker_malformed_updates(tmp_path, daemons):
     m = recv_msg(s)
     assert m is not None and m[0] == 4, f"expected a KEEPALIVE, got {m}"
 
-    # attribute length past the end of the attributes: RFC 7606 4 -> NOTIFICATION 3/1, closed
-    bad = bytes([0x40, 1, 1, 0, 0x40, 2, 40, 2, 1, 0, 0])
-    s.sendall(update(bad, bytes([24, 10, 1, 4])))
+    s.sendall(bgp_msg(4))
+
+    # an attribute overrunning the attributes field: RFC 7606 4, treat-as-withdraw, session kept
+    s.sendall(update(bytes([0x40, 1, 1, 0, 0x40, 2, 40, 2, 1, 0, 0]), bytes([24, 10, 1, 4])))
+    wait_for(lambda: "treat-as-withdraw 2" in d.stats(), 10, "the overrun treated as withdraw")
+    # Total Path Attribute Length past the message: RFC 7606 4, session reset with 3/1
+    s.sendall(bgp_msg(2, struct.pack("!HH", 0, 200) + attrs() + bytes([24, 10, 1, 5])))
     got = None
     while True:
         m = recv_msg(s)
@@ -414,7 +418,7 @@ def test_reconnect_replaces_and_router_id_collision(tmp_path, daemons):
     s3.bind(("127.0.0.4", 0))
     s3.settimeout(10)
     s3.connect(("127.0.0.1", d.port))
-    s3.sendall(bgp_open(65003, "10.0.0.7", 30, CAPS))
+    s3.sendall(bgp_open(65002, "10.0.0.7", 30, CAPS))
     m = recv_msg(s3)
     assert m is not None and m[0] == 3 and m[1][:2] == bytes([2, 3]), f"collision: {m}"
     s1.close()
@@ -445,4 +449,5 @@ def test_log_lines_as_reference(tmp_path, daemons):
         out[name] = [re.sub(r":\d+'", ":PORT'", log_body(ln)) for ln in d.text().splitlines()
                      if any(w in ln for w in wanted)]
         d.stop()
+    assert len(out["ref"]) >= 5, out["ref"]
     assert out["ours"] == out["ref"]
