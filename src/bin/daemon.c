@@ -401,6 +401,8 @@ static void usage(const struct daemon_desc *dd)
 {
 	printf("%s\n", dd->banner);
 	dd->usage(dd);
+	if (dd->source == 0)
+		return;	/* pmbgpd: no plugins */
 	printf("\n");
 	daemon_usage_plugins();
 }

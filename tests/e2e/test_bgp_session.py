@@ -451,3 +451,53 @@ def test_log_lines_as_reference(tmp_path, daemons):
         d.stop()
     assert len(out["ref"]) >= 5, out["ref"]
     assert out["ours"] == out["ref"]
+
+
+PMBGPD = Path(os.environ.get("PMBGPD", REPO / "build" / "pmbgpd"))
+
+
+@pytest.mark.skipif(not os.access(PMBGPD, os.X_OK), reason=f"{PMBGPD} not built")
+def test_pmbgpd_flags_ibgp_and_dual_stack(tmp_path):
+    """pmbgpd -L/-l as master's; bgp_daemon_as unset: our OPEN carries the peer's AS (iBGP) and
+    the Router-ID is bgp_daemon_ip; on :: (no -L) an IPv6 peer and an IPv4 one both connect."""
+    port = tcp_port()
+    log = tmp_path / "pm.log"
+    with open(log, "w") as lf:
+        p = subprocess.Popen([str(PMBGPD), "-L", "127.0.0.1", "-l", str(port)], stdout=lf,
+                             stderr=subprocess.STDOUT, env=DAEMON_ENV)
+    try:
+        wait_for(lambda: file_has(log, f"waiting for BGP data on 127.0.0.1:{port}"), 20, "listener",
+                 proc=p)
+        s, o = raw_session(port, "127.0.0.3")
+        assert o[:9] == bytes([4, 0xfd, 0xea, 0, 30, 127, 0, 0, 1]), o.hex()   # AS 65002, 127.0.0.1
+        s.close()
+    finally:
+        p.terminate()
+        p.wait(15)
+    assert "OK, Exiting" in log.read_text()
+
+    port = tcp_port()
+    conf = tmp_path / "pm6.conf"
+    conf.write_text(f"bgp_daemon_port: {port}\nbgp_daemon_as: 65000\nlogfile: {tmp_path / 'pm6.log'}\n")
+    p = subprocess.Popen([str(PMBGPD), "-f", str(conf)], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, env=DAEMON_ENV)
+    try:
+        wait_for(lambda: file_has(tmp_path / "pm6.log", f"waiting for BGP data on :::{port}"), 20,
+                 "dual-stack listener", proc=p)
+        s6 = socket.socket(socket.AF_INET6)
+        s6.settimeout(10)
+        try:
+            s6.connect(("::1", port))
+        except OSError:
+            pytest.skip("no IPv6 loopback")
+        s6.sendall(bgp_open(65002, "10.0.0.7", 30, CAPS))
+        m = recv_msg(s6)
+        assert m and m[0] == 1 and m[1][5:9] == bytes([1, 2, 3, 4]), m   # Router-ID 1.2.3.4
+        s4, _ = raw_session(port, "127.0.0.3", rid="10.0.0.8")
+        wait_for(lambda: "[127.0.0.3] BGP peers usage: 2/10" in (tmp_path / "pm6.log").read_text(), 10,
+                 "the IPv4 peer on the dual-stack socket, as an IPv4 address")
+        s6.close()
+        s4.close()
+    finally:
+        p.terminate()
+        p.wait(15)
