@@ -27,7 +27,8 @@
 #include "pipeline/bgp_session.h"
 
 #define WHO "default/core/BGP"
-#define READS_PER_TURN 16	/* reads of one session per loop turn: fairness between peers */
+#define READS_PER_TURN 16
+#define BY_PEER "connection closed by the peer"	/* reads of one session per loop turn: fairness between peers */
 
 /* One connection: its socket and its state machine. */
 struct bgp_conn {
@@ -451,8 +452,10 @@ static void close_conn(struct bgp_daemon *d, struct bgp_conn *c)
 		log_info(WHO, "[%s] BGP %s", c->tag, why);
 	else if (s->down_code)
 		log_info(WHO, "[%s] BGP NOTIFICATION sent: %u/%u (%s)", c->tag, s->down_code, s->down_subcode, why);
+	else if (strcmp(why, BY_PEER) == 0)
+		log_info(WHO, "[%s] BGP connection reset by peer (%d).", c->tag, 0);	/* 1.7.7's line */
 	else
-		log_info(WHO, "[%s] BGP connection reset by peer (%d): %s.", c->tag, 0, why);
+		log_info(WHO, "[%s] BGP session closed: %s", c->tag, why);
 	if (s->peer >= 0) {
 		if (d->sink.peer_down)
 			d->sink.peer_down(d->sink.arg, s->peer, &s->id, s->down_code, s->down_subcode, why);
@@ -575,7 +578,7 @@ static void conn_read(struct bgp_daemon *d, struct bgp_conn *c)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			bgp_sess_dropped(&c->s, n == 0 ? "connection closed by the peer" : strerror(errno));
+			bgp_sess_dropped(&c->s, n == 0 ? BY_PEER : strerror(errno));
 			close_conn(d, c);
 			return;
 		}

@@ -501,3 +501,53 @@ def test_pmbgpd_flags_ibgp_and_dual_stack(tmp_path):
     finally:
         p.terminate()
         p.wait(15)
+
+
+GOBGPD = shutil.which("gobgpd")
+GOBGP = shutil.which("gobgp")
+
+
+@needs_ours
+@needs(GOBGPD and GOBGP, "gobgpd/gobgp not installed")
+def test_gobgp_addpath_ipv6_withdraw(tmp_path, daemons):
+    """GoBGP (IPv4+IPv6 unicast, ADD-PATH send, extended next hop): our prefix count follows
+    what GoBGP says it advertised, through two paths of one prefix and a withdrawal."""
+    d = daemons(tmp_path)
+    api = tcp_port()
+    conf = tmp_path / "gobgp.toml"
+    conf.write_text(
+        '[global.config]\n  as = 65003\n  router-id = "10.0.0.3"\n  port = -1\n'
+        '[[neighbors]]\n  [neighbors.config]\n    neighbor-address = "127.0.0.1"\n    peer-as = 65000\n'
+        f'  [neighbors.transport.config]\n    remote-port = {d.port}\n    local-address = "127.0.0.4"\n'
+        '  [neighbors.timers.config]\n    connect-retry = 1\n'
+        '  [neighbors.add-paths.config]\n    send-max = 4\n'
+        '  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = "ipv4-unicast"\n'
+        '  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = "ipv6-unicast"\n')
+    g = subprocess.Popen([GOBGPD, "-f", str(conf), "--api-hosts", f"127.0.0.1:{api}", "-l", "warn"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def cli(*args):
+        return subprocess.run([GOBGP, "-u", "127.0.0.1", "-p", str(api), *args], capture_output=True,
+                              text=True, timeout=10).stdout
+
+    def advertised():
+        m = re.search(r"Advertised:\s+(\d+)", cli("neighbor", "127.0.0.1"))
+        return int(m.group(1)) if m else None
+    try:
+        wait_for(lambda: "Establ" in cli("neighbor"), 30, "GoBGP Established")
+        caps = cli("neighbor", "127.0.0.1")
+        assert re.search(r"add-path:\s+advertised and received", caps), caps
+        assert re.search(r"Remote:\s+ipv4-unicast:\s+receive", caps), caps
+        cli("global", "rib", "add", "10.30.0.0/16", "-a", "ipv4")
+        cli("global", "rib", "add", "10.31.0.0/16", "nexthop", "10.0.0.33", "-a", "ipv4")
+        cli("global", "rib", "add", "2001:db8:30::/48", "nexthop", "2001:db8::1", "-a", "ipv6")
+        cli("global", "rib", "add", "10.40.0.0/16", "nexthop", "10.0.0.41", "identifier", "1", "-a", "ipv4")
+        cli("global", "rib", "add", "10.40.0.0/16", "nexthop", "10.0.0.42", "identifier", "2", "-a", "ipv4")
+        wait_for(lambda: advertised() == 5, 20, "GoBGP advertising 5 paths")
+        assert wait_for(lambda: d.prefixes("127.0.0.4") == 5, 20) == True, d.stats()
+        cli("global", "rib", "del", "10.30.0.0/16", "-a", "ipv4")
+        wait_for(lambda: advertised() == 4, 20, "GoBGP advertising 4 paths")
+        assert wait_for(lambda: d.prefixes("127.0.0.4") == 4, 20) == True, d.stats()
+    finally:
+        g.terminate()
+        g.wait(10)
