@@ -551,3 +551,38 @@ def test_gobgp_addpath_ipv6_withdraw(tmp_path, daemons):
     finally:
         g.terminate()
         g.wait(10)
+
+
+@needs_ours
+def test_ipprec_and_pipe_size(tmp_path, daemons):
+    """bgp_daemon_ipprec 6 marks what we send with TOS 0xc0 (seen on the wire, AF_PACKET on lo);
+    bgp_daemon_pipe_size sets the sessions' receive buffer (the kernel's skmem rb, doubled)."""
+    try:
+        sniff = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.ntohs(0x0800))
+        sniff.bind(("lo", 0))
+        sniff.settimeout(0.5)
+    except (PermissionError, OSError) as e:
+        skip_or_fail(f"no AF_PACKET socket on lo: {e}")
+    d = daemons(tmp_path, "bgp_daemon_ipprec: 6\nbgp_daemon_pipe_size: 262144\n")
+    s, _ = raw_session(d.port, "127.0.0.3")
+    tos = set()
+    end = time.monotonic() + 5
+    while time.monotonic() < end and not tos:
+        try:
+            frame = sniff.recv(65535)
+        except socket.timeout:
+            continue
+        ip = frame[14:]
+        if len(ip) < 24 or ip[9] != 6:
+            continue
+        ihl = (ip[0] & 15) * 4
+        sport = struct.unpack("!H", ip[ihl:ihl + 2])[0]
+        if sport == d.port and len(ip) > ihl + 20:      # a segment with data, from us
+            tos.add(ip[1])
+    sniff.close()
+    assert tos == {0xc0}, f"TOS of our segments: {tos}"
+    ss = subprocess.run(["ss", "-tmnH", "state", "established", f"sport = :{d.port}"],
+                        capture_output=True, text=True).stdout
+    m = re.search(r"rb(\d+)", ss)
+    assert m and int(m.group(1)) == 2 * 262144, ss
+    s.close()
