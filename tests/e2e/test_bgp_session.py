@@ -586,3 +586,45 @@ def test_ipprec_and_pipe_size(tmp_path, daemons):
     m = re.search(r"rb(\d+)", ss)
     assert m and int(m.group(1)) == 2 * 262144, ss
     s.close()
+
+
+@needs_ours
+def test_privileged_port_and_md5_then_user_nobody(daemons):
+    """The listener (a port below 1024) and its MD5 keys are set up before `user: nobody`
+    takes effect: the daemon then runs as nobody and still accepts sessions."""
+    import pwd
+    import tempfile
+    if os.geteuid() != 0:
+        pytest.skip("needs root to switch user")
+    nobody = pwd.getpwnam("nobody")
+    tmp = Path(tempfile.mkdtemp(prefix="bgp-privs-", dir="/tmp"))
+    tmp.chmod(0o777)
+    port = None
+    for cand in range(1000, 1023):
+        with socket.socket() as t:
+            try:
+                t.bind(("127.0.0.1", cand))
+                port = cand
+                break
+            except OSError:
+                continue
+    if port is None:
+        pytest.skip("no free port below 1024")
+    md5 = tmp / "md5.lst"
+    md5.write_text("127.0.0.9, pw\n")
+    d = daemons(tmp, f"user: nobody\nbgp_daemon_md5_file: {md5}\n")
+    d.stop()
+    conf = (tmp / "nf.conf").read_text().replace(f"bgp_daemon_port: {d.port}", f"bgp_daemon_port: {port}")
+    (tmp / "nf.conf").write_text(conf)
+    d.proc = subprocess.Popen([str(NFACCTD), "-f", str(tmp / "nf.conf")], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True, env=DAEMON_ENV)
+    d.port = port
+    wait_for(lambda: file_has(d.log, f"waiting for BGP data on 127.0.0.1:{port}"), 20, "listener",
+             proc=d.proc)
+    wait_for(lambda: file_has(d.log, "running as uid"), 20, "the privilege drop", proc=d.proc)
+    status = Path(f"/proc/{d.proc.pid}/status").read_text()
+    assert re.search(rf"^Uid:\s+{nobody.pw_uid}\s", status, re.M), status
+    s, _ = raw_session(port, "127.0.0.3")
+    wait_for(lambda: d.nbr.read_text() == "127.0.0.3\n", 10, "the neighbours file, written as nobody")
+    s.close()
+    shutil.rmtree(tmp, ignore_errors=True)
