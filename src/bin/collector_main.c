@@ -152,7 +152,7 @@ static int collector_run(struct core_cfg *cfg, const struct collector_proto *pro
 	if (pipeline_init(&pl, cfg, ps, cfg->nplugins, DLT_EN10MB, 65535, false) < 0)
 		goto out_pipeline;
 	if (cfg->check_only) {	/* -T config: filters and maps loaded, nothing opened */
-		rc = 0;
+		rc = daemon_bgp_check(cfg) < 0 ? 1 : 0;
 		collector_bounds(cfg, proto);
 		gauges_plan(cfg->gauges, stdout);
 		pipeline_fini(&pl);

@@ -503,6 +503,11 @@ int daemon_bgp_init(const struct core_cfg *cfg, struct daemon_bgp *db)
 	return 0;
 }
 
+int daemon_bgp_check(const struct core_cfg *cfg)
+{
+	return cfg->bgp.daemon ? bgp_daemon_check(cfg) : 0;
+}
+
 int daemon_bgp_open(const struct core_cfg *cfg, struct daemon_bgp *db)
 {
 	if (!db->rib)

@@ -133,6 +133,8 @@ struct daemon_bgp {
 
 /* Create the RIB when cfg->bgp.daemon (db zeroed first).  0, or -1 logged. */
 int daemon_bgp_init(const struct core_cfg *cfg, struct daemon_bgp *db);
+/* -T config: check the BGP keys when bgp_daemon is on (bgp_daemon_check()).  0, or -1 logged. */
+int daemon_bgp_check(const struct core_cfg *cfg);
 /* Open the BGP listener (before daemon_start(): privileges still held).  0 (also when off), or -1 logged. */
 int daemon_bgp_open(const struct core_cfg *cfg, struct daemon_bgp *db);
 /* Start the BGP thread (after daemon_start(): after daemonizing).  0 (also when off), or -1 logged. */

@@ -180,7 +180,7 @@ static int run(struct core_cfg *cfg, const void *arg)
 	if (check_primitives(cfg) < 0)
 		return 1;
 	if (cfg->check_only)
-		return check_setup(cfg);
+		return daemon_bgp_check(cfg) < 0 ? 1 : check_setup(cfg);
 	if (daemon_bgp_init(cfg, &bgp) < 0)
 		return 1;
 	if (pcap_src_open(&src, cfg) < 0) {

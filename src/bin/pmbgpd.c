@@ -54,7 +54,7 @@ static int run(struct core_cfg *cfg, const void *arg)
 	cfg->nplugins = 0;	/* no plugin runs: none gets a pidfile or a thread */
 	if (cfg->check_only) {
 		cfg->nplugins = nplugins;
-		return 0;
+		return daemon_bgp_check(cfg) < 0 ? 1 : 0;
 	}
 	if (daemon_bgp_init(cfg, &bgp) < 0 || daemon_bgp_open(cfg, &bgp) < 0)
 		goto out;

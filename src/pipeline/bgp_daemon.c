@@ -267,6 +267,41 @@ static int router_id(const struct core_cfg *cfg, uint32_t *out)
 	return 0;
 }
 
+int bgp_daemon_check(const struct core_cfg *cfg)
+{
+	const struct bgp_cfg *b = &cfg->bgp;
+	struct fr_ip ip;
+	uint32_t id;
+	int rc = 0;
+
+	if (b->ip && *b->ip && fr_ip_parse(b->ip, &ip) < 0) {
+		log_err(WHO, "[%s] Invalid value for key 'bgp_daemon_ip': '%s' is not an IP address. Exiting.",
+		    cfg_where(&cfg->origin, "bgp_daemon_ip"), b->ip);
+		rc = -1;
+	}
+	if (router_id(cfg, &id) < 0)
+		rc = -1;
+	if (b->allow_file) {
+		struct allow_list *a = allow_load(b->allow_file, WHO);
+		if (!a) {
+			log_err_errno(WHO, "[%s] key 'bgp_daemon_allow_file': cannot read '%s'",
+			    cfg_where(&cfg->origin, "bgp_daemon_allow_file"), b->allow_file);
+			rc = -1;
+		}
+		allow_free(a);
+	}
+	if (b->md5_file) {
+		struct bgp_md5_list l;
+		if (bgp_md5_load(b->md5_file, WHO, &l) < 0) {
+			log_err_errno(WHO, "[%s] key 'bgp_daemon_md5_file': cannot read '%s'",
+			    cfg_where(&cfg->origin, "bgp_daemon_md5_file"), b->md5_file);
+			rc = -1;
+		}
+		bgp_md5_free(&l);
+	}
+	return rc;
+}
+
 /* ---- neighbours file ---- */
 
 /* bgp_neighbors_file: the established peers' addresses, one a line, rewritten whole. */

@@ -23,6 +23,13 @@ struct bgp_daemon;
 struct bgp_daemon *bgp_daemon_open(const struct core_cfg *cfg, struct bgp_rib *rib,
     const struct bgp_event_sink *sink);
 
+/*
+ * -T config: what bgp_daemon_open() would refuse, without opening anything:
+ * bgp_daemon_ip and bgp_daemon_id, the allow and md5 files readable (bad
+ * rows warned about as at start-up).  0, or -1 after logging the key at fault.
+ */
+int bgp_daemon_check(const struct core_cfg *cfg);
+
 /* Start the thread (after daemonizing: threads do not survive fork).  0, or -1 logged. */
 int bgp_daemon_start(struct bgp_daemon *d);
 

@@ -628,3 +628,15 @@ def test_privileged_port_and_md5_then_user_nobody(daemons):
     wait_for(lambda: d.nbr.read_text() == "127.0.0.3\n", 10, "the neighbours file, written as nobody")
     s.close()
     shutil.rmtree(tmp, ignore_errors=True)
+
+
+@needs_ours
+def test_check_config_names_bgp_keys(tmp_path):
+    """-T config refuses a bad bgp_daemon_id and an unreadable md5 file, naming file:line and key."""
+    conf = tmp_path / "t.conf"
+    conf.write_text("bgp_daemon: true\nbgp_daemon_id: 1.2.3\nbgp_daemon_md5_file: /nonexistent/md5\n")
+    r = subprocess.run([str(NFACCTD), "-T", "config", "-f", str(conf)], capture_output=True, text=True,
+                       env=DAEMON_ENV, timeout=30)
+    assert r.returncode != 0
+    assert f"[{conf}:2] Invalid value for key 'bgp_daemon_id': '1.2.3'" in r.stderr, r.stderr
+    assert f"[{conf}:3] key 'bgp_daemon_md5_file': cannot read '/nonexistent/md5'" in r.stderr, r.stderr
