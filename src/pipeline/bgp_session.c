@@ -62,17 +62,35 @@ static void send_keepalive(struct bgp_sess *s, int64_t now_ms)
 	s->st.keepalives_out++;
 }
 
-void bgp_sess_notify(struct bgp_sess *s, uint8_t code, uint8_t subcode, const char *why)
+/* Close with a NOTIFICATION carrying data (RFC 4271 6: what was wrong, as received). */
+static void notify_data(struct bgp_sess *s, uint8_t code, uint8_t subcode, const uint8_t *data,
+    size_t dlen, const char *why)
 {
 	uint8_t m[64];
 	if (s->state == BGP_ST_CLOSED)
 		return;
-	queue(s, m, bgp_encode_notification(code, subcode, NULL, 0, m, sizeof(m)));
+	queue(s, m, bgp_encode_notification(code, subcode, data, dlen, m, sizeof(m)));
 	s->state = BGP_ST_CLOSED;
 	s->down_code = code;
 	s->down_subcode = subcode;
 	s->down_received = false;
 	snprintf(s->down_why, sizeof(s->down_why), "%s", why ? why : "");
+}
+
+void bgp_sess_notify(struct bgp_sess *s, uint8_t code, uint8_t subcode, const char *why)
+{
+	notify_data(s, code, subcode, NULL, 0, why);
+}
+
+/* A header error (code 1) at p: 1/2 carries the bad length field, 1/3 the bad type (RFC 4271 6.1). */
+static void notify_header(struct bgp_sess *s, const uint8_t *p, const struct bgp_error *e)
+{
+	if (e->code == 1 && e->subcode == 2)
+		notify_data(s, e->code, e->subcode, p + 16, 2, e->why);
+	else if (e->code == 1 && e->subcode == 3)
+		notify_data(s, e->code, e->subcode, p + 18, 1, e->why);
+	else
+		bgp_sess_notify(s, e->code, e->subcode, e->why);
 }
 
 void bgp_sess_dropped(struct bgp_sess *s, const char *why)
@@ -103,6 +121,7 @@ void bgp_sess_offer(const struct bgp_sess_cfg *cfg, const struct bgp_open *o, st
 	out->mp_vpn4 = offers_mp(o, BGP_AFI_IPV4, BGP_SAFI_VPN);
 	out->mp_vpn6 = offers_mp(o, BGP_AFI_IPV6, BGP_SAFI_VPN);
 	out->route_refresh = o->route_refresh;
+	out->ext_msg = o->ext_msg;
 	out->as4 = o->has_as4;
 	/* ADD-PATH receive when the peer can send for one of the families we both have */
 	for (size_t i = 0; i < o->n_addpath && i < BGP_MAX_CAP_AF && !cfg->add_path_ignore; i++)
@@ -136,7 +155,7 @@ static int on_open(struct bgp_sess *s, const struct bgp_msg *m, int64_t now_ms)
 	bgp_sess_offer(&s->cfg, o, &oc);
 	s->hold = oc.hold_time;
 	s->neg.as4 = o->has_as4;
-	s->neg.ext_msg = false;	/* we never offer RFC 8654 extended messages */
+	s->neg.ext_msg = oc.ext_msg;	/* offered back when the peer offers it: both sides have it */
 	s->neg.addpath_rx = 0;
 	if (oc.addpath_rx)
 		for (size_t i = 0; i < o->n_addpath && i < BGP_MAX_CAP_AF; i++)
@@ -213,7 +232,7 @@ static int on_message(struct bgp_sess *s, size_t len, int64_t now_ms)
 	struct bgp_error e;
 
 	if (!bgp_decode_header(s->in, len, s->neg.ext_msg, &m, &e)) {
-		bgp_sess_notify(s, e.code, e.subcode, e.why);
+		notify_header(s, s->in, &e);
 		return -1;
 	}
 	s->st.msgs_in++;
@@ -273,7 +292,7 @@ int bgp_sess_input(struct bgp_sess *s, size_t n, int64_t now_ms)
 		struct bgp_error e;
 		long need = bgp_msg_need(s->in + off, s->in_len - off, s->neg.ext_msg, &e);
 		if (need < 0) {
-			bgp_sess_notify(s, e.code, e.subcode, e.why);
+			notify_header(s, s->in + off, &e);
 			return -1;
 		}
 		if (need == 0 || (size_t)need > s->in_len - off)
