@@ -31,6 +31,7 @@ int bgp_sess_init(struct bgp_sess *s, const struct bgp_sess_cfg *cfg, const stru
 		return -1;
 	memset(s, 0, sizeof(*s));
 	s->in = in;
+	s->in_cap = BGP_SESS_IN_CAP;
 	s->cfg = *cfg;
 	if (ops)
 		s->ops = *ops;
@@ -156,6 +157,15 @@ static int on_open(struct bgp_sess *s, const struct bgp_msg *m, int64_t now_ms)
 	s->hold = oc.hold_time;
 	s->neg.as4 = o->has_as4;
 	s->neg.ext_msg = oc.ext_msg;	/* offered back when the peer offers it: both sides have it */
+	if (s->neg.ext_msg) {
+		uint8_t *big = realloc(s->in, BGP_SESS_IN_EXT_CAP);
+		if (!big) {
+			bgp_sess_notify(s, N_CEASE, 8, "out of memory");	/* Cease 8: out of resources */
+			return -1;
+		}
+		s->in = big;
+		s->in_cap = BGP_SESS_IN_EXT_CAP;
+	}
 	s->neg.addpath_rx = 0;
 	if (oc.addpath_rx)
 		for (size_t i = 0; i < o->n_addpath && i < BGP_MAX_CAP_AF; i++)
@@ -278,7 +288,7 @@ static int on_message(struct bgp_sess *s, size_t len, int64_t now_ms)
 
 uint8_t *bgp_sess_room(struct bgp_sess *s, size_t *room)
 {
-	*room = BGP_SESS_IN_CAP - s->in_len;
+	*room = s->in_cap - s->in_len;
 	return s->in + s->in_len;
 }
 

@@ -55,7 +55,9 @@ struct bgp_sess_stats {
 };
 
 #define BGP_SESS_OUT_CAP 8192
-#define BGP_SESS_IN_CAP (BGP_EXT_MAX_LEN + 1)
+/* Input buffer: one largest message; grown to 65535 bytes once extended messages are agreed. */
+#define BGP_SESS_IN_CAP BGP_MAX_LEN
+#define BGP_SESS_IN_EXT_CAP BGP_EXT_MAX_LEN
 
 struct bgp_sess {
 	enum bgp_sess_state state;
@@ -72,8 +74,8 @@ struct bgp_sess {
 	uint8_t down_code, down_subcode;
 	bool down_received;		/* the NOTIFICATION came from the peer */
 	char down_why[320];
-	uint8_t *in;			/* BGP_SESS_IN_CAP bytes */
-	size_t in_len;
+	uint8_t *in;			/* in_cap bytes */
+	size_t in_len, in_cap;
 	uint8_t out[BGP_SESS_OUT_CAP];	/* bytes to send, the owner drains it */
 	size_t out_len;
 	struct bgp_sess_stats st;
