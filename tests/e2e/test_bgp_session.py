@@ -670,3 +670,26 @@ def test_extended_messages(tmp_path, daemons, ext):
         assert m is not None and m[0] == 3 and m[1][:2] == bytes([1, 2]), m
         assert m[1][2:4] == struct.pack("!H", len(msg)), m    # RFC 4271 6.1: the bad length as data
     s.close()
+
+
+@pytest.mark.skipif(not os.access(PMBGPD, os.X_OK), reason=f"{PMBGPD} not built")
+def test_pmbgpd_ipv6_only(tmp_path):
+    """bgp_daemon_ipv6_only on ::: an IPv4 peer cannot connect, an IPv6 one can."""
+    port = tcp_port()
+    conf = tmp_path / "pm.conf"
+    conf.write_text(f"bgp_daemon_port: {port}\nbgp_daemon_ipv6_only: true\nlogfile: {tmp_path / 'pm.log'}\n")
+    p = subprocess.Popen([str(PMBGPD), "-f", str(conf)], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, env=DAEMON_ENV)
+    try:
+        wait_for(lambda: file_has(tmp_path / "pm.log", "waiting for BGP data"), 20, "listener", proc=p)
+        with socket.socket() as s4:
+            with pytest.raises(ConnectionRefusedError):
+                s4.connect(("127.0.0.1", port))
+        with socket.socket(socket.AF_INET6) as s6:
+            try:
+                s6.connect(("::1", port))
+            except OSError as e:
+                pytest.skip(f"no IPv6 loopback: {e}")
+    finally:
+        p.terminate()
+        p.wait(15)

@@ -250,6 +250,50 @@ static void test_notification_and_errors(void)
 	free(s);
 }
 
+static int refuse_opened(void *arg, struct bgp_sess *s, uint8_t *code, uint8_t *subcode)
+{
+	(void)arg, (void)s;
+	*code = 2;
+	*subcode = 3;
+	return -1;
+}
+
+static void test_refusal_and_ext_msg(void)
+{
+	struct bgp_sess *s = malloc(sizeof(*s));
+	struct bgp_sess_cfg cfg = { .local_as = 65000, .router_id = 0x01020304 };
+	struct bgp_sess_ops ops = { NULL, refuse_opened, NULL, NULL, NULL, NULL };
+	static const uint8_t NOTIF_BAD_ID[] = { M16, 0x00, 0x15, 0x03, 0x02, 0x03 };
+
+	bgp_sess_init(s, &cfg, &ops, 0);
+	is_int(feed(s, PEER_OPEN, sizeof(PEER_OPEN), 0), -1, "OPEN refused by the owner (Router-ID in use)");
+	ok(s->out_len == sizeof(NOTIF_BAD_ID) && memcmp(s->out, NOTIF_BAD_ID, sizeof(NOTIF_BAD_ID)) == 0,
+	    "NOTIFICATION 2/3 and no OPEN sent");
+	bgp_sess_fini(s);
+
+	/* the peer's OPEN with capability 6 added (param and OPEN lengths + 2) */
+	uint8_t open6[sizeof(PEER_OPEN) + 2];
+	memcpy(open6, PEER_OPEN, sizeof(PEER_OPEN));
+	open6[17] += 2;
+	open6[28] += 2;
+	open6[30] += 2;
+	open6[sizeof(PEER_OPEN)] = 6;
+	open6[sizeof(PEER_OPEN) + 1] = 0;
+	memset(&ops, 0, sizeof(ops));
+	bgp_sess_init(s, &cfg, &ops, 0);
+	size_t room;
+	bgp_sess_room(s, &room);
+	is_int(room, 4096, "input room before extended messages: 4096");
+	is_int(feed(s, open6, sizeof(open6), 0), 0, "OPEN with extended messages accepted");
+	ok(s->neg.ext_msg, "extended messages agreed");
+	bgp_sess_room(s, &room);
+	is_int(room, 65535, "input room with extended messages: 65535");
+	ok(s->out_len > 19 + 12 && memmem(s->out + 29, s->out_len - 29, "\x06\x00", 2) != NULL,
+	    "our OPEN offers capability 6 back");
+	bgp_sess_fini(s);
+	free(s);
+}
+
 static void test_md5_file(void)
 {
 	char path[] = "/tmp/test_bgp_md5_XXXXXX";
@@ -274,6 +318,7 @@ int main(void)
 {
 	test_establish_and_updates();
 	test_notification_and_errors();
+	test_refusal_and_ext_msg();
 	test_md5_file();
 	return tap_done();
 }
