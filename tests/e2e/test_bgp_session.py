@@ -429,14 +429,15 @@ def test_reconnect_replaces_and_router_id_collision(tmp_path, daemons):
 @needs_ours
 @needs_ref
 def test_log_lines_as_reference(tmp_path, daemons):
-    """The refusals (max_peers, allow file) and the OPEN lines read as 1.7.7's."""
+    """The refusals (max_peers, allow file), the OPEN lines and the OPEN sent are 1.7.7's."""
     allow = tmp_path / "allow.lst"
     allow.write_text("127.0.0.3\n")
     extra = f"bgp_daemon_max_peers: 1\nbgp_daemon_allow_file: {allow}\n"
-    out = {}
+    out, opens = {}, {}
     for name, binary in (("ref", REF_NFACCTD), ("ours", NFACCTD)):
         d = daemons(tmp_path, extra, binary=binary, name=name)
-        s, _ = raw_session(d.port, "127.0.0.3")
+        s, their_open = raw_session(d.port, "127.0.0.3")
+        opens[name] = their_open
         assert refused_before_open(d.port, "127.0.0.4")      # allow file
         allow.write_text("127.0.0.3\n127.0.0.5\n")
         d.proc.send_signal(signal.SIGUSR2)
@@ -451,6 +452,8 @@ def test_log_lines_as_reference(tmp_path, daemons):
         d.stop()
     assert len(out["ref"]) >= 5, out["ref"]
     assert out["ours"] == out["ref"]
+    # to a peer offering MP IPv4 unicast and AS4 both answer with the same OPEN, byte for byte
+    assert opens["ours"] == opens["ref"], (opens["ours"].hex(), opens["ref"].hex())
 
 
 PMBGPD = Path(os.environ.get("PMBGPD", REPO / "build" / "pmbgpd"))
@@ -693,3 +696,21 @@ def test_pmbgpd_ipv6_only(tmp_path):
     finally:
         p.terminate()
         p.wait(15)
+
+
+@needs_ours
+def test_batch(tmp_path, daemons):
+    """bgp_daemon_batch 1 every 60 s: the first peer is answered, the second waits in the
+    listen queue (its OPEN unanswered for the 3 s we look)."""
+    d = daemons(tmp_path, "bgp_daemon_batch: 1\nbgp_daemon_batch_interval: 60\n")
+    s1, _ = raw_session(d.port, "127.0.0.3")
+    s2 = socket.socket()
+    s2.bind(("127.0.0.4", 0))
+    s2.settimeout(3)
+    s2.connect(("127.0.0.1", d.port))
+    s2.sendall(bgp_open(65002, "10.0.0.8", 30, CAPS))
+    with pytest.raises(socket.timeout):
+        recv_msg(s2)
+    assert d.text().count("BGP peers usage") == 1
+    s1.close()
+    s2.close()
