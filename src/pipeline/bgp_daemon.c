@@ -484,7 +484,7 @@ static void close_conn(struct bgp_daemon *d, struct bgp_conn *c)
 		bgp_sess_dropped(s, "closed");
 	flush_out(c);	/* the NOTIFICATION, if any: best effort */
 	if (s->down_received)
-		log_info(WHO, "[%s] BGP %s", c->tag, why);
+		log_info(WHO, "[%s] %s", c->tag, why);
 	else if (s->down_code)
 		log_info(WHO, "[%s] BGP NOTIFICATION sent: %u/%u (%s)", c->tag, s->down_code, s->down_subcode, why);
 	else if (strcmp(why, BY_PEER) == 0)

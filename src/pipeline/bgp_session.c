@@ -226,12 +226,9 @@ static int on_notification(struct bgp_sess *s, const struct bgp_msg *m)
 	s->down_code = n.code;
 	s->down_subcode = n.subcode;
 	s->down_received = true;
-	if (n.shutdown_msg[0])
-		snprintf(s->down_why, sizeof(s->down_why), "NOTIFICATION received: %u/%u, shutdown "
-		    "message: \"%s\"", n.code, n.subcode, n.shutdown_msg);
-	else
-		snprintf(s->down_why, sizeof(s->down_why), "NOTIFICATION received: %u/%u", n.code,
-		    n.subcode);
+	/* 1.7.7's words, with the RFC 8203/9003 text ('' when none) */
+	snprintf(s->down_why, sizeof(s->down_why), "BGP_NOTIFICATION received (%u, %u). Shutdown "
+	    "Message: '%s'", n.code, n.subcode, n.shutdown_msg);
 	return -1;
 }
 

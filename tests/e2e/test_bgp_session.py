@@ -261,7 +261,7 @@ def test_bird_session_routes_and_restart(tmp_path, daemons, birds):
 
     # the peer restarts its session: Cease received, routes dropped, then back with all routes
     b.cmd("restart", "b1")
-    wait_for(lambda: "NOTIFICATION received: 6/" in d.text(), 20, "the Cease of the restart")
+    wait_for(lambda: "BGP_NOTIFICATION received (6, " in d.text(), 20, "the Cease of the restart")
     wait_for(b.established, 30, "the session back after the restart")
     assert wait_for(lambda: d.prefixes("127.0.0.2") == len(ROUTES), 20) == True, d.stats()
     assert "1 established" in d.stats()
@@ -397,7 +397,7 @@ def test_raw_speaker_malformed_updates(tmp_path, daemons):
     s, _ = raw_session(d.port, "127.0.0.3")
     txt = b"maintenance window"
     s.sendall(bgp_msg(3, bytes([6, 2, len(txt)]) + txt))
-    wait_for(lambda: 'NOTIFICATION received: 6/2, shutdown message: "maintenance window"' in d.text(),
+    wait_for(lambda: "BGP_NOTIFICATION received (6, 2). Shutdown Message: 'maintenance window'" in d.text(),
              10, "the shutdown text logged")
     s.close()
 
@@ -445,8 +445,11 @@ def test_log_lines_as_reference(tmp_path, daemons):
         assert refused_before_open(d.port, "127.0.0.5")      # max_peers
         wait_for(lambda: "Insufficient number" in d.text(), 10, f"{name}: max_peers line")
         allow.write_text("127.0.0.3\n")
+        s.sendall(bgp_msg(3, bytes([6, 2, 4]) + b"bye!"))
+        wait_for(lambda: "BGP_NOTIFICATION" in d.text(), 10, f"{name}: the NOTIFICATION logged")
         s.close()
-        wanted = ("BGP peers usage", "BGP_OPEN:", "Capability:", "not allowed", "Insufficient")
+        wanted = ("BGP peers usage", "BGP_OPEN:", "Capability:", "not allowed", "Insufficient",
+                  "BGP_NOTIFICATION")
         out[name] = [re.sub(r":\d+'", ":PORT'", log_body(ln)) for ln in d.text().splitlines()
                      if any(w in ln for w in wanted)]
         d.stop()
