@@ -81,10 +81,27 @@ static int check_source(const struct core_cfg *cfg)
 	return 0;
 }
 
-/* What start-up and -T config both check before anything is opened. */
-static int check_primitives(const struct core_cfg *cfg)
+/*
+ * The BGP daemon in pmacctd (as 1.7.7): it needs bgp_agent_map (packets carry
+ * no exporter to match a peer by), and it takes at most two peers (primary
+ * and backup of the router the probe runs on).
+ */
+static int check_bgp(struct core_cfg *cfg)
 {
-	if (check_source(cfg) < 0)
+	if (!cfg->bgp.daemon)
+		return 0;
+	if (!cfg->bgp.agent_map) {
+		log_err(WHO, "'bgp_daemon' configured but no 'bgp_agent_map' has been specified. Exiting.");
+		return -1;
+	}
+	cfg->bgp.max_peers = 2;
+	return 0;
+}
+
+/* What start-up and -T config both check before anything is opened. */
+static int check_primitives(struct core_cfg *cfg)
+{
+	if (check_source(cfg) < 0 || check_bgp(cfg) < 0)
 		return -1;
 	net_sources_warn(cfg, CFG_PMACCTD, WHO);
 	for (int i = 0; i < cfg->nplugins; i++) {

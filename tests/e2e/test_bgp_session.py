@@ -717,3 +717,42 @@ def test_batch(tmp_path, daemons):
     assert d.text().count("BGP peers usage") == 1
     s1.close()
     s2.close()
+
+
+PMACCTD_BIN = Path(os.environ.get("PMACCTD", REPO / "build" / "pmacctd"))
+REF_PMACCTD = Path(os.environ.get("REF_PMACCTD", "/usr/sbin/pmacctd"))
+
+
+@pytest.mark.skipif(not os.access(PMACCTD_BIN, os.X_OK), reason=f"{PMACCTD_BIN} not built")
+@needs(os.access(REF_PMACCTD, os.X_OK), "no reference pmacctd")
+def test_pmacctd_needs_agent_map_and_two_peers(tmp_path):
+    """pmacctd as 1.7.7: bgp_daemon without bgp_agent_map is refused; with it, two peers at most
+    whatever bgp_daemon_max_peers says.  The lines are compared with 1.7.7's."""
+    agent = tmp_path / "agent.map"
+    agent.write_text("bgp_ip=127.0.0.2 ip=0.0.0.0/0\n")
+    lines = {}
+    for name, binary in (("ref", REF_PMACCTD), ("ours", PMACCTD_BIN)):
+        for with_map in (False, True):
+            log = tmp_path / f"{name}{with_map}.log"
+            conf = tmp_path / f"{name}{with_map}.conf"
+            conf.write_text(
+                f"bgp_daemon: true\nbgp_daemon_ip: 127.0.0.1\nbgp_daemon_port: {tcp_port()}\n"
+                f"bgp_daemon_max_peers: 10\npcap_savefile: {REPO / 'examples' / 'demo.pcap'}\n"
+                f"pcap_savefile_wait: true\nplugins: print\nprint_output_file: {tmp_path / 'o.txt'}\n"
+                f"logfile: {log}\n" + (f"bgp_agent_map: {agent}\n" if with_map else ""))
+            p = subprocess.Popen([str(binary), "-f", str(conf)], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL, env=DAEMON_ENV)
+            try:
+                if with_map:
+                    wait_for(lambda: file_has(log, "waiting for BGP data"), 20, f"{name}: listener")
+                else:
+                    assert p.wait(20) != 0
+            finally:
+                if p.poll() is None:
+                    p.terminate()
+                    p.wait(15)
+            lines[(name, with_map)] = [log_body(ln) for ln in log.read_text().splitlines()
+                                       if "bgp_agent_map" in ln or "maximum BGP peers" in ln]
+    assert lines[("ours", False)] == lines[("ref", False)] != []
+    assert lines[("ours", True)] == lines[("ref", True)] == \
+        ["INFO ( default/core/BGP ): maximum BGP peers allowed: 2"]
