@@ -429,9 +429,10 @@ static void hook_nlri(void *arg, struct bgp_sess *s, const struct bgp_nlri *n, c
 	if (!d->sink.nlri)
 		return;
 	if (!n->withdraw && rc == 0) {
+		/* the route just applied: with ADD-PATH the one whose next hop is this UPDATE's */
 		struct bgp_route r;
-		struct bgp_addr none = { 0 };
-		if (bgp_rib_lookup(d->rib, s->peer, n->afi, n->safi, n->has_rd ? &n->rd : NULL, n->addr, &none,
+		const struct bgp_addr *nh = a->mp_next_hop.afi ? &a->mp_next_hop : &a->next_hop;
+		if (bgp_rib_lookup(d->rib, s->peer, n->afi, n->safi, n->has_rd ? &n->rd : NULL, n->addr, nh,
 		    &r) && r.plen == n->plen && (!n->has_path_id || r.path_id == n->path_id))
 			attr = r.attr;
 	}
