@@ -614,7 +614,7 @@ static void conn_read(struct bgp_daemon *d, struct bgp_conn *c)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			bgp_sess_dropped(&c->s, n == 0 ? BY_PEER : strerror(errno));
+			bgp_sess_dropped(&c->s, n == 0 || errno == ECONNRESET ? BY_PEER : strerror(errno));
 			close_conn(d, c);
 			return;
 		}
