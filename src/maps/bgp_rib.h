@@ -25,9 +25,12 @@ struct bgp_rib;
  * rendered once, when the set is first met, in pmacct's formats:
  *   as_path  "65001 65002 {65003,65004}" (AS_SET in braces, comma-separated;
  *            confederation segments in parentheses), "" when empty
- *   comms    "65000:1 65000:2" (RFC 1997; well-known ones by number too)
- *   ecomms   "RT:65000:100 SoO:10.0.0.1:7" (RFC 4360 types pmacct names)
+ *   comms    "65000:1 65000:2 65535:666 no-export" (RFC 1997; NO_EXPORT,
+ *            NO_ADVERTISE, NO_EXPORT_SUBCONFED by pmacct's names no-export,
+ *            no-advertise, local-AS; the others by number)
+ *   ecomms   "RT:65000:100 SoO:10.0.0.1:7" (RFC 4360 types pmacct names, "?" others)
  *   lcomms   "65000:1:2 65000:3:4" (RFC 8092)
+ * The three community lists ascending by value, without repeats, as pmacct.
  * Strings are NUL-terminated and never NULL ("" when absent).
  */
 struct bgp_attr {
@@ -51,6 +54,7 @@ struct bgp_attr {
 struct bgp_rib_cfg {
 	uint32_t max_peers;		/* bgp_daemon_max_peers, default 10 */
 	size_t max_bytes;		/* ceiling of all routes and attributes, 0 = unbounded */
+	uint8_t index_bits;		/* top-level index of unicast tables, 1..24 bits (tests), default 18 */
 };
 
 struct bgp_rib *bgp_rib_new(const struct bgp_rib_cfg *cfg);
@@ -127,11 +131,20 @@ bool bgp_rib_lookup(const struct bgp_rib *rib, int peer, uint16_t afi, uint8_t s
 
 /*
  * Call fn for every route of peer (reader or writer, locked), table by
- * table (IPv4 unicast, IPv6 unicast, VPNv4, VPNv6) in prefix order.  fn
- * returns 0 to go on, anything else to stop (returned).
+ * table (IPv4 unicast, IPv6 unicast, VPNv4, VPNv6) in prefix order: a
+ * prefix before the longer ones inside it, VPN tables by RD (type, admin,
+ * assigned) then prefix; the paths of one prefix newest first (as 1.7.7
+ * dumps them).  fn returns 0 to go on, anything else to stop (returned).
  */
 typedef int (*bgp_route_fn)(void *arg, const struct bgp_route *r);
 int bgp_rib_walk(const struct bgp_rib *rib, int peer, bgp_route_fn fn, void *arg);
+
+/*
+ * The same for one table of peer (afi/safi), so that a caller can choose
+ * the order of the tables (1.7.7 dumps IPv4, VPNv4, IPv6, VPNv6).
+ */
+int bgp_rib_walk_table(const struct bgp_rib *rib, int peer, uint16_t afi, uint8_t safi,
+    bgp_route_fn fn, void *arg);
 
 /* Counts for SIGUSR1, /metrics and the benchmarks (reader, locked). */
 struct bgp_rib_stats {

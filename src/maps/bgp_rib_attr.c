@@ -90,9 +90,82 @@ size_t rib_fmt_as_path(const struct bgp_as_path *p, char *out, size_t cap)
 	return (size_t)(o - out);
 }
 
-/* RFC 1997 communities as "AS:value", space-separated, well-known ones by number too. */
+/*
+ * Community lists are written sorted ascending without duplicates, as pmacct
+ * keeps them (its Quagga-derived community_uniq_sort(), ecommunity_add_val(),
+ * lcommunity sort): verified against 1.7.7, whose print and msglog output is
+ * ascending whatever the wire order.
+ */
+struct lc {
+	uint64_t hi;		/* global admin << 32 | local 1 */
+	uint32_t lo;		/* local 2 */
+};
+
+static int cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+static int cmp_lc(const void *x, const void *y)
+{
+	const struct lc *a = x, *b = y;
+	if (a->hi != b->hi)
+		return a->hi < b->hi ? -1 : 1;
+	return a->lo < b->lo ? -1 : a->lo > b->lo;
+}
+
+/* Sort n values of size sz with cmp and drop repeats; returns how many are left. */
+static size_t sort_uniq(void *v, size_t n, size_t sz, int (*cmp)(const void *, const void *))
+{
+	char *b = v;
+	size_t u = 0;
+
+	if (n > 1)
+		qsort(v, n, sz, cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (u && cmp(b + (u - 1) * sz, b + i * sz) == 0)
+			continue;
+		if (u != i)
+			memcpy(b + u * sz, b + i * sz, sz);
+		u++;
+	}
+	return u;
+}
+
+#define FMT_STACK 64
+
+/* A value array for n items of sz bytes: stack when small, else heap (free with fmt_done()). */
+static void *fmt_vals(size_t n, size_t sz, void *stack)
+{
+	return n <= FMT_STACK ? stack : xmalloc(n * sz);
+}
+
+static void fmt_done(void *v, const void *stack)
+{
+	if (v != stack)
+		free(v);
+}
+
+/* One RFC 1997 community: the well-known ones pmacct names by name, else "AS:value". */
+static char *put_comm(char *o, uint32_t c)
+{
+	switch (c) {
+	case 0x00000000: return put_str(o, "internet");
+	case 0xFFFFFF01: return put_str(o, "no-export");
+	case 0xFFFFFF02: return put_str(o, "no-advertise");
+	case 0xFFFFFF03: return put_str(o, "local-AS");
+	default: break;
+	}
+	o = put_u32(o, c >> 16);
+	*o++ = ':';
+	return put_u32(o, c & 0xffff);
+}
+
+/* RFC 1997 communities, space-separated (NO_EXPORT "no-export", 65535:666 by number). */
 size_t rib_fmt_comms(const struct bgp_attrs *a, char *out, size_t cap)
 {
+	uint64_t stack[FMT_STACK], *v;
 	char *o = out;
 
 	if (cap < a->n_comm * 12 + 1) {
@@ -100,26 +173,51 @@ size_t rib_fmt_comms(const struct bgp_attrs *a, char *out, size_t cap)
 			*out = '\0';
 		return 0;
 	}
-	for (size_t i = 0; i < a->n_comm; i++) {
-		uint32_t c = bgp_comm(a, i);
+	v = fmt_vals(a->n_comm, sizeof(*v), stack);
+	for (size_t i = 0; i < a->n_comm; i++)
+		v[i] = bgp_comm(a, i);
+	size_t n = sort_uniq(v, a->n_comm, sizeof(*v), cmp_u64);
+	for (size_t i = 0; i < n; i++) {
 		if (i)
 			*o++ = ' ';
-		o = put_u32(o, c >> 16);
-		*o++ = ':';
-		o = put_u32(o, c & 0xffff);
+		o = put_comm(o, (uint32_t)v[i]);
 	}
 	*o = '\0';
+	fmt_done(v, stack);
 	return (size_t)(o - out);
+}
+
+/* One extended community as ecommunity_ecom2str() writes it (see rib_fmt_ecomms()). */
+static char *put_ecomm(char *o, uint64_t v)
+{
+	unsigned type = (unsigned)(v >> 56), sub = (unsigned)(v >> 48) & 0xff;
+
+	if (type > 2 || (sub != 2 && sub != 3)) {
+		*o++ = '?';
+		return o;
+	}
+	o = put_str(o, sub == 2 ? "RT:" : "SoO:");
+	if (type == 0) {
+		o = put_u32(o, (uint32_t)(v >> 32) & 0xffff);
+		*o++ = ':';
+		return put_u32(o, (uint32_t)v);
+	}
+	uint32_t g = (uint32_t)(v >> 16);
+	o = type == 1 ? put_ipv4(o, g) : put_u32(o, g);
+	*o++ = ':';
+	return put_u32(o, (uint32_t)v & 0xffff);
 }
 
 /*
  * RFC 4360 extended communities as pmacct's ecommunity_ecom2str() writes
  * them: route targets "RT:" and sites of origin "SoO:" of the two-octet AS
  * (AS:u32), IPv4 (a.b.c.d:u16) and four-octet AS (AS:u16) types; any other
- * type is written "?".  Space-separated.
+ * type is written "?" (Quagga's rule, which pmacct keeps: not verified
+ * against 1.7.7).  Space-separated, ascending by value.
  */
 size_t rib_fmt_ecomms(const struct bgp_attrs *a, char *out, size_t cap)
 {
+	uint64_t stack[FMT_STACK], *v;
 	char *o = out;
 
 	if (cap < a->n_ext_comm * 27 + 1) {
@@ -127,53 +225,49 @@ size_t rib_fmt_ecomms(const struct bgp_attrs *a, char *out, size_t cap)
 			*out = '\0';
 		return 0;
 	}
-	for (size_t i = 0; i < a->n_ext_comm; i++) {
-		uint64_t v = bgp_ext_comm(a, i);
-		unsigned type = (unsigned)(v >> 56), sub = (unsigned)(v >> 48) & 0xff;
+	v = fmt_vals(a->n_ext_comm, sizeof(*v), stack);
+	for (size_t i = 0; i < a->n_ext_comm; i++)
+		v[i] = bgp_ext_comm(a, i);
+	size_t n = sort_uniq(v, a->n_ext_comm, sizeof(*v), cmp_u64);
+	for (size_t i = 0; i < n; i++) {
 		if (i)
 			*o++ = ' ';
-		if (type > 2 || (sub != 2 && sub != 3)) {
-			*o++ = '?';
-			continue;
-		}
-		o = put_str(o, sub == 2 ? "RT:" : "SoO:");
-		if (type == 0) {
-			o = put_u32(o, (uint32_t)(v >> 32) & 0xffff);
-			*o++ = ':';
-			o = put_u32(o, (uint32_t)v);
-		} else {
-			uint32_t g = (uint32_t)(v >> 16);
-			o = type == 1 ? put_ipv4(o, g) : put_u32(o, g);
-			*o++ = ':';
-			o = put_u32(o, (uint32_t)v & 0xffff);
-		}
+		o = put_ecomm(o, v[i]);
 	}
 	*o = '\0';
+	fmt_done(v, stack);
 	return (size_t)(o - out);
 }
 
-/* RFC 8092 large communities as "global:local1:local2", space-separated. */
+/* RFC 8092 large communities as "global:local1:local2", space-separated, ascending. */
 size_t rib_fmt_lcomms(const struct bgp_attrs *a, char *out, size_t cap)
 {
+	struct lc stack[FMT_STACK], *v;
 	char *o = out;
-	uint32_t v[3];
+	uint32_t w[3];
 
 	if (cap < a->n_large_comm * 33 + 1) {
 		if (cap)
 			*out = '\0';
 		return 0;
 	}
+	v = fmt_vals(a->n_large_comm, sizeof(*v), stack);
 	for (size_t i = 0; i < a->n_large_comm; i++) {
-		bgp_large_comm(a, i, v);
+		bgp_large_comm(a, i, w);
+		v[i] = (struct lc){ (uint64_t)w[0] << 32 | w[1], w[2] };
+	}
+	size_t n = sort_uniq(v, a->n_large_comm, sizeof(*v), cmp_lc);
+	for (size_t i = 0; i < n; i++) {
 		if (i)
 			*o++ = ' ';
-		o = put_u32(o, v[0]);
+		o = put_u32(o, (uint32_t)(v[i].hi >> 32));
 		*o++ = ':';
-		o = put_u32(o, v[1]);
+		o = put_u32(o, (uint32_t)v[i].hi);
 		*o++ = ':';
-		o = put_u32(o, v[2]);
+		o = put_u32(o, v[i].lo);
 	}
 	*o = '\0';
+	fmt_done(v, stack);
 	return (size_t)(o - out);
 }
 

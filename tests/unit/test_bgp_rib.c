@@ -64,14 +64,19 @@ static const uint8_t attrs_full[] = {
 	0x40, 0x03, 0x04, 10, 0, 0, 1,				/* NEXT_HOP */
 	0x80, 0x04, 0x04, 0, 0, 0, 50,				/* MED */
 	0x40, 0x05, 0x04, 0, 0, 0, 200,				/* LOCAL_PREF */
-	0xc0, 0x08, 0x0c, 0xfd, 0xe8, 0x00, 0x01, 0xfd, 0xe8, 0x00, 0x02,
-	0xff, 0xff, 0xff, 0x01,					/* 65000:1 65000:2 NO_EXPORT */
+	0xc0, 0x08, 0x1c,					/* COMMUNITIES, out of order, one twice: */
+	0xff, 0xff, 0xff, 0x03, 0xff, 0xff, 0xff, 0x01,		/* NO_EXPORT_SUBCONFED NO_EXPORT */
+	0xfd, 0xe8, 0x00, 0x02, 0xff, 0xff, 0x02, 0x9a,		/* 65000:2 65535:666 */
+	0xff, 0xff, 0xff, 0x02, 0xfd, 0xe8, 0x00, 0x01,		/* NO_ADVERTISE 65000:1 */
+	0xfd, 0xe8, 0x00, 0x02,					/* 65000:2 again */
 	0xc0, 0x10, 0x20,
+	0x03, 0x0c, 0, 0, 0, 0, 0, 0,				/* opaque: not named */
+	0x02, 0x02, 0xfa, 0x56, 0xea, 0x00, 0x00, 0x05,		/* RT 4200000000:5 */
 	0x00, 0x02, 0xfd, 0xe8, 0x00, 0x00, 0x00, 0x64,		/* RT 65000:100 */
 	0x01, 0x03, 10, 0, 0, 1, 0x00, 0x07,			/* SoO 10.0.0.1:7 */
-	0x02, 0x02, 0xfa, 0x56, 0xea, 0x00, 0x00, 0x05,		/* RT 4200000000:5 */
-	0x03, 0x0c, 0, 0, 0, 0, 0, 0,				/* opaque: not named */
-	0xc0, 0x20, 0x0c, 0, 0, 0xfd, 0xe8, 0, 0, 0, 1, 0, 0, 0, 2,	/* 65000:1:2 */
+	0xc0, 0x20, 0x18,
+	0, 0, 0xfd, 0xe8, 0, 0, 0, 3, 0, 0, 0, 4,		/* 65000:3:4 */
+	0, 0, 0xfd, 0xe8, 0, 0, 0, 1, 0, 0, 0, 2,		/* 65000:1:2 */
 };
 
 static const uint8_t attrs_confed[] = {
@@ -104,9 +109,12 @@ static void test_text(void)
 	is_int(r.attr->first_as, 65001, "text: first AS");
 	is_int(r.attr->origin_as, 65004, "text: origin AS (last of the set)");
 	is_int(r.attr->n_asn, 3, "text: path length counts a set once");
-	is_str(r.attr->comms, "65000:1 65000:2 65535:65281", "text: communities, NO_EXPORT by number");
-	is_str(r.attr->ecomms, "RT:65000:100 SoO:10.0.0.1:7 RT:4200000000:5 ?", "text: extended communities");
-	is_str(r.attr->lcomms, "65000:1:2", "text: large communities");
+	/* 1.7.7's msglog: "65000:10 65535:666 no-advertise local-AS", "65000:1 65000:2 no-export" */
+	is_str(r.attr->comms, "65000:1 65000:2 65535:666 no-export no-advertise local-AS",
+	    "text: communities ascending, once each, well-known ones named");
+	is_str(r.attr->ecomms, "RT:65000:100 SoO:10.0.0.1:7 RT:4200000000:5 ?",
+	    "text: extended communities ascending");
+	is_str(r.attr->lcomms, "65000:1:2 65000:3:4", "text: large communities ascending");
 	is_int(r.attr->med, 50, "text: MED");
 	ok(r.attr->has_med && r.attr->has_local_pref, "text: MED and LOCAL_PREF present");
 	is_int(r.attr->local_pref, 200, "text: LOCAL_PREF");
@@ -122,6 +130,24 @@ static void test_text(void)
 	is_str(r.attr->lcomms, "", "text: no large communities");
 	ok(!r.attr->has_med && !r.attr->has_local_pref, "text: no MED, no LOCAL_PREF");
 	is_int(r.attr->origin, 2, "text: ORIGIN INCOMPLETE");
+	const struct bgp_attr *first = NULL;
+	if (bgp_rib_lookup(rib, p, BGP_AFI_IPV4, BGP_SAFI_UNICAST, NULL, a1, NULL, &r))
+		first = r.attr;
+	bgp_rib_unlock(rib);
+
+	/* the same attributes with two communities swapped on the wire: the same set */
+	uint8_t swapped[sizeof(attrs_full)];
+	const uint8_t nlri3[] = { 24, 192, 0, 3 }, a3[] = { 192, 0, 3, 1 };
+	memcpy(swapped, attrs_full, sizeof(swapped));
+	memcpy(swapped + 51, attrs_full + 55, 4);	/* COMMUNITIES values start at 48 + 3 */
+	memcpy(swapped + 55, attrs_full + 51, 4);
+	bgp_rib_wrlock(rib);
+	is_int(feed(rib, p, swapped, sizeof(swapped), nlri3, sizeof(nlri3)), 1, "text: reordered UPDATE applied");
+	ok(bgp_rib_lookup(rib, p, BGP_AFI_IPV4, BGP_SAFI_UNICAST, NULL, a3, NULL, &r) && r.attr == first,
+	    "text: communities in another order share the attribute set");
+	struct bgp_rib_stats st;
+	bgp_rib_stats(rib, &st);
+	is_int(st.attrs, 2, "text: two distinct sets for three routes");
 	is_int(bgp_rib_peer_find(rib, &id.addr), p, "peer found by session address");
 	struct bgp_addr rid = { BGP_AFI_IPV4, { 1, 2, 3, 4 } }, none = { BGP_AFI_IPV4, { 1, 2, 3, 5 } };
 	is_int(bgp_rib_peer_find(rib, &rid), p, "peer found by BGP Identifier");
@@ -298,7 +324,7 @@ static void random_op(struct bgp_rib *rib, int peer, bool addpath)
 	pick_prefix(k.tbl, k.addr, &k.plen);
 	if (k.tbl >= 2)
 		k.rd = pick_rd();
-	k.path_id = addpath ? rnd(3) + 1 : 0;
+	k.path_id = addpath ? rnd(3) : 0;	/* 0 meets the routes sent without ADD-PATH */
 	struct ref *old = ref_find(peer, k.tbl, &k.rd, k.addr, k.plen, k.path_id);
 	bool withdraw = rnd(10) < 3;
 	nlri_of(&k, addpath, withdraw, &n);
@@ -393,7 +419,7 @@ static int check_lookups(struct bgp_rib *rib, int peer, int count)
 	return bad;
 }
 
-/* The walk's order: table, then RD, address and length, then received order. */
+/* The walk's order: table, then RD, address and length, then newest first. */
 static int ref_cmp(const void *x, const void *y)
 {
 	const struct ref *a = *(const struct ref *const *)x, *b = *(const struct ref *const *)y;
@@ -413,7 +439,7 @@ static int ref_cmp(const void *x, const void *y)
 		return c;
 	if (a->plen != b->plen)
 		return a->plen < b->plen ? -1 : 1;
-	return a->seq < b->seq ? -1 : a->seq > b->seq;
+	return a->seq > b->seq ? -1 : a->seq < b->seq;	/* paths of a prefix newest first */
 }
 
 struct walk_ctx {
@@ -448,6 +474,11 @@ static void check_walk(struct bgp_rib *rib, int peer)
 	qsort(w.want, w.n, sizeof(*w.want), ref_cmp);
 	bgp_rib_walk(rib, peer, on_route, &w);
 	ok(w.bad == 0 && w.at == w.n, "walk of peer %d: %zu routes in prefix order (%d wrong)", peer, w.n, w.bad);
+	w.at = 0;
+	w.bad = 0;
+	for (int t = 0; t < 4; t++)
+		bgp_rib_walk_table(rib, peer, tbl_afi[t], tbl_safi[t], on_route, &w);
+	ok(w.bad == 0 && w.at == w.n, "table by table the same (%d wrong)", w.bad);
 	free(w.want);
 }
 
@@ -458,9 +489,10 @@ static void peer_drop_ref(int peer)
 			refs[i].alive = false;
 }
 
-static void test_random(void)
+/* Random announcements and withdrawals from two peers; index_bits 0 = the default index (unused at this size). */
+static void test_random(uint8_t index_bits)
 {
-	struct bgp_rib *rib = bgp_rib_new(&(struct bgp_rib_cfg){ .max_peers = 3 });
+	struct bgp_rib *rib = bgp_rib_new(&(struct bgp_rib_cfg){ .max_peers = 3, .index_bits = index_bits });
 	struct bgp_rib_stats st, base;
 	struct bgp_peer_id id0 = { .addr = { BGP_AFI_IPV4, { 10, 9, 0, 1 } }, .bgp_id = 1 };
 	struct bgp_peer_id id1 = { .addr = { BGP_AFI_IPV6, { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 } }, .bgp_id = 2 };
@@ -505,6 +537,7 @@ static void test_random(void)
 	bgp_rib_unlock(rib);
 	bgp_rib_free(rib);
 	n_refs = 0;
+	seq_ctr = 0;
 }
 
 /* Withdrawing every route one by one releases attributes and arenas as deleting the peer does. */
@@ -589,6 +622,173 @@ static void test_max_bytes(void)
 	bgp_rib_free(rib);
 }
 
+/* ---- big tables: the index and the compaction, against an exact-match reference probed by length ---- */
+
+#define BIG_CAP (1u << 18)
+
+/* A set of prefixes (first 64 bits, length) to attribute ids; -1 = withdrawn. */
+struct big_ref {
+	uint64_t bits[BIG_CAP];
+	uint8_t len[BIG_CAP];
+	int val[BIG_CAP];
+	bool used[BIG_CAP];
+};
+
+static uint64_t mask64(unsigned len)
+{
+	return len == 0 ? 0 : len >= 64 ? UINT64_MAX : ~(UINT64_MAX >> len);
+}
+
+/* The entry of bits/len (created when add, else NULL when missing). */
+static int *big_slot_at(struct big_ref *b, uint64_t bits, unsigned len, bool add)
+{
+	uint64_t h = (bits ^ (uint64_t)len * 0x9E3779B97F4A7C15ULL) * 0xff51afd7ed558ccdULL;
+	uint32_t i = (uint32_t)(h >> 40) & (BIG_CAP - 1);
+
+	while (b->used[i] && (b->bits[i] != bits || b->len[i] != len))
+		i = (i + 1) & (BIG_CAP - 1);
+	if (!b->used[i] && !add)
+		return NULL;
+	if (!b->used[i]) {
+		b->used[i] = true;
+		b->bits[i] = bits;
+		b->len[i] = (uint8_t)len;
+		b->val[i] = -1;
+	}
+	return &b->val[i];
+}
+
+static int *big_slot(struct big_ref *b, uint64_t bits, unsigned len)
+{
+	return big_slot_at(b, bits, len, true);
+}
+
+/* The longest live prefix covering addr (64 bits), probing every length down from maxlen; -1 if none. */
+static int big_lpm(struct big_ref *b, uint64_t addr, unsigned maxlen, unsigned *len)
+{
+	for (int l = (int)maxlen; l >= 0; l--) {
+		const int *v = big_slot_at(b, addr & mask64((unsigned)l), (unsigned)l, false);
+		if (v && *v >= 0) {
+			*len = (unsigned)l;
+			return *v;
+		}
+	}
+	return -1;
+}
+
+static void big_nlri(bool v6, uint64_t bits, unsigned len, bool withdraw, struct bgp_nlri *n)
+{
+	memset(n, 0, sizeof(*n));
+	n->withdraw = withdraw;
+	n->afi = v6 ? BGP_AFI_IPV6 : BGP_AFI_IPV4;
+	n->safi = BGP_SAFI_UNICAST;
+	n->plen = (uint8_t)len;
+	for (int i = 0; i < 8; i++)
+		n->addr[i] = (uint8_t)(bits >> (56 - 8 * i));
+}
+
+/* A prefix of a few /8s (IPv4, lengths 8..32) or /16s (IPv6, lengths 16..64), nesting often. */
+static uint64_t big_pick(bool v6, unsigned *len)
+{
+	uint64_t top = v6 ? (uint64_t)(0x2001 + rnd(3)) << 48 : (uint64_t)(10 + rnd(3)) << 56;
+	uint64_t bits = top | (xorshift64(&rng) & (v6 ? 0xffffffffffffULL : 0xffffff00000000ULL));
+	unsigned lo = v6 ? 16 : 8, hi = v6 ? 64 : 32;
+
+	*len = lo + rnd(hi - lo + 1);
+	if (rnd(2))
+		*len = v6 ? 48 : 24;
+	return bits & mask64(*len);
+}
+
+static size_t big_round(struct bgp_rib *rib, int p, struct big_ref *b, bool v6, int n, int withdraw_pct)
+{
+	struct bgp_attrs a;
+	struct bgp_nlri nl;
+	size_t live = 0;
+
+	for (int i = 0; i < n; i++) {
+		unsigned len;
+		uint64_t bits = big_pick(v6, &len);
+		bool wd = (int)rnd(100) < withdraw_pct;
+		int attr = (int)rnd(NATTR);
+		mk_attrs(attr, &a);
+		big_nlri(v6, bits, len, wd, &nl);
+		bgp_rib_apply(rib, p, &nl, &a);
+		*big_slot(b, bits, len) = wd ? -1 : attr;
+	}
+	for (uint32_t i = 0; i < BIG_CAP; i++)
+		live += b->used[i] && b->val[i] >= 0;
+	return live;
+}
+
+static int big_check(struct bgp_rib *rib, int p, struct big_ref *b, bool v6, int n)
+{
+	int bad = 0;
+
+	for (int i = 0; i < n; i++) {
+		unsigned len, wlen = 0;
+		uint64_t addr = big_pick(v6, &len) | (xorshift64(&rng) & ~mask64(len));
+		struct bgp_nlri nl;
+		struct bgp_route r;
+		big_nlri(v6, addr, 64, false, &nl);
+		if (!v6)
+			addr &= mask64(32);
+		int want = big_lpm(b, addr, v6 ? 64 : 32, &wlen);
+		bool got = bgp_rib_lookup(rib, p, nl.afi, BGP_SAFI_UNICAST, NULL, nl.addr, NULL, &r);
+		if (got != (want >= 0) || (got && (r.plen != wlen || r.attr->local_pref != 100 + (uint32_t)want))) {
+			if (bad < 5)
+				printf("# %016llx: got %d /%u, want %d /%u\n", (unsigned long long)addr, got,
+				    got ? r.plen : 0, want, wlen);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+/* Withdraw every live prefix of b. */
+static void big_clear(struct bgp_rib *rib, int p, struct big_ref *b, bool v6)
+{
+	struct bgp_nlri nl;
+
+	for (uint32_t i = 0; i < BIG_CAP; i++) {
+		if (b->used[i] && b->val[i] >= 0) {
+			big_nlri(v6, b->bits[i], b->len[i], true, &nl);
+			bgp_rib_apply(rib, p, &nl, NULL);
+			b->val[i] = -1;
+		}
+	}
+}
+
+static void test_big(void)
+{
+	struct bgp_rib *rib = bgp_rib_new(NULL);
+	struct bgp_peer_id id = { .addr = { BGP_AFI_IPV4, { 10, 0, 0, 9 } } };
+	struct big_ref *b4 = calloc(1, sizeof(*b4)), *b6 = calloc(1, sizeof(*b6));
+	struct bgp_rib_stats base, st;
+
+	bgp_rib_stats(rib, &base);
+	int p = bgp_rib_peer_add(rib, &id);
+	for (int round = 0; round < 3; round++) {
+		size_t live4 = big_round(rib, p, b4, false, 40000, round * 20);
+		size_t live6 = big_round(rib, p, b6, true, 30000, round * 20);
+		bgp_rib_stats(rib, &st);
+		ok(st.routes == live4 + live6, "big round %d: %zu routes (want %zu + %zu)", round, st.routes,
+		    live4, live6);
+		/* past 16384 routes each table has its 2^18 x 8-byte index */
+		ok(st.bytes > base.bytes + 2 * (8u << 18), "big: %zu bytes, indexes included", st.bytes);
+		is_int(big_check(rib, p, b4, false, 20000), 0, "big: IPv4 lookups through the index");
+		is_int(big_check(rib, p, b6, true, 20000), 0, "big: IPv6 lookups through the index");
+	}
+	big_clear(rib, p, b4, false);
+	big_clear(rib, p, b6, true);
+	bgp_rib_stats(rib, &st);
+	ok(st.routes == 0 && st.attrs == 0, "big: all withdrawn");
+	is_int(st.bytes, base.bytes + 0, "big: bytes back to the empty RIB's");
+	bgp_rib_free(rib);
+	free(b4);
+	free(b6);
+}
+
 /* ---- a writer and readers at once (run under TSan by `make tsan`) ---- */
 
 struct thr {
@@ -647,8 +847,12 @@ static void test_threads(void)
 int main(void)
 {
 	test_text();
-	test_random();
+	for (uint8_t bits = 0; bits <= 12; bits += 4) {
+		printf("# random tables, index_bits %u\n", bits);
+		test_random(bits);
+	}
 	test_refcounts();
+	test_big();
 	test_max_bytes();
 	test_threads();
 	return tap_done();
