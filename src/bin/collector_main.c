@@ -66,12 +66,14 @@ static const struct flag_key collector_flags[] = {
 struct run_ctx {
 	struct collector *col;
 	struct pipeline *pl;
+	struct daemon_bgp *bgp;
 };
 
 static void run_stats(void *arg)
 {
 	struct run_ctx *c = arg;
 	collector_log_stats(c->col);
+	daemon_bgp_log_stats(c->bgp);
 }
 
 static void run_reopen(void *arg)
@@ -85,6 +87,7 @@ static void run_reload(void *arg)
 	struct run_ctx *c = arg;
 	collector_reload(c->col);
 	pipeline_reload_maps(c->pl);
+	daemon_bgp_reload(c->bgp);
 }
 
 /* Act on the signal flags between batches; true when the daemon must stop. */
@@ -133,35 +136,50 @@ static int collector_run(struct core_cfg *cfg, const struct collector_proto *pro
 	struct pipeline pl;
 	struct plugin *ps;
 	struct collector *col;
+	struct daemon_bgp bgp;	/* bgp.rib: the BGP tables, for the enrichment */
 	int rc = 1;
 
 	if (check_primitives(cfg, proto) < 0)
 		return 1;
+	if (daemon_bgp_init(cfg, &bgp) < 0)
+		return 1;
 	/* records carry no frame of their own: filters compile for Ethernet */
 	ps = plugins_create(cfg, proto->source, DLT_EN10MB, 65535, plugin_type_find);
-	if (!ps)
+	if (!ps) {
+		daemon_bgp_fini(&bgp);
 		return 1;
+	}
 	if (pipeline_init(&pl, cfg, ps, cfg->nplugins, DLT_EN10MB, 65535, false) < 0)
 		goto out_pipeline;
 	if (cfg->check_only) {	/* -T config: filters and maps loaded, nothing opened */
-		rc = 0;
+		rc = daemon_bgp_check(cfg) < 0 ? 1 : 0;
 		collector_bounds(cfg, proto);
 		gauges_plan(cfg->gauges, stdout);
 		pipeline_fini(&pl);
 		plugins_stop(ps, cfg->nplugins);
+		daemon_bgp_fini(&bgp);
 		return rc;
 	}
 	if (!(col = collector_open(cfg, proto, &pl)))
 		goto out_pipeline;
+	if (daemon_bgp_open(cfg, &bgp) < 0) {	/* port 179 and TCP_MD5SIG: before privileges go */
+		collector_close(col);
+		goto out_pipeline;
+	}
 	daemon_start(cfg, ps);
+	if (daemon_bgp_start(&bgp) < 0) {
+		collector_close(col);
+		goto out_pipeline;
+	}
 
-	struct run_ctx ctx = { col, &pl };
+	struct run_ctx ctx = { col, &pl, &bgp };
 	rc = collector_loop(col, run_poll, &ctx) < 0 ? 1 : 0;
 	if (rc == 0)
 		daemon_savefile_wait(cfg, run_poll, &ctx);
 	collector_close(col);
 	daemon_pidfiles_remove(cfg);
 out_pipeline:
+	daemon_bgp_fini(&bgp);	/* no record is enriched from here on */
 	pipeline_fini(&pl);	/* the feeds close the rings: the plugins drain them and end */
 	if (plugins_stop(ps, cfg->nplugins) && rc == 0)
 		rc = PLUGIN_EXIT_UNDELIVERED;	/* each plugin logged what and where */

@@ -21,6 +21,8 @@
 #include "lib/xalloc.h"
 #include "model/gauge.h"
 #include "model/prim.h"
+#include "maps/bgp_rib.h"
+#include "pipeline/bgp_daemon.h"
 #include "plugins/plugin.h"
 
 volatile sig_atomic_t daemon_stop, daemon_stats, daemon_reopen, daemon_reload;
@@ -399,6 +401,8 @@ static void usage(const struct daemon_desc *dd)
 {
 	printf("%s\n", dd->banner);
 	dd->usage(dd);
+	if (dd->source == 0)
+		return;	/* pmbgpd: no plugins */
 	printf("\n");
 	daemon_usage_plugins();
 }
@@ -481,4 +485,65 @@ out:
 	cfg_fini(&cfg);
 	free(extra);
 	return rc;
+}
+
+/* ---- the BGP daemon ---- */
+
+int daemon_bgp_init(const struct core_cfg *cfg, struct daemon_bgp *db)
+{
+	memset(db, 0, sizeof(*db));
+	if (!cfg->bgp.daemon)
+		return 0;
+	struct bgp_rib_cfg rc = { .max_peers = cfg->bgp.max_peers, .max_bytes = cfg->bgp.rib_max_bytes };
+	db->rib = bgp_rib_new(&rc);
+	if (!db->rib) {
+		log_err("default/core/BGP", "cannot create the BGP RIB");
+		return -1;
+	}
+	return 0;
+}
+
+int daemon_bgp_check(const struct core_cfg *cfg)
+{
+	return cfg->bgp.daemon ? bgp_daemon_check(cfg) : 0;
+}
+
+int daemon_bgp_open(const struct core_cfg *cfg, struct daemon_bgp *db)
+{
+	if (!db->rib)
+		return 0;
+	db->bgp = bgp_daemon_open(cfg, db->rib, &db->sink);
+	return db->bgp ? 0 : -1;
+}
+
+int daemon_bgp_start(struct daemon_bgp *db)
+{
+	return db->bgp ? bgp_daemon_start(db->bgp) : 0;
+}
+
+void daemon_bgp_log_stats(struct daemon_bgp *db)
+{
+	char (*lines)[BGP_STATS_LINE];
+	size_t n;
+
+	if (!db->bgp)
+		return;
+	lines = xcalloc(64, sizeof(*lines));
+	n = bgp_daemon_stats(db->bgp, lines, 64);
+	for (size_t i = 0; i < n; i++)
+		log_info("default/core/BGP", "%s", lines[i]);
+	free(lines);
+}
+
+void daemon_bgp_reload(struct daemon_bgp *db)
+{
+	bgp_daemon_reload(db->bgp);
+}
+
+void daemon_bgp_fini(struct daemon_bgp *db)
+{
+	bgp_daemon_stop(db->bgp);
+	db->bgp = NULL;
+	bgp_rib_free(db->rib);
+	db->rib = NULL;
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "pipeline/bgp_events.h"
 
 /* Signal flags, set by handlers and polled by the core loop. */
 extern volatile sig_atomic_t daemon_stop, daemon_stats, daemon_reopen, daemon_reload;
@@ -113,5 +114,36 @@ struct daemon_hooks {
  * reloads maps.  Returns true when SIGINT/SIGTERM asked the daemon to stop.
  */
 bool daemon_poll(const struct daemon_hooks *h);
+
+/*
+ * The BGP daemon of a process (bgp_daemon: true; always in pmbgpd).  `rib`
+ * is THE place where the BGP routing tables live: the BGP thread writes it,
+ * the record enrichment (pipeline/bgp_enrich.h) is handed it to read.  It is
+ * created by daemon_bgp_init(), before the pipeline, so the pipeline can be
+ * given it; NULL when bgp_daemon is false.  `sink` holds the msglog/dump
+ * hooks: set them between daemon_bgp_init() and daemon_bgp_open().
+ */
+struct bgp_rib;
+struct bgp_daemon;
+struct daemon_bgp {
+	struct bgp_rib *rib;
+	struct bgp_daemon *bgp;
+	struct bgp_event_sink sink;
+};
+
+/* Create the RIB when cfg->bgp.daemon (db zeroed first).  0, or -1 logged. */
+int daemon_bgp_init(const struct core_cfg *cfg, struct daemon_bgp *db);
+/* -T config: check the BGP keys when bgp_daemon is on (bgp_daemon_check()).  0, or -1 logged. */
+int daemon_bgp_check(const struct core_cfg *cfg);
+/* Open the BGP listener (before daemon_start(): privileges still held).  0 (also when off), or -1 logged. */
+int daemon_bgp_open(const struct core_cfg *cfg, struct daemon_bgp *db);
+/* Start the BGP thread (after daemon_start(): after daemonizing).  0 (also when off), or -1 logged. */
+int daemon_bgp_start(struct daemon_bgp *db);
+/* SIGUSR1: log the BGP statistics (sessions, peers, prefixes, RIB memory); nothing when off. */
+void daemon_bgp_log_stats(struct daemon_bgp *db);
+/* SIGUSR2: reload bgp_daemon_allow_file (new sessions only); nothing when off. */
+void daemon_bgp_reload(struct daemon_bgp *db);
+/* Stop the thread (peers get a Cease), then free the RIB.  A zeroed db is fine. */
+void daemon_bgp_fini(struct daemon_bgp *db);
 
 #endif

@@ -81,10 +81,27 @@ static int check_source(const struct core_cfg *cfg)
 	return 0;
 }
 
-/* What start-up and -T config both check before anything is opened. */
-static int check_primitives(const struct core_cfg *cfg)
+/*
+ * The BGP daemon in pmacctd (as 1.7.7): it needs bgp_agent_map (packets carry
+ * no exporter to match a peer by), and it takes at most two peers (primary
+ * and backup of the router the probe runs on).
+ */
+static int check_bgp(struct core_cfg *cfg)
 {
-	if (check_source(cfg) < 0)
+	if (!cfg->bgp.daemon)
+		return 0;
+	if (!cfg->bgp.agent_map) {
+		log_err(WHO, "'bgp_daemon' configured but no 'bgp_agent_map' has been specified. Exiting.");
+		return -1;
+	}
+	cfg->bgp.max_peers = 2;
+	return 0;
+}
+
+/* What start-up and -T config both check before anything is opened. */
+static int check_primitives(struct core_cfg *cfg)
+{
+	if (check_source(cfg) < 0 || check_bgp(cfg) < 0)
 		return -1;
 	net_sources_warn(cfg, CFG_PMACCTD, WHO);
 	for (int i = 0; i < cfg->nplugins; i++) {
@@ -144,18 +161,21 @@ static int check_setup(struct core_cfg *cfg)
 struct core_ctx {
 	struct pcap_src *src;
 	struct pipeline *pl;
+	struct daemon_bgp *bgp;
 };
 
 static void core_stats(void *arg)
 {
 	struct core_ctx *c = arg;
 	pcap_src_log_stats(c->src, c->pl);
+	daemon_bgp_log_stats(c->bgp);
 }
 
 static void core_reload(void *arg)
 {
 	struct core_ctx *c = arg;
 	pipeline_reload_maps(c->pl);
+	daemon_bgp_reload(c->bgp);
 }
 
 /* Act on the signal flags between batches; true when the daemon must stop. */
@@ -172,30 +192,42 @@ static int run(struct core_cfg *cfg, const void *arg)
 	struct pcap_src src;
 	struct pipeline pl;
 	struct plugin *ps;
+	struct daemon_bgp bgp;	/* bgp.rib: the BGP tables, for the enrichment */
 
 	if (check_primitives(cfg) < 0)
 		return 1;
 	if (cfg->check_only)
-		return check_setup(cfg);
-	if (pcap_src_open(&src, cfg) < 0)
+		return daemon_bgp_check(cfg) < 0 ? 1 : check_setup(cfg);
+	if (daemon_bgp_init(cfg, &bgp) < 0)
 		return 1;
+	if (pcap_src_open(&src, cfg) < 0) {
+		daemon_bgp_fini(&bgp);
+		return 1;
+	}
 	ps = plugins_create(cfg, SRC_PM, src.dlt, src.snaplen, plugin_type_find);
 	if (!ps) {
 		pcap_src_close(&src);
+		daemon_bgp_fini(&bgp);
 		return 1;
 	}
-	if (pipeline_init(&pl, cfg, ps, cfg->nplugins, src.dlt, src.snaplen, true) < 0) {
+	/* the BGP listener opens before privileges go (port 179, TCP_MD5SIG) */
+	if (pipeline_init(&pl, cfg, ps, cfg->nplugins, src.dlt, src.snaplen, true) < 0 ||
+	    daemon_bgp_open(cfg, &bgp) < 0) {
+		daemon_bgp_fini(&bgp);
 		pipeline_fini(&pl);
 		plugins_stop(ps, cfg->nplugins);
 		pcap_src_close(&src);
 		return 1;
 	}
 	daemon_start(cfg, ps);
+	if (daemon_bgp_start(&bgp) < 0)
+		daemon_stop = 1;
 
-	struct core_ctx ctx = { &src, &pl };
+	struct core_ctx ctx = { &src, &pl, &bgp };
 	int rc = pcap_src_run(&src, &pl, core_poll, &ctx) < 0 ? 1 : 0;
 	if (rc == 0)
 		daemon_savefile_wait(cfg, core_poll, &ctx);
+	daemon_bgp_fini(&bgp);	/* no record is enriched from here on */
 	pipeline_fini(&pl);	/* the feeds close the rings: the plugins drain them and end */
 	if (plugins_stop(ps, cfg->nplugins) && rc == 0)
 		rc = PLUGIN_EXIT_UNDELIVERED;	/* each plugin logged what and where */

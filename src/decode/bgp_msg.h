@@ -232,6 +232,7 @@ struct bgp_open_cfg {
 	bool route_refresh, as4;
 	bool addpath_rx;      /* ADD-PATH receive for each MP family offered */
 	bool ext_nh;          /* RFC 8950: IPv4 unicast and VPN over an IPv6 next hop */
+	bool ext_msg;         /* RFC 8654: extended messages (capability 6) */
 };
 
 /*

@@ -69,6 +69,8 @@ size_t bgp_encode_open(const struct bgp_open_cfg *c, uint8_t *out, size_t capaci
 	af_caps(&w, c);
 	if (c->route_refresh)
 		cap(&w, 2, NULL, 0);
+	if (c->ext_msg)
+		cap(&w, 6, NULL, 0);
 	if (c->as4) {
 		uint8_t v[4] = { (uint8_t)(c->my_as >> 24), (uint8_t)(c->my_as >> 16),
 		    (uint8_t)(c->my_as >> 8), (uint8_t)c->my_as };

@@ -182,7 +182,7 @@ static void test_encode(void)
 	struct bgp_open o;
 	struct bgp_error e;
 	struct bgp_open_cfg c = { 70000, 90, 0x0a000009, true, true, true, true, true, true, true,
-		true };
+		true, false };
 	size_t n = bgp_encode_open(&c, m, sizeof(m));
 	ok(n > 29 && bgp_msg_need(m, n, false, &e) == (long)n, "OPEN encoded, header length right");
 	ok(bgp_decode_header(m, n, false, &msg, &e) && msg.type == BGP_OPEN, "header decodes");
