@@ -186,6 +186,32 @@ static void ip_for_names(const char *ip, char *out, size_t len)
 
 /* --- JSON lines --- */
 
+/* Communities as 1.7.7 prints them: the RIB's "AS:value" text, the three well-known ones by name. */
+static void sb_comms(struct sbuf *b, const char *comms)
+{
+	static const struct { const char *num, *name; } wk[] = {
+		{ "65535:65281", "no-export" }, { "65535:65282", "no-advertise" },
+		{ "65535:65283", "local-AS" },
+	};
+
+	sb_cat(b, "\"", 1);
+	while (*comms) {
+		size_t n = strcspn(comms, " ");
+		const char *name = NULL;
+		for (size_t i = 0; i < sizeof(wk) / sizeof(wk[0]); i++)
+			if (n == strlen(wk[i].num) && memcmp(comms, wk[i].num, n) == 0)
+				name = wk[i].name;
+		if (name)
+			sb_str(b, name);
+		else
+			sb_cat(b, comms, n);
+		comms += n;
+		if (*comms)
+			sb_cat(b, comms++, 1);
+	}
+	sb_cat(b, "\"", 1);
+}
+
 /* What a route line prints from "afi" on: a RIB route, or an NLRI with its attributes. */
 struct route_view {
 	uint16_t afi;
@@ -235,7 +261,7 @@ static void render_route(struct sbuf *b, const struct route_view *v)
 		sb_jstr(b, a->as_path ? a->as_path : "");
 		if (a->comms && *a->comms) {
 			sb_str(b, ", \"comms\": ");
-			sb_jstr(b, a->comms);
+			sb_comms(b, a->comms);
 		}
 		if (a->ecomms && *a->ecomms) {
 			sb_str(b, ", \"ecomms\": ");
@@ -482,6 +508,23 @@ static void hook_peer_up(void *arg, int peer, const struct bgp_peer_id *id, cons
 	free(b.p);
 }
 
+/*
+ * The route a withdrawal names, looked up before the RIB drops it: 1 when
+ * found (*r filled), 0 when the peer has no such route, -1 when the RIB
+ * holds a route of that prefix that the longest-match lookup cannot tell
+ * from it (another ADD-PATH path, or a longer prefix at the same address).
+ */
+static int find_route(const struct bgp_rib *rib, int peer, const struct bgp_nlri *n, struct bgp_route *r)
+{
+	if (!bgp_rib_lookup(rib, peer, n->afi, n->safi, n->has_rd ? &n->rd : NULL, n->addr, NULL, r) ||
+	    r->plen < n->plen)
+		return 0;
+	if (r->plen == n->plen && r->has_path_id == n->has_path_id &&
+	    (!n->has_path_id || r->path_id == n->path_id))
+		return 1;
+	return -1;
+}
+
 static void hook_nlri(void *arg, int peer, const struct bgp_peer_id *id, const struct bgp_nlri *n,
     const struct bgp_attrs *a, const struct bgp_attr *attr)
 {
@@ -498,14 +541,17 @@ static void hook_nlri(void *arg, int peer, const struct bgp_peer_id *id, const s
 		return;
 	mlog_reopen(l);
 	/*
-	 * A withdrawal prints the withdrawn route's attributes (1.7.7).  Given
-	 * none, the route still in the RIB (a hook called before the RIB
-	 * applies the withdrawal) gives them when it is this very prefix.
+	 * A withdrawal prints the withdrawn route's attributes, and nothing
+	 * for a route the peer never announced (1.7.7).  The hook runs before
+	 * the RIB applies a withdrawal (bgp_events.h): the route is still there.
 	 */
-	if (n->withdraw && !attr && l->rib &&
-	    bgp_rib_lookup(l->rib, peer, n->afi, n->safi, n->has_rd ? &n->rd : NULL, n->addr, NULL, &r) &&
-	    r.plen == n->plen && r.has_path_id == n->has_path_id && r.path_id == n->path_id)
-		attr = r.attr;
+	if (n->withdraw && !attr && l->rib) {
+		int found = find_route(l->rib, peer, n, &r);
+		if (found == 0)
+			return;
+		if (found > 0)
+			attr = r.attr;	/* else: the prefix alone */
+	}
 	route_from_nlri(&v, n, attr);
 	ts_now(l, ts, sizeof(ts));
 	line_head(l, &b, n->withdraw ? "withdraw" : "update", ts, ps, "log");
