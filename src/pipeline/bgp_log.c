@@ -121,6 +121,7 @@ struct bgp_log {
 	char who[CFG_NAME_MAX + 16];
 	struct bgp_event_sink sink;
 	struct bgp_rib *rib;
+	bool wd_before;			/* bgp_log_set_rib(): withdrawals reach nlri before the RIB */
 	_Atomic uint64_t seq;		/* pmacct's one sequence: +1 per log line, +1 per dump */
 	atomic_bool reopen;
 	unsigned tsflags;		/* timefmt TF_* from the timestamps_* keys */
@@ -547,10 +548,11 @@ static void hook_nlri(void *arg, int peer, const struct bgp_peer_id *id, const s
 	 */
 	if (n->withdraw && !attr && l->rib) {
 		int found = find_route(l->rib, peer, n, &r);
-		if (found == 0)
-			return;
 		if (found > 0)
-			attr = r.attr;	/* else: the prefix alone */
+			attr = r.attr;
+		else if (found == 0 && l->wd_before)
+			return;
+		/* else the prefix alone: the route is gone already, or not told apart */
 	}
 	route_from_nlri(&v, n, attr);
 	ts_now(l, ts, sizeof(ts));
@@ -1028,6 +1030,7 @@ const struct bgp_event_sink *bgp_log_sink(struct bgp_log *l)
 void bgp_log_set_rib(struct bgp_log *l, struct bgp_rib *rib)
 {
 	l->rib = rib;
+	l->wd_before = rib != NULL;
 }
 
 void bgp_log_reopen(struct bgp_log *l)

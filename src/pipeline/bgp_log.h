@@ -32,23 +32,24 @@ struct bgp_log;
 struct bgp_log *bgp_log_new(const struct core_cfg *cfg, char *err, size_t errlen);
 
 /*
- * The hooks to give the BGP thread; valid until bgp_log_free().  peer_down
- * logs every route of the peer as "delete" (as 1.7.7) by walking the RIB
- * the last tick was given, without locking it: it must be called on the
- * RIB's one writer thread before the peer's routes are dropped (the
- * contract of bgp_events.h), and after at least one tick (else no deletes
- * are logged).  nlri logs a withdrawal with the attributes in attr when
- * given (1.7.7 prints the withdrawn route's), and nothing for a withdrawal
- * when attr is NULL and the sink was told the route was unknown (see
- * bgp_log_set_rib).
+ * The hooks to give the BGP thread (copy them into its sink); valid until
+ * bgp_log_free().  They must run on the RIB's one writer thread, in the
+ * order of bgp_events.h.  peer_down logs every route of the peer as
+ * "delete" (as 1.7.7) by walking the RIB, unlocked (no other thread
+ * writes it), before the peer's routes are dropped.  An announcement is
+ * logged with attr.  A withdrawal is logged with the withdrawn route's
+ * attributes (as 1.7.7): attr when given, else the route the RIB still
+ * holds, else the prefix alone; see bgp_log_set_rib().
  */
 const struct bgp_event_sink *bgp_log_sink(struct bgp_log *l);
 
 /*
- * Give the sink the RIB before any hook runs (otherwise the first tick
- * does): peer_down walks it for the "delete" lines, and a withdrawal whose
- * attr is NULL is logged with the attributes of the route the RIB still
- * holds only if the BGP thread calls nlri before applying withdrawals.
+ * The RIB the hooks read (else the one the first tick is given), and a
+ * promise: the BGP thread calls nlri for a withdrawal before the RIB
+ * applies it.  Then the withdrawn route is still in the RIB to print, and
+ * a withdrawal of a route the peer never announced logs nothing, both as
+ * 1.7.7.  Without it a withdrawal the RIB no longer holds is logged with
+ * the prefix alone.
  */
 void bgp_log_set_rib(struct bgp_log *l, struct bgp_rib *rib);
 

@@ -204,6 +204,7 @@ struct peer {
 	struct bgp_peer_id id;
 	struct bgp_session s;
 	int seen;
+	bool wd_after;		/* withdrawals given to the sink after the RIB applied them */
 };
 
 static void on_nlri(void *arg, const struct bgp_nlri *n, const struct bgp_attrs *a)
@@ -214,7 +215,10 @@ static void on_nlri(void *arg, const struct bgp_nlri *n, const struct bgp_attrs 
 
 	p->seen++;
 	bgp_rib_wrlock(p->rib);
-	if (n->withdraw) {
+	if (n->withdraw && p->wd_after) {
+		bgp_rib_apply(p->rib, p->idx, n, a);
+		p->sink->nlri(p->sink->arg, p->idx, &p->id, n, a, NULL);
+	} else if (n->withdraw) {
 		/* the hook first, so that the withdrawn route's attributes can be logged */
 		p->sink->nlri(p->sink->arg, p->idx, &p->id, n, a, NULL);
 		bgp_rib_apply(p->rib, p->idx, n, a);
@@ -738,6 +742,42 @@ static void test_reopen_and_pipe(void)
 	bgp_rib_free(rib);
 }
 
+/* A BGP thread that applies withdrawals first: they are logged with the prefix alone. */
+static void test_withdraw_after(void)
+{
+	struct core_cfg cfg;
+	char err[256], path[256];
+	struct bgp_rib_cfg rc = { .max_peers = 4 };
+	struct bgp_rib *rib = bgp_rib_new(&rc);
+	struct peer p;
+	struct lines ls;
+
+	cfg_init(&cfg);
+	cfg.bgp.dump_file = NULL;
+	cfg.bgp.dump_latest_file = NULL;
+	snprintf(path, sizeof(path), "%s/after.json", dir);
+	cfg.bgp.msglog_file = path;
+	struct bgp_log *l = bgp_log_new(&cfg, err, sizeof(err));
+	const struct bgp_event_sink *s = bgp_log_sink(l);
+	s->tick(s->arg, rib, time(NULL));
+	peer_up(&p, rib, s, 2, 1000, 0);
+	p.wd_after = true;
+	bird_v6(&p, false);
+	bird_v6(&p, true);
+	peer_down(&p);
+	bgp_log_free(l);
+	read_lines(path, &ls);
+	is_int(ls.n, 6, "log_init, 2 updates, 2 withdrawals, log_close");
+	if (ls.n == 6) {
+		is_str(str_of(ls.v[3], "log_type"), "withdraw", "a withdrawal");
+		is_str(str_of(ls.v[3], "ip_prefix"), "2001:db8:1::/48", "its prefix");
+		ok(json_object_get(ls.v[3], "as_path") == NULL, "no attributes: the RIB had dropped them");
+		is_str(str_of(ls.v[5], "event_type"), "log_close", "then log_close");
+	}
+	free_lines(&ls);
+	bgp_rib_free(rib);
+}
+
 static void test_config_errors(void)
 {
 	struct core_cfg cfg;
@@ -772,6 +812,7 @@ int main(void)
 		return 1;
 	test_log_and_dump();
 	test_reopen_and_pipe();
+	test_withdraw_after();
 	test_config_errors();
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
