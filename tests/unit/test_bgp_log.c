@@ -10,7 +10,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -778,6 +780,163 @@ static void test_withdraw_after(void)
 	bgp_rib_free(rib);
 }
 
+/* --- Kafka through build/kafka_mock (a librdkafka mock cluster) --- */
+
+struct mock {
+	pid_t pid;
+	int in, out;		/* its stdin, its stdout */
+	char host[64], port[16];
+	char buf[1 << 16];
+	size_t len;
+};
+
+static int mock_start(struct mock *m, const char *bin)
+{
+	int pin[2], pout[2];
+
+	memset(m, 0, sizeof(*m));
+	if (pipe(pin) < 0 || pipe(pout) < 0)
+		return -1;
+	m->pid = fork();
+	if (m->pid == 0) {
+		dup2(pin[0], 0);
+		dup2(pout[1], 1);
+		int dn = open("/dev/null", O_WRONLY);
+		dup2(dn, 2);
+		close(pin[1]);
+		close(pout[0]);
+		execl(bin, bin, "bgp.msglog", "bgp.dump", (char *)NULL);
+		_exit(127);
+	}
+	close(pin[0]);
+	close(pout[1]);
+	m->in = pin[1];
+	m->out = pout[0];
+	return m->pid > 0 ? 0 : -1;
+}
+
+/* The next line of the mock's output (NUL-terminated, no newline), waiting up to secs; NULL at the end. */
+static char *mock_line(struct mock *m, int secs)
+{
+	static char line[1 << 16];
+
+	for (;;) {
+		char *nl = memchr(m->buf, '\n', m->len);
+		if (nl) {
+			size_t n = (size_t)(nl - m->buf);
+			memcpy(line, m->buf, n);
+			line[n] = '\0';
+			memmove(m->buf, nl + 1, m->len - n - 1);
+			m->len -= n + 1;
+			return line;
+		}
+		struct pollfd pf = { .fd = m->out, .events = POLLIN };
+		if (m->len == sizeof(m->buf) || poll(&pf, 1, secs * 1000) <= 0)
+			return NULL;
+		ssize_t r = read(m->out, m->buf + m->len, sizeof(m->buf) - m->len);
+		if (r <= 0)
+			return NULL;
+		m->len += (size_t)r;
+	}
+}
+
+static void mock_stop(struct mock *m)
+{
+	if (write(m->in, "quit\n", 5) < 0)
+		kill(m->pid, SIGTERM);
+	close(m->in);
+	close(m->out);
+	waitpid(m->pid, NULL, 0);
+}
+
+/* The log and a dump to Kafka: the same lines as the files, one message each, on their topics. */
+static void test_kafka(void)
+{
+	const char *bin = getenv("KAFKA_MOCK");
+	struct mock m;
+	struct core_cfg cfg;
+	char err[256], path[256], *line;
+	struct bgp_rib_cfg rc = { .max_peers = 4 };
+	struct bgp_rib *rib;
+	struct peer p;
+	struct lines file;
+
+	if (!bin || access(bin, X_OK) != 0) {
+		skip("no kafka_mock (Kafka not built)");
+		return;
+	}
+	if (mock_start(&m, bin) < 0 || !(line = mock_line(&m, 30)) || strncmp(line, "BOOTSTRAP ", 10) != 0) {
+		ok(0, "kafka_mock starts");
+		return;
+	}
+	/* "BOOTSTRAP host:port,..." */
+	char *hp = line + 10, *comma = strchr(hp, ','), *colon;
+	if (comma)
+		*comma = '\0';
+	colon = strrchr(hp, ':');
+	if (!colon) {
+		ok(0, "kafka_mock bootstrap address");
+		mock_stop(&m);
+		return;
+	}
+	*colon = '\0';
+	snprintf(m.host, sizeof(m.host), "%s", hp);
+	snprintf(m.port, sizeof(m.port), "%s", colon + 1);
+
+	cfg_init(&cfg);
+	snprintf(path, sizeof(path), "%s/kafka-log.json", dir);
+	cfg.bgp.msglog_file = path;
+	cfg.bgp.dump_file = NULL;
+	cfg.bgp.dump_latest_file = NULL;
+	cfg.bgp.msglog_kafka_topic = "bgp.msglog";
+	cfg.bgp.msglog_kafka_broker_host = m.host;
+	cfg.bgp.msglog_kafka_broker_port = (uint32_t)atoi(m.port);
+	cfg.bgp.dump_kafka_topic = "bgp.dump";
+	cfg.bgp.dump_kafka_broker_host = m.host;
+	cfg.bgp.dump_kafka_broker_port = (uint32_t)atoi(m.port);
+	struct bgp_log *l = bgp_log_new(&cfg, err, sizeof(err));
+	ok(l != NULL, "bgp_log_new with Kafka: %s", l ? "ok" : err);
+	if (!l) {
+		mock_stop(&m);
+		return;
+	}
+	rib = bgp_rib_new(&rc);
+	const struct bgp_event_sink *s = bgp_log_sink(l);
+	bgp_log_set_rib(l, rib);
+	peer_up(&p, rib, s, 2, 49179, 0);
+	bird_announce_v4(&p);
+	bird_v6(&p, false);
+	is_int(bgp_log_dump_now(l, rib, 1796629740), 5, "dump to Kafka: 5 routes");
+	peer_down(&p);
+	bgp_log_free(l);	/* waits for the queues to be delivered */
+	bgp_rib_free(rib);
+
+	read_lines(path, &file);
+	size_t n_log = 0, n_dump = 0, same = 0;
+	while (n_log + n_dump < file.n + 7 && (line = mock_line(&m, 30))) {
+		char topic[32];
+		int off = 0;
+		/* "MSG <topic> <key> <id> <payload>" */
+		if (sscanf(line, "MSG %31s %*s %*s %n", topic, &off) != 1 || !off)
+			continue;
+		json_error_t e;
+		json_t *v = json_loads(line + off, 0, &e);
+		if (strcmp(topic, "bgp.msglog") == 0) {
+			if (v && n_log < file.n && json_equal(v, file.v[n_log]))
+				same++;
+			n_log++;
+		} else if (strcmp(topic, "bgp.dump") == 0 && v) {
+			n_dump++;
+		}
+		json_decref(v);
+	}
+	is_int(n_log, file.n, "every log line reached Kafka");
+	is_int(same, file.n, "each message is its log file line");
+	is_int(n_dump, 7, "the dump reached Kafka: dump_init, 5 routes, dump_close");
+	free_lines(&file);
+	mock_stop(&m);
+}
+
 static void test_config_errors(void)
 {
 	struct core_cfg cfg;
@@ -813,6 +972,7 @@ int main(void)
 	test_log_and_dump();
 	test_reopen_and_pipe();
 	test_withdraw_after();
+	test_kafka();
 	test_config_errors();
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
