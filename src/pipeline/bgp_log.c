@@ -273,7 +273,8 @@ static void render_route(struct sbuf *b, const struct route_view *v)
 			sb_jstr(b, a->lcomms);
 		}
 		sb_printf(b, ", \"origin\": \"%c\"", a->origin < 3 ? origin[a->origin] : 'u');
-		sb_printf(b, ", \"local_pref\": %u", a->has_local_pref ? a->local_pref : 0);
+		if (a->has_local_pref)
+			sb_printf(b, ", \"local_pref\": %u", a->local_pref);
 		if (a->has_med)
 			sb_printf(b, ", \"med\": %u", a->med);
 	}

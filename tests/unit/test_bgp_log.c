@@ -287,15 +287,32 @@ static void peer_down(struct peer *p)
 
 static const struct ub NONE;
 
+/* BIRD over eBGP (AS 65001, tests/data/bgp_log/README.md): its AS first, no LOCAL_PREF. */
+static bool ebgp;
+
+static void bird_path(struct ub *at, const uint32_t *seq, size_t n)
+{
+	uint32_t p[8] = { 65001 };
+	if (n)
+		memcpy(p + ebgp, seq, n * sizeof(*seq));
+	a_path(at, p, n + ebgp, NULL, 0);
+}
+
+static void bird_lp(struct ub *at, uint32_t lp)
+{
+	if (!ebgp)
+		a_lp(at, lp);
+}
+
 static void bird_announce_v4(struct peer *p)
 {
 	struct ub at = { .n = 0 }, nl = { .n = 0 };
 
 	/* 198.51.100.0/25: 65010 4200000001, EGP, local-pref 100, RT:10.0.0.1:7 */
 	a_origin(&at, 1);
-	a_path(&at, (uint32_t[]){ 65010, 4200000001u }, 2, NULL, 0);
+	bird_path(&at, (uint32_t[]){ 65010, 4200000001u }, 2);
 	a_nh(&at, 127, 0, 0, 2);
-	a_lp(&at, 100);
+	bird_lp(&at, 100);
 	a_ecomms(&at, (uint64_t[]){ 0x0102000000000000ULL | (0x0a000001ULL << 16) | 7 }, 1);
 	pfx(&nl, -1, -1, NULL, 25, (uint8_t[]){ 198, 51, 100, 0 });
 	update(p, &NONE, &at, &nl);
@@ -303,10 +320,10 @@ static void bird_announce_v4(struct peer *p)
 	/* 192.0.2.0/24: the whole set */
 	at.n = nl.n = 0;
 	a_origin(&at, 0);
-	a_path(&at, (uint32_t[]){ 65001, 65002, 65003 }, 3, NULL, 0);
+	bird_path(&at, (uint32_t[]){ 65001, 65002, 65003 }, 3);
 	a_nh(&at, 127, 0, 0, 2);
 	a_med(&at, 50);
-	a_lp(&at, 200);
+	bird_lp(&at, 200);
 	a_comms(&at, (uint32_t[]){ 65000u << 16 | 1, 65000u << 16 | 2, 0xffffff01u }, 3);
 	a_ecomms(&at, (uint64_t[]){ 0x0002fde800000064ULL, 0x0003fde800000007ULL }, 2);
 	a_lcomms(&at, (uint32_t[]){ 65000, 1, 2, 65000, 3, 4 }, 2);
@@ -316,10 +333,10 @@ static void bird_announce_v4(struct peer *p)
 	/* 203.0.113.128/26: INCOMPLETE, MED 0 */
 	at.n = nl.n = 0;
 	a_origin(&at, 2);
-	a_path(&at, NULL, 0, NULL, 0);
+	bird_path(&at, NULL, 0);
 	a_nh(&at, 127, 0, 0, 2);
 	a_med(&at, 0);
-	a_lp(&at, 100);
+	bird_lp(&at, 100);
 	pfx(&nl, -1, -1, NULL, 26, (uint8_t[]){ 203, 0, 113, 128 });
 	update(p, &NONE, &at, &nl);
 }
@@ -338,19 +355,19 @@ static void bird_v6(struct peer *p, bool withdraw)
 		return;
 	}
 	a_origin(&at, 0);
-	a_path(&at, (uint32_t[]){ 65020 }, 1, NULL, 0);
+	bird_path(&at, (uint32_t[]){ 65020 }, 1);
 	a_mp_reach(&at, 2, 1, NH6, &nl);
 	a_med(&at, 10);
-	a_lp(&at, 100);
+	bird_lp(&at, 100);
 	a_comms(&at, (uint32_t[]){ 65000u << 16 | 600 }, 1);
 	a_lcomms(&at, (uint32_t[]){ 4200000000u, 5, 6 }, 1);
 	update(p, &NONE, &at, &NONE);
 	at.n = nl.n = 0;
 	pfx(&nl, -1, -1, NULL, 64, (uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8, 0, 2, 0, 0 });
 	a_origin(&at, 0);
-	a_path(&at, NULL, 0, NULL, 0);
+	bird_path(&at, NULL, 0);
 	a_mp_reach(&at, 2, 1, NH6, &nl);
-	a_lp(&at, 100);
+	bird_lp(&at, 100);
 	update(p, &NONE, &at, &NONE);
 }
 
@@ -937,6 +954,45 @@ static void test_kafka(void)
 	mock_stop(&m);
 }
 
+/* eBGP: 1.7.7 prints no local_pref when the UPDATE has none. */
+static void test_ebgp(void)
+{
+	struct core_cfg cfg;
+	char err[256], path[256];
+	struct bgp_rib_cfg rc = { .max_peers = 4 };
+	struct bgp_rib *rib = bgp_rib_new(&rc);
+	struct peer p;
+	struct lines ours, ref;
+
+	cfg_init(&cfg);
+	cfg.bgp.dump_file = NULL;
+	cfg.bgp.dump_latest_file = NULL;
+	struct bgp_log *l = bgp_log_new(&cfg, err, sizeof(err));
+	const struct bgp_event_sink *s = bgp_log_sink(l);
+	bgp_log_set_rib(l, rib);
+	ebgp = true;
+	peer_up(&p, rib, s, 2, 46435, 0);
+	p.id.as = 65001;
+	bird_announce_v4(&p);
+	bird_v6(&p, false);
+	peer_down(&p);
+	ebgp = false;
+	bgp_log_free(l);
+	snprintf(path, sizeof(path), "%s/msglog-127_0_0_2-46435.json", dir);
+	read_lines(path, &ours);
+	read_lines(DATA "msglog_bird_ebgp.json", &ref);
+	is_int(ours.n, ref.n, "eBGP msglog: as many lines as 1.7.7's");
+	if (ours.n == ref.n && ours.n == 12) {
+		for (size_t i = 0; i < 6; i++)
+			ok(same_line(ours.v[i], ref.v[i], false, "ebgp"), "eBGP msglog line %zu as 1.7.7's", i + 1);
+		same_routes(&ours, &ref, 6, 11, false, true, "eBGP deletes");
+		ok(same_line(ours.v[11], ref.v[11], false, "ebgp"), "eBGP log_close as 1.7.7's");
+	}
+	free_lines(&ours);
+	free_lines(&ref);
+	bgp_rib_free(rib);
+}
+
 static void test_config_errors(void)
 {
 	struct core_cfg cfg;
@@ -973,6 +1029,7 @@ int main(void)
 	test_reopen_and_pipe();
 	test_withdraw_after();
 	test_kafka();
+	test_ebgp();
 	test_config_errors();
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
