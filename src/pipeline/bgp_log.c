@@ -187,30 +187,57 @@ static void ip_for_names(const char *ip, char *out, size_t len)
 
 /* --- JSON lines --- */
 
-/* Communities as 1.7.7 prints them: the RIB's "AS:value" text, the three well-known ones by name. */
+static int u32_cmp(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+/*
+ * Communities as 1.7.7 prints them: sorted by value without duplicates
+ * (its attribute parser sorts them), the three well-known ones by name.
+ * comms is the RIB's "AS:value AS:value" text.
+ */
 static void sb_comms(struct sbuf *b, const char *comms)
 {
-	static const struct { const char *num, *name; } wk[] = {
-		{ "65535:65281", "no-export" }, { "65535:65282", "no-advertise" },
-		{ "65535:65283", "local-AS" },
-	};
+	uint32_t *v = xmalloc((strlen(comms) / 4 + 1) * sizeof(*v));
+	size_t n = 0;
+	const char *p = comms;
 
+	while (*p) {
+		char *end;
+		unsigned long hi = strtoul(p, &end, 10), lo;
+		if (*end != ':' || hi > 0xffff)
+			break;
+		lo = strtoul(end + 1, &end, 10);
+		if (lo > 0xffff || (*end && *end != ' '))
+			break;
+		v[n++] = (uint32_t)(hi << 16 | lo);
+		p = *end ? end + 1 : end;
+	}
+	if (*p) {			/* not the text expected: as it is */
+		sb_jstr(b, comms);
+		free(v);
+		return;
+	}
+	qsort(v, n, sizeof(*v), u32_cmp);
 	sb_cat(b, "\"", 1);
-	while (*comms) {
-		size_t n = strcspn(comms, " ");
-		const char *name = NULL;
-		for (size_t i = 0; i < sizeof(wk) / sizeof(wk[0]); i++)
-			if (n == strlen(wk[i].num) && memcmp(comms, wk[i].num, n) == 0)
-				name = wk[i].name;
-		if (name)
-			sb_str(b, name);
+	for (size_t i = 0; i < n; i++) {
+		if (i && v[i] == v[i - 1])
+			continue;
+		if (i)
+			sb_cat(b, " ", 1);
+		if (v[i] == 0xffffff01)
+			sb_str(b, "no-export");
+		else if (v[i] == 0xffffff02)
+			sb_str(b, "no-advertise");
+		else if (v[i] == 0xffffff03)
+			sb_str(b, "local-AS");
 		else
-			sb_cat(b, comms, n);
-		comms += n;
-		if (*comms)
-			sb_cat(b, comms++, 1);
+			sb_printf(b, "%u:%u", v[i] >> 16, v[i] & 0xffff);
 	}
 	sb_cat(b, "\"", 1);
+	free(v);
 }
 
 /* What a route line prints from "afi" on: a RIB route, or an NLRI with its attributes. */

@@ -406,7 +406,7 @@ static void exa_announce(struct peer *p)
 	a_lp(&at, 100);
 	attr(&at, 0x40, 6, &NONE);
 	a_aggregator(&at, 65300, 0x0a000009);
-	a_comms(&at, (uint32_t[]){ 65000u << 16 | 10, 0xffff029a, 0xffffff02, 0xffffff03 }, 4);
+	a_comms(&at, (uint32_t[]){ 65000u << 16 | 10, 0xffffff02, 0xffffff03, 0xffff029a }, 4);	/* as ExaBGP sent them */
 	pfx(&nl, 7, -1, NULL, 16, (uint8_t[]){ 172, 16 });
 	update(p, &NONE, &at, &nl);
 	at.n = nl.n = 0;
