@@ -240,6 +240,116 @@ static void sb_comms(struct sbuf *b, const char *comms)
 	free(v);
 }
 
+/* One extended or large community of the RIB's text and the key 1.7.7 sorts it by. */
+struct ctok {
+	const char *p;
+	size_t n;
+	uint64_t k1, k2;
+};
+
+static int ctok_cmp(const void *x, const void *y)
+{
+	const struct ctok *a = x, *b = y;
+	if (a->k1 != b->k1)
+		return a->k1 < b->k1 ? -1 : 1;
+	return a->k2 < b->k2 ? -1 : a->k2 > b->k2;
+}
+
+/*
+ * The sort key of "RT:65000:1", "SoO:10.0.0.1:7", "RT:4200000000:9" as
+ * the 8 bytes on the wire would give it (type: 0 two-octet AS, 1 IPv4, 2
+ * four-octet AS; subtype 2 RT, 3 SoO; admin; assigned), or of "a:b:c" (a
+ * large community).  false when tok is neither.
+ */
+static bool ctok_key(struct ctok *t, bool large)
+{
+	char buf[64], *end, *c;
+	unsigned long long v[3];
+
+	if (t->n >= sizeof(buf))
+		return false;
+	memcpy(buf, t->p, t->n);
+	buf[t->n] = '\0';
+	c = buf;
+	if (large) {
+		for (int i = 0; i < 3; i++) {
+			v[i] = strtoull(c, &end, 10);
+			if (end == c || v[i] > UINT32_MAX || *end != (i < 2 ? ':' : '\0'))
+				return false;
+			c = end + 1;
+		}
+		t->k1 = v[0] << 32 | v[1];
+		t->k2 = v[2];
+		return true;
+	}
+	unsigned sub = strncmp(c, "RT:", 3) == 0 ? 2 : strncmp(c, "SoO:", 4) == 0 ? 3 : 0;
+	if (!sub)
+		return false;
+	c += sub == 2 ? 3 : 4;
+	char *colon = strrchr(c, ':');
+	if (!colon)
+		return false;
+	*colon = '\0';
+	unsigned long long asg = strtoull(colon + 1, &end, 10);
+	if (*end || end == colon + 1)
+		return false;
+	struct in_addr ip;
+	unsigned type;
+	if (strchr(c, '.')) {
+		if (inet_pton(AF_INET, c, &ip) != 1)
+			return false;
+		v[0] = ntohl(ip.s_addr);
+		type = 1;
+	} else {
+		v[0] = strtoull(c, &end, 10);
+		if (*end || end == c || v[0] > UINT32_MAX)
+			return false;
+		type = v[0] > 0xffff ? 2 : 0;
+	}
+	t->k1 = (uint64_t)type << 56 | (uint64_t)sub << 48 | v[0];
+	t->k2 = asg;
+	return true;
+}
+
+/*
+ * Extended (large = false) or large communities as 1.7.7 prints them:
+ * sorted as their wire bytes, without duplicates (its attribute parser
+ * sorts them).  Text it cannot read goes out as it is.
+ */
+static void sb_csorted(struct sbuf *b, const char *text, bool large)
+{
+	size_t cap = strlen(text) / 2 + 1, n = 0;
+	struct ctok *t = xmalloc(cap * sizeof(*t));
+	const char *p = text;
+	bool good = true;
+
+	while (*p && good) {
+		size_t len = strcspn(p, " ");
+		t[n] = (struct ctok){ .p = p, .n = len };
+		good = len && ctok_key(&t[n], large);
+		n++;
+		p += len;
+		if (*p)
+			p++;
+	}
+	if (!good) {
+		sb_jstr(b, text);
+		free(t);
+		return;
+	}
+	qsort(t, n, sizeof(*t), ctok_cmp);
+	sb_cat(b, "\"", 1);
+	for (size_t i = 0; i < n; i++) {
+		if (i && ctok_cmp(&t[i], &t[i - 1]) == 0)
+			continue;
+		if (i)
+			sb_cat(b, " ", 1);
+		sb_cat(b, t[i].p, t[i].n);
+	}
+	sb_cat(b, "\"", 1);
+	free(t);
+}
+
 /* What a route line prints from "afi" on: a RIB route, or an NLRI with its attributes. */
 struct route_view {
 	uint16_t afi;
@@ -293,11 +403,11 @@ static void render_route(struct sbuf *b, const struct route_view *v)
 		}
 		if (a->ecomms && *a->ecomms) {
 			sb_str(b, ", \"ecomms\": ");
-			sb_jstr(b, a->ecomms);
+			sb_csorted(b, a->ecomms, false);
 		}
 		if (a->lcomms && *a->lcomms) {
 			sb_str(b, ", \"lcomms\": ");
-			sb_jstr(b, a->lcomms);
+			sb_csorted(b, a->lcomms, true);
 		}
 		sb_printf(b, ", \"origin\": \"%c\"", a->origin < 3 ? origin[a->origin] : 'u');
 		if (a->has_local_pref)

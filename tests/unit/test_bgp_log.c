@@ -993,6 +993,48 @@ static void test_ebgp(void)
 	bgp_rib_free(rib);
 }
 
+/* Communities of every kind sorted and unique, as 1.7.7 printed ExaBGP's unsorted lists. */
+static void test_sorted_comms(void)
+{
+	struct core_cfg cfg;
+	char err[256], path[256];
+	struct bgp_rib_cfg rc = { .max_peers = 4 };
+	struct bgp_rib *rib = bgp_rib_new(&rc);
+	struct peer p;
+	struct lines ours, ref;
+	struct ub at = { .n = 0 }, nl = { .n = 0 };
+
+	cfg_init(&cfg);
+	cfg.bgp.dump_file = NULL;
+	cfg.bgp.dump_latest_file = NULL;
+	struct bgp_log *l = bgp_log_new(&cfg, err, sizeof(err));
+	const struct bgp_event_sink *s = bgp_log_sink(l);
+	bgp_log_set_rib(l, rib);
+	peer_up(&p, rib, s, 4, 33287, 0);
+	/* the bytes ExaBGP sent (tshark), tests/data/bgp_log/exabgp_sort.conf */
+	a_origin(&at, 0);
+	a_path(&at, NULL, 0, NULL, 0);
+	a_nh(&at, 10, 0, 0, 1);
+	a_lp(&at, 100);
+	a_comms(&at, (uint32_t[]){ 65000u << 16 | 9, 65000u << 16 | 1, 65000u << 16 | 1 }, 3);
+	a_ecomms(&at, (uint64_t[]){ 0x0002fde800000009ULL, 0x0002fde800000001ULL, 0x0003fde800000003ULL,
+	    0x00020a0000010005ULL }, 4);
+	a_lcomms(&at, (uint32_t[]){ 65000, 9, 9, 65000, 1, 1, 64999, 5, 5 }, 3);
+	pfx(&nl, -1, -1, NULL, 24, (uint8_t[]){ 10, 7, 0 });
+	update(&p, &NONE, &at, &nl);
+	peer_down(&p);
+	bgp_log_free(l);
+	snprintf(path, sizeof(path), "%s/msglog-127_0_0_4-33287.json", dir);
+	read_lines(path, &ours);
+	read_lines(DATA "msglog_exabgp_sort.json", &ref);
+	is_int(ours.n, ref.n, "sorted communities: as many lines as 1.7.7's");
+	for (size_t i = 0; i < ours.n && i < ref.n; i++)
+		ok(same_line(ours.v[i], ref.v[i], false, "sorted"), "sorted communities line %zu as 1.7.7's", i + 1);
+	free_lines(&ours);
+	free_lines(&ref);
+	bgp_rib_free(rib);
+}
+
 static void test_config_errors(void)
 {
 	struct core_cfg cfg;
@@ -1030,6 +1072,7 @@ int main(void)
 	test_withdraw_after();
 	test_kafka();
 	test_ebgp();
+	test_sorted_comms();
 	test_config_errors();
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
