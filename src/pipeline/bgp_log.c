@@ -67,15 +67,20 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	sb_reserve(b, 256);
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
 	va_end(ap);
-	if (n <= 0)
+	if (n < 0) {
+		b->p[b->len] = '\0';
 		return;
-	sb_reserve(b, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	}
+	if ((size_t)n >= b->cap - b->len) {	/* longer than the room: once more with enough */
+		sb_reserve(b, (size_t)n);
+		va_start(ap, fmt);
+		vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	b->len += (size_t)n;
 }
 
@@ -378,43 +383,87 @@ static void route_from_nlri(struct route_view *v, const struct bgp_nlri *n, cons
 	    .n_labels = n->n_labels, .label = n->n_labels ? n->label[0] : 0, .attr = attr };
 }
 
+/* The attributes' part of a route line, from "bgp_nexthop" to "med". */
+static void render_attr(struct sbuf *b, const struct bgp_attr *a)
+{
+	char txt[INET6_ADDRSTRLEN];
+	static const char origin[] = "ieu";
+
+	if (a->next_hop.afi) {
+		addr_text(a->next_hop.afi, a->next_hop.a, txt, sizeof(txt));
+		sb_printf(b, ", \"bgp_nexthop\": \"%s\"", txt);
+	}
+	sb_str(b, ", \"as_path\": ");
+	sb_jstr(b, a->as_path ? a->as_path : "");
+	if (a->comms && *a->comms) {
+		sb_str(b, ", \"comms\": ");
+		sb_comms(b, a->comms);
+	}
+	if (a->ecomms && *a->ecomms) {
+		sb_str(b, ", \"ecomms\": ");
+		sb_csorted(b, a->ecomms, false);
+	}
+	if (a->lcomms && *a->lcomms) {
+		sb_str(b, ", \"lcomms\": ");
+		sb_csorted(b, a->lcomms, true);
+	}
+	sb_printf(b, ", \"origin\": \"%c\"", a->origin < 3 ? origin[a->origin] : 'u');
+	if (a->has_local_pref)
+		sb_printf(b, ", \"local_pref\": %u", a->local_pref);
+	if (a->has_med)
+		sb_printf(b, ", \"med\": %u", a->med);
+}
+
+/*
+ * Rendered attribute parts by attribute set, for one walk (the sets are
+ * shared by many routes; their pointers are valid while the RIB is
+ * locked, so the cache is emptied before it is unlocked).
+ */
+#define ACACHE_SLOTS 4096
+#define ACACHE_TEXT_MAX (4u << 20)
+struct acache {
+	const struct bgp_attr *key[ACACHE_SLOTS];
+	uint32_t off[ACACHE_SLOTS], len[ACACHE_SLOTS];
+	struct sbuf text;
+};
+
+static void acache_clear(struct acache *c)
+{
+	memset(c->key, 0, sizeof(c->key));
+	c->text.len = 0;
+}
+
 /* ", \"afi\": ... }\n": the route part of a log or dump line, in 1.7.7's order. */
-static void render_route(struct sbuf *b, const struct route_view *v)
+static void render_route(struct sbuf *b, const struct route_view *v, struct acache *c)
 {
 	char txt[INET6_ADDRSTRLEN + 8];
-	static const char origin[] = "ieu";
 
 	addr_text(v->afi, v->addr, txt, sizeof(txt));
 	sb_printf(b, ", \"afi\": %u, \"safi\": %u, \"ip_prefix\": \"%s/%u\"", v->afi, v->safi, txt,
 	    v->plen);
 	if (v->has_path_id)
 		sb_printf(b, ", \"as_path_id\": %u", v->path_id);
-	if (v->attr) {
-		const struct bgp_attr *a = v->attr;
-		if (a->next_hop.afi) {
-			addr_text(a->next_hop.afi, a->next_hop.a, txt, sizeof(txt));
-			sb_printf(b, ", \"bgp_nexthop\": \"%s\"", txt);
+	if (v->attr && c) {
+		size_t h = ((uintptr_t)v->attr >> 4) * 0x9E3779B1u % ACACHE_SLOTS;
+		if (c->key[h] != v->attr) {
+			if (c->text.len > ACACHE_TEXT_MAX)
+				acache_clear(c);	/* many distinct sets: start over, bounded */
+			size_t start = c->text.len;
+			render_attr(&c->text, v->attr);
+			if (c->text.len - start > UINT32_MAX || start > UINT32_MAX) {
+				c->text.len = start;
+				render_attr(b, v->attr);
+				goto tail;
+			}
+			c->key[h] = v->attr;
+			c->off[h] = (uint32_t)start;
+			c->len[h] = (uint32_t)(c->text.len - start);
 		}
-		sb_str(b, ", \"as_path\": ");
-		sb_jstr(b, a->as_path ? a->as_path : "");
-		if (a->comms && *a->comms) {
-			sb_str(b, ", \"comms\": ");
-			sb_comms(b, a->comms);
-		}
-		if (a->ecomms && *a->ecomms) {
-			sb_str(b, ", \"ecomms\": ");
-			sb_csorted(b, a->ecomms, false);
-		}
-		if (a->lcomms && *a->lcomms) {
-			sb_str(b, ", \"lcomms\": ");
-			sb_csorted(b, a->lcomms, true);
-		}
-		sb_printf(b, ", \"origin\": \"%c\"", a->origin < 3 ? origin[a->origin] : 'u');
-		if (a->has_local_pref)
-			sb_printf(b, ", \"local_pref\": %u", a->local_pref);
-		if (a->has_med)
-			sb_printf(b, ", \"med\": %u", a->med);
+		sb_cat(b, c->text.p + c->off[h], c->len[h]);
+	} else if (v->attr) {
+		render_attr(b, v->attr);
 	}
+tail:
 	if (v->has_rd) {
 		rd_text(&v->rd, txt, sizeof(txt));
 		sb_printf(b, ", \"rd\": \"%s\", \"rd_origin\": \"bgp\"", txt);
@@ -695,7 +744,7 @@ static void hook_nlri(void *arg, int peer, const struct bgp_peer_id *id, const s
 	route_from_nlri(&v, n, attr);
 	ts_now(l, ts, sizeof(ts));
 	line_head(l, &b, n->withdraw ? "withdraw" : "update", ts, ps, "log");
-	render_route(&b, &v);
+	render_route(&b, &v, NULL);
 	mlog_emit(l, ps, &b);
 	free(b.p);
 }
@@ -718,7 +767,7 @@ static int del_route(void *arg, const struct bgp_route *r)
 		return 0;
 	route_from_rib(&v, r);
 	line_head(w->l, &w->b, "delete", w->ts, w->ps, "log");
-	render_route(&w->b, &v);
+	render_route(&w->b, &v, NULL);
 	mlog_emit(w->l, w->ps, &w->b);
 	return 0;
 }
@@ -776,6 +825,7 @@ struct dump_ctx {
 	uint16_t afi;
 	uint64_t entries;		/* of this peer */
 	struct sbuf line;
+	struct acache *cache;		/* emptied before each unlock */
 };
 
 static void dump_emit(struct dump_ctx *d)
@@ -817,7 +867,7 @@ static int dump_route(void *arg, const struct bgp_route *r)
 	sb_printf(&d->line, "{\"seq\": %llu, \"timestamp\": \"%s\", \"peer_ip_src\": \"%s\", "
 	    "\"peer_tcp_port\": %u, \"event_type\": \"dump\"", (unsigned long long)d->seq, d->ts,
 	    d->ps.ip, d->ps.port);
-	render_route(&d->line, &v);
+	render_route(&d->line, &v, d->cache);
 	dump_emit(d);
 	d->entries++;
 	return 0;
@@ -868,6 +918,7 @@ static uint64_t dump_run(struct bgp_log *l, struct bgp_rib *rib, time_t t, uint6
 	gettimeofday(&t0, NULL);
 	log_info(l->who, "*** Dumping BGP tables - START ***");
 	fout_init(&d.f);
+	d.cache = xcalloc(1, sizeof(*d.cache));
 	d.per_peer = tpl && strstr(tpl, "$peer_src_ip");
 	timefmt_stamp(d.ts, sizeof(d.ts), t, l->tsflags);
 	for (int i = 0; i < l->max_peers; i++) {
@@ -903,6 +954,7 @@ static uint64_t dump_run(struct bgp_log *l, struct bgp_rib *rib, time_t t, uint6
 			if (pid && same_peer(pid, &id)) {
 				d.afi = afi;
 				bgp_rib_walk(rib, i, dump_route, &d);
+				acache_clear(d.cache);
 			} else {
 				gone = true;
 			}
@@ -919,6 +971,8 @@ static uint64_t dump_run(struct bgp_log *l, struct bgp_rib *rib, time_t t, uint6
 	dump_file_done(&d, t, "");
 	free(d.f.buf.p);
 	free(d.line.p);
+	free(d.cache->text.p);
+	free(d.cache);
 	gettimeofday(&t1, NULL);
 	log_info(l->who, "*** Dumping BGP tables - END (TABLES: %d ENTRIES: %llu ET: %lld) ***", peers,
 	    (unsigned long long)total, (long long)(t1.tv_sec - t0.tv_sec));
