@@ -818,7 +818,6 @@ struct dump_ctx {
 	struct bgp_log *l;
 	struct fout f;
 	bool per_peer;
-	int tables;			/* peers written to f */
 	char ts[64];
 	uint64_t seq;
 	struct peer_state ps;		/* the peer being dumped */
@@ -847,8 +846,7 @@ static void dump_event(struct dump_ctx *d, const char *event, bool close_)
 	sb_printf(&d->line, "{\"timestamp\": \"%s\", \"peer_ip_src\": \"%s\", \"peer_tcp_port\": %u, "
 	    "\"event_type\": \"%s\"", d->ts, d->ps.ip, d->ps.port, event);
 	if (close_)
-		sb_printf(&d->line, ", \"entries\": %llu, \"tables\": %d", (unsigned long long)d->entries,
-		    d->tables);
+		sb_printf(&d->line, ", \"entries\": %llu, \"tables\": 1", (unsigned long long)d->entries);
 	else
 		sb_printf(&d->line, ", \"dump_period\": %u", d->l->refresh);
 	sb_printf(&d->line, ", \"seq\": %llu}\n", (unsigned long long)d->seq);
@@ -941,11 +939,9 @@ static uint64_t dump_run(struct bgp_log *l, struct bgp_rib *rib, time_t t, uint6
 			vars.peer_src_ip = ipn;
 			if (timefmt_expand(d.f.path, sizeof(d.f.path), tpl, t, &vars) < 0)
 				log_warnx(l->who, "BGP dump: file name too long: '%s'", tpl);
-			d.tables = 0;
 			fout_open(l, &d.f, true);
 		}
 		d.entries = 0;
-		d.tables++;
 		dump_event(&d, "dump_init", false);
 		/* one AFI at a time, each under its own read lock: IPv4 (unicast, VPN), then IPv6 */
 		for (uint16_t afi = BGP_AFI_IPV4; afi <= BGP_AFI_IPV6 && !gone; afi++) {

@@ -993,25 +993,11 @@ static void test_ebgp(void)
 	bgp_rib_free(rib);
 }
 
-/* Communities of every kind sorted and unique, as 1.7.7 printed ExaBGP's unsorted lists. */
-static void test_sorted_comms(void)
+/* The route ExaBGP sent with unsorted communities (tshark), tests/data/bgp_log/exabgp_sort.conf. */
+static void exa_sort_route(struct peer *pp)
 {
-	struct core_cfg cfg;
-	char err[256], path[256];
-	struct bgp_rib_cfg rc = { .max_peers = 4 };
-	struct bgp_rib *rib = bgp_rib_new(&rc);
-	struct peer p;
-	struct lines ours, ref;
 	struct ub at = { .n = 0 }, nl = { .n = 0 };
 
-	cfg_init(&cfg);
-	cfg.bgp.dump_file = NULL;
-	cfg.bgp.dump_latest_file = NULL;
-	struct bgp_log *l = bgp_log_new(&cfg, err, sizeof(err));
-	const struct bgp_event_sink *s = bgp_log_sink(l);
-	bgp_log_set_rib(l, rib);
-	peer_up(&p, rib, s, 4, 33287, 0);
-	/* the bytes ExaBGP sent (tshark), tests/data/bgp_log/exabgp_sort.conf */
 	a_origin(&at, 0);
 	a_path(&at, NULL, 0, NULL, 0);
 	a_nh(&at, 10, 0, 0, 1);
@@ -1021,7 +1007,27 @@ static void test_sorted_comms(void)
 	    0x00020a0000010005ULL }, 4);
 	a_lcomms(&at, (uint32_t[]){ 65000, 9, 9, 65000, 1, 1, 64999, 5, 5 }, 3);
 	pfx(&nl, -1, -1, NULL, 24, (uint8_t[]){ 10, 7, 0 });
-	update(&p, &NONE, &at, &nl);
+	update(pp, &NONE, &at, &nl);
+}
+
+/* Communities of every kind sorted and unique, as 1.7.7 printed ExaBGP's unsorted lists. */
+static void test_sorted_comms(void)
+{
+	struct core_cfg cfg;
+	char err[256], path[256];
+	struct bgp_rib_cfg rc = { .max_peers = 4 };
+	struct bgp_rib *rib = bgp_rib_new(&rc);
+	struct peer p;
+	struct lines ours, ref;
+
+	cfg_init(&cfg);
+	cfg.bgp.dump_file = NULL;
+	cfg.bgp.dump_latest_file = NULL;
+	struct bgp_log *l = bgp_log_new(&cfg, err, sizeof(err));
+	const struct bgp_event_sink *s = bgp_log_sink(l);
+	bgp_log_set_rib(l, rib);
+	peer_up(&p, rib, s, 4, 33287, 0);
+	exa_sort_route(&p);
 	peer_down(&p);
 	bgp_log_free(l);
 	snprintf(path, sizeof(path), "%s/msglog-127_0_0_4-33287.json", dir);
@@ -1032,6 +1038,43 @@ static void test_sorted_comms(void)
 		ok(same_line(ours.v[i], ref.v[i], false, "sorted"), "sorted communities line %zu as 1.7.7's", i + 1);
 	free_lines(&ours);
 	free_lines(&ref);
+	bgp_rib_free(rib);
+}
+
+/* One dump file for all peers: each peer's dump_init, routes, dump_close ("tables": 1 each). */
+static void test_shared_dump(void)
+{
+	struct core_cfg cfg;
+	char err[256], tpl[256], path[256];
+	struct bgp_rib_cfg rc = { .max_peers = 4 };
+	struct bgp_rib *rib = bgp_rib_new(&rc);
+	struct peer p4, p2;
+	struct lines ours, ref;
+
+	cfg_init(&cfg);
+	cfg.bgp.msglog_file = NULL;
+	snprintf(tpl, sizeof(tpl), "%s/dump-all-%%H%%M.json", dir);
+	cfg.bgp.dump_file = tpl;
+	cfg.bgp.dump_latest_file = NULL;
+	struct bgp_log *l = bgp_log_new(&cfg, err, sizeof(err));
+	const struct bgp_event_sink *s = bgp_log_sink(l);
+	bgp_log_set_rib(l, rib);
+	peer_up(&p4, rib, s, 4, 36117, 0);
+	exa_sort_route(&p4);
+	peer_up(&p2, rib, s, 2, 38701, 0);
+	bird_announce_v4(&p2);
+	bird_v6(&p2, false);
+	/* 08:17:00 UTC, as 1.7.7's */
+	is_int(bgp_log_dump_now(l, rib, 1796631420), 6, "shared dump: 1 + 5 routes");
+	snprintf(path, sizeof(path), "%s/dump-all-0817.json", dir);
+	read_lines(path, &ours);
+	read_lines(DATA "dump_shared.json", &ref);
+	is_int(ours.n, ref.n, "shared dump: as many lines as 1.7.7's");
+	for (size_t i = 0; i < ours.n && i < ref.n; i++)
+		ok(same_line(ours.v[i], ref.v[i], true, "shared dump"), "shared dump line %zu as 1.7.7's", i + 1);
+	free_lines(&ours);
+	free_lines(&ref);
+	bgp_log_free(l);
 	bgp_rib_free(rib);
 }
 
@@ -1073,6 +1116,7 @@ int main(void)
 	test_kafka();
 	test_ebgp();
 	test_sorted_comms();
+	test_shared_dump();
 	test_config_errors();
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
