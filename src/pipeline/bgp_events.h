@@ -12,7 +12,9 @@
 /*
  * Hooks the BGP thread calls, on its own thread, in this order for a
  * session: peer_up once established, nlri for each prefix of each UPDATE
- * (after the RIB has applied it, with the RIB write-locked), peer_down when
+ * (with the RIB write-locked: an announcement after the RIB has applied
+ * it, a withdrawal before, so that the log can print the withdrawn
+ * route's attributes as pmacct does), peer_down when
  * the session ends (before its routes are dropped from the RIB), and tick
  * about once a second whether or not anything happened.  Any hook may be
  * NULL.  A hook must not block for long: sessions wait while it runs.

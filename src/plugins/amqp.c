@@ -355,4 +355,9 @@ static const struct broker_plugin_def amqp_def = {
 	.make_ctx = amqp_make_ctx,
 };
 
+const struct broker_plugin_def *amqp_broker_def(void)
+{
+	return &amqp_def;
+}
+
 BROKER_PLUGIN_TYPE(amqp_plugin_type, "amqp", amqp_def);

@@ -161,6 +161,15 @@ struct table_gauge;
 /* Publish the in-memory queue's fill (messages, bytes) to g from now on. */
 void broker_set_gauge(struct broker *b, struct table_gauge *g);
 
+/*
+ * The kafka and amqp backends as a broker_plugin_def, for other writers of
+ * JSON messages (the BGP message log and table dumps): make_ctx() on a
+ * plugin whose cfg holds broker_host/_port, kafka_config_file, amqp_user,
+ * _passwd, _vhost and sql_db (the exchange).  NULL when not built.
+ */
+const struct broker_plugin_def *kafka_broker_def(void);
+const struct broker_plugin_def *amqp_broker_def(void);
+
 /* Register the cache (pmacct's ceiling) and the in-memory queue (kafka_queue_max). */
 void broker_plugin_bounds(struct plugin *p);
 

@@ -350,4 +350,9 @@ static const struct broker_plugin_def kafka_def = {
 	.key_ok = kafka_topic_ok,
 };
 
+const struct broker_plugin_def *kafka_broker_def(void)
+{
+	return &kafka_def;
+}
+
 BROKER_PLUGIN_TYPE(kafka_plugin_type, "kafka", kafka_def);
