@@ -49,7 +49,7 @@ asan: deps
 tsan: test-deps
 	@[ -f $(TSAN_BUILD)/build.ninja ] || meson setup $(TSAN_BUILD) $(MESON_WERROR) -Db_sanitize=thread -Dbuildtype=debug
 	ninja -C $(TSAN_BUILD)
-	meson test -C $(TSAN_BUILD) --print-errorlogs ring agg health gauge
+	meson test -C $(TSAN_BUILD) --print-errorlogs ring agg health gauge bgp_rib
 	TSAN_OPTIONS=halt_on_error=1:exitcode=66 $(TSAN_BUILD)/pmacctd -f tests/e2e/configs/tsan.conf >/dev/null
 	TSAN_OPTIONS=halt_on_error=1:exitcode=66 NFACCTD=$(abspath $(TSAN_BUILD))/nfacctd \
 	$(PYTHON) -m pytest -q tests/e2e/test_tee_workers.py
