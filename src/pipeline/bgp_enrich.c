@@ -141,34 +141,38 @@ void bgp_patterns_free(struct bgp_patterns *ps)
 	memset(ps, 0, sizeof(*ps));
 }
 
-bool bgp_pattern_match(const char *p, const char *c)
+/*
+ * Where pattern p matches in hay as pmacct 1.7.7 finds it (verified, see
+ * docs/bgp.md): the text before p's first '.' is searched as a substring;
+ * with a '.', the text from there to the next blank must be exactly as long
+ * as p and equal to it but where p has '.'.  NULL when it does not match:
+ * then this pattern is not searched any further (a failed '.' check ends
+ * the search even when a later community would match).
+ */
+static const char *pattern_find(const char *hay, const char *p)
 {
-	for (; *p; p++, c++) {
-		if (!*c || *c == ' ')
-			return false;
-		if (*p != '.' && *p != *c)
-			return false;
-	}
-	return true;
-}
+	const char *dot = strchr(p, '.');
+	size_t plen = strlen(p), head = dot ? (size_t)(dot - p) : plen;
+	const char *m;
 
-/* The first token of comms matching one of ps, into tok (len bytes); false if none. */
-static bool first_match(const char *comms, const struct bgp_patterns *ps, char *tok, size_t len)
-{
-	for (const char *t = comms; *t;) {
-		const char *e = strchr(t, ' ');
-		size_t n = e ? (size_t)(e - t) : strlen(t);
-		for (int i = 0; i < ps->n; i++)
-			if (bgp_pattern_match(ps->p[i], t) && n < len) {
-				memcpy(tok, t, n);
-				tok[n] = '\0';
-				return true;
-			}
-		if (!e)
-			break;
-		t = e + 1;
+	if (!head) {
+		m = hay;	/* a pattern starting with '.' searches for "": the start */
+	} else {
+		for (m = hay; (m = strchr(m, p[0])); m++)
+			if (strncmp(m, p, head) == 0)
+				break;
+		if (!m)
+			return NULL;
 	}
-	return false;
+	if (!dot)
+		return m;
+	size_t tlen = strcspn(m, " ");
+	if (tlen != plen)
+		return NULL;
+	for (size_t i = 0; i < plen; i++)
+		if (p[i] != '.' && p[i] != m[i])
+			return NULL;
+	return m;
 }
 
 void bgp_text_put_filtered(char *dst, size_t cap, const char *comms, const struct bgp_patterns *ps)
@@ -180,25 +184,38 @@ void bgp_text_put_filtered(char *dst, size_t cap, const char *comms, const struc
 		bgp_text_put(dst, cap, comms);
 		return;
 	}
-	for (const char *t = comms; *t;) {
-		const char *e = strchr(t, ' ');
-		size_t n = e ? (size_t)(e - t) : strlen(t);
-		for (int i = 0; i < ps->n; i++)
-			if (bgp_pattern_match(ps->p[i], t)) {
-				if (o + n + 2 < sizeof(buf)) {
-					if (o)
-						buf[o++] = ' ';
-					memcpy(buf + o, t, n);
-					o += n;
-				}
-				break;
+	/* pattern by pattern, each occurrence: from the match to the next blank */
+	for (int i = 0; i < ps->n; i++) {
+		const char *hay = comms, *m;
+		while (*hay && (m = pattern_find(hay, ps->p[i]))) {
+			size_t n = strcspn(m, " ");
+			if (o + n + 2 < sizeof(buf)) {
+				if (o)
+					buf[o++] = ' ';
+				memcpy(buf + o, m, n);
+				o += n;
 			}
-		if (!e)
-			break;
-		t = e + 1;
+			hay = m + n;
+			if (!n)
+				break;
+		}
 	}
 	buf[o] = '\0';
 	bgp_text_put(dst, cap, buf);
+}
+
+/* The first community the patterns keep (bgp_*comm_pattern_to_asn), into tok; false if none. */
+static bool first_match(const char *comms, const struct bgp_patterns *ps, char *tok, size_t len)
+{
+	char buf[FR_BGP_STR_MAX];
+
+	bgp_text_put_filtered(buf, sizeof(buf), comms, ps);
+	size_t n = strcspn(buf, " ");
+	if (!n || n >= len)
+		return false;
+	memcpy(tok, buf, n);
+	tok[n] = '\0';
+	return true;
 }
 
 uint32_t bgp_path_peer_as(const char *path, bool skip_subas)
@@ -207,14 +224,14 @@ uint32_t bgp_path_peer_as(const char *path, bool skip_subas)
 	bool in_confed = false;
 
 	for (const char *t = path; *t;) {
-		bool open = *t == '(';
+		bool open = *t == '(' || *t == '[';
 		const char *d = t;
 		while (*d == '(' || *d == '{' || *d == '[')
 			d++;
 		uint32_t asn = (uint32_t)strtoul(d, NULL, 10);
 		const char *e = strchr(t, ' ');
 		size_t n = e ? (size_t)(e - t) : strlen(t);
-		bool close = n && t[n - 1] == ')';
+		bool close = n && (t[n - 1] == ')' || t[n - 1] == ']');
 		if (!skip_subas)
 			return asn;
 		if (open)
@@ -725,7 +742,7 @@ static void route_asns(const struct bgp_enrich *e, const struct bgp_attr *a, uin
     uint32_t *peer)
 {
 	*origin = a->origin_as;
-	*peer = e->skip_subas ? bgp_path_peer_as(a->as_path, true) : a->first_as;
+	*peer = bgp_path_peer_as(a->as_path, e->skip_subas);
 	if (!a->origin_as && (e->std_to_asn.n || e->lrg_to_asn.n)) {
 		uint32_t p, o;
 		if (pattern_asn(e, a, &p, &o)) {

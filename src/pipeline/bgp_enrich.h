@@ -81,7 +81,7 @@ void bgp_text_put(char *dst, size_t cap, const char *src);
 /* The first `radius` tokens of an AS path (radius 0: all), then bgp_text_put. */
 void bgp_text_put_radius(char *dst, size_t cap, const char *path, unsigned radius);
 
-/* Compiled community patterns: comma-separated, each a prefix with '.' matching any character. */
+/* Community patterns (bgp_*comm_pattern): comma-separated; '.' matches any character. */
 #define BGP_MAX_PATTERNS 32
 struct bgp_patterns {
 	int n;
@@ -90,15 +90,17 @@ struct bgp_patterns {
 /* Parse; 0, or -1 when there are more than BGP_MAX_PATTERNS or an empty one. */
 int bgp_patterns_parse(struct bgp_patterns *ps, const char *text);
 void bgp_patterns_free(struct bgp_patterns *ps);
-/* Does community text c (one token) match pattern p? */
-bool bgp_pattern_match(const char *p, const char *c);
-/* The tokens of comms matching any of ps (every token when ps has none), then bgp_text_put. */
+/*
+ * What pmacct 1.7.7 keeps of comms under patterns ps (all of comms when ps
+ * has none), then bgp_text_put: pattern by pattern, each occurrence from
+ * the match to the end of its community (docs/bgp.md "Correlation").
+ */
 void bgp_text_put_filtered(char *dst, size_t cap, const char *comms, const struct bgp_patterns *ps);
 
 /*
  * The peer AS of an AS path's text: its first ASN, or with skip_subas the
- * first outside the confederation segments "( .. )" (the first sub-AS
- * when there is none outside).  0 for an empty path.
+ * first outside the confederation segments "( .. )" and "[..]" (the
+ * first sub-AS when there is none outside).  0 for an empty path.
  */
 uint32_t bgp_path_peer_as(const char *path, bool skip_subas);
 
