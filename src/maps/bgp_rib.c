@@ -17,14 +17,36 @@
  * are fixed-size records in arrays of 32-bit words, addressed by index
  * (0 = none), with free lists; an empty arena is released whole.
  *
- * A node: [0] child 0, [1] child 1, [2] route index << 8 | key length,
- *         [3..] key words (big-endian bit order, bits past the length zero).
- * A route: [0] attribute slot, [1] next route of the prefix (ADD-PATH),
- *          [2] path id, [3] bit 0 has path id, bits 1..3 label count,
- *          [4..7] labels (VPN tables only).
- * Glue nodes (route 0) always have two children.
+ * A node: [0] child 0, [1] child 1, [2] value << 9 | inline << 8 | key
+ *         length, [3..] key words (big-endian bit order, bits past the
+ *         length zero).  The value is 0 for a glue node; with inline set,
+ *         the attribute slot of the node's one route (unicast, no path id:
+ *         the common case, which then needs no route record and costs a
+ *         lookup no further cache miss); else the first route record.
+ * A route: [0] attribute slot, [1] next route of the prefix (ADD-PATH, bits
+ *          0..22) | label count << 28 | has path id << 31, [2] path id,
+ *          [3..6] labels (VPN tables only).
+ * Glue nodes always have two children.
  */
-#define RIB_ROUTE_MAX ((1u << 24) - 1)
+#define RIB_ROUTE_MAX ((1u << 23) - 1)
+#define RIB_INL UINT32_MAX	/* the route reference of a node's inline route */
+
+/*
+ * The index of a big unicast table: for each value of the first dir_bits
+ * bits of an address, the first trie node at least that long on its path
+ * (0 if none) and the longest route node above it, so a lookup skips the
+ * top of the trie.  Built once a table holds 2^dir_bits / 16 routes,
+ * dropped below half that; kept exact on every change of a node's
+ * presence.
+ */
+#define RIB_DIR_BITS 18
+
+/*
+ * Nodes are laid out again in depth-first order each time a table's node
+ * count grows by a quarter (from RIB_COMPACT_MIN on), so that a subtree,
+ * and with it most of a lookup's path below the index, shares cache lines.
+ */
+#define RIB_COMPACT_MIN 4096
 
 /* The table of afi/safi, or -1. */
 static int tbl_index(uint16_t afi, uint8_t safi)
@@ -36,23 +58,27 @@ static int tbl_index(uint16_t afi, uint8_t safi)
 	return -1;
 }
 
-static void tbl_init(struct rib_table *t, int which)
+static void tbl_init(struct rib_table *t, int which, uint8_t index_bits)
 {
 	static const uint8_t kw[RIB_T_N] = { 1, 4, 3, 6 };
 	memset(t, 0, sizeof(*t));
 	t->which = (uint8_t)which;
 	t->kw = kw[which];
 	t->ns = (uint8_t)(3 + t->kw);
-	t->rs = (which == RIB_T_VPN4 || which == RIB_T_VPN6) ? 8 : 4;
+	t->rs = (which == RIB_T_VPN4 || which == RIB_T_VPN6) ? 3 + BGP_MAX_LABELS : 3;
 	t->rd_bits = (which >= RIB_T_VPN4) ? 64 : 0;
 	t->addr_bits = (which == RIB_T_V4 || which == RIB_T_VPN4) ? 32 : 128;
+	t->dir_bits = which == RIB_T_V4 || which == RIB_T_V6 ? index_bits : 0;
 }
 
 /* ---- arenas ---- */
 
+/* Grow by half while small, by an eighth when big (full tables: less slack). */
 static size_t arena_next_cap(const struct rib_arena *a)
 {
-	return a->cap ? (size_t)a->cap + a->cap / 2 : 64;
+	if (a->cap == 0)
+		return 64;
+	return (size_t)a->cap + (a->cap < (1u << 20) ? a->cap / 2 : a->cap / 8);
 }
 
 /* Bytes the arena must grow by to take k more records (0 when they fit). */
@@ -123,6 +149,16 @@ static inline uint32_t *rt(const struct rib_table *t, uint32_t i)
 	return t->routes.w + (size_t)i * t->rs;
 }
 
+static inline uint32_t rt_next(const uint32_t *w)
+{
+	return w[1] & RIB_ROUTE_MAX;
+}
+
+static inline void rt_set_next(uint32_t *w, uint32_t next)
+{
+	w[1] = (w[1] & ~RIB_ROUTE_MAX) | next;
+}
+
 static inline unsigned key_bit(const uint32_t *k, unsigned i)
 {
 	return (k[i >> 5] >> (31 - (i & 31))) & 1;
@@ -186,9 +222,37 @@ static inline unsigned nd_plen(const uint32_t *n)
 	return n[2] & 0xff;
 }
 
+/* A node's value: nonzero when it has routes (see the layout above). */
 static inline uint32_t nd_route(const uint32_t *n)
 {
-	return n[2] >> 8;
+	return n[2] >> 9;
+}
+
+static inline bool nd_inl(const uint32_t *n)
+{
+	return (n[2] >> 8) & 1;
+}
+
+static inline void nd_set(uint32_t *n, bool inl, uint32_t v)
+{
+	n[2] = (n[2] & 0xff) | (inl ? 1u << 8 : 0) | v << 9;
+}
+
+/* The first route reference of node n (RIB_INL, a record, or 0), and the one after r. */
+static inline uint32_t ref_first(const uint32_t *n)
+{
+	return nd_route(n) == 0 ? 0 : nd_inl(n) ? RIB_INL : nd_route(n);
+}
+
+static inline uint32_t ref_next(const struct rib_table *t, uint32_t r)
+{
+	return r == RIB_INL ? 0 : t->routes.w[(size_t)r * t->rs + 1] & RIB_ROUTE_MAX;
+}
+
+/* The attribute slot of route reference r of node. */
+static inline uint32_t ref_slot(const struct rib_table *t, uint32_t node, uint32_t r)
+{
+	return r == RIB_INL ? nd_route(t->nodes.w + (size_t)node * t->ns) : t->routes.w[(size_t)r * t->rs];
 }
 
 static uint32_t node_new(struct bgp_rib *rib, struct rib_table *t, const uint32_t *key, unsigned plen)
@@ -309,6 +373,11 @@ static uint32_t trie_lpm(const struct rib_table *t, const uint32_t *key, unsigne
 {
 	uint32_t cur = t->root, best = 0;
 
+	if (t->dir) {
+		const uint32_t *d = t->dir + 2 * (size_t)(key[0] >> (32 - t->dir_bits));
+		cur = d[0];
+		best = d[1];
+	}
 	while (cur) {
 		const uint32_t *n = nd(t, cur);
 		unsigned np = nd_plen(n);
@@ -323,19 +392,158 @@ static uint32_t trie_lpm(const struct rib_table *t, const uint32_t *key, unsigne
 	return best;
 }
 
+/* ---- the index ---- */
+
+static inline uint32_t mask32(unsigned n)
+{
+	return n == 0 ? 0 : n >= 32 ? UINT32_MAX : ~(UINT32_MAX >> n);
+}
+
+static uint32_t dir_min(const struct rib_table *t)
+{
+	return (1u << t->dir_bits) / 16 ? (1u << t->dir_bits) / 16 : 1;
+}
+
+static size_t dir_size(const struct rib_table *t)
+{
+	return ((size_t)2 << t->dir_bits) * sizeof(uint32_t);
+}
+
+static void dir_set(struct rib_table *t, uint32_t lo, uint32_t n, uint32_t start, uint32_t best)
+{
+	uint32_t *d = t->dir + 2 * (size_t)lo;
+
+	for (uint32_t i = 0; i < n; i++, d += 2) {
+		d[0] = start;
+		d[1] = best;
+	}
+}
+
+/*
+ * Set the index slots under the prefix p/q (q <= dir_bits, p's first word)
+ * from node (the subtree the search for p reaches) down, best being the
+ * longest route met above node.
+ */
+static void dir_fill(struct rib_table *t, uint32_t node, uint32_t best, uint32_t p, unsigned q)
+{
+	unsigned sb = t->dir_bits, np = 0;
+	const uint32_t *nw = NULL;
+
+	for (; node; node = nw[key_bit(&p, np)]) {	/* down to the first node >= q bits */
+		nw = nd(t, node);
+		np = nd_plen(nw);
+		if (np >= q)
+			break;
+		if ((p ^ nw[3]) & mask32(np)) {
+			node = 0;
+			break;
+		}
+		if (nd_route(nw))
+			best = node;
+	}
+	dir_set(t, (p & mask32(q)) >> (32 - sb), 1u << (sb - q), 0, best);
+	if (node == 0 || ((p ^ nw[3]) & mask32(q)))
+		return;
+	if (np >= sb) {
+		t->dir[2 * (size_t)(nw[3] >> (32 - sb))] = node;
+		return;
+	}
+	if (nd_route(nw))
+		best = node;
+	dir_fill(t, nw[0], best, nw[3], np + 1);
+	dir_fill(t, nw[1], best, nw[3] | 0x80000000u >> np, np + 1);
+}
+
+/* Bring the index up to date after key/plen's node gained its first route or lost its last. */
+static void dir_update(struct rib_table *t, const uint32_t *key, unsigned plen)
+{
+	unsigned q = plen < t->dir_bits ? plen : t->dir_bits;
+
+	if (t->dir)
+		dir_fill(t, t->root, 0, key[0] & mask32(q), q);
+}
+
+static void dir_drop(struct bgp_rib *rib, struct rib_table *t)
+{
+	if (t->dir == NULL)
+		return;
+	rib->bytes -= dir_size(t);
+	free(t->dir);
+	t->dir = NULL;
+}
+
+/* Copy the subtree at node into dst in depth-first order from *next; returns its new index. */
+static uint32_t compact_copy(const struct rib_table *t, uint32_t node, uint32_t *dst, uint32_t *next)
+{
+	uint32_t me = (*next)++;
+	const uint32_t *n = nd(t, node);
+	uint32_t *o = dst + (size_t)me * t->ns;
+
+	memcpy(o, n, t->ns * sizeof(uint32_t));
+	if (n[0])
+		o[0] = compact_copy(t, n[0], dst, next);
+	if (n[1])
+		o[1] = compact_copy(t, n[1], dst, next);
+	return me;
+}
+
+/* Lay t's nodes out again in depth-first order (no free records, an eighth spare). */
+static void tbl_compact(struct bgp_rib *rib, struct rib_table *t)
+{
+	struct rib_arena *a = &t->nodes;
+	uint32_t cap = a->live + a->live / 8 + 64, next = 1;
+	uint32_t *w = xmalloc((size_t)cap * t->ns * sizeof(uint32_t));
+
+	t->root = compact_copy(t, t->root, w, &next);
+	rib->bytes -= (size_t)a->cap * t->ns * sizeof(uint32_t);
+	rib->bytes += (size_t)cap * t->ns * sizeof(uint32_t);
+	free(a->w);
+	a->w = w;
+	a->cap = cap;
+	a->n = next;
+	a->free_head = a->n_free = 0;
+	if (t->dir)
+		dir_fill(t, t->root, 0, 0, 0);
+}
+
+/* Build the index of a table grown big enough, drop that of one shrunk enough; compact. */
+static void dir_check(struct bgp_rib *rib, struct rib_table *t)
+{
+	if (t->nodes.live >= RIB_COMPACT_MIN && t->nodes.live >= t->compact_at) {
+		tbl_compact(rib, t);
+		t->compact_at = t->nodes.live + t->nodes.live / 4;
+	}
+	if (t->dir_bits == 0)
+		return;
+	if (t->dir == NULL && t->n_routes >= dir_min(t)) {
+		t->dir = xmalloc(dir_size(t));
+		rib->bytes += dir_size(t);
+		dir_fill(t, t->root, 0, 0, 0);
+	} else if (t->dir && (t->n_routes == 0 || t->n_routes < dir_min(t) / 2)) {
+		dir_drop(rib, t);
+	}
+}
+
 /* ---- routes ---- */
 
+/* The reference of node's route with path_id (*prev: the one before it, 0 = first), or 0. */
 static uint32_t route_find(const struct rib_table *t, uint32_t node, uint32_t path_id, uint32_t *prev)
 {
 	uint32_t p = 0;
 
-	for (uint32_t r = nd_route(nd(t, node)); r; p = r, r = rt(t, r)[1]) {
-		if (rt(t, r)[2] == path_id) {
+	for (uint32_t r = ref_first(nd(t, node)); r; p = r, r = ref_next(t, r)) {
+		if ((r == RIB_INL ? 0 : rt(t, r)[2]) == path_id) {
 			*prev = p;
 			return r;
 		}
 	}
 	return 0;
+}
+
+/* Whether n's route can live inline in its node. */
+static bool can_inline(const struct rib_table *t, const struct bgp_nlri *n)
+{
+	return t->rs == 3 && !n->has_path_id;
 }
 
 static void route_set(struct rib_table *t, uint32_t r, uint32_t slot, const struct bgp_nlri *n)
@@ -345,47 +553,88 @@ static void route_set(struct rib_table *t, uint32_t r, uint32_t slot, const stru
 
 	w[0] = slot;
 	w[2] = n->has_path_id ? n->path_id : 0;
-	if (t->rs > 4) {
+	if (t->rs > 3) {
 		nl = n->n_labels > BGP_MAX_LABELS ? BGP_MAX_LABELS : n->n_labels;
 		for (unsigned i = 0; i < BGP_MAX_LABELS; i++)
-			w[4 + i] = i < nl ? n->label[i] : 0;
+			w[3 + i] = i < nl ? n->label[i] : 0;
 	}
-	w[3] = (n->has_path_id ? 1u : 0u) | (uint32_t)nl << 1;
+	w[1] = rt_next(w) | (uint32_t)nl << 28 | (n->has_path_id ? 1u << 31 : 0);
+}
+
+/* Move node's inline route into a record of its own (before a second path joins it). */
+static void route_uninline(struct bgp_rib *rib, struct rib_table *t, uint32_t node)
+{
+	uint32_t r = arena_alloc(rib, &t->routes, t->rs);
+	uint32_t *nw = nd(t, node);
+
+	rt(t, r)[0] = nd_route(nw);
+	nd_set(nw, false, r);
+}
+
+/* Set route reference r of node to slot and n's path id and labels; returns the (new) reference. */
+static void route_replace(struct bgp_rib *rib, struct rib_table *t, uint32_t node, uint32_t r,
+    uint32_t slot, const struct bgp_nlri *n)
+{
+	if (r == RIB_INL) {
+		if (can_inline(t, n)) {
+			nd_set(nd(t, node), true, slot);
+			return;
+		}
+		route_uninline(rib, t, node);
+		r = nd_route(nd(t, node));
+	}
+	route_set(t, r, slot, n);
 }
 
 /* Append a new route to node's list (received order). */
 static void route_append(struct bgp_rib *rib, struct rib_table *t, uint32_t node, uint32_t slot,
     const struct bgp_nlri *n)
 {
+	uint32_t *nw = nd(t, node);
+
+	t->n_routes++;
+	rib->routes++;
+	if (nd_route(nw) == 0 && can_inline(t, n)) {
+		nd_set(nw, true, slot);
+		return;
+	}
+	if (nd_inl(nw))
+		route_uninline(rib, t, node);
 	uint32_t r = arena_alloc(rib, &t->routes, t->rs);
 	route_set(t, r, slot, n);
-	uint32_t *nw = nd(t, node);
+	nw = nd(t, node);
 	uint32_t last = nd_route(nw);
 	if (last == 0) {
-		nw[2] = (nw[2] & 0xff) | r << 8;
+		nd_set(nw, false, r);
 	} else {
-		while (rt(t, last)[1])
-			last = rt(t, last)[1];
-		rt(t, last)[1] = r;
+		while (rt_next(rt(t, last)))
+			last = rt_next(rt(t, last));
+		rt_set_next(rt(t, last), r);
 	}
-	t->n_routes++;
 }
 
-/* Unlink route r (after prev, 0 = head) of pos's node, release its attribute, prune the node. */
-static void route_remove(struct bgp_rib *rib, struct rib_table *t, const struct trie_pos *pos,
+/*
+ * Unlink route reference r (after prev, 0 = first) of pos's node, release
+ * its attribute, prune the node when it has no route left (returns true then).
+ */
+static bool route_remove(struct bgp_rib *rib, struct rib_table *t, const struct trie_pos *pos,
     uint32_t r, uint32_t prev)
 {
-	uint32_t next = rt(t, r)[1];
+	uint32_t next = ref_next(t, r);
 
-	rib_attr_unref(rib, rt(t, r)[0]);
+	rib_attr_unref(rib, ref_slot(t, pos->node, r));
 	if (prev)
-		rt(t, prev)[1] = next;
+		rt_set_next(rt(t, prev), next);
 	else
-		nd(t, pos->node)[2] = (nd(t, pos->node)[2] & 0xff) | next << 8;
-	arena_put(rib, &t->routes, t->rs, r);
+		nd_set(nd(t, pos->node), false, next);
+	if (r != RIB_INL)
+		arena_put(rib, &t->routes, t->rs, r);
 	t->n_routes--;
-	if (next == 0 && prev == 0)
-		trie_prune(rib, t, pos);
+	rib->routes--;
+	if (next || prev)
+		return false;
+	trie_prune(rib, t, pos);
+	return true;
 }
 
 /* ---- the RIB ---- */
@@ -398,6 +647,9 @@ struct bgp_rib *bgp_rib_new(const struct bgp_rib_cfg *cfg)
 
 	rib->max_peers = cfg && cfg->max_peers ? cfg->max_peers : 10;
 	rib->max_bytes = cfg ? cfg->max_bytes : 0;
+	rib->index_bits = cfg && cfg->index_bits ? cfg->index_bits : RIB_DIR_BITS;
+	if (rib->index_bits > 24)
+		rib->index_bits = 24;
 	rib->peers = xcalloc(rib->max_peers, sizeof(*rib->peers));
 	rib->bytes = sizeof(*rib) + rib->max_peers * sizeof(*rib->peers);
 	pthread_rwlockattr_init(&at);
@@ -452,7 +704,7 @@ int bgp_rib_peer_add(struct bgp_rib *rib, const struct bgp_peer_id *id)
 		p->used = true;
 		p->id = *id;
 		for (int t = 0; t < RIB_T_N; t++)
-			tbl_init(&p->t[t], t);
+			tbl_init(&p->t[t], t, rib->index_bits);
 		return (int)i;
 	}
 	return -1;
@@ -463,8 +715,8 @@ static void tbl_unref_all(struct bgp_rib *rib, struct rib_table *t, uint32_t nod
 {
 	while (node) {
 		const uint32_t *n = nd(t, node);
-		for (uint32_t r = nd_route(n); r; r = rt(t, r)[1])
-			rib_attr_unref(rib, rt(t, r)[0]);
+		for (uint32_t r = ref_first(n); r; r = ref_next(t, r))
+			rib_attr_unref(rib, ref_slot(t, node, r));
 		if (n[0])
 			tbl_unref_all(rib, t, n[0]);
 		node = n[1];
@@ -480,8 +732,9 @@ static void peer_clear(struct bgp_rib *rib, struct rib_peer *p)
 			arena_release(rib, &t->nodes, t->ns);
 		if (t->routes.cap)
 			arena_release(rib, &t->routes, t->rs);
+		dir_drop(rib, t);
 		rib->routes -= t->n_routes;
-		tbl_init(t, i);
+		tbl_init(t, i, rib->index_bits);
 	}
 	p->used = false;
 }
@@ -540,14 +793,18 @@ static void nlri_withdraw(struct bgp_rib *rib, struct rib_table *t, const uint32
 
 	if (!trie_find(t, key, plen, &pos) || (r = route_find(t, pos.node, path_id, &prev)) == 0)
 		return;
-	route_remove(rib, t, &pos, r, prev);
-	rib->routes--;
+	if (route_remove(rib, t, &pos, r, prev))
+		dir_update(t, key, plen);
 }
 
-/* Bytes a new route of t could add (nodes, route record), 0 when its node exists. */
+/* Bytes a new route of t could add (nodes, two route records, the index), 0 when its node exists. */
 static size_t route_need(const struct rib_table *t, bool have_node)
 {
-	return (have_node ? 0 : arena_need(&t->nodes, t->ns, 2)) + arena_need(&t->routes, t->rs, 1);
+	size_t need = (have_node ? 0 : arena_need(&t->nodes, t->ns, 2)) + arena_need(&t->routes, t->rs, 2);
+
+	if (t->dir_bits && !t->dir && t->n_routes + 1 >= dir_min(t))
+		need += dir_size(t);
+	return need;
 }
 
 static int nlri_announce(struct bgp_rib *rib, struct rib_table *t, const uint32_t *key, unsigned plen,
@@ -562,30 +819,30 @@ static int nlri_announce(struct bgp_rib *rib, struct rib_table *t, const uint32_
 	if (have_node)
 		r = route_find(t, pos.node, pid, &prev);
 	slot = rib_attr_find(rib, a, &need);
-	if (r && slot && rt(t, r)[0] == slot) {
-		route_set(t, r, slot, n);	/* same attributes: labels may differ */
+	if (r && slot && ref_slot(t, pos.node, r) == slot) {
+		route_replace(rib, t, pos.node, r, slot, n);	/* same attributes: labels may differ */
 		return 0;
 	}
-	if (!r)
-		need += route_need(t, have_node);
+	need += route_need(t, have_node);
 	if ((rib->max_bytes && rib->bytes + need > rib->max_bytes) ||
-	    (!r && t->routes.n_free == 0 && t->routes.n >= RIB_ROUTE_MAX)) {
+	    (t->routes.n_free < 2 && t->routes.n + 2 > RIB_ROUTE_MAX) ||
+	    (slot == 0 && rib_attr_full(rib))) {
 		rib->refused++;
-		if (r) {	/* a stale route is worse than none */
-			route_remove(rib, t, &pos, r, prev);
-			rib->routes--;
-		}
+		if (r && route_remove(rib, t, &pos, r, prev))	/* a stale route is worse than none */
+			dir_update(t, key, plen);
 		return -1;
 	}
 	slot = rib_attr_take(rib, slot);
 	if (r) {
-		rib_attr_unref(rib, rt(t, r)[0]);
-		route_set(t, r, slot, n);
+		rib_attr_unref(rib, ref_slot(t, pos.node, r));
+		route_replace(rib, t, pos.node, r, slot, n);
 		return 0;
 	}
 	uint32_t node = have_node ? pos.node : trie_insert(rib, t, key, plen);
+	bool had = nd_route(nd(t, node)) != 0;
 	route_append(rib, t, node, slot, n);
-	rib->routes++;
+	if (!had)
+		dir_update(t, key, plen);
 	return 0;
 }
 
@@ -599,11 +856,13 @@ int bgp_rib_apply(struct bgp_rib *rib, int peer, const struct bgp_nlri *n, const
 	make_key(t, &n->rd, n->addr, key);
 	unsigned plen = t->rd_bits + n->plen;
 	uint32_t pid = n->has_path_id ? n->path_id : 0;
-	if (n->withdraw) {
+	int rc = 0;
+	if (n->withdraw)
 		nlri_withdraw(rib, t, key, plen, pid);
-		return 0;
-	}
-	return nlri_announce(rib, t, key, plen, n, a);
+	else
+		rc = nlri_announce(rib, t, key, plen, n, a);
+	dir_check(rib, t);
+	return rc;
 }
 
 /* Fill out from route r at node of t. */
@@ -611,7 +870,8 @@ static void route_out(const struct bgp_rib *rib, const struct rib_table *t, uint
     struct bgp_route *out)
 {
 	static const uint16_t afi[RIB_T_N] = { BGP_AFI_IPV4, BGP_AFI_IPV6, BGP_AFI_IPV4, BGP_AFI_IPV6 };
-	const uint32_t *n = nd(t, node), *w = rt(t, r);
+	static const uint32_t inl[3];
+	const uint32_t *n = nd(t, node), *w = r == RIB_INL ? inl : rt(t, r);
 	const uint32_t *k = n + 3 + (t->rd_bits ? 2 : 0);
 
 	memset(out, 0, sizeof(*out));
@@ -623,13 +883,13 @@ static void route_out(const struct bgp_rib *rib, const struct rib_table *t, uint
 	if (t->rd_bits) {
 		out->has_rd = true;
 		words_to_rd(n + 3, &out->rd);
-		out->n_labels = (uint8_t)((w[3] >> 1) & 7);
+		out->n_labels = (uint8_t)((w[1] >> 28) & 7);
 		for (unsigned i = 0; i < out->n_labels; i++)
-			out->label[i] = w[4 + i];
+			out->label[i] = w[3 + i];
 	}
-	out->has_path_id = w[3] & 1;
+	out->has_path_id = w[1] >> 31;
 	out->path_id = w[2];
-	out->attr = rib_attr_get(rib, w[0]);
+	out->attr = rib_attr_get(rib, ref_slot(t, node, r));
 }
 
 bool bgp_rib_lookup(const struct bgp_rib *rib, int peer, uint16_t afi, uint8_t safi,
@@ -645,10 +905,10 @@ bool bgp_rib_lookup(const struct bgp_rib *rib, int peer, uint16_t afi, uint8_t s
 	uint32_t node = trie_lpm(t, key, t->rd_bits + t->addr_bits);
 	if (node == 0)
 		return false;
-	uint32_t first = nd_route(nd(t, node)), pick = first;
-	if (nh && nh->afi && rt(t, first)[1]) {
-		for (uint32_t r = first; r; r = rt(t, r)[1]) {
-			if (addr_eq(&rib_attr_get(rib, rt(t, r)[0])->next_hop, nh)) {
+	uint32_t first = ref_first(nd(t, node)), pick = first;
+	if (nh && nh->afi && ref_next(t, first)) {
+		for (uint32_t r = first; r; r = ref_next(t, r)) {
+			if (addr_eq(&rib_attr_get(rib, ref_slot(t, node, r))->next_hop, nh)) {
 				pick = r;
 				break;
 			}
@@ -667,7 +927,7 @@ static int walk_node(const struct bgp_rib *rib, const struct rib_table *t, uint3
 
 	while (node) {
 		const uint32_t *n = nd(t, node);
-		for (uint32_t ri = nd_route(n); ri; ri = rt(t, ri)[1]) {
+		for (uint32_t ri = ref_first(n); ri; ri = ref_next(t, ri)) {
 			route_out(rib, t, node, ri, &r);
 			if ((rc = fn(arg, &r)) != 0)
 				return rc;

@@ -51,6 +51,7 @@ struct bgp_attr {
 struct bgp_rib_cfg {
 	uint32_t max_peers;		/* bgp_daemon_max_peers, default 10 */
 	size_t max_bytes;		/* ceiling of all routes and attributes, 0 = unbounded */
+	uint8_t index_bits;		/* top-level index of unicast tables, 1..24 bits (tests), default 18 */
 };
 
 struct bgp_rib *bgp_rib_new(const struct bgp_rib_cfg *cfg);

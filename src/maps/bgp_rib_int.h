@@ -26,6 +26,9 @@ struct rib_table {
 	uint32_t root;
 	uint8_t which, kw, ns, rs;	/* table, key words, node and route stride in words */
 	uint8_t rd_bits, addr_bits;
+	uint8_t dir_bits;		/* bits the index resolves (unicast tables) */
+	uint32_t *dir;			/* 2^dir_bits x [first node, best route above it], or NULL */
+	uint32_t compact_at;		/* live nodes at which the node arena is next laid out again */
 	size_t n_routes;
 };
 
@@ -47,6 +50,7 @@ struct bgp_rib {
 	pthread_rwlock_t lock;
 	uint32_t max_peers;
 	size_t max_bytes;
+	uint8_t index_bits;
 	struct rib_peer *peers;
 	size_t routes;
 	size_t bytes;
@@ -88,6 +92,12 @@ void rib_attr_unref(struct bgp_rib *rib, uint32_t slot);
 static inline const struct bgp_attr *rib_attr_get(const struct bgp_rib *rib, uint32_t slot)
 {
 	return &rib->attr[slot]->a;
+}
+
+/* Whether no slot is left for a new set (slots are 23-bit in the tables). */
+static inline bool rib_attr_full(const struct bgp_rib *rib)
+{
+	return rib->n_free_slots == 0 && rib->n_slots >= (1u << 23) - 1;
 }
 
 /*

@@ -298,7 +298,7 @@ static void random_op(struct bgp_rib *rib, int peer, bool addpath)
 	pick_prefix(k.tbl, k.addr, &k.plen);
 	if (k.tbl >= 2)
 		k.rd = pick_rd();
-	k.path_id = addpath ? rnd(3) + 1 : 0;
+	k.path_id = addpath ? rnd(3) : 0;	/* 0 meets the routes sent without ADD-PATH */
 	struct ref *old = ref_find(peer, k.tbl, &k.rd, k.addr, k.plen, k.path_id);
 	bool withdraw = rnd(10) < 3;
 	nlri_of(&k, addpath, withdraw, &n);
@@ -458,9 +458,10 @@ static void peer_drop_ref(int peer)
 			refs[i].alive = false;
 }
 
-static void test_random(void)
+/* Random announcements and withdrawals from two peers; index_bits 0 = the default index (unused at this size). */
+static void test_random(uint8_t index_bits)
 {
-	struct bgp_rib *rib = bgp_rib_new(&(struct bgp_rib_cfg){ .max_peers = 3 });
+	struct bgp_rib *rib = bgp_rib_new(&(struct bgp_rib_cfg){ .max_peers = 3, .index_bits = index_bits });
 	struct bgp_rib_stats st, base;
 	struct bgp_peer_id id0 = { .addr = { BGP_AFI_IPV4, { 10, 9, 0, 1 } }, .bgp_id = 1 };
 	struct bgp_peer_id id1 = { .addr = { BGP_AFI_IPV6, { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 } }, .bgp_id = 2 };
@@ -505,6 +506,7 @@ static void test_random(void)
 	bgp_rib_unlock(rib);
 	bgp_rib_free(rib);
 	n_refs = 0;
+	seq_ctr = 0;
 }
 
 /* Withdrawing every route one by one releases attributes and arenas as deleting the peer does. */
@@ -589,6 +591,173 @@ static void test_max_bytes(void)
 	bgp_rib_free(rib);
 }
 
+/* ---- big tables: the index and the compaction, against an exact-match reference probed by length ---- */
+
+#define BIG_CAP (1u << 18)
+
+/* A set of prefixes (first 64 bits, length) to attribute ids; -1 = withdrawn. */
+struct big_ref {
+	uint64_t bits[BIG_CAP];
+	uint8_t len[BIG_CAP];
+	int val[BIG_CAP];
+	bool used[BIG_CAP];
+};
+
+static uint64_t mask64(unsigned len)
+{
+	return len == 0 ? 0 : len >= 64 ? UINT64_MAX : ~(UINT64_MAX >> len);
+}
+
+/* The entry of bits/len (created when add, else NULL when missing). */
+static int *big_slot_at(struct big_ref *b, uint64_t bits, unsigned len, bool add)
+{
+	uint64_t h = (bits ^ (uint64_t)len * 0x9E3779B97F4A7C15ULL) * 0xff51afd7ed558ccdULL;
+	uint32_t i = (uint32_t)(h >> 40) & (BIG_CAP - 1);
+
+	while (b->used[i] && (b->bits[i] != bits || b->len[i] != len))
+		i = (i + 1) & (BIG_CAP - 1);
+	if (!b->used[i] && !add)
+		return NULL;
+	if (!b->used[i]) {
+		b->used[i] = true;
+		b->bits[i] = bits;
+		b->len[i] = (uint8_t)len;
+		b->val[i] = -1;
+	}
+	return &b->val[i];
+}
+
+static int *big_slot(struct big_ref *b, uint64_t bits, unsigned len)
+{
+	return big_slot_at(b, bits, len, true);
+}
+
+/* The longest live prefix covering addr (64 bits), probing every length down from maxlen; -1 if none. */
+static int big_lpm(struct big_ref *b, uint64_t addr, unsigned maxlen, unsigned *len)
+{
+	for (int l = (int)maxlen; l >= 0; l--) {
+		const int *v = big_slot_at(b, addr & mask64((unsigned)l), (unsigned)l, false);
+		if (v && *v >= 0) {
+			*len = (unsigned)l;
+			return *v;
+		}
+	}
+	return -1;
+}
+
+static void big_nlri(bool v6, uint64_t bits, unsigned len, bool withdraw, struct bgp_nlri *n)
+{
+	memset(n, 0, sizeof(*n));
+	n->withdraw = withdraw;
+	n->afi = v6 ? BGP_AFI_IPV6 : BGP_AFI_IPV4;
+	n->safi = BGP_SAFI_UNICAST;
+	n->plen = (uint8_t)len;
+	for (int i = 0; i < 8; i++)
+		n->addr[i] = (uint8_t)(bits >> (56 - 8 * i));
+}
+
+/* A prefix of a few /8s (IPv4, lengths 8..32) or /16s (IPv6, lengths 16..64), nesting often. */
+static uint64_t big_pick(bool v6, unsigned *len)
+{
+	uint64_t top = v6 ? (uint64_t)(0x2001 + rnd(3)) << 48 : (uint64_t)(10 + rnd(3)) << 56;
+	uint64_t bits = top | (xorshift64(&rng) & (v6 ? 0xffffffffffffULL : 0xffffff00000000ULL));
+	unsigned lo = v6 ? 16 : 8, hi = v6 ? 64 : 32;
+
+	*len = lo + rnd(hi - lo + 1);
+	if (rnd(2))
+		*len = v6 ? 48 : 24;
+	return bits & mask64(*len);
+}
+
+static size_t big_round(struct bgp_rib *rib, int p, struct big_ref *b, bool v6, int n, int withdraw_pct)
+{
+	struct bgp_attrs a;
+	struct bgp_nlri nl;
+	size_t live = 0;
+
+	for (int i = 0; i < n; i++) {
+		unsigned len;
+		uint64_t bits = big_pick(v6, &len);
+		bool wd = (int)rnd(100) < withdraw_pct;
+		int attr = (int)rnd(NATTR);
+		mk_attrs(attr, &a);
+		big_nlri(v6, bits, len, wd, &nl);
+		bgp_rib_apply(rib, p, &nl, &a);
+		*big_slot(b, bits, len) = wd ? -1 : attr;
+	}
+	for (uint32_t i = 0; i < BIG_CAP; i++)
+		live += b->used[i] && b->val[i] >= 0;
+	return live;
+}
+
+static int big_check(struct bgp_rib *rib, int p, struct big_ref *b, bool v6, int n)
+{
+	int bad = 0;
+
+	for (int i = 0; i < n; i++) {
+		unsigned len, wlen = 0;
+		uint64_t addr = big_pick(v6, &len) | (xorshift64(&rng) & ~mask64(len));
+		struct bgp_nlri nl;
+		struct bgp_route r;
+		big_nlri(v6, addr, 64, false, &nl);
+		if (!v6)
+			addr &= mask64(32);
+		int want = big_lpm(b, addr, v6 ? 64 : 32, &wlen);
+		bool got = bgp_rib_lookup(rib, p, nl.afi, BGP_SAFI_UNICAST, NULL, nl.addr, NULL, &r);
+		if (got != (want >= 0) || (got && (r.plen != wlen || r.attr->local_pref != 100 + (uint32_t)want))) {
+			if (bad < 5)
+				printf("# %016llx: got %d /%u, want %d /%u\n", (unsigned long long)addr, got,
+				    got ? r.plen : 0, want, wlen);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+/* Withdraw every live prefix of b. */
+static void big_clear(struct bgp_rib *rib, int p, struct big_ref *b, bool v6)
+{
+	struct bgp_nlri nl;
+
+	for (uint32_t i = 0; i < BIG_CAP; i++) {
+		if (b->used[i] && b->val[i] >= 0) {
+			big_nlri(v6, b->bits[i], b->len[i], true, &nl);
+			bgp_rib_apply(rib, p, &nl, NULL);
+			b->val[i] = -1;
+		}
+	}
+}
+
+static void test_big(void)
+{
+	struct bgp_rib *rib = bgp_rib_new(NULL);
+	struct bgp_peer_id id = { .addr = { BGP_AFI_IPV4, { 10, 0, 0, 9 } } };
+	struct big_ref *b4 = calloc(1, sizeof(*b4)), *b6 = calloc(1, sizeof(*b6));
+	struct bgp_rib_stats base, st;
+
+	bgp_rib_stats(rib, &base);
+	int p = bgp_rib_peer_add(rib, &id);
+	for (int round = 0; round < 3; round++) {
+		size_t live4 = big_round(rib, p, b4, false, 40000, round * 20);
+		size_t live6 = big_round(rib, p, b6, true, 30000, round * 20);
+		bgp_rib_stats(rib, &st);
+		ok(st.routes == live4 + live6, "big round %d: %zu routes (want %zu + %zu)", round, st.routes,
+		    live4, live6);
+		/* past 16384 routes each table has its 2^18 x 8-byte index */
+		ok(st.bytes > base.bytes + 2 * (8u << 18), "big: %zu bytes, indexes included", st.bytes);
+		is_int(big_check(rib, p, b4, false, 20000), 0, "big: IPv4 lookups through the index");
+		is_int(big_check(rib, p, b6, true, 20000), 0, "big: IPv6 lookups through the index");
+	}
+	big_clear(rib, p, b4, false);
+	big_clear(rib, p, b6, true);
+	bgp_rib_stats(rib, &st);
+	ok(st.routes == 0 && st.attrs == 0, "big: all withdrawn");
+	is_int(st.bytes, base.bytes + 0, "big: bytes back to the empty RIB's");
+	bgp_rib_free(rib);
+	free(b4);
+	free(b6);
+}
+
 /* ---- a writer and readers at once (run under TSan by `make tsan`) ---- */
 
 struct thr {
@@ -647,8 +816,12 @@ static void test_threads(void)
 int main(void)
 {
 	test_text();
-	test_random();
+	for (uint8_t bits = 0; bits <= 12; bits += 4) {
+		printf("# random tables, index_bits %u\n", bits);
+		test_random(bits);
+	}
 	test_refcounts();
+	test_big();
 	test_max_bytes();
 	test_threads();
 	return tap_done();
