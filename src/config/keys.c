@@ -112,11 +112,11 @@ const struct cfg_key cfg_keys[] = {
 	    "a mask of 0 leaves the net as the whole address"),
 	G("pmacctd_net", "uacctd_net nfacctd_net sfacctd_net", CT_STR, net_source, 0, NULL,
 	    "source of *_net, *_mask: netflow / sflow (collectors' default: the record's), file, mask, "
-	    "longest (fallback); bgp, bmp, igp refused (no daemon); pmacctd default: file and/or mask"),
+	    "longest (fallback), bgp / bmp (with bgp_daemon); igp refused; pmacctd default: file and/or mask"),
 	G("pmacctd_as", "uacctd_as nfacctd_as nfacctd_as_new sfacctd_as sfacctd_as_new", CT_STR,
 	    as_source, 0, NULL,
 	    "source of *_as: netflow / sflow / false (default: the record's), file (true), "
-	    "longest (fallback); bgp, bmp refused (no daemon)"),
+	    "longest (fallback), bgp / bmp (with bgp_daemon)"),
 	P("ports_file", NULL, CT_STR, ports_file, 0, NULL, "ports to account; others are zeroed (-t)"),
 	P("pre_tag_map", NULL, CT_STR, pre_tag_map, 0, NULL, "tagging map (tag, tag2), per plugin"),
 	P("maps_entries", "pre_tag_map_entries", CT_UINT, maps_entries, 1, "384",

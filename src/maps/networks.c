@@ -288,9 +288,11 @@ bool net_res_init(struct net_res *r, const struct plugin_cfg *pc, const struct c
 		r->static_mask = (uint8_t)(pc->networks_mask > 128 ? 128 : pc->networks_mask);
 	if (r->net == NETSRC_UNSET)
 		r->net = file ? NETSRC_FILE : pc->networks_mask ? NETSRC_MASK : NETSRC_UNSET;
-	if (d == CFG_PMACCTD && r->net == NETSRC_LONGEST)
+	/* with a BGP daemon, pmacctd's longest is networks_file <= BGP: the
+	 * correlation wrote BGP's mask into the record, the file beats a shorter one */
+	if (d == CFG_PMACCTD && r->net == NETSRC_LONGEST && !cc->bgp.daemon)
 		r->net = NETSRC_FILE;
-	if (d == CFG_PMACCTD && r->as == NETSRC_LONGEST)
+	if (d == CFG_PMACCTD && r->as == NETSRC_LONGEST && !cc->bgp.daemon)
 		r->as = file ? NETSRC_FILE : NETSRC_UNSET;
 	r->filter = pc->networks_file_filter;
 	r->no_lpm = pc->networks_file_no_lpm;
@@ -338,6 +340,14 @@ static void resolve_side(const struct net_res *r, const struct net_map *m, bool 
 
 	if (ip->af != 4 && ip->af != 6)
 		return;
+	if (r->net == NETSRC_BGP) {
+		/* the BGP correlation (pipeline/bgp_enrich.c) gave the net and mask */
+		if (m && r->as == NETSRC_FILE) {
+			const struct net_entry *e = netmap_lookup(m, ip);
+			*as = e ? e->as : 0;
+		}
+		return;
+	}
 	if (r->net == NETSRC_RECORD || r->net == NETSRC_LONGEST)
 		nmask = lm = *mask;
 	if (r->static_mask)
@@ -462,7 +472,7 @@ int net_res_check(const struct core_cfg *cc, const struct plugin_cfg *pc, enum c
 		log_err(who, "%s", msg->as_file);
 		return -1;
 	}
-	if (need_as && msg->as_bgp && as == NETSRC_BGP) {
+	if (need_as && msg->as_bgp && as == NETSRC_BGP && !cc->bgp.daemon) {
 		log_err(who, "%s", msg->as_bgp);	/* no BGP / BMP daemon here */
 		return -1;
 	}
@@ -471,8 +481,8 @@ int net_res_check(const struct core_cfg *cc, const struct plugin_cfg *pc, enum c
 		return -1;
 	}
 	if (need_net && ((net == NETSRC_FILE && !file) || (net == NETSRC_MASK && !pc->networks_mask) ||
-	    net == NETSRC_BGP || net == NETSRC_IGP)) {
-		log_err(who, "%s", msg->net_missing);	/* no BGP / BMP / IS-IS daemon here */
+	    (net == NETSRC_BGP && !cc->bgp.daemon) || net == NETSRC_IGP)) {
+		log_err(who, "%s", msg->net_missing);	/* no BGP daemon / BMP / IS-IS here */
 		return -1;
 	}
 	return 0;

@@ -46,7 +46,7 @@ enum net_source {
 	NETSRC_RECORD,		/* netflow / sflow, or false for _as: keep the record's */
 	NETSRC_FILE,		/* networks_file (true for _as) */
 	NETSRC_MASK,		/* networks_mask (_net only) */
-	NETSRC_BGP,		/* bgp, bmp (not implemented: leaves values alone) */
+	NETSRC_BGP,		/* bgp, bmp: filled by the BGP correlation (bgp_daemon), left alone here */
 	NETSRC_IGP,		/* igp (_net only; not implemented) */
 	NETSRC_LONGEST,		/* longest / fallback: the longer of record and file */
 };
@@ -94,9 +94,10 @@ void net_sources_warn(const struct core_cfg *cc, enum cfg_daemon d, const char *
 
 /*
  * pmacct's start-up checks of plugin pc in daemon d: net / mask primitives
- * (and peer_dst_ip) need the source *acctd_net names to be there (bgp, bmp,
- * igp never are: no BGP, BMP or IS-IS daemon), AS primitives need the
- * networks_file *acctd_as names (pmacctd: always, unless bgp).  Logs
+ * (and peer_dst_ip) need the source *acctd_net names to be there (bgp and
+ * bmp with bgp_daemon: BMP is not here, so bmp is the BGP daemon's too;
+ * igp never: no IS-IS daemon), AS primitives need the networks_file
+ * *acctd_as names (pmacctd: always, unless bgp).  Logs
  * pmacct's error under who and returns -1, or returns 0.
  */
 int net_res_check(const struct core_cfg *cc, const struct plugin_cfg *pc, enum cfg_daemon d,

@@ -126,6 +126,7 @@ static void handle(struct collector *c, const struct dgram *d)
 	pipeline_datagram(c->pl, d);
 	c->cur = d;
 	c->proto->datagram(c->state, d, &c->sink);
+	pipeline_batch_end(c->pl);	/* a datagram's records share one hold of the RIB */
 }
 
 /*
@@ -472,8 +473,7 @@ static bool worker_poll(void *arg)
 	if ((v = atomic_load(&c->req_reload)) != w->seen_reload) {
 		w->seen_reload = v;
 		collector_reload(w);
-		if (w->pl->maps)
-			core_maps_reload(w->pl->maps);
+		pipeline_reload_core_maps(w->pl);
 	}
 	if ((v = atomic_load(&c->req_reopen)) != w->seen_reopen) {
 		w->seen_reopen = v;

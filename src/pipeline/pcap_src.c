@@ -254,6 +254,7 @@ int pcap_src_run(struct pcap_src *s, struct pipeline *pl, pcap_src_poll_fn shoul
 		if (s->live)
 			wait_readable(s->fd, LIVE_TIMEOUT_MS);
 		int n = pcap_dispatch(s->pc, s->live ? -1 : 4096, on_packet, (u_char *)&c);
+		pipeline_batch_end(pl);	/* the RIB is not held while waiting for packets */
 		if (n < 0 && n != PCAP_ERROR_BREAK) {
 			log_err(WHO, "pcap_dispatch: %s", pcap_geterr(s->pc));
 			return -1;

@@ -30,7 +30,18 @@ static bool needs_frame(const struct pipeline *pl)
 	for (int i = 0; i < pl->nfeeds; i++)
 		if (pl->feeds[i].filters->nbpf)
 			return true;
-	return pl->maps != NULL;
+	return pl->maps != NULL || bgp_enrich_needs_frame(pl->bgp);
+}
+
+/* The BGP correlation of the plugins' records (NULL when none needs it); -1 on a bad key or map. */
+static int bgp_init(struct pipeline *pl, int linktype, int snaplen)
+{
+	struct bgp_enrich_need need;
+	int err = 0;
+
+	bgp_enrich_needs(pl->cfg, &need);
+	pl->bgp = bgp_enrich_new(pl->cfg, &need, linktype, snaplen, &err);
+	return err ? -1 : 0;
 }
 
 int pipeline_init(struct pipeline *pl, struct core_cfg *cfg, struct plugin *ps, int n,
@@ -74,6 +85,8 @@ int pipeline_init(struct pipeline *pl, struct core_cfg *cfg, struct plugin *ps, 
 		}
 	}
 	pl->maps = core_maps_new(cfg, linktype, snaplen, &err);
+	if (!err && bgp_init(pl, linktype, snaplen) < 0)
+		err = 1;
 	pl->needs_frame = needs_frame(pl);
 	return err ? -1 : 0;
 }
@@ -89,14 +102,41 @@ int pipeline_init_sibling(struct pipeline *pl, struct pipeline *first, int linkt
 	for (int i = 0; i < pl->nfeeds; i++)
 		feed_init_sibling(&pl->feeds[i], &first->feeds[i], linktype);
 	pl->maps = core_maps_new(pl->cfg, linktype, snaplen, &err);
+	if (!err && bgp_init(pl, linktype, snaplen) < 0)
+		err = 1;
+	pipeline_set_bgp(pl, first->rib);
 	pl->needs_frame = needs_frame(pl);
 	return err ? -1 : 0;
 }
 
-void pipeline_reload_maps(struct pipeline *pl)
+void pipeline_set_bgp(struct pipeline *pl, struct bgp_rib *rib)
+{
+	pipeline_batch_end(pl);
+	pl->rib = rib;
+	bgp_enrich_set_rib(pl->bgp, rib);
+}
+
+void pipeline_batch_end(struct pipeline *pl)
+{
+	if (pl->bgp_batch) {
+		bgp_enrich_end(pl->bgp);
+		pl->bgp_batch = 0;
+	}
+}
+
+void pipeline_reload_core_maps(struct pipeline *pl)
 {
 	if (pl->maps)
 		core_maps_reload(pl->maps);
+	if (pl->bgp) {
+		pipeline_batch_end(pl);
+		bgp_enrich_reload(pl->bgp);
+	}
+}
+
+void pipeline_reload_maps(struct pipeline *pl)
+{
+	pipeline_reload_core_maps(pl);
 	for (int i = 0; i < pl->nfeeds; i++)
 		plugin_reload_maps(pl->feeds[i].plugin);
 }
@@ -112,6 +152,9 @@ void pipeline_fini(struct pipeline *pl)
 	flows_free(pl->flows);
 	core_maps_free(pl->maps);
 	pl->maps = NULL;
+	pipeline_batch_end(pl);
+	bgp_enrich_free(pl->bgp);
+	pl->bgp = NULL;
 	pl->frag = NULL;
 	pl->flows = NULL;
 }
@@ -147,6 +190,14 @@ void pipeline_record(struct pipeline *pl, struct flow_rec *rec, const struct pca
 		return;
 	if (pl->flows)
 		flows_handle(pl->flows, rec);
+	if (pl->bgp) {
+		/* the RIB is read-locked once per batch of records, not per record */
+		if (!pl->bgp_batch++)
+			bgp_enrich_begin(pl->bgp);
+		bgp_enrich_record(pl->bgp, rec, h, pkt);
+		if (pl->bgp_batch >= PIPELINE_BGP_BATCH)
+			pipeline_batch_end(pl);
+	}
 	for (int i = 0; i < pl->nfeeds; i++) {
 		/* pre_tag_map is per plugin (pmacct 1.7.7); `return=true` offers more than once */
 		int n = pl->maps ? core_maps_offers(pl->maps, i) : 1;
@@ -187,6 +238,7 @@ void pipeline_datagram(struct pipeline *pl, const struct dgram *d)
 
 void pipeline_flush(struct pipeline *pl)
 {
+	pipeline_batch_end(pl);
 	for (int i = 0; i < pl->nfeeds; i++)
 		feed_flush(&pl->feeds[i]);
 }

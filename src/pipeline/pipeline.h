@@ -8,7 +8,9 @@
 
 #include "config/config.h"
 #include "decode/packet.h"
+#include "maps/bgp_rib.h"
 #include "model/dgram.h"
+#include "pipeline/bgp_enrich.h"
 #include "pipeline/core_maps.h"
 #include "pipeline/feed.h"
 #include "pipeline/flows.h"
@@ -24,7 +26,13 @@ struct pipeline {
 	struct flows_table *flows;	/* when a plugin counts flows */
 	struct core_maps *maps;		/* pre_tag_map; NULL when none */
 	bool needs_frame;		/* some filter runs on a frame rebuilt from records */
+	struct bgp_enrich *bgp;		/* BGP correlation; NULL when no plugin needs it */
+	struct bgp_rib *rib;		/* pipeline_set_bgp(); NULL = none */
+	unsigned bgp_batch;		/* records enriched under the RIB's read lock held now */
 };
+
+/* Records enriched under one hold of the RIB's read lock, at most. */
+#define PIPELINE_BGP_BATCH 256
 
 /*
  * Set up a feed for each of the plugins ps[0..n-1] and the enrichment state
@@ -44,8 +52,26 @@ int pipeline_init(struct pipeline *pl, struct core_cfg *cfg, struct plugin *ps, 
  */
 int pipeline_init_sibling(struct pipeline *pl, struct pipeline *first, int linktype, int snaplen);
 
+/*
+ * The BGP RIB records are correlated with (bgp_daemon: the BGP thread's),
+ * or NULL.  Before the first record, before further receive threads are
+ * set up (pipeline_init_sibling() takes the first's).
+ */
+void pipeline_set_bgp(struct pipeline *pl, struct bgp_rib *rib);
+
 /* SIGUSR2: reload the core's maps, and ask every plugin to reload its own. */
 void pipeline_reload_maps(struct pipeline *pl);
+
+/* SIGUSR2 on a further receive thread: reload only this pipeline's own maps (core and BGP). */
+void pipeline_reload_core_maps(struct pipeline *pl);
+
+/*
+ * End the batch of records enriched so far: the RIB's read lock, taken at
+ * the batch's first record, is released (records of one datagram or one
+ * capture read share a hold; PIPELINE_BGP_BATCH records at most).  Call
+ * before the thread waits for input.  pipeline_flush() ends it too.
+ */
+void pipeline_batch_end(struct pipeline *pl);
 
 /*
  * Close the feeds (partial batches handed over, rings closed: the plugin
