@@ -78,6 +78,8 @@ struct plugin_cfg {
 	bool mpls_label_stack_encode_as_array;	/* JSON mpls_label_stack as an array */
 	bool fwd_status_encode_as_string;	/* JSON fwd_status as RFC 7270 text */
 	bool label_encode_as_map;	/* pre_tag_label_encode_as_map: JSON label as {"k": "v"} */
+	bool as_path_encode_as_array;	/* JSON as_path, as_path_src as arrays of ASN strings */
+	bool bgp_comms_encode_as_array;	/* JSON comms, ecomms, lcomms (+ _src) as arrays of strings */
 	uint32_t cache_entries;		/* print_cache_entries, default 16411 */
 	struct cfg_period history;	/* print_history */
 	char history_roundoff[8];	/* print_history_roundoff: letters of m h d w M */

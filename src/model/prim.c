@@ -26,6 +26,13 @@
 		offsetof(struct flow_key, custom), 0, PF_NONE, "", 0, "", SRC_NF, \
 		PRIM_HIDDEN | PRIM_CUSTOM, P_CUSTOM_0 + (n) }
 
+/* A BGP text primitive (as_path, communities): refused by formatted print, as 1.7.7's. */
+#define BGP_TEXT(id, name, descr, field, fmt, title, json, cjson) [id] = { name, "BGP", descr, \
+		KF(field), fmt, title, 25, json, SRC_ALL, 0, id, 22, 3, cjson, PRIM_NO_FORMATTED }
+/* local_pref, med and their src_* twins: "%-<width-2>u  " */
+#define BGP_UINT(id, name, descr, field, title, width, json, cjson) [id] = { name, "BGP", descr, \
+		KF(field), PF_UINT, title, width, json, SRC_ALL, 0, id, (width) - 2, 2, cjson, 0 }
+
 const struct prim_desc prim_builtin[P_COUNT] = {
 	[P_TAG] = { "tag", "MISC", "Numeric tag, ie. as result of pre_tag_map evaluation",
 		KF(tag), PF_UINT, "TAG", 12, "tag", SRC_ALL, 0, P_TAG },
@@ -55,10 +62,32 @@ const struct prim_desc prim_builtin[P_COUNT] = {
 		KF(src_as), PF_UINT, "SRC_AS", 12, "as_src", SRC_ALL, PRIM_NEEDS_AS, P_SRC_AS },
 	[P_DST_AS] = { "dst_as", "BGP", "Destination ASN",
 		KF(dst_as), PF_UINT, "DST_AS", 12, "as_dst", SRC_ALL, PRIM_NEEDS_AS, P_DST_AS },
+	/*
+	 * BGP attributes: titles, keys and formatted layout as pmacct 1.7.7
+	 * prints them (values "%-22s   " under 25-wide titles, "%-7u  " under PREF).
+	 */
+	BGP_TEXT(P_STD_COMM, "std_comm", "Standard Communities", std_comm, PF_COMMS, "COMMS", "comms", NULL),
+	BGP_TEXT(P_EXT_COMM, "ext_comm", "Extended Communities", ext_comm, PF_COMMS, "ECOMMS", "ecomms", NULL),
+	BGP_TEXT(P_LRG_COMM, "lrg_comm", "Large Communities", lrg_comm, PF_COMMS, "LCOMMS", "lcomms", NULL),
+	BGP_TEXT(P_SRC_STD_COMM, "src_std_comm", "Source Standard Communities (via reverse BGP lookup)",
+		src_std_comm, PF_COMMS, "SRC_COMMS", "comms_src", "src_comms"),
+	BGP_TEXT(P_SRC_EXT_COMM, "src_ext_comm", "Source Extended Communities (via reverse BGP lookup)",
+		src_ext_comm, PF_COMMS, "SRC_ECOMMS", "ecomms_src", "src_ecomms"),
+	BGP_TEXT(P_SRC_LRG_COMM, "src_lrg_comm", "Source Large Communities (via reverse BGP lookup)",
+		src_lrg_comm, PF_COMMS, "SRC_LCOMMS", "lcomms_src", "src_lcomms"),
+	BGP_TEXT(P_AS_PATH, "as_path", "AS PATH", as_path, PF_ASPATH, "AS_PATH", "as_path", NULL),
+	BGP_TEXT(P_SRC_AS_PATH, "src_as_path", "Source AS PATH (via reverse BGP lookup)",
+		src_as_path, PF_ASPATH, "SRC_AS_PATH", "as_path_src", "src_as_path"),
+	BGP_UINT(P_LOCAL_PREF, "local_pref", "Local Preference", local_pref, "PREF", 9, "local_pref", NULL),
+	BGP_UINT(P_SRC_LOCAL_PREF, "src_local_pref", "Source Local Preference (by default via reverse BGP lookup)",
+		src_local_pref, "SRC_PREF", 9, "local_pref_src", "src_local_pref"),
+	BGP_UINT(P_MED, "med", "Multi-Exit Discriminator", med, "MED", 8, "med", NULL),
+	BGP_UINT(P_SRC_MED, "src_med", "Source MED (by default via reverse BGP lookup)",
+		src_med, "SRC_MED", 8, "med_src", "src_med"),
 	[P_PEER_SRC_AS] = { "peer_src_as", "BGP", "Source peer ASN (by default via reverse BGP lookup)",
-		KF(peer_src_as), PF_UINT, "PEER_SRC_AS", 12, "peer_as_src", SRC_NF | SRC_SF, 0, P_PEER_SRC_AS },
+		KF(peer_src_as), PF_UINT, "PEER_SRC_AS", 12, "peer_as_src", SRC_ALL, 0, P_PEER_SRC_AS },
 	[P_PEER_DST_AS] = { "peer_dst_as", "BGP", "Destination peer ASN",
-		KF(peer_dst_as), PF_UINT, "PEER_DST_AS", 12, "peer_as_dst", SRC_NF | SRC_SF, 0, P_PEER_DST_AS },
+		KF(peer_dst_as), PF_UINT, "PEER_DST_AS", 12, "peer_as_dst", SRC_ALL, 0, P_PEER_DST_AS },
 	[P_PEER_SRC_IP] = { "peer_src_ip", "MISC", "IP address or identificator of telemetry exporting device",
 		KF(peer_src_ip), PF_IP, "PEER_SRC_IP", 47, "peer_ip_src", SRC_NF | SRC_SF, 0, P_PEER_SRC_IP },
 	[P_PEER_DST_IP] = { "peer_dst_ip", "BGP", "BGP next-hop",
@@ -284,6 +313,8 @@ bool prim_sum_alone(struct prim_set *s)
 		P_DST_NET, P_SRC_MASK, P_DST_MASK, P_PROTO, P_TOS, P_SRC_PORT, P_DST_PORT, P_TCPFLAGS,
 		P_SRC_AS, P_DST_AS, P_PEER_SRC_AS, P_PEER_DST_AS, P_PEER_SRC_IP, P_PEER_DST_IP,
 		P_IN_IFACE, P_OUT_IFACE, P_MPLS_VPN_RD, P_NONE, P_FLOWS,
+		P_STD_COMM, P_EXT_COMM, P_AS_PATH, P_LOCAL_PREF, P_MED, P_SRC_STD_COMM,
+		P_SRC_EXT_COMM, P_SRC_AS_PATH, P_SRC_LOCAL_PREF, P_SRC_MED,
 	};
 	enum prim_id keep = P_COUNT;
 	bool changed = false;
@@ -340,6 +371,21 @@ void prim_key_span(const struct prim_registry *reg, const struct prim_set *s, si
 	*hi = h;
 }
 
+/* The BGP group of `-a` in pmacct 1.7.7's order (which is not the column order). */
+static const enum prim_id bgp_list_order[] = {
+	P_SRC_AS, P_DST_AS, P_AS_PATH, P_STD_COMM, P_EXT_COMM, P_LRG_COMM, P_LOCAL_PREF, P_MED,
+	P_SRC_AS_PATH, P_SRC_STD_COMM, P_SRC_EXT_COMM, P_SRC_LRG_COMM, P_SRC_LOCAL_PREF, P_SRC_MED,
+	P_PEER_SRC_AS, P_PEER_DST_AS, P_PEER_DST_IP,
+};
+
+/* The i-th primitive `-a` considers for group g: the BGP group in 1.7.7's order, the rest in table order. */
+static int list_id(const char *g, int i)
+{
+	if (strcmp(g, "BGP"))
+		return i < P_COUNT ? i : -1;
+	return (size_t)i < NELEM(bgp_list_order) ? (int)bgp_list_order[i] : -1;
+}
+
 void prim_print_list(uint8_t src, const char *banner)
 {
 	static const char *const groups[] = { "L2", "L3", "L4", "BGP", "NAT", "MPLS", "MISC", "TIME" };
@@ -347,7 +393,7 @@ void prim_print_list(uint8_t src, const char *banner)
 	printf("%s\n", banner);
 	for (size_t g = 0; g < NELEM(groups); g++) {
 		printf("\n%s\n", groups[g]);
-		for (int i = 0; i < P_COUNT; i++) {
+		for (int j = 0, i; (i = list_id(groups[g], j)) >= 0; j++) {
 			const struct prim_desc *d = &prim_builtin[i];
 			if ((d->flags & PRIM_HIDDEN) || !(d->sources & src) || strcmp(d->group, groups[g]))
 				continue;

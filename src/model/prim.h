@@ -16,7 +16,11 @@
 enum prim_id {
 	P_TAG, P_TAG2, P_LABEL,
 	P_SRC_MAC, P_DST_MAC, P_VLAN, P_IN_VLAN, P_OUT_VLAN, P_IN_CVLAN, P_OUT_CVLAN, P_COS, P_ETYPE,
-	P_SRC_AS, P_DST_AS, P_PEER_SRC_AS, P_PEER_DST_AS,
+	P_SRC_AS, P_DST_AS,
+	/* BGP attributes (the formatted client puts the LCOMMS pair after the ECOMMS pair) */
+	P_STD_COMM, P_EXT_COMM, P_LRG_COMM, P_SRC_STD_COMM, P_SRC_EXT_COMM, P_SRC_LRG_COMM,
+	P_AS_PATH, P_SRC_AS_PATH, P_LOCAL_PREF, P_SRC_LOCAL_PREF, P_MED, P_SRC_MED,
+	P_PEER_SRC_AS, P_PEER_DST_AS,
 	P_PEER_SRC_IP, P_PEER_DST_IP, P_IN_IFACE, P_OUT_IFACE,
 	P_MPLS_VPN_RD, P_MPLS_VPN_RD_ORIGIN,
 	P_VRF_NAME, P_INGRESS_VRF_NAME, P_EGRESS_VRF_NAME, P_IN_IFACE_NAME, P_OUT_IFACE_NAME,
@@ -58,6 +62,8 @@ enum prim_fmt {
 	PF_FWD_STATUS,	/* RFC 7270 forwarding status: number, or text (fwd_status_encode_as_string) */
 	PF_RAW,		/* length byte + bytes, printed as hex pairs joined by '-' (custom raw) */
 	PF_SRV6_LIST,	/* struct fr_srv6_list: a JSON array of "<index>-<IPv6 address>" */
+	PF_COMMS,	/* BGP communities, pmacct text ("65000:1 65000:2"): printed with '_' for ' ' */
+	PF_ASPATH,	/* BGP AS path, pmacct text ("65001 65002"): printed with '_' for ' ' */
 };
 
 /* Which daemons can fill a primitive. */
@@ -80,6 +86,11 @@ enum {
 	PRIM_JSON_ONLY = 1 << 7,	/* printed in JSON only: CSV and formatted leave it out */
 };
 
+/* More behaviour flags (struct prim_desc flags2). */
+enum {
+	PRIM_NO_FORMATTED = 1 << 0,	/* the print plugin refuses it with formatted output (1.7.7) */
+};
+
 struct prim_desc {
 	const char *name;	/* aggregate keyword */
 	const char *group;	/* -a section: L2, L3, L4, BGP, MPLS, MISC, TIME */
@@ -93,6 +104,13 @@ struct prim_desc {
 	uint8_t sources;	/* SRC_* */
 	uint8_t flags;		/* PRIM_* */
 	enum prim_id alias;	/* sum_*: the column it renders as; else itself */
+	/*
+	 * Formatted values printed as pmacct's "%-<vwidth>s" and vgap spaces
+	 * (a longer value pushes the next column); vgap 0: "%-<width>s".
+	 */
+	uint8_t vwidth, vgap;
+	const char *cjson;	/* the pmacct client's JSON key when not `json` (1.7.7 src_comms ...) */
+	uint8_t flags2;		/* PRIM_NO_FORMATTED */
 };
 
 /*

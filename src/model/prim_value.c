@@ -190,6 +190,24 @@ static int parse_mpls_stack(const char *s, uint8_t *p)
 	return 0;
 }
 
+/*
+ * BGP text as the client prints it: tokens joined by '_' (or ' '); "^$"
+ * is the empty AS path and "0" no communities (1.7.7's -M/-N).
+ */
+static int parse_bgp_text(const struct prim_desc *d, const char *s, uint8_t *p)
+{
+	size_t n = strlen(s);
+
+	if (strcmp(s, d->fmt == PF_ASPATH ? "^$" : "0") == 0)
+		n = 0;
+	if (n >= d->len)
+		return -1;
+	memset(p, 0, d->len);
+	for (size_t i = 0; i < n; i++)
+		p[i] = s[i] == '_' ? ' ' : (uint8_t)s[i];
+	return 0;
+}
+
 int prim_value_parse(const struct prim_desc *d, const char *text, struct flow_key *k)
 {
 	uint8_t *p = (uint8_t *)k + d->off;
@@ -217,6 +235,9 @@ int prim_value_parse(const struct prim_desc *d, const char *text, struct flow_ke
 		return parse_uint_field(text, 10, d->len, p);
 	case PF_MPLS_STACK:
 		return parse_mpls_stack(text, p);
+	case PF_COMMS:
+	case PF_ASPATH:
+		return parse_bgp_text(d, text, p);
 	default:		/* PF_RAW, PF_SRV6_LIST, PF_TCPFLAGS, PF_NONE */
 		return -1;
 	}
@@ -236,6 +257,8 @@ const char *prim_value_kind(const struct prim_desc *d)
 	case PF_RD_ORIGIN:	return "route distinguisher origin";
 	case PF_FWD_STATUS:	return "forwarding status";
 	case PF_MPLS_STACK:	return "MPLS label stack";
+	case PF_COMMS:		return "communities (too long)";
+	case PF_ASPATH:		return "AS path (too long)";
 	default:		return "value (cannot be matched)";
 	}
 }

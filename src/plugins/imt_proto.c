@@ -194,6 +194,12 @@ void imt_key_put(struct imt_buf *b, const struct prim_registry *reg, const struc
 			imt_put_u64(b, (uint64_t)ts.usec);
 			break;
 		}
+		case PF_COMMS: case PF_ASPATH: {	/* 256-byte fields, mostly short: length + text */
+			size_t n = strnlen((const char *)p, d->len - 1);
+			imt_put_u8(b, (uint8_t)n);
+			imt_put_bytes(b, p, n);
+			break;
+		}
 		default:	/* text, label stacks, route distinguishers, custom data: as stored */
 			imt_put_bytes(b, p, d->len);
 			break;
@@ -232,6 +238,14 @@ int imt_key_get(struct rd *r, const struct prim_registry *reg, const struct prim
 			ts.sec = (int64_t)rd_u64(r);
 			ts.usec = (int64_t)rd_u64(r);
 			memcpy(p, &ts, sizeof(ts));
+			break;
+		}
+		case PF_COMMS: case PF_ASPATH: {
+			size_t n = rd_u8(r);
+			if (n >= d->len)
+				r->bad = true;
+			else
+				rd_copy(r, p, n);	/* the rest stays zero, as the plugin keeps it */
 			break;
 		}
 		default:

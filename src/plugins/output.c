@@ -16,24 +16,57 @@ const char *out_proto_name(uint8_t proto, char *buf, size_t len)
 	return text_proto_fmt(proto, buf, len);
 }
 
-/* Move in_iface/out_iface up behind the tags and label, where the client prints them. */
-static void client_order(struct out_cols *c)
+/* Reorder the n ids stably by rank(id). */
+static void reorder(uint8_t *ids, int n, int (*rank)(int id))
 {
-	uint8_t moved[2];
-	int nm = 0, w = 0, at = 0;
-
-	for (int i = 0; i < c->n; i++)
-		if (c->ids[i] == P_IN_IFACE || c->ids[i] == P_OUT_IFACE)
-			moved[nm++] = c->ids[i];
-	for (int i = 0; i < c->n; i++) {
-		if (c->ids[i] == P_IN_IFACE || c->ids[i] == P_OUT_IFACE)
-			continue;
-		c->ids[w++] = c->ids[i];
-		if (c->ids[i] <= P_LABEL)
-			at = w;
+	for (int i = 1; i < n; i++) {
+		uint8_t v = ids[i];
+		int j = i;
+		while (j > 0 && rank(ids[j - 1]) > rank(v)) {
+			ids[j] = ids[j - 1];
+			j--;
+		}
+		ids[j] = v;
 	}
-	memmove(c->ids + at + nm, c->ids + at, (size_t)(w - at));
-	memcpy(c->ids + at, moved, (size_t)nm);
+}
+
+/* Where id sits among the columns of `order` (which covers ids lo..hi), else its table place. */
+static int rank_in(int id, const enum prim_id *order, size_t n, int lo, int hi)
+{
+	if (id < lo || id > hi)
+		return id * 2 + 1;
+	for (size_t i = 0; i < n; i++)
+		if ((int)order[i] == id)
+			return lo * 2 + 1 + (int)i;	/* lo..hi hold exactly these n ids */
+	return id * 2 + 1;
+}
+
+/*
+ * The client's formatted/CSV order (pmacct 1.7.7): in_iface/out_iface right
+ * after the tags and label, the LCOMMS pair after the ECOMMS pair.
+ */
+static int client_rank(int id)
+{
+	static const enum prim_id bgp[] = { P_STD_COMM, P_EXT_COMM, P_SRC_STD_COMM, P_SRC_EXT_COMM,
+		P_LRG_COMM, P_SRC_LRG_COMM };
+	if (id == P_IN_IFACE || id == P_OUT_IFACE)
+		return P_LABEL * 2 + 1 + (id == P_OUT_IFACE);	/* between label and src_mac */
+	return rank_in(id, bgp, NELEM(bgp), P_STD_COMM, P_SRC_LRG_COMM) + (id > P_LABEL ? 4 : 0);
+}
+
+/*
+ * JSON's order (pmacct's compose_json): the destination's BGP attributes
+ * after as_dst, the source's after peer_ip_dst.
+ */
+static int json_rank(int id)
+{
+	static const enum prim_id bgp[] = {
+		P_STD_COMM, P_EXT_COMM, P_LRG_COMM, P_AS_PATH, P_LOCAL_PREF, P_MED,
+		P_PEER_SRC_AS, P_PEER_DST_AS, P_PEER_SRC_IP, P_PEER_DST_IP,
+		P_SRC_STD_COMM, P_SRC_EXT_COMM, P_SRC_LRG_COMM, P_SRC_AS_PATH, P_SRC_LOCAL_PREF, P_SRC_MED,
+	};
+	_Static_assert(P_PEER_DST_IP - P_STD_COMM + 1 == 16, "json_rank: BGP columns moved");
+	return rank_in(id, bgp, NELEM(bgp), P_STD_COMM, P_PEER_DST_IP);
 }
 
 /*
@@ -93,8 +126,10 @@ void out_cols_init(struct out_cols *c, const struct prim_registry *reg, const st
 	}
 	c->tcpflags = prim_has(set, P_TCPFLAGS);
 	custom_order(c, set);
+	memcpy(c->jids, c->ids, (size_t)c->n);
+	reorder(c->jids, c->n, json_rank);
 	if (client)
-		client_order(c);
+		reorder(c->ids, c->n, client_rank);
 	for (int i = 0; i < c->n; i++)
 		c->desc[i] = prim_desc_of(reg, c->ids[i]);
 }
@@ -115,6 +150,8 @@ void out_opts_from_cfg(struct out_opts *o, const struct plugin_cfg *pc, const st
 	o->mpls_array = pc->mpls_label_stack_encode_as_array;
 	o->fwd_status_str = pc->fwd_status_encode_as_string;
 	o->label_map = pc->label_encode_as_map;
+	o->aspath_array = pc->as_path_encode_as_array;
+	o->comms_array = pc->bgp_comms_encode_as_array;
 }
 
 unsigned out_ts_flags(const struct out_opts *o)
@@ -288,6 +325,24 @@ static void ip_str(const struct prim_registry *reg, const struct prim_desc *d,
 		buf[0] = '\0';
 }
 
+/*
+ * BGP text (as_path, communities) as pmacct 1.7.7 prints it: tokens joined
+ * by '_' (by ' ' for SQL); empty is "" but in the client's formatted
+ * columns, where an empty AS path is "^$" and no communities "0".
+ */
+static void bgp_str(const struct prim_desc *d, const char *s, const struct out_opts *o, char *buf,
+    size_t len)
+{
+	size_t i = 0;
+
+	if (!s[0] && o->client && (o->fmt == OUT_FORMATTED || o->fmt == OUT_EVENT_FORMATTED))
+		s = d->fmt == PF_ASPATH ? "^$" : "0";
+	for (; len && i < len - 1 && i < d->len && s[i]; i++)
+		buf[i] = s[i] == ' ' && !o->bgp_spaces ? '_' : s[i];
+	if (len)
+		buf[i] = '\0';
+}
+
 const char *out_value(const struct prim_registry *reg, const struct prim_desc *d,
     const struct flow_key *k, uint8_t tcp_flags, const struct out_opts *o, char *buf, size_t len)
 {
@@ -353,6 +408,10 @@ const char *out_value(const struct prim_registry *reg, const struct prim_desc *d
 		srv6_str(&l, buf, len);
 		break;
 	}
+	case PF_COMMS:
+	case PF_ASPATH:
+		bgp_str(d, (const char *)p, o, buf, len);
+		break;
 	case PF_NONE:
 		buf[0] = '\0';
 		break;
@@ -436,11 +495,11 @@ static bool is_custom(int id)
 	return id >= P_CUSTOM_0 && id <= P_CUSTOM_LAST;
 }
 
-/* The column of timestamp_export, or -1. */
+/* The JSON column of timestamp_export, or -1. */
 static int ts_export_col(const struct out_cols *c)
 {
 	for (int i = 0; i < c->n; i++)
-		if (c->ids[i] == P_TS_EXPORT)
+		if (c->jids[i] == P_TS_EXPORT)
 			return i;
 	return -1;
 }
@@ -688,6 +747,27 @@ static void json_srv6_array(struct rowbuf *rb, const struct fr_srv6_list *l)
 	rb_put(rb, "]", 1);
 }
 
+/* BGP text as a JSON array of its space-separated tokens (as_path/bgp_comms_encode_as_array). */
+static void json_bgp_array(struct rowbuf *rb, const struct prim_desc *d, const char *s)
+{
+	size_t n = strnlen(s, d->len), i = 0;
+	const char *sep = "";
+
+	rb_put(rb, "[", 1);
+	while (i < n) {
+		size_t j = i;
+		while (j < n && s[j] != ' ')
+			j++;
+		if (j > i) {
+			rb_str(rb, sep);
+			rb_json_str(rb, s + i, j - i);
+			sep = ", ";
+		}
+		i = j + 1;
+	}
+	rb_put(rb, "]", 1);
+}
+
 /* One "key": value pair of a JSON row. */
 static void json_field(struct rowbuf *rb, const struct out_cols *c, int id, const struct flow_key *k,
     const struct out_counters *cnt, const struct out_opts *o, const char *sep)
@@ -698,8 +778,12 @@ static void json_field(struct rowbuf *rb, const struct out_cols *c, int id, cons
 
 	rb_str(rb, sep);
 	rb_put(rb, "\"", 1);
-	rb_str(rb, d->json);
+	rb_str(rb, o->client && d->cjson ? d->cjson : d->json);
 	rb_put(rb, "\": ", 3);
+	if ((d->fmt == PF_ASPATH && o->aspath_array) || (d->fmt == PF_COMMS && o->comms_array)) {
+		json_bgp_array(rb, d, (const char *)k + d->off);
+		return;
+	}
 	if (d->fmt == PF_TCPFLAGS && o->tcpflags_array) {
 		json_tcpflags_array(rb, cnt->tcp_flags);
 		return;
@@ -771,12 +855,12 @@ static void row_json(FILE *f, const struct out_cols *c, const struct out_opts *o
 		/* JSON puts timestamp_export after export_proto_* (pmacct 1.7.7), before custom ones */
 		if (i == tsx)
 			continue;
-		if (tsx >= 0 && is_custom(c->ids[i])) {
+		if (tsx >= 0 && is_custom(c->jids[i])) {
 			json_field(&rb, c, P_TS_EXPORT, k, cnt, o, sep);
 			tsx = -1;
 			sep = ", ";
 		}
-		json_field(&rb, c, c->ids[i], k, cnt, o, sep);
+		json_field(&rb, c, c->jids[i], k, cnt, o, sep);
 		sep = ", ";
 	}
 	if (tsx >= 0) {
@@ -848,6 +932,9 @@ void out_row_stitch(FILE *f, const struct out_cols *c, const struct out_opts *o,
 		if (fm && (d->flags & PRIM_CUSTOM)) {
 			rb_pad(&rb, v, len, d->width - 2);	/* pmacct: "%s  " */
 			rb_put(&rb, "  ", 2);
+		} else if (fm && d->vgap) {
+			rb_pad(&rb, v, len, d->vwidth);
+			rb_put(&rb, "   ", d->vgap < 3 ? d->vgap : 3);
 		} else if (fm) {
 			rb_pad(&rb, v, len, d->width);
 		} else {

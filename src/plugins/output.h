@@ -23,6 +23,9 @@ struct out_opts {
 	bool mpls_array;	/* mpls_label_stack_encode_as_array: JSON ["0-<label>", ...] */
 	bool fwd_status_str;	/* fwd_status_encode_as_string: RFC 7270 reason text */
 	bool label_map;		/* pre_tag_label_encode_as_map: JSON label as an object */
+	bool aspath_array;	/* as_path_encode_as_array: JSON as_path(_src) as ["65001", ...] */
+	bool comms_array;	/* bgp_comms_encode_as_array: JSON (e|l)comms(_src) as ["65000:1", ...] */
+	bool bgp_spaces;	/* BGP text as stored, tokens joined by ' ' (SQL); else by '_' */
 };
 
 /* The columns a plugin prints: its primitives in table order, sum_* as their alias. */
@@ -30,6 +33,7 @@ struct out_cols {
 	const struct prim_registry *reg;	/* whose rows ids name (not owned; NULL = built-ins) */
 	uint8_t ids[P_COUNT];
 	const struct prim_desc *desc[P_COUNT];	/* prim_desc_of(reg, ids[i]), resolved once */
+	uint8_t jids[P_COUNT];	/* the same columns in JSON's order (BGP attributes move) */
 	int n;
 	bool flows;		/* FLOWS counter column */
 	bool tcpflags;

@@ -142,7 +142,9 @@ static int print_init(struct plugin *p)
 
 	if (pc->output == OUT_FORMATTED || pc->output == OUT_EVENT_FORMATTED) {
 		for (int i = 0; i < P_COUNT; i++) {
-			if (prim_has(&pc->aggregate, (enum prim_id)i) && (prim_desc_of(pc->prims, i)->flags & PRIM_VLEN)) {
+			const struct prim_desc *d = prim_desc_of(pc->prims, i);
+			if (prim_has(&pc->aggregate, (enum prim_id)i) &&
+			    ((d->flags & PRIM_VLEN) || (d->flags2 & PRIM_NO_FORMATTED))) {
 				log_err(p->who, "variable-length primitives, ie. label as_path std_comm etc., "
 				    "are not supported in print plugin with formatted output.");
 				log_err(p->who, "Please switch to one of the other supported output formats "

@@ -66,6 +66,10 @@ static int ctx_init(struct plugin *p, struct sql_ctx *c, const struct sql_backen
 		    cfg_where(&pc->origin, "sql_table_type"), pc->sql_table_type);
 		return -1;
 	}
+	if (!pc->sql_table_type[0] && sql_wants_bgp_table(&pc->aggregate)) {
+		bgp = true;
+		log_info(p->who, "sql_table_type set to 'bgp' (aggregate includes one or more BGP primitives).");
+	}
 	c->be = be;
 	c->who = p->who;
 	c->pc = pc;

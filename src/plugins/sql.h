@@ -71,6 +71,14 @@ int sql_schema_build(struct sql_schema *s, enum sql_dialect d, unsigned version,
 void sql_schema_add_stitch(struct sql_schema *s);
 
 
+/*
+ * True when an aggregate with no sql_table_type makes pmacct 1.7.7 switch
+ * to the bgp table type ("sql_table_type set to 'bgp'"): std_comm, ext_comm,
+ * as_path, local_pref, med, their src_* twins (not lrg_comm / src_lrg_comm),
+ * peer_src_as, peer_dst_as, peer_src_ip, peer_dst_ip, mpls_vpn_rd.
+ */
+bool sql_wants_bgp_table(const struct prim_set *agg);
+
 /* pmacct's default table name: acct (v1, v9), acct_vN (v2-v8), acct_bgp. */
 const char *sql_default_table(unsigned version, bool bgp);
 
@@ -107,7 +115,7 @@ int sql_build_create(char *out, size_t len, const struct sql_schema *s, const ch
 struct sql_val {
 	bool is_int;
 	int64_t i;
-	char s[48];
+	char s[FR_BGP_STR_MAX];	/* text values; the longest are BGP as_path/communities */
 	const char *p;		/* a longer string (borrowed), bound instead of s when set */
 };
 

@@ -103,10 +103,10 @@ static void build_bgp(struct sql_schema *s)
 	add_prim(s, "peer_as_dst", SQLT_U32, P_PEER_DST_AS);
 	add_prim(s, "peer_ip_src", SQLT_IP, P_PEER_SRC_IP);
 	add_prim(s, "peer_ip_dst", SQLT_IP, P_PEER_DST_IP);
-	add(s, "comms", SC_CONST, SQLT_CHAR24, 0, true);
-	add(s, "as_path", SC_CONST, SQLT_CHAR24, 0, true);
-	add(s, "local_pref", SC_CONST, SQLT_U32, 0, true);
-	add(s, "med", SC_CONST, SQLT_U32, 0, true);
+	add_prim(s, "comms", SQLT_CHAR24, P_STD_COMM);
+	add_prim(s, "as_path", SQLT_CHAR24, P_AS_PATH);
+	add_prim(s, "local_pref", SQLT_U32, P_LOCAL_PREF);
+	add_prim(s, "med", SQLT_U32, P_MED);
 	add_counters(s, true, false);
 }
 
@@ -206,6 +206,20 @@ void sql_row_stitch(const struct sql_schema *s, const struct fr_ts *min, const s
 		default: break;
 		}
 	}
+}
+
+bool sql_wants_bgp_table(const struct prim_set *agg)
+{
+	/* pmacct 1.7.7's first aggregation bitmap's BGP bits (lrg_comm, src_lrg_comm are not there) */
+	static const enum prim_id bgp[] = {
+		P_STD_COMM, P_EXT_COMM, P_AS_PATH, P_LOCAL_PREF, P_MED, P_SRC_STD_COMM, P_SRC_EXT_COMM,
+		P_SRC_AS_PATH, P_SRC_LOCAL_PREF, P_SRC_MED, P_PEER_SRC_AS, P_PEER_DST_AS, P_PEER_SRC_IP,
+		P_PEER_DST_IP, P_MPLS_VPN_RD,
+	};
+	for (size_t i = 0; i < sizeof(bgp) / sizeof(bgp[0]); i++)
+		if (prim_has(agg, bgp[i]))
+			return true;
+	return false;
 }
 
 const char *sql_default_table(unsigned version, bool bgp)
@@ -506,7 +520,7 @@ static void prim_value(const struct sql_schema *s, const struct sql_col *c,
     const struct prim_set *agg, bool num_protos, const struct flow_key *k, struct sql_val *v)
 {
 	const struct prim_desc *d = prim_desc_of(s->reg, c->prim);
-	struct out_opts o = { .num_protos = num_protos, .ts_utc = false };
+	struct out_opts o = { .num_protos = num_protos, .ts_utc = false, .bgp_spaces = true };
 	bool have = agg_covers(agg, c->prim);
 	uint64_t u = 0;
 
@@ -521,8 +535,10 @@ static void prim_value(const struct sql_schema *s, const struct sql_col *c,
 	}
 	v->is_int = false;
 	if (!have) {
+		/* BGP text not aggregated: the bgp tables' column default, ' ' */
 		snprintf(v->s, sizeof(v->s), "%s", d->fmt == PF_MAC ? "0:0:0:0:0:0" :
-		    d->fmt == PF_IP ? "0.0.0.0" : d->fmt == PF_PROTO ? "0" : "");
+		    d->fmt == PF_IP ? "0.0.0.0" : d->fmt == PF_PROTO ? "0" :
+		    d->fmt == PF_COMMS || d->fmt == PF_ASPATH ? " " : "");
 		return;
 	}
 	out_value(s->reg, d, k, 0, &o, v->s, sizeof(v->s));
