@@ -324,7 +324,8 @@ class BirdPeer(Peer):
         for c in r.communities:
             attrs.append(f"bgp_community.add(({c.replace(':', ',')}));")
         for t, v in r.ext_communities:
-            attrs.append(f"bgp_ext_community.add(({t}, {v.replace(':', ', ')}));")
+            bt = {"soo": "ro"}.get(t, t)          # BIRD's word for site-of-origin
+            attrs.append(f"bgp_ext_community.add(({bt}, {v.replace(':', ', ')}));")
         for c in r.large_communities:
             attrs.append(f"bgp_large_community.add(({c.replace(':', ', ')}));")
         if r.local_pref is not None:
@@ -414,9 +415,10 @@ class FrrPeer(Peer):
     def _conf_text(self):
         nbr = self.collector if ":" not in self.local else "::1"
         maps, nets = [], {4: [], 6: []}
-        for i, r in enumerate(sorted(self.routes.values(), key=lambda r: r.prefix)):
-            nets[r.net.version].append(f"  network {r.prefix} route-map R{i}\n")
-            maps.append(self._route_map(f"R{i}", r))
+        for r in self.routes.values():
+            i = "R" + r.prefix.replace("/", "_").replace(":", "_").replace(".", "_")
+            nets[r.net.version].append(f"  network {r.prefix} route-map {i}\n")
+            maps.append(self._route_map(i, r))
         af = ""
         for v, fam in ((4, "ipv4"), (6, "ipv6")):
             af += (f" address-family {fam} unicast\n{''.join(nets[v])}"
@@ -477,7 +479,8 @@ router bgp {self.asn}
         for c in cmds:
             argv += ["-c", c]
         p = subprocess.run(argv, capture_output=True, text=True)
-        if check and (p.returncode or "% " in p.stdout):
+        bad = ("% Unknown", "% Invalid", "% Ambiguous", "% Command incomplete")
+        if check and any(b in p.stdout for b in bad):
             raise RuntimeError(f"vtysh {cmds}: {p.stdout}{p.stderr}")
         return p
 
@@ -495,12 +498,16 @@ router bgp {self.asn}
             self.check(r)
         if self.proc is None:
             return
+        # vtysh stops at the first failing command: what may not exist is removed apart
         cmds = ["configure terminal"]
         for r in routes:
-            i = f"R{abs(hash(r.prefix)) % 10**8}"
-            cmds += self._route_map(i, r).rstrip("!\n").replace("\n!", "").split("\n")
-            cmds += ["exit", f"router bgp {self.asn}",
-                     f"address-family {'ipv6' if r.v6 else 'ipv4'} unicast",
+            i = "R" + r.prefix.replace("/", "_").replace(":", "_").replace(".", "_")
+            fam = f"address-family {'ipv6' if r.v6 else 'ipv4'} unicast"
+            self._cli("configure terminal", f"router bgp {self.asn}", fam,
+                      f"no network {r.prefix}", check=False)
+            self._cli("configure terminal", f"no route-map {i}", check=False)
+            cmds += self._route_map(i, r).rstrip("!\n").split("\n")
+            cmds += ["exit", f"router bgp {self.asn}", fam,
                      f"network {r.prefix} route-map {i}", "exit-address-family", "exit"]
         self._cli(*cmds)
 
@@ -622,7 +629,8 @@ neighbor {nbr} {{
         if r.communities:
             s += " community [ " + " ".join(r.communities) + " ]"
         if r.ext_communities:
-            s += " extended-community [ " + " ".join(f"{t}:{v}" for t, v in r.ext_communities) + " ]"
+            word = {"rt": "target", "soo": "origin"}        # ExaBGP's words
+            s += " extended-community [ " + " ".join(f"{word[t]}:{v}" for t, v in r.ext_communities) + " ]"
         if r.large_communities:
             s += " large-community [ " + " ".join(r.large_communities) + " ]"
         if r.local_pref is not None:
