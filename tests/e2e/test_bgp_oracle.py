@@ -165,6 +165,15 @@ CSV_KEY = {"src_as": "SRC_AS", "dst_as": "DST_AS", "peer_src_as": "PEER_SRC_AS",
            "dst_mask": "DST_MASK"}
 
 
+def oracle_deviation(binary, exp, dst):
+    """1.7.7 prints peer_dst_ip empty when the destination's route is IPv4 (the
+    NEXT_HOP attribute); it prints an IPv6 route's MP_REACH next hop, and upstream
+    master prints both.  Only 1.7.7's expectations take this exception."""
+    if binary == REF_NFACCTD and ":" not in dst:
+        exp = dict(exp, peer_dst_ip=None)
+    return exp
+
+
 def norm(key, v):
     """One output value as the truth writes it (ints as ints; an absent address
     as None: 1.7.7 prints 0.0.0.0 or :: for it, an empty CSV field for an
@@ -291,7 +300,8 @@ def test_bgp_primitives_follow_the_routes(tmp_path, binary, speakers_available):
             send_flows(PEERS[k], flows, n, nf_port, seq[0])
             seq[0] += len(flows)
             for s, dd in flows:
-                truth[(PEERS[k], s, dd, n)] = expected(held.get(k, []), s, dd)
+                truth[(PEERS[k], s, dd, n)] = oracle_deviation(
+                    binary, expected(held.get(k, []), s, dd), dd)
         time.sleep(0.5)
 
     def settle():
