@@ -738,6 +738,7 @@ int main(int argc, char **argv)
 		}
 	}
 	double t_est = now_s();
+	fprintf(stderr, "bgpgen: established\n");
 	send_table(o, p4, op.n4, false, false, paths, op.npaths, nh4, nh6);
 	send_table(o, p6, op.n6, true, false, paths, op.npaths, nh4, nh6);
 	if (!op.no_eor) {
