@@ -254,13 +254,14 @@ def bench(binary, name, npeers, baseline_kib, baseline_rate, w):
     pids = family(core)
     ticks = replay(grams, nf_port, pids)
     # the counts are read from the appended CSV (every 2 s), not from a purge at exit:
-    # 1.7.7 with two peers died of "double free or corruption" on SIGINT after a replay
+    # 1.7.7 dies of "double free or corruption" when SIGINT meets a live or closing session
     time.sleep(4)
-    stop(p)
     for g in gens:
         g.terminate()
     for g in gens:
         g.wait(30)
+    time.sleep(2)
+    stop(p)
     n, found = processed(d)
     return {"name": name, "peers": npeers, "routes": routes, "converge_s": converge,
             "rss_mib": rss / 1024, "rss_all_mib": rss_all / 1024,

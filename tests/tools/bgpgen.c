@@ -17,7 +17,8 @@
  *   -w          withdraw every prefix after the wait, then wait -t seconds again
  *   -E          no End-of-RIB markers
  *   -o file     write every prefix and its attributes, one a line, as pmacct prints them:
- *               prefix next_hop as_path std_comm lrg_comm local_pref med  ("-" for empty)
+ *               prefix next_hop as_path std_comm lrg_comm local_pref med  ("-" for empty;
+ *               communities sorted and each once, while UPDATEs carry them unsorted)
  *   -j file     the tallies (also on stdout): JSON with prefixes, messages, bytes, distinct
  *               attribute sets, timings
  *
@@ -517,6 +518,32 @@ static void fprint_list(FILE *f, const char *sep, const uint32_t *v, unsigned n,
 	}
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_lcomm(const void *a, const void *b)
+{
+	const uint32_t *x = a, *y = b;
+	for (unsigned j = 0; j < 3; j++)
+		if (x[j] != y[j])
+			return x[j] < y[j] ? -1 : 1;
+	return 0;
+}
+
+/* Sort v (n items of `per` words) and drop repeats; returns the count left. */
+static unsigned sort_uniq(uint32_t *v, unsigned n, unsigned per)
+{
+	qsort(v, n, per * sizeof *v, per == 1 ? cmp_u32 : cmp_lcomm);
+	unsigned k = 0;
+	for (unsigned i = 0; i < n; i++)
+		if (k == 0 || memcmp(&v[(k - 1) * per], &v[i * per], per * sizeof *v))
+			memmove(&v[k++ * per], &v[i * per], per * sizeof *v);
+	return k;
+}
+
 static void write_routes(const char *file, const struct pfx *pf, uint32_t n, bool v6,
     const struct path *paths, const char *nh, bool append)
 {
@@ -525,7 +552,12 @@ static void write_routes(const char *file, const struct pfx *pf, uint32_t n, boo
 		die(file);
 	char a[INET6_ADDRSTRLEN];
 	for (uint32_t i = 0; i < n; i++) {
-		const struct path *p = &paths[pf[i].path];
+		/* communities as pmacct prints them: sorted, each once (the wire keeps
+		 * the generated order) */
+		struct path sorted = paths[pf[i].path];
+		const struct path *p = &sorted;
+		sorted.ncomm = (uint8_t)sort_uniq(sorted.comm, sorted.ncomm, 1);
+		sorted.nlcomm = (uint8_t)sort_uniq(&sorted.lcomm[0][0], sorted.nlcomm, 3);
 		uint8_t full[16] = { 0 };
 		memcpy(full, pf[i].addr, v6 ? 16 : 4);
 		inet_ntop(v6 ? AF_INET6 : AF_INET, full, a, sizeof a);
