@@ -61,13 +61,14 @@ class Route:
         return self.net.version == 6
 
 
-def lpm(routes, addr):
+def lpm(routes, addr, rd=None):
     """The route of `routes` whose prefix is the longest one holding addr (a
-    string), or None: the lookup done independently of any collector."""
+    string), or None: the lookup done independently of any collector; rd: look
+    among the VPN routes of that route distinguisher only."""
     a = ipaddress.ip_address(addr)
     best = None
     for r in routes:
-        if r.rd is None and r.net.version == a.version and a in r.net:
+        if r.rd == rd and r.net.version == a.version and a in r.net:
             if best is None or r.net.prefixlen > best.net.prefixlen:
                 best = r
     return best
@@ -183,8 +184,8 @@ class Peer:
 
     def check(self, r):
         need = set()
-        if r.ext_communities:
-            need.add("ext_comm")
+        if r.ext_communities and not (r.rd and all(t == "rt" for t, _ in r.ext_communities)):
+            need.add("ext_comm")          # (route targets of a VPN route: every VPN speaker)
         if r.rd:
             need.add("vpnv4")
         if r.v6 and ":" not in self.local:

@@ -40,10 +40,11 @@ ASN = 65001
 AGGREGATE = ("peer_src_ip,src_host,dst_host,src_port,src_as,dst_as,peer_src_as,peer_dst_as,"
              "peer_dst_ip,as_path,std_comm,ext_comm,lrg_comm,local_pref,med,src_as_path,"
              "src_std_comm,src_ext_comm,src_lrg_comm,src_local_pref,src_med,src_net,dst_net,"
-             "src_mask,dst_mask")
+             "src_mask,dst_mask,mpls_vpn_rd")
 
 # speaker kind -> local address; each has its own exporter address
 PEERS = {"gobgp": "127.0.0.2", "bird": "127.0.0.3", "frr": "127.0.0.4", "exabgp": "127.0.0.5"}
+PEERS_INDEX = {k: i for i, k in enumerate(PEERS)}
 
 
 def routes_for(kind, i, variant=0):
@@ -66,12 +67,32 @@ def routes_for(kind, i, variant=0):
               (f"65000:{b}",), (), (f"65000:{b}:6",), 600, 6),
         Route(f"2001:db8:{b:x}:1::/64", f"2001:db8::1:{b:x}", (65100 + i, 65500 + i),
               (f"65003:{b}",), (), (), 700, 7),
-    ]
+    ] + ([
+        # the /16 again in a VPN, other attributes (flows with this RD find it, no others)
+        Route(f"10.{b}.0.0/16", f"192.0.2.{b + 50}", (65100 + i, 65600 + i), (f"65004:{b}",),
+              (("rt", f"65000:{b}"),), (), 800, 8, rd=f"65000:{b}", label=100 + i),
+    ] if "vpnv4" in SPEAKERS[kind].supports else [])
 
 
-def flows_for(i):
-    """(src, dst) pairs of exporter i: inside each prefix, in none, across them."""
+VPN_IFINDEX = 9     # v5 input interface of the flows flow_to_rd_map puts in the VPN
+
+
+def vpn_rd(kind, i):
+    """The RD of speaker i's VPN flows (None when it sends no VPNv4), as the test's RD
+    map writes it and pmacct prints it (type 0)."""
+    return f"65000:{10 + i}" if "vpnv4" in SPEAKERS[kind].supports else None
+
+
+def flows_for(i, kind=None):
+    """(src, dst, rd) of exporter i: inside each prefix, in none, across them; and
+    when its speaker sends VPNv4, two flows in the VPN (rd set)."""
     b = 10 + i
+    vpn = [(f"10.{b}.7.7", f"10.{b}.1.5", vpn_rd(kind, i)), ("172.16.0.3", f"10.{b}.5.5",
+                                                             vpn_rd(kind, i))]
+    return [(s, d, None) for s, d in flows_plain(b)] + (vpn if kind and vpn_rd(kind, i) else [])
+
+
+def flows_plain(b):
     return [(f"10.{b}.1.200", f"10.{b}.1.5"), (f"10.{b}.1.5", f"10.{b}.9.9"),
             (f"10.{b}.9.9", "172.16.0.1"), ("172.16.0.2", f"10.{b}.1.129"),
             (f"2001:db8:{b:x}:1::5", f"2001:db8:{b:x}:2::9"),
@@ -83,9 +104,10 @@ def flows_for(i):
 
 
 def v5(flows, seq, port):
-    recs = b"".join(struct.pack("!4s4s4sHHIIIIHHBBBBHHBBH", socket.inet_aton(s), socket.inet_aton(d),
-                                bytes(4), 1, 2, 1, 100, 90000, 99000, port, 443, 0, 0x18, 6, 0,
-                                0, 0, 0, 0, 0) for s, d in flows)
+    recs = b"".join(struct.pack("!4s4s4sHHIIIIHHBBBBHHBBH", socket.inet_aton(f[0]),
+                                socket.inet_aton(f[1]), bytes(4),
+                                VPN_IFINDEX if len(f) > 2 and f[2] else 1, 2, 1, 100, 90000,
+                                99000, port, 443, 0, 0x18, 6, 0, 0, 0, 0, 0, 0) for f in flows)
     return struct.pack("!HHIIIIBBH", 5, len(flows), 100000, int(time.time()), 0, seq, 0, 0, 0) + recs
 
 
@@ -95,8 +117,8 @@ V9_FIELDS = ((27, 16), (28, 16), (7, 2), (11, 2), (4, 1), (1, 4), (2, 4))
 def v9(flows, seq, port):
     tpl = struct.pack("!HH", 260, len(V9_FIELDS)) + b"".join(struct.pack("!HH", *f) for f in V9_FIELDS)
     tset = struct.pack("!HH", 0, 4 + len(tpl)) + tpl
-    recs = b"".join(socket.inet_pton(socket.AF_INET6, s) + socket.inet_pton(socket.AF_INET6, d)
-                    + struct.pack("!HHBII", port, 443, 6, 100, 1) for s, d in flows)
+    recs = b"".join(socket.inet_pton(socket.AF_INET6, f[0]) + socket.inet_pton(socket.AF_INET6, f[1])
+                    + struct.pack("!HHBII", port, 443, 6, 100, 1) for f in flows)
     recs += bytes(-len(recs) % 4)
     dset = struct.pack("!HH", 260, 4 + len(recs)) + recs
     return struct.pack("!HHIIII", 9, 1 + len(flows), 100000, int(time.time()), seq, 0) + tset + dset
@@ -126,11 +148,12 @@ def ecomms_text(vals):
     return "_".join(f"{ {'rt': 'RT', 'soo': 'SoO'}[t]}:{v}" for t, v in vals)
 
 
-def expected(routes, src, dst):
+def expected(routes, src, dst, rd=None):
     """The BGP primitives of flow src -> dst for an exporter whose peer holds
-    `routes` (no route: zero and empty, as 1.7.7 prints them)."""
-    s, d = lpm(routes, src), lpm(routes, dst)
-    e = {}
+    `routes` (no route: zero and empty, as 1.7.7 prints them); rd: the flow's
+    route distinguisher (from the RD map), looked up among that VPN's routes."""
+    s, d = lpm(routes, src, rd), lpm(routes, dst, rd)
+    e = {"mpls_vpn_rd": f"0:{rd}" if rd else "0:0:0"}
     for side, r in (("dst", d), ("src", s)):
         pre = "src_" if side == "src" else ""
         e[f"{side}_as"] = r.as_path[-1] if r and r.as_path else 0
@@ -155,7 +178,7 @@ JSON_KEY = {"src_as": "as_src", "dst_as": "as_dst", "peer_src_as": "peer_as_src"
             "src_std_comm": "comms_src", "src_ext_comm": "ecomms_src",
             "src_lrg_comm": "lcomms_src", "src_local_pref": "local_pref_src",
             "src_med": "med_src", "src_net": "net_src", "dst_net": "net_dst",
-            "src_mask": "mask_src", "dst_mask": "mask_dst"}
+            "src_mask": "mask_src", "dst_mask": "mask_dst", "mpls_vpn_rd": "mpls_vpn_rd"}
 CSV_KEY = {"src_as": "SRC_AS", "dst_as": "DST_AS", "peer_src_as": "PEER_SRC_AS",
            "peer_dst_as": "PEER_DST_AS", "peer_dst_ip": "PEER_DST_IP", "as_path": "AS_PATH",
            "std_comm": "COMMS", "ext_comm": "ECOMMS", "lrg_comm": "LCOMMS",
@@ -163,7 +186,7 @@ CSV_KEY = {"src_as": "SRC_AS", "dst_as": "DST_AS", "peer_src_as": "PEER_SRC_AS",
            "src_std_comm": "SRC_COMMS", "src_ext_comm": "SRC_ECOMMS",
            "src_lrg_comm": "SRC_LCOMMS", "src_local_pref": "SRC_PREF", "src_med": "SRC_MED",
            "src_net": "SRC_NET", "dst_net": "DST_NET", "src_mask": "SRC_MASK",
-           "dst_mask": "DST_MASK"}
+           "dst_mask": "DST_MASK", "mpls_vpn_rd": "MPLS_VPN_RD"}
 
 
 def oracle_deviation(binary, exp, dst):
@@ -191,6 +214,15 @@ def norm(key, v):
 # The collector
 
 
+def rd_map_text():
+    """flow_to_rd_map (the 1.7.7 name): each VPN-capable speaker's exporter, input interface VPN_IFINDEX."""
+    lines = []
+    for i, k in enumerate(PEERS):
+        if vpn_rd(k, i):
+            lines.append(f"id=0:{vpn_rd(k, i)} ip={PEERS[k]} in={VPN_IFINDEX}")
+    return "\n".join(lines) + "\n"
+
+
 def collector_conf(d, nf_port, bgp_port):
     common = "\n".join(f"{k}[{p}]: {v}" for p in ("j", "c") for k, v in (
         ("aggregate", AGGREGATE), ("print_refresh_time", 3600)))
@@ -202,9 +234,9 @@ bgp_daemon: true
 bgp_daemon_ip: 127.0.0.1
 bgp_daemon_port: {bgp_port}
 bgp_daemon_max_peers: 10
+flow_to_rd_map: {d}/rd.map
 nfacctd_as: bgp
 nfacctd_net: bgp
-nfacctd_next_hop: bgp
 bgp_peer_src_as_type: bgp
 bgp_src_as_path_type: bgp
 bgp_src_std_comm_type: bgp
@@ -227,6 +259,7 @@ def start_collector(binary, d):
     not come up (exited, or no BGP listener)."""
     nf_port, bgp_port = free_port(), free_port(socket.SOCK_STREAM)
     conf = d / "nfacctd.conf"
+    (d / "rd.map").write_text(rd_map_text())
     conf.write_text(collector_conf(d, nf_port, bgp_port))
     log = open(d / "nfacctd.log", "w")
     proc = subprocess.Popen([str(binary), "-f", str(conf)], stdout=log, stderr=subprocess.STDOUT,
@@ -303,13 +336,14 @@ def test_bgp_primitives_follow_the_routes(tmp_path, binary, speakers_available):
     seq = [0]
 
     def phase(n):
-        for i, k in enumerate(kinds):
-            flows = flows_for(i)
+        for k in kinds:
+            i = PEERS_INDEX[k]
+            flows = flows_for(PEERS_INDEX[k], k)
             send_flows(PEERS[k], flows, n, nf_port, seq[0])
             seq[0] += len(flows)
-            for s, dd in flows:
+            for s, dd, rd in flows:
                 truth[(PEERS[k], s, dd, n)] = oracle_deviation(
-                    binary, expected(held.get(k, []), s, dd), dd)
+                    binary, expected(held.get(k, []), s, dd, rd), dd)
         time.sleep(0.5)
 
     def settle():
@@ -318,7 +352,8 @@ def test_bgp_primitives_follow_the_routes(tmp_path, binary, speakers_available):
         time.sleep(1.0)          # the collector reads what the speakers sent
 
     try:
-        for i, k in enumerate(kinds):
+        for k in kinds:
+            i = PEERS_INDEX[k]
             peers[k].start()
             held[k] = routes_for(k, i)
             peers[k].announce(held[k])
@@ -327,7 +362,8 @@ def test_bgp_primitives_follow_the_routes(tmp_path, binary, speakers_available):
         settle()
         phase(1)
         # 2: the /24s withdrawn, the /16s changed
-        for i, k in enumerate(kinds):
+        for k in kinds:
+            i = PEERS_INDEX[k]
             r = routes_for(k, i)
             peers[k].withdraw([r[1]])
             peers[k].announce([routes_for(k, i, variant=1)[0]])
@@ -335,7 +371,8 @@ def test_bgp_primitives_follow_the_routes(tmp_path, binary, speakers_available):
         settle()
         phase(2)
         # 3: the /24s back
-        for i, k in enumerate(kinds):
+        for k in kinds:
+            i = PEERS_INDEX[k]
             r = routes_for(k, i)
             peers[k].announce([r[1]])
             held[k].append(r[1])
