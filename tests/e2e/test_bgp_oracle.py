@@ -124,15 +124,16 @@ def v9(flows, seq, port):
     return struct.pack("!HHIIII", 9, 1 + len(flows), 100000, int(time.time()), seq, 0) + tset + dset
 
 
-def send_flows(src_addr, flows, port, collector_port, seq):
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+def send_flows(src_addr, flows, port, collector_port, seq, collector="127.0.0.1"):
+    with socket.socket(socket.AF_INET6 if ":" in src_addr else socket.AF_INET,
+                       socket.SOCK_DGRAM) as s:
         s.bind((src_addr, 0))
         f4 = [f for f in flows if ":" not in f[0]]
         f6 = [f for f in flows if ":" in f[0]]
         for i in range(0, len(f4), 30):            # v5: at most 30 records a datagram
-            s.sendto(v5(f4[i:i + 30], seq + i, port), ("127.0.0.1", collector_port))
+            s.sendto(v5(f4[i:i + 30], seq + i, port), (collector, collector_port))
         for i in range(0, len(f6), 20):
-            s.sendto(v9(f6[i:i + 20], seq + len(f4) + i, port), ("127.0.0.1", collector_port))
+            s.sendto(v9(f6[i:i + 20], seq + len(f4) + i, port), (collector, collector_port))
 
 
 # ---------------------------------------------------------------------------
@@ -223,15 +224,15 @@ def rd_map_text():
     return "\n".join(lines) + "\n"
 
 
-def collector_conf(d, nf_port, bgp_port):
+def collector_conf(d, nf_port, bgp_port, ip="127.0.0.1"):
     common = "\n".join(f"{k}[{p}]: {v}" for p in ("j", "c") for k, v in (
         ("aggregate", AGGREGATE), ("print_refresh_time", 3600)))
     return f"""daemonize: false
 pidfile: {d}/nfacctd.pid
-nfacctd_ip: 127.0.0.1
+nfacctd_ip: {ip}
 nfacctd_port: {nf_port}
 bgp_daemon: true
-bgp_daemon_ip: 127.0.0.1
+bgp_daemon_ip: {ip}
 bgp_daemon_port: {bgp_port}
 bgp_daemon_max_peers: 10
 flow_to_rd_map: {d}/rd.map
@@ -253,27 +254,28 @@ print_output_file[c]: {d}/out.csv
 """
 
 
-def start_collector(binary, d):
+def start_collector(binary, d, ip="127.0.0.1"):
     """binary on free ports with the config above; returns (proc, nf_port, bgp_port)
     once its BGP port accepts connections, or (proc, None, reason) when it does
     not come up (exited, or no BGP listener)."""
-    nf_port, bgp_port = free_port(), free_port(socket.SOCK_STREAM)
+    nf_port, bgp_port = free_port(host=ip), free_port(socket.SOCK_STREAM, host=ip)
+    fam = socket.AF_INET6 if ":" in ip else socket.AF_INET
     conf = d / "nfacctd.conf"
     (d / "rd.map").write_text(rd_map_text())
-    conf.write_text(collector_conf(d, nf_port, bgp_port))
+    conf.write_text(collector_conf(d, nf_port, bgp_port, ip))
     log = open(d / "nfacctd.log", "w")
     proc = subprocess.Popen([str(binary), "-f", str(conf)], stdout=log, stderr=subprocess.STDOUT,
                             env=DAEMON_ENV)
 
     def listening():
-        with socket.socket() as s:
-            return s.connect_ex(("127.0.0.1", bgp_port)) == 0 or proc.poll() is not None
+        with socket.socket(fam) as s:
+            return s.connect_ex((ip, bgp_port)) == 0 or proc.poll() is not None
     # the probe connection itself is a (short-lived) BGP peer: 1.7.7 logs and drops it
     wait_for(listening, 10)
     if proc.poll() is not None:
         return proc, None, f"exited {proc.returncode}: {(d / 'nfacctd.log').read_text()[-800:]}"
-    with socket.socket() as s:
-        if s.connect_ex(("127.0.0.1", bgp_port)) != 0:
+    with socket.socket(fam) as s:
+        if s.connect_ex((ip, bgp_port)) != 0:
             return proc, None, "no BGP listener on bgp_daemon_port"
 
     def udp_bound():            # 1.7.7 binds its NetFlow socket after the BGP listener
@@ -532,3 +534,62 @@ def test_bgpgen_table_lookups(tmp_path, binary):
             if have != norm(key, want):
                 bad.append(f"{fk} {key}: got {got[fk].get(JSON_KEY[key])!r}, want {want!r}")
     assert not bad, f"{len(bad)} wrong values:\n" + "\n".join(bad[:30])
+
+
+# ---------------------------------------------------------------------------
+# IPv4 routes over an IPv6 session (RFC 8950 next hop) and IPv6 routes with it
+
+
+@pytest.mark.parametrize("kind", ["frr", "bird"])
+@pytest.mark.parametrize("binary", daemons())
+def test_ipv4_routes_over_ipv6_session(tmp_path, binary, kind):
+    """A speaker on ::1 peering with the collector on ::1 announces IPv4 routes with an IPv6
+    next hop and IPv6 routes; NetFlow from ::1.  1.7.7 offers no extended-next-hop capability:
+    BIRD then refuses to send the IPv4 routes ("mismatched address family"), so for 1.7.7 +
+    BIRD the IPv4 flows find nothing; FRR sends them anyway and 1.7.7 uses them."""
+    cls = SPEAKERS[kind]
+    if not cls.available() or not loopback_ok("::1"):
+        skip_or_fail(f"{kind} or ::1 unavailable")
+    if not os.access(binary, os.X_OK):
+        if binary == REF_NFACCTD:
+            skip_or_fail(f"nfacctd 1.7.7 missing at {binary}")
+        pytest.skip(f"no nfacctd at {binary}")
+    proc, nf_port, bgp_port = start_collector(binary, tmp_path, ip="::1")
+    if nf_port is None:
+        if binary == REF_NFACCTD:
+            pytest.fail(f"nfacctd 1.7.7 did not start its BGP daemon on ::1: {bgp_port}")
+        pytest.skip(f"{binary}: BGP daemon unsupported ({bgp_port})")
+    routes = [Route("10.30.0.0/16", "2001:db8::30", (65030, 65031), ("65000:30",), (), (), 300, 3),
+              Route("10.30.1.0/24", "2001:db8::31", (65032,), ("65000:31",), (), (), 310, None),
+              Route("2001:db8:30::/48", "2001:db8::32", (65033,), ("65000:32",), (), (), 320, 4)]
+    peer = cls(tmp_path, local="::1", asn=ASN, collector_port=bgp_port, collector="::1",
+               router_id="10.255.0.1")
+    flows = [("10.1.1.1", "10.30.1.1"), ("10.1.1.1", "10.30.9.9"),
+             ("2001:db8:1::1", "2001:db8:30::1")]
+    v4_refused = binary == REF_NFACCTD and kind == "bird"
+    try:
+        peer.start()
+        peer.announce(routes)
+        peer.wait_established()
+        peer.wait_advertised(1 if v4_refused else 3)
+        time.sleep(1.0)
+        send_flows("::1", flows, 1, nf_port, 0, collector="::1")
+        time.sleep(0.5)
+    finally:
+        peer.stop()
+        time.sleep(2)
+        stop_collector(proc)
+    rows_j, _ = outputs(tmp_path)
+    got = {(r["ip_src"], r["ip_dst"]): r for r in rows_j}
+    bad = []
+    for s, d in flows:
+        held = [r for r in routes if r.v6] if v4_refused else routes
+        exp = expected(held, s, d)
+        if ":" not in d:
+            exp = oracle_deviation(binary, exp, d)
+        for key in ("dst_as", "peer_dst_as", "as_path", "std_comm", "local_pref", "med",
+                    "dst_net", "dst_mask", "peer_dst_ip"):
+            have = norm(key, got[(s, d)].get(JSON_KEY[key]))
+            if have != norm(key, exp[key]):
+                bad.append(f"{s}->{d} {key}: got {got[(s, d)].get(JSON_KEY[key])!r}, want {exp[key]!r}")
+    assert not bad, "\n".join(bad)
