@@ -11,7 +11,7 @@ PYTHON     ?= /usr/bin/python3
 BUILD_PKGS = meson ninja-build pkg-config gcc libpcap-dev libxxhash-dev libjansson-dev libsqlite3-dev libpq-dev libmariadb-dev librdkafka-dev librabbitmq-dev libmicrohttpd-dev
 TEST_PKGS  = python3 python3-pytest python3-scapy tshark tcpdump pmacct softflowd nfdump iproute2 clang procps valgrind sqlite3 postgresql mariadb-server rabbitmq-server python3-pika chromium python3-prometheus-client man-db groff-base systemd dpkg-dev debhelper fakeroot lintian bird2 frr gobgpd exabgp
 
-.PHONY: all deps test-deps build demo test unit asan tsan e2e e2e-asan bench bench-memory clean install deb
+.PHONY: all deps test-deps build demo test unit asan tsan e2e e2e-asan bench bench-memory bench-bgp clean install deb
 
 all: build
 
@@ -93,6 +93,10 @@ bench: test-deps build
 # resident memory per table entry, ours beside pmacct 1.7.7 (bench/README.md, "Memory per entry")
 bench-memory: test-deps build
 	bench/memory.sh $(BUILD)
+
+# BGP full tables from build/bgpgen: convergence, RSS per route, lookups per CPU-s (bench/bgp.py)
+bench-bgp: test-deps build
+	bench/bgp.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
