@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, DAEMON_ENV, skip_or_fail, spawn_daemon
+from conftest import REPO, skip_or_fail, spawn_daemon
 from helpers import free_port, free_tcp_port, wait_for
 
 NFACCTD = Path(os.environ.get("NFACCTD", REPO / "build" / "nfacctd"))
