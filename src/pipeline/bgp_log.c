@@ -675,6 +675,13 @@ static void hook_peer_up(void *arg, int peer, const struct bgp_peer_id *id, cons
 	if (!ps || !l->msglog)
 		return;
 	mlog_reopen(l);
+	if (ps->up && ps->file && ps->file != &l->shared) {	/* a slot reused without peer_down */
+		fout_close(l, ps->file);
+		free(ps->file->buf.p);
+		free(ps->file);
+	} else if (ps->up && ps->file) {
+		l->shared.users--;
+	}
 	ps->up = true;
 	addr_text(id->addr.afi, id->addr.a, ps->ip, sizeof(ps->ip));
 	ps->port = id->port;
