@@ -29,7 +29,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,12 +158,11 @@ class Peer:
                         proc=None)
 
     def wait_advertised(self, n=None, timeout=30):
-        """Until the speaker reports n routes sent (default: all it holds), then a short
-        settle for the collector to read them."""
+        """Until the speaker reports n routes sent (default: all it holds); the caller
+        leaves the collector a moment to read them."""
         n = len(self.routes) if n is None else n
         wait_for(lambda: self.advertised() >= n, timeout,
                  f"{self.name} {self.local}: {n} routes advertised")
-        time.sleep(0.5)
 
     def announce(self, routes):
         for r in routes:
@@ -468,6 +466,7 @@ router bgp {self.asn}
 
     def start(self):
         (self.dir / "bgpd.conf").write_text(self._conf_text())
+        self._sent = {r.prefix for r in self.routes.values()}   # in the config file
         self.vty = self.dir
         self._popen([_which("bgpd", self.BGPD), "-f", str(self.dir / "bgpd.conf"),
                      "-i", str(self.dir / "bgpd.pid"), "--vty_socket", str(self.dir),
@@ -485,15 +484,6 @@ router bgp {self.asn}
             raise RuntimeError(f"vtysh {cmds}: {p.stdout}{p.stderr}")
         return p
 
-    def _reconfigure(self):
-        """The whole config again: every route-map and network statement as now held."""
-        if self.proc is None:
-            return
-        conf = self.dir / "bgpd.conf"
-        conf.write_text(self._conf_text())
-        # the simplest exact way: replace the running bgpd (the session flaps)
-        self.restart()
-
     def _announce(self, routes):
         for r in routes:
             self.check(r)
@@ -504,9 +494,11 @@ router bgp {self.asn}
         for r in routes:
             i = "R" + r.prefix.replace("/", "_").replace(":", "_").replace(".", "_")
             fam = f"address-family {'ipv6' if r.v6 else 'ipv4'} unicast"
-            self._cli("configure terminal", f"router bgp {self.asn}", fam,
-                      f"no network {r.prefix}", check=False)
-            self._cli("configure terminal", f"no route-map {i}", check=False)
+            if r.prefix in self._sent:            # an update: the old statement first
+                self._cli("configure terminal", f"router bgp {self.asn}", fam,
+                          f"no network {r.prefix}", check=False)
+                self._cli("configure terminal", f"no route-map {i}", check=False)
+            self._sent.add(r.prefix)
             cmds += self._route_map(i, r).rstrip("!\n").split("\n")
             cmds += ["exit", f"router bgp {self.asn}", fam,
                      f"network {r.prefix} route-map {i}", "exit-address-family", "exit"]
@@ -515,12 +507,10 @@ router bgp {self.asn}
     def _withdraw(self, routes):
         cmds = ["configure terminal", f"router bgp {self.asn}"]
         for r in routes:
+            self._sent.discard(r.prefix)
             cmds += [f"address-family {'ipv6' if r.v6 else 'ipv4'} unicast",
                      f"no network {r.prefix}", "exit-address-family"]
         self._cli(*cmds)
-
-    def start_conf_routes(self):
-        return self._conf_text()
 
     def established(self):
         p = self._cli("show bgp summary json", check=False)
