@@ -201,6 +201,7 @@ class Peer:
 
 class GoBgpPeer(Peer):
     name = "gobgp"
+    # its CLI takes no extended communities on unicast routes (route targets on VPN ones only)
     supports = frozenset({"vpnv4", "v6_over_v4", "runtime"})
 
     @staticmethod
@@ -245,7 +246,7 @@ class GoBgpPeer(Peer):
 
     def _rib_args(self, r):
         if r.rd:
-            a = ["-a", "vpnv4", "add" if True else "", r.prefix, "label", str(r.label or 0),
+            a = ["-a", "vpnv4", "add", r.prefix, "label", str(r.label or 0),
                  "rd", r.rd]
             rts = [v for t, v in r.ext_communities if t == "rt"]
             if rts:
@@ -297,11 +298,6 @@ class GoBgpPeer(Peer):
                 pass
         return n
 
-    def ensure(self, r):
-        self.check(r)
-        if r.ext_communities and not r.rd:
-            raise ValueError("gobgp CLI: no extended communities on unicast routes")
-
 
 # ---------------------------------------------------------------------------
 # BIRD 2: static protocols rewritten and `birdc configure` at run time
@@ -339,7 +335,6 @@ class BirdPeer(Peer):
         v6 = "".join(self._route_text(r) for r in self.routes.values() if r.v6)
         nbr = self.collector if ":" not in self.local else "::1"
         ipv4_extra = "extended next hop on; " if ":" in self.local else ""
-        ipv6_extra = "" if ":" in self.local else ""
         (self.dir / "bird.conf").write_text(f"""log "{self.dir}/bird.log" all;
 router id {self.router_id};
 protocol device {{ }}
@@ -352,7 +347,7 @@ protocol bgp collector {{
   neighbor {nbr} port {self.port} as {self.peer_asn};
   connect retry time 1; connect delay time 1; error wait time 1, 2;
   ipv4 {{ import none; export all; next hop keep; {ipv4_extra}}};
-  ipv6 {{ import none; export all; next hop keep; {ipv6_extra}}};
+  ipv6 {{ import none; export all; next hop keep; }};
 }}
 """)
 
@@ -421,10 +416,7 @@ class FrrPeer(Peer):
         af = ""
         for v, fam in ((4, "ipv4"), (6, "ipv6")):
             af += (f" address-family {fam} unicast\n{''.join(nets[v])}"
-                   f"  neighbor {nbr} activate\n")
-            if ":" in self.local and v == 4:
-                af += ""
-            af += " exit-address-family\n"
+                   f"  neighbor {nbr} activate\n exit-address-family\n")
         ext_nh = f" neighbor {nbr} capability extended-nexthop\n" if ":" in self.local else ""
         return f"""hostname frr-{self.local}
 log file {self.dir}/bgpd.log
