@@ -6,6 +6,8 @@ For each daemon (Debian's nfacctd 1.7.7; ours when a probe shows it has a BGP da
 peer count (1..4 bgpgen speakers on 127.0.0.2 .. 127.0.0.5, the same generated table with its
 own AS and next hop each):
 
+  cpu_s        CPU seconds the core process used meanwhile (steadier than converge_s on a
+               busy machine)
   converge_s   from the first session established until the collector has read every route:
                the moment its core process last used CPU, once every bgpgen has sent its whole
                table and the process then stayed idle for IDLE seconds (sampled every 50 ms)
@@ -228,7 +230,8 @@ def bench(binary, name, npeers, baseline_kib, baseline_rate, w):
         gens.append(run_bgpgen(i, bgp_port, d, events))
     # established: bgpgen's table generation comes first; its session starts after
     t_first = None
-    last_cpu, last_change = cpu_ticks(core), time.monotonic()
+    cpu0 = cpu_ticks(core)
+    last_cpu, last_change = cpu0, time.monotonic()
     deadline = time.monotonic() + 900
     while time.monotonic() < deadline:
         time.sleep(0.05)
@@ -246,6 +249,7 @@ def bench(binary, name, npeers, baseline_kib, baseline_rate, w):
         if any(g.poll() is not None for g in gens):
             break
     converge = last_change - (t_first or last_change)
+    converge_cpu = (last_cpu - cpu0) / HZ
     rss = vmrss_kib(core)
     rss_all = sum(vmrss_kib(x) for x in family(core))
     routes = (V4 + V6) * npeers
@@ -263,7 +267,7 @@ def bench(binary, name, npeers, baseline_kib, baseline_rate, w):
     time.sleep(2)
     stop(p)
     n, found = processed(d)
-    return {"name": name, "peers": npeers, "routes": routes, "converge_s": converge,
+    return {"name": name, "peers": npeers, "routes": routes, "converge_s": converge, "converge_cpu": converge_cpu,
             "rss_mib": rss / 1024, "rss_all_mib": rss_all / 1024,
             "delta_mib": (rss - baseline_kib) / 1024,
             "b_per_route": (rss - baseline_kib) * 1024 / routes,
@@ -312,8 +316,9 @@ def main():
         daemons.append(("ours", OURS))
     else:
         print(f"ours: not measured (BGP unsupported: {why})")
-    print(f"table per peer: {V4} IPv4 + {V6} IPv6 prefixes; replay {RECORDS} NetFlow v5 records")
-    hdr = (f"{'daemon':14} {'peers':>5} {'routes':>8} {'conv_s':>7} {'rss_MiB':>8} "
+    print(f"table per peer: {V4} IPv4 + {V6} IPv6 prefixes; replay {RECORDS} NetFlow v5 records; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    hdr = (f"{'daemon':14} {'peers':>5} {'routes':>8} {'conv_s':>7} {'cpu_s':>6} {'rss_MiB':>8} "
            f"{'all_MiB':>8} {'delta_MiB':>9} {'B/route':>8} {'found':>6} {'krec/cpu-s':>10} "
            f"{'no-bgp':>8}")
     rows = []
@@ -329,7 +334,8 @@ def main():
                 print(f"{name} {n} peers: {r['error']}")
                 continue
             print(hdr if len(rows) == 1 else "", end="\n" if len(rows) == 1 else "")
-            print(f"{name:14} {n:5} {r['routes']:8} {r['converge_s']:7.2f} {r['rss_mib']:8.1f} "
+            print(f"{name:14} {n:5} {r['routes']:8} {r['converge_s']:7.2f} "
+                  f"{r['converge_cpu']:6.2f} {r['rss_mib']:8.1f} "
                   f"{r['rss_all_mib']:8.1f} {r['delta_mib']:9.1f} {r['b_per_route']:8.1f} "
                   f"{r['found']:6.3f} {r['krec_cpu']:10.1f} {r['base_krec_cpu']:8.1f}",
                   flush=True)

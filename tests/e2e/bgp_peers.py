@@ -29,7 +29,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,12 +158,11 @@ class Peer:
                         proc=None)
 
     def wait_advertised(self, n=None, timeout=30):
-        """Until the speaker reports n routes sent (default: all it holds), then a short
-        settle for the collector to read them."""
+        """Until the speaker reports n routes sent (default: all it holds); the caller
+        leaves the collector a moment to read them."""
         n = len(self.routes) if n is None else n
         wait_for(lambda: self.advertised() >= n, timeout,
                  f"{self.name} {self.local}: {n} routes advertised")
-        time.sleep(0.5)
 
     def announce(self, routes):
         for r in routes:
@@ -203,6 +201,7 @@ class Peer:
 
 class GoBgpPeer(Peer):
     name = "gobgp"
+    # its CLI takes no extended communities on unicast routes (route targets on VPN ones only)
     supports = frozenset({"vpnv4", "v6_over_v4", "runtime"})
 
     @staticmethod
@@ -247,7 +246,7 @@ class GoBgpPeer(Peer):
 
     def _rib_args(self, r):
         if r.rd:
-            a = ["-a", "vpnv4", "add" if True else "", r.prefix, "label", str(r.label or 0),
+            a = ["-a", "vpnv4", "add", r.prefix, "label", str(r.label or 0),
                  "rd", r.rd]
             rts = [v for t, v in r.ext_communities if t == "rt"]
             if rts:
@@ -299,11 +298,6 @@ class GoBgpPeer(Peer):
                 pass
         return n
 
-    def ensure(self, r):
-        self.check(r)
-        if r.ext_communities and not r.rd:
-            raise ValueError("gobgp CLI: no extended communities on unicast routes")
-
 
 # ---------------------------------------------------------------------------
 # BIRD 2: static protocols rewritten and `birdc configure` at run time
@@ -341,7 +335,6 @@ class BirdPeer(Peer):
         v6 = "".join(self._route_text(r) for r in self.routes.values() if r.v6)
         nbr = self.collector if ":" not in self.local else "::1"
         ipv4_extra = "extended next hop on; " if ":" in self.local else ""
-        ipv6_extra = "" if ":" in self.local else ""
         (self.dir / "bird.conf").write_text(f"""log "{self.dir}/bird.log" all;
 router id {self.router_id};
 protocol device {{ }}
@@ -354,7 +347,7 @@ protocol bgp collector {{
   neighbor {nbr} port {self.port} as {self.peer_asn};
   connect retry time 1; connect delay time 1; error wait time 1, 2;
   ipv4 {{ import none; export all; next hop keep; {ipv4_extra}}};
-  ipv6 {{ import none; export all; next hop keep; {ipv6_extra}}};
+  ipv6 {{ import none; export all; next hop keep; }};
 }}
 """)
 
@@ -423,10 +416,7 @@ class FrrPeer(Peer):
         af = ""
         for v, fam in ((4, "ipv4"), (6, "ipv6")):
             af += (f" address-family {fam} unicast\n{''.join(nets[v])}"
-                   f"  neighbor {nbr} activate\n")
-            if ":" in self.local and v == 4:
-                af += ""
-            af += " exit-address-family\n"
+                   f"  neighbor {nbr} activate\n exit-address-family\n")
         ext_nh = f" neighbor {nbr} capability extended-nexthop\n" if ":" in self.local else ""
         return f"""hostname frr-{self.local}
 log file {self.dir}/bgpd.log
@@ -468,6 +458,7 @@ router bgp {self.asn}
 
     def start(self):
         (self.dir / "bgpd.conf").write_text(self._conf_text())
+        self._sent = {r.prefix for r in self.routes.values()}   # in the config file
         self.vty = self.dir
         self._popen([_which("bgpd", self.BGPD), "-f", str(self.dir / "bgpd.conf"),
                      "-i", str(self.dir / "bgpd.pid"), "--vty_socket", str(self.dir),
@@ -485,15 +476,6 @@ router bgp {self.asn}
             raise RuntimeError(f"vtysh {cmds}: {p.stdout}{p.stderr}")
         return p
 
-    def _reconfigure(self):
-        """The whole config again: every route-map and network statement as now held."""
-        if self.proc is None:
-            return
-        conf = self.dir / "bgpd.conf"
-        conf.write_text(self._conf_text())
-        # the simplest exact way: replace the running bgpd (the session flaps)
-        self.restart()
-
     def _announce(self, routes):
         for r in routes:
             self.check(r)
@@ -504,9 +486,11 @@ router bgp {self.asn}
         for r in routes:
             i = "R" + r.prefix.replace("/", "_").replace(":", "_").replace(".", "_")
             fam = f"address-family {'ipv6' if r.v6 else 'ipv4'} unicast"
-            self._cli("configure terminal", f"router bgp {self.asn}", fam,
-                      f"no network {r.prefix}", check=False)
-            self._cli("configure terminal", f"no route-map {i}", check=False)
+            if r.prefix in self._sent:            # an update: the old statement first
+                self._cli("configure terminal", f"router bgp {self.asn}", fam,
+                          f"no network {r.prefix}", check=False)
+                self._cli("configure terminal", f"no route-map {i}", check=False)
+            self._sent.add(r.prefix)
             cmds += self._route_map(i, r).rstrip("!\n").split("\n")
             cmds += ["exit", f"router bgp {self.asn}", fam,
                      f"network {r.prefix} route-map {i}", "exit-address-family", "exit"]
@@ -515,12 +499,10 @@ router bgp {self.asn}
     def _withdraw(self, routes):
         cmds = ["configure terminal", f"router bgp {self.asn}"]
         for r in routes:
+            self._sent.discard(r.prefix)
             cmds += [f"address-family {'ipv6' if r.v6 else 'ipv4'} unicast",
                      f"no network {r.prefix}", "exit-address-family"]
         self._cli(*cmds)
-
-    def start_conf_routes(self):
-        return self._conf_text()
 
     def established(self):
         p = self._cli("show bgp summary json", check=False)

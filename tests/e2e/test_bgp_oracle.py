@@ -16,6 +16,7 @@ shows it has no BGP daemon).  Phases, told apart by the flows' source port:
   5 that speaker started again (its routes back).
 """
 
+import concurrent.futures
 import ipaddress
 import json
 import os
@@ -339,7 +340,6 @@ def test_bgp_primitives_follow_the_routes(tmp_path, binary, speakers_available):
 
     def phase(n):
         for k in kinds:
-            i = PEERS_INDEX[k]
             flows = flows_for(PEERS_INDEX[k], k)
             send_flows(PEERS[k], flows, n, nf_port, seq[0])
             seq[0] += len(flows)
@@ -354,11 +354,12 @@ def test_bgp_primitives_follow_the_routes(tmp_path, binary, speakers_available):
         time.sleep(1.0)          # the collector reads what the speakers sent
 
     try:
-        for k in kinds:
-            i = PEERS_INDEX[k]
+        def bring_up(k):
             peers[k].start()
-            held[k] = routes_for(k, i)
+            held[k] = routes_for(k, PEERS_INDEX[k])
             peers[k].announce(held[k])
+        with concurrent.futures.ThreadPoolExecutor(len(kinds)) as ex:
+            list(ex.map(bring_up, kinds))          # (re-raises what a start raised)
         for k in kinds:
             peers[k].wait_established()
         settle()
@@ -394,8 +395,8 @@ def test_bgp_primitives_follow_the_routes(tmp_path, binary, speakers_available):
         settle()
         phase(5)
     finally:
-        for p in peers.values():
-            p.stop()
+        with concurrent.futures.ThreadPoolExecutor(len(peers)) as ex:
+            list(ex.map(lambda p: p.stop(), peers.values()))
         time.sleep(2)           # see test_bgpgen_table_lookups: sessions down before SIGINT
         stop_collector(proc)
     rows_j, rows_c = outputs(tmp_path)
