@@ -280,17 +280,25 @@ static void node_link(struct rib_table *t, uint32_t parent, unsigned side, uint3
 }
 
 /* Split the edge to node old (at parent/side) where key diverges at bit c; returns key/plen's node. */
+/* What an insertion created: the new node, any glue above it, and the length of the node above them (-1: none). */
+struct trie_ins {
+	uint32_t leaf, glue;
+	int up_plen;
+};
+
 static uint32_t trie_split(struct bgp_rib *rib, struct rib_table *t, uint32_t parent, unsigned side,
-    uint32_t old, const uint32_t *key, unsigned plen, unsigned c)
+    uint32_t old, const uint32_t *key, unsigned plen, unsigned c, struct trie_ins *ii)
 {
 	uint32_t leaf = node_new(rib, t, key, plen);
 
+	ii->leaf = leaf;
 	if (c == plen) {
 		nd(t, leaf)[key_bit(nd(t, old) + 3, plen)] = old;
 		node_link(t, parent, side, leaf);
 		return leaf;
 	}
 	uint32_t glue = node_new(rib, t, key, c);
+	ii->glue = glue;
 	uint32_t *g = nd(t, glue);
 	g[key_bit(key, c)] = leaf;
 	g[key_bit(nd(t, old) + 3, c)] = old;
@@ -298,25 +306,29 @@ static uint32_t trie_split(struct bgp_rib *rib, struct rib_table *t, uint32_t pa
 	return leaf;
 }
 
-/* The node of key/plen, created (with glue as needed) when missing. */
-static uint32_t trie_insert(struct bgp_rib *rib, struct rib_table *t, const uint32_t *key, unsigned plen)
+/* The node of key/plen, created (with glue as needed) when missing; *ii says what was created. */
+static uint32_t trie_insert(struct bgp_rib *rib, struct rib_table *t, const uint32_t *key, unsigned plen,
+    struct trie_ins *ii)
 {
 	uint32_t parent = 0, cur = t->root;
 	unsigned side = 0;
 
+	*ii = (struct trie_ins){ 0, 0, -1 };
 	while (cur) {
 		const uint32_t *n = nd(t, cur);
 		unsigned np = nd_plen(n);
 		unsigned c = key_cpl(key, n + 3, np < plen ? np : plen);
 		if (c < np)
-			return trie_split(rib, t, parent, side, cur, key, plen, c);
+			return trie_split(rib, t, parent, side, cur, key, plen, c, ii);
 		if (np == plen)
 			return cur;
 		parent = cur;
+		ii->up_plen = (int)np;
 		side = key_bit(key, np);
 		cur = n[side];
 	}
 	cur = node_new(rib, t, key, plen);
+	ii->leaf = cur;
 	node_link(t, parent, side, cur);
 	return cur;
 }
@@ -461,6 +473,35 @@ static void dir_update(struct rib_table *t, const uint32_t *key, unsigned plen)
 
 	if (t->dir)
 		dir_fill(t, t->root, 0, key[0] & mask32(q), q);
+}
+
+/*
+ * Bring the index up to date after trie_insert() (ii) and, when gained, the
+ * node of key/plen's first route.  A route at least dir_bits long changes
+ * no slot's best route, only, when a node was created right below a
+ * shorter one, the first node of key's slot: no walk from the root then.
+ */
+static void dir_insert(struct rib_table *t, const uint32_t *key, unsigned plen, const struct trie_ins *ii,
+    bool gained)
+{
+	unsigned sb = t->dir_bits;
+
+	if (t->dir == NULL)
+		return;
+	if (plen < sb) {
+		if (gained)
+			dir_update(t, key, plen);
+		return;
+	}
+	uint32_t top = ii->leaf;
+	int above = ii->up_plen;
+	if (ii->glue) {
+		unsigned c = nd_plen(nd(t, ii->glue));
+		top = c >= sb ? ii->glue : ii->leaf;
+		above = c >= sb ? ii->up_plen : (int)c;
+	}
+	if (top && above < (int)sb)
+		t->dir[2 * (size_t)(key[0] >> (32 - sb))] = top;
 }
 
 static void dir_drop(struct bgp_rib *rib, struct rib_table *t)
@@ -801,18 +842,50 @@ static size_t route_need(const struct rib_table *t, bool have_node)
 	return need;
 }
 
+/*
+ * Announce without a byte ceiling: one walk down the trie, creating the
+ * node when missing (the common case of a table being loaded).
+ */
+static int announce_fast(struct bgp_rib *rib, struct rib_table *t, const uint32_t *key, unsigned plen,
+    const struct bgp_nlri *n, uint32_t slot)
+{
+	struct trie_ins ii;
+	uint32_t prev = 0, pid = n->has_path_id ? n->path_id : 0;
+	uint32_t node = trie_insert(rib, t, key, plen, &ii);
+	uint32_t r = route_find(t, node, pid, &prev);
+
+	if (r && ref_slot(t, node, r) == slot) {
+		route_replace(rib, t, node, r, slot, n);	/* same attributes: labels may differ */
+		return 0;
+	}
+	slot = rib_attr_take(rib, slot);
+	if (r) {
+		rib_attr_unref(rib, ref_slot(t, node, r));
+		route_replace(rib, t, node, r, slot, n);
+		return 0;
+	}
+	bool gained = nd_route(nd(t, node)) == 0;
+	route_append(rib, t, node, slot, n);
+	dir_insert(t, key, plen, &ii, gained);
+	return 0;
+}
+
 static int nlri_announce(struct bgp_rib *rib, struct rib_table *t, const uint32_t *key, unsigned plen,
     const struct bgp_nlri *n, const struct bgp_attrs *a)
 {
 	struct trie_pos pos;
+	struct trie_ins ii = { 0, 0, -1 };
 	uint32_t prev = 0, r = 0, slot;
 	uint32_t pid = n->has_path_id ? n->path_id : 0;
-	bool have_node = trie_find(t, key, plen, &pos);
 	size_t need;
 
+	slot = rib_attr_find(rib, a, &need);
+	if (rib->max_bytes == 0 && (t->routes.n_free >= 2 || t->routes.n + 2 <= RIB_ROUTE_MAX) &&
+	    (slot || !rib_attr_full(rib)))
+		return announce_fast(rib, t, key, plen, n, slot);
+	bool have_node = trie_find(t, key, plen, &pos);
 	if (have_node)
 		r = route_find(t, pos.node, pid, &prev);
-	slot = rib_attr_find(rib, a, &need);
 	if (r && slot && ref_slot(t, pos.node, r) == slot) {
 		route_replace(rib, t, pos.node, r, slot, n);	/* same attributes: labels may differ */
 		return 0;
@@ -832,11 +905,10 @@ static int nlri_announce(struct bgp_rib *rib, struct rib_table *t, const uint32_
 		route_replace(rib, t, pos.node, r, slot, n);
 		return 0;
 	}
-	uint32_t node = have_node ? pos.node : trie_insert(rib, t, key, plen);
-	bool had = nd_route(nd(t, node)) != 0;
+	uint32_t node = have_node ? pos.node : trie_insert(rib, t, key, plen, &ii);
+	bool gained = nd_route(nd(t, node)) == 0;
 	route_append(rib, t, node, slot, n);
-	if (!had)
-		dir_update(t, key, plen);
+	dir_insert(t, key, plen, &ii, gained);
 	return 0;
 }
 

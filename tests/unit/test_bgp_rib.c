@@ -538,10 +538,15 @@ static void peer_drop_ref(int peer)
 			refs[i].alive = false;
 }
 
-/* Random announcements and withdrawals from two peers; index_bits 0 = the default index (unused at this size). */
-static void test_random(uint8_t index_bits)
+/*
+ * Random announcements and withdrawals from two peers; index_bits 0 = the
+ * default index (unused at this size); a ceiling never reached takes the
+ * path that checks the bytes first.
+ */
+static void test_random(uint8_t index_bits, size_t max_bytes)
 {
-	struct bgp_rib *rib = bgp_rib_new(&(struct bgp_rib_cfg){ .max_peers = 3, .index_bits = index_bits });
+	struct bgp_rib *rib = bgp_rib_new(&(struct bgp_rib_cfg){ .max_peers = 3, .index_bits = index_bits,
+	    .max_bytes = max_bytes });
 	struct bgp_rib_stats st, base;
 	struct bgp_peer_id id0 = { .addr = { BGP_AFI_IPV4, { 10, 9, 0, 1 } }, .bgp_id = 1 };
 	struct bgp_peer_id id1 = { .addr = { BGP_AFI_IPV6, { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 } }, .bgp_id = 2 };
@@ -899,7 +904,9 @@ int main(void)
 	test_path_oracle();
 	for (uint8_t bits = 0; bits <= 12; bits += 4) {
 		printf("# random tables, index_bits %u\n", bits);
-		test_random(bits);
+		test_random(bits, 0);
+		printf("# random tables, index_bits %u, a ceiling of 1 GiB\n", bits);
+		test_random(bits, (size_t)1 << 30);
 	}
 	test_refcounts();
 	test_big();
