@@ -914,6 +914,7 @@ static int nlri_announce(struct bgp_rib *rib, struct rib_table *t, const uint32_
 
 int bgp_rib_apply(struct bgp_rib *rib, int peer, const struct bgp_nlri *n, const struct bgp_attrs *a)
 {
+	static const struct bgp_attrs none;
 	struct rib_table *t = peer_table(rib, peer, n->afi, n->safi);
 	uint32_t key[6] = { 0 };
 
@@ -926,7 +927,7 @@ int bgp_rib_apply(struct bgp_rib *rib, int peer, const struct bgp_nlri *n, const
 	if (n->withdraw)
 		nlri_withdraw(rib, t, key, plen, pid);
 	else
-		rc = nlri_announce(rib, t, key, plen, n, a);
+		rc = nlri_announce(rib, t, key, plen, n, a ? a : &none);
 	dir_check(rib, t);
 	return rc;
 }

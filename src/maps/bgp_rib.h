@@ -58,10 +58,12 @@ struct bgp_rib_cfg {
 	uint8_t index_bits;		/* top-level index of unicast tables, 1..24 bits (tests), default 18 */
 };
 
+/* A new, empty RIB sized by cfg (NULL or zero fields = the defaults); aborts on out-of-memory. */
 struct bgp_rib *bgp_rib_new(const struct bgp_rib_cfg *cfg);
 /* Free the RIB and everything in it (no lock may be held). NULL is a no-op. */
 void bgp_rib_free(struct bgp_rib *rib);
 
+/* Take the RIB's lock to read (lookups, walks, stats) or to write (peers, bgp_rib_apply); release it. */
 void bgp_rib_rdlock(struct bgp_rib *rib);
 void bgp_rib_wrlock(struct bgp_rib *rib);
 void bgp_rib_unlock(struct bgp_rib *rib);
@@ -155,6 +157,7 @@ struct bgp_rib_stats {
 	size_t bytes;			/* memory held by routes, tables and attributes */
 	uint64_t refused;		/* routes refused at max_bytes */
 };
+/* Fill *out with the RIB's counts. */
 void bgp_rib_stats(const struct bgp_rib *rib, struct bgp_rib_stats *out);
 /* Routes of one peer (reader, locked). */
 size_t bgp_rib_peer_routes(const struct bgp_rib *rib, int peer);
