@@ -79,7 +79,7 @@ static void route_uninline(struct bgp_rib *rib, struct rib_table *t, uint32_t no
 	nd_set(nw, false, r);
 }
 
-/* Set route reference r of node to slot and n's path id and labels; returns the (new) reference. */
+/* Set route reference r of node to slot and n's path id and labels (an inline route moves to a record when it gets a path id). */
 static void route_replace(struct bgp_rib *rib, struct rib_table *t, uint32_t node, uint32_t r,
     uint32_t slot, const struct bgp_nlri *n)
 {
@@ -95,7 +95,7 @@ static void route_replace(struct bgp_rib *rib, struct rib_table *t, uint32_t nod
 }
 
 /* Add a new route at the head of node's list (newest first, as pmacct keeps and dumps them). */
-static void route_append(struct bgp_rib *rib, struct rib_table *t, uint32_t node, uint32_t slot,
+static void route_add(struct bgp_rib *rib, struct rib_table *t, uint32_t node, uint32_t slot,
     const struct bgp_nlri *n)
 {
 	uint32_t *nw = nd(t, node);
@@ -332,7 +332,7 @@ static int announce_fast(struct bgp_rib *rib, struct rib_table *t, const uint32_
 		return 0;
 	}
 	bool gained = nd_route(nd(t, node)) == 0;
-	route_append(rib, t, node, slot, n);
+	route_add(rib, t, node, slot, n);
 	rib_dir_insert(t, key, plen, &ii, gained);
 	return 0;
 }
@@ -374,7 +374,7 @@ static int nlri_announce(struct bgp_rib *rib, struct rib_table *t, const uint32_
 	}
 	uint32_t node = have_node ? pos.node : rib_trie_insert(rib, t, key, plen, &ii);
 	bool gained = nd_route(nd(t, node)) == 0;
-	route_append(rib, t, node, slot, n);
+	route_add(rib, t, node, slot, n);
 	rib_dir_insert(t, key, plen, &ii, gained);
 	return 0;
 }
