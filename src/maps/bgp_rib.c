@@ -79,7 +79,10 @@ static void route_uninline(struct bgp_rib *rib, struct rib_table *t, uint32_t no
 	nd_set(nw, false, r);
 }
 
-/* Set route reference r of node to slot and n's path id and labels (an inline route moves to a record when it gets a path id). */
+/*
+ * Set route reference r of node to slot and n's path id and labels (an
+ * inline route moves to a record when it gets a path id).
+ */
 static void route_replace(struct bgp_rib *rib, struct rib_table *t, uint32_t node, uint32_t r,
     uint32_t slot, const struct bgp_nlri *n)
 {
@@ -302,7 +305,10 @@ static void nlri_withdraw(struct bgp_rib *rib, struct rib_table *t, const uint32
 /* Bytes a new route of t could add (nodes, two route records, the index), 0 when its node exists. */
 static size_t route_need(const struct rib_table *t, bool have_node)
 {
-	size_t need = (have_node ? 0 : rib_arena_need(&t->nodes, t->ns, 2)) + rib_arena_need(&t->routes, t->rs, 2);
+	size_t need = rib_arena_need(&t->routes, t->rs, 2);
+
+	if (!have_node)
+		need += rib_arena_need(&t->nodes, t->ns, 2);
 
 	if (t->dir_bits && !t->dir && t->n_routes + 1 >= rib_dir_min(t))
 		need += rib_dir_size(t);

@@ -191,7 +191,7 @@ static inline uint32_t mask32(unsigned n)
 	return n == 0 ? 0 : n >= 32 ? UINT32_MAX : ~(UINT32_MAX >> n);
 }
 
-/* What an insertion created: the new node, any glue above it, and the length of the node above them (-1: none). */
+/* What an insertion created: the new node, any glue above it, the length of the node above (-1: none). */
 struct trie_ins {
 	uint32_t leaf, glue;
 	int up_plen;
@@ -253,7 +253,7 @@ void rib_attr_fini(struct bgp_rib *rib);
  */
 uint32_t rib_attr_find(struct bgp_rib *rib, const struct bgp_attrs *a, size_t *need);
 
-/* Take a reference on slot (from rib_attr_find()), or intern the candidate when slot is 0; returns the slot. */
+/* Take a reference on slot (from rib_attr_find()), or intern the candidate when 0; returns the slot. */
 uint32_t rib_attr_take(struct bgp_rib *rib, uint32_t slot);
 
 /* Drop a reference; the set is freed at zero. */
