@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "maps/bgp_rib.h"
+#include "maps/bgp_rib_int.h"	/* the breakdown of the bytes */
 #include "../tests/unit/xorshift.h"
 
 /*
@@ -347,6 +348,27 @@ static double bench_lookups(struct bgp_rib *rib, const struct gen *g, int peer, 
 	return n / dt;
 }
 
+/* Where the bytes are: trie nodes, route records, indexes (from the RIB's insides), and attribute sets. */
+static void breakdown(const struct bgp_rib *rib, const struct bgp_rib_stats *st)
+{
+	size_t nodes = 0, n_nodes = 0, routes = 0, dir = 0;
+
+	for (uint32_t p = 0; p < rib->max_peers; p++) {
+		for (int i = 0; i < RIB_T_N && rib->peers[p].used; i++) {
+			const struct rib_table *t = &rib->peers[p].t[i];
+			nodes += (size_t)t->nodes.cap * t->ns * 4;
+			n_nodes += t->nodes.live;
+			routes += (size_t)t->routes.cap * t->rs * 4;
+			dir += t->dir ? ((size_t)8 << t->dir_bits) : 0;
+		}
+	}
+	size_t attrs = st->bytes - nodes - routes - dir;
+	printf("  trie nodes %.1f MiB (%zu nodes, %.2f per route), route records %.1f MiB, indexes %.1f MiB,\n"
+	    "  attribute sets and their table %.1f MiB (%.0f bytes per set)\n", nodes / 1048576.0, n_nodes,
+	    (double)n_nodes / (double)st->routes, routes / 1048576.0, dir / 1048576.0, attrs / 1048576.0,
+	    (double)attrs / (double)st->attrs);
+}
+
 static long rss_kib(void)
 {
 	FILE *f = fopen("/proc/self/status", "r");
@@ -421,6 +443,7 @@ int main(int argc, char **argv)
 	printf("routes %zu, distinct attribute sets %zu\n", st.routes, st.attrs);
 	printf("bytes %zu (%.1f MiB), %.1f bytes/route; process RSS grew %.1f MiB\n", st.bytes,
 	    st.bytes / 1048576.0, (double)st.bytes / (double)st.routes, (rss_kib() - rss0) / 1024.0);
+	breakdown(rib, &st);
 	double l4 = bench_lookups(rib, &g, peer[0], false, &hits);
 	printf("IPv4 lookups: %.1f M/s (%.0f ns each), %.0f%% hit\n", l4 / 1e6, 1e9 / l4,
 	    100.0 * (double)hits / g.c.lookups);

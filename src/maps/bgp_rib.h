@@ -39,8 +39,8 @@ struct bgp_attr {
 	uint8_t origin;			/* 0 IGP, 1 EGP, 2 INCOMPLETE */
 	bool has_med, has_local_pref, atomic_aggregate;
 	uint32_t med, local_pref;
-	uint32_t first_as;		/* first ASN of the AS_PATH (the neighbour AS), 0 if empty or a set first */
-	uint32_t origin_as;		/* last ASN of the AS_PATH as printed (the origin AS), 0 if empty */
+	uint32_t first_as;		/* first ASN (the neighbour AS); 0 if empty or a set first */
+	uint32_t origin_as;		/* last ASN as printed (the origin AS), 0 if empty */
 	uint16_t n_asn;			/* ASNs in the path, AS_SETs counted one each */
 	struct bgp_addr next_hop;	/* MP_REACH next hop, else NEXT_HOP; afi 0 if none */
 	uint32_t aggregator_as;		/* 0 if none */
@@ -55,13 +55,15 @@ struct bgp_attr {
 struct bgp_rib_cfg {
 	uint32_t max_peers;		/* bgp_daemon_max_peers, default 10 */
 	size_t max_bytes;		/* ceiling of all routes and attributes, 0 = unbounded */
-	uint8_t index_bits;		/* top-level index of unicast tables, 1..24 bits (tests), default 18 */
+	uint8_t index_bits;		/* unicast tables' top index, 1..24 bits (tests); default 18 */
 };
 
+/* A new, empty RIB sized by cfg (NULL or zero fields = the defaults); aborts on out-of-memory. */
 struct bgp_rib *bgp_rib_new(const struct bgp_rib_cfg *cfg);
 /* Free the RIB and everything in it (no lock may be held). NULL is a no-op. */
 void bgp_rib_free(struct bgp_rib *rib);
 
+/* Take the RIB's lock to read (lookups, walks, stats) or to write (peers, bgp_rib_apply); release it. */
 void bgp_rib_rdlock(struct bgp_rib *rib);
 void bgp_rib_wrlock(struct bgp_rib *rib);
 void bgp_rib_unlock(struct bgp_rib *rib);
@@ -155,6 +157,7 @@ struct bgp_rib_stats {
 	size_t bytes;			/* memory held by routes, tables and attributes */
 	uint64_t refused;		/* routes refused at max_bytes */
 };
+/* Fill *out with the RIB's counts. */
 void bgp_rib_stats(const struct bgp_rib *rib, struct bgp_rib_stats *out);
 /* Routes of one peer (reader, locked). */
 size_t bgp_rib_peer_routes(const struct bgp_rib *rib, int peer);

@@ -53,7 +53,7 @@ static int cmp_u32(const void *x, const void *y)
 	return a < b ? -1 : a > b;
 }
 
-/* Segment g's ASNs in print order: sets ascending without repeats (pmacct normalises them); returns the count. */
+/* Segment g's ASNs in print order (sets ascending, once each, as pmacct normalises them); returns how many. */
 static size_t seg_asns(const struct bgp_as_path *p, const struct bgp_as_seg *g, uint32_t *out)
 {
 	size_t n = 0;
@@ -520,7 +520,8 @@ static uint32_t slot_alloc(struct bgp_rib *rib)
 		uint32_t cap = rib->cap_slots ? rib->cap_slots + rib->cap_slots / 2 : 64;
 		rib->attr = xrealloc(rib->attr, cap * sizeof(*rib->attr));
 		rib->free_slots = xrealloc(rib->free_slots, cap * sizeof(*rib->free_slots));
-		rib->bytes += (size_t)(cap - rib->cap_slots) * (sizeof(*rib->attr) + sizeof(*rib->free_slots));
+		rib->bytes += (size_t)(cap - rib->cap_slots) *
+		    (sizeof(*rib->attr) + sizeof(*rib->free_slots));
 		if (rib->cap_slots == 0)
 			rib->n_slots = 1;	/* slot 0 is "none" */
 		rib->cap_slots = cap;

@@ -538,10 +538,15 @@ static void peer_drop_ref(int peer)
 			refs[i].alive = false;
 }
 
-/* Random announcements and withdrawals from two peers; index_bits 0 = the default index (unused at this size). */
-static void test_random(uint8_t index_bits)
+/*
+ * Random announcements and withdrawals from two peers; index_bits 0 = the
+ * default index (unused at this size); a ceiling never reached takes the
+ * path that checks the bytes first.
+ */
+static void test_random(uint8_t index_bits, size_t max_bytes)
 {
-	struct bgp_rib *rib = bgp_rib_new(&(struct bgp_rib_cfg){ .max_peers = 3, .index_bits = index_bits });
+	struct bgp_rib *rib = bgp_rib_new(&(struct bgp_rib_cfg){ .max_peers = 3, .index_bits = index_bits,
+	    .max_bytes = max_bytes });
 	struct bgp_rib_stats st, base;
 	struct bgp_peer_id id0 = { .addr = { BGP_AFI_IPV4, { 10, 9, 0, 1 } }, .bgp_id = 1 };
 	struct bgp_peer_id id1 = { .addr = { BGP_AFI_IPV6, { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 } }, .bgp_id = 2 };
@@ -838,6 +843,45 @@ static void test_big(void)
 	free(b6);
 }
 
+/* Bad arguments are ignored, not crashed on: unknown peers and families, lengths past the address. */
+static void test_bad_input(void)
+{
+	struct bgp_rib *rib = bgp_rib_new(&(struct bgp_rib_cfg){ .max_peers = 2 });
+	struct bgp_peer_id id = { .addr = { BGP_AFI_IPV4, { 10, 0, 0, 9 } } };
+	struct bgp_nlri n = { .afi = BGP_AFI_IPV4, .safi = BGP_SAFI_UNICAST, .plen = 33 };
+	struct bgp_route r;
+	struct bgp_rib_stats st;
+	const uint8_t addr[16] = { 0 };
+
+	int p = bgp_rib_peer_add(rib, &id);
+	is_int(bgp_rib_peer_add(rib, &id) >= 0 && bgp_rib_peer_add(rib, &id) == -1, 1, "third peer of two refused");
+	bgp_rib_apply(rib, p, &n, NULL);		/* /33 */
+	n.plen = 8;
+	n.afi = 3;
+	bgp_rib_apply(rib, p, &n, NULL);		/* unknown AFI */
+	n.afi = BGP_AFI_IPV4;
+	n.safi = 2;
+	bgp_rib_apply(rib, p, &n, NULL);		/* multicast */
+	n.safi = BGP_SAFI_UNICAST;
+	bgp_rib_apply(rib, -1, &n, NULL);
+	bgp_rib_apply(rib, 7, &n, NULL);
+	bgp_rib_stats(rib, &st);
+	is_int(st.routes, 0, "bad NLRI and peers: nothing stored");
+	bgp_rib_apply(rib, p, &n, NULL);		/* an announcement without attributes */
+	ok(bgp_rib_lookup(rib, p, BGP_AFI_IPV4, BGP_SAFI_UNICAST, NULL, addr, NULL, &r) &&
+	    strcmp(r.attr->as_path, "") == 0 && r.attr->first_as == 0, "no attributes: an empty set");
+	ok(!bgp_rib_lookup(rib, 5, BGP_AFI_IPV4, BGP_SAFI_UNICAST, NULL, addr, NULL, &r) &&
+	    !bgp_rib_lookup(rib, p, 9, BGP_SAFI_UNICAST, NULL, addr, NULL, &r) &&
+	    !bgp_rib_lookup(rib, p, BGP_AFI_IPV6, BGP_SAFI_VPN, NULL, addr, NULL, &r),
+	    "lookups in unknown peers and empty tables find nothing");
+	bgp_rib_peer_del(rib, -1);
+	bgp_rib_peer_del(rib, 9);
+	is_int(bgp_rib_walk(rib, 9, NULL, NULL), 0, "walk of an unknown peer");
+	ok(bgp_rib_peer(rib, 9) == NULL && bgp_rib_peer_routes(rib, -1) == 0, "unknown peer: no identity, no routes");
+	bgp_rib_free(rib);
+	bgp_rib_free(NULL);
+}
+
 /* ---- a writer and readers at once (run under TSan by `make tsan`) ---- */
 
 struct thr {
@@ -899,10 +943,13 @@ int main(void)
 	test_path_oracle();
 	for (uint8_t bits = 0; bits <= 12; bits += 4) {
 		printf("# random tables, index_bits %u\n", bits);
-		test_random(bits);
+		test_random(bits, 0);
+		printf("# random tables, index_bits %u, a ceiling of 1 GiB\n", bits);
+		test_random(bits, (size_t)1 << 30);
 	}
 	test_refcounts();
 	test_big();
+	test_bad_input();
 	test_max_bytes();
 	test_threads();
 	return tap_done();
