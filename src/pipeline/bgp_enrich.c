@@ -503,6 +503,11 @@ struct bgp_enrich *bgp_enrich_new(const struct core_cfg *cfg, const struct bgp_e
 	    (need->src_lrg_comm && e->src_lrg_bgp) || (need->src_local_pref && e->src_lp_type) ||
 	    (need->src_med && e->src_med_type) || need->src_as || need->src_net ||
 	    (need->peer_src_as && e->psa_type != PSA_RECORD);
+	if (!need_block(need) && !e->want_dst && !e->want_src) {
+		/* the keys and maps were checked; no plugin needs anything: no lock, no work */
+		bgp_enrich_free(e);
+		return NULL;
+	}
 	return e;
 }
 
