@@ -30,9 +30,14 @@ static void reorder(uint8_t *ids, int n, int (*rank)(int id))
 	}
 }
 
-/* Where id sits among the columns of `order` (which covers ids lo..hi), else its table place. */
+/*
+ * Where id sits among the columns of `order` (which covers ids lo..hi), else
+ * its table place; every custom primitive ranks the same.
+ */
 static int rank_in(int id, const enum prim_id *order, size_t n, int lo, int hi)
 {
+	if (id >= P_CUSTOM_0 && id <= P_CUSTOM_LAST)
+		return P_CUSTOM_0 * 2 + 1;	/* one rank: they keep the aggregate's order */
 	if (id < lo || id > hi)
 		return id * 2 + 1;
 	for (size_t i = 0; i < n; i++)
