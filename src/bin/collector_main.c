@@ -80,6 +80,7 @@ static void run_reopen(void *arg)
 {
 	struct run_ctx *c = arg;
 	collector_reopen(c->col);
+	daemon_bgp_reopen(c->bgp);
 }
 
 static void run_reload(void *arg)
@@ -151,6 +152,7 @@ static int collector_run(struct core_cfg *cfg, const struct collector_proto *pro
 	}
 	if (pipeline_init(&pl, cfg, ps, cfg->nplugins, DLT_EN10MB, 65535, false) < 0)
 		goto out_pipeline;
+	pipeline_set_bgp(&pl, bgp.rib);	/* NULL without bgp_daemon */
 	if (cfg->check_only) {	/* -T config: filters and maps loaded, nothing opened */
 		rc = daemon_bgp_check(cfg) < 0 ? 1 : 0;
 		collector_bounds(cfg, proto);

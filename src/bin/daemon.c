@@ -23,6 +23,7 @@
 #include "model/prim.h"
 #include "maps/bgp_rib.h"
 #include "pipeline/bgp_daemon.h"
+#include "pipeline/bgp_log.h"
 #include "plugins/plugin.h"
 
 volatile sig_atomic_t daemon_stop, daemon_stats, daemon_reopen, daemon_reload;
@@ -500,6 +501,13 @@ int daemon_bgp_init(const struct core_cfg *cfg, struct daemon_bgp *db)
 		log_err("default/core/BGP", "cannot create the BGP RIB");
 		return -1;
 	}
+	char err[512];
+	if (!(db->log = bgp_log_new(cfg, err, sizeof(err)))) {
+		log_err("default/core/BGP", "%s. Exiting.", err);
+		return -1;
+	}
+	db->sink = *bgp_log_sink(db->log);
+	bgp_log_set_rib(db->log, db->rib);
 	return 0;
 }
 
@@ -540,10 +548,20 @@ void daemon_bgp_reload(struct daemon_bgp *db)
 	bgp_daemon_reload(db->bgp);
 }
 
+void daemon_bgp_reopen(void *arg)
+{
+	struct daemon_bgp *db = arg;
+
+	if (db && db->log)
+		bgp_log_reopen(db->log);
+}
+
 void daemon_bgp_fini(struct daemon_bgp *db)
 {
 	bgp_daemon_stop(db->bgp);
 	db->bgp = NULL;
+	bgp_log_free(db->log);
+	db->log = NULL;
 	bgp_rib_free(db->rib);
 	db->rib = NULL;
 }

@@ -125,10 +125,12 @@ bool daemon_poll(const struct daemon_hooks *h);
  */
 struct bgp_rib;
 struct bgp_daemon;
+struct bgp_log;
 struct daemon_bgp {
 	struct bgp_rib *rib;
 	struct bgp_daemon *bgp;
 	struct bgp_event_sink sink;
+	struct bgp_log *log;	/* msglog and dumps (pipeline/bgp_log.h) */
 };
 
 /* Create the RIB when cfg->bgp.daemon (db zeroed first).  0, or -1 logged. */
@@ -143,6 +145,8 @@ int daemon_bgp_start(struct daemon_bgp *db);
 void daemon_bgp_log_stats(struct daemon_bgp *db);
 /* SIGUSR2: reload bgp_daemon_allow_file (new sessions only); nothing when off. */
 void daemon_bgp_reload(struct daemon_bgp *db);
+/* SIGHUP: reopen the BGP message log files (arg: a struct daemon_bgp; NULL or no log: nothing). */
+void daemon_bgp_reopen(void *arg);
 /* Stop the thread (peers get a Cease), then free the RIB.  A zeroed db is fine. */
 void daemon_bgp_fini(struct daemon_bgp *db);
 

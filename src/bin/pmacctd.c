@@ -178,11 +178,17 @@ static void core_reload(void *arg)
 	daemon_bgp_reload(c->bgp);
 }
 
+static void core_reopen(void *arg)
+{
+	struct core_ctx *c = arg;
+	daemon_bgp_reopen(c->bgp);
+}
+
 /* Act on the signal flags between batches; true when the daemon must stop. */
 static bool core_poll(void *arg)
 {
 	struct core_ctx *c = arg;
-	struct daemon_hooks h = { core_stats, core_reload, c, c->src->cfg->maps_refresh, NULL };
+	struct daemon_hooks h = { core_stats, core_reload, c, c->src->cfg->maps_refresh, core_reopen };
 	return daemon_poll(&h);
 }
 
@@ -219,6 +225,7 @@ static int run(struct core_cfg *cfg, const void *arg)
 		pcap_src_close(&src);
 		return 1;
 	}
+	pipeline_set_bgp(&pl, bgp.rib);	/* NULL without bgp_daemon */
 	daemon_start(cfg, ps);
 	if (daemon_bgp_start(&bgp) < 0)
 		daemon_stop = 1;

@@ -38,6 +38,12 @@ static void run_reload(void *arg)
 	daemon_bgp_reload(c->bgp);
 }
 
+static void run_reopen(void *arg)
+{
+	struct pmbgpd_ctx *c = arg;
+	daemon_bgp_reopen(c->bgp);
+}
+
 /*
  * The BGP daemon alone: RIB, listener, daemonize/pidfile/privileges, the
  * thread; then signals until SIGINT/SIGTERM.  No plugins run (a plugins key
@@ -62,7 +68,7 @@ static int run(struct core_cfg *cfg, const void *arg)
 	if (daemon_bgp_start(&bgp) < 0)
 		goto out;
 	struct pmbgpd_ctx ctx = { &bgp };
-	struct daemon_hooks h = { run_stats, run_reload, &ctx, true, NULL };
+	struct daemon_hooks h = { run_stats, run_reload, &ctx, true, run_reopen };
 	while (!daemon_poll(&h)) {
 		struct timespec ts = { 0, 200 * 1000 * 1000 };
 		nanosleep(&ts, NULL);

@@ -425,6 +425,12 @@ static void hook_nlri(void *arg, struct bgp_sess *s, const struct bgp_nlri *n, c
 
 	if (!d->rib || s->peer < 0)
 		return;
+	if (n->withdraw) {	/* the log prints the withdrawn route: before the RIB drops it */
+		if (d->sink.nlri)
+			d->sink.nlri(d->sink.arg, s->peer, &s->id, n, a, NULL);
+		bgp_rib_apply(d->rib, s->peer, n, a);
+		return;
+	}
 	int rc = bgp_rib_apply(d->rib, s->peer, n, a);
 	if (!d->sink.nlri)
 		return;
