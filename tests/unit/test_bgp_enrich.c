@@ -21,7 +21,8 @@ struct upd {
 
 static void put(struct upd *u, const void *p, size_t n)
 {
-	memcpy(u->a + u->n, p, n);
+	if (n)	/* p may be NULL for an empty part */
+		memcpy(u->a + u->n, p, n);
 	u->n += n;
 }
 
