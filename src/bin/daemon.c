@@ -546,6 +546,8 @@ void daemon_bgp_log_stats(struct daemon_bgp *db)
 void daemon_bgp_reload(struct daemon_bgp *db)
 {
 	bgp_daemon_reload(db->bgp);
+	if (db->log)
+		bgp_log_reload_maps(db->log);
 }
 
 void daemon_bgp_reopen(void *arg)

@@ -59,6 +59,13 @@ void bgp_log_set_rib(struct bgp_log *l, struct bgp_rib *rib);
  */
 void bgp_log_reopen(struct bgp_log *l);
 
+/*
+ * SIGUSR2: read bgp_daemon_tag_map again (from any thread; the swap is
+ * locked).  A peer keeps the tag of its session's start until its session
+ * ends; dumps use the map of their time.  An unreadable map keeps the old.
+ */
+void bgp_log_reload_maps(struct bgp_log *l);
+
 /* Counters, for logs and tests. */
 struct bgp_log_stats {
 	uint64_t lines;		/* msglog lines written or queued */
