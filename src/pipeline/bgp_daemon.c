@@ -801,7 +801,7 @@ struct bgp_daemon *bgp_daemon_open(const struct core_cfg *cfg, struct bgp_rib *r
 		d->sink = *sink;
 	d->lfd = -1;
 	d->wake[0] = d->wake[1] = -1;
-	d->max_peers = cfg->bgp.max_peers ? cfg->bgp.max_peers : 10;
+	d->max_peers = cfg->bgp.max_peers ? cfg->bgp.max_peers : 4;	/* keys.c's default */
 	d->nconn = (size_t)d->max_peers + 1;
 	d->conn = xcalloc(d->nconn, sizeof(*d->conn));
 	for (size_t i = 0; i < d->nconn; i++)

@@ -30,7 +30,7 @@
 #define FLUSH_AT (64 * 1024)		/* a file's buffer is written out past this */
 #define PIPE_BUF_MAX (8 * 1024 * 1024)	/* a pipe nobody reads keeps at most this, then drops */
 #define DUMP_FLUSH_AT (1024 * 1024)	/* a dump's buffer, written out past this */
-#define DEFAULT_MAX_PEERS 10
+#define DEFAULT_MAX_PEERS 4	/* pmacct 1.7.7 and master: "maximum BGP peers allowed: 4" */
 
 /* A growing text buffer. */
 struct sbuf {
@@ -1207,6 +1207,25 @@ static int stream_broker(struct bgp_log *l, const char *stream, const char *pref
 #endif
 }
 
+/* A format other than json: "... not supported, only json", naming the key. */
+static int check_format(const struct core_cfg *cfg, const char *key, const char *val, char *err,
+    size_t errlen)
+{
+	if (!val || strcmp(val, "json") == 0)
+		return 0;
+	snprintf(err, errlen, "[%s] key '%s': '%s' not supported, only json", cfg_where(&cfg->origin, key),
+	    key, val);
+	return -1;
+}
+
+int bgp_log_check(const struct core_cfg *cfg, char *err, size_t errlen)
+{
+	if (check_format(cfg, "bgp_daemon_msglog_output", cfg->bgp.msglog_output, err, errlen) < 0 ||
+	    check_format(cfg, "bgp_table_dump_output", cfg->bgp.dump_output, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
 struct bgp_log *bgp_log_new(const struct core_cfg *cfg, char *err, size_t errlen)
 {
 	const struct bgp_cfg *bc = &cfg->bgp;
@@ -1224,14 +1243,8 @@ struct bgp_log *bgp_log_new(const struct core_cfg *cfg, char *err, size_t errlen
 	l->sink = (struct bgp_event_sink){ .arg = l, .peer_up = hook_peer_up, .peer_down = hook_peer_down,
 	    .nlri = hook_nlri, .tick = hook_tick };
 
-	if (bc->msglog_output && strcmp(bc->msglog_output, "json") != 0) {
-		bad(l, err, errlen, "bgp_daemon_msglog_output", "only json is supported");
+	if (bgp_log_check(cfg, err, errlen) < 0)
 		goto fail;
-	}
-	if (bc->dump_output && strcmp(bc->dump_output, "json") != 0) {
-		bad(l, err, errlen, "bgp_table_dump_output", "only json is supported");
-		goto fail;
-	}
 	if (stream_broker(l, "msglog", "bgp_daemon_msglog", bc->msglog_kafka_topic,
 	    bc->msglog_amqp_routing_key, bc->msglog_kafka_broker_host, bc->msglog_kafka_broker_port,
 	    bc->msglog_kafka_config_file, bc->msglog_amqp_host, bc->msglog_amqp_user,
@@ -1251,16 +1264,25 @@ struct bgp_log *bgp_log_new(const struct core_cfg *cfg, char *err, size_t errlen
 	    bc->dump_amqp_vhost, &l->dump_broker, &l->dump_key, err, errlen) < 0)
 		goto fail;
 	bool dump_out = (bc->dump_file && *bc->dump_file) || l->dump_broker;
-	if (dump_out && !bc->dump_refresh_time) {
-		bad(l, err, errlen, "bgp_table_dump_refresh_time",
-		    "table dumps need a refresh time (seconds, 60 to 86400)");
-		goto fail;
-	}
 	if (bc->tag_map && *bc->tag_map && !(l->tagmap = tagmap_load(l->who, bc->tag_map))) {
 		bad(l, err, errlen, "bgp_daemon_tag_map", "cannot read the map");
 		goto fail;
 	}
 	l->refresh = bc->dump_refresh_time;
+	if (dump_out && l->refresh < 60) {
+		/*
+		 * pmacct 1.7.7 ignores a value under 60 ("value has to be >= 60 and
+		 * <= 86400 secs.  Invalid value. Ignored."), then, a dump output set
+		 * with no valid refresh time, says "Invalid 'bgp_table_dump_refresh_time'."
+		 * and runs without dumps: so here.
+		 */
+		if (l->refresh)
+			log_warnx(l->who, "[%s] key 'bgp_table_dump_refresh_time': value has to be >= 60 and "
+			    "<= 86400 secs. Invalid value. Ignored.",
+			    cfg_where(&cfg->origin, "bgp_table_dump_refresh_time"));
+		log_warnx(l->who, "Invalid 'bgp_table_dump_refresh_time': no table dumps.");
+		l->refresh = 0;
+	}
 	l->dump = dump_out && l->refresh;
 	if (l->dump) {
 		if (pthread_create(&l->thr, NULL, dump_main, l) != 0) {

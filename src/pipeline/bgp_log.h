@@ -32,6 +32,13 @@ struct bgp_log;
 struct bgp_log *bgp_log_new(const struct core_cfg *cfg, char *err, size_t errlen);
 
 /*
+ * The keys bgp_log_new() refuses, for -T config: bgp_daemon_msglog_output
+ * and bgp_table_dump_output other than json (avro, avro_json are not
+ * built): -1 with "[file:line] key 'K': 'avro' not supported, only json" in err.
+ */
+int bgp_log_check(const struct core_cfg *cfg, char *err, size_t errlen);
+
+/*
  * The hooks to give the BGP thread (copy them into its sink); valid until
  * bgp_log_free().  They must run on the RIB's one writer thread, in the
  * order of bgp_events.h.  peer_down logs every route of the peer as
