@@ -23,13 +23,13 @@ TABLE = re.compile(r"table \[default/core/BGP\] bgp_rib entries=(\d+)/(\d+) byte
 
 
 class Run:
-    def __init__(self, d, max_bytes):
+    def __init__(self, d, max_bytes, binary=PMBGPD, extra=""):
         self.d = d
         d.mkdir()
         self.port = free_tcp_port()
-        self.conf = (f"daemonize: false\nbgp_daemon_ip: 127.0.0.1\nbgp_daemon_port: {self.port}\n"
-                     f"bgp_table_max_memory: {max_bytes}\n")
-        self.p = spawn_daemon(PMBGPD, d / "bgp.conf", self.conf, d / "bgp.log")
+        self.conf = (f"daemonize: false\nbgp_daemon: true\nbgp_daemon_ip: 127.0.0.1\n"
+                     f"bgp_daemon_port: {self.port}\nbgp_table_max_memory: {max_bytes}\n{extra}")
+        self.p = spawn_daemon(binary, d / "bgp.conf", self.conf, d / "bgp.log")
         time.sleep(0.5)
         conf = (DATA / "bird.conf").read_text()
         conf = re.sub(r'log "[^"]*" all;', f'log "{d}/bird.log" all;', conf)
@@ -124,3 +124,40 @@ def test_t_config_lists_the_ceiling(tmp_path):
         out = subprocess.run([str(binary), "-f", str(conf), "-T", "config"], capture_output=True,
                              text=True, timeout=30).stdout
         assert "!   default/core/BGP bgp_rib: unbounded (bgp_table_max_memory: 0)" in out, out
+
+
+def test_metrics_has_the_rib(tmp_path, tools):
+    """nfacctd with the http plugin: /metrics pmacct_tables_* of bgp_rib count BIRD's routes."""
+    if not os.access(NFACCTD, os.X_OK):
+        skip_or_fail(f"{NFACCTD} not built")
+    from helpers import free_port
+    hport = free_tcp_port()
+    r = Run(tmp_path / "nf", 64 << 20, NFACCTD,
+            f"nfacctd_ip: 127.0.0.1\nnfacctd_port: {free_port()}\nplugins: http[h]\n"
+            f"aggregate[h]: src_host\nhttp_listen[h]: 127.0.0.1:{hport}\n")
+    import urllib.request
+
+    def sample(name):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{hport}/metrics", timeout=5) as f:
+                text = f.read().decode()
+        except OSError:
+            return None
+        for line in text.splitlines():
+            if line.startswith(name + "{") and 'table="bgp_rib"' in line and \
+                    'owner="default/core/BGP"' in line and 'policy="refuse"' in line:
+                return float(line.rsplit(" ", 1)[1])
+        return None
+    try:
+        if r.p.poll() is not None or "http" in (r.d / "bgp.log").read_text() and \
+                "not built" in (r.d / "bgp.log").read_text():
+            pytest.skip("no http plugin in this build")
+        wait_for(lambda: r.exported() == 5, timeout=30, what="BIRD exporting its 5 routes")
+        wait_for(lambda: sample("pmacct_tables_entries") == r.exported(), timeout=10,
+                 what="pmacct_tables_entries of bgp_rib = BIRD's routes")
+        assert sample("pmacct_tables_max_bytes") == 64 << 20
+        assert sample("pmacct_tables_max_entries") == 0
+        assert 0 < sample("pmacct_tables_bytes") < 64 << 20
+        assert sample("pmacct_tables_refused_total") == 0
+    finally:
+        r.stop()
