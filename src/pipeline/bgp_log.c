@@ -1223,6 +1223,11 @@ int bgp_log_check(const struct core_cfg *cfg, char *err, size_t errlen)
 	if (check_format(cfg, "bgp_daemon_msglog_output", cfg->bgp.msglog_output, err, errlen) < 0 ||
 	    check_format(cfg, "bgp_table_dump_output", cfg->bgp.dump_output, err, errlen) < 0)
 		return -1;
+	if (cfg->bgp.tag_map && *cfg->bgp.tag_map && access(cfg->bgp.tag_map, R_OK) < 0) {
+		snprintf(err, errlen, "[%s] key 'bgp_daemon_tag_map': cannot read '%s': %s",
+		    cfg_where(&cfg->origin, "bgp_daemon_tag_map"), cfg->bgp.tag_map, strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 

@@ -34,7 +34,8 @@ struct bgp_log *bgp_log_new(const struct core_cfg *cfg, char *err, size_t errlen
 /*
  * The keys bgp_log_new() refuses, for -T config: bgp_daemon_msglog_output
  * and bgp_table_dump_output other than json (avro, avro_json are not
- * built): -1 with "[file:line] key 'K': 'avro' not supported, only json" in err.
+ * built): -1 with "[file:line] key 'K': 'avro' not supported, only json" in err;
+ * a bgp_daemon_tag_map that cannot be read: "[file:line] key 'bgp_daemon_tag_map': cannot read ...".
  */
 int bgp_log_check(const struct core_cfg *cfg, char *err, size_t errlen);
 
