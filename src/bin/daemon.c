@@ -513,7 +513,15 @@ int daemon_bgp_init(const struct core_cfg *cfg, struct daemon_bgp *db)
 
 int daemon_bgp_check(const struct core_cfg *cfg)
 {
-	return cfg->bgp.daemon ? bgp_daemon_check(cfg) : 0;
+	char err[512];
+
+	if (!cfg->bgp.daemon)
+		return 0;
+	if (bgp_log_check(cfg, err, sizeof(err)) < 0) {
+		log_err("default/core/BGP", "%s. Exiting.", err);
+		return -1;
+	}
+	return bgp_daemon_check(cfg);
 }
 
 int daemon_bgp_open(const struct core_cfg *cfg, struct daemon_bgp *db)
@@ -546,6 +554,8 @@ void daemon_bgp_log_stats(struct daemon_bgp *db)
 void daemon_bgp_reload(struct daemon_bgp *db)
 {
 	bgp_daemon_reload(db->bgp);
+	if (db->log)
+		bgp_log_reload_maps(db->log);
 }
 
 void daemon_bgp_reopen(void *arg)

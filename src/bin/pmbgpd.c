@@ -7,6 +7,7 @@
 #include "bin/version.h"
 #include "config/config.h"
 #include "lib/log.h"
+#include "model/gauge.h"
 
 #define WHO "default/core"
 #define BANNER "pmacct BGP Collector Daemon, pmbgpd " PMACCT_NG_VERSION
@@ -24,12 +25,14 @@ static const struct flag_key pmbgpd_flags[] = {
 
 struct pmbgpd_ctx {
 	struct daemon_bgp *bgp;
+	const struct core_cfg *cfg;
 };
 
 static void run_stats(void *arg)
 {
 	struct pmbgpd_ctx *c = arg;
 	daemon_bgp_log_stats(c->bgp);
+	gauges_log(c->cfg->gauges, WHO);	/* the RIB's "table" line, as the collectors' */
 }
 
 static void run_reload(void *arg)
@@ -60,14 +63,16 @@ static int run(struct core_cfg *cfg, const void *arg)
 	cfg->nplugins = 0;	/* no plugin runs: none gets a pidfile or a thread */
 	if (cfg->check_only) {
 		cfg->nplugins = nplugins;
-		return daemon_bgp_check(cfg) < 0 ? 1 : 0;
+		rc = daemon_bgp_check(cfg) < 0 ? 1 : 0;
+		gauges_plan(cfg->gauges, stdout);
+		return rc;
 	}
 	if (daemon_bgp_init(cfg, &bgp) < 0 || daemon_bgp_open(cfg, &bgp) < 0)
 		goto out;
 	daemon_start(cfg, NULL);
 	if (daemon_bgp_start(&bgp) < 0)
 		goto out;
-	struct pmbgpd_ctx ctx = { &bgp };
+	struct pmbgpd_ctx ctx = { &bgp, cfg };
 	struct daemon_hooks h = { run_stats, run_reload, &ctx, true, run_reopen };
 	while (!daemon_poll(&h)) {
 		struct timespec ts = { 0, 200 * 1000 * 1000 };

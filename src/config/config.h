@@ -188,7 +188,7 @@ struct bgp_cfg {
 	uint32_t as;			/* bgp_daemon_as, 0 = the peer's (iBGP) */
 	uint32_t port;			/* bgp_daemon_port, default 179 */
 	uint32_t ipprec;		/* bgp_daemon_ipprec: IP precedence 0-7 of what we send */
-	uint32_t max_peers;		/* bgp_daemon_max_peers, default 10 */
+	uint32_t max_peers;		/* bgp_daemon_max_peers, default 4 (pmacct's effective one) */
 	size_t pipe_size;		/* bgp_daemon_pipe_size: SO_RCVBUF, 0 = OS default */
 	uint32_t batch, batch_interval;	/* bgp_daemon_batch, _batch_interval */
 	char *allow_file;		/* bgp_daemon_allow_file */

@@ -165,6 +165,14 @@ void gauges_plan(const struct gauges *g, FILE *out)
 	for (size_t i = 0; i < n; i++) {
 		const struct table_gauge *t = &g->t[i];
 		uint64_t me = atomic_load(&t->max_entries), mb = atomic_load(&t->max_bytes);
+		if (!me && mb) {	/* a ceiling in bytes only (the BGP RIB: routes vary in size) */
+			human(mb, h, sizeof(h));
+			sum += mb;
+			fprintf(out, "!   %s %s: %s (%" PRIu64 " bytes)%s%s; when full: %s\n", t->owner,
+			    t->table, h, mb, t->key ? ", set by " : "", t->key ? t->key : "",
+			    gauge_policy_name(t->policy));
+			continue;
+		}
 		if (!me) {
 			unbounded = true;
 			fprintf(out, "!   %s %s: unbounded (%s: 0)\n", t->owner, t->table,

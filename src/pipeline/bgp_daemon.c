@@ -23,6 +23,7 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "maps/allow.h"
+#include "model/gauge.h"
 #include "pipeline/bgp_md5.h"
 #include "pipeline/bgp_session.h"
 
@@ -44,6 +45,8 @@ struct bgp_conn {
 struct bgp_daemon {
 	const struct core_cfg *cfg;
 	struct bgp_rib *rib;
+	struct table_gauge *gauge;	/* the RIB's, in the registry of SIGUSR1, /metrics, -T config */
+	uint64_t refused_seen;		/* the RIB's refusals already counted on the gauge */
 	struct bgp_event_sink sink;
 	struct bgp_sess_cfg scfg;
 	int lfd;			/* listener */
@@ -267,6 +270,35 @@ static int router_id(const struct core_cfg *cfg, uint32_t *out)
 	return 0;
 }
 
+/*
+ * The RIB's table in the gauge registry: "bgp_rib" of the BGP thread,
+ * entries = routes, a ceiling in bytes only (bgp_table_max_memory, 0 =
+ * none), refusing routes when full.  Registered once (-T config and the
+ * running daemon both ask).
+ */
+static struct table_gauge *rib_gauge(const struct core_cfg *cfg)
+{
+	struct table_gauge *g = gauges_find(cfg->gauges, WHO, "bgp_rib");
+
+	return g ? g : gauges_add(cfg->gauges, WHO, "bgp_rib", "bgp_table_max_memory", GAUGE_REFUSE, 0,
+	    cfg->bgp.rib_max_bytes);
+}
+
+/* Publish the RIB's routes and bytes (the caller holds the RIB's lock, either kind). */
+static void rib_gauge_publish(struct bgp_daemon *d)
+{
+	struct bgp_rib_stats st;
+
+	if (!d->gauge || !d->rib)
+		return;
+	bgp_rib_stats(d->rib, &st);
+	gauge_set(d->gauge, st.routes, st.bytes);
+	if (st.refused > d->refused_seen) {
+		gauge_hit(d->gauge, st.refused - d->refused_seen);
+		d->refused_seen = st.refused;
+	}
+}
+
 int bgp_daemon_check(const struct core_cfg *cfg)
 {
 	const struct bgp_cfg *b = &cfg->bgp;
@@ -274,6 +306,7 @@ int bgp_daemon_check(const struct core_cfg *cfg)
 	uint32_t id;
 	int rc = 0;
 
+	rib_gauge(cfg);
 	if (b->ip && *b->ip && fr_ip_parse(b->ip, &ip) < 0) {
 		log_err(WHO, "[%s] Invalid value for key 'bgp_daemon_ip': '%s' is not an IP address. Exiting.",
 		    cfg_where(&cfg->origin, "bgp_daemon_ip"), b->ip);
@@ -448,8 +481,10 @@ static void hook_nlri(void *arg, struct bgp_sess *s, const struct bgp_nlri *n, c
 static void hook_update_end(void *arg, struct bgp_sess *s, enum bgp_action act, const struct bgp_error *e)
 {
 	struct bgp_conn *c = arg;
-	if (c->d->rib)
+	if (c->d->rib) {
+		rib_gauge_publish(c->d);	/* after each UPDATE: a few relaxed stores */
 		bgp_rib_unlock(c->d->rib);
+	}
 	if (act == BGP_ACT_ATTR_DISCARD)
 		log_warnx(WHO, "[%s] BGP UPDATE: malformed (%s): attribute discarded (RFC 7606), %llu so far",
 		    c->tag, e->why ? e->why : "?", (unsigned long long)s->st.attr_discard);
@@ -728,6 +763,11 @@ static void *bgp_thread(void *arg)
 		time_t wall = time(NULL);
 		if (wall != d->last_tick) {
 			d->last_tick = wall;
+			if (d->rib) {	/* sessions gone since: their routes left the RIB */
+				bgp_rib_rdlock(d->rib);
+				rib_gauge_publish(d);
+				bgp_rib_unlock(d->rib);
+			}
 			if (d->sink.tick)
 				d->sink.tick(d->sink.arg, d->rib, wall);
 		}
@@ -756,11 +796,12 @@ struct bgp_daemon *bgp_daemon_open(const struct core_cfg *cfg, struct bgp_rib *r
 
 	d->cfg = cfg;
 	d->rib = rib;
+	d->gauge = rib ? rib_gauge(cfg) : NULL;
 	if (sink)
 		d->sink = *sink;
 	d->lfd = -1;
 	d->wake[0] = d->wake[1] = -1;
-	d->max_peers = cfg->bgp.max_peers ? cfg->bgp.max_peers : 10;
+	d->max_peers = cfg->bgp.max_peers ? cfg->bgp.max_peers : 4;	/* keys.c's default */
 	d->nconn = (size_t)d->max_peers + 1;
 	d->conn = xcalloc(d->nconn, sizeof(*d->conn));
 	for (size_t i = 0; i < d->nconn; i++)

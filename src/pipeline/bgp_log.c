@@ -20,6 +20,7 @@
 #include "lib/log.h"
 #include "lib/timefmt.h"
 #include "lib/xalloc.h"
+#include "maps/bgp_tagmap.h"
 #if defined(HAVE_KAFKA) || defined(HAVE_RABBITMQ)
 #define HAVE_BROKER 1
 #include "plugins/broker.h"
@@ -29,7 +30,7 @@
 #define FLUSH_AT (64 * 1024)		/* a file's buffer is written out past this */
 #define PIPE_BUF_MAX (8 * 1024 * 1024)	/* a pipe nobody reads keeps at most this, then drops */
 #define DUMP_FLUSH_AT (1024 * 1024)	/* a dump's buffer, written out past this */
-#define DEFAULT_MAX_PEERS 10
+#define DEFAULT_MAX_PEERS 4	/* pmacct 1.7.7 and master: "maximum BGP peers allowed: 4" */
 
 /* A growing text buffer. */
 struct sbuf {
@@ -119,6 +120,7 @@ struct peer_state {
 	char ip[INET6_ADDRSTRLEN];
 	uint16_t port;
 	struct fout *file;		/* its msglog file: its own or &l->shared; NULL = none */
+	struct bgp_tag tag;		/* bgp_daemon_tag_map's row for it, taken at session up */
 };
 
 struct bgp_log {
@@ -157,6 +159,9 @@ struct bgp_log {
 	uint64_t job_seq;
 
 	struct bgp_log_stats st;
+
+	/* bgp_daemon_tag_map (master): replaced under mu on SIGUSR2 */
+	struct bgp_tagmap *tagmap;
 };
 
 /* --- text of addresses, prefixes, RDs --- */
@@ -602,6 +607,44 @@ static void mlog_path(const char *tpl, const struct peer_state *ps, char *out, s
 	free(b.p);
 }
 
+/* --- bgp_daemon_tag_map --- */
+
+/* The tag map's row for a peer's session address (nothing when no map or no row). */
+static void tag_find(struct bgp_log *l, const struct bgp_addr *a, struct bgp_tag *t)
+{
+	struct fr_ip ip = { .af = a->afi == BGP_AFI_IPV6 ? 6 : 4 };
+
+	memcpy(ip.a, a->a, sizeof(ip.a));
+	pthread_mutex_lock(&l->mu);
+	bgp_tagmap_find(l->tagmap, &ip, t);
+	pthread_mutex_unlock(&l->mu);
+}
+
+/* ", \"tag\": N" or else ", \"label\": \"...\"" (master: a row with both prints the tag). */
+static void sb_tag(struct sbuf *b, const struct bgp_tag *t)
+{
+	if (t->has_tag) {
+		sb_printf(b, ", \"tag\": %llu", (unsigned long long)t->tag);
+	} else if (t->has_label) {
+		sb_str(b, ", \"label\": ");
+		sb_jstr(b, t->label);
+	}
+}
+
+/* Load the map of path; NULL (with a warning or error under who) when it cannot be read. */
+static struct bgp_tagmap *tagmap_load(const char *who, const char *path)
+{
+	struct bgp_tagmap *m;
+
+	log_info(who, "[%s] (re)loading map.", path);
+	if (!(m = bgp_tagmap_load(path, who))) {
+		log_warn(who, "[%s] cannot read the map", path);
+		return NULL;
+	}
+	log_info(who, "[%s] map successfully (re)loaded with %zu entries.", path, bgp_tagmap_count(m));
+	return m;
+}
+
 /* --- message log --- */
 
 static struct peer_state *peer_slot(struct bgp_log *l, int peer)
@@ -660,8 +703,14 @@ static void line_head(struct bgp_log *l, struct sbuf *b, const char *log_type, c
 	sb_printf(b, "{\"seq\": %llu", (unsigned long long)atomic_fetch_add(&l->seq, 1));
 	if (log_type)
 		sb_printf(b, ", \"log_type\": \"%s\"", log_type);
-	sb_printf(b, ", \"timestamp\": \"%s\", \"peer_ip_src\": \"%s\", \"peer_tcp_port\": %u, "
-	    "\"event_type\": \"%s\"", ts, ps->ip, ps->port, event);
+	/* master: log_init/log_close carry the tag before peer_tcp_port, route lines after it */
+	sb_printf(b, ", \"timestamp\": \"%s\", \"peer_ip_src\": \"%s\"", ts, ps->ip);
+	if (!log_type)
+		sb_tag(b, &ps->tag);
+	sb_printf(b, ", \"peer_tcp_port\": %u", ps->port);
+	if (log_type)
+		sb_tag(b, &ps->tag);
+	sb_printf(b, ", \"event_type\": \"%s\"", event);
 }
 
 static void hook_peer_up(void *arg, int peer, const struct bgp_peer_id *id, const struct bgp_open *open)
@@ -685,6 +734,7 @@ static void hook_peer_up(void *arg, int peer, const struct bgp_peer_id *id, cons
 	ps->up = true;
 	addr_text(id->addr.afi, id->addr.a, ps->ip, sizeof(ps->ip));
 	ps->port = id->port;
+	tag_find(l, &id->addr, &ps->tag);
 	ps->file = NULL;
 	if (l->mlog_tpl && l->mlog_per_peer) {
 		ps->file = xmalloc(sizeof(*ps->file));
@@ -850,8 +900,10 @@ static void dump_emit(struct dump_ctx *d)
 static void dump_event(struct dump_ctx *d, const char *event, bool close_)
 {
 	d->line.len = 0;
-	sb_printf(&d->line, "{\"timestamp\": \"%s\", \"peer_ip_src\": \"%s\", \"peer_tcp_port\": %u, "
-	    "\"event_type\": \"%s\"", d->ts, d->ps.ip, d->ps.port, event);
+	sb_printf(&d->line, "{\"timestamp\": \"%s\", \"peer_ip_src\": \"%s\", \"peer_tcp_port\": %u",
+	    d->ts, d->ps.ip, d->ps.port);
+	sb_tag(&d->line, &d->ps.tag);
+	sb_printf(&d->line, ", \"event_type\": \"%s\"", event);
 	if (close_)
 		sb_printf(&d->line, ", \"entries\": %llu, \"tables\": 1", (unsigned long long)d->entries);
 	else
@@ -870,8 +922,9 @@ static int dump_route(void *arg, const struct bgp_route *r)
 	route_from_rib(&v, r);
 	d->line.len = 0;
 	sb_printf(&d->line, "{\"seq\": %llu, \"timestamp\": \"%s\", \"peer_ip_src\": \"%s\", "
-	    "\"peer_tcp_port\": %u, \"event_type\": \"dump\"", (unsigned long long)d->seq, d->ts,
-	    d->ps.ip, d->ps.port);
+	    "\"peer_tcp_port\": %u", (unsigned long long)d->seq, d->ts, d->ps.ip, d->ps.port);
+	sb_tag(&d->line, &d->ps.tag);
+	sb_str(&d->line, ", \"event_type\": \"dump\"");
 	render_route(&d->line, &v, d->cache);
 	dump_emit(d);
 	d->entries++;
@@ -941,6 +994,7 @@ static uint64_t dump_run(struct bgp_log *l, struct bgp_rib *rib, time_t t, uint6
 			continue;
 		addr_text(id.addr.afi, id.addr.a, d.ps.ip, sizeof(d.ps.ip));
 		d.ps.port = id.port;
+		tag_find(l, &id.addr, &d.ps.tag);
 		ip_for_names(d.ps.ip, ipn, sizeof(ipn));
 		if (tpl && !d.f.path[0]) {
 			vars.peer_src_ip = ipn;
@@ -1153,6 +1207,30 @@ static int stream_broker(struct bgp_log *l, const char *stream, const char *pref
 #endif
 }
 
+/* A format other than json: "... not supported, only json", naming the key. */
+static int check_format(const struct core_cfg *cfg, const char *key, const char *val, char *err,
+    size_t errlen)
+{
+	if (!val || strcmp(val, "json") == 0)
+		return 0;
+	snprintf(err, errlen, "[%s] key '%s': '%s' not supported, only json", cfg_where(&cfg->origin, key),
+	    key, val);
+	return -1;
+}
+
+int bgp_log_check(const struct core_cfg *cfg, char *err, size_t errlen)
+{
+	if (check_format(cfg, "bgp_daemon_msglog_output", cfg->bgp.msglog_output, err, errlen) < 0 ||
+	    check_format(cfg, "bgp_table_dump_output", cfg->bgp.dump_output, err, errlen) < 0)
+		return -1;
+	if (cfg->bgp.tag_map && *cfg->bgp.tag_map && access(cfg->bgp.tag_map, R_OK) < 0) {
+		snprintf(err, errlen, "[%s] key 'bgp_daemon_tag_map': cannot read '%s': %s",
+		    cfg_where(&cfg->origin, "bgp_daemon_tag_map"), cfg->bgp.tag_map, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 struct bgp_log *bgp_log_new(const struct core_cfg *cfg, char *err, size_t errlen)
 {
 	const struct bgp_cfg *bc = &cfg->bgp;
@@ -1170,14 +1248,8 @@ struct bgp_log *bgp_log_new(const struct core_cfg *cfg, char *err, size_t errlen
 	l->sink = (struct bgp_event_sink){ .arg = l, .peer_up = hook_peer_up, .peer_down = hook_peer_down,
 	    .nlri = hook_nlri, .tick = hook_tick };
 
-	if (bc->msglog_output && strcmp(bc->msglog_output, "json") != 0) {
-		bad(l, err, errlen, "bgp_daemon_msglog_output", "only json is supported");
+	if (bgp_log_check(cfg, err, errlen) < 0)
 		goto fail;
-	}
-	if (bc->dump_output && strcmp(bc->dump_output, "json") != 0) {
-		bad(l, err, errlen, "bgp_table_dump_output", "only json is supported");
-		goto fail;
-	}
 	if (stream_broker(l, "msglog", "bgp_daemon_msglog", bc->msglog_kafka_topic,
 	    bc->msglog_amqp_routing_key, bc->msglog_kafka_broker_host, bc->msglog_kafka_broker_port,
 	    bc->msglog_kafka_config_file, bc->msglog_amqp_host, bc->msglog_amqp_user,
@@ -1197,12 +1269,25 @@ struct bgp_log *bgp_log_new(const struct core_cfg *cfg, char *err, size_t errlen
 	    bc->dump_amqp_vhost, &l->dump_broker, &l->dump_key, err, errlen) < 0)
 		goto fail;
 	bool dump_out = (bc->dump_file && *bc->dump_file) || l->dump_broker;
-	if (dump_out && !bc->dump_refresh_time) {
-		bad(l, err, errlen, "bgp_table_dump_refresh_time",
-		    "table dumps need a refresh time (seconds, 60 to 86400)");
+	if (bc->tag_map && *bc->tag_map && !(l->tagmap = tagmap_load(l->who, bc->tag_map))) {
+		bad(l, err, errlen, "bgp_daemon_tag_map", "cannot read the map");
 		goto fail;
 	}
 	l->refresh = bc->dump_refresh_time;
+	if (dump_out && l->refresh < 60) {
+		/*
+		 * pmacct 1.7.7 ignores a value under 60 ("value has to be >= 60 and
+		 * <= 86400 secs.  Invalid value. Ignored."), then, a dump output set
+		 * with no valid refresh time, says "Invalid 'bgp_table_dump_refresh_time'."
+		 * and runs without dumps: so here.
+		 */
+		if (l->refresh)
+			log_warnx(l->who, "[%s] key 'bgp_table_dump_refresh_time': value has to be >= 60 and "
+			    "<= 86400 secs. Invalid value. Ignored.",
+			    cfg_where(&cfg->origin, "bgp_table_dump_refresh_time"));
+		log_warnx(l->who, "Invalid 'bgp_table_dump_refresh_time': no table dumps.");
+		l->refresh = 0;
+	}
 	l->dump = dump_out && l->refresh;
 	if (l->dump) {
 		if (pthread_create(&l->thr, NULL, dump_main, l) != 0) {
@@ -1231,6 +1316,20 @@ void bgp_log_set_rib(struct bgp_log *l, struct bgp_rib *rib)
 void bgp_log_reopen(struct bgp_log *l)
 {
 	atomic_store(&l->reopen, true);
+}
+
+void bgp_log_reload_maps(struct bgp_log *l)
+{
+	const char *path = l->cfg->bgp.tag_map;
+	struct bgp_tagmap *m, *old;
+
+	if (!path || !*path || !(m = tagmap_load(l->who, path)))
+		return;		/* unreadable: the previous map stays */
+	pthread_mutex_lock(&l->mu);
+	old = l->tagmap;
+	l->tagmap = m;
+	pthread_mutex_unlock(&l->mu);
+	bgp_tagmap_free(old);
 }
 
 void bgp_log_get_stats(struct bgp_log *l, struct bgp_log_stats *st)
@@ -1262,6 +1361,7 @@ void bgp_log_free(struct bgp_log *l)
 	fout_close(l, &l->shared);
 	free(l->shared.buf.p);
 	free(l->peers);
+	bgp_tagmap_free(l->tagmap);
 #ifdef HAVE_BROKER
 	if (l->mlog_broker)
 		broker_close(l->mlog_broker, 5);

@@ -32,6 +32,14 @@ struct bgp_log;
 struct bgp_log *bgp_log_new(const struct core_cfg *cfg, char *err, size_t errlen);
 
 /*
+ * The keys bgp_log_new() refuses, for -T config: bgp_daemon_msglog_output
+ * and bgp_table_dump_output other than json (avro, avro_json are not
+ * built): -1 with "[file:line] key 'K': 'avro' not supported, only json" in err;
+ * a bgp_daemon_tag_map that cannot be read: "[file:line] key 'bgp_daemon_tag_map': cannot read ...".
+ */
+int bgp_log_check(const struct core_cfg *cfg, char *err, size_t errlen);
+
+/*
  * The hooks to give the BGP thread (copy them into its sink); valid until
  * bgp_log_free().  They must run on the RIB's one writer thread, in the
  * order of bgp_events.h.  peer_down logs every route of the peer as
@@ -58,6 +66,13 @@ void bgp_log_set_rib(struct bgp_log *l, struct bgp_rib *rib);
  * next hook on the BGP thread.
  */
 void bgp_log_reopen(struct bgp_log *l);
+
+/*
+ * SIGUSR2: read bgp_daemon_tag_map again (from any thread; the swap is
+ * locked).  A peer keeps the tag of its session's start until its session
+ * ends; dumps use the map of their time.  An unreadable map keeps the old.
+ */
+void bgp_log_reload_maps(struct bgp_log *l);
 
 /* Counters, for logs and tests. */
 struct bgp_log_stats {

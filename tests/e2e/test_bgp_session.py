@@ -257,7 +257,7 @@ def test_bird_session_routes_and_restart(tmp_path, daemons, birds):
     assert wait_for(lambda: d.prefixes("127.0.0.2") == exported, 20) == True, d.stats()
     assert d.nbr.read_text() == "127.0.0.2\n"
     assert "[10.0.0.9] BGP_OPEN: Local AS: 65000 Remote AS: 65001 HoldTime: 30" in d.text()
-    assert "[127.0.0.2] BGP peers usage: 1/10" in d.text()
+    assert "[127.0.0.2] BGP peers usage: 1/4" in d.text()   # the default max_peers, as 1.7.7
 
     # the peer restarts its session: Cease received, routes dropped, then back with all routes
     b.cmd("restart", "b1")
@@ -500,7 +500,7 @@ def test_pmbgpd_flags_ibgp_and_dual_stack(tmp_path):
         m = recv_msg(s6)
         assert m and m[0] == 1 and m[1][5:9] == bytes([1, 2, 3, 4]), m   # Router-ID 1.2.3.4
         s4, _ = raw_session(port, "127.0.0.3", rid="10.0.0.8")
-        wait_for(lambda: "[127.0.0.3] BGP peers usage: 2/10" in (tmp_path / "pm6.log").read_text(), 10,
+        wait_for(lambda: "[127.0.0.3] BGP peers usage: 2/4" in (tmp_path / "pm6.log").read_text(), 10,
                  "the IPv4 peer on the dual-stack socket, as an IPv4 address")
         s6.close()
         s4.close()

@@ -1087,10 +1087,19 @@ static void test_config_errors(void)
 	cfg.bgp.msglog_output = "avro";
 	ok(bgp_log_new(&cfg, err, sizeof(err)) == NULL && strstr(err, "bgp_daemon_msglog_output"),
 	    "msglog_output avro refused, naming the key: %s", err);
-	cfg_init(&cfg);
-	cfg.bgp.dump_refresh_time = 0;
-	ok(bgp_log_new(&cfg, err, sizeof(err)) == NULL && strstr(err, "bgp_table_dump_refresh_time"),
-	    "dumps without a refresh time refused: %s", err);
+	ok(strstr(err, "'avro' not supported, only json") != NULL, "... 'avro' not supported, only json");
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.bgp.dump_output = "avro_json";
+	ok(bgp_log_new(&cfg, err, sizeof(err)) == NULL && strstr(err, "bgp_table_dump_output") &&
+	    strstr(err, "'avro_json' not supported, only json"), "dump_output avro_json refused: %s", err);
+	ok(bgp_log_check(&cfg, err, sizeof(err)) < 0, "bgp_log_check (-T config) refuses it too");
+	/* 1.7.7: a refresh time under 60 is ignored, and a dump file without one dumps nothing */
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.bgp.dump_file = "/nonexistent/dump.json";
+	cfg.bgp.dump_refresh_time = 30;
+	struct bgp_log *l30 = bgp_log_new(&cfg, err, sizeof(err));
+	ok(l30 != NULL, "dump refresh 30: accepted, warned, no dumps (as 1.7.7)");
+	bgp_log_free(l30);
 	cfg_init(&cfg);
 	cfg.bgp.msglog_kafka_topic = "t";
 	cfg.bgp.msglog_amqp_routing_key = "k";
