@@ -320,7 +320,7 @@ static size_t route_need(const struct rib_table *t, bool have_node)
  * node when missing (the common case of a table being loaded).
  */
 static int announce_fast(struct bgp_rib *rib, struct rib_table *t, const uint32_t *key, unsigned plen,
-    const struct bgp_nlri *n, uint32_t slot)
+    const struct bgp_nlri *n, uint32_t slot, uint32_t *used)
 {
 	struct trie_ins ii;
 	uint32_t prev = 0, pid = n->has_path_id ? n->path_id : 0;
@@ -329,9 +329,11 @@ static int announce_fast(struct bgp_rib *rib, struct rib_table *t, const uint32_
 
 	if (r && ref_slot(t, node, r) == slot) {
 		route_replace(rib, t, node, r, slot, n);	/* same attributes: labels may differ */
+		*used = slot;
 		return 0;
 	}
 	slot = rib_attr_take(rib, slot);
+	*used = slot;
 	if (r) {
 		rib_attr_unref(rib, ref_slot(t, node, r));
 		route_replace(rib, t, node, r, slot, n);
@@ -343,24 +345,32 @@ static int announce_fast(struct bgp_rib *rib, struct rib_table *t, const uint32_
 	return 0;
 }
 
+/*
+ * Announce n with attributes a (slot: a's interned set when the caller
+ * knows it, else 0 to look it up); *used gets the set the route now points
+ * at (0 when refused).
+ */
 static int nlri_announce(struct bgp_rib *rib, struct rib_table *t, const uint32_t *key, unsigned plen,
-    const struct bgp_nlri *n, const struct bgp_attrs *a)
+    const struct bgp_nlri *n, const struct bgp_attrs *a, uint32_t slot, uint32_t *used)
 {
 	struct trie_pos pos;
 	struct trie_ins ii = { 0, 0, -1 };
-	uint32_t prev = 0, r = 0, slot;
+	uint32_t prev = 0, r = 0;
 	uint32_t pid = n->has_path_id ? n->path_id : 0;
-	size_t need;
+	size_t need = 0;
 
-	slot = rib_attr_find(rib, a, &need);
+	*used = 0;
+	if (slot == 0)
+		slot = rib_attr_find(rib, a, &need);
 	if (rib->max_bytes == 0 && (t->routes.n_free >= 2 || t->routes.n + 2 <= RIB_ROUTE_MAX) &&
 	    (slot || !rib_attr_full(rib)))
-		return announce_fast(rib, t, key, plen, n, slot);
+		return announce_fast(rib, t, key, plen, n, slot, used);
 	bool have_node = rib_trie_find(t, key, plen, &pos);
 	if (have_node)
 		r = route_find(t, pos.node, pid, &prev);
 	if (r && slot && ref_slot(t, pos.node, r) == slot) {
 		route_replace(rib, t, pos.node, r, slot, n);	/* same attributes: labels may differ */
+		*used = slot;
 		return 0;
 	}
 	need += route_need(t, have_node);
@@ -373,6 +383,7 @@ static int nlri_announce(struct bgp_rib *rib, struct rib_table *t, const uint32_
 		return -1;
 	}
 	slot = rib_attr_take(rib, slot);
+	*used = slot;
 	if (r) {
 		rib_attr_unref(rib, ref_slot(t, pos.node, r));
 		route_replace(rib, t, pos.node, r, slot, n);
@@ -385,7 +396,13 @@ static int nlri_announce(struct bgp_rib *rib, struct rib_table *t, const uint32_
 	return 0;
 }
 
-int bgp_rib_apply(struct bgp_rib *rib, int peer, const struct bgp_nlri *n, const struct bgp_attrs *a)
+void bgp_rib_upd_begin(struct bgp_rib_upd *u)
+{
+	memset(u, 0, sizeof(*u));
+}
+
+int bgp_rib_apply_upd(struct bgp_rib *rib, int peer, const struct bgp_nlri *n, const struct bgp_attrs *a,
+    struct bgp_rib_upd *u)
 {
 	static const struct bgp_attrs none;
 	struct rib_table *t = peer_table(rib, peer, n->afi, n->safi);
@@ -397,12 +414,24 @@ int bgp_rib_apply(struct bgp_rib *rib, int peer, const struct bgp_nlri *n, const
 	unsigned plen = t->rd_bits + n->plen;
 	uint32_t pid = n->has_path_id ? n->path_id : 0;
 	int rc = 0;
-	if (n->withdraw)
+	if (n->withdraw) {
 		nlri_withdraw(rib, t, key, plen, pid);
-	else
-		rc = nlri_announce(rib, t, key, plen, n, a ? a : &none);
+	} else {
+		/* the set of the previous NLRI of this UPDATE, unless a set was freed since */
+		bool hit = u && u->slot && u->rib == rib && u->a == a && u->gen == rib->attr_gen;
+		uint32_t used;
+		rc = nlri_announce(rib, t, key, plen, n, a ? a : &none, hit ? u->slot : 0, &used);
+		if (u) {
+			*u = (struct bgp_rib_upd){ rib, a, rib->attr_gen, used };
+		}
+	}
 	rib_dir_check(rib, t);
 	return rc;
+}
+
+int bgp_rib_apply(struct bgp_rib *rib, int peer, const struct bgp_nlri *n, const struct bgp_attrs *a)
+{
+	return bgp_rib_apply_upd(rib, peer, n, a, NULL);
 }
 
 /* Fill out from route r at node of t. */
