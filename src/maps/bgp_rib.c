@@ -447,8 +447,11 @@ static void route_out(const struct bgp_rib *rib, const struct rib_table *t, uint
 	out->afi = afi[t->which];
 	out->safi = t->rd_bits ? BGP_SAFI_VPN : BGP_SAFI_UNICAST;
 	out->plen = (uint8_t)(nd_plen(n) - t->rd_bits);
-	for (unsigned i = 0; i < t->addr_bits / 8; i++)
-		out->addr[i] = (uint8_t)(k[i / 4] >> (24 - 8 * (i % 4)));
+	for (unsigned i = 0; i < t->addr_bits / 32; i++) {
+		uint8_t *o = out->addr + 4 * i;
+		o[0] = (uint8_t)(k[i] >> 24), o[1] = (uint8_t)(k[i] >> 16);
+		o[2] = (uint8_t)(k[i] >> 8), o[3] = (uint8_t)k[i];
+	}
 	if (t->rd_bits) {
 		out->has_rd = true;
 		rib_words_to_rd(n + 3, &out->rd);
@@ -469,14 +472,26 @@ static void route_out(const struct bgp_rib *rib, const struct rib_table *t, uint
 static uint32_t route_pick(const struct bgp_rib *rib, const struct rib_table *t, uint32_t node,
     const struct bgp_addr *nh)
 {
-	uint32_t oldest = 0, match = 0;
+	uint32_t oldest = 0, match = 0, first = ref_first(nd(t, node));
 
-	for (uint32_t r = ref_first(nd(t, node)); r; r = ref_next(t, r)) {
+	if (first == 0 || ref_next(t, first) == 0)
+		return first;	/* one path (the rule without ADD-PATH): no next hop to compare */
+	for (uint32_t r = first; r; r = ref_next(t, r)) {
 		oldest = r;
 		if (nh && nh->afi && addr_eq(&rib_attr_get(rib, ref_slot(t, node, r))->next_hop, nh))
 			match = r;
 	}
 	return match ? match : oldest;
+}
+
+void bgp_rib_prefetch(const struct bgp_rib *rib, int peer, uint16_t afi, const uint8_t *addr)
+{
+	const struct rib_table *t = peer_table(rib, peer, afi, BGP_SAFI_UNICAST);
+
+	if (t && t->dir) {
+		uint32_t k0 = (uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 | (uint32_t)addr[2] << 8 | addr[3];
+		__builtin_prefetch(t->dir + 2 * (size_t)(k0 >> (32 - t->dir_bits)));
+	}
 }
 
 bool bgp_rib_lookup(const struct bgp_rib *rib, int peer, uint16_t afi, uint8_t safi,

@@ -159,6 +159,14 @@ bool bgp_rib_lookup(const struct bgp_rib *rib, int peer, uint16_t afi, uint8_t s
     const struct bgp_rd *rd, const uint8_t *addr, const struct bgp_addr *nh, struct bgp_route *out);
 
 /*
+ * Start fetching what a bgp_rib_lookup() of addr in peer's unicast table of
+ * afi will read first (reader, locked), so that a caller with two lookups
+ * to make waits for both memory accesses at once.  A hint: no effect on
+ * results.
+ */
+void bgp_rib_prefetch(const struct bgp_rib *rib, int peer, uint16_t afi, const uint8_t *addr);
+
+/*
  * Call fn for every route of peer (reader or writer, locked), table by
  * table (IPv4 unicast, IPv6 unicast, VPNv4, VPNv6) in prefix order: a
  * prefix before the longer ones inside it, VPN tables by RD (type, admin,
