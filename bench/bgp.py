@@ -22,7 +22,8 @@ own AS and next hop each):
                daemon without BGP, the same replay and aggregate
 
 Environment: BGPGEN (build/bgpgen), NFACCTD (ours, build/nfacctd), REF_NFACCTD
-(/usr/sbin/nfacctd), V4 / V6 prefixes per peer (1000000 / 200000), PEERS ("1 4"),
+(/usr/sbin/nfacctd; another build of ours to compare two trees), REF_NAME (its row's name,
+nfacctd-1.7.7), V4 / V6 prefixes per peer (1000000 / 200000), PEERS ("1 4"),
 RECORDS (300000), IDLE (2).
 """
 
@@ -310,7 +311,7 @@ def main():
     if not os.access(BGPGEN, os.X_OK):
         sys.exit(f"no bgpgen at {BGPGEN} (ninja -C build bgpgen)")
     w = tempfile.mkdtemp(prefix="bgpbench-")
-    daemons = [("nfacctd-1.7.7", REF)]
+    daemons = [(os.environ.get("REF_NAME", "nfacctd-1.7.7"), REF)]
     ok, why = ours_has_bgp(w)
     if ok:
         daemons.append(("ours", OURS))

@@ -28,6 +28,8 @@ struct cfg {
 	uint8_t index_bits;
 	uint32_t n4, n6, n_paths;
 	uint32_t lookups;
+	uint32_t per_update;	/* NLRI per UPDATE sharing one attribute set (-u), 1 = each its own */
+	bool no_upd;		/* -n: apply them with bgp_rib_apply(), each rendering the set again */
 };
 
 struct path {
@@ -283,21 +285,30 @@ static uint64_t load(struct bgp_rib *rib, const struct gen *g, const int *peer, 
 {
 	static struct bgp_attrs a;
 	struct bgp_nlri n;
+	struct bgp_rib_upd u, *up = g->c.no_upd ? NULL : &u;
+	uint32_t k = g->c.per_update;
 	uint64_t count = 0;
 
+	/* an UPDATE of k NLRI carries the attributes drawn for its first prefix */
 	for (int p = 0; p < g->c.peers; p++) {
 		bgp_rib_wrlock(rib);
 		for (uint32_t i = 0; i < g->c.n4; i++, count++) {
-			if (!withdraw)
-				route_attrs(g, p, i, false, &a);
+			if (i % k == 0) {
+				bgp_rib_upd_begin(&u);
+				if (!withdraw)
+					route_attrs(g, p, i, false, &a);
+			}
 			nlri_v4(g, i, withdraw, &n);
-			bgp_rib_apply(rib, peer[p], &n, &a);
+			bgp_rib_apply_upd(rib, peer[p], &n, &a, up);
 		}
 		for (uint32_t i = 0; i < g->c.n6; i++, count++) {
-			if (!withdraw)
-				route_attrs(g, p, i, true, &a);
+			if (i % k == 0) {
+				bgp_rib_upd_begin(&u);
+				if (!withdraw)
+					route_attrs(g, p, i, true, &a);
+			}
 			nlri_v6(g, i, withdraw, &n);
-			bgp_rib_apply(rib, peer[p], &n, &a);
+			bgp_rib_apply_upd(rib, peer[p], &n, &a, up);
 		}
 		bgp_rib_unlock(rib);
 	}
@@ -387,7 +398,7 @@ static long rss_kib(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: bgp_rib_bench [-p peers] [-i index-bits] [-4 v4-prefixes] "
-	    "[-6 v6-prefixes] [-a as-paths] [-l lookups]\n");
+	    "[-6 v6-prefixes] [-a as-paths] [-l lookups] [-u nlri-per-update] [-n]\n");
 	exit(2);
 }
 
@@ -395,8 +406,8 @@ static void parse(int argc, char **argv, struct cfg *c)
 {
 	int o;
 
-	*c = (struct cfg){ 4, 0, 1000000, 200000, 70000, 10000000 };
-	while ((o = getopt(argc, argv, "p:i:4:6:a:l:")) != -1) {
+	*c = (struct cfg){ 4, 0, 1000000, 200000, 70000, 10000000, 1, false };
+	while ((o = getopt(argc, argv, "p:i:4:6:a:l:u:n")) != -1) {
 		switch (o) {
 		case 'i': c->index_bits = (uint8_t)atoi(optarg); break;
 		case 'p': c->peers = atoi(optarg); break;
@@ -404,10 +415,12 @@ static void parse(int argc, char **argv, struct cfg *c)
 		case '6': c->n6 = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'a': c->n_paths = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'l': c->lookups = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'u': c->per_update = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'n': c->no_upd = true; break;
 		default: usage();
 		}
 	}
-	if (c->peers < 1 || c->peers > 250 || c->n_paths == 0 || c->lookups == 0)
+	if (c->peers < 1 || c->peers > 250 || c->n_paths == 0 || c->lookups == 0 || c->per_update == 0)
 		usage();
 }
 
@@ -433,8 +446,8 @@ int main(int argc, char **argv)
 	bgp_rib_unlock(rib);
 	long rss0 = rss_kib();
 
-	printf("peers %d, per peer %u IPv4 + %u IPv6 prefixes, %u AS paths (Zipf)\n", g.c.peers, g.c.n4,
-	    g.c.n6, g.c.n_paths);
+	printf("peers %d, per peer %u IPv4 + %u IPv6 prefixes, %u AS paths (Zipf), %u NLRI per UPDATE%s\n",
+	    g.c.peers, g.c.n4, g.c.n6, g.c.n_paths, g.c.per_update, g.c.no_upd ? " (bgp_rib_apply)" : "");
 	double t0 = now();
 	uint64_t applied = load(rib, &g, peer, false);
 	double dt = now() - t0;

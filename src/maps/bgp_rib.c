@@ -320,7 +320,7 @@ static size_t route_need(const struct rib_table *t, bool have_node)
  * node when missing (the common case of a table being loaded).
  */
 static int announce_fast(struct bgp_rib *rib, struct rib_table *t, const uint32_t *key, unsigned plen,
-    const struct bgp_nlri *n, uint32_t slot)
+    const struct bgp_nlri *n, uint32_t slot, uint32_t *used)
 {
 	struct trie_ins ii;
 	uint32_t prev = 0, pid = n->has_path_id ? n->path_id : 0;
@@ -329,9 +329,11 @@ static int announce_fast(struct bgp_rib *rib, struct rib_table *t, const uint32_
 
 	if (r && ref_slot(t, node, r) == slot) {
 		route_replace(rib, t, node, r, slot, n);	/* same attributes: labels may differ */
+		*used = slot;
 		return 0;
 	}
 	slot = rib_attr_take(rib, slot);
+	*used = slot;
 	if (r) {
 		rib_attr_unref(rib, ref_slot(t, node, r));
 		route_replace(rib, t, node, r, slot, n);
@@ -343,24 +345,32 @@ static int announce_fast(struct bgp_rib *rib, struct rib_table *t, const uint32_
 	return 0;
 }
 
+/*
+ * Announce n with attributes a (slot: a's interned set when the caller
+ * knows it, else 0 to look it up); *used gets the set the route now points
+ * at (0 when refused).
+ */
 static int nlri_announce(struct bgp_rib *rib, struct rib_table *t, const uint32_t *key, unsigned plen,
-    const struct bgp_nlri *n, const struct bgp_attrs *a)
+    const struct bgp_nlri *n, const struct bgp_attrs *a, uint32_t slot, uint32_t *used)
 {
 	struct trie_pos pos;
 	struct trie_ins ii = { 0, 0, -1 };
-	uint32_t prev = 0, r = 0, slot;
+	uint32_t prev = 0, r = 0;
 	uint32_t pid = n->has_path_id ? n->path_id : 0;
-	size_t need;
+	size_t need = 0;
 
-	slot = rib_attr_find(rib, a, &need);
+	*used = 0;
+	if (slot == 0)
+		slot = rib_attr_find(rib, a, &need);
 	if (rib->max_bytes == 0 && (t->routes.n_free >= 2 || t->routes.n + 2 <= RIB_ROUTE_MAX) &&
 	    (slot || !rib_attr_full(rib)))
-		return announce_fast(rib, t, key, plen, n, slot);
+		return announce_fast(rib, t, key, plen, n, slot, used);
 	bool have_node = rib_trie_find(t, key, plen, &pos);
 	if (have_node)
 		r = route_find(t, pos.node, pid, &prev);
 	if (r && slot && ref_slot(t, pos.node, r) == slot) {
 		route_replace(rib, t, pos.node, r, slot, n);	/* same attributes: labels may differ */
+		*used = slot;
 		return 0;
 	}
 	need += route_need(t, have_node);
@@ -373,6 +383,7 @@ static int nlri_announce(struct bgp_rib *rib, struct rib_table *t, const uint32_
 		return -1;
 	}
 	slot = rib_attr_take(rib, slot);
+	*used = slot;
 	if (r) {
 		rib_attr_unref(rib, ref_slot(t, pos.node, r));
 		route_replace(rib, t, pos.node, r, slot, n);
@@ -385,7 +396,13 @@ static int nlri_announce(struct bgp_rib *rib, struct rib_table *t, const uint32_
 	return 0;
 }
 
-int bgp_rib_apply(struct bgp_rib *rib, int peer, const struct bgp_nlri *n, const struct bgp_attrs *a)
+void bgp_rib_upd_begin(struct bgp_rib_upd *u)
+{
+	memset(u, 0, sizeof(*u));
+}
+
+int bgp_rib_apply_upd(struct bgp_rib *rib, int peer, const struct bgp_nlri *n, const struct bgp_attrs *a,
+    struct bgp_rib_upd *u)
 {
 	static const struct bgp_attrs none;
 	struct rib_table *t = peer_table(rib, peer, n->afi, n->safi);
@@ -397,12 +414,24 @@ int bgp_rib_apply(struct bgp_rib *rib, int peer, const struct bgp_nlri *n, const
 	unsigned plen = t->rd_bits + n->plen;
 	uint32_t pid = n->has_path_id ? n->path_id : 0;
 	int rc = 0;
-	if (n->withdraw)
+	if (n->withdraw) {
 		nlri_withdraw(rib, t, key, plen, pid);
-	else
-		rc = nlri_announce(rib, t, key, plen, n, a ? a : &none);
+	} else {
+		/* the set of the previous NLRI of this UPDATE, unless a set was freed since */
+		bool hit = u && u->slot && u->rib == rib && u->a == a && u->gen == rib->attr_gen;
+		uint32_t used;
+		rc = nlri_announce(rib, t, key, plen, n, a ? a : &none, hit ? u->slot : 0, &used);
+		if (u) {
+			*u = (struct bgp_rib_upd){ rib, a, rib->attr_gen, used };
+		}
+	}
 	rib_dir_check(rib, t);
 	return rc;
+}
+
+int bgp_rib_apply(struct bgp_rib *rib, int peer, const struct bgp_nlri *n, const struct bgp_attrs *a)
+{
+	return bgp_rib_apply_upd(rib, peer, n, a, NULL);
 }
 
 /* Fill out from route r at node of t. */
@@ -418,8 +447,11 @@ static void route_out(const struct bgp_rib *rib, const struct rib_table *t, uint
 	out->afi = afi[t->which];
 	out->safi = t->rd_bits ? BGP_SAFI_VPN : BGP_SAFI_UNICAST;
 	out->plen = (uint8_t)(nd_plen(n) - t->rd_bits);
-	for (unsigned i = 0; i < t->addr_bits / 8; i++)
-		out->addr[i] = (uint8_t)(k[i / 4] >> (24 - 8 * (i % 4)));
+	for (unsigned i = 0; i < t->addr_bits / 32; i++) {
+		uint8_t *o = out->addr + 4 * i;
+		o[0] = (uint8_t)(k[i] >> 24), o[1] = (uint8_t)(k[i] >> 16);
+		o[2] = (uint8_t)(k[i] >> 8), o[3] = (uint8_t)k[i];
+	}
 	if (t->rd_bits) {
 		out->has_rd = true;
 		rib_words_to_rd(n + 3, &out->rd);
@@ -440,14 +472,26 @@ static void route_out(const struct bgp_rib *rib, const struct rib_table *t, uint
 static uint32_t route_pick(const struct bgp_rib *rib, const struct rib_table *t, uint32_t node,
     const struct bgp_addr *nh)
 {
-	uint32_t oldest = 0, match = 0;
+	uint32_t oldest = 0, match = 0, first = ref_first(nd(t, node));
 
-	for (uint32_t r = ref_first(nd(t, node)); r; r = ref_next(t, r)) {
+	if (first == 0 || ref_next(t, first) == 0)
+		return first;	/* one path (the rule without ADD-PATH): no next hop to compare */
+	for (uint32_t r = first; r; r = ref_next(t, r)) {
 		oldest = r;
 		if (nh && nh->afi && addr_eq(&rib_attr_get(rib, ref_slot(t, node, r))->next_hop, nh))
 			match = r;
 	}
 	return match ? match : oldest;
+}
+
+void bgp_rib_prefetch(const struct bgp_rib *rib, int peer, uint16_t afi, const uint8_t *addr)
+{
+	const struct rib_table *t = peer_table(rib, peer, afi, BGP_SAFI_UNICAST);
+
+	if (t && t->dir) {
+		uint32_t k0 = (uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 | (uint32_t)addr[2] << 8 | addr[3];
+		__builtin_prefetch(t->dir + 2 * (size_t)(k0 >> (32 - t->dir_bits)));
+	}
 }
 
 bool bgp_rib_lookup(const struct bgp_rib *rib, int peer, uint16_t afi, uint8_t safi,

@@ -106,6 +106,32 @@ const struct bgp_peer_id *bgp_rib_peer(const struct bgp_rib *rib, int peer);
  */
 int bgp_rib_apply(struct bgp_rib *rib, int peer, const struct bgp_nlri *n, const struct bgp_attrs *a);
 
+/*
+ * The NLRI of one UPDATE share its attributes: a caller that applies them
+ * one by one can keep the attribute set interned for the first (its text
+ * rendered and hashed once) for the next ones in one of these.  Reset it
+ * with bgp_rib_upd_begin() before each UPDATE, i.e. whenever the struct
+ * bgp_attrs it is used with may have changed (same address, new content).
+ */
+struct bgp_rib_upd {
+	const struct bgp_rib *rib;
+	const struct bgp_attrs *a;	/* the attributes slot interns */
+	uint64_t gen;			/* the RIB's attr_gen when slot was taken */
+	uint32_t slot;			/* 0 = none */
+};
+
+/* Forget what u holds (before the NLRI of a new UPDATE). */
+void bgp_rib_upd_begin(struct bgp_rib_upd *u);
+
+/*
+ * bgp_rib_apply() for one NLRI of the UPDATE u was begun for: the same
+ * result, but an announcement whose a is the one of the previous
+ * announcement through u reuses its interned set instead of rendering and
+ * looking it up again.  u NULL = bgp_rib_apply().
+ */
+int bgp_rib_apply_upd(struct bgp_rib *rib, int peer, const struct bgp_nlri *n, const struct bgp_attrs *a,
+    struct bgp_rib_upd *u);
+
 /* A route as a lookup or a walk returns it; attr is shared (do not free). */
 struct bgp_route {
 	uint16_t afi;
@@ -131,6 +157,14 @@ struct bgp_route {
  */
 bool bgp_rib_lookup(const struct bgp_rib *rib, int peer, uint16_t afi, uint8_t safi,
     const struct bgp_rd *rd, const uint8_t *addr, const struct bgp_addr *nh, struct bgp_route *out);
+
+/*
+ * Start fetching what a bgp_rib_lookup() of addr in peer's unicast table of
+ * afi will read first (reader, locked), so that a caller with two lookups
+ * to make waits for both memory accesses at once.  A hint: no effect on
+ * results.
+ */
+void bgp_rib_prefetch(const struct bgp_rib *rib, int peer, uint16_t afi, const uint8_t *addr);
 
 /*
  * Call fn for every route of peer (reader or writer, locked), table by

@@ -590,6 +590,7 @@ void rib_attr_unref(struct bgp_rib *rib, uint32_t slot)
 	if (--e->a.refs)
 		return;
 	hash_del(rib, slot);
+	rib->attr_gen++;
 	rib->bytes -= e->size;
 	free(e);
 	rib->attr[slot] = NULL;

@@ -63,6 +63,7 @@ struct bgp_rib {
 	uint32_t *hash;			/* slot or 0; cap_hash a power of two */
 	uint32_t cap_hash;
 	size_t n_attrs;
+	uint64_t attr_gen;		/* bumped whenever a set is freed (struct bgp_rib_upd checks it) */
 	/* the candidate of the last rib_attr_find(): rendered text and its hash */
 	struct bgp_attr cand;
 	uint64_t cand_hash;

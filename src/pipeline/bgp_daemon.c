@@ -40,6 +40,7 @@ struct bgp_conn {
 	char tag[64];			/* log tag: its address, then its Router-ID (pmacct's way) */
 	struct bgp_sess s;
 	struct bgp_daemon *d;
+	struct bgp_rib_upd upd;		/* the current UPDATE's interned attributes */
 };
 
 struct bgp_daemon {
@@ -446,6 +447,7 @@ static void hook_update_begin(void *arg, struct bgp_sess *s)
 {
 	struct bgp_conn *c = arg;
 	(void)s;
+	bgp_rib_upd_begin(&c->upd);
 	if (c->d->rib)
 		bgp_rib_wrlock(c->d->rib);
 }
@@ -461,10 +463,10 @@ static void hook_nlri(void *arg, struct bgp_sess *s, const struct bgp_nlri *n, c
 	if (n->withdraw) {	/* the log prints the withdrawn route: before the RIB drops it */
 		if (d->sink.nlri)
 			d->sink.nlri(d->sink.arg, s->peer, &s->id, n, a, NULL);
-		bgp_rib_apply(d->rib, s->peer, n, a);
+		bgp_rib_apply_upd(d->rib, s->peer, n, a, &c->upd);
 		return;
 	}
-	int rc = bgp_rib_apply(d->rib, s->peer, n, a);
+	int rc = bgp_rib_apply_upd(d->rib, s->peer, n, a, &c->upd);
 	if (!d->sink.nlri)
 		return;
 	if (!n->withdraw && rc == 0) {

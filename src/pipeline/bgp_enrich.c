@@ -20,6 +20,9 @@
 #define FOLLOW_NH_MAX 32
 #define FOLLOW_NH_HOPS 20
 
+/* Entries of the per-batch cache of attribute sets' ASNs (a power of two). */
+#define ASN_CACHE 64
+
 enum peer_src_as_type { PSA_RECORD, PSA_MAP, PSA_BGP };
 enum src_val_type { SV_NONE, SV_MAP, SV_BGP };
 
@@ -57,6 +60,18 @@ struct bgp_enrich {
 	struct em_map agent_map, psa_map, lp_map, med_map;
 	/* derived */
 	bool want_dst, want_src;
+	/*
+	 * Per batch (valid while the RIB is read-locked, reset by begin): the
+	 * peer of the last exporter (when no agent map decides it) and the ASNs
+	 * of recently met attribute sets (pointers are stable while locked).
+	 */
+	bool peer_cached;
+	struct fr_ip peer_ip;
+	int peer_idx;
+	struct asn_cache {
+		const struct bgp_attr *a;
+		uint32_t origin, peer;
+	} asn[ASN_CACHE];
 };
 
 /* ---- text ---- */
@@ -65,13 +80,14 @@ void bgp_text_put(char *dst, size_t cap, const char *src)
 {
 	size_t len = strlen(src);
 
-	memset(dst, 0, cap);
 	if (!cap)
 		return;
-	if (len < cap) {
+	if (len < cap) {	/* the common case: each byte written once */
 		memcpy(dst, src, len);
+		memset(dst + len, 0, cap - len);
 		return;
 	}
+	memset(dst, 0, cap);
 	/* the whole tokens that fit with " +" after them (cap - 1 - 2 bytes) */
 	size_t keep = 0;
 	for (size_t i = 0; i < len && i + 3 <= cap; i++)
@@ -218,6 +234,20 @@ static bool first_match(const char *comms, const struct bgp_patterns *ps, char *
 	return true;
 }
 
+/* The decimal number at s as strtoul() reads it, cut to 32 bits (ULONG_MAX on overflow). */
+static uint32_t dec_u32(const char *s)
+{
+	uint64_t v = 0;
+
+	for (; *s >= '0' && *s <= '9'; s++) {
+		unsigned dg = (unsigned)(*s - '0');
+		if (v > UINT64_MAX / 10 || (v == UINT64_MAX / 10 && dg > UINT64_MAX % 10))
+			return UINT32_MAX;
+		v = v * 10 + dg;
+	}
+	return (uint32_t)v;
+}
+
 uint32_t bgp_path_peer_as(const char *path, bool skip_subas)
 {
 	uint32_t first_sub = 0;
@@ -228,12 +258,12 @@ uint32_t bgp_path_peer_as(const char *path, bool skip_subas)
 		const char *d = t;
 		while (*d == '(' || *d == '{' || *d == '[')
 			d++;
-		uint32_t asn = (uint32_t)strtoul(d, NULL, 10);
+		uint32_t asn = dec_u32(d);
+		if (!skip_subas)
+			return asn;
 		const char *e = strchr(t, ' ');
 		size_t n = e ? (size_t)(e - t) : strlen(t);
 		bool close = n && (t[n - 1] == ')' || t[n - 1] == ']');
-		if (!skip_subas)
-			return asn;
 		if (open)
 			in_confed = true;
 		if (in_confed) {
@@ -529,6 +559,8 @@ void bgp_enrich_begin(struct bgp_enrich *e)
 	if (e && e->rib && !e->locked) {
 		bgp_rib_rdlock(e->rib);
 		e->locked = true;
+		e->peer_cached = false;
+		memset(e->asn, 0, sizeof(e->asn));
 	}
 }
 
@@ -601,6 +633,33 @@ static int select_peer(const struct bgp_enrich *e, const struct flow_key *k,
 		return -1;
 	bgp_addr_from_fr(&k->peer_src_ip, &a[0]);
 	return a[0].afi ? bgp_rib_peer_find(e->rib, &a[0]) : -1;
+}
+
+static bool fr_ip_eq(const struct fr_ip *x, const struct fr_ip *y)
+{
+	uint32_t a, b;
+
+	if (x->af != y->af)
+		return false;
+	if (x->af != 4)
+		return memcmp(x->a, y->a, 16) == 0;
+	memcpy(&a, x->a, 4);
+	memcpy(&b, y->a, 4);
+	return a == b;
+}
+
+/* select_peer() for a record of the batch: without an agent map the exporter's peer, remembered. */
+static int record_peer(struct bgp_enrich *e, const struct flow_key *k, const struct pcap_pkthdr *h,
+    const uint8_t *pkt)
+{
+	if (e->agent_map.agent)
+		return select_peer(e, k, h, pkt);
+	if (e->peer_cached && fr_ip_eq(&e->peer_ip, &k->peer_src_ip))
+		return e->peer_idx;
+	e->peer_idx = select_peer(e, k, h, pkt);
+	e->peer_ip = k->peer_src_ip;
+	e->peer_cached = true;
+	return e->peer_idx;
 }
 
 /* The record's RD as a BGP RD; false when it has none (or a VRF id without one). */
@@ -747,7 +806,11 @@ static void route_asns(const struct bgp_enrich *e, const struct bgp_attr *a, uin
     uint32_t *peer)
 {
 	*origin = a->origin_as;
-	*peer = bgp_path_peer_as(a->as_path, e->skip_subas);
+	/* a path that starts with an AS_SEQUENCE: its first ASN, outside any confederation */
+	if (a->as_path[0] >= '0' && a->as_path[0] <= '9')
+		*peer = a->first_as;
+	else
+		*peer = bgp_path_peer_as(a->as_path, e->skip_subas);
 	if (!a->origin_as && (e->std_to_asn.n || e->lrg_to_asn.n)) {
 		uint32_t p, o;
 		if (pattern_asn(e, a, &p, &o)) {
@@ -755,6 +818,37 @@ static void route_asns(const struct bgp_enrich *e, const struct bgp_attr *a, uin
 			*peer = p;
 		}
 	}
+}
+
+/* The destination's needed text fields to "". */
+static void clear_dst_text(const struct bgp_enrich_need *n, struct flow_key *k)
+{
+	if (n->as_path)
+		memset(k->as_path, 0, sizeof(k->as_path));
+	if (n->std_comm)
+		memset(k->std_comm, 0, sizeof(k->std_comm));
+	if (n->ext_comm)
+		memset(k->ext_comm, 0, sizeof(k->ext_comm));
+	if (n->lrg_comm)
+		memset(k->lrg_comm, 0, sizeof(k->lrg_comm));
+}
+
+/* route_asns() through the batch's cache (locked: a stays where it is). */
+static void attr_asns(struct bgp_enrich *e, const struct bgp_attr *a, uint32_t *origin, uint32_t *peer)
+{
+	uintptr_t v = (uintptr_t)a;
+	struct asn_cache *c = &e->asn[(v >> 4 ^ v >> 11) & (ASN_CACHE - 1)];
+
+	if ((a->as_path[0] >= '0' && a->as_path[0] <= '9') || (!e->std_to_asn.n && !e->lrg_to_asn.n)) {
+		route_asns(e, a, origin, peer);		/* cheap: no text to parse or filter */
+		return;
+	}
+	if (c->a != a) {
+		route_asns(e, a, &c->origin, &c->peer);
+		c->a = a;
+	}
+	*origin = c->origin;
+	*peer = c->peer;
 }
 
 /* net/mask of one side from a route (or none), over ip's family. */
@@ -777,14 +871,16 @@ static bool bgp_wins(enum net_source src, const struct hit *h, uint8_t rec_mask)
 	return src == NETSRC_LONGEST && h->ok && h->r.plen >= rec_mask;
 }
 
-static void fill_dst(const struct bgp_enrich *e, struct flow_key *k, const struct bgp_rd *rd,
+static void fill_dst(struct bgp_enrich *e, struct flow_key *k, const struct bgp_rd *rd,
     const struct hit *d)
 {
 	const struct bgp_enrich_need *n = &e->need;
 	const struct bgp_attr *a = d->ok ? d->r.attr : NULL;
 	uint8_t rec_mask = k->dst_mask;
 
-	if (a) {
+	if (!a) {
+		clear_dst_text(n, k);
+	} else {
 		if (n->as_path)
 			bgp_text_put_radius(k->as_path, sizeof(k->as_path), a->as_path, e->radius);
 		if (n->std_comm)
@@ -801,7 +897,7 @@ static void fill_dst(const struct bgp_enrich *e, struct flow_key *k, const struc
 	if ((n->dst_as || n->peer_dst_as) && bgp_wins(e->as_src, d, rec_mask)) {
 		uint32_t origin = 0, peer = 0;
 		if (a)
-			route_asns(e, a, &origin, &peer);
+			attr_asns(e, a, &origin, &peer);
 		if (n->dst_as)
 			k->dst_as = origin;
 		if (n->peer_dst_as)
@@ -823,7 +919,7 @@ static void fill_dst(const struct bgp_enrich *e, struct flow_key *k, const struc
 	}
 }
 
-static void fill_src(const struct bgp_enrich *e, struct flow_key *k, const struct hit *s,
+static void fill_src(struct bgp_enrich *e, struct flow_key *k, const struct hit *s,
     const struct pcap_pkthdr *h, const uint8_t *pkt)
 {
 	const struct bgp_enrich_need *n = &e->need;
@@ -833,18 +929,33 @@ static void fill_src(const struct bgp_enrich *e, struct flow_key *k, const struc
 	const struct bgp_addr *nh = a ? &a->next_hop : &none;
 	uint32_t v;
 
-	if (a) {
-		if (n->src_as_path && e->src_as_path_bgp)
+	/* each text field written once: BGP's value, else "" */
+	if (n->src_as_path) {
+		if (a && e->src_as_path_bgp)
 			bgp_text_put_radius(k->src_as_path, sizeof(k->src_as_path), a->as_path, e->radius);
-		if (n->src_std_comm && e->src_std_bgp)
+		else
+			memset(k->src_as_path, 0, sizeof(k->src_as_path));
+	}
+	if (n->src_std_comm) {
+		if (a && e->src_std_bgp)
 			bgp_text_put_filtered(k->src_std_comm, sizeof(k->src_std_comm), a->comms,
 			    &e->std_pat);
-		if (n->src_ext_comm && e->src_ext_bgp)
+		else
+			memset(k->src_std_comm, 0, sizeof(k->src_std_comm));
+	}
+	if (n->src_ext_comm) {
+		if (a && e->src_ext_bgp)
 			bgp_text_put_filtered(k->src_ext_comm, sizeof(k->src_ext_comm), a->ecomms,
 			    &e->ext_pat);
-		if (n->src_lrg_comm && e->src_lrg_bgp)
+		else
+			memset(k->src_ext_comm, 0, sizeof(k->src_ext_comm));
+	}
+	if (n->src_lrg_comm) {
+		if (a && e->src_lrg_bgp)
 			bgp_text_put_filtered(k->src_lrg_comm, sizeof(k->src_lrg_comm), a->lcomms,
 			    &e->lrg_pat);
+		else
+			memset(k->src_lrg_comm, 0, sizeof(k->src_lrg_comm));
 	}
 	if (n->src_local_pref) {
 		if (e->src_lp_type == SV_BGP && a)
@@ -862,7 +973,7 @@ static void fill_src(const struct bgp_enrich *e, struct flow_key *k, const struc
 	}
 	uint32_t origin = 0, peer = 0;
 	if (a)
-		route_asns(e, a, &origin, &peer);
+		attr_asns(e, a, &origin, &peer);
 	if (n->peer_src_as && e->psa_type == PSA_BGP)
 		k->peer_src_as = peer;
 	else if (n->peer_src_as && e->psa_type == PSA_MAP)
@@ -877,14 +988,7 @@ static void fill_src(const struct bgp_enrich *e, struct flow_key *k, const struc
 /* Every needed field of the BGP block to "" / 0: what a record without routes carries. */
 static void clear_block(const struct bgp_enrich_need *n, struct flow_key *k)
 {
-	if (n->as_path)
-		memset(k->as_path, 0, sizeof(k->as_path));
-	if (n->std_comm)
-		memset(k->std_comm, 0, sizeof(k->std_comm));
-	if (n->ext_comm)
-		memset(k->ext_comm, 0, sizeof(k->ext_comm));
-	if (n->lrg_comm)
-		memset(k->lrg_comm, 0, sizeof(k->lrg_comm));
+	clear_dst_text(n, k);
 	if (n->src_as_path)
 		memset(k->src_as_path, 0, sizeof(k->src_as_path));
 	if (n->src_std_comm)
@@ -905,11 +1009,22 @@ void bgp_enrich_record(struct bgp_enrich *e, struct flow_rec *rec, const struct 
 	bool has_rd;
 	int peer = -1;
 
-	clear_block(&e->need, k);
+	/* the fill_*() write the text fields of their side; the rest (and the sides not looked up) here */
+	if (!e->want_dst || !e->want_src)
+		clear_block(&e->need, k);
+	k->local_pref = k->med = k->src_local_pref = k->src_med = 0;
 	has_rd = record_rd(k, &rd);
 	if (e->rib && e->locked && (e->want_src || e->want_dst) &&
-	    (peer = select_peer(e, k, h, pkt)) >= 0) {
+	    (peer = record_peer(e, k, h, pkt)) >= 0) {
 		struct bgp_addr nh;
+		if (!has_rd) {	/* both sides' first memory accesses at once */
+			if (e->want_dst && (k->dst_ip.af == 4 || k->dst_ip.af == 6))
+				bgp_rib_prefetch(e->rib, peer, k->dst_ip.af == 4 ? BGP_AFI_IPV4 : BGP_AFI_IPV6,
+				    k->dst_ip.a);
+			if (e->want_src && (k->src_ip.af == 4 || k->src_ip.af == 6))
+				bgp_rib_prefetch(e->rib, peer, k->src_ip.af == 4 ? BGP_AFI_IPV4 : BGP_AFI_IPV6,
+				    k->src_ip.a);
+		}
 		/* ADD-PATH: the record's next hop picks among a prefix's paths */
 		bgp_addr_from_fr(&k->peer_dst_ip, &nh);
 		lookup_sides(e, peer, k, has_rd ? &rd : NULL, nh.afi ? &nh : NULL, &s, &d);

@@ -641,6 +641,78 @@ static void test_refcounts(void)
 	bgp_rib_free(rib);
 }
 
+/* The route of peer p at 10.x.y.0/24 (x.y = i) carries local_pref lp and AS path "as" (the truth mk_attrs() sets). */
+static bool route_is(struct bgp_rib *rib, int p, int i, uint32_t lp, const char *as)
+{
+	uint8_t addr[4] = { 10, (uint8_t)(i >> 8), (uint8_t)i, 1 };
+	struct bgp_route r;
+
+	return bgp_rib_lookup(rib, p, BGP_AFI_IPV4, BGP_SAFI_UNICAST, NULL, addr, NULL, &r) && r.plen == 24 &&
+	    r.attr->local_pref == lp && strcmp(r.attr->as_path, as) == 0;
+}
+
+/*
+ * bgp_rib_apply_upd(): a set interned once per UPDATE; the same struct
+ * bgp_attrs refilled for the next UPDATE; a set freed in the middle of an
+ * UPDATE (its slot taken by another set) is not reused.
+ */
+static void test_upd(void)
+{
+	struct bgp_rib *rib = bgp_rib_new(NULL);
+	struct bgp_peer_id id = { .addr = { BGP_AFI_IPV4, { 10, 0, 0, 9 } } };
+	struct bgp_rib_upd u;
+	struct bgp_rib_stats st;
+	struct bgp_attrs a, b;
+	struct bgp_nlri n = { .afi = BGP_AFI_IPV4, .safi = BGP_SAFI_UNICAST, .plen = 24, .addr = { 10 } };
+	bool good = true;
+
+	int p = bgp_rib_peer_add(rib, &id);
+	bgp_rib_upd_begin(&u);
+	mk_attrs(1, &a);
+	for (int i = 0; i < 300; i++) {
+		n.addr[1] = (uint8_t)(i >> 8), n.addr[2] = (uint8_t)i;
+		good &= bgp_rib_apply_upd(rib, p, &n, &a, &u) == 0;
+	}
+	bgp_rib_stats(rib, &st);
+	ok(good && st.routes == 300 && st.attrs == 1, "one UPDATE of 300 NLRI: one set (%zu)", st.attrs);
+	good = true;
+	for (int i = 0; i < 300; i++)
+		good &= route_is(rib, p, i, 101, "65001");
+	ok(good, "one UPDATE: every route carries its attributes");
+
+	/* the next UPDATE in the same struct: half the prefixes move to another set */
+	bgp_rib_upd_begin(&u);
+	mk_attrs(3, &a);
+	for (int i = 0; i < 300; i += 2) {
+		n.addr[1] = (uint8_t)(i >> 8), n.addr[2] = (uint8_t)i;
+		bgp_rib_apply_upd(rib, p, &n, &a, &u);
+	}
+	good = true;
+	for (int i = 0; i < 300; i++)
+		good &= i % 2 ? route_is(rib, p, i, 101, "65001") : route_is(rib, p, i, 103, "65003");
+	bgp_rib_stats(rib, &st);
+	ok(good && st.attrs == 2, "a second UPDATE refilling the same struct: its own set");
+
+	/* in one UPDATE: X announced with a new set, X withdrawn (the set freed), its slot taken by b, Y announced */
+	bgp_rib_upd_begin(&u);
+	mk_attrs(4, &a);
+	mk_attrs(5, &b);
+	n.addr[1] = 9, n.addr[2] = 0;
+	bgp_rib_apply_upd(rib, p, &n, &a, &u);
+	n.withdraw = true;
+	bgp_rib_apply_upd(rib, p, &n, &a, &u);
+	n.withdraw = false;
+	n.addr[2] = 1;
+	bgp_rib_apply(rib, p, &n, &b);
+	n.addr[2] = 2;
+	bgp_rib_apply_upd(rib, p, &n, &a, &u);
+	ok(route_is(rib, p, 9 << 8 | 1, 105, "65005") && route_is(rib, p, 9 << 8 | 2, 104, "65004"),
+	    "a set freed within an UPDATE is interned again, not taken from its reused slot");
+	bgp_rib_stats(rib, &st);
+	is_int(st.attrs, 4, "four sets");
+	bgp_rib_free(rib);
+}
+
 static void test_max_bytes(void)
 {
 	struct bgp_rib *probe = bgp_rib_new(NULL);
@@ -948,6 +1020,7 @@ int main(void)
 		test_random(bits, (size_t)1 << 30);
 	}
 	test_refcounts();
+	test_upd();
 	test_big();
 	test_bad_input();
 	test_max_bytes();
