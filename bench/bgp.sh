@@ -9,11 +9,12 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 BUILD=${1:-build}
-BGPGEN=${BGPGEN:-$ROOT/$BUILD/bgpgen}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac	# relative to the tree, or absolute
+BGPGEN=${BGPGEN:-$BUILD/bgpgen}
 if [ ! -x "$BGPGEN" ]; then
 	echo "no bgpgen at $BGPGEN: building it" >&2
-	ninja -C "$ROOT/$BUILD" bgpgen >/dev/null
+	ninja -C "$BUILD" bgpgen >/dev/null
 fi
 export BGPGEN
-export NFACCTD=${NFACCTD:-$ROOT/$BUILD/nfacctd}
+export NFACCTD=${NFACCTD:-$BUILD/nfacctd}
 exec $PY "$ROOT/bench/bgp.py"
