@@ -54,10 +54,24 @@ HZ = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_ticks(pid):
-    """utime + stime of a process (all its threads), in clock ticks."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
+    """utime + stime of a process (all its threads) and of its reaped children (pmacct's
+    purge writers), in clock ticks; None once it has gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return sum(int(x) for x in fields[11:15])
+
+
+def ticks_spent(pids, before):
+    """CPU ticks spent since `before` (pid -> ticks) by the pids alive at both ends."""
+    spent = 0
+    for p in pids:
+        now = cpu_ticks(p)
+        if now is not None and before.get(p) is not None:
+            spent += now - before[p]
+    return spent
 
 
 def vmrss_kib(pid):
@@ -180,7 +194,7 @@ def netflow_datagrams(prefixes, records, per=30, seed=5):
 
 def replay(grams, nf_port, pids, rate=4000):
     """Send the datagrams from 127.0.0.2 at `rate` per second; CPU ticks of pids spent."""
-    before = sum(cpu_ticks(p) for p in pids)
+    before = {p: cpu_ticks(p) for p in pids}
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.2", 0))
         s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
@@ -192,7 +206,7 @@ def replay(grams, nf_port, pids, rate=4000):
                 time.sleep(due - now)
             s.sendto(g, ("127.0.0.1", nf_port))
     time.sleep(2.0)
-    return sum(cpu_ticks(p) for p in pids) - before
+    return ticks_spent(pids, before)
 
 
 def processed(d):
