@@ -2,22 +2,19 @@
 their own BIRD 2 (the routes of tests/data/bgp_log/bird.conf: AS paths, the three community
 kinds, local-pref, MED, origins, IPv6), and must write the same JSON lines: same keys in the
 same order, same values, timestamps aside; seq follows 1.7.7's rule (+1 a line, +1 a dump)."""
-import json
 import os
-import re
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, skip_or_fail, spawn_daemon
-from helpers import free_port, free_tcp_port, wait_for
+from bgp_logside import LogSide, lines, same as logside_same
+from conftest import REPO, skip_or_fail
+from helpers import free_port, wait_for
 
 NFACCTD = Path(os.environ.get("NFACCTD", REPO / "build" / "nfacctd"))
 REF_NFACCTD = Path(os.environ.get("REF_NFACCTD", "/usr/sbin/nfacctd"))
-DATA = REPO / "tests" / "data" / "bgp_log"
 
 CONF = """daemonize: false
 nfacctd_ip: 127.0.0.1
@@ -38,55 +35,11 @@ bgp_table_dump_latest_file: {d}/dump-$peer_src_ip.latest
 """
 
 
-def lines(path):
-    try:
-        return [json.loads(x) for x in Path(path).read_text().splitlines() if x.strip()]
-    except (OSError, ValueError):
-        return []
-
-
-class Side:
+class Side(LogSide):
     """One daemon with its BIRD."""
 
     def __init__(self, name, binary, base):
-        self.d = base / name
-        self.d.mkdir()
-        self.bgp_port = free_tcp_port()
-        self.daemon = spawn_daemon(binary, self.d / "nf.conf",
-                                   CONF.format(d=self.d, nf_port=free_port(), bgp_port=self.bgp_port),
-                                   self.d / "nf.log")
-        self.bird = None
-
-    def start_bird(self):
-        conf = (DATA / "bird.conf").read_text()
-        conf = re.sub(r'log "[^"]*" all;', f'log "{self.d}/bird.log" all;', conf)
-        conf = re.sub(r"local 127\.0\.0\.2 port \d+", f"local 127.0.0.2 port {free_tcp_port()}", conf)
-        conf = re.sub(r"neighbor 127\.0\.0\.1 port \d+", f"neighbor 127.0.0.1 port {self.bgp_port}", conf)
-        (self.d / "bird.conf").write_text(conf)
-        subprocess.run(["bird", "-c", str(self.d / "bird.conf"), "-s", str(self.d / "bird.sock"),
-                        "-P", str(self.d / "bird.pid")], check=True)
-
-    def birdc(self, *cmd):
-        subprocess.run(["birdc", "-s", str(self.d / "bird.sock"), *cmd], check=True,
-                       stdout=subprocess.DEVNULL)
-
-    def stop_bird(self):
-        pid = self.d / "bird.pid"
-        if pid.exists():
-            try:
-                os.kill(int(pid.read_text()), 15)
-            except (ProcessLookupError, ValueError):
-                pass
-
-    def stop(self):
-        self.stop_bird()
-        if self.daemon.poll() is None:
-            self.daemon.terminate()
-            try:
-                self.daemon.wait(10)
-            except subprocess.TimeoutExpired:
-                self.daemon.kill()
-                self.daemon.wait()
+        super().__init__(name, binary, base, CONF.replace("{nf_port}", str(free_port())), "nf.conf")
 
     def msglog(self):
         return lines(self.d / "msglog-127_0_0_2.json")
@@ -109,23 +62,9 @@ class Side:
         return []
 
 
-def route_key(o):
-    return (o.get("event_type"), o.get("log_type"), o.get("afi"), o.get("safi"), o.get("ip_prefix"))
-
-
 def same(ours, ref, what):
-    """Our lines against 1.7.7's, matched by route: keys in order and values (seq aside: a dump
-    between two lines moves it, and the two daemons may meet a dump deadline at different points)."""
-    assert len(ours) == len(ref), f"{what}: {len(ours)} lines, 1.7.7 wrote {len(ref)}"
-    by_key = {route_key(r): r for r in ref}
-    for o in ours:
-        r = by_key.get(route_key(o))
-        assert r is not None, f"{what}: 1.7.7 has no line for {route_key(o)}"
-        assert list(o) == list(r), f"{what} {route_key(o)}: keys {list(o)} != 1.7.7's {list(r)}"
-        for k in r:
-            if k in ("timestamp", "peer_tcp_port", "seq"):
-                continue
-            assert o[k] == r[k], f"{what} {route_key(o)} {k}: {o[k]!r} != 1.7.7's {r[k]!r}"
+    """Our lines against 1.7.7's (bgp_logside.same)."""
+    logside_same(ours, ref, what, "1.7.7")
 
 
 @pytest.fixture

@@ -5,22 +5,19 @@ and log_close: after peer_ip_src; route, dump_init/close and dump lines: after p
 SIGUSR2 reloads the map: the next session takes the new row. master also writes "end-of-rib"
 log lines (1.7.7 and we do not): they are left out of the comparison."""
 import os
-import re
 import shutil
 import signal
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, skip_or_fail, spawn_daemon
-from helpers import free_tcp_port, wait_for
-from test_bgp_log import lines, route_key
+from bgp_logside import LogSide, lines, same as logside_same
+from conftest import REPO, skip_or_fail
+from helpers import wait_for
 
 PMBGPD = Path(os.environ.get("PMBGPD", REPO / "build" / "pmbgpd"))
 REF_PMBGPD = Path(os.environ.get("REF_PMBGPD", "/work/shared/reference/pmacct-master/pmbgpd"))
-DATA = REPO / "tests" / "data" / "bgp_log"
 
 CONF = """daemonize: false
 bgp_daemon_ip: 127.0.0.1
@@ -34,46 +31,9 @@ bgp_table_dump_refresh_time: 60
 """
 
 
-class Side:
+class Side(LogSide):
     def __init__(self, name, binary, base, tag_map):
-        self.d = base / name
-        self.d.mkdir()
-        (self.d / "tag.map").write_text(tag_map)
-        self.bgp_port = free_tcp_port()
-        self.daemon = spawn_daemon(binary, self.d / "bgp.conf",
-                                   CONF.format(d=self.d, bgp_port=self.bgp_port), self.d / "bgp.log")
-
-    def start_bird(self):
-        conf = (DATA / "bird.conf").read_text()
-        conf = re.sub(r'log "[^"]*" all;', f'log "{self.d}/bird.log" all;', conf)
-        conf = re.sub(r"local 127\.0\.0\.2 port \d+", f"local 127.0.0.2 port {free_tcp_port()}", conf)
-        conf = re.sub(r"neighbor 127\.0\.0\.1 port \d+", f"neighbor 127.0.0.1 port {self.bgp_port}", conf)
-        conf = conf.replace("hold time 30;", "hold time 30; connect delay time 1; connect retry time 2;")
-        (self.d / "bird.conf").write_text(conf)
-        subprocess.run(["bird", "-c", str(self.d / "bird.conf"), "-s", str(self.d / "bird.sock"),
-                        "-P", str(self.d / "bird.pid")], check=True)
-
-    def birdc(self, *cmd):
-        subprocess.run(["birdc", "-s", str(self.d / "bird.sock"), *cmd], check=True,
-                       stdout=subprocess.DEVNULL)
-
-    def stop_bird(self):
-        pid = self.d / "bird.pid"
-        if pid.exists():
-            try:
-                os.kill(int(pid.read_text()), signal.SIGTERM)
-            except (ProcessLookupError, ValueError):
-                pass
-
-    def stop(self):
-        self.stop_bird()
-        if self.daemon.poll() is None:
-            self.daemon.terminate()
-            try:
-                self.daemon.wait(10)
-            except subprocess.TimeoutExpired:
-                self.daemon.kill()
-                self.daemon.wait()
+        super().__init__(name, binary, base, CONF, "bgp.conf", fast_retry=True, files={"tag.map": tag_map})
 
     def msglog(self):
         return [o for o in lines(self.d / "msglog.json") if o.get("log_type") != "end-of-rib"]
@@ -87,15 +47,8 @@ class Side:
 
 
 def same(ours, ref, what):
-    assert len(ours) == len(ref), f"{what}: {len(ours)} lines, master wrote {len(ref)}"
-    by_key = {route_key(r): r for r in ref}
-    for o in ours:
-        r = by_key.get(route_key(o))
-        assert r is not None, f"{what}: master has no line for {route_key(o)}"
-        assert list(o) == list(r), f"{what} {route_key(o)}: keys {list(o)} != master's {list(r)}"
-        for k in r:
-            if k not in ("timestamp", "peer_tcp_port", "seq"):
-                assert o[k] == r[k], f"{what} {route_key(o)} {k}: {o[k]!r} != master's {r[k]!r}"
+    """Our lines against master's (bgp_logside.same)."""
+    logside_same(ours, ref, what, "master")
 
 
 @pytest.fixture
