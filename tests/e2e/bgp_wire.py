@@ -240,8 +240,12 @@ class Speaker:
         return [v for c, v in self.their_open["caps"] if c == code]
 
     def add_path_receive(self, afi, safi):
-        """Whether the collector takes Path Identifiers from us for afi/safi (RFC 7911 4:
-        it advertised receive (1) or both (3))."""
+        """Whether we send Path Identifiers for afi/safi (RFC 7911 3/4: we advertised
+        send (2) or both (3) and the collector receive (1) or both (3))."""
+        ours = [v for c, v in parse_open(self.sent_open[19:])["caps"] if c == 69]
+        if not any(struct.unpack("!HBB", v[i:i + 4]) in ((afi, safi, 2), (afi, safi, 3))
+                   for v in ours for i in range(0, len(v) - 3, 4)):
+            return False
         for v in self.their_caps(69):
             for i in range(0, len(v) - 3, 4):
                 a, s, sr = struct.unpack("!HBB", v[i:i + 4])

@@ -17,6 +17,7 @@ The speaker is the raw one of tests/e2e/bgp_wire.py (iBGP, AS 65001, MP IPv4
 unicast + 4-octet AS), so both collectors see the same bytes.
 """
 
+import json
 import os
 import socket
 import struct
@@ -33,7 +34,6 @@ from helpers import free_port, wait_for
 from test_bgp_oracle import CSV_KEY, JSON_KEY, expected, norm
 from test_sfacctd import datagram, flow_sample, frame, raw_header
 
-import json
 
 REF = {"sfacctd": Path("/usr/sbin/sfacctd"), "pmacctd": Path("/usr/sbin/pmacctd")}
 OURS = {"sfacctd": Path(os.environ.get("SFACCTD", REPO / "build" / "sfacctd")),
