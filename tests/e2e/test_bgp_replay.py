@@ -145,7 +145,8 @@ def rd_flows_of(rd):
 
 
 def run(binary, d):
-    """The replay: returns (their OPEN, alive after the malformed UPDATE, output rows, msglog)."""
+    """The replay: (their OPEN, the routes sent, alive after the malformed UPDATE, output rows,
+    msglog lines, the log's "Capability:" lines)."""
     if not os.access(binary, os.X_OK):
         if binary == REF_NFACCTD:
             skip_or_fail(f"nfacctd 1.7.7 missing at {binary}")
@@ -204,7 +205,9 @@ def run(binary, d):
             sp.close()
     rows = [json.loads(x) for x in (d / "out.json").read_text().splitlines() if x.strip()]
     mlog = [json.loads(x) for x in (d / "msglog.json").read_text().splitlines() if x.strip()]
-    return theirs, sent, up, rows, mlog
+    caps_lines = [ln.split("): ", 1)[1] for ln in (d / "nf.log").read_text().splitlines()
+                  if "Capability:" in ln]
+    return theirs, sent, up, rows, mlog, caps_lines
 
 
 def check_flows(rows, live, phase):
@@ -249,7 +252,7 @@ RUNS = {}          # binary -> run()'s result, for the comparison of the message
 def test_ios_xr_session_replay(tmp_path, binary):
     ref = binary == REF_NFACCTD
     RUNS[binary] = run(binary, tmp_path)
-    theirs, sent, up, rows, mlog = RUNS[binary]
+    theirs, sent, up, rows, mlog, _ = RUNS[binary]
     assert theirs["asn"] == ASN and theirs["version"] == 4 and theirs["hold"] == 180
     assert caps_of(theirs) == (REF_CAPS if ref else OUR_CAPS)
 
@@ -292,11 +295,13 @@ def strip(m):
     return {k: v for k, v in m.items() if k not in ("seq", "timestamp", "peer_tcp_port")}
 
 
-def test_msglog_as_1_7_7():
+def test_logs_as_1_7_7():
     """The update lines of the routes both received are the same as 1.7.7's (key order
-    too), but seq, timestamp and the router's TCP port."""
+    too), but seq, timestamp and the router's TCP port; so are the "Capability:" lines
+    of the log (AFI/SAFI in hex: "SAFI [80]" for the VPN families)."""
     if REF_NFACCTD not in RUNS or NFACCTD not in RUNS:
         pytest.skip("needs both replays above")
+    assert RUNS[NFACCTD][5] == RUNS[REF_NFACCTD][5] != []
     ref = [strip(m) for m in RUNS[REF_NFACCTD][4] if m.get("log_type") == "update"]
     ours = [strip(m) for m in RUNS[NFACCTD][4] if m.get("log_type") == "update"]
     assert ref and all(m in ours for m in ref), (ref, ours)
