@@ -5,7 +5,8 @@ routes the test announced, bgp_peers.lpm, and the expected primitives of
 test_bgp_oracle.expected):
 
 - sfacctd: sFlow v5 flow samples (raw Ethernet headers) whose agent address and
-  UDP source are the BGP speaker's own address (no agent map needed);
+  UDP source are the BGP speaker's own address (no agent map needed), and again
+  from another agent address mapped to the speaker by `bgp_agent_map`;
   `sfacctd_as: bgp`, `sfacctd_net: bgp`.
 - pmacctd: a pcap read with `pcap_savefile`; pmacctd has no exporter, so the
   catch-all `bgp_agent_map` row `bgp_ip=<speaker> ip=0.0.0.0/0` gives every
@@ -96,11 +97,11 @@ def pcap(path, flows):
             f.write(struct.pack("<IIII", 1700000000 + i, 0, len(fr), len(fr)) + fr)
 
 
-def sflow_datagram(flows, seq):
+def sflow_datagram(flows, seq, agent=SPEAKER):
     samples = [flow_sample(seq * 100 + i, 1, 1, seq * 100 + i, 1, 2,
                            [raw_header(frame(s, d, proto=17, sport=1000, dport=53, payload=60))])
                for i, (s, d) in enumerate(flows)]
-    return datagram(SPEAKER, seq, samples)
+    return datagram(agent, seq, samples)
 
 
 def announce(bgp_port):
@@ -113,7 +114,10 @@ def announce(bgp_port):
     return sp
 
 
-def run(kind, binary, d):
+AGENT = "192.0.2.99"    # the sFlow agent of the agent-map run (sent from 127.0.0.1)
+
+
+def run(kind, binary, d, agent_map=False):
     if not os.access(binary, os.X_OK):
         if binary == REF[kind]:
             skip_or_fail(f"{kind} 1.7.7 missing at {binary} (apt-get install pmacct)")
@@ -122,6 +126,9 @@ def run(kind, binary, d):
     if kind == "sfacctd":
         sf_port = free_port()
         extra = f"sfacctd_ip: 127.0.0.1\nsfacctd_port: {sf_port}\n"
+        if agent_map:
+            (d / "agent.map").write_text(f"bgp_ip={SPEAKER} ip={AGENT}/32\n")
+            extra += f"bgp_agent_map: {d}/agent.map\n"
     else:
         (d / "agent.map").write_text(f"bgp_ip={SPEAKER} ip=0.0.0.0/0\n")
         pcap(d / "in.pcap", FLOWS)
@@ -148,8 +155,9 @@ def run(kind, binary, d):
         sp = announce(bgp_port)
         if kind == "sfacctd":
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-                u.bind((SPEAKER, 0))
-                u.sendto(sflow_datagram(FLOWS, 1), ("127.0.0.1", sf_port))
+                u.bind(("127.0.0.1" if agent_map else SPEAKER, 0))
+                u.sendto(sflow_datagram(FLOWS, 1, AGENT if agent_map else SPEAKER),
+                         ("127.0.0.1", sf_port))
             time.sleep(1.5)
             assert proc.poll() is None, (d / f"{kind}.log").read_text()[-800:]
         else:
@@ -171,13 +179,16 @@ def run(kind, binary, d):
 
 
 def params():
-    return [pytest.param(k, b, id=f"{k}-{w}") for k in ("sfacctd", "pmacctd")
+    return [pytest.param(k, b, m, id=f"{k}{'-agent-map' if m else ''}-{w}")
+            for k, m in (("sfacctd", False), ("sfacctd", True), ("pmacctd", False))
             for w, b in (("1.7.7", REF[k]), ("ours", OURS[k]))]
 
 
-@pytest.mark.parametrize("kind,binary", params())
-def test_bgp_enrichment(tmp_path, kind, binary):
-    rows_j, rows_c = run(kind, binary, tmp_path)
+@pytest.mark.parametrize("kind,binary,agent_map", params())
+def test_bgp_enrichment(tmp_path, kind, binary, agent_map):
+    """agent_map (sfacctd): the sFlow agent is another address, sent from 127.0.0.1;
+    `bgp_agent_map` row `bgp_ip=<speaker> ip=<agent>/32` gives it the speaker's RIB."""
+    rows_j, rows_c = run(kind, binary, tmp_path, agent_map)
     by_j = {(r["ip_src"], r["ip_dst"]): r for r in rows_j}
     by_c = {(r["SRC_IP"], r["DST_IP"]): r for r in rows_c}
     assert sorted(by_j) == sorted(FLOWS), rows_j
