@@ -257,11 +257,15 @@ static bool addr_eq(const struct bgp_addr *a, const struct bgp_addr *b)
 	return a->afi == b->afi && a->afi && memcmp(a->a, b->a, a->afi == BGP_AFI_IPV4 ? 4 : 16) == 0;
 }
 
-/* Does row r match k (and the frame, for a filter)?  nh: the id maps' bgp_nexthop value. */
+/* Does row r match k (and the frame, for a filter)?  nh: the id maps' bgp_nexthop value.
+ * A record without an exporter address (pmacctd's) is matched as 0.0.0.0, as 1.7.7 does: its
+ * documented catch-all row for pmacctd is `bgp_ip=X ip=0.0.0.0/0`. */
 static bool row_match(const struct bm_row *r, const struct flow_key *k, const struct bgp_addr *nh,
     const struct pcap_pkthdr *h, const uint8_t *pkt)
 {
-	if (r->has_ip && !prefix_match(&r->ip, r->plen, &k->peer_src_ip))
+	struct fr_ip none = { .af = 4 };
+
+	if (r->has_ip && !prefix_match(&r->ip, r->plen, k->peer_src_ip.af ? &k->peer_src_ip : &none))
 		return false;
 	if ((r->has_in && r->in != k->in_iface) || (r->has_out && r->out != k->out_iface))
 		return false;

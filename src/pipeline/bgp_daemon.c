@@ -401,13 +401,14 @@ static int hook_opened(void *arg, struct bgp_sess *s, uint8_t *code, uint8_t *su
 	}
 	c->opened = true;
 	snprintf(c->tag, sizeof(c->tag), "%s", rid);
+	/* AFI, SAFI and SEND_RECEIVE in hex, as 1.7.7 ("SAFI [80]" for VPN's 128) */
 	for (size_t i = 0; i < o->n_mp && i < BGP_MAX_CAP_AF; i++)
-		log_info(WHO, "[%s] Capability: MultiProtocol [1] AFI [%u] SAFI [%u]", c->tag, o->mp[i].afi,
+		log_info(WHO, "[%s] Capability: MultiProtocol [1] AFI [%x] SAFI [%x]", c->tag, o->mp[i].afi,
 		    o->mp[i].safi);
 	if (o->has_as4)
 		log_info(WHO, "[%s] Capability: 4-bytes AS [41] ASN [%u]", c->tag, o->as4);
 	for (size_t i = 0; i < o->n_addpath && i < BGP_MAX_CAP_AF; i++)
-		log_info(WHO, "[%s] Capability: ADD-PATHs [45] AFI [%u] SAFI [%u] SEND_RECEIVE [%u]%s", c->tag,
+		log_info(WHO, "[%s] Capability: ADD-PATHs [45] AFI [%x] SAFI [%x] SEND_RECEIVE [%x]%s", c->tag,
 		    o->addpath[i].afi, o->addpath[i].safi, o->addpath[i].extra,
 		    d->cfg->bgp.add_path_ignore ? " (ignored: bgp_daemon_add_path_ignore)" : "");
 	uint32_t local = d->scfg.local_as ? d->scfg.local_as : s->id.as;
