@@ -77,11 +77,13 @@ E2E_ASAN_TESTS = tests/e2e/test_nfacctd.py tests/e2e/test_sfacctd.py \
 	tests/e2e/test_nfacctd_features.py tests/e2e/test_pmacctd_files.py \
 	tests/e2e/test_collector_workers.py tests/e2e/test_router_exports.py \
 	tests/e2e/test_nf_primitives_179.py tests/e2e/test_bad_inputs.py \
-	tests/e2e/test_check_config.py tests/e2e/test_print_failures.py
+	tests/e2e/test_check_config.py tests/e2e/test_print_failures.py \
+	tests/e2e/test_bgp_session.py tests/e2e/test_bgp_replay.py tests/e2e/test_bgp_enrich.py
 e2e-asan: asan build
 	CI= ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	PMACCTD=$(abspath $(ASAN_BUILD))/pmacctd NFACCTD=$(abspath $(ASAN_BUILD))/nfacctd \
 	SFACCTD=$(abspath $(ASAN_BUILD))/sfacctd PMACCT=$(abspath $(ASAN_BUILD))/pmacct \
+	PMBGPD=$(abspath $(ASAN_BUILD))/pmbgpd \
 	PCAPGEN=$(abspath $(BUILD))/pcapgen REF_PMACCTD=/nonexistent REF_NFACCTD=/nonexistent \
 	REF_SFACCTD=/nonexistent $(PYTHON) -m pytest -q $(E2E_ASAN_TESTS)
 
