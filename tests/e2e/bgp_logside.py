@@ -67,6 +67,15 @@ class LogSide:
         subprocess.run(["bird", "-c", str(self.d / "bird.conf"), "-s", str(self.d / "bird.sock"),
                         "-P", str(self.d / "bird.pid")], check=True)
 
+    def first_dump(self, pattern, entries=5):
+        """The lines of the first complete dump file (by name) matching pattern in our directory
+        whose dump_close counts `entries` routes (BIRD's five), or []."""
+        for f in sorted(self.d.glob(pattern)):
+            ls = lines(f)
+            if ls and ls[-1].get("event_type") == "dump_close" and ls[-1].get("entries") == entries:
+                return ls
+        return []
+
     def birdc(self, *cmd):
         subprocess.run(["birdc", "-s", str(self.d / "bird.sock"), *cmd], check=True,
                        stdout=subprocess.DEVNULL)

@@ -39,11 +39,7 @@ class Side(LogSide):
         return [o for o in lines(self.d / "msglog.json") if o.get("log_type") != "end-of-rib"]
 
     def dump(self):
-        for f in sorted(self.d.glob("dump-*.json")):
-            ls = lines(f)
-            if ls and ls[-1].get("event_type") == "dump_close" and ls[-1].get("entries") == 5:
-                return ls
-        return []
+        return self.first_dump("dump-*.json")
 
 
 def same(ours, ref, what):
