@@ -104,7 +104,12 @@ static void test_history(void)
 	rig_init(&r, true, false, false);
 	binned_init(&b, &r.p, 16);
 	ok(b.history && !b.pro_rating, "history on, no pro-rating asked");
-	struct flow_rec a = rec(1, 0, 0, t, 100), c = rec(1, 0, 0, t + 60, 50);
+	/*
+	 * 61 s, not 60: a timestamp exactly on a bin's end stays in the bin it was
+	 * reached from (pmacct's walk, lib/timefmt.c), so with t on a minute's
+	 * first second t + 60 would share t's bin.
+	 */
+	struct flow_rec a = rec(1, 0, 0, t, 100), c = rec(1, 0, 0, t + 61, 50);
 	binned_account(&b, &a);
 	binned_account(&b, &c);
 	is_int(agg_count(b.table), 2, "records a bin apart: two entries");
