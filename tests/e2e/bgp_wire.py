@@ -8,8 +8,10 @@ Independent of pmacct-ng's code: nothing here is derived from our decoder.
 """
 
 import ipaddress
+import signal
 import socket
 import struct
+import subprocess
 
 MARKER = b"\xff" * 16                    # RFC 4271 4.1
 OPEN, UPDATE, NOTIFICATION, KEEPALIVE, ROUTE_REFRESH = 1, 2, 3, 4, 5
@@ -283,3 +285,14 @@ class Speaker:
             self.s.close()
         except OSError:
             pass
+
+
+def stop_daemon(proc, timeout=20):
+    """SIGINT (the daemon purges and exits), then SIGKILL if it is still there after timeout."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

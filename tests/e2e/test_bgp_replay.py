@@ -194,13 +194,7 @@ def run(binary, d):
             u.sendto(v9(FLOWS, 2, 2), ("127.0.0.1", nf_port))
             time.sleep(1.0)
     finally:
-        if proc.poll() is None:
-            proc.send_signal(2)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        bw.stop_daemon(proc)
         if sp:
             sp.close()
     rows = [json.loads(x) for x in (d / "out.json").read_text().splitlines() if x.strip()]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from bgp_wire import msg, open_msg, recv_msg
 from conftest import REPO, DAEMON_ENV, file_has, free_port, needs, skip_or_fail, wait_for
 
 NFACCTD = Path(os.environ.get("NFACCTD", REPO / "build" / "nfacctd"))
@@ -167,31 +168,12 @@ def birds():
 
 # ---- a raw BGP speaker ----
 
-def bgp_msg(t, body=b""):
-    return b"\xff" * 16 + struct.pack("!HB", 19 + len(body), t) + body
+bgp_msg = msg
 
 
 def bgp_open(asn, rid, hold, caps=b""):
-    opt = bytes([2, len(caps)]) + caps if caps else b""
-    return bgp_msg(1, struct.pack("!BHH4sB", 4, asn, hold, socket.inet_aton(rid), len(opt)) + opt)
-
-
-def recv_msg(s):
-    """One message (type, body), or None when the peer closed."""
-    def exact(n):
-        b = b""
-        while len(b) < n:
-            c = s.recv(n - len(b))
-            if not c:
-                return None
-            b += c
-        return b
-    h = exact(19)
-    if h is None:
-        return None
-    ln, t = struct.unpack("!HB", h[16:19])
-    body = exact(ln - 19)
-    return None if body is None else (t, body)
+    """An OPEN with the capability bytes caps in one optional parameter (none when empty)."""
+    return open_msg(asn, rid, hold, [caps] if caps else [])
 
 
 CAPS = bytes([1, 4, 0, 1, 0, 1]) + bytes([65, 4]) + struct.pack("!I", 65002)

@@ -164,13 +164,7 @@ def run(kind, binary, d, agent_map=False):
             assert time.time() - t0 < DELAY - 1, "session up too late for pcap_savefile_delay"
             proc.wait(DELAY + 20)     # it reads the file after the delay, purges and exits
     finally:
-        if proc.poll() is None:
-            proc.send_signal(2)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        bw.stop_daemon(proc)
         if sp:
             sp.close()
     rows_j = [json.loads(x) for x in (d / "out.json").read_text().splitlines() if x.strip()]
