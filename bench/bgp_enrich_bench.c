@@ -2,6 +2,7 @@
 /* bgp_enrich_bench.c: micro-benchmark of the BGP correlation: ns per record against one peer's table of N IPv4 prefixes. */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -122,11 +123,20 @@ int main(int argc, char **argv)
 		.med = true, .dst_as = true, .src_as = true, .peer_dst_as = true, .peer_dst_ip = true,
 		.dst_net = true, .src_net = true };
 	struct bgp_enrich_need dst_only = { .as_path = true, .dst_as = true };
-	struct { const char *name; struct bgp_enrich_need *need; bool rib; } runs[] = {
-		{ "typical (as_path std_comm local_pref med src/dst_as peer_dst_as/ip src/dst_net)", &typical, true },
-		{ "as_path + dst_as only", &dst_only, true },
-		{ "no RIB (the BGP block zeroed)", &typical, false },
+	struct { const char *name; struct bgp_enrich_need *need; bool rib, local; } runs[] = {
+		{ "typical (as_path std_comm local_pref med src/dst_as peer_dst_as/ip src/dst_net)", &typical, true, false },
+		{ "as_path + dst_as only", &dst_only, true, false },
+		{ "no RIB (the BGP block zeroed)", &typical, false, false },
+		{ "typical, local traffic (Zipf over 50000 flows)", &typical, true, true },
+		{ "as_path + dst_as only, local traffic", &dst_only, true, true },
 	};
+	/* local traffic: flows drawn log-uniformly (Zipf, s = 1) from a pool, as real links carry them */
+	enum { POOL = 50000 };
+	uint32_t (*pool)[2] = malloc(POOL * sizeof(*pool));
+	for (int i = 0; i < POOL; i++) {
+		pool[i][0] = rnd() % 4 ? pfx[rnd() % nprefix] : (uint32_t)rnd();
+		pool[i][1] = rnd() % 4 ? pfx[rnd() % nprefix] : (uint32_t)rnd();
+	}
 	struct flow_rec *recs = calloc(4096, sizeof(*recs));
 	for (size_t r = 0; r < sizeof(runs) / sizeof(runs[0]); r++) {
 		int e_err = 0;
@@ -138,8 +148,16 @@ int main(int argc, char **argv)
 			/* records: destinations and sources inside announced prefixes (3 in 4) or anywhere */
 			for (int i = 0; i < 4096; i++) {
 				struct flow_key *k = &recs[i].k;
-				uint32_t d = rnd() % 4 ? pfx[rnd() % nprefix] : (uint32_t)rnd();
-				uint32_t sa = rnd() % 4 ? pfx[rnd() % nprefix] : (uint32_t)rnd();
+				uint32_t d, sa;
+				if (runs[r].local) {
+					double u = (double)(rnd() >> 11) / 9007199254740992.0;
+					size_t f = (size_t)pow((double)POOL, u) - 1;
+					d = pool[f][0], sa = pool[f][1];
+				} else {
+					d = rnd() % 4 ? pfx[rnd() % nprefix] : (uint32_t)rnd();
+					sa = rnd() % 4 ? pfx[rnd() % nprefix] : (uint32_t)rnd();
+				}
+				memset(&k->peer_dst_ip, 0, sizeof(k->peer_dst_ip));	/* no BGP next hop exported */
 				k->peer_src_ip.af = 4;
 				memcpy(k->peer_src_ip.a, id.addr.a, 4);
 				k->dst_ip.af = k->src_ip.af = 4;
@@ -159,11 +177,12 @@ int main(int argc, char **argv)
 				hits += recs[i].k.dst_mask != 0;
 		}
 		size_t n = (nrec + 4095) / 4096 * 4096;
-		printf("%-85s %6.1f ns/record (%.0f%% destinations found)\n", runs[r].name, spent * 1e9 / (double)n,
-		    100.0 * (double)hits / (double)n);
+		printf("%-85s %6.1f ns/record (%.0f%% destinations found)\n", runs[r].name,
+		    spent * 1e9 / (double)n, 100.0 * (double)hits / (double)n);
 		bgp_enrich_free(e);
 	}
 	free(recs);
+	free(pool);
 	free(pfx);
 	bgp_rib_free(rib);
 	return 0;
