@@ -10,12 +10,28 @@
 
 #include "xalloc.h"
 
+/*
+ * Slots are handed around by number.  Position p (monotonic) of the ring
+ * carries slot ids[p % nslots] with lens[p % nslots] bytes from the
+ * producer to the consumer; when the consumer releases position p it puts
+ * the slot's number in back[p % nslots], and the producer moves those into
+ * its stack of free slots.  The producer fills the slot freed last: with a
+ * consumer that keeps up, two or three slots carry everything, stay in the
+ * CPU caches, and the rest of plugin_pipe_size is never touched (no page
+ * is faulted in for it).
+ */
 struct ring {
 	size_t slot_size, nslots;
 	uint8_t *mem;
 	size_t *lens;
-	_Atomic size_t head;		/* next slot the producer commits (monotonic) */
-	_Atomic size_t tail;		/* next slot the consumer takes (monotonic) */
+	uint32_t *ids;			/* slot of each position in flight */
+	uint32_t *back;			/* slots released, by position */
+	uint32_t *stack;		/* producer: free slots, the last freed on top */
+	size_t sp;			/* producer: slots on the stack */
+	size_t back_seen;		/* producer: positions whose slot went back on the stack */
+	int64_t acquired;		/* producer: the slot acquired and not committed, -1 none */
+	_Atomic size_t head;		/* next position the producer commits (monotonic) */
+	_Atomic size_t tail;		/* next position the consumer takes (monotonic) */
 	_Atomic bool closed;
 	_Atomic bool consumer_sleeps;
 	_Atomic bool producer_sleeps;
@@ -41,6 +57,13 @@ struct ring *ring_new(size_t slot_size, size_t nslots)
 	r->nslots = nslots;
 	r->mem = xmalloc(slot_size * nslots);
 	r->lens = xcalloc(nslots, sizeof(size_t));
+	r->ids = xcalloc(nslots, sizeof(*r->ids));
+	r->back = xcalloc(nslots, sizeof(*r->back));
+	r->stack = xcalloc(nslots, sizeof(*r->stack));
+	for (size_t i = 0; i < nslots; i++)	/* slot 0 on top */
+		r->stack[i] = (uint32_t)(nslots - 1 - i);
+	r->sp = nslots;
+	r->acquired = -1;
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -70,6 +93,9 @@ static void ring_free_one(struct ring *r)
 	pthread_cond_destroy(&r->cv_space);
 	free(r->mem);
 	free(r->lens);
+	free(r->ids);
+	free(r->back);
+	free(r->stack);
 	free(r);
 }
 
@@ -132,6 +158,8 @@ void *ring_acquire(struct ring *r, bool wait)
 {
 	size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
 
+	if (r->acquired >= 0)
+		return r->mem + (size_t)r->acquired * r->slot_size;
 	for (int spin = 0; head - atomic_load(&r->tail) >= r->nslots; spin++) {
 		if (!wait)
 			return NULL;
@@ -146,13 +174,26 @@ void *ring_acquire(struct ring *r, bool wait)
 		atomic_store(&r->producer_sleeps, false);
 		pthread_mutex_unlock(&r->mu);
 	}
-	return r->mem + (head % r->nslots) * r->slot_size;
+	/* the slots released since the last time, in order: the last one ends on top */
+	size_t tail = atomic_load(&r->tail);
+	while (r->back_seen != tail)
+		r->stack[r->sp++] = r->back[r->back_seen++ % r->nslots];
+	r->acquired = r->stack[--r->sp];
+	return r->mem + (size_t)r->acquired * r->slot_size;
+}
+
+/* Producer: put the acquired slot at position head with len bytes. */
+static void hand_over(struct ring *r, size_t head, size_t len)
+{
+	r->ids[head % r->nslots] = (uint32_t)r->acquired;
+	r->lens[head % r->nslots] = len;
+	r->acquired = -1;
 }
 
 void ring_commit(struct ring *r, size_t len)
 {
 	size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-	r->lens[head % r->nslots] = len;
+	hand_over(r, head, len);
 	atomic_store(&r->head, head + 1);	/* seq_cst: pairs with the sleep flag */
 	wake(r->group, &r->group->consumer_sleeps, &r->group->cv_data);
 }
@@ -162,7 +203,7 @@ void ring_commit_full(struct ring *r, size_t len)
 	size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
 	size_t backlog = head + 1 - atomic_load_explicit(&r->tail, memory_order_relaxed);
 
-	r->lens[head % r->nslots] = len;
+	hand_over(r, head, len);
 	atomic_store(&r->head, head + 1);	/* seq_cst: pairs with the sleep flag */
 	if (backlog >= (r->nslots / 8 ? r->nslots / 8 : 1))
 		wake(r->group, &r->group->consumer_sleeps, &r->group->cv_data);
@@ -259,14 +300,15 @@ const void *ring_next(struct ring *g, int timeout_ms, size_t *len, bool *closed)
 	size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
 	g->cur = r;
 	*len = r->lens[tail % r->nslots];
-	return r->mem + (tail % r->nslots) * r->slot_size;
+	return r->mem + (size_t)r->ids[tail % r->nslots] * r->slot_size;
 }
 
 void ring_release(struct ring *g)
 {
 	struct ring *r = g->cur;
 	size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-	atomic_store(&r->tail, tail + 1);	/* seq_cst: pairs with the sleep flag */
+	r->back[tail % r->nslots] = r->ids[tail % r->nslots];
+	atomic_store(&r->tail, tail + 1);	/* seq_cst: pairs with the sleep flag; publishes back[] */
 	/* a producer waiting on a full ring is woken once half of it is free again */
 	if (atomic_load(&r->head) - (tail + 1) <= r->nslots / 2)
 		wake(r, &r->producer_sleeps, &r->cv_space);

@@ -11,7 +11,9 @@
 /*
  * The ring holds `nslots` slots of `slot_size` bytes each (plugin_pipe_size
  * / plugin_buffer_size).  The core fills a slot and commits it; the plugin
- * thread takes committed slots in order and releases them.  Each side only
+ * thread takes committed slots in order and releases them.  The core fills
+ * the slot released last, so a plugin that keeps up costs two or three
+ * slots of memory and cache, however large the ring.  Each side only
  * sleeps when it must, and the other side wakes it only when it sleeps, so
  * a busy pipeline makes no system calls.
  */

@@ -371,6 +371,66 @@ void prim_key_span(const struct prim_registry *reg, const struct prim_set *s, si
 	*hi = h;
 }
 
+static bool is_text(enum prim_fmt f)
+{
+	return f == PF_STR || f == PF_COMMS || f == PF_ASPATH;
+}
+
+static int seg_cmp(const void *a, const void *b)
+{
+	const struct key_seg *x = a, *y = b;
+
+	return x->off != y->off ? (x->off < y->off ? -1 : 1) : (x->len > y->len ? -1 : x->len < y->len);
+}
+
+void prim_key_layout(const struct prim_registry *reg, const struct prim_set *s, size_t gap,
+    struct key_layout *out)
+{
+	struct key_seg all[PRIM_SEGS_MAX];
+	size_t n = 0;
+
+	for (int i = 0; i < P_COUNT; i++) {
+		const struct prim_desc *d = prim_desc_of(reg, i);
+		size_t off = d->off, len = d->len;
+		if (!prim_has(s, (enum prim_id)i))
+			continue;
+		for (int pass = 0; pass < 2; pass++) {
+			if (len && n < PRIM_SEGS_MAX)
+				all[n++] = (struct key_seg){ (uint16_t)off, (uint16_t)len, 0, is_text(d->fmt) };
+			prim_sum_dst(i, &off, &len);
+		}
+	}
+	qsort(all, n, sizeof(all[0]), seg_cmp);
+	out->n = 0;
+	out->bytes = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct key_seg *c = out->n ? &out->seg[out->n - 1] : NULL;
+		size_t end = c ? (size_t)c->off + c->len : 0;
+		if (c && all[i].off + all[i].len <= end)
+			continue;	/* inside the previous piece (a field listed twice) */
+		if (c && !c->text && !all[i].text && all[i].off <= end + gap) {
+			c->len = (uint16_t)(all[i].off + all[i].len - c->off);
+			continue;
+		}
+		out->seg[out->n++] = all[i];
+	}
+	for (size_t i = 0; i < out->n; i++) {
+		out->seg[i].at = (uint16_t)out->bytes;
+		out->bytes += out->seg[i].len;
+	}
+	out->single = out->n == 1 && !out->seg[0].text;
+	out->single_off = out->n ? out->seg[0].off : 0;
+}
+
+void prim_key_layout_span(size_t lo, size_t hi, struct key_layout *out)
+{
+	out->n = hi > lo;
+	out->bytes = (uint32_t)(hi - lo);
+	out->seg[0] = (struct key_seg){ (uint16_t)lo, (uint16_t)(hi - lo), 0, false };
+	out->single = out->n == 1;
+	out->single_off = (uint32_t)lo;
+}
+
 /* The BGP group of `-a` in pmacct 1.7.7's order (which is not the column order). */
 static const enum prim_id bgp_list_order[] = {
 	P_SRC_AS, P_DST_AS, P_AS_PATH, P_STD_COMM, P_EXT_COMM, P_LRG_COMM, P_LOCAL_PREF, P_MED,

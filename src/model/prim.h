@@ -288,6 +288,38 @@ void prim_sum_dst(int id, size_t *off, size_t *len);
  */
 void prim_key_span(const struct prim_registry *reg, const struct prim_set *s, size_t *lo, size_t *hi);
 
+/*
+ * The pieces of struct flow_key a plugin receives, gathered one after the
+ * other into a batch element (plugins/plugin.h batch_rec_pack): fields
+ * close together travel as one piece (the gap with them); a text field
+ * (label, as_path, the communities: NUL-terminated, zero-padded) is its
+ * own piece, of which only the string and its NUL travel.
+ */
+#define PRIM_SEGS_MAX (2 * P_COUNT)
+struct key_seg {
+	uint16_t off, len;	/* key bytes [off, off + len) */
+	uint16_t at;		/* where they travel, from the element's key start */
+	bool text;
+};
+struct key_layout {
+	bool single;		/* one piece, not text: [single_off, single_off + bytes) */
+	uint32_t single_off;
+	uint32_t bytes;		/* the element's key bytes: the pieces' lengths */
+	uint16_t n;		/* pieces, in key order */
+	struct key_seg seg[PRIM_SEGS_MAX];
+};
+
+/*
+ * The layout of the fields prim_key_span() covers: those of s's
+ * primitives and their sum_* dst fields.  Pieces no further apart than
+ * `gap` bytes are joined (text ones never).  n == 0 for `none`.
+ */
+void prim_key_layout(const struct prim_registry *reg, const struct prim_set *s, size_t gap,
+    struct key_layout *out);
+
+/* One piece covering [lo, hi) (plugin types that receive the whole key). */
+void prim_key_layout_span(size_t lo, size_t hi, struct key_layout *out);
+
 /* Print the `-a` list of the built-in primitives for daemon `src` (SRC_PM ...) to stdout. */
 void prim_print_list(uint8_t src, const char *banner);
 

@@ -20,8 +20,7 @@ static void feed_setup(struct plugin_feed *f, struct plugin *p, int linktype)
 	f->records = p->type->datagram == NULL;
 	f->packets = p->type->packet != NULL;
 	f->batch_cap = p->batch_cap;
-	f->key_lo = p->key_lo;
-	f->key_hi = p->key_hi;
+	f->layout = p->layout;
 	f->elem_size = p->elem_size;
 	f->pkt_off = p->pkt_off;
 	f->linktype = linktype;
@@ -85,12 +84,17 @@ void feed_flush(struct plugin_feed *f)
 	f->batch_len = 0;
 }
 
-/* Write a field at flow_key offset `off` into the span copy `key`, if the span holds it. */
+/* Write a field at flow_key offset `off` into the element's key pieces `key`, if a piece holds it. */
 static void put_field(const struct plugin_feed *f, uint8_t *key, size_t off, const void *v,
     size_t n)
 {
-	if (off >= f->key_lo && off + n <= f->key_hi)
-		memcpy(key + (off - f->key_lo), v, n);
+	for (unsigned i = 0; i < f->layout->n; i++) {
+		const struct key_seg *s = &f->layout->seg[i];
+		if (off >= s->off && off + n <= (size_t)s->off + s->len && !s->text) {
+			memcpy(key + s->at + (off - s->off), v, n);
+			return;
+		}
+	}
 }
 
 /*
@@ -146,7 +150,7 @@ static void feed_append(struct plugin_feed *f, const struct flow_rec *rec,
 {
 	uint8_t *el = f->batch + f->batch_len++ * f->elem_size;
 
-	batch_rec_pack(el, rec, f->key_lo, f->key_hi);
+	batch_rec_pack(el, rec, f->layout);
 	if (f->cfg->post_tag || f->cfg->post_tag2)
 		feed_set_static(f, el + sizeof(struct batch_rec));
 	if (f->packets)

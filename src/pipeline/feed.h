@@ -32,7 +32,7 @@ struct plugin_feed {
 	struct ring *ring;		/* the plugin's ring, or a sibling of it */
 	uint8_t *batch;			/* slot being filled, or NULL */
 	size_t batch_len, batch_cap;	/* records */
-	size_t key_lo, key_hi;		/* span of struct flow_key copied per record */
+	const struct key_layout *layout;	/* the pieces of struct flow_key copied per record */
 	size_t elem_size;		/* bytes per record */
 	size_t pkt_off;			/* packets: offset of the struct plugin_pkt in an element */
 	int linktype;			/* of the capture (pmacctd) */

@@ -112,15 +112,15 @@ static int plugin_setup(struct plugin *p, struct core_cfg *cfg, struct plugin_cf
 
 	for (const enum prim_id *n = p->type->needs; n && *n != P_COUNT; n++)
 		prim_add(&pc->aggregate, *n);
+	p->layout = xmalloc(sizeof(*p->layout));
 	if (p->type->full_record) {
-		p->key_lo = 0;
-		p->key_hi = sizeof(struct flow_key);
+		prim_key_layout_span(0, sizeof(struct flow_key), p->layout);
 	} else {
 		struct prim_set need = pc->aggregate;
 		plugin_maps_inputs(p, &need);
-		prim_key_span(pc->prims, &need, &p->key_lo, &p->key_hi);
+		prim_key_layout(pc->prims, &need, PLUGIN_KEY_GAP, p->layout);
 	}
-	p->elem_size = (sizeof(struct batch_rec) + (p->key_hi - p->key_lo) + 7) & ~(size_t)7;
+	p->elem_size = (sizeof(struct batch_rec) + p->layout->bytes + 7) & ~(size_t)7;
 	if (p->type->packet) {
 		p->pkt_off = p->elem_size;
 		p->elem_size += sizeof(struct plugin_pkt);
@@ -176,7 +176,9 @@ struct plugin *plugins_create(struct core_cfg *cfg, uint8_t daemon, int linktype
 				plugin_maps_fini(&ps[j]);
 				filters_free(&ps[j].filters);
 				ring_free(ps[j].ring);
+				free(ps[j].layout);
 			}
+			free(ps[i].layout);
 			free(ps);
 			return NULL;
 		}
@@ -206,8 +208,9 @@ static void *plugin_main(void *arg)
 			plugin_maps_reload(p);
 		}
 		if (b) {
+			const struct key_layout *L = p->layout;
 			for (size_t off = 0; off + p->elem_size <= len; off += p->elem_size) {
-				batch_rec_unpack((const uint8_t *)b + off, &rec, p->key_lo, p->key_hi);
+				batch_rec_unpack((const uint8_t *)b + off, &rec, L);
 				plugin_maps_apply(p, &rec);
 				if (t->packet)
 					t->packet(p, &rec, (const struct plugin_pkt *)
@@ -283,6 +286,7 @@ uint64_t plugins_stop(struct plugin *ps, int n)
 		plugin_maps_fini(&ps[i]);
 		filters_free(&ps[i].filters);
 		ring_free(ps[i].ring);	/* and its sibling rings (collector_workers) */
+		free(ps[i].layout);
 	}
 	free(ps);
 	return undelivered;

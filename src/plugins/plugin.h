@@ -22,8 +22,8 @@ struct tagfilter;
 struct labelfilter;
 
 /*
- * A record as it travels in a batch: counters and time, then the bytes
- * [key_lo, key_hi) of its struct flow_key (the plugin's span only).
+ * A record as it travels in a batch: counters and time, then the pieces
+ * of its struct flow_key the plugin receives (its key_layout).
  */
 struct batch_rec {
 	uint64_t bytes, packets, flows;
@@ -33,10 +33,15 @@ struct batch_rec {
 	uint8_t pad[6];
 };
 
-/* Write rec into the batch element at el: its counters and times, then key bytes [lo, hi). */
-static inline void batch_rec_pack(uint8_t *el, const struct flow_rec *rec, size_t lo, size_t hi)
+/* Fields of a plugin's key at most this many bytes apart travel as one piece (prim_key_layout). */
+#define PLUGIN_KEY_GAP 16
+
+/* Write rec into the batch element at el: its counters and times, then the pieces of its key L lists. */
+static inline void batch_rec_pack(uint8_t *el, const struct flow_rec *rec, const struct key_layout *L)
 {
 	struct batch_rec *h = (struct batch_rec *)el;
+	const uint8_t *k = (const uint8_t *)&rec->k;
+	uint8_t *o = el + sizeof(*h);
 
 	h->bytes = rec->bytes;
 	h->packets = rec->packets;
@@ -44,13 +49,27 @@ static inline void batch_rec_pack(uint8_t *el, const struct flow_rec *rec, size_
 	h->ts = rec->ts;
 	h->tcp_flags = rec->tcp_flags;
 	h->flags = rec->flags;
-	memcpy(el + sizeof(*h), (const uint8_t *)&rec->k + lo, hi - lo);
+	if (L->single) {	/* the common case: one piece */
+		memcpy(o, k + L->single_off, L->bytes);
+		return;
+	}
+	for (unsigned i = 0; i < L->n; i++) {
+		const struct key_seg *s = &L->seg[i];
+		size_t len = s->len;
+		if (s->text) {	/* the string and its NUL: the bytes after it stay as they were */
+			size_t m = strnlen((const char *)k + s->off, len);
+			len = m < len ? m + 1 : m;
+		}
+		memcpy(o + s->at, k + s->off, len);
+	}
 }
 
-/* The record batch_rec_pack() wrote at el, into out (whose key outside [lo, hi) is left as is). */
-static inline void batch_rec_unpack(const uint8_t *el, struct flow_rec *out, size_t lo, size_t hi)
+/* The record batch_rec_pack() wrote at el, into out (whose key outside L's pieces is left as is). */
+static inline void batch_rec_unpack(const uint8_t *el, struct flow_rec *out, const struct key_layout *L)
 {
 	const struct batch_rec *h = (const struct batch_rec *)el;
+	const uint8_t *in = el + sizeof(*h);
+	uint8_t *k = (uint8_t *)&out->k;
 
 	out->bytes = h->bytes;
 	out->packets = h->packets;
@@ -58,7 +77,20 @@ static inline void batch_rec_unpack(const uint8_t *el, struct flow_rec *out, siz
 	out->ts = h->ts;
 	out->tcp_flags = h->tcp_flags;
 	out->flags = h->flags;
-	memcpy((uint8_t *)&out->k + lo, el + sizeof(*h), hi - lo);
+	if (L->single) {
+		memcpy(k + L->single_off, in, L->bytes);
+		return;
+	}
+	for (unsigned i = 0; i < L->n; i++) {
+		const struct key_seg *s = &L->seg[i];
+		if (s->text) {
+			size_t m = strnlen((const char *)in + s->at, s->len);
+			memcpy(k + s->off, in + s->at, m);
+			memset(k + s->off + m, 0, s->len - m);
+		} else {
+			memcpy(k + s->off, in + s->at, s->len);
+		}
+	}
 }
 
 /*
@@ -189,8 +221,8 @@ struct plugin {
 	char who[CFG_NAME_MAX + 24];	/* "name/type" for log lines */
 	void *state;
 
-	/* batch format: the span of struct flow_key this plugin receives (prim_key_span) */
-	size_t key_lo, key_hi;
+	/* batch format: the pieces of struct flow_key this plugin receives (prim_key_layout) */
+	struct key_layout *layout;
 	size_t elem_size;		/* bytes per record in a batch */
 	size_t pkt_off;			/* packet(): offset of the struct plugin_pkt in an element */
 	size_t batch_cap;		/* records per batch (ring slot) */

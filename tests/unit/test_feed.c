@@ -35,8 +35,10 @@ static void plugin_make(struct plugin *p, struct plugin_cfg *pc, const struct pl
 	p->type = t;
 	p->cfg = pc;
 	snprintf(p->who, sizeof(p->who), "t/rec");
-	p->key_lo = offsetof(struct flow_key, tag);
-	p->key_hi = p->key_lo + sizeof(uint64_t);
+	static struct key_layout lay;
+	prim_key_layout_span(offsetof(struct flow_key, tag), offsetof(struct flow_key, tag) + sizeof(uint64_t),
+	    &lay);
+	p->layout = &lay;
 	p->elem_size = (sizeof(struct batch_rec) + sizeof(uint64_t) + 7) & ~(size_t)7;
 	p->batch_cap = 4;
 	p->pipe_bytes = 4 * 4 * p->elem_size;
