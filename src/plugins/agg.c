@@ -28,6 +28,11 @@
  */
 #define AGG_AHEAD 16
 
+/* Mask runs at most this many bytes apart are one piece of an entry's key (the gap is masked to 0). */
+#define AGG_GAP 16
+/* Pieces at most: past them, the rest of the span is one piece. */
+#define AGG_PIECES 32
+
 /* A record waiting in the look-ahead queue: its masked key is in t->pkeys. */
 struct agg_pending {
 	uint64_t hash;
@@ -48,7 +53,15 @@ struct agg_table {
 	struct prim_set set;
 	struct flow_key mask;
 	size_t lo, hi;		/* span of struct flow_key the primitives cover */
-	size_t esize;		/* sizeof(struct agg_entry) + key span, aligned */
+	/*
+	 * An entry's key: the pieces of the key the mask covers (runs of mask
+	 * bytes, joined when at most AGG_GAP bytes apart), one after the other;
+	 * klen bytes.  A BGP aggregate's key skips the key's cold middle.
+	 */
+	struct key_seg piece[AGG_PIECES];
+	unsigned npieces;
+	size_t klen;
+	size_t esize;		/* sizeof(struct agg_entry) + klen, aligned */
 	size_t esize_nominal;	/* the same, 8-byte aligned only (agg_entry_size()) */
 	size_t cpc;		/* entries per chunk */
 	struct agg_entry **buckets;
@@ -112,6 +125,58 @@ static void span_of_mask(struct agg_table *t)
 		lo = hi = 0;	/* `none`: a single aggregate */
 	t->lo = lo;
 	t->hi = hi;
+	t->npieces = 0;
+	t->klen = 0;
+	for (size_t i = lo; i < hi;) {
+		size_t end = i;
+		/* a piece: from a mask byte to the last one followed by more than AGG_GAP zero bytes */
+		for (size_t j = i; j < hi; j++)
+			if (m[j]) {
+				if (j > end + AGG_GAP)
+					break;
+				end = j;
+			}
+		if (t->npieces == AGG_PIECES - 1)
+			end = hi - 1;
+		t->piece[t->npieces++] = (struct key_seg){ (uint16_t)i, (uint16_t)(end + 1 - i),
+			(uint16_t)t->klen, false };
+		t->klen += end + 1 - i;
+		i = end + 1;
+		while (i < hi && !m[i])
+			i++;
+	}
+}
+
+/* The masked pieces of key `in` into k (klen bytes). */
+static inline void mask_gather(const struct agg_table *t, const struct flow_key *in, uint8_t *k)
+{
+	const uint8_t *a = (const uint8_t *)in, *m = (const uint8_t *)&t->mask;
+
+	if (t->npieces == 1) {	/* the common case: the span (the loop below, without its reloads) */
+		const uint8_t *restrict ap = a + t->lo;
+		const uint8_t *restrict mp = m + t->lo;
+		uint8_t *restrict o = k;
+		size_t len = t->klen;
+		for (size_t j = 0; j < len; j++)
+			o[j] = ap[j] & mp[j];
+		return;
+	}
+	for (unsigned p = 0; p < t->npieces; p++) {
+		/* locals: `k` may alias t for the compiler, which would reload t's fields each byte */
+		const uint8_t *restrict ap = a + t->piece[p].off;
+		const uint8_t *restrict mp = m + t->piece[p].off;
+		uint8_t *restrict o = k + t->piece[p].at;
+		size_t len = t->piece[p].len;
+		for (size_t j = 0; j < len; j++)
+			o[j] = ap[j] & mp[j];
+	}
+}
+
+/* An entry's key bytes back to their places in out (the rest of out left as is). */
+static void scatter(const struct agg_table *t, const uint8_t *k, struct flow_key *out)
+{
+	for (unsigned p = 0; p < t->npieces; p++)
+		memcpy((uint8_t *)out + t->piece[p].off, k + t->piece[p].at, t->piece[p].len);
 }
 
 struct agg_table *agg_new(const struct prim_registry *reg, const struct prim_set *set, size_t buckets)
@@ -122,7 +187,7 @@ struct agg_table *agg_new(const struct prim_registry *reg, const struct prim_set
 	prim_key_mask(reg, set, &t->mask);
 	span_of_mask(t);
 	/* whole cache lines: an entry's lookup touches no line another entry shares */
-	t->esize_nominal = (sizeof(struct agg_entry) + (t->hi - t->lo) + 7) & ~(size_t)7;
+	t->esize_nominal = (sizeof(struct agg_entry) + t->klen + 7) & ~(size_t)7;
 	t->esize = t->esize_nominal > 64 ? (t->esize_nominal + 63) & ~(size_t)63 : t->esize_nominal;
 	t->cpc = (AGG_CHUNK_BYTES - sizeof(struct agg_chunk)) / t->esize;
 	if (t->cpc < 64)
@@ -134,7 +199,7 @@ struct agg_table *agg_new(const struct prim_registry *reg, const struct prim_set
 		if (prim_has(set, (enum prim_id)i) && (prim_desc_of(reg, i)->flags & PRIM_SUM))
 			t->sum_id = i;
 	t->seed = hash_seed();
-	t->pkeys = xmalloc(AGG_AHEAD * (t->hi - t->lo) + 1);
+	t->pkeys = xmalloc(AGG_AHEAD * t->klen + 1);
 	return t;
 }
 
@@ -226,14 +291,14 @@ static void grow(struct agg_table *t)
 
 static inline uint64_t key_hash(const struct agg_table *t, const uint8_t *k, int64_t bin)
 {
-	return hash_bytes(k, t->hi - t->lo, t->seed ^ (uint64_t)bin);
+	return hash_bytes(k, t->klen, t->seed ^ (uint64_t)bin);
 }
 
-/* Find-or-insert the key span k (hash h) under bin. */
+/* Find-or-insert the entry key k (hash h) under bin. */
 static struct agg_entry *upsert_hashed(struct agg_table *t, const uint8_t *k, uint64_t h,
     int64_t bin)
 {
-	size_t klen = t->hi - t->lo;
+	size_t klen = t->klen;
 	struct agg_entry **slot = &t->buckets[h & (t->nbuckets - 1)];
 
 	for (struct agg_entry *e = *slot; e; e = e->next)
@@ -259,10 +324,10 @@ static struct agg_entry *upsert_hashed(struct agg_table *t, const uint8_t *k, ui
 }
 
 /* Apply the oldest deferred record. */
-static void pq_apply(struct agg_table *t)
+static inline void pq_apply(struct agg_table *t)
 {
 	const struct agg_pending *q = &t->pq[t->pq_head];
-	const uint8_t *k = t->pkeys + t->pq_head * (t->hi - t->lo);
+	const uint8_t *k = t->pkeys + t->pq_head * t->klen;
 
 	/* dequeued first: nothing below may apply it twice */
 	t->pq_head = (t->pq_head + 1) % AGG_AHEAD;
@@ -290,27 +355,15 @@ static void agg_sync(const struct agg_table *ct)
 
 struct agg_entry *agg_upsert(struct agg_table *t, const struct flow_key *masked, int64_t bin)
 {
-	const uint8_t *k = (const uint8_t *)masked + t->lo;
+	uint8_t k[sizeof(struct flow_key)];
 
+	mask_gather(t, masked, k);
 	agg_sync(t);
 	return upsert_hashed(t, k, key_hash(t, k, bin), bin);
 }
 
-/* The key of rec masked to the table's span, and the same for its sum_* dst half. */
-static inline void mask_span(const struct agg_table *t, const struct flow_key *in, uint8_t *out)
-{
-	/* locals: `out` may alias t for the compiler, which would reload t's fields each byte */
-	const uint8_t *restrict a = (const uint8_t *)in + t->lo;
-	const uint8_t *restrict m = (const uint8_t *)&t->mask + t->lo;
-	uint8_t *restrict o = out;
-	size_t klen = t->hi - t->lo;
-
-	for (size_t j = 0; j < klen; j++)
-		o[j] = a[j] & m[j];
-}
-
 /* rec's key with its dst field moved into the src column (the second row of a sum_* primitive). */
-/* Only the table's span of out is written: mask_span() reads no more. */
+/* Only the table's span of out is written: mask_gather() reads no more. */
 static void sum_swapped(const struct agg_table *t, const struct flow_key *in, struct flow_key *out)
 {
 	size_t off, len;
@@ -325,14 +378,14 @@ static void sum_swapped(const struct agg_table *t, const struct flow_key *in, st
 static void pq_push(struct agg_table *t, const struct flow_key *in, const struct flow_rec *rec,
     int64_t bin)
 {
-	size_t klen = t->hi - t->lo;
+	size_t klen = t->klen;
 	unsigned i;
 
 	if (t->pq_n == AGG_AHEAD)
 		pq_apply(t);
 	i = (t->pq_head + t->pq_n) % AGG_AHEAD;
 	uint8_t *k = t->pkeys + i * klen;
-	mask_span(t, in, k);
+	mask_gather(t, in, k);
 	struct agg_pending *q = &t->pq[i];
 	q->hash = key_hash(t, k, bin);
 	q->bin = bin;
@@ -357,20 +410,21 @@ size_t agg_count_upper(const struct agg_table *t)
 	return t->count + t->pq_n;	/* a sum_* record queues its two halves: pq_n counts both */
 }
 
+static struct agg_entry *find_key(const struct agg_table *t, const uint8_t *k, int64_t bin);
+
 size_t agg_new_keys(const struct agg_table *t, const struct flow_rec *rec, int64_t bin)
 {
-	struct flow_key a, b, swapped;
+	uint8_t a[sizeof(struct flow_key)], b[sizeof(struct flow_key)];
+	struct flow_key swapped;
 	size_t n;
 
-	memset(&a, 0, sizeof(a));
-	mask_span(t, &rec->k, (uint8_t *)&a + t->lo);
-	n = agg_find(t, &a, bin) == NULL;
+	mask_gather(t, &rec->k, a);
+	n = find_key(t, a, bin) == NULL;
 	if (t->sum_id >= 0) {
 		sum_swapped(t, &rec->k, &swapped);
-		memset(&b, 0, sizeof(b));
-		mask_span(t, &swapped, (uint8_t *)&b + t->lo);
+		mask_gather(t, &swapped, b);
 		/* both halves of one record may be one key (src == dst): one entry */
-		if (agg_find(t, &b, bin) == NULL && memcmp(&a, &b, sizeof(a)) != 0)
+		if (find_key(t, b, bin) == NULL && memcmp(a, b, t->klen) != 0)
 			n++;
 	}
 	return n;
@@ -388,7 +442,7 @@ size_t agg_memory_at(const struct agg_table *t, size_t entries)
 	if (!chunks)
 		chunks = 1;
 	return sizeof(*t) + nb * sizeof(*t->buckets) + chunks * chunk_bytes +
-	    AGG_AHEAD * (t->hi - t->lo);
+	    AGG_AHEAD * t->klen;
 }
 
 void agg_account(struct agg_table *t, const struct flow_rec *rec, int64_t bin)
@@ -405,12 +459,12 @@ void agg_account(struct agg_table *t, const struct flow_rec *rec, int64_t bin)
 void agg_entry_key(const struct agg_table *t, const struct agg_entry *e, struct flow_key *out)
 {
 	memset(out, 0, sizeof(*out));
-	memcpy((uint8_t *)out + t->lo, e->key, t->hi - t->lo);
+	scatter(t, e->key, out);
 }
 
 void agg_entry_span(const struct agg_table *t, const struct agg_entry *e, struct flow_key *out)
 {
-	memcpy((uint8_t *)out + t->lo, e->key, t->hi - t->lo);
+	scatter(t, e->key, out);
 }
 
 struct agg_entry *agg_next(const struct agg_table *t, const struct agg_entry *prev)
@@ -466,17 +520,24 @@ size_t agg_memory(const struct agg_table *t)
 	    t->nchunks * (sizeof(struct agg_chunk) + t->cpc * t->esize);
 }
 
-struct agg_entry *agg_find(const struct agg_table *t, const struct flow_key *masked, int64_t bin)
+/* The entry of key bytes k under bin, or NULL. */
+static struct agg_entry *find_key(const struct agg_table *t, const uint8_t *k, int64_t bin)
 {
-	const uint8_t *k = (const uint8_t *)masked + t->lo;
-	size_t klen = t->hi - t->lo;
 	uint64_t h = key_hash(t, k, bin);
 
 	agg_sync(t);
 	for (struct agg_entry *e = t->buckets[h & (t->nbuckets - 1)]; e; e = e->next)
-		if (e->hash == h && e->bin == bin && memcmp(e->key, k, klen) == 0)
+		if (e->hash == h && e->bin == bin && memcmp(e->key, k, t->klen) == 0)
 			return e;
 	return NULL;
+}
+
+struct agg_entry *agg_find(const struct agg_table *t, const struct flow_key *masked, int64_t bin)
+{
+	uint8_t k[sizeof(struct flow_key)];
+
+	mask_gather(t, masked, k);
+	return find_key(t, k, bin);
 }
 
 void agg_delete(struct agg_table *t, struct agg_entry *e)
@@ -564,7 +625,7 @@ size_t agg_entry_size(const struct agg_table *t)
 /* Where an entry's optional trailing region (agg_new_ext) starts. */
 static size_t ext_off(const struct agg_table *t)
 {
-	return (sizeof(struct agg_entry) + (t->hi - t->lo) + 7) & ~(size_t)7;
+	return (sizeof(struct agg_entry) + t->klen + 7) & ~(size_t)7;
 }
 
 struct agg_table *agg_new_ext(const struct prim_registry *reg, const struct prim_set *set,
