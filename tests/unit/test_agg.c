@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* test_agg.c: the aggregation table: masking, sum_*, bins, growth, iteration order, clear, deferred accounting. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "model/prim.h"
@@ -7,6 +9,7 @@
 #include "tap.h"
 
 #include "frec.h"
+#include "xorshift.h"
 
 static struct flow_rec mk(uint8_t src, uint8_t dst, uint16_t sport, uint16_t dport, uint64_t bytes)
 {
@@ -230,8 +233,89 @@ static void test_deferred_accounting(void)
 	agg_free(t);
 }
 
+/*
+ * Tables of random primitive sets (BGP text fields and keys far apart in
+ * struct flow_key among them): records drawn from a few distinct keys,
+ * then every entry's key and sums compared with a brute force over the
+ * records masked by prim_key_mask().
+ */
+static void test_random_sets(void)
+{
+	static const char *sets[] = {
+		"peer_src_ip,src_as,dst_as,as_path,std_comm,local_pref",
+		"tag,dst_host,lrg_comm,src_med",
+		"src_host,dst_host,src_port,dst_port,proto",
+		"label,in_iface,as_path,src_as_path,tag2",
+		"sum_host,as_path",
+	};
+	uint64_t seed = 42;
+	int bad = 0;
+
+	for (size_t si = 0; si < sizeof(sets) / sizeof(sets[0]); si++) {
+		struct prim_set set;
+		struct flow_key mask;
+		prim_parse_list(NULL, sets[si], &set, NULL, 0);
+		prim_key_mask(NULL, &set, &mask);
+		struct agg_table *t = agg_new(NULL, &set, 1);
+		enum { NKEYS = 40, NREC = 3000 };
+		static struct flow_rec base[NKEYS];
+		static struct flow_key want[NKEYS];
+		uint64_t want_bytes[NKEYS] = { 0 };
+		for (int i = 0; i < NKEYS; i++) {
+			uint8_t *b = (uint8_t *)&base[i].k;
+			memset(&base[i], 0, sizeof(base[i]));
+			for (size_t j = 0; j < sizeof(base[i].k); j++)
+				b[j] = (uint8_t)xorshift64(&seed);
+			snprintf(base[i].k.as_path, sizeof(base[i].k.as_path), "65%03d 650%02d", i % 7, i);
+			snprintf(base[i].k.src_as_path, sizeof(base[i].k.src_as_path), "%d", i % 3);
+			snprintf(base[i].k.std_comm, sizeof(base[i].k.std_comm), "65000:%d", i % 5);
+			snprintf(base[i].k.lrg_comm, sizeof(base[i].k.lrg_comm), "1:2:%d", i);
+			snprintf(base[i].k.label, sizeof(base[i].k.label), "l%d", i % 4);
+			base[i].packets = 1;
+		}
+		if (strncmp(sets[si], "sum_", 4) == 0)
+			continue;	/* sum_* rows: test_sum_host */
+		for (int i = 0; i < NKEYS; i++)
+			for (size_t j = 0; j < sizeof(want[i]); j++)
+				((uint8_t *)&want[i])[j] = ((uint8_t *)&base[i].k)[j] & ((uint8_t *)&mask)[j];
+		for (int r = 0; r < NREC; r++) {
+			int i = (int)(xorshift64(&seed) % NKEYS);
+			base[i].bytes = xorshift64(&seed) % 1500;
+			want_bytes[i] += base[i].bytes;
+			agg_account(t, &base[i], 0);
+		}
+		/* distinct keys after masking, with their byte sums */
+		size_t n = 0;
+		for (int i = 0; i < NKEYS; i++) {
+			int first = 1;
+			for (int j = 0; j < i; j++)
+				if (memcmp(&want[i], &want[j], sizeof(want[i])) == 0)
+					first = 0;
+			n += first;
+		}
+		if (agg_count(t) != n)
+			bad++;
+		for (struct agg_entry *e = agg_next(t, NULL); e; e = agg_next(t, e)) {
+			struct flow_key k;
+			uint64_t sum = 0;
+			int found = 0;
+			agg_entry_key(t, e, &k);
+			for (int i = 0; i < NKEYS; i++)
+				if (memcmp(&want[i], &k, sizeof(k)) == 0) {
+					sum += want_bytes[i];
+					found = 1;
+				}
+			if (!found || sum != e->bytes)
+				bad++;
+		}
+		agg_free(t);
+	}
+	is_int(bad, 0, "random sets: each entry's key is the masked record key, with its records' bytes");
+}
+
 int main(void)
 {
+	test_random_sets();
 	test_mask_and_add();
 	test_sum_host();
 	test_none_and_bins();
