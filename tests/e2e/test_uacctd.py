@@ -249,8 +249,16 @@ def test_uacctd_against_reference_and_tallies(net, tmp_path):
             out = tmp_path / d / "out.csv"
             wait_for(lambda: out.exists() and csv_totals(out.read_text()) == exp, 20)
             got[d] = csv_totals(out.read_text()) if out.exists() else {}
-        mem = {"ours": memory_rows(PMACCT, tmp_path / "ours" / "mem.pipe"),
-               "ref": memory_rows(REF_PMACCT, tmp_path / "ref" / "mem.pipe")}
+        mem = {}
+        for d, client in (("ours", PMACCT), ("ref", REF_PMACCT)):
+            pipe = tmp_path / d / "mem.pipe"
+            wait_for(lambda: memory_rows(client, pipe) == exp, 10)
+            mem[d] = memory_rows(client, pipe)
+        # SIGUSR1: every logged packet received, none skipped or dropped
+        total = sum(p for p, _ in tallies.values())
+        ours.send_signal(signal.SIGUSR1)
+        want = f"stats [nflog,{G_OURS}] "
+        wait_for(lambda: want in (tmp_path / "ours" / "daemon.log").read_text(), 10)
     finally:
         rc = stop(ours, graceful=True)
         stop(ref, graceful=False)
@@ -260,6 +268,9 @@ def test_uacctd_against_reference_and_tallies(net, tmp_path):
     assert mem["ours"] == mem["ref"] == exp, f"memory: ours {mem['ours']}\nref {mem['ref']}"
     assert rc == 0, ours_log
     assert "OK, Exiting" in ours_log
+    stats = [ln for ln in ours_log.splitlines() if want in ln]
+    assert stats and f"received_packets={total} dropped_packets=0" in stats[0], ours_log
+    assert "skipped" not in ours_log, ours_log
 
 
 def test_group_taken_is_an_error(net, tmp_path):
