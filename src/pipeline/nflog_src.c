@@ -34,8 +34,10 @@ void nflog_src_ifindexes(const struct nflog_pkt *p, uint32_t *in, uint32_t *out)
 
 static int fail(struct nflog_src *s, const char *what)
 {
-	log_err(WHO, "%s (NFLOG group %u): %s. Exiting.", what, (unsigned)s->cfg->uacctd_group,
-	    strerror(errno));
+	int e = errno;
+	log_err(WHO, "%s (NFLOG group %u): %s%s. Exiting.", what, (unsigned)s->cfg->uacctd_group,
+	    strerror(e), e == EPERM ? " (uacctd needs CAP_NET_ADMIN: run it as root or give it the "
+	    "capability)" : "");
 	nflog_src_close(s);
 	return -1;
 }
@@ -47,7 +49,7 @@ int nflog_src_open(struct nflog_src *s, struct core_cfg *cfg)
 	s->fd = -1;
 	s->snaplen = cfg->snaplen ? cfg->snaplen : 128;
 	if (!(s->h = nflog_open()))
-		return fail(s, "cannot open a Netlink NFLOG socket (uacctd needs CAP_NET_ADMIN)");
+		return fail(s, "cannot open a Netlink NFLOG socket");
 	/* no-ops on Linux >= 3.17, needed before */
 	(void)nflog_unbind_pf(s->h, AF_INET);
 	(void)nflog_unbind_pf(s->h, AF_INET6);
@@ -109,14 +111,6 @@ static void on_packet(void *arg, const struct nflog_pkt *p)
 	pipeline_record(s->pl, &rec, &h, s->frame);
 }
 
-static uint64_t bad_total(const struct nflog_src *s)
-{
-	uint64_t n = 0;
-	for (int i = 0; i < NFLOG_BAD_COUNT; i++)
-		n += s->st.bad[i];
-	return n;
-}
-
 void nflog_src_log_stats(struct nflog_src *s, struct pipeline *pl)
 {
 	uint64_t dropped = s->overruns;
@@ -158,7 +152,6 @@ static void health_refresh(struct nflog_src *s, const struct pipeline *pl, bool 
 	s->health_ms = ms;
 	snprintf(hc.source, sizeof(hc.source), "nflog group %u", (unsigned)s->cfg->uacctd_group);
 	hc.received = s->st.packets;
-	hc.filtered = bad_total(s);
 	hc.decoded = pl->dstats.decoded;
 	for (int i = 0; i < PKT_DROP_COUNT && i < HEALTH_MAX_DROPS; i++)
 		hc.drops[i] = pl->dstats.drops[i];
