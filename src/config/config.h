@@ -266,6 +266,10 @@ struct core_cfg {
 	uint32_t flow_lifetime;		/* pmacctd_flow_lifetime, default 60 */
 	uint32_t frag_buffer_size;	/* pmacctd_frag_buffer_size */
 	uint32_t flow_buffer_size;	/* pmacctd_flow_buffer_size */
+	/* uacctd: the NFLOG source */
+	uint32_t uacctd_group;		/* NFLOG group joined (-g), default 0 */
+	uint32_t uacctd_nl_size;	/* netlink buffer bytes, default 131072 */
+	uint32_t uacctd_threshold;	/* packets the kernel queues before a delivery, default 1 */
 
 	/* *_net and *_as sources, map reloads */
 	char *net_source;		/* [pm|nf|sf]acctd_net: file, mask, longest, ... */

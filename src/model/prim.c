@@ -431,24 +431,67 @@ void prim_key_layout_span(size_t lo, size_t hi, struct key_layout *out)
 	out->single_off = (uint32_t)lo;
 }
 
-/* The BGP group of `-a` in pmacct 1.7.7's order (which is not the column order). */
-static const enum prim_id bgp_list_order[] = {
-	P_SRC_AS, P_DST_AS, P_AS_PATH, P_STD_COMM, P_EXT_COMM, P_LRG_COMM, P_LOCAL_PREF, P_MED,
-	P_SRC_AS_PATH, P_SRC_STD_COMM, P_SRC_EXT_COMM, P_SRC_LRG_COMM, P_SRC_LOCAL_PREF, P_SRC_MED,
-	P_PEER_SRC_AS, P_PEER_DST_AS, P_PEER_DST_IP,
+/*
+ * The primitives of each `-a` group in pmacct 1.7.7's order (the union of its
+ * pmacctd, nfacctd, sfacctd and uacctd lists, which agree; not the column
+ * order).  A primitive of a group not named here follows the named ones, in
+ * table order.
+ */
+static const char *const list_order[] = {
+	"cos", "etype", "src_mac", "dst_mac", "vlan",
+	"src_host", "dst_host", "src_mask", "dst_mask", "src_net", "dst_net", "proto", "tos",
+	"src_port", "dst_port", "tcpflags",
+	"src_as", "dst_as", "as_path", "std_comm", "ext_comm", "lrg_comm", "local_pref", "med",
+	"src_as_path", "src_std_comm", "src_ext_comm", "src_lrg_comm", "src_local_pref", "src_med",
+	"peer_src_as", "peer_dst_as", "peer_dst_ip",
+	"fw_event", "nat_event", "post_nat_src_host", "post_nat_dst_host", "post_nat_src_port",
+	"post_nat_dst_port",
+	"vxlan", "tunnel_src_mac", "tunnel_dst_mac", "tunnel_src_host", "tunnel_dst_host",
+	"tunnel_proto", "tunnel_tos", "tunnel_src_port", "tunnel_dst_port",
+	"mpls_label_bottom", "mpls_label_top", "mpls_stack_depth", "mpls_vpn_rd", "mpls_pw_id",
+	"class", "flows", "src_host_country", "dst_host_country", "src_host_pocode",
+	"dst_host_pocode", "src_host_coords", "dst_host_coords", "in_iface", "out_iface",
+	"peer_src_ip", "sampling_rate", "sampling_direction", "tag", "tag2", "label",
+	"export_proto_seqno", "export_proto_version", "export_proto_sysid", "src_roa", "dst_roa",
+	"timestamp_start", "timestamp_end", "timestamp_arrival", "timestamp_export",
 };
 
-/* The i-th primitive `-a` considers for group g: the BGP group in 1.7.7's order, the rest in table order. */
+/* The built-in row named `name` (hidden slots have no name), or -1. */
+static int builtin_id(const char *name)
+{
+	for (int i = 0; i < P_COUNT; i++)
+		if (prim_builtin[i].name[0] && strcmp(prim_builtin[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+static bool in_list_order(const char *name)
+{
+	for (size_t k = 0; k < NELEM(list_order); k++)
+		if (strcmp(list_order[k], name) == 0)
+			return true;
+	return false;
+}
+
+/* The i-th primitive `-a` considers for group g: list_order's, then the group's others; -1 after. */
 static int list_id(const char *g, int i)
 {
-	if (strcmp(g, "BGP"))
-		return i < P_COUNT ? i : -1;
-	return (size_t)i < NELEM(bgp_list_order) ? (int)bgp_list_order[i] : -1;
+	for (size_t k = 0; k < NELEM(list_order); k++) {
+		int id = builtin_id(list_order[k]);
+		if (id >= 0 && strcmp(prim_builtin[id].group, g) == 0 && i-- == 0)
+			return id;
+	}
+	for (int id = 0; id < P_COUNT; id++)
+		if (prim_builtin[id].name[0] && strcmp(prim_builtin[id].group, g) == 0 &&
+		    !in_list_order(prim_builtin[id].name) && i-- == 0)
+			return id;
+	return -1;
 }
 
 void prim_print_list(uint8_t src, const char *banner)
 {
-	static const char *const groups[] = { "L2", "L3", "L4", "BGP", "NAT", "MPLS", "MISC", "TIME" };
+	static const char *const groups[] = { "L2", "L3", "L4", "BGP", "NAT", "TUNNEL", "MPLS", "MISC",
+		"TIME" };
 
 	printf("%s\n", banner);
 	for (size_t g = 0; g < NELEM(groups); g++) {

@@ -43,6 +43,7 @@ DAEMONS = {
     "pmacctd": PMACCTD,
     "nfacctd": Path(os.environ.get("NFACCTD", BIN / "nfacctd")),
     "sfacctd": Path(os.environ.get("SFACCTD", BIN / "sfacctd")),
+    "uacctd": Path(os.environ.get("UACCTD", BIN / "uacctd")),
 }
 PMACCT = Path(os.environ.get("PMACCT", BIN / "pmacct"))
 CAPTURES = {"pmacctd": "examples/demo.pcap", "nfacctd": "examples/netflow-v5.pcap"}
@@ -129,6 +130,8 @@ def daemon_of(block):
         return block.marker_arg
     keys = [k for k, _, _ in keys_of(block.text)]
     plugins = plugin_list(block.text)
+    if any(k.startswith("uacctd_") for k in keys):
+        return "uacctd"
     if any(k.startswith("sfacctd_") for k in keys):
         return "sfacctd"
     if any(k.startswith("nfacctd_") for k in keys) or any(t == "tee" for t, _ in plugins):

@@ -16,8 +16,9 @@ import pytest
 from conftest import DAEMON_ENV, PMACCTD, REPO, needs, skip_or_fail
 
 BUILD = PMACCTD.parent
-PAGES = ["man8/pmacctd.8", "man8/nfacctd.8", "man8/sfacctd.8", "man1/pmacct.1", "man5/pmacct.conf.5"]
-DAEMONS = ["pmacctd", "nfacctd", "sfacctd"]
+PAGES = ["man8/pmacctd.8", "man8/nfacctd.8", "man8/sfacctd.8", "man8/uacctd.8", "man1/pmacct.1",
+         "man5/pmacct.conf.5"]
+DAEMONS = ["pmacctd", "nfacctd", "sfacctd", "uacctd"]
 
 
 def demo_rows(out):
