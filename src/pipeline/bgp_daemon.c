@@ -447,10 +447,11 @@ static int hook_established(void *arg, struct bgp_sess *s)
 static void hook_update_begin(void *arg, struct bgp_sess *s)
 {
 	struct bgp_conn *c = arg;
-	(void)s;
 	bgp_rib_upd_begin(&c->upd);
 	if (c->d->rib)
 		bgp_rib_wrlock(c->d->rib);
+	if (c->d->sink.update_begin && s->peer >= 0)
+		c->d->sink.update_begin(c->d->sink.arg, s->peer);
 }
 
 static void hook_nlri(void *arg, struct bgp_sess *s, const struct bgp_nlri *n, const struct bgp_attrs *a)

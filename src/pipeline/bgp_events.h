@@ -29,6 +29,8 @@ struct bgp_event_sink {
 	 */
 	void (*peer_down)(void *arg, int peer, const struct bgp_peer_id *id, uint8_t code,
 	    uint8_t subcode, const char *why);
+	/* An UPDATE of peer begins: its nlri() calls follow (with the RIB write-locked). */
+	void (*update_begin)(void *arg, int peer);
 	/*
 	 * One prefix announced or withdrawn (n->withdraw).  a is the UPDATE's
 	 * attributes as decoded; attr the interned set the RIB now holds for it

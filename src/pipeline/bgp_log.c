@@ -132,6 +132,9 @@ struct bgp_log {
 	_Atomic uint64_t seq;		/* pmacct's one sequence: +1 per log line, +1 per dump */
 	atomic_bool reopen;
 	unsigned tsflags;		/* timefmt TF_* from the timestamps_* keys */
+	/* the timestamp of the UPDATE being logged: one for all its prefixes, as 1.7.7 */
+	char upd_ts[64];
+	bool upd_ts_set;
 
 	/* message log */
 	bool msglog;
@@ -770,6 +773,16 @@ static int find_route(const struct bgp_rib *rib, int peer, const struct bgp_nlri
 	return -1;
 }
 
+static void hook_update_begin(void *arg, int peer)
+{
+	struct bgp_log *l = arg;
+
+	(void)peer;
+	l->upd_ts_set = l->msglog;
+	if (l->upd_ts_set)
+		ts_now(l, l->upd_ts, sizeof(l->upd_ts));
+}
+
 static void hook_nlri(void *arg, int peer, const struct bgp_peer_id *id, const struct bgp_nlri *n,
     const struct bgp_attrs *a, const struct bgp_attr *attr)
 {
@@ -799,7 +812,10 @@ static void hook_nlri(void *arg, int peer, const struct bgp_peer_id *id, const s
 		/* else the prefix alone: the route is gone already, or not told apart */
 	}
 	route_from_nlri(&v, n, attr);
-	ts_now(l, ts, sizeof(ts));
+	if (l->upd_ts_set)
+		snprintf(ts, sizeof(ts), "%s", l->upd_ts);
+	else	/* no update_begin() came (a sink driven prefix by prefix) */
+		ts_now(l, ts, sizeof(ts));
 	line_head(l, &b, n->withdraw ? "withdraw" : "update", ts, ps, "log");
 	render_route(&b, &v, NULL);
 	mlog_emit(l, ps, &b);
@@ -1246,7 +1262,7 @@ struct bgp_log *bgp_log_new(const struct core_cfg *cfg, char *err, size_t errlen
 	    (cfg->timestamps_since_epoch ? TF_EPOCH : 0);
 	l->max_peers = bc->max_peers ? (int)bc->max_peers : DEFAULT_MAX_PEERS;
 	l->sink = (struct bgp_event_sink){ .arg = l, .peer_up = hook_peer_up, .peer_down = hook_peer_down,
-	    .nlri = hook_nlri, .tick = hook_tick };
+	    .update_begin = hook_update_begin, .nlri = hook_nlri, .tick = hook_tick };
 
 	if (bgp_log_check(cfg, err, errlen) < 0)
 		goto fail;

@@ -131,7 +131,8 @@ int main(void)
 	cfg.bgp.port = (uint32_t)free_port();
 	cfg.bgp.as = 65000;
 	cfg.bgp.max_peers = 4;
-	struct bgp_event_sink sink = { &c, ev_up, ev_down, ev_nlri, ev_tick };
+	struct bgp_event_sink sink = { .arg = &c, .peer_up = ev_up, .peer_down = ev_down, .nlri = ev_nlri,
+		.tick = ev_tick };
 	struct bgp_daemon *d = bgp_daemon_open(&cfg, rib, &sink);
 	ok(d != NULL, "listener open on 127.0.0.1:%u", cfg.bgp.port);
 	if (!d)

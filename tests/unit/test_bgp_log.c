@@ -207,6 +207,7 @@ struct peer {
 	struct bgp_session s;
 	int seen;
 	bool wd_after;		/* withdrawals given to the sink after the RIB applied them */
+	bool slow;		/* 3 ms between the prefixes of an UPDATE */
 };
 
 static void on_nlri(void *arg, const struct bgp_nlri *n, const struct bgp_attrs *a)
@@ -215,6 +216,8 @@ static void on_nlri(void *arg, const struct bgp_nlri *n, const struct bgp_attrs 
 	struct bgp_route r;
 	const struct bgp_attr *attr = NULL;
 
+	if (p->slow && p->seen)
+		usleep(3000);
 	p->seen++;
 	bgp_rib_wrlock(p->rib);
 	if (n->withdraw && p->wd_after) {
@@ -248,6 +251,10 @@ static void update(struct peer *p, const struct ub *wd, const struct ub *at, con
 	put(&body, at->b, at->n);
 	put(&body, nl->b, nl->n);
 	p->seen = 0;
+	if (p->slow)
+		usleep(3000);
+	if (p->sink->update_begin)	/* as the BGP thread: once per UPDATE, before its prefixes */
+		p->sink->update_begin(p->sink->arg, p->idx);
 	enum bgp_action act = bgp_decode_update(body.b, body.n, &p->s, &a, on_nlri, p, &e);
 	ok(act == BGP_ACT_OK && p->seen > 0, "UPDATE decoded (%d NLRI)", p->seen);
 }
@@ -797,6 +804,41 @@ static void test_withdraw_after(void)
 	bgp_rib_free(rib);
 }
 
+/* The prefixes of one UPDATE share its timestamp, however long the UPDATE takes (1.7.7). */
+static void test_update_timestamp(void)
+{
+	struct core_cfg cfg;
+	char err[256], path[256];
+	struct bgp_rib_cfg rc = { .max_peers = 4 };
+	struct bgp_rib *rib = bgp_rib_new(&rc);
+	struct peer p;
+	struct lines ls;
+
+	cfg_init(&cfg);
+	cfg.bgp.dump_file = NULL;
+	cfg.bgp.dump_latest_file = NULL;
+	snprintf(path, sizeof(path), "%s/one_ts.json", dir);
+	cfg.bgp.msglog_file = path;
+	struct bgp_log *l = bgp_log_new(&cfg, err, sizeof(err));
+	const struct bgp_event_sink *s = bgp_log_sink(l);
+	peer_up(&p, rib, s, 2, 1000, 0);
+	p.slow = true;
+	bird_v6(&p, false);	/* two UPDATEs of a prefix each, 3 ms apart */
+	bird_v6(&p, true);	/* one UPDATE withdrawing both, its prefixes 3 ms apart */
+	peer_down(&p);
+	bgp_log_free(l);
+	read_lines(path, &ls);
+	is_int(ls.n, 6, "log_init, 2 updates, 2 withdrawals, log_close");
+	if (ls.n == 6) {
+		ok(strcmp(str_of(ls.v[2], "timestamp"), str_of(ls.v[1], "timestamp")) != 0,
+		    "two UPDATEs: a timestamp each");
+		is_str(str_of(ls.v[4], "timestamp"), str_of(ls.v[3], "timestamp"),
+		    "the two withdrawals of one UPDATE: one timestamp");
+	}
+	free_lines(&ls);
+	bgp_rib_free(rib);
+}
+
 /* --- Kafka through build/kafka_mock (a librdkafka mock cluster) --- */
 
 struct mock {
@@ -1122,6 +1164,7 @@ int main(void)
 	test_log_and_dump();
 	test_reopen_and_pipe();
 	test_withdraw_after();
+	test_update_timestamp();
 	test_kafka();
 	test_ebgp();
 	test_sorted_comms();
