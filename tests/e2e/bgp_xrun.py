@@ -75,12 +75,12 @@ class Collector:
         return (self.d / "nf.log").read_text(errors="replace")
 
     def speak(self, src, routes, asn=65001, rid=None, hold=180):
-        """A raw iBGP speaker from `src` announcing `routes` (bgp_peers.Route), then
-        End-of-RIB; kept open until stop()."""
+        """A raw iBGP speaker from `src` announcing `routes` (bgp_peers.Route, or an UPDATE's
+        bytes), then End-of-RIB; kept open until stop()."""
         caps = [bw.cap(1, struct.pack("!HBB", 1, 0, 1)), bw.cap(65, struct.pack("!I", asn))]
         sp = bw.Speaker(src, self.bgp_port, asn, rid or src, caps, hold=hold)
         for r in routes:
-            sp.send(bw.route_update(r))
+            sp.send(r if isinstance(r, bytes) else bw.route_update(r))
         sp.send(bw.end_of_rib(1, 1))
         assert sp.alive(1.0), f"{self.binary} ended the session of {src}:\n{self.log()[-1500:]}"
         self.speakers.append(sp)
