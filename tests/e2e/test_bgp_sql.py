@@ -256,9 +256,13 @@ def test_rows_as_1_7_7(runs, kind, variant, request):
         known(request, NO_FLOWS, *((SRC_COLS,) if variant == "xauto" else ()))
     ref, ours = runs["ref"][0][(kind, variant)], runs["ours"][0][(kind, variant)]
     assert ref, f"1.7.7 wrote no {kind} rows:\n{runs['ref'][1][-3000:]}"
-    assert sum(int(r["packets"]) for r in ref) == TIMES * sum(f[3] for f in FLOWS), \
-        "1.7.7 counted every datagram"
-    assert regroup(ours, kind) == regroup(ref, kind)
+    sent = TIMES * sum(f[3] for f in FLOWS)
+    assert sum(int(r["packets"]) for r in ours) == sent, "ours counted every datagram"
+    if sum(int(r["packets"]) for r in ref) == sent:
+        assert regroup(ours, kind) == regroup(ref, kind)
+    else:   # 1.7.7 lost datagrams (a loaded host): the rows without their counters
+        keys = lambda rows: {k[:-1] for k in regroup(rows, kind)}
+        assert keys(ours) == keys(ref)
 
 
 @pytest.mark.parametrize("kind", BACKENDS)
