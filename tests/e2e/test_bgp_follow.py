@@ -18,6 +18,11 @@ skip_subas text parser, the next hop its default-route follow takes, a second
 follow that never resolves) both its value and ours are asserted, and
 docs/differences.md has the evidence.
 
+IPv6 (test_follow_nexthop_ipv6_as_1_7_7): 1.7.7 does print peer_dst_ip for IPv6
+destinations, so bgp_follow_nexthop(_external) is compared with 1.7.7 itself there,
+in a network namespace whose loopback holds the speakers' IPv6 addresses
+(tests/e2e/bgp_follow6_run.py runs inside it).
+
 pmacct also spoils the record that follows one whose default-route follow ran
 out (every BGP field empty): each compared flow is sent after a sacrificial one
 (SPARE), and a flow with two outcomes fails the run.
@@ -27,6 +32,8 @@ import concurrent.futures
 import json
 import os
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -208,3 +215,58 @@ def test_peer_dst_ip_as_master(results, name):
         "1.7.7 prints no IPv4 peer_dst_ip"
     bad = compare(r["ours"], r["master"], KNOWN[name], ["peer_ip_dst"])
     assert not bad, "\n".join(bad)
+
+
+# ---------------------------------------------------------------------------
+# IPv6: 1.7.7 prints peer_dst_ip for IPv6 destinations, so its bgp_follow_nexthop is
+# compared directly.  The speakers need addresses of their own: a network namespace
+# (created and deleted here, root only) whose loopback holds them.
+
+RUN6 = Path(__file__).resolve().parent / "bgp_follow6_run.py"
+NS6_ADDRS = ("2001:db8::a", "2001:db9::b", "2001:dba::c")
+NH6 = "bgp_follow_nexthop: 2001:db8::a/128, 2001:db9::b/128, 2001:dba::c/128\n"
+CONFIGS6 = {"nexthop6": NH6, "nexthop6_external": NH6 + "bgp_follow_nexthop_external: true\n"}
+
+
+@pytest.fixture(scope="module")
+def netns6():
+    if os.geteuid() != 0 or subprocess.run(["ip", "netns", "list"], capture_output=True).returncode:
+        pytest.skip("needs root and `ip netns` for the IPv6 speakers' addresses")
+    ns = f"pmng-bgpf-{os.getpid()}"
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    try:
+        subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
+        for a in NS6_ADDRS:
+            subprocess.run(["ip", "-n", ns, "addr", "add", f"{a}/128", "dev", "lo", "nodad"], check=True)
+        yield ns
+    finally:
+        subprocess.run(["ip", "netns", "del", ns], check=False)
+
+
+@pytest.fixture(scope="module")
+def results6(netns6, tmp_path_factory):
+    def one(binary, d, port, extra):
+        r = subprocess.run(["ip", "netns", "exec", netns6, sys.executable, str(RUN6), str(binary), str(d),
+                            str(port), str(port + 1), extra], capture_output=True, text=True, timeout=90)
+        assert r.returncode == 0, r.stderr[-2000:]
+        return {(o["ip_src"], o["ip_dst"]): o for o in map(json.loads, r.stdout.splitlines())}
+    jobs, port = {}, 20000
+    with concurrent.futures.ThreadPoolExecutor(4) as ex:
+        for name, extra in CONFIGS6.items():
+            for who, b in binaries():
+                if not b.exists():
+                    skip_or_fail(f"{who} nfacctd missing at {b}", module=True)
+                jobs[(name, who)] = ex.submit(one, b, tmp_path_factory.mktemp(f"{name}-{who}"), port, extra)
+                port += 2
+        return {k: f.result() for k, f in jobs.items()}
+
+
+@pytest.mark.parametrize("name", CONFIGS6)
+def test_follow_nexthop_ipv6_as_1_7_7(results6, name):
+    """peer_dst_ip and every other field as 1.7.7: the route's prefix is followed (B's /64 for
+    the record's address is not taken), a default route leads to the next peer's default."""
+    ref, ours = results6[(name, "ref")], results6[(name, "ours")]
+    assert len(ref) == 3 and all(r["peer_ip_dst"] for r in ref.values()), ref
+    strip = lambda rows: {k: {f: v for f, v in r.items() if f not in ("packets", "bytes")}
+                          for k, r in rows.items()}
+    assert strip(ours) == strip(ref)
