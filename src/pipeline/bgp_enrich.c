@@ -253,14 +253,15 @@ uint32_t bgp_path_peer_as(const char *path, bool skip_subas)
 	uint32_t first_sub = 0;
 	bool in_confed = false;
 
+	/* a path that starts with a set (AS_SET or AS_CONFED_SET) has no first AS: 0, as 1.7.7 */
+	if (!skip_subas)
+		return *path == '{' || *path == '[' ? 0 : dec_u32(path + (*path == '('));
 	for (const char *t = path; *t;) {
 		bool open = *t == '(' || *t == '[';
 		const char *d = t;
 		while (*d == '(' || *d == '{' || *d == '[')
 			d++;
 		uint32_t asn = dec_u32(d);
-		if (!skip_subas)
-			return asn;
 		const char *e = strchr(t, ' ');
 		size_t n = e ? (size_t)(e - t) : strlen(t);
 		bool close = n && (t[n - 1] == ')' || t[n - 1] == ']');
@@ -698,14 +699,16 @@ static bool lookup(const struct bgp_enrich *e, int peer, const struct fr_ip *ip,
 
 /*
  * Look the sides wanted up from peer, following default routes
- * (bgp_follow_default): a default route is not a result then, its next hop
- * is the next peer asked for the sides still unresolved.
+ * (bgp_follow_default): while follows are left a default route is not a
+ * result, its next hop is the next peer asked for the sides still
+ * unresolved; once none are left a default route is an ordinary match (as
+ * pmacct: with 1 follow, a prefix B does not know gets B's default route,
+ * its next hop as peer_dst_ip).  At most follow_default + 1 peers are asked.
  */
 static void lookup_sides(const struct bgp_enrich *e, int peer, const struct flow_key *k,
     const struct bgp_rd *rd, const struct bgp_addr *nh, struct hit *s, struct hit *d)
 {
 	uint32_t left = rd ? 0 : e->follow_default;
-	bool follow = left > 0;
 
 	s->ok = d->ok = false;
 	for (;;) {
@@ -718,7 +721,7 @@ static void lookup_sides(const struct bgp_enrich *e, int peer, const struct flow
 			if (!sides[i] || sides[i]->ok ||
 			    !lookup(e, peer, ips[i], rd, i ? nh : NULL, &r))
 				continue;
-			if (follow && r.plen == 0) {
+			if (left > 0 && r.plen == 0) {
 				def = r;
 				have_def = true;
 				continue;
@@ -727,15 +730,14 @@ static void lookup_sides(const struct bgp_enrich *e, int peer, const struct flow
 			sides[i]->peer = peer;
 			sides[i]->r = r;
 		}
-		if (!follow || ((!sides[0] || s->ok) && (!sides[1] || d->ok)))
+		if (left == 0 || ((!sides[0] || s->ok) && (!sides[1] || d->ok)))
 			return;
-		if (!have_def || left == 0 || !def.attr || !def.attr->next_hop.afi)
+		if (!have_def || !def.attr || !def.attr->next_hop.afi)
 			return;
 		left--;
-		int next = bgp_rib_peer_find(e->rib, &def.attr->next_hop);
-		if (next < 0 || next == peer)
+		/* a default route pointing at its own peer: asked again, with one follow less */
+		if ((peer = bgp_rib_peer_find(e->rib, &def.attr->next_hop)) < 0)
 			return;
-		peer = next;
 	}
 }
 
@@ -755,17 +757,31 @@ static bool addr_eq(const struct bgp_addr *a, const struct bgp_addr *b)
 	return a->afi == b->afi && memcmp(a->a, b->a, a->afi == BGP_AFI_IPV4 ? 4 : 16) == 0;
 }
 
+/* The network address of a route's prefix, as a record address. */
+static void route_net(const struct bgp_route *r, struct fr_ip *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->af = r->afi == BGP_AFI_IPV4 ? 4 : 6;
+	memcpy(out->a, r->addr, r->afi == BGP_AFI_IPV4 ? 4 : 16);
+}
+
 /*
- * bgp_follow_nexthop: from the destination's next hop, while it is in the
- * configured prefixes, ask the peer at that address (through the agent
- * map when one is set) for the destination.  The result is the last next
- * hop in the prefixes, or with _external that peer's own next hop.
+ * bgp_follow_nexthop: from the destination route's next hop, while it is in
+ * the configured prefixes, ask the peer at that address (through the agent
+ * map when one is set) for the route's prefix: the longest match of the
+ * prefix's network address there, so the same prefix is followed hop by hop
+ * (pmacct does so: a peer's more specific route for the record's address is
+ * not taken, and a default route leads to the next peer's default route).
+ * The result is the last next hop in the prefixes, or with _external that
+ * peer's own next hop.
  */
 static void follow_nexthop(const struct bgp_enrich *e, const struct flow_key *k, const struct bgp_rd *rd,
     const struct bgp_route *r, struct bgp_addr *out)
 {
 	struct bgp_addr cur = r->attr->next_hop;
+	struct fr_ip net;
 
+	route_net(r, &net);
 	*out = cur;
 	for (int hop = 0; hop < FOLLOW_NH_HOPS && cur.afi && in_follow_nh(e, &cur); hop++) {
 		struct bgp_route nr;
@@ -776,13 +792,14 @@ static void follow_nexthop(const struct bgp_enrich *e, const struct flow_key *k,
 		memset(&fk, 0, sizeof(fk));
 		bgp_addr_to_fr(&cur, &fk.peer_src_ip);
 		fk.dst_ip = k->dst_ip;
-		if ((p = select_peer(e, &fk, NULL, NULL)) < 0 || !lookup(e, p, &k->dst_ip, rd, NULL, &nr))
+		if ((p = select_peer(e, &fk, NULL, NULL)) < 0 || !lookup(e, p, &net, rd, NULL, &nr))
 			return;
 		if (e->follow_nh_external)
 			*out = nr.attr->next_hop;
 		if (addr_eq(&nr.attr->next_hop, &cur))
 			return;
 		cur = nr.attr->next_hop;
+		route_net(&nr, &net);
 	}
 }
 
@@ -806,11 +823,15 @@ static void route_asns(const struct bgp_enrich *e, const struct bgp_attr *a, uin
     uint32_t *peer)
 {
 	*origin = a->origin_as;
-	/* a path that starts with an AS_SEQUENCE: its first ASN, outside any confederation */
-	if (a->as_path[0] >= '0' && a->as_path[0] <= '9')
+	/*
+	 * The first ASN of a path that starts with a sequence (AS or confederation),
+	 * 0 when it starts with a set (1.7.7, also "[64514,64515] 65420": 0);
+	 * skip_subas: the first outside the confederation segments.
+	 */
+	if (!e->skip_subas || (a->as_path[0] >= '0' && a->as_path[0] <= '9'))
 		*peer = a->first_as;
 	else
-		*peer = bgp_path_peer_as(a->as_path, e->skip_subas);
+		*peer = bgp_path_peer_as(a->as_path, true);
 	if (!a->origin_as && (e->std_to_asn.n || e->lrg_to_asn.n)) {
 		uint32_t p, o;
 		if (pattern_asn(e, a, &p, &o)) {

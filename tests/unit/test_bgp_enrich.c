@@ -76,6 +76,8 @@ struct route_def {
 	int ncomms;
 	const uint32_t *lcomms;		/* triples */
 	int nlcomms;
+	const uint8_t *segs;		/* set: the AS_PATH's value as given (segments), path unused */
+	int nsegs;			/* its bytes */
 };
 
 static void put_attrs(struct upd *u, const struct route_def *r, bool with_nh)
@@ -86,7 +88,9 @@ static void put_attrs(struct upd *u, const struct route_def *r, bool with_nh)
 	put8(u, 0);
 	attr_end(u, at);
 	at = attr_begin(u, 0x40, 2);
-	if (r->npath) {
+	if (r->segs) {
+		put(u, r->segs, (size_t)r->nsegs);
+	} else if (r->npath) {
 		put8(u, 2);
 		put8(u, (uint8_t)r->npath);
 		for (int i = 0; i < r->npath; i++)
@@ -268,10 +272,10 @@ static const uint32_t lcomms_a[] = { 65000, 1, 2 };
 static struct bgp_rib *rib_oracle(int *peer)
 {
 	struct bgp_rib *rib = bgp_rib_new(NULL);
-	struct route_def r16 = { path_a, 3, "192.0.2.101", 50, 200, comms_a, 5, lcomms_a, 1 };
-	struct route_def r24 = { path_b, 1, "192.0.2.102", -1, 100, comms_b, 1, NULL, 0 };
-	struct route_def r3 = { NULL, 0, "192.0.2.103", -1, 100, comms_c, 1, NULL, 0 };
-	struct route_def r9 = { path_src, 2, "192.0.2.109", -1, 100, NULL, 0, NULL, 0 };
+	struct route_def r16 = { path_a, 3, "192.0.2.101", 50, 200, comms_a, 5, lcomms_a, 1, NULL, 0 };
+	struct route_def r24 = { path_b, 1, "192.0.2.102", -1, 100, comms_b, 1, NULL, 0, NULL, 0 };
+	struct route_def r3 = { NULL, 0, "192.0.2.103", -1, 100, comms_c, 1, NULL, 0, NULL, 0 };
+	struct route_def r9 = { path_src, 2, "192.0.2.109", -1, 100, NULL, 0, NULL, 0, NULL, 0 };
 
 	*peer = add_peer(rib, "192.0.2.1", 65001);
 	announce(rib, *peer, "10.1.0.0/16", &r16);
@@ -457,7 +461,7 @@ static void test_truncation(void)
 	strcpy(big + k * 11 - 1, " +");
 	struct bgp_rib *rib = bgp_rib_new(NULL);
 	int p = add_peer(rib, "192.0.2.1", 65001);
-	struct route_def rd = { path_b, 1, "192.0.2.5", -1, -1, comms, 40, NULL, 0 };
+	struct route_def rd = { path_b, 1, "192.0.2.5", -1, -1, comms, 40, NULL, 0, NULL, 0 };
 	is_int(announce(rib, p, "10.20.0.0/16", &rd), 1, "40 communities announced");
 	cfg_init(&c);
 	struct bgp_enrich *e = mk(&c, rib);
@@ -473,9 +477,9 @@ static void test_follow_default(void)
 {
 	struct bgp_rib *rib = bgp_rib_new(NULL);
 	int a = add_peer(rib, "192.0.2.1", 65001), b = add_peer(rib, "192.0.2.2", 65001);
-	struct route_def def = { NULL, 0, "192.0.2.2", -1, 100, NULL, 0, NULL, 0 };
-	struct route_def rb = { path_a, 3, "192.0.2.77", -1, 300, NULL, 0, NULL, 0 };
-	struct route_def rsrc = { path_b, 1, "192.0.2.78", -1, 100, NULL, 0, NULL, 0 };
+	struct route_def def = { NULL, 0, "192.0.2.2", -1, 100, NULL, 0, NULL, 0, NULL, 0 };
+	struct route_def rb = { path_a, 3, "192.0.2.77", -1, 300, NULL, 0, NULL, 0, NULL, 0 };
+	struct route_def rsrc = { path_b, 1, "192.0.2.78", -1, 100, NULL, 0, NULL, 0, NULL, 0 };
 	struct core_cfg c;
 	struct flow_rec r;
 	char buf[64];
@@ -509,12 +513,139 @@ static void test_follow_default(void)
 	bgp_rib_free(rib);
 }
 
+/* AS_PATH segments, 4-octet ASNs: type (1 SET, 2 SEQUENCE, 3 CONFED_SEQUENCE, 4 CONFED_SET), count, ASNs */
+#define SEG1(t, a) (t), 1, (uint8_t)((a) >> 24), (uint8_t)((a) >> 16), (uint8_t)((a) >> 8), (uint8_t)(a)
+#define SEG2(t, a, b) (t), 2, (uint8_t)((a) >> 24), (uint8_t)((a) >> 16), (uint8_t)((a) >> 8), (uint8_t)(a), \
+	(uint8_t)((b) >> 24), (uint8_t)((b) >> 16), (uint8_t)((b) >> 8), (uint8_t)(b)
+
+/*
+ * The peer AS of confederation paths, as 1.7.7 fills peer_dst_as (verified,
+ * tests/e2e/test_bgp_follow.py): a path that starts with an AS_CONFED_SET has no
+ * first AS (0); bgp_peer_as_skip_subas: the first ASN outside the confederation
+ * segments (pmacct's own text parser gets "(64512 64513) 65400" and a leading
+ * "[..]" wrong: docs/differences.md).
+ */
+static void test_confed_peer_as(void)
+{
+	static const uint8_t cset[] = { SEG2(4, 64515, 64514), SEG1(2, 65420) };
+	static const uint8_t cseq[] = { SEG2(3, 64512, 64513), SEG2(2, 65400, 65401) };
+	struct bgp_rib *rib = bgp_rib_new(NULL);
+	int a = add_peer(rib, "192.0.2.1", 65001);
+	struct route_def r1 = { NULL, 0, "192.0.2.42", -1, 100, NULL, 0, NULL, 0, cset, sizeof(cset) };
+	struct route_def r2 = { NULL, 0, "192.0.2.40", -1, 100, NULL, 0, NULL, 0, cseq, sizeof(cseq) };
+	struct core_cfg c;
+	struct flow_rec r;
+
+	announce(rib, a, "10.42.0.0/16", &r1);
+	announce(rib, a, "10.40.0.0/16", &r2);
+	cfg_init(&c);
+	struct bgp_enrich *e = mk(&c, rib);
+	rec_init(&r, "192.0.2.1", "10.40.9.9", "10.42.1.1");
+	enrich(e, &r);
+	is_str(r.k.as_path, "[64514,64515] 65420", "a CONFED_SET path as pmacct prints it");
+	is_int(r.k.peer_dst_as, 0, "a path starting with AS_CONFED_SET: peer AS 0 (1.7.7)");
+	is_int(r.k.dst_as, 65420, "its origin AS");
+	is_int(r.k.src_as, 65401, "(64512 64513) 65400 65401: origin");
+	bgp_enrich_free(e);
+	c.bgp.peer_as_skip_subas = true;
+	e = mk(&c, rib);
+	rec_init(&r, "192.0.2.1", "10.40.9.9", "10.42.1.1");
+	enrich(e, &r);
+	is_int(r.k.peer_dst_as, 65420, "skip_subas: the first ASN after the AS_CONFED_SET");
+	rec_init(&r, "192.0.2.1", "10.42.9.9", "10.40.1.1");
+	enrich(e, &r);
+	is_int(r.k.peer_dst_as, 65400, "skip_subas: the first ASN after a two-member AS_CONFED_SEQUENCE");
+	bgp_enrich_free(e);
+	bgp_rib_free(rib);
+	is_int(bgp_path_peer_as("[4,5] 3", false), 0, "peer AS of a leading confed set: 0");
+	is_int(bgp_path_peer_as("{8,9} 5", false), 0, "peer AS of a leading AS_SET: 0");
+	is_int(bgp_path_peer_as("(1 2) 3", false), 1, "peer AS of a leading confed sequence: its first");
+	is_int(bgp_path_peer_as("[4,5] 3", true), 3, "skip_subas over a leading confed set");
+}
+
+/*
+ * bgp_follow_default as pmacct (verified against master's nfacctd, which prints
+ * the IPv4 peer_dst_ip 1.7.7 leaves empty): once no follow is left a default
+ * route is an ordinary match; two follows reach a third peer.
+ */
+static void test_follow_default_exhausted(void)
+{
+	struct bgp_rib *rib = bgp_rib_new(NULL);
+	int a = add_peer(rib, "192.0.2.1", 65001), b = add_peer(rib, "192.0.2.2", 65001);
+	int cc = add_peer(rib, "192.0.2.3", 65001);
+	struct route_def to_b = { NULL, 0, "192.0.2.2", -1, 100, NULL, 0, NULL, 0, NULL, 0 };
+	struct route_def to_c = { NULL, 0, "192.0.2.3", -1, 100, NULL, 0, NULL, 0, NULL, 0 };
+	struct route_def at_c = { path_b, 1, "198.51.100.31", -1, 100, NULL, 0, NULL, 0, NULL, 0 };
+	struct core_cfg c;
+	struct flow_rec r;
+	char buf[64];
+
+	announce(rib, a, "0.0.0.0/0", &to_b);
+	announce(rib, b, "0.0.0.0/0", &to_c);
+	announce(rib, cc, "10.30.0.0/16", &at_c);
+	cfg_init(&c);
+	c.bgp.follow_default = 1;
+	struct bgp_enrich *e = mk(&c, rib);
+	rec_init(&r, "192.0.2.1", "10.9.9.9", "10.30.1.1");
+	enrich(e, &r);
+	is_str(ipstr(&r.k.peer_dst_ip, buf), "192.0.2.3", "follow_default 1: B's default route, its next hop");
+	is_int(r.k.dst_mask, 0, "follow_default 1: B's default, mask 0");
+	is_str(r.k.as_path, "", "follow_default 1: its empty path");
+	bgp_enrich_free(e);
+	c.bgp.follow_default = 2;
+	e = mk(&c, rib);
+	rec_init(&r, "192.0.2.1", "10.9.9.9", "10.30.1.1");
+	enrich(e, &r);
+	is_str(r.k.as_path, "65011", "follow_default 2: C's route");
+	is_str(ipstr(&r.k.peer_dst_ip, buf), "198.51.100.31", "follow_default 2: C's next hop");
+	is_int(r.k.dst_mask, 16, "follow_default 2: C's /16");
+	bgp_enrich_free(e);
+	bgp_rib_free(rib);
+}
+
+/*
+ * bgp_follow_nexthop follows the destination route's prefix (pmacct master,
+ * verified): B's more specific route for the record's address is not taken.
+ */
+static void test_follow_nexthop_prefix(void)
+{
+	struct bgp_rib *rib = bgp_rib_new(NULL);
+	int a = add_peer(rib, "192.0.2.1", 65001), b = add_peer(rib, "192.0.2.2", 65001);
+	int cc = add_peer(rib, "192.0.2.3", 65001);
+	struct route_def ra = { path_a, 3, "192.0.2.2", -1, 100, NULL, 0, NULL, 0, NULL, 0 };
+	struct route_def rb16 = { path_a, 3, "203.0.113.51", -1, 100, NULL, 0, NULL, 0, NULL, 0 };
+	struct route_def rb24 = { path_b, 1, "192.0.2.3", -1, 100, NULL, 0, NULL, 0, NULL, 0 };
+	struct route_def rc = { path_b, 1, "203.0.113.52", -1, 100, NULL, 0, NULL, 0, NULL, 0 };
+	struct core_cfg c;
+	struct flow_rec r;
+	char buf[64];
+
+	announce(rib, a, "10.50.0.0/16", &ra);
+	announce(rib, b, "10.50.0.0/16", &rb16);
+	announce(rib, b, "10.50.1.0/24", &rb24);
+	announce(rib, cc, "10.50.0.0/16", &rc);
+	cfg_init(&c);
+	c.bgp.follow_nexthop = "192.0.2.0/24";
+	struct bgp_enrich *e = mk(&c, rib);
+	rec_init(&r, "192.0.2.1", "10.9.9.9", "10.50.1.1");
+	enrich(e, &r);
+	is_str(ipstr(&r.k.peer_dst_ip, buf), "192.0.2.2", "follow_nexthop: B's 10.50.0.0/16 leaves the prefixes");
+	bgp_enrich_free(e);
+	c.bgp.follow_nexthop_external = true;
+	e = mk(&c, rib);
+	rec_init(&r, "192.0.2.1", "10.9.9.9", "10.50.1.1");
+	enrich(e, &r);
+	is_str(ipstr(&r.k.peer_dst_ip, buf), "203.0.113.51", "follow_nexthop_external: B's /16 next hop");
+	bgp_enrich_free(e);
+	bgp_rib_free(rib);
+}
+
 static void test_follow_nexthop(void)
 {
 	struct bgp_rib *rib = bgp_rib_new(NULL);
 	int a = add_peer(rib, "192.0.2.1", 65001), b = add_peer(rib, "192.0.2.2", 65001);
-	struct route_def ra = { path_a, 3, "192.0.2.2", -1, 100, NULL, 0, NULL, 0 };
-	struct route_def rb = { path_a, 3, "203.0.113.9", -1, 100, NULL, 0, NULL, 0 };
+	struct route_def ra = { path_a, 3, "192.0.2.2", -1, 100, NULL, 0, NULL, 0, NULL, 0 };
+	struct route_def rb = { path_a, 3, "203.0.113.9", -1, 100, NULL, 0, NULL, 0, NULL, 0 };
 	struct core_cfg c;
 	struct flow_rec r;
 	char buf[64];
@@ -544,8 +675,8 @@ static void test_agent_map(void)
 {
 	struct bgp_rib *rib = bgp_rib_new(NULL);
 	int a = add_peer(rib, "192.0.2.1", 65001), b = add_peer(rib, "192.0.2.2", 65001);
-	struct route_def ra = { path_a, 3, "192.0.2.11", -1, 111, NULL, 0, NULL, 0 };
-	struct route_def rb = { path_b, 1, "192.0.2.12", -1, 222, NULL, 0, NULL, 0 };
+	struct route_def ra = { path_a, 3, "192.0.2.11", -1, 111, NULL, 0, NULL, 0, NULL, 0 };
+	struct route_def rb = { path_b, 1, "192.0.2.12", -1, 222, NULL, 0, NULL, 0, NULL, 0 };
 	struct core_cfg c;
 	struct flow_rec r;
 
@@ -657,8 +788,8 @@ static void test_add_path(void)
 	struct core_cfg c;
 	struct flow_rec r;
 	static const uint32_t p1[] = { 65100 }, p2[] = { 65200, 65201 };
-	struct route_def d1 = { p1, 1, "192.0.2.51", -1, 100, NULL, 0, NULL, 0 };
-	struct route_def d2 = { p2, 2, "192.0.2.52", -1, 100, NULL, 0, NULL, 0 };
+	struct route_def d1 = { p1, 1, "192.0.2.51", -1, 100, NULL, 0, NULL, 0, NULL, 0 };
+	struct route_def d2 = { p2, 2, "192.0.2.52", -1, 100, NULL, 0, NULL, 0, NULL, 0 };
 	/* path id 1 and 2 of 10.5.0.0/16 */
 	const uint8_t n1[] = { 0, 0, 0, 1, 16, 10, 5 }, n2[] = { 0, 0, 0, 2, 16, 10, 5 };
 	struct upd u1 = { .n = 0 }, u2 = { .n = 0 };
@@ -688,8 +819,8 @@ static void test_vpn(void)
 	struct core_cfg c;
 	struct flow_rec r;
 	static const uint32_t pv[] = { 65300 }, pu[] = { 65400 };
-	struct route_def dv = { pv, 1, "192.0.2.61", -1, 100, NULL, 0, NULL, 0 };
-	struct route_def du = { pu, 1, "192.0.2.62", -1, 100, NULL, 0, NULL, 0 };
+	struct route_def dv = { pv, 1, "192.0.2.61", -1, 100, NULL, 0, NULL, 0, NULL, 0 };
+	struct route_def du = { pu, 1, "192.0.2.62", -1, 100, NULL, 0, NULL, 0, NULL, 0 };
 	struct upd u = { .n = 0 };
 	size_t at;
 	/* RD 0:65000:1 (type 0, AS 65000, assigned 1), as a record carries it (wire order) */
@@ -762,6 +893,9 @@ int main(void)
 	test_truncation();
 	test_follow_default();
 	test_follow_nexthop();
+	test_confed_peer_as();
+	test_follow_default_exhausted();
+	test_follow_nexthop_prefix();
 	test_agent_map();
 	test_id_maps();
 	test_add_path();
