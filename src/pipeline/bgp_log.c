@@ -132,6 +132,7 @@ struct bgp_log {
 	_Atomic uint64_t seq;		/* pmacct's one sequence: +1 per log line, +1 per dump */
 	atomic_bool reopen;
 	unsigned tsflags;		/* timefmt TF_* from the timestamps_* keys */
+	char proc_name[64];		/* core_proc_name, "default": the writer_id of broker messages */
 	/* the timestamp of the UPDATE being logged: one for all its prefixes, as 1.7.7 */
 	char upd_ts[64];
 	bool upd_ts_set;
@@ -663,6 +664,30 @@ static struct peer_state *peer_slot(struct bgp_log *l, int peer)
 	return &l->peers[peer];
 }
 
+#ifdef HAVE_BROKER
+/*
+ * One line (a JSON object and "\n") to a broker, with pmacct's
+ * "writer_id": "<core_proc_name>/<pid>" last, as 1.7.7 ends every BGP
+ * message it sends to Kafka or RabbitMQ (files have none).
+ */
+static void broker_line(const struct bgp_log *l, struct broker *b, const char *key, const struct sbuf *line)
+{
+	size_t n = line->len;
+	char tail[160];
+
+	if (n && line->p[n - 1] == '\n')
+		n--;
+	if (n && line->p[n - 1] == '}')
+		n--;
+	int t = snprintf(tail, sizeof(tail), ", \"writer_id\": \"%s/%ld\"}", l->proc_name, (long)getpid());
+	char *msg = xmalloc(n + (size_t)t + 1);
+	memcpy(msg, line->p, n);
+	memcpy(msg + n, tail, (size_t)t + 1);
+	broker_put(b, key, NULL, NULL, msg, n + (size_t)t);
+	free(msg);
+}
+#endif
+
 /* One msglog line (NUL-terminated, ending in "\n") to the peer's file and the broker. */
 static void mlog_emit(struct bgp_log *l, struct peer_state *ps, const struct sbuf *line)
 {
@@ -681,7 +706,7 @@ static void mlog_emit(struct bgp_log *l, struct peer_state *ps, const struct sbu
 	}
 #ifdef HAVE_BROKER
 	if (l->mlog_broker)
-		broker_put(l->mlog_broker, l->mlog_key, NULL, NULL, line->p, line->len - 1);
+		broker_line(l, l->mlog_broker, l->mlog_key, line);
 #endif
 	pthread_mutex_lock(&l->mu);
 	l->st.lines++;
@@ -909,7 +934,7 @@ static void dump_emit(struct dump_ctx *d)
 	}
 #ifdef HAVE_BROKER
 	if (d->l->dump_broker)
-		broker_put(d->l->dump_broker, d->l->dump_key, NULL, NULL, d->line.p, d->line.len - 1);
+		broker_line(d->l, d->l->dump_broker, d->l->dump_key, &d->line);
 #endif
 }
 
@@ -1254,6 +1279,8 @@ struct bgp_log *bgp_log_new(const struct core_cfg *cfg, char *err, size_t errlen
 
 	l->cfg = cfg;
 	snprintf(l->who, sizeof(l->who), "%s/core/BGP", cfg->core_proc_name[0] ?
+	    cfg->core_proc_name : "default");
+	snprintf(l->proc_name, sizeof(l->proc_name), "%s", cfg->core_proc_name[0] ?
 	    cfg->core_proc_name : "default");
 	fout_init(&l->shared);
 	pthread_mutex_init(&l->mu, NULL);

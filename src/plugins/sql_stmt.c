@@ -94,7 +94,7 @@ static void build_version(struct sql_schema *s, unsigned v)
 	add_counters(s, v >= 4, false);
 }
 
-static void build_bgp(struct sql_schema *s)
+static void build_bgp(struct sql_schema *s, const struct prim_set *agg)
 {
 	add_prim(s, "agent_id", SQLT_U64, P_TAG);
 	add_prim(s, "as_src", SQLT_U32, P_SRC_AS);
@@ -107,7 +107,17 @@ static void build_bgp(struct sql_schema *s)
 	add_prim(s, "as_path", SQLT_CHAR24, P_AS_PATH);
 	add_prim(s, "local_pref", SQLT_U32, P_LOCAL_PREF);
 	add_prim(s, "med", SQLT_U32, P_MED);
-	add_counters(s, true, false);
+	/* the src_* twins 1.7.7 writes when aggregated (not ecomms/lcomms nor theirs: verified) */
+	if (prim_has(agg, P_SRC_STD_COMM))
+		add_prim(s, "comms_src", SQLT_CHAR24, P_SRC_STD_COMM);
+	if (prim_has(agg, P_SRC_AS_PATH))
+		add_prim(s, "as_path_src", SQLT_CHAR24, P_SRC_AS_PATH);
+	if (prim_has(agg, P_SRC_LOCAL_PREF))
+		add_prim(s, "local_pref_src", SQLT_U32, P_SRC_LOCAL_PREF);
+	if (prim_has(agg, P_SRC_MED))
+		add_prim(s, "med_src", SQLT_U32, P_SRC_MED);
+	/* pmacct's bgp tables have no flows column (its sqlite3 one's stays at its default) */
+	add_counters(s, false, false);
 }
 
 static const char *ts_residual(int id)
@@ -158,7 +168,7 @@ int sql_schema_build(struct sql_schema *s, enum sql_dialect d, unsigned version,
 	if (optimize)
 		build_optimized(s, version, agg);
 	else if (bgp)
-		build_bgp(s);
+		build_bgp(s, agg);
 	else
 		build_version(s, version);
 	add_stamps(s);
@@ -542,6 +552,9 @@ static void prim_value(const struct sql_schema *s, const struct sql_col *c,
 		return;
 	}
 	out_value(s->reg, d, k, 0, &o, v->s, sizeof(v->s));
+	if (d->fmt == PF_IP && (!v->s[0] || strcmp(v->s, "::") == 0) && !((const struct fr_ip *)
+	    (const void *)((const uint8_t *)k + d->off))->af)
+		snprintf(v->s, sizeof(v->s), "0.0.0.0");	/* an address no record set: pmacct's */
 }
 
 int sql_row_values(const struct sql_schema *s, const struct prim_set *agg, bool num_protos,

@@ -234,26 +234,12 @@ def regroup(rows, kind, drop=("stamp_updated", "peer_ip_dst")):
     return dict(acc)
 
 
-# What our SQL plugin (src/plugins/sql_stmt.c, not this test's code) still does otherwise
-# than 1.7.7 and master without sql_optimize_clauses: strict xfails, so that a fix shows.
-NO_FLOWS = ("the bgp table type writes a flows column (build_bgp: add_counters(s, true, ...)): "
-            "pmacct's pgsql and mysql bgp tables have none (the INSERT fails), and 1.7.7 leaves "
-            "sqlite3's at its default 0")
-SRC_COLS = ("1.7.7 (and master) write comms_src, as_path_src, local_pref_src, med_src in the bgp "
-            "table type when aggregated (not ecomms/lcomms or their _src); ours writes none")
-UNSET_IP = ("an unset peer_ip_dst is written '::' (output.c ip_str's formatted default); 1.7.7 "
-            "and master write '0.0.0.0'")
-
-
-def known(request, *reasons):
-    request.applymarker(pytest.mark.xfail(strict=True, reason="; ".join(reasons)))
-
-
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("kind", BACKENDS)
-def test_rows_as_1_7_7(runs, kind, variant, request):
-    if variant != "full":
-        known(request, NO_FLOWS, *((SRC_COLS,) if variant == "xauto" else ()))
+def test_rows_as_1_7_7(runs, kind, variant):
+    """Every column 1.7.7 writes, ours writes the same: with the script's table (no flows
+    column), the src_* twins 1.7.7 adds when aggregated (comms_src, as_path_src,
+    local_pref_src, med_src), every BGP primitive under sql_optimize_clauses."""
     ref, ours = runs["ref"][0][(kind, variant)], runs["ours"][0][(kind, variant)]
     assert ref, f"1.7.7 wrote no {kind} rows:\n{runs['ref'][1][-3000:]}"
     sent = TIMES * sum(f[3] for f in FLOWS)
@@ -278,7 +264,7 @@ def test_auto_switch_logged(runs, kind):
 
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("kind", BACKENDS)
-def test_peer_ip_dst(runs, kind, variant, request):
+def test_peer_ip_dst(runs, kind, variant):
     """1.7.7's nfacctd writes 0.0.0.0 for every IPv4 flow (its bug); ours the route's BGP
     next hop, 0.0.0.0 without a route: what pmacct master's nfacctd writes (verified with
     its sqlite3 plugin, same routes and flows)."""
@@ -286,7 +272,6 @@ def test_peer_ip_dst(runs, kind, variant, request):
     for r in runs["ref"][0][(kind, variant)]:
         ref[str(ipaddress.ip_address(r["peer_ip_dst"].strip()))] += int(r["packets"])
     assert set(ref) == {"0.0.0.0"}, ref
-    known(request, UNSET_IP, *((NO_FLOWS,) if variant != "full" and kind != "sqlite3" else ()))
     ours = Counter()
     for r in runs["ours"][0][(kind, variant)]:
         ours[r["peer_ip_dst"].strip()] += int(r["packets"])
