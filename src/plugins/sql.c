@@ -54,7 +54,8 @@ static uint32_t spool_tag(const struct sql_ctx *c)
 	return h;
 }
 
-static int ctx_init(struct plugin *p, struct sql_ctx *c, const struct sql_backend *be)
+/* The plugin's SQL context; `say`: log the automatic switch to the bgp table (once, at init). */
+static int ctx_init(struct plugin *p, struct sql_ctx *c, const struct sql_backend *be, bool say)
 {
 	struct plugin_cfg *pc = p->cfg;
 	unsigned v = pc->sql_table_version ? pc->sql_table_version : 1;
@@ -68,7 +69,8 @@ static int ctx_init(struct plugin *p, struct sql_ctx *c, const struct sql_backen
 	}
 	if (!pc->sql_table_type[0] && sql_wants_bgp_table(&pc->aggregate)) {
 		bgp = true;
-		log_info(p->who, "sql_table_type set to 'bgp' (aggregate includes one or more BGP primitives).");
+		if (say)
+			log_info(p->who, "sql_table_type set to 'bgp' (aggregate includes one or more BGP primitives).");
 	}
 	c->be = be;
 	c->who = p->who;
@@ -183,7 +185,7 @@ static int sql_check_type(const struct plugin *p, const struct sql_backend *be)
 	struct sql_ctx c;
 
 	memset(&c, 0, sizeof(c));
-	if (ctx_init(&probe, &c, be) < 0)
+	if (ctx_init(&probe, &c, be, false) < 0)
 		return -1;
 	return binned_check(p);
 }
@@ -246,7 +248,7 @@ static int sql_init_type(struct plugin *p, const struct sql_backend *be)
 	size_t buckets = sql_buckets(p);
 
 	p->state = s;
-	if (ctx_init(p, &s->ctx, be) < 0)
+	if (ctx_init(p, &s->ctx, be, true) < 0)
 		return -1;
 	binned_init(&s->b, p, buckets);
 	binned_set_ceiling(&s->b, sql_ceiling(p), "sql_cache_entries", sql_early, p, p->gauge);
