@@ -239,6 +239,21 @@ struct bgp_cfg {
 	size_t rib_max_bytes;		/* ours: bgp_table_max_memory, 0 = unbounded */
 };
 
+/* tunnel_0's protocols: pmacct's gtp, and ours. */
+enum cfg_tun_proto { CFG_TUN_GTP = 1, CFG_TUN_VXLAN, CFG_TUN_GRE, CFG_TUN_IPIP };
+
+/* tunnel_0 entries, at most (pmacct: 4 layers). */
+#define CFG_TUN_MAX 4
+
+/* tunnel_0: n entries "<proto>[, <port>]" (gtp needs a port, vxlan 4789 by default). */
+struct cfg_tunnel {
+	uint8_t n;
+	struct {
+		uint8_t proto;	/* enum cfg_tun_proto */
+		uint16_t port;
+	} e[CFG_TUN_MAX];
+};
+
 struct core_cfg {
 	enum cfg_daemon daemon;
 	char *config_file;		/* path given with -f, NULL if none */
@@ -266,6 +281,7 @@ struct core_cfg {
 	uint32_t flow_lifetime;		/* pmacctd_flow_lifetime, default 60 */
 	uint32_t frag_buffer_size;	/* pmacctd_frag_buffer_size */
 	uint32_t flow_buffer_size;	/* pmacctd_flow_buffer_size */
+	struct cfg_tunnel tunnel_0;	/* tunnel_0: tunnels accounted on their inner packet */
 
 	/* *_net and *_as sources, map reloads */
 	char *net_source;		/* [pm|nf|sf]acctd_net: file, mask, longest, ... */

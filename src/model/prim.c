@@ -138,6 +138,32 @@ const struct prim_desc prim_builtin[P_COUNT] = {
 	[P_SRV6_SEG_IPV6_LIST] = { "srv6_seg_ipv6_list", "MISC", "SRv6 segment list (IE 505 srhSegmentIPv6ListSection)",
 		KF(srv6_seg_ipv6_list), PF_SRV6_LIST, "SRV6_SEG_IPV6_LIST", 0, "srv6_seg_ipv6_list", SRC_NF,
 		PRIM_VLEN | PRIM_JSON_ONLY | PRIM_HIDDEN, P_SRV6_SEG_IPV6_LIST },
+	/* tunnels (pmacct 1.7.7's TUNNEL group): the inner headers of a packet's first tunnel */
+	[P_TUNNEL_SRC_MAC] = { "tunnel_src_mac", "TUNNEL", "Tunnel inner Source MAC address",
+		KF(tunnel_src_mac), PF_MAC, "TUNNEL_SRC_MAC", 19, "tunnel_mac_src", SRC_PM | SRC_SF, 0,
+		P_TUNNEL_SRC_MAC },
+	[P_TUNNEL_DST_MAC] = { "tunnel_dst_mac", "TUNNEL", "Tunnel inner Destination MAC address",
+		KF(tunnel_dst_mac), PF_MAC, "TUNNEL_DST_MAC", 19, "tunnel_mac_dst", SRC_PM | SRC_SF, 0,
+		P_TUNNEL_DST_MAC },
+	[P_TUNNEL_SRC_HOST] = { "tunnel_src_host", "TUNNEL", "Tunnel inner Source IPv4/IPv6 address",
+		KF(tunnel_src_ip), PF_IP, "TUNNEL_SRC_IP", 47, "tunnel_ip_src", SRC_PM | SRC_SF, 0,
+		P_TUNNEL_SRC_HOST },
+	[P_TUNNEL_DST_HOST] = { "tunnel_dst_host", "TUNNEL", "Tunnel inner Destination IPv4/IPv6 address",
+		KF(tunnel_dst_ip), PF_IP, "TUNNEL_DST_IP", 47, "tunnel_ip_dst", SRC_PM | SRC_SF, 0,
+		P_TUNNEL_DST_HOST },
+	[P_TUNNEL_PROTO] = { "tunnel_proto", "TUNNEL", "Tunnel inner IP protocol",
+		KF(tunnel_proto), PF_PROTO, "TUNNEL_PROTOCOL", 17, "tunnel_ip_proto", SRC_PM | SRC_SF, 0,
+		P_TUNNEL_PROTO },
+	[P_TUNNEL_TOS] = { "tunnel_tos", "TUNNEL", "Tunnel inner IP ToS",
+		KF(tunnel_tos), PF_UINT, "TUNNEL_TOS", 12, "tunnel_tos", SRC_PM | SRC_SF, 0, P_TUNNEL_TOS },
+	[P_TUNNEL_SRC_PORT] = { "tunnel_src_port", "TUNNEL", "Tunnel inner Source TCP/UDP port",
+		KF(tunnel_src_port), PF_UINT, "TUNNEL_SRC_PORT", 17, "tunnel_port_src", SRC_PM | SRC_SF, 0,
+		P_TUNNEL_SRC_PORT },
+	[P_TUNNEL_DST_PORT] = { "tunnel_dst_port", "TUNNEL", "Tunnel inner Destination TCP/UDP port",
+		KF(tunnel_dst_port), PF_UINT, "TUNNEL_DST_PORT", 17, "tunnel_port_dst", SRC_PM | SRC_SF, 0,
+		P_TUNNEL_DST_PORT },
+	[P_VXLAN] = { "vxlan", "TUNNEL", "VXLAN Network Identifier",
+		KF(vxlan), PF_UINT, "VXLAN", 10, "vxlan", SRC_ALL, 0, P_VXLAN },
 	[P_PROTO] = { "proto", "L3", "IP protocol",
 		KF(proto), PF_PROTO, "PROTOCOL", 12, "ip_proto", SRC_ALL, 0, P_PROTO },
 	[P_TOS] = { "tos", "L3", "IP ToS",
@@ -378,9 +404,20 @@ static const enum prim_id bgp_list_order[] = {
 	P_PEER_SRC_AS, P_PEER_DST_AS, P_PEER_DST_IP,
 };
 
-/* The i-th primitive `-a` considers for group g: the BGP group in 1.7.7's order, the rest in table order. */
+/* The TUNNEL group of `-a` in pmacct 1.7.7's order: vxlan first. */
+static const enum prim_id tunnel_list_order[] = {
+	P_VXLAN, P_TUNNEL_SRC_MAC, P_TUNNEL_DST_MAC, P_TUNNEL_SRC_HOST, P_TUNNEL_DST_HOST,
+	P_TUNNEL_PROTO, P_TUNNEL_TOS, P_TUNNEL_SRC_PORT, P_TUNNEL_DST_PORT,
+};
+
+/*
+ * The i-th primitive `-a` considers for group g: the BGP and TUNNEL groups
+ * in 1.7.7's order, the rest in table order.
+ */
 static int list_id(const char *g, int i)
 {
+	if (!strcmp(g, "TUNNEL"))
+		return (size_t)i < NELEM(tunnel_list_order) ? (int)tunnel_list_order[i] : -1;
 	if (strcmp(g, "BGP"))
 		return i < P_COUNT ? i : -1;
 	return (size_t)i < NELEM(bgp_list_order) ? (int)bgp_list_order[i] : -1;
@@ -388,7 +425,9 @@ static int list_id(const char *g, int i)
 
 void prim_print_list(uint8_t src, const char *banner)
 {
-	static const char *const groups[] = { "L2", "L3", "L4", "BGP", "NAT", "MPLS", "MISC", "TIME" };
+	static const char *const groups[] = {
+		"L2", "L3", "L4", "BGP", "NAT", "TUNNEL", "MPLS", "MISC", "TIME"
+	};
 
 	printf("%s\n", banner);
 	for (size_t g = 0; g < NELEM(groups); g++) {
