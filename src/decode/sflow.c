@@ -172,6 +172,8 @@ static void sf_rec_header(struct sf_ctx *c, struct rd *r)
 	/* 1.7.7 sfacctd keeps only the high nibble of an IPv6 traffic class (its decodeIPV6) */
 	if (c->rec.k.src_ip.af == 6)
 		c->rec.k.tos >>= 4;
+	if (c->rec.k.tunnel_src_ip.af == 6)	/* and of an inner IPv6 header's (verified) */
+		c->rec.k.tunnel_tos >>= 4;
 	c->x.has_hdr = true;
 	c->x.frame_len = frame_len;
 }
