@@ -109,7 +109,8 @@ struct pkt_ctx {
 	int depth;		/* tunnels entered by tunnel_0 so far */
 };
 
-static enum pkt_drop pkt_tunnel(struct pkt_ctx *c, struct rd l4);
+/* Out of line: the common path (no tunnel) keeps its registers. */
+static enum pkt_drop pkt_tunnel(struct pkt_ctx *c, struct rd l4) __attribute__((noinline));
 
 static size_t pkt_off(const struct pkt_ctx *c)
 {
@@ -770,27 +771,13 @@ bool pkt_dlt_supported(int dlt)
 	return false;
 }
 
-enum pkt_drop pkt_decode(int dlt, const uint8_t *frame, size_t caplen,
-    size_t wirelen, struct flow_rec *rec, struct pkt_stats *st)
-{
-	memset((uint8_t *)&rec->k + FR_KEY_COLD, 0, FR_KEY_BGP - FR_KEY_COLD);
-	return pkt_decode_hot(dlt, frame, caplen, wirelen, rec, st);
-}
-
-enum pkt_drop pkt_decode_hot(int dlt, const uint8_t *frame, size_t caplen,
-    size_t wirelen, struct flow_rec *rec, struct pkt_stats *st)
-{
-	return pkt_decode_tun(dlt, frame, caplen, wirelen, NULL, rec, st);
-}
-
-enum pkt_drop pkt_decode_tun(int dlt, const uint8_t *frame, size_t caplen,
-    size_t wirelen, const struct pkt_tun *tun, struct flow_rec *rec, struct pkt_stats *st)
+/* The decoder proper; inlined into each entry point so the plain ones pay no extra call. */
+static inline enum pkt_drop decode(int dlt, const uint8_t *frame, size_t caplen,
+    const struct pkt_tun *tun, struct flow_rec *rec, struct pkt_stats *st)
 {
 	struct pkt_ctx c;
 	enum pkt_drop d = PKT_DROP_LINKTYPE;
 
-	/* pmacct counts the IP length field, not the wire length. */
-	(void)wirelen;
 	fr_clear_hot(rec);
 	rec->packets = 1;
 	c.caplen = caplen;
@@ -799,8 +786,6 @@ enum pkt_drop pkt_decode_tun(int dlt, const uint8_t *frame, size_t caplen,
 	c.tags = 0;
 	c.tun = tun;
 	c.depth = 0;
-	if (tun && tun->prims)
-		memset((uint8_t *)&rec->k + FR_KEY_TUN, 0, FR_KEY_TUN_LEN);
 	for (size_t i = 0; i < NELEM(pkt_links); i++) {
 		if (pkt_links[i].dlt == dlt) {
 			d = pkt_links[i].fn(&c);
@@ -812,4 +797,37 @@ enum pkt_drop pkt_decode_tun(int dlt, const uint8_t *frame, size_t caplen,
 	else
 		st->drops[d]++;
 	return d;
+}
+
+/* pmacct counts the IP length field, not the wire length: wirelen is not used. */
+enum pkt_drop pkt_decode(int dlt, const uint8_t *frame, size_t caplen,
+    size_t wirelen, struct flow_rec *rec, struct pkt_stats *st)
+{
+	(void)wirelen;
+	memset((uint8_t *)&rec->k + FR_KEY_COLD, 0, FR_KEY_BGP - FR_KEY_COLD);
+	return decode(dlt, frame, caplen, NULL, rec, st);
+}
+
+enum pkt_drop pkt_decode_full(int dlt, const uint8_t *frame, size_t caplen,
+    size_t wirelen, const struct pkt_tun *tun, struct flow_rec *rec, struct pkt_stats *st)
+{
+	(void)wirelen;
+	memset((uint8_t *)&rec->k + FR_KEY_COLD, 0, FR_KEY_BGP - FR_KEY_COLD);
+	return decode(dlt, frame, caplen, tun, rec, st);
+}
+
+enum pkt_drop pkt_decode_hot(int dlt, const uint8_t *frame, size_t caplen,
+    size_t wirelen, struct flow_rec *rec, struct pkt_stats *st)
+{
+	(void)wirelen;
+	return decode(dlt, frame, caplen, NULL, rec, st);
+}
+
+enum pkt_drop pkt_decode_tun(int dlt, const uint8_t *frame, size_t caplen,
+    size_t wirelen, const struct pkt_tun *tun, struct flow_rec *rec, struct pkt_stats *st)
+{
+	(void)wirelen;
+	if (tun && tun->prims)
+		memset((uint8_t *)&rec->k + FR_KEY_TUN, 0, FR_KEY_TUN_LEN);
+	return decode(dlt, frame, caplen, tun, rec, st);
 }

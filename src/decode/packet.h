@@ -87,6 +87,10 @@ struct pkt_tun {
 enum pkt_drop pkt_decode_tun(int dlt, const uint8_t *frame, size_t caplen,
     size_t wirelen, const struct pkt_tun *tun, struct flow_rec *rec, struct pkt_stats *st);
 
+/* pkt_decode() with tunnels as `tun` says (NULL: exactly pkt_decode()). */
+enum pkt_drop pkt_decode_full(int dlt, const uint8_t *frame, size_t caplen,
+    size_t wirelen, const struct pkt_tun *tun, struct flow_rec *rec, struct pkt_stats *st);
+
 /*
  * Whether pkt_decode() knows link type `dlt` (the pcap_datalink() value):
  * 0 NULL, 1 EN10MB, 9 PPP, 12/14/101 RAW, 50 PPP_SERIAL, 104 C_HDLC,

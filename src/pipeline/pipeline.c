@@ -188,15 +188,8 @@ void pipeline_fini(struct pipeline *pl)
 void pipeline_packet(struct pipeline *pl, int dlt, const struct pcap_pkthdr *h, const uint8_t *pkt)
 {
 	struct flow_rec rec;
-	enum pkt_drop d;
 
-	if (pl->tunp) {
-		memset((uint8_t *)&rec.k + FR_KEY_COLD, 0, FR_KEY_BGP - FR_KEY_COLD);
-		d = pkt_decode_tun(dlt, pkt, h->caplen, h->len, pl->tunp, &rec, &pl->dstats);
-	} else {
-		d = pkt_decode(dlt, pkt, h->caplen, h->len, &rec, &pl->dstats);
-	}
-	if (d != PKT_DROP_NONE)
+	if (pkt_decode_full(dlt, pkt, h->caplen, h->len, pl->tunp, &rec, &pl->dstats) != PKT_DROP_NONE)
 		return;
 	rec.ts.sec = h->ts.tv_sec;
 	rec.ts.usec = h->ts.tv_usec;
