@@ -535,7 +535,9 @@ static void tun_ip(struct flow_key *k, struct rd p, int v)
 	struct pkt_ctx c = { .caplen = p.left, .r = p, .rec = &in };
 	enum pkt_drop d;
 
-	/* only what the IP decoders read or may leave unwritten */
+	/* only what the IP decoders read or may leave unwritten (an IPv4 address's 12 last bytes) */
+	memset(&in.k.src_ip, 0, sizeof(in.k.src_ip));
+	memset(&in.k.dst_ip, 0, sizeof(in.k.dst_ip));
 	in.k.proto = 0;
 	in.k.tos = 0;
 	in.k.src_port = in.k.dst_port = 0;

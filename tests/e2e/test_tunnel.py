@@ -358,6 +358,13 @@ def test_prims_memory_client_json(prim_capture, tmp_path):
             rows = [json.loads(ln) for ln in r.stdout.splitlines() if ln.strip()]
             return rows if sum(x["packets"] for x in rows) == total else None
         rows = wait_for(query, 30, "the memory table holds the capture", proc=p)
+        # -M on tunnel primitives: the VXLAN frame over IPv4 (sent once), its inner source and VNI
+        m = subprocess.run([str(PMACCT), "-p", str(sock), "-c", "tunnel_src_host,vxlan",
+                            "-M", "10.1.0.1,42", "-O", "json"], capture_output=True, text=True,
+                           env=DAEMON_ENV)
+        matched = [json.loads(ln) for ln in m.stdout.splitlines() if ln.strip()]
+        assert [(x["tunnel_ip_src"], x["vxlan"], x["packets"]) for x in matched] == \
+            [("10.1.0.1", 42, 1)], m.stdout + m.stderr
     finally:
         p.send_signal(signal.SIGINT)
         try:

@@ -151,6 +151,22 @@ static bool tun_empty(const struct flow_key *k)
 
 static const struct pkt_tun prims = { true, 0, { { 0, 0 } } };
 
+/* Fill the stack below the caller with 0xa5, so that a decoder reading unset bytes shows it. */
+static void __attribute__((noinline)) dirty_stack(void)
+{
+	volatile uint8_t junk[32768];
+
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = 0xa5;
+}
+
+/* An IPv4 address as a key holds it: 4 bytes, the rest zero (the key is compared bytewise). */
+static bool clean_v4(const struct fr_ip *ip)
+{
+	static const uint8_t zero[16];
+	return ip->af == 4 && !memcmp(ip->pad, zero, sizeof(ip->pad)) && !memcmp(ip->a + 4, zero, 12);
+}
+
 static void test_prims(void)
 {
 	struct buf f = { .n = 0 };
@@ -162,6 +178,9 @@ static void test_prims(void)
 	ok(tun_inner4(&r.k) && r.k.vxlan == 42 && !memcmp(r.k.tunnel_src_mac, imac_s, 6) &&
 	    !memcmp(r.k.tunnel_dst_mac, imac_d, 6), "vxlan: VNI, inner MACs, addresses, proto, tos, ports");
 	ok(dec(&f, NULL, &r) == PKT_DROP_NONE && tun_empty(&r.k), "no tunnel config: block untouched");
+	dirty_stack();
+	ok(dec(&f, &prims, &r) == PKT_DROP_NONE && clean_v4(&r.k.tunnel_src_ip) &&
+	    clean_v4(&r.k.tunnel_dst_ip), "tunnel addresses: no byte beyond the IPv4 address set");
 
 	f.n = 0;
 	vxlan_frame(&f, 4789, 0x00, 43);
