@@ -175,10 +175,9 @@ static enum pkt_drop pkt_ipv4(struct pkt_ctx *c)
 		}
 	}
 	/* L4 starts at IHL*4 even when IHL < 5, as pmacct 1.7.7 does. */
-	struct rd l4 = rd_make(ip + hl, l3len - hl);
-	pkt_l4(l4, rec);
-	if (c->tun)
-		return pkt_tunnel(c, l4);
+	if (__builtin_expect(c->tun != NULL, 0))
+		return pkt_tunnel(c, rd_make(ip + hl, l3len - hl));
+	pkt_l4(rd_make(ip + hl, l3len - hl), rec);
 	return PKT_DROP_NONE;
 }
 
@@ -260,9 +259,9 @@ static enum pkt_drop pkt_ipv6(struct pkt_ctx *c)
 		return PKT_DROP_TRUNC_L3;
 	if (rec->flags & FR_F_LATER_FRAG)
 		return PKT_DROP_NONE;
-	pkt_l4(c->r, rec);
-	if (c->tun)
+	if (__builtin_expect(c->tun != NULL, 0))
 		return pkt_tunnel(c, c->r);
+	pkt_l4(c->r, rec);
 	return PKT_DROP_NONE;
 }
 
@@ -724,7 +723,7 @@ static bool tun_match(const struct flow_rec *rec, uint8_t proto, uint16_t port)
 }
 
 /*
- * After an IP header and its L4 (l4 at the L4 header): the tunnel
+ * The L4 header (l4 at it), then, when tunnels are looked into: the tunnel
  * primitives of the first tunnel, then tunnel_0's entries.
  */
 static enum pkt_drop pkt_tunnel(struct pkt_ctx *c, struct rd l4)
@@ -734,6 +733,7 @@ static enum pkt_drop pkt_tunnel(struct pkt_ctx *c, struct rd l4)
 	uint32_t vni;
 	uint16_t et;
 
+	pkt_l4(l4, rec);
 	if (t->prims && c->depth == 0)
 		tun_prims(rec, l4);
 	if (c->depth >= PKT_TUN_MAX)

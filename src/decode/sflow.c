@@ -165,14 +165,18 @@ static void sf_rec_header(struct sf_ctx *c, struct rd *r)
 	if (dlt < 0)
 		fr_clear_hot(&c->rec);
 	/* pkt_decode_hot() clears the record first, drop or not (its cold tail stays zero) */
-	if (dlt < 0 || pkt_decode_tun(dlt, hdr, hlen, frame_len, c->sink->tun, &c->rec,
-	    &c->st->pkt) != PKT_DROP_NONE)
+	const struct pkt_tun *tun = c->sink->tun;
+	enum pkt_drop d = PKT_DROP_LINKTYPE;
+	if (dlt >= 0)
+		d = tun ? pkt_decode_tun(dlt, hdr, hlen, frame_len, tun, &c->rec, &c->st->pkt) :
+		    pkt_decode_hot(dlt, hdr, hlen, frame_len, &c->rec, &c->st->pkt);
+	if (d != PKT_DROP_NONE)
 		c->st->non_ip++;
 	c->x.rec_clear = true;
 	/* 1.7.7 sfacctd keeps only the high nibble of an IPv6 traffic class (its decodeIPV6) */
 	if (c->rec.k.src_ip.af == 6)
 		c->rec.k.tos >>= 4;
-	if (c->rec.k.tunnel_src_ip.af == 6)	/* and of an inner IPv6 header's (verified) */
+	if (tun && c->rec.k.tunnel_src_ip.af == 6)	/* and an inner one's (verified) */
 		c->rec.k.tunnel_tos >>= 4;
 	c->x.has_hdr = true;
 	c->x.frame_len = frame_len;
