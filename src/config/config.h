@@ -239,6 +239,21 @@ struct bgp_cfg {
 	size_t rib_max_bytes;		/* ours: bgp_table_max_memory, 0 = unbounded */
 };
 
+/* tunnel_0's protocols: pmacct's gtp, and ours. */
+enum cfg_tun_proto { CFG_TUN_GTP = 1, CFG_TUN_VXLAN, CFG_TUN_GRE, CFG_TUN_IPIP };
+
+/* tunnel_0 entries, at most (pmacct: 4 layers). */
+#define CFG_TUN_MAX 4
+
+/* tunnel_0: n entries "<proto>[, <port>]" (gtp needs a port, vxlan 4789 by default). */
+struct cfg_tunnel {
+	uint8_t n;
+	struct {
+		uint8_t proto;	/* enum cfg_tun_proto */
+		uint16_t port;
+	} e[CFG_TUN_MAX];
+};
+
 struct core_cfg {
 	enum cfg_daemon daemon;
 	char *config_file;		/* path given with -f, NULL if none */
@@ -270,6 +285,7 @@ struct core_cfg {
 	uint32_t uacctd_group;		/* NFLOG group joined (-g), default 0 */
 	uint32_t uacctd_nl_size;	/* netlink buffer bytes, default 131072 */
 	uint32_t uacctd_threshold;	/* packets the kernel queues before a delivery, default 1 */
+	struct cfg_tunnel tunnel_0;	/* tunnel_0: tunnels accounted on their inner packet */
 
 	/* *_net and *_as sources, map reloads */
 	char *net_source;		/* [pm|nf|sf]acctd_net: file, mask, longest, ... */

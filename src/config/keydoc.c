@@ -22,6 +22,7 @@ static const char *const type_name[] = {
 	[CT_AGG] = "aggregate list", [CT_PERIOD] = "period", [CT_ROUNDOFF] = "roundoff",
 	[CT_SEP] = "separator", [CT_FACILITY] = "facility", [CT_PLUGINS] = "plugin list",
 	[CT_MODE] = "octal mode", [CT_RAW] = "raw (not implemented)",
+	[CT_TUNNEL] = "tunnel list",
 };
 
 void cfg_keys_markdown(FILE *out)

@@ -97,6 +97,9 @@ const struct cfg_key cfg_keys[] = {
 	    "seconds of inactivity ending a flow (flows counter)"),
 	G("pmacctd_frag_buffer_size", "uacctd_frag_buffer_size", CT_UINT, frag_buffer_size, 0, "0",
 	    "fragment table bytes, 0 = 4 MB"),
+	G("tunnel_0", NULL, CT_TUNNEL, tunnel_0, 0, NULL,
+	    "pmacctd: account tunnelled packets on their inner packet: gtp, <UDP port> (as "
+	    "pmacct); ours: vxlan[, <UDP port>], gre, ipip; up to 4 entries separated by ';'"),
 	G("pmacctd_flow_buffer_size", "uacctd_flow_buffer_size", CT_UINT, flow_buffer_size, 0, "0",
 	    "flow table bytes, 0 = 16 MB"),
 	/* uacctd: the NFLOG source */
@@ -847,6 +850,77 @@ const char *cfg_extra_get(const struct cfg_extra *e, const char *key)
 	return NULL;
 }
 
+static const char *const tun_names[] = {
+	[CFG_TUN_GTP] = "gtp", [CFG_TUN_VXLAN] = "vxlan", [CFG_TUN_GRE] = "gre", [CFG_TUN_IPIP] = "ipip",
+};
+
+/* One tunnel_0 entry, "<proto>[, <port>]" (spaces trimmed). */
+static int set_tunnel_entry(struct cfg_tunnel *t, char *e, char *why, size_t wlen)
+{
+	char *comma = strchr(e, ',');
+	char *name = e, *port = NULL;
+	unsigned long pv = 0;
+	int proto = 0;
+
+	if (comma) {
+		*comma = '\0';
+		port = text_trim(comma + 1);
+	}
+	name = text_trim(name);
+	for (size_t i = 1; i < NELEM(tun_names); i++)
+		if (strcasecmp(name, tun_names[i]) == 0)
+			proto = (int)i;
+	if (!proto) {
+		snprintf(why, wlen, "unknown tunnel protocol '%s' (gtp, vxlan, gre, ipip)", name);
+		return -1;
+	}
+	if (port) {
+		char *end;
+		errno = 0;
+		pv = strtoul(port, &end, 10);
+		if (!*port || *end || errno || pv == 0 || pv > 65535 || !isdigit((unsigned char)*port)) {
+			snprintf(why, wlen, "'%s': bad UDP port '%s'", name, port);
+			return -1;
+		}
+		if (proto == CFG_TUN_GRE || proto == CFG_TUN_IPIP) {
+			snprintf(why, wlen, "'%s' takes no port", name);
+			return -1;
+		}
+	} else if (proto == CFG_TUN_GTP) {
+		snprintf(why, wlen, "'gtp' needs its UDP port (gtp, <port>)");
+		return -1;
+	} else if (proto == CFG_TUN_VXLAN) {
+		pv = 4789;
+	}
+	if (t->n == CFG_TUN_MAX) {
+		snprintf(why, wlen, "more than %d tunnels", CFG_TUN_MAX);
+		return -1;
+	}
+	t->e[t->n].proto = (uint8_t)proto;
+	t->e[t->n].port = (uint16_t)pv;
+	t->n++;
+	return 0;
+}
+
+/* tunnel_0: entries separated by ';'. */
+static int set_tunnel(struct cfg_tunnel *t, const char *v, char *why, size_t wlen)
+{
+	struct cfg_tunnel nt = { 0 };
+	char *copy = xstrdup(v), *save = NULL;
+	int rc = 0;
+
+	for (char *e = strtok_r(copy, ";", &save); e && rc == 0; e = strtok_r(NULL, ";", &save))
+		rc = set_tunnel_entry(&nt, e, why, wlen);
+	free(copy);
+	if (rc == 0 && nt.n == 0) {
+		snprintf(why, wlen, "no tunnel protocol");
+		rc = -1;
+	}
+	if (rc == 0)
+		*t = nt;
+	return rc;
+}
+
 int cfg_key_set(const struct cfg_key *k, void *base, const char *v, char *why, size_t wlen)
 {
 	void *f = field(k, base);
@@ -885,6 +959,8 @@ int cfg_key_set(const struct cfg_key *k, void *base, const char *v, char *why, s
 		return set_sep(f, k->size, v, why, wlen);
 	case CT_FACILITY:
 		return set_facility(f, v, why, wlen);
+	case CT_TUNNEL:
+		return set_tunnel(f, v, why, wlen);
 	case CT_RAW:
 		cfg_extra_set(f, k->name, v);
 		return 0;
@@ -928,6 +1004,20 @@ void cfg_key_str(const struct cfg_key *k, const void *base, char *buf, size_t le
 		s = cfg_extra_get(f, k->name);
 		snprintf(buf, len, "%s", s ? s : "");
 		break;
+	case CT_TUNNEL: {
+		const struct cfg_tunnel *t = f;
+		size_t o = 0;
+		for (int i = 0; i < t->n && o < len; i++) {
+			bool port = t->e[i].proto == CFG_TUN_GTP || t->e[i].proto == CFG_TUN_VXLAN;
+			int n = port ? snprintf(buf + o, len - o, "%s%s, %u", i ? "; " : "",
+			    tun_names[t->e[i].proto], t->e[i].port) :
+			    snprintf(buf + o, len - o, "%s%s", i ? "; " : "", tun_names[t->e[i].proto]);
+			if (n < 0)
+				break;
+			o += (size_t)n;
+		}
+		break;
+	}
 	case CT_PLUGINS: break;
 	}
 }

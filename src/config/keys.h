@@ -36,6 +36,7 @@ enum cfg_type {
 	CT_PLUGINS,	/* the plugins: line, handled by the parser itself */
 	CT_RAW,		/* struct cfg_extra: kept as text, feature not implemented */
 	CT_MODE,	/* uint32_t: an octal file mode, as chmod takes it */
+	CT_TUNNEL,	/* struct cfg_tunnel: tunnel_0's "<proto>[, <port>]; ..." */
 };
 
 struct cfg_key {

@@ -52,6 +52,7 @@ const char *const pkt_drop_name[PKT_DROP_COUNT] = {
 	[PKT_DROP_NON_IP] = "not IP",
 	[PKT_DROP_TRUNC_L3] = "truncated IP header",
 	[PKT_DROP_BAD_IP] = "bad IP header",
+	[PKT_DROP_TUNNEL] = "no IP packet in tunnel",
 };
 
 /* pcap link types (https://www.tcpdump.org/linktypes.html). */
@@ -82,11 +83,15 @@ enum {
 	ETH_PPPOE_SESS = 0x8864,
 	PPP_IPV4 = 0x0021,
 	PPP_IPV6 = 0x0057,
+	ETH_TEB = 0x6558,	/* transparent Ethernet bridging (GRE payload) */
 	IPP_HOPOPTS = 0,
+	IPP_IPIP = 4,
 	IPP_TCP = 6,
 	IPP_UDP = 17,
+	IPP_IPV6 = 41,
 	IPP_ROUTING = 43,
 	IPP_FRAGMENT = 44,
+	IPP_GRE = 47,
 	IPP_AH = 51,
 	IPP_DSTOPTS = 60,
 };
@@ -100,7 +105,12 @@ struct pkt_ctx {
 	struct rd r;		/* cursor over the frame */
 	struct flow_rec *rec;
 	int tags;		/* VLAN tags seen so far */
+	const struct pkt_tun *tun;	/* NULL: tunnels are not looked into */
+	int depth;		/* tunnels entered by tunnel_0 so far */
 };
+
+/* Out of line: the common path (no tunnel) keeps its registers. */
+static enum pkt_drop pkt_tunnel(struct pkt_ctx *c, struct rd l4) __attribute__((noinline));
 
 static size_t pkt_off(const struct pkt_ctx *c)
 {
@@ -165,6 +175,8 @@ static enum pkt_drop pkt_ipv4(struct pkt_ctx *c)
 		}
 	}
 	/* L4 starts at IHL*4 even when IHL < 5, as pmacct 1.7.7 does. */
+	if (__builtin_expect(c->tun != NULL, 0))
+		return pkt_tunnel(c, rd_make(ip + hl, l3len - hl));
 	pkt_l4(rd_make(ip + hl, l3len - hl), rec);
 	return PKT_DROP_NONE;
 }
@@ -245,8 +257,11 @@ static enum pkt_drop pkt_ipv6(struct pkt_ctx *c)
 	rec->bytes = (uint64_t)plen + 40;
 	if (!pkt_ipv6_ext(&c->r, rec, nh))
 		return PKT_DROP_TRUNC_L3;
-	if (!(rec->flags & FR_F_LATER_FRAG))
-		pkt_l4(c->r, rec);
+	if (rec->flags & FR_F_LATER_FRAG)
+		return PKT_DROP_NONE;
+	if (__builtin_expect(c->tun != NULL, 0))
+		return pkt_tunnel(c, c->r);
+	pkt_l4(c->r, rec);
 	return PKT_DROP_NONE;
 }
 
@@ -488,6 +503,268 @@ static const struct {
 	{ PKT_DLT_C_HDLC, pkt_chdlc },
 };
 
+/*
+ * Tunnels.  Behaviour of pmacct 1.7.7, checked on crafted captures and
+ * sFlow samples (sfacctd; its pmacctd aborts with "double free or
+ * corruption" on every packet once a tunnel_* primitive is aggregated):
+ *
+ * - tunnel_* primitives: the first tunnel of a packet, the outer headers
+ *   staying the flow.  VXLAN is UDP to port 4789 with the I flag set
+ *   (RFC 7348 5): vxlan = VNI, tunnel MACs from the inner Ethernet, then
+ *   through 802.1Q tags to IPv4/IPv6.  IPv4 in IPv4 or IPv6 (protocol 4).
+ *   No deeper tunnel.  An inner IPv4 header cut short: addresses 0.0.0.0,
+ *   protocol and ToS 0; an inner L4 header cut short or a later fragment:
+ *   ports 0.  Ours: IPv6 in IPv4/IPv6 (41) and GRE (47: IPv4, IPv6,
+ *   Ethernet), which 1.7.7 leaves empty.
+ * - tunnel_0 "gtp, <port>": UDP to <port> (destination only); GTP version
+ *   0 has a 4-byte header, version 1 an 8-byte one, others are refused;
+ *   the inner packet is taken at the end of that header or 4 bytes after
+ *   it, whichever first starts with 0x45-0x4f (IPv4) or 0x60-0x6f (IPv6)
+ *   and decodes (this skips the sequence number and N-PDU fields, not
+ *   extension headers); a matched packet with none is not accounted.
+ *   Tunnels inside are looked into again.  Ours: GTP over IPv6 (1.7.7 only
+ *   over IPv4), IPv6 inner packets (1.7.7 records a garbled IPv4 address
+ *   and 0 bytes), and the vxlan, gre and ipip entries.
+ */
+
+/* The inner packet of a tunnel, IPv4 (v 4) or IPv6 (v 6), into the key's tunnel block. */
+static void tun_ip(struct flow_key *k, struct rd p, int v)
+{
+	struct flow_rec in;
+	struct pkt_ctx c = { .caplen = p.left, .r = p, .rec = &in };
+	enum pkt_drop d;
+
+	/* only what the IP decoders read or may leave unwritten (an IPv4 address's 12 last bytes) */
+	memset(&in.k.src_ip, 0, sizeof(in.k.src_ip));
+	memset(&in.k.dst_ip, 0, sizeof(in.k.dst_ip));
+	in.k.proto = 0;
+	in.k.tos = 0;
+	in.k.src_port = in.k.dst_port = 0;
+	in.flags = 0;
+	k->tunnel_src_ip.af = k->tunnel_dst_ip.af = (uint8_t)v;
+	d = v == 4 ? pkt_ipv4(&c) : pkt_ipv6(&c);
+	if (d != PKT_DROP_NONE)
+		return;		/* as 1.7.7: the family's zero address */
+	k->tunnel_src_ip = in.k.src_ip;
+	k->tunnel_dst_ip = in.k.dst_ip;
+	k->tunnel_proto = in.k.proto;
+	k->tunnel_tos = in.k.tos;
+	k->tunnel_src_port = in.k.src_port;
+	k->tunnel_dst_port = in.k.dst_port;
+}
+
+/* An inner Ethernet frame (VXLAN, GRE 0x6558): MACs, 802.1Q tags, then IP. */
+static void tun_ether(struct flow_key *k, struct rd p)
+{
+	uint16_t et;
+
+	if (p.left < 14)
+		return;
+	rd_copy(&p, k->tunnel_dst_mac, 6);
+	rd_copy(&p, k->tunnel_src_mac, 6);
+	et = rd_u16(&p);
+	while ((et == ETH_8021Q || et == ETH_8021AD || et == ETH_QINQ_OLD) && !p.bad) {
+		rd_skip(&p, 2);
+		et = rd_u16(&p);
+	}
+	if (p.bad)
+		return;
+	if (et == ETH_IPV4)
+		tun_ip(k, p, 4);
+	else if (et == ETH_IPV6)
+		tun_ip(k, p, 6);
+}
+
+/*
+ * A GRE header (RFC 2784 2.1, RFC 2890 2): C, K and S add 4 bytes each;
+ * version 0 only, no RFC 1701 routing.  Leaves p at the payload and its
+ * protocol type in *et; false when unusable.
+ */
+static bool tun_gre(struct rd *p, uint16_t *et)
+{
+	uint16_t fl = rd_u16(p);
+
+	*et = rd_u16(p);
+	if (p->bad || (fl & 0x4007))
+		return false;
+	rd_skip(p, (size_t)(!!(fl & 0x8000) + !!(fl & 0x2000) + !!(fl & 0x1000)) * 4);
+	return !p->bad;
+}
+
+/* The VXLAN header (RFC 7348 5): flags with I (0x08) set, 24 reserved bits, VNI, 8 reserved. */
+static bool tun_vxlan(struct rd *p, uint32_t *vni)
+{
+	uint8_t fl = rd_u8(p);
+
+	rd_skip(p, 3);
+	*vni = rd_u32(p) >> 8;
+	return !p->bad && (fl & 0x08);
+}
+
+/* The tunnel_* primitives from the first tunnel; p is at the outer L4 header. */
+static void tun_prims(struct flow_rec *rec, struct rd p)
+{
+	struct flow_key *k = &rec->k;
+	uint32_t vni;
+	uint16_t et;
+
+	switch (k->proto) {
+	case IPP_UDP:
+		if (!(rec->flags & FR_F_L4_OK) || k->dst_port != 4789)
+			return;
+		rd_skip(&p, 8);
+		if (!tun_vxlan(&p, &vni))
+			return;
+		k->vxlan = vni;
+		tun_ether(k, p);
+		return;
+	case IPP_IPIP:
+		tun_ip(k, p, 4);
+		return;
+	case IPP_IPV6:
+		tun_ip(k, p, 6);
+		return;
+	case IPP_GRE:
+		if (!tun_gre(&p, &et))
+			return;
+		if (et == ETH_TEB)
+			tun_ether(k, p);
+		else if (et == ETH_IPV4)
+			tun_ip(k, p, 4);
+		else if (et == ETH_IPV6)
+			tun_ip(k, p, 6);
+		return;
+	default:
+		return;
+	}
+}
+
+/* Account the packet at p instead: IPv4 (v 4), IPv6 (v 6), Ethernet (v 0). */
+static enum pkt_drop tun_enter(struct pkt_ctx *c, struct rd p, int v)
+{
+	struct flow_rec *rec = c->rec;
+	uint16_t l3_off = rec->l3_off;	/* the frame's own IP header, for sfprobe */
+	enum pkt_drop d;
+
+	rec->k.src_port = rec->k.dst_port = 0;
+	rec->k.proto = rec->k.tos = 0;
+	rec->flags &= (uint8_t)~(FR_F_FRAG | FR_F_LATER_FRAG | FR_F_L4_OK);
+	rec->tcp_flags = 0;
+	rec->frag_id = 0;
+	c->r = p;
+	c->depth++;
+	if (v == 4) {
+		d = pkt_ipv4(c);
+	} else if (v == 6) {
+		d = pkt_ipv6(c);
+	} else {
+		rd_copy(&c->r, rec->k.dst_mac, 6);
+		rd_copy(&c->r, rec->k.src_mac, 6);
+		uint16_t et = rd_u16(&c->r);
+		d = c->r.bad ? PKT_DROP_TUNNEL : pkt_ether_type(c, et);
+	}
+	rec->l3_off = l3_off;
+	return d == PKT_DROP_NONE ? d : PKT_DROP_TUNNEL;
+}
+
+/* The IP version pmacct's GTP decoding guesses from a first byte; 0 if neither. */
+static int gtp_guess(const struct rd *p)
+{
+	uint8_t b;
+
+	if (p->left == 0)
+		return 0;
+	b = rd_peek8(p);
+	if (b >= 0x45 && b <= 0x4f)
+		return 4;
+	if (b >> 4 == 6)
+		return 6;
+	return 0;
+}
+
+/* A GTP-U payload (3GPP TS 29.281 5.1; TS 29.060 for version 0), see above. */
+static enum pkt_drop tun_gtp(struct pkt_ctx *c, struct rd p)
+{
+	size_t hl;
+
+	if (p.left == 0)
+		return PKT_DROP_TUNNEL;
+	switch (rd_peek8(&p) >> 5) {
+	case 0: hl = 4; break;
+	case 1: hl = 8; break;
+	default: return PKT_DROP_TUNNEL;
+	}
+	if (p.left <= hl)
+		return PKT_DROP_TUNNEL;
+	rd_skip(&p, hl);
+	for (int trial = 0; trial < 2; trial++, rd_skip(&p, 4)) {
+		int v = gtp_guess(&p);
+		if (v && tun_enter(c, p, v) == PKT_DROP_NONE)
+			return PKT_DROP_NONE;
+	}
+	return PKT_DROP_TUNNEL;
+}
+
+/* Whether tunnel_0 entry e matches the packet decoded so far. */
+static bool tun_match(const struct flow_rec *rec, uint8_t proto, uint16_t port)
+{
+	switch (proto) {
+	case PKT_TUN_GTP:
+	case PKT_TUN_VXLAN:
+		return rec->k.proto == IPP_UDP && (rec->flags & FR_F_L4_OK) &&
+		    rec->k.dst_port == port;
+	case PKT_TUN_GRE:
+		return rec->k.proto == IPP_GRE;
+	case PKT_TUN_IPIP:
+		return rec->k.proto == IPP_IPIP || rec->k.proto == IPP_IPV6;
+	default:
+		return false;
+	}
+}
+
+/*
+ * The L4 header (l4 at it), then, when tunnels are looked into: the tunnel
+ * primitives of the first tunnel, then tunnel_0's entries.
+ */
+static enum pkt_drop pkt_tunnel(struct pkt_ctx *c, struct rd l4)
+{
+	struct flow_rec *rec = c->rec;
+	const struct pkt_tun *t = c->tun;
+	uint32_t vni;
+	uint16_t et;
+
+	pkt_l4(l4, rec);
+	if (t->prims && c->depth == 0)
+		tun_prims(rec, l4);
+	if (c->depth >= PKT_TUN_MAX)
+		return PKT_DROP_NONE;
+	for (int i = 0; i < t->n; i++) {
+		if (!tun_match(rec, t->e[i].proto, t->e[i].port))
+			continue;
+		switch (t->e[i].proto) {
+		case PKT_TUN_GTP:
+			rd_skip(&l4, 8);
+			return tun_gtp(c, l4);
+		case PKT_TUN_VXLAN:
+			rd_skip(&l4, 8);
+			if (!tun_vxlan(&l4, &vni))
+				return PKT_DROP_TUNNEL;
+			return tun_enter(c, l4, 0);
+		case PKT_TUN_GRE:
+			if (!tun_gre(&l4, &et))
+				return PKT_DROP_TUNNEL;
+			if (et == ETH_TEB)
+				return tun_enter(c, l4, 0);
+			if (et != ETH_IPV4 && et != ETH_IPV6)
+				return PKT_DROP_TUNNEL;
+			return tun_enter(c, l4, et == ETH_IPV4 ? 4 : 6);
+		default:
+			return tun_enter(c, l4, rec->k.proto == IPP_IPIP ? 4 : 6);
+		}
+	}
+	return PKT_DROP_NONE;
+}
+
 bool pkt_dlt_supported(int dlt)
 {
 	for (size_t i = 0; i < NELEM(pkt_links); i++)
@@ -496,27 +773,21 @@ bool pkt_dlt_supported(int dlt)
 	return false;
 }
 
-enum pkt_drop pkt_decode(int dlt, const uint8_t *frame, size_t caplen,
-    size_t wirelen, struct flow_rec *rec, struct pkt_stats *st)
-{
-	memset((uint8_t *)&rec->k + FR_KEY_COLD, 0, FR_KEY_BGP - FR_KEY_COLD);
-	return pkt_decode_hot(dlt, frame, caplen, wirelen, rec, st);
-}
-
-enum pkt_drop pkt_decode_hot(int dlt, const uint8_t *frame, size_t caplen,
-    size_t wirelen, struct flow_rec *rec, struct pkt_stats *st)
+/* The decoder proper; inlined into each entry point so the plain ones pay no extra call. */
+static inline enum pkt_drop decode(int dlt, const uint8_t *frame, size_t caplen,
+    const struct pkt_tun *tun, struct flow_rec *rec, struct pkt_stats *st)
 {
 	struct pkt_ctx c;
 	enum pkt_drop d = PKT_DROP_LINKTYPE;
 
-	/* pmacct counts the IP length field, not the wire length. */
-	(void)wirelen;
 	fr_clear_hot(rec);
 	rec->packets = 1;
 	c.caplen = caplen;
 	c.r = rd_make(frame, caplen);
 	c.rec = rec;
 	c.tags = 0;
+	c.tun = tun;
+	c.depth = 0;
 	for (size_t i = 0; i < NELEM(pkt_links); i++) {
 		if (pkt_links[i].dlt == dlt) {
 			d = pkt_links[i].fn(&c);
@@ -528,4 +799,37 @@ enum pkt_drop pkt_decode_hot(int dlt, const uint8_t *frame, size_t caplen,
 	else
 		st->drops[d]++;
 	return d;
+}
+
+/* pmacct counts the IP length field, not the wire length: wirelen is not used. */
+enum pkt_drop pkt_decode(int dlt, const uint8_t *frame, size_t caplen,
+    size_t wirelen, struct flow_rec *rec, struct pkt_stats *st)
+{
+	(void)wirelen;
+	memset((uint8_t *)&rec->k + FR_KEY_COLD, 0, FR_KEY_BGP - FR_KEY_COLD);
+	return decode(dlt, frame, caplen, NULL, rec, st);
+}
+
+enum pkt_drop pkt_decode_full(int dlt, const uint8_t *frame, size_t caplen,
+    size_t wirelen, const struct pkt_tun *tun, struct flow_rec *rec, struct pkt_stats *st)
+{
+	(void)wirelen;
+	memset((uint8_t *)&rec->k + FR_KEY_COLD, 0, FR_KEY_BGP - FR_KEY_COLD);
+	return decode(dlt, frame, caplen, tun, rec, st);
+}
+
+enum pkt_drop pkt_decode_hot(int dlt, const uint8_t *frame, size_t caplen,
+    size_t wirelen, struct flow_rec *rec, struct pkt_stats *st)
+{
+	(void)wirelen;
+	return decode(dlt, frame, caplen, NULL, rec, st);
+}
+
+enum pkt_drop pkt_decode_tun(int dlt, const uint8_t *frame, size_t caplen,
+    size_t wirelen, const struct pkt_tun *tun, struct flow_rec *rec, struct pkt_stats *st)
+{
+	(void)wirelen;
+	if (tun && tun->prims)
+		memset((uint8_t *)&rec->k + FR_KEY_TUN, 0, FR_KEY_TUN_LEN);
+	return decode(dlt, frame, caplen, tun, rec, st);
 }

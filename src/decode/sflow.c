@@ -165,12 +165,19 @@ static void sf_rec_header(struct sf_ctx *c, struct rd *r)
 	if (dlt < 0)
 		fr_clear_hot(&c->rec);
 	/* pkt_decode_hot() clears the record first, drop or not (its cold tail stays zero) */
-	if (dlt < 0 || pkt_decode_hot(dlt, hdr, hlen, frame_len, &c->rec, &c->st->pkt) != PKT_DROP_NONE)
+	const struct pkt_tun *tun = c->sink->tun;
+	enum pkt_drop d = PKT_DROP_LINKTYPE;
+	if (dlt >= 0)
+		d = tun ? pkt_decode_tun(dlt, hdr, hlen, frame_len, tun, &c->rec, &c->st->pkt) :
+		    pkt_decode_hot(dlt, hdr, hlen, frame_len, &c->rec, &c->st->pkt);
+	if (d != PKT_DROP_NONE)
 		c->st->non_ip++;
 	c->x.rec_clear = true;
 	/* 1.7.7 sfacctd keeps only the high nibble of an IPv6 traffic class (its decodeIPV6) */
 	if (c->rec.k.src_ip.af == 6)
 		c->rec.k.tos >>= 4;
+	if (tun && c->rec.k.tunnel_src_ip.af == 6)	/* and an inner one's (verified) */
+		c->rec.k.tunnel_tos >>= 4;
 	c->x.has_hdr = true;
 	c->x.frame_len = frame_len;
 }
@@ -416,6 +423,8 @@ static void sf_flow_begin(struct sf_ctx *c)
 {
 	/* the record is cleared once: by the sampled header's decode, else in sf_flow_finish() */
 	memset(&c->x, 0, sizeof(c->x));
+	if (c->sink->tun)	/* the tunnel block a sample without a header leaves */
+		memset((uint8_t *)&c->rec.k + FR_KEY_TUN, 0, FR_KEY_TUN_LEN);
 }
 
 /* A sample's source id: class and index in a word each (v5 expanded), else one word, class << 24. */

@@ -111,6 +111,7 @@ struct sflow_sink {
 	    struct flow_rec *rec);
 	void (*counter)(void *arg, const struct sflow_hdr *h, const struct sflow_counter *c);
 	void *arg;
+	const struct pkt_tun *tun;	/* tunnels in sampled headers (pkt_decode_tun()), NULL = none */
 };
 
 /*

@@ -168,6 +168,21 @@ struct flow_key {
 	uint8_t pad2[4];		/* keeps the struct free of trailing padding */
 	struct fr_srv6_list srv6_seg_ipv6_list;	/* IE 505 (Huawei 2011.505); rarely selected */
 	/*
+	 * The first tunnel of a packet (pmacctd, sFlow sampled headers): the
+	 * inner headers (pmacct's tunnel_* primitives), the VXLAN VNI.
+	 * Written only when a plugin aggregates one (decode/packet.h pkt_tun).
+	 */
+	uint8_t tunnel_src_mac[6];
+	uint8_t tunnel_dst_mac[6];
+	uint16_t tunnel_src_port;
+	uint16_t tunnel_dst_port;
+	uint8_t tunnel_proto;
+	uint8_t tunnel_tos;
+	uint16_t pad3;
+	uint32_t vxlan;			/* VXLAN Network Identifier (RFC 7348 5), 24 bits */
+	struct fr_ip tunnel_src_ip;
+	struct fr_ip tunnel_dst_ip;
+	/*
 	 * BGP attributes of the destination (and, src_*, of the source) prefix,
 	 * written only by the BGP enrichment (pipeline/bgp_enrich.c) after the
 	 * decoders: decoders neither write nor clear this block (FR_KEY_BGP),
@@ -195,8 +210,11 @@ _Static_assert(offsetof(struct flow_key, in_vlan) == offsetof(struct flow_key, p
     offsetof(struct flow_key, flow_label) == offsetof(struct flow_key, in_vlan) + 8 &&
     offsetof(struct flow_key, post_nat_src_ip) == offsetof(struct flow_key, flow_label) + 16 &&
     offsetof(struct flow_key, srv6_seg_ipv6_list) == offsetof(struct flow_key, pad2) + 4 &&
-    offsetof(struct flow_key, local_pref) == offsetof(struct flow_key, srv6_seg_ipv6_list) +
+    offsetof(struct flow_key, tunnel_src_mac) == offsetof(struct flow_key, srv6_seg_ipv6_list) +
     sizeof(struct fr_srv6_list) && sizeof(struct fr_srv6_list) == 8 + 16 * FR_SRV6_MAX &&
+    offsetof(struct flow_key, vxlan) == offsetof(struct flow_key, tunnel_src_mac) + 20 &&
+    offsetof(struct flow_key, local_pref) == offsetof(struct flow_key, tunnel_dst_ip) +
+    sizeof(struct fr_ip) &&
     sizeof(struct flow_key) == offsetof(struct flow_key, src_lrg_comm) + FR_BGP_STR_MAX,
     "struct flow_key: padding around the 1.7.9 fields");
 
@@ -211,6 +229,10 @@ _Static_assert(offsetof(struct flow_key, in_vlan) == offsetof(struct flow_key, p
  * most; the BGP enrichment owns [FR_KEY_BGP, end).
  */
 #define FR_KEY_BGP offsetof(struct flow_key, local_pref)
+
+/* The tunnel block of the key: [FR_KEY_TUN, FR_KEY_TUN + FR_KEY_TUN_LEN). */
+#define FR_KEY_TUN offsetof(struct flow_key, tunnel_src_mac)
+#define FR_KEY_TUN_LEN (offsetof(struct flow_key, tunnel_dst_ip) + sizeof(struct fr_ip) - FR_KEY_TUN)
 
 
 /* Flags a decoder sets on a record (not part of the key). */

@@ -33,6 +33,9 @@ enum prim_id {
 	/* master's CSV order (1.7.7 has fwd_status, the stack and the SRv6 list in none) */
 	P_FWD_STATUS, P_MPLS_LABEL_TOP, P_MPLS_LABEL_BOTTOM, P_MPLS_STACK_DEPTH, P_MPLS_LABEL_STACK,
 	P_SRV6_SEG_IPV6_LIST,
+	/* tunnels: 1.7.7's columns after the MPLS ones */
+	P_TUNNEL_SRC_MAC, P_TUNNEL_DST_MAC, P_TUNNEL_SRC_HOST, P_TUNNEL_DST_HOST, P_TUNNEL_PROTO,
+	P_TUNNEL_TOS, P_TUNNEL_SRC_PORT, P_TUNNEL_DST_PORT, P_VXLAN,
 	P_TS_START, P_TS_END, P_TS_ARRIVAL, P_TS_EXPORT,
 	P_EXPORT_PROTO_SEQNO, P_EXPORT_PROTO_VERSION, P_EXPORT_PROTO_SYSID,
 	P_PATH_DELAY_AVG_USEC, P_PATH_DELAY_MIN_USEC, P_PATH_DELAY_MAX_USEC,
@@ -93,7 +96,7 @@ enum {
 
 struct prim_desc {
 	const char *name;	/* aggregate keyword */
-	const char *group;	/* -a section: L2, L3, L4, BGP, MPLS, MISC, TIME */
+	const char *group;	/* -a section: L2, L3, L4, BGP, NAT, TUNNEL, MPLS, MISC, TIME */
 	const char *descr;	/* -a description */
 	uint16_t off;		/* field in struct flow_key */
 	uint16_t len;		/* its size; 0 = not a key field */

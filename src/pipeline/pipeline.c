@@ -24,6 +24,30 @@ static bool any_plugin_has(const struct core_cfg *cfg, uint8_t flag, int id)
 	return false;
 }
 
+bool pipeline_tun_setup(const struct core_cfg *cfg, bool packets, struct pkt_tun *t)
+{
+	static const enum prim_id tp[] = {
+		P_TUNNEL_SRC_MAC, P_TUNNEL_DST_MAC, P_TUNNEL_SRC_HOST, P_TUNNEL_DST_HOST,
+		P_TUNNEL_PROTO, P_TUNNEL_TOS, P_TUNNEL_SRC_PORT, P_TUNNEL_DST_PORT, P_VXLAN,
+	};
+	static const uint8_t proto[] = {
+		[CFG_TUN_GTP] = PKT_TUN_GTP, [CFG_TUN_VXLAN] = PKT_TUN_VXLAN,
+		[CFG_TUN_GRE] = PKT_TUN_GRE, [CFG_TUN_IPIP] = PKT_TUN_IPIP,
+	};
+
+	memset(t, 0, sizeof(*t));
+	for (size_t i = 0; i < sizeof(tp) / sizeof(tp[0]) && !t->prims; i++)
+		t->prims = any_plugin_has(cfg, 0, tp[i]);
+	if (packets) {
+		for (int i = 0; i < cfg->tunnel_0.n && i < PKT_TUN_MAX; i++) {
+			t->e[i].proto = proto[cfg->tunnel_0.e[i].proto];
+			t->e[i].port = cfg->tunnel_0.e[i].port;
+		}
+		t->n = cfg->tunnel_0.n < PKT_TUN_MAX ? cfg->tunnel_0.n : PKT_TUN_MAX;
+	}
+	return t->prims || t->n;
+}
+
 /* Does any plugin or map need a frame for its BPF filters? */
 static bool needs_frame(const struct pipeline *pl)
 {
@@ -88,6 +112,8 @@ int pipeline_init(struct pipeline *pl, struct core_cfg *cfg, struct plugin *ps, 
 	if (!err && bgp_init(pl, linktype, snaplen) < 0)
 		err = 1;
 	pl->needs_frame = needs_frame(pl);
+	if (pipeline_tun_setup(cfg, packets, &pl->tun))
+		pl->tunp = &pl->tun;
 	return err ? -1 : 0;
 }
 
@@ -163,7 +189,7 @@ void pipeline_packet(struct pipeline *pl, int dlt, const struct pcap_pkthdr *h, 
 {
 	struct flow_rec rec;
 
-	if (pkt_decode(dlt, pkt, h->caplen, h->len, &rec, &pl->dstats) != PKT_DROP_NONE)
+	if (pkt_decode_full(dlt, pkt, h->caplen, h->len, pl->tunp, &rec, &pl->dstats) != PKT_DROP_NONE)
 		return;
 	rec.ts.sec = h->ts.tv_sec;
 	rec.ts.usec = h->ts.tv_usec;

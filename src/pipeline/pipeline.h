@@ -29,7 +29,17 @@ struct pipeline {
 	struct bgp_enrich *bgp;		/* BGP correlation; NULL when no plugin needs it */
 	struct bgp_rib *rib;		/* pipeline_set_bgp(); NULL = none */
 	unsigned bgp_batch;		/* records enriched under the RIB's read lock held now */
+	struct pkt_tun tun;		/* tunnels the decoder looks into ... */
+	const struct pkt_tun *tunp;	/* ... &tun, or NULL when no plugin nor tunnel_0 asks */
 };
+
+/*
+ * What the packet decoder does with tunnels for cfg: the tunnel_* primitives
+ * when a plugin aggregates one, tunnel_0's entries when `packets` (pmacctd;
+ * pmacct's tunnel_0 is pmacctd's only).  False when neither: decode as if
+ * there were no tunnels (the fast path).
+ */
+bool pipeline_tun_setup(const struct core_cfg *cfg, bool packets, struct pkt_tun *t);
 
 /* Records enriched under one hold of the RIB's read lock, at most. */
 #define PIPELINE_BGP_BATCH 256

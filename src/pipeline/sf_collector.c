@@ -14,6 +14,7 @@
 #include "model/gauge.h"
 #include "lib/xalloc.h"
 #include "model/health.h"
+#include "pipeline/pipeline.h"
 #include "pipeline/sf_cntlog.h"
 
 #define WHO "default/core"
@@ -32,6 +33,8 @@ struct sf_collector {
 	uint64_t warned[SFLOW_DROP_COUNT];	/* drops at the last warning */
 	uint64_t warned_refused;
 	int64_t warned_at;	/* when (the clock of sf_collector_tick), 0 = never */
+	struct pkt_tun tun;	/* the tunnel_* primitives of sampled headers ... */
+	const struct pkt_tun *tunp;	/* ... &tun when a plugin aggregates one, else NULL */
 };
 
 /* sflow_sink.counter: one line in the counter log. */
@@ -118,7 +121,7 @@ void sf_collector_health(void *state, struct health_build *b)
 void sf_collector_datagram(void *state, const struct dgram *d, const struct rec_sink *sink)
 {
 	struct sf_collector *s = state;
-	struct sflow_sink ss = { on_flow, s->cnt ? on_counter : NULL, s };
+	struct sflow_sink ss = { on_flow, s->cnt ? on_counter : NULL, s, s->tunp };
 	struct sflow_hdr h;
 
 	s->sink = sink;
@@ -165,6 +168,8 @@ void *sf_collector_new(struct core_cfg *cfg)
 	struct sf_collector *s = xcalloc(1, sizeof(*s));
 
 	s->ss = sflow_state_new();
+	if (pipeline_tun_setup(cfg, false, &s->tun))
+		s->tunp = &s->tun;
 	if (cfg->health)	/* as many agents as the decoder tracks apart */
 		s->acc = health_acc_new(cfg->collector_max_exporters ? cfg->collector_max_exporters :
 		    SFLOW_STATE_MAX);

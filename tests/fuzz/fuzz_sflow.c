@@ -39,7 +39,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sflow_stats st;
 	struct sflow_hdr h;
 	struct fuzz_ctx c = { sflow_state_new(), 0 };
-	struct sflow_sink sink = { fuzz_flow, fuzz_counter, &c };
+	/* sampled headers are looked into for tunnels (the tunnel_* primitives) */
+	static const struct pkt_tun tun = { true, 0, { { 0, 0 } } };
+	struct sflow_sink sink = { fuzz_flow, fuzz_counter, &c, &tun };
 
 	memset(&st, 0, sizeof(st));
 	enum sflow_drop why = sflow_decode(data, size, &sink, &st, &h);

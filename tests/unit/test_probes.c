@@ -277,7 +277,7 @@ static void test_sflow(void)
 
 	struct sgot g;
 	memset(&g, 0, sizeof(g));
-	struct sflow_sink sink = { sflow_flow_cb, sflow_counter_cb, &g };
+	struct sflow_sink sink = { sflow_flow_cb, sflow_counter_cb, &g, NULL };
 	struct sflow_stats st;
 	memset(&st, 0, sizeof(st));
 	size_t bad = 0;

@@ -101,7 +101,7 @@ static void on_counter(void *arg, const struct sflow_hdr *h, const struct sflow_
 /* Decode the first n bytes of p from an exact-size heap copy, so that ASan sees any overread. */
 static enum sflow_drop run_bytes(const uint8_t *p, size_t n, struct seen *s, struct sflow_stats *st)
 {
-	struct sflow_sink sink = { on_flow, on_counter, s };
+	struct sflow_sink sink = { on_flow, on_counter, s, NULL };
 	memset(s, 0, sizeof(*s));
 	memset(st, 0, sizeof(*st));
 	uint8_t *copy = exact_copy(p, n);
