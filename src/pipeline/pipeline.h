@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "decode/packet.h"
 #include "maps/bgp_rib.h"
+#include "maps/geoip.h"
 #include "model/dgram.h"
 #include "pipeline/bgp_enrich.h"
 #include "pipeline/core_maps.h"
@@ -29,6 +30,8 @@ struct pipeline {
 	struct bgp_enrich *bgp;		/* BGP correlation; NULL when no plugin needs it */
 	struct bgp_rib *rib;		/* pipeline_set_bgp(); NULL = none */
 	unsigned bgp_batch;		/* records enriched under the RIB's read lock held now */
+	struct geoip_need geo_need;	/* GeoIP fields the plugins select; none: no lookup */
+	struct geoip *geo;		/* geoipv2_file; NULL = none (selected fields stay empty) */
 };
 
 /* Records enriched under one hold of the RIB's read lock, at most. */

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* geoip.c: GeoIP v2 lookups on libmaxminddb. */
+#include "geoip.h"
+
+#include <maxminddb.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "lib/xalloc.h"
+
+struct geoip {
+	MMDB_s db;
+	char *path;
+};
+
+/* Open path into db: 0, or -1 with the reason in why. */
+static int db_open(MMDB_s *db, const char *path, char *why, size_t wlen)
+{
+	int rc = MMDB_open(path, MMDB_MODE_MMAP, db);
+
+	if (rc != MMDB_SUCCESS) {
+		snprintf(why, wlen, "'%s': %s", path, MMDB_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+struct geoip *geoip_open(const char *path, char *why, size_t wlen)
+{
+	struct geoip *g = xcalloc(1, sizeof(*g));
+
+	if (db_open(&g->db, path, why, wlen) < 0) {
+		free(g);
+		return NULL;
+	}
+	g->path = xstrdup(path);
+	return g;
+}
+
+void geoip_free(struct geoip *g)
+{
+	if (!g)
+		return;
+	MMDB_close(&g->db);
+	free(g->path);
+	free(g);
+}
+
+int geoip_reload(struct geoip *g, char *why, size_t wlen)
+{
+	MMDB_s fresh;
+
+	if (db_open(&fresh, g->path, why, wlen) < 0)
+		return -1;
+	MMDB_close(&g->db);
+	g->db = fresh;
+	return 0;
+}
+
+const char *geoip_path(const struct geoip *g)
+{
+	return g->path;
+}
+
+/* The UTF-8 string at path under entry into out (cut to len - 1 bytes); untouched when absent. */
+static void get_str(MMDB_entry_s *entry, char *out, size_t len, const char *const *path)
+{
+	MMDB_entry_data_s v;
+
+	if (MMDB_aget_value(entry, &v, path) != MMDB_SUCCESS || !v.has_data ||
+	    v.type != MMDB_DATA_TYPE_UTF8_STRING)
+		return;
+	size_t n = v.data_size < len - 1 ? v.data_size : len - 1;
+	memcpy(out, v.utf8_string, n);
+	out[n] = '\0';
+}
+
+/* The number at path under entry (a double, or a float some databases use); 0 when absent. */
+static double get_num(MMDB_entry_s *entry, const char *const *path)
+{
+	MMDB_entry_data_s v;
+
+	if (MMDB_aget_value(entry, &v, path) != MMDB_SUCCESS || !v.has_data)
+		return 0;
+	if (v.type == MMDB_DATA_TYPE_DOUBLE)
+		return v.double_value;
+	if (v.type == MMDB_DATA_TYPE_FLOAT)
+		return v.float_value;
+	return 0;
+}
+
+/* Which parts of a result a caller wants. */
+enum { GW_COUNTRY = 1, GW_POCODE = 2, GW_COORDS = 4 };
+
+static void lookup(const struct geoip *g, const struct fr_ip *ip, unsigned want,
+    struct geoip_result *res)
+{
+	static const char *const p_country[] = { "country", "iso_code", NULL };
+	static const char *const p_pocode[] = { "postal", "code", NULL };
+	static const char *const p_lat[] = { "location", "latitude", NULL };
+	static const char *const p_lon[] = { "location", "longitude", NULL };
+	struct sockaddr_storage ss;
+	int mmdb = 0;
+
+	memset(res, 0, sizeof(*res));
+	memset(&ss, 0, sizeof(ss));
+	if (ip->af == 4) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, ip->a, 4);
+	} else if (ip->af == 6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, ip->a, 16);
+	} else {
+		return;
+	}
+	MMDB_lookup_result_s r = MMDB_lookup_sockaddr(&g->db, (const struct sockaddr *)&ss, &mmdb);
+	if (mmdb != MMDB_SUCCESS || !r.found_entry)
+		return;
+	res->found = true;
+	if (want & GW_COUNTRY)
+		get_str(&r.entry, res->country, sizeof(res->country), p_country);
+	if (want & GW_POCODE)
+		get_str(&r.entry, res->pocode, sizeof(res->pocode), p_pocode);
+	if (want & GW_COORDS) {
+		res->lat = get_num(&r.entry, p_lat);
+		res->lon = get_num(&r.entry, p_lon);
+	}
+}
+
+void geoip_lookup(const struct geoip *g, const struct fr_ip *ip, struct geoip_result *res)
+{
+	lookup(g, ip, GW_COUNTRY | GW_POCODE | GW_COORDS, res);
+}
+
+/* Write one side's selected fields from res. */
+static void put(const struct geoip_result *res, bool country, bool pocode, bool coords,
+    char *kc, char *kp, uint8_t *kxy)
+{
+	if (country)
+		memcpy(kc, res->country, FR_COUNTRY_MAX);
+	if (pocode)
+		memcpy(kp, res->pocode, FR_POCODE_MAX);
+	if (coords) {
+		memcpy(kxy, &res->lat, sizeof(double));
+		memcpy(kxy + sizeof(double), &res->lon, sizeof(double));
+	}
+}
+
+void geoip_fill(const struct geoip *g, const struct geoip_need *n, struct flow_key *k)
+{
+	struct geoip_result res;
+	unsigned ws = (n->src_country ? GW_COUNTRY : 0) | (n->src_pocode ? GW_POCODE : 0) |
+	    (n->src_coords ? GW_COORDS : 0);
+	unsigned wd = (n->dst_country ? GW_COUNTRY : 0) | (n->dst_pocode ? GW_POCODE : 0) |
+	    (n->dst_coords ? GW_COORDS : 0);
+
+	_Static_assert(sizeof(double) * 2 == FR_COORDS_LEN, "coordinates: two doubles");
+	if (ws) {
+		if (g)
+			lookup(g, &k->src_ip, ws, &res);
+		else
+			memset(&res, 0, sizeof(res));
+		put(&res, n->src_country, n->src_pocode, n->src_coords, k->src_host_country,
+		    k->src_host_pocode, k->src_host_coords);
+	}
+	if (wd) {
+		if (g)
+			lookup(g, &k->dst_ip, wd, &res);
+		else
+			memset(&res, 0, sizeof(res));
+		put(&res, n->dst_country, n->dst_pocode, n->dst_coords, k->dst_host_country,
+		    k->dst_host_pocode, k->dst_host_coords);
+	}
+}
