@@ -2,12 +2,16 @@
 /* geoip.c: GeoIP v2 lookups on libmaxminddb. */
 #include "geoip.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <maxminddb.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "lib/xalloc.h"
 
@@ -16,11 +20,66 @@ struct geoip {
 	char *path;
 };
 
-/* Open path into db: 0, or -1 with the reason in why. */
+/*
+ * A private copy of the file at path in an anonymous memory file: the
+ * database is mapped from it, so a file rewritten in place later (cp over
+ * it) changes nothing under the lookups (a truncated shared mapping would
+ * fault).  The descriptor, or -1 with errno set.
+ */
+static int snapshot(const char *path)
+{
+	int in = open(path, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -1;
+	int fd = memfd_create("geoipv2_file", MFD_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		close(in);
+		errno = e;
+		return -1;
+	}
+	char buf[65536];
+	for (;;) {
+		ssize_t n = read(in, buf, sizeof(buf));
+		if (n == 0)
+			break;
+		if (n < 0 && errno == EINTR)
+			continue;
+		for (ssize_t off = 0; n > 0 && off < n;) {
+			ssize_t w = write(fd, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				n = -1;
+				break;
+			}
+			off += w;
+		}
+		if (n < 0) {
+			int e = errno;
+			close(in);
+			close(fd);
+			errno = e;
+			return -1;
+		}
+	}
+	close(in);
+	return fd;
+}
+
+/* Open path into db (from a snapshot of it): 0, or -1 with the reason in why. */
 static int db_open(MMDB_s *db, const char *path, char *why, size_t wlen)
 {
-	int rc = MMDB_open(path, MMDB_MODE_MMAP, db);
+	char proc[64];
+	int fd = snapshot(path), rc;
 
+	if (fd < 0) {
+		snprintf(why, wlen, "'%s': %s", path, strerror(errno));
+		return -1;
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	rc = MMDB_open(proc, MMDB_MODE_MMAP, db);	/* the mapping outlives the descriptor */
+	close(fd);
 	if (rc != MMDB_SUCCESS) {
 		snprintf(why, wlen, "'%s': %s", path, MMDB_strerror(rc));
 		return -1;

@@ -39,7 +39,9 @@ struct geoip_result {
 };
 
 /*
- * Open the MaxMind DB at path (memory-mapped).  NULL with the reason
+ * Open the MaxMind DB at path: a private copy of the file, in memory, so
+ * that a file rewritten in place (cp over it) changes nothing until the
+ * next geoip_reload().  NULL with the reason
  * (libmaxminddb's, with the file name) in why when it cannot be read or
  * is not a valid database.
  */
