@@ -62,7 +62,8 @@ static int geo_init(struct pipeline *pl, bool first)
 
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
 		*need[i] = any_plugin_has(cfg, 0, ids[i]);
-	if (!geoip_need_any(&pl->geo_need))
+	pl->geo_on = geoip_need_any(&pl->geo_need);
+	if (!pl->geo_on)
 		return 0;
 	if (!cfg->geoipv2_file || !cfg->geoipv2_file[0]) {
 		if (first)
@@ -250,7 +251,7 @@ void pipeline_record(struct pipeline *pl, struct flow_rec *rec, const struct pca
 		if (pl->bgp_batch >= PIPELINE_BGP_BATCH)
 			pipeline_batch_end(pl);
 	}
-	if (geoip_need_any(&pl->geo_need))
+	if (pl->geo_on)
 		geoip_fill(pl->geo, &pl->geo_need, &rec->k);
 	for (int i = 0; i < pl->nfeeds; i++) {
 		/* pre_tag_map is per plugin (pmacct 1.7.7); `return=true` offers more than once */

@@ -30,7 +30,8 @@ struct pipeline {
 	struct bgp_enrich *bgp;		/* BGP correlation; NULL when no plugin needs it */
 	struct bgp_rib *rib;		/* pipeline_set_bgp(); NULL = none */
 	unsigned bgp_batch;		/* records enriched under the RIB's read lock held now */
-	struct geoip_need geo_need;	/* GeoIP fields the plugins select; none: no lookup */
+	bool geo_on;			/* a plugin selects a GeoIP field: fill them */
+	struct geoip_need geo_need;	/* which */
 	struct geoip *geo;		/* geoipv2_file; NULL = none (selected fields stay empty) */
 };
 

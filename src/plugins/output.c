@@ -823,6 +823,19 @@ static void json_bgp_array(struct rowbuf *rb, const struct prim_desc *d, const c
 	rb_put(rb, "]", 1);
 }
 
+/* A coordinates primitive's value in JSON: <lat>, "lon_ip_src": <lon> (its key written). */
+static __attribute__((noinline)) void json_coords(struct rowbuf *rb, const struct prim_desc *d,
+    const struct flow_key *k)
+{
+	char buf[64], lon[32];
+
+	rb_put(rb, buf, coord_text((const uint8_t *)k + d->off, 0, true, buf, sizeof(buf)));
+	rb_str(rb, ", \"");
+	rb_str(rb, coord_lon_name(d->json, lon, sizeof(lon)));
+	rb_put(rb, "\": ", 3);
+	rb_put(rb, buf, coord_text((const uint8_t *)k + d->off, 1, true, buf, sizeof(buf)));
+}
+
 /* One "key": value pair of a JSON row. */
 static void json_field(struct rowbuf *rb, const struct out_cols *c, int id, const struct flow_key *k,
     const struct out_counters *cnt, const struct out_opts *o, const char *sep)
@@ -853,13 +866,8 @@ static void json_field(struct rowbuf *rb, const struct out_cols *c, int id, cons
 		json_mpls_array(rb, &st);
 		return;
 	}
-	if (d->fmt == PF_COORDS) {	/* "lat_ip_src": <lat>, "lon_ip_src": <lon> */
-		char lon[32];
-		rb_put(rb, buf, coord_text((const uint8_t *)k + d->off, 0, true, buf, sizeof(buf)));
-		rb_str(rb, ", \"");
-		rb_str(rb, coord_lon_name(d->json, lon, sizeof(lon)));
-		rb_put(rb, "\": ", 3);
-		rb_put(rb, buf, coord_text((const uint8_t *)k + d->off, 1, true, buf, sizeof(buf)));
+	if (__builtin_expect(d->fmt == PF_COORDS, 0)) {
+		json_coords(rb, d, k);
 		return;
 	}
 	if (d->fmt == PF_SRV6_LIST) {
@@ -962,6 +970,30 @@ static void row_json(FILE *f, const struct out_cols *c, const struct out_opts *o
 	rb_flush(&rb);
 }
 
+/*
+ * A coordinates primitive's two columns of a formatted or CSV row (n:
+ * columns before it); formatted: the print plugin "%f  ", the client
+ * "%-12f  " (1.7.7).  Out of line: rare, and it keeps the row loop small.
+ */
+static __attribute__((noinline)) void row_coords(struct rowbuf *rb, const struct prim_desc *d,
+    const struct flow_key *k, const struct out_opts *o, int n)
+{
+	bool fm = is_formatted(o);
+	char buf[64];
+
+	for (int j = 0; j < 2; j++) {
+		size_t len = coord_text((const uint8_t *)k + d->off, j, false, buf, sizeof(buf));
+		if (fm) {
+			rb_pad(rb, buf, len, o->client ? d->width - 2 : 0);
+			rb_put(rb, "  ", 2);
+		} else {
+			if (n || j)
+				rb_str(rb, o->sep);
+			rb_put(rb, buf, len);
+		}
+	}
+}
+
 void out_row(FILE *f, const struct out_cols *c, const struct out_opts *o,
     const struct flow_key *k, const struct out_counters *cnt)
 {
@@ -992,19 +1024,8 @@ void out_row_stitch(FILE *f, const struct out_cols *c, const struct out_opts *o,
 			n--;
 			continue;
 		}
-		if (d->fmt == PF_COORDS) {
-			/* two columns; formatted: the print plugin "%f  ", the client "%-12f  " (1.7.7) */
-			for (int j = 0; j < 2; j++) {
-				len = coord_text((const uint8_t *)k + d->off, j, false, buf, sizeof(buf));
-				if (fm) {
-					rb_pad(&rb, buf, len, o->client ? d->width - 2 : 0);
-					rb_put(&rb, "  ", 2);
-				} else {
-					if (n || j)
-						rb_put(&rb, o->sep, seplen);
-					rb_put(&rb, buf, len);
-				}
-			}
+		if (__builtin_expect(d->fmt == PF_COORDS, 0)) {
+			row_coords(&rb, d, k, o, n);
 			continue;
 		}
 		const char *v = fast_value(c->reg, d, k, cnt->tcp_flags, o, buf, sizeof(buf), &len);
