@@ -13,11 +13,27 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "lib/hash.h"
 #include "lib/xalloc.h"
+
+/*
+ * Recent answers, direct-mapped by a hash of the address: traffic repeats
+ * its addresses, and a database lookup (the tree, then four paths in the
+ * record's map) costs some thousand instructions where a hit costs tens.
+ * An entry holds the whole answer, so any mix of wanted fields hits.
+ */
+#define GEOIP_CACHE_BITS 12
+
+struct geoip_slot {
+	struct fr_ip ip;		/* af 0: empty */
+	struct geoip_result res;
+};
 
 struct geoip {
 	MMDB_s db;
 	char *path;
+	uint64_t seed;
+	struct geoip_slot cache[1u << GEOIP_CACHE_BITS];
 };
 
 /*
@@ -96,6 +112,7 @@ struct geoip *geoip_open(const char *path, char *why, size_t wlen)
 		return NULL;
 	}
 	g->path = xstrdup(path);
+	g->seed = hash_seed();
 	return g;
 }
 
@@ -116,6 +133,7 @@ int geoip_reload(struct geoip *g, char *why, size_t wlen)
 		return -1;
 	MMDB_close(&g->db);
 	g->db = fresh;
+	memset(g->cache, 0, sizeof(g->cache));	/* answers of the old database */
 	return 0;
 }
 
@@ -196,6 +214,26 @@ void geoip_lookup(const struct geoip *g, const struct fr_ip *ip, struct geoip_re
 	lookup(g, ip, GW_COUNTRY | GW_POCODE | GW_COORDS, res);
 }
 
+/* The whole answer for ip, from the cache or the database (then cached). */
+static const struct geoip_result *cached(struct geoip *g, const struct fr_ip *ip)
+{
+	static const struct geoip_result none;
+	size_t n = ip->af == 6 ? 16 : 4;
+
+	if (ip->af != 4 && ip->af != 6)
+		return &none;	/* no address: nothing to find, nothing to cache */
+	struct geoip_slot *sl = &g->cache[hash_bytes(ip->a, n, g->seed + ip->af) &
+	    ((1u << GEOIP_CACHE_BITS) - 1)];
+
+	if (sl->ip.af == ip->af && memcmp(sl->ip.a, ip->a, n) == 0)
+		return &sl->res;
+	lookup(g, ip, GW_COUNTRY | GW_POCODE | GW_COORDS, &sl->res);
+	memset(&sl->ip, 0, sizeof(sl->ip));
+	sl->ip.af = ip->af;
+	memcpy(sl->ip.a, ip->a, n);
+	return &sl->res;
+}
+
 /* Write one side's selected fields from res. */
 static void put(const struct geoip_result *res, bool country, bool pocode, bool coords,
     char *kc, char *kp, uint8_t *kxy)
@@ -210,29 +248,15 @@ static void put(const struct geoip_result *res, bool country, bool pocode, bool 
 	}
 }
 
-void geoip_fill(const struct geoip *g, const struct geoip_need *n, struct flow_key *k)
+void geoip_fill(struct geoip *g, const struct geoip_need *n, struct flow_key *k)
 {
-	struct geoip_result res;
-	unsigned ws = (n->src_country ? GW_COUNTRY : 0) | (n->src_pocode ? GW_POCODE : 0) |
-	    (n->src_coords ? GW_COORDS : 0);
-	unsigned wd = (n->dst_country ? GW_COUNTRY : 0) | (n->dst_pocode ? GW_POCODE : 0) |
-	    (n->dst_coords ? GW_COORDS : 0);
+	static const struct geoip_result none;
 
 	_Static_assert(sizeof(double) * 2 == FR_COORDS_LEN, "coordinates: two doubles");
-	if (ws) {
-		if (g)
-			lookup(g, &k->src_ip, ws, &res);
-		else
-			memset(&res, 0, sizeof(res));
-		put(&res, n->src_country, n->src_pocode, n->src_coords, k->src_host_country,
-		    k->src_host_pocode, k->src_host_coords);
-	}
-	if (wd) {
-		if (g)
-			lookup(g, &k->dst_ip, wd, &res);
-		else
-			memset(&res, 0, sizeof(res));
-		put(&res, n->dst_country, n->dst_pocode, n->dst_coords, k->dst_host_country,
-		    k->dst_host_pocode, k->dst_host_coords);
-	}
+	if (n->src_country || n->src_pocode || n->src_coords)
+		put(g ? cached(g, &k->src_ip) : &none, n->src_country, n->src_pocode, n->src_coords,
+		    k->src_host_country, k->src_host_pocode, k->src_host_coords);
+	if (n->dst_country || n->dst_pocode || n->dst_coords)
+		put(g ? cached(g, &k->dst_ip) : &none, n->dst_country, n->dst_pocode, n->dst_coords,
+		    k->dst_host_country, k->dst_host_pocode, k->dst_host_coords);
 }

@@ -173,6 +173,9 @@ def test_bad_database_is_a_startup_error(geo, tmp_path, what):
     assert "geoipv2_file" in run.stderr and str(bad) in run.stderr, run.stderr
     assert "pmacctd.conf:2]" in run.stderr, run.stderr
     assert "o.txt" not in run.files
+    # -T config runs the same check
+    check = run_pmacctd(PMACCTD, tmp_path / "t", conf, args=("-T", "config"))
+    assert check.rc != 0 and "key 'geoipv2_file'" in check.stderr and str(bad) in check.stderr
 
 
 # ---- memory plugin and the client ----------------------------------------

@@ -154,7 +154,27 @@ int main(void)
 	ok(!k.src_host_country[0] && !k.dst_host_pocode[0] && coord(k.dst_host_coords, 1) == 0,
 	    "no database: selected fields empty");
 
-	/* reload: the new file replaces the database; a bad one keeps the old */
+	/* the cache of recent answers: many addresses colliding in it, each answered right */
+	int bad_answers = 0;
+	for (int i = 0; i < 3 * 4096 * 2; i++) {
+		char a4[32];
+		snprintf(a4, sizeof(a4), "10.%d.%d.%d", (i / 2 % 4096) >> 8, (i / 2) & 255, 1 + i % 7);
+		memset(&k, 0, sizeof(k));
+		k.src_ip = ip(a4);
+		k.dst_ip = ip(i % 3 ? "192.0.2.1" : "2001:db8:1::1");
+		geoip_fill(g, &all, &k);
+		const char *want = (i / 2 % 4096) >> 8 == 1 ? "DE" : "IT";
+		if (strcmp(k.src_host_country, want) ||
+		    strcmp(k.dst_host_country, i % 3 ? "US" : "JP"))
+			bad_answers++;
+	}
+	is_int(bad_answers, 0, "24576 fills over 12288 addresses: every answer right");
+	memset(&k, 0, sizeof(k));
+	k.src_ip = ip("10.1.2.3");
+	geoip_fill(g, &all, &k);
+	is_str(k.src_host_country, "DE", "10.1.2.3 cached");
+
+	/* reload: the new file replaces the database (and empties the cache); a bad one keeps the old */
 	if (mkdb(b, "", "10.0.0.0/8 ES 28001 40.4165 -3.70256\n") < 0 || rename(b, a) < 0) {
 		ok(0, "second database written");
 	} else {
@@ -162,6 +182,8 @@ int main(void)
 		x = ip("10.1.2.3");
 		geoip_lookup(g, &x, &r);
 		ok(!strcmp(r.country, "ES") && r.lon == -3.70256, "the reloaded database answers");
+		geoip_fill(g, &all, &k);
+		is_str(k.src_host_country, "ES", "no answer of the old database is left in the cache");
 	}
 	rename(bad, a);
 	ok(geoip_reload(g, why, sizeof(why)) < 0 && strstr(why, a), "a broken file is refused: %s", why);
