@@ -22,7 +22,7 @@
  * record's map) costs some thousand instructions where a hit costs tens.
  * An entry holds the whole answer, so any mix of wanted fields hits.
  */
-#define GEOIP_CACHE_BITS 12
+#define GEOIP_CACHE_BITS 14
 
 struct geoip_slot {
 	struct fr_ip ip;		/* af 0: empty */

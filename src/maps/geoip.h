@@ -70,7 +70,7 @@ void geoip_lookup(const struct geoip *g, const struct fr_ip *ip, struct geoip_re
  * Write every field of k that n selects from the lookups of k's src_ip and
  * dst_ip (empty when g is NULL or the address is unknown).  Fields n does
  * not select are left as they are.  Answers are kept in g's cache of
- * recent addresses (4096, emptied by geoip_reload()), hence g not const.
+ * recent addresses (16384, emptied by geoip_reload()), hence g not const.
  */
 void geoip_fill(struct geoip *g, const struct geoip_need *n, struct flow_key *k);
 
