@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "maps/geoip.h"
+#include "model/prim_value.h"
+#include "plugins/output.h"
 #include "tap.h"
 
 static struct fr_ip ip(const char *s)
@@ -54,11 +56,85 @@ static const char rows_a[] =
 	"2001:db8::/32 FR 75001 48.8534 2.3488\n"
 	"2001:db8:1::/48 JP 100-0001 35.6895 139.6917\n";
 
+/* A key with the GeoIP fields of 10.1.2.3 -> 2001:db9::2 (as pmacct 1.7.7 printed them). */
+static void geo_key(struct flow_key *k)
+{
+	double src[2] = { 52.5244, 13.4105 }, dst[2] = { 0, 0 };
+
+	memset(k, 0, sizeof(*k));
+	k->src_ip.af = 4;
+	inet_pton(AF_INET, "10.1.2.3", k->src_ip.a);
+	k->dst_ip.af = 6;
+	inet_pton(AF_INET6, "2001:db9::2", k->dst_ip.a);
+	memcpy(k->src_host_country, "DE", 3);
+	memcpy(k->src_host_pocode, "10115", 6);
+	memcpy(k->src_host_coords, src, sizeof(src));
+	memcpy(k->dst_host_coords, dst, sizeof(dst));
+}
+
+/* Render one header + row of the GeoIP primitives into buf. */
+static const char *render(enum print_fmt fmt, bool client, char *buf, size_t len)
+{
+	struct prim_set set = { 0 };
+	struct out_cols cols;
+	struct out_opts o = { .fmt = fmt, .sep = ",", .client = client, .json_event_type = !client };
+	struct out_counters cnt = { .packets = 3, .bytes = 114 };
+	struct flow_key k;
+
+	prim_parse_list(NULL, "src_host, dst_host, src_host_country, dst_host_country, "
+	    "src_host_pocode, src_host_coords, dst_host_coords", &set, NULL, 0);
+	out_cols_init(&cols, NULL, &set, false, client);
+	geo_key(&k);
+	FILE *f = fmemopen(buf, len, "w");
+	out_header(f, &cols, &o);
+	out_row(f, &cols, &o, &k, &cnt);
+	fclose(f);
+	return buf;
+}
+
+/* The rendering of the GeoIP columns, byte for byte as pmacct 1.7.7's (tests/e2e/test_geoip.py). */
+static void check_output(void)
+{
+	char buf[2048];
+
+	is_str(render(OUT_CSV, false, buf, sizeof(buf)),
+	    "SRC_IP,DST_IP,SH_COUNTRY,DH_COUNTRY,SH_POCODE,SH_LAT,SH_LON,DH_LAT,DH_LON,PACKETS,BYTES\n"
+	    "10.1.2.3,2001:db9::2,DE,,10115,52.524400,13.410500,0.000000,0.000000,3,114\n", "CSV");
+	is_str(render(OUT_JSON, false, buf, sizeof(buf)),
+	    "{\"event_type\": \"purge\", \"ip_src\": \"10.1.2.3\", \"ip_dst\": \"2001:db9::2\", "
+	    "\"country_ip_src\": \"DE\", \"country_ip_dst\": \"\", \"pocode_ip_src\": \"10115\", "
+	    "\"lat_ip_src\": 52.5244, \"lon_ip_src\": 13.410500000000001, \"lat_ip_dst\": 0.0, "
+	    "\"lon_ip_dst\": 0.0, \"packets\": 3, \"bytes\": 114}\n", "JSON: %.17g, .0 for whole numbers");
+	render(OUT_FORMATTED, false, buf, sizeof(buf));
+	ok(strstr(buf, "SH_LAT        SH_LON        DH_LAT        DH_LON        PACKETS") &&
+	    strstr(buf, "DE                      10115         52.524400  13.410500  0.000000  0.000000  3"),
+	    "formatted, print plugin: titles 14 wide, values \"%%f  \"");
+	render(OUT_FORMATTED, true, buf, sizeof(buf));
+	ok(strstr(buf, "52.524400     13.410500     0.000000      0.000000      3") != NULL,
+	    "formatted, client: values \"%%-12f  \"");
+
+	/* the client's -M / -N values */
+	struct flow_key k;
+	double xy[2];
+	const struct prim_desc *d = &prim_builtin[P_SRC_HOST_COORDS];
+	memset(&k, 0, sizeof(k));
+	ok(prim_value_parse(d, "48.8534:-2.3488", &k) == 0, "coordinates <lat>:<lon>");
+	memcpy(xy, k.src_host_coords, sizeof(xy));
+	ok(xy[0] == 48.8534 && xy[1] == -2.3488, "parsed exactly");
+	ok(prim_value_parse(d, "48.8534", &k) < 0 && prim_value_parse(d, "1:2:3", &k) < 0 &&
+	    prim_value_parse(d, "a:b", &k) < 0 && prim_value_parse(d, ":1", &k) < 0, "bad coordinates refused");
+	ok(prim_value_parse(&prim_builtin[P_DST_HOST_COUNTRY], "IT", &k) == 0 &&
+	    !strcmp(k.dst_host_country, "IT"), "a country");
+	ok(prim_value_parse(&prim_builtin[P_SRC_HOST_POCODE], "01000-000", &k) == 0 &&
+	    !strcmp(k.src_host_pocode, "01000-000"), "a postal code");
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/test_geoip.XXXXXX", a[128], b[128], bad[128], why[512];
 	struct geoip_result r;
 
+	check_output();
 	if (!mkdtemp(dir)) {
 		ok(0, "mkdtemp");
 		return tap_done();
