@@ -388,7 +388,7 @@ def test_sigusr2_reloads_database(geo, tmp_path):
 
 @pytest.mark.parametrize("daemon", ["pmacctd", "nfacctd", "sfacctd"])
 def test_primitives_listed_as_177(daemon):
-    ours = REPO / "build" / daemon
+    ours = PMACCTD.parent / daemon
     ref = Path("/usr/sbin") / daemon
     if not (os.access(ours, os.X_OK) and os.access(ref, os.X_OK)):
         pytest.skip("binaries missing")
