@@ -96,6 +96,8 @@ static int db_open(MMDB_s *db, const char *path, char *why, size_t wlen)
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	rc = MMDB_open(proc, MMDB_MODE_MMAP, db);	/* the mapping outlives the descriptor */
 	close(fd);
+	if (rc == MMDB_FILE_OPEN_ERROR)	/* no /proc (a chroot): the file itself, shared */
+		rc = MMDB_open(path, MMDB_MODE_MMAP, db);
 	if (rc != MMDB_SUCCESS) {
 		snprintf(why, wlen, "'%s': %s", path, MMDB_strerror(rc));
 		return -1;
