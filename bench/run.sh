@@ -75,3 +75,10 @@ if [ ${#ran[@]} -eq 2 ]; then
 	$MEASURE --compare "$BENCH_DIR/ours/out.csv" "$BENCH_DIR/reference/out.csv" \
 		--summary identical
 fi
+
+# GeoIP: what the six GeoIP primitives cost per packet, ours and 1.7.7 (bench/geoip.sh);
+# GEOIP=0 skips it, GEOIP_PACKETS sizes its capture (default 300000)
+if [ "${GEOIP:-1}" != 0 ]; then
+	echo
+	PACKETS=${GEOIP_PACKETS:-300000} "$(dirname "$0")/geoip.sh"
+fi

@@ -281,6 +281,10 @@ static void parse_value(const struct prim_desc *d, const char *tok, struct flow_
 	case PF_RD_ORIGIN:
 		die("ERROR: mpls_vpn_rd_origin: expected flow, map, bgp, bmp or unknown: '%s'\n", tok);
 		break;
+	case PF_COORDS:	/* 1.7.7's words */
+		printf("ERROR: %s: Invalid coordinates: '%s'.\nERROR: Expected format: <latitude>:<longitude>\n",
+		    d->name, tok);
+		exit(1);
 	default:
 		printf("ERROR: %s: Invalid %s: '%s'\n", d->name, prim_value_kind(d), tok);
 		exit(1);

@@ -317,6 +317,7 @@ struct core_cfg {
 	char *aggregate_primitives;	/* custom primitives definition file (model/prim_custom.c) */
 	struct prim_registry *prims;	/* owned: built-in primitives plus aggregate_primitives' (cfg_load) */
 	char *flow_to_rd_map;		/* flow_to_rd_map: mpls_vpn_rd by exporter, interface, label */
+	char *geoipv2_file;		/* geoipv2_file: MaxMind DB of the GeoIP primitives (maps/geoip.h) */
 	bool nf_ignore_exporter_address;	/* peer_src_ip never from IE 130/131 */
 	struct bgp_cfg bgp;		/* bgp_* keys */
 	bool nf_pre_processing_checks;	/* nfacctd_pre_processing_checks (master) */

@@ -157,8 +157,7 @@ size_t nf5_decode(struct nf_state *st, const uint8_t *data, size_t len, const st
 		struct rd rr = rd_sub(&r, lay->rec_len);
 		/* v5 fills no field of the key's cold tail: it stays as `base` left it, zero,
 		 * unless the consumer writes there */
-		memcpy(&rec.k, &base.k, st->opts.emit_writes_tail ? FR_KEY_BGP :
-		    offsetof(struct flow_key, fwd_status));
+		memcpy(&rec.k, &base.k, st->opts.emit_writes_tail ? FR_KEY_BGP : FR_KEY_COLD);
 		memcpy((uint8_t *)&rec + sizeof(rec.k), (const uint8_t *)&base + sizeof(base.k),
 		    sizeof(rec) - sizeof(rec.k));
 		nf5_record(st, &h, &rr, &rec);

@@ -27,6 +27,11 @@
  */
 #define FR_BGP_STR_MAX 256
 
+/* GeoIP v2 text as pmacct keeps it (country code, postal code), NUL included; coordinates: two doubles. */
+#define FR_COUNTRY_MAX 4
+#define FR_POCODE_MAX 12
+#define FR_COORDS_LEN 16
+
 /*
  * Bytes of the key reserved for custom primitives (aggregate_primitives);
  * prim_custom_load() refuses definitions that do not fit.
@@ -137,6 +142,21 @@ struct flow_key {
 	struct fr_ts ts_export;
 	char label[FR_LABEL_MAX];	/* pre_tag_map set_label; "" = none */
 	/*
+	 * The cold tail starts here (FR_KEY_COLD).  GeoIP v2 (geoipv2_file) of
+	 * the source and destination addresses, written by the lookup
+	 * (maps/geoip.h) only when a plugin selects them: ISO country code and
+	 * postal code ("" when unknown, pmacct's 4- and 12-byte strings),
+	 * coordinates as two doubles (latitude, longitude) kept as bytes so the
+	 * key needs no alignment (0 when unknown).  First in the tail, so a
+	 * plugin that selects them with the five-tuple has a short key span.
+	 */
+	char src_host_country[FR_COUNTRY_MAX];
+	char dst_host_country[FR_COUNTRY_MAX];
+	char src_host_pocode[FR_POCODE_MAX];
+	char dst_host_pocode[FR_POCODE_MAX];
+	uint8_t src_host_coords[FR_COORDS_LEN];
+	uint8_t dst_host_coords[FR_COORDS_LEN];
+	/*
 	 * Rarely selected NetFlow/IPFIX primitives, after every hot field: a
 	 * plugin that does not select them neither hashes nor carries them
 	 * (its key span, prim_key_span(), ends before).
@@ -206,7 +226,10 @@ struct flow_key {
 };
 
 /* The key is compared bytewise: the 1.7.9 fields sit without padding between them. */
-_Static_assert(offsetof(struct flow_key, in_vlan) == offsetof(struct flow_key, pad1) + 1 &&
+_Static_assert(offsetof(struct flow_key, src_host_country) == offsetof(struct flow_key, label) +
+    FR_LABEL_MAX && offsetof(struct flow_key, fwd_status) == offsetof(struct flow_key,
+    src_host_country) + 2 * (FR_COUNTRY_MAX + FR_POCODE_MAX + FR_COORDS_LEN) &&
+    offsetof(struct flow_key, in_vlan) == offsetof(struct flow_key, pad1) + 1 &&
     offsetof(struct flow_key, flow_label) == offsetof(struct flow_key, in_vlan) + 8 &&
     offsetof(struct flow_key, post_nat_src_ip) == offsetof(struct flow_key, flow_label) + 16 &&
     offsetof(struct flow_key, srv6_seg_ipv6_list) == offsetof(struct flow_key, pad2) + 4 &&
@@ -219,10 +242,10 @@ _Static_assert(offsetof(struct flow_key, in_vlan) == offsetof(struct flow_key, p
     "struct flow_key: padding around the 1.7.9 fields");
 
 /*
- * Where the key's cold tail starts: the rarely exported NetFlow/IPFIX
- * primitives and the custom area, most of the key's bytes.
+ * Where the key's cold tail starts: the GeoIP fields, the rarely exported
+ * NetFlow/IPFIX primitives and the custom area, most of the key's bytes.
  */
-#define FR_KEY_COLD offsetof(struct flow_key, fwd_status)
+#define FR_KEY_COLD offsetof(struct flow_key, src_host_country)
 
 /*
  * Where the BGP block starts: decoders clear [FR_KEY_COLD, FR_KEY_BGP) at

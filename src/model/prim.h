@@ -27,6 +27,9 @@ enum prim_id {
 	P_SRC_HOST, P_SRC_NET, P_DST_HOST, P_DST_NET,
 	P_SRC_MASK, P_DST_MASK, P_SRC_PORT, P_DST_PORT,
 	P_TCPFLAGS, P_PROTO, P_TOS, P_FLOW_LABEL,
+	/* GeoIP v2 (JSON puts them after the ports, see output.c) */
+	P_SRC_HOST_COUNTRY, P_DST_HOST_COUNTRY, P_SRC_HOST_POCODE, P_DST_HOST_POCODE,
+	P_SRC_HOST_COORDS, P_DST_HOST_COORDS,
 	P_SAMPLING_RATE,
 	P_POST_NAT_SRC_HOST, P_POST_NAT_DST_HOST, P_POST_NAT_SRC_PORT, P_POST_NAT_DST_PORT,
 	P_NAT_EVENT,
@@ -67,6 +70,7 @@ enum prim_fmt {
 	PF_SRV6_LIST,	/* struct fr_srv6_list: a JSON array of "<index>-<IPv6 address>" */
 	PF_COMMS,	/* BGP communities, pmacct text ("65000:1 65000:2"): printed with '_' for ' ' */
 	PF_ASPATH,	/* BGP AS path, pmacct text ("65001 65002"): printed with '_' for ' ' */
+	PF_COORDS,	/* two doubles (latitude, longitude) as bytes: two columns, "%f" (JSON "%.17g") */
 };
 
 /* Which daemons can fill a primitive. */

@@ -3,8 +3,10 @@
 #include "prim_value.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/text.h"
@@ -208,6 +210,23 @@ static int parse_bgp_text(const struct prim_desc *d, const char *s, uint8_t *p)
 	return 0;
 }
 
+/* Coordinates as the client takes them: "<latitude>:<longitude>", two decimal numbers. */
+static int parse_coords(const char *s, uint8_t *p)
+{
+	double v[2];
+	char *end;
+
+	for (int i = 0; i < 2; i++) {
+		errno = 0;
+		v[i] = strtod(s, &end);
+		if (end == s || errno || *end != (i ? '\0' : ':'))
+			return -1;
+		s = end + 1;
+	}
+	memcpy(p, v, sizeof(v));
+	return 0;
+}
+
 int prim_value_parse(const struct prim_desc *d, const char *text, struct flow_key *k)
 {
 	uint8_t *p = (uint8_t *)k + d->off;
@@ -238,6 +257,8 @@ int prim_value_parse(const struct prim_desc *d, const char *text, struct flow_ke
 	case PF_COMMS:
 	case PF_ASPATH:
 		return parse_bgp_text(d, text, p);
+	case PF_COORDS:
+		return parse_coords(text, p);
 	default:		/* PF_RAW, PF_SRV6_LIST, PF_TCPFLAGS, PF_NONE */
 		return -1;
 	}
@@ -259,6 +280,7 @@ const char *prim_value_kind(const struct prim_desc *d)
 	case PF_MPLS_STACK:	return "MPLS label stack";
 	case PF_COMMS:		return "communities (too long)";
 	case PF_ASPATH:		return "AS path (too long)";
+	case PF_COORDS:		return "coordinates";
 	default:		return "value (cannot be matched)";
 	}
 }

@@ -68,6 +68,44 @@ static int bgp_init(struct pipeline *pl, int linktype, int snaplen)
 	return err ? -1 : 0;
 }
 
+/*
+ * The GeoIP lookup, when a plugin selects a GeoIP primitive: geoipv2_file
+ * opened for this pipeline (each receive thread has its own handle).  A
+ * file that cannot be opened is an error naming the key; none at all
+ * leaves the fields empty, as pmacct (`first`: warn about it once).
+ */
+static int geo_init(struct pipeline *pl, bool first)
+{
+	static const enum prim_id ids[] = { P_SRC_HOST_COUNTRY, P_DST_HOST_COUNTRY,
+		P_SRC_HOST_POCODE, P_DST_HOST_POCODE, P_SRC_HOST_COORDS, P_DST_HOST_COORDS };
+	bool *need[] = { &pl->geo_need.src_country, &pl->geo_need.dst_country,
+		&pl->geo_need.src_pocode, &pl->geo_need.dst_pocode,
+		&pl->geo_need.src_coords, &pl->geo_need.dst_coords };
+	const struct core_cfg *cfg = pl->cfg;
+	char why[512];
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+		*need[i] = any_plugin_has(cfg, 0, ids[i]);
+	pl->geo_on = geoip_need_any(&pl->geo_need);
+	if (!pl->geo_on)
+		return 0;
+	if (!cfg->geoipv2_file || !cfg->geoipv2_file[0]) {
+		if (first)
+			log_warnx("default/core", "GeoIP primitives selected but no geoipv2_file: "
+			    "they stay empty.");
+		return 0;
+	}
+	pl->geo = geoip_open(cfg->geoipv2_file, why, sizeof(why));
+	if (!pl->geo) {
+		log_err("default/core", "[%s] key 'geoipv2_file': cannot load the database %s. Exiting.",
+		    cfg_where(&cfg->origin, "geoipv2_file"), why);
+		return -1;
+	}
+	if (first)
+		log_info("default/core", "[%s] geoipv2_file database loaded.", cfg->geoipv2_file);
+	return 0;
+}
+
 int pipeline_init(struct pipeline *pl, struct core_cfg *cfg, struct plugin *ps, int n,
     int linktype, int snaplen, bool packets)
 {
@@ -111,6 +149,8 @@ int pipeline_init(struct pipeline *pl, struct core_cfg *cfg, struct plugin *ps, 
 	pl->maps = core_maps_new(cfg, linktype, snaplen, &err);
 	if (!err && bgp_init(pl, linktype, snaplen) < 0)
 		err = 1;
+	if (!err && geo_init(pl, true) < 0)
+		err = 1;
 	pl->needs_frame = needs_frame(pl);
 	if (pipeline_tun_setup(cfg, packets, &pl->tun))
 		pl->tunp = &pl->tun;
@@ -129,6 +169,8 @@ int pipeline_init_sibling(struct pipeline *pl, struct pipeline *first, int linkt
 		feed_init_sibling(&pl->feeds[i], &first->feeds[i], linktype);
 	pl->maps = core_maps_new(pl->cfg, linktype, snaplen, &err);
 	if (!err && bgp_init(pl, linktype, snaplen) < 0)
+		err = 1;
+	if (!err && geo_init(pl, false) < 0)
 		err = 1;
 	pipeline_set_bgp(pl, first->rib);
 	pl->needs_frame = needs_frame(pl);
@@ -158,6 +200,15 @@ void pipeline_reload_core_maps(struct pipeline *pl)
 		pipeline_batch_end(pl);
 		bgp_enrich_reload(pl->bgp);
 	}
+	if (pl->geo) {
+		char why[512];
+		if (geoip_reload(pl->geo, why, sizeof(why)) < 0)
+			log_err("default/core", "geoipv2_file: cannot reload the database %s: "
+			    "keeping the one loaded before.", why);
+		else
+			log_info("default/core", "[%s] geoipv2_file database reloaded.",
+			    geoip_path(pl->geo));
+	}
 }
 
 void pipeline_reload_maps(struct pipeline *pl)
@@ -181,6 +232,8 @@ void pipeline_fini(struct pipeline *pl)
 	pipeline_batch_end(pl);
 	bgp_enrich_free(pl->bgp);
 	pl->bgp = NULL;
+	geoip_free(pl->geo);
+	pl->geo = NULL;
 	pl->frag = NULL;
 	pl->flows = NULL;
 }
@@ -224,6 +277,8 @@ void pipeline_record(struct pipeline *pl, struct flow_rec *rec, const struct pca
 		if (pl->bgp_batch >= PIPELINE_BGP_BATCH)
 			pipeline_batch_end(pl);
 	}
+	if (pl->geo_on)
+		geoip_fill(pl->geo, &pl->geo_need, &rec->k);
 	for (int i = 0; i < pl->nfeeds; i++) {
 		/* pre_tag_map is per plugin (pmacct 1.7.7); `return=true` offers more than once */
 		int n = pl->maps ? core_maps_offers(pl->maps, i) : 1;

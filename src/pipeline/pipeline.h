@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "decode/packet.h"
 #include "maps/bgp_rib.h"
+#include "maps/geoip.h"
 #include "model/dgram.h"
 #include "pipeline/bgp_enrich.h"
 #include "pipeline/core_maps.h"
@@ -31,6 +32,9 @@ struct pipeline {
 	unsigned bgp_batch;		/* records enriched under the RIB's read lock held now */
 	struct pkt_tun tun;		/* tunnels the decoder looks into ... */
 	const struct pkt_tun *tunp;	/* ... &tun, or NULL when no plugin nor tunnel_0 asks */
+	bool geo_on;			/* a plugin selects a GeoIP field: fill them */
+	struct geoip_need geo_need;	/* which */
+	struct geoip *geo;		/* geoipv2_file; NULL = none (selected fields stay empty) */
 };
 
 /*

@@ -71,6 +71,8 @@ static int json_rank(int id)
 		P_SRC_STD_COMM, P_SRC_EXT_COMM, P_SRC_LRG_COMM, P_SRC_AS_PATH, P_SRC_LOCAL_PREF, P_SRC_MED,
 	};
 	_Static_assert(P_PEER_DST_IP - P_STD_COMM + 1 == 16, "json_rank: BGP columns moved");
+	if (id >= P_SRC_HOST_COUNTRY && id <= P_DST_HOST_COORDS)
+		return P_DST_PORT * 2 + 2;	/* GeoIP: after port_dst, before tcp_flags (1.7.7) */
 	return rank_in(id, bgp, NELEM(bgp), P_STD_COMM, P_PEER_DST_IP);
 }
 
@@ -348,6 +350,38 @@ static void bgp_str(const struct prim_desc *d, const char *s, const struct out_o
 		buf[i] = '\0';
 }
 
+/*
+ * One of a coordinates primitive's two numbers (i 0: latitude, 1:
+ * longitude): "%f" in CSV and formatted columns, in JSON as jansson
+ * writes a real ("%.17g", ".0" added to a whole number), as pmacct.
+ */
+static size_t coord_text(const uint8_t *p, int i, bool json, char *buf, size_t len)
+{
+	double v;
+
+	memcpy(&v, p + (size_t)i * sizeof(double), sizeof(v));
+	int n = snprintf(buf, len, json ? "%.17g" : "%f", v);
+	if (n < 0 || (size_t)n >= len)
+		return n < 0 ? 0 : len - 1;
+	if (json && !strpbrk(buf, ".eEnN") && (size_t)n + 2 < len) {
+		memcpy(buf + n, ".0", 3);
+		n += 2;
+	}
+	return (size_t)n;
+}
+
+/* The title or JSON key of a coordinates primitive's longitude column: its latitude one's, LAT -> LON. */
+static const char *coord_lon_name(const char *lat, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", lat);
+	char *p = strstr(buf, "LAT");
+	if (p)
+		memcpy(p, "LON", 3);
+	else if ((p = strstr(buf, "lat")) != NULL)
+		memcpy(p, "lon", 3);
+	return buf;
+}
+
 const char *out_value(const struct prim_registry *reg, const struct prim_desc *d,
     const struct flow_key *k, uint8_t tcp_flags, const struct out_opts *o, char *buf, size_t len)
 {
@@ -417,6 +451,14 @@ const char *out_value(const struct prim_registry *reg, const struct prim_desc *d
 	case PF_ASPATH:
 		bgp_str(d, (const char *)p, o, buf, len);
 		break;
+	case PF_COORDS: {	/* both numbers, as one CSV pair (the renderers print two columns) */
+		size_t n = coord_text(p, 0, false, buf, len);
+		if (n + 1 < len) {
+			buf[n] = ',';
+			coord_text(p, 1, false, buf + n + 1, len - n - 1);
+		}
+		break;
+	}
 	case PF_NONE:
 		buf[0] = '\0';
 		break;
@@ -448,7 +490,15 @@ void out_header(FILE *f, const struct out_cols *c, const struct out_opts *o)
 			k--;
 			continue;
 		}
-		if (fm && (d->flags & PRIM_CUSTOM))
+		if (d->fmt == PF_COORDS) {	/* two columns: latitude, longitude */
+			char lon[32];
+			coord_lon_name(d->title, lon, sizeof(lon));
+			if (fm)
+				fprintf(f, "%-*s%-*s", d->width, d->title, d->width, lon);
+			else
+				fprintf(f, "%s%s%s%s", k ? o->sep : "", d->title, o->sep, lon);
+			k++;
+		} else if (fm && (d->flags & PRIM_CUSTOM))
 			fprintf(f, "%-*s  ", d->width - 2, d->title);	/* pmacct: "%s  " */
 		else if (fm)
 			fprintf(f, "%-*s", d->width, d->title);
@@ -773,6 +823,19 @@ static void json_bgp_array(struct rowbuf *rb, const struct prim_desc *d, const c
 	rb_put(rb, "]", 1);
 }
 
+/* A coordinates primitive's value in JSON: <lat>, "lon_ip_src": <lon> (its key written). */
+static __attribute__((noinline)) void json_coords(struct rowbuf *rb, const struct prim_desc *d,
+    const struct flow_key *k)
+{
+	char buf[64], lon[32];
+
+	rb_put(rb, buf, coord_text((const uint8_t *)k + d->off, 0, true, buf, sizeof(buf)));
+	rb_str(rb, ", \"");
+	rb_str(rb, coord_lon_name(d->json, lon, sizeof(lon)));
+	rb_put(rb, "\": ", 3);
+	rb_put(rb, buf, coord_text((const uint8_t *)k + d->off, 1, true, buf, sizeof(buf)));
+}
+
 /* One "key": value pair of a JSON row. */
 static void json_field(struct rowbuf *rb, const struct out_cols *c, int id, const struct flow_key *k,
     const struct out_counters *cnt, const struct out_opts *o, const char *sep)
@@ -801,6 +864,10 @@ static void json_field(struct rowbuf *rb, const struct out_cols *c, int id, cons
 		struct fr_mpls_stack st;
 		memcpy(&st, (const uint8_t *)k + d->off, sizeof(st));
 		json_mpls_array(rb, &st);
+		return;
+	}
+	if (__builtin_expect(d->fmt == PF_COORDS, 0)) {
+		json_coords(rb, d, k);
 		return;
 	}
 	if (d->fmt == PF_SRV6_LIST) {
@@ -903,6 +970,30 @@ static void row_json(FILE *f, const struct out_cols *c, const struct out_opts *o
 	rb_flush(&rb);
 }
 
+/*
+ * A coordinates primitive's two columns of a formatted or CSV row (n:
+ * columns before it); formatted: the print plugin "%f  ", the client
+ * "%-12f  " (1.7.7).  Out of line: rare, and it keeps the row loop small.
+ */
+static __attribute__((noinline)) void row_coords(struct rowbuf *rb, const struct prim_desc *d,
+    const struct flow_key *k, const struct out_opts *o, int n)
+{
+	bool fm = is_formatted(o);
+	char buf[64];
+
+	for (int j = 0; j < 2; j++) {
+		size_t len = coord_text((const uint8_t *)k + d->off, j, false, buf, sizeof(buf));
+		if (fm) {
+			rb_pad(rb, buf, len, o->client ? d->width - 2 : 0);
+			rb_put(rb, "  ", 2);
+		} else {
+			if (n || j)
+				rb_str(rb, o->sep);
+			rb_put(rb, buf, len);
+		}
+	}
+}
+
 void out_row(FILE *f, const struct out_cols *c, const struct out_opts *o,
     const struct flow_key *k, const struct out_counters *cnt)
 {
@@ -931,6 +1022,10 @@ void out_row_stitch(FILE *f, const struct out_cols *c, const struct out_opts *o,
 		size_t len;
 		if (d->flags & PRIM_JSON_ONLY) {	/* pmacct: srv6_seg_ipv6_list is JSON only */
 			n--;
+			continue;
+		}
+		if (__builtin_expect(d->fmt == PF_COORDS, 0)) {
+			row_coords(&rb, d, k, o, n);
 			continue;
 		}
 		const char *v = fast_value(c->reg, d, k, cnt->tcp_flags, o, buf, sizeof(buf), &len);

@@ -23,12 +23,14 @@ enum sql_col_kind {
 	SC_TS_RESIDUAL,	/* its microseconds: the <name>_residual column */
 	SC_STITCH_MIN, SC_STITCH_MIN_RES,	/* [nf|sf|pm]acctd_stitching: timestamp_min(_residual) */
 	SC_STITCH_MAX, SC_STITCH_MAX_RES,	/* timestamp_max(_residual) */
+	SC_COORD_LAT, SC_COORD_LON,	/* *_host_coords (prim): lat_ip_*, lon_ip_* (1.7.7) */
 };
 
 /* How a column is typed in our create scripts. */
 enum sql_col_type {
 	SQLT_MAC, SQLT_IP, SQLT_U16, SQLT_U32, SQLT_U64, SQLT_PROTO, SQLT_CHAR16, SQLT_CHAR24, SQLT_TEXT,
 	SQLT_CNT32, SQLT_CNT64, SQLT_STAMP,
+	SQLT_REAL,	/* a double (GeoIP coordinates) */
 };
 
 struct sql_col {

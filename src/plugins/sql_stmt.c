@@ -147,6 +147,13 @@ static void build_optimized(struct sql_schema *s, unsigned v, const struct prim_
 			add(s, ts_residual(id), SC_TS_RESIDUAL, SQLT_U32, id, true);
 			continue;
 		}
+		if (prim_desc_of(s->reg, id)->fmt == PF_COORDS) {
+			/* pmacct: two columns, latitude and longitude */
+			add(s, prim_column(s, id, v), SC_COORD_LAT, SQLT_REAL, id, true);
+			add(s, id == P_SRC_HOST_COORDS ? "lon_ip_src" : "lon_ip_dst", SC_COORD_LON,
+			    SQLT_REAL, id, true);
+			continue;
+		}
 		add_prim(s, prim_column(s, id, v), prim_type(s, id), id);
 	}
 	add_counters(s, prim_has(agg, P_FLOWS) || v >= 4, prim_has(agg, P_TCPFLAGS));
@@ -466,6 +473,8 @@ static const char *const col_types[][3] = {
 		"BIGINT UNSIGNED NOT NULL DEFAULT 0" },
 	[SQLT_CNT64] = { "BIGINT NOT NULL DEFAULT 0", "BIGINT NOT NULL DEFAULT 0",
 		"BIGINT UNSIGNED NOT NULL DEFAULT 0" },
+	[SQLT_REAL] = { "REAL NOT NULL DEFAULT 0", "DOUBLE PRECISION NOT NULL DEFAULT 0",
+		"DOUBLE NOT NULL DEFAULT 0" },
 };
 
 static const char *stamp_type(const struct sql_schema *s, bool inserted)
@@ -582,6 +591,15 @@ int sql_row_values(const struct sql_schema *s, const struct prim_set *agg, bool 
 			if (agg_covers(agg, c->prim))
 				memcpy(&ts, (const uint8_t *)k + prim_desc_of(s->reg, c->prim)->off, sizeof(ts));
 			v->i = c->kind == SC_TS ? ts.sec : ts.usec;
+			break;
+		}
+		case SC_COORD_LAT:
+		case SC_COORD_LON: {	/* as text ("%.17g": the double exactly), 0 when not aggregated */
+			double xy[2] = { 0, 0 };
+			if (agg_covers(agg, c->prim))
+				memcpy(xy, (const uint8_t *)k + prim_desc_of(s->reg, c->prim)->off, sizeof(xy));
+			v->is_int = false;
+			snprintf(v->s, sizeof(v->s), "%.17g", xy[c->kind == SC_COORD_LON]);
 			break;
 		}
 		case SC_STAMP_INSERTED: v->i = bin; break;
