@@ -198,7 +198,7 @@ const struct prim_custom *prim_custom_get(const struct prim_registry *reg, int i
 
 
 /* A set of primitives (the `aggregate` list of a plugin), a bit per prim_id. */
-#define PRIM_WORDS 2
+#define PRIM_WORDS 3
 struct prim_set {
 	uint64_t w[PRIM_WORDS];
 	/*
