@@ -21,6 +21,13 @@
 #define FR_SRV6_MAX 15
 
 /*
+ * An application class (the `class` primitive), NUL included: an nDPI
+ * protocol name, or the name NetFlow/IPFIX options gave an application id
+ * (IE 96, cut to 31 bytes as pmacct master cuts it).  "" = unclassified.
+ */
+#define FR_CLASS_MAX 32
+
+/*
  * BGP text primitives (as_path, std_comm, ext_comm, lrg_comm and their src_*
  * twins), NUL included.  A longer value is cut at a whole token and ends
  * with "+" (see bgp enrichment), so the key stays fixed-size.
@@ -167,6 +174,7 @@ struct flow_key {
 	uint8_t custom[FR_CUSTOM_AREA];	/* custom primitives, laid out by prim_custom_load() */
 	uint8_t pad2[4];		/* keeps the struct free of trailing padding */
 	struct fr_srv6_list srv6_seg_ipv6_list;	/* IE 505 (Huawei 2011.505); rarely selected */
+	char class_name[FR_CLASS_MAX];	/* class: nDPI (pmacctd), IE 95 + options IE 96 (nfacctd) */
 	/*
 	 * BGP attributes of the destination (and, src_*, of the source) prefix,
 	 * written only by the BGP enrichment (pipeline/bgp_enrich.c) after the
@@ -195,8 +203,10 @@ _Static_assert(offsetof(struct flow_key, in_vlan) == offsetof(struct flow_key, p
     offsetof(struct flow_key, flow_label) == offsetof(struct flow_key, in_vlan) + 8 &&
     offsetof(struct flow_key, post_nat_src_ip) == offsetof(struct flow_key, flow_label) + 16 &&
     offsetof(struct flow_key, srv6_seg_ipv6_list) == offsetof(struct flow_key, pad2) + 4 &&
-    offsetof(struct flow_key, local_pref) == offsetof(struct flow_key, srv6_seg_ipv6_list) +
-    sizeof(struct fr_srv6_list) && sizeof(struct fr_srv6_list) == 8 + 16 * FR_SRV6_MAX &&
+    offsetof(struct flow_key, class_name) == offsetof(struct flow_key, srv6_seg_ipv6_list) +
+    sizeof(struct fr_srv6_list) &&
+    offsetof(struct flow_key, local_pref) == offsetof(struct flow_key, class_name) + FR_CLASS_MAX &&
+    sizeof(struct fr_srv6_list) == 8 + 16 * FR_SRV6_MAX &&
     sizeof(struct flow_key) == offsetof(struct flow_key, src_lrg_comm) + FR_BGP_STR_MAX,
     "struct flow_key: padding around the 1.7.9 fields");
 
