@@ -225,7 +225,7 @@ static void cl_full(struct classifier *c, const struct flow_rec *rec)
 	c->st.full++;
 	c->full_since_log++;
 	if (!c->full_logged || rec->ts.sec - c->full_logged >= FULL_LOG_EVERY) {
-		log_warn(WHO, "nDPI: classifier_max_flows (%u) reached: %llu packets of new flows "
+		log_warnx(WHO, "nDPI: classifier_max_flows (%u) reached: %llu packets of new flows "
 		    "left unclassified", c->o.max_flows, (unsigned long long)c->full_since_log);
 		c->full_logged = rec->ts.sec ? rec->ts.sec : 1;
 		c->full_since_log = 0;

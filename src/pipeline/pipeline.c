@@ -62,7 +62,7 @@ static void classify_init(struct pipeline *pl, const struct core_cfg *cfg, int s
 	if (cfg->check_only)
 		return;
 	if (snaplen > 0 && snaplen < 200)
-		log_warn("default/core", "class: snaplen %d leaves nDPI little payload to classify "
+		log_warnx("default/core", "class: snaplen %d leaves nDPI little payload to classify "
 		    "(500 to 750 bytes are advised)", snaplen);
 	pl->cl = classify_new(&o);
 	classify_set_gauge(pl->cl, g);
