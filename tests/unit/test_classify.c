@@ -151,8 +151,31 @@ static void test_fin(void)
 	classify_free(c);
 }
 
+/* classifier_proto_guess: a connection nDPI gave up on is named from its protocol and ports. */
+static void test_guess(void)
+{
+	struct classify_opts o = defaults;
+	struct flow_rec r;
+	uint8_t f[256], junk[24];
+	const char *cl = "";
+
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = (uint8_t)(0xa5 ^ (i * 29));
+	for (int guess = 0; guess < 2; guess++) {
+		o.proto_guess = guess;
+		struct classifier *c = classify_new(&o);
+		for (int i = 0; i < 10; i++) {
+			size_t n = frame(f, 6, 0x0a000001, 0x0a000002, 40000, 22, 0x18, junk, sizeof(junk));
+			cl = classify(c, &r, f, n, 100 + i);
+		}
+		is_str(cl, guess ? "SSH" : "", guess ? "guessed from port 22" : "no guess: unknown");
+		classify_free(c);
+	}
+}
+
 int main(void)
 {
+	test_guess();
 	test_names();
 	test_bounds_expiry();
 	test_fin();
