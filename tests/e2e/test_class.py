@@ -41,6 +41,7 @@ REF_NFACCTD = Path(os.environ.get("REF_NFACCTD", "/usr/sbin/nfacctd"))
 REF_PMACCT = Path(os.environ.get("REF_PMACCT", "/usr/bin/pmacct"))
 MASTER_NFACCTD = Path(os.environ.get("MASTER_NFACCTD",
                                      "/work/shared/reference/pmacct-master/nfacctd"))
+MASTER_PMACCT = MASTER_NFACCTD.parent / "pmacct"
 NDPI_READER = shutil.which("ndpiReader")
 ENV = dict(os.environ, TZ="UTC", LC_ALL="C")
 
@@ -318,6 +319,20 @@ def test_nfacctd_memory_client_like_177(tmp_path, args):
     else:
         assert canon(ours, fmt) == canon(ref, fmt)
     assert "unknown" in ours
+
+
+@needs_master
+@pytest.mark.parametrize("args", [["-s"], ["-s", "-O", "json"]])
+def test_nfacctd_memory_client_like_master(tmp_path, args):
+    """Names in the memory table and the client's columns, as master's nfacctd and client."""
+    if not os.access(MASTER_PMACCT, os.X_OK):
+        skip_or_fail(f"no pmacct master client at {MASTER_PMACCT}")
+    dgs = nf_export(False)
+    ours = memory_table(NFACCTD, PMACCT, tmp_path / "ours", dgs, args)
+    ref = memory_table(MASTER_NFACCTD, MASTER_PMACCT, tmp_path / "ref", dgs, args)
+    fmt = "json" if "json" in args else "text"
+    assert canon(ours, fmt) == canon(ref, fmt)
+    assert "https" in ours
 
 
 # ---- sfacctd ----------------------------------------------------------------------------
