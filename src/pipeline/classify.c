@@ -52,6 +52,7 @@ struct classifier {
 	size_t nf_size;				/* sizeof(struct ndpi_flow_struct) */
 	struct classify_stats st;
 	struct table_gauge *gauge;
+	uint8_t cut[65536];			/* a truncated packet, its IP length made what was captured */
 };
 
 struct classifier *classify_new(const struct classify_opts *o)
@@ -275,10 +276,28 @@ static void cl_inspect(struct classifier *c, struct cl_flow *f, const struct flo
 	    rec->k.proto == PROTO_UDP ? c->o.giveup_udp : c->o.giveup_other;
 	ndpi_protocol p;
 
+	const uint8_t *ip = pkt + rec->l3_off;
+
 	if (len > 0xffff)
 		len = 0xffff;
-	p = ndpi_detection_process_packet(c->ndpi, f->nf, pkt + rec->l3_off, (unsigned short)len,
-	    (uint64_t)c->now_ms);
+	/*
+	 * nDPI ignores a packet whose IP length exceeds what it is given: a
+	 * packet cut by snaplen goes in as the datagram of its captured bytes
+	 * (IPv4 total length, IPv6 payload length rewritten), so its first
+	 * bytes of payload are still inspected.
+	 */
+	if (len >= 20 && (ip[0] >> 4) == 4 && ((uint32_t)ip[2] << 8 | ip[3]) > len) {
+		memcpy(c->cut, ip, len);
+		c->cut[2] = (uint8_t)(len >> 8);
+		c->cut[3] = (uint8_t)len;
+		ip = c->cut;
+	} else if (len >= 40 && (ip[0] >> 4) == 6 && ((uint32_t)ip[4] << 8 | ip[5]) + 40 > len) {
+		memcpy(c->cut, ip, len);
+		c->cut[4] = (uint8_t)((len - 40) >> 8);
+		c->cut[5] = (uint8_t)(len - 40);
+		ip = c->cut;
+	}
+	p = ndpi_detection_process_packet(c->ndpi, f->nf, ip, (unsigned short)len, (uint64_t)c->now_ms);
 	f->packets++;
 	if (p.app_protocol != NDPI_PROTOCOL_UNKNOWN) {
 		cl_done(c, f, p);

@@ -106,9 +106,10 @@ def app_flows():
     return flows
 
 
-def write(path, flows=None, copies=1):
+def write(path, flows=None, copies=1, snaplen=None):
     """Write the flows' packets (each flow `copies` times with new client ports) one after
-    another, a millisecond apart, as Ethernet frames; returns the flows written."""
+    another, a millisecond apart, as Ethernet frames; returns the flows written.  snaplen:
+    frames cut to that many bytes, as a capture with that snaplen holds them."""
     flows = flows or app_flows()
     frames, t = [], T0
     for k in range(copies):
@@ -129,5 +130,14 @@ def write(path, flows=None, copies=1):
                 f.time = t
                 t += 0.001
                 frames.append(f)
-    wrpcap(str(path), frames)
+    if snaplen is None:
+        wrpcap(str(path), frames)
+        return flows
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, snaplen, 1))
+        for fr in frames:
+            raw = bytes(fr)
+            sec = int(fr.time)
+            f.write(struct.pack("<IIII", sec, int(round((float(fr.time) - sec) * 1e6)),
+                                min(len(raw), snaplen), len(raw)) + raw[:snaplen])
     return flows

@@ -135,6 +135,19 @@ def test_pmacctd_formats(apps, tmp_path):
     assert any(x.startswith("BitTorrent        tcp ") for x in lines), text
 
 
+def test_pmacctd_snaplen_128(tmp_path):
+    """Frames cut at 128 bytes: nDPI still sees their first payload bytes (the IP length is
+    made the captured one), so all but QUIC (a whole 1200-byte Initial) are named."""
+    pcap = tmp_path / "cut.pcap"
+    flows = app_captures.write(pcap, snaplen=128)
+    text, log = print_run(PMACCTD, tmp_path, pcap, "src_host,dst_host,class")
+    got = per_connection(csv_rows(text))
+    for label, c, s, pkts in flows:
+        classes = set(got[frozenset((c, s))]) - {"unknown"}
+        assert classes == (set() if label == "QUIC" else {label}), (label, dict(got[frozenset((c, s))]))
+    assert "snaplen 128 leaves nDPI little payload" in log
+
+
 def test_pmacctd_max_flows(apps, tmp_path):
     """classifier_max_flows bounds the table: later connections stay unknown, counted."""
     pcap, flows = apps
