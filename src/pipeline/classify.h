@@ -50,8 +50,9 @@ void classify_free(struct classifier *c);
  * header at rec->l3_off.  Packets go to nDPI until it names the flow, the
  * flow's TCP FIN/RST, or classifier_giveup_proto_* packets (then the
  * guess, with classifier_proto_guess); later packets only take the
- * result.  Non-first fragments take their flow's class without being
- * inspected.  Idle flows are expired every idle_scan_period seconds of
+ * result; a packet cut by the capture goes to nDPI with its IP length
+ * made the captured length.  Non-first fragments take their flow's class
+ * without being inspected.  Idle flows are expired every idle_scan_period seconds of
  * packet time, at most idle_scan_budget at a time, least recent first.
  * Records that are not IPv4/IPv6 are left unclassified.
  */
