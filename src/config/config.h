@@ -286,6 +286,16 @@ struct core_cfg {
 	uint32_t uacctd_nl_size;	/* netlink buffer bytes, default 131072 */
 	uint32_t uacctd_threshold;	/* packets the kernel queues before a delivery, default 1 */
 	struct cfg_tunnel tunnel_0;	/* tunnel_0: tunnels accounted on their inner packet */
+	/* nDPI classification (the class primitive in pmacctd): classifier_* */
+	uint32_t cl_num_roots;		/* classifier_num_roots: initial hash buckets */
+	uint32_t cl_max_flows;		/* classifier_max_flows */
+	bool cl_proto_guess;		/* classifier_proto_guess */
+	uint32_t cl_idle_scan_period;	/* classifier_idle_scan_period, seconds */
+	uint32_t cl_idle_max_time;	/* classifier_idle_max_time, seconds */
+	uint32_t cl_idle_scan_budget;	/* classifier_idle_scan_budget */
+	uint32_t cl_giveup_tcp;		/* classifier_giveup_proto_tcp, packets */
+	uint32_t cl_giveup_udp;		/* classifier_giveup_proto_udp */
+	uint32_t cl_giveup_other;	/* classifier_giveup_proto_other */
 
 	/* *_net and *_as sources, map reloads */
 	char *net_source;		/* [pm|nf|sf]acctd_net: file, mask, longest, ... */

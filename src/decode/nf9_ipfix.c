@@ -334,11 +334,41 @@ static void nf9_path_delay(const struct nf_scr *s, struct flow_rec *rec)
 		rec->k.path_delay_avg_usec = (uint32_t)(s->path_delay_sum / rec->packets);
 }
 
+_Static_assert(FR_CLASS_MAX == FR_NAME_MAX, "application names are kept as struct nf_name");
+
+/*
+ * The key pmacct master gives an applicationId (IE 95, RFC 6759: a
+ * classification engine id, then the selector): the bytes after the first,
+ * left-aligned in 32 bits, so the engine id is ignored; ids of 1 byte or
+ * of more than 5 name no class (checked against master on crafted IPFIX).
+ */
+static bool nf9_app_sel(const uint8_t *raw, uint32_t *sel)
+{
+	uint8_t b[4] = { 0, 0, 0, 0 };
+
+	if (raw[0] < 2 || raw[0] > 5)
+		return false;
+	memcpy(b, raw + 2, (size_t)raw[0] - 1);
+	*sel = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+	return true;
+}
+
+/* class of a data record: the name its exporter's options gave the application id so far. */
+static void nf9_app_class(struct nf_exporter *e, const struct nf_scr *s, struct flow_key *k)
+{
+	const struct nf_name *n;
+	uint32_t sel;
+
+	if (e->apps.n && nf9_app_sel(s->app_id, &sel) &&
+	    (n = nf_names_get(&e->apps, sel, false)))
+		memcpy(k->class_name, n->name, FR_CLASS_MAX);
+}
+
 /* What records of most templates do not carry: one test of `seen` skips all of nf9_rare(). */
 #define NF_SEEN_RARE (NF_SEEN_VLANS | NF_SEEN_PD_SUM | NF_SEEN_MPLS | NF_SEEN_RD | \
-	NF_SEEN_IN_VRF | NF_SEEN_OUT_VRF)
+	NF_SEEN_IN_VRF | NF_SEEN_OUT_VRF | NF_SEEN_APP_ID)
 
-/* VLANs, path delays, MPLS labels and route distinguishers of a data record. */
+/* VLANs, path delays, MPLS labels, route distinguishers and class of a data record. */
 static void nf9_rare(struct nf9_msg *m, const struct nf_scr *s, struct flow_rec *rec)
 {
 	struct flow_key *k = &rec->k;
@@ -353,6 +383,8 @@ static void nf9_rare(struct nf9_msg *m, const struct nf_scr *s, struct flow_rec 
 		k->mpls_vpn_rd_origin = FR_RD_ORIGIN_FLOW;
 	else if (s->seen & (NF_SEEN_IN_VRF | NF_SEEN_OUT_VRF))
 		nf9_vrf_rd(m, s, k);
+	if (s->seen & NF_SEEN_APP_ID)
+		nf9_app_class(m->e, s, k);
 }
 
 /* A decoded data record: derive what needs the whole record, then emit it. */
@@ -418,7 +450,7 @@ static void nf9_opt_vrf_rd(struct nf_exporter *e, const struct nf_scr *s)
 	}
 }
 
-/* An options data record: learn its sampler, exporter address, interface and VRF names. */
+/* An options data record: learn its sampler, exporter address, interface, VRF and application names. */
 static void nf9_opt_done(struct nf9_msg *m, const struct nf_scr *s)
 {
 	uint32_t rate = nf9_opt_rate(s);
@@ -444,6 +476,13 @@ static void nf9_opt_done(struct nf9_msg *m, const struct nf_scr *s)
 	}
 	if ((f & NF_SEEN_RD) && (f & NF_SEEN_IN_VRF))
 		nf9_opt_vrf_rd(m->e, s);
+	if ((f & NF_SEEN_APP_ID) && (f & NF_SEEN_APP_NAME)) {
+		/* application names (NBAR and the like): a later name replaces an earlier one */
+		struct nf_name *n;
+		uint32_t sel;
+		if (nf9_app_sel(s->app_id, &sel) && (n = nf_names_get(&m->e->apps, sel, true)))
+			nf9_name_copy(n->name, s->opt_appname);
+	}
 }
 
 /*
@@ -520,7 +559,8 @@ static void nf9_data(struct nf9_msg *m, uint16_t id, struct rd *set)
 		} else {
 			nf9_data_done(m, &s);
 		}
-		cold = t->prog.cold || (s.seen & (NF_SEEN_MPLS | NF_SEEN_VLANS)) || m->e->ifnames.n || m->e->vrfs.n ||
+		cold = t->prog.cold || (s.seen & (NF_SEEN_MPLS | NF_SEEN_VLANS | NF_SEEN_APP_ID)) ||
+		    m->e->ifnames.n || m->e->vrfs.n ||
 		    m->st->opts.emit_writes_tail;
 	}
 }

@@ -86,6 +86,8 @@ static const struct nf_ie nf_ies[] = {
 	{  82, "interfaceName",                  NF_OP_STR,   XS(opt_ifname),    NF_SEEN_IFNAME },
 	{  89, "forwardingStatus",               NF_OP_UINT,  K(fwd_status),     0 },
 	{  90, "mplsVpnRouteDistinguisher",      NF_OP_BYTES, K(mpls_vpn_rd),    NF_SEEN_RD },
+	{  95, "applicationId",                  NF_OP_RAW,   XS(app_id),        NF_SEEN_APP_ID },
+	{  96, "applicationName",                NF_OP_STR,   XS(opt_appname),   NF_SEEN_APP_NAME },
 	{ 130, "exporterIPv4Address",            NF_OP_IP4,   XI(exp_addr),      NF_SEEN_EXP_ADDR },
 	{ 131, "exporterIPv6Address",            NF_OP_IP6,   XI(exp_addr),      NF_SEEN_EXP_ADDR },
 	{ 139, "icmpTypeCodeIPv6",               NF_OP_UINT,  X(icmp_type),      NF_SEEN_ICMP },
@@ -187,6 +189,7 @@ static bool nf_ie_len_ok(const struct nf_ie *ie, uint16_t len)
 	case NF_OP_BYTES: return len == ie->dsz;
 	case NF_OP_STR: return true;	/* any length, variable included */
 	case NF_OP_SRV6: return true;
+	case NF_OP_RAW: return true;	/* applicationId: nf_app_sel() decides */
 	default: return false;
 	}
 }
@@ -214,7 +217,9 @@ static struct nf_step nf_field_step(const struct nf_field *f, uint16_t i, uint16
     uint32_t off)
 {
 	struct nf_step s = { NF_OP_SKIP, 0, f->len, (uint16_t)off, 0, 0, false, 0 };
-	const struct nf_ie *ie = i < skip_first ? NULL : nf_ie_find_pen(f->pen, f->type);
+	/* v9 scopes are RFC 3954 6.1's types, but applicationId (IE 95) scopes
+	 * application names in v9 too, as pmacct master reads them */
+	const struct nf_ie *ie = i < skip_first && f->type != 95 ? NULL : nf_ie_find_pen(f->pen, f->type);
 
 	if (ie && nf_ie_len_ok(ie, f->len)) {
 		s.op = ie->op;

@@ -44,6 +44,8 @@ struct nf_scr {
 	struct fr_ip exp_addr;		/* IE 130 / 131 exporterIPv4/IPv6Address (options) */
 	char opt_ifname[FR_NAME_MAX];	/* IE 82 interfaceName (options) */
 	char opt_vrfname[FR_NAME_MAX];	/* IE 236 VRFname (options) */
+	uint8_t app_id[9];		/* IE 95 applicationId: length byte, then up to 8 bytes */
+	char opt_appname[FR_CLASS_MAX];	/* IE 96 applicationName (options) */
 };
 
 /* Which of the scratch values a record carried. */
@@ -77,6 +79,8 @@ enum {
 #define NF_SEEN_POST_DOT1Q	(1ull << 41)
 #define NF_SEEN_PD_AVG		(1ull << 42)
 #define NF_SEEN_PD_SUM		(1ull << 43)
+#define NF_SEEN_APP_ID		(1ull << 44)
+#define NF_SEEN_APP_NAME	(1ull << 45)
 
 /* How a step stores its bytes. */
 enum nf_op {

@@ -137,6 +137,7 @@ void nf_state_free(struct nf_state *st)
 	if (st->overflow) {
 		free(st->overflow->ifnames.v);
 		free(st->overflow->vrfs.v);
+		free(st->overflow->apps.v);
 		free(st->overflow);
 	}
 	for (uint32_t i = 0; i <= st->exp_mask; i++)
@@ -144,6 +145,7 @@ void nf_state_free(struct nf_state *st)
 			n = e->next;
 			free(e->ifnames.v);
 			free(e->vrfs.v);
+			free(e->apps.v);
 			free(e);
 		}
 	for (uint32_t i = 0; i <= st->tpl_mask; i++)
@@ -233,6 +235,7 @@ struct nf_exporter *nf_exporter_get(struct nf_state *st, const struct fr_ip *add
 		if (!st->overflow) {
 			st->overflow = xcalloc(1, sizeof(*st->overflow));
 			st->overflow->ifnames.budget = st->overflow->vrfs.budget = &st->names;
+			st->overflow->apps.budget = &st->names;
 		}
 		return st->overflow;
 	}
@@ -240,7 +243,7 @@ struct nf_exporter *nf_exporter_get(struct nf_state *st, const struct fr_ip *add
 	e->addr = *addr;
 	e->domain = domain;
 	e->version = version;
-	e->ifnames.budget = e->vrfs.budget = &st->names;
+	e->ifnames.budget = e->vrfs.budget = e->apps.budget = &st->names;
 	e->next = st->exp[b];
 	st->exp[b] = e;
 	st->nexp++;

@@ -61,6 +61,7 @@ struct nf_exporter {
 	struct fr_ip exp_addr;		/* options IE 130/131 exporter address, af 0 = none */
 	struct nf_names ifnames;	/* options IE 82, by ifIndex */
 	struct nf_names vrfs;		/* options IE 236 / IE 90, by VRF id */
+	struct nf_names apps;		/* options IE 96 application names, by nf9 selector of IE 95 */
 	struct nf_exporter *next;
 };
 

@@ -21,6 +21,13 @@
 #define FR_SRV6_MAX 15
 
 /*
+ * An application class (the `class` primitive), NUL included: an nDPI
+ * protocol name, or the name NetFlow/IPFIX options gave an application id
+ * (IE 96, cut to 31 bytes as pmacct master cuts it).  "" = unclassified.
+ */
+#define FR_CLASS_MAX 32
+
+/*
  * BGP text primitives (as_path, std_comm, ext_comm, lrg_comm and their src_*
  * twins), NUL included.  A longer value is cut at a whole token and ends
  * with "+" (see bgp enrichment), so the key stays fixed-size.
@@ -187,6 +194,7 @@ struct flow_key {
 	uint8_t custom[FR_CUSTOM_AREA];	/* custom primitives, laid out by prim_custom_load() */
 	uint8_t pad2[4];		/* keeps the struct free of trailing padding */
 	struct fr_srv6_list srv6_seg_ipv6_list;	/* IE 505 (Huawei 2011.505); rarely selected */
+	char class_name[FR_CLASS_MAX];	/* class: nDPI (pmacctd), IE 95 + options IE 96 (nfacctd) */
 	/*
 	 * The first tunnel of a packet (pmacctd, sFlow sampled headers): the
 	 * inner headers (pmacct's tunnel_* primitives), the VXLAN VNI.
@@ -233,8 +241,9 @@ _Static_assert(offsetof(struct flow_key, src_host_country) == offsetof(struct fl
     offsetof(struct flow_key, flow_label) == offsetof(struct flow_key, in_vlan) + 8 &&
     offsetof(struct flow_key, post_nat_src_ip) == offsetof(struct flow_key, flow_label) + 16 &&
     offsetof(struct flow_key, srv6_seg_ipv6_list) == offsetof(struct flow_key, pad2) + 4 &&
-    offsetof(struct flow_key, tunnel_src_mac) == offsetof(struct flow_key, srv6_seg_ipv6_list) +
+    offsetof(struct flow_key, class_name) == offsetof(struct flow_key, srv6_seg_ipv6_list) +
     sizeof(struct fr_srv6_list) && sizeof(struct fr_srv6_list) == 8 + 16 * FR_SRV6_MAX &&
+    offsetof(struct flow_key, tunnel_src_mac) == offsetof(struct flow_key, class_name) + FR_CLASS_MAX &&
     offsetof(struct flow_key, vxlan) == offsetof(struct flow_key, tunnel_src_mac) + 20 &&
     offsetof(struct flow_key, local_pref) == offsetof(struct flow_key, tunnel_dst_ip) +
     sizeof(struct fr_ip) &&

@@ -38,6 +38,8 @@ const struct prim_desc prim_builtin[P_COUNT] = {
 		KF(tag), PF_UINT, "TAG", 12, "tag", SRC_ALL, 0, P_TAG },
 	[P_TAG2] = { "tag2", "MISC", "Numeric tag, ie. as result of pre_tag_map evaluation",
 		KF(tag2), PF_UINT, "TAG2", 12, "tag2", SRC_ALL, 0, P_TAG2 },
+	[P_CLASS] = { "class", "MISC", "L7 protocol classification",
+		KF(class_name), PF_CLASS, "CLASS", 18, "class", SRC_ALL, 0, P_CLASS, 16, 2 },
 	[P_LABEL] = { "label", "MISC", "String label, ie. as result of pre_tag_map evaluation",
 		KF(label), PF_STR, "LABEL", 0, "label", SRC_ALL, PRIM_VLEN, P_LABEL },
 	[P_SRC_MAC] = { "src_mac", "L2", "Source MAC address",

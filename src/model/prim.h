@@ -14,7 +14,7 @@
  * and JSON's (the client moves in_iface/out_iface up, see output.c).
  */
 enum prim_id {
-	P_TAG, P_TAG2, P_LABEL,
+	P_TAG, P_TAG2, P_CLASS, P_LABEL,
 	P_SRC_MAC, P_DST_MAC, P_VLAN, P_IN_VLAN, P_OUT_VLAN, P_IN_CVLAN, P_OUT_CVLAN, P_COS, P_ETYPE,
 	P_SRC_AS, P_DST_AS,
 	/* BGP attributes (the formatted client puts the LCOMMS pair after the ECOMMS pair) */
@@ -71,6 +71,7 @@ enum prim_fmt {
 	PF_COMMS,	/* BGP communities, pmacct text ("65000:1 65000:2"): printed with '_' for ' ' */
 	PF_ASPATH,	/* BGP AS path, pmacct text ("65001 65002"): printed with '_' for ' ' */
 	PF_COORDS,	/* two doubles (latitude, longitude) as bytes: two columns, "%f" (JSON "%.17g") */
+	PF_CLASS,	/* application class text; "" prints "unknown" */
 };
 
 /* Which daemons can fill a primitive. */

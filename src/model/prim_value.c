@@ -246,6 +246,8 @@ int prim_value_parse(const struct prim_desc *d, const char *text, struct flow_ke
 		return parse_ts(text, p);
 	case PF_STR:
 		return parse_str(text, d->len, p);
+	case PF_CLASS:		/* "unknown" is how an unclassified flow prints */
+		return parse_str(strcmp(text, "unknown") == 0 ? "" : text, d->len, p);
 	case PF_RD:
 		return parse_rd_any(text, p);
 	case PF_RD_ORIGIN:
@@ -274,6 +276,7 @@ const char *prim_value_kind(const struct prim_desc *d)
 	case PF_PROTO:		return "protocol";
 	case PF_TS:		return "timestamp";
 	case PF_STR:		return "string (too long)";
+	case PF_CLASS:		return "class (too long)";
 	case PF_RD:		return "route distinguisher";
 	case PF_RD_ORIGIN:	return "route distinguisher origin";
 	case PF_FWD_STATUS:	return "forwarding status";

@@ -17,6 +17,7 @@
  *   PF_PROTO       a number 0-255 or a name ("udp", any case)
  *   PF_TS          "seconds[.microseconds]"
  *   PF_STR         text shorter than the field
+ *   PF_CLASS       the same; "unknown" is the empty class
  *   PF_RD          "type:admin:assigned", or "vrfid:<n>" (a VRF without an RD)
  *   PF_RD_ORIGIN   "unknown", "flow", "bgp", "bmp" or "map"
  *   PF_FWD_STATUS  decimal 0-255

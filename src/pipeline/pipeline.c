@@ -106,6 +106,30 @@ static int geo_init(struct pipeline *pl, bool first)
 	return 0;
 }
 
+/* nDPI for the class primitive: its table's ceiling (-T config too), then the classifier. */
+static void classify_init(struct pipeline *pl, const struct core_cfg *cfg, int snaplen)
+{
+	struct classify_opts o = {
+		.num_roots = cfg->cl_num_roots, .max_flows = cfg->cl_max_flows,
+		.proto_guess = cfg->cl_proto_guess, .idle_scan_period = cfg->cl_idle_scan_period,
+		.idle_max_time = cfg->cl_idle_max_time, .idle_scan_budget = cfg->cl_idle_scan_budget,
+		.giveup_tcp = cfg->cl_giveup_tcp, .giveup_udp = cfg->cl_giveup_udp,
+		.giveup_other = cfg->cl_giveup_other,
+	};
+	uint64_t me, mb;
+
+	classify_plan(o.max_flows, &me, &mb);
+	struct table_gauge *g = gauges_add(cfg->gauges, "default/core", "classifier",
+	    "classifier_max_flows", GAUGE_REFUSE, me, mb);
+	if (cfg->check_only)
+		return;
+	if (snaplen > 0 && snaplen < 200)
+		log_warnx("default/core", "class: snaplen %d leaves nDPI little payload to classify "
+		    "(500 to 750 bytes are advised)", snaplen);
+	pl->cl = classify_new(&o);
+	classify_set_gauge(pl->cl, g);
+}
+
 int pipeline_init(struct pipeline *pl, struct core_cfg *cfg, struct plugin *ps, int n,
     int linktype, int snaplen, bool packets)
 {
@@ -146,6 +170,8 @@ int pipeline_init(struct pipeline *pl, struct core_cfg *cfg, struct plugin *ps, 
 			flows_set_gauge(pl->flows, g);
 		}
 	}
+	if (packets && any_plugin_has(cfg, 0, P_CLASS))
+		classify_init(pl, cfg, snaplen);
 	pl->maps = core_maps_new(cfg, linktype, snaplen, &err);
 	if (!err && bgp_init(pl, linktype, snaplen) < 0)
 		err = 1;
@@ -227,6 +253,8 @@ void pipeline_fini(struct pipeline *pl)
 	pl->nfeeds = 0;
 	frag_free(pl->frag);
 	flows_free(pl->flows);
+	classify_free(pl->cl);
+	pl->cl = NULL;
 	core_maps_free(pl->maps);
 	pl->maps = NULL;
 	pipeline_batch_end(pl);
@@ -269,6 +297,8 @@ void pipeline_record(struct pipeline *pl, struct flow_rec *rec, const struct pca
 		return;
 	if (pl->flows)
 		flows_handle(pl->flows, rec);
+	if (pl->cl && pkt)
+		classify_packet(pl->cl, rec, pkt, h->caplen);
 	if (pl->bgp) {
 		/* the RIB is read-locked once per batch of records, not per record */
 		if (!pl->bgp_batch++)

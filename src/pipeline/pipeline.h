@@ -12,6 +12,7 @@
 #include "maps/geoip.h"
 #include "model/dgram.h"
 #include "pipeline/bgp_enrich.h"
+#include "pipeline/classify.h"
 #include "pipeline/core_maps.h"
 #include "pipeline/feed.h"
 #include "pipeline/flows.h"
@@ -25,6 +26,7 @@ struct pipeline {
 	struct pkt_stats dstats;
 	struct frag_table *frag;	/* when a plugin needs L4 primitives */
 	struct flows_table *flows;	/* when a plugin counts flows */
+	struct classifier *cl;		/* nDPI, when a plugin aggregates class (pmacctd) */
 	struct core_maps *maps;		/* pre_tag_map; NULL when none */
 	bool needs_frame;		/* some filter runs on a frame rebuilt from records */
 	struct bgp_enrich *bgp;		/* BGP correlation; NULL when no plugin needs it */

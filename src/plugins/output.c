@@ -420,6 +420,9 @@ const char *out_value(const struct prim_registry *reg, const struct prim_desc *d
 	case PF_STR:
 		snprintf(buf, len, "%.*s", (int)d->len, (const char *)p);
 		break;
+	case PF_CLASS:		/* pmacct: an unclassified flow is "unknown" in every output */
+		snprintf(buf, len, "%.*s", (int)d->len, p[0] ? (const char *)p : "unknown");
+		break;
 	case PF_MPLS_STACK: {
 		struct fr_mpls_stack st;
 		memcpy(&st, p, sizeof(st));

@@ -97,6 +97,12 @@ static int plugin_setup(struct plugin *p, struct core_cfg *cfg, struct plugin_cf
 		    pc->type, pc->name);
 		return -1;
 	}
+	if (daemon == SRC_SF && prim_has(&pc->aggregate, P_CLASS)) {
+		/* as pmacct 1.7.7's sfacctd: nothing classifies sFlow samples, class is dropped */
+		log_warnx(p->who, "[%s] class: sfacctd does not classify: dropped from aggregate[%s], "
+		    "as pmacct 1.7.7", cfg_where(&pc->origin, "aggregate"), pc->name);
+		pc->aggregate.w[P_CLASS / 64] &= ~((uint64_t)1 << (P_CLASS % 64));
+	}
 	if (compile_filter(p, linktype, snaplen) < 0 ||
 	    compile_tagfilter(p, "pre_tag_filter", pc->pre_tag_filter, &p->filters.tag) < 0 ||
 	    compile_tagfilter(p, "pre_tag2_filter", pc->pre_tag2_filter, &p->filters.tag2) < 0)

@@ -44,6 +44,8 @@ static const char *prim_column(const struct sql_schema *s, int id, unsigned v)
 	bool old_ports = v < 8 && s->d != SQL_PGSQL;
 	if (id == P_TAG && v < 9)
 		return "agent_id";
+	if (id == P_CLASS)
+		return "class_id";	/* pmacct's column for class in every version */
 	if (id == P_SRC_PORT && old_ports)
 		return "src_port";
 	if (id == P_DST_PORT && old_ports)
@@ -73,7 +75,7 @@ static void build_version(struct sql_schema *s, unsigned v)
 	if (v >= 2)
 		add_prim(s, prim_column(s, P_TAG, v), SQLT_U64, P_TAG);
 	if (v >= 5)
-		add(s, "class_id", SC_CONST, SQLT_CHAR16, 0, true);
+		add_prim(s, prim_column(s, P_CLASS, v), SQLT_CHAR16, P_CLASS);
 	add_prim(s, "mac_src", SQLT_MAC, P_SRC_MAC);
 	add_prim(s, "mac_dst", SQLT_MAC, P_DST_MAC);
 	if (v >= 2)
@@ -555,7 +557,8 @@ static void prim_value(const struct sql_schema *s, const struct sql_col *c,
 	v->is_int = false;
 	if (!have) {
 		/* BGP text not aggregated: the bgp tables' column default, ' ' */
-		snprintf(v->s, sizeof(v->s), "%s", d->fmt == PF_MAC ? "0:0:0:0:0:0" :
+		snprintf(v->s, sizeof(v->s), "%s", d->fmt == PF_CLASS ? "unknown" :
+		    d->fmt == PF_MAC ? "0:0:0:0:0:0" :
 		    d->fmt == PF_IP ? "0.0.0.0" : d->fmt == PF_PROTO ? "0" :
 		    d->fmt == PF_COMMS || d->fmt == PF_ASPATH ? " " : "");
 		return;

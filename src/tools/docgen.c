@@ -99,6 +99,8 @@ static const struct { uint32_t pen; uint16_t id; const char *use; } nf_uses[] = 
 	{ 0, 78, "`mpls_label_bottom`, `mpls_label_stack`, `mpls_stack_depth`" },
 	{ 0, 79, "`mpls_label_bottom`, `mpls_label_stack`, `mpls_stack_depth`" },
 	{ 0, 82, "`in_iface_name`/`out_iface_name` (options data, by ifIndex)" },
+	{ 0, 95, "`class`: the name options data gave the id (IE 96)" },
+	{ 0, 96, "`class` (options data, by applicationId)" },
 	{ 0, 130, "`peer_src_ip` (options data)" },
 	{ 0, 131, "`peer_src_ip` (options data)" },
 	{ 0, 139, "`src_port`/`dst_port` of ICMPv6 (type, code)" },
