@@ -167,6 +167,10 @@ struct flow_key {
 	uint8_t custom[FR_CUSTOM_AREA];	/* custom primitives, laid out by prim_custom_load() */
 	uint8_t pad2[4];		/* keeps the struct free of trailing padding */
 	struct fr_srv6_list srv6_seg_ipv6_list;	/* IE 505 (Huawei 2011.505); rarely selected */
+	/* RPKI validation of the source / destination route (maps/roa.h enum roa_state, 0 = "u") */
+	uint8_t src_roa;
+	uint8_t dst_roa;
+	uint8_t pad3[6];		/* keeps the key a multiple of 8 bytes */
 	/*
 	 * BGP attributes of the destination (and, src_*, of the source) prefix,
 	 * written only by the BGP enrichment (pipeline/bgp_enrich.c) after the
@@ -195,8 +199,9 @@ _Static_assert(offsetof(struct flow_key, in_vlan) == offsetof(struct flow_key, p
     offsetof(struct flow_key, flow_label) == offsetof(struct flow_key, in_vlan) + 8 &&
     offsetof(struct flow_key, post_nat_src_ip) == offsetof(struct flow_key, flow_label) + 16 &&
     offsetof(struct flow_key, srv6_seg_ipv6_list) == offsetof(struct flow_key, pad2) + 4 &&
-    offsetof(struct flow_key, local_pref) == offsetof(struct flow_key, srv6_seg_ipv6_list) +
+    offsetof(struct flow_key, src_roa) == offsetof(struct flow_key, srv6_seg_ipv6_list) +
     sizeof(struct fr_srv6_list) && sizeof(struct fr_srv6_list) == 8 + 16 * FR_SRV6_MAX &&
+    offsetof(struct flow_key, local_pref) == offsetof(struct flow_key, pad3) + 6 &&
     sizeof(struct flow_key) == offsetof(struct flow_key, src_lrg_comm) + FR_BGP_STR_MAX,
     "struct flow_key: padding around the 1.7.9 fields");
 

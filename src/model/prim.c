@@ -84,6 +84,10 @@ const struct prim_desc prim_builtin[P_COUNT] = {
 	BGP_UINT(P_MED, "med", "Multi-Exit Discriminator", med, "MED", 8, "med", NULL),
 	BGP_UINT(P_SRC_MED, "src_med", "Source MED (by default via reverse BGP lookup)",
 		src_med, "SRC_MED", 8, "med_src", "src_med"),
+	[P_SRC_ROA] = { "src_roa", "MISC", "RPKI validation status for source IP prefix",
+		KF(src_roa), PF_ROA, "SRC_ROA", 8, "roa_src", SRC_ALL, 0, P_SRC_ROA },
+	[P_DST_ROA] = { "dst_roa", "MISC", "RPKI validation status for destination IP prefix",
+		KF(dst_roa), PF_ROA, "DST_ROA", 8, "roa_dst", SRC_ALL, 0, P_DST_ROA },
 	[P_PEER_SRC_AS] = { "peer_src_as", "BGP", "Source peer ASN (by default via reverse BGP lookup)",
 		KF(peer_src_as), PF_UINT, "PEER_SRC_AS", 12, "peer_as_src", SRC_ALL, 0, P_PEER_SRC_AS },
 	[P_PEER_DST_AS] = { "peer_dst_as", "BGP", "Destination peer ASN",
@@ -378,11 +382,24 @@ static const enum prim_id bgp_list_order[] = {
 	P_PEER_SRC_AS, P_PEER_DST_AS, P_PEER_DST_IP,
 };
 
-/* The i-th primitive `-a` considers for group g: the BGP group in 1.7.7's order, the rest in table order. */
+/*
+ * The i-th primitive `-a` considers for group g: the BGP group in 1.7.7's
+ * order, the rest in table order but src_roa and dst_roa, which 1.7.7
+ * lists after export_proto_sysid.
+ */
 static int list_id(const char *g, int i)
 {
-	if (strcmp(g, "BGP"))
-		return i < P_COUNT ? i : -1;
+	if (strcmp(g, "BGP")) {
+		static const int roa[] = { P_SRC_ROA, P_DST_ROA };
+		int base = P_EXPORT_PROTO_SYSID - 2;	/* i of export_proto_sysid once the two are out */
+		if (i >= P_COUNT)
+			return -1;
+		if (i > base && i <= base + 2)
+			return roa[i - base - 1];
+		if (i > base + 2)
+			return i;
+		return i >= P_SRC_ROA ? i + 2 : i;
+	}
 	return (size_t)i < NELEM(bgp_list_order) ? (int)bgp_list_order[i] : -1;
 }
 
