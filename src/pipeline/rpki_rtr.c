@@ -277,7 +277,12 @@ int rtr_sess_input(struct rtr_sess *s, const uint8_t *buf, size_t n, uint8_t *ou
 				return -1;
 		} else if (s->in_len == 8) {
 			struct rd h = rd_make(s->in + 4, 4);
-			if (rd_u32(&h) == 8) {	/* a header-only PDU (Cache Reset) */
+			uint32_t len = rd_u32(&h);
+			if (len < 8 || len > PDU_MAX) {
+				log_warnx(WHO, "RTR cache: bad PDU length %u", len);
+				return -1;
+			}
+			if (len == 8) {	/* a header-only PDU (Reset Query, Cache Reset) */
 				s->in_len = 0;
 				if (pdu(s, s->in, 8, out, cap, out_len) < 0)
 					return -1;
