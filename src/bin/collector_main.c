@@ -12,6 +12,7 @@
 #include "model/gauge.h"
 #include "maps/networks.h"
 #include "model/prim.h"
+#include "pipeline/rpki.h"
 #include "pipeline/collector.h"
 #include "pipeline/nf_collector.h"
 #include "pipeline/pipeline.h"
@@ -153,6 +154,7 @@ static int collector_run(struct core_cfg *cfg, const struct collector_proto *pro
 	if (pipeline_init(&pl, cfg, ps, cfg->nplugins, DLT_EN10MB, 65535, false) < 0)
 		goto out_pipeline;
 	pipeline_set_bgp(&pl, bgp.rib);	/* NULL without bgp_daemon */
+	pipeline_set_roa(&pl, rpki_db(bgp.rpki));	/* NULL without rpki_* */
 	if (cfg->check_only) {	/* -T config: filters and maps loaded, nothing opened */
 		rc = daemon_bgp_check(cfg) < 0 ? 1 : 0;
 		collector_bounds(cfg, proto);

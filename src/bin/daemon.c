@@ -24,6 +24,7 @@
 #include "maps/bgp_rib.h"
 #include "pipeline/bgp_daemon.h"
 #include "pipeline/bgp_log.h"
+#include "pipeline/rpki.h"
 #include "plugins/plugin.h"
 
 volatile sig_atomic_t daemon_stop, daemon_stats, daemon_reopen, daemon_reload;
@@ -492,7 +493,12 @@ out:
 
 int daemon_bgp_init(const struct core_cfg *cfg, struct daemon_bgp *db)
 {
+	int rerr;
+
 	memset(db, 0, sizeof(*db));
+	db->rpki = rpki_new(cfg, &rerr);
+	if (rerr)
+		return -1;
 	if (!cfg->bgp.daemon)
 		return 0;
 	struct bgp_rib_cfg rc = { .max_peers = cfg->bgp.max_peers, .max_bytes = cfg->bgp.rib_max_bytes };
@@ -534,6 +540,8 @@ int daemon_bgp_open(const struct core_cfg *cfg, struct daemon_bgp *db)
 
 int daemon_bgp_start(struct daemon_bgp *db)
 {
+	if (rpki_start(db->rpki) < 0)
+		return -1;
 	return db->bgp ? bgp_daemon_start(db->bgp) : 0;
 }
 
@@ -553,6 +561,7 @@ void daemon_bgp_log_stats(struct daemon_bgp *db)
 
 void daemon_bgp_reload(struct daemon_bgp *db)
 {
+	rpki_reload(db->rpki);
 	bgp_daemon_reload(db->bgp);
 	if (db->log)
 		bgp_log_reload_maps(db->log);
@@ -574,4 +583,6 @@ void daemon_bgp_fini(struct daemon_bgp *db)
 	db->log = NULL;
 	bgp_rib_free(db->rib);
 	db->rib = NULL;
+	rpki_free(db->rpki);
+	db->rpki = NULL;
 }

@@ -131,6 +131,7 @@ struct daemon_bgp {
 	struct bgp_daemon *bgp;
 	struct bgp_event_sink sink;
 	struct bgp_log *log;	/* msglog and dumps (pipeline/bgp_log.h) */
+	struct rpki *rpki;	/* ROAs: rpki_roas_file or rpki_rtr_cache (pipeline/rpki.h); NULL = none */
 };
 
 /* Create the RIB when cfg->bgp.daemon (db zeroed first).  0, or -1 logged. */

@@ -17,6 +17,7 @@
 #include "model/gauge.h"
 #include "maps/networks.h"
 #include "model/prim.h"
+#include "pipeline/rpki.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/pcap_src.h"
 #include "pipeline/plugin_types.h"
@@ -226,6 +227,7 @@ static int run(struct core_cfg *cfg, const void *arg)
 		return 1;
 	}
 	pipeline_set_bgp(&pl, bgp.rib);	/* NULL without bgp_daemon */
+	pipeline_set_roa(&pl, rpki_db(bgp.rpki));	/* NULL without rpki_* */
 	daemon_start(cfg, ps);
 	if (daemon_bgp_start(&bgp) < 0)
 		daemon_stop = 1;

@@ -237,6 +237,13 @@ struct bgp_cfg {
 	uint32_t table_peer_buckets, table_per_peer_buckets, table_attr_hash_buckets;
 	char *table_per_peer_hash;
 	size_t rib_max_bytes;		/* ours: bgp_table_max_memory, 0 = unbounded */
+	/* RPKI (pipeline/rpki.h): ROAs from a file or an RTR cache, src_roa / dst_roa */
+	char *src_roa_type;		/* bgp_src_roa_type: bgp */
+	char *rpki_roas_file;		/* rpki_roas_file: JSON (maps/roa.h) */
+	char *rpki_rtr_cache;		/* rpki_rtr_cache: address:port, [v6 address]:port */
+	uint32_t rpki_rtr_cache_version;	/* 0 (RFC 6810) or 1 (RFC 8210) */
+	size_t rpki_rtr_cache_pipe_size;	/* SO_RCVBUF, 0 = OS default */
+	uint32_t rpki_rtr_cache_ipprec;	/* IP precedence 0-7 of what we send */
 };
 
 /* tunnel_0's protocols: pmacct's gtp, and ours. */

@@ -511,6 +511,36 @@ bool bgp_rib_lookup(const struct bgp_rib *rib, int peer, uint16_t afi, uint8_t s
 	return true;
 }
 
+bool bgp_rib_lookup_covering(const struct bgp_rib *rib, int peer, uint16_t afi, uint8_t safi,
+    const struct bgp_rd *rd, const uint8_t *addr, unsigned maxlen, struct bgp_route *out)
+{
+	static const struct bgp_rd rd0;
+	const struct rib_table *t = peer_table(rib, peer, afi, safi);
+	uint32_t key[6] = { 0 }, cur, best = 0;
+	unsigned bits;
+
+	if (t == NULL || t->root == 0)
+		return false;
+	rib_make_key(t, rd ? rd : &rd0, addr, key);
+	bits = t->rd_bits + (maxlen < t->addr_bits ? maxlen : t->addr_bits);
+	/* from the root (not the index, which may hold longer routes), down to bits */
+	for (cur = t->root; cur;) {
+		const uint32_t *n = nd(t, cur);
+		unsigned np = nd_plen(n);
+		if (np > bits || key_cpl(key, n + 3, np) < np)
+			break;
+		if (nd_route(n))
+			best = cur;
+		if (np >= bits)
+			break;
+		cur = n[key_bit(key, np)];
+	}
+	if (best == 0)
+		return false;
+	route_out(rib, t, best, route_pick(rib, t, best, NULL), out);
+	return true;
+}
+
 /* Walk the subtree at node in prefix order (a node before its longer children). */
 static int walk_node(const struct bgp_rib *rib, const struct rib_table *t, uint32_t node,
     bgp_route_fn fn, void *arg)

@@ -159,6 +159,14 @@ bool bgp_rib_lookup(const struct bgp_rib *rib, int peer, uint16_t afi, uint8_t s
     const struct bgp_rd *rd, const uint8_t *addr, const struct bgp_addr *nh, struct bgp_route *out);
 
 /*
+ * bgp_rib_lookup() restricted to routes of at most maxlen bits (of the
+ * address; the RD is not counted): the longest route covering addr with a
+ * prefix length <= maxlen, the first received of its paths (reader,
+ * locked).  For the covering routes of a route (RPKI's "V"/"U" states).
+ */
+bool bgp_rib_lookup_covering(const struct bgp_rib *rib, int peer, uint16_t afi, uint8_t safi,
+    const struct bgp_rd *rd, const uint8_t *addr, unsigned maxlen, struct bgp_route *out);
+/*
  * Start fetching what a bgp_rib_lookup() of addr in peer's unicast table of
  * afi will read first (reader, locked), so that a caller with two lookups
  * to make waits for both memory accesses at once.  A hint: no effect on

@@ -210,6 +210,10 @@ struct flow_key {
 	uint32_t vxlan;			/* VXLAN Network Identifier (RFC 7348 5), 24 bits */
 	struct fr_ip tunnel_src_ip;
 	struct fr_ip tunnel_dst_ip;
+	/* RPKI validation of the source / destination route (maps/roa.h enum roa_state, 0 = "u") */
+	uint8_t src_roa;
+	uint8_t dst_roa;
+	uint8_t pad4[6];		/* keeps the key a multiple of 8 bytes */
 	/*
 	 * BGP attributes of the destination (and, src_*, of the source) prefix,
 	 * written only by the BGP enrichment (pipeline/bgp_enrich.c) after the
@@ -245,8 +249,9 @@ _Static_assert(offsetof(struct flow_key, src_host_country) == offsetof(struct fl
     sizeof(struct fr_srv6_list) && sizeof(struct fr_srv6_list) == 8 + 16 * FR_SRV6_MAX &&
     offsetof(struct flow_key, tunnel_src_mac) == offsetof(struct flow_key, class_name) + FR_CLASS_MAX &&
     offsetof(struct flow_key, vxlan) == offsetof(struct flow_key, tunnel_src_mac) + 20 &&
-    offsetof(struct flow_key, local_pref) == offsetof(struct flow_key, tunnel_dst_ip) +
+    offsetof(struct flow_key, src_roa) == offsetof(struct flow_key, tunnel_dst_ip) +
     sizeof(struct fr_ip) &&
+    offsetof(struct flow_key, local_pref) == offsetof(struct flow_key, pad4) + 6 &&
     sizeof(struct flow_key) == offsetof(struct flow_key, src_lrg_comm) + FR_BGP_STR_MAX,
     "struct flow_key: padding around the 1.7.9 fields");
 

@@ -20,6 +20,7 @@ enum prim_id {
 	/* BGP attributes (the formatted client puts the LCOMMS pair after the ECOMMS pair) */
 	P_STD_COMM, P_EXT_COMM, P_LRG_COMM, P_SRC_STD_COMM, P_SRC_EXT_COMM, P_SRC_LRG_COMM,
 	P_AS_PATH, P_SRC_AS_PATH, P_LOCAL_PREF, P_SRC_LOCAL_PREF, P_MED, P_SRC_MED,
+	P_SRC_ROA, P_DST_ROA,	/* RPKI: after the BGP attributes (1.7.7's column order) */
 	P_PEER_SRC_AS, P_PEER_DST_AS,
 	P_PEER_SRC_IP, P_PEER_DST_IP, P_IN_IFACE, P_OUT_IFACE,
 	P_MPLS_VPN_RD, P_MPLS_VPN_RD_ORIGIN,
@@ -72,6 +73,7 @@ enum prim_fmt {
 	PF_ASPATH,	/* BGP AS path, pmacct text ("65001 65002"): printed with '_' for ' ' */
 	PF_COORDS,	/* two doubles (latitude, longitude) as bytes: two columns, "%f" (JSON "%.17g") */
 	PF_CLASS,	/* application class text; "" prints "unknown" */
+	PF_ROA,		/* RPKI state, one byte: 0 prints "u", else the letter (v, i, V, U) */
 };
 
 /* Which daemons can fill a primitive. */

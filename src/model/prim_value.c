@@ -261,6 +261,11 @@ int prim_value_parse(const struct prim_desc *d, const char *text, struct flow_ke
 		return parse_bgp_text(d, text, p);
 	case PF_COORDS:
 		return parse_coords(text, p);
+	case PF_ROA:	/* pmacct's letters; "u" is 0 (what an unvalidated record holds) */
+		if (strlen(text) != 1 || !strchr("uviVU", text[0]))
+			return -1;
+		*p = text[0] == 'u' ? 0 : (uint8_t)text[0];
+		return 0;
 	default:		/* PF_RAW, PF_SRV6_LIST, PF_TCPFLAGS, PF_NONE */
 		return -1;
 	}
@@ -284,6 +289,7 @@ const char *prim_value_kind(const struct prim_desc *d)
 	case PF_COMMS:		return "communities (too long)";
 	case PF_ASPATH:		return "AS path (too long)";
 	case PF_COORDS:		return "coordinates";
+	case PF_ROA:		return "ROA state (u, v, i, V, U)";
 	default:		return "value (cannot be matched)";
 	}
 }

@@ -12,6 +12,7 @@
 #include "maps/bgp_maps.h"
 #include "maps/networks.h"
 #include "maps/prefix.h"
+#include "maps/roa.h"
 #include "model/prim.h"
 
 #define WHO "default/core"
@@ -58,6 +59,10 @@ struct bgp_enrich {
 	enum src_val_type src_lp_type, src_med_type;
 	/* maps */
 	struct em_map agent_map, psa_map, lp_map, med_map;
+	/* RPKI: the ROAs, locked with the RIB; src_roa needs bgp_src_roa_type: bgp */
+	struct roa_db *roa;
+	bool roa_locked;
+	bool src_roa_bgp;
 	/* derived */
 	bool want_dst, want_src;
 	/*
@@ -331,6 +336,8 @@ void bgp_enrich_needs(const struct core_cfg *cfg, struct bgp_enrich_need *n)
 	n->peer_dst_ip = u.peer_dst_ip.af != 0;
 	n->src_net |= u.src_net.af != 0 || u.src_mask != 0;
 	n->dst_net |= u.dst_net.af != 0 || u.dst_mask != 0;
+	n->src_roa = u.src_roa != 0;
+	n->dst_roa = u.dst_roa != 0;
 }
 
 static bool need_block(const struct bgp_enrich_need *n)
@@ -500,6 +507,8 @@ struct bgp_enrich *bgp_enrich_new(const struct core_cfg *cfg, const struct bgp_e
 	ok = ok && parse_type(cfg, "bgp_src_local_pref_type", b->src_local_pref_type, true,
 	    &e->src_lp_type);
 	ok = ok && parse_type(cfg, "bgp_src_med_type", b->src_med_type, true, &e->src_med_type);
+	ok = ok && parse_type(cfg, "bgp_src_roa_type", b->src_roa_type, false, &t);
+	e->src_roa_bgp = t == SV_BGP;
 	/* a map type needs its map (pmacct refuses to start without it) */
 	struct { bool on; const char *key, *path; struct em_map *m; } maps[] = {
 		{ b->agent_map != NULL, "bgp_agent_map", b->agent_map, &e->agent_map },
@@ -528,12 +537,13 @@ struct bgp_enrich *bgp_enrich_new(const struct core_cfg *cfg, const struct bgp_e
 	}
 	e->want_dst = need->as_path || need->std_comm || need->ext_comm || need->lrg_comm ||
 	    need->local_pref || need->med || need->dst_as || need->peer_dst_as ||
-	    need->peer_dst_ip || need->dst_net;
+	    need->peer_dst_ip || need->dst_net ||
+	    (need->dst_roa && (e->as_src == NETSRC_BGP || e->as_src == NETSRC_LONGEST));
 	e->want_src = (need->src_as_path && e->src_as_path_bgp) ||
 	    (need->src_std_comm && e->src_std_bgp) || (need->src_ext_comm && e->src_ext_bgp) ||
 	    (need->src_lrg_comm && e->src_lrg_bgp) || (need->src_local_pref && e->src_lp_type) ||
 	    (need->src_med && e->src_med_type) || need->src_as || need->src_net ||
-	    (need->peer_src_as && e->psa_type != PSA_RECORD);
+	    (need->peer_src_as && e->psa_type != PSA_RECORD) || (need->src_roa && e->src_roa_bgp);
 	if (!need_block(need) && !e->want_dst && !e->want_src) {
 		/* the keys and maps were checked; no plugin needs anything: no lock, no work */
 		bgp_enrich_free(e);
@@ -546,6 +556,12 @@ void bgp_enrich_set_rib(struct bgp_enrich *e, struct bgp_rib *rib)
 {
 	if (e)
 		e->rib = rib;
+}
+
+void bgp_enrich_set_roa(struct bgp_enrich *e, struct roa_db *db)
+{
+	if (e)
+		e->roa = (e->need.src_roa || e->need.dst_roa) ? db : NULL;
 }
 
 bool bgp_enrich_needs_frame(const struct bgp_enrich *e)
@@ -562,12 +578,19 @@ void bgp_enrich_begin(struct bgp_enrich *e)
 		e->locked = true;
 		e->peer_cached = false;
 		memset(e->asn, 0, sizeof(e->asn));
+		if (e->roa) {
+			roa_db_rdlock(e->roa);
+			e->roa_locked = true;
+		}
 	}
 }
 
 void bgp_enrich_end(struct bgp_enrich *e)
 {
 	if (e && e->locked) {
+		if (e->roa_locked)
+			roa_db_unlock(e->roa);
+		e->roa_locked = false;
 		bgp_rib_unlock(e->rib);
 		e->locked = false;
 	}
@@ -892,6 +915,62 @@ static bool bgp_wins(enum net_source src, const struct hit *h, uint8_t rec_mask)
 	return src == NETSRC_LONGEST && h->ok && h->r.plen >= rec_mask;
 }
 
+/*
+ * The origin AS RFC 6811 validates a route with: the last of its path;
+ * NONE (0) when the path ends with an AS_SET; the peer's AS when the path
+ * is empty (a route of the peer's own AS: 1.7.7 validates it so).
+ */
+static uint32_t roa_origin(const struct bgp_enrich *e, const struct hit *h)
+{
+	const struct bgp_attr *a = h->r.attr;
+	size_t n = strlen(a->as_path);
+
+	if (n == 0) {
+		const struct bgp_peer_id *id = bgp_rib_peer(e->rib, h->peer);
+		return id ? id->as : 0;
+	}
+	if (a->as_path[n - 1] == '}')
+		return 0;
+	return a->origin_as;
+}
+
+static enum roa_state roa_route(const struct bgp_enrich *e, const struct hit *h, const struct bgp_route *r)
+{
+	struct hit c = *h;
+
+	c.r = *r;
+	return roa_validate(roa_db_table(e->roa), r->afi == BGP_AFI_IPV4 ? 4 : 6, r->addr, r->plen,
+	    roa_origin(e, &c));
+}
+
+/*
+ * pmacct's state of a side: "u" without a route; the route's RFC 6811
+ * state; an invalid one with a covering route of the same peer that is
+ * valid ("V") or unknown ("U"), the nearest first (above an unknown route
+ * nothing is covered by a ROA, so the nearest non-invalid decides).
+ */
+static uint8_t roa_state_of(const struct bgp_enrich *e, const struct hit *h, const struct bgp_rd *rd)
+{
+	struct bgp_route c;
+	enum roa_state st;
+	unsigned len;
+
+	if (!h->ok || !e->roa || !e->roa_locked)
+		return ROA_UNKNOWN;
+	st = roa_route(e, h, &h->r);
+	if (st != ROA_INVALID)
+		return (uint8_t)st;
+	for (len = h->r.plen; len > 0 && bgp_rib_lookup_covering(e->rib, h->peer, h->r.afi,
+	    h->r.safi, h->r.has_rd ? rd : NULL, h->r.addr, len - 1, &c); len = c.plen) {
+		enum roa_state cs = roa_route(e, h, &c);
+		if (cs == ROA_VALID)
+			return ROA_INVALID_COV_VALID;
+		if (cs == ROA_UNKNOWN)
+			return ROA_INVALID_COV_UNKNOWN;
+	}
+	return ROA_INVALID;
+}
+
 static void fill_dst(struct bgp_enrich *e, struct flow_key *k, const struct bgp_rd *rd,
     const struct hit *d)
 {
@@ -924,6 +1003,9 @@ static void fill_dst(struct bgp_enrich *e, struct flow_key *k, const struct bgp_
 		if (n->peer_dst_as)
 			k->peer_dst_as = peer;
 	}
+	if (n->dst_roa)
+		k->dst_roa = e->as_src == NETSRC_BGP || e->as_src == NETSRC_LONGEST ?
+		    roa_state_of(e, d, rd) : ROA_UNKNOWN;
 	if (bgp_wins(e->net_src, d, rec_mask)) {
 		if (n->dst_net)
 			put_net(&k->dst_ip, d, &k->dst_net, &k->dst_mask);
@@ -941,7 +1023,7 @@ static void fill_dst(struct bgp_enrich *e, struct flow_key *k, const struct bgp_
 }
 
 static void fill_src(struct bgp_enrich *e, struct flow_key *k, const struct hit *s,
-    const struct pcap_pkthdr *h, const uint8_t *pkt)
+    const struct bgp_rd *rd, const struct pcap_pkthdr *h, const uint8_t *pkt)
 {
 	const struct bgp_enrich_need *n = &e->need;
 	const struct bgp_attr *a = s->ok ? s->r.attr : NULL;
@@ -1002,6 +1084,8 @@ static void fill_src(struct bgp_enrich *e, struct flow_key *k, const struct hit 
 		    v : 0;
 	if (n->src_as && bgp_wins(e->as_src, s, rec_mask))
 		k->src_as = origin;
+	if (n->src_roa)
+		k->src_roa = e->src_roa_bgp ? roa_state_of(e, s, rd) : ROA_UNKNOWN;
 	if (n->src_net && bgp_wins(e->net_src, s, rec_mask))
 		put_net(&k->src_ip, s, &k->src_net, &k->src_mask);
 }
@@ -1053,5 +1137,5 @@ void bgp_enrich_record(struct bgp_enrich *e, struct flow_rec *rec, const struct 
 	if (e->want_dst)
 		fill_dst(e, k, has_rd ? &rd : NULL, &d);
 	if (e->want_src)
-		fill_src(e, k, &s, h, pkt);
+		fill_src(e, k, &s, has_rd ? &rd : NULL, h, pkt);
 }

@@ -21,6 +21,7 @@ struct bgp_enrich_need {
 	bool src_as_path, src_std_comm, src_ext_comm, src_lrg_comm, src_local_pref, src_med;
 	bool src_as, dst_as, peer_src_as, peer_dst_as, peer_dst_ip;
 	bool src_net, dst_net;		/* net or mask */
+	bool src_roa, dst_roa;		/* RPKI states (cold tail, not the BGP block) */
 };
 
 /* What the plugins of cfg aggregate on, as a need (sum_* count for both sides). */
@@ -42,6 +43,13 @@ struct bgp_enrich *bgp_enrich_new(const struct core_cfg *cfg, const struct bgp_e
 
 /* The RIB to correlate with (NULL: none); before the first record. */
 void bgp_enrich_set_rib(struct bgp_enrich *e, struct bgp_rib *rib);
+
+struct roa_db;
+/*
+ * The ROAs src_roa / dst_roa are validated against (NULL: none, every
+ * route is "u"); before the first record.  Read-locked with the RIB.
+ */
+void bgp_enrich_set_roa(struct bgp_enrich *e, struct roa_db *db);
 
 /* Does some map of e run a BPF filter (records then need a frame)? */
 bool bgp_enrich_needs_frame(const struct bgp_enrich *e);

@@ -199,6 +199,7 @@ int pipeline_init_sibling(struct pipeline *pl, struct pipeline *first, int linkt
 	if (!err && geo_init(pl, false) < 0)
 		err = 1;
 	pipeline_set_bgp(pl, first->rib);
+	pipeline_set_roa(pl, first->roa);
 	pl->needs_frame = needs_frame(pl);
 	return err ? -1 : 0;
 }
@@ -208,6 +209,13 @@ void pipeline_set_bgp(struct pipeline *pl, struct bgp_rib *rib)
 	pipeline_batch_end(pl);
 	pl->rib = rib;
 	bgp_enrich_set_rib(pl->bgp, rib);
+}
+
+void pipeline_set_roa(struct pipeline *pl, struct roa_db *db)
+{
+	pipeline_batch_end(pl);
+	pl->roa = db;
+	bgp_enrich_set_roa(pl->bgp, db);
 }
 
 void pipeline_batch_end(struct pipeline *pl)

@@ -31,6 +31,7 @@ struct pipeline {
 	bool needs_frame;		/* some filter runs on a frame rebuilt from records */
 	struct bgp_enrich *bgp;		/* BGP correlation; NULL when no plugin needs it */
 	struct bgp_rib *rib;		/* pipeline_set_bgp(); NULL = none */
+	struct roa_db *roa;		/* pipeline_set_roa(); NULL = none */
 	unsigned bgp_batch;		/* records enriched under the RIB's read lock held now */
 	struct pkt_tun tun;		/* tunnels the decoder looks into ... */
 	const struct pkt_tun *tunp;	/* ... &tun, or NULL when no plugin nor tunnel_0 asks */
@@ -74,6 +75,9 @@ int pipeline_init_sibling(struct pipeline *pl, struct pipeline *first, int linkt
  * set up (pipeline_init_sibling() takes the first's).
  */
 void pipeline_set_bgp(struct pipeline *pl, struct bgp_rib *rib);
+/* The ROAs src_roa / dst_roa are validated against (NULL: none); before the first record. */
+struct roa_db;
+void pipeline_set_roa(struct pipeline *pl, struct roa_db *db);
 
 /* SIGUSR2: reload the core's maps, and ask every plugin to reload its own. */
 void pipeline_reload_maps(struct pipeline *pl);

@@ -66,11 +66,12 @@ static int client_rank(int id)
 static int json_rank(int id)
 {
 	static const enum prim_id bgp[] = {
-		P_STD_COMM, P_EXT_COMM, P_LRG_COMM, P_AS_PATH, P_LOCAL_PREF, P_MED,
+		P_STD_COMM, P_EXT_COMM, P_LRG_COMM, P_AS_PATH, P_LOCAL_PREF, P_MED, P_DST_ROA,
 		P_PEER_SRC_AS, P_PEER_DST_AS, P_PEER_SRC_IP, P_PEER_DST_IP,
 		P_SRC_STD_COMM, P_SRC_EXT_COMM, P_SRC_LRG_COMM, P_SRC_AS_PATH, P_SRC_LOCAL_PREF, P_SRC_MED,
+		P_SRC_ROA,
 	};
-	_Static_assert(P_PEER_DST_IP - P_STD_COMM + 1 == 16, "json_rank: BGP columns moved");
+	_Static_assert(P_PEER_DST_IP - P_STD_COMM + 1 == 18, "json_rank: BGP columns moved");
 	if (id >= P_SRC_HOST_COUNTRY && id <= P_DST_HOST_COORDS)
 		return P_DST_PORT * 2 + 2;	/* GeoIP: after port_dst, before tcp_flags (1.7.7) */
 	return rank_in(id, bgp, NELEM(bgp), P_STD_COMM, P_PEER_DST_IP);
@@ -462,6 +463,9 @@ const char *out_value(const struct prim_registry *reg, const struct prim_desc *d
 		}
 		break;
 	}
+	case PF_ROA:
+		snprintf(buf, len, "%c", *p ? *p : 'u');
+		break;
 	case PF_NONE:
 		buf[0] = '\0';
 		break;

@@ -217,7 +217,7 @@ static void cfg_init(struct core_cfg *c)
 
 static const struct bgp_enrich_need all = {
 	true, true, true, true, true, true, true, true, true, true, true, true,
-	true, true, true, true, true, true, true,
+	true, true, true, true, true, true, true, false, false,
 };
 
 static struct bgp_enrich *mk(const struct core_cfg *c, struct bgp_rib *rib)
