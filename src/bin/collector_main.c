@@ -64,40 +64,21 @@ static const struct flag_key collector_flags[] = {
 	{ 0, NULL, NULL },
 };
 
-struct run_ctx {
-	struct collector *col;
-	struct pipeline *pl;
-	struct daemon_bgp *bgp;
-};
-
-static void run_stats(void *arg)
+/* SIGUSR1, SIGUSR2, SIGHUP: every receiver's. */
+static void col_stats(void *col, struct pipeline *pl)
 {
-	struct run_ctx *c = arg;
-	collector_log_stats(c->col);
-	daemon_bgp_log_stats(c->bgp);
+	(void)pl;
+	collector_log_stats(col);
 }
 
-static void run_reopen(void *arg)
+static void col_reload(void *col)
 {
-	struct run_ctx *c = arg;
-	collector_reopen(c->col);
-	daemon_bgp_reopen(c->bgp);
+	collector_reload(col);
 }
 
-static void run_reload(void *arg)
+static void col_reopen(void *col)
 {
-	struct run_ctx *c = arg;
-	collector_reload(c->col);
-	pipeline_reload_maps(c->pl);
-	daemon_bgp_reload(c->bgp);
-}
-
-/* Act on the signal flags between batches; true when the daemon must stop. */
-static bool run_poll(void *arg)
-{
-	struct run_ctx *c = arg;
-	struct daemon_hooks h = { run_stats, run_reload, c, c->pl->cfg->maps_refresh, run_reopen };
-	return daemon_poll(&h);
+	collector_reopen(col);
 }
 
 /* Primitives this daemon fills, and their sources (pmacct's start-up checks). */
@@ -176,10 +157,10 @@ static int collector_run(struct core_cfg *cfg, const struct collector_proto *pro
 		goto out_pipeline;
 	}
 
-	struct run_ctx ctx = { col, &pl, &bgp };
-	rc = collector_loop(col, run_poll, &ctx) < 0 ? 1 : 0;
+	struct daemon_core ctx = { col, col_stats, col_reload, col_reopen, &pl, &bgp };
+	rc = collector_loop(col, daemon_core_poll, &ctx) < 0 ? 1 : 0;
 	if (rc == 0)
-		daemon_savefile_wait(cfg, run_poll, &ctx);
+		daemon_savefile_wait(cfg, daemon_core_poll, &ctx);
 	collector_close(col);
 	daemon_pidfiles_remove(cfg);
 out_pipeline:

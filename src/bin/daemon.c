@@ -24,6 +24,7 @@
 #include "maps/bgp_rib.h"
 #include "pipeline/bgp_daemon.h"
 #include "pipeline/bgp_log.h"
+#include "pipeline/pipeline.h"
 #include "pipeline/rpki.h"
 #include "plugins/plugin.h"
 
@@ -381,6 +382,42 @@ bool daemon_poll(const struct daemon_hooks *h)
 			h->reload(h->arg);
 	}
 	return daemon_stop != 0;
+}
+
+static void core_stats(void *arg)
+{
+	struct daemon_core *c = arg;
+
+	if (c->src_stats)
+		c->src_stats(c->src, c->pl);
+	daemon_bgp_log_stats(c->bgp);
+}
+
+static void core_reload(void *arg)
+{
+	struct daemon_core *c = arg;
+
+	if (c->src_reload)
+		c->src_reload(c->src);
+	pipeline_reload_maps(c->pl);
+	daemon_bgp_reload(c->bgp);
+}
+
+static void core_reopen(void *arg)
+{
+	struct daemon_core *c = arg;
+
+	if (c->src_reopen)
+		c->src_reopen(c->src);
+	daemon_bgp_reopen(c->bgp);
+}
+
+bool daemon_core_poll(void *arg)
+{
+	struct daemon_core *c = arg;
+	struct daemon_hooks h = { core_stats, core_reload, c, c->pl->cfg->maps_refresh, core_reopen };
+
+	return daemon_poll(&h);
 }
 
 void daemon_usage_plugins(void)

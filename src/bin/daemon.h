@@ -116,6 +116,25 @@ struct daemon_hooks {
 bool daemon_poll(const struct daemon_hooks *h);
 
 /*
+ * A daemon's core loop as the signals see it: its source (the hooks are
+ * each optional: SIGUSR1 stats, SIGUSR2 reload, SIGHUP reopen), its
+ * pipeline (maps reloaded on SIGUSR2 with maps_refresh) and its BGP
+ * daemon (stats, maps, log files).
+ */
+struct pipeline;
+struct daemon_core {
+	void *src;
+	void (*src_stats)(void *src, struct pipeline *pl);
+	void (*src_reload)(void *src);
+	void (*src_reopen)(void *src);
+	struct pipeline *pl;
+	struct daemon_bgp *bgp;
+};
+
+/* daemon_poll() for the struct daemon_core at arg: true when the daemon must stop. */
+bool daemon_core_poll(void *arg);
+
+/*
  * The BGP daemon of a process (bgp_daemon: true; always in pmbgpd).  `rib`
  * is THE place where the BGP routing tables live: the BGP thread writes it,
  * the record enrichment (pipeline/bgp_enrich.h) is handed it to read.  It is

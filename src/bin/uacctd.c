@@ -125,38 +125,10 @@ static int check_setup(struct core_cfg *cfg)
 	return rc;
 }
 
-struct core_ctx {
-	struct nflog_src *src;
-	struct pipeline *pl;
-	struct daemon_bgp *bgp;
-};
-
-static void core_stats(void *arg)
+/* SIGUSR1: the NFLOG counters. */
+static void src_stats(void *src, struct pipeline *pl)
 {
-	struct core_ctx *c = arg;
-	nflog_src_log_stats(c->src, c->pl);
-	daemon_bgp_log_stats(c->bgp);
-}
-
-static void core_reload(void *arg)
-{
-	struct core_ctx *c = arg;
-	pipeline_reload_maps(c->pl);
-	daemon_bgp_reload(c->bgp);
-}
-
-static void core_reopen(void *arg)
-{
-	struct core_ctx *c = arg;
-	daemon_bgp_reopen(c->bgp);
-}
-
-/* Act on the signal flags between batches; true when the daemon must stop. */
-static bool core_poll(void *arg)
-{
-	struct core_ctx *c = arg;
-	struct daemon_hooks h = { core_stats, core_reload, c, c->src->cfg->maps_refresh, core_reopen };
-	return daemon_poll(&h);
+	nflog_src_log_stats(src, pl);
 }
 
 static int run(struct core_cfg *cfg, const void *arg)
@@ -196,8 +168,8 @@ static int run(struct core_cfg *cfg, const void *arg)
 	if (daemon_bgp_start(&bgp) < 0)
 		daemon_stop = 1;
 
-	struct core_ctx ctx = { &src, &pl, &bgp };
-	int rc = nflog_src_run(&src, &pl, core_poll, &ctx) < 0 ? 1 : 0;
+	struct daemon_core ctx = { .src = &src, .src_stats = src_stats, .pl = &pl, .bgp = &bgp };
+	int rc = nflog_src_run(&src, &pl, daemon_core_poll, &ctx) < 0 ? 1 : 0;
 	daemon_bgp_fini(&bgp);
 	pipeline_fini(&pl);	/* the feeds close the rings: the plugins drain them and end */
 	if (plugins_stop(ps, cfg->nplugins) && rc == 0)
