@@ -230,7 +230,7 @@ struct bgp_open_cfg {
 	uint32_t bgp_id;
 	bool mp_v4, mp_v6, mp_vpn4, mp_vpn6;
 	bool route_refresh, as4;
-	bool addpath_rx;      /* ADD-PATH receive for each MP family offered */
+	uint8_t addpath_rx;   /* bgp_af_bit()s: ADD-PATH receive offered for those MP families */
 	bool ext_nh;          /* RFC 8950: IPv4 unicast and VPN over an IPv6 next hop */
 	bool ext_msg;         /* RFC 8654: extended messages (capability 6) */
 };

@@ -40,7 +40,7 @@ static void af_caps(struct wr *w, const struct bgp_open_cfg *c)
 			continue;
 		uint8_t mp[4] = { 0, fam[i][0], 0, fam[i][1] };
 		cap(w, 1, mp, 4);
-		if (c->addpath_rx) {
+		if (c->addpath_rx & bgp_af_bit(fam[i][0], fam[i][1])) {
 			uint8_t ap[4] = { 0, fam[i][0], fam[i][1], 1 };
 			cap(w, 69, ap, 4);
 		}

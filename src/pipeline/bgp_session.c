@@ -124,11 +124,10 @@ void bgp_sess_offer(const struct bgp_sess_cfg *cfg, const struct bgp_open *o, st
 	out->route_refresh = o->route_refresh;
 	out->ext_msg = o->ext_msg;
 	out->as4 = o->has_as4;
-	/* ADD-PATH receive when the peer can send for one of the families we both have */
+	/* ADD-PATH receive for the families we both have where the peer can send (1.7.7) */
 	for (size_t i = 0; i < o->n_addpath && i < BGP_MAX_CAP_AF && !cfg->add_path_ignore; i++)
-		if ((o->addpath[i].extra & 2) && offers_mp(o, o->addpath[i].afi, o->addpath[i].safi) &&
-		    bgp_af_bit(o->addpath[i].afi, o->addpath[i].safi))
-			out->addpath_rx = true;
+		if ((o->addpath[i].extra & 2) && offers_mp(o, o->addpath[i].afi, o->addpath[i].safi))
+			out->addpath_rx |= bgp_af_bit(o->addpath[i].afi, o->addpath[i].safi);
 	for (size_t i = 0; i < o->n_enh && i < BGP_MAX_CAP_AF; i++)
 		if (o->enh[i].afi == BGP_AFI_IPV4 && o->enh[i].extra == BGP_AFI_IPV6)
 			out->ext_nh = true;
@@ -166,11 +165,7 @@ static int on_open(struct bgp_sess *s, const struct bgp_msg *m, int64_t now_ms)
 		s->in = big;
 		s->in_cap = BGP_SESS_IN_EXT_CAP;
 	}
-	s->neg.addpath_rx = 0;
-	if (oc.addpath_rx)
-		for (size_t i = 0; i < o->n_addpath && i < BGP_MAX_CAP_AF; i++)
-			if ((o->addpath[i].extra & 2) && offers_mp(o, o->addpath[i].afi, o->addpath[i].safi))
-				s->neg.addpath_rx |= bgp_af_bit(o->addpath[i].afi, o->addpath[i].safi);
+	s->neg.addpath_rx = oc.addpath_rx;	/* the families we offered it for */
 	size_t n = bgp_encode_open(&oc, buf, sizeof(buf));
 	queue(s, buf, n);
 	s->last_tx_ms = now_ms;

@@ -181,7 +181,7 @@ static void test_encode(void)
 	struct bgp_msg msg;
 	struct bgp_open o;
 	struct bgp_error e;
-	struct bgp_open_cfg c = { 70000, 90, 0x0a000009, true, true, true, true, true, true, true,
+	struct bgp_open_cfg c = { 70000, 90, 0x0a000009, true, true, true, true, true, true, 0xff,
 		true, false };
 	size_t n = bgp_encode_open(&c, m, sizeof(m));
 	ok(n > 29 && bgp_msg_need(m, n, false, &e) == (long)n, "OPEN encoded, header length right");
@@ -193,6 +193,12 @@ static void test_encode(void)
 	    "4 families, ADD-PATH receive each, route refresh");
 	ok(o.n_enh == 2 && o.enh[1].safi == 128 && o.enh[1].extra == 2, "extended next hop");
 	is_int(bgp_encode_open(&c, m, 40), 0, "OPEN into 40 bytes: 0");
+	/* ADD-PATH receive for the families asked only (the peer sends for IPv6 unicast alone) */
+	c.addpath_rx = bgp_af_bit(2, 1);
+	n = bgp_encode_open(&c, m, sizeof(m));
+	ok(bgp_decode_header(m, n, false, &msg, &e) && bgp_decode_open(msg.body, msg.body_len, &o, &e) &&
+	    o.n_mp == 4 && o.n_addpath == 1 && o.addpath[0].afi == 2 && o.addpath[0].safi == 1 &&
+	    o.addpath[0].extra == 1, "ADD-PATH receive for IPv6 unicast only");
 	n = bgp_encode_keepalive(m, sizeof(m));
 	ok(n == 19 && bgp_decode_header(m, n, false, &msg, &e) && msg.type == BGP_KEEPALIVE,
 	    "KEEPALIVE round trip");
