@@ -417,6 +417,9 @@ const char *out_value(const struct prim_registry *reg, const struct prim_desc *d
 	case PF_ASPATH:
 		bgp_str(d, (const char *)p, o, buf, len);
 		break;
+	case PF_SAMP_DIR:
+		snprintf(buf, len, "%s", *p == FR_SAMP_DIR_INGRESS ? "i" : *p == FR_SAMP_DIR_EGRESS ? "e" : "u");
+		break;
 	case PF_NONE:
 		buf[0] = '\0';
 		break;
