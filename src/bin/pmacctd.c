@@ -71,6 +71,11 @@ static int check_source(const struct core_cfg *cfg)
 			return -1;
 		}
 		close(fd);
+	}
+	if (pcap_src_check(cfg) < 0)
+		return -1;
+	if (cfg->pcap_savefile || cfg->pcap_interfaces_map) {
+		return 0;
 	} else if (cfg->pcap_interface && !cfg->pcap_interface_wait &&
 	    !if_nametoindex(cfg->pcap_interface)) {
 		log_err(WHO, "[%s] key 'pcap_interface': no interface '%s' (set pcap_interface_wait "
@@ -175,6 +180,7 @@ static void core_reload(void *arg)
 {
 	struct core_ctx *c = arg;
 	pipeline_reload_maps(c->pl);
+	pcap_src_reload(c->src);
 	daemon_bgp_reload(c->bgp);
 }
 
