@@ -175,7 +175,7 @@ const struct prim_desc prim_builtin[P_COUNT] = {
 		KF(ts_end), PF_TS, "TIMESTAMP_END", 31, "timestamp_end", SRC_NF, 0, P_TS_END },
 	[P_TS_ARRIVAL] = { "timestamp_arrival", "TIME", "Observation time at the collector",
 		KF(ts_arrival), PF_TS, "TIMESTAMP_ARRIVAL", 31, "timestamp_arrival", SRC_ALL, 0, P_TS_ARRIVAL },
-	[P_TS_EXPORT] = { "timestamp_export", "TIME", "Export time at the exporter",
+	[P_TS_EXPORT] = { "timestamp_export", "TIME", "Observation time at the exporter",
 		KF(ts_export), PF_TS, "TIMESTAMP_EXPORT", 31, "timestamp_export", SRC_NF, 0, P_TS_EXPORT },
 	[P_EXPORT_PROTO_SEQNO] = { "export_proto_seqno", "MISC", "Export protocol (ie. NetFlow) sequence number",
 		KF(export_proto_seqno), PF_UINT, "EXPORT_PROTO_SEQNO", 20, "export_proto_seqno", SRC_NF | SRC_SF, 0, P_EXPORT_PROTO_SEQNO },
