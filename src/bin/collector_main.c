@@ -50,6 +50,7 @@ static const struct collector_daemon collector_daemons[] = {
 		.daemon = "sfacctd", .source = SRC_SF, .default_port = 6343,
 		.ready_fmt = "waiting for sFlow data on %s:%u", .state_new = sf_collector_new,
 		.datagram = sf_collector_datagram, .log_stats = sf_collector_log_stats,
+		.check = sf_collector_check, .reload = sf_collector_reload,
 		.tick = sf_collector_tick, .reopen = sf_collector_reopen,
 		.health = sf_collector_health, .state_free = sf_collector_free,
 		.bounds = sf_collector_bounds } },

@@ -72,6 +72,11 @@ static int check_source(const struct core_cfg *cfg)
 			return -1;
 		}
 		close(fd);
+	}
+	if (pcap_src_check(cfg) < 0)
+		return -1;
+	if (cfg->pcap_savefile || cfg->pcap_interfaces_map) {
+		return 0;
 	} else if (cfg->pcap_interface && !cfg->pcap_interface_wait &&
 	    !if_nametoindex(cfg->pcap_interface)) {
 		log_err(WHO, "[%s] key 'pcap_interface': no interface '%s' (set pcap_interface_wait "
@@ -165,6 +170,12 @@ static void src_stats(void *src, struct pipeline *pl)
 	pcap_src_log_stats(src, pl);
 }
 
+/* SIGUSR2: pcap_interfaces_map again (interfaces opened, closed, renumbered). */
+static void src_reload(void *src)
+{
+	pcap_src_reload(src);
+}
+
 static int run(struct core_cfg *cfg, const void *arg)
 {
 	(void)arg;
@@ -204,7 +215,8 @@ static int run(struct core_cfg *cfg, const void *arg)
 	if (daemon_bgp_start(&bgp) < 0)
 		daemon_stop = 1;
 
-	struct daemon_core ctx = { .src = &src, .src_stats = src_stats, .pl = &pl, .bgp = &bgp };
+	struct daemon_core ctx = { .src = &src, .src_stats = src_stats, .src_reload = src_reload,
+		.pl = &pl, .bgp = &bgp };
 	int rc = pcap_src_run(&src, &pl, daemon_core_poll, &ctx) < 0 ? 1 : 0;
 	if (rc == 0)
 		daemon_savefile_wait(cfg, daemon_core_poll, &ctx);

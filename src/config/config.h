@@ -282,6 +282,9 @@ struct core_cfg {
 	uint32_t pcap_savefile_replay;	/* -Y times, 0 = once */
 	bool promisc;			/* default true */
 	uint32_t snaplen;		/* default 128 */
+	char *pcap_interfaces_map;	/* interfaces, ifindex, direction (maps/pcap_ifmap.h) */
+	char pcap_ifindex[8];		/* none | sys | hash | map */
+	char pcap_direction[8];		/* "" | in | out (uacctd_direction) */
 	char *pcap_filter;
 	bool nonroot;			/* pmacctd_nonroot */
 	bool force_frag_handling;	/* pmacctd_force_frag_handling */

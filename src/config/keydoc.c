@@ -85,7 +85,7 @@ void prim_man_list(FILE *out, uint8_t src)
 {
 	for (int i = 0; i < P_COUNT; i++) {
 		const struct prim_desc *d = prim_desc_of(NULL, i);	/* built-in rows */
-		if ((d->flags & PRIM_HIDDEN) || !(d->sources & src))
+		if (!prim_listed(d, src))
 			continue;
 		fputs(".TP\n.B ", out);
 		man_text(out, d->name);

@@ -269,9 +269,14 @@ const struct cfg_key cfg_keys[] = {
 	GR("propagate_signals", NULL, "forward signals from core to plugins"),
 	GR("plugin_exit_any", NULL, "stop the daemon when any plugin exits"),
 	GR("proc_priority", NULL, "process priority (nice)"),
-	GR("pcap_interfaces_map", NULL, "map of interfaces to capture from"),
-	GR("pcap_direction", "uacctd_direction", "capture direction in, out"),
-	GR("pcap_ifindex", NULL, "ifindex source for in_iface/out_iface"),
+	G("pcap_interfaces_map", NULL, CT_STR, pcap_interfaces_map, 0, NULL,
+	    "interfaces to capture from, each with its ifindex and direction (ifname= ifindex= direction=); "
+	    "reloaded on SIGUSR2"),
+	G("pcap_direction", "uacctd_direction", CT_NAME, pcap_direction, 0, NULL,
+	    "capture direction in | out: pcap_ifindex fills in_iface (in) or out_iface (out)"),
+	G("pcap_ifindex", NULL, CT_NAME, pcap_ifindex, 0, "none",
+	    "ifindex of the capture interface: sys (the system's), hash (of its name), map "
+	    "(pcap_interfaces_map), none"),
 	GR("pcap_protocol", NULL, "ethertype filter of the capture socket"),
 	GR("networks_cache_entries", NULL, "networks lookup cache buckets"),
 	GR("protos_file", NULL, "protocols to account; others zeroed"),

@@ -403,6 +403,9 @@ static void nf9_data_done(struct nf9_msg *m, struct nf_scr *s)
 		k->peer_dst_ip = m->st->opts.use_ip_next_hop ? s->nh_ip : s->nh_bgp;
 	if (s->seen & NF_SEEN_RARE)
 		nf9_rare(m, s, rec);
+	if (s->seen & NF_SEEN_DIRECTION)	/* pmacct: 0 ingress, 1 egress, else unknown */
+		k->sampling_direction = s->direction == 0 ? FR_SAMP_DIR_INGRESS :
+		    s->direction == 1 ? FR_SAMP_DIR_EGRESS : FR_SAMP_DIR_UNKNOWN;
 	if (m->e->exp_addr.af && !m->st->opts.ignore_exporter_address)
 		k->peer_src_ip = m->e->exp_addr;	/* pmacct: options IE 130/131 name the exporter */
 	if (m->e->ifnames.n || m->e->vrfs.n)
@@ -559,7 +562,8 @@ static void nf9_data(struct nf9_msg *m, uint16_t id, struct rd *set)
 		} else {
 			nf9_data_done(m, &s);
 		}
-		cold = t->prog.cold || (s.seen & (NF_SEEN_MPLS | NF_SEEN_VLANS | NF_SEEN_APP_ID)) ||
+		cold = t->prog.cold ||
+		    (s.seen & (NF_SEEN_MPLS | NF_SEEN_VLANS | NF_SEEN_APP_ID | NF_SEEN_DIRECTION)) ||
 		    m->e->ifnames.n || m->e->vrfs.n ||
 		    m->st->opts.emit_writes_tail;
 	}

@@ -73,6 +73,7 @@ struct sf_ext {
 	struct fr_ip router_nh, gw_nh;
 	uint8_t src_mask, dst_mask;
 	uint32_t src_as, dst_as, src_peer_as, dst_peer_as;
+	uint32_t vll_vc_id;	/* extended_mpls_vc: mpls_pw_id */
 };
 
 struct sf_ctx {
@@ -323,6 +324,16 @@ static void sf_rec_mpls(struct sf_ctx *c, struct rd *r)
 	sf_skip_words(r, rd_u32(r));
 }
 
+/* "extended_mpls_vc" (v5 1009): VC instance name, vll_vc_id (pmacct's mpls_pw_id), label COS. */
+static void sf_rec_mpls_vc(struct sf_ctx *c, struct rd *r)
+{
+	sf_skip_opaque(r);
+	c->x.vll_vc_id = rd_u32(r);
+	rd_skip(r, 4);
+	if (r->bad)
+		c->x.vll_vc_id = 0;
+}
+
 /* A v5 record format (enterprise 0) and its decoder; anything else is skipped by its length. */
 struct sf5_record {
 	uint32_t format;
@@ -339,6 +350,7 @@ static const struct sf5_record sf5_flow_records[] = {
 	{ 1002, sf_rec_router },	/* extended_router */
 	{ 1003, sf_rec_gateway },	/* extended_gateway */
 	{ 1006, sf_rec_mpls },		/* extended_mpls */
+	{ 1009, sf_rec_mpls_vc },	/* extended_mpls_vc */
 };
 
 /* v2/v4 packet data types (1 header, 2 IPv4, 3 IPv6) and extended types (1..5). */
@@ -406,6 +418,11 @@ static void sf_flow_finish(struct sf_ctx *c)
 	}
 	k->in_iface = c->f.in_if;
 	k->out_iface = c->f.out_if;
+	/* cold fields written for every sample: pmacct master's sampling_direction is the
+	 * data source being the input (i) or output (e) port */
+	k->mpls_pw_id = x->vll_vc_id;
+	k->sampling_direction = c->f.ds_index == c->f.in_if ? FR_SAMP_DIR_INGRESS :
+	    c->f.ds_index == c->f.out_if ? FR_SAMP_DIR_EGRESS : FR_SAMP_DIR_UNKNOWN;
 	k->sampling_rate = c->f.rate;
 	k->peer_src_ip = c->h.agent;
 	k->export_proto_sysid = c->h.sub_agent;

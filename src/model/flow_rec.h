@@ -58,6 +58,13 @@ enum {
 	FR_RD_ORIGIN_MAP,
 };
 
+/* sampling_direction (pmacct's "u", "i", "e"): unknown, ingress (IE 61 = 0), egress (IE 61 = 1). */
+enum {
+	FR_SAMP_DIR_UNKNOWN = 0,
+	FR_SAMP_DIR_INGRESS,
+	FR_SAMP_DIR_EGRESS,
+};
+
 /* RD type 0x1000: a VRF id with no RD known for it, printed "vrfid:<id>" as pmacct. */
 #define FR_RD_TYPE_VRFID 0x1000
 
@@ -191,6 +198,10 @@ struct flow_key {
 	char vrf_name[FR_NAME_MAX];		/* ingress VRF name, else egress (IE 236) */
 	char ingress_vrf_name[FR_NAME_MAX];	/* IE 234 resolved by options */
 	char egress_vrf_name[FR_NAME_MAX];	/* IE 235 resolved by options */
+	uint32_t mpls_pw_id;		/* IE 249 pseudoWireId; sFlow extended_mpls_vc vll_vc_id */
+	uint8_t fw_event;		/* IE 233 firewallEvent */
+	uint8_t sampling_direction;	/* FR_SAMP_DIR_*, from IE 61 */
+	uint16_t pad5;
 	uint8_t custom[FR_CUSTOM_AREA];	/* custom primitives, laid out by prim_custom_load() */
 	uint8_t pad2[4];		/* keeps the struct free of trailing padding */
 	struct fr_srv6_list srv6_seg_ipv6_list;	/* IE 505 (Huawei 2011.505); rarely selected */
@@ -244,6 +255,7 @@ _Static_assert(offsetof(struct flow_key, src_host_country) == offsetof(struct fl
     offsetof(struct flow_key, in_vlan) == offsetof(struct flow_key, pad1) + 1 &&
     offsetof(struct flow_key, flow_label) == offsetof(struct flow_key, in_vlan) + 8 &&
     offsetof(struct flow_key, post_nat_src_ip) == offsetof(struct flow_key, flow_label) + 16 &&
+    offsetof(struct flow_key, custom) == offsetof(struct flow_key, mpls_pw_id) + 8 &&
     offsetof(struct flow_key, srv6_seg_ipv6_list) == offsetof(struct flow_key, pad2) + 4 &&
     offsetof(struct flow_key, class_name) == offsetof(struct flow_key, srv6_seg_ipv6_list) +
     sizeof(struct fr_srv6_list) && sizeof(struct fr_srv6_list) == 8 + 16 * FR_SRV6_MAX &&

@@ -99,19 +99,21 @@ const struct prim_desc prim_builtin[P_COUNT] = {
 	[P_PEER_DST_IP] = { "peer_dst_ip", "BGP", "BGP next-hop",
 		KF(peer_dst_ip), PF_IP, "PEER_DST_IP", 47, "peer_ip_dst", SRC_ALL, 0, P_PEER_DST_IP },
 	[P_IN_IFACE] = { "in_iface", "MISC", "Input interface, SNMP ifIndex",
-		KF(in_iface), PF_UINT, "IN_IFACE", 12, "iface_in", SRC_NF | SRC_SF, 0, P_IN_IFACE },
+		KF(in_iface), PF_UINT, "IN_IFACE", 12, "iface_in", SRC_ALL, 0, P_IN_IFACE },
 	[P_OUT_IFACE] = { "out_iface", "MISC", "Output interface, SNMP ifIndex",
-		KF(out_iface), PF_UINT, "OUT_IFACE", 12, "iface_out", SRC_NF | SRC_SF, 0, P_OUT_IFACE },
+		KF(out_iface), PF_UINT, "OUT_IFACE", 12, "iface_out", SRC_ALL, 0, P_OUT_IFACE },
 	[P_IN_IFACE_NAME] = { "in_iface_name", "MISC", "Input interface name (NetFlow/IPFIX options, IE 82)",
 		KF(in_iface_name), PF_STR, "IN_IFACE_NAME", 33, "iface_name_in", SRC_NF, 0, P_IN_IFACE_NAME },
 	[P_OUT_IFACE_NAME] = { "out_iface_name", "MISC", "Output interface name (NetFlow/IPFIX options, IE 82)",
 		KF(out_iface_name), PF_STR, "OUT_IFACE_NAME", 33, "iface_name_out", SRC_NF, 0, P_OUT_IFACE_NAME },
 	[P_MPLS_VPN_RD] = { "mpls_vpn_rd", "MPLS", "MPLS L3 VPN Route Distinguisher",
-		KF(mpls_vpn_rd), PF_RD, "MPLS_VPN_RD", 20, "mpls_vpn_rd", SRC_NF, 0, P_MPLS_VPN_RD },
+		KF(mpls_vpn_rd), PF_RD, "MPLS_VPN_RD", 20, "mpls_vpn_rd", SRC_NF | SRC_SF, 0, P_MPLS_VPN_RD },
 	[P_MPLS_VPN_RD_ORIGIN] = { "mpls_vpn_rd_origin", "MPLS",
 		"Where mpls_vpn_rd came from: flow, map, bgp, bmp, unknown",
 		KF(mpls_vpn_rd_origin), PF_RD_ORIGIN, "MPLS_VPN_RD_ORIGIN", 20, "mpls_vpn_rd_origin",
 		SRC_NF, 0, P_MPLS_VPN_RD_ORIGIN },
+	[P_MPLS_PW_ID] = { "mpls_pw_id", "MPLS", "MPLS L2 VPN Pseudowire ID",
+		KF(mpls_pw_id), PF_UINT, "MPLS_PW_ID", 12, "mpls_pw_id", SRC_NF | SRC_SF, 0, P_MPLS_PW_ID },
 	[P_VRF_NAME] = { "vrf_name", "MISC", "VRF name: ingress, else egress (NetFlow/IPFIX options, IE 236)",
 		KF(vrf_name), PF_STR, "VRF_NAME", 33, "vrf_name", SRC_NF, 0, P_VRF_NAME },
 	[P_INGRESS_VRF_NAME] = { "ingress_vrf_name", "MISC", "Ingress VRF name (NetFlow/IPFIX options, IE 234/236)",
@@ -178,6 +180,9 @@ const struct prim_desc prim_builtin[P_COUNT] = {
 		KF(flow_label), PF_UINT, "FLOW_LABEL", 11, "flow_label", SRC_NF, 0, P_FLOW_LABEL },
 	[P_SAMPLING_RATE] = { "sampling_rate", "MISC", "Sampling rate",
 		KF(sampling_rate), PF_UINT, "SAMPLING_RATE", 14, "sampling_rate", SRC_ALL, 0, P_SAMPLING_RATE },
+	[P_SAMPLING_DIRECTION] = { "sampling_direction", "MISC", "Sampling direction (ie. ingress vs egress)",
+		KF(sampling_direction), PF_SAMP_DIR, "SAMPLING_DIRECTION", 19, "sampling_direction", SRC_NF | SRC_SF, 0,
+		P_SAMPLING_DIRECTION, 19, 1 },
 	[P_POST_NAT_SRC_HOST] = { "post_nat_src_host", "NAT", "Source IPv4/IPv6 address after NAT translation",
 		KF(post_nat_src_ip), PF_IP, "POST_NAT_SRC_IP", 47, "post_nat_ip_src", SRC_NF, 0, P_POST_NAT_SRC_HOST },
 	[P_POST_NAT_DST_HOST] = { "post_nat_dst_host", "NAT", "Destination IPv4/IPv6 address after NAT translation",
@@ -188,6 +193,8 @@ const struct prim_desc prim_builtin[P_COUNT] = {
 		KF(post_nat_dst_port), PF_UINT, "POST_NAT_DST_PORT", 19, "post_nat_port_dst", SRC_NF, 0, P_POST_NAT_DST_PORT },
 	[P_NAT_EVENT] = { "nat_event", "NAT", "NAT event ID",
 		KF(nat_event), PF_UINT, "NAT_EVENT", 10, "nat_event", SRC_NF, 0, P_NAT_EVENT },
+	[P_FW_EVENT] = { "fw_event", "NAT", "Firewall event ID",
+		KF(fw_event), PF_UINT, "FW_EVENT", 9, "fw_event", SRC_NF, 0, P_FW_EVENT },
 	[P_MPLS_LABEL_TOP] = { "mpls_label_top", "MPLS", "Top MPLS label",
 		KF(mpls_label_top), PF_UINT, "MPLS_LABEL_TOP", 16, "mpls_label_top", SRC_PM | SRC_NF, 0, P_MPLS_LABEL_TOP },
 	[P_MPLS_LABEL_BOTTOM] = { "mpls_label_bottom", "MPLS", "Bottom MPLS label",
@@ -200,13 +207,13 @@ const struct prim_desc prim_builtin[P_COUNT] = {
 		KF(ts_end), PF_TS, "TIMESTAMP_END", 31, "timestamp_end", SRC_NF, 0, P_TS_END },
 	[P_TS_ARRIVAL] = { "timestamp_arrival", "TIME", "Observation time at the collector",
 		KF(ts_arrival), PF_TS, "TIMESTAMP_ARRIVAL", 31, "timestamp_arrival", SRC_ALL, 0, P_TS_ARRIVAL },
-	[P_TS_EXPORT] = { "timestamp_export", "TIME", "Export time at the exporter",
+	[P_TS_EXPORT] = { "timestamp_export", "TIME", "Observation time at the exporter",
 		KF(ts_export), PF_TS, "TIMESTAMP_EXPORT", 31, "timestamp_export", SRC_NF, 0, P_TS_EXPORT },
-	[P_EXPORT_PROTO_SEQNO] = { "export_proto_seqno", "MISC", "Export protocol sequence number",
+	[P_EXPORT_PROTO_SEQNO] = { "export_proto_seqno", "MISC", "Export protocol (ie. NetFlow) sequence number",
 		KF(export_proto_seqno), PF_UINT, "EXPORT_PROTO_SEQNO", 20, "export_proto_seqno", SRC_NF | SRC_SF, 0, P_EXPORT_PROTO_SEQNO },
-	[P_EXPORT_PROTO_VERSION] = { "export_proto_version", "MISC", "Export protocol version",
+	[P_EXPORT_PROTO_VERSION] = { "export_proto_version", "MISC", "Export protocol (ie. NetFlow) version",
 		KF(export_proto_version), PF_UINT, "EXPORT_PROTO_VERSION", 22, "export_proto_version", SRC_NF | SRC_SF, 0, P_EXPORT_PROTO_VERSION },
-	[P_EXPORT_PROTO_SYSID] = { "export_proto_sysid", "MISC", "Export protocol ID (source ID, observation domain ID, sub-agent ID)",
+	[P_EXPORT_PROTO_SYSID] = { "export_proto_sysid", "MISC", "Export protocol ID (ie. sFlow subAgentID, IPFIX Obs Domain ID)",
 		KF(export_proto_sysid), PF_UINT, "EXPORT_PROTO_SYSID", 20, "export_proto_sysid", SRC_NF | SRC_SF, 0, P_EXPORT_PROTO_SYSID },
 	[P_PATH_DELAY_AVG_USEC] = { "path_delay_avg_usec", "TIME", "Average On-Path Telemetry measured delay (usec)",
 		KF(path_delay_avg_usec), PF_UINT, "PATH_DELAY_AVG_USEC", 21, "path_delay_avg_usec", SRC_NF, 0, P_PATH_DELAY_AVG_USEC },
@@ -244,8 +251,8 @@ const struct prim_desc prim_builtin[P_COUNT] = {
 		KF(src_mac), PF_MAC, "SRC_MAC", 19, "mac_src", SRC_ALL, PRIM_SUM | PRIM_HIDDEN, P_SRC_MAC },
 	[P_NONE] = { "none", "MISC", "No primitive: one grand-total row",
 		NOKEY, PF_NONE, NULL, 0, NULL, SRC_ALL, PRIM_HIDDEN, P_NONE },
-	[P_FLOWS] = { "flows", "MISC", "Flows counter",
-		NOKEY, PF_NONE, "FLOWS", 22, "flows", SRC_ALL, PRIM_HIDDEN, P_FLOWS },
+	[P_FLOWS] = { "flows", "MISC", "IP flows",
+		NOKEY, PF_NONE, "FLOWS", 22, "flows", SRC_ALL, 0, P_FLOWS, 0, 0, NULL, PRIM_LIST_NF },
 };
 
 struct prim_registry *prim_registry_new(void)
@@ -534,6 +541,13 @@ static int list_id(const char *g, int i)
 	return -1;
 }
 
+bool prim_listed(const struct prim_desc *d, uint8_t src)
+{
+	if ((d->flags & PRIM_HIDDEN) || !(d->sources & src))
+		return false;
+	return !(d->flags2 & PRIM_LIST_NF) || (src & SRC_NF);
+}
+
 void prim_print_list(uint8_t src, const char *banner)
 {
 	static const char *const groups[] = { "L2", "L3", "L4", "BGP", "NAT", "TUNNEL", "MPLS", "MISC",
@@ -544,7 +558,7 @@ void prim_print_list(uint8_t src, const char *banner)
 		printf("\n%s\n", groups[g]);
 		for (int j = 0, i; (i = list_id(groups[g], j)) >= 0; j++) {
 			const struct prim_desc *d = &prim_builtin[i];
-			if ((d->flags & PRIM_HIDDEN) || !(d->sources & src) || strcmp(d->group, groups[g]))
+			if (!prim_listed(d, src) || strcmp(d->group, groups[g]))
 				continue;
 			printf("%-32s : %-64s\n", d->name, d->descr);
 		}

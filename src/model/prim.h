@@ -24,6 +24,7 @@ enum prim_id {
 	P_PEER_SRC_AS, P_PEER_DST_AS,
 	P_PEER_SRC_IP, P_PEER_DST_IP, P_IN_IFACE, P_OUT_IFACE,
 	P_MPLS_VPN_RD, P_MPLS_VPN_RD_ORIGIN,
+	P_MPLS_PW_ID,
 	P_VRF_NAME, P_INGRESS_VRF_NAME, P_EGRESS_VRF_NAME, P_IN_IFACE_NAME, P_OUT_IFACE_NAME,
 	P_SRC_HOST, P_SRC_NET, P_DST_HOST, P_DST_NET,
 	P_SRC_MASK, P_DST_MASK, P_SRC_PORT, P_DST_PORT,
@@ -32,8 +33,10 @@ enum prim_id {
 	P_SRC_HOST_COUNTRY, P_DST_HOST_COUNTRY, P_SRC_HOST_POCODE, P_DST_HOST_POCODE,
 	P_SRC_HOST_COORDS, P_DST_HOST_COORDS,
 	P_SAMPLING_RATE,
+	P_SAMPLING_DIRECTION,
 	P_POST_NAT_SRC_HOST, P_POST_NAT_DST_HOST, P_POST_NAT_SRC_PORT, P_POST_NAT_DST_PORT,
 	P_NAT_EVENT,
+	P_FW_EVENT,
 	/* master's CSV order (1.7.7 has fwd_status, the stack and the SRv6 list in none) */
 	P_FWD_STATUS, P_MPLS_LABEL_TOP, P_MPLS_LABEL_BOTTOM, P_MPLS_STACK_DEPTH, P_MPLS_LABEL_STACK,
 	P_SRV6_SEG_IPV6_LIST,
@@ -74,6 +77,7 @@ enum prim_fmt {
 	PF_COORDS,	/* two doubles (latitude, longitude) as bytes: two columns, "%f" (JSON "%.17g") */
 	PF_CLASS,	/* application class text; "" prints "unknown" */
 	PF_ROA,		/* RPKI state, one byte: 0 prints "u", else the letter (v, i, V, U) */
+	PF_SAMP_DIR,	/* sampling direction: 0 "u" (unknown), 1 "i" (ingress), 2 "e" (egress) */
 };
 
 /* Which daemons can fill a primitive. */
@@ -99,6 +103,7 @@ enum {
 /* More behaviour flags (struct prim_desc flags2). */
 enum {
 	PRIM_NO_FORMATTED = 1 << 0,	/* the print plugin refuses it with formatted output (1.7.7) */
+	PRIM_LIST_NF = 1 << 1,	/* -a lists it in nfacctd only (1.7.7's flows), though every daemon takes it */
 };
 
 struct prim_desc {
@@ -329,6 +334,8 @@ void prim_key_layout(const struct prim_registry *reg, const struct prim_set *s, 
 
 /* One piece covering [lo, hi) (plugin types that receive the whole key). */
 void prim_key_layout_span(size_t lo, size_t hi, struct key_layout *out);
+/* Whether `-a` of the daemon(s) filling sources src (SRC_* bits) lists d. */
+bool prim_listed(const struct prim_desc *d, uint8_t src);
 
 /* Print the `-a` list of the built-in primitives for daemon `src` (SRC_PM ...) to stdout. */
 void prim_print_list(uint8_t src, const char *banner);

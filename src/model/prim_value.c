@@ -266,6 +266,12 @@ int prim_value_parse(const struct prim_desc *d, const char *text, struct flow_ke
 			return -1;
 		*p = text[0] == 'u' ? 0 : (uint8_t)text[0];
 		return 0;
+	case PF_SAMP_DIR:
+		if (strcmp(text, "u") && strcmp(text, "i") && strcmp(text, "e"))
+			return -1;
+		*p = text[0] == 'i' ? FR_SAMP_DIR_INGRESS : text[0] == 'e' ? FR_SAMP_DIR_EGRESS :
+		    FR_SAMP_DIR_UNKNOWN;
+		return 0;
 	default:		/* PF_RAW, PF_SRV6_LIST, PF_TCPFLAGS, PF_NONE */
 		return -1;
 	}
@@ -290,6 +296,7 @@ const char *prim_value_kind(const struct prim_desc *d)
 	case PF_ASPATH:		return "AS path (too long)";
 	case PF_COORDS:		return "coordinates";
 	case PF_ROA:		return "ROA state (u, v, i, V, U)";
+	case PF_SAMP_DIR:	return "sampling direction (u, i or e)";
 	default:		return "value (cannot be matched)";
 	}
 }

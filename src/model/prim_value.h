@@ -25,6 +25,7 @@
  *   PF_COMMS       communities joined by '_' or ' ' ("65000:1_65000:2"); "0" or "" = none
  *   PF_ASPATH      ASNs joined by '_' or ' ' ("65001_65002"); "^$" or "" = empty path
  *                  (both stored with ' ', shorter than the field)
+ *   PF_SAMP_DIR    "u", "i" or "e"
  * Leading blanks before a number are skipped, as strtoull does; nothing
  * may follow a value.  Returns 0, or -1 when text is not a value of d or
  * d's values cannot be matched (raw custom primitives, SRv6 lists, none).

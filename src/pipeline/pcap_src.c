@@ -3,8 +3,10 @@
 #include "pcap_src.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <string.h>
 #include <time.h>
@@ -15,6 +17,7 @@
 #include "lib/log.h"
 #include "model/gauge.h"
 #include "lib/progress.h"
+#include "lib/xalloc.h"
 #include "model/health.h"
 
 #define WHO "default/core"
@@ -25,17 +28,22 @@ static int apply_filter(struct pcap_src *s)
 	const char *f = s->cfg->pcap_filter;
 	if (!f || !*f)
 		return 0;
-	if (bpf_compile(s->pc, &s->filter, f, WHO, cfg_where(&s->cfg->origin, "pcap_filter"),
+	if (bpf_compile(s->pc ? s->pc : s->devs[0].pc, &s->filter, f, WHO, cfg_where(&s->cfg->origin, "pcap_filter"),
 	    "pcap_filter") < 0) {
 		log_err(WHO, "[%s] key 'pcap_filter': invalid filter '%s': %s. Exiting.",
-		    cfg_where(&s->cfg->origin, "pcap_filter"), f, pcap_geterr(s->pc));
+		    cfg_where(&s->cfg->origin, "pcap_filter"), f, pcap_geterr(s->pc ? s->pc : s->devs[0].pc));
 		return -1;
 	}
 	s->has_filter = true;
-	if (s->live && pcap_setfilter(s->pc, &s->filter) < 0) {
+	if (s->live && s->pc && pcap_setfilter(s->pc, &s->filter) < 0) {
 		log_err(WHO, "pcap_setfilter: %s", pcap_geterr(s->pc));
 		return -1;
 	}
+	for (int i = 0; i < s->ndevs; i++)
+		if (pcap_setfilter(s->devs[i].pc, &s->filter) < 0) {
+			log_err(WHO, "[%s] pcap_setfilter: %s", s->devs[i].ifname, pcap_geterr(s->devs[i].pc));
+			return -1;
+		}
 	return 0;
 }
 
@@ -65,9 +73,9 @@ static const char *default_device(char *buf, size_t len)
 	return buf;
 }
 
-static pcap_t *try_live(struct pcap_src *s, char *err)
+static pcap_t *try_live(struct pcap_src *s, const char *ifname, char *err)
 {
-	pcap_t *pc = pcap_create(s->ifname, err);
+	pcap_t *pc = pcap_create(ifname, err);
 	if (!pc)
 		return NULL;
 	pcap_set_snaplen(pc, (int)s->cfg->snaplen);
@@ -93,7 +101,7 @@ static int open_live(struct pcap_src *s)
 		log_err(WHO, "no capture interface given (pcap_interface / -i) and none found");
 		return -1;
 	}
-	while (!(s->pc = try_live(s, err))) {
+	while (!(s->pc = try_live(s, s->ifname, err))) {
 		if (!s->cfg->pcap_interface_wait) {
 			log_err(WHO, "cannot capture on interface '%s': %s", s->ifname, err);
 			return -1;
@@ -118,17 +126,225 @@ static int open_live(struct pcap_src *s)
 	return 0;
 }
 
+/* ---- pcap_ifindex, pcap_direction, pcap_interfaces_map ---- */
+
+static enum pcap_ifindex_src ifindex_src(const struct core_cfg *cfg)
+{
+	enum pcap_ifindex_src how = PCAP_IFINDEX_NONE;
+
+	if (cfg->pcap_ifindex[0])
+		(void)pcap_ifindex_parse(cfg->pcap_ifindex, &how);	/* checked by pcap_src_check() */
+	return how;
+}
+
+/* The ifindex packets of interface name carry under pcap_ifindex (map_index: the map row's). */
+static uint32_t ifindex_of(enum pcap_ifindex_src how, const char *name, uint32_t map_index)
+{
+	switch (how) {
+	case PCAP_IFINDEX_SYS: return if_nametoindex(name);
+	case PCAP_IFINDEX_HASH: return pcap_ifindex_hash(name);
+	case PCAP_IFINDEX_MAP: return map_index;
+	default: return 0;
+	}
+}
+
+/* in_iface / out_iface of an interface's packets: its ifindex on the side its direction names. */
+static void iface_fields(enum pcap_dir dir, uint32_t ifindex, uint32_t *in, uint32_t *out)
+{
+	*in = dir == PCAP_DIR_IN ? ifindex : 0;
+	*out = dir == PCAP_DIR_OUT ? ifindex : 0;
+}
+
+/* Capture only one direction (pcap_direction, a map row's direction=); 0 or -1 after logging. */
+static int set_direction(pcap_t *pc, enum pcap_dir dir, const char *ifname)
+{
+	if (dir == PCAP_DIR_NONE)
+		return 0;
+	if (pcap_setdirection(pc, dir == PCAP_DIR_IN ? PCAP_D_IN : PCAP_D_OUT) < 0) {
+		log_err(WHO, "[%s] cannot capture in one direction: %s", ifname, pcap_geterr(pc));
+		return -1;
+	}
+	return 0;
+}
+
+int pcap_src_check(const struct core_cfg *cfg)
+{
+	enum pcap_ifindex_src how;
+	enum pcap_dir dir;
+
+	if (cfg->pcap_ifindex[0] && pcap_ifindex_parse(cfg->pcap_ifindex, &how) < 0) {
+		log_err(WHO, "[%s] key 'pcap_ifindex': '%s': expected sys, hash, map or none. Exiting.",
+		    cfg_where(&cfg->origin, "pcap_ifindex"), cfg->pcap_ifindex);
+		return -1;
+	}
+	if (cfg->pcap_direction[0] && pcap_dir_parse(cfg->pcap_direction, &dir) < 0) {
+		log_err(WHO, "[%s] key 'pcap_direction': '%s': expected in or out. Exiting.",
+		    cfg_where(&cfg->origin, "pcap_direction"), cfg->pcap_direction);
+		return -1;
+	}
+	if (!cfg->pcap_interfaces_map) {
+		if (ifindex_src(cfg) == PCAP_IFINDEX_MAP) {
+			log_err(WHO, "[%s] key 'pcap_ifindex': set to 'map' but no pcap_interfaces_map is "
+			    "defined. Exiting.", cfg_where(&cfg->origin, "pcap_ifindex"));
+			return -1;
+		}
+		return 0;
+	}
+	const char *other = cfg->pcap_savefile ? "pcap_savefile" : cfg->pcap_interface ? "pcap_interface" : NULL;
+	if (other) {
+		log_err(WHO, "[%s] key 'pcap_interfaces_map': not with %s (%s). Exiting.",
+		    cfg_where(&cfg->origin, "pcap_interfaces_map"), other, cfg_where(&cfg->origin, other));
+		return -1;
+	}
+	struct pcap_ifmap *m = xmalloc(sizeof(*m));
+	char err[512];
+	int rc = pcap_ifmap_load(cfg->pcap_interfaces_map, m, err, sizeof(err));
+	if (rc < 0)
+		log_err(WHO, "[%s] key 'pcap_interfaces_map': %s. Exiting.",
+		    cfg_where(&cfg->origin, "pcap_interfaces_map"), err);
+	free(m);
+	return rc;
+}
+
+/*
+ * Open interface r of the map into d (live, non-blocking, its direction);
+ * its link type must be the capture's (s->dlt, or it sets it when -1).
+ * 0, or -1 after logging.
+ */
+static int open_dev(struct pcap_src *s, struct pcap_dev *d, const struct pcap_ifmap_row *r)
+{
+	char err[PCAP_ERRBUF_SIZE] = "";
+
+	memset(d, 0, sizeof(*d));
+	d->src = s;
+	snprintf(d->ifname, sizeof(d->ifname), "%s", r->ifname);
+	if (!(d->pc = try_live(s, d->ifname, err))) {
+		log_err(WHO, "[%s] cannot capture on interface '%s': %s", s->cfg->pcap_interfaces_map,
+		    d->ifname, err);
+		return -1;
+	}
+	uint32_t ifindex = ifindex_of(ifindex_src(s->cfg), d->ifname, r->ifindex);
+	iface_fields(r->dir, ifindex, &d->in_iface, &d->out_iface);
+	int dlt = pcap_datalink(d->pc);
+	if (s->dlt >= 0 && dlt != s->dlt) {
+		log_err(WHO, "[%s] interface '%s': link type %d, not the capture's %d",
+		    s->cfg->pcap_interfaces_map, d->ifname, dlt, s->dlt);
+	} else if (pcap_setnonblock(d->pc, 1, err) < 0 || (d->fd = pcap_get_selectable_fd(d->pc)) < 0) {
+		log_err(WHO, "cannot poll interface '%s': %s", d->ifname, err);
+	} else if (set_direction(d->pc, r->dir, d->ifname) == 0 &&
+	    (!s->has_filter || pcap_setfilter(d->pc, &s->filter) == 0)) {
+		s->dlt = dlt;
+		log_info(WHO, "[%s,%u] link type is: %d", d->ifname, ifindex, dlt);
+		return 0;
+	}
+	pcap_close(d->pc);
+	d->pc = NULL;
+	return -1;
+}
+
+static int open_map(struct pcap_src *s)
+{
+	struct pcap_ifmap *m = xmalloc(sizeof(*m));
+	char err[512];
+
+	log_info(WHO, "[%s] (re)loading map.", s->cfg->pcap_interfaces_map);
+	if (pcap_ifmap_load(s->cfg->pcap_interfaces_map, m, err, sizeof(err)) < 0) {
+		log_err(WHO, "[%s] key 'pcap_interfaces_map': %s. Exiting.",
+		    cfg_where(&s->cfg->origin, "pcap_interfaces_map"), err);
+		free(m);
+		return -1;
+	}
+	log_info(WHO, "[%s] map successfully (re)loaded.", s->cfg->pcap_interfaces_map);
+	s->live = true;
+	s->dlt = -1;
+	s->devs = xcalloc(PCAP_IFMAP_MAX, sizeof(*s->devs));
+	for (size_t i = 0; i < m->n; i++) {
+		if (open_dev(s, &s->devs[s->ndevs], &m->row[i]) < 0) {
+			free(m);
+			return -1;
+		}
+		s->ndevs++;
+	}
+	free(m);
+	s->snaplen = pcap_snapshot(s->devs[0].pc);
+	snprintf(s->ifname, sizeof(s->ifname), "%s", s->devs[0].ifname);
+	return 0;
+}
+
+void pcap_src_reload(struct pcap_src *s)
+{
+	struct pcap_ifmap *m;
+	char err[512];
+
+	if (!s->ndevs)
+		return;
+	m = xmalloc(sizeof(*m));
+	log_info(WHO, "[%s] (re)loading map.", s->cfg->pcap_interfaces_map);
+	if (pcap_ifmap_load(s->cfg->pcap_interfaces_map, m, err, sizeof(err)) < 0) {
+		log_warnx(WHO, "[%s] reload failed (%s); keeping the previous map.",
+		    s->cfg->pcap_interfaces_map, err);
+		free(m);
+		return;
+	}
+	/* interfaces gone from the map */
+	for (int i = 0; i < s->ndevs; i++)
+		if (!pcap_ifmap_find(m, s->devs[i].ifname)) {
+			log_info(WHO, "[%s] interface '%s' left the map: closed.", s->cfg->pcap_interfaces_map,
+			    s->devs[i].ifname);
+			pcap_close(s->devs[i].pc);
+			s->devs[i--] = s->devs[--s->ndevs];
+		}
+	for (size_t r = 0; r < m->n; r++) {
+		const struct pcap_ifmap_row *row = &m->row[r];
+		struct pcap_dev *d = NULL;
+		for (int i = 0; i < s->ndevs; i++)
+			if (strcmp(s->devs[i].ifname, row->ifname) == 0)
+				d = &s->devs[i];
+		if (d) {	/* kept: its new ifindex and direction */
+			uint32_t ifindex = ifindex_of(ifindex_src(s->cfg), d->ifname, row->ifindex);
+			iface_fields(row->dir, ifindex, &d->in_iface, &d->out_iface);
+			if (pcap_setdirection(d->pc, row->dir == PCAP_DIR_IN ? PCAP_D_IN :
+			    row->dir == PCAP_DIR_OUT ? PCAP_D_OUT : PCAP_D_INOUT) < 0)
+				log_warnx(WHO, "[%s] cannot change the capture direction: %s", d->ifname,
+				    pcap_geterr(d->pc));
+		} else if (open_dev(s, &s->devs[s->ndevs], row) == 0) {
+			s->ndevs++;
+		}
+	}
+	free(m);
+	log_info(WHO, "[%s] map successfully (re)loaded.", s->cfg->pcap_interfaces_map);
+}
+
 int pcap_src_open(struct pcap_src *s, struct core_cfg *cfg)
 {
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
-	if ((cfg->pcap_savefile ? open_file(s) : open_live(s)) < 0)
+	if (cfg->pcap_interfaces_map) {
+		if (open_map(s) < 0) {
+			pcap_src_close(s);
+			return -1;
+		}
+	} else if ((cfg->pcap_savefile ? open_file(s) : open_live(s)) < 0) {
 		return -1;
-	s->dlt = pcap_datalink(s->pc);
-	log_info(WHO, "[%s,0] link type is: %d", cfg->pcap_savefile ? cfg->pcap_savefile : s->ifname, s->dlt);
+	} else {
+		enum pcap_dir dir = PCAP_DIR_NONE;
+		uint32_t ifindex = 0;
+		s->dlt = pcap_datalink(s->pc);
+		if (s->live) {
+			if (cfg->pcap_direction[0])
+				(void)pcap_dir_parse(cfg->pcap_direction, &dir);	/* checked */
+			ifindex = ifindex_of(ifindex_src(cfg), s->ifname, 0);
+			iface_fields(dir, ifindex, &s->in_iface, &s->out_iface);
+			if (set_direction(s->pc, dir, s->ifname) < 0) {
+				pcap_src_close(s);
+				return -1;
+			}
+		}
+		log_info(WHO, "[%s,%u] link type is: %d", cfg->pcap_savefile ? cfg->pcap_savefile : s->ifname,
+		    ifindex, s->dlt);
+	}
 	if (apply_filter(s) < 0) {
-		pcap_close(s->pc);
-		s->pc = NULL;
+		pcap_src_close(s);
 		return -1;
 	}
 	return 0;
@@ -138,6 +354,23 @@ struct loop_ctx {
 	struct pcap_src *s;
 	struct pipeline *pl;
 };
+
+/* pipeline_packet() for a packet of an interface whose ifindex the record carries. */
+static void packet_iface(struct pipeline *pl, int dlt, const struct pcap_pkthdr *h, const u_char *pkt,
+    uint32_t in, uint32_t out)
+{
+	struct flow_rec rec;
+
+	if (pkt_decode(dlt, pkt, h->caplen, h->len, &rec, &pl->dstats) != PKT_DROP_NONE)
+		return;
+	rec.ts.sec = h->ts.tv_sec;
+	rec.ts.usec = h->ts.tv_usec;
+	rec.k.ts_arrival = rec.ts;
+	rec.k.sampling_rate = 1;
+	rec.k.in_iface = in;
+	rec.k.out_iface = out;
+	pipeline_record(pl, &rec, h, pkt);
+}
 
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *pkt)
 {
@@ -149,7 +382,20 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *p
 		c->s->filtered++;
 		return;
 	}
-	pipeline_packet(c->pl, c->s->dlt, h, pkt);
+	if (c->s->in_iface | c->s->out_iface)
+		packet_iface(c->pl, c->s->dlt, h, pkt, c->s->in_iface, c->s->out_iface);
+	else
+		pipeline_packet(c->pl, c->s->dlt, h, pkt);
+}
+
+/* A packet of one of pcap_interfaces_map's interfaces. */
+static void on_packet_dev(u_char *user, const struct pcap_pkthdr *h, const u_char *pkt)
+{
+	struct pcap_dev *d = (struct pcap_dev *)user;
+
+	d->received++;
+	d->src->received++;
+	packet_iface(d->src->pl, d->src->dlt, h, pkt, d->in_iface, d->out_iface);
 }
 
 void pcap_src_log_stats(struct pcap_src *s, struct pipeline *pl)
@@ -157,14 +403,23 @@ void pcap_src_log_stats(struct pcap_src *s, struct pipeline *pl)
 	struct pcap_stat ps = { 0 };
 	uint64_t dropped = 0;
 
-	if (s->live && pcap_stats(s->pc, &ps) == 0)
+	if (s->live && s->pc && pcap_stats(s->pc, &ps) == 0)
 		dropped = ps.ps_drop;
 	for (int i = 0; i < pl->nfeeds; i++)
 		dropped += atomic_load(&pl->feeds[i].stats->dropped_records);
 	log_notice(WHO, "+++");
-	log_notice(WHO, "stats [%s,0] time=%ld received_packets=%llu dropped_packets=%llu",
-	    s->cfg->pcap_savefile ? s->cfg->pcap_savefile : s->ifname, (long)time(NULL),
-	    (unsigned long long)s->received, (unsigned long long)dropped);
+	if (!s->ndevs)
+		log_notice(WHO, "stats [%s,%u] time=%ld received_packets=%llu dropped_packets=%llu",
+		    s->cfg->pcap_savefile ? s->cfg->pcap_savefile : s->ifname,
+		    s->in_iface ? s->in_iface : s->out_iface, (long)time(NULL),
+		    (unsigned long long)s->received, (unsigned long long)dropped);
+	for (int i = 0; i < s->ndevs; i++) {	/* the plugins' drops on the first line */
+		const struct pcap_dev *d = &s->devs[i];
+		uint64_t dd = (i == 0 ? dropped : 0) + (pcap_stats(d->pc, &ps) == 0 ? ps.ps_drop : 0);
+		log_notice(WHO, "stats [%s,%u] time=%ld received_packets=%llu dropped_packets=%llu",
+		    d->ifname, d->in_iface ? d->in_iface : d->out_iface, (long)time(NULL),
+		    (unsigned long long)d->received, (unsigned long long)dd);
+	}
 	for (int i = 0; i < PKT_DROP_COUNT; i++)
 		if (pl->dstats.drops[i])
 			log_notice(WHO, "stats decode %s=%llu", pkt_drop_name[i],
@@ -192,13 +447,13 @@ static void health_refresh(struct pcap_src *s, const struct pipeline *pl, bool f
 		return;
 	s->health_ms = ms;
 	snprintf(hc.source, sizeof(hc.source), "%s", s->cfg->pcap_savefile ? s->cfg->pcap_savefile :
-	    s->ifname);
+	    s->ndevs ? s->cfg->pcap_interfaces_map : s->ifname);
 	hc.received = s->received;
 	hc.filtered = s->filtered;
 	hc.decoded = pl->dstats.decoded;
 	for (int i = 0; i < PKT_DROP_COUNT && i < HEALTH_MAX_DROPS; i++)
 		hc.drops[i] = pl->dstats.drops[i];
-	if (s->live && pcap_stats(s->pc, &ps) == 0) {
+	if (s->live && s->pc && pcap_stats(s->pc, &ps) == 0) {
 		hc.pcap_stats = true;
 		hc.pcap_recv = ps.ps_recv;
 		hc.pcap_drop = ps.ps_drop;
@@ -232,6 +487,29 @@ static void file_position(struct pcap_src *s, uint64_t *done, uint64_t *total)
 	*total = f && fstat(fileno(f), &st) == 0 ? (uint64_t)st.st_size : 0;
 }
 
+/*
+ * pcap_interfaces_map: wait until an interface has packets (or the timeout),
+ * then read what each has.  Packets read, or -1 when a capture failed.
+ */
+static int run_devs(struct pcap_src *s)
+{
+	struct pollfd pfd[PCAP_IFMAP_MAX];
+	int total = 0;
+
+	for (int i = 0; i < s->ndevs; i++)
+		pfd[i] = (struct pollfd){ .fd = s->devs[i].fd, .events = POLLIN };
+	(void)poll(pfd, (nfds_t)s->ndevs, LIVE_TIMEOUT_MS);
+	for (int i = 0; i < s->ndevs; i++) {
+		int n = pcap_dispatch(s->devs[i].pc, -1, on_packet_dev, (u_char *)&s->devs[i]);
+		if (n < 0 && n != PCAP_ERROR_BREAK) {
+			log_err(WHO, "[%s] pcap_dispatch: %s", s->devs[i].ifname, pcap_geterr(s->devs[i].pc));
+			return -1;
+		}
+		total += n > 0 ? n : 0;
+	}
+	return total;
+}
+
 int pcap_src_run(struct pcap_src *s, struct pipeline *pl, pcap_src_poll_fn should_stop, void *arg)
 {
 	struct loop_ctx c = { s, pl };
@@ -250,13 +528,19 @@ int pcap_src_run(struct pcap_src *s, struct pipeline *pl, pcap_src_poll_fn shoul
 		pl->feeds[i].wait_when_full = !s->live;
 	if (!s->live && s->cfg->pcap_savefile_delay)
 		sleep(s->cfg->pcap_savefile_delay);
+	s->pl = pl;
 	while (!should_stop(arg)) {
-		if (s->live)
-			wait_readable(s->fd, LIVE_TIMEOUT_MS);
-		int n = pcap_dispatch(s->pc, s->live ? -1 : 4096, on_packet, (u_char *)&c);
+		int n;
+		if (s->ndevs) {
+			n = run_devs(s);
+		} else {
+			if (s->live)
+				wait_readable(s->fd, LIVE_TIMEOUT_MS);
+			n = pcap_dispatch(s->pc, s->live ? -1 : 4096, on_packet, (u_char *)&c);
+		}
 		pipeline_batch_end(pl);	/* the RIB is not held while waiting for packets */
 		if (n < 0 && n != PCAP_ERROR_BREAK) {
-			log_err(WHO, "pcap_dispatch: %s", pcap_geterr(s->pc));
+			log_err(WHO, "pcap_dispatch: %s", s->pc ? pcap_geterr(s->pc) : "an interface failed");
 			return -1;
 		}
 		health_refresh(s, pl, false);
@@ -298,4 +582,9 @@ void pcap_src_close(struct pcap_src *s)
 	if (s->pc)
 		pcap_close(s->pc);
 	s->pc = NULL;
+	for (int i = 0; i < s->ndevs; i++)
+		pcap_close(s->devs[i].pc);
+	free(s->devs);
+	s->devs = NULL;
+	s->ndevs = 0;
 }

@@ -13,6 +13,7 @@
 #include "lib/log.h"
 #include "model/gauge.h"
 #include "lib/xalloc.h"
+#include "maps/rdmap.h"
 #include "model/health.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/sf_cntlog.h"
@@ -35,6 +36,8 @@ struct sf_collector {
 	int64_t warned_at;	/* when (the clock of sf_collector_tick), 0 = never */
 	struct pkt_tun tun;	/* the tunnel_* primitives of sampled headers ... */
 	const struct pkt_tun *tunp;	/* ... &tun when a plugin aggregates one, else NULL */
+	struct rd_map *rdmap;	/* flow_to_rd_map, NULL = none */
+	const char *rdmap_path;	/* its file (the config's string) */
 };
 
 /* sflow_sink.counter: one line in the counter log. */
@@ -63,6 +66,11 @@ static void on_flow(void *arg, const struct sflow_hdr *h, const struct sflow_flo
 		rec->k.sampling_rate = sflow_state_eff_rate(s->ss, h, f);
 	} else if (s->renormalize) {
 		sflow_state_renormalize(s->ss, h, f, rec);
+	}
+	if (s->rdmap) {		/* mpls_vpn_rd: only the map writes it in sfacctd (1.7.7) */
+		memset(rec->k.mpls_vpn_rd, 0, sizeof(rec->k.mpls_vpn_rd));
+		rec->k.mpls_vpn_rd_origin = FR_RD_ORIGIN_UNKNOWN;
+		rdmap_apply(s->rdmap, &rec->k);
 	}
 	s->sink->emit(s->sink->arg, rec);
 }
@@ -163,9 +171,59 @@ void sf_collector_bounds(struct core_cfg *cfg, int thread, void *state)
 	}
 }
 
+/* flow_to_rd_map, or NULL after logging the key. */
+static struct rd_map *sfc_rd_map_load(const struct core_cfg *cfg)
+{
+	char err[512];
+	struct rd_map *m = rdmap_load(cfg->flow_to_rd_map, err, sizeof(err));
+
+	if (!m)
+		log_err(WHO, "[%s] key 'flow_to_rd_map': %s. Exiting.",
+		    cfg_where(&cfg->origin, "flow_to_rd_map"), err);
+	return m;
+}
+
+int sf_collector_check(const struct core_cfg *cfg)
+{
+	struct rd_map *m;
+
+	if (!cfg->flow_to_rd_map)
+		return 0;
+	if (!(m = sfc_rd_map_load(cfg)))
+		return -1;
+	rdmap_free(m);
+	return 0;
+}
+
+void sf_collector_reload(void *state)
+{
+	struct sf_collector *s = state;
+	struct rd_map *m;
+	char err[512];
+
+	if (!s->rdmap_path)
+		return;
+	log_info(WHO, "[%s] (re)loading map.", s->rdmap_path);
+	if (!(m = rdmap_load(s->rdmap_path, err, sizeof(err)))) {
+		log_warnx(WHO, "[%s] reload failed (%s); keeping the previous map.", s->rdmap_path, err);
+		return;
+	}
+	rdmap_free(s->rdmap);
+	s->rdmap = m;
+	log_info(WHO, "[%s] map successfully (re)loaded.", s->rdmap_path);
+}
+
 void *sf_collector_new(struct core_cfg *cfg)
 {
 	struct sf_collector *s = xcalloc(1, sizeof(*s));
+
+	if (cfg->flow_to_rd_map) {
+		if (!(s->rdmap = sfc_rd_map_load(cfg))) {
+			free(s);
+			return NULL;
+		}
+		s->rdmap_path = cfg->flow_to_rd_map;
+	}
 
 	s->ss = sflow_state_new();
 	if (pipeline_tun_setup(cfg, false, &s->tun))
@@ -271,6 +329,7 @@ void sf_collector_free(void *state)
 	if (!s)
 		return;
 	sf_cntlog_free(s->cnt);
+	rdmap_free(s->rdmap);
 	sflow_state_free(s->ss);
 	health_acc_free(s->acc);
 	free(s);

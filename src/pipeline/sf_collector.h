@@ -18,7 +18,16 @@ struct health_build;
  * pipeline/collector.h); `state` is what sf_collector_new() made.
  */
 
-/* collector_proto.state_new: a receive thread's decoder, with sfacctd_counter_file when set. Never NULL. */
+/* collector_proto.check: flow_to_rd_map loads (start-up and -T config); 0, or -1 after logging the key. */
+int sf_collector_check(const struct core_cfg *cfg);
+
+/* collector_proto.reload: SIGUSR2, flow_to_rd_map again; one that fails to load keeps the previous map. */
+void sf_collector_reload(void *state);
+
+/*
+ * collector_proto.state_new: a receive thread's decoder, with sfacctd_counter_file
+ * and flow_to_rd_map when set.  NULL after logging when the map does not load.
+ */
 void *sf_collector_new(struct core_cfg *cfg);
 
 /*

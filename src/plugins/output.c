@@ -466,6 +466,9 @@ const char *out_value(const struct prim_registry *reg, const struct prim_desc *d
 	case PF_ROA:
 		snprintf(buf, len, "%c", *p ? *p : 'u');
 		break;
+	case PF_SAMP_DIR:
+		snprintf(buf, len, "%s", *p == FR_SAMP_DIR_INGRESS ? "i" : *p == FR_SAMP_DIR_EGRESS ? "e" : "u");
+		break;
 	case PF_NONE:
 		buf[0] = '\0';
 		break;
@@ -1039,6 +1042,8 @@ void out_row_stitch(FILE *f, const struct out_cols *c, const struct out_opts *o,
 		if (fm && (d->flags & PRIM_CUSTOM)) {
 			rb_pad(&rb, v, len, d->width - 2);	/* pmacct: "%s  " */
 			rb_put(&rb, "  ", 2);
+		} else if (fm && d->vgap && o->client && d->fmt == PF_SAMP_DIR) {
+			rb_pad(&rb, v, len, d->width);	/* 1.7.7's client: "%-19s", its print plugin "%-19s " */
 		} else if (fm && d->vgap) {
 			rb_pad(&rb, v, len, d->vwidth);
 			rb_put(&rb, "   ", d->vgap < 3 ? d->vgap : 3);

@@ -85,7 +85,7 @@ static const struct { uint32_t pen; uint16_t id; const char *use; } nf_uses[] = 
 	{ 0, 58, "`vlan`, `in_vlan`" },
 	{ 0, 59, "`vlan`, `out_vlan`" },
 	{ 0, 60, "`etype` when IE 256 is absent" },
-	{ 0, 61, "`vlan` and `mpls_vpn_rd` (egress flows use egress VLAN / VRF)" },
+	{ 0, 61, "`sampling_direction` (0 `i`, 1 `e`), `vlan` and `mpls_vpn_rd` (egress flows use egress VLAN / VRF)" },
 	{ 0, 62, "`peer_dst_ip` with `use_ip_next_hop`" },
 	{ 0, 63, "`peer_dst_ip`" },
 	{ 0, 70, "`mpls_label_top`, `mpls_label_bottom`, `mpls_label_stack`, `mpls_stack_depth`" },

@@ -238,7 +238,7 @@ def runnable(block):
     keys = {k for k, _, _ in keys_of(text)}
     if daemon not in CAPTURES:
         return f"no capture for {daemon}"
-    if keys & {"pcap_interface", "interface", "daemonize"}:
+    if keys & {"pcap_interface", "interface", "pcap_interfaces_map", "daemonize"}:
         return "live interface or daemonize"
     for key, db in (("user", pwd.getpwnam), ("group", grp.getgrnam)):
         name = key_for(text, key, None)
