@@ -111,6 +111,35 @@ static void custom_order(struct out_cols *c, const struct prim_set *set)
 	memcpy(c->ids + first, run, (size_t)n);
 }
 
+/*
+ * The columns pmacct 1.7.7's client prints with -a whatever the table
+ * aggregates (FLOWS too): with -a ours prints these, and the others only
+ * when the table aggregates them, so that a 1.7.7 configuration shows
+ * exactly 1.7.7's columns.
+ */
+static const char *const client_all[] = {
+	"tag", "tag2", "class", "in_iface", "out_iface", "src_mac", "dst_mac", "vlan", "cos", "etype",
+	"src_as", "dst_as", "std_comm", "src_std_comm", "as_path", "src_as_path", "local_pref",
+	"src_local_pref", "med", "src_med", "src_roa", "dst_roa", "peer_src_as", "peer_dst_as",
+	"peer_src_ip", "peer_dst_ip", "src_host", "dst_host", "src_mask", "dst_mask", "src_port",
+	"dst_port", "tcpflags", "proto", "tos", "src_host_country", "dst_host_country",
+	"src_host_pocode", "dst_host_pocode", "src_host_coords", "dst_host_coords", "sampling_rate",
+	"sampling_direction", "post_nat_src_host", "post_nat_dst_host", "post_nat_src_port",
+	"post_nat_dst_port", "nat_event", "mpls_label_top", "mpls_label_bottom", "mpls_stack_depth",
+	"tunnel_src_mac", "tunnel_dst_mac", "tunnel_src_host", "tunnel_dst_host", "tunnel_proto",
+	"tunnel_tos", "tunnel_src_port", "tunnel_dst_port", "timestamp_start", "timestamp_end",
+	"timestamp_arrival", "timestamp_export", "export_proto_seqno", "export_proto_version",
+	"export_proto_sysid",
+};
+
+static bool in_client_all(const struct prim_desc *d)
+{
+	for (size_t k = 0; k < NELEM(client_all); k++)
+		if (strcmp(client_all[k], d->name) == 0)
+			return true;
+	return false;
+}
+
 void out_cols_init(struct out_cols *c, const struct prim_registry *reg, const struct prim_set *set,
     bool all, bool client)
 {
@@ -120,7 +149,7 @@ void out_cols_init(struct out_cols *c, const struct prim_registry *reg, const st
 		const struct prim_desc *d = prim_desc_of(reg, i);
 		bool sel = prim_has(set, (enum prim_id)i);
 		if (i == P_FLOWS) {
-			c->flows = sel;
+			c->flows = sel || all;
 			continue;
 		}
 		if (i == P_NONE)
@@ -129,7 +158,7 @@ void out_cols_init(struct out_cols *c, const struct prim_registry *reg, const st
 		for (int j = 0; !sel && j < P_COUNT; j++)
 			sel = prim_has(set, (enum prim_id)j) && (int)prim_desc_of(reg, j)->alias == i &&
 			    j != i;
-		if ((sel || (all && !(d->flags & PRIM_HIDDEN))) && (int)d->alias == i)
+		if ((sel || (all && !(d->flags & PRIM_HIDDEN) && in_client_all(d))) && (int)d->alias == i)
 			c->ids[c->n++] = (uint8_t)i;
 	}
 	c->tcpflags = prim_has(set, P_TCPFLAGS);
