@@ -99,9 +99,11 @@ const struct prim_desc prim_builtin[P_COUNT] = {
 	[P_PEER_DST_IP] = { "peer_dst_ip", "BGP", "BGP next-hop",
 		KF(peer_dst_ip), PF_IP, "PEER_DST_IP", 47, "peer_ip_dst", SRC_ALL, 0, P_PEER_DST_IP },
 	[P_IN_IFACE] = { "in_iface", "MISC", "Input interface, SNMP ifIndex",
-		KF(in_iface), PF_UINT, "IN_IFACE", 12, "iface_in", SRC_ALL, 0, P_IN_IFACE },
+		KF(in_iface), PF_UINT, "IN_IFACE", 12, "iface_in", SRC_ALL, 0, P_IN_IFACE, 0, 0, NULL,
+		PRIM_LIST_NO_PM },
 	[P_OUT_IFACE] = { "out_iface", "MISC", "Output interface, SNMP ifIndex",
-		KF(out_iface), PF_UINT, "OUT_IFACE", 12, "iface_out", SRC_ALL, 0, P_OUT_IFACE },
+		KF(out_iface), PF_UINT, "OUT_IFACE", 12, "iface_out", SRC_ALL, 0, P_OUT_IFACE, 0, 0, NULL,
+		PRIM_LIST_NO_PM },
 	[P_IN_IFACE_NAME] = { "in_iface_name", "MISC", "Input interface name (NetFlow/IPFIX options, IE 82)",
 		KF(in_iface_name), PF_STR, "IN_IFACE_NAME", 33, "iface_name_in", SRC_NF, 0, P_IN_IFACE_NAME },
 	[P_OUT_IFACE_NAME] = { "out_iface_name", "MISC", "Output interface name (NetFlow/IPFIX options, IE 82)",
@@ -544,6 +546,8 @@ static int list_id(const char *g, int i)
 bool prim_listed(const struct prim_desc *d, uint8_t src)
 {
 	if ((d->flags & PRIM_HIDDEN) || !(d->sources & src))
+		return false;
+	if ((d->flags2 & PRIM_LIST_NO_PM) && src == SRC_PM)
 		return false;
 	return !(d->flags2 & PRIM_LIST_NF) || (src & SRC_NF);
 }

@@ -104,6 +104,7 @@ enum {
 enum {
 	PRIM_NO_FORMATTED = 1 << 0,	/* the print plugin refuses it with formatted output (1.7.7) */
 	PRIM_LIST_NF = 1 << 1,	/* -a lists it in nfacctd only (1.7.7's flows), though every daemon takes it */
+	PRIM_LIST_NO_PM = 1 << 2,	/* -a of pmacctd/uacctd leaves it out, though they take it (1.7.7's in/out_iface) */
 };
 
 struct prim_desc {
