@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/config.h"
+#include "lib/log.h"
 #include "lib/mapfile.h"
 #include "lib/text.h"
 #include "lib/xalloc.h"
@@ -171,4 +173,44 @@ void rdmap_free(struct rd_map *m)
 		return;
 	free(m->v);
 	free(m);
+}
+
+struct rd_map *rdmap_load_key(const struct core_cfg *cfg, const char *who)
+{
+	char err[512];
+	struct rd_map *m = rdmap_load(cfg->flow_to_rd_map, err, sizeof(err));
+
+	if (!m)
+		log_err(who, "[%s] key 'flow_to_rd_map': %s. Exiting.",
+		    cfg_where(&cfg->origin, "flow_to_rd_map"), err);
+	return m;
+}
+
+void rdmap_reload(struct rd_map **m, const char *path, const char *who)
+{
+	struct rd_map *n;
+	char err[512];
+
+	if (!path)
+		return;
+	log_info(who, "[%s] (re)loading map.", path);
+	if (!(n = rdmap_load(path, err, sizeof(err)))) {
+		log_warnx(who, "[%s] reload failed (%s); keeping the previous map.", path, err);
+		return;
+	}
+	rdmap_free(*m);
+	*m = n;
+	log_info(who, "[%s] map successfully (re)loaded.", path);
+}
+
+int rdmap_check_key(const struct core_cfg *cfg, const char *who)
+{
+	struct rd_map *m;
+
+	if (!cfg->flow_to_rd_map)
+		return 0;
+	if (!(m = rdmap_load_key(cfg, who)))
+		return -1;
+	rdmap_free(m);
+	return 0;
 }

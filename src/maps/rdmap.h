@@ -19,6 +19,19 @@ struct rd_map;
  */
 struct rd_map *rdmap_load(const char *path, char *err, size_t errlen);
 
+/* cfg's flow_to_rd_map, or NULL after logging an error naming the key (as `who`). */
+struct core_cfg;
+struct rd_map *rdmap_load_key(const struct core_cfg *cfg, const char *who);
+
+/* Start-up and -T config: 0 when cfg has no flow_to_rd_map or it loads, else -1 (logged). */
+int rdmap_check_key(const struct core_cfg *cfg, const char *who);
+
+/*
+ * SIGUSR2: load path again into *m; a map that fails to load is logged
+ * and the previous one kept.  path NULL: nothing to do.
+ */
+void rdmap_reload(struct rd_map **m, const char *path, const char *who);
+
 /*
  * The first line matching the record (exporter peer_src_ip, in_iface,
  * out_iface, mpls_label_bottom) sets k->mpls_vpn_rd.  Returns 1 when one

@@ -80,29 +80,10 @@ void nf_collector_bounds(struct core_cfg *cfg, int thread, void *state)
 	}
 }
 
-/* flow_to_rd_map, or NULL after logging the key. */
-static struct rd_map *rd_map_load(const struct core_cfg *cfg)
-{
-	char err[512];
-	struct rd_map *m = rdmap_load(cfg->flow_to_rd_map, err, sizeof(err));
-
-	if (!m)
-		log_err(WHO, "[%s] key 'flow_to_rd_map': %s. Exiting.",
-		    cfg_where(&cfg->origin, "flow_to_rd_map"), err);
-	return m;
-}
-
 /* Start-up and -T config: the maps nf_collector_new() loads. */
 int nf_collector_check(const struct core_cfg *cfg)
 {
-	struct rd_map *m;
-
-	if (!cfg->flow_to_rd_map)
-		return 0;
-	if (!(m = rd_map_load(cfg)))
-		return -1;
-	rdmap_free(m);
-	return 0;
+	return rdmap_check_key(cfg, WHO);
 }
 
 void *nf_collector_new(struct core_cfg *cfg)
@@ -129,7 +110,7 @@ void *nf_collector_new(struct core_cfg *cfg)
 	};
 
 	if (cfg->flow_to_rd_map) {
-		if (!(n->rdmap = rd_map_load(cfg))) {
+		if (!(n->rdmap = rdmap_load_key(cfg, WHO))) {
 			free(n);
 			return NULL;
 		}
@@ -153,19 +134,8 @@ void *nf_collector_new(struct core_cfg *cfg)
 void nf_collector_reload(void *state)
 {
 	struct nf_collector *n = state;
-	struct rd_map *m;
-	char err[512];
 
-	if (!n->rdmap_path)
-		return;
-	log_info(WHO, "[%s] (re)loading map.", n->rdmap_path);
-	if (!(m = rdmap_load(n->rdmap_path, err, sizeof(err)))) {
-		log_warnx(WHO, "[%s] reload failed (%s); keeping the previous map.", n->rdmap_path, err);
-		return;
-	}
-	rdmap_free(n->rdmap);
-	n->rdmap = m;
-	log_info(WHO, "[%s] map successfully (re)loaded.", n->rdmap_path);
+	rdmap_reload(&n->rdmap, n->rdmap_path, WHO);
 }
 
 static void nfc_line(void *arg, const char *line)

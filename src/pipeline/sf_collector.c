@@ -171,46 +171,16 @@ void sf_collector_bounds(struct core_cfg *cfg, int thread, void *state)
 	}
 }
 
-/* flow_to_rd_map, or NULL after logging the key. */
-static struct rd_map *sfc_rd_map_load(const struct core_cfg *cfg)
-{
-	char err[512];
-	struct rd_map *m = rdmap_load(cfg->flow_to_rd_map, err, sizeof(err));
-
-	if (!m)
-		log_err(WHO, "[%s] key 'flow_to_rd_map': %s. Exiting.",
-		    cfg_where(&cfg->origin, "flow_to_rd_map"), err);
-	return m;
-}
-
 int sf_collector_check(const struct core_cfg *cfg)
 {
-	struct rd_map *m;
-
-	if (!cfg->flow_to_rd_map)
-		return 0;
-	if (!(m = sfc_rd_map_load(cfg)))
-		return -1;
-	rdmap_free(m);
-	return 0;
+	return rdmap_check_key(cfg, WHO);
 }
 
 void sf_collector_reload(void *state)
 {
 	struct sf_collector *s = state;
-	struct rd_map *m;
-	char err[512];
 
-	if (!s->rdmap_path)
-		return;
-	log_info(WHO, "[%s] (re)loading map.", s->rdmap_path);
-	if (!(m = rdmap_load(s->rdmap_path, err, sizeof(err)))) {
-		log_warnx(WHO, "[%s] reload failed (%s); keeping the previous map.", s->rdmap_path, err);
-		return;
-	}
-	rdmap_free(s->rdmap);
-	s->rdmap = m;
-	log_info(WHO, "[%s] map successfully (re)loaded.", s->rdmap_path);
+	rdmap_reload(&s->rdmap, s->rdmap_path, WHO);
 }
 
 void *sf_collector_new(struct core_cfg *cfg)
@@ -218,7 +188,7 @@ void *sf_collector_new(struct core_cfg *cfg)
 	struct sf_collector *s = xcalloc(1, sizeof(*s));
 
 	if (cfg->flow_to_rd_map) {
-		if (!(s->rdmap = sfc_rd_map_load(cfg))) {
+		if (!(s->rdmap = rdmap_load_key(cfg, WHO))) {
 			free(s);
 			return NULL;
 		}
