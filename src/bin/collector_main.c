@@ -165,14 +165,8 @@ static int collector_run(struct core_cfg *cfg, const struct collector_proto *pro
 	collector_close(col);
 	daemon_pidfiles_remove(cfg);
 out_pipeline:
-	daemon_bgp_fini(&bgp);	/* no record is enriched from here on */
-	pipeline_fini(&pl);	/* the feeds close the rings: the plugins drain them and end */
-	if (plugins_stop(ps, cfg->nplugins) && rc == 0)
-		rc = PLUGIN_EXIT_UNDELIVERED;	/* each plugin logged what and where */
-	if (rc == 0)
-		log_info(WHO, "OK, Exiting ...");
-	else if (rc == PLUGIN_EXIT_UNDELIVERED)
-		log_err(WHO, "Exiting with status %d: some data was not delivered", rc);
+	rc = daemon_drain(&bgp, &pl, ps, cfg->nplugins, rc);
+	daemon_exit_log(rc);
 	return rc;
 }
 

@@ -420,6 +420,23 @@ bool daemon_core_poll(void *arg)
 	return daemon_poll(&h);
 }
 
+int daemon_drain(struct daemon_bgp *bgp, struct pipeline *pl, struct plugin *ps, int nplugins, int rc)
+{
+	daemon_bgp_fini(bgp);
+	pipeline_fini(pl);
+	if (plugins_stop(ps, nplugins) && rc == 0)
+		rc = PLUGIN_EXIT_UNDELIVERED;
+	return rc;
+}
+
+void daemon_exit_log(int rc)
+{
+	if (rc == 0)
+		log_info("default/core", "OK, Exiting ...");
+	else if (rc == PLUGIN_EXIT_UNDELIVERED)
+		log_err("default/core", "Exiting with status %d: some data was not delivered", rc);
+}
+
 void daemon_usage_plugins(void)
 {
 	printf("Memory plugin (-P memory) options:\n"

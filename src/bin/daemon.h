@@ -135,6 +135,18 @@ struct daemon_core {
 bool daemon_core_poll(void *arg);
 
 /*
+ * The end of a run, after the source stopped: the BGP daemon (no record is
+ * enriched from here on), the pipeline (its feeds close the rings), then
+ * the plugins, which drain them.  Returns rc, or PLUGIN_EXIT_UNDELIVERED
+ * when rc was 0 and a plugin left data undelivered (it logged what).
+ */
+struct plugin;
+int daemon_drain(struct daemon_bgp *bgp, struct pipeline *pl, struct plugin *ps, int nplugins, int rc);
+
+/* The last log line of a run that ended with rc (none for a failed start). */
+void daemon_exit_log(int rc);
+
+/*
  * The BGP daemon of a process (bgp_daemon: true; always in pmbgpd).  `rib`
  * is THE place where the BGP routing tables live: the BGP thread writes it,
  * the record enrichment (pipeline/bgp_enrich.h) is handed it to read.  It is

@@ -220,16 +220,10 @@ static int run(struct core_cfg *cfg, const void *arg)
 	int rc = pcap_src_run(&src, &pl, daemon_core_poll, &ctx) < 0 ? 1 : 0;
 	if (rc == 0)
 		daemon_savefile_wait(cfg, daemon_core_poll, &ctx);
-	daemon_bgp_fini(&bgp);	/* no record is enriched from here on */
-	pipeline_fini(&pl);	/* the feeds close the rings: the plugins drain them and end */
-	if (plugins_stop(ps, cfg->nplugins) && rc == 0)
-		rc = PLUGIN_EXIT_UNDELIVERED;	/* each plugin logged what and where */
+	rc = daemon_drain(&bgp, &pl, ps, cfg->nplugins, rc);
 	pcap_src_close(&src);
 	daemon_pidfiles_remove(cfg);
-	if (rc == PLUGIN_EXIT_UNDELIVERED)
-		log_err(WHO, "Exiting with status %d: some data was not delivered", rc);
-	else
-		log_info(WHO, "OK, Exiting ...");
+	daemon_exit_log(rc);
 	return rc;
 }
 

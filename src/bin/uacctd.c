@@ -170,16 +170,10 @@ static int run(struct core_cfg *cfg, const void *arg)
 
 	struct daemon_core ctx = { .src = &src, .src_stats = src_stats, .pl = &pl, .bgp = &bgp };
 	int rc = nflog_src_run(&src, &pl, daemon_core_poll, &ctx) < 0 ? 1 : 0;
-	daemon_bgp_fini(&bgp);
-	pipeline_fini(&pl);	/* the feeds close the rings: the plugins drain them and end */
-	if (plugins_stop(ps, cfg->nplugins) && rc == 0)
-		rc = PLUGIN_EXIT_UNDELIVERED;
+	rc = daemon_drain(&bgp, &pl, ps, cfg->nplugins, rc);
 	nflog_src_close(&src);
 	daemon_pidfiles_remove(cfg);
-	if (rc == PLUGIN_EXIT_UNDELIVERED)
-		log_err(WHO, "Exiting with status %d: some data was not delivered", rc);
-	else
-		log_info(WHO, "OK, Exiting ...");
+	daemon_exit_log(rc);
 	return rc;
 }
 
