@@ -128,14 +128,7 @@ void nflog_src_log_stats(struct nflog_src *s, struct pipeline *pl)
 		if (s->st.bad[i])
 			log_notice(WHO, "stats nflog skipped %s=%llu", nflog_bad_name[i],
 			    (unsigned long long)s->st.bad[i]);
-	for (int i = 0; i < PKT_DROP_COUNT; i++)
-		if (pl->dstats.drops[i])
-			log_notice(WHO, "stats decode %s=%llu", pkt_drop_name[i],
-			    (unsigned long long)pl->dstats.drops[i]);
-	for (int i = 0; i < pl->nfeeds; i++)
-		plugin_log_stats(pl->feeds[i].plugin, WHO);
-	gauges_log(s->cfg->gauges, WHO);
-	log_notice(WHO, "---");
+	pipeline_log_stats(pl, WHO);
 }
 
 /* Publish the source's counters for the http plugin (health.h), at most once a second unless force. */

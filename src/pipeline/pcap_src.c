@@ -420,14 +420,7 @@ void pcap_src_log_stats(struct pcap_src *s, struct pipeline *pl)
 		    d->ifname, d->in_iface ? d->in_iface : d->out_iface, (long)time(NULL),
 		    (unsigned long long)d->received, (unsigned long long)dd);
 	}
-	for (int i = 0; i < PKT_DROP_COUNT; i++)
-		if (pl->dstats.drops[i])
-			log_notice(WHO, "stats decode %s=%llu", pkt_drop_name[i],
-			    (unsigned long long)pl->dstats.drops[i]);
-	for (int i = 0; i < pl->nfeeds; i++)
-		plugin_log_stats(pl->feeds[i].plugin, WHO);
-	gauges_log(s->cfg->gauges, WHO);
-	log_notice(WHO, "---");
+	pipeline_log_stats(pl, WHO);
 }
 
 /*

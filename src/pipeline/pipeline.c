@@ -218,6 +218,18 @@ void pipeline_set_roa(struct pipeline *pl, struct roa_db *db)
 	bgp_enrich_set_roa(pl->bgp, db);
 }
 
+void pipeline_log_stats(const struct pipeline *pl, const char *who)
+{
+	for (int i = 0; i < PKT_DROP_COUNT; i++)
+		if (pl->dstats.drops[i])
+			log_notice(who, "stats decode %s=%llu", pkt_drop_name[i],
+			    (unsigned long long)pl->dstats.drops[i]);
+	for (int i = 0; i < pl->nfeeds; i++)
+		plugin_log_stats(pl->feeds[i].plugin, who);
+	gauges_log(pl->cfg->gauges, who);
+	log_notice(who, "---");
+}
+
 void pipeline_batch_end(struct pipeline *pl)
 {
 	if (pl->bgp_batch) {

@@ -94,6 +94,12 @@ void pipeline_reload_core_maps(struct pipeline *pl);
 void pipeline_batch_end(struct pipeline *pl);
 
 /*
+ * SIGUSR1, after a capture source's own lines: the decoder's drops by
+ * reason, each plugin's counters, every table's fill, then "---".
+ */
+void pipeline_log_stats(const struct pipeline *pl, const char *who);
+
+/*
  * Close the feeds (partial batches handed over, rings closed: the plugin
  * threads drain them and end) and free the pipeline's state.  Before
  * plugins_stop().
