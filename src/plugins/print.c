@@ -403,6 +403,8 @@ static bool purge_group(struct plugin *p, const char *name, uint32_t *grp, uint3
 	char what[PATH_MAX + 32];
 
 	if (opened) {
+		if (!name)	/* plugins are threads: another's rows must not land inside ours */
+			flockfile(stdout);
 		if (p->cfg->markers)
 			write_markers(o.f, p, true, 0, 0, 0);
 		if (o.title)
@@ -412,7 +414,11 @@ static bool purge_group(struct plugin *p, const char *name, uint32_t *grp, uint3
 	if (opened) {
 		if (p->cfg->markers)
 			write_markers(o.f, p, false, *n, total, wall_now() - start);
-		if (out_close(p, &o)) {
+		bool ok = out_close(p, &o);
+
+		if (!name)
+			funlockfile(stdout);
+		if (ok) {
 			if (name)
 				update_latest(p, name);
 			return true;
