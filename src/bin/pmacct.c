@@ -615,14 +615,16 @@ static void read_rows(int fd, struct view *v, struct rowset *rs, struct imt_buf 
  * -a lists every column a memory table can have: variable-length primitives
  * (label, mpls_label_stack, ...) never can (the plugin refuses them), and
  * have no formatted width, so they are left out, as pmacct 1.7.7 leaves out
- * LABEL.
+ * LABEL from its formatted -a. Its CSV title has LABEL after TAG2: kept
+ * (with_label), always empty, so that the CSV columns are 1.7.7's.
  */
-static void cols_drop_vlen(struct out_cols *cols)
+static void cols_drop_vlen(struct out_cols *cols, bool with_label)
 {
 	int n = 0;
 
 	for (int i = 0; i < cols->n; i++)
-		if (!(prim_desc_of(cols->reg, cols->ids[i])->flags & PRIM_VLEN))
+		if (!(prim_desc_of(cols->reg, cols->ids[i])->flags & PRIM_VLEN) ||
+		    (with_label && cols->ids[i] == P_LABEL))
 			cols->ids[n++] = cols->ids[i];
 	cols->n = n;
 }
@@ -639,9 +641,12 @@ static void run_table(const struct cli *c, int fd, const struct imt_query *q)
 	imt_query_encode(&b, c->reg, q);
 	request(fd, &b, &pl, &info, c->reg);
 	v.aggregate = info.aggregate;
-	out_cols_init(&v.cols, c->reg, &info.aggregate, c->all && c->out.fmt != OUT_JSON,
+	struct prim_set shown = info.aggregate;
+	if (c->all && c->out.fmt == OUT_CSV)
+		prim_add(&shown, P_LABEL);
+	out_cols_init(&v.cols, c->reg, &shown, c->all && c->out.fmt != OUT_JSON,
 	    c->out.fmt != OUT_JSON);	/* JSON ignores -a */
-	cols_drop_vlen(&v.cols);
+	cols_drop_vlen(&v.cols, c->all && c->out.fmt == OUT_CSV);
 	if (c->top != CNT_NONE && c->top_n)
 		v.limit = c->top_n < 0 ? 0 : c->top_n;
 	out_header(stdout, &v.cols, &c->out);

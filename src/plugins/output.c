@@ -47,13 +47,15 @@ static int rank_in(int id, const enum prim_id *order, size_t n, int lo, int hi)
 }
 
 /*
- * The client's formatted/CSV order (pmacct 1.7.7): in_iface/out_iface right
- * after the tags and label, the LCOMMS pair after the ECOMMS pair.
+ * The client's formatted/CSV order (pmacct 1.7.7): label before class,
+ * in_iface/out_iface right after the tags and label, the LCOMMS pair after the ECOMMS pair.
  */
 static int client_rank(int id)
 {
 	static const enum prim_id bgp[] = { P_STD_COMM, P_EXT_COMM, P_SRC_STD_COMM, P_SRC_EXT_COMM,
 		P_LRG_COMM, P_SRC_LRG_COMM };
+	if (id == P_LABEL)
+		return P_CLASS * 2;	/* before class: 1.7.7's CSV -a title */
 	if (id == P_IN_IFACE || id == P_OUT_IFACE)
 		return P_LABEL * 2 + 1 + (id == P_OUT_IFACE);	/* between label and src_mac */
 	return rank_in(id, bgp, NELEM(bgp), P_STD_COMM, P_SRC_LRG_COMM) + (id > P_LABEL ? 4 : 0);
