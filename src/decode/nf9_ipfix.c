@@ -403,6 +403,8 @@ static void nf9_data_done(struct nf9_msg *m, struct nf_scr *s)
 		k->peer_dst_ip = m->st->opts.use_ip_next_hop ? s->nh_ip : s->nh_bgp;
 	if (s->seen & NF_SEEN_RARE)
 		nf9_rare(m, s, rec);
+	rec->flags |= FR_F_DIR;	/* pre_tag_map's direction: IE 61 as sent, 0 when absent */
+	rec->direction = (s->seen & NF_SEEN_DIRECTION) ? (uint8_t)s->direction : 0;
 	if (s->seen & NF_SEEN_DIRECTION)	/* pmacct: 0 ingress, 1 egress, else unknown */
 		k->sampling_direction = s->direction == 0 ? FR_SAMP_DIR_INGRESS :
 		    s->direction == 1 ? FR_SAMP_DIR_EGRESS : FR_SAMP_DIR_UNKNOWN;
