@@ -366,9 +366,9 @@ static void nf9_app_class(struct nf_exporter *e, const struct nf_scr *s, struct 
 
 /* What records of most templates do not carry: one test of `seen` skips all of nf9_rare(). */
 #define NF_SEEN_RARE (NF_SEEN_VLANS | NF_SEEN_PD_SUM | NF_SEEN_MPLS | NF_SEEN_RD | \
-	NF_SEEN_IN_VRF | NF_SEEN_OUT_VRF | NF_SEEN_APP_ID)
+	NF_SEEN_IN_VRF | NF_SEEN_OUT_VRF | NF_SEEN_APP_ID | NF_SEEN_L2SEG)
 
-/* VLANs, path delays, MPLS labels, route distinguishers and class of a data record. */
+/* VLANs, path delays, MPLS labels, route distinguishers, class and VXLAN of a data record. */
 static void nf9_rare(struct nf9_msg *m, const struct nf_scr *s, struct flow_rec *rec)
 {
 	struct flow_key *k = &rec->k;
@@ -385,6 +385,10 @@ static void nf9_rare(struct nf9_msg *m, const struct nf_scr *s, struct flow_rec 
 		nf9_vrf_rd(m, s, k);
 	if (s->seen & NF_SEEN_APP_ID)
 		nf9_app_class(m->e, s, k);
+	/* vxlan: a layer2SegmentId of type 0x01 (VXLAN) carries the VNI in its low 24 bits, as
+	 * pmacct master reads an 8-byte IE 351 (1.7.7 reads it a byte off) */
+	if (s->seen & NF_SEEN_L2SEG)
+		k->vxlan = (s->l2seg >> 56) == 0x01 ? (uint32_t)(s->l2seg & 0xffffff) : 0;
 }
 
 /* A decoded data record: derive what needs the whole record, then emit it. */
@@ -565,7 +569,8 @@ static void nf9_data(struct nf9_msg *m, uint16_t id, struct rd *set)
 			nf9_data_done(m, &s);
 		}
 		cold = t->prog.cold ||
-		    (s.seen & (NF_SEEN_MPLS | NF_SEEN_VLANS | NF_SEEN_APP_ID | NF_SEEN_DIRECTION)) ||
+		    (s.seen & (NF_SEEN_MPLS | NF_SEEN_VLANS | NF_SEEN_APP_ID | NF_SEEN_DIRECTION |
+		    NF_SEEN_L2SEG)) ||
 		    m->e->ifnames.n || m->e->vrfs.n ||
 		    m->st->opts.emit_writes_tail;
 	}
