@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """RPKI: src_roa / dst_roa from rpki_roas_file and from an RPKI-to-Router cache, in nfacctd
-beside Debian's nfacctd 1.7.7.
+beside Debian's nfacctd 1.7.7 (and from the file in sfacctd beside Debian's sfacctd 1.7.7, the
+same flows as sampled headers).
 
 A raw BGP speaker (tests/e2e/bgp_wire.py) on 127.0.0.2 announces IPv4 and IPv6 routes (IPv6
 unicast over the IPv4 session) with known origin ASes; NetFlow v5 (IPv4 flows) and v9 (IPv6 flows)
@@ -30,6 +31,8 @@ import pytest
 
 import bgp_wire as W
 import router_exports as rx
+import test_sfacctd as sf
+from scapy.all import IP, TCP, Ether, IPv6, Raw
 from bgp_peers import Route
 from conftest import DAEMON_ENV, csv_dicts, needs, spawn_daemon
 from helpers import free_port, free_tcp_port, wait_for
@@ -37,7 +40,10 @@ from helpers import free_port, free_tcp_port, wait_for
 REPO = Path(__file__).resolve().parents[2]
 NFACCTD = Path(os.environ.get("NFACCTD", REPO / "build" / "nfacctd"))
 REF_NFACCTD = Path(os.environ.get("REF_NFACCTD", "/usr/sbin/nfacctd"))
+SFACCTD = Path(os.environ.get("SFACCTD", REPO / "build" / "sfacctd"))
+REF_SFACCTD = Path(os.environ.get("REF_SFACCTD", "/usr/sbin/sfacctd"))
 needs_ref = needs(os.access(REF_NFACCTD, os.X_OK), "reference nfacctd 1.7.7 missing")
+needs_ref_sf = needs(os.access(REF_SFACCTD, os.X_OK), "reference sfacctd 1.7.7 missing")
 
 EXPORTER = "127.0.0.2"
 PEER_AS = 65001
@@ -238,6 +244,18 @@ def v9_6(flows, port):
                  int(time.time()))
 
 
+def sflow(flows, port):
+    """The flows as one sFlow v5 datagram from the agent EXPORTER: a sample each, its raw
+    header an Ethernet frame (IPv4 or IPv6, TCP from `port` to 443)."""
+    samples = []
+    for i, (s, d) in enumerate(flows):
+        ip = IPv6(src=s, dst=d) if ":" in s else IP(src=s, dst=d)
+        fr = bytes(Ether(src="00:11:22:33:44:55", dst="66:77:88:99:aa:bb") / ip /
+                   TCP(sport=port, dport=443, flags="PA") / Raw(b"x" * 40))
+        samples.append(sf.flow_sample(i + 1, 3, 1, i + 1, 3, 4, [sf.raw_header(fr)]))
+    return sf.datagram(EXPORTER, port, samples)
+
+
 def v5(flows, port):
     recs = b"".join(struct.pack("!4s4s4sHHIIIIHHBBBBHHBBH", socket.inet_aton(s), socket.inet_aton(d),
                                 bytes(4), 1, 2, 1, 100, 90000, 99000, port, 443, 0, 0x18, 6, 0, 0, 0,
@@ -250,13 +268,15 @@ class Collector:
         self.tmp = tmp
         tmp.mkdir(parents=True, exist_ok=True)
         self.nf_port, self.bgp_port = free_port(), free_tcp_port()
+        self.sflow = binary in (SFACCTD, REF_SFACCTD)
+        d = "sfacctd" if self.sflow else "nfacctd"
         conf = f"""daemonize: false
-nfacctd_ip: 127.0.0.1
-nfacctd_port: {self.nf_port}
+{d}_ip: 127.0.0.1
+{d}_port: {self.nf_port}
 bgp_daemon: true
 bgp_daemon_ip: 127.0.0.1
 bgp_daemon_port: {self.bgp_port}
-nfacctd_as: bgp
+{d}_as: bgp
 bgp_src_roa_type: bgp
 {rpki_conf}
 plugins: print[c], print[j]
@@ -295,6 +315,9 @@ print_output_file_append: true
         self.sock.bind((EXPORTER, 0))
 
     def send(self, phase):
+        if self.sflow:
+            self.sock.sendto(sflow(FLOWS, phase), ("127.0.0.1", self.nf_port))
+            return
         self.sock.sendto(v5(FLOWS4, phase), ("127.0.0.1", self.nf_port))
         self.sock.sendto(v9_6(FLOWS6, phase), ("127.0.0.1", self.nf_port))
 
@@ -342,6 +365,20 @@ def collector(tmp_path):
 
 
 BINARIES = [pytest.param(REF_NFACCTD, id="ref-1.7.7", marks=needs_ref), pytest.param(NFACCTD, id="ours")]
+
+
+@pytest.mark.parametrize("binary", [pytest.param(REF_SFACCTD, id="sf-ref-1.7.7", marks=needs_ref_sf),
+                                    pytest.param(SFACCTD, id="sf-ours")])
+def test_sfacctd_roas_file(collector, tmp_path, binary):
+    """sfacctd: the same states for sampled IPv4 and IPv6 headers from the agent that is the
+    BGP peer."""
+    roas = tmp_path / "roas.json"
+    roas.write_text(roas_json(ROAS))
+    c = collector(binary, f"rpki_roas_file: {roas}", "sf")
+    want = truth(ROUTES, ROAS)
+    c.send(1)
+    assert c.rows(1) == want
+    assert c.json_rows(1) == want
 
 
 @pytest.mark.parametrize("binary", BINARIES)
