@@ -41,10 +41,6 @@ if ! "$PMACCTD" -f "$W/gen_class.conf" -T config >/dev/null 2>&1; then
 	exit 1
 fi
 
-ir() {
-	valgrind --tool=callgrind --callgrind-out-file="$W/cg.out" "$@" >/dev/null 2>"$W/vg.txt" || true
-	sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$W/vg.txt"
-}
 per() { awk -v n="$1" -v u="$2" -v k="$3" 'BEGIN { printf "%.0f", n * k / u }'; }
 
 echo "captures: $PCAP ($PACKETS packets), $AP ($AP_PACKETS packets)"
@@ -52,9 +48,9 @@ printf '%-10s %-34s %14s %14s\n' daemon workload instr/packet cpu_ns/packet
 for cap in gen apps; do
 	n=$PACKETS
 	[ "$cap" = apps ] && n=$AP_PACKETS
-	i0=$(ir "$PMACCTD" -f "$W/$cap.conf")
+	i0=$(bench_ir "$PMACCTD" -f "$W/$cap.conf")
 	c0=$(bench_cpu "$W/time" "$PMACCTD" -f "$W/$cap.conf" | cut -d' ' -f1)
-	i1=$(ir "$PMACCTD" -f "$W/${cap}_class.conf")
+	i1=$(bench_ir "$PMACCTD" -f "$W/${cap}_class.conf")
 	c1=$(bench_cpu "$W/time" "$PMACCTD" -f "$W/${cap}_class.conf" | cut -d' ' -f1)
 	name="generated"
 	[ "$cap" = apps ] && name="applications"

@@ -75,10 +75,11 @@ NF_RECS = [
 ]
 
 
-def nf_export(v9):
-    """One datagram: a template per record of NF_RECS, source port 2000 + index."""
+def nf_export(v9, recs=None):
+    """One datagram: a template per record of recs (NF_RECS: (extra fields, values, ...)),
+    source port 2000 + index."""
     tpls, sets = b"", []
-    for i, (extra, v) in enumerate(NF_RECS):
+    for i, (extra, v, *_) in enumerate(recs or NF_RECS):
         fields = BASE + extra
         vals = {8: f"10.0.{i}.1", 12: "10.9.9.9", 4: 6, 7: 2000 + i, 11: 80, 1: 100 * (i + 1), 2: 4}
         vals.update(v)
@@ -180,28 +181,15 @@ VX_RECS = [([(351, 8)], {351: 0x0100000000abcdef}, 0xabcdef),
            ([(351, 8)], {351: 0x01000000ff000001}, 1)]
 
 
-def vx_export(v9):
-    tpls, sets = b"", []
-    for i, (extra, v, _) in enumerate(VX_RECS):
-        fields = BASE + extra
-        vals = {8: f"10.0.{i}.1", 12: "10.9.9.9", 4: 6, 7: 2000 + i, 11: 80, 1: 100, 2: 4}
-        vals.update(v)
-        tpls += rx.ipfix_tpl(400 + i, fields)
-        sets.append(rx.set_(400 + i, rx.record(fields, vals)))
-    if v9:
-        return [("10.255.0.8", rx.v9([rx.set_(0, tpls)] + sets, 1, 7, 100000))]
-    return [("10.255.0.8", rx.ipfix([rx.set_(2, tpls)] + sets, 1, 7))]
-
-
 @pytest.mark.parametrize("v9", [False, True], ids=["ipfix", "v9"])
 def test_nf_vxlan_from_l2_segment(tmp_path, v9):
     """vxlan from layer2SegmentId as exported, and as pmacct master prints it (1.7.7 reads
     the VNI a byte off: 0x0100000000001234 prints 1193135)."""
-    ours = run_file(NFACCTD, tmp_path / "o", vx_export(v9), "src_port,vxlan")
+    ours = run_file(NFACCTD, tmp_path / "o", nf_export(v9, VX_RECS), "src_port,vxlan")
     rows = {int(r.split(",")[0]): int(r.split(",")[1]) for r in ours["csv"].splitlines()[1:]}
     assert rows == {2000 + i: vni for i, (_, _, vni) in enumerate(VX_RECS)}
     if os.access(MASTER / "nfacctd", os.X_OK):
-        ref = run_file(MASTER / "nfacctd", tmp_path / "m", vx_export(v9), "src_port,vxlan")
+        ref = run_file(MASTER / "nfacctd", tmp_path / "m", nf_export(v9, VX_RECS), "src_port,vxlan")
         for fmt in FMTS:
             assert same(ours[fmt], ref[fmt], fmt), f"ours:\n{ours[fmt]}\nmaster:\n{ref[fmt]}"
 
