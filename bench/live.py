@@ -5,9 +5,10 @@
   bench/live.py [--build DIR] [--rates 250000,500000,1000000,1500000,2000000,max]
                 [--seconds 4] [--threads N] [--mode ring|mmsg] [--packets 500000]
                 [--flows 100000] [--repeat N] [--ours PMACCTD] [--no-ref] [--no-ours]
-                [--pcap FILE]
+                [--pcap FILE] [--netns NAME]
 
-A network namespace created for the run (deleted at exit, also on SIGINT/SIGTERM) holds
+A network namespace created for the run (deleted at exit, also on SIGINT/SIGTERM; or the
+empty one --netns names, which bench/live.sh creates and deletes) holds
 both ends of a veth pair, vtx and vrx, with IPv6 off and no addresses, so nothing but
 the frames sent crosses it.  build/pktblast (tests/tools/pktblast.c) sends a capture
 made by build/pcapgen (--packets over --flows, Zipf 1.1, TCP/UDP/ICMP, VLAN tags, IPv4
@@ -50,17 +51,19 @@ REF = os.environ.get("REF_PMACCTD", "/usr/sbin/pmacctd")
 class Netns:
     """A namespace with a veth pair vtx <-> vrx, both ends up, nothing else."""
 
-    def __init__(self):
-        self.name = "pmlive" + uuid.uuid4().hex[:6]
+    def __init__(self, name=None):
+        self.name = name or "pmlive" + uuid.uuid4().hex[:6]
         self.up = False
+        self.owned = name is None	# given: bench/live.sh made it and deletes it
 
     def sh(self, *cmd, check=True):
         return subprocess.run(["ip", "netns", "exec", self.name, *cmd], check=check,
                               capture_output=True, text=True)
 
     def create(self):
-        subprocess.run(["ip", "netns", "add", self.name], check=True)
-        self.up = True
+        if self.owned:
+            subprocess.run(["ip", "netns", "add", self.name], check=True)
+            self.up = True
         for k in ("all", "default"):
             self.sh("sysctl", "-q", "-w", f"net.ipv6.conf.{k}.disable_ipv6=1")
         self.sh("ip", "link", "add", "vtx", "type", "veth", "peer", "name", "vrx")
@@ -218,6 +221,7 @@ def main():
     ap.add_argument("--pcap", type=Path, help="send this capture instead of generating one")
     ap.add_argument("--ours", type=Path, help="our pmacctd (default: <build>/pmacctd)")
     ap.add_argument("--repeat", type=int, default=1, help="runs per rate and daemon")
+    ap.add_argument("--netns", help="an empty namespace to use (made and deleted by the caller)")
     ap.add_argument("--no-ref", action="store_true")
     ap.add_argument("--no-ours", action="store_true")
     args = ap.parse_args()
@@ -227,7 +231,7 @@ def main():
     rates = [0 if x == "max" else int(float(x)) for x in args.rates.split(",")]
     daemons = ([] if args.no_ours else ["ours"]) + ([] if args.no_ref else ["pmacctd"])
 
-    ns = Netns()
+    ns = Netns(args.netns)
 
     def bye(sig, _frame):
         ns.delete()
