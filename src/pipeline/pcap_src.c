@@ -30,16 +30,6 @@
  * holds while the plugin thread waits for a CPU.
  */
 #define LIVE_FLUSH_MS 100
-/*
- * The kernel's capture ring (libpcap's TPACKET_V3 buffer, allocated when the
- * handle is activated): it holds what arrives while the capture thread waits
- * for a CPU.  With snaplen 128 a packet takes ~224 bytes of it: 128 MiB is
- * ~0.5 s at 1 Mpps, 32 MiB ~0.15 s.  On a loaded 2-core machine at 1.2-1.5
- * Mpps (bench/live.sh) 128 MiB turned most runs' kernel drops into none; the
- * interfaces of pcap_interfaces_map (up to PCAP_IFMAP_MAX) keep 32 MiB each.
- */
-#define LIVE_BUFFER_ONE (128u << 20)
-#define LIVE_BUFFER_MAP (32u << 20)
 
 static int apply_filter(struct pcap_src *s)
 {
@@ -91,8 +81,7 @@ static const char *default_device(char *buf, size_t len)
 	return buf;
 }
 
-/* A live handle on ifname with the config's snaplen and promisc and a kernel ring of bufsize bytes. */
-static pcap_t *try_live(struct pcap_src *s, const char *ifname, unsigned bufsize, char *err)
+static pcap_t *try_live(struct pcap_src *s, const char *ifname, char *err)
 {
 	pcap_t *pc = pcap_create(ifname, err);
 	if (!pc)
@@ -100,7 +89,7 @@ static pcap_t *try_live(struct pcap_src *s, const char *ifname, unsigned bufsize
 	pcap_set_snaplen(pc, (int)s->cfg->snaplen);
 	pcap_set_promisc(pc, s->cfg->promisc);
 	pcap_set_timeout(pc, LIVE_TIMEOUT_MS);
-	pcap_set_buffer_size(pc, (int)bufsize);
+	pcap_set_buffer_size(pc, 32 * 1024 * 1024);
 	int rc = pcap_activate(pc);
 	if (rc < 0) {
 		snprintf(err, PCAP_ERRBUF_SIZE, "%s", pcap_geterr(pc));
@@ -120,7 +109,7 @@ static int open_live(struct pcap_src *s)
 		log_err(WHO, "no capture interface given (pcap_interface / -i) and none found");
 		return -1;
 	}
-	while (!(s->pc = try_live(s, s->ifname, LIVE_BUFFER_ONE, err))) {
+	while (!(s->pc = try_live(s, s->ifname, err))) {
 		if (!s->cfg->pcap_interface_wait) {
 			log_err(WHO, "cannot capture on interface '%s': %s", s->ifname, err);
 			return -1;
@@ -237,7 +226,7 @@ static int open_dev(struct pcap_src *s, struct pcap_dev *d, const struct pcap_if
 	memset(d, 0, sizeof(*d));
 	d->src = s;
 	snprintf(d->ifname, sizeof(d->ifname), "%s", r->ifname);
-	if (!(d->pc = try_live(s, d->ifname, LIVE_BUFFER_MAP, err))) {
+	if (!(d->pc = try_live(s, d->ifname, err))) {
 		log_err(WHO, "[%s] cannot capture on interface '%s': %s", s->cfg->pcap_interfaces_map,
 		    d->ifname, err);
 		return -1;
