@@ -28,7 +28,8 @@ ours prints the packets it read, and the kernel's ps_drop plus what its plugins
 dropped), what it accounted (the sum of PACKETS in its CSV, written at SIGINT), the
 packets lost (rx - accounted) and its CPU seconds (user+sys from wait4(), reaped
 children included, whole life: start-up, traffic, drain, exit).  At the end, per
-daemon, the highest rate at which it lost nothing.  First, the sender alone (no
+daemon, the runs without loss at each rate and the highest rate at which every run
+(--repeat) lost nothing.  First, the sender alone (no
 capture): what pktblast reaches into the veth.  Prints figures, asserts nothing.
 """
 
@@ -265,11 +266,20 @@ def main():
                         r = run_one(args, ns, work, pcap, who, rate)
                         rows.append(r)
                         print(fmt_row(r), flush=True)
-            print("highest loss-free rate (sent pps of the best run with lost = 0 and dropped = 0):")
+            print("loss-free runs per target rate (lost = 0 and dropped = 0), and the highest "
+                  "rate at which every run was loss-free (the lowest rate achieved among them):")
             for who in daemons:
-                ok = [r["pps"] for r in rows if r["daemon"] == who and "error" not in r
-                      and r["lost"] <= 0 and r.get("dropped", 1) == 0]
-                print(f"  {who:8} {max(ok):.0f}" if ok else f"  {who:8} none")
+                best, cells = None, []
+                for rate in rates:
+                    rs = [r for r in rows if r["daemon"] == who and r["target"] == rate]
+                    ok = [r for r in rs if "error" not in r and r["lost"] <= 0
+                          and r.get("dropped", 1) == 0]
+                    cells.append(f"{rate or 'max'}:{len(ok)}/{len(rs)}")
+                    if rs and len(ok) == len(rs):
+                        low = min(r["pps"] for r in ok)
+                        best = low if best is None or low > best else best
+                print(f"  {who:8} {' '.join(cells)}  highest: "
+                      f"{f'{best:.0f} pps' if best is not None else 'none'}")
         finally:
             ns.delete()
 
