@@ -27,7 +27,8 @@ says it received and dropped (its SIGUSR1 stats line, sent 1.5 s after the traff
 ours prints the packets it read, and the kernel's ps_drop plus what its plugins
 dropped), what it accounted (the sum of PACKETS in its CSV, written at SIGINT), the
 packets lost (rx - accounted) and its CPU seconds (user+sys from wait4(), reaped
-children included, whole life: start-up, traffic, drain, exit).  At the end, per
+children included, whole life: start-up, traffic, drain, exit) and its voluntary context
+switches (vcsw, the same wait4(): how often its threads slept and were woken).  At the end, per
 daemon, the runs without loss at each rate and the highest rate at which every run
 (--repeat) lost nothing.  First, the sender alone (no
 capture): what pktblast reaches into the veth.  Prints figures, asserts nothing.
@@ -187,6 +188,7 @@ def run_one(args, ns, work, pcap, who, rate):
         d.returncode = 0	# reaped here: keep Popen from waiting again
         ru = r[1]
         row["cpu"] = ru.ru_utime + ru.ru_stime
+        row["vcsw"] = ru.ru_nvcsw
         row["accounted"] = csv_packets(f"{work}/{who}.csv")
         row["lost"] = row["rx"] - row["accounted"]
         return row
@@ -202,11 +204,12 @@ def fmt_row(r):
     g = lambda k: r.get(k, "-")  # noqa: E731
     return (f"{r['daemon']:8} {r['target'] or 'max':>8} {r['load1']:>5} {r['threads']:>2} "
             f"{r['pps']:>9.0f} {r['tx']:>9} {r['rx']:>9} {g('received'):>9} {g('dropped'):>8} "
-            f"{r['accounted']:>9} {r['lost']:>8} {r['cpu']:>6.2f}")
+            f"{r['accounted']:>9} {r['lost']:>8} {r['cpu']:>6.2f} {r['vcsw']:>7}")
 
 
 HEADER = (f"{'daemon':8} {'target':>8} {'load1':>5} {'th':>2} {'sent_pps':>9} {'vtx_tx':>9} "
-          f"{'vrx_rx':>9} {'recv':>9} {'dropped':>8} {'accounted':>9} {'lost':>8} {'cpu_s':>6}")
+          f"{'vrx_rx':>9} {'recv':>9} {'dropped':>8} {'accounted':>9} {'lost':>8} {'cpu_s':>6} "
+          f"{'vcsw':>7}")
 
 
 def main():
