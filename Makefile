@@ -11,7 +11,7 @@ PYTHON     ?= /usr/bin/python3
 BUILD_PKGS = meson ninja-build pkg-config gcc libpcap-dev libxxhash-dev libjansson-dev libsqlite3-dev libpq-dev libmariadb-dev librdkafka-dev librabbitmq-dev libmicrohttpd-dev libnetfilter-log-dev libmaxminddb-dev libndpi-dev
 TEST_PKGS  = python3 python3-pytest python3-scapy tshark tcpdump pmacct softflowd nfdump iproute2 clang procps valgrind sqlite3 postgresql mariadb-server rabbitmq-server python3-pika chromium python3-prometheus-client man-db groff-base systemd dpkg-dev debhelper fakeroot lintian bird2 frr gobgpd exabgp nftables libmaxmind-db-writer-perl
 
-.PHONY: all deps test-deps build demo test unit asan tsan e2e e2e-asan bench bench-memory bench-bgp clean install deb
+.PHONY: all deps test-deps build demo test unit asan tsan e2e e2e-asan bench bench-memory bench-bgp bench-live clean install deb
 
 all: build
 
@@ -91,6 +91,10 @@ test: test-deps build unit asan tsan e2e e2e-asan
 
 bench: test-deps build
 	bench/run.sh
+
+# live capture at rising rates into a veth in a namespace, ours beside pmacctd 1.7.7 (root; bench/README.md)
+bench-live: test-deps build
+	bench/live.sh $(BUILD)
 
 # resident memory per table entry, ours beside pmacct 1.7.7 (bench/README.md, "Memory per entry")
 bench-memory: test-deps build

@@ -22,6 +22,14 @@
 
 #define WHO "default/core"
 #define LIVE_TIMEOUT_MS 500
+/*
+ * Live: a plugin's partial batch is handed over when the capture idles, or
+ * at the latest this long after the previous hand-over.  Handing it over
+ * after every read (each TPACKET_V3 block, ~1000 packets) would spend a
+ * ring slot on each half-filled batch and halve what the plugin's ring
+ * holds while the plugin thread waits for a CPU.
+ */
+#define LIVE_FLUSH_MS 100
 
 static int apply_filter(struct pcap_src *s)
 {
@@ -518,6 +526,7 @@ int pcap_src_run(struct pcap_src *s, struct pipeline *pl, pcap_src_poll_fn shoul
 	uint32_t passes = replays > 1 ? replays : 1, pass = 0;
 	struct progress prog;
 	uint64_t frames = 0, done = 0, total = 0;
+	int64_t flushed_ms = clock_mono_coarse_ms();
 
 	if (!s->live)
 		file_position(s, &done, &total);
@@ -546,9 +555,13 @@ int pcap_src_run(struct pcap_src *s, struct pipeline *pl, pcap_src_poll_fn shoul
 		}
 		health_refresh(s, pl, false);
 		if (s->live) {
-			pipeline_flush(pl);	/* idle or not, hand over what we have */
-			for (int i = 0; i < pl->nfeeds; i++)
-				feed_report_drops(&pl->feeds[i], time(NULL));
+			int64_t ms = clock_mono_coarse_ms();
+			if (n == 0 || ms - flushed_ms >= LIVE_FLUSH_MS) {
+				pipeline_flush(pl);	/* idle, or a while since: hand over what we have */
+				flushed_ms = ms;
+				for (int i = 0; i < pl->nfeeds; i++)
+					feed_report_drops(&pl->feeds[i], time(NULL));
+			}
 			continue;
 		}
 		if (prog.on && n > 0) {
