@@ -117,6 +117,7 @@ static const struct { uint32_t pen; uint16_t id; const char *use; } nf_uses[] = 
 	{ 0, 302, "`sampling_rate`: the record's sampler (options: the sampler described)" },
 	{ 0, 305, "`sampling_rate` (options)" }, { 0, 306, "`sampling_rate` (options)" },
 	{ 0, 309, "`sampling_rate` (options)" }, { 0, 310, "`sampling_rate` (options)" },
+	{ 0, 351, "`vxlan`: the low 24 bits of a segment id of type 0x01 (VXLAN)" },
 	{ 0, 603, "`path_delay_avg_usec`: sum / packets" },
 	{ NF_PEN_HUAWEI, 527, "`path_delay_avg_usec`: sum / packets" },
 };
