@@ -341,6 +341,8 @@ int nf_prog_compile(struct nf_prog *prog, const struct nf_field *fields, uint16_
 		    prog->steps[i].dst < NF_SCR_COLD_END)
 			prog->cold = true;
 		nf_step_specialise(&prog->steps[i]);
+		if (prog->steps[i].op != NF_OP_SKIP)
+			prog->seen |= prog->steps[i].seen;
 	}
 	return 0;
 fail:
@@ -519,9 +521,10 @@ int nf_prog_run(const struct nf_prog *prog, struct rd *r, struct nf_scr *scr)
 		const uint8_t *base = rd_take(r, prog->rec_len);
 		if (!base)
 			return -1;
+		/* every step stores (no skips here): the bits they set are prog->seen */
 		for (; s < end; s++)
-			seen |= nf_step_store(s, base + s->off, s->len, out + s->dst);
-		scr->seen |= seen;
+			(void)nf_step_store(s, base + s->off, s->len, out + s->dst);
+		scr->seen |= prog->seen;
 		return 0;
 	}
 	const uint8_t *p = NULL;
