@@ -7,9 +7,9 @@
 softflowd (-r CAPTURE -v VERSION) exports to a UDP socket on 127.0.0.1; the datagrams it
 sent are written REPEAT times, in order, as Ethernet/IPv4/UDP frames from 127.0.0.1 to port
 2100 (one second further on per repetition, so that each copy is a later export of the same
-flows).  STATS gets the datagram and record counts read from the NetFlow v9 / IPFIX headers
-and set lengths (the data sets of template 256 and up: softflowd puts one record layout per
-template), independent of any collector.
+flows).  STATS gets the datagram and record counts read from the NetFlow v9 / IPFIX templates and
+set lengths, and the sum of the records' packet counters, over all copies: independent of
+any collector.
 """
 
 import argparse
@@ -67,7 +67,8 @@ def collect(capture, version, tmp):
 
 
 def records(gram):
-    """Data records in one v9 / IPFIX datagram, from its sets and the templates it carries."""
+    """Data records in one v9 / IPFIX datagram, from its sets and the templates it carries,
+    and the sum of their packet counters (IE 2); PACKETS adds that sum up."""
     ver = struct.unpack_from("!H", gram)[0]
     off = 20 if ver == 9 else 16
     n = 0
@@ -79,19 +80,27 @@ def records(gram):
             o = off + 4
             while o + 4 <= off + slen:
                 tid, cnt = struct.unpack_from("!HH", gram, o)
-                size = 0
+                size, pk = 0, None
                 for i in range(cnt):
                     ft, fl = struct.unpack_from("!HH", gram, o + 4 + 4 * i)
+                    if ft == 2:
+                        pk = (size, fl)
                     size += fl
-                TEMPLATES[tid] = size
+                TEMPLATES[tid] = (size, pk)
                 o += 4 + 4 * cnt
-        elif sid >= 256 and sid in TEMPLATES and TEMPLATES[sid]:
-            n += (slen - 4) // TEMPLATES[sid]
+        elif sid >= 256 and sid in TEMPLATES and TEMPLATES[sid][0]:
+            size, pk = TEMPLATES[sid]
+            k = (slen - 4) // size
+            n += k
+            for i in range(k if pk else 0):
+                at = off + 4 + i * size + pk[0]
+                PACKETS[0] += int.from_bytes(gram[at:at + pk[1]], "big")
         off += slen
     return n
 
 
 TEMPLATES = {}
+PACKETS = [0]
 
 
 def main():
@@ -120,7 +129,7 @@ def main():
             hdr = [struct.pack("<IIII", ts, i, len(fr), len(fr)) for i, fr in enumerate(frames)]
             f.write(b"".join(h + fr for h, fr in zip(hdr, frames)))
     st = {"datagrams_per_copy": len(grams), "records_per_copy": recs, "repeat": a.repeat,
-          "records": recs * a.repeat}
+          "records": recs * a.repeat, "packets": PACKETS[0] * a.repeat}
     if a.stats:
         Path(a.stats).write_text(json.dumps(st) + "\n")
     print(json.dumps(st))
