@@ -297,9 +297,10 @@ static int64_t mono_us(void)
  * non-empty one (a stream, not the first datagram after a pause), the
  * thread sleeps about as long as the stream takes to fill half a batch more,
  * at its rate over the last batch: at most PACE_MAX_US, and no more
- * datagrams than a quarter of the socket's buffer holds (pace_cap, from
- * SO_RCVBUF and PACE_TRUESIZE bytes of kernel memory per datagram besides
- * its payload), so the buffer never nears full while it sleeps.
+ * datagrams than a quarter of the socket's buffer holds (counting, from
+ * SO_RCVBUF, PACE_TRUESIZE bytes of kernel memory per datagram besides its
+ * payload), so the buffer never nears full while it sleeps.  Partial plugin
+ * batches still go FLUSH_MS after their first record.
  */
 #define PACE_MAX_US 1000
 #define PACE_TRUESIZE 1024
