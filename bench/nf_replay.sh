@@ -28,8 +28,9 @@ bench_pcapgen
 SRC=$BENCH_DIR/sfd-src-$FLOWS.pcap
 REP=$BENCH_DIR/sfd-v9-$FLOWS-x$REPEAT.pcap
 [ -s "$SRC" ] || "$PCAPGEN" -n 20000 -f "$FLOWS" -z 0 -s 1 --v4-only --no-frag -o "$SRC" -t "$SRC.json" >/dev/null
-[ -s "$REP" ] && grep -q packets "$REP.json" 2>/dev/null ||
-    $PY "$ROOT/bench/softflowd_export.py" "$SRC" "$REP" --repeat "$REPEAT" --stats "$REP.json" >/dev/null
+if [ ! -s "$REP" ] || ! grep -q packets "$REP.json" 2>/dev/null; then
+	$PY "$ROOT/bench/softflowd_export.py" "$SRC" "$REP" --repeat "$REPEAT" --stats "$REP.json" >/dev/null
+fi
 RECORDS=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["records"])' "$REP.json")
 PACKETS=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["packets"])' "$REP.json")
 W=$(mktemp -d /tmp/nfreplay.XXXXXX)
@@ -59,9 +60,11 @@ printf '%s records (%s copies of a softflowd v9 export), %s packets in them; %s 
 echo "uptime: $(uptime)"
 printf '%-16s %8s %8s %9s %9s %6s %10s\n' daemon cpu_min cpu_med ns_min ns_med rows packets
 conf ours
+# shellcheck disable=SC2046  # bench_cpu prints "least median": two arguments
 row ours "$W/ours.csv" $(bench_cpu "$W/time" "$OURS" -f "$W/ours.conf" -I "$REP")
 if [ -x "$REF" ]; then
 	conf ref
+	# shellcheck disable=SC2046
 	row "nfacctd 1.7.7" "$W/ref.csv" $(bench_cpu "$W/time" "$REF" -f "$W/ref.conf" -I "$REP")
 fi
 echo "uptime: $(uptime)"
