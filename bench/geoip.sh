@@ -53,10 +53,6 @@ plugin_pipe_size: 102400000
 conf ref_plain "$AGG5" "$BIG"
 conf ref_geo "$AGG5,$GEO" "$BIG"
 
-ir() {
-	valgrind --tool=callgrind --callgrind-out-file="$W/cg.out" "$@" >/dev/null 2>"$W/vg.txt" || true
-	sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$W/vg.txt"
-}
 per() { awk -v n="$1" -v u="$PACKETS" -v k="$2" 'BEGIN { printf "%.0f", n * k / u }'; }
 
 echo "capture: $PCAP ($PACKETS packets); database: $DB"
@@ -64,7 +60,7 @@ printf '%-10s %-30s %14s %14s\n' daemon workload instr/packet cpu_ns/packet
 for w in plain geo; do
 	label="5-tuple"
 	[ "$w" = geo ] && label="5-tuple + 6 GeoIP primitives"
-	n=$(ir "$PMACCTD" -f "$W/$w.conf")
+	n=$(bench_ir "$PMACCTD" -f "$W/$w.conf")
 	c=$(bench_cpu "$W/time" "$PMACCTD" -f "$W/$w.conf" | cut -d' ' -f1)
 	printf '%-10s %-30s %14s %14s\n' ours "$label" "$(per "$n" 1)" "$(per "$c" 1000000000)"
 done

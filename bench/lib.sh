@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # bench/lib.sh: what the benchmark scripts share, sourced (POSIX sh): default paths, the capture
-# generator (compiled when not built), a cached generated capture, CPU seconds of repeated runs.
+# generator (compiled when not built), a cached generated capture, CPU seconds of repeated runs,
+# instructions of one run.
 #
 # Sourcing sets, unless the environment already does: ROOT (the source tree), PMACCTD,
 # REF_PMACCTD, PCAPGEN, BENCH_DIR (created), PY, MEASURE (bench/measure.py).
@@ -45,4 +46,11 @@ bench_cpu() {
 		/usr/bin/time -f "%U %S" -o "$_tf" "$@" >/dev/null 2>&1 || true
 		awk '{ printf "%.3f\n", $1 + $2 }' "$_tf"
 	done | sort -n | awk '{ v[NR] = $1 } END { printf "%s %s", v[1], v[int((NR + 1) / 2)] }'
+}
+
+# bench_ir <command...>: user-space instructions of the whole command (valgrind callgrind's
+# "Collected"), into and from files under W (the caller's work directory).
+bench_ir() {
+	valgrind --tool=callgrind --callgrind-out-file="$W/cg.out" "$@" >/dev/null 2>"$W/vg.txt" || true
+	sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$W/vg.txt"
 }

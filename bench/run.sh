@@ -82,3 +82,10 @@ if [ "${GEOIP:-1}" != 0 ]; then
 	echo
 	PACKETS=${GEOIP_PACKETS:-300000} "$(dirname "$0")/geoip.sh"
 fi
+
+# class: what nDPI classification costs per packet (bench/class.sh); CLASS=0 skips it,
+# CLASS_PACKETS sizes its generated capture (default 300000)
+if [ "${CLASS:-1}" != 0 ]; then
+	echo
+	PACKETS=${CLASS_PACKETS:-300000} "$(dirname "$0")/class.sh" || true
+fi

@@ -395,9 +395,9 @@ static void nf9_app_class(struct nf_exporter *e, const struct nf_scr *s, struct 
 
 /* What records of most templates do not carry: one test of `seen` skips all of nf9_rare(). */
 #define NF_SEEN_RARE (NF_SEEN_VLANS | NF_SEEN_PD_SUM | NF_SEEN_MPLS | NF_SEEN_RD | \
-	NF_SEEN_IN_VRF | NF_SEEN_OUT_VRF | NF_SEEN_APP_ID)
+	NF_SEEN_IN_VRF | NF_SEEN_OUT_VRF | NF_SEEN_APP_ID | NF_SEEN_L2SEG)
 
-/* VLANs, path delays, MPLS labels, route distinguishers and class of a data record. */
+/* VLANs, path delays, MPLS labels, route distinguishers, class and VXLAN of a data record. */
 static void nf9_rare(struct nf9_msg *m, const struct nf_scr *s, struct flow_rec *rec)
 {
 	struct flow_key *k = &rec->k;
@@ -414,6 +414,10 @@ static void nf9_rare(struct nf9_msg *m, const struct nf_scr *s, struct flow_rec 
 		nf9_vrf_rd(m, s, k);
 	if (s->seen & NF_SEEN_APP_ID)
 		nf9_app_class(m->e, s, k);
+	/* vxlan: a layer2SegmentId of type 0x01 (VXLAN) carries the VNI in its low 24 bits, as
+	 * pmacct master reads an 8-byte IE 351 (1.7.7 reads it a byte off) */
+	if (s->seen & NF_SEEN_L2SEG)
+		k->vxlan = (s->l2seg >> 56) == 0x01 ? (uint32_t)(s->l2seg & 0xffffff) : 0;
 }
 
 /* A decoded data record: derive what needs the whole record, then emit it. */
@@ -432,6 +436,8 @@ static void nf9_data_done(struct nf9_msg *m, struct nf_scr *s)
 		k->peer_dst_ip = m->st->opts.use_ip_next_hop ? s->nh_ip : s->nh_bgp;
 	if (s->seen & NF_SEEN_RARE)
 		nf9_rare(m, s, rec);
+	rec->flags |= FR_F_DIR;	/* pre_tag_map's direction: IE 61 as sent, 0 when absent */
+	rec->direction = (s->seen & NF_SEEN_DIRECTION) ? (uint8_t)s->direction : 0;
 	if (s->seen & NF_SEEN_DIRECTION)	/* pmacct: 0 ingress, 1 egress, else unknown */
 		k->sampling_direction = s->direction == 0 ? FR_SAMP_DIR_INGRESS :
 		    s->direction == 1 ? FR_SAMP_DIR_EGRESS : FR_SAMP_DIR_UNKNOWN;
@@ -556,8 +562,9 @@ static inline void nf9_span_add(struct nf9_span *d, size_t off, size_t len)
  * The part of the key's cold tail [NF_KEY_COLD, FR_KEY_BGP) that a record
  * just emitted (scratch s of template t) may have written, to clear before
  * the next: all of it when its template stores there, when it carried MPLS
- * labels, VLANs, an application id or VRF ids (what they derive depends on
- * the values), when the exporter named VRFs or emit() writes the tail;
+ * labels, VLANs, an application id, VRF ids or a layer-2 segment id (what
+ * they derive depends on the values), when the exporter named VRFs or emit()
+ * writes the tail;
  * else only the interface names (the exporter named interfaces) and the
  * sampling direction (IE 61), or nothing.
  */
@@ -567,7 +574,8 @@ static struct nf9_span nf9_dirty(const struct nf9_msg *m, const struct nf_tpl *t
 	struct nf9_span d = { 0, 0 };
 
 	if (t->prog.cold || (s->seen & (NF_SEEN_MPLS | NF_SEEN_VLANS | NF_SEEN_APP_ID |
-	    NF_SEEN_IN_VRF | NF_SEEN_OUT_VRF)) || m->e->vrfs.n || m->st->opts.emit_writes_tail) {
+	    NF_SEEN_IN_VRF | NF_SEEN_OUT_VRF | NF_SEEN_L2SEG)) || m->e->vrfs.n ||
+	    m->st->opts.emit_writes_tail) {
 		d.lo = NF_KEY_COLD;
 		d.hi = FR_KEY_BGP;
 		return d;

@@ -122,6 +122,7 @@ static const struct nf_ie nf_ies[] = {
 	{ 306, "samplingPacketSpace",            NF_OP_UINT,  X(samp_space),     NF_SEEN_SAMP_SPACE },
 	{ 309, "samplingSize",                   NF_OP_UINT,  X(samp_size),      NF_SEEN_SAMP_SIZE },
 	{ 310, "samplingPopulation",             NF_OP_UINT,  X(samp_pop),       NF_SEEN_SAMP_POP },
+	{ 351, "layer2SegmentId",                NF_OP_UINT,  X(l2seg),          NF_SEEN_L2SEG },
 	{ 505, "srhSegmentIPv6ListSection",      NF_OP_SRV6,  K(srv6_seg_ipv6_list), 0 },
 	/* on-path telemetry delays as pmacct master reads them (names are pmacct's) */
 	{ 600, "PathDelayMeanDeltaUsecs",        NF_OP_UINT,  K(path_delay_avg_usec), NF_SEEN_PD_AVG },

@@ -39,6 +39,7 @@ struct nf_scr {
 	uint64_t post_dot1q_vlan;	/* IE 254 */
 	uint64_t path_delay_sum;	/* IE 603 / Huawei 2011.527: summed delay, microseconds */
 	uint64_t in_vrfid, out_vrfid;	/* IE 234 / 235 */
+	uint64_t l2seg;			/* IE 351 layer2SegmentId: type byte, then the segment id */
 	uint64_t scope_if;		/* v9 options scope 2 (interface, RFC 3954 6.1) */
 	uint64_t scope_sys;		/* v9 options scope 1 (system) */
 	struct fr_ip exp_addr;		/* IE 130 / 131 exporterIPv4/IPv6Address (options) */
@@ -80,6 +81,7 @@ enum {
 #define NF_SEEN_PD_AVG		(1ull << 42)
 #define NF_SEEN_PD_SUM		(1ull << 43)
 #define NF_SEEN_APP_ID		(1ull << 44)
+#define NF_SEEN_L2SEG		(1ull << 45)
 #define NF_SEEN_APP_NAME	(1ull << 45)
 
 /* How a step stores its bytes. */

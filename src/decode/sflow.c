@@ -423,6 +423,10 @@ static void sf_flow_finish(struct sf_ctx *c)
 	k->mpls_pw_id = x->vll_vc_id;
 	k->sampling_direction = c->f.ds_index == c->f.in_if ? FR_SAMP_DIR_INGRESS :
 	    c->f.ds_index == c->f.out_if ? FR_SAMP_DIR_EGRESS : FR_SAMP_DIR_UNKNOWN;
+	if (k->sampling_direction != FR_SAMP_DIR_UNKNOWN) {	/* pre_tag_map's direction: 0 in, 1 out */
+		rec->flags |= FR_F_DIR;
+		rec->direction = k->sampling_direction == FR_SAMP_DIR_EGRESS;
+	}
 	k->sampling_rate = c->f.rate;
 	k->peer_src_ip = c->h.agent;
 	k->export_proto_sysid = c->h.sub_agent;

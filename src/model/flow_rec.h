@@ -290,6 +290,7 @@ enum {
 	FR_F_LATER_FRAG = 1 << 1,	/* non-first fragment: no L4 header */
 	FR_F_NEW_FLOW = 1 << 2,	/* first packet of a flow (for `flows`) */
 	FR_F_L4_OK = 1 << 3,	/* L4 header was present and parsed */
+	FR_F_DIR = 1 << 4,	/* direction holds the record's direction */
 };
 
 /*
@@ -306,6 +307,14 @@ struct flow_rec {
 	uint8_t tcp_flags;	/* ORed over the aggregate, not a key */
 	uint8_t flags;		/* FR_F_* */
 	uint16_t l3_off;	/* offset of the IP header in the frame */
+	/*
+	 * What pre_tag_map's `direction` compares (pmacct 1.7.7), with FR_F_DIR:
+	 * pmacctd 1 in, 2 out (pcap_direction, pcap_interfaces_map), 0 without
+	 * (also when FR_F_DIR is clear); NetFlow v9/IPFIX IE 61 flowDirection,
+	 * 0 when absent; sFlow 0 when the data source is the input port, 1 the
+	 * output port. Without FR_F_DIR nfacctd's and sfacctd's records have none.
+	 */
+	uint8_t direction;
 };
 
 /*

@@ -36,7 +36,7 @@ struct cl_flow {
 	struct ndpi_flow_struct *nf;		/* NULL once detection ended */
 	int64_t last_ms;
 	uint32_t packets;
-	char name[FR_CLASS_MAX];		/* "" = unknown */
+	char name[FR_CLASS_MAX];		/* pmacct's "master/app"; all zero until named */
 };
 
 struct classifier {
@@ -52,8 +52,21 @@ struct classifier {
 	size_t nf_size;				/* sizeof(struct ndpi_flow_struct) */
 	struct classify_stats st;
 	struct table_gauge *gauge;
+	char unknown[FR_CLASS_MAX];		/* the class of what nDPI has not named: "Unknown/Unknown" */
 	uint8_t cut[65536];			/* a truncated packet, its IP length made what was captured */
 };
+
+/*
+ * pmacct's class text for p: nDPI's names of the master and the application
+ * protocol, "master/app" ("Unknown/DNS", "TLS/Google", "Unknown/Unknown"),
+ * cut to FR_CLASS_MAX - 1 bytes.
+ */
+static void cl_name(struct classifier *c, ndpi_protocol p, char out[FR_CLASS_MAX])
+{
+	memset(out, 0, FR_CLASS_MAX);
+	snprintf(out, FR_CLASS_MAX, "%s/%s", ndpi_get_proto_name(c->ndpi, p.master_protocol),
+	    ndpi_get_proto_name(c->ndpi, p.app_protocol));
+}
 
 struct classifier *classify_new(const struct classify_opts *o)
 {
@@ -74,6 +87,8 @@ struct classifier *classify_new(const struct classify_opts *o)
 	NDPI_BITMASK_SET_ALL(all);
 	ndpi_set_protocol_detection_bitmask2(c->ndpi, &all);
 	ndpi_finalize_initialization(c->ndpi);
+	cl_name(c, (ndpi_protocol){ .master_protocol = NDPI_PROTOCOL_UNKNOWN,
+	    .app_protocol = NDPI_PROTOCOL_UNKNOWN }, c->unknown);
 	return c;
 }
 
@@ -258,7 +273,7 @@ static struct cl_flow *cl_new(struct classifier *c, const struct cl_key *k, uint
 static void cl_done(struct classifier *c, struct cl_flow *f, ndpi_protocol p)
 {
 	if (p.app_protocol != NDPI_PROTOCOL_UNKNOWN || p.master_protocol != NDPI_PROTOCOL_UNKNOWN) {
-		ndpi_protocol2name(c->ndpi, p, f->name, sizeof(f->name));
+		cl_name(c, p, f->name);
 		c->st.classified++;
 	} else {
 		c->st.gave_up++;
@@ -318,6 +333,7 @@ void classify_packet(struct classifier *c, struct flow_rec *rec, const uint8_t *
 	uint32_t bi;
 	int64_t t = rec->ts.sec * 1000 + rec->ts.usec / 1000;
 
+	memcpy(rec->k.class_name, c->unknown, FR_CLASS_MAX);
 	if ((rec->k.etype != 0x0800 && rec->k.etype != 0x86dd) || !rec->k.src_ip.af)
 		return;
 	if (t > c->now_ms)
@@ -343,5 +359,6 @@ void classify_packet(struct classifier *c, struct flow_rec *rec, const uint8_t *
 	}
 	if (f->nf && !(rec->flags & FR_F_LATER_FRAG) && pkt && rec->l3_off < caplen)
 		cl_inspect(c, f, rec, pkt, caplen);
-	memcpy(rec->k.class_name, f->name, FR_CLASS_MAX);
+	if (f->name[0])
+		memcpy(rec->k.class_name, f->name, FR_CLASS_MAX);
 }

@@ -42,10 +42,10 @@ struct classifier *classify_new(const struct classify_opts *o);
 void classify_free(struct classifier *c);
 
 /*
- * Give rec its class: the nDPI protocol name (ndpi_protocol2name(), e.g.
- * "DNS", "TLS", "TLS.Google") of its flow as detected so far, "" (printed
- * "unknown") while nDPI has not named it, after it gave up, or when the
- * flow is not tracked.  A flow is both directions of (addresses, ports,
+ * Give rec its class as pmacct prints nDPI's: "master/app" of nDPI's
+ * protocol names ("Unknown/DNS", "TLS/Google") of its flow as detected so
+ * far, "Unknown/Unknown" while nDPI has not named it, after it gave up, when
+ * the flow is not tracked or the record is not IPv4/IPv6.  A flow is both directions of (addresses, ports,
  * protocol, VLAN); pkt is the captured frame of caplen bytes with the IP
  * header at rec->l3_off.  Packets go to nDPI until it names the flow, the
  * flow's TCP FIN/RST, or classifier_giveup_proto_* packets (then the
@@ -54,7 +54,6 @@ void classify_free(struct classifier *c);
  * made the captured length.  Non-first fragments take their flow's class
  * without being inspected.  Idle flows are expired every idle_scan_period seconds of
  * packet time, at most idle_scan_budget at a time, least recent first.
- * Records that are not IPv4/IPv6 are left unclassified.
  */
 void classify_packet(struct classifier *c, struct flow_rec *rec, const uint8_t *pkt,
     uint32_t caplen);

@@ -225,6 +225,7 @@ static int open_dev(struct pcap_src *s, struct pcap_dev *d, const struct pcap_if
 	}
 	uint32_t ifindex = ifindex_of(ifindex_src(s->cfg), d->ifname, r->ifindex);
 	iface_fields(r->dir, ifindex, &d->in_iface, &d->out_iface);
+	d->dir = r->dir;
 	int dlt = pcap_datalink(d->pc);
 	if (s->dlt >= 0 && dlt != s->dlt) {
 		log_err(WHO, "[%s] interface '%s': link type %d, not the capture's %d",
@@ -303,6 +304,7 @@ void pcap_src_reload(struct pcap_src *s)
 		if (d) {	/* kept: its new ifindex and direction */
 			uint32_t ifindex = ifindex_of(ifindex_src(s->cfg), d->ifname, row->ifindex);
 			iface_fields(row->dir, ifindex, &d->in_iface, &d->out_iface);
+			d->dir = row->dir;
 			if (pcap_setdirection(d->pc, row->dir == PCAP_DIR_IN ? PCAP_D_IN :
 			    row->dir == PCAP_DIR_OUT ? PCAP_D_OUT : PCAP_D_INOUT) < 0)
 				log_warnx(WHO, "[%s] cannot change the capture direction: %s", d->ifname,
@@ -335,6 +337,7 @@ int pcap_src_open(struct pcap_src *s, struct core_cfg *cfg)
 				(void)pcap_dir_parse(cfg->pcap_direction, &dir);	/* checked */
 			ifindex = ifindex_of(ifindex_src(cfg), s->ifname, 0);
 			iface_fields(dir, ifindex, &s->in_iface, &s->out_iface);
+			s->dir = dir;
 			if (set_direction(s->pc, dir, s->ifname) < 0) {
 				pcap_src_close(s);
 				return -1;
@@ -355,9 +358,12 @@ struct loop_ctx {
 	struct pipeline *pl;
 };
 
-/* pipeline_packet() for a packet of an interface whose ifindex the record carries. */
+/*
+ * pipeline_packet() for a packet of an interface whose ifindex or direction
+ * the record carries (pre_tag_map's direction: enum pcap_dir's 0, 1 in, 2 out).
+ */
 static void packet_iface(struct pipeline *pl, int dlt, const struct pcap_pkthdr *h, const u_char *pkt,
-    uint32_t in, uint32_t out)
+    uint32_t in, uint32_t out, enum pcap_dir dir)
 {
 	struct flow_rec rec;
 
@@ -369,6 +375,8 @@ static void packet_iface(struct pipeline *pl, int dlt, const struct pcap_pkthdr 
 	rec.k.sampling_rate = 1;
 	rec.k.in_iface = in;
 	rec.k.out_iface = out;
+	rec.flags |= FR_F_DIR;
+	rec.direction = (uint8_t)dir;
 	pipeline_record(pl, &rec, h, pkt);
 }
 
@@ -382,8 +390,8 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *p
 		c->s->filtered++;
 		return;
 	}
-	if (c->s->in_iface | c->s->out_iface)
-		packet_iface(c->pl, c->s->dlt, h, pkt, c->s->in_iface, c->s->out_iface);
+	if (c->s->in_iface | c->s->out_iface | c->s->dir)
+		packet_iface(c->pl, c->s->dlt, h, pkt, c->s->in_iface, c->s->out_iface, c->s->dir);
 	else
 		pipeline_packet(c->pl, c->s->dlt, h, pkt);
 }
@@ -395,7 +403,7 @@ static void on_packet_dev(u_char *user, const struct pcap_pkthdr *h, const u_cha
 
 	d->received++;
 	d->src->received++;
-	packet_iface(d->src->pl, d->src->dlt, h, pkt, d->in_iface, d->out_iface);
+	packet_iface(d->src->pl, d->src->dlt, h, pkt, d->in_iface, d->out_iface, d->dir);
 }
 
 void pcap_src_log_stats(struct pcap_src *s, struct pipeline *pl)

@@ -19,6 +19,7 @@ struct pcap_dev {
 	int fd;				/* pollable descriptor */
 	char ifname[PCAP_IFNAME_MAX];
 	uint32_t in_iface, out_iface;	/* what its packets carry (pcap_ifindex, direction) */
+	enum pcap_dir dir;		/* its direction= (pre_tag_map's direction) */
 	uint64_t received;
 };
 
@@ -36,6 +37,7 @@ struct pcap_src {
 	uint64_t filtered;		/* files: rejected by pcap_filter */
 	int64_t health_ms;		/* last publication to cfg->health (monotonic ms) */
 	uint32_t in_iface, out_iface;	/* pcap_interface: from pcap_ifindex and pcap_direction */
+	enum pcap_dir dir;		/* pcap_direction */
 	/* pcap_interfaces_map: one handle per interface (pc is then NULL) */
 	struct pcap_dev *devs;
 	int ndevs;

@@ -19,6 +19,11 @@ E. pmacctd with pcap_interfaces_map in a network namespace made for the test
    counted per in_iface / out_iface with pcap_ifindex map, sys, hash and none,
    equal to Debian's pmacctd 1.7.7 and to the sender's tallies; a SIGUSR2
    reload that changes the map; configuration errors naming file, line, key.
+F. pre_tag_map's `direction` key: pmacctd 1 in, 2 out (pcap_direction, the
+   interfaces map), 0 without; nfacctd IE 61 as sent (0 when absent, nothing
+   in NetFlow v5); sfacctd 0 when the data source is the input port, 1 the
+   output port, nothing otherwise: tags equal to Debian's 1.7.7 and to what
+   was sent.
 """
 
 import json
@@ -70,10 +75,11 @@ NF_RECS = [
 ]
 
 
-def nf_export(v9):
-    """One datagram: a template per record of NF_RECS, source port 2000 + index."""
+def nf_export(v9, recs=None):
+    """One datagram: a template per record of recs (NF_RECS: (extra fields, values, ...)),
+    source port 2000 + index."""
     tpls, sets = b"", []
-    for i, (extra, v) in enumerate(NF_RECS):
+    for i, (extra, v, *_) in enumerate(recs or NF_RECS):
         fields = BASE + extra
         vals = {8: f"10.0.{i}.1", 12: "10.9.9.9", 4: 6, 7: 2000 + i, 11: 80, 1: 100 * (i + 1), 2: 4}
         vals.update(v)
@@ -165,6 +171,27 @@ def test_nf_values_as_exported(tmp_path, v9):
         r = got[2000 + i]
         assert (r["mpls_pw_id"], r["sampling_direction"], r["fw_event"]) == want_nf(i), r
         assert (r["packets"], r["bytes"]) == (4, 100 * (i + 1))
+
+
+# vxlan from IE 351 layer2SegmentId: (extra fields, values, the VNI pmacct master prints)
+VX_RECS = [([(351, 8)], {351: 0x0100000000abcdef}, 0xabcdef),
+           ([(351, 8)], {351: 0x0200000000005678}, 0),	# type 2: not VXLAN
+           ([], {}, 0),				# after a VXLAN record: nothing left over
+           ([(351, 4)], {351: 0x01001234}, 0),		# master reads only 8 bytes
+           ([(351, 8)], {351: 0x01000000ff000001}, 1)]
+
+
+@pytest.mark.parametrize("v9", [False, True], ids=["ipfix", "v9"])
+def test_nf_vxlan_from_l2_segment(tmp_path, v9):
+    """vxlan from layer2SegmentId as exported, and as pmacct master prints it (1.7.7 reads
+    the VNI a byte off: 0x0100000000001234 prints 1193135)."""
+    ours = run_file(NFACCTD, tmp_path / "o", nf_export(v9, VX_RECS), "src_port,vxlan")
+    rows = {int(r.split(",")[0]): int(r.split(",")[1]) for r in ours["csv"].splitlines()[1:]}
+    assert rows == {2000 + i: vni for i, (_, _, vni) in enumerate(VX_RECS)}
+    if os.access(MASTER / "nfacctd", os.X_OK):
+        ref = run_file(MASTER / "nfacctd", tmp_path / "m", nf_export(v9, VX_RECS), "src_port,vxlan")
+        for fmt in FMTS:
+            assert same(ours[fmt], ref[fmt], fmt), f"ours:\n{ours[fmt]}\nmaster:\n{ref[fmt]}"
 
 
 # ---- B. sFlow ---------------------------------------------------------------------
@@ -370,11 +397,11 @@ def send(ns, tmp_path, sport, sends=SENDS):
 class Capture:
     """pmacctd in the namespace: print plugin, CSV written at exit."""
 
-    def __init__(self, binary, ns, d, conf):
+    def __init__(self, binary, ns, d, conf, agg="in_iface,out_iface,src_host,src_port"):
         d.mkdir(parents=True, exist_ok=True)
         self.out, self.log = d / "out.csv", d / "log"
-        (d / "p.conf").write_text(conf + f"plugins: print[p]\naggregate[p]: in_iface,out_iface,"
-                                  f"src_host,src_port\nprint_output[p]: csv\nprint_output_file[p]: "
+        (d / "p.conf").write_text(conf + f"plugins: print[p]\naggregate[p]: {agg}"
+                                  f"\nprint_output[p]: csv\nprint_output_file[p]: "
                                   f"{self.out}\nprint_refresh_time[p]: 3600\npcap_filter: udp\n")
         self.proc = subprocess.Popen(["ip", "netns", "exec", ns, str(binary), "-f", str(d / "p.conf")],
                                      stdout=open(self.log, "w"), stderr=subprocess.STDOUT,
@@ -390,16 +417,16 @@ class Capture:
         assert wait_for(lambda: self.out.exists(), 10), self.log.read_text()
         rows = Counter()
         for line in self.out.read_text().splitlines()[1:]:
-            i, o, s, p, pk, by = line.split(",")
-            rows[(int(i), int(o), s, int(p))] += int(pk) * 1000000 + int(by)
+            *key, pk, by = line.split(",")
+            rows[tuple(int(x) if x.isdigit() else x for x in key)] += int(pk) * 1000000 + int(by)
         return rows
 
 
-def run_capture(binary, ns, d, conf, want, reference):
+def run_capture(binary, ns, d, conf, want, reference, agg="in_iface,out_iface,src_host,src_port"):
     """Rows of one capture of SENDS.  1.7.7 now and then misses an interface's frames
     sent right after it started: a reference gets three tries to count what was sent."""
     for attempt in range(3 if reference else 1):
-        cap = Capture(binary, ns, d / str(attempt), conf)
+        cap = Capture(binary, ns, d / str(attempt), conf, agg)
         send(ns, d.parent, 1000)
         got = cap.stop()
         if got == want:
@@ -511,3 +538,81 @@ def test_config_errors(tmp_path, conf, mapt, want):
     assert want in text, text
     if mapt is None:
         assert f"{c}:1" in text, text	# the config file and line
+
+
+# ---- F. pre_tag_map direction ----------------------------------------------------------
+
+DIR_MAP = ("set_tag=10 direction=0\nset_tag=11 direction=1\nset_tag=12 direction=2\n"
+           "set_tag=13 direction=7\n")
+
+
+def nf_v5(n=3):
+    """A NetFlow v5 datagram of n records (source port 3000 + index): v5 carries no direction."""
+    hdr = struct.pack("!HHIIIIBBH", 5, n, 100000, rx.EXPORT_SECS, 0, 1, 0, 0, 0)
+    recs = b"".join(struct.pack("!4s4s4sHHIIIIHHBBBBHHBBH", socket.inet_aton(f"10.5.0.{i}"),
+                                socket.inet_aton("10.9.9.9"), bytes(4), 1, 2, 4, 100, 90000, 99000,
+                                3000 + i, 80, 0, 0x18, 6, 0, 0, 0, 24, 24, 0) for i in range(n))
+    return [("10.255.0.8", hdr + recs)]
+
+
+def nf_dir_want(v9):
+    """{source port: tag} from what was sent: IE 61's value, 0 when absent (7 matches none)."""
+    return {2000 + i: {0: 10, 1: 11, 2: 12}.get(v.get(61, 0), 0) for i, (_, v) in enumerate(NF_RECS)}
+
+
+def tags_by_port(csv_text):
+    rows = [r.split(",") for r in csv_text.splitlines()[1:]]
+    return {int(p): int(t) for t, p, *_ in rows}
+
+
+@pytest.mark.parametrize("proto", ["v9", "ipfix", "v5"])
+def test_pretag_direction_nfacctd(tmp_path, proto):
+    (tmp_path / "pt.map").write_text(DIR_MAP)
+    dgs = nf_v5() if proto == "v5" else nf_export(proto == "v9")
+    extra = f"pre_tag_map: {tmp_path / 'pt.map'}\n"
+    ours = run_file(NFACCTD, tmp_path / "o", dgs, "tag,src_port", extra)
+    want = {3000 + i: 0 for i in range(3)} if proto == "v5" else nf_dir_want(proto == "v9")
+    assert tags_by_port(ours["csv"]) == want
+    if os.access(REF_NFACCTD, os.X_OK):
+        ref = run_file(REF_NFACCTD, tmp_path / "r", dgs, "tag,src_port", extra)
+        assert tags_by_port(ref["csv"]) == want
+
+
+def test_pretag_direction_sfacctd(tmp_path):
+    (tmp_path / "pt.map").write_text(DIR_MAP)
+    extra = f"pre_tag_map: {tmp_path / 'pt.map'}\n"
+    ours = run_file(SFACCTD, tmp_path / "o", sf_export(), "tag,src_port", extra, sflow=True)
+    want = {1001 + i: 10 if ds == inp else 11 if ds == outp else 0
+            for i, (ds, inp, outp, exp, vc) in enumerate(SF_SAMPLES)}
+    assert tags_by_port(ours["csv"]) == want
+    if os.access(REF_SFACCTD, os.X_OK):
+        ref = run_file(REF_SFACCTD, tmp_path / "r", sf_export(), "tag,src_port", extra, sflow=True)
+        assert tags_by_port(ref["csv"]) == want
+
+
+@needs_root
+@PMACCTD_OK
+@pytest.mark.parametrize("how", ["map", "in", "out", "none"])
+def test_pretag_direction_pmacctd(two_pairs, tmp_path, how):
+    """Each captured frame tagged by its interface's direction: 10 (none), 11 (in), 12 (out)."""
+    ns, idx = two_pairs
+    (tmp_path / "pt.map").write_text(DIR_MAP)
+    (tmp_path / "if.map").write_text("ifindex=100 ifname=pa0 direction=in\n"
+                                     "ifindex=200 ifname=pb0 direction=out\n")
+    conf = f"pre_tag_map: {tmp_path / 'pt.map'}\n" + (
+        f"pcap_interfaces_map: {tmp_path / 'if.map'}\n" if how == "map" else
+        "pcap_interface: pa0\n" + (f"pcap_direction: {how}\n" if how != "none" else ""))
+    dirs = {"pa0": "in", "pb0": "out"} if how == "map" else {"pa0": how}
+    tag = {"in": 11, "out": 12, "none": 10}
+    want = Counter()
+    for ifc, n, src in SENDS:
+        cap = ifc[:2] + "0"
+        d = dirs.get(cap)
+        inbound = ifc.endswith("1")
+        if d is None or (d != "none" and d != ("in" if inbound else "out")):
+            continue
+        want[(tag[d], src)] += n * 1000000 + n * FRAME
+    bins = [("ours", PMACCTD)] + ([("ref", REF_PMACCTD)] if os.access(REF_PMACCTD, os.X_OK) else [])
+    for who, b in bins:
+        got = run_capture(b, ns, tmp_path / who, conf, want, who == "ref", agg="tag,src_host")
+        assert got == want, who

@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """RPKI: src_roa / dst_roa from rpki_roas_file and from an RPKI-to-Router cache, in nfacctd
-beside Debian's nfacctd 1.7.7.
+beside Debian's nfacctd 1.7.7 (and from the file in sfacctd beside Debian's sfacctd 1.7.7, the
+same flows as sampled headers).
 
-A raw BGP speaker (tests/e2e/bgp_wire.py) on 127.0.0.2 announces routes with known origin ASes;
-NetFlow v5 comes from the same address (the exporter is the BGP peer).  The ROAs are written by
+A raw BGP speaker (tests/e2e/bgp_wire.py) on 127.0.0.2 announces IPv4 and IPv6 routes (IPv6
+unicast over the IPv4 session) with known origin ASes; NetFlow v5 (IPv4 flows) and v9 (IPv6 flows)
+come from the same address (the exporter is the BGP peer).  The ROAs are written by
 the test, as a JSON file (pmacct's RIPE validator layout) or served by a small RTR cache in this
 file (RFC 8210 / RFC 6810 PDUs on loopback).  The expected state of every flow side is computed
 here from the routes and ROAs alone (RFC 6811 section 2, and pmacct's covering-route letters:
@@ -28,6 +30,9 @@ from pathlib import Path
 import pytest
 
 import bgp_wire as W
+import router_exports as rx
+import test_sfacctd as sf
+from scapy.all import IP, TCP, Ether, IPv6, Raw
 from bgp_peers import Route
 from conftest import DAEMON_ENV, csv_dicts, needs, spawn_daemon
 from helpers import free_port, free_tcp_port, wait_for
@@ -35,7 +40,10 @@ from helpers import free_port, free_tcp_port, wait_for
 REPO = Path(__file__).resolve().parents[2]
 NFACCTD = Path(os.environ.get("NFACCTD", REPO / "build" / "nfacctd"))
 REF_NFACCTD = Path(os.environ.get("REF_NFACCTD", "/usr/sbin/nfacctd"))
+SFACCTD = Path(os.environ.get("SFACCTD", REPO / "build" / "sfacctd"))
+REF_SFACCTD = Path(os.environ.get("REF_SFACCTD", "/usr/sbin/sfacctd"))
 needs_ref = needs(os.access(REF_NFACCTD, os.X_OK), "reference nfacctd 1.7.7 missing")
+needs_ref_sf = needs(os.access(REF_SFACCTD, os.X_OK), "reference sfacctd 1.7.7 missing")
 
 EXPORTER = "127.0.0.2"
 PEER_AS = 65001
@@ -43,23 +51,36 @@ AGG = "src_host,dst_host,src_port,src_as,dst_as,src_med,src_roa,dst_roa"
 
 
 def R(prefix, path):
-    return Route(prefix, EXPORTER, tuple(path), (), (), (), 100, None)
+    return Route(prefix, "2001:db8:ffff::2" if ":" in prefix else EXPORTER, tuple(path), (), (), (),
+                 100, None)
 
 
 ROUTES = [R("10.1.0.0/16", [65001]), R("10.2.0.0/16", [65002]), R("10.3.0.0/16", [65003]),
           R("10.3.1.0/24", [65003]), R("10.3.1.128/25", [65003]), R("10.4.0.0/16", [65004]),
           R("10.4.1.0/24", [65009]), R("10.5.1.0/24", [65005]), R("10.6.0.0/16", [65100, 65001]),
           R("10.7.0.0/16", [65007]), R("10.7.1.0/24", [65007]), R("10.8.0.0/16", [65008]),
-          R("10.8.1.0/24", [65018]), R("10.8.2.0/24", [65008]), R("10.9.0.0/16", [])]
+          R("10.8.1.0/24", [65018]), R("10.8.2.0/24", [65008]), R("10.9.0.0/16", []),
+          R("2001:db8:1::/48", [65001]), R("2001:db8:2::/48", [65002]),
+          R("2001:db8:3::/48", [65003]), R("2001:db8:3:1::/64", [65003]),
+          R("2001:db8:4::/48", [65004]), R("2001:db8:4:1::/64", [65009]),
+          R("2001:db8:6::/48", [65006]), R("2001:db8:6:1::/64", [65007])]
 
 # (asn, prefix, maxLength)
 ROAS = [(65001, "10.1.0.0/16", 24), (65099, "10.2.0.0/16", 16), (65003, "10.3.0.0/16", 16),
         (65005, "10.5.0.0/16", 16), (65099, "10.7.1.0/24", 24), (65008, "10.8.0.0/16", 16),
-        (65018, "10.8.0.0/16", 24), (65001, "10.9.0.0/16", 16)]
+        (65018, "10.8.0.0/16", 24), (65001, "10.9.0.0/16", 16),
+        (65001, "2001:db8:1::/48", 64), (65099, "2001:db8:2::/48", 48),
+        (65003, "2001:db8:3::/48", 48), (65004, "2001:db8:4::/48", 48),
+        (65099, "2001:db8:6:1::/64", 64)]
 
 FLOWS = [("10.1.0.1", "10.2.0.1"), ("10.3.1.1", "10.3.2.1"), ("10.4.1.1", "10.5.1.1"),
          ("10.6.0.1", "192.168.0.1"), ("10.7.1.1", "10.7.2.1"), ("10.8.1.1", "10.8.2.1"),
-         ("10.8.3.1", "10.3.1.200"), ("10.9.0.1", "10.1.2.3"), ("192.168.1.1", "10.5.9.9")]
+         ("10.8.3.1", "10.3.1.200"), ("10.9.0.1", "10.1.2.3"), ("192.168.1.1", "10.5.9.9"),
+         ("2001:db8:1::1", "2001:db8:2::1"), ("2001:db8:3:1::1", "2001:db8:3:2::1"),
+         ("2001:db8:4:1::1", "2001:db8:9::1"), ("2001:db8:5::1", "2001:db8:1:ffff::1"),
+         ("2001:db8:6:1::1", "2001:db8:6:2::1")]
+FLOWS4 = [f for f in FLOWS if ":" not in f[0]]
+FLOWS6 = [f for f in FLOWS if ":" in f[0]]
 
 
 # ---------------------------------------------------------------------------
@@ -212,6 +233,29 @@ class RtrCache:
 # the collector under test
 
 
+V9_FIELDS = [(27, 16), (28, 16), (4, 1), (7, 2), (11, 2), (1, 4), (2, 4)]
+
+
+def v9_6(flows, port):
+    """The IPv6 flows as one NetFlow v9 datagram, template included."""
+    recs = b"".join(rx.record(V9_FIELDS, {27: s, 28: d, 4: 6, 7: port, 11: 443, 1: 100, 2: 1})
+                    for s, d in flows)
+    return rx.v9([rx.set_(0, rx.v9_tpl(300, V9_FIELDS)), rx.set_(300, recs)], port, 1, 100000,
+                 int(time.time()))
+
+
+def sflow(flows, port):
+    """The flows as one sFlow v5 datagram from the agent EXPORTER: a sample each, its raw
+    header an Ethernet frame (IPv4 or IPv6, TCP from `port` to 443)."""
+    samples = []
+    for i, (s, d) in enumerate(flows):
+        ip = IPv6(src=s, dst=d) if ":" in s else IP(src=s, dst=d)
+        fr = bytes(Ether(src="00:11:22:33:44:55", dst="66:77:88:99:aa:bb") / ip /
+                   TCP(sport=port, dport=443, flags="PA") / Raw(b"x" * 40))
+        samples.append(sf.flow_sample(i + 1, 3, 1, i + 1, 3, 4, [sf.raw_header(fr)]))
+    return sf.datagram(EXPORTER, port, samples)
+
+
 def v5(flows, port):
     recs = b"".join(struct.pack("!4s4s4sHHIIIIHHBBBBHHBBH", socket.inet_aton(s), socket.inet_aton(d),
                                 bytes(4), 1, 2, 1, 100, 90000, 99000, port, 443, 0, 0x18, 6, 0, 0, 0,
@@ -224,13 +268,15 @@ class Collector:
         self.tmp = tmp
         tmp.mkdir(parents=True, exist_ok=True)
         self.nf_port, self.bgp_port = free_port(), free_tcp_port()
+        self.sflow = binary in (SFACCTD, REF_SFACCTD)
+        d = "sfacctd" if self.sflow else "nfacctd"
         conf = f"""daemonize: false
-nfacctd_ip: 127.0.0.1
-nfacctd_port: {self.nf_port}
+{d}_ip: 127.0.0.1
+{d}_port: {self.nf_port}
 bgp_daemon: true
 bgp_daemon_ip: 127.0.0.1
 bgp_daemon_port: {self.bgp_port}
-nfacctd_as: bgp
+{d}_as: bgp
 bgp_src_roa_type: bgp
 {rpki_conf}
 plugins: print[c], print[j]
@@ -250,6 +296,7 @@ print_output_file_append: true
             try:
                 self.speaker = W.Speaker(EXPORTER, self.bgp_port, PEER_AS, EXPORTER,
                                          [W.cap(1, struct.pack("!HBB", 1, 0, 1)),
+                                          W.cap(1, struct.pack("!HBB", 2, 0, 1)),
                                           W.cap(65, struct.pack("!I", PEER_AS))])
                 return True
             except (ConnectionRefusedError, socket.timeout):
@@ -268,7 +315,11 @@ print_output_file_append: true
         self.sock.bind((EXPORTER, 0))
 
     def send(self, phase):
-        self.sock.sendto(v5(FLOWS, phase), ("127.0.0.1", self.nf_port))
+        if self.sflow:
+            self.sock.sendto(sflow(FLOWS, phase), ("127.0.0.1", self.nf_port))
+            return
+        self.sock.sendto(v5(FLOWS4, phase), ("127.0.0.1", self.nf_port))
+        self.sock.sendto(v9_6(FLOWS6, phase), ("127.0.0.1", self.nf_port))
 
     def rows(self, phase):
         """{(src, dst): (src_roa, dst_roa)} of the flows of this phase (src_port), once all are printed."""
@@ -314,6 +365,20 @@ def collector(tmp_path):
 
 
 BINARIES = [pytest.param(REF_NFACCTD, id="ref-1.7.7", marks=needs_ref), pytest.param(NFACCTD, id="ours")]
+
+
+@pytest.mark.parametrize("binary", [pytest.param(REF_SFACCTD, id="sf-ref-1.7.7", marks=needs_ref_sf),
+                                    pytest.param(SFACCTD, id="sf-ours")])
+def test_sfacctd_roas_file(collector, tmp_path, binary):
+    """sfacctd: the same states for sampled IPv4 and IPv6 headers from the agent that is the
+    BGP peer."""
+    roas = tmp_path / "roas.json"
+    roas.write_text(roas_json(ROAS))
+    c = collector(binary, f"rpki_roas_file: {roas}", "sf")
+    want = truth(ROUTES, ROAS)
+    c.send(1)
+    assert c.rows(1) == want
+    assert c.json_rows(1) == want
 
 
 @pytest.mark.parametrize("binary", BINARIES)

@@ -81,6 +81,41 @@ static struct pt_result eval1(struct pt_map *m, uint8_t src, uint8_t proto, uint
 	return r[0];
 }
 
+/* One record's tag under map text for daemon d, the record's direction given (or none: -1). */
+static uint64_t dir_tag(const char *text, enum pt_daemon d, int dir)
+{
+	uint8_t pkt[64];
+	struct pt_result r[PT_MAX_RESULTS];
+	struct flow_rec rec;
+	struct pt_map *m = load(text, d, 0);
+	memset(&rec, 0, sizeof(rec));
+	if (dir >= 0) {
+		rec.flags = FR_F_DIR;
+		rec.direction = (uint8_t)dir;
+	}
+	struct pcap_pkthdr h = frame(pkt, 1, 6, 1, 1);
+	pretag_eval(m, &rec, &h, pkt, r, PT_MAX_RESULTS);
+	pretag_free(m);
+	return r[0].tag;
+}
+
+/* direction: the record's value; nfacctd/sfacctd records without one match no rule, negated or not. */
+static void test_direction_values(void)
+{
+	const char *map = "set_tag=1 direction=2\nset_tag=3 direction=-0\nset_tag=4 direction=0\n";
+	is_int((int)dir_tag(map, PT_PMACCTD, 2), 1, "pmacctd: out is 2");
+	is_int((int)dir_tag(map, PT_NFACCTD, 2), 1, "nfacctd: IE 61 = 2 matches direction=2");
+	is_int((int)dir_tag(map, PT_NFACCTD, 255), 3, "nfacctd: 255 matches the negated 0");
+	is_int((int)dir_tag(map, PT_NFACCTD, 0), 4, "nfacctd: 0");
+	is_int((int)dir_tag(map, PT_NFACCTD, -1), 0, "NetFlow v5: no direction, not even negated");
+	is_int((int)dir_tag(map, PT_SFACCTD, -1), 0, "sFlow of neither port: no rule");
+	is_int((int)dir_tag(map, PT_PMACCTD, -1), 4, "pmacctd without a direction: 0");
+	struct pt_map *m = load("set_tag=1 direction=256\nset_tag=2 direction=255\n", PT_NFACCTD, 0);
+	ok(pretag_count(m) == 1 && logged(1, "invalid value '256' for key 'direction'"),
+	    "direction above 255 is refused, naming the line");
+	pretag_free(m);
+}
+
 static void test_every_key(void)
 {
 	struct pt_map *m = load(
@@ -207,6 +242,7 @@ static void test_matching(void)
 	m = load("set_tag=1 direction=1\nset_tag=2 direction=0\n", PT_PMACCTD, 0);
 	ok(eval1(m, 1, 6, 1, 1).tag == 2, "direction is 0 without pcap_interfaces_map, as 1.7.7");
 	pretag_free(m);
+	test_direction_values();
 	m = load("set_label=a filter='tcp' jeq=n\nset_label=b label=n\n", PT_PMACCTD, 0);
 	ok(strcmp(eval1(m, 1, 6, 1, 1).label, "a,b") == 0, "labels are appended with ','");
 	pretag_free(m);
