@@ -18,8 +18,10 @@ every record or sample counts 1 packet).  nfdump's nfcapd is counted with
 `nfdump -R dir -q -o fmt:%pkt`.
 
 Printed per trial: the sender's achieved rate, records sent and received, loss, the
-daemon's CPU seconds (user+sys of its process and reaped children) and CPU seconds per
-million records received.  At the end, per daemon, the highest rate with no loss.
+daemon's CPU seconds (user+sys of its process and reaped children), CPU seconds per
+million records received, and its voluntary context switches (each a sleep and a wake-up
+of one of its threads or reaped children; getrusage ru_nvcsw) per datagram sent.  At
+the end, per daemon, the highest rate with no loss.
 
 Ours runs with its default plugin buffers and `collector_workers` from --workers; the
 reference pmacct 1.7.7 gets plugin_buffer_size 1024000 / plugin_pipe_size 102400000
@@ -140,7 +142,8 @@ def csv_packets(path):
 
 
 def trial(args, daemon, proto, pcap, rate, workdir):
-    """One daemon at one rate: (sender line dict, records received, cpu seconds)."""
+    """One daemon at one rate: (sender line dict, records received, cpu seconds, voluntary
+    context switches)."""
     name, binary, kind, workers = daemon
     w = Path(tempfile.mkdtemp(dir=workdir))
     port = free_port()
@@ -172,6 +175,7 @@ def trial(args, daemon, proto, pcap, rate, workdir):
         _, status, ru = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
     cpu = ru.ru_utime + ru.ru_stime
+    wakeups = ru.ru_nvcsw	# voluntary context switches: its threads' (and reaped children's) sleeps
     sent = dict(kv.split("=") for kv in snd.split())
     if kind == "nfcapd":
         q = subprocess.run([args.nfdump, "-R", str(w / "flows"), "-q", "-o", "fmt:%pkt"],
@@ -180,7 +184,7 @@ def trial(args, daemon, proto, pcap, rate, workdir):
     else:
         got = csv_packets(out)
     shutil.rmtree(w, ignore_errors=True)
-    return sent, got, cpu
+    return sent, got, cpu, wakeups
 
 
 def main():
@@ -215,17 +219,19 @@ def main():
             print(f"\n{d}: {per} records per datagram, {EXPORTERS} exporters, trials of "
                   f"{args.trial:g} s, socket buffer {args.pipe_size} bytes requested")
             print(f"{'daemon':<26} {'target/s':>9} {'sent/s':>9} {'rec sent':>10} "
-                  f"{'rec got':>10} {'loss %':>7} {'cpu s':>6} {'cpu/1M':>7}")
+                  f"{'rec got':>10} {'loss %':>7} {'cpu s':>6} {'cpu/1M':>7} {'wake/dg':>7}")
             best = {}
             for rate in rates:
                 for dm in daemons:
-                    sent, got, cpu = trial(args, dm, proto, pcap, rate, workdir)
+                    sent, got, cpu, wakeups = trial(args, dm, proto, pcap, rate, workdir)
                     rec_sent = int(sent["sent"]) * per
                     loss = rec_sent - got
                     pct = 100.0 * loss / rec_sent if rec_sent else 0.0
                     print(f"{dm[0]:<26} {rate:>9} {sent['rate']:>9} {rec_sent:>10} {got:>10} "
                           f"{pct:>7.3f} {cpu:>6.2f} "
-                          f"{(cpu * 1e6 / got if got else 0):>7.3f}", flush=True)
+                          f"{(cpu * 1e6 / got if got else 0):>7.3f} "
+                          f"{(wakeups / int(sent['sent']) if int(sent['sent']) else 0):>7.3f}",
+                          flush=True)
                     if loss == 0:
                         best[dm[0]] = max(best.get(dm[0], 0), float(sent["rate"]))
             for dm in daemons:

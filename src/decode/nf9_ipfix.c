@@ -23,6 +23,14 @@ struct nf9_msg {
 	uint32_t domain;		/* v9 source id / IPFIX observation domain */
 	uint32_t data_records;		/* for the IPFIX sequence number */
 	size_t emitted;
+	/*
+	 * nf9_ifname()'s last lookup: valid through one data set of a
+	 * non-options template (no record of it adds names, so the entry
+	 * cannot move); ifc_cache says whether the set allows it.
+	 */
+	bool ifc_cache, ifc_ok;
+	uint32_t ifc_id;
+	const struct nf_name *ifc_name;
 	struct flow_rec base;		/* per-message fields of every record */
 	nf_emit_fn emit;
 	void *arg;
@@ -223,6 +231,27 @@ static void nf9_name_copy(char *dst, const char *src)
 }
 
 /*
+ * A learnt name into a record's key: struct nf_name's are zeroed when made
+ * and written by nf9_name_copy() only, so the whole slot is the terminated,
+ * zero-padded string nf9_name_copy() would give.
+ */
+static inline void nf9_name_put(char *dst, const struct nf_name *n)
+{
+	memcpy(dst, n->name, FR_NAME_MAX);
+}
+
+/* The interface name of ifIndex id, through the set's one-entry cache (m->ifc_*). */
+static const struct nf_name *nf9_ifname(struct nf9_msg *m, uint32_t id)
+{
+	if (m->ifc_ok && m->ifc_id == id)
+		return m->ifc_name;
+	m->ifc_name = nf_names_get(&m->e->ifnames, id, false);
+	m->ifc_id = id;
+	m->ifc_ok = m->ifc_cache;
+	return m->ifc_name;
+}
+
+/*
  * Names the exporter's options gave: interfaces (IE 82) by in_iface /
  * out_iface, VRFs (IE 236) by the record's VRF ids (IE 234 / 235).
  * vrf_name is the ingress VRF's, unless that is VRF 0 or "default" and the
@@ -234,10 +263,10 @@ static void nf9_names(struct nf9_msg *m, const struct nf_scr *s, struct flow_key
 	const struct nf_name *n, *in = NULL, *out = NULL;
 
 	if (e->ifnames.n) {
-		if ((n = nf_names_get(&e->ifnames, k->in_iface, false)))
-			nf9_name_copy(k->in_iface_name, n->name);
-		if ((n = nf_names_get(&e->ifnames, k->out_iface, false)))
-			nf9_name_copy(k->out_iface_name, n->name);
+		if ((n = nf9_ifname(m, k->in_iface)))
+			nf9_name_put(k->in_iface_name, n);
+		if ((n = nf9_ifname(m, k->out_iface)))
+			nf9_name_put(k->out_iface_name, n);
 	}
 	if (!e->vrfs.n || !(s->seen & (NF_SEEN_IN_VRF | NF_SEEN_OUT_VRF)))
 		return;
@@ -246,14 +275,14 @@ static void nf9_names(struct nf9_msg *m, const struct nf_scr *s, struct flow_key
 	if (s->seen & NF_SEEN_OUT_VRF)
 		out = nf_names_get(&e->vrfs, (uint32_t)s->out_vrfid, false);
 	if (in)
-		nf9_name_copy(k->ingress_vrf_name, in->name);
+		nf9_name_put(k->ingress_vrf_name, in);
 	if (out)
-		nf9_name_copy(k->egress_vrf_name, out->name);
+		nf9_name_put(k->egress_vrf_name, out);
 	bool in_default = !in || s->in_vrfid == 0 || !in->name[0] || strcmp(in->name, "default") == 0;
 	if (in_default && out && out->name[0] && strcmp(out->name, "default") != 0)
-		nf9_name_copy(k->vrf_name, out->name);
+		nf9_name_put(k->vrf_name, out);
 	else if (in)
-		nf9_name_copy(k->vrf_name, in->name);
+		nf9_name_put(k->vrf_name, in);
 }
 
 /*
@@ -511,12 +540,62 @@ static bool nf9_bad_padding(const struct nf_tpl *t, const struct rd *set)
 	return false;
 }
 
+/* Bytes [lo, hi) of struct flow_key. */
+struct nf9_span {
+	size_t lo, hi;
+};
+
+static inline void nf9_span_add(struct nf9_span *d, size_t off, size_t len)
+{
+	if (d->hi <= d->lo) {
+		d->lo = off;
+		d->hi = off + len;
+		return;
+	}
+	if (off < d->lo)
+		d->lo = off;
+	if (off + len > d->hi)
+		d->hi = off + len;
+}
+
+/*
+ * The part of the key's cold tail [NF_KEY_COLD, FR_KEY_BGP) that a record
+ * just emitted (scratch s of template t) may have written, to clear before
+ * the next: all of it when its template stores there, when it carried MPLS
+ * labels, VLANs, an application id, VRF ids or a layer-2 segment id (what
+ * they derive depends on the values), when the exporter named VRFs or emit()
+ * writes the tail;
+ * else only the interface names (the exporter named interfaces) and the
+ * sampling direction (IE 61), or nothing.
+ */
+static struct nf9_span nf9_dirty(const struct nf9_msg *m, const struct nf_tpl *t,
+    const struct nf_scr *s)
+{
+	struct nf9_span d = { 0, 0 };
+
+	if (t->prog.cold || (s->seen & (NF_SEEN_MPLS | NF_SEEN_VLANS | NF_SEEN_APP_ID |
+	    NF_SEEN_IN_VRF | NF_SEEN_OUT_VRF | NF_SEEN_L2SEG)) || m->e->vrfs.n ||
+	    m->st->opts.emit_writes_tail) {
+		d.lo = NF_KEY_COLD;
+		d.hi = FR_KEY_BGP;
+		return d;
+	}
+	if (s->seen & NF_SEEN_DIRECTION)
+		nf9_span_add(&d, offsetof(struct flow_key, sampling_direction), 1);
+	if (m->e->ifnames.n) {
+		nf9_span_add(&d, offsetof(struct flow_key, in_iface_name), FR_NAME_MAX);
+		nf9_span_add(&d, offsetof(struct flow_key, out_iface_name), FR_NAME_MAX);
+	}
+	return d;
+}
+
 /* Data set (RFC 3954 5.3, RFC 7011 3.4.3): records until what is left is padding. */
 static void nf9_data(struct nf9_msg *m, uint16_t id, struct rd *set)
 {
 	const struct nf_tpl *t = nf_tpl_find(m->st, m->src, m->domain, m->version, id);
 	struct nf_scr s;
-	bool cold = true;	/* the key's rarely used tail may hold a previous record's values */
+	/* where in the key's rarely used tail a previous record may have left values */
+	struct nf9_span dirty = { NF_KEY_COLD, FR_KEY_BGP };
 
 	if (!t) {
 		struct nf_held h = {
@@ -542,16 +621,18 @@ static void nf9_data(struct nf9_msg *m, uint16_t id, struct rd *set)
 		return;
 	}
 	memset((uint8_t *)&s + sizeof(s.rec), 0, sizeof(s) - sizeof(s.rec));
+	m->ifc_cache = !t->options;
+	m->ifc_ok = false;
 	while (set->left && set->left >= t->prog.rec_len) {
 		/*
 		 * Start from the message's fields.  The key's cold tail (NAT, names,
-		 * custom primitives; zero in `base`) is cleared only when the previous
-		 * record wrote into it: most templates never do, and it is most of
-		 * the record's bytes.
+		 * custom primitives; zero in `base`) is cleared only where the
+		 * previous record may have written into it: most templates never
+		 * do, and it is most of the record's bytes.
 		 */
 		memcpy(&s.rec.k, &m->base.k, NF_KEY_COLD);
-		if (cold)
-			memset((uint8_t *)&s.rec.k + NF_KEY_COLD, 0, FR_KEY_BGP - NF_KEY_COLD);
+		if (dirty.hi > dirty.lo)
+			memset((uint8_t *)&s.rec.k + dirty.lo, 0, dirty.hi - dirty.lo);
 		memcpy((uint8_t *)&s.rec + sizeof(s.rec.k), (const uint8_t *)&m->base + sizeof(s.rec.k),
 		    sizeof(s.rec) - sizeof(s.rec.k));
 		if (nf_prog_run(&t->prog, set, &s) < 0) {
@@ -568,11 +649,7 @@ static void nf9_data(struct nf9_msg *m, uint16_t id, struct rd *set)
 		} else {
 			nf9_data_done(m, &s);
 		}
-		cold = t->prog.cold ||
-		    (s.seen & (NF_SEEN_MPLS | NF_SEEN_VLANS | NF_SEEN_APP_ID | NF_SEEN_DIRECTION |
-		    NF_SEEN_L2SEG)) ||
-		    m->e->ifnames.n || m->e->vrfs.n ||
-		    m->st->opts.emit_writes_tail;
+		dirty = nf9_dirty(m, t, &s);
 	}
 }
 
@@ -638,6 +715,9 @@ size_t nf9_decode(struct nf_state *st, const uint8_t *data, size_t len, const st
 {
 	struct rd r = rd_make(data, len);
 	struct nf9_msg m;
+
+	for (size_t off = 64; off < len; off += 64)	/* the message's lines on their way */
+		__builtin_prefetch(data + off);
 	/* not `= { ... }`: that would zero the base record's BGP block, most of its bytes
 	 * (nf9_base() clears the rest; see fr_rec_clear()) */
 	memset(&m, 0, offsetof(struct nf9_msg, base));

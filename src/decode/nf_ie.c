@@ -342,6 +342,8 @@ int nf_prog_compile(struct nf_prog *prog, const struct nf_field *fields, uint16_
 		    prog->steps[i].dst < NF_SCR_COLD_END)
 			prog->cold = true;
 		nf_step_specialise(&prog->steps[i]);
+		if (prog->steps[i].op != NF_OP_SKIP)
+			prog->seen |= prog->steps[i].seen;
 	}
 	return 0;
 fail:
@@ -395,10 +397,15 @@ static __attribute__((noinline)) void nf_srv6_store(const uint8_t *p, size_t n, 
 	memcpy(dst, &l, sizeof(l));
 }
 
-static inline void nf_step_apply(const struct nf_step *s, const uint8_t *p, size_t n,
-    struct nf_scr *scr)
+/*
+ * Store one field's bytes as step s says into dst (scr + s->dst); returns
+ * the NF_SEEN_* bits it sets (0 for a skip).  The caller ORs them into
+ * scr->seen once per record: a store through dst could alias anything, so
+ * an OR per step would reload and rewrite seen each time.
+ */
+static inline uint64_t nf_step_store(const struct nf_step *s, const uint8_t *p, size_t n,
+    uint8_t *dst)
 {
-	uint8_t *dst = (uint8_t *)scr + s->dst;
 
 	switch (s->op) {
 	case NF_OP_U1_1:
@@ -490,9 +497,9 @@ static inline void nf_step_apply(const struct nf_step *s, const uint8_t *p, size
 		nf_srv6_store(p, n, dst);
 		break;
 	default:
-		return;
+		return 0;
 	}
-	scr->seen |= s->seen;
+	return s->seen;
 }
 
 /* Variable-length field: its length prefix, RFC 7011 7 (255 = a 2-byte length follows). */
@@ -506,27 +513,34 @@ static size_t nf_varlen(struct rd *r)
 
 int nf_prog_run(const struct nf_prog *prog, struct rd *r, struct nf_scr *scr)
 {
+	/* steps and their count in locals: the stores below may alias *prog as far as C knows */
+	const struct nf_step *s = prog->steps, *end = s + prog->nsteps;
+	uint8_t *out = (uint8_t *)scr;
+	uint64_t seen = 0;
+
 	if (!prog->varlen) {
 		const uint8_t *base = rd_take(r, prog->rec_len);
 		if (!base)
 			return -1;
-		for (uint16_t i = 0; i < prog->nsteps; i++) {
-			const struct nf_step *s = &prog->steps[i];
-			nf_step_apply(s, base + s->off, s->len, scr);
-		}
+		/* every step stores (no skips here): the bits they set are prog->seen */
+		for (; s < end; s++)
+			(void)nf_step_store(s, base + s->off, s->len, out + s->dst);
+		scr->seen |= prog->seen;
 		return 0;
 	}
 	const uint8_t *p = NULL;
 	size_t n = 0;
-	for (uint16_t i = 0; i < prog->nsteps; i++) {
-		const struct nf_step *s = &prog->steps[i];
+	for (; s < end; s++) {
 		if (!s->again) {
 			n = s->len == NF_VARLEN ? nf_varlen(r) : s->len;
-			if (!(p = rd_take(r, n)))
+			if (!(p = rd_take(r, n))) {
+				scr->seen |= seen;
 				return -1;
+			}
 		}
 		if (s->op != NF_OP_SKIP)
-			nf_step_apply(s, p, n, scr);
+			seen |= nf_step_store(s, p, n, out + s->dst);
 	}
+	scr->seen |= seen;
 	return 0;
 }

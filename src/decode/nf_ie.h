@@ -158,6 +158,7 @@ struct nf_prog {
 	bool varlen;		/* some field has variable length */
 	bool cold;		/* some step stores past the key's hot fields (NAT, RD, custom ...) */
 	uint32_t rec_len;	/* fixed-length record size; minimum size when varlen */
+	uint64_t seen;		/* fixed-length templates: the NF_SEEN_* bits every record sets */
 };
 
 /*
