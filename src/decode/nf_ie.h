@@ -81,8 +81,13 @@ enum {
 #define NF_SEEN_PD_AVG		(1ull << 42)
 #define NF_SEEN_PD_SUM		(1ull << 43)
 #define NF_SEEN_APP_ID		(1ull << 44)
-#define NF_SEEN_L2SEG		(1ull << 45)
 #define NF_SEEN_APP_NAME	(1ull << 45)
+#define NF_SEEN_L2SEG		(1ull << 46)
+/* Each bit above 30 once: two names on one bit would run each other's derivations. */
+_Static_assert(__builtin_popcountll(NF_SEEN_RD | NF_SEEN_IN_VRF | NF_SEEN_OUT_VRF |
+    NF_SEEN_SCOPE_IF | NF_SEEN_EXP_ADDR | NF_SEEN_IFNAME | NF_SEEN_VRFNAME | NF_SEEN_IN_IF |
+    NF_SEEN_OUT_IF | NF_SEEN_SCOPE_SYS | NF_SEEN_POST_DOT1Q | NF_SEEN_PD_AVG | NF_SEEN_PD_SUM |
+    NF_SEEN_APP_ID | NF_SEEN_APP_NAME | NF_SEEN_L2SEG) == 16, "NF_SEEN_* bits above 30 overlap");
 
 /* How a step stores its bytes. */
 enum nf_op {
