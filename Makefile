@@ -66,8 +66,10 @@ deb: deps
 	./scripts/ensure-packages dpkg-dev debhelper fakeroot
 	dpkg-buildpackage -us -uc -b
 
+# Two pytest processes at once (E2E_SHARDS), each module whole in one: most of an e2e test
+# is waiting on a daemon, so two shards take about half the time (tests/e2e/run_shards.py).
 e2e: build
-	$(PYTHON) -m pytest -q tests/e2e
+	$(PYTHON) tests/e2e/run_shards.py
 
 # The end-to-end tests of the parsers facing the network and capture files again, with the
 # daemons built under AddressSanitizer + UndefinedBehaviorSanitizer (leaks fail a daemon's exit
@@ -85,7 +87,7 @@ e2e-asan: asan build
 	SFACCTD=$(abspath $(ASAN_BUILD))/sfacctd PMACCT=$(abspath $(ASAN_BUILD))/pmacct \
 	PMBGPD=$(abspath $(ASAN_BUILD))/pmbgpd \
 	PCAPGEN=$(abspath $(BUILD))/pcapgen REF_PMACCTD=/nonexistent REF_NFACCTD=/nonexistent \
-	REF_SFACCTD=/nonexistent $(PYTHON) -m pytest -q $(E2E_ASAN_TESTS)
+	REF_SFACCTD=/nonexistent $(PYTHON) tests/e2e/run_shards.py $(E2E_ASAN_TESTS)
 
 test: test-deps build unit asan tsan e2e e2e-asan
 
