@@ -53,6 +53,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tool_util.h"
+
 #define MAX_FRAME 2000		/* fits a TPACKET_V2 ring frame of 2048 bytes */
 #define RING_FRAME 2048
 #define RING_FRAMES 4096	/* 8 MiB per socket */
@@ -101,21 +103,9 @@ struct worker {
 	const char *what;
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void *xrealloc(void *p, size_t n)
 {
-	void *q = realloc(p, n);
-	if (!q) {
-		fprintf(stderr, "pktblast: out of memory\n");
-		exit(1);
-	}
-	return q;
+	return tool_realloc("pktblast", p, n);
 }
 
 /*

@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tool_util.h"
+
 #define MAX_SOURCES 250
 
 struct dgram {
@@ -50,21 +52,9 @@ struct capture {
 	size_t nsenders;
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void *xrealloc(void *p, size_t n)
 {
-	void *q = realloc(p, n);
-	if (!q) {
-		fprintf(stderr, "udpreplay: out of memory\n");
-		exit(1);
-	}
-	return q;
+	return tool_realloc("udpreplay", p, n);
 }
 
 static int sender_index(struct capture *c, int af, const uint8_t *a)
