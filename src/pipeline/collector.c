@@ -281,14 +281,6 @@ static int receive_batch(struct collector *c, size_t *bytes)
 	return n;
 }
 
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /*
  * Receive pacing.  A steady stream read as it comes gives a wake-up, a
  * poll() and a recvmmsg() for every few datagrams (at 40,000 sFlow
@@ -324,7 +316,7 @@ static void pacer_init(struct pacer *p, int fd)
 /* How long to sleep after a batch of n datagrams of `bytes` payload; 0: do not. */
 static int64_t pacer_next(struct pacer *p, int n, size_t bytes)
 {
-	int64_t now = mono_us(), gap = now - p->last_us, us = 0;
+	int64_t now = (int64_t)clock_mono_us(), gap = now - p->last_us, us = 0;
 	bool stream = p->last_n > 0;
 
 	p->last_us = now;
@@ -337,6 +329,14 @@ static int64_t pacer_next(struct pacer *p, int n, size_t bytes)
 		return 0;
 	us = gap / n * (int64_t)(want - (size_t)n);
 	return us > PACE_MAX_US ? PACE_MAX_US : us;
+}
+
+/* Hand the plugins their partial batches, then the once-a-second work. */
+static void flush_pending(struct collector *c)
+{
+	pipeline_flush(c->pl);
+	c->pending = false;
+	tick(c, time(NULL));
 }
 
 static int socket_loop(struct collector *c, collector_stop_fn should_stop, void *arg)
@@ -363,11 +363,8 @@ static int socket_loop(struct collector *c, collector_stop_fn should_stop, void 
 		if (us > 0) {
 			struct timespec ts = { 0, (long)us * 1000 };
 			/* partial plugin batches still go at most FLUSH_MS after their first record */
-			if (c->pending && clock_mono_coarse_ms() - c->pending_since >= FLUSH_MS) {
-				pipeline_flush(c->pl);
-				c->pending = false;
-				tick(c, time(NULL));
-			}
+			if (c->pending && clock_mono_coarse_ms() - c->pending_since >= FLUSH_MS)
+				flush_pending(c);
 			(void)nanosleep(&ts, NULL);	/* EINTR: a signal, read on */
 			continue;
 		}
@@ -380,9 +377,7 @@ static int socket_loop(struct collector *c, collector_stop_fn should_stop, void 
 		if (c->pending && clock_mono_coarse_ms() - c->pending_since < FLUSH_MS &&
 		    poll(&pfd, 1, FLUSH_MS) > 0)
 			continue;
-		pipeline_flush(c->pl);
-		c->pending = false;
-		tick(c, time(NULL));
+		flush_pending(c);
 		/* sleep until data or a signal */
 		(void)poll(&pfd, 1, IDLE_MS);
 	}
