@@ -114,7 +114,6 @@ struct pt_cond {
 	struct fr_ip ip;	/* PK_ADDR / PK_NET */
 	uint8_t plen;		/* PK_NET prefix length */
 	uint8_t mac[6];
-	bool needs_field;	/* fails, negated or not, on a record without the field (FR_F_DIR) */
 };
 
 struct pt_rule {
@@ -310,8 +309,6 @@ static int set_cond(struct pt_rule *r, struct pt_line *l, const struct pt_key *k
 		return 0;
 	if (c.field == PF_NONE)
 		return 0;
-	/* nfacctd 1.7.7: no direction in NetFlow v5, none in a sample of neither port (sFlow) */
-	c.needs_field = c.field == PF_DIRECTION && l->o->daemon != PT_PMACCTD;
 	if (r->nc == PT_MAX_CONDS) {
 		snprintf(l->why, sizeof(l->why), "too many keys");
 		return -1;
@@ -497,8 +494,7 @@ static bool cond_holds(const struct pt_cond *c, const struct flow_rec *rec)
 	switch (c->field) {
 	case PF_IN: return c->n == k->in_iface;
 	case PF_OUT: return c->n == k->out_iface;
-	/* pmacctd: 0 without pcap_direction / pcap_interfaces_map, as 1.7.7 */
-	case PF_DIRECTION: return c->n == ((rec->flags & FR_F_DIR) ? rec->direction : 0);
+	case PF_DIRECTION: return c->n == rec->direction;
 	case PF_SRC_AS: return c->n == k->src_as;
 	case PF_DST_AS: return c->n == k->dst_as;
 	case PF_PEER_SRC_AS: return c->n == k->peer_src_as;
@@ -520,8 +516,8 @@ static bool rule_matches(const struct pt_rule *r, const struct flow_rec *rec,
     const struct pcap_pkthdr *h, const uint8_t *pkt)
 {
 	for (int i = 0; i < r->nc; i++)
-		if ((r->c[i].needs_field && !(rec->flags & FR_F_DIR)) ||
-		    cond_holds(&r->c[i], rec) == r->c[i].neg)
+		if ((r->c[i].field == PF_DIRECTION && !(rec->flags & FR_F_DIR)) ||
+		    cond_holds(&r->c[i], rec) == r->c[i].neg)	/* no direction: no match (1.7.7) */
 			return false;
 	if (r->has_filter)
 		return h && pkt && pcap_offline_filter(&r->filter, h, pkt);

@@ -309,10 +309,10 @@ struct flow_rec {
 	uint16_t l3_off;	/* offset of the IP header in the frame */
 	/*
 	 * What pre_tag_map's `direction` compares (pmacct 1.7.7), with FR_F_DIR:
-	 * pmacctd 1 in, 2 out (pcap_direction, pcap_interfaces_map), 0 without
-	 * (also when FR_F_DIR is clear); NetFlow v9/IPFIX IE 61 flowDirection,
-	 * 0 when absent; sFlow 0 when the data source is the input port, 1 the
-	 * output port. Without FR_F_DIR nfacctd's and sfacctd's records have none.
+	 * pmacctd/uacctd 1 in, 2 out (pcap_direction, pcap_interfaces_map), 0
+	 * without; NetFlow v9/IPFIX IE 61 flowDirection, 0 when absent; sFlow 0
+	 * when the data source is the input port, 1 the output port. Without
+	 * FR_F_DIR (NetFlow v5, sFlow of neither port) a record has none.
 	 */
 	uint8_t direction;
 };

@@ -86,7 +86,7 @@ static void on_packet(void *arg, const struct nflog_pkt *p)
 {
 	struct nflog_src *s = arg;
 	struct pcap_pkthdr h;
-	struct flow_rec rec;
+	uint32_t in, out;
 	size_t wirelen;
 
 	h.caplen = (bpf_u_int32)nflog_frame(p, s->snaplen, s->frame, &wirelen);
@@ -101,14 +101,8 @@ static void on_packet(void *arg, const struct nflog_pkt *p)
 		h.ts.tv_sec = now.tv_sec;
 		h.ts.tv_usec = now.tv_nsec / 1000;
 	}
-	if (pkt_decode(DLT_EN10MB, s->frame, h.caplen, h.len, &rec, &s->pl->dstats) != PKT_DROP_NONE)
-		return;
-	rec.ts.sec = h.ts.tv_sec;
-	rec.ts.usec = h.ts.tv_usec;
-	rec.k.ts_arrival = rec.ts;
-	rec.k.sampling_rate = 1;
-	nflog_src_ifindexes(p, &rec.k.in_iface, &rec.k.out_iface);
-	pipeline_record(s->pl, &rec, &h, s->frame);
+	nflog_src_ifindexes(p, &in, &out);
+	pipeline_packet_at(s->pl, DLT_EN10MB, &h, s->frame, in, out, 0);
 }
 
 void nflog_src_log_stats(struct nflog_src *s, struct pipeline *pl)

@@ -366,28 +366,6 @@ struct loop_ctx {
 	struct pipeline *pl;
 };
 
-/*
- * pipeline_packet() for a packet of an interface whose ifindex or direction
- * the record carries (pre_tag_map's direction: enum pcap_dir's 0, 1 in, 2 out).
- */
-static void packet_iface(struct pipeline *pl, int dlt, const struct pcap_pkthdr *h, const u_char *pkt,
-    uint32_t in, uint32_t out, enum pcap_dir dir)
-{
-	struct flow_rec rec;
-
-	if (pkt_decode(dlt, pkt, h->caplen, h->len, &rec, &pl->dstats) != PKT_DROP_NONE)
-		return;
-	rec.ts.sec = h->ts.tv_sec;
-	rec.ts.usec = h->ts.tv_usec;
-	rec.k.ts_arrival = rec.ts;
-	rec.k.sampling_rate = 1;
-	rec.k.in_iface = in;
-	rec.k.out_iface = out;
-	rec.flags |= FR_F_DIR;
-	rec.direction = (uint8_t)dir;
-	pipeline_record(pl, &rec, h, pkt);
-}
-
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *pkt)
 {
 	struct loop_ctx *c = (struct loop_ctx *)user;
@@ -398,10 +376,8 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *p
 		c->s->filtered++;
 		return;
 	}
-	if (c->s->in_iface | c->s->out_iface | c->s->dir)
-		packet_iface(c->pl, c->s->dlt, h, pkt, c->s->in_iface, c->s->out_iface, c->s->dir);
-	else
-		pipeline_packet(c->pl, c->s->dlt, h, pkt);
+	pipeline_packet_at(c->pl, c->s->dlt, h, pkt, c->s->in_iface, c->s->out_iface,
+	    (uint8_t)c->s->dir);
 }
 
 /* A packet of one of pcap_interfaces_map's interfaces. */
@@ -411,7 +387,7 @@ static void on_packet_dev(u_char *user, const struct pcap_pkthdr *h, const u_cha
 
 	d->received++;
 	d->src->received++;
-	packet_iface(d->src->pl, d->src->dlt, h, pkt, d->in_iface, d->out_iface, d->dir);
+	pipeline_packet_at(d->src->pl, d->src->dlt, h, pkt, d->in_iface, d->out_iface, (uint8_t)d->dir);
 }
 
 void pcap_src_log_stats(struct pcap_src *s, struct pipeline *pl)

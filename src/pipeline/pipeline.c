@@ -288,6 +288,12 @@ void pipeline_fini(struct pipeline *pl)
 
 void pipeline_packet(struct pipeline *pl, int dlt, const struct pcap_pkthdr *h, const uint8_t *pkt)
 {
+	pipeline_packet_at(pl, dlt, h, pkt, 0, 0, 0);
+}
+
+void pipeline_packet_at(struct pipeline *pl, int dlt, const struct pcap_pkthdr *h, const uint8_t *pkt,
+    uint32_t in_iface, uint32_t out_iface, uint8_t direction)
+{
 	struct flow_rec rec;
 
 	if (pkt_decode_full(dlt, pkt, h->caplen, h->len, pl->tunp, &rec, &pl->dstats) != PKT_DROP_NONE)
@@ -296,6 +302,10 @@ void pipeline_packet(struct pipeline *pl, int dlt, const struct pcap_pkthdr *h, 
 	rec.ts.usec = h->ts.tv_usec;
 	rec.k.ts_arrival = rec.ts;
 	rec.k.sampling_rate = 1;
+	rec.k.in_iface = in_iface;
+	rec.k.out_iface = out_iface;
+	rec.flags |= FR_F_DIR;
+	rec.direction = direction;
 	pipeline_record(pl, &rec, h, pkt);
 }
 

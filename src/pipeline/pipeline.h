@@ -110,6 +110,14 @@ void pipeline_fini(struct pipeline *pl);
 void pipeline_packet(struct pipeline *pl, int dlt, const struct pcap_pkthdr *h, const uint8_t *pkt);
 
 /*
+ * pipeline_packet() for a frame whose interface the capture knows: the
+ * record carries in_iface, out_iface and pre_tag_map's direction (0 none,
+ * 1 in, 2 out).
+ */
+void pipeline_packet_at(struct pipeline *pl, int dlt, const struct pcap_pkthdr *h, const uint8_t *pkt,
+    uint32_t in_iface, uint32_t out_iface, uint8_t direction);
+
+/*
  * One decoded record (ts, key and counters set) through pre_tag_map,
  * fragments and flows (packet sources), and every plugin's filters.  h and
  * pkt are the captured frame, or NULL for NetFlow/sFlow records (filters
