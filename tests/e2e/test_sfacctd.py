@@ -228,7 +228,10 @@ def run_file(binary, tmp, agg, pcap, extra=""):
     tmp.mkdir(parents=True, exist_ok=True)
     conf = tmp / "sf.conf"
     conf.write_text(conf_text(tmp, agg, extra + f"pcap_savefile: {pcap}\n"))
-    for _ in range(1 if binary == SFACCTD else 3):
+    for attempt in range(1 if binary == SFACCTD else 3):
+        if attempt:	# the retry waits a second for the plugins before the file is read
+            conf.write_text(conf_text(tmp, agg, extra + f"pcap_savefile: {pcap}\n"
+                                      "pcap_savefile_delay: 1\n"))
         (tmp / "out.json").unlink(missing_ok=True)
         r = subprocess.run([str(binary), "-f", str(conf)], env=ENV, capture_output=True, text=True,
                            timeout=120)
