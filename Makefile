@@ -11,7 +11,7 @@ PYTHON     ?= /usr/bin/python3
 BUILD_PKGS = meson ninja-build pkg-config gcc libpcap-dev libxxhash-dev libjansson-dev libsqlite3-dev libpq-dev libmariadb-dev librdkafka-dev librabbitmq-dev libmicrohttpd-dev libnetfilter-log-dev libmaxminddb-dev libndpi-dev
 TEST_PKGS  = python3 python3-pytest python3-scapy tshark tcpdump pmacct softflowd nfdump iproute2 clang procps valgrind sqlite3 postgresql mariadb-server rabbitmq-server python3-pika chromium python3-prometheus-client man-db groff-base systemd dpkg-dev debhelper fakeroot lintian bird2 frr gobgpd exabgp nftables libmaxmind-db-writer-perl
 
-.PHONY: all deps test-deps build demo test unit asan tsan e2e e2e-asan bench bench-memory bench-bgp bench-live clean install deb
+.PHONY: all deps test-deps build demo test unit asan tsan e2e e2e-asan bench bench-memory bench-bgp bench-live bench-compare clean install deb
 
 all: build
 
@@ -93,6 +93,10 @@ test: test-deps build unit asan tsan e2e e2e-asan
 
 bench: test-deps build
 	bench/run.sh
+
+# every side-by-side comparison of bench/README.md in one run, one log (root; about 90 minutes)
+bench-compare: test-deps build
+	bench/compare.sh $(BUILD)
 
 # live capture at rising rates into a veth in a namespace, ours beside pmacctd 1.7.7 (root; bench/README.md)
 bench-live: test-deps build
