@@ -34,6 +34,7 @@ struct plugin_feed {
 	size_t batch_len, batch_cap;	/* records */
 	const struct key_layout *layout;	/* the pieces of struct flow_key copied per record */
 	size_t elem_size;		/* bytes per record */
+	size_t pf_ahead;		/* feed_append() prefetches this many elements ahead */
 	size_t pkt_off;			/* packets: offset of the struct plugin_pkt in an element */
 	int linktype;			/* of the capture (pmacctd) */
 	bool wait_when_full;		/* capture files: never drop */
