@@ -222,16 +222,28 @@ def totals(counter):
     return p, b
 
 
+# A reference (never ours) that accounted nothing is run again this many times, each after a
+# longer pause: the load that kept 1.7.7's plugin from coming up (both e2e shards starting at
+# once) can last for several quick tries in a row.
+REF_TRIES = 5
+
+
+def ref_pause(attempt):
+    """Before retry `attempt` (1, 2, ...) of a reference: 0, 2, 4, 6 s."""
+    time.sleep(2 * (attempt - 1))
+
+
 def run_file(binary, tmp, agg, pcap, extra=""):
     """binary reads pcap; (rows, the run).  A reference (not ours) that accounted nothing gets
-    two more tries: a busy machine can have 1.7.7 read the file before its plugin is up."""
+    more tries: a busy machine can have 1.7.7 read the file before its plugin is up."""
     tmp.mkdir(parents=True, exist_ok=True)
     conf = tmp / "sf.conf"
     conf.write_text(conf_text(tmp, agg, extra + f"pcap_savefile: {pcap}\n"))
-    for attempt in range(1 if binary == SFACCTD else 3):
-        if attempt:	# the retry waits a second for the plugins before the file is read
+    for attempt in range(1 if binary == SFACCTD else REF_TRIES):
+        if attempt:	# the retry waits for the plugins before the file is read
+            ref_pause(attempt)
             conf.write_text(conf_text(tmp, agg, extra + f"pcap_savefile: {pcap}\n"
-                                      "pcap_savefile_delay: 1\n"))
+                                      f"pcap_savefile_delay: {min(attempt, 3)}\n"))
         (tmp / "out.json").unlink(missing_ok=True)
         r = subprocess.run([str(binary), "-f", str(conf)], env=ENV, capture_output=True, text=True,
                            timeout=120)
@@ -262,11 +274,13 @@ def running(binary, tmp, conf, settle=0.5):
 
 def run_udp(binary, tmp, agg, payloads, extra=""):
     """Start the daemon on a free port, send the payloads, SIGINT, return rows and the log.
-    A reference that accounted nothing gets two more tries: on a busy machine 1.7.7's plugin
-    may not be up when the datagrams come, and it drops them."""
+    A reference that accounted nothing gets more tries: on a busy machine 1.7.7's plugin may
+    not be up when the datagrams come, and it drops them."""
     tmp.mkdir(parents=True, exist_ok=True)
     given = set(tmp.iterdir())      # a caller's maps stay; what a run wrote goes before a retry
-    for _ in range(1 if binary == SFACCTD else 3):
+    for attempt in range(1 if binary == SFACCTD else REF_TRIES):
+        if attempt:
+            ref_pause(attempt)
         for f in set(tmp.iterdir()) - given:
             if f.is_file():
                 f.unlink()
