@@ -72,6 +72,13 @@ def sides(tmp_path):
             s.stop()
 
 
+def _as_old_row(line):
+    """A line of master's with the new row's label where the old session's tag belongs."""
+    if line.get("label") != "blue":
+        return line
+    return {("tag" if k == "label" else k): (100 if k == "label" else v) for k, v in line.items()}
+
+
 def test_tag_and_label_as_master(sides):
     ref, ours = sides
     wait_for(lambda: len(ref.msglog()) >= 6 and len(ours.msglog()) >= 6, timeout=30,
@@ -102,6 +109,11 @@ def test_tag_and_label_as_master(sides):
              what="the session's restart in both logs")
     new_r, new_o = ref.msglog()[n_r:n_r + 12], ours.msglog()[n_o:n_o + 12]
     assert [o["event_type"] for o in new_o] == [o["event_type"] for o in new_r]
-    same(new_o[:6], new_r[:6], "deletes of the old session (its tag)")
+    # master looks the peer's row up again when the new session of the same peer comes up: if
+    # BIRD's reconnect is processed before the old session's teardown (a loaded machine: seen
+    # once in CI), master's deletes and log_close carry the new row. Ours keep the old session's
+    # row (docs/bgp.md), which is what master writes otherwise: that variant is compared as such.
+    old_r = [_as_old_row(r) for r in new_r[:6]]
+    same(new_o[:6], old_r, "deletes of the old session (its tag)")
     same(new_o[6:], new_r[6:], "the new session (label blue)")
     assert new_o[5]["tag"] == 100 and new_o[6]["label"] == "blue" and "tag" not in new_o[6]
