@@ -237,7 +237,13 @@ def test_memory_and_client_as_177(geo, tmp_path):
         pr, pipe_r = memory_daemon(REF_PMACCTD, REF_PMACCT, geo, tmp_path / "ref")
         for q in QUERIES:
             ro, oo = client(PMACCT, pipe_o, *q)
-            rr, orr = client(REF_PMACCT, pipe_r, *q)
+            # 1.7.7's reply to a -N query once came with 24 extra "0" lines on a loaded machine
+            # (CI): its query is asked again, up to three times (ours is asked once)
+            for _ in range(3):
+                rr, orr = client(REF_PMACCT, pipe_r, *q)
+                if sorted(oo.splitlines()) == sorted(orr.splitlines()):
+                    break
+                time.sleep(1)
             assert ro == rr, (q, oo, orr)
             assert sorted(oo.splitlines()) == sorted(orr.splitlines()), (q, oo, orr)
         # -s -a: 1.7.7 has primitives other modules add; the GeoIP columns must sit alike
