@@ -94,7 +94,7 @@ test: test-deps build unit asan tsan e2e e2e-asan
 bench: test-deps build
 	bench/run.sh
 
-# every side-by-side comparison of bench/README.md in one run, one log (root; about 90 minutes)
+# every side-by-side comparison of bench/README.md in one run, one log (root; about 30 minutes)
 bench-compare: test-deps build
 	bench/compare.sh $(BUILD)
 

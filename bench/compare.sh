@@ -11,8 +11,8 @@
 #
 # Steps, in order (names for ONLY / SKIP): run (pmacctd throughput and memory, with geoip and
 # class), nfacctd, sfacctd, nf_replay, collector_nf, collector_sf, live, memory, networks,
-# imt_query, nfprobe, sql, brokers, bgp.  Run it on an otherwise idle machine: a long one (about
-# an hour and a half with every step); the live step needs root (it makes a network namespace).
+# imt_query, nfprobe, sql, brokers, bgp.  Run it on an otherwise idle machine: about 30 minutes
+# with every step on the development machine; the live step needs root (it makes a network namespace).
 set -uo pipefail
 
 . "$(dirname "$0")/lib.sh"

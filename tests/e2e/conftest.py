@@ -496,13 +496,20 @@ def _ref_lost_traffic(run, conf, runs):
     return run.stderr.count("Purging cache - END") < nplugins * runs
 
 
+def ref_pause(attempt):
+    """Before retry `attempt` (1, 2, ...) of a reference run: 0, 2, 4, 6 s.  The load that
+    kept 1.7.7's plugin from coming up (both e2e shards starting at once) can last for several
+    quick tries in a row."""
+    time.sleep(2 * (attempt - 1))
+
+
 def run_reference(workdir, attempts=4, **kwargs):
     """run_pmacctd with the reference, retried (in a fresh directory) when
     the run shows the start-up or the exit race above; each retry after a
     longer pause (0, 2, 4 s), as the load behind the race can last."""
     for i in range(attempts):
         if i:
-            time.sleep(2 * (i - 1))
+            ref_pause(i)
         shutil.rmtree(workdir, ignore_errors=True)
         run = run_pmacctd(REF_PMACCTD, workdir, **kwargs)
         if run.rc != 0 and REF_EXIT_RACE.search(run.stderr):

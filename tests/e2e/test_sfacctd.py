@@ -34,7 +34,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import file_has, free_port, needs, skip_or_fail, wait_for
+from conftest import file_has, free_port, needs, ref_pause, skip_or_fail, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 SFACCTD = Path(os.environ.get("SFACCTD", REPO / "build" / "sfacctd"))
@@ -222,15 +222,9 @@ def totals(counter):
     return p, b
 
 
-# A reference (never ours) that accounted nothing is run again this many times, each after a
-# longer pause: the load that kept 1.7.7's plugin from coming up (both e2e shards starting at
-# once) can last for several quick tries in a row.
+# A reference (never ours) that accounted nothing is run again, up to this many runs in all,
+# each after a longer pause (conftest.ref_pause).
 REF_TRIES = 5
-
-
-def ref_pause(attempt):
-    """Before retry `attempt` (1, 2, ...) of a reference: 0, 2, 4, 6 s."""
-    time.sleep(2 * (attempt - 1))
 
 
 def run_file(binary, tmp, agg, pcap, extra=""):
