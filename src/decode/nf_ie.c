@@ -219,7 +219,7 @@ static void nf_prog_push(struct nf_prog *p, size_t *cap, const struct nf_step *s
 static struct nf_step nf_field_step(const struct nf_field *f, uint16_t i, uint16_t skip_first,
     uint32_t off)
 {
-	struct nf_step s = { NF_OP_SKIP, 0, f->len, (uint16_t)off, 0, 0, false, 0 };
+	struct nf_step s = { .op = NF_OP_SKIP, .len = f->len, .off = (uint16_t)off };
 	/* v9 scopes are RFC 3954 6.1's types, but applicationId (IE 95) scopes
 	 * application names in v9 too, as pmacct master reads them */
 	const struct nf_ie *ie = i < skip_first && f->type != 95 ? NULL : nf_ie_find_pen(f->pen, f->type);
@@ -298,6 +298,65 @@ static void nf_step_specialise(struct nf_step *s)
 			s->op = fast[i].op;
 }
 
+/* Bytes of struct nf_scr that step s writes. */
+static size_t nf_step_width(const struct nf_step *s)
+{
+	switch (s->op) {
+	case NF_OP_SKIP:
+		return 0;
+	case NF_OP_U1_1:
+		return 1;
+	case NF_OP_U2_2:
+		return 2;
+	case NF_OP_U2_4: case NF_OP_U4_4: case NF_OP_MPLS:
+		return 4;
+	case NF_OP_U1_8: case NF_OP_U2_8: case NF_OP_U4_8: case NF_OP_U8_8:
+		return 8;
+	case NF_OP_IP4: case NF_OP_IP6:
+		return sizeof(struct fr_ip);
+	case NF_OP_MAC:
+		return 6;
+	case NF_OP_STR: case NF_OP_RAW:
+		return s->cap;
+	case NF_OP_SRV6:
+		return sizeof(struct fr_srv6_list);
+	default:	/* NF_OP_UINT, NF_OP_BYTES */
+		return s->dsz;
+	}
+}
+
+static int nf_step_cmp_op(const void *a, const void *b)
+{
+	const struct nf_step *x = a, *y = b;
+
+	if (x->op != y->op)
+		return x->op < y->op ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;	/* stable: offsets are distinct */
+}
+
+/*
+ * A fixed-length template's stores in runs of one op (run = the steps left
+ * in it), so that nf_prog_run() dispatches once per run, not once per field.
+ * Stores may be reordered only when no two of them write the same bytes
+ * (IE 8 and IE 27 both fill src_host: the later one must win); otherwise
+ * runs are only what the template's order gives.
+ */
+static void nf_prog_group(struct nf_prog *prog)
+{
+	struct nf_step *st = prog->steps;
+	uint16_t n = prog->nsteps;
+	bool disjoint = true;
+
+	for (uint16_t i = 0; i < n && disjoint; i++)
+		for (uint16_t j = i + 1; j < n && disjoint; j++)
+			disjoint = st[i].dst + nf_step_width(&st[i]) <= st[j].dst ||
+			    st[j].dst + nf_step_width(&st[j]) <= st[i].dst;
+	if (disjoint && n > 1)
+		qsort(st, n, sizeof(*st), nf_step_cmp_op);
+	for (uint16_t i = n; i-- > 0;)
+		st[i].run = (uint16_t)(i + 1 < n && st[i + 1].op == st[i].op ? st[i + 1].run + 1 : 1);
+}
+
 int nf_prog_compile(struct nf_prog *prog, const struct nf_field *fields, uint16_t n,
     uint16_t skip_first, const struct prim_custom *custom, int ncustom)
 {
@@ -345,6 +404,8 @@ int nf_prog_compile(struct nf_prog *prog, const struct nf_field *fields, uint16_
 		if (prog->steps[i].op != NF_OP_SKIP)
 			prog->seen |= prog->steps[i].seen;
 	}
+	if (!prog->varlen)
+		nf_prog_group(prog);
 	return 0;
 fail:
 	nf_prog_free(prog);
@@ -502,6 +563,42 @@ static inline uint64_t nf_step_store(const struct nf_step *s, const uint8_t *p, 
 	return s->seen;
 }
 
+/*
+ * The run of steps starting at s (all of one op, s->run of them) over the
+ * fixed-length record at base; returns the step after it.  The common ops
+ * get a loop of their own: one dispatch per run instead of one per field.
+ */
+static inline const struct nf_step *nf_run_store(const struct nf_step *s, const uint8_t *base,
+    uint8_t *out)
+{
+	const struct nf_step *e = s + s->run;
+
+#define NF_RUN(op, ...) \
+	case op: \
+		for (; s < e; s++) { \
+			const uint8_t *p = base + s->off; \
+			uint8_t *dst = out + s->dst; \
+			__VA_ARGS__ \
+		} \
+		return e;
+	switch (s->op) {
+	NF_RUN(NF_OP_U1_1, *dst = p[0];)
+	NF_RUN(NF_OP_U1_8, uint64_t x = p[0]; memcpy(dst, &x, 8);)
+	NF_RUN(NF_OP_U2_2, uint16_t x = nf_be16(p); memcpy(dst, &x, 2);)
+	NF_RUN(NF_OP_U2_4, uint32_t x = nf_be16(p); memcpy(dst, &x, 4);)
+	NF_RUN(NF_OP_U2_8, uint64_t x = nf_be16(p); memcpy(dst, &x, 8);)
+	NF_RUN(NF_OP_U4_4, uint32_t x = nf_be32(p); memcpy(dst, &x, 4);)
+	NF_RUN(NF_OP_U4_8, uint64_t x = nf_be32(p); memcpy(dst, &x, 8);)
+	NF_RUN(NF_OP_IP4, static const uint8_t head[4] = { 4, 0, 0, 0 }, zero[12];
+	    memcpy(dst, head, 4); memcpy(dst + 4, p, 4); memcpy(dst + 8, zero, 12);)
+	default:
+		for (; s < e; s++)
+			(void)nf_step_store(s, base + s->off, s->len, out + s->dst);
+		return e;
+	}
+#undef NF_RUN
+}
+
 /* Variable-length field: its length prefix, RFC 7011 7 (255 = a 2-byte length follows). */
 static size_t nf_varlen(struct rd *r)
 {
@@ -523,8 +620,8 @@ int nf_prog_run(const struct nf_prog *prog, struct rd *r, struct nf_scr *scr)
 		if (!base)
 			return -1;
 		/* every step stores (no skips here): the bits they set are prog->seen */
-		for (; s < end; s++)
-			(void)nf_step_store(s, base + s->off, s->len, out + s->dst);
+		while (s < end)
+			s = nf_run_store(s, base, out);
 		scr->seen |= prog->seen;
 		return 0;
 	}

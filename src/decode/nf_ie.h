@@ -153,6 +153,7 @@ struct nf_step {
 	uint16_t dst;		/* offset in struct nf_scr */
 	uint16_t cap;		/* NF_OP_STR / NF_OP_RAW: destination bytes */
 	bool again;		/* variable-length templates: the previous step's field again */
+	uint16_t run;		/* fixed-length templates: steps from here on with this op */
 	uint64_t seen;
 };
 

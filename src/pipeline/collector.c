@@ -29,7 +29,7 @@
 #include "maps/allow.h"
 #include "pipeline/pipeline.h"
 #include "model/health.h"
-#include "pipeline/pcap_map.h"
+#include "pipeline/savefile.h"
 
 #define WHO "default/core"
 #define RX_BATCH 64		/* datagrams per recvmmsg() */
@@ -49,7 +49,7 @@ struct collector {
 	struct allow_list *allow;	/* NULL: every exporter allowed */
 	int fd;				/* socket, or -1 when reading a file */
 	pcap_t *pc;			/* -I, read with libpcap (pcapng, ...) */
-	struct pcap_map *pm;		/* -I, a classic pcap file read in place */
+	struct savefile *pm;		/* -I, a classic pcap file read in place */
 	struct pcap_pkthdr pm_hdr;	/* its current record */
 	int dlt;
 	uint8_t *bufs;			/* RX_BATCH buffers of RX_BUF bytes */
@@ -421,8 +421,8 @@ static int file_open(struct collector *c)
 	char err[PCAP_ERRBUF_SIZE];
 	FILE *f;
 
-	if ((c->pm = pcap_map_open(c->cfg->pcap_savefile))) {
-		c->dlt = pcap_map_linktype(c->pm);
+	if ((c->pm = savefile_open(c->cfg->pcap_savefile))) {
+		c->dlt = savefile_linktype(c->pm);
 		return 0;
 	}
 	/* libpcap reads through stdio: a large buffer saves a read() every 4 KiB */
@@ -450,7 +450,7 @@ static int file_next(struct collector *c, struct pcap_pkthdr **h, const uint8_t 
 
 	if (c->pm) {
 		*h = &c->pm_hdr;
-		rc = pcap_map_next(c->pm, &c->pm_hdr, pkt, &why);
+		rc = savefile_next(c->pm, &c->pm_hdr, pkt, &why);
 	} else {
 		rc = pcap_next_ex(c->pc, h, pkt);
 		if (rc == PCAP_ERROR)
@@ -469,7 +469,7 @@ static void file_position(const struct collector *c, uint64_t *done, uint64_t *t
 	off_t at;
 
 	if (c->pm) {
-		pcap_map_progress(c->pm, done, total);
+		savefile_progress(c->pm, done, total);
 		return;
 	}
 	at = ftello(pcap_file(c->pc));
@@ -495,7 +495,7 @@ static int file_loop(struct collector *c, collector_stop_fn should_stop, void *a
 		if (pass)
 			pipeline_flush(c->pl);	/* the plugins get the last pass before the pause */
 		if (pass && c->pm)
-			pcap_map_rewind(c->pm);
+			savefile_rewind(c->pm);
 		else if (pass && (pcap_close(c->pc), c->pc = NULL, file_open(c) < 0))
 			return -1;
 		if (c->cfg->pcap_savefile_delay)
@@ -804,7 +804,7 @@ void collector_close(struct collector *c)
 		close(c->fd);
 	if (c->pc)
 		pcap_close(c->pc);
-	pcap_map_close(c->pm);
+	savefile_close(c->pm);
 	allow_free(c->allow);
 	free(c->bufs);
 	free(c);
