@@ -449,7 +449,7 @@ void nf_rec_finish(const struct nf_state *st, struct flow_rec *rec, uint32_t rat
 	if (st->opts.time_new || !rec->k.ts_start.sec)
 		rec->ts = rec->k.ts_arrival;
 	else if (!rec->ts.sec)
-		rec->ts = rec->k.ts_start;
+		fr_ts_copy(&rec->ts, &rec->k.ts_start);	/* nf9_times() just wrote it */
 }
 
 size_t nf_decode(struct nf_state *st, const uint8_t *data, size_t len, const struct fr_ip *src,

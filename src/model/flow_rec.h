@@ -109,6 +109,21 @@ struct fr_ts {
 };
 
 /*
+ * *d = *s as two 8-byte copies, for a value just written field by field: the
+ * compiler would otherwise copy it with one 16-byte load, which the CPU
+ * cannot forward from the two pending 8-byte stores and waits for them to
+ * reach the cache (a stall seen in nfacctd's per-record profile).
+ */
+static inline void fr_ts_copy(struct fr_ts *d, const struct fr_ts *s)
+{
+	int64_t sec = s->sec, usec = s->usec;
+
+	__asm__("" : "+r"(sec), "+r"(usec));	/* no merging into one vector load */
+	d->sec = sec;
+	d->usec = usec;
+}
+
+/*
  * The aggregation key: every primitive a plugin can aggregate on.  A plugin
  * masks this down to its own `aggregate` primitives (fields it did not
  * select are zero), then hashes and compares it byte by byte, so the struct

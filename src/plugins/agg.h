@@ -59,6 +59,9 @@ struct agg_entry *agg_next(const struct agg_table *t, const struct agg_entry *pr
 
 size_t agg_count(const struct agg_table *t);
 
+/* How keys spread: the table's buckets, those holding an entry, and the longest chain (tests). */
+void agg_chains(const struct agg_table *t, size_t *buckets, size_t *used, size_t *longest);
+
 /* Remove every entry (keeps the memory for reuse). */
 void agg_clear(struct agg_table *t);
 
