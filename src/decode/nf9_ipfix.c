@@ -263,10 +263,15 @@ static void nf9_names(struct nf9_msg *m, const struct nf_scr *s, struct flow_key
 	const struct nf_name *n, *in = NULL, *out = NULL;
 
 	if (e->ifnames.n) {
+		/* both written, unknown ones as zeros: nf9_dirty() need not clear them */
 		if ((n = nf9_ifname(m, k->in_iface)))
 			nf9_name_put(k->in_iface_name, n);
+		else
+			memset(k->in_iface_name, 0, FR_NAME_MAX);
 		if ((n = nf9_ifname(m, k->out_iface)))
 			nf9_name_put(k->out_iface_name, n);
+		else
+			memset(k->out_iface_name, 0, FR_NAME_MAX);
 	}
 	if (!e->vrfs.n || !(s->seen & (NF_SEEN_IN_VRF | NF_SEEN_OUT_VRF)))
 		return;
@@ -545,28 +550,16 @@ struct nf9_span {
 	size_t lo, hi;
 };
 
-static inline void nf9_span_add(struct nf9_span *d, size_t off, size_t len)
-{
-	if (d->hi <= d->lo) {
-		d->lo = off;
-		d->hi = off + len;
-		return;
-	}
-	if (off < d->lo)
-		d->lo = off;
-	if (off + len > d->hi)
-		d->hi = off + len;
-}
-
 /*
  * The part of the key's cold tail [NF_KEY_COLD, FR_KEY_BGP) that a record
  * just emitted (scratch s of template t) may have written, to clear before
- * the next: all of it when its template stores there, when it carried MPLS
- * labels, VLANs, an application id, VRF ids or a layer-2 segment id (what
- * they derive depends on the values), when the exporter named VRFs or emit()
- * writes the tail;
- * else only the interface names (the exporter named interfaces) and the
- * sampling direction (IE 61), or nothing.
+ * the next record of the same set: all of it when its template stores there,
+ * when it carried MPLS labels, VLANs, an application id, VRF ids or a layer-2
+ * segment id (what they derive depends on the values), when the exporter
+ * named VRFs or emit() writes the tail; else nothing.  The rest of what a
+ * record writes there, every record of the set writes again (same steps,
+ * same seen bits): the sampling direction (IE 61) and the interface names
+ * (nf9_names() zeroes those it does not know).
  */
 static struct nf9_span nf9_dirty(const struct nf9_msg *m, const struct nf_tpl *t,
     const struct nf_scr *s)
@@ -578,13 +571,6 @@ static struct nf9_span nf9_dirty(const struct nf9_msg *m, const struct nf_tpl *t
 	    m->st->opts.emit_writes_tail) {
 		d.lo = NF_KEY_COLD;
 		d.hi = FR_KEY_BGP;
-		return d;
-	}
-	if (s->seen & NF_SEEN_DIRECTION)
-		nf9_span_add(&d, offsetof(struct flow_key, sampling_direction), 1);
-	if (m->e->ifnames.n) {
-		nf9_span_add(&d, offsetof(struct flow_key, in_iface_name), FR_NAME_MAX);
-		nf9_span_add(&d, offsetof(struct flow_key, out_iface_name), FR_NAME_MAX);
 	}
 	return d;
 }

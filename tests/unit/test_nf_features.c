@@ -394,8 +394,56 @@ static void test_config_keys(void)
 	unlink(conf);
 }
 
+/*
+ * Records of one data set whose interfaces the options named or not, in turn:
+ * each gets its own names (none for an unknown ifIndex), never the previous
+ * record's, and its own sampling direction (IE 61).
+ */
+static void test_names_per_record(void)
+{
+	static const struct { uint32_t in, out; uint8_t dir; const char *in_name, *out_name; } r[] = {
+		{ 3, 99, 0, "ge-0/1", "" }, { 99, 4, 1, "", "xe-9" }, { 3, 4, 0, "ge-0/1", "xe-9" },
+		{ 98, 97, 1, "", "" }, { 4, 3, 0, "xe-9", "ge-0/1" },
+	};
+	struct nf_opts o = { 0 };
+	struct nf_state *st = nf_state_new(&o);
+	struct buf b;
+	struct got g;
+
+	hdr(&b);
+	set_open(&b, 3);
+	u16(&b, 300); u16(&b, 2); u16(&b, 1);
+	field(&b, 10, 4); field(&b, 82, 0xffff);
+	set_close(&b);
+	set_open(&b, 2);
+	u16(&b, 256); u16(&b, 5);
+	field(&b, 8, 4); field(&b, 10, 4); field(&b, 14, 4); field(&b, 61, 1); field(&b, 2, 4);
+	set_close(&b);
+	set_open(&b, 300);
+	u32(&b, 3); u8(&b, 6); bytes(&b, "ge-0/1", 6);
+	u32(&b, 4); u8(&b, 4); bytes(&b, "xe-9", 4);
+	set_close(&b);
+	set_open(&b, 256);
+	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
+		ip(&b, 10, 0, 0, (uint8_t)(i + 1)); u32(&b, r[i].in); u32(&b, r[i].out); u8(&b, r[i].dir);
+		u32(&b, 1);
+	}
+	set_close(&b);
+	msg_close(&b);
+	is_int(decode(st, &b, &g), 5, "five data records");
+	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]) && i < (size_t)g.n; i++) {
+		const struct flow_key *k = &g.r[i].k;
+		ok(strcmp(k->in_iface_name, r[i].in_name) == 0 && strcmp(k->out_iface_name, r[i].out_name) == 0,
+		    "record %zu: names '%s' '%s'", i, k->in_iface_name, k->out_iface_name);
+		ok(k->sampling_direction == (r[i].dir ? FR_SAMP_DIR_EGRESS : FR_SAMP_DIR_INGRESS),
+		    "record %zu: its own sampling direction", i);
+	}
+	nf_state_free(st);
+}
+
 int main(void)
 {
+	test_names_per_record();
 	test_config_keys();
 	test_json_encodings();
 	test_nat_rd_stack();
