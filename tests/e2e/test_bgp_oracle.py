@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 
 from bgp_peers import SPEAKERS, Route, lpm, loopback_ok
-from conftest import REPO, DAEMON_ENV, csv_dicts, skip_or_fail
+from conftest import REPO, DAEMON_ENV, csv_dicts, retry_reference, skip_or_fail
 from helpers import free_port, wait_for
 
 REF_NFACCTD = Path(os.environ.get("REF_NFACCTD", "/usr/sbin/nfacctd"))
@@ -325,101 +325,110 @@ def test_bgp_primitives_follow_the_routes(tmp_path, binary, speakers_available):
         skip_or_fail(f"nfacctd 1.7.7 missing at {binary} (apt-get install pmacct)")
     if not os.access(binary, os.X_OK):
         pytest.skip(f"no nfacctd at {binary}")
-    proc, nf_port, bgp_port = start_collector(binary, tmp_path)
-    if nf_port is None:
-        stop_collector(proc) if proc.poll() is None else None
-        if binary == REF_NFACCTD:
-            pytest.fail(f"nfacctd 1.7.7 did not start its BGP daemon: {bgp_port}")
-        pytest.skip(f"{binary}: BGP daemon unsupported ({bgp_port})")
-    kinds = speakers_available
-    peers = {k: SPEAKERS[k](tmp_path, local=PEERS[k], asn=ASN, collector_port=bgp_port)
-             for k in kinds}
-    held = {}                    # kind -> routes the collector should hold now
-    truth = {}                   # (exporter, src, dst, phase) -> expected primitives
-    seq = [0]
 
-    def phase(n):
-        for k in kinds:
-            flows = flows_for(PEERS_INDEX[k], k)
-            send_flows(PEERS[k], flows, n, nf_port, seq[0])
-            seq[0] += len(flows)
-            for s, dd, rd in flows:
-                truth[(PEERS[k], s, dd, n)] = oracle_deviation(
-                    binary, expected(held.get(k, []), s, dd, rd), dd)
-        time.sleep(0.5)
+    def attempt(try_no):
+        work = tmp_path / f"try{try_no}"
+        work.mkdir()
+        proc, nf_port, bgp_port = start_collector(binary, work)
+        if nf_port is None:
+            stop_collector(proc) if proc.poll() is None else None
+            if binary == REF_NFACCTD:
+                pytest.fail(f"nfacctd 1.7.7 did not start its BGP daemon: {bgp_port}")
+            pytest.skip(f"{binary}: BGP daemon unsupported ({bgp_port})")
+        kinds = speakers_available
+        peers = {k: SPEAKERS[k](work, local=PEERS[k], asn=ASN, collector_port=bgp_port)
+                 for k in kinds}
+        held = {}                    # kind -> routes the collector should hold now
+        truth = {}                   # (exporter, src, dst, phase) -> expected primitives
+        seq = [0]
 
-    def settle():
-        for k in held:
-            peers[k].wait_advertised(len(held[k]))
-        time.sleep(1.0)          # the collector reads what the speakers sent
+        def phase(n):
+            for k in kinds:
+                flows = flows_for(PEERS_INDEX[k], k)
+                send_flows(PEERS[k], flows, n, nf_port, seq[0])
+                seq[0] += len(flows)
+                for s, dd, rd in flows:
+                    truth[(PEERS[k], s, dd, n)] = oracle_deviation(
+                        binary, expected(held.get(k, []), s, dd, rd), dd)
+            time.sleep(0.5)
 
-    try:
-        def bring_up(k):
-            peers[k].start()
-            held[k] = routes_for(k, PEERS_INDEX[k])
-            peers[k].announce(held[k])
-        with concurrent.futures.ThreadPoolExecutor(len(kinds)) as ex:
-            list(ex.map(bring_up, kinds))          # (re-raises what a start raised)
-        for k in kinds:
-            peers[k].wait_established()
-        settle()
-        phase(1)
-        # 2: the /24s withdrawn, the /16s changed
-        for k in kinds:
-            i = PEERS_INDEX[k]
-            r = routes_for(k, i)
-            peers[k].withdraw([r[1]])
-            peers[k].announce([routes_for(k, i, variant=1)[0]])
-            held[k] = [routes_for(k, i, variant=1)[0]] + r[2:]
-        settle()
-        phase(2)
-        # 3: the /24s back
-        for k in kinds:
-            i = PEERS_INDEX[k]
-            r = routes_for(k, i)
-            peers[k].announce([r[1]])
-            held[k].append(r[1])
-        settle()
-        phase(3)
-        # 4: one speaker down: its exporter's flows find nothing
-        down = kinds[0]
-        peers[down].stop()
-        wait_for(lambda: not peers[down].established(), 10)
-        held.pop(down)
-        time.sleep(1.5)
-        phase(4)
-        # 5: up again with the routes it held
-        peers[down].start()
-        peers[down].wait_established()
-        held[down] = list(peers[down].routes.values())
-        settle()
-        phase(5)
-    finally:
-        with concurrent.futures.ThreadPoolExecutor(len(peers)) as ex:
-            list(ex.map(lambda p: p.stop(), peers.values()))
-        time.sleep(2)           # see test_bgpgen_table_lookups: sessions down before SIGINT
-        stop_collector(proc)
-    rows_j, rows_c = outputs(tmp_path)
-    log = (tmp_path / "nfacctd.log").read_text()[-1500:]
-    for fmt, rows, keymap in (("json", rows_j, JSON_KEY), ("csv", rows_c, CSV_KEY)):
-        if fmt == "json":
-            got = {(r["peer_ip_src"], r["ip_src"], r["ip_dst"], int(r["port_src"])): r for r in rows}
-        else:
-            got = {(r["PEER_SRC_IP"], r["SRC_IP"], r["DST_IP"], int(r["SRC_PORT"])): r
-                   for r in rows}
-        missing = set(truth) - set(got)
-        assert not missing, f"{fmt}: flows not in the output: {sorted(missing)[:5]}\n{log}"
-        bad = []
-        for fk, exp in truth.items():
-            row = got[fk]
-            for key, want in exp.items():
-                have = norm(key, row.get(keymap[key]))
-                if have != norm(key, want):
-                    bad.append(f"{fk} {key}: got {row.get(keymap[key])!r}, want {want!r}")
-        (tmp_path / f"wrong-{fmt}.txt").write_text("\n".join(bad))
-        by_key = Counter(b.split(") ")[1].split(":")[0] for b in bad)
-        assert not bad, (f"{fmt}: {len(bad)} wrong values (all in {tmp_path}/wrong-{fmt}.txt), "
-                         f"by primitive {dict(by_key)}:\n" + "\n".join(bad[:30]))
+        def settle():
+            for k in held:
+                peers[k].wait_advertised(len(held[k]))
+            time.sleep(1.0)          # the collector reads what the speakers sent
+
+        try:
+            def bring_up(k):
+                peers[k].start()
+                held[k] = routes_for(k, PEERS_INDEX[k])
+                peers[k].announce(held[k])
+            with concurrent.futures.ThreadPoolExecutor(len(kinds)) as ex:
+                list(ex.map(bring_up, kinds))          # (re-raises what a start raised)
+            for k in kinds:
+                peers[k].wait_established()
+            settle()
+            phase(1)
+            # 2: the /24s withdrawn, the /16s changed
+            for k in kinds:
+                i = PEERS_INDEX[k]
+                r = routes_for(k, i)
+                peers[k].withdraw([r[1]])
+                peers[k].announce([routes_for(k, i, variant=1)[0]])
+                held[k] = [routes_for(k, i, variant=1)[0]] + r[2:]
+            settle()
+            phase(2)
+            # 3: the /24s back
+            for k in kinds:
+                i = PEERS_INDEX[k]
+                r = routes_for(k, i)
+                peers[k].announce([r[1]])
+                held[k].append(r[1])
+            settle()
+            phase(3)
+            # 4: one speaker down: its exporter's flows find nothing
+            down = kinds[0]
+            peers[down].stop()
+            wait_for(lambda: not peers[down].established(), 10)
+            held.pop(down)
+            time.sleep(1.5)
+            phase(4)
+            # 5: up again with the routes it held
+            peers[down].start()
+            peers[down].wait_established()
+            held[down] = list(peers[down].routes.values())
+            settle()
+            phase(5)
+        finally:
+            with concurrent.futures.ThreadPoolExecutor(len(peers)) as ex:
+                list(ex.map(lambda p: p.stop(), peers.values()))
+            time.sleep(2)           # see test_bgpgen_table_lookups: sessions down before SIGINT
+            stop_collector(proc)
+        rows_j, rows_c = outputs(work)
+        log = (work / "nfacctd.log").read_text()[-1500:]
+        for fmt, rows, keymap in (("json", rows_j, JSON_KEY), ("csv", rows_c, CSV_KEY)):
+            if fmt == "json":
+                got = {(r["peer_ip_src"], r["ip_src"], r["ip_dst"], int(r["port_src"])): r for r in rows}
+            else:
+                got = {(r["PEER_SRC_IP"], r["SRC_IP"], r["DST_IP"], int(r["SRC_PORT"])): r
+                       for r in rows}
+            missing = set(truth) - set(got)
+            assert not missing, f"{fmt}: flows not in the output: {sorted(missing)[:5]}\n{log}"
+            bad = []
+            for fk, exp in truth.items():
+                row = got[fk]
+                for key, want in exp.items():
+                    have = norm(key, row.get(keymap[key]))
+                    if have != norm(key, want):
+                        bad.append(f"{fk} {key}: got {row.get(keymap[key])!r}, want {want!r}")
+            (work / f"wrong-{fmt}.txt").write_text("\n".join(bad))
+            by_key = Counter(b.split(") ")[1].split(":")[0] for b in bad)
+            assert not bad, (f"{fmt}: {len(bad)} wrong values (all in {work}/wrong-{fmt}.txt), "
+                             f"by primitive {dict(by_key)}:\n" + "\n".join(bad[:30]))
+
+    if binary == REF_NFACCTD:   # again (its own directory and ports) while it fails the checks
+        retry_reference(attempt, what="nfacctd 1.7.7")
+    else:
+        attempt(0)              # ours: once
 
 
 # ---------------------------------------------------------------------------
@@ -476,65 +485,74 @@ def test_bgpgen_table_lookups(tmp_path, binary):
     local = "127.0.0.6"
     if not loopback_ok(local):
         skip_or_fail(f"cannot bind {local}")
-    proc, nf_port, bgp_port = start_collector(binary, tmp_path)
-    if nf_port is None:
-        if binary == REF_NFACCTD:
-            pytest.fail(f"nfacctd 1.7.7 did not start its BGP daemon: {bgp_port}")
-        pytest.skip(f"{binary}: BGP daemon unsupported ({bgp_port})")
-    routes = tmp_path / "routes.txt"
-    gen = subprocess.Popen([str(BGPGEN), "-p", str(bgp_port), "-l", local, "-4", "3000",
-                            "-6", "600", "-P", "500", "-s", "9", "-o", str(routes), "-t", "6",
-                            "-w", "-j", str(tmp_path / "tallies.json")],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    lines = []
-    import threading
-    threading.Thread(target=lambda: lines.extend(gen.stderr), daemon=True).start()
-    truth = {}
-    try:
-        wait_for(lambda: any("table sent" in x for x in lines), 30, "bgpgen table sent",
-                 proc=None)
-        table = load_routes_file(routes)
-        rnd = random.Random(4)
-        nets = list(table)
-        dsts = []
-        for net in rnd.sample(nets, 300):
-            off = rnd.randrange(net.num_addresses) if net.num_addresses > 1 else 0
-            dsts.append(str(net.network_address + off))
-        dsts += ["10.1.2.3", "127.1.1.1", "fd00::1"]        # bgpgen never announces these
-        v4src, v6src = "198.18.0.1", "fd00::2"
-        flows = [(v6src if ":" in d else v4src, d) for d in dsts]
-        time.sleep(1.0)
-        send_flows(local, flows, 1, nf_port, 0)
-        for s, d in flows:
-            truth[(local, s, d, 1)] = table_expected(table, d)
-        wait_for(lambda: any("withdrawals sent" in x for x in lines), 30,
-                 "bgpgen withdrawals sent")
-        time.sleep(1.5)
-        send_flows(local, flows, 2, nf_port, len(flows))
-        for s, d in flows:
-            truth[(local, s, d, 2)] = table_expected({}, d)
-        time.sleep(0.5)
-    finally:
-        # the peer down first and time for the collector to see it: 1.7.7 dies of "double
-        # free or corruption" (no output) when SIGINT meets a live or closing BGP session
-        gen.terminate()
-        gen.wait(10)
-        time.sleep(2)
-        stop_collector(proc)
-    tallies = json.loads((tmp_path / "tallies.json").read_text())
-    assert tallies["ipv4_prefixes"] == 3000 and tallies["ipv6_prefixes"] == 600
-    assert len(table) == 3600, "bgpgen wrote duplicate prefixes"
-    rows_j, _ = outputs(tmp_path)
-    got = {(r["peer_ip_src"], r["ip_src"], r["ip_dst"], int(r["port_src"])): r for r in rows_j}
-    missing = set(truth) - set(got)
-    assert not missing, f"flows not in the output: {sorted(missing)[:5]}"
-    bad = []
-    for fk, exp in truth.items():
-        for key, want in exp.items():
-            have = norm(key, got[fk].get(JSON_KEY[key]))
-            if have != norm(key, want):
-                bad.append(f"{fk} {key}: got {got[fk].get(JSON_KEY[key])!r}, want {want!r}")
-    assert not bad, f"{len(bad)} wrong values:\n" + "\n".join(bad[:30])
+
+    def attempt(try_no):
+        work = tmp_path / f"try{try_no}"
+        work.mkdir()
+        proc, nf_port, bgp_port = start_collector(binary, work)
+        if nf_port is None:
+            if binary == REF_NFACCTD:
+                pytest.fail(f"nfacctd 1.7.7 did not start its BGP daemon: {bgp_port}")
+            pytest.skip(f"{binary}: BGP daemon unsupported ({bgp_port})")
+        routes = work / "routes.txt"
+        gen = subprocess.Popen([str(BGPGEN), "-p", str(bgp_port), "-l", local, "-4", "3000",
+                                "-6", "600", "-P", "500", "-s", "9", "-o", str(routes), "-t", "6",
+                                "-w", "-j", str(work / "tallies.json")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        lines = []
+        import threading
+        threading.Thread(target=lambda: lines.extend(gen.stderr), daemon=True).start()
+        truth = {}
+        try:
+            wait_for(lambda: any("table sent" in x for x in lines), 30, "bgpgen table sent",
+                     proc=None)
+            table = load_routes_file(routes)
+            rnd = random.Random(4)
+            nets = list(table)
+            dsts = []
+            for net in rnd.sample(nets, 300):
+                off = rnd.randrange(net.num_addresses) if net.num_addresses > 1 else 0
+                dsts.append(str(net.network_address + off))
+            dsts += ["10.1.2.3", "127.1.1.1", "fd00::1"]        # bgpgen never announces these
+            v4src, v6src = "198.18.0.1", "fd00::2"
+            flows = [(v6src if ":" in d else v4src, d) for d in dsts]
+            time.sleep(1.0)
+            send_flows(local, flows, 1, nf_port, 0)
+            for s, d in flows:
+                truth[(local, s, d, 1)] = table_expected(table, d)
+            wait_for(lambda: any("withdrawals sent" in x for x in lines), 30,
+                     "bgpgen withdrawals sent")
+            time.sleep(1.5)
+            send_flows(local, flows, 2, nf_port, len(flows))
+            for s, d in flows:
+                truth[(local, s, d, 2)] = table_expected({}, d)
+            time.sleep(0.5)
+        finally:
+            # the peer down first and time for the collector to see it: 1.7.7 dies of "double
+            # free or corruption" (no output) when SIGINT meets a live or closing BGP session
+            gen.terminate()
+            gen.wait(10)
+            time.sleep(2)
+            stop_collector(proc)
+        tallies = json.loads((work / "tallies.json").read_text())
+        assert tallies["ipv4_prefixes"] == 3000 and tallies["ipv6_prefixes"] == 600
+        assert len(table) == 3600, "bgpgen wrote duplicate prefixes"
+        rows_j, _ = outputs(work)
+        got = {(r["peer_ip_src"], r["ip_src"], r["ip_dst"], int(r["port_src"])): r for r in rows_j}
+        missing = set(truth) - set(got)
+        assert not missing, f"flows not in the output: {sorted(missing)[:5]}"
+        bad = []
+        for fk, exp in truth.items():
+            for key, want in exp.items():
+                have = norm(key, got[fk].get(JSON_KEY[key]))
+                if have != norm(key, want):
+                    bad.append(f"{fk} {key}: got {got[fk].get(JSON_KEY[key])!r}, want {want!r}")
+        assert not bad, f"{len(bad)} wrong values:\n" + "\n".join(bad[:30])
+
+    if binary == REF_NFACCTD:   # again (its own directory and ports) while it fails the checks
+        retry_reference(attempt, what="nfacctd 1.7.7")
+    else:
+        attempt(0)              # ours: once
 
 
 # ---------------------------------------------------------------------------
@@ -555,42 +573,51 @@ def test_ipv4_routes_over_ipv6_session(tmp_path, binary, kind):
         if binary == REF_NFACCTD:
             skip_or_fail(f"nfacctd 1.7.7 missing at {binary}")
         pytest.skip(f"no nfacctd at {binary}")
-    proc, nf_port, bgp_port = start_collector(binary, tmp_path, ip="::1")
-    if nf_port is None:
-        if binary == REF_NFACCTD:
-            pytest.fail(f"nfacctd 1.7.7 did not start its BGP daemon on ::1: {bgp_port}")
-        pytest.skip(f"{binary}: BGP daemon unsupported ({bgp_port})")
-    routes = [Route("10.30.0.0/16", "2001:db8::30", (65030, 65031), ("65000:30",), (), (), 300, 3),
-              Route("10.30.1.0/24", "2001:db8::31", (65032,), ("65000:31",), (), (), 310, None),
-              Route("2001:db8:30::/48", "2001:db8::32", (65033,), ("65000:32",), (), (), 320, 4)]
-    peer = cls(tmp_path, local="::1", asn=ASN, collector_port=bgp_port, collector="::1",
-               router_id="10.255.0.1")
-    flows = [("10.1.1.1", "10.30.1.1"), ("10.1.1.1", "10.30.9.9"),
-             ("2001:db8:1::1", "2001:db8:30::1")]
-    v4_refused = binary == REF_NFACCTD and kind == "bird"
-    try:
-        peer.start()
-        peer.announce(routes)
-        peer.wait_established()
-        peer.wait_advertised(1 if v4_refused else 3)
-        time.sleep(1.0)
-        send_flows("::1", flows, 1, nf_port, 0, collector="::1")
-        time.sleep(0.5)
-    finally:
-        peer.stop()
-        time.sleep(2)
-        stop_collector(proc)
-    rows_j, _ = outputs(tmp_path)
-    got = {(r["ip_src"], r["ip_dst"]): r for r in rows_j}
-    bad = []
-    for s, d in flows:
-        held = [r for r in routes if r.v6] if v4_refused else routes
-        exp = expected(held, s, d)
-        if ":" not in d:
-            exp = oracle_deviation(binary, exp, d)
-        for key in ("dst_as", "peer_dst_as", "as_path", "std_comm", "local_pref", "med",
-                    "dst_net", "dst_mask", "peer_dst_ip"):
-            have = norm(key, got[(s, d)].get(JSON_KEY[key]))
-            if have != norm(key, exp[key]):
-                bad.append(f"{s}->{d} {key}: got {got[(s, d)].get(JSON_KEY[key])!r}, want {exp[key]!r}")
-    assert not bad, "\n".join(bad)
+
+    def attempt(try_no):
+        work = tmp_path / f"try{try_no}"
+        work.mkdir()
+        proc, nf_port, bgp_port = start_collector(binary, work, ip="::1")
+        if nf_port is None:
+            if binary == REF_NFACCTD:
+                pytest.fail(f"nfacctd 1.7.7 did not start its BGP daemon on ::1: {bgp_port}")
+            pytest.skip(f"{binary}: BGP daemon unsupported ({bgp_port})")
+        routes = [Route("10.30.0.0/16", "2001:db8::30", (65030, 65031), ("65000:30",), (), (), 300, 3),
+                  Route("10.30.1.0/24", "2001:db8::31", (65032,), ("65000:31",), (), (), 310, None),
+                  Route("2001:db8:30::/48", "2001:db8::32", (65033,), ("65000:32",), (), (), 320, 4)]
+        peer = cls(work, local="::1", asn=ASN, collector_port=bgp_port, collector="::1",
+                   router_id="10.255.0.1")
+        flows = [("10.1.1.1", "10.30.1.1"), ("10.1.1.1", "10.30.9.9"),
+                 ("2001:db8:1::1", "2001:db8:30::1")]
+        v4_refused = binary == REF_NFACCTD and kind == "bird"
+        try:
+            peer.start()
+            peer.announce(routes)
+            peer.wait_established()
+            peer.wait_advertised(1 if v4_refused else 3)
+            time.sleep(1.0)
+            send_flows("::1", flows, 1, nf_port, 0, collector="::1")
+            time.sleep(0.5)
+        finally:
+            peer.stop()
+            time.sleep(2)
+            stop_collector(proc)
+        rows_j, _ = outputs(work)
+        got = {(r["ip_src"], r["ip_dst"]): r for r in rows_j}
+        bad = []
+        for s, d in flows:
+            held = [r for r in routes if r.v6] if v4_refused else routes
+            exp = expected(held, s, d)
+            if ":" not in d:
+                exp = oracle_deviation(binary, exp, d)
+            for key in ("dst_as", "peer_dst_as", "as_path", "std_comm", "local_pref", "med",
+                        "dst_net", "dst_mask", "peer_dst_ip"):
+                have = norm(key, got[(s, d)].get(JSON_KEY[key]))
+                if have != norm(key, exp[key]):
+                    bad.append(f"{s}->{d} {key}: got {got[(s, d)].get(JSON_KEY[key])!r}, want {exp[key]!r}")
+        assert not bad, "\n".join(bad)
+
+    if binary == REF_NFACCTD:   # again (its own directory and ports) while it fails the checks
+        retry_reference(attempt, what="nfacctd 1.7.7")
+    else:
+        attempt(0)              # ours: once

@@ -24,7 +24,7 @@ import pytest
 
 import bgp_wire as bw
 from bgp_peers import Route
-from conftest import REPO, DAEMON_ENV, skip_or_fail
+from conftest import REPO, DAEMON_ENV, retry_reference, skip_or_fail
 from helpers import free_port, wait_for
 from test_bgp_oracle import JSON_KEY, expected, norm
 
@@ -243,9 +243,20 @@ RUNS = {}          # binary -> run()'s result, for the comparison of the message
 @pytest.mark.parametrize("binary", [pytest.param(REF_NFACCTD, id="nfacctd-1.7.7"),
                                     pytest.param(NFACCTD, id="ours")])
 def test_ios_xr_session_replay(tmp_path, binary):
-    ref = binary == REF_NFACCTD
-    RUNS[binary] = run(binary, tmp_path)
-    theirs, sent, up, rows, mlog, _ = RUNS[binary]
+    def attempt(i):
+        d = tmp_path / f"try{i}"
+        d.mkdir()
+        RUNS[binary] = run(binary, d)
+        check_replay(RUNS[binary], binary == REF_NFACCTD)
+    if binary == REF_NFACCTD:   # again (its own directory and ports) while it fails the checks
+        retry_reference(attempt, what="nfacctd 1.7.7")
+    else:
+        attempt(0)              # ours: once
+
+
+def check_replay(result, ref):
+    """run()'s result as the replay expects it of 1.7.7 (ref) or of ours."""
+    theirs, sent, up, rows, mlog, _ = result
     assert theirs["asn"] == ASN and theirs["version"] == 4 and theirs["hold"] == 180
     assert caps_of(theirs) == (REF_CAPS if ref else OUR_CAPS)
 

@@ -34,7 +34,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import file_has, free_port, needs, ref_pause, skip_or_fail, wait_for
+from conftest import file_has, free_port, needs, retry_reference, skip_or_fail, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 SFACCTD = Path(os.environ.get("SFACCTD", REPO / "build" / "sfacctd"))
@@ -222,30 +222,30 @@ def totals(counter):
     return p, b
 
 
-# A reference (never ours) that accounted nothing is run again, up to this many runs in all,
-# each after a longer pause (conftest.ref_pause).
+# A reference (never ours) that accounted nothing is run again (conftest.retry_reference), up to
+# this many runs in all, each after a longer pause.
 REF_TRIES = 5
 
 
-def run_file(binary, tmp, agg, pcap, extra=""):
-    """binary reads pcap; (rows, the run).  A reference (not ours) that accounted nothing gets
-    more tries: a busy machine can have 1.7.7 read the file before its plugin is up."""
+def run_file(binary, tmp, agg, pcap, extra="", good=bool):
+    """binary reads pcap; (rows, the run).  A reference (not ours) whose rows are not good(rows)
+    (by default: it accounted nothing) gets more tries: a busy machine can have 1.7.7 read the
+    file before its plugin is up."""
     tmp.mkdir(parents=True, exist_ok=True)
     conf = tmp / "sf.conf"
-    conf.write_text(conf_text(tmp, agg, extra + f"pcap_savefile: {pcap}\n"))
-    for attempt in range(1 if binary == SFACCTD else REF_TRIES):
-        if attempt:	# the retry waits for the plugins before the file is read
-            ref_pause(attempt)
-            conf.write_text(conf_text(tmp, agg, extra + f"pcap_savefile: {pcap}\n"
-                                      f"pcap_savefile_delay: {min(attempt, 3)}\n"))
+
+    def once(attempt):
+        # a retry waits for the plugins before the file is read
+        delay = f"pcap_savefile_delay: {min(attempt, 3)}\n" if attempt else ""
+        conf.write_text(conf_text(tmp, agg, extra + f"pcap_savefile: {pcap}\n" + delay))
         (tmp / "out.json").unlink(missing_ok=True)
         r = subprocess.run([str(binary), "-f", str(conf)], env=ENV, capture_output=True, text=True,
                            timeout=120)
         assert r.returncode == 0, r.stderr + r.stdout
-        got = rows(tmp / "out.json")
-        if got:
-            break
-    return got, r
+        return rows(tmp / "out.json"), r
+    if binary == SFACCTD:
+        return once(0)
+    return retry_reference(once, lambda res: good(res[0]), REF_TRIES, f"{binary} on {pcap.name}")
 
 
 @contextlib.contextmanager
@@ -266,15 +266,15 @@ def running(binary, tmp, conf, settle=0.5):
             p.kill()
 
 
-def run_udp(binary, tmp, agg, payloads, extra=""):
-    """Start the daemon on a free port, send the payloads, SIGINT, return rows and the log.
-    A reference that accounted nothing gets more tries: on a busy machine 1.7.7's plugin may
-    not be up when the datagrams come, and it drops them."""
+def run_udp(binary, tmp, agg, payloads, extra="", good=bool):
+    """Start the daemon on a free port, send the payloads, SIGINT, return rows, the log and the
+    exit code.  A reference whose rows are not good(rows) (by default: it accounted nothing) gets
+    more tries: on a busy machine 1.7.7's plugin may not be up when the datagrams come, and it
+    drops them."""
     tmp.mkdir(parents=True, exist_ok=True)
     given = set(tmp.iterdir())      # a caller's maps stay; what a run wrote goes before a retry
-    for attempt in range(1 if binary == SFACCTD else REF_TRIES):
-        if attempt:
-            ref_pause(attempt)
+
+    def once(_):
         for f in set(tmp.iterdir()) - given:
             if f.is_file():
                 f.unlink()
@@ -292,10 +292,10 @@ def run_udp(binary, tmp, agg, payloads, extra=""):
             # stats are logged when the next datagram arrives in pmacct
             s.sendto(b"\0", ("127.0.0.1", port))
             time.sleep(0.5)
-        got = rows(tmp / "out.json")
-        if got:
-            break
-    return got, (tmp / "log").read_text(), p.returncode
+        return rows(tmp / "out.json"), (tmp / "log").read_text(), p.returncode
+    if binary == SFACCTD:
+        return once(0)
+    return retry_reference(once, lambda res: good(res[0]), REF_TRIES, f"{binary} (UDP)")
 
 
 # ---- A. interop with pmacctd's sfprobe --------------------------------------
