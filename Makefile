@@ -9,7 +9,7 @@ PYTHON     ?= /usr/bin/python3
 # Debian packages: build dependencies, then what the tests and the bench use
 # (tshark and scapy for independent counts, pmacct 1.7.7 as the reference).
 BUILD_PKGS = meson ninja-build pkg-config gcc libpcap-dev libxxhash-dev libjansson-dev libsqlite3-dev libpq-dev libmariadb-dev librdkafka-dev librabbitmq-dev libmicrohttpd-dev libnetfilter-log-dev libmaxminddb-dev libndpi-dev
-TEST_PKGS  = python3 python3-pytest python3-scapy tshark tcpdump pmacct softflowd nfdump iproute2 clang procps valgrind sqlite3 postgresql mariadb-server rabbitmq-server python3-pika chromium python3-prometheus-client man-db groff-base systemd dpkg-dev debhelper fakeroot lintian bird2 frr gobgpd exabgp nftables libmaxmind-db-writer-perl
+TEST_PKGS  = python3 python3-pytest python3-scapy tshark tcpdump pmacct softflowd nfdump iproute2 clang procps valgrind sqlite3 postgresql mariadb-server rabbitmq-server python3-pika chromium python3-prometheus-client man-db groff-base systemd dpkg-dev debhelper fakeroot lintian bird2 frr gobgpd exabgp nftables libmaxmind-db-writer-perl libndpi-bin
 
 .PHONY: all deps test-deps build demo test unit asan tsan e2e e2e-asan bench bench-memory bench-bgp bench-live bench-compare clean install deb
 
