@@ -464,11 +464,10 @@ static __attribute__((noinline)) void nf_srv6_store(const uint8_t *p, size_t n, 
  * scr->seen once per record: a store through dst could alias anything, so
  * an OR per step would reload and rewrite seen each time.
  */
-static inline uint64_t nf_step_store(const struct nf_step *s, const uint8_t *p, size_t n,
-    uint8_t *dst)
+static inline __attribute__((always_inline)) uint64_t nf_store_op(int op,
+    const struct nf_step *s, const uint8_t *p, size_t n, uint8_t *dst)
 {
-
-	switch (s->op) {
+	switch (op) {
 	case NF_OP_U1_1:
 		*dst = p[0];
 		break;
@@ -563,34 +562,38 @@ static inline uint64_t nf_step_store(const struct nf_step *s, const uint8_t *p, 
 	return s->seen;
 }
 
+/* The store of step s, whatever its op. */
+static inline uint64_t nf_step_store(const struct nf_step *s, const uint8_t *p, size_t n,
+    uint8_t *dst)
+{
+	return nf_store_op(s->op, s, p, n, dst);
+}
+
 /*
  * The run of steps starting at s (all of one op, s->run of them) over the
  * fixed-length record at base; returns the step after it.  The common ops
- * get a loop of their own: one dispatch per run instead of one per field.
+ * get a loop of their own, nf_store_op() with the op a constant: one
+ * dispatch per run instead of one per field.
  */
 static inline const struct nf_step *nf_run_store(const struct nf_step *s, const uint8_t *base,
     uint8_t *out)
 {
 	const struct nf_step *e = s + s->run;
 
-#define NF_RUN(op, ...) \
+#define NF_RUN(op) \
 	case op: \
-		for (; s < e; s++) { \
-			const uint8_t *p = base + s->off; \
-			uint8_t *dst = out + s->dst; \
-			__VA_ARGS__ \
-		} \
+		for (; s < e; s++) \
+			(void)nf_store_op(op, s, base + s->off, s->len, out + s->dst); \
 		return e;
 	switch (s->op) {
-	NF_RUN(NF_OP_U1_1, *dst = p[0];)
-	NF_RUN(NF_OP_U1_8, uint64_t x = p[0]; memcpy(dst, &x, 8);)
-	NF_RUN(NF_OP_U2_2, uint16_t x = nf_be16(p); memcpy(dst, &x, 2);)
-	NF_RUN(NF_OP_U2_4, uint32_t x = nf_be16(p); memcpy(dst, &x, 4);)
-	NF_RUN(NF_OP_U2_8, uint64_t x = nf_be16(p); memcpy(dst, &x, 8);)
-	NF_RUN(NF_OP_U4_4, uint32_t x = nf_be32(p); memcpy(dst, &x, 4);)
-	NF_RUN(NF_OP_U4_8, uint64_t x = nf_be32(p); memcpy(dst, &x, 8);)
-	NF_RUN(NF_OP_IP4, static const uint8_t head[4] = { 4, 0, 0, 0 }, zero[12];
-	    memcpy(dst, head, 4); memcpy(dst + 4, p, 4); memcpy(dst + 8, zero, 12);)
+	NF_RUN(NF_OP_U1_1)
+	NF_RUN(NF_OP_U1_8)
+	NF_RUN(NF_OP_U2_2)
+	NF_RUN(NF_OP_U2_4)
+	NF_RUN(NF_OP_U2_8)
+	NF_RUN(NF_OP_U4_4)
+	NF_RUN(NF_OP_U4_8)
+	NF_RUN(NF_OP_IP4)
 	default:
 		for (; s < e; s++)
 			(void)nf_step_store(s, base + s->off, s->len, out + s->dst);

@@ -38,6 +38,7 @@ struct savefile {
 	uint64_t size, off;	/* the file's size; where buf[beg] is in it */
 	bool swap, nsec, eof;
 	int linktype;
+	int err;		/* errno of a failed read(), 0 if none */
 };
 
 /* The window: the largest record, and 64 KiB more (also 256 KiB and 1 MiB: no faster). */
@@ -74,6 +75,7 @@ static bool fill(struct savefile *m, size_t n)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
+			m->err = r < 0 ? errno : 0;
 			m->eof = true;
 			break;
 		}
@@ -89,6 +91,7 @@ static bool start(struct savefile *m)
 	m->beg = m->end = 0;
 	m->off = 0;
 	m->eof = false;
+	m->err = 0;
 	if (!fill(m, PCAP_HDR))
 		return false;
 	m->beg = PCAP_HDR;
@@ -148,6 +151,10 @@ int savefile_next(struct savefile *m, struct pcap_pkthdr *h, const uint8_t **pkt
     const char **why)
 {
 	if (!fill(m, PCAP_REC_HDR)) {
+		if (m->err) {
+			*why = strerror(m->err);
+			return -1;
+		}
 		if (m->end == m->beg)
 			return 0;
 		*why = "truncated dump file: a record header is cut short";
@@ -164,7 +171,7 @@ int savefile_next(struct savefile *m, struct pcap_pkthdr *h, const uint8_t **pkt
 		return -1;
 	}
 	if (!fill(m, PCAP_REC_HDR + h->caplen)) {
-		*why = "truncated dump file: a record's bytes are cut short";
+		*why = m->err ? strerror(m->err) : "truncated dump file: a record's bytes are cut short";
 		return -1;
 	}
 	*pkt = m->buf + m->beg + PCAP_REC_HDR;

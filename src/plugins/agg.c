@@ -2,13 +2,6 @@
 /* agg.c: the aggregation table shared by every plugin. */
 #include "agg.h"
 
-/*
- * The loops here run over keys of tens of bytes, eight at a time: gcc's loop
- * vectorizer turned them into versioned vector loops that cost more
- * instructions per record than they save (callgrind, bench/nf_replay.sh).
- */
-#pragma GCC optimize("no-tree-loop-vectorize")
-
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
